@@ -1,0 +1,46 @@
+/*
+ * iamctl.h - shared pieces of the administrator's tool.
+ *
+ * Each command group lives in its own file and exposes one cmd_* entry
+ * point: parse argv, call libiam, print.  Exit statuses (iamctl(8)):
+ * 0 success or Allow, 1 a refusal, a fault found or a deny, 2 a usage
+ * error or an input that cannot be opened or read.
+ */
+#ifndef IAMCTL_H
+#define IAMCTL_H
+
+#include <stdbool.h>
+
+#include "iam.h"
+
+#define EXIT_OK		0
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+
+struct iamctl {
+	const char *config_path;	/* --config, honoured only for root */
+	struct iam_config *cfg;		/* loaded lazily by iamctl_config() */
+	bool real_root;			/* getuid() == 0 */
+};
+
+/*
+ * The configuration, loaded on first use from --config (real root only)
+ * or the default path.  Prints the reason and returns NULL on failure.
+ */
+struct iam_config *iamctl_config(struct iamctl *ctl);
+
+/* Print "iamctl: " and the message to stderr. */
+void iamctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* True when argv[1] is -h or --help (after the command name). */
+bool iamctl_wants_help(int argc, char **argv);
+
+/* Command entry points: argv[0] is the command name. */
+typedef int iamctl_cmd_fn(struct iamctl *ctl, int argc, char **argv);
+
+iamctl_cmd_fn cmd_validate, cmd_sync, cmd_edit, cmd_user, cmd_group,
+	cmd_policy, cmd_passwd, cmd_mfa, cmd_unlock, cmd_ssh_keys, cmd_ssh_key,
+	cmd_simulate, cmd_assume_role, cmd_whoami, cmd_drop_role, cmd_sessions,
+	cmd_credential_report, cmd_trail, cmd_doctor;
+
+#endif

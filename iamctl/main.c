@@ -1,0 +1,168 @@
+/*
+ * main.c - iamctl: option parsing and command dispatch.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iamctl.h"
+
+struct command {
+	const char *name;
+	iamctl_cmd_fn *fn;
+	const char *summary;
+};
+
+/*
+ * A command whose part has not landed yet answers with a clear refusal
+ * rather than doing anything; its own file replaces this definition.
+ */
+#define PENDING(fn)                                                        \
+	__attribute__((weak)) int fn(struct iamctl *ctl, int argc,        \
+				     char **argv)                          \
+	{                                                                  \
+		(void)ctl;                                                 \
+		(void)argc;                                                \
+		iamctl_err("%s: not available in this build", argv[0]);   \
+		return EXIT_USAGE;                                         \
+	}
+PENDING(cmd_validate)
+PENDING(cmd_sync)
+PENDING(cmd_edit)
+PENDING(cmd_user)
+PENDING(cmd_group)
+PENDING(cmd_policy)
+PENDING(cmd_passwd)
+PENDING(cmd_mfa)
+PENDING(cmd_unlock)
+PENDING(cmd_ssh_keys)
+PENDING(cmd_ssh_key)
+PENDING(cmd_simulate)
+PENDING(cmd_assume_role)
+PENDING(cmd_whoami)
+PENDING(cmd_drop_role)
+PENDING(cmd_sessions)
+PENDING(cmd_credential_report)
+PENDING(cmd_trail)
+PENDING(cmd_doctor)
+
+static const struct command commands[] = {
+	{ "validate", cmd_validate, "validate [FILE]             print every fault, or OK" },
+	{ "sync", cmd_sync, "sync                        validate and publish the snapshots" },
+	{ "edit", cmd_edit, "edit                        edit the identity file like vipw" },
+	{ "user", cmd_user, "user add|del|list|show|disable|enable ..." },
+	{ "group", cmd_group, "group add|del|add-user|remove-user ..." },
+	{ "policy", cmd_policy, "policy put|del|list|show|attach|detach|simulate ..." },
+	{ "passwd", cmd_passwd, "passwd USER [--stdin] [--must-change]" },
+	{ "mfa", cmd_mfa, "mfa enable USER [--no-qr] | mfa disable USER" },
+	{ "unlock", cmd_unlock, "unlock USER                 clear a lockout" },
+	{ "ssh-keys", cmd_ssh_keys, "ssh-keys USER               active keys (AuthorizedKeysCommand)" },
+	{ "ssh-key", cmd_ssh_key, "ssh-key add|deactivate|del|list ..." },
+	{ "simulate", cmd_simulate, "simulate USER ACTION RESOURCE [--context K=V]... [--json]" },
+	{ "assume-role", cmd_assume_role, "assume-role ROLE [--duration S] [--reason TEXT]" },
+	{ "whoami", cmd_whoami, "whoami                      the active role session" },
+	{ "drop-role", cmd_drop_role, "drop-role                   end the role session" },
+	{ "sessions", cmd_sessions, "sessions [--revoke ID]      role sessions on this host" },
+	{ "credential-report", cmd_credential_report, "credential-report           CSV of every user's credentials" },
+	{ "trail", cmd_trail, "trail [--user U] [--event E] [--since T] [--json]" },
+	{ "doctor", cmd_doctor, "doctor                      check this host's wiring" },
+};
+
+void
+iamctl_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iamctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool
+iamctl_wants_help(int argc, char **argv)
+{
+	return argc > 1 && (strcmp(argv[1], "-h") == 0 ||
+			    strcmp(argv[1], "--help") == 0);
+}
+
+struct iam_config *
+iamctl_config(struct iamctl *ctl)
+{
+	const char *path = IAM_DEFAULT_CONFIG;
+	bool chosen = false;
+	char err[512];
+	int r;
+
+	if (ctl->cfg != NULL)
+		return ctl->cfg;
+	/* Outside a root caller, --config is ignored (iamctl(8)). */
+	if (ctl->config_path != NULL && ctl->real_root) {
+		path = ctl->config_path;
+		chosen = true;
+	}
+	r = iam_config_load(path, chosen, &ctl->cfg, err,
+			    sizeof(err));
+	if (r < 0) {
+		iamctl_err("%s", err);
+		return NULL;
+	}
+	return ctl->cfg;
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iamctl [--config FILE] COMMAND ...\n\ncommands:\n", f);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %s\n", commands[i].summary);
+	fputs("\nSee iamctl(8).  COMMAND --help describes one command.\n", f);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct iamctl ctl = { .real_root = getuid() == 0 };
+	int i = 1, rc;
+
+	if (iam_sanitize_fds() < 0)
+		return EXIT_USAGE;
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			ctl.config_path = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			ctl.config_path = argv[i] + 9;
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+			   strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("iamctl %s\n", IAM_VERSION);
+			return EXIT_OK;
+		} else {
+			iamctl_err("unknown option '%s'", argv[i]);
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+		if (strcmp(argv[i], commands[c].name) == 0) {
+			rc = commands[c].fn(&ctl, argc - i, argv + i);
+			ctl.cfg = iam_config_free(ctl.cfg);
+			return rc;
+		}
+	}
+	iamctl_err("unknown command '%s'", argv[i]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,87 @@
+/*
+ * iam/config.h - settings from iam.conf (libconfig).
+ *
+ * Every setting has a default (iam.conf(5)), so the file may be absent.
+ * Order of precedence: built-in default, then the file, then a front
+ * end's own arguments (PAM module arguments, sudo plugin options).
+ */
+#ifndef IAM_CONFIG_H
+#define IAM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "iam/util.h"
+
+#define IAM_DEFAULT_CONFIG IAM_SYSCONFDIR "/iam/iam.conf"
+
+/* Paths fixed at build time, for readers that take no configuration. */
+#define IAM_NSS_DB   IAM_SNAPSHOT_DIR "/nss.db"
+#define IAM_KEYS_DB  IAM_SNAPSHOT_DIR "/keys.db"
+#define IAM_AUTH_DIR IAM_SNAPSHOT_DIR "/auth"
+
+enum iam_mfa_mode { IAM_MFA_OPTIONAL, IAM_MFA_REQUIRED };
+enum iam_hash_method { IAM_HASH_YESCRYPT, IAM_HASH_SHA512CRYPT, IAM_HASH_BCRYPT };
+enum iam_unknown_user { IAM_UNKNOWN_DEFER, IAM_UNKNOWN_DENY };
+
+struct iam_tag {
+	char *key;	/* tag key, as written */
+	char *value;	/* tag value */
+};
+
+struct iam_config {
+	char *identity_file;	/* the source; default /etc/iam/identity.json */
+	char *credentials_dir;	/* runtime credentials, root 0700 */
+	char *state_dir;	/* runtime state per uid, root 0700 */
+	char *run_dir;		/* per login session records, root 0700 */
+	char *trail_file;	/* the audit trail, root 0600 */
+	char *snapshot_dir;	/* nss.db, keys.db, auth/; IAM_SNAPSHOT_DIR,
+				   only a test build changes it */
+	bool trail_required;	/* refuse logins the trail cannot record */
+	char *hostname;		/* empty: system name up to the first dot */
+	struct iam_tag *host_tags;	/* aws:ResourceTag/KEY of this host */
+	size_t n_host_tags;
+	uint32_t uid_min, uid_max;	/* range of IAM uids */
+	uint32_t gid_min, gid_max;	/* range of IAM gids */
+	enum iam_mfa_mode mfa;		/* optional or required */
+	char **mfa_exempt_services;	/* PAM services never asked for MFA */
+	size_t n_mfa_exempt;
+	int totp_window;		/* steps accepted either side, 0-10 */
+	enum iam_hash_method hash_method;	/* for new password hashes */
+	enum iam_unknown_user sudo_unknown_user;	/* non-IAM users in sudo */
+	int log_level;			/* syslog priority, LOG_NOTICE default */
+	char *path;			/* file this came from, or NULL (defaults) */
+};
+
+/*
+ * Fill a fresh configuration with the defaults of iam.conf(5).
+ * You own *ret_cfg; release it with iam_config_free().  -ENOMEM.
+ */
+int iam_config_defaults(struct iam_config **ret_cfg);
+
+/*
+ * Load path over the defaults.  A missing file (ENOENT) gives the
+ * defaults, unless must_exist.  The file is opened with iam_open_strict()
+ * (root-owned, not writable by group or others, parents likewise).
+ * An unknown setting, a wrong type, an out-of-range value or a syntax
+ * error is -EINVAL with "FILE:LINE: message" in err.
+ * You own *ret_cfg; release it with iam_config_free().
+ */
+int iam_config_load(const char *path, bool must_exist,
+		    struct iam_config **ret_cfg, char *err, size_t errlen);
+
+/* Release a configuration; NULL is fine.  Returns NULL. */
+struct iam_config *iam_config_free(struct iam_config *cfg);
+
+/*
+ * The HOSTNAME of policy resources: the configured hostname, else the
+ * system's name up to its first dot.  Writes into buf; -ENAMETOOLONG.
+ */
+int iam_config_hostname(const struct iam_config *cfg, char *buf, size_t len);
+
+/* Parse "yescrypt", "sha512crypt", "bcrypt".  -EINVAL otherwise. */
+int iam_hash_method_parse(const char *s, enum iam_hash_method *ret);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * iam/identity.h - the identity model: account, password policy, users,
+ * groups, roles, policies, tags, SSH keys and credentials, loaded from the
+ * identity file (iam-identity(5)) and merged with the credentials store.
+ *
+ * Strings inside a loaded identity are owned by the identity (most live in
+ * the JSON document it keeps); release everything with iam_identity_free().
+ */
+#ifndef IAM_IDENTITY_H
+#define IAM_IDENTITY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "iam/config.h"
+#include "iam/json.h"
+#include "iam/policy.h"
+#include "iam/util.h"
+
+/* Limits on the identity file, each refused with its own message. */
+#define IAM_ID_MAX_BYTES	(64u << 20)	/* whole file */
+#define IAM_ID_MAX_DEPTH	64		/* JSON nesting */
+#define IAM_ID_MAX_STRING	(64u << 10)	/* one string */
+#define IAM_ID_MAX_USERS	200000
+#define IAM_ID_MAX_GROUPS	100000
+#define IAM_ID_MAX_ROLES	10000
+#define IAM_ID_MAX_POLICIES	100000
+#define IAM_ID_MAX_PER_USER	1000	/* groups, policies, tags, keys of one user */
+#define IAM_ID_MAX_HISTORY	24	/* reuse_prevention upper bound */
+
+enum iam_totp_algo { IAM_TOTP_SHA1, IAM_TOTP_SHA256, IAM_TOTP_SHA512 };
+
+struct iam_account {
+	const char *id;		/* 12 digits, "123456789012" */
+	const char *alias;	/* may be NULL */
+};
+
+struct iam_lockout {
+	uint32_t max_failed_attempts;	/* >= 1; 0 when lockout is off */
+	uint32_t lockout_seconds;	/* >= 1 */
+};
+
+struct iam_password_policy {
+	uint32_t minimum_length;	/* 6-128; default 8 */
+	bool require_uppercase, require_lowercase;
+	bool require_numbers, require_symbols;
+	uint32_t max_age_days;		/* 1-1095; 0 = never expires */
+	uint32_t reuse_prevention;	/* 1-24; 0 = no history */
+	bool hard_expiry;		/* expired: PAM_ACCT_EXPIRED */
+	bool allow_users_to_change;	/* default true */
+	uint32_t ssh_key_max_age_days;	/* 0 = no limit */
+	struct iam_lockout lockout;
+};
+
+struct iam_tags {
+	struct iam_tag *v;	/* key/value pairs, keys unique */
+	size_t n;
+};
+
+struct iam_ssh_key {
+	const char *id;		/* unique within the user */
+	const char *key;	/* "TYPE BASE64 [comment]", validated */
+	int64_t created;	/* epoch seconds */
+	bool active;		/* status "Active" */
+};
+
+/* Password credential; hash == NULL means no password is set. */
+struct iam_password {
+	char *hash;		/* crypt(3) hash: $y$, $6$, $2b$ */
+	int64_t changed;	/* epoch seconds; 0 unknown */
+	bool must_change;	/* change forced at next login */
+	char **history;		/* earlier hashes, newest first */
+	size_t n_history;
+};
+
+/* TOTP device; secret == NULL means no device is enrolled. */
+struct iam_mfa {
+	char *secret;		/* base32, >= 128 bits; a secret: wipe */
+	enum iam_totp_algo algorithm;
+	uint32_t digits;	/* 6-8 */
+	uint32_t period;	/* seconds, 15-300; default 30 */
+};
+
+/* A named policy document and its compiled form. */
+struct iam_named_policy {
+	const char *name;
+	const struct iam_json *doc;	/* the document as written */
+	struct iam_policy *compiled;	/* owned; iam_policy_free() */
+};
+
+struct iam_user {
+	const char *name;
+	uint32_t uid;
+	const char *primary_group;	/* name of an IAM group */
+	uint32_t gid;			/* resolved gid of primary_group */
+	const char *gecos;		/* "" when absent */
+	const char *home;		/* /home/NAME when absent */
+	const char *shell;		/* /bin/bash when absent */
+	int64_t created;		/* epoch seconds; 0 unknown */
+	const char **groups;		/* IAM group names (supplementary) */
+	size_t n_groups;
+	const char **policies;		/* names of managed policies attached */
+	size_t n_policies;
+	struct iam_named_policy *inline_policies;
+	size_t n_inline;
+	const char *permissions_boundary;	/* policy name or NULL */
+	struct iam_tags tags;
+	struct iam_password password;	/* merged: credentials store wins */
+	struct iam_mfa mfa;		/* merged: credentials store wins */
+	struct iam_ssh_key *ssh_keys;
+	size_t n_ssh_keys;
+	bool disabled;
+};
+
+struct iam_group {
+	const char *name;
+	uint32_t gid;
+	const char **policies;	/* managed policy names */
+	size_t n_policies;
+};
+
+struct iam_role {
+	const char *name;
+	uint32_t max_session_seconds;	/* 900-43200; default 3600 */
+	struct iam_tags tags;
+	struct iam_named_policy trust_policy;	/* with Principal */
+	const char **policies;
+	size_t n_policies;
+};
+
+struct iam_identity {
+	struct iam_account account;
+	struct iam_password_policy password_policy;
+	uint32_t *retired_ids;	/* never handed out again */
+	size_t n_retired;
+	struct iam_user *users;
+	size_t n_users;
+	struct iam_group *groups;
+	size_t n_groups;
+	struct iam_role *roles;
+	size_t n_roles;
+	struct iam_named_policy *policies;	/* managed policies by name */
+	size_t n_policies;
+	struct iam_json_doc *doc;	/* the parsed file; owned */
+	void *priv;			/* loader's own storage */
+};
+
+/*
+ * Build the model from the len bytes of an identity file at buf, and
+ * validate it completely (iam-identity(5)): every fault is added to
+ * faults with its JSON path, for example
+ *   users[3].uid: 0 is outside 70000-99999
+ * Checks against the host (local accounts in /etc/passwd and /etc/group,
+ * /etc/subuid and /etc/subgid) use the files under host_root ("/" or
+ * NULL for the real ones; tests pass a folder).
+ * Returns 0 and sets *ret_id only when there is no fault at all;
+ * -EINVAL when faults were found; -ENOMEM.  Release with
+ * iam_identity_free().
+ */
+int iam_identity_parse(const char *buf, size_t len,
+		       const struct iam_config *cfg, const char *host_root,
+		       struct iam_identity **ret_id, struct iam_faults *faults);
+
+/*
+ * Read path (at most IAM_ID_MAX_BYTES) and iam_identity_parse() it.
+ * When strict, the file is opened with iam_open_strict() as a secret.
+ * -ENOENT / -EACCES ... when it cannot be read (a fault names the file).
+ */
+int iam_identity_load(const char *path, bool strict,
+		      const struct iam_config *cfg, const char *host_root,
+		      struct iam_identity **ret_id, struct iam_faults *faults);
+
+/* Release an identity; NULL is fine.  Wipes secrets.  Returns NULL. */
+struct iam_identity *iam_identity_free(struct iam_identity *id);
+
+/* Lookups; borrowed pointers or NULL.  O(log n). */
+const struct iam_user *iam_identity_user(const struct iam_identity *id,
+					 const char *name);
+const struct iam_user *iam_identity_user_by_uid(const struct iam_identity *id,
+						uint32_t uid);
+const struct iam_group *iam_identity_group(const struct iam_identity *id,
+					   const char *name);
+const struct iam_role *iam_identity_role(const struct iam_identity *id,
+					 const char *name);
+const struct iam_named_policy *iam_identity_policy(const struct iam_identity *id,
+						   const char *name);
+
+/*
+ * Serialise the identity back to identity-file JSON (pretty, stable key
+ * order), without the credentials that came from the credentials store.
+ * Appends to out.  -ENOMEM.
+ */
+int iam_identity_write(const struct iam_identity *id, struct iam_buf *out);
+
+#endif

@@ -1,0 +1,595 @@
+/*
+ * json.c - a strict JSON tree in one arena, parsed with yajl's callbacks.
+ *
+ * Values are collected on a stack while their container is open; when it
+ * closes, its children are copied into one contiguous arena array, so the
+ * finished tree needs no per-node allocation and no per-node free.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "iam.h"
+
+#define ARENA_BLOCK (64u << 10)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+struct iam_json_doc {
+	struct arena_block *blocks;
+	struct iam_json root;
+};
+
+struct slot {
+	const char *key;	/* member key when the parent is an object */
+	struct iam_json v;
+};
+
+struct frame {
+	enum iam_json_type type;	/* IAM_JSON_ARRAY or IAM_JSON_OBJECT */
+	size_t base;			/* first child's index in the stack */
+	const char *key;		/* pending key of an object */
+};
+
+struct parser {
+	struct iam_json_doc *doc;
+	struct iam_json_limits lim;
+	struct slot *stack;
+	size_t n_stack, alloc_stack;
+	struct frame *frames;
+	size_t depth, alloc_frames;
+	char err[256];		/* our own reason, when a callback stopped */
+	char errpath[512];	/* path where that happened */
+};
+
+static void *
+arena_alloc(struct iam_json_doc *doc, size_t n)
+{
+	struct arena_block *b = doc->blocks;
+	size_t align = sizeof(max_align_t);
+
+	n = (n + align - 1) / align * align;
+	if (b == NULL || b->size - b->used < n) {
+		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = malloc(sizeof(*b) + size);
+		if (b == NULL)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		b->next = doc->blocks;
+		doc->blocks = b;
+	}
+	b->used += n;
+	return (char *)b->data + b->used - n;
+}
+
+static char *
+arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
+{
+	char *p = arena_alloc(doc, len + 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+/* The JSON path of the value being parsed: users[3].name */
+static void
+current_path(const struct parser *ps, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ps->depth && off < len; i++) {
+		const struct frame *f = &ps->frames[i];
+		int n;
+
+		if (f->type == IAM_JSON_ARRAY) {
+			/* index of the child being parsed */
+			size_t idx = i + 1 < ps->depth ?
+				     ps->frames[i + 1].base - f->base :
+				     ps->n_stack - f->base;
+
+			n = snprintf(buf + off, len - off, "[%zu]", idx);
+		} else if (f->key != NULL) {
+			n = snprintf(buf + off, len - off, "%s%s",
+				     off ? "." : "", f->key);
+		} else {
+			n = 0;
+		}
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static int
+fail(struct parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	current_path(ps, ps->errpath, sizeof(ps->errpath));
+	va_start(ap, fmt);
+	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	va_end(ap);
+	return 0;	/* yajl: stop parsing */
+}
+
+static int
+push(struct parser *ps, const struct iam_json *v)
+{
+	struct frame *top = ps->depth ? &ps->frames[ps->depth - 1] : NULL;
+
+	if (top != NULL && ps->n_stack - top->base >= ps->lim.max_items)
+		return fail(ps, "more than %zu items", ps->lim.max_items);
+	if (ps->n_stack == ps->alloc_stack) {
+		size_t alloc = ps->alloc_stack ? ps->alloc_stack * 2 : 64;
+		struct slot *s = reallocarray(ps->stack, alloc, sizeof(*s));
+
+		if (s == NULL)
+			return fail(ps, "out of memory");
+		ps->stack = s;
+		ps->alloc_stack = alloc;
+	}
+	ps->stack[ps->n_stack].key = top && top->type == IAM_JSON_OBJECT ?
+				     top->key : NULL;
+	ps->stack[ps->n_stack].v = *v;
+	ps->n_stack++;
+	return 1;
+}
+
+static int
+on_null(void *ctx)
+{
+	struct iam_json v = { .type = IAM_JSON_NULL };
+
+	return push(ctx, &v);
+}
+
+static int
+on_boolean(void *ctx, int b)
+{
+	struct iam_json v = { .type = IAM_JSON_BOOL, .u.boolean = b != 0 };
+
+	return push(ctx, &v);
+}
+
+static int
+on_number(void *ctx, const char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct iam_json v = { .type = IAM_JSON_NUMBER };
+	long long i;
+	char *text;
+
+	if (len > 64)
+		return fail(ps, "number of %zu digits is too long", len);
+	text = arena_strdup(ps->doc, (const unsigned char *)s, len);
+	if (text == NULL)
+		return fail(ps, "out of memory");
+	v.u.number.text = text;
+	if (strspn(text + (text[0] == '-'), "0123456789") ==
+	    len - (text[0] == '-') &&
+	    iam_parse_ll(text, INT64_MIN, INT64_MAX, &i) == 0) {
+		v.u.number.is_int = true;
+		v.u.number.i = i;
+	}
+	return push(ps, &v);
+}
+
+static const char *
+checked_string(struct parser *ps, const unsigned char *s, size_t len,
+	       const char *what)
+{
+	char *p;
+
+	if (len > ps->lim.max_string) {
+		fail(ps, "%s of %zu bytes is over the limit of %zu", what, len,
+		     ps->lim.max_string);
+		return NULL;
+	}
+	if (memchr(s, '\0', len) != NULL) {
+		fail(ps, "%s contains a NUL character", what);
+		return NULL;
+	}
+	p = arena_strdup(ps->doc, s, len);
+	if (p == NULL)
+		fail(ps, "out of memory");
+	return p;
+}
+
+static int
+on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct iam_json v = { .type = IAM_JSON_STRING, .len = len };
+
+	v.u.string = checked_string(ps, s, len, "string");
+	if (v.u.string == NULL)
+		return 0;
+	return push(ps, &v);
+}
+
+static int
+open_container(struct parser *ps, enum iam_json_type type)
+{
+	if (ps->depth >= ps->lim.max_depth)
+		return fail(ps, "nesting deeper than %zu levels",
+			    ps->lim.max_depth);
+	if (ps->depth == ps->alloc_frames) {
+		size_t alloc = ps->alloc_frames ? ps->alloc_frames * 2 : 16;
+		struct frame *f = reallocarray(ps->frames, alloc, sizeof(*f));
+
+		if (f == NULL)
+			return fail(ps, "out of memory");
+		ps->frames = f;
+		ps->alloc_frames = alloc;
+	}
+	ps->frames[ps->depth++] = (struct frame){
+		.type = type, .base = ps->n_stack, .key = NULL };
+	return 1;
+}
+
+static int
+on_start_map(void *ctx)
+{
+	return open_container(ctx, IAM_JSON_OBJECT);
+}
+
+static int
+on_start_array(void *ctx)
+{
+	return open_container(ctx, IAM_JSON_ARRAY);
+}
+
+static int
+on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct frame *top = &ps->frames[ps->depth - 1];
+	const char *key = checked_string(ps, s, len, "key");
+
+	if (key == NULL)
+		return 0;
+	top->key = key;
+	return 1;
+}
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A duplicate key is an error, never "last one wins". */
+static const char *
+duplicate_key(const struct slot *s, size_t n)
+{
+	const char **keys;
+	const char *dup = NULL;
+
+	if (n < 16) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(s[i].key, s[j].key) == 0)
+					return s[i].key;
+		return NULL;
+	}
+	keys = reallocarray(NULL, n, sizeof(*keys));
+	if (keys == NULL)
+		return "";	/* treated as failure by the caller */
+	for (size_t i = 0; i < n; i++)
+		keys[i] = s[i].key;
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	for (size_t i = 1; i < n && dup == NULL; i++)
+		if (strcmp(keys[i], keys[i - 1]) == 0)
+			dup = keys[i];
+	free(keys);
+	return dup;
+}
+
+static int
+close_container(void *ctx)
+{
+	struct parser *ps = ctx;
+	struct frame *top = &ps->frames[ps->depth - 1];
+	size_t n = ps->n_stack - top->base;
+	struct slot *kids = &ps->stack[top->base];
+	struct iam_json v = { .type = top->type, .len = n };
+
+	if (top->type == IAM_JSON_OBJECT) {
+		struct iam_json_member *m;
+		const char *dup = duplicate_key(kids, n);
+
+		if (dup != NULL) {
+			top->key = dup;
+			return fail(ps, "duplicate key");
+		}
+		m = arena_alloc(ps->doc, n ? n * sizeof(*m) : 1);
+		if (m == NULL)
+			return fail(ps, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			m[i].key = kids[i].key;
+			m[i].value = kids[i].v;
+		}
+		v.u.members = m;
+	} else {
+		struct iam_json *items = arena_alloc(ps->doc,
+						     n ? n * sizeof(*items) : 1);
+
+		if (items == NULL)
+			return fail(ps, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			items[i] = kids[i].v;
+		v.u.items = items;
+	}
+	ps->n_stack = top->base;
+	ps->depth--;
+	return push(ps, &v);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = close_container,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = close_container,
+};
+
+static size_t
+line_of(const char *buf, size_t off)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+/* yajl's own message, first line only, without its trailing newline. */
+static void
+yajl_reason(yajl_handle h, const char *buf, size_t len, char *out, size_t n)
+{
+	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)buf,
+					    len);
+	const char *m = msg ? (const char *)msg : "parse error";
+	size_t l = strcspn(m, "\n");
+
+	if (strncmp(m, "lexical error: ", 15) == 0) {
+		m += 15;
+		l -= 15;
+	} else if (strncmp(m, "parse error: ", 13) == 0) {
+		m += 13;
+		l -= 13;
+	}
+	snprintf(out, n, "%.*s", (int)l, m);
+	if (strstr(out, "invalid bytes in UTF8") != NULL)
+		snprintf(out, n, "invalid UTF-8 in string");
+	if (msg != NULL)
+		yajl_free_error(h, msg);
+}
+
+static void
+set_defaults(struct iam_json_limits *lim, const struct iam_json_limits *in)
+{
+	*lim = (struct iam_json_limits){ 64u << 20, 64, 64u << 10, 1000000 };
+	if (in == NULL)
+		return;
+	if (in->max_bytes)
+		lim->max_bytes = in->max_bytes;
+	if (in->max_depth)
+		lim->max_depth = in->max_depth;
+	if (in->max_string)
+		lim->max_string = in->max_string;
+	if (in->max_items)
+		lim->max_items = in->max_items;
+}
+
+int
+iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits,
+	       struct iam_json_doc **ret_doc, char *err, size_t errlen)
+{
+	struct parser ps = { 0 };
+	char reason[256];
+	yajl_handle h;
+	yajl_status st;
+	int r = -EINVAL;
+
+	set_defaults(&ps.lim, limits);
+	if (err == NULL || errlen == 0) {
+		err = reason;
+		errlen = sizeof(reason);
+	}
+	err[0] = '\0';
+	if (len > ps.lim.max_bytes) {
+		snprintf(err, errlen, "input of %zu bytes is over the limit of %zu",
+			 len, ps.lim.max_bytes);
+		return -E2BIG;
+	}
+	ps.doc = calloc(1, sizeof(*ps.doc));
+	if (ps.doc == NULL)
+		return -ENOMEM;
+	h = yajl_alloc(&callbacks, NULL, &ps);
+	if (h == NULL) {
+		free(ps.doc);
+		return -ENOMEM;
+	}
+	st = yajl_parse(h, (const unsigned char *)buf, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (st == yajl_status_ok && ps.n_stack == 1 && ps.depth == 0) {
+		ps.doc->root = ps.stack[0].v;
+		*ret_doc = ps.doc;
+		ps.doc = NULL;
+		r = 0;
+	} else if (ps.err[0] != '\0') {
+		snprintf(err, errlen, "%s%s%s", ps.errpath,
+			 ps.errpath[0] ? ": " : "", ps.err);
+		if (strcmp(ps.err, "out of memory") == 0)
+			r = -ENOMEM;
+	} else {
+		size_t off = yajl_get_bytes_consumed(h);
+		char path[512];
+
+		yajl_reason(h, buf, len, reason, sizeof(reason));
+		current_path(&ps, path, sizeof(path));
+		if (st == yajl_status_ok || off >= len)
+			snprintf(reason, sizeof(reason), "premature end of input");
+		snprintf(err, errlen, "%s%sline %zu: %s", path,
+			 path[0] ? ": " : "", line_of(buf, off < len ? off : len),
+			 reason);
+	}
+	yajl_free(h);
+	free(ps.stack);
+	free(ps.frames);
+	iam_json_free(ps.doc);
+	return r;
+}
+
+const struct iam_json *
+iam_json_root(const struct iam_json_doc *doc)
+{
+	return &doc->root;
+}
+
+struct iam_json_doc *
+iam_json_free(struct iam_json_doc *doc)
+{
+	struct arena_block *b, *next;
+
+	if (doc == NULL)
+		return NULL;
+	for (b = doc->blocks; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(doc);
+	return NULL;
+}
+
+const struct iam_json *
+iam_json_get(const struct iam_json *v, const char *key)
+{
+	if (v == NULL || v->type != IAM_JSON_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < v->len; i++)
+		if (strcmp(v->u.members[i].key, key) == 0)
+			return &v->u.members[i].value;
+	return NULL;
+}
+
+const struct iam_json *
+iam_json_get_ci(const struct iam_json *v, const char *key)
+{
+	if (v == NULL || v->type != IAM_JSON_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < v->len; i++)
+		if (strcasecmp(v->u.members[i].key, key) == 0)
+			return &v->u.members[i].value;
+	return NULL;
+}
+
+const char *
+iam_json_type_name(enum iam_json_type t)
+{
+	switch (t) {
+	case IAM_JSON_NULL:
+		return "null";
+	case IAM_JSON_BOOL:
+		return "boolean";
+	case IAM_JSON_NUMBER:
+		return "number";
+	case IAM_JSON_STRING:
+		return "string";
+	case IAM_JSON_ARRAY:
+		return "array";
+	case IAM_JSON_OBJECT:
+		return "object";
+	}
+	return "value";
+}
+
+static int
+gen_value(yajl_gen g, const struct iam_json *v)
+{
+	yajl_gen_status s = yajl_gen_status_ok;
+
+	switch (v->type) {
+	case IAM_JSON_NULL:
+		s = yajl_gen_null(g);
+		break;
+	case IAM_JSON_BOOL:
+		s = yajl_gen_bool(g, v->u.boolean);
+		break;
+	case IAM_JSON_NUMBER:
+		s = yajl_gen_number(g, v->u.number.text,
+				    strlen(v->u.number.text));
+		break;
+	case IAM_JSON_STRING:
+		s = yajl_gen_string(g, (const unsigned char *)v->u.string,
+				    v->len);
+		break;
+	case IAM_JSON_ARRAY:
+		s = yajl_gen_array_open(g);
+		for (size_t i = 0; s == yajl_gen_status_ok && i < v->len; i++)
+			if (gen_value(g, &v->u.items[i]) < 0)
+				return -ENOMEM;
+		if (s == yajl_gen_status_ok)
+			s = yajl_gen_array_close(g);
+		break;
+	case IAM_JSON_OBJECT:
+		s = yajl_gen_map_open(g);
+		for (size_t i = 0; s == yajl_gen_status_ok && i < v->len; i++) {
+			const char *k = v->u.members[i].key;
+
+			s = yajl_gen_string(g, (const unsigned char *)k,
+					    strlen(k));
+			if (s == yajl_gen_status_ok &&
+			    gen_value(g, &v->u.members[i].value) < 0)
+				return -ENOMEM;
+		}
+		if (s == yajl_gen_status_ok)
+			s = yajl_gen_map_close(g);
+		break;
+	}
+	return s == yajl_gen_status_ok ? 0 : -ENOMEM;
+}
+
+int
+iam_json_write(const struct iam_json *v, struct iam_buf *out)
+{
+	const unsigned char *text;
+	size_t len;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	int r;
+
+	if (g == NULL)
+		return -ENOMEM;
+	r = gen_value(g, v);
+	if (r == 0 && yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
+		r = iam_buf_add(out, text, len);
+	else if (r == 0)
+		r = -ENOMEM;
+	yajl_gen_free(g);
+	return r;
+}

@@ -1,0 +1,2 @@
+/* nssdb.c - reader of the public snapshot nss.db (libc only). */
+#include "nssdb.h"
