@@ -30,5 +30,6 @@
 #include "iam/policy.h"
 #include "iam/identity.h"
 #include "iam/store.h"
+#include "iam/snapshot.h"
 
 #endif
