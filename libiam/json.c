@@ -385,6 +385,8 @@ yajl_reason(yajl_handle h, const char *buf, size_t len, char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)l, m);
 	if (strstr(out, "invalid bytes in UTF8") != NULL)
 		snprintf(out, n, "invalid UTF-8 in string");
+	else if (strstr(out, "premature EOF") != NULL)
+		snprintf(out, n, "premature end of input");
 	if (msg != NULL)
 		yajl_free_error(h, msg);
 }
@@ -575,8 +577,8 @@ gen_value(yajl_gen g, const struct iam_json *v)
 	return s == yajl_gen_status_ok ? 0 : -ENOMEM;
 }
 
-int
-iam_json_write(const struct iam_json *v, struct iam_buf *out)
+static int
+write_json(const struct iam_json *v, bool pretty, struct iam_buf *out)
 {
 	const unsigned char *text;
 	size_t len;
@@ -585,6 +587,10 @@ iam_json_write(const struct iam_json *v, struct iam_buf *out)
 
 	if (g == NULL)
 		return -ENOMEM;
+	if (pretty) {
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	}
 	r = gen_value(g, v);
 	if (r == 0 && yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
 		r = iam_buf_add(out, text, len);
@@ -592,4 +598,16 @@ iam_json_write(const struct iam_json *v, struct iam_buf *out)
 		r = -ENOMEM;
 	yajl_gen_free(g);
 	return r;
+}
+
+int
+iam_json_write(const struct iam_json *v, struct iam_buf *out)
+{
+	return write_json(v, false, out);
+}
+
+int
+iam_json_write_pretty(const struct iam_json *v, struct iam_buf *out)
+{
+	return write_json(v, true, out);
 }

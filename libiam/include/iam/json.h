@@ -93,4 +93,7 @@ const char *iam_json_type_name(enum iam_json_type t);
  */
 int iam_json_write(const struct iam_json *v, struct iam_buf *out);
 
+/* Like iam_json_write(), indented by two spaces, one member a line. */
+int iam_json_write_pretty(const struct iam_json *v, struct iam_buf *out);
+
 #endif

@@ -1,0 +1,161 @@
+/*
+ * test_json.c - the strict JSON tree: shapes, limits and the JSON path
+ * named in every error.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "iam.h"
+
+static int
+parse(const char *text, const struct iam_json_limits *lim,
+      struct iam_json_doc **doc, char *err, size_t errlen)
+{
+	return iam_json_parse(text, strlen(text), lim, doc, err, errlen);
+}
+
+static void
+expect_error(const char *text, const struct iam_json_limits *lim,
+	     const char *want)
+{
+	struct iam_json_doc *doc = NULL;
+	char err[512];
+	int r = parse(text, lim, &doc, err, sizeof(err));
+
+	cr_assert_lt(r, 0, "accepted: %s", text);
+	cr_assert_null(doc, "document handed out on failure");
+	cr_expect(strstr(err, want) != NULL, "error \"%s\" lacks \"%s\"", err,
+		  want);
+}
+
+Test(json, builds_a_tree_in_document_order)
+{
+	struct iam_json_doc *doc;
+	const struct iam_json *root, *v;
+	char err[256];
+
+	cr_assert_eq(parse("{\"b\": [1, -2, 3.5, true, null, \"x\"], \"a\": {}}",
+			   NULL, &doc, err, sizeof(err)), 0, "%s", err);
+	root = iam_json_root(doc);
+	cr_assert_eq(root->type, IAM_JSON_OBJECT);
+	cr_assert_eq(root->len, 2);
+	cr_expect_str_eq(root->u.members[0].key, "b");
+	v = iam_json_get(root, "b");
+	cr_assert_eq(v->type, IAM_JSON_ARRAY);
+	cr_assert_eq(v->len, 6);
+	cr_expect(v->u.items[0].u.number.is_int);
+	cr_expect_eq(v->u.items[1].u.number.i, -2);
+	cr_expect_not(v->u.items[2].u.number.is_int);
+	cr_expect_str_eq(v->u.items[2].u.number.text, "3.5");
+	cr_expect_eq(v->u.items[3].type, IAM_JSON_BOOL);
+	cr_expect_eq(v->u.items[4].type, IAM_JSON_NULL);
+	cr_expect_str_eq(v->u.items[5].u.string, "x");
+	cr_expect_not_null(iam_json_get_ci(root, "B"));
+	cr_expect_null(iam_json_get(root, "B"));
+	cr_expect_eq(iam_json_get(root, "a")->len, 0);
+	iam_json_free(doc);
+}
+
+Test(json, huge_integers_are_not_integers)
+{
+	struct iam_json_doc *doc;
+	char err[256];
+
+	cr_assert_eq(parse("[99999999999999999999, 1e3]", NULL, &doc, err,
+			   sizeof(err)), 0);
+	cr_expect_not(iam_json_root(doc)->u.items[0].u.number.is_int);
+	cr_expect_not(iam_json_root(doc)->u.items[1].u.number.is_int);
+	iam_json_free(doc);
+}
+
+Test(json, refuses_duplicate_keys_with_their_path)
+{
+	expect_error("{\"users\": [{\"name\": \"a\", \"name\": \"b\"}]}", NULL,
+		     "users[0].name: duplicate key");
+}
+
+Test(json, refuses_duplicate_keys_in_large_objects)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+
+	iam_buf_adds(&b, "{");
+	for (int i = 0; i < 100; i++)
+		iam_buf_addf(&b, "\"k%d\": %d,", i, i);
+	iam_buf_adds(&b, "\"k42\": 0}");
+	expect_error(b.buf, NULL, "k42: duplicate key");
+	iam_buf_release(&b);
+}
+
+Test(json, refuses_nul_inside_strings_and_keys)
+{
+	expect_error("{\"a\": [\"x\\u0000y\"]}", NULL,
+		     "a[0]: string contains a NUL character");
+	expect_error("{\"a\\u0000\": 1}", NULL, "key contains a NUL character");
+}
+
+Test(json, refuses_invalid_utf8_with_its_path)
+{
+	expect_error("{\"users\": [{\"name\": \"\xc3\x28\"}]}", NULL,
+		     "users[0].name: line 1: invalid UTF-8");
+}
+
+Test(json, refuses_truncated_input)
+{
+	expect_error("{\"users\": [{\"name\": \"a\"", NULL,
+		     "premature end of input");
+	expect_error("", NULL, "premature end of input");
+}
+
+Test(json, refuses_trailing_garbage_and_comments)
+{
+	expect_error("{} {}", NULL, "line 1");
+	expect_error("{/* c */}", NULL, "line 1");
+}
+
+Test(json, enforces_depth_without_recursion)
+{
+	size_t n = 100000;
+	char *deep = malloc(n + 1);
+
+	memset(deep, '[', n);
+	deep[n] = '\0';
+	expect_error(deep, NULL, "nesting deeper than 64 levels");
+	free(deep);
+}
+
+Test(json, enforces_string_item_and_size_limits)
+{
+	struct iam_json_limits lim = { .max_string = 4, .max_items = 3,
+				       .max_bytes = 64 };
+	struct iam_json_doc *doc = NULL;
+	char err[256];
+	char big[100];
+
+	expect_error("[\"12345\"]", &lim, "[0]: string of 5 bytes is over the limit of 4");
+	expect_error("{\"a\": [1, 2, 3, 4]}", &lim, "a[3]: more than 3 items");
+	memset(big, ' ', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	big[0] = '1';
+	cr_expect_eq(iam_json_parse(big, strlen(big), &lim, &doc, err,
+				    sizeof(err)), -E2BIG);
+	cr_expect(strstr(err, "over the limit of 64") != NULL, "%s", err);
+}
+
+Test(json, writes_back_what_it_read)
+{
+	const char *text = "{\"a\":[1,\"x\\\"y\\n\",true,null,{\"b\":-2.5}]}";
+	struct iam_buf out = IAM_BUF_INIT;
+	struct iam_json_doc *doc;
+
+	cr_assert_eq(parse(text, NULL, &doc, NULL, 0), 0);
+	cr_assert_eq(iam_json_write(iam_json_root(doc), &out), 0);
+	cr_expect_str_eq(out.buf, text);
+	iam_buf_release(&out);
+	cr_assert_eq(iam_json_write_pretty(iam_json_root(doc), &out), 0);
+	cr_expect(strstr(out.buf, "\n  \"a\": [") != NULL, "%s", out.buf);
+	iam_buf_release(&out);
+	iam_json_free(doc);
+}
