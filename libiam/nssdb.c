@@ -1,2 +1,521 @@
-/* nssdb.c - reader of the public snapshot nss.db (libc only). */
+/*
+ * nssdb.c - reader of the public snapshot nss.db (format in nssdb.h).
+ *
+ * libc only: this file is compiled into libiam and into libnss_iam.so.2,
+ * which is loaded into every process that resolves a name.  It never
+ * calls NSS, never logs, never allocates, and trusts no byte of the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "nssdb.h"
+
+#define P1 0x9e3779b97f4a7c15ULL
+#define P2 0xc2b2ae3d27d4eb4fULL
+
+enum { HT_USER_NAME, HT_USER_UID, HT_GROUP_NAME, HT_GROUP_GID };
+
+uint64_t
+iam_nssdb_checksum(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h[4] = { P1, P2, P1 ^ P2, ~P1 };
+	uint64_t w, r;
+	size_t i;
+
+	for (; n >= 32; s += 32, n -= 32) {
+		for (i = 0; i < 4; i++) {
+			memcpy(&w, s + 8 * i, 8);
+			h[i] = (h[i] ^ w) * P1;
+		}
+	}
+	for (i = 0; n > 0; i++) {
+		w = 0;
+		memcpy(&w, s, n < 8 ? n : 8);
+		h[i] = (h[i] ^ w) * P1;
+		s += n < 8 ? n : 8;
+		n -= n < 8 ? n : 8;
+	}
+	r = h[0];
+	for (i = 1; i < 4; i++)
+		r = (r * P2) ^ h[i];
+	r ^= r >> 31;
+	r *= P1;
+	r ^= r >> 29;
+	return r;
+}
+
+uint32_t
+iam_nssdb_hash_name(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len-- > 0) {
+		h ^= (unsigned char)*s++;
+		h *= 16777619u;
+	}
+	return h ^ (h >> 15);
+}
+
+uint32_t
+iam_nssdb_hash_id(uint32_t id)
+{
+	id ^= id >> 16;
+	id *= 0x7feb352du;
+	id ^= id >> 15;
+	id *= 0x846ca68bu;
+	id ^= id >> 16;
+	return id;
+}
+
+/* Does sect describe count records of size bytes inside the file? */
+static int
+sect_ok(const struct iam_nssdb_header *h, enum iam_nssdb_section i,
+	uint64_t count, uint64_t size, size_t file_size)
+{
+	const struct iam_nssdb_sect *s = &h->sect[i];
+
+	if (s->off % 8 != 0 || s->off < sizeof(*h))
+		return 0;
+	if ((uint64_t)s->off + s->size > file_size)
+		return 0;
+	return count * size == s->size;
+}
+
+static int
+ht_ok(const struct iam_nssdb_header *h, enum iam_nssdb_section i,
+      uint32_t entries, size_t file_size)
+{
+	uint32_t slots = h->sect[i].size / 4;
+
+	if (!sect_ok(h, i, slots, 4, file_size))
+		return 0;
+	if (slots == 0)
+		return entries == 0;
+	/* a power of two with at least one empty slot */
+	return (slots & (slots - 1)) == 0 && slots > entries;
+}
+
+int
+iam_nssdb_open_mem(const void *p, size_t size, struct iam_nssdb *ret_db)
+{
+	const unsigned char *base = p;
+	struct iam_nssdb_header h;
+	struct iam_nssdb db;
+	size_t i;
+
+	if (p == NULL || (uintptr_t)p % 8 != 0 || size < sizeof(h) ||
+	    size > IAM_NSSDB_MAX_SIZE)
+		return -EBADMSG;
+	memcpy(&h, base, sizeof(h));
+	if (memcmp(h.magic, IAM_NSSDB_MAGIC, 8) != 0 ||
+	    h.version != IAM_NSSDB_VERSION || h.header_size != sizeof(h) ||
+	    h.file_size != size || h.reserved[0] != 0 || h.reserved[1] != 0)
+		return -EBADMSG;
+	/* sizes first: a header claiming huge counts fails before any sum */
+	if (!sect_ok(&h, IAM_NSSDB_USERS, h.n_users,
+		     sizeof(struct iam_nssdb_urec), size) ||
+	    !sect_ok(&h, IAM_NSSDB_GROUPS, h.n_groups,
+		     sizeof(struct iam_nssdb_grec), size) ||
+	    !sect_ok(&h, IAM_NSSDB_GIDS, h.n_gids, 4, size) ||
+	    !sect_ok(&h, IAM_NSSDB_MEMBERS, h.n_members, 4, size) ||
+	    !sect_ok(&h, IAM_NSSDB_STRINGS, h.sect[IAM_NSSDB_STRINGS].size, 1,
+		     size) ||
+	    !ht_ok(&h, IAM_NSSDB_USER_NAME_HT, h.n_users, size) ||
+	    !ht_ok(&h, IAM_NSSDB_USER_UID_HT, h.n_users, size) ||
+	    !ht_ok(&h, IAM_NSSDB_GROUP_NAME_HT, h.n_groups, size) ||
+	    !ht_ok(&h, IAM_NSSDB_GROUP_GID_HT, h.n_groups, size))
+		return -EBADMSG;
+	/* every string is NUL-terminated inside the section */
+	if (h.sect[IAM_NSSDB_STRINGS].size == 0 ||
+	    base[h.sect[IAM_NSSDB_STRINGS].off +
+		 h.sect[IAM_NSSDB_STRINGS].size - 1] != '\0')
+		return -EBADMSG;
+	if (iam_nssdb_checksum(base + IAM_NSSDB_SUMMED_FROM,
+			       size - IAM_NSSDB_SUMMED_FROM) != h.checksum)
+		return -EBADMSG;
+
+	memset(&db, 0, sizeof(db));
+	db.base = base;
+	db.size = size;
+	db.generation = h.generation;
+	db.n_users = h.n_users;
+	db.n_groups = h.n_groups;
+	db.n_gids = h.n_gids;
+	db.n_members = h.n_members;
+	db.users = (const void *)(base + h.sect[IAM_NSSDB_USERS].off);
+	db.groups = (const void *)(base + h.sect[IAM_NSSDB_GROUPS].off);
+	for (i = 0; i < 4; i++) {
+		db.ht[i] = (const void *)(base +
+					  h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
+		db.ht_slots[i] = h.sect[IAM_NSSDB_USER_NAME_HT + i].size / 4;
+	}
+	db.gids = (const void *)(base + h.sect[IAM_NSSDB_GIDS].off);
+	db.members = (const void *)(base + h.sect[IAM_NSSDB_MEMBERS].off);
+	db.strings = (const char *)base + h.sect[IAM_NSSDB_STRINGS].off;
+	db.strings_size = h.sect[IAM_NSSDB_STRINGS].size;
+	*ret_db = db;
+	return 0;
+}
+
+/* A file and its folder must be root's and not writable by others. */
+static int
+secure(const struct stat *st, mode_t type)
+{
+	return (st->st_mode & S_IFMT) == type && st->st_uid == 0 &&
+	       (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+static int
+folder_secure(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	size_t n;
+	struct stat st;
+
+	if (slash == NULL)
+		return 0;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return 0;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (lstat(dir, &st) != 0)
+		return 0;
+	return secure(&st, S_IFDIR);
+}
+
+int
+iam_nssdb_open(const char *path, struct iam_nssdb *ret_db,
+	       struct stat *st_out)
+{
+	struct iam_nssdb db;
+	struct stat st;
+	void *p;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ELOOP ? -EPERM : -errno;
+	if (fstat(fd, &st) != 0) {
+		r = -errno;
+		goto out_close;
+	}
+	if (!secure(&st, S_IFREG) || !folder_secure(path)) {
+		r = -EPERM;
+		goto out_close;
+	}
+	if (st.st_size < (off_t)sizeof(struct iam_nssdb_header) ||
+	    (uint64_t)st.st_size > IAM_NSSDB_MAX_SIZE) {
+		r = -EBADMSG;
+		goto out_close;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		r = -errno;
+		goto out_close;
+	}
+	r = iam_nssdb_open_mem(p, (size_t)st.st_size, &db);
+	if (r < 0) {
+		munmap(p, (size_t)st.st_size);
+		goto out_close;
+	}
+	db.mapped = true;
+	*ret_db = db;
+	if (st_out != NULL)
+		*st_out = st;
+out_close:
+	close(fd);
+	return r;
+}
+
+void
+iam_nssdb_close(struct iam_nssdb *db)
+{
+	if (db == NULL)
+		return;
+	if (db->mapped && db->base != NULL)
+		munmap((void *)db->base, db->size);
+	memset(db, 0, sizeof(*db));
+}
+
+/* The string at offset off, bounds-checked; NULL when damaged. */
+static const char *
+str_at(const struct iam_nssdb *db, uint32_t off, size_t *ret_len)
+{
+	const char *s, *nul;
+	size_t max;
+
+	if (off >= db->strings_size)
+		return NULL;
+	s = db->strings + off;
+	max = db->strings_size - off;
+	if (max > IAM_NSSDB_MAX_STRING + 1)
+		max = IAM_NSSDB_MAX_STRING + 1;
+	nul = memchr(s, '\0', max);
+	if (nul == NULL)
+		return NULL;
+	*ret_len = (size_t)(nul - s);
+	return s;
+}
+
+static int
+user_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *ret)
+{
+	const struct iam_nssdb_urec *u;
+	struct iam_nssdb_user x;
+
+	if (i >= db->n_users)
+		return -EBADMSG;
+	u = &db->users[i];
+	x.name = str_at(db, u->name, &x.name_len);
+	x.gecos = str_at(db, u->gecos, &x.gecos_len);
+	x.home = str_at(db, u->home, &x.home_len);
+	x.shell = str_at(db, u->shell, &x.shell_len);
+	if (x.name == NULL || x.gecos == NULL || x.home == NULL ||
+	    x.shell == NULL || x.name_len == 0)
+		return -EBADMSG;
+	if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids)
+		return -EBADMSG;
+	x.uid = u->uid;
+	x.gid = u->gid;
+	x.gids = db->gids + u->gids;
+	x.n_gids = u->n_gids;
+	*ret = x;
+	return 0;
+}
+
+static int
+group_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *ret)
+{
+	const struct iam_nssdb_grec *g;
+	struct iam_nssdb_group x;
+
+	if (i >= db->n_groups)
+		return -EBADMSG;
+	g = &db->groups[i];
+	x.name = str_at(db, g->name, &x.name_len);
+	if (x.name == NULL || x.name_len == 0)
+		return -EBADMSG;
+	if (g->members > db->n_members ||
+	    g->n_members > db->n_members - g->members)
+		return -EBADMSG;
+	x.gid = g->gid;
+	x.index = i;
+	x.n_members = g->n_members;
+	*ret = x;
+	return 0;
+}
+
+/*
+ * Walk the probe sequence of hash h in table t; for each occupied slot
+ * call match(), which says 1 found, 0 go on, or a negative error.  The
+ * walk is bounded by the slot count, so a table without an empty slot
+ * cannot loop.
+ */
+typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
+			const void *key, void *ret);
+
+static int
+probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
+      const void *key, void *ret)
+{
+	uint32_t slots = db->ht_slots[t], mask = slots - 1, n, v;
+	int r;
+
+	if (slots == 0)
+		return -ENOENT;
+	for (n = 0; n < slots; n++) {
+		v = db->ht[t][(h + n) & mask];
+		if (v == 0)
+			return -ENOENT;
+		r = match(db, v - 1, key, ret);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	return -ENOENT;
+}
+
+struct name_key {
+	const char *s;
+	size_t len;
+};
+
+static int
+match_user_name(const struct iam_nssdb *db, uint32_t idx, const void *key,
+		void *ret)
+{
+	const struct name_key *k = key;
+	struct iam_nssdb_user u;
+	int r;
+
+	r = user_at(db, idx, &u);
+	if (r < 0)
+		return r;
+	if (u.name_len != k->len || memcmp(u.name, k->s, k->len) != 0)
+		return 0;
+	*(struct iam_nssdb_user *)ret = u;
+	return 1;
+}
+
+static int
+match_user_uid(const struct iam_nssdb *db, uint32_t idx, const void *key,
+	       void *ret)
+{
+	struct iam_nssdb_user u;
+	int r;
+
+	/* compare the key before decoding strings: most probes miss */
+	if (idx >= db->n_users)
+		return -EBADMSG;
+	if (db->users[idx].uid != *(const uint32_t *)key)
+		return 0;
+	r = user_at(db, idx, &u);
+	if (r < 0)
+		return r;
+	*(struct iam_nssdb_user *)ret = u;
+	return 1;
+}
+
+static int
+match_group_name(const struct iam_nssdb *db, uint32_t idx, const void *key,
+		 void *ret)
+{
+	const struct name_key *k = key;
+	struct iam_nssdb_group g;
+	int r;
+
+	r = group_at(db, idx, &g);
+	if (r < 0)
+		return r;
+	if (g.name_len != k->len || memcmp(g.name, k->s, k->len) != 0)
+		return 0;
+	*(struct iam_nssdb_group *)ret = g;
+	return 1;
+}
+
+static int
+match_group_gid(const struct iam_nssdb *db, uint32_t idx, const void *key,
+		void *ret)
+{
+	struct iam_nssdb_group g;
+	int r;
+
+	if (idx >= db->n_groups)
+		return -EBADMSG;
+	if (db->groups[idx].gid != *(const uint32_t *)key)
+		return 0;
+	r = group_at(db, idx, &g);
+	if (r < 0)
+		return r;
+	*(struct iam_nssdb_group *)ret = g;
+	return 1;
+}
+
+int
+iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
+		       struct iam_nssdb_user *ret)
+{
+	struct name_key k;
+
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	k.s = name;
+	k.len = strnlen(name, IAM_NSSDB_MAX_STRING + 1);
+	if (k.len == 0 || k.len > IAM_NSSDB_MAX_STRING)
+		return -ENOENT;
+	return probe(db, HT_USER_NAME, iam_nssdb_hash_name(k.s, k.len),
+		     match_user_name, &k, ret);
+}
+
+int
+iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
+		      struct iam_nssdb_user *ret)
+{
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	return probe(db, HT_USER_UID, iam_nssdb_hash_id(uid), match_user_uid,
+		     &uid, ret);
+}
+
+int
+iam_nssdb_user_at(const struct iam_nssdb *db, uint32_t i,
+		  struct iam_nssdb_user *ret)
+{
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	if (i >= db->n_users)
+		return -ENOENT;
+	return user_at(db, i, ret);
+}
+
+int
+iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
+			struct iam_nssdb_group *ret)
+{
+	struct name_key k;
+
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	k.s = name;
+	k.len = strnlen(name, IAM_NSSDB_MAX_STRING + 1);
+	if (k.len == 0 || k.len > IAM_NSSDB_MAX_STRING)
+		return -ENOENT;
+	return probe(db, HT_GROUP_NAME, iam_nssdb_hash_name(k.s, k.len),
+		     match_group_name, &k, ret);
+}
+
+int
+iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
+		       struct iam_nssdb_group *ret)
+{
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	return probe(db, HT_GROUP_GID, iam_nssdb_hash_id(gid), match_group_gid,
+		     &gid, ret);
+}
+
+int
+iam_nssdb_group_at(const struct iam_nssdb *db, uint32_t i,
+		   struct iam_nssdb_group *ret)
+{
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	if (i >= db->n_groups)
+		return -ENOENT;
+	return group_at(db, i, ret);
+}
+
+int
+iam_nssdb_group_member(const struct iam_nssdb *db,
+		       const struct iam_nssdb_group *g, uint32_t i,
+		       const char **ret_name, size_t *ret_len)
+{
+	const struct iam_nssdb_grec *rec;
+	const char *s;
+	uint32_t u;
+	size_t len;
+
+	if (db == NULL || db->base == NULL || g->index >= db->n_groups)
+		return -EBADMSG;
+	rec = &db->groups[g->index];
+	/* re-checked: g may come from a caller, the record is the truth */
+	if (i >= rec->n_members || rec->members > db->n_members ||
+	    rec->n_members > db->n_members - rec->members)
+		return -EBADMSG;
+	u = db->members[rec->members + i];
+	if (u >= db->n_users)
+		return -EBADMSG;
+	s = str_at(db, db->users[u].name, &len);
+	if (s == NULL || len == 0)
+		return -EBADMSG;
+	*ret_name = s;
+	*ret_len = len;
+	return 0;
+}

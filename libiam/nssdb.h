@@ -1,4 +1,194 @@
-/* nssdb.h - format of the public snapshot nss.db; libc only. */
+/*
+ * nssdb.h - format and reader of the public snapshot nss.db; libc only.
+ *
+ * nss.db (root 0644) holds what NSS answers: users (name, uid, primary
+ * gid, gecos, home, shell), groups (name, gid, members) and each user's
+ * supplementary gids.  It never holds a secret.  It is written by
+ * iam_nssdb_build() (iam/snapshot.h) and published by rename, so a reader
+ * that has mapped an older file keeps a valid mapping.
+ *
+ * Layout, all integers in host byte order, every section 8-byte aligned:
+ *
+ *   header            struct iam_nssdb_header
+ *   users             n_users x struct iam_nssdb_urec
+ *   groups            n_groups x struct iam_nssdb_grec
+ *   user_name_ht      uint32_t slots: open addressing, linear probing,
+ *   user_uid_ht         a slot holds index + 1 of a user or group, 0 is
+ *   group_name_ht       empty; the slot count is a power of two larger
+ *   group_gid_ht        than the number of entries
+ *   gids              uint32_t supplementary gids, a run per user
+ *   members           uint32_t user indices, a run per group
+ *   strings           NUL-terminated strings; records hold offsets here
+ *
+ * The initgroups index is the per-user run of gids: getgrouplist() costs
+ * one hash probe plus the user's own groups, whatever the group count.
+ *
+ * The reader trusts nothing: the header's sizes must describe sections
+ * inside the file, the checksum must match, and every index and string
+ * offset is bounds-checked again when it is used.  A hash slot only ever
+ * leads to a record whose key is compared, so a damaged index can hide an
+ * entry (answered as corrupt when noticed) but never returns the wrong one.
+ */
 #ifndef IAM_NSSDB_H
 #define IAM_NSSDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef IAM_SNAPSHOT_DIR
+#define IAM_SNAPSHOT_DIR "/var/lib/iam"
+#endif
+#ifndef IAM_NSS_DB
+#define IAM_NSS_DB IAM_SNAPSHOT_DIR "/nss.db"
+#endif
+
+#define IAM_NSSDB_MAGIC		"IAMNSSDB"	/* 8 bytes, no NUL */
+#define IAM_NSSDB_VERSION	1
+#define IAM_NSSDB_MAX_SIZE	0xfffffff8u	/* offsets are 32 bits */
+#define IAM_NSSDB_MAX_STRING	4096		/* one name, gecos, home, shell */
+
+enum iam_nssdb_section {
+	IAM_NSSDB_USERS,
+	IAM_NSSDB_GROUPS,
+	IAM_NSSDB_USER_NAME_HT,
+	IAM_NSSDB_USER_UID_HT,
+	IAM_NSSDB_GROUP_NAME_HT,
+	IAM_NSSDB_GROUP_GID_HT,
+	IAM_NSSDB_GIDS,
+	IAM_NSSDB_MEMBERS,
+	IAM_NSSDB_STRINGS,
+	IAM_NSSDB_NSECT
+};
+
+struct iam_nssdb_sect {
+	uint32_t off;		/* from the start of the file, 8-aligned */
+	uint32_t size;		/* bytes */
+};
+
+struct iam_nssdb_header {
+	char magic[8];		/* IAM_NSSDB_MAGIC */
+	uint32_t version;	/* IAM_NSSDB_VERSION */
+	uint32_t header_size;	/* sizeof(struct iam_nssdb_header) */
+	uint64_t file_size;	/* the whole file */
+	uint64_t checksum;	/* iam_nssdb_checksum() of the bytes after it */
+	uint64_t generation;	/* publishing generation */
+	uint32_t n_users;
+	uint32_t n_groups;
+	uint32_t n_gids;	/* entries in the gids section */
+	uint32_t n_members;	/* entries in the members section */
+	struct iam_nssdb_sect sect[IAM_NSSDB_NSECT];
+	uint32_t reserved[2];	/* zero */
+};
+
+/* The checksum covers every byte from this offset to the end. */
+#define IAM_NSSDB_SUMMED_FROM	32
+
+struct iam_nssdb_urec {
+	uint32_t name;		/* string offsets */
+	uint32_t uid;
+	uint32_t gid;		/* primary gid */
+	uint32_t gecos;
+	uint32_t home;
+	uint32_t shell;
+	uint32_t gids;		/* first entry in the gids section */
+	uint32_t n_gids;	/* supplementary gids */
+};
+
+struct iam_nssdb_grec {
+	uint32_t name;
+	uint32_t gid;
+	uint32_t members;	/* first entry in the members section */
+	uint32_t n_members;
+};
+
+/* A mapped or in-memory snapshot, checked by iam_nssdb_open_mem(). */
+struct iam_nssdb {
+	const unsigned char *base;	/* the file; NULL when none */
+	size_t size;
+	uint64_t generation;
+	uint32_t n_users, n_groups, n_gids, n_members;
+	const struct iam_nssdb_urec *users;
+	const struct iam_nssdb_grec *groups;
+	const uint32_t *ht[4];		/* user name, uid, group name, gid */
+	uint32_t ht_slots[4];
+	const uint32_t *gids;
+	const uint32_t *members;
+	const char *strings;
+	uint32_t strings_size;
+	bool mapped;			/* base came from mmap */
+};
+
+/* A user as the reader hands it out; strings borrowed from the snapshot. */
+struct iam_nssdb_user {
+	const char *name, *gecos, *home, *shell;
+	size_t name_len, gecos_len, home_len, shell_len;
+	uint32_t uid, gid;
+	const uint32_t *gids;	/* n_gids supplementary gids */
+	uint32_t n_gids;
+};
+
+struct iam_nssdb_group {
+	const char *name;
+	size_t name_len;
+	uint32_t gid;
+	uint32_t index;		/* of the group, for iam_nssdb_group_member() */
+	uint32_t n_members;
+};
+
+/*
+ * Checksum of n bytes: four independent 64-bit multiply-xor lanes, so
+ * any change confined to one aligned 8-byte word always changes the sum.
+ */
+uint64_t iam_nssdb_checksum(const void *p, size_t n);
+
+/*
+ * Check size bytes at p (8-aligned) as a snapshot: magic, version, sizes,
+ * section bounds, checksum.  The bytes must outlive db.  0, or -EBADMSG
+ * when anything is wrong.
+ */
+int iam_nssdb_open_mem(const void *p, size_t size, struct iam_nssdb *ret_db);
+
+/*
+ * Open and map path read-only (O_NOFOLLOW|O_CLOEXEC) and check it as
+ * above.  The file must be a regular file owned by root and not writable
+ * by group or others, and so must its folder be (-EPERM); -ENOENT when
+ * missing; -EBADMSG when corrupt.  When st_out is not NULL it receives
+ * the fstat() of the file that was mapped.  Release with
+ * iam_nssdb_close().
+ */
+struct stat;
+int iam_nssdb_open(const char *path, struct iam_nssdb *ret_db,
+		   struct stat *st_out);
+
+/* Unmap a snapshot opened with iam_nssdb_open(); reset db.  NULL is fine. */
+void iam_nssdb_close(struct iam_nssdb *db);
+
+/*
+ * Lookups.  0 and *ret filled; -ENOENT no such entry; -EBADMSG the
+ * snapshot is damaged where the lookup led.  *_at() walk entries by
+ * index, 0 .. count - 1, for enumeration.
+ */
+int iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
+			   struct iam_nssdb_user *ret);
+int iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
+			  struct iam_nssdb_user *ret);
+int iam_nssdb_user_at(const struct iam_nssdb *db, uint32_t i,
+		      struct iam_nssdb_user *ret);
+int iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
+			    struct iam_nssdb_group *ret);
+int iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
+			   struct iam_nssdb_group *ret);
+int iam_nssdb_group_at(const struct iam_nssdb *db, uint32_t i,
+		       struct iam_nssdb_group *ret);
+
+/* Name of the i-th member of g (i < g->n_members).  0, -EBADMSG. */
+int iam_nssdb_group_member(const struct iam_nssdb *db,
+			   const struct iam_nssdb_group *g, uint32_t i,
+			   const char **ret_name, size_t *ret_len);
+
+/* Hashes of the indexes, shared by the builder and the reader. */
+uint32_t iam_nssdb_hash_name(const char *s, size_t len);
+uint32_t iam_nssdb_hash_id(uint32_t id);
+
 #endif

@@ -1,6 +1,10 @@
 /*
  * store.c - files on a host: strict opening (the StrictModes habit of
- * sshd), atomic replacement, the store's lock, sane descriptors.
+ * sshd), strict folders, atomic replacement, the store's lock, sane
+ * descriptors.
+ *
+ * The store's lock is credentials_dir/.lock: credentials_dir is root
+ * 0700, so no other user can even open the lock file to hold it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -8,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -94,15 +100,15 @@ check_parents(const char *path, int flags, char *err, size_t errlen)
 int
 iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 {
-	int oflags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	/* No O_DIRECTORY (a symlink would be ENOTDIR, not ELOOP); O_NONBLOCK
+	   so a FIFO put in place of a file cannot block the caller. */
+	int oflags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
 	struct stat st;
 	int fd, r;
 
 	if (path == NULL || path[0] != '/')
 		return refuse(err, errlen, -EINVAL, path ? path : "(null)",
 			      "is not an absolute path");
-	if (flags & IAM_STRICT_DIR)
-		oflags |= O_DIRECTORY;
 	fd = open(path, oflags);
 	if (fd < 0) {
 		r = -errno;
@@ -114,6 +120,10 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 		r = -errno;
 		close(fd);
 		return refuse(err, errlen, r, path, strerror(-r));
+	}
+	if ((flags & IAM_STRICT_DIR) && !S_ISDIR(st.st_mode)) {
+		close(fd);
+		return refuse(err, errlen, -ENOTDIR, path, "is not a folder");
 	}
 	if (!(flags & IAM_STRICT_DIR) && !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -174,4 +184,353 @@ iam_read_strict(const char *path, int flags, size_t max,
 		return -ENOMEM;
 	*ret_buf = b;
 	return 0;
+}
+
+/*
+ * Open a folder without following a final symbolic link.  O_DIRECTORY
+ * is left out on purpose: with it a symlink gives ENOTDIR rather than
+ * ELOOP, and the reason would be lost.  O_NONBLOCK: a FIFO never blocks.
+ */
+static int
+open_dir_nofollow(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+		  O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		int r = S_ISDIR(st.st_mode) ? -errno : -ENOTDIR;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* ---- Folders ----------------------------------------------------------- */
+
+int
+iam_ensure_dir(const char *path, mode_t mode, int flags, char *err,
+	       size_t errlen)
+{
+	bool created = false;
+	struct stat st;
+	int fd, r;
+
+	if (path == NULL || path[0] != '/')
+		return refuse(err, errlen, -EINVAL, path ? path : "(null)",
+			      "is not an absolute path");
+	r = check_parents(path, flags, err, errlen);
+	if (r < 0)
+		return r;
+	/* 0700 whatever mode: the explicit fchmod below widens it. */
+	if (mkdir(path, 0700) == 0)
+		created = true;
+	else if (errno != EEXIST)
+		return refuse(err, errlen, -errno, path, strerror(errno));
+	fd = open_dir_nofollow(path);
+	if (fd < 0) {
+		r = fd;
+		if (r == -ELOOP)
+			return refuse(err, errlen, r, path, "is a symbolic link");
+		if (r == -ENOTDIR)
+			return refuse(err, errlen, r, path, "is not a folder");
+		return refuse(err, errlen, r, path, strerror(-r));
+	}
+	if (created && ((geteuid() == 0 && fchown(fd, 0, 0) < 0) ||
+			fchmod(fd, mode) < 0)) {
+		r = refuse(err, errlen, -errno, path, strerror(errno));
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		r = refuse(err, errlen, -errno, path, strerror(errno));
+		goto fail;
+	}
+	if (!(flags & IAM_STRICT_ANY_OWNER) && st.st_uid != 0) {
+		r = refuse(err, errlen, -EPERM, path, "is not owned by root");
+		goto fail;
+	}
+	if (st.st_mode & 0077 & ~mode) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "has mode %04o, more open than %04o",
+			 (unsigned)(st.st_mode & 07777), (unsigned)mode);
+		r = refuse(err, errlen, -EPERM, path, why);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return r;
+}
+
+/* ---- Atomic writes ----------------------------------------------------- */
+
+/*
+ * Test-only fault injection: when set to N > 0, the Nth call of
+ * iam_atomic_commit() from then on fails with -EIO after every temporary
+ * file was written and before the first rename.  Not part of the
+ * exported interface (libiam.map exports iam_* only).
+ */
+int store_fail_point;
+
+struct atomic_file {
+	int dirfd;		/* the folder of the file */
+	char *base;		/* final name inside it */
+	char tmp[NAME_MAX + 1];	/* temporary name inside it */
+	bool done;		/* renamed into place */
+};
+
+struct iam_atomic {
+	struct atomic_file *v;
+	size_t n;
+};
+
+int
+iam_atomic_new(struct iam_atomic **ret_set)
+{
+	struct iam_atomic *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return -ENOMEM;
+	*ret_set = s;
+	return 0;
+}
+
+struct iam_atomic *
+iam_atomic_free(struct iam_atomic *s)
+{
+	if (s == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->v[i].done)
+			unlinkat(s->v[i].dirfd, s->v[i].tmp, 0);
+		close(s->v[i].dirfd);
+		free(s->v[i].base);
+	}
+	free(s->v);
+	free(s);
+	return NULL;
+}
+
+/*
+ * The folder of an atomic write: a real folder owned by root (or by the
+ * caller), not writable by group or others, parents likewise.
+ */
+static int
+open_write_dir(const char *dir)
+{
+	int flags = geteuid() == 0 ? 0 : IAM_STRICT_ANY_OWNER;
+	struct stat st;
+	int fd, r;
+
+	fd = open_dir_nofollow(dir);
+	if (fd < 0)
+		return fd;
+	r = 0;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+		 (st.st_mode & 0022))
+		r = -EPERM;
+	else
+		r = check_parents(dir, flags, NULL, 0);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+make_temp(int dirfd, const char *base, char *tmp, size_t tmplen)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		uint64_t rnd;
+		int fd;
+
+		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+			return -EIO;
+		if (iam_snprintf(tmp, tmplen, ".%s.%016llx", base,
+				 (unsigned long long)rnd) < 0)
+			return -ENAMETOOLONG;
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+			    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+/* Write, chmod and fsync the temporary file; close it either way. */
+static int
+fill_temp(int fd, const void *data, size_t len, mode_t mode)
+{
+	int r = 0;
+
+	/* Explicit owner and mode: never the umask or a setuid caller's gid. */
+	if (geteuid() == 0 && fchown(fd, 0, 0) < 0)
+		r = -errno;
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (r == 0)
+		r = write_all(fd, data, len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+int
+iam_atomic_add(struct iam_atomic *s, const char *path, const void *data,
+	       size_t len, mode_t mode)
+{
+	char dir[PATH_MAX];
+	struct atomic_file *v, *f;
+	const char *slash;
+	int fd, r;
+
+	slash = path ? strrchr(path, '/') : NULL;
+	if (slash == NULL || path[0] != '/' || slash[1] == '\0' ||
+	    strcmp(slash + 1, ".") == 0 || strcmp(slash + 1, "..") == 0)
+		return -EINVAL;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (dir[0] == '\0')
+		strcpy(dir, "/");
+	v = reallocarray(s->v, s->n + 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	s->v = v;
+	f = &s->v[s->n];
+	memset(f, 0, sizeof(*f));
+	f->base = strdup(slash + 1);
+	if (f->base == NULL)
+		return -ENOMEM;
+	f->dirfd = open_write_dir(dir);
+	if (f->dirfd < 0) {
+		r = f->dirfd;
+		goto fail_base;
+	}
+	fd = make_temp(f->dirfd, f->base, f->tmp, sizeof(f->tmp));
+	if (fd < 0) {
+		r = fd;
+		goto fail_dir;
+	}
+	r = fill_temp(fd, data, len, mode);
+	if (r < 0) {
+		unlinkat(f->dirfd, f->tmp, 0);
+		goto fail_dir;
+	}
+	s->n++;
+	return 0;
+fail_dir:
+	close(f->dirfd);
+fail_base:
+	free(f->base);
+	return r;
+}
+
+int
+iam_atomic_commit(struct iam_atomic *s)
+{
+	if (store_fail_point > 0 && --store_fail_point == 0)
+		return -EIO;
+	for (size_t i = 0; i < s->n; i++) {
+		struct atomic_file *f = &s->v[i];
+
+		if (f->done)
+			continue;
+		if (renameat(f->dirfd, f->tmp, f->dirfd, f->base) < 0)
+			return -errno;
+		f->done = true;
+	}
+	for (size_t i = 0; i < s->n; i++)
+		if (fsync(s->v[i].dirfd) < 0)
+			return -errno;
+	return 0;
+}
+
+int
+iam_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	struct iam_atomic *s;
+	int r;
+
+	r = iam_atomic_new(&s);
+	if (r < 0)
+		return r;
+	r = iam_atomic_add(s, path, data, len, mode);
+	if (r == 0)
+		r = iam_atomic_commit(s);
+	iam_atomic_free(s);
+	return r;
+}
+
+/* ---- The store's lock ------------------------------------------------- */
+
+int
+iam_store_lock(const struct iam_config *cfg)
+{
+	struct stat st;
+	int dfd, fd, r = 0;
+
+	dfd = iam_ensure_dir(cfg->credentials_dir, 0700, 0, NULL, 0);
+	if (dfd < 0)
+		return dfd;
+	fd = openat(dfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY, 0600);
+	if (fd < 0)
+		r = -errno;
+	close(dfd);
+	if (r < 0)
+		return r;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		r = -EPERM;
+	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
+		r = -errno;
+	while (r == 0 && flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR)
+			r = -errno;
+	}
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+void
+iam_store_unlock(int lockfd)
+{
+	if (lockfd >= 0)
+		close(lockfd);	/* releases the flock */
 }

@@ -1,22 +1,498 @@
 /*
- * nss_iam.c - NSS entry points.  Until the snapshot reader lands every
- * lookup answers UNAVAIL: the backend is not usable, never "no such user".
+ * nss_iam.c - NSS entry points for passwd, group and initgroups, answered
+ * from the public snapshot IAM_NSS_DB (libiam/nssdb.h).
+ *
+ * Loaded into every process that resolves a name, so: libc only, no
+ * logging, no NSS call of its own, no allocation except growing the
+ * caller's initgroups array, and no syscall on the lookup path.
+ *
+ * The snapshot is mapped once.  A newly published one (publishing renames
+ * a new file over the old, so the old mapping stays valid) is noticed by
+ * a stat() at most once per second, timed with CLOCK_MONOTONIC_COARSE,
+ * which the vDSO answers without entering the kernel.
  */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <nss.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "nssdb.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
+/*
+ * The current snapshot.  Lookups hold cur_lock for reading while they
+ * copy out of the mapping; a refresh maps the new file first, swaps it in
+ * under the write lock, and unmaps the old one after.  refresh_lock keeps
+ * to one the threads that stat(); the others go on with the old mapping.
+ * The lock prefers the writer, so a busy process cannot starve a swap.
+ * No destructor unmaps the snapshot: glibc never unloads an NSS module,
+ * and at exit() another thread may still be reading it.
+ */
+static pthread_rwlock_t cur_lock =
+	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct iam_nssdb cur;		/* cur.base == NULL: none */
+static int cur_err = -ENOENT;		/* why there is none */
+static struct stat cur_st;		/* of the file mapped, or zero */
+static long next_check;			/* coarse monotonic seconds */
+static int checked;			/* the first check is done */
+
+static long
+now_coarse(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+		return __atomic_load_n(&next_check, __ATOMIC_RELAXED);
+	return (long)ts.tv_sec;
+}
+
+static int
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	       a->st_size == b->st_size && a->st_mode == b->st_mode &&
+	       a->st_uid == b->st_uid &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	       a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+static void
+refresh(long now)
+{
+	struct iam_nssdb db, old;
+	struct stat st, seen;
+	int r;
+
+	/*
+	 * Until the first check is done there is nothing to go on with:
+	 * wait for it.  Later, whoever loses the race keeps the old mapping.
+	 */
+	if (!__atomic_load_n(&checked, __ATOMIC_ACQUIRE))
+		pthread_mutex_lock(&refresh_lock);
+	else if (pthread_mutex_trylock(&refresh_lock) != 0)
+		return;
+	if (now < __atomic_load_n(&next_check, __ATOMIC_ACQUIRE))
+		goto out_unlock;
+	r = stat(IAM_NSS_DB, &seen);
+	if (r == 0 && cur.base != NULL && same_file(&seen, &cur_st))
+		goto out_done;
+	memset(&db, 0, sizeof(db));
+	memset(&st, 0, sizeof(st));
+	r = r == 0 ? iam_nssdb_open(IAM_NSS_DB, &db, &st) : -errno;
+	pthread_rwlock_wrlock(&cur_lock);
+	old = cur;
+	cur = db;
+	cur_st = st;
+	cur_err = r < 0 ? r : 0;
+	pthread_rwlock_unlock(&cur_lock);
+	iam_nssdb_close(&old);
+out_done:
+	__atomic_store_n(&next_check, now + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&checked, 1, __ATOMIC_RELEASE);
+out_unlock:
+	pthread_mutex_unlock(&refresh_lock);
+}
+
+/* Read-lock the current snapshot; 0 or the reason there is none. */
+static int
+acquire(void)
+{
+	long now = now_coarse();
+
+	if (now >= __atomic_load_n(&next_check, __ATOMIC_ACQUIRE))
+		refresh(now);
+	pthread_rwlock_rdlock(&cur_lock);
+	if (cur.base == NULL) {
+		int r = cur_err < 0 ? cur_err : -ENOENT;
+
+		pthread_rwlock_unlock(&cur_lock);
+		return r;
+	}
+	return 0;
+}
+
+static void
+release(void)
+{
+	pthread_rwlock_unlock(&cur_lock);
+}
+
+/* Map a reader result (0 / -errno) to NSS, as nss-systemd does. */
+static enum nss_status
+status(int r, int *errnop)
+{
+	if (r == 0)
+		return NSS_STATUS_SUCCESS;
+	if (r == -ENOENT) {
+		*errnop = ENOENT;
+		return NSS_STATUS_NOTFOUND;
+	}
+	if (r == -ERANGE) {
+		*errnop = ERANGE;
+		return NSS_STATUS_TRYAGAIN;
+	}
+	if (r == -ENOMEM) {
+		*errnop = ENOMEM;
+		return NSS_STATUS_TRYAGAIN;
+	}
+	*errnop = -r;
+	return NSS_STATUS_UNAVAIL;
+}
+
+/* The snapshot is unusable: a missing file is not "no such user". */
+static int
+unusable(int r)
+{
+	return r == -ENOENT ? -EIO : r;
+}
+
+static char *
+put(char **p, const char *s, size_t len)
+{
+	char *d = *p;
+
+	memcpy(d, s, len);
+	d[len] = '\0';
+	*p += len + 1;
+	return d;
+}
+
+static int
+pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
+	    size_t len)
+{
+	size_t need = u->name_len + u->gecos_len + u->home_len +
+		      u->shell_len + 4 + 2;
+	char *p = buf;
+
+	if (len < need)
+		return -ERANGE;
+	pw->pw_name = put(&p, u->name, u->name_len);
+	pw->pw_passwd = put(&p, "*", 1);
+	pw->pw_gecos = put(&p, u->gecos, u->gecos_len);
+	pw->pw_dir = put(&p, u->home, u->home_len);
+	pw->pw_shell = put(&p, u->shell, u->shell_len);
+	pw->pw_uid = u->uid;
+	pw->pw_gid = u->gid;
+	return 0;
+}
+
+static int
+pack_group(const struct iam_nssdb *db, const struct iam_nssdb_group *g,
+	   struct group *gr, char *buf, size_t len)
+{
+	size_t need, pad, i, n;
+	const char *name;
+	char **mem, *p;
+	int r;
+
+	/* gr_mem is an array of pointers in buf: align it first */
+	pad = (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) %
+	      sizeof(char *);
+	need = pad + ((size_t)g->n_members + 1) * sizeof(char *) +
+	       g->name_len + 1 + 2;
+	for (i = 0; i < g->n_members; i++) {
+		if ((r = iam_nssdb_group_member(db, g, (uint32_t)i, &name,
+						&n)) < 0)
+			return r;
+		need += n + 1;
+	}
+	if (len < need)
+		return -ERANGE;
+	mem = (char **)(void *)(buf + pad);
+	p = (char *)(mem + g->n_members + 1);
+	for (i = 0; i < g->n_members; i++) {
+		if ((r = iam_nssdb_group_member(db, g, (uint32_t)i, &name,
+						&n)) < 0)
+			return r;
+		mem[i] = put(&p, name, n);
+	}
+	mem[g->n_members] = NULL;
+	gr->gr_name = put(&p, g->name, g->name_len);
+	gr->gr_passwd = put(&p, "*", 1);
+	gr->gr_gid = g->gid;
+	gr->gr_mem = mem;
+	return 0;
+}
+
+/* ---- passwd ----------------------------------------------------------- */
+
+enum key_kind { BY_NAME, BY_ID };
+
+static enum nss_status
+lookup_pw(enum key_kind kind, const char *name, uid_t uid, struct passwd *pw,
+      char *buf, size_t len, int *errnop)
+{
+	struct iam_nssdb_user u;
+	int saved = errno, r;
+
+	if (kind == BY_NAME && (name == NULL || *name == '\0'))
+		return status(-ENOENT, errnop);
+	r = acquire();
+	if (r < 0)
+		return status(unusable(r), errnop);
+	r = kind == BY_NAME ? iam_nssdb_user_by_name(&cur, name, &u) :
+			      iam_nssdb_user_by_uid(&cur, (uint32_t)uid, &u);
+	if (r == 0)
+		r = pack_passwd(&u, pw, buf, len);
+	release();
+	errno = saved;
+	return status(r, errnop);
+}
+
 EXPORT enum nss_status _nss_iam_getpwnam_r(const char *name, struct passwd *pw,
 					   char *buf, size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_getpwuid_r(uid_t uid, struct passwd *pw,
+					   char *buf, size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_setpwent(int stayopen);
+EXPORT enum nss_status _nss_iam_endpwent(void);
+EXPORT enum nss_status _nss_iam_getpwent_r(struct passwd *pw, char *buf,
+					   size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_getgrnam_r(const char *name, struct group *gr,
+					   char *buf, size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_getgrgid_r(gid_t gid, struct group *gr,
+					   char *buf, size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_setgrent(int stayopen);
+EXPORT enum nss_status _nss_iam_endgrent(void);
+EXPORT enum nss_status _nss_iam_getgrent_r(struct group *gr, char *buf,
+					   size_t len, int *errnop);
+EXPORT enum nss_status _nss_iam_initgroups_dyn(const char *user, gid_t group,
+					       long *start, long *size,
+					       gid_t **groupsp, long limit,
+					       int *errnop);
 
-EXPORT enum nss_status
-_nss_iam_getpwnam_r(const char *name, struct passwd *pw, char *buf, size_t len,
+enum nss_status
+_nss_iam_getpwnam_r(const char *name, struct passwd *pw, char *buf,
+		    size_t len, int *errnop)
+{
+	return lookup_pw(BY_NAME, name, 0, pw, buf, len, errnop);
+}
+
+enum nss_status
+_nss_iam_getpwuid_r(uid_t uid, struct passwd *pw, char *buf, size_t len,
 		    int *errnop)
 {
-	(void)name; (void)pw; (void)buf; (void)len;
-	*errnop = ENOENT;
-	return NSS_STATUS_UNAVAIL;
+	return lookup_pw(BY_ID, NULL, uid, pw, buf, len, errnop);
+}
+
+/*
+ * Enumeration cursors.  getpwent_r(3) and getgrent_r(3) share one
+ * position per process between all threads (see their NOTES), so each is
+ * a global behind its own mutex.  The cursor remembers the generation it
+ * walks: when a new snapshot replaces it mid-walk, the walk ends rather
+ * than list someone twice or skip someone.
+ */
+struct cursor {
+	pthread_mutex_t lock;
+	uint32_t next;
+	uint64_t generation;
+	int started;
+};
+static struct cursor pw_cursor = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
+static struct cursor gr_cursor = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
+
+static void
+cursor_reset(struct cursor *c)
+{
+	pthread_mutex_lock(&c->lock);
+	c->next = 0;
+	c->started = 0;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Under c->lock and the snapshot's read lock: may the walk go on? */
+static int
+cursor_valid(struct cursor *c)
+{
+	if (!c->started) {
+		c->started = 1;
+		c->generation = cur.generation;
+		c->next = 0;
+	}
+	return c->generation == cur.generation;
+}
+
+enum nss_status
+_nss_iam_setpwent(int stayopen)
+{
+	(void)stayopen;
+	cursor_reset(&pw_cursor);
+	return NSS_STATUS_SUCCESS;
+}
+
+enum nss_status
+_nss_iam_endpwent(void)
+{
+	cursor_reset(&pw_cursor);
+	return NSS_STATUS_SUCCESS;
+}
+
+enum nss_status
+_nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
+{
+	struct iam_nssdb_user u;
+	int saved = errno, r;
+
+	pthread_mutex_lock(&pw_cursor.lock);
+	r = acquire();
+	if (r < 0) {
+		pthread_mutex_unlock(&pw_cursor.lock);
+		return status(unusable(r), errnop);
+	}
+	r = cursor_valid(&pw_cursor) ?
+		iam_nssdb_user_at(&cur, pw_cursor.next, &u) : -ENOENT;
+	if (r == 0)
+		r = pack_passwd(&u, pw, buf, len);
+	if (r == 0)
+		pw_cursor.next++;
+	release();
+	pthread_mutex_unlock(&pw_cursor.lock);
+	errno = saved;
+	return status(r, errnop);
+}
+
+/* ---- group ------------------------------------------------------------ */
+
+static enum nss_status
+lookup_gr(enum key_kind kind, const char *name, gid_t gid, struct group *gr,
+      char *buf, size_t len, int *errnop)
+{
+	struct iam_nssdb_group g;
+	int saved = errno, r;
+
+	if (kind == BY_NAME && (name == NULL || *name == '\0'))
+		return status(-ENOENT, errnop);
+	r = acquire();
+	if (r < 0)
+		return status(unusable(r), errnop);
+	r = kind == BY_NAME ? iam_nssdb_group_by_name(&cur, name, &g) :
+			      iam_nssdb_group_by_gid(&cur, (uint32_t)gid, &g);
+	if (r == 0)
+		r = pack_group(&cur, &g, gr, buf, len);
+	release();
+	errno = saved;
+	return status(r, errnop);
+}
+
+enum nss_status
+_nss_iam_getgrnam_r(const char *name, struct group *gr, char *buf,
+		    size_t len, int *errnop)
+{
+	return lookup_gr(BY_NAME, name, 0, gr, buf, len, errnop);
+}
+
+enum nss_status
+_nss_iam_getgrgid_r(gid_t gid, struct group *gr, char *buf, size_t len,
+		    int *errnop)
+{
+	return lookup_gr(BY_ID, NULL, gid, gr, buf, len, errnop);
+}
+
+enum nss_status
+_nss_iam_setgrent(int stayopen)
+{
+	(void)stayopen;
+	cursor_reset(&gr_cursor);
+	return NSS_STATUS_SUCCESS;
+}
+
+enum nss_status
+_nss_iam_endgrent(void)
+{
+	cursor_reset(&gr_cursor);
+	return NSS_STATUS_SUCCESS;
+}
+
+enum nss_status
+_nss_iam_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
+{
+	struct iam_nssdb_group g;
+	int saved = errno, r;
+
+	pthread_mutex_lock(&gr_cursor.lock);
+	r = acquire();
+	if (r < 0) {
+		pthread_mutex_unlock(&gr_cursor.lock);
+		return status(unusable(r), errnop);
+	}
+	r = cursor_valid(&gr_cursor) ?
+		iam_nssdb_group_at(&cur, gr_cursor.next, &g) : -ENOENT;
+	if (r == 0)
+		r = pack_group(&cur, &g, gr, buf, len);
+	if (r == 0)
+		gr_cursor.next++;
+	release();
+	pthread_mutex_unlock(&gr_cursor.lock);
+	errno = saved;
+	return status(r, errnop);
+}
+
+/* ---- initgroups -------------------------------------------------------- */
+
+/* Append gid to the caller's array, growing it up to limit. */
+static int
+add_gid(gid_t gid, long *start, long *size, gid_t **groupsp, long limit)
+{
+	gid_t *g = *groupsp;
+	long i, n;
+
+	for (i = 0; i < *start; i++)
+		if (g[i] == gid)
+			return 0;
+	if (*start == *size) {
+		if (limit > 0 && *size >= limit)
+			return -E2BIG;
+		if (*size > LONG_MAX / 2 || *size < 1)
+			n = *size < 1 ? 8 : LONG_MAX;
+		else
+			n = *size * 2;
+		if (limit > 0 && n > limit)
+			n = limit;
+		if ((size_t)n > SIZE_MAX / sizeof(gid_t))
+			return -ENOMEM;
+		g = realloc(g, (size_t)n * sizeof(gid_t));
+		if (g == NULL)
+			return -ENOMEM;
+		*groupsp = g;
+		*size = n;
+	}
+	g[(*start)++] = gid;
+	return 0;
+}
+
+enum nss_status
+_nss_iam_initgroups_dyn(const char *user, gid_t group, long *start,
+			long *size, gid_t **groupsp, long limit, int *errnop)
+{
+	struct iam_nssdb_user u;
+	int saved = errno, r;
+	uint32_t i;
+
+	if (user == NULL || *user == '\0')
+		return status(-ENOENT, errnop);
+	r = acquire();
+	if (r < 0)
+		return status(unusable(r), errnop);
+	r = iam_nssdb_user_by_name(&cur, user, &u);
+	for (i = 0; r == 0 && i < u.n_gids; i++) {
+		if (u.gids[i] == (uint32_t)group)
+			continue;
+		r = add_gid(u.gids[i], start, size, groupsp, limit);
+	}
+	release();
+	errno = saved;
+	if (r == -E2BIG)	/* the caller's limit: what fits is the answer */
+		r = 0;
+	return status(r, errnop);
 }

@@ -31,5 +31,8 @@
 #include "iam/identity.h"
 #include "iam/store.h"
 #include "iam/snapshot.h"
+#include "iam/auth.h"
+#include "iam/audit.h"
+#include "iam/decide.h"
 
 #endif

@@ -3,8 +3,21 @@
  * groups, roles, policies, tags, SSH keys and credentials, loaded from the
  * identity file (iam-identity(5)) and merged with the credentials store.
  *
- * Strings inside a loaded identity are owned by the identity (most live in
- * the JSON document it keeps); release everything with iam_identity_free().
+ * Invariants of a loaded identity (iam_identity_parse() returned 0):
+ *
+ *  - Every rule of iam-identity(5) holds: names and ids unique, ids in the
+ *    configured ranges and clear of the host's own accounts, every
+ *    reference resolves, every policy compiled.
+ *  - const strings are borrowed from the identity: most live in the JSON
+ *    document it keeps (doc), the others in its own storage.  They live
+ *    until iam_identity_free().
+ *  - The credentials (password.hash, password.history[] and its array,
+ *    mfa.secret) are malloc'd and owned by the identity, so the
+ *    credentials store may replace them (free the old one with
+ *    iam_drop_string()).  iam_identity_free() wipes and frees them.
+ *  - Arrays (users, groups, ...) are malloc'd and owned by the identity; a
+ *    caller that edits the model may realloc them, then must call
+ *    iam_identity_reindex() before the next lookup.
  */
 #ifndef IAM_IDENTITY_H
 #define IAM_IDENTITY_H
@@ -29,6 +42,13 @@
 #define IAM_ID_MAX_POLICIES	100000
 #define IAM_ID_MAX_PER_USER	1000	/* groups, policies, tags, keys of one user */
 #define IAM_ID_MAX_HISTORY	24	/* reuse_prevention upper bound */
+#define IAM_ID_MAX_TAGS		50	/* tags of one user or role */
+#define IAM_ID_MAX_RETIRED	1000000	/* retired_ids entries */
+#define IAM_ID_MAX_TAG_KEY	128	/* characters of a tag key */
+#define IAM_ID_MAX_TAG_VALUE	256	/* characters of a tag value */
+#define IAM_ID_MAX_GECOS	256	/* bytes of gecos */
+#define IAM_ID_MAX_PATH		1024	/* bytes of home or shell */
+#define IAM_ID_MAX_SSH_KEY	16384	/* bytes of one SSH key line */
 
 enum iam_totp_algo { IAM_TOTP_SHA1, IAM_TOTP_SHA256, IAM_TOTP_SHA512 };
 
@@ -60,7 +80,7 @@ struct iam_tags {
 };
 
 struct iam_ssh_key {
-	const char *id;		/* unique within the user */
+	const char *id;		/* unique within the user, [A-Za-z0-9_.@+=-]{1,64} */
 	const char *key;	/* "TYPE BASE64 [comment]", validated */
 	int64_t created;	/* epoch seconds */
 	bool active;		/* status "Active" */
@@ -112,6 +132,14 @@ struct iam_user {
 	struct iam_ssh_key *ssh_keys;
 	size_t n_ssh_keys;
 	bool disabled;
+	/*
+	 * The initial credentials exactly as the identity file wrote them
+	 * ("password" and "mfa" objects, or NULL): iam_identity_write()
+	 * saves these, never the credentials store's, which live in
+	 * password and mfa above once merged.
+	 */
+	const struct iam_json *file_password;
+	const struct iam_json *file_mfa;
 };
 
 struct iam_group {
@@ -144,7 +172,7 @@ struct iam_identity {
 	struct iam_named_policy *policies;	/* managed policies by name */
 	size_t n_policies;
 	struct iam_json_doc *doc;	/* the parsed file; owned */
-	void *priv;			/* loader's own storage */
+	void *priv;			/* loader's own storage and indexes */
 };
 
 /*
@@ -165,8 +193,14 @@ int iam_identity_parse(const char *buf, size_t len,
 
 /*
  * Read path (at most IAM_ID_MAX_BYTES) and iam_identity_parse() it.
- * When strict, the file is opened with iam_open_strict() as a secret.
- * -ENOENT / -EACCES ... when it cannot be read (a fault names the file).
+ * When strict, the file is opened with iam_open_strict() as a secret
+ * (root-owned, not readable or writable by group or others, parents not
+ * writable by others, no symbolic link); otherwise only its content is
+ * checked, and "-" reads standard input.  Returns what
+ * iam_identity_parse() returns once the file was read; when it could not
+ * be read, the errno of the failure (-ENOENT, -EACCES, -EISDIR, ...),
+ * with a fault naming the file.  A file refused by the strict rules is
+ * -EPERM or -ELOOP, a file over the size limit -EFBIG, each with a fault.
  */
 int iam_identity_load(const char *path, bool strict,
 		      const struct iam_config *cfg, const char *host_root,
@@ -175,22 +209,68 @@ int iam_identity_load(const char *path, bool strict,
 /* Release an identity; NULL is fine.  Wipes secrets.  Returns NULL. */
 struct iam_identity *iam_identity_free(struct iam_identity *id);
 
-/* Lookups; borrowed pointers or NULL.  O(log n). */
+/*
+ * Lookups; borrowed pointers or NULL.  O(log n) through sorted indexes
+ * built at load (and by iam_identity_reindex()).
+ */
 const struct iam_user *iam_identity_user(const struct iam_identity *id,
 					 const char *name);
 const struct iam_user *iam_identity_user_by_uid(const struct iam_identity *id,
 						uint32_t uid);
 const struct iam_group *iam_identity_group(const struct iam_identity *id,
 					   const char *name);
+const struct iam_group *iam_identity_group_by_gid(const struct iam_identity *id,
+						  uint32_t gid);
 const struct iam_role *iam_identity_role(const struct iam_identity *id,
 					 const char *name);
 const struct iam_named_policy *iam_identity_policy(const struct iam_identity *id,
 						   const char *name);
 
 /*
+ * Rebuild the lookup indexes after the arrays of id were edited.
+ * -ENOMEM (the old indexes are then kept, and stale).
+ */
+int iam_identity_reindex(struct iam_identity *id);
+
+/*
+ * A copy of s that lives as long as id (for a caller that edits the
+ * model and needs a string with the identity's lifetime).  NULL when out
+ * of memory.  Not for secrets.
+ */
+const char *iam_identity_strdup(struct iam_identity *id, const char *s);
+
+/*
+ * Check a password hash's shape: yescrypt ($y$), sha512crypt ($6$,
+ * optional rounds=N$) or bcrypt ($2b$, $2a$, $2y$).  Anything else,
+ * including locked or empty hashes, is refused.
+ */
+bool iam_hash_valid(const char *hash);
+
+/*
+ * Check a TOTP secret: base32 (RFC 4648, A-Z and 2-7, optional '='
+ * padding) of at least 128 bits.  On failure, *ret_why (when not NULL)
+ * points to a static reason.
+ */
+bool iam_totp_secret_valid(const char *secret, const char **ret_why);
+
+/*
+ * Check one OpenSSH public key line "TYPE BASE64 [COMMENT]": a known
+ * type (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521,
+ * sk-ssh-ed25519@openssh.com, sk-ecdsa-sha2-nistp256@openssh.com),
+ * valid base64 whose embedded type equals TYPE, no options prefix, no
+ * control character.  On failure, *ret_why (when not NULL) points to a
+ * static reason.
+ */
+bool iam_ssh_key_valid(const char *line, const char **ret_why);
+
+/*
  * Serialise the identity back to identity-file JSON (pretty, stable key
- * order), without the credentials that came from the credentials store.
- * Appends to out.  -ENOMEM.
+ * order, defaults left out), without the credentials that came from the
+ * credentials store (file_password and file_mfa are written as they
+ * were).  Appends to out; release out with iam_buf_wipe(), since initial
+ * credentials may be in it.  -ENOMEM; -EINVAL when the model cannot be
+ * written (a required name missing, a string not UTF-8, a policy without
+ * its document): out may then hold a partial text.
  */
 int iam_identity_write(const struct iam_identity *id, struct iam_buf *out);
 

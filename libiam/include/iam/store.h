@@ -6,6 +6,21 @@
  * O_NOFOLLOW|O_CLOEXEC and checked on the open descriptor: owned by root,
  * not writable by group or others (nor readable by them for secrets), its
  * parent folders not writable by others (a sticky folder may be a parent).
+ *
+ * Layout on a host (iam.conf(5) names the folders):
+ *
+ *   credentials_dir/          root 0700
+ *     .lock                   root 0600, the store's lock (flock)
+ *     UID.json                root 0600, one user's runtime credentials
+ *   snapshot_dir/             root 0755
+ *     nss.db                  root 0644, public NSS snapshot
+ *     generation              root 0600, last published generation
+ *     auth/                   root 0700
+ *       auth.db               root 0600, private snapshot
+ *
+ * Writers of the identity file, the credentials or the snapshots hold the
+ * store's lock for the whole read-modify-publish sequence, so two writers
+ * never lose each other's update.
  */
 #ifndef IAM_STORE_H
 #define IAM_STORE_H
@@ -19,7 +34,9 @@
 #include "iam/identity.h"
 #include "iam/util.h"
 
-/* Flags for iam_open_strict(). */
+/* ---- Strict files ---------------------------------------------------- */
+
+/* Flags for iam_open_strict() and iam_ensure_dir(). */
 #define IAM_STRICT_SECRET	0x01	/* also refuse group/other readable */
 #define IAM_STRICT_DIR		0x02	/* the path must be a folder */
 #define IAM_STRICT_ANY_OWNER	0x04	/* tests only: skip the owner check */
@@ -40,13 +57,44 @@ int iam_read_strict(const char *path, int flags, size_t max,
 		    struct iam_buf *ret_buf, char *err, size_t errlen);
 
 /*
+ * Make sure path is a folder owned by root with no permission beyond
+ * mode (0700 or 0755): a missing one is created (mkdir, then fchmod to
+ * mode, whatever the umask); an existing one that is a symbolic link, not
+ * a folder, not owned by root, or open beyond mode is refused (-ELOOP,
+ * -ENOTDIR, -EPERM, reason in err).  Its parents must pass the strict
+ * rules; only the last component is created.  Returns an O_DIRECTORY
+ * descriptor (>= 0) that you close, or a negative errno.
+ */
+int iam_ensure_dir(const char *path, mode_t mode, int flags, char *err,
+		   size_t errlen);
+
+/* ---- Atomic writes --------------------------------------------------- */
+
+/*
  * Replace path atomically with len bytes at data, with the given mode:
- * temporary file in the same folder (O_EXCL|O_NOFOLLOW), fchmod(mode),
- * write everything, fsync, rename, fsync the folder.  A reader never sees
- * half a file.  The caller holds the store's lock.
+ * temporary file in the same folder (O_CREAT|O_EXCL|O_NOFOLLOW), fchmod
+ * (mode), write everything (a short write is retried, an error fails),
+ * fsync, rename, fsync the folder.  A reader never sees half a file; on
+ * any failure the old file is untouched and the temporary file removed.
+ * The folder must exist, be owned by root (or the caller) and not be
+ * writable by group or others.  The caller holds the store's lock.
  */
 int iam_write_atomic(const char *path, const void *data, size_t len,
 		     mode_t mode);
+
+/*
+ * Several files replaced together: each iam_atomic_add() writes and
+ * fsyncs its temporary file; iam_atomic_commit() renames them all, in the
+ * order added, then fsyncs their folders.  A failure before the first
+ * rename leaves every old file intact.  iam_atomic_free() removes the
+ * temporary files not yet renamed; NULL is fine; returns NULL.
+ */
+struct iam_atomic;
+int iam_atomic_new(struct iam_atomic **ret_set);
+int iam_atomic_add(struct iam_atomic *set, const char *path, const void *data,
+		   size_t len, mode_t mode);
+int iam_atomic_commit(struct iam_atomic *set);
+struct iam_atomic *iam_atomic_free(struct iam_atomic *set);
 
 /*
  * Make fds 0, 1 and 2 open (to /dev/null when closed), so that no file
@@ -54,12 +102,122 @@ int iam_write_atomic(const char *path, const void *data, size_t len,
  */
 int iam_sanitize_fds(void);
 
+/* ---- The store's lock ------------------------------------------------ */
+
 /*
- * Take the store's lock (flock on a lock file in credentials_dir's
- * parent ... see store.c), waiting.  Returns a descriptor to pass to
- * iam_store_unlock().
+ * Take the store's lock, waiting: flock(LOCK_EX) on credentials_dir/.lock
+ * (created root 0600; credentials_dir is created root 0700 when
+ * missing).  One lock guards the identity file, the credentials and the
+ * snapshots.  Returns a descriptor for iam_store_unlock(), or a negative
+ * errno.  Not recursive: a holder calls the *_locked variants.
  */
 int iam_store_lock(const struct iam_config *cfg);
 void iam_store_unlock(int lockfd);
+
+/* ---- The credentials store ------------------------------------------- */
+
+/*
+ * One user's runtime credentials, credentials_dir/UID.json (root 0600).
+ * What is set here overrides the identity file's initial credentials and
+ * survives every replacement of the identity file.
+ */
+struct iam_creds {
+	uint32_t uid;		/* the user, by id (never by name) */
+	bool has_password;	/* the store decides the password */
+	struct iam_password password;	/* hash NULL: no password */
+	bool has_mfa;		/* the store decides the MFA device */
+	struct iam_mfa mfa;	/* secret NULL: no device (disabled) */
+};
+
+/* A fresh, empty record for uid.  Release with iam_creds_free(). */
+int iam_creds_new(uint32_t uid, struct iam_creds **ret_creds);
+
+/*
+ * A record holding a copy of u's current (merged) password and MFA, both
+ * marked as decided by the store: the starting point of a change when
+ * the user has no credential file yet.  Release with iam_creds_free().
+ */
+int iam_creds_from_user(const struct iam_user *u, struct iam_creds **ret_creds);
+
+/*
+ * Load credentials_dir/UID.json.  -ENOENT when the user has none;
+ * -EPERM insecure file (owner, mode, symlink); -EINVAL malformed (each
+ * fault, "FILE: password.hash: ...", goes to faults, which may be NULL).
+ * You own *ret_creds; release it with iam_creds_free().
+ */
+int iam_creds_load(const struct iam_config *cfg, uint32_t uid,
+		   struct iam_creds **ret_creds, struct iam_faults *faults);
+
+/*
+ * Write creds to credentials_dir/UID.json atomically (root 0600),
+ * creating credentials_dir (root 0700) when missing.  The record is
+ * checked first (hash format, base32 secret of at least 128 bits, digits
+ * 6-8, period 15-300, history at most IAM_ID_MAX_HISTORY): -EINVAL and
+ * nothing written.  The caller holds the store's lock.
+ */
+int iam_creds_save(const struct iam_config *cfg, const struct iam_creds *creds);
+
+/* Wipe and release a record; NULL is fine.  Returns NULL. */
+struct iam_creds *iam_creds_free(struct iam_creds *creds);
+
+/*
+ * Set a new password hash (copied), changed at time changed.  The hash
+ * it replaces, if any, becomes history[0]; the history keeps at most
+ * keep earlier hashes (capped at IAM_ID_MAX_HISTORY), newest first.
+ * Marks the password as decided by the store.  -ENOMEM, -EINVAL.
+ */
+int iam_creds_set_password(struct iam_creds *creds, const char *hash,
+			   int64_t changed, bool must_change, uint32_t keep);
+
+/*
+ * Enrol the device m (secret copied), or with m == NULL remove it (the
+ * identity file's initial device then no longer applies either).
+ */
+int iam_creds_set_mfa(struct iam_creds *creds, const struct iam_mfa *m);
+
+/*
+ * Override every user's initial credentials in id with the stored ones:
+ * for each credentials_dir/UID.json whose uid is a user of id.  A file
+ * for a uid no longer in id is ignored and kept.  A missing
+ * credentials_dir means no stored credentials.  An insecure or malformed
+ * file is a fault (-EINVAL / -EPERM); id is then partly merged and must
+ * not be published.
+ */
+int iam_creds_apply(const struct iam_config *cfg, struct iam_identity *id,
+		    struct iam_faults *faults);
+
+/* ---- Publishing ------------------------------------------------------ */
+
+/*
+ * Publish: take the store's lock, load and validate the identity file
+ * (strict) with the stored credentials, and only when all is valid write
+ * nss.db (0644), auth/auth.db (0600) and the generation (0600) under
+ * cfg->snapshot_dir together (iam_atomic_*), with a generation one above
+ * the last.  Creates a missing snapshot_dir (0755), auth/,
+ * credentials_dir and state_dir (0700).  On any fault nothing on disk
+ * changes: the host keeps serving the last good snapshots.
+ * host_root: as iam_identity_load() ("/" or NULL for the real host).
+ * faults (may be NULL) receives every fault found.
+ * Returns 0, -EINVAL (faults), or the errno of what failed.
+ */
+int iam_publish(const struct iam_config *cfg, const char *host_root,
+		struct iam_faults *faults);
+
+/* The same, for a caller that already holds the store's lock. */
+int iam_publish_locked(const struct iam_config *cfg, const char *host_root,
+		       struct iam_faults *faults);
+
+/*
+ * Lock, save creds, publish, unlock.  When publishing fails (for example
+ * a broken identity file, or a uid that is not a user of it), the
+ * credential file is restored byte for byte (or removed when it did not
+ * exist) and the error returned.
+ */
+int iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
+		     const struct iam_creds *creds, const char *host_root,
+		     struct iam_faults *faults);
+
+/* The last published generation (0 when nothing was published yet). */
+int iam_snapshot_generation(const struct iam_config *cfg, uint64_t *ret_gen);
 
 #endif

@@ -1,0 +1,1038 @@
+/*
+ * eval.c - requests, policy sets and their index, and evaluation.
+ *
+ * A set numbers every statement of its policies (identity policies in
+ * the order given, then the boundary) and files each statement under
+ * the index keys that can make it match:
+ *   E(action, resource)  literal action, every Resource literal
+ *   A(action)            literal action, any other Resource
+ *   S(service)           a wildcard after "service:"
+ *   generic              NotAction, or a wildcard in the service part
+ * A statement sits under at most one key that a given request can hit,
+ * so the request's four posting lists, merged in statement order, hold
+ * every statement that can match and none twice.  Evaluation then
+ * checks only those, allocates nothing and writes only to the caller's
+ * struct iam_result.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl/yajl_gen.h>
+
+#include "policy_int.h"
+
+/* ---- Hashing ------------------------------------------------------------------- */
+
+#define FNV_OFFSET	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static inline uint64_t
+fnv_fold(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)tolower((unsigned char)s[i]);
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+static inline uint64_t
+fnv(uint64_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)s[i];
+		h *= FNV_PRIME;
+	}
+	return h;
+}
+
+uint64_t
+iam_key_hash(const char *s, size_t n)
+{
+	return fnv_fold(FNV_OFFSET, s, n);
+}
+
+enum { K_EXACT = 1, K_ACTION, K_SERVICE };
+
+static uint64_t
+index_hash(int kind, const char *action, size_t alen, const char *res,
+	   size_t rlen)
+{
+	uint64_t h = FNV_OFFSET ^ (uint64_t)kind;
+
+	h = fnv_fold(h * FNV_PRIME, action, alen);
+	h = (h ^ 0xff) * FNV_PRIME;
+	return res != NULL ? fnv(h, res, rlen) : h;
+}
+
+/* ---- Requests ------------------------------------------------------------------ */
+
+struct ctxkey {
+	char *name;
+	size_t len;
+	uint64_t hash;
+	char **values;
+	size_t n, alloc;
+};
+
+struct iam_request {
+	char *action;
+	size_t action_len;
+	size_t service_len;	/* bytes before ':' */
+	char *resource;
+	size_t resource_len;
+	uint64_t h_exact, h_action, h_service;
+	struct ctxkey *keys;
+	size_t n_keys, alloc;
+};
+
+static bool
+request_action_valid(const char *a)
+{
+	const char *colon = strchr(a, ':');
+
+	if (colon == NULL || colon == a || colon[1] == '\0' ||
+	    strchr(colon + 1, ':') != NULL)
+		return false;
+	for (; *a != '\0'; a++)
+		if (!isalnum((unsigned char)*a) && *a != ':' && *a != '-' &&
+		    *a != '_' && *a != '.')
+			return false;
+	return true;
+}
+
+int
+iam_request_new(const char *action, const char *resource,
+		struct iam_request **ret_req)
+{
+	struct iam_request *r;
+	size_t al, rl;
+
+	if (action == NULL || resource == NULL || ret_req == NULL)
+		return -EINVAL;
+	al = strnlen(action, IAM_REQUEST_MAX_ACTION + 1);
+	rl = strnlen(resource, IAM_REQUEST_MAX_RESOURCE + 1);
+	if (al > IAM_REQUEST_MAX_ACTION || rl > IAM_REQUEST_MAX_RESOURCE ||
+	    rl == 0 || !request_action_valid(action))
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return -ENOMEM;
+	r->action = strdup(action);
+	r->resource = strdup(resource);
+	if (r->action == NULL || r->resource == NULL) {
+		iam_request_free(r);
+		return -ENOMEM;
+	}
+	r->action_len = al;
+	r->resource_len = rl;
+	r->service_len = (size_t)(strchr(action, ':') - action);
+	r->h_exact = index_hash(K_EXACT, action, al, resource, rl);
+	r->h_action = index_hash(K_ACTION, action, al, NULL, 0);
+	r->h_service = index_hash(K_SERVICE, action, r->service_len, NULL, 0);
+	*ret_req = r;
+	return 0;
+}
+
+static struct ctxkey *
+find_key(const struct iam_request *req, uint64_t hash, const char *key,
+	 size_t len)
+{
+	for (size_t i = 0; i < req->n_keys; i++) {
+		struct ctxkey *k = &req->keys[i];
+
+		if (k->hash == hash && k->len == len &&
+		    strncasecmp(k->name, key, len) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+static int
+add_value(struct ctxkey *k, const char *value)
+{
+	char **v;
+
+	if (k->n >= IAM_REQUEST_MAX_VALUES)
+		return -E2BIG;
+	if (k->n + 1 >= k->alloc) {
+		size_t alloc = k->alloc ? k->alloc * 2 : 4;
+
+		v = reallocarray(k->values, alloc, sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		k->values = v;
+		k->alloc = alloc;
+	}
+	k->values[k->n] = strdup(value);
+	if (k->values[k->n] == NULL)
+		return -ENOMEM;
+	k->values[++k->n] = NULL;
+	return 0;
+}
+
+int
+iam_request_add(struct iam_request *req, const char *key, const char *value)
+{
+	size_t kl, vl;
+	uint64_t h;
+	struct ctxkey *k;
+
+	if (req == NULL || key == NULL || value == NULL)
+		return -EINVAL;
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	vl = strnlen(value, IAM_REQUEST_MAX_VALUE + 1);
+	if (kl == 0 || vl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
+		return -E2BIG;
+	h = iam_key_hash(key, kl);
+	k = find_key(req, h, key, kl);
+	if (k == NULL) {
+		if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
+			return -E2BIG;
+		if (req->n_keys == req->alloc) {
+			size_t alloc = req->alloc ? req->alloc * 2 : 16;
+			struct ctxkey *v = reallocarray(req->keys, alloc,
+							sizeof(*v));
+
+			if (v == NULL)
+				return -ENOMEM;
+			req->keys = v;
+			req->alloc = alloc;
+		}
+		k = &req->keys[req->n_keys];
+		memset(k, 0, sizeof(*k));
+		k->name = strdup(key);
+		if (k->name == NULL)
+			return -ENOMEM;
+		k->len = kl;
+		k->hash = h;
+		req->n_keys++;
+	}
+	return add_value(k, value);
+}
+
+size_t
+iam_request_lookup(const struct iam_request *req, uint64_t hash,
+		   const char *key, size_t key_len,
+		   const char *const **ret_values)
+{
+	const struct ctxkey *k = find_key(req, hash, key, key_len);
+
+	if (k == NULL || k->n == 0)
+		return 0;
+	*ret_values = (const char *const *)k->values;
+	return k->n;
+}
+
+size_t
+iam_request_get(const struct iam_request *req, const char *key,
+		const char *const **ret_values)
+{
+	size_t n = strlen(key);
+
+	return iam_request_lookup(req, iam_key_hash(key, n), key, n,
+				  ret_values);
+}
+
+const char *
+iam_request_action(const struct iam_request *req)
+{
+	return req->action;
+}
+
+const char *
+iam_request_resource(const struct iam_request *req)
+{
+	return req->resource;
+}
+
+struct iam_request *
+iam_request_free(struct iam_request *req)
+{
+	if (req == NULL)
+		return NULL;
+	for (size_t i = 0; i < req->n_keys; i++) {
+		for (size_t j = 0; j < req->keys[i].n; j++)
+			free(req->keys[i].values[j]);
+		free(req->keys[i].values);
+		free(req->keys[i].name);
+	}
+	free(req->keys);
+	free(req->action);
+	free(req->resource);
+	free(req);
+	return NULL;
+}
+
+/* ---- Policy variables ---------------------------------------------------------- */
+
+static bool
+put(struct eval_ctx *ctx, size_t *o, char c, bool escape)
+{
+	if (*o + 2 >= ctx->scratch_len) {
+		ctx->overflow = true;
+		return false;
+	}
+	if (escape)
+		ctx->scratch[(*o)++] = '\\';
+	ctx->scratch[(*o)++] = c;
+	return true;
+}
+
+/*
+ * The value of ${inner}: "*", "?", "$" stand for themselves; otherwise
+ * a context key with an optional default, "key, 'default'".
+ */
+static bool
+variable(struct eval_ctx *ctx, const char *in, size_t n, const char **ret,
+	 size_t *ret_len)
+{
+	const char *comma = memchr(in, ',', n), *q, *end = in + n;
+	const char *const *vals;
+	size_t kl = comma ? (size_t)(comma - in) : n, cnt;
+
+	if (n == 1 && (*in == '*' || *in == '?' || *in == '$')) {
+		*ret = in;
+		*ret_len = 1;
+		return true;
+	}
+	while (kl > 0 && in[kl - 1] == ' ')
+		kl--;
+	cnt = iam_request_lookup(ctx->req, iam_key_hash(in, kl), in, kl, &vals);
+	if (cnt == 1) {
+		*ret = vals[0];
+		*ret_len = strlen(vals[0]);
+		return true;
+	}
+	/* A multi-valued key is no variable (AWS); try the default. */
+	if (comma == NULL)
+		return false;
+	for (q = comma + 1; q < end && *q == ' '; q++)
+		;
+	if (q >= end || *q != '\'')
+		return false;
+	while (end > q + 1 && end[-1] == ' ')
+		end--;
+	if (end - q < 2 || end[-1] != '\'')
+		return false;
+	*ret = q + 1;
+	*ret_len = (size_t)(end - q - 2);
+	return true;
+}
+
+bool
+iam_expand(struct eval_ctx *ctx, const struct ptext *t, bool as_glob,
+	   size_t at, const char **ret, size_t *ret_len)
+{
+	const char *s = t->s, *end = s + t->len, *close, *v;
+	size_t o = at, vl;
+
+	while (s < end) {
+		if (s[0] == '$' && s + 1 < end && s[1] == '{' &&
+		    (close = memchr(s + 2, '}', (size_t)(end - s - 2))) != NULL &&
+		    close > s + 2) {
+			if (!variable(ctx, s + 2, (size_t)(close - s - 2), &v,
+				      &vl)) {
+				ctx->missing = true;
+				return false;
+			}
+			/* Substituted text is literal, never a wildcard. */
+			for (size_t i = 0; i < vl; i++)
+				if (!put(ctx, &o, v[i], as_glob &&
+					 (v[i] == '*' || v[i] == '?' ||
+					  v[i] == '\\')))
+					return false;
+			s = close + 1;
+			continue;
+		}
+		if (!put(ctx, &o, *s, as_glob && *s == '\\'))
+			return false;
+		s++;
+	}
+	ctx->scratch[o] = '\0';
+	*ret = ctx->scratch + at;
+	*ret_len = o - at;
+	return true;
+}
+
+bool
+iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
+		const char *subject, size_t slen, unsigned flags, size_t at)
+{
+	const char *p;
+	size_t n;
+
+	if (t->flags & PT_STAR)
+		return true;
+	if (!(t->flags & PT_VARS)) {
+		if (t->flags & PT_WILD)
+			return iam_glob_match_flags(t->s, t->len, subject, slen,
+						    flags);
+		if (t->len != slen)
+			return false;
+		if (flags & IAM_GLOB_NOCASE)
+			return strncasecmp(t->s, subject, slen) == 0;
+		return memcmp(t->s, subject, slen) == 0;
+	}
+	if (!iam_expand(ctx, t, true, at, &p, &n))
+		return false;
+	return iam_glob_match_flags(p, n, subject, slen, flags | GLOB_ESCAPES);
+}
+
+/* ---- Sets and the index -------------------------------------------------------- */
+
+struct entry {
+	const struct iam_policy *pol;
+	const struct statement *st;
+	bool boundary;
+};
+
+struct bucket {
+	int kind;		/* 0: empty slot */
+	char *action;		/* lower-case action or service */
+	size_t alen;
+	const char *resource;	/* K_EXACT only, borrowed from the policy */
+	size_t rlen;
+	uint64_t hash;
+	uint32_t *ids;
+	uint32_t n, alloc;
+};
+
+struct iam_policy_set {
+	struct entry *e;
+	uint32_t n;
+	bool has_boundary;
+	struct bucket *tab;
+	size_t tab_mask;	/* slots - 1 */
+	size_t used;
+	uint32_t *generic;
+	uint32_t n_generic, alloc_generic;
+};
+
+static int
+push_id(uint32_t **ids, uint32_t *n, uint32_t *alloc, uint32_t id)
+{
+	uint32_t *v;
+
+	if (*n > 0 && (*ids)[*n - 1] == id)
+		return 0;	/* the same statement under one key twice */
+	if (*n == *alloc) {
+		uint32_t na = *alloc ? *alloc * 2 : 4;
+
+		v = reallocarray(*ids, na, sizeof(*v));
+		if (v == NULL)
+			return -ENOMEM;
+		*ids = v;
+		*alloc = na;
+	}
+	(*ids)[(*n)++] = id;
+	return 0;
+}
+
+static bool
+bucket_is(const struct bucket *b, int kind, uint64_t hash, const char *a,
+	  size_t alen, const char *r, size_t rlen)
+{
+	return b->kind == kind && b->hash == hash && b->alen == alen &&
+	       strncasecmp(b->action, a, alen) == 0 &&
+	       (kind != K_EXACT ||
+		(b->rlen == rlen && memcmp(b->resource, r, rlen) == 0));
+}
+
+static const struct bucket *
+lookup(const struct iam_policy_set *set, int kind, uint64_t hash,
+       const char *a, size_t alen, const char *r, size_t rlen)
+{
+	size_t i;
+
+	if (set->tab == NULL)
+		return NULL;
+	for (i = hash & set->tab_mask; set->tab[i].kind != 0;
+	     i = (i + 1) & set->tab_mask)
+		if (bucket_is(&set->tab[i], kind, hash, a, alen, r, rlen))
+			return &set->tab[i];
+	return NULL;
+}
+
+static int
+grow_table(struct iam_policy_set *set)
+{
+	size_t slots = set->tab ? (set->tab_mask + 1) * 2 : 64, j;
+	struct bucket *nt = calloc(slots, sizeof(*nt));
+
+	if (nt == NULL)
+		return -ENOMEM;
+	if (set->tab != NULL) {
+		for (size_t i = 0; i <= set->tab_mask; i++) {
+			if (set->tab[i].kind == 0)
+				continue;
+			for (j = set->tab[i].hash & (slots - 1); nt[j].kind != 0;
+			     j = (j + 1) & (slots - 1))
+				;
+			nt[j] = set->tab[i];
+		}
+		free(set->tab);
+	}
+	set->tab = nt;
+	set->tab_mask = slots - 1;
+	return 0;
+}
+
+static int
+file_under(struct iam_policy_set *set, int kind, const char *a, size_t alen,
+	   const char *r, size_t rlen, uint32_t id)
+{
+	uint64_t h = index_hash(kind, a, alen, r, rlen);
+	struct bucket *b;
+	size_t i;
+
+	if ((set->used + 1) * 4 > (set->tab ? set->tab_mask + 1 : 0) * 3 &&
+	    grow_table(set) < 0)
+		return -ENOMEM;
+	for (i = h & set->tab_mask; set->tab[i].kind != 0;
+	     i = (i + 1) & set->tab_mask)
+		if (bucket_is(&set->tab[i], kind, h, a, alen, r, rlen))
+			break;
+	b = &set->tab[i];
+	if (b->kind == 0) {
+		b->action = strndup(a, alen);
+		if (b->action == NULL)
+			return -ENOMEM;
+		for (size_t k = 0; k < alen; k++)
+			b->action[k] = (char)tolower((unsigned char)a[k]);
+		b->kind = kind;
+		b->alen = alen;
+		b->resource = r;
+		b->rlen = rlen;
+		b->hash = h;
+		set->used++;
+	}
+	return push_id(&b->ids, &b->n, &b->alloc, id);
+}
+
+/* Is any action pattern of st "service:*"-like for this service? */
+static bool
+service_wild(const struct statement *st, const char *a, size_t svc)
+{
+	for (uint32_t i = 0; i < st->n_actions; i++) {
+		const struct ptext *t = &st->actions[i];
+		const char *colon = strchr(t->s, ':');
+
+		if ((t->flags & PT_WILD) && colon != NULL &&
+		    (size_t)(colon - t->s) == svc &&
+		    strncasecmp(t->s, a, svc) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+resources_literal(const struct statement *st)
+{
+	if (st->not_resource || st->no_resource || st->n_resources == 0 ||
+	    st->n_resources * st->n_actions > 64)
+		return false;
+	for (uint32_t i = 0; i < st->n_resources; i++)
+		if (st->resources[i].flags & (PT_WILD | PT_VARS))
+			return false;
+	return true;
+}
+
+static bool
+is_generic(const struct statement *st)
+{
+	if (st->not_action)
+		return true;
+	for (uint32_t i = 0; i < st->n_actions; i++) {
+		const char *s = st->actions[i].s, *colon = strchr(s, ':');
+
+		if (colon == NULL || strcspn(s, "*?") < (size_t)(colon - s))
+			return true;
+	}
+	return false;
+}
+
+static int
+index_statement(struct iam_policy_set *set, const struct statement *st,
+		uint32_t id)
+{
+	bool lit = resources_literal(st);
+	int r = 0;
+
+	if (is_generic(st))
+		return push_id(&set->generic, &set->n_generic,
+			       &set->alloc_generic, id);
+	for (uint32_t i = 0; i < st->n_actions && r == 0; i++) {
+		const struct ptext *t = &st->actions[i];
+		size_t svc = (size_t)(strchr(t->s, ':') - t->s);
+
+		if (t->flags & PT_WILD) {
+			r = file_under(set, K_SERVICE, t->s, svc, NULL, 0, id);
+			continue;
+		}
+		if (service_wild(st, t->s, svc))
+			continue;
+		if (!lit) {
+			r = file_under(set, K_ACTION, t->s, t->len, NULL, 0, id);
+			continue;
+		}
+		for (uint32_t j = 0; j < st->n_resources && r == 0; j++)
+			r = file_under(set, K_EXACT, t->s, t->len,
+				       st->resources[j].s,
+				       st->resources[j].len, id);
+	}
+	return r;
+}
+
+static int
+add_policy(struct iam_policy_set *set, const struct iam_policy *p,
+	   bool boundary)
+{
+	int r;
+
+	for (uint32_t i = 0; i < p->n_st; i++) {
+		struct entry *e = &set->e[set->n];
+
+		e->pol = p;
+		e->st = &p->st[i];
+		e->boundary = boundary;
+		r = index_statement(set, e->st, set->n);
+		if (r < 0)
+			return r;
+		set->n++;
+	}
+	return 0;
+}
+
+int
+iam_policy_set_new(const struct iam_policy *const *policies, size_t n,
+		   const struct iam_policy *boundary,
+		   struct iam_policy_set **ret_set)
+{
+	struct iam_policy_set *set;
+	size_t total = 0;
+	int r = 0;
+
+	if ((policies == NULL && n > 0) || ret_set == NULL ||
+	    n > IAM_SET_MAX_POLICIES)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (policies[i] == NULL)
+			return -EINVAL;
+		total += policies[i]->n_st;
+	}
+	if (boundary != NULL)
+		total += boundary->n_st;
+	if (total > UINT32_MAX / 2)
+		return -E2BIG;
+	set = calloc(1, sizeof(*set));
+	if (set == NULL)
+		return -ENOMEM;
+	set->e = calloc(total ? total : 1, sizeof(*set->e));
+	if (set->e == NULL) {
+		free(set);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && r == 0; i++) {
+		bool seen = false;
+
+		/* A policy attached twice (user and group) counts once. */
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = policies[j] == policies[i];
+		if (!seen)
+			r = add_policy(set, policies[i], false);
+	}
+	if (r == 0 && boundary != NULL) {
+		set->has_boundary = true;
+		r = add_policy(set, boundary, true);
+	}
+	if (r < 0) {
+		iam_policy_set_free(set);
+		return r;
+	}
+	*ret_set = set;
+	return 0;
+}
+
+struct iam_policy_set *
+iam_policy_set_free(struct iam_policy_set *set)
+{
+	if (set == NULL)
+		return NULL;
+	if (set->tab != NULL) {
+		for (size_t i = 0; i <= set->tab_mask; i++) {
+			free(set->tab[i].action);
+			free(set->tab[i].ids);
+		}
+		free(set->tab);
+	}
+	free(set->generic);
+	free(set->e);
+	free(set);
+	return NULL;
+}
+
+/* ---- Evaluation ---------------------------------------------------------------- */
+
+static bool
+principal_ok(struct eval_ctx *ctx, const struct statement *st)
+{
+	const char *const *arn = NULL, *const *acct = NULL;
+	size_t na, nc;
+	bool any = false;
+
+	na = iam_request_get(ctx->req, "aws:PrincipalArn", &arn);
+	nc = iam_request_get(ctx->req, "aws:PrincipalAccount", &acct);
+	for (uint32_t i = 0; i < st->n_principals && !any; i++) {
+		const struct principal *p = &st->principals[i];
+
+		if (p->kind == PR_ANY)
+			any = true;
+		else if (p->kind == PR_ACCOUNT)
+			any = nc == 1 && strcmp(acct[0], p->s) == 0;
+		else
+			any = na == 1 && strcmp(arn[0], p->s) == 0;
+	}
+	return st->not_principal ? !any : any;
+}
+
+static bool
+action_ok(const struct statement *st, const struct iam_request *req)
+{
+	bool any = false;
+
+	for (uint32_t i = 0; i < st->n_actions && !any; i++)
+		any = iam_ptext_match(NULL, &st->actions[i], req->action,
+				      req->action_len, IAM_GLOB_NOCASE, 0);
+	return st->not_action ? !any : any;
+}
+
+static bool
+resource_ok(struct eval_ctx *ctx, const struct statement *st)
+{
+	const struct iam_request *req = ctx->req;
+	bool any = false, saved = ctx->missing, missing;
+
+	if (st->no_resource)
+		return true;
+	ctx->missing = false;
+	for (uint32_t i = 0; i < st->n_resources && !any; i++)
+		any = iam_ptext_match(ctx, &st->resources[i], req->resource,
+				      req->resource_len, 0, 0);
+	missing = ctx->missing;
+	ctx->missing = saved;
+	/* NotResource with an absent variable: the statement does not match. */
+	if (st->not_resource)
+		return !any && !missing;
+	return any;
+}
+
+static bool
+statement_matches(struct eval_ctx *ctx, const struct entry *e,
+		  bool action_known, bool resource_known)
+{
+	const struct statement *st = e->st;
+
+	if (!action_known && !action_ok(st, ctx->req))
+		return false;
+	if (!resource_known && !resource_ok(ctx, st))
+		return false;
+	if (st->principals != NULL && !principal_ok(ctx, st))
+		return false;
+	return iam_conds_hold(ctx, st->conds, st->n_conds);
+}
+
+struct tally {
+	bool deny, id_allow, b_allow;
+	bool have_deny, have_allow;
+	struct iam_match first_deny, first_allow;
+};
+
+static void
+record(struct iam_result *res, struct tally *t, const struct entry *e)
+{
+	struct iam_match m = {
+		.policy = e->pol->name, .sid = e->st->sid,
+		.index = e->st->index, .deny = e->st->deny,
+		.boundary = e->boundary,
+	};
+
+	if (res->n_kept < IAM_RESULT_MAX_MATCHES)
+		res->matched[res->n_kept++] = m;
+	res->n_matched++;
+	if (m.deny) {
+		if (!t->have_deny)
+			t->first_deny = m;
+		t->have_deny = true;
+	} else if (m.boundary) {
+		t->b_allow = true;
+	} else {
+		if (!t->have_allow)
+			t->first_allow = m;
+		t->have_allow = true;
+	}
+}
+
+static void
+result_start(struct iam_result *res, struct eval_ctx *ctx,
+	     const struct iam_request *req)
+{
+	res->decision = IAM_IMPLICIT_DENY;
+	res->decided = false;
+	res->boundary_denied = false;
+	res->n_matched = 0;
+	res->n_kept = 0;
+	ctx->req = req;
+	ctx->scratch = res->scratch;
+	ctx->scratch_len = sizeof(res->scratch);
+	ctx->overflow = false;
+	ctx->missing = false;
+}
+
+static int
+result_finish(const struct iam_policy_set *set, struct iam_result *res,
+	      const struct eval_ctx *ctx, const struct tally *t)
+{
+	if (ctx->overflow) {
+		res->decision = IAM_IMPLICIT_DENY;
+		return -E2BIG;
+	}
+	if (t->have_deny) {
+		res->decision = IAM_EXPLICIT_DENY;
+		res->decider = t->first_deny;
+		res->decided = true;
+	} else if (t->have_allow && (!set->has_boundary || t->b_allow)) {
+		res->decision = IAM_ALLOW;
+		res->decider = t->first_allow;
+		res->decided = true;
+	} else {
+		res->boundary_denied = t->have_allow;
+	}
+	return 0;
+}
+
+/* Posting lists the request hits, with what each already guarantees. */
+struct list {
+	const uint32_t *ids;
+	uint32_t n, at;
+	bool action_known, resource_known;
+};
+
+static int
+hit_lists(const struct iam_policy_set *set, const struct iam_request *req,
+	  struct list *l)
+{
+	const struct bucket *b;
+	int n = 0;
+
+	b = lookup(set, K_EXACT, req->h_exact, req->action, req->action_len,
+		   req->resource, req->resource_len);
+	if (b != NULL)
+		l[n++] = (struct list){ b->ids, b->n, 0, true, true };
+	b = lookup(set, K_ACTION, req->h_action, req->action, req->action_len,
+		   NULL, 0);
+	if (b != NULL)
+		l[n++] = (struct list){ b->ids, b->n, 0, true, false };
+	b = lookup(set, K_SERVICE, req->h_service, req->action,
+		   req->service_len, NULL, 0);
+	if (b != NULL)
+		l[n++] = (struct list){ b->ids, b->n, 0, false, false };
+	if (set->n_generic > 0)
+		l[n++] = (struct list){ set->generic, set->n_generic, 0, false,
+					false };
+	return n;
+}
+
+int
+iam_policy_evaluate(const struct iam_policy_set *set,
+		    const struct iam_request *req, struct iam_result *ret_result)
+{
+	struct eval_ctx ctx;
+	struct tally t = { 0 };
+	struct list l[4];
+	int nl, best;
+
+	if (set == NULL || req == NULL || ret_result == NULL)
+		return -EINVAL;
+	result_start(ret_result, &ctx, req);
+	nl = hit_lists(set, req, l);
+	/* Merge the sorted lists, so statements are met in set order. */
+	for (;;) {
+		best = -1;
+		for (int i = 0; i < nl; i++)
+			if (l[i].at < l[i].n && (best < 0 ||
+			    l[i].ids[l[i].at] < l[best].ids[l[best].at]))
+				best = i;
+		if (best < 0 || ctx.overflow)
+			break;
+		const struct entry *e = &set->e[l[best].ids[l[best].at++]];
+
+		if (statement_matches(&ctx, e, l[best].action_known,
+				      l[best].resource_known))
+			record(ret_result, &t, e);
+	}
+	return result_finish(set, ret_result, &ctx, &t);
+}
+
+int
+iam_policy_evaluate_naive(const struct iam_policy_set *set,
+			  const struct iam_request *req,
+			  struct iam_result *ret_result)
+{
+	struct eval_ctx ctx;
+	struct tally t = { 0 };
+
+	if (set == NULL || req == NULL || ret_result == NULL)
+		return -EINVAL;
+	result_start(ret_result, &ctx, req);
+	for (uint32_t i = 0; i < set->n && !ctx.overflow; i++)
+		if (statement_matches(&ctx, &set->e[i], false, false))
+			record(ret_result, &t, &set->e[i]);
+	return result_finish(set, ret_result, &ctx, &t);
+}
+
+size_t
+iam_policy_set_candidates(const struct iam_policy_set *set,
+			  const struct iam_request *req)
+{
+	struct list l[4];
+	int nl = hit_lists(set, req, l);
+	size_t n = 0;
+
+	for (int i = 0; i < nl; i++)
+		n += l[i].n;
+	return n;
+}
+
+/* ---- Explanations -------------------------------------------------------------- */
+
+const char *
+iam_decision_name(enum iam_decision d)
+{
+	switch (d) {
+	case IAM_ALLOW:
+		return "Allow";
+	case IAM_EXPLICIT_DENY:
+		return "ExplicitDeny";
+	case IAM_IMPLICIT_DENY:
+		break;
+	}
+	return "ImplicitDeny";
+}
+
+#define GEN(x) do { if ((x) != yajl_gen_status_ok) goto out; } while (0)
+
+static yajl_gen_status
+gen_str(yajl_gen g, const char *s)
+{
+	return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static yajl_gen_status
+gen_match(yajl_gen g, const struct iam_match *m)
+{
+	yajl_gen_status s;
+
+	if ((s = yajl_gen_map_open(g)) || (s = gen_str(g, "policy")) ||
+	    (s = gen_str(g, m->policy)) || (s = gen_str(g, "sid")) ||
+	    (s = m->sid ? gen_str(g, m->sid) : yajl_gen_null(g)) ||
+	    (s = gen_str(g, "index")) ||
+	    (s = yajl_gen_integer(g, m->index)) ||
+	    (s = gen_str(g, "effect")) ||
+	    (s = gen_str(g, m->deny ? "Deny" : "Allow")) ||
+	    (s = gen_str(g, "boundary")) || (s = yajl_gen_bool(g, m->boundary)))
+		return s;
+	return yajl_gen_map_close(g);
+}
+
+int
+iam_result_write_json(const struct iam_result *res, struct iam_buf *out)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+	const unsigned char *text;
+	size_t len;
+	int r = -ENOMEM;
+
+	if (g == NULL)
+		return -ENOMEM;
+	GEN(yajl_gen_map_open(g));
+	GEN(gen_str(g, "decision"));
+	GEN(gen_str(g, iam_decision_name(res->decision)));
+	GEN(gen_str(g, "matched"));
+	GEN(yajl_gen_array_open(g));
+	for (size_t i = 0; i < res->n_kept; i++)
+		GEN(gen_match(g, &res->matched[i]));
+	GEN(yajl_gen_array_close(g));
+	GEN(gen_str(g, "decided_by"));
+	GEN(res->decided ? gen_match(g, &res->decider) : yajl_gen_null(g));
+	if (res->n_matched > res->n_kept) {
+		GEN(gen_str(g, "matched_not_listed"));
+		GEN(yajl_gen_integer(g, (long long)(res->n_matched - res->n_kept)));
+	}
+	GEN(yajl_gen_map_close(g));
+	GEN(yajl_gen_get_buf(g, &text, &len));
+	r = iam_buf_add(out, text, len);
+out:
+	yajl_gen_free(g);
+	return r;
+}
+
+static int
+label(struct iam_buf *out, const struct iam_match *m)
+{
+	int r = iam_buf_addf(out, "policy \"%s\"%s, ", m->policy,
+			     m->boundary ? " (permissions boundary)" : "");
+
+	if (r == 0 && m->sid != NULL)
+		r = iam_buf_addf(out, "statement \"%s\" (Statement[%u])",
+				 m->sid, m->index);
+	else if (r == 0)
+		r = iam_buf_addf(out, "Statement[%u]", m->index);
+	if (r == 0)
+		r = iam_buf_addf(out, ": %s\n", m->deny ? "Deny" : "Allow");
+	return r;
+}
+
+static bool
+same(const struct iam_match *a, const struct iam_match *b)
+{
+	return a->policy == b->policy && a->index == b->index &&
+	       a->boundary == b->boundary;
+}
+
+int
+iam_result_write_text(const struct iam_result *res,
+		      const struct iam_request *req, struct iam_buf *out)
+{
+	int r = iam_buf_addf(out, "%s\n", iam_decision_name(res->decision));
+
+	if (r == 0 && res->decided) {
+		r = iam_buf_adds(out, res->decision == IAM_ALLOW ?
+				 "  allowed by " : "  denied by ");
+		if (r == 0)
+			r = label(out, &res->decider);
+	} else if (r == 0 && res->boundary_denied) {
+		r = iam_buf_addf(out, "  the permissions boundary does not "
+				 "allow %s on %s\n", req->action, req->resource);
+	} else if (r == 0) {
+		r = iam_buf_addf(out, "  no statement allows %s on %s\n",
+				 req->action, req->resource);
+	}
+	for (size_t i = 0; r == 0 && i < res->n_kept; i++) {
+		if (res->decided && same(&res->matched[i], &res->decider))
+			continue;
+		r = iam_buf_adds(out, "  also matched: ");
+		if (r == 0)
+			r = label(out, &res->matched[i]);
+	}
+	if (r == 0 && res->n_matched > res->n_kept)
+		r = iam_buf_addf(out, "  (%zu more matching statements not "
+				 "listed)\n", res->n_matched - res->n_kept);
+	return r;
+}

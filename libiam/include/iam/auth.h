@@ -1,0 +1,289 @@
+/*
+ * iam/auth.h - what an authentication needs: the private snapshot
+ * auth/auth.db and its reader, password hashes, TOTP codes, the runtime
+ * state per uid (failures, lockout, last accepted TOTP step) and the
+ * per login session records under run_dir.
+ */
+#ifndef IAM_AUTH_H
+#define IAM_AUTH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "iam/config.h"
+#include "iam/identity.h"
+#include "iam/util.h"
+
+/* ---- The private snapshot auth/auth.db --------------------------------
+ *
+ * Written by iam_authdb_build() (iam/snapshot.h), published as
+ * IAM_AUTH_DIR "/auth.db" (root 0600 in a root 0700 folder).  Layout, all
+ * integers in host byte order:
+ *
+ *   header     128 bytes: magic "IAMAUTH1", version, generation, file
+ *              size, user count, bucket count, offsets, header checksum
+ *   globals    account id and alias, password policy; own checksum
+ *   buckets    n_buckets x (u32 name hash, u32 record offset); open
+ *              addressing with linear probing, offset 0 is an empty slot
+ *   policies   managed policy table: n x (u32 offset, u32 length) of a
+ *              blob with its own checksum, name and JSON text
+ *   records    one per user, each with its own checksum
+ *
+ * A lookup reads the header, one or a few buckets, one record and the
+ * policies that record references, so its cost does not grow with the
+ * number of users.  Every offset and length is bounds-checked on use; any
+ * inconsistency is -EBADMSG.
+ */
+
+#define IAM_AUTHDB_FILE		"auth.db"
+#define IAM_AUTHDB_MAGIC	"IAMAUTH1"	/* 8 bytes, no NUL */
+#define IAM_AUTHDB_VERSION	1
+
+/* Where a policy of a user comes from. */
+enum iam_auth_policy_kind {
+	IAM_AUTH_POLICY_MANAGED,	/* managed policy attached to the user */
+	IAM_AUTH_POLICY_INLINE,		/* the user's inline policy */
+	IAM_AUTH_POLICY_GROUP,		/* managed policy of one of the groups */
+	IAM_AUTH_POLICY_BOUNDARY,	/* the permissions boundary */
+};
+
+struct iam_auth_policy {
+	enum iam_auth_policy_kind kind;
+	const char *name;	/* policy name */
+	const char *via;	/* group name for IAM_AUTH_POLICY_GROUP, else NULL */
+	const char *json;	/* the document as compact JSON text */
+	size_t json_len;
+};
+
+struct iam_auth_tag {
+	const char *key;
+	const char *value;
+};
+
+/*
+ * One user's record.  Every string is owned by the record (NUL-terminated)
+ * and lives until iam_auth_user_free(), which wipes the secrets.
+ */
+struct iam_auth_user {
+	const char *name;
+	uint32_t uid;
+	uint32_t gid;
+	const char *primary_group;
+	const char *gecos, *home, *shell;
+	int64_t created;		/* epoch seconds; 0 unknown */
+	bool disabled;
+	const char *password_hash;	/* NULL: no password set */
+	int64_t password_changed;	/* epoch seconds; 0 unknown */
+	bool must_change;
+	const char **history;		/* earlier hashes, newest first */
+	size_t n_history;
+	const char *mfa_secret;		/* base32; NULL: no device enrolled */
+	enum iam_totp_algo mfa_algorithm;
+	uint32_t mfa_digits;		/* 6-8 */
+	uint32_t mfa_period;		/* seconds */
+	const char **groups;		/* IAM groups (supplementary) */
+	size_t n_groups;
+	struct iam_auth_tag *tags;
+	size_t n_tags;
+	struct iam_auth_policy *policies;	/* own, inline, group, boundary */
+	size_t n_policies;
+	const char *account_id;		/* "123456789012" */
+	const char *account_alias;	/* NULL when none */
+	struct iam_password_policy password_policy;
+	uint64_t generation;		/* of the snapshot it came from */
+	void *priv;			/* reader's storage */
+};
+
+struct iam_authdb;
+
+/*
+ * Open dir/auth.db (dir NULL: IAM_AUTH_DIR) with the strict rules: the
+ * folder root-owned 0700-like (no group/other access), the file root-owned
+ * and readable by root only.  The header is checked completely.
+ * -ENOENT missing, -ELOOP symlink, -EPERM insecure (reason in err),
+ * -EBADMSG corrupt or truncated, -ENOMEM.
+ * You own *ret_db; release it with iam_authdb_close().
+ */
+int iam_authdb_open(const char *dir, struct iam_authdb **ret_db, char *err,
+		    size_t errlen);
+
+/* Same, without the owner checks: for tests running as a normal user. */
+int iam_authdb_open_flags(const char *dir, int strict_flags,
+			  struct iam_authdb **ret_db, char *err, size_t errlen);
+
+/* Unmap and release; NULL is fine.  Returns NULL. */
+struct iam_authdb *iam_authdb_close(struct iam_authdb *db);
+
+/* Generation of an open snapshot. */
+uint64_t iam_authdb_generation(const struct iam_authdb *db);
+
+/*
+ * Account id and alias (NULL when none) of an open snapshot, borrowed
+ * until iam_authdb_close().  Prompts show the alias for every name.
+ */
+const char *iam_authdb_account_id(const struct iam_authdb *db);
+const char *iam_authdb_account_alias(const struct iam_authdb *db);
+
+/* Number of users in an open snapshot. */
+size_t iam_authdb_count(const struct iam_authdb *db);
+
+/*
+ * Look a user up by name.  -ENOENT when absent, -EBADMSG when the record
+ * or anything it references is damaged, -ENOMEM.
+ * You own *ret_user; release it with iam_auth_user_free().
+ */
+int iam_authdb_lookup(const struct iam_authdb *db, const char *name,
+		      struct iam_auth_user **ret_user);
+
+/* Wipe the secrets and free a record; NULL is fine.  Returns NULL. */
+struct iam_auth_user *iam_auth_user_free(struct iam_auth_user *u);
+
+/* ---- Passwords -------------------------------------------------------- */
+
+#define IAM_PASSWORD_MAX	512	/* longer answers are refused unhashed */
+#define IAM_BCRYPT_MAX		72	/* bcrypt ignores bytes beyond this */
+
+/*
+ * Check password against a crypt(3) hash (yescrypt "$y$", sha512crypt
+ * "$6$", bcrypt "$2b$"/"$2y$"/"$2a$") with crypt_r and a constant-time
+ * comparison.  hash NULL (unknown user, no password set) checks against a
+ * fixed dummy hash of the same cost and then fails, so the work is the
+ * same.  A password over IAM_PASSWORD_MAX bytes is refused without
+ * hashing.
+ * Returns 0 on a match, -EACCES on a mismatch, -E2BIG too long, -EINVAL
+ * an unusable hash, -ENOMEM.
+ */
+int iam_password_verify(const char *password, const char *hash);
+
+/*
+ * The dummy hash used for unknown names (yescrypt at the default cost, or
+ * the method given).  Borrowed, static.
+ */
+const char *iam_password_dummy_hash(enum iam_hash_method method);
+
+/*
+ * Hash a new password with method (salt from getrandom).  bcrypt refuses
+ * passwords over IAM_BCRYPT_MAX bytes (-E2BIG); every method refuses over
+ * IAM_PASSWORD_MAX.  You own *ret_hash; free() it.
+ */
+int iam_password_hash(const char *password, enum iam_hash_method method,
+		      char **ret_hash);
+
+/* True when hash looks like a supported crypt(3) hash. */
+bool iam_password_hash_valid(const char *hash);
+
+/* ---- TOTP (RFC 6238) --------------------------------------------------- */
+
+struct iam_totp {
+	const char *secret;		/* base32 */
+	enum iam_totp_algo algorithm;
+	uint32_t digits;		/* 6-8 */
+	uint32_t period;		/* seconds, >= 1 */
+};
+
+/*
+ * Check code against the device at time now, accepting the steps from
+ * now - window to now + window, but only a step later than after_step
+ * (the last step accepted for that user; 0 when none).  Every step of the
+ * window is computed and compared in constant time, whatever matches.
+ * Returns 0 and sets *ret_step to the matched step; -EACCES wrong code;
+ * -EALREADY the code matches only steps at or before after_step (replay);
+ * -EINVAL malformed secret or parameters.
+ */
+int iam_totp_verify(const struct iam_totp *t, const char *code, int64_t now,
+		    int window, uint64_t after_step, uint64_t *ret_step);
+
+/* The code of the step holding time now, into buf (>= 9 bytes). */
+int iam_totp_generate(const struct iam_totp *t, int64_t now, char *buf,
+		      size_t len);
+
+/* The step holding time now. */
+uint64_t iam_totp_step(const struct iam_totp *t, int64_t now);
+
+/* ---- Runtime state per uid (state_dir) -------------------------------- */
+
+/*
+ * One file per uid, state_dir/UID (root 0600), in state_dir (root 0700,
+ * never created here).  Files are created O_CREAT|O_EXCL|O_NOFOLLOW and
+ * every open file is checked with fstat: a symlink, a non-regular file or
+ * a wrong owner or mode is refused (-ELOOP, -EPERM).
+ */
+struct iam_state {
+	uint32_t failures;	/* consecutive failed attempts */
+	int64_t lock_start;	/* when the failure that locked happened; 0 none */
+	uint64_t last_step;	/* last accepted TOTP step; 0 none */
+	int64_t last_login;	/* epoch seconds of the last success; 0 none */
+	int64_t last_failure;	/* epoch seconds of the last failure; 0 none */
+};
+
+struct iam_state_handle;
+
+/*
+ * Open (creating when missing) and lock (flock, exclusive) the state of
+ * uid.  The lock is held until iam_state_close().  -ENOENT state_dir
+ * missing, -EPERM insecure, -ELOOP symlink, -EBADMSG corrupt.
+ * The check of the folder uses strict_flags (IAM_STRICT_ANY_OWNER only in
+ * tests).
+ */
+int iam_state_open(const char *state_dir, uint32_t uid, int strict_flags,
+		   struct iam_state_handle **ret_h, struct iam_state *ret_state);
+
+/* Write the state back (whole file, fsync'd).  -ENOSPC, -EIO ... */
+int iam_state_save(struct iam_state_handle *h, const struct iam_state *s);
+
+/* Release the lock and the descriptor; NULL is fine.  Returns NULL. */
+struct iam_state_handle *iam_state_close(struct iam_state_handle *h);
+
+/* Read the state of uid without creating it; -ENOENT when none. */
+int iam_state_read(const char *state_dir, uint32_t uid, int strict_flags,
+		   struct iam_state *ret_state);
+
+/*
+ * True when s is locked at time now under lockout lk (max_failed_attempts
+ * 0 means lockout is off).
+ */
+bool iam_state_locked(const struct iam_state *s,
+		      const struct iam_lockout *lk, int64_t now);
+
+/*
+ * Check that state_dir is usable (exists, a root-owned folder closed to
+ * group and others) without touching any file: the same check for every
+ * name, known or not.
+ */
+int iam_state_dir_check(const char *state_dir, int strict_flags);
+
+/* Clear failures and lockout of uid (iamctl unlock).  -ENOENT: no state. */
+int iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags);
+
+/* ---- Per login session records (run_dir) ------------------------------ */
+
+struct iam_session_rec {
+	int64_t mfa_time;	/* epoch seconds of the last TOTP check; 0 none */
+	uint32_t uid;		/* whose session */
+	char rhost[256];	/* PAM_RHOST as given, "" when none */
+};
+
+/*
+ * The key of the calling process's login session: "s<ID>" from
+ * /proc/self/sessionid, or, when there is none (4294967295 or no file),
+ * "u<UID>-<tty with / as _>" from user and tty.  -ENAMETOOLONG.
+ */
+int iam_session_key(uint32_t uid, const char *tty, char *buf, size_t len);
+
+/*
+ * Make sure run_dir exists as a root 0700 folder (created when missing)
+ * and is safe.  -EPERM insecure, -ELOOP symlink.
+ */
+int iam_run_dir_prepare(const char *run_dir, int strict_flags);
+
+/* Write run_dir/session/KEY atomically (root 0600). */
+int iam_session_write(const char *run_dir, const char *key,
+		      const struct iam_session_rec *rec, int strict_flags);
+
+/* Read run_dir/session/KEY.  -ENOENT when none. */
+int iam_session_read(const char *run_dir, const char *key,
+		     struct iam_session_rec *ret_rec, int strict_flags);
+
+#endif

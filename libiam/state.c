@@ -1,0 +1,298 @@
+/*
+ * state.c - runtime state per uid in state_dir: failed attempts, lockout,
+ * the last accepted TOTP step and the last login.
+ *
+ * One small file per uid, named by the number only (never by a path built
+ * from a name).  state_dir must already exist, root-owned and closed to
+ * group and others; it is never created here.  Files are created with
+ * O_CREAT|O_EXCL|O_NOFOLLOW relative to the folder's descriptor and every
+ * file is checked with fstat after opening, so a planted symlink, a hard
+ * link or a file of another owner is refused rather than followed
+ * (CVE-2024-47191 in pam_oath).  An exclusive flock serialises processes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iam.h"
+#include "iam/auth.h"
+
+#define STATE_MAGIC	"IAMSTATE1"
+#define STATE_MAX	256
+
+struct iam_state_handle {
+	int fd;
+};
+
+static int
+open_dir(const char *state_dir, int strict_flags)
+{
+	if (state_dir == NULL)
+		return -EINVAL;
+	return iam_open_strict(state_dir, strict_flags | IAM_STRICT_DIR |
+			       IAM_STRICT_SECRET, NULL, 0);
+}
+
+static int
+check_file(int fd, int strict_flags)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		return -EPERM;
+	if (!(strict_flags & IAM_STRICT_ANY_OWNER) && st.st_uid != 0)
+		return -EPERM;
+	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		return -EPERM;
+	return 0;
+}
+
+/* Open dfd/UID read-write, creating it when create; checked. */
+static int
+open_file(int dfd, uint32_t uid, bool create, int strict_flags)
+{
+	char name[16];
+	int fd, r;
+
+	r = iam_snprintf(name, sizeof(name), "%" PRIu32, uid);
+	if (r < 0)
+		return r;
+	for (int tries = 0; tries < 3; tries++) {
+		fd = openat(dfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC |
+			    O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 && errno == ENOENT && create) {
+			fd = openat(dfd, name, O_RDWR | O_CREAT | O_EXCL |
+				    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+			if (fd < 0 && errno == EEXIST)
+				continue;
+			if (fd >= 0 && fchmod(fd, 0600) < 0) {
+				r = -errno;
+				close(fd);
+				return r;
+			}
+		}
+		if (fd < 0)
+			return errno == ELOOP || errno == EMLINK ? -ELOOP :
+				-errno;
+		r = check_file(fd, strict_flags);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
+		return fd;
+	}
+	return -EEXIST;
+}
+
+static int
+parse_u64(const char **p, uint64_t *ret)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+
+	if (*s < '0' || *s > '9')
+		return -EBADMSG;
+	while (*s >= '0' && *s <= '9') {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -EBADMSG;
+		v = v * 10 + (uint64_t)(*s++ - '0');
+	}
+	if (*s != ' ' && *s != '\n')
+		return -EBADMSG;
+	*p = s + 1;
+	*ret = v;
+	return 0;
+}
+
+static int
+read_state(int fd, struct iam_state *ret)
+{
+	char buf[STATE_MAX + 1];
+	uint64_t v[5];
+	const char *p;
+	ssize_t n;
+
+	n = pread(fd, buf, STATE_MAX, 0);
+	if (n < 0)
+		return -errno;
+	memset(ret, 0, sizeof(*ret));
+	if (n == 0)
+		return 0;	/* freshly created */
+	buf[n] = '\0';
+	if (strncmp(buf, STATE_MAGIC " ", sizeof(STATE_MAGIC)) != 0)
+		return -EBADMSG;
+	p = buf + sizeof(STATE_MAGIC);
+	for (int i = 0; i < 5; i++)
+		if (parse_u64(&p, &v[i]) < 0)
+			return -EBADMSG;
+	if (p[-1] != '\n' || *p != '\0' || v[0] > UINT32_MAX ||
+	    v[1] > INT64_MAX || v[3] > INT64_MAX || v[4] > INT64_MAX)
+		return -EBADMSG;
+	ret->failures = (uint32_t)v[0];
+	ret->lock_start = (int64_t)v[1];
+	ret->last_step = v[2];
+	ret->last_login = (int64_t)v[3];
+	ret->last_failure = (int64_t)v[4];
+	return 0;
+}
+
+int
+iam_state_open(const char *state_dir, uint32_t uid, int strict_flags,
+	       struct iam_state_handle **ret_h, struct iam_state *ret_state)
+{
+	struct iam_state_handle *h;
+	struct iam_state s;
+	int dfd, fd, r;
+
+	dfd = open_dir(state_dir, strict_flags);
+	if (dfd < 0)
+		return dfd;
+	fd = open_file(dfd, uid, true, strict_flags);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		goto out_close;
+	}
+	r = read_state(fd, &s);
+	if (r < 0)
+		goto out_close;
+	h = malloc(sizeof(*h));
+	if (h == NULL) {
+		r = -ENOMEM;
+		goto out_close;
+	}
+	h->fd = fd;
+	*ret_h = h;
+	*ret_state = s;
+	return 0;
+out_close:
+	close(fd);
+	return r;
+}
+
+int
+iam_state_save(struct iam_state_handle *h, const struct iam_state *s)
+{
+	char buf[STATE_MAX];
+	ssize_t n;
+	int r;
+
+	if (h == NULL || s == NULL || s->lock_start < 0 || s->last_login < 0 ||
+	    s->last_failure < 0)
+		return -EINVAL;
+	r = iam_snprintf(buf, sizeof(buf), "%s %" PRIu32 " %" PRId64 " %"
+			 PRIu64 " %" PRId64 " %" PRId64 "\n", STATE_MAGIC,
+			 s->failures, s->lock_start, s->last_step,
+			 s->last_login, s->last_failure);
+	if (r < 0)
+		return r;
+	n = pwrite(h->fd, buf, strlen(buf), 0);
+	if (n < 0)
+		return -errno;
+	if ((size_t)n != strlen(buf))
+		return -EIO;
+	if (ftruncate(h->fd, n) < 0 || fsync(h->fd) < 0)
+		return -errno;
+	return 0;
+}
+
+struct iam_state_handle *
+iam_state_close(struct iam_state_handle *h)
+{
+	if (h == NULL)
+		return NULL;
+	close(h->fd);	/* releases the flock */
+	free(h);
+	return NULL;
+}
+
+int
+iam_state_read(const char *state_dir, uint32_t uid, int strict_flags,
+	       struct iam_state *ret_state)
+{
+	struct iam_state s;
+	int dfd, fd, r;
+
+	dfd = open_dir(state_dir, strict_flags);
+	if (dfd < 0)
+		return dfd;
+	fd = open_file(dfd, uid, false, strict_flags);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	r = flock(fd, LOCK_SH) < 0 ? -errno : read_state(fd, &s);
+	close(fd);
+	if (r == 0)
+		*ret_state = s;
+	return r;
+}
+
+int
+iam_state_dir_check(const char *state_dir, int strict_flags)
+{
+	int dfd = open_dir(state_dir, strict_flags);
+
+	if (dfd < 0)
+		return dfd;
+	/* Writable: a read-only file system refuses before anything counts. */
+	if (faccessat(dfd, ".", W_OK, AT_EACCESS) < 0) {
+		int r = -errno;
+
+		close(dfd);
+		return r;
+	}
+	close(dfd);
+	return 0;
+}
+
+bool
+iam_state_locked(const struct iam_state *s, const struct iam_lockout *lk,
+		 int64_t now)
+{
+	if (lk->max_failed_attempts == 0 || s->lock_start == 0)
+		return false;
+	/* A clock set back never shortens the lock below its length. */
+	if (now < s->lock_start)
+		return true;
+	return now - s->lock_start < (int64_t)lk->lockout_seconds;
+}
+
+int
+iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags)
+{
+	struct iam_state_handle *h;
+	struct iam_state s;
+	int dfd, fd, r;
+
+	dfd = open_dir(state_dir, strict_flags);
+	if (dfd < 0)
+		return dfd;
+	fd = open_file(dfd, uid, false, strict_flags);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	/* A damaged file is replaced: unlocking is how an admin repairs it. */
+	if (read_state(fd, &s) < 0)
+		memset(&s, 0, sizeof(s));
+	s.failures = 0;
+	s.lock_start = 0;
+	h = &(struct iam_state_handle){ .fd = fd };
+	r = iam_state_save(h, &s);
+	close(fd);
+	return r;
+}

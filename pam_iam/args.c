@@ -1,0 +1,67 @@
+/*
+ * args.c - module arguments and settings: built-in defaults, then
+ * iam.conf, then the arguments.  An unknown argument is an error: a typo
+ * must not silently weaken a stack.
+ */
+#include <errno.h>
+#include <string.h>
+#include <syslog.h>
+#include <security/pam_ext.h>
+
+#include "pam_iam.h"
+
+int
+pam_iam_errno_code(int r)
+{
+	return r == -ENOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
+}
+
+int
+pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
+	     struct pam_iam_opts *o)
+{
+	char err[512] = "";
+	int r;
+
+	memset(o, 0, sizeof(*o));
+	o->quiet = (flags & PAM_SILENT) != 0;
+	o->config = IAM_DEFAULT_CONFIG;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "debug") == 0)
+			o->debug = true;
+		else if (strcmp(a, "try_first_pass") == 0)
+			o->try_first_pass = true;
+		else if (strcmp(a, "use_first_pass") == 0)
+			o->use_first_pass = true;
+		else if (strcmp(a, "use_authtok") == 0)
+			o->use_authtok = true;
+		else if (strcmp(a, "one_prompt") == 0)
+			o->one_prompt = true;
+		else if (strncmp(a, "config=", 7) == 0 && a[7] == '/')
+			o->config = a + 7;
+		else {
+			pam_syslog(pamh, LOG_ERR, "unknown argument \"%s\"; "
+				   "refusing", a);
+			return PAM_AUTHINFO_UNAVAIL;
+		}
+	}
+	r = iam_config_load(o->config, false, &o->cfg, err, sizeof(err));
+	if (r == -ENOMEM) {
+		pam_syslog(pamh, LOG_CRIT, "out of memory");
+		return PAM_BUF_ERR;
+	}
+	if (r < 0) {
+		pam_syslog(pamh, LOG_ALERT, "settings unusable: %s",
+			   err[0] ? err : strerror(-r));
+		return PAM_AUTHINFO_UNAVAIL;
+	}
+	return PAM_SUCCESS;
+}
+
+void
+pam_iam_opts_release(struct pam_iam_opts *o)
+{
+	o->cfg = iam_config_free(o->cfg);
+}

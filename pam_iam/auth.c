@@ -1,0 +1,568 @@
+/*
+ * auth.c - pam_sm_authenticate and pam_sm_setcred: IAM password and TOTP.
+ *
+ * Every name gets the same prompts and the same work (a dummy hash and a
+ * dummy code check for names that are not IAM users), so nothing tells
+ * who exists or whether the password was right.  The failure counter is
+ * raised under its lock before anything is verified, so killing the
+ * client in the middle still counts.  Anything unexpected denies.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <security/pam_ext.h>
+#include <security/pam_modutil.h>
+
+#include "pam_iam.h"
+#include "iam/audit.h"
+#include "iam/auth.h"
+
+#define MSG_FAILED	"Authentication failed."
+#define MSG_NO_MFA	"MFA is required for this account; ask an " \
+			"administrator to enrol a device."
+#define PROMPT_CODE	"Verification code: "
+#define PROMPT_ONE	"Password and verification code: "
+
+/* Checked for names without a device, so their work is the same. */
+static const char dummy_secret[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+enum outcome {
+	OK,
+	BAD_PASSWORD,
+	BAD_CODE,
+	REPLAY,
+	NOT_ENROLLED,
+	LOCKED,
+	UNKNOWN,
+};
+
+struct attempt {
+	pam_handle_t *pamh;
+	struct pam_iam_opts *o;
+	const char *user;
+	const char *service, *rhost, *tty;
+	struct iam_auth_user *rec;	/* NULL: not an IAM user */
+	bool ask_code;			/* the code prompt is due */
+	bool mfa_required;		/* mfa = required for this service */
+	char *password;			/* own copy; wiped */
+	char *code;			/* own copy; wiped */
+	int64_t now;
+	uint64_t step;			/* matched TOTP step */
+	bool code_ok;
+	char arn[384];
+	char alias[128];		/* account alias, "" none */
+};
+
+static void
+say(struct attempt *a, int style, const char *text)
+{
+	if (!a->o->quiet)
+		(void)pam_prompt(a->pamh, style, NULL, "%s", text);
+}
+
+static const char *
+item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+static bool
+service_exempt(const struct iam_config *cfg, const char *service)
+{
+	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
+		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
+			return true;
+	return false;
+}
+
+/* ---- The trail and the log -------------------------------------------- */
+
+static const char *const error_codes[] = {
+	[OK] = NULL,
+	[BAD_PASSWORD] = "InvalidPassword",
+	[BAD_CODE] = "InvalidMFA",
+	[REPLAY] = "MFAReplay",
+	[NOT_ENROLLED] = "MFANotEnrolled",
+	[LOCKED] = "AccountLocked",
+	[UNKNOWN] = "NoSuchUser",
+};
+
+static int
+trail(struct attempt *a, const char *event, const char *error)
+{
+	struct iam_event_param params[] = {
+		{ "service", a->service },
+		{ "tty", a->tty },
+		{ "mfa", a->code_ok ? "true" : "false" },
+	};
+	struct iam_event ev = {
+		.time = a->now,
+		.source = "pam_iam",
+		.name = event,
+		.user_type = a->rec != NULL ? "IAMUser" : "Unknown",
+		/* Unknown names are often mistyped passwords: never kept. */
+		.user_name = a->rec != NULL ? a->user : NULL,
+		.user_arn = a->rec != NULL ? a->arn : NULL,
+		.source_ip = a->rhost,
+		.params = params,
+		.n_params = sizeof(params) / sizeof(params[0]),
+		.error_code = error,
+	};
+	int r;
+
+	r = iam_trail_write(a->o->cfg, &ev);
+	if (r < 0) {
+		pam_syslog(a->pamh, a->o->cfg->trail_required ? LOG_ERR :
+			   LOG_WARNING, "cannot write the trail %s: %s",
+			   a->o->cfg->trail_file, strerror(-r));
+		if (!a->o->cfg->trail_required)
+			r = 0;
+	}
+	return r;
+}
+
+static void
+log_outcome(struct attempt *a, enum outcome out)
+{
+	const char *rh = a->rhost != NULL ? a->rhost : "";
+
+	if (out == OK) {
+		pam_syslog(a->pamh, LOG_INFO, "authentication of %s succeeded "
+			   "(mfa=%s) rhost=%s", a->user,
+			   a->code_ok ? "yes" : "no", rh);
+	} else if (out == UNKNOWN) {
+		pam_syslog(a->pamh, LOG_NOTICE, "authentication failure for a "
+			   "name that is not an IAM user; rhost=%s", rh);
+		if (a->o->debug)
+			pam_syslog(a->pamh, LOG_DEBUG, "unknown name \"%s\"",
+				   a->user);
+	} else {
+		pam_syslog(a->pamh, LOG_NOTICE, "authentication failure for "
+			   "%s: %s; rhost=%s", a->user, error_codes[out], rh);
+	}
+}
+
+/* ---- Who is an IAM user ----------------------------------------------- */
+
+/* The snapshot is unusable: local ids stay local, the rest is refused. */
+static int
+unavailable(struct attempt *a, int r, const char *why)
+{
+	const struct iam_config *cfg = a->o->cfg;
+	struct passwd *pw = pam_modutil_getpwnam(a->pamh, a->user);
+
+	if (pw != NULL && (pw->pw_uid < cfg->uid_min ||
+			   pw->pw_uid > cfg->uid_max))
+		return PAM_USER_UNKNOWN;
+	pam_syslog(a->pamh, LOG_ERR, "IAM unavailable: %s", why);
+	(void)trail(a, "Login", "Unavailable");
+	return pam_iam_errno_code(r);
+}
+
+static int
+load_user(struct attempt *a)
+{
+	char dir[4096], err[512] = "";
+	struct iam_authdb *db = NULL;
+	struct passwd *pw;
+	int r;
+
+	r = iam_snprintf(dir, sizeof(dir), "%s/auth", a->o->cfg->snapshot_dir);
+	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
+	if (r < 0)
+		return unavailable(a, r, err[0] ? err : strerror(-r));
+	/* Every name sees the alias, known or not. */
+	if (iam_authdb_account_alias(db) != NULL &&
+	    iam_snprintf(a->alias, sizeof(a->alias), "%s",
+			 iam_authdb_account_alias(db)) < 0)
+		a->alias[0] = '\0';
+	r = iam_authdb_lookup(db, a->user, &a->rec);
+	db = iam_authdb_close(db);
+	if (r == -ENOENT)
+		return PAM_SUCCESS;
+	if (r < 0)
+		return unavailable(a, r, r == -EBADMSG ?
+				   "the private snapshot is corrupt" :
+				   strerror(-r));
+	/* NSS must resolve the name to the same uid, else it is not ours. */
+	pw = pam_modutil_getpwnam(a->pamh, a->user);
+	if (pw == NULL || pw->pw_uid != a->rec->uid) {
+		if (a->o->debug)
+			pam_syslog(a->pamh, LOG_DEBUG, "%s: NSS disagrees "
+				   "with the snapshot; not an IAM user",
+				   a->user);
+		a->rec = iam_auth_user_free(a->rec);
+		return PAM_SUCCESS;
+	}
+	r = iam_snprintf(a->arn, sizeof(a->arn), "arn:iam:iam::%s:user/%s",
+			 a->rec->account_id, a->rec->name);
+	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
+}
+
+/* ---- Prompts ----------------------------------------------------------- */
+
+static int
+conv_code(int r)
+{
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
+}
+
+/* Split "PASSWORDCODE" of one_prompt: the code is the last digits. */
+static int
+split_one(struct attempt *a, const char *both)
+{
+	size_t n = strlen(both);
+	size_t digits = a->rec != NULL && a->rec->mfa_secret != NULL ?
+		a->rec->mfa_digits : 6;
+
+	if (n > IAM_PASSWORD_MAX + 8)
+		digits = 0;	/* refused unhashed anyway */
+	if (n < digits)
+		digits = n;
+	a->password = strndup(both, n - digits);
+	a->code = strdup(both + n - digits);
+	if (a->password == NULL || a->code == NULL)
+		return PAM_BUF_ERR;
+	/* Later modules (pam_unix) get the password alone. */
+	return pam_set_item(a->pamh, PAM_AUTHTOK, a->password);
+}
+
+static int
+get_password(struct attempt *a)
+{
+	const char *tok = NULL;
+	char prompt[160];
+	int r;
+
+	if (a->o->one_prompt && a->ask_code)
+		r = iam_snprintf(prompt, sizeof(prompt), "%s", PROMPT_ONE);
+	else if (a->alias[0] != '\0')
+		r = iam_snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
+				 a->user, a->alias);
+	else
+		r = iam_snprintf(prompt, sizeof(prompt), "Password: ");
+	if (r < 0)
+		r = iam_snprintf(prompt, sizeof(prompt), "Password: ");
+	r = pam_get_authtok(a->pamh, PAM_AUTHTOK, &tok, prompt);
+	if (r != PAM_SUCCESS || tok == NULL)
+		return r == PAM_SUCCESS ? PAM_CONV_ERR :
+			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : conv_code(r);
+	if (a->o->one_prompt && a->ask_code)
+		return split_one(a, tok);
+	a->password = strdup(tok);
+	return a->password != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+}
+
+static int
+get_code(struct attempt *a)
+{
+	char *resp = NULL;
+	int r;
+
+	if (!a->ask_code || a->code != NULL)
+		return PAM_SUCCESS;
+	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PROMPT_CODE);
+	if (r != PAM_SUCCESS || resp == NULL) {
+		resp = iam_drop_string(resp);
+		return conv_code(r);
+	}
+	a->code = resp;
+	return PAM_SUCCESS;
+}
+
+/* ---- Checks ------------------------------------------------------------ */
+
+static bool
+password_ok(struct attempt *a)
+{
+	const char *hash = NULL;
+	int r;
+
+	if (a->rec != NULL)
+		hash = a->rec->password_hash;
+	if (hash == NULL)
+		hash = iam_password_dummy_hash(a->o->cfg->hash_method);
+	r = iam_password_verify(a->password, hash);
+	return r == 0 && a->rec != NULL && a->rec->password_hash != NULL;
+}
+
+/* 0, BAD_CODE or REPLAY; a dummy check when there is no device. */
+static enum outcome
+code_check(struct attempt *a, uint64_t after)
+{
+	struct iam_totp t = {
+		.secret = dummy_secret, .algorithm = IAM_TOTP_SHA1,
+		.digits = 6, .period = 30,
+	};
+	bool real = a->rec != NULL && a->rec->mfa_secret != NULL;
+	int r;
+
+	if (!a->ask_code)
+		return OK;
+	if (real) {
+		t.secret = a->rec->mfa_secret;
+		t.algorithm = a->rec->mfa_algorithm;
+		t.digits = a->rec->mfa_digits;
+		t.period = a->rec->mfa_period;
+	}
+	r = iam_totp_verify(&t, a->code, a->now, a->o->cfg->totp_window,
+			    after, &a->step);
+	if (!real)
+		return BAD_CODE;
+	if (r == 0) {
+		a->code_ok = true;
+		return OK;
+	}
+	return r == -EALREADY ? REPLAY : BAD_CODE;
+}
+
+/* ---- After the checks -------------------------------------------------- */
+
+static void
+cleanup_authed(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+static int
+record_session(struct attempt *a)
+{
+	struct iam_session_rec rec = { .mfa_time = a->now, .uid = a->rec->uid };
+	struct pam_iam_authed *au;
+	char key[96];
+	int r;
+
+	au = calloc(1, sizeof(*au));
+	if (au == NULL)
+		return -ENOMEM;
+	au->uid = a->rec->uid;
+	if (a->code_ok) {
+		if (a->rhost != NULL)
+			(void)iam_snprintf(rec.rhost, sizeof(rec.rhost), "%s",
+					   a->rhost);
+		r = iam_session_key(a->rec->uid, a->tty, key, sizeof(key));
+		r = r ? r : iam_session_write(a->o->cfg->run_dir, key, &rec, 0);
+		if (r < 0) {
+			free(au);
+			pam_syslog(a->pamh, LOG_ERR, "cannot record the MFA "
+				   "session under %s: %s", a->o->cfg->run_dir,
+				   strerror(-r));
+			return r;
+		}
+		au->mfa_time = a->now;
+		memcpy(au->key, key, sizeof(au->key));
+	}
+	if (pam_set_data(a->pamh, PAM_IAM_DATA_AUTH, au, cleanup_authed) !=
+	    PAM_SUCCESS) {
+		free(au);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int
+result_code(enum outcome out)
+{
+	switch (out) {
+	case OK:
+		return PAM_SUCCESS;
+	case LOCKED:
+		return PAM_MAXTRIES;
+	case UNKNOWN:
+		return PAM_USER_UNKNOWN;
+	default:
+		return PAM_AUTH_ERR;
+	}
+}
+
+/* Report one outcome: trail, log, message, code. */
+static int
+finish(struct attempt *a, enum outcome out)
+{
+	int r;
+
+	log_outcome(a, out);
+	r = trail(a, "Login", error_codes[out]);
+	if (out == OK && r < 0)
+		return pam_iam_errno_code(r);
+	if (out == NOT_ENROLLED)
+		say(a, PAM_ERROR_MSG, MSG_NO_MFA);
+	else if (out != OK)
+		say(a, PAM_ERROR_MSG, MSG_FAILED);
+	return result_code(out);
+}
+
+/* Unknown names: the same work as a user, then PAM_USER_UNKNOWN. */
+static int
+check_unknown(struct attempt *a)
+{
+	(void)password_ok(a);
+	(void)code_check(a, 0);
+	return finish(a, UNKNOWN);
+}
+
+static int
+state_error(struct attempt *a, int r)
+{
+	pam_syslog(a->pamh, LOG_ERR, "state of %s in %s unusable: %s", a->user,
+		   a->o->cfg->state_dir, strerror(-r));
+	(void)trail(a, "Login", "Unavailable");
+	return pam_iam_errno_code(r);
+}
+
+/* The failure that reached the limit starts the lock; write it down. */
+static int
+raise_counter(struct attempt *a, struct iam_state_handle *h,
+	      struct iam_state *s, const struct iam_lockout *lk)
+{
+	if (s->lock_start != 0 && !iam_state_locked(s, lk, a->now)) {
+		/* An expired lock: a fresh count. */
+		s->failures = 0;
+		s->lock_start = 0;
+	}
+	if (s->failures < UINT32_MAX)
+		s->failures++;
+	s->last_failure = a->now;
+	if (lk->max_failed_attempts > 0 &&
+	    s->failures >= lk->max_failed_attempts)
+		s->lock_start = a->now;
+	return iam_state_save(h, s);
+}
+
+static int
+check_user(struct attempt *a)
+{
+	const struct iam_lockout *lk = &a->rec->password_policy.lockout;
+	struct iam_state_handle *h = NULL;
+	struct iam_state s, before;
+	enum outcome out;
+	int r;
+
+	r = iam_state_open(a->o->cfg->state_dir, a->rec->uid, 0, &h, &s);
+	if (r < 0)
+		return state_error(a, r);
+	if (iam_state_locked(&s, lk, a->now)) {
+		/* Refused unchecked; the lock is not extended. */
+		h = iam_state_close(h);
+		return finish(a, LOCKED);
+	}
+	before = s;
+	r = raise_counter(a, h, &s, lk);
+	if (r < 0) {
+		h = iam_state_close(h);
+		return state_error(a, r);
+	}
+	out = password_ok(a) ? OK : BAD_PASSWORD;
+	if (out == OK)
+		out = code_check(a, s.last_step);
+	else
+		(void)code_check(a, s.last_step);
+	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL)
+		out = NOT_ENROLLED;
+	if (out == OK) {
+		s.failures = 0;
+		s.lock_start = 0;
+		s.last_login = a->now;
+		if (a->code_ok)
+			s.last_step = a->step;
+		r = iam_state_save(h, &s);
+	} else if (out == NOT_ENROLLED) {
+		/* The password was right: this is no guess to count. */
+		r = iam_state_save(h, &before);
+	}
+	h = iam_state_close(h);
+	if (r < 0)
+		return state_error(a, r);
+	if (out == OK && (r = record_session(a)) < 0)
+		return pam_iam_errno_code(r);
+	if (out != OK && s.lock_start == a->now && before.lock_start != a->now) {
+		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
+			   "attempts", a->user, s.failures);
+		(void)trail(a, "Lockout", "AccountLocked");
+	}
+	return finish(a, out);
+}
+
+static int
+prepare(struct attempt *a)
+{
+	const struct iam_config *cfg = a->o->cfg;
+	int r;
+
+	r = pam_get_user(a->pamh, &a->user, NULL);
+	if (r != PAM_SUCCESS || a->user == NULL || a->user[0] == '\0')
+		return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE :
+			r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
+	a->service = item(a->pamh, PAM_SERVICE);
+	a->rhost = item(a->pamh, PAM_RHOST);
+	a->tty = item(a->pamh, PAM_TTY);
+	a->now = (int64_t)time(NULL);
+	r = load_user(a);
+	if (r != PAM_SUCCESS)
+		return r;
+	/* The same check for every name, so a missing folder reveals nothing. */
+	r = iam_state_dir_check(cfg->state_dir, 0);
+	if (r < 0)
+		return a->rec != NULL ? state_error(a, r) :
+			unavailable(a, r, "state folder unusable");
+	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
+		!service_exempt(cfg, a->service);
+	a->ask_code = a->mfa_required || a->rec == NULL ||
+		a->rec->mfa_secret != NULL;
+	if (cfg->mfa == IAM_MFA_REQUIRED && !a->mfa_required)
+		a->ask_code = false;
+	return PAM_SUCCESS;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
+		    const char **argv)
+{
+	struct pam_iam_opts o;
+	struct attempt a = { .pamh = pamh, .o = &o };
+	int r;
+
+	r = pam_iam_args(pamh, flags, argc, argv, &o);
+	r = r != PAM_SUCCESS ? r : prepare(&a);
+	r = r != PAM_SUCCESS ? r : get_password(&a);
+	/* The code prompt follows whatever the password was. */
+	r = r != PAM_SUCCESS ? r : get_code(&a);
+	/*
+	 * An answer over IAM_PASSWORD_MAX bytes is refused by
+	 * iam_password_verify() without hashing, and counts as a failure.
+	 */
+	if (r == PAM_SUCCESS)
+		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
+	a.password = iam_drop_string(a.password);
+	a.code = iam_drop_string(a.code);
+	a.rec = iam_auth_user_free(a.rec);
+	pam_iam_opts_release(&o);
+	return r;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	const void *data = NULL;
+
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	/* Only a user this module authenticated has credentials here. */
+	if (pam_get_data(pamh, PAM_IAM_DATA_AUTH, &data) == PAM_SUCCESS &&
+	    data != NULL)
+		return PAM_SUCCESS;
+	return PAM_USER_UNKNOWN;
+}

@@ -1,0 +1,221 @@
+/*
+ * bench_nss.c - time one NSS module's entry point, for tests/bench/bench-nss.sh.
+ *
+ *   bench_nss MODULE.so PREFIX OP ITERS [KEY]
+ *
+ * loads MODULE.so (libnss_files.so.2 or libnss_iam.so.2), calls
+ * _nss_PREFIX_<OP> ITERS times inside run_ops() (so callgrind can count
+ * just that function with --toggle-collect=run_ops) after one warm-up
+ * call, and prints "ns_per_op N".  OP is pwnam, pwuid, grnam, grouplist
+ * (initgroups_dyn), enum (a full getpwent pass; per entry) or mem (prints
+ * the private memory the module adds to this process, in KiB).
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <nss.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum nss_status (*pwnam_fn)(const char *, struct passwd *, char *,
+				    size_t, int *);
+typedef enum nss_status (*pwuid_fn)(uid_t, struct passwd *, char *, size_t,
+				    int *);
+typedef enum nss_status (*grnam_fn)(const char *, struct group *, char *,
+				    size_t, int *);
+typedef enum nss_status (*initgr_fn)(const char *, gid_t, long *, long *,
+				     gid_t **, long, int *);
+typedef enum nss_status (*setent_fn)(int);
+typedef enum nss_status (*getpwent_fn)(struct passwd *, char *, size_t, int *);
+typedef enum nss_status (*endent_fn)(void);
+
+static void *lib;
+static const char *prefix;
+static char buf[1 << 20];
+
+static void *
+fn(const char *name)
+{
+	char full[128];
+	void *p;
+
+	snprintf(full, sizeof(full), "_nss_%s_%s", prefix, name);
+	p = dlsym(lib, full);
+	if (p == NULL) {
+		fprintf(stderr, "bench_nss: %s missing\n", full);
+		exit(1);
+	}
+	return p;
+}
+
+static pwnam_fn f_pwnam;
+static pwuid_fn f_pwuid;
+static grnam_fn f_grnam;
+static initgr_fn f_initgr;
+static setent_fn f_setpwent;
+static getpwent_fn f_getpwent;
+static endent_fn f_endpwent;
+
+static void
+resolve(void)
+{
+	f_pwnam = (pwnam_fn)fn("getpwnam_r");
+	f_pwuid = (pwuid_fn)fn("getpwuid_r");
+	f_grnam = (grnam_fn)fn("getgrnam_r");
+	f_initgr = (initgr_fn)fn("initgroups_dyn");
+	f_setpwent = (setent_fn)fn("setpwent");
+	f_getpwent = (getpwent_fn)fn("getpwent_r");
+	f_endpwent = (endent_fn)fn("endpwent");
+}
+
+enum op { PWNAM, PWUID, GRNAM, GROUPLIST, ENUM };
+
+static int
+op_code(const char *op)
+{
+	const char *names[] = { "pwnam", "pwuid", "grnam", "grouplist", "enum" };
+
+	for (int i = 0; i < 5; i++)
+		if (strcmp(op, names[i]) == 0)
+			return i;
+	fprintf(stderr, "bench_nss: unknown op %s\n", op);
+	exit(2);
+}
+
+static uid_t key_id;
+
+static long
+one(int op, const char *key)
+{
+	struct passwd pw;
+	struct group gr;
+	enum nss_status st;
+	int err;
+	long n = 0;
+
+	if (op == PWNAM) {
+		st = f_pwnam(key, &pw, buf, sizeof(buf), &err);
+		return st == NSS_STATUS_SUCCESS;
+	}
+	if (op == PWUID) {
+		st = f_pwuid(key_id,
+						  &pw, buf, sizeof(buf), &err);
+		return st == NSS_STATUS_SUCCESS;
+	}
+	if (op == GRNAM) {
+		st = f_grnam(key, &gr, buf, sizeof(buf), &err);
+		return st == NSS_STATUS_SUCCESS;
+	}
+	if (op == GROUPLIST) {
+		long start = 1, size = 16;
+		gid_t *g = malloc(16 * sizeof(gid_t));
+
+		g[0] = 0;
+		st = f_initgr(key, 0, &start, &size, &g,
+						       0, &err);
+		free(g);
+		return st == NSS_STATUS_SUCCESS ? start - 1 : -1;
+	}
+	if (op == ENUM) {
+		f_setpwent(0);
+		while (f_getpwent(&pw, buf, sizeof(buf),
+						       &err) == NSS_STATUS_SUCCESS)
+			n++;
+		f_endpwent();
+		return n;
+	}
+	return -1;
+}
+
+__attribute__((noinline)) static long
+run_ops(int op, const char *key, long iters)
+{
+	long i, r = 0;
+
+	for (i = 0; i < iters; i++)
+		r = one(op, key);
+	return r;
+}
+
+static long
+private_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "re");
+	char line[256];
+	long kb, total = 0;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1 ||
+		    sscanf(line, "Private_Clean: %ld kB", &kb) == 1)
+			total += kb;
+	fclose(f);
+	return total;
+}
+
+static long
+private_dirty_kb(void)
+{
+	FILE *f = fopen("/proc/self/smaps_rollup", "re");
+	char line[256];
+	long kb = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Private_Dirty: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct timespec a, b;
+	const char *op, *key;
+	long iters, r, d0, p0;
+	double ns;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: bench_nss MODULE.so PREFIX OP ITERS [KEY]\n");
+		return 2;
+	}
+	op = argv[3];
+	iters = strtol(argv[4], NULL, 10);
+	key = argc > 5 ? argv[5] : "";
+	prefix = argv[2];
+	d0 = private_dirty_kb();
+	p0 = private_kb();
+	lib = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
+	if (lib == NULL) {
+		fprintf(stderr, "bench_nss: %s\n", dlerror());
+		return 1;
+	}
+	resolve();
+	if (strcmp(op, "mem") == 0) {
+		/* map the snapshot and walk every entry point once */
+		one(PWNAM, key);
+		one(GROUPLIST, key);
+		one(GRNAM, "ig0000");
+		one(ENUM, "");
+		printf("private_dirty_kb %ld private_total_kb %ld\n",
+		       private_dirty_kb() - d0, private_kb() - p0);
+		return 0;
+	}
+	key_id = (uid_t)strtoul(key, NULL, 10);
+	r = one(op_code(op), key);	/* warm-up: maps the snapshot */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	r = run_ops(op_code(op), key, iters);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
+	     (double)iters;
+	if (strcmp(op, "enum") == 0 && r > 0)
+		ns /= (double)r;	/* per entry */
+	printf("ns_per_op %.1f result %ld\n", ns, r);
+	return 0;
+}
