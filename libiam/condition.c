@@ -481,6 +481,20 @@ holds(struct eval_ctx *ctx, const struct condition *c,
 	return any;
 }
 
+/* False when a policy value names a variable the request lacks. */
+static bool
+vars_resolve(struct eval_ctx *ctx, const struct condition *c)
+{
+	const char *s;
+	size_t n;
+
+	for (uint32_t j = 0; j < c->n_values; j++)
+		if ((c->values[j].text.flags & PT_VARS) &&
+		    !iam_expand(ctx, &c->values[j].text, false, 0, &s, &n))
+			return false;
+	return true;
+}
+
 static bool
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
@@ -503,7 +517,7 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 			return false;
 		if (c->set == SET_ALL)
 			return true;
-		return c->negated;
+		return c->negated && vars_resolve(ctx, c);
 	}
 	switch (c->set) {
 	case SET_ANY:

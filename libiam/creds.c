@@ -454,8 +454,8 @@ parse_creds(struct reader *rd, const char *buf, size_t len, uint32_t uid,
 	v = iam_json_get(root, "mfa");
 	if (r == 0 && v != NULL)
 		r = read_mfa(rd, v, c);
-	if (r == 0 && !rd->bad)
-		check_creds(c, rd->file, rd->faults);
+	if (r == 0 && !rd->bad && check_creds(c, rd->file, rd->faults) < 0)
+		rd->bad = true;
 out:
 	iam_json_free(doc);
 	return r;

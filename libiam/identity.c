@@ -1142,6 +1142,8 @@ read_plain(const char *path, struct iam_buf *ret, char *err, size_t errlen)
 		r = -errno;
 	else if (S_ISDIR(st.st_mode))
 		r = -EISDIR;
+	else if (S_ISREG(st.st_mode) && st.st_size > (off_t)IAM_ID_MAX_BYTES)
+		r = -EFBIG;	/* refused without reading it */
 	while (r == 0) {
 		ssize_t n;
 

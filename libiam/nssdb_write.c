@@ -24,18 +24,23 @@ struct builder {
 	struct iam_nssdb_grec *grecs;
 };
 
-/* Fields end up in colon-separated passwd(5) lines: refuse what breaks them. */
+/*
+ * Fields end up in colon-separated passwd(5) and group(5) lines and on
+ * terminals: refuse a colon or a control character, whatever the
+ * validation before us let through.
+ */
 static int
 field_ok(const char *s, int is_name)
 {
-	size_t n;
+	const unsigned char *p;
 
-	if (s == NULL)
+	if (s == NULL || (is_name && *s == '\0'))
 		return 0;
-	n = strlen(s);
-	if (n > IAM_NSSDB_MAX_STRING || (is_name && n == 0))
-		return 0;
-	return strpbrk(s, ":\n") == NULL;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p == ':' || *p < 0x20 || *p == 0x7f ||
+		    p - (const unsigned char *)s >= IAM_NSSDB_MAX_STRING)
+			return 0;
+	return 1;
 }
 
 static int

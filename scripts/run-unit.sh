@@ -12,6 +12,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 for bin in "$@"; do
 	ran=$((ran + 1))
 	name=$(basename "$bin")
+	# Modules the tests dlopen (pam_iam.so, sudo_iam.so) need the
+	# libiam.so.1 built beside them.
+	LD_LIBRARY_PATH=$(cd "$(dirname "$bin")/.." && pwd)
+	export LD_LIBRARY_PATH
 	if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 		setsid -w unshare --mount --propagation private \
 			bash "$here/private-ns.sh" "$bin" --jobs=1 --short-filename </dev/null

@@ -1,6 +1,6 @@
 /*
  * test_policy_conformance.c - the AWS conformance suite of the policy
- * engine, read from tests/unit/policy-cases/*.json.
+ * engine, read from the JSON files of tests/unit/policy-cases.
  *
  * Each file is {"doc": URL, "request": {...}, "cases": [...]}.  A case
  * names the AWS documentation page whose rule it checks ("doc", else the

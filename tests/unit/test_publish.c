@@ -520,7 +520,7 @@ Test(publish, twenty_concurrent_credential_changes_are_all_kept)
 	for (int i = 0; i < N_USERS; i++) {
 		struct iam_creds *c = NULL;
 		struct iam_auth_user *u;
-		char name[8];
+		char name[16];
 
 		cr_assert_eq(iam_creds_load(cfg, (uint32_t)(FIRST_UID + i), &c,
 					    NULL), 0);

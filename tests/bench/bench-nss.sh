@@ -1,0 +1,129 @@
+#!/bin/bash
+# bench-nss.sh BUILD_DIR [USERS...] - nss_iam against glibc's nss_files,
+# side by side in one run, in a private mount namespace (nothing on this
+# machine changes).
+#
+# For each USERS count (default 1000 10000 100000): USERS users, each in
+# 3 to 5 of 1,000 groups, published as nss.db and written as the same
+# lines in /etc/passwd and /etc/group.  Measures getpwnam hit and miss,
+# getpwuid, getgrnam, getgrouplist (initgroups_dyn), a full getpwent pass
+# (per entry) by calling each module's entry points directly, and a whole
+# `id NAME` process through glibc with nsswitch.conf set to "files" (big
+# files) or "files iam" (system files + nss.db).  Times are ns per call;
+# instructions (Ir) come from callgrind, counted inside the call loop only.
+set -euo pipefail
+B=${1:?usage: bench-nss.sh BUILD_DIR [USERS...]}
+shift
+SIZES=${*:-1000 10000 100000}
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+	echo "bench-nss: SKIPPED (needs root and mount namespaces)"
+	exit 0
+fi
+if [ "${BENCH_NSS_INNER:-}" != 1 ]; then
+	exec env BENCH_NSS_INNER=1 unshare --mount --propagation private "$0" "$B" $SIZES
+fi
+[ "$(readlink /proc/self/ns/mnt)" != "$(readlink /proc/1/ns/mnt)" ] || exit 1
+
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+LIBDIR=$(readlink -f "/usr/lib/$MULTIARCH")
+FILES_SO=$LIBDIR/libnss_files.so.2
+IAM_SO=$B/libnss_iam.so.2
+T=$(mktemp -d /tmp/bench-nss.XXXXXX)
+trap 'rm -rf "$T" 2>/dev/null' EXIT
+chmod 755 "$T"
+mount -t tmpfs -o mode=755 tmpfs "$T"
+mkdir -p "$T/lib" "$T/ovl"
+for d in etc var; do
+	mkdir -p "$T/ovl/$d/up" "$T/ovl/$d/work"
+	mount -t overlay overlay \
+		-o "lowerdir=/$d,upperdir=$T/ovl/$d/up,workdir=$T/ovl/$d/work" "/$d"
+done
+install -m 0755 "$IAM_SO" "$T/lib/libnss_iam.so.2"
+mount -t overlay overlay -o "lowerdir=$T/lib:$LIBDIR" "$LIBDIR"
+mount -t tmpfs -o mode=755 tmpfs /run	# hides a host nscd
+mkdir -p -m 0755 /var/lib/iam
+cp /etc/passwd "$T/passwd.sys"; cp /etc/group "$T/group.sys"
+have_vg=1; command -v valgrind >/dev/null || have_vg=0
+
+# ir OP ITERS SO PREFIX KEY -> instructions per call (per entry for enum)
+ir() {
+	local op=$1 it=$2 so=$3 pfx=$4 key=$5 out tot per
+	[ $have_vg = 1 ] || { echo "-"; return; }
+	out=$T/cg.out
+	valgrind --tool=callgrind --toggle-collect=run_ops --callgrind-out-file="$out" \
+		"$B/bench_nss" "$so" "$pfx" "$op" "$it" "$key" >"$T/cg.stdout" 2>/dev/null
+	tot=$(awk '/^(summary|totals):/ {print $2; exit}' "$out")
+	per=$it
+	if [ "$op" = enum ]; then per=$((it * $(awk '{print $4}' "$T/cg.stdout"))); fi
+	awk -v t="$tot" -v n="$per" 'BEGIN{printf "%.0f", t/n}'
+}
+ns() {	# ns OP ITERS SO PREFIX KEY
+	"$B/bench_nss" "$3" "$4" "$1" "$2" "$5" | awk '{print $2}'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b+0 > 0 && a != "-") printf "%.1f", a/b; else printf "-" }'; }
+
+files_mode() {
+	cat "$T/passwd.sys" "$T/pw.$1" > /etc/passwd
+	cat "$T/group.sys" "$T/gr.$1" > /etc/group
+	sed -i -E 's/^(passwd|group):.*/\1: files/' /etc/nsswitch.conf
+}
+iam_mode() {
+	cp "$T/passwd.sys" /etc/passwd; cp "$T/group.sys" /etc/group
+	sed -i -E 's/^(passwd|group):.*/\1: files iam/' /etc/nsswitch.conf
+}
+
+declare -A R
+printf '%-7s %-10s | %12s %12s %8s | %12s %12s %8s\n' users call \
+	"files ns" "iam ns" "ns x" "files Ir" "iam Ir" "Ir x"
+for n in $SIZES; do
+	"$B/mknssdb" -g "$n" -o /var/lib/iam/nss.db -n "$n" -G 1000 \
+		-p "$T/pw.$n" -r "$T/gr.$n"
+	mid=$(printf 'iu%06d' $((n / 2)))
+	uid=$((200000 + n / 2))
+	files_mode "$n"
+	fit=$((2000000 / n)); [ $fit -ge 5 ] || fit=5
+	fcg=$((200000 / n)); [ $fcg -ge 2 ] || fcg=2
+	for spec in "getpwnam-hit pwnam $mid" "getpwnam-miss pwnam nosuchuser" \
+		    "getpwuid pwuid $uid" "getgrnam grnam ig0500" \
+		    "getgrouplist grouplist $mid" "getpwent enum -"; do
+		set -- $spec
+		label=$1 op=$2 key=$3
+		if [ "$op" = enum ]; then fi_=3; ii=20; fc=1; ic=2; else fi_=$fit; ii=200000; fc=$fcg; ic=2000; fi
+		fns=$(ns "$op" "$fi_" "$FILES_SO" files "$key")
+		ins=$(ns "$op" "$ii" "$IAM_SO" iam "$key")
+		fir=$(ir "$op" "$fc" "$FILES_SO" files "$key")
+		iir=$(ir "$op" "$ic" "$IAM_SO" iam "$key")
+		R[$n.$label]=$iir
+		printf '%-7s %-13s | %12s %12s %8s | %12s %12s %8s\n' "$n" "$label" \
+			"$fns" "$ins" "$(ratio "$fns" "$ins")" "$fir" "$iir" "$(ratio "$fir" "$iir")"
+	done
+	# a whole `id NAME` process through glibc
+	runs=200
+	files_mode "$n"
+	id "$mid" >/dev/null
+	s=$EPOCHREALTIME; for ((i = 0; i < runs; i++)); do id "$mid" >/dev/null; done
+	fid=$(awk -v a="$s" -v b="$EPOCHREALTIME" -v r=$runs 'BEGIN{printf "%.0f", (b-a)*1e6/r}')
+	fidir=-
+	[ $have_vg = 0 ] || { valgrind --tool=callgrind --callgrind-out-file="$T/id.out" id "$mid" >/dev/null 2>&1
+		fidir=$(awk '/^(summary|totals):/ {print $2; exit}' "$T/id.out"); }
+	iam_mode
+	want=$(grep "^$mid:" "$T/pw.$n" | cut -d: -f3)
+	got=$(id -u "$mid")
+	[ "$want" = "$got" ] || { echo "bench-nss: id through nss_iam gave '$got', wanted '$want'" >&2; exit 1; }
+	id "$mid" >/dev/null
+	s=$EPOCHREALTIME; for ((i = 0; i < runs; i++)); do id "$mid" >/dev/null; done
+	iid=$(awk -v a="$s" -v b="$EPOCHREALTIME" -v r=$runs 'BEGIN{printf "%.0f", (b-a)*1e6/r}')
+	iidir=-
+	[ $have_vg = 0 ] || { valgrind --tool=callgrind --callgrind-out-file="$T/id.out" id "$mid" >/dev/null 2>&1
+		iidir=$(awk '/^(summary|totals):/ {print $2; exit}' "$T/id.out"); }
+	printf '%-7s %-13s | %10sus %10sus %8s | %12s %12s %8s\n' "$n" "id-process" \
+		"$fid" "$iid" "$(ratio "$fid" "$iid")" "$fidir" "$iidir" "$(ratio "$fidir" "$iidir")"
+	mem=$("$B/bench_nss" "$IAM_SO" iam mem 1 "$mid")
+	echo "$n       nss_iam private memory added (KiB): $mem"
+done
+echo
+echo "flatness of nss_iam (Ir at the largest over the smallest size, aim < 2):"
+first=${SIZES%% *}; last=${SIZES##* }
+for label in getpwnam-hit getpwnam-miss getpwuid getgrnam getgrouplist; do
+	printf '  %-13s %s\n' "$label" "$(ratio "${R[$last.$label]}" "${R[$first.$label]}")"
+done

@@ -1,0 +1,698 @@
+/*
+ * test_pam_auth.c - pam_sm_authenticate through the real libpam
+ * (pam_start_confdir) and the built pam_iam.so, with a scripted
+ * conversation that records every prompt.
+ */
+#include <pwd.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+
+#include "pam_test_helpers.h"
+
+static struct t_host host;
+static struct t_identity ident;
+static char *hash_y;
+
+#define P_PASS		"Password for %s@" T_ALIAS ": "
+#define P_CODE		"Verification code: "
+#define M_FAILED	"Authentication failed."
+
+static void
+ensure_passwd(const char *name, uint32_t uid)
+{
+	struct passwd *pw = getpwnam(name);
+
+	if (pw == NULL)
+		t_passwd_add(name, uid);
+}
+
+static void
+publish(uint32_t max_failed, uint32_t lock_seconds, const char *hash_s,
+	const char *hash_b)
+{
+	const struct t_user users[] = {
+		{ "alice", 70001, hash_y, T_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "bob", 70002, hash_y, T_SECRET, IAM_TOTP_SHA256, 8, false },
+		{ "carol", 70003, hash_y, T_SECRET2, IAM_TOTP_SHA512, 7, false },
+		{ "dave", 70004, hash_y, NULL, 0, 0, false },
+		{ "erin", 70005, hash_y, T_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "frank", 70006, hash_s, T_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "gina", 70007, hash_b, T_SECRET, IAM_TOTP_SHA1, 6, false },
+	};
+
+	t_identity_release(&ident);
+	t_identity_init(&ident, users, 7, max_failed, lock_seconds);
+	t_host_publish(&host, &ident.id);
+}
+
+static void
+setup(void)
+{
+	if (!t_private_root())
+		return;
+	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_YESCRYPT, &hash_y),
+		     0);
+	t_host_init(&host);
+	t_host_conf(&host, NULL);
+	t_host_service(&host, "");
+	ensure_passwd("alice", 70001);
+	ensure_passwd("bob", 70002);
+	ensure_passwd("carol", 70003);
+	ensure_passwd("dave", 70004);
+	ensure_passwd("erin", 70099);	/* NSS disagrees with the snapshot */
+	ensure_passwd("frank", 70006);
+	ensure_passwd("gina", 70007);
+	ensure_passwd("localuser", 1500);
+	publish(5, 900, NULL, NULL);
+}
+
+static void
+teardown(void)
+{
+	if (!t_private_root())
+		return;
+	t_identity_release(&ident);
+	t_host_cleanup(&host);
+	free(hash_y);
+}
+
+TestSuite(pam_auth, .init = setup, .fini = teardown, .timeout = 60);
+
+static void
+expect_prompts(const struct t_conv *c, const char *user, bool code,
+	       const char *last_msg)
+{
+	char want[128];
+	size_t i = 0;
+
+	snprintf(want, sizeof(want), P_PASS, user);
+	cr_assert_geq(c->n_log, 1);
+	cr_expect_str_eq(c->log[i], want);
+	cr_expect_eq(c->styles[i], PAM_PROMPT_ECHO_OFF);
+	i++;
+	if (code) {
+		cr_assert_gt(c->n_log, i);
+		cr_expect_str_eq(c->log[i], P_CODE);
+		cr_expect_eq(c->styles[i], PAM_PROMPT_ECHO_OFF);
+		i++;
+	}
+	if (last_msg != NULL) {
+		cr_assert_gt(c->n_log, i, "no message after the prompts");
+		cr_expect_str_eq(c->log[i], last_msg);
+		cr_expect_eq(c->styles[i], PAM_ERROR_MSG);
+		i++;
+	}
+	cr_expect_eq(c->n_log, i, "unexpected extra prompt or message");
+}
+
+static struct iam_state
+state_of(uint32_t uid)
+{
+	struct iam_state s;
+
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(iam_state_read(host.state, uid, 0, &s), 0);
+	return s;
+}
+
+static bool
+trail_has(const char *needle)
+{
+	char *t = t_slurp(host.trail);
+	bool found = t != NULL && strstr(t, needle) != NULL;
+
+	free(t);
+	return found;
+}
+
+static int
+login(const char *user, const char *pw, const char *code, struct t_conv *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->answers[0] = pw;
+	c->answers[1] = code;
+	c->n_answers = 2;
+	return t_auth(&host, user, c, 0, NULL);
+}
+
+Test(pam_auth, right_password_and_code_succeed)
+{
+	struct t_conv c;
+	char code[16], *t;
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	expect_prompts(&c, "alice", true, NULL);
+	cr_expect_eq(state_of(70001).failures, 0);
+	cr_expect_neq(state_of(70001).last_step, 0);
+	t = t_slurp(host.trail);
+	cr_assert_not_null(t);
+	cr_expect(strstr(t, "\"eventName\":\"Login\"") != NULL);
+	cr_expect(strstr(t, "\"userName\":\"alice\"") != NULL);
+	cr_expect(strstr(t, "arn:iam:iam::" T_ACCOUNT ":user/alice") != NULL);
+	cr_expect(strstr(t, "\"sourceIPAddress\":\"192.0.2.10\"") != NULL);
+	cr_expect(strstr(t, "errorCode") == NULL);
+	cr_expect(strstr(t, T_PASSWORD) == NULL, "password in the trail");
+	cr_expect(strstr(t, code) == NULL, "code in the trail");
+	free(t);
+}
+
+Test(pam_auth, success_records_mfa_and_rhost_under_run_dir)
+{
+	struct iam_session_rec rec;
+	struct t_conv c;
+	char code[16], key[96];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_assert_eq(iam_session_key(70001, "pts/7", key, sizeof(key)), 0);
+	cr_assert_eq(iam_session_read(host.run, key, &rec, 0), 0);
+	cr_expect_eq(rec.uid, 70001);
+	cr_expect_str_eq(rec.rhost, "192.0.2.10");
+	cr_expect(rec.mfa_time > time(NULL) - 60);
+}
+
+Test(pam_auth, wrong_password_still_asks_the_code)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", "wrong password", code, &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "alice", true, M_FAILED);
+	cr_expect_eq(state_of(70001).failures, 1);
+	cr_expect(trail_has("\"errorCode\":\"InvalidPassword\""));
+	/* The right code with a wrong password was not consumed. */
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+}
+
+Test(pam_auth, wrong_code_fails)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	code[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "alice", true, M_FAILED);
+	cr_expect(trail_has("\"errorCode\":\"InvalidMFA\""));
+	cr_expect_eq(state_of(70001).failures, 1);
+}
+
+Test(pam_auth, previous_and_next_step_inside_the_window)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA256, 8, -1, code);
+	cr_assert_eq(login("bob", T_PASSWORD, code, &c), PAM_SUCCESS);
+	t_code(T_SECRET2, IAM_TOTP_SHA512, 7, 1, code);
+	cr_assert_eq(login("carol", T_PASSWORD, code, &c), PAM_SUCCESS);
+}
+
+Test(pam_auth, code_outside_the_window_fails)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 3, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, -3, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+}
+
+Test(pam_auth, replayed_step_is_refused)
+{
+	struct t_conv c;
+	char code[16], prev[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, -1, prev);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "alice", true, M_FAILED);
+	cr_expect(trail_has("\"errorCode\":\"MFAReplay\""));
+	/* An earlier step, still inside the window, is refused too. */
+	cr_assert_eq(login("alice", T_PASSWORD, prev, &c), PAM_AUTH_ERR);
+}
+
+Test(pam_auth, one_prompt_takes_password_and_code_together)
+{
+	struct t_conv c;
+	char code[16], both[128];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_host_service(&host, "one_prompt");
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	snprintf(both, sizeof(both), "%s%s", T_PASSWORD, code);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = both;
+	c.n_answers = 1;
+	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
+	cr_assert_eq(c.n_log, 1);
+	cr_expect_str_eq(c.log[0], "Password and verification code: ");
+	/* A wrong code in the same answer fails. */
+	snprintf(both, sizeof(both), "%s000000", T_PASSWORD);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = both;
+	c.n_answers = 1;
+	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_AUTH_ERR);
+}
+
+Test(pam_auth, use_first_pass_takes_the_earlier_password)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_host_service(&host, "use_first_pass");
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = code;
+	c.n_answers = 1;
+	cr_assert_eq(t_auth(&host, "alice", &c, 0, T_PASSWORD), PAM_SUCCESS);
+	cr_assert_eq(c.n_log, 1);
+	cr_expect_str_eq(c.log[0], P_CODE);
+	/* No earlier password: use_first_pass never asks, and fails. */
+	memset(&c, 0, sizeof(c));
+	cr_assert_neq(t_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
+}
+
+Test(pam_auth, try_first_pass_asks_when_there_is_none)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_host_service(&host, "try_first_pass");
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	expect_prompts(&c, "alice", true, NULL);
+}
+
+Test(pam_auth, user_without_mfa_gets_only_the_password_prompt)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	expect_prompts(&c, "dave", false, NULL);
+}
+
+Test(pam_auth, mfa_required_not_enrolled_told_after_right_password_only)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	t_host_conf(&host, "mfa = \"required\";");
+	cr_assert_eq(login("dave", "wrong password", "123456", &c),
+		     PAM_AUTH_ERR);
+	expect_prompts(&c, "dave", true, M_FAILED);
+	cr_assert_eq(login("dave", T_PASSWORD, "123456", &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "dave", true,
+		       "MFA is required for this account; ask an administrator "
+		       "to enrol a device.");
+	cr_expect(trail_has("\"errorCode\":\"MFANotEnrolled\""));
+	/* A right password is not a guess: the counter keeps the one. */
+	cr_expect_eq(state_of(70004).failures, 1);
+}
+
+Test(pam_auth, every_hash_kind_verifies)
+{
+	struct t_conv c;
+	char *hs = NULL, *hb = NULL, code[16];
+
+	T_NEED_ROOT();
+	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_SHA512CRYPT, &hs), 0);
+	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_BCRYPT, &hb), 0);
+	cr_assert_eq(strncmp(hs, "$6$", 3), 0);
+	cr_assert_eq(strncmp(hb, "$2b$", 4), 0);
+	publish(5, 900, hs, hb);
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_expect_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("frank", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("gina", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("frank", T_PASSWORD "x", code, &c), PAM_AUTH_ERR);
+	cr_expect_eq(login("gina", T_PASSWORD "x", code, &c), PAM_AUTH_ERR);
+	free(hs);
+	free(hb);
+}
+
+Test(pam_auth, one_mebibyte_answer_is_refused_unhashed)
+{
+	struct t_conv c;
+	struct timespec a, b;
+	char *big = malloc(1 << 20);
+	double ms;
+
+	T_NEED_ROOT();
+	cr_assert_not_null(big);
+	memset(big, 'a', (1 << 20) - 1);
+	big[(1 << 20) - 1] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_assert_eq(login("dave", big, NULL, &c), PAM_AUTH_ERR);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
+		(double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	cr_expect_eq(state_of(70004).failures, 1);
+	/* A yescrypt hash costs tens of ms; none was computed. */
+	cr_expect_lt(ms, 30.0, "took %.1f ms: hashed?", ms);
+	/* 513 bytes: refused too. */
+	big[513] = '\0';
+	cr_assert_eq(login("dave", big, NULL, &c), PAM_AUTH_ERR);
+	free(big);
+}
+
+Test(pam_auth, lockout_after_n_failures_refuses_unchecked)
+{
+	struct t_conv c;
+	struct iam_state s1, s2;
+
+	T_NEED_ROOT();
+	publish(3, 900, NULL, NULL);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	s1 = state_of(70004);
+	cr_assert_eq(s1.failures, 3);
+	cr_assert_neq(s1.lock_start, 0);
+	cr_expect(trail_has("\"eventName\":\"Lockout\""));
+	sleep(1);
+	/* The right password while locked: refused, not even checked. */
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	expect_prompts(&c, "dave", false, M_FAILED);
+	cr_expect(trail_has("\"errorCode\":\"AccountLocked\""));
+	s2 = state_of(70004);
+	cr_expect_eq(s2.lock_start, s1.lock_start, "the lock was extended");
+	cr_expect_eq(s2.failures, 3);
+}
+
+Test(pam_auth, lockout_expires_after_lockout_seconds)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	publish(2, 2, NULL, NULL);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	sleep(3);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_expect_eq(state_of(70004).failures, 0);
+	cr_expect_eq(state_of(70004).lock_start, 0);
+}
+
+Test(pam_auth, unlock_clears_a_lockout)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	publish(2, 900, NULL, NULL);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	cr_assert_eq(iam_state_unlock(host.state, 70004, 0), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+}
+
+Test(pam_auth, success_resets_the_counter)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	cr_assert_eq(state_of(70004).failures, 2);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(state_of(70004).failures, 0);
+}
+
+Test(pam_auth, unknown_name_gets_the_prompts_of_a_known_one)
+{
+	struct t_conv known, unknown;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", "wrong", code, &known), PAM_AUTH_ERR);
+	cr_assert_eq(login("nosuchuser", "wrong", code, &unknown),
+		     PAM_USER_UNKNOWN);
+	expect_prompts(&unknown, "nosuchuser", true, M_FAILED);
+	cr_assert_eq(known.n_log, unknown.n_log);
+	for (size_t i = 0; i < known.n_log; i++)
+		cr_expect_eq(known.styles[i], unknown.styles[i]);
+	cr_expect(trail_has("\"errorCode\":\"NoSuchUser\""));
+	cr_expect(!trail_has("nosuchuser"), "unknown name in the trail");
+}
+
+Test(pam_auth, mfa_required_asks_every_name_both)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	t_host_conf(&host, "mfa = \"required\";");
+	cr_assert_eq(login("nosuchuser", "x", "1", &c), PAM_USER_UNKNOWN);
+	expect_prompts(&c, "nosuchuser", true, M_FAILED);
+	cr_assert_eq(login("dave", "x", "1", &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "dave", true, M_FAILED);
+}
+
+Test(pam_auth, nss_disagreeing_on_the_uid_is_not_an_iam_user)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("erin", T_PASSWORD, code, &c), PAM_USER_UNKNOWN);
+	expect_prompts(&c, "erin", true, M_FAILED);
+}
+
+Test(pam_auth, silent_flag_shows_no_message)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "wrong";
+	c.n_answers = 1;
+	cr_assert_eq(t_auth(&host, "dave", &c, PAM_SILENT, NULL), PAM_AUTH_ERR);
+	cr_assert_eq(c.n_log, 1);
+	cr_expect_eq(c.styles[0], PAM_PROMPT_ECHO_OFF);
+}
+
+Test(pam_auth, conversation_failure_is_conv_err)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	memset(&c, 0, sizeof(c));
+	c.fail = true;
+	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_CONV_ERR);
+}
+
+Test(pam_auth, unknown_argument_denies)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	t_host_service(&host, "use_frist_pass");
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+}
+
+Test(pam_auth, invalid_or_insecure_settings_deny)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	t_host_conf(&host, "no_such_setting = 1;");
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	t_host_conf(&host, NULL);
+	cr_assert_eq(chmod(host.conf, 0666), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+}
+
+Test(pam_auth, snapshot_missing_denies_iam_names_but_not_local_ones)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	cr_assert_eq(unlink(host.db), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	cr_expect(trail_has("\"errorCode\":\"Unavailable\""));
+	/* A local uid (outside uid_min-uid_max) goes to pam_unix. */
+	cr_assert_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
+	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
+}
+
+Test(pam_auth, snapshot_symlink_insecure_or_corrupt_denies)
+{
+	struct t_conv c;
+	char moved[192], *data;
+	struct stat st;
+
+	T_NEED_ROOT();
+	snprintf(moved, sizeof(moved), "%s/real.db", host.auth);
+	cr_assert_eq(rename(host.db, moved), 0);
+	cr_assert_eq(symlink(moved, host.db), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(unlink(host.db), 0);
+	cr_assert_eq(rename(moved, host.db), 0);
+
+	cr_assert_eq(chmod(host.db, 0606), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(chmod(host.db, 0600), 0);
+	cr_assert_eq(chmod(host.auth, 0777), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(chmod(host.auth, 0700), 0);
+
+	cr_assert_eq(stat(host.db, &st), 0);
+	cr_assert_eq(truncate(host.db, st.st_size / 2), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+
+	/* One flipped byte in dave's record. */
+	publish(5, 900, NULL, NULL);
+	data = t_slurp(host.db);
+	cr_assert_not_null(data);
+	{
+		char *p = memmem(data, (size_t)st.st_size, "dave", 5);
+
+		cr_assert_not_null(p);
+		p[0] = 'D';
+		t_write(host.db, data, (size_t)st.st_size, 0600);
+	}
+	free(data);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(login("alice", T_PASSWORD, "1", &c), PAM_AUTH_ERR);
+}
+
+Test(pam_auth, state_folder_missing_symlink_or_unwritable_denies)
+{
+	struct t_conv c;
+	char moved[192];
+
+	T_NEED_ROOT();
+	snprintf(moved, sizeof(moved), "%s/state.real", host.root);
+	cr_assert_eq(rename(host.state, moved), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	/* Not created by the module. */
+	cr_expect_eq(access(host.state, F_OK), -1);
+	cr_assert_eq(symlink(moved, host.state), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(unlink(host.state), 0);
+	cr_assert_eq(rename(moved, host.state), 0);
+	cr_assert_eq(chmod(host.state, 0777), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(chmod(host.state, 0700), 0);
+	/* Read-only: root cannot write either. */
+	cr_assert_eq(mount("tmpfs", host.state, "tmpfs", MS_RDONLY, "mode=0700"),
+		     0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(umount(host.state), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+}
+
+Test(pam_auth, planted_state_symlink_is_refused_and_not_followed)
+{
+	struct t_conv c;
+	char link[192], target[192], *t;
+
+	T_NEED_ROOT();
+	snprintf(target, sizeof(target), "%s/victim", host.root);
+	t_write(target, "keep me\n", 8, 0644);
+	snprintf(link, sizeof(link), "%s/70004", host.state);
+	cr_assert_eq(symlink(target, link), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	t = t_slurp(target);
+	cr_expect_str_eq(t, "keep me\n");
+	free(t);
+	/* A state file of the wrong mode is refused too. */
+	cr_assert_eq(unlink(link), 0);
+	t_write(link, "", 0, 0644);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+}
+
+Test(pam_auth, unusable_trail_refuses_when_required)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	cr_assert_eq(chmod(host.logdir, 0777), 0);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	t_host_conf(&host, "trail_required = false;");
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+}
+
+Test(pam_auth, concurrent_failures_are_all_counted)
+{
+	pid_t pids[20];
+
+	T_NEED_ROOT();
+	publish(100, 900, NULL, NULL);
+	for (int i = 0; i < 20; i++) {
+		pids[i] = fork();
+		cr_assert_geq(pids[i], 0);
+		if (pids[i] == 0) {
+			struct t_conv c;
+
+			_exit(login("dave", "wrong", NULL, &c) == PAM_AUTH_ERR ?
+			      0 : 1);
+		}
+	}
+	for (int i = 0; i < 20; i++) {
+		int st;
+
+		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
+		cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	}
+	cr_assert_eq(state_of(70004).failures, 20);
+}
+
+Test(pam_auth, setcred_follows_authentication)
+{
+	struct t_conv c = { .answers = { T_PASSWORD }, .n_answers = 1 };
+	struct pam_conv conv = { t_conv_fn, &c };
+	pam_handle_t *pamh = NULL;
+
+	T_NEED_ROOT();
+	t_load_libiam();
+	cr_assert_eq(pam_start_confdir("iamtest", "dave", &conv, host.pamdir,
+				       &pamh), PAM_SUCCESS);
+	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_USER_UNKNOWN);
+	cr_assert_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
+	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+}
+
+Test(pam_auth, module_exports_only_pam_sm_symbols)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "nm -D --defined-only %s/pam_iam.so | "
+		 "awk '{print $3}' | grep -v '^pam_sm_' | grep -v '^$' | "
+		 "grep -q .", BUILD_DIR);
+	cr_assert_neq(system(cmd), 0, "pam_iam.so exports more than pam_sm_*");
+}
