@@ -62,6 +62,9 @@ int edit_commit_text(struct edit *e, const char *text, size_t len,
 		     const char *what, const struct iam_event_param *params,
 		     size_t n_params);
 
+/* Create the parent of credentials_dir when missing (root 0755). */
+int store_prepare(const struct iam_config *cfg);
+
 /* Release everything and unlock; safe on a closed edit. */
 void edit_close(struct edit *e);
 

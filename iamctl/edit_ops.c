@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -479,6 +480,35 @@ load_identity(struct iamctl *ctl, struct iam_identity **ret_id)
 /* ---- Opening and committing an edit --------------------------------- */
 
 int
+store_prepare(const struct iam_config *cfg)
+{
+	char parent[PATH_MAX], err[PATH_MAX + 128];
+	struct stat st;
+	char *slash;
+	int fd;
+
+	/*
+	 * The store creates only the last component of credentials_dir; on
+	 * a fresh host its parent (/var/lib/iam) may be missing too.
+	 */
+	if (iam_snprintf(parent, sizeof(parent), "%s", cfg->credentials_dir) < 0)
+		return -ENAMETOOLONG;
+	slash = strrchr(parent, '/');
+	if (slash == NULL || slash == parent)
+		return 0;
+	*slash = '\0';
+	if (lstat(parent, &st) == 0 || errno != ENOENT)
+		return 0;
+	fd = iam_ensure_dir(parent, 0755, 0, err, sizeof(err));
+	if (fd < 0) {
+		iamctl_err("%s", err[0] ? err : strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
+int
 edit_open(struct iamctl *ctl, struct edit *e)
 {
 	struct iam_faults faults = IAM_FAULTS_INIT;
@@ -490,6 +520,9 @@ edit_open(struct iamctl *ctl, struct edit *e)
 	e->cfg = iamctl_config(ctl);
 	if (e->cfg == NULL)
 		return EXIT_USAGE;
+	err[0] = '\0';
+	if (store_prepare(e->cfg) < 0)
+		goto fail;
 	e->lockfd = iam_store_lock(e->cfg);
 	if (e->lockfd < 0) {
 		iamctl_err("%s: cannot take the store's lock: %s",

@@ -559,7 +559,8 @@ model_checks(const struct iam_identity *id, struct iam_faults *f)
 		const struct iam_user *u = &id->users[i];
 
 		user_refs(id, f, i);
-		if (u->uid != 0 && bsearch(&u->uid, id->retired_ids,
+		if (u->uid != 0 && id->n_retired > 0 &&
+		    bsearch(&u->uid, id->retired_ids,
 					   id->n_retired, sizeof(uint32_t),
 					   cmp_u32) != NULL) {
 			snprintf(path, sizeof(path), "users[%zu].uid", i);
@@ -717,6 +718,8 @@ host_by_name(const struct host_file *h, const char *name)
 {
 	struct host_ent key = { .name = (char *)name }, *kp = &key, **e;
 
+	if (h->n == 0)
+		return NULL;
 	e = bsearch(&kp, h->by_name, h->n, sizeof(*h->by_name), cmp_ent_name);
 	return e != NULL ? *e : NULL;
 }

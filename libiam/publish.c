@@ -190,9 +190,6 @@ publish(const struct iam_config *cfg, const char *host_root,
 	size_t before = faults->n + faults->dropped;
 	int r;
 
-	r = ensure_folders(cfg, faults);
-	if (r < 0)
-		return r;
 	r = iam_identity_load(cfg->identity_file, true, cfg, host_root, &id,
 			      faults);
 	if (r < 0) {
@@ -209,6 +206,9 @@ publish(const struct iam_config *cfg, const char *host_root,
 	}
 	if (r == 0 && (faults->n + faults->dropped > before || faults->oom))
 		r = -EINVAL;
+	/* Only now: a refused publication creates nothing either. */
+	if (r == 0)
+		r = ensure_folders(cfg, faults);
 	if (r == 0)
 		r = write_snapshots(cfg, id, faults);
 	iam_identity_free(id);

@@ -43,3 +43,5 @@ bench-nss: all $(MKNSSDB) $(BENCH_NSS)
 fuzz: fuzz-nss
 fuzz-run: fuzz-nss-run
 bench: bench-nss
+# the NSS integration test publishes with mknssdb when `iamctl sync` cannot
+integration: $(MKNSSDB)

@@ -254,6 +254,9 @@ get_password(struct attempt *a)
 	if (r < 0)
 		r = iam_snprintf(prompt, sizeof(prompt), "Password: ");
 	r = pam_get_authtok(a->pamh, PAM_AUTHTOK, &tok, prompt);
+	if (a->o->debug)
+		pam_syslog(a->pamh, LOG_DEBUG, "pam_get_authtok: %d, %zu bytes",
+			   r, tok != NULL ? strlen(tok) : 0);
 	if (r != PAM_SUCCESS || tok == NULL)
 		return r == PAM_SUCCESS ? PAM_CONV_ERR :
 			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : conv_code(r);
@@ -465,12 +468,15 @@ check_user(struct attempt *a)
 		return state_error(a, r);
 	}
 	out = password_ok(a) ? OK : BAD_PASSWORD;
-	if (out == OK)
-		out = code_check(a, s.last_step);
-	else
+	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
+		/* Told only now, after a right password. */
 		(void)code_check(a, s.last_step);
-	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL)
 		out = NOT_ENROLLED;
+	} else if (out == OK) {
+		out = code_check(a, s.last_step);
+	} else {
+		(void)code_check(a, s.last_step);
+	}
 	if (out == OK) {
 		s.failures = 0;
 		s.lock_start = 0;

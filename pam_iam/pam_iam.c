@@ -1,19 +1,243 @@
 /*
  * pam_iam.c - PAM entry points of the account, session and password
- * phases.  Until they land, each answers PAM_AUTHINFO_UNAVAIL: never a
- * success, and the recommended stack falls through to pam_unix for local
- * users and root.  Authentication lives in auth.c.
+ * phases, and what they share: who the user is, the trail, messages.
+ * Authentication lives in auth.c; the phases in account.c, session.c
+ * and password.c.
  */
-#include "pam_iam.h"
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <security/pam_ext.h>
+#include <security/pam_modutil.h>
 
-#define UNAVAIL(fn)                                                         \
-	PAM_IAM_EXPORT int fn(pam_handle_t *pamh, int flags, int argc,      \
-			      const char **argv)                            \
-	{                                                                   \
-		(void)pamh; (void)flags; (void)argc; (void)argv;            \
-		return PAM_AUTHINFO_UNAVAIL;                                \
+#include "pam_iam.h"
+#include "phase.h"
+
+static const char *
+item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+void
+pam_iam_say(struct phase *p, int style, const char *text)
+{
+	if (!p->o.quiet)
+		(void)pam_prompt(p->pamh, style, NULL, "%s", text);
+}
+
+bool
+pam_iam_mfa_exempt(const struct iam_config *cfg, const char *service)
+{
+	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
+		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
+			return true;
+	return false;
+}
+
+int64_t
+pam_iam_mfa_time(struct phase *p)
+{
+	const void *data = NULL;
+	const struct pam_iam_authed *au;
+
+	/*
+	 * Only this handle's authentication counts.  The run_dir record is
+	 * keyed by the kernel audit session, which during sshd's account
+	 * phase is still sshd's own (pam_loginuid runs later, in the
+	 * session phase): it cannot tell this login from an earlier one,
+	 * so it must not vouch for MFA here.
+	 */
+	if (pam_get_data(p->pamh, PAM_IAM_DATA_AUTH, &data) != PAM_SUCCESS ||
+	    data == NULL)
+		return 0;
+	au = data;
+	if (p->rec == NULL || au->uid != p->rec->uid || au->mfa_time <= 0)
+		return 0;
+	return au->mfa_time;
+}
+
+int
+pam_iam_trail(struct phase *p, const char *event, const char *error,
+	      const struct iam_event_param *params, size_t n_params,
+	      const char *decision_json)
+{
+	const struct iam_config *cfg = p->o.cfg;
+	struct iam_event ev = {
+		.time = p->now,
+		.source = "pam_iam",
+		.name = event,
+		.user_type = p->rec != NULL ? "IAMUser" : "Unknown",
+		.user_name = p->rec != NULL ? p->rec->name : NULL,
+		.user_arn = p->rec != NULL ? p->arn : NULL,
+		.source_ip = p->rhost != NULL && p->rhost[0] != '\0' ?
+			p->rhost : NULL,
+		.params = params,
+		.n_params = n_params,
+		.error_code = error,
+		.decision_json = decision_json,
+	};
+	int r;
+
+	r = iam_trail_write(cfg, &ev);
+	if (r == 0)
+		return 0;
+	if (cfg->trail_required) {
+		pam_syslog(p->pamh, LOG_ERR, "cannot write the trail %s: %s; "
+			   "refusing (trail_required)", cfg->trail_file,
+			   strerror(-r));
+		return r;
 	}
-UNAVAIL(pam_sm_acct_mgmt)
-UNAVAIL(pam_sm_open_session)
-UNAVAIL(pam_sm_close_session)
-UNAVAIL(pam_sm_chauthtok)
+	pam_syslog(p->pamh, LOG_WARNING, "cannot write the trail %s: %s; "
+		   "proceeding (trail_required = false)", cfg->trail_file,
+		   strerror(-r));
+	return 0;
+}
+
+/* The snapshot is unusable: local ids stay local, the rest is refused. */
+static int
+unavailable(struct phase *p, int r, const char *why, const char *event)
+{
+	const struct iam_config *cfg = p->o.cfg;
+	struct passwd *pw = pam_modutil_getpwnam(p->pamh, p->user);
+
+	if (pw != NULL && (pw->pw_uid < cfg->uid_min ||
+			   pw->pw_uid > cfg->uid_max))
+		return PAM_USER_UNKNOWN;
+	pam_syslog(p->pamh, LOG_ERR, "IAM unavailable: %s", why);
+	if (event != NULL)
+		(void)pam_iam_trail(p, event, "Unavailable", NULL, 0, NULL);
+	return pam_iam_errno_code(r);
+}
+
+static int
+load_user(struct phase *p, const char *event)
+{
+	char dir[4096], err[512] = "";
+	struct iam_authdb *db = NULL;
+	struct passwd *pw;
+	int r;
+
+	r = iam_snprintf(dir, sizeof(dir), "%s/auth", p->o.cfg->snapshot_dir);
+	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
+	if (r < 0)
+		return unavailable(p, r, err[0] ? err : strerror(-r), event);
+	r = iam_authdb_lookup(db, p->user, &p->rec);
+	db = iam_authdb_close(db);
+	if (r == -ENOENT)
+		return PAM_USER_UNKNOWN;
+	if (r < 0)
+		return unavailable(p, r, r == -EBADMSG ?
+				   "the private snapshot is corrupt" :
+				   strerror(-r), event);
+	/* NSS must resolve the name to the same uid, else it is not ours. */
+	pw = pam_modutil_getpwnam(p->pamh, p->user);
+	if (pw == NULL || pw->pw_uid != p->rec->uid) {
+		if (p->o.debug)
+			pam_syslog(p->pamh, LOG_DEBUG, "%s: NSS disagrees "
+				   "with the snapshot; not an IAM user",
+				   p->user);
+		p->rec = iam_auth_user_free(p->rec);
+		return PAM_USER_UNKNOWN;
+	}
+	r = iam_arn_user(p->rec->account_id, p->rec->name, p->arn,
+			 sizeof(p->arn));
+	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
+}
+
+int
+pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags, int argc,
+		    const char **argv, const char *event_name)
+{
+	int r;
+
+	memset(p, 0, sizeof(*p));
+	p->pamh = pamh;
+	p->now = (int64_t)time(NULL);
+	r = pam_iam_args(pamh, flags, argc, argv, &p->o);
+	p->opts_loaded = true;
+	if (r != PAM_SUCCESS)
+		return r;
+	r = pam_get_user(pamh, &p->user, NULL);
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	if (r != PAM_SUCCESS)
+		return r;
+	if (p->user == NULL || p->user[0] == '\0')
+		return PAM_USER_UNKNOWN;
+	p->service = item(pamh, PAM_SERVICE);
+	p->tty = item(pamh, PAM_TTY);
+	p->rhost = item(pamh, PAM_RHOST);
+	return load_user(p, event_name);
+}
+
+void
+pam_iam_phase_end(struct phase *p)
+{
+	p->rec = iam_auth_user_free(p->rec);
+	if (p->opts_loaded)
+		pam_iam_opts_release(&p->o);
+	p->opts_loaded = false;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct phase p;
+	int r;
+
+	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "Login");
+	if (r == PAM_SUCCESS)
+		r = pam_iam_account(&p);
+	pam_iam_phase_end(&p);
+	return r;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+		    const char **argv)
+{
+	struct phase p;
+	int r;
+
+	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionOpen");
+	if (r == PAM_SUCCESS)
+		r = pam_iam_session_open(&p);
+	pam_iam_phase_end(&p);
+	return r;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+		     const char **argv)
+{
+	struct phase p;
+	int r;
+
+	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionClose");
+	if (r == PAM_SUCCESS)
+		r = pam_iam_session_close(&p);
+	pam_iam_phase_end(&p);
+	return r;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct phase p;
+	int r;
+
+	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "ChangePassword");
+	if (r == PAM_SUCCESS)
+		r = pam_iam_chauthtok(&p, flags);
+	pam_iam_phase_end(&p);
+	return r;
+}

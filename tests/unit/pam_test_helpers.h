@@ -273,19 +273,25 @@ t_host_publish(struct t_host *h, const struct iam_identity *id)
 	iam_buf_wipe(&b);
 }
 
-/* The service "iamtest": pam_iam with args, then pam_deny for safety. */
+/* The service "iamtest": an optional line, then pam_iam with args. */
 static inline void
-t_host_service(struct t_host *h, const char *args)
+t_host_service_pre(struct t_host *h, const char *pre, const char *args)
 {
 	char path[192], text[1024];
 	int n;
 
 	snprintf(path, sizeof(path), "%s/iamtest", h->pamdir);
 	n = snprintf(text, sizeof(text),
-		     "auth required %s/pam_iam.so config=%s %s\n"
+		     "%s\nauth required %s/pam_iam.so config=%s %s\n"
 		     "account required pam_permit.so\n",
-		     BUILD_DIR, h->conf, args ? args : "");
+		     pre ? pre : "", BUILD_DIR, h->conf, args ? args : "");
 	t_write(path, text, (size_t)n, 0644);
+}
+
+static inline void
+t_host_service(struct t_host *h, const char *args)
+{
+	t_host_service_pre(h, NULL, args);
 }
 
 static inline void

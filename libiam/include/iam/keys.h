@@ -1,0 +1,57 @@
+/*
+ * iam/keys.h - the public SSH key snapshot keys.db, for sshd's
+ * AuthorizedKeysCommand.
+ *
+ * keys.db (root 0644) holds, for every enabled user, the public key lines
+ * of their Active keys with each key's expiry; nothing else.  Public keys
+ * are not secrets, but the file decides who may log in, so the reader
+ * refuses a file or folder that is not root-owned or is writable by
+ * others.  Expiry is checked when reading, so a key past its maximum age
+ * stops working by itself, without a publish.
+ *
+ * Layout, integers in host byte order:
+ *
+ *   header   64 bytes: magic "IAMKEYS1", version, bucket count, file
+ *            size, generation, user count, header checksum
+ *   buckets  n_buckets x u32 record offset (0 empty); open addressing,
+ *            linear probing on the FNV-1a hash of the user name
+ *   records  u64 checksum of the rest of the record, u32 record length,
+ *            u16 name length, name, u16 key count, then per key: i64
+ *            expiry (0 never), u16 line length, line
+ *
+ * A lookup reads the header, a few buckets and one record: its cost does
+ * not grow with the number of users.
+ */
+#ifndef IAM_KEYS_H
+#define IAM_KEYS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "iam/identity.h"
+#include "iam/util.h"
+
+#define IAM_KEYSDB_FILE		"keys.db"
+#define IAM_KEYSDB_MAGIC	"IAMKEYS1"
+#define IAM_KEYSDB_VERSION	1
+
+/*
+ * Append keys.db for id to out: Active keys of users that are not
+ * disabled, each with its expiry (created + ssh_key_max_age_days, or
+ * never).  -ENOMEM, -E2BIG.
+ */
+int iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
+		     struct iam_buf *out);
+
+/*
+ * Print to out the key lines of user name that are unexpired at now, one
+ * a line, from the snapshot at path (strict: root-owned, not writable by
+ * others, parents likewise; strict_flags as iam_open_strict()).
+ * Returns the number of lines printed (0 for an unknown user), or
+ * -ENOENT / -EPERM / -ELOOP (unusable file, reason in err) or -EBADMSG
+ * (corrupt).  Nothing is printed on failure.
+ */
+int iam_keysdb_print(const char *path, int strict_flags, const char *name,
+		     int64_t now, FILE *out, char *err, size_t errlen);
+
+#endif

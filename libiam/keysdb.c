@@ -1,0 +1,278 @@
+/*
+ * keysdb.c - build and read keys.db, the public SSH key snapshot.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iam.h"
+#include "iam/keys.h"
+
+#define HDR_SIZE	64
+#define MAX_FILE	(256u << 20)
+#define MAX_LINE	16384
+
+struct header {
+	char magic[8];
+	uint32_t version;
+	uint32_t n_buckets;
+	uint64_t file_size;
+	uint64_t generation;
+	uint32_t n_users;
+	uint32_t pad;
+	uint64_t checksum;	/* FNV-1a of the header with this field 0 */
+	char reserved[16];
+};
+_Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
+
+static uint64_t
+fnv1a(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static int
+put(struct iam_buf *b, const void *p, size_t n)
+{
+	return iam_buf_add(b, p, n);
+}
+
+static int
+put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
+{
+	size_t start = b->len;
+	uint64_t sum = 0;
+	uint32_t len = 0;
+	uint16_t nlen = (uint16_t)strlen(u->name), n = 0;
+	int r;
+
+	for (size_t i = 0; i < u->n_ssh_keys; i++)
+		n += u->ssh_keys[i].active;
+	r = put(b, &sum, 8);
+	r = r ? r : put(b, &len, 4);
+	r = r ? r : put(b, &nlen, 2);
+	r = r ? r : put(b, u->name, nlen);
+	r = r ? r : put(b, &n, 2);
+	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
+		const struct iam_ssh_key *k = &u->ssh_keys[i];
+		int64_t exp = max_days ? k->created + (int64_t)max_days * 86400 : 0;
+		size_t l = strlen(k->key);
+		uint16_t l16 = (uint16_t)l;
+
+		if (!k->active)
+			continue;
+		if (l > MAX_LINE)
+			return -E2BIG;
+		r = put(b, &exp, 8);
+		r = r ? r : put(b, &l16, 2);
+		r = r ? r : put(b, k->key, l);
+	}
+	if (r < 0)
+		return r;
+	if (b->len - start > UINT32_MAX)
+		return -E2BIG;
+	len = (uint32_t)(b->len - start);
+	memcpy(b->buf + start + 8, &len, 4);
+	sum = fnv1a(b->buf + start + 8, len - 8);
+	memcpy(b->buf + start, &sum, 8);
+	return 0;
+}
+
+int
+iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
+		 struct iam_buf *out)
+{
+	struct header h = { .version = IAM_KEYSDB_VERSION };
+	size_t base = out->len, n = 0, nb = 8;
+	uint32_t *buckets;
+	int r;
+
+	for (size_t i = 0; i < id->n_users; i++)
+		n += !id->users[i].disabled;
+	while (nb < 2 * n + 1)
+		nb *= 2;
+	if (nb > UINT32_MAX / 4)
+		return -E2BIG;
+	memcpy(h.magic, IAM_KEYSDB_MAGIC, 8);
+	h.n_buckets = (uint32_t)nb;
+	h.generation = generation;
+	h.n_users = (uint32_t)n;
+	r = put(out, &h, sizeof(h));
+	r = r ? r : iam_buf_grow(out, nb * 4);
+	if (r < 0)
+		return r;
+	memset(out->buf + out->len, 0, nb * 4);
+	out->len += nb * 4;
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+		size_t off = out->len - base, slot;
+
+		if (u->disabled)
+			continue;
+		if (off > UINT32_MAX)
+			return -E2BIG;
+		r = put_record(out, u, id->password_policy.ssh_key_max_age_days);
+		if (r < 0)
+			return r;
+		buckets = (uint32_t *)(out->buf + base + HDR_SIZE);
+		slot = fnv1a(u->name, strlen(u->name)) & (nb - 1);
+		while (buckets[slot] != 0)
+			slot = (slot + 1) & (nb - 1);
+		buckets[slot] = (uint32_t)off;
+	}
+	if (out->len - base > MAX_FILE)
+		return -E2BIG;
+	h.file_size = out->len - base;
+	h.checksum = 0;
+	memcpy(out->buf + base, &h, sizeof(h));
+	h.checksum = fnv1a(out->buf + base, HDR_SIZE);
+	memcpy(out->buf + base, &h, sizeof(h));
+	return 0;
+}
+
+/* Bounds-checked cursor over one record. */
+struct cursor {
+	const unsigned char *p;
+	size_t left;
+};
+
+static int
+take(struct cursor *c, void *dst, size_t n)
+{
+	if (n > c->left)
+		return -EBADMSG;
+	if (dst != NULL)
+		memcpy(dst, c->p, n);
+	c->p += n;
+	c->left -= n;
+	return 0;
+}
+
+/* Find name's record: 0 and *ret set, -ENOENT, or -EBADMSG. */
+static int
+find(const unsigned char *map, size_t size, const char *name,
+     struct cursor *ret)
+{
+	struct header h;
+	size_t nlen = strlen(name), nb, slot;
+	uint64_t sum;
+
+	if (size < HDR_SIZE)
+		return -EBADMSG;
+	memcpy(&h, map, sizeof(h));
+	sum = h.checksum;
+	h.checksum = 0;
+	if (memcmp(h.magic, IAM_KEYSDB_MAGIC, 8) != 0 ||
+	    h.version != IAM_KEYSDB_VERSION || h.file_size != size ||
+	    fnv1a(&h, sizeof(h)) != sum)
+		return -EBADMSG;
+	nb = h.n_buckets;
+	if (nb == 0 || (nb & (nb - 1)) != 0 || nb > (size - HDR_SIZE) / 4)
+		return -EBADMSG;
+	slot = fnv1a(name, nlen) & (nb - 1);
+	for (size_t probes = 0; probes < nb; probes++) {
+		uint32_t off, len;
+		uint16_t l16;
+		struct cursor c;
+
+		memcpy(&off, map + HDR_SIZE + slot * 4, 4);
+		if (off == 0)
+			return -ENOENT;
+		if (off < HDR_SIZE + nb * 4 || off > size - 14)
+			return -EBADMSG;
+		memcpy(&sum, map + off, 8);
+		memcpy(&len, map + off + 8, 4);
+		if (len < 14 || len > size - off ||
+		    fnv1a(map + off + 8, len - 8) != sum)
+			return -EBADMSG;
+		c = (struct cursor){ map + off + 12, len - 12 };
+		if (take(&c, &l16, 2) < 0 || l16 > c.left)
+			return -EBADMSG;
+		if (l16 == nlen && memcmp(c.p, name, nlen) == 0) {
+			take(&c, NULL, l16);
+			*ret = c;
+			return 0;
+		}
+		slot = (slot + 1) & (nb - 1);
+	}
+	return -ENOENT;
+}
+
+/* Collect the unexpired lines first, so nothing is printed on failure. */
+static int
+print_record(struct cursor c, int64_t now, FILE *out)
+{
+	struct iam_buf lines = IAM_BUF_INIT;
+	uint16_t n, l;
+	int64_t exp;
+	int count = 0, r;
+
+	r = take(&c, &n, 2);
+	for (uint16_t i = 0; r == 0 && i < n; i++) {
+		r = take(&c, &exp, 8);
+		r = r ? r : take(&c, &l, 2);
+		if (r == 0 && (l > c.left || memchr(c.p, '\n', l) != NULL ||
+			       memchr(c.p, '\0', l) != NULL))
+			r = -EBADMSG;
+		if (r == 0 && (exp == 0 || exp > now)) {
+			r = iam_buf_add(&lines, c.p, l);
+			r = r ? r : iam_buf_add(&lines, "\n", 1);
+			count++;
+		}
+		r = r ? r : take(&c, NULL, l);
+	}
+	if (r == 0 && lines.len > 0 &&
+	    fwrite(lines.buf, 1, lines.len, out) != lines.len)
+		r = -EIO;
+	iam_buf_release(&lines);
+	return r < 0 ? r : count;
+}
+
+int
+iam_keysdb_print(const char *path, int strict_flags, const char *name,
+		 int64_t now, FILE *out, char *err, size_t errlen)
+{
+	struct stat st;
+	struct cursor c;
+	void *map;
+	int fd, r;
+
+	if (!iam_name_valid(name))
+		return 0;
+	fd = iam_open_strict(path, strict_flags & ~IAM_STRICT_SECRET, err,
+			     errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_size < HDR_SIZE ||
+	    (size_t)st.st_size > MAX_FILE) {
+		close(fd);
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+		return -EBADMSG;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	r = find(map, (size_t)st.st_size, name, &c);
+	if (r == -ENOENT)
+		r = 0;
+	else if (r == 0)
+		r = print_record(c, now, out);
+	munmap(map, (size_t)st.st_size);
+	if (r == -EBADMSG)
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+	return r;
+}
