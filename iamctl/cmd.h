@@ -46,6 +46,9 @@ struct edit {
  */
 int edit_open(struct iamctl *ctl, struct edit *e);
 
+/* The same; with !need_valid the file is only read (e->id, e->doc NULL). */
+int edit_open_flags(struct iamctl *ctl, struct edit *e, bool need_valid);
+
 /*
  * Commit e->root: validate, write, publish, trail (params: what changed,
  * in words and by key).  Prints the faults of a refused change.

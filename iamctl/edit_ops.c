@@ -511,6 +511,12 @@ store_prepare(const struct iam_config *cfg)
 int
 edit_open(struct iamctl *ctl, struct edit *e)
 {
+	return edit_open_flags(ctl, e, true);
+}
+
+int
+edit_open_flags(struct iamctl *ctl, struct edit *e, bool need_valid)
+{
 	struct iam_faults faults = IAM_FAULTS_INIT;
 	char err[PATH_MAX + 128];
 	int r, rc = EXIT_REFUSED;
@@ -542,6 +548,8 @@ edit_open(struct iamctl *ctl, struct edit *e)
 			rc = EXIT_USAGE;
 		goto fail;
 	}
+	if (!need_valid)
+		return EXIT_OK;
 	r = iam_identity_parse(e->orig.buf ? e->orig.buf : "", e->orig.len,
 			       e->cfg, NULL, &e->id, &faults);
 	if (r == 0)

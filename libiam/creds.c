@@ -667,10 +667,10 @@ serialise(const struct iam_creds *c, struct iam_buf *out)
 int
 iam_creds_save(const struct iam_config *cfg, const struct iam_creds *c)
 {
+	struct iam_faults scratch = IAM_FAULTS_INIT;
 	struct iam_buf b = IAM_BUF_INIT;
 	char path[PATH_MAX];
 	int dfd, r;
-	struct iam_faults scratch = IAM_FAULTS_INIT;
 
 	r = c->uid == UINT32_MAX ? -EINVAL : check_creds(c, NULL, &scratch);
 	iam_faults_release(&scratch);

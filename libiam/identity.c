@@ -28,6 +28,25 @@ struct walk {
 
 /* ---- JSON paths and faults ------------------------------------------ */
 
+/*
+ * Where to cut buf[0..len) so that no UTF-8 sequence is left half: drop
+ * trailing continuation bytes and the lead byte they belong to, never
+ * going below min.
+ */
+static size_t
+utf8_cut(const char *buf, size_t len, size_t min)
+{
+	size_t i = len;
+
+	while (i > min && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > min && (unsigned char)buf[i - 1] >= 0xc0)
+		i--;
+	else if (i < len)
+		i = len;	/* only continuation bytes: keep as it was */
+	return i;
+}
+
 /* Append ".key" (control characters shown as '?', long keys cut). */
 static size_t
 push_key(struct walk *w, const char *key)
@@ -40,6 +59,7 @@ push_key(struct walk *w, const char *key)
 		unsigned char c = (unsigned char)key[n];
 
 		if (n == 64) {
+			i = utf8_cut(w->path, i, old);
 			memcpy(w->path + i, "...", 3);
 			i += 3;
 			break;
@@ -51,16 +71,24 @@ push_key(struct walk *w, const char *key)
 	return old;
 }
 
+/* Append "[idx]"; called for every item, so without printf. */
 static size_t
 push_idx(struct walk *w, size_t idx)
 {
-	size_t old = w->plen;
-	int n = snprintf(w->path + old, sizeof(w->path) - old, "[%zu]", idx);
+	size_t old = w->plen, n = 0;
+	char digits[24];
 
-	if (n > 0 && (size_t)n < sizeof(w->path) - old)
-		w->plen += (size_t)n;
-	else
-		w->path[old] = '\0';
+	do {
+		digits[n++] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx > 0);
+	if (old + n + 3 > sizeof(w->path))
+		return old;
+	w->path[w->plen++] = '[';
+	while (n > 0)
+		w->path[w->plen++] = digits[--n];
+	w->path[w->plen++] = ']';
+	w->path[w->plen] = '\0';
 	return old;
 }
 
@@ -116,6 +144,7 @@ iam_id_quote(const char *s, char *buf, size_t len)
 		unsigned char c = (unsigned char)s[n];
 
 		if (n == 48 || i + 8 >= len) {
+			i = utf8_cut(buf, i, 1);
 			memcpy(buf + i, "...", 3);
 			i += 3;
 			break;
@@ -441,6 +470,14 @@ first_duplicate(struct walk *w, const char **v, size_t n,
 
 	if (n < 2)
 		return NULL;
+	if (n <= 8) {
+		/* short lists, the usual case: no copy, no sort */
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (cmp(&v[i], &v[j]) == 0)
+					return v[i];
+		return NULL;
+	}
 	s = reallocarray(NULL, n, sizeof(*s));
 	if (s == NULL) {
 		w->err = -ENOMEM;
@@ -478,12 +515,14 @@ get_names(struct walk *w, const struct iam_json *obj, const char *key,
 	old = push_key(w, key);
 	for (size_t i = 0; i < a->len; i++) {
 		const struct iam_json *it = &a->u.items[i];
-		size_t o2 = push_idx(w, i);
+		size_t o2;
 
-		if (it->type != IAM_JSON_STRING)
-			fault(w, "must be a string, not %s", a_type(it->type));
-		else
+		if (it->type == IAM_JSON_STRING) {
 			v[n++] = it->u.string;
+			continue;
+		}
+		o2 = push_idx(w, i);
+		fault(w, "must be a string, not %s", a_type(it->type));
 		pop(w, o2);
 	}
 	dup = first_duplicate(w, v, n, cmp_str);
@@ -1214,14 +1253,33 @@ iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
 
 /* ---- Release --------------------------------------------------------- */
 
-/* The initial credentials inside the JSON document are secrets too. */
+/*
+ * The initial credentials inside the JSON document are secrets too: wipe
+ * them from the tree itself, so a document refused before its users were
+ * built is wiped as well.
+ */
 static void
-wipe_json_string(const struct iam_json *obj, const char *key)
+wipe_member(const struct iam_json *obj, const char *key)
 {
 	const struct iam_json *v = iam_json_get(obj, key);
 
 	if (v != NULL && v->type == IAM_JSON_STRING)
 		iam_wipe((char *)v->u.string, v->len);
+}
+
+static void
+wipe_secrets(const struct iam_json *root)
+{
+	const struct iam_json *users = iam_json_get(root, "users");
+
+	if (users == NULL || users->type != IAM_JSON_ARRAY)
+		return;
+	for (size_t i = 0; i < users->len; i++) {
+		const struct iam_json *u = &users->u.items[i];
+
+		wipe_member(iam_json_get(u, "password"), "hash");
+		wipe_member(iam_json_get(u, "mfa"), "secret");
+	}
 }
 
 static void
@@ -1245,8 +1303,6 @@ free_user(struct iam_user *u)
 	free(u->password.history);
 	iam_drop_string(u->mfa.secret);
 	free(u->ssh_keys);
-	wipe_json_string(u->file_password, "hash");
-	wipe_json_string(u->file_mfa, "secret");
 }
 
 struct iam_identity *
@@ -1270,6 +1326,8 @@ iam_identity_free(struct iam_identity *id)
 	free(id->roles);
 	free_policies(id->policies, id->n_policies);
 	free(id->retired_ids);
+	if (id->doc != NULL)
+		wipe_secrets(iam_json_root(id->doc));
 	iam_json_free(id->doc);
 	p = id->priv;
 	if (p != NULL) {

@@ -505,6 +505,8 @@ need_policies(const struct iam_identity *id, struct iam_faults *f,
 	char path[96];
 
 	for (size_t j = 0; j < n; j++) {
+		if (iam_identity_policy(id, v[j]) != NULL)
+			continue;
 		snprintf(path, sizeof(path), "%s[%zu].policies[%zu]", arr, i, j);
 		need_policy(id, f, path, v[j]);
 	}
@@ -516,11 +518,12 @@ user_refs(const struct iam_identity *id, struct iam_faults *f, size_t i)
 	const struct iam_user *u = &id->users[i];
 	char path[96], q[80];
 
-	snprintf(path, sizeof(path), "users[%zu].primary_group", i);
-	if (u->primary_group != NULL &&
-	    iam_identity_group(id, u->primary_group) == NULL)
+	if (u->primary_group != NULL && u->gid == 0 &&
+	    iam_identity_group(id, u->primary_group) == NULL) {
+		snprintf(path, sizeof(path), "users[%zu].primary_group", i);
 		iam_fault(f, path, "no group named %s in groups",
 			  iam_id_quote(u->primary_group, q, sizeof(q)));
+	}
 	for (size_t j = 0; j < u->n_groups; j++) {
 		if (iam_identity_group(id, u->groups[j]) != NULL)
 			continue;
@@ -529,7 +532,8 @@ user_refs(const struct iam_identity *id, struct iam_faults *f, size_t i)
 			  iam_id_quote(u->groups[j], q, sizeof(q)));
 	}
 	need_policies(id, f, "users", i, u->policies, u->n_policies);
-	if (u->permissions_boundary != NULL) {
+	if (u->permissions_boundary != NULL &&
+	    iam_identity_policy(id, u->permissions_boundary) == NULL) {
 		snprintf(path, sizeof(path), "users[%zu].permissions_boundary",
 			 i);
 		need_policy(id, f, path, u->permissions_boundary);

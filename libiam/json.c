@@ -481,8 +481,10 @@ iam_json_free(struct iam_json_doc *doc)
 
 	if (doc == NULL)
 		return NULL;
+	/* Identity and credential documents carry hashes and secrets. */
 	for (b = doc->blocks; b != NULL; b = next) {
 		next = b->next;
+		iam_wipe(b->data, b->used);
 		free(b);
 	}
 	free(doc);

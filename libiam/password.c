@@ -120,7 +120,7 @@ iam_password_hash(const char *password, enum iam_hash_method method,
 	if (password == NULL || ret_hash == NULL)
 		return -EINVAL;
 	len = strnlen(password, IAM_PASSWORD_MAX + 1);
-	if (len > IAM_PASSWORD_MAX)
+	if (len > IAM_PASSWORD_MAX || len >= CRYPT_MAX_PASSPHRASE_SIZE)
 		return -E2BIG;
 	switch (method) {
 	case IAM_HASH_SHA512CRYPT:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "iam.h"
+#include "iam/keys.h"
 #include "nssdb.h"
 
 #define GENERATION_FILE	"generation"
@@ -133,6 +134,7 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 		struct iam_faults *faults)
 {
 	struct iam_buf nss = IAM_BUF_INIT, auth = IAM_BUF_INIT;
+	struct iam_buf keys = IAM_BUF_INIT;
 	struct iam_atomic *set = NULL;
 	char path[PATH_MAX], gtext[32];
 	uint64_t gen;
@@ -149,6 +151,8 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 	r = iam_authdb_build(id, gen, &auth);
 	if (r == 0)
 		r = iam_nssdb_build(id, gen, &nss);
+	if (r == 0)
+		r = iam_keysdb_build(id, gen, &keys);
 	if (r < 0) {
 		iam_fault(faults, NULL, "building the snapshots: %s",
 			  strerror(-r));
@@ -165,6 +169,9 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 	if (r == 0 && (r = iam_snprintf(path, sizeof(path), "%s/nss.db",
 					cfg->snapshot_dir)) == 0)
 		r = iam_atomic_add(set, path, nss.buf, nss.len, 0644);
+	if (r == 0 && (r = iam_snprintf(path, sizeof(path), "%s/" IAM_KEYSDB_FILE,
+					cfg->snapshot_dir)) == 0)
+		r = iam_atomic_add(set, path, keys.buf, keys.len, 0644);
 	if (r == 0)
 		r = iam_atomic_commit(set);
 	if (r < 0)
@@ -173,6 +180,7 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 	iam_atomic_free(set);
 out:
 	iam_buf_release(&nss);
+	iam_buf_release(&keys);
 	iam_buf_wipe(&auth);
 	return r;
 }

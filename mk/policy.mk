@@ -47,7 +47,7 @@ fuzz-policy-run: fuzz-policy
 
 $(B)/bench/bench_policy: tests/bench/bench_policy.c $(LIBIAM_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBIAM_OBJ) $(LIBIAM_DEPS)
+	$(CC) $(CPPFLAGS) -DSRC_DIR='"$(CURDIR)"' $(CFLAGS) -Wno-missing-prototypes -o $@ $< $(LIBIAM_OBJ) $(LIBIAM_DEPS)
 
 # Times first, then callgrind instruction counts of the same loops.
 bench-policy: $(B)/bench/bench_policy

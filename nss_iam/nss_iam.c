@@ -302,6 +302,53 @@ struct cursor {
 static struct cursor pw_cursor = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
 static struct cursor gr_cursor = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
 
+/*
+ * fork() in a threaded process copies the locks but not the threads that
+ * hold them: a child could then wait forever on a lock no one releases.
+ * Take every lock around fork, in the order the lookups take them.
+ */
+static void
+fork_prepare(void)
+{
+	pthread_mutex_lock(&pw_cursor.lock);
+	pthread_mutex_lock(&gr_cursor.lock);
+	pthread_mutex_lock(&refresh_lock);
+	pthread_rwlock_wrlock(&cur_lock);
+}
+
+static void
+fork_parent(void)
+{
+	pthread_rwlock_unlock(&cur_lock);
+	pthread_mutex_unlock(&refresh_lock);
+	pthread_mutex_unlock(&gr_cursor.lock);
+	pthread_mutex_unlock(&pw_cursor.lock);
+}
+
+/*
+ * The child's thread has another id than the one that locked, and an
+ * rwlock knows its writer by id: start the child with fresh locks.
+ */
+static void
+fork_child(void)
+{
+	static const pthread_rwlock_t rw =
+		PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+	static const pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
+
+	cur_lock = rw;
+	refresh_lock = mx;
+	gr_cursor.lock = mx;
+	pw_cursor.lock = mx;
+}
+
+__attribute__((constructor)) static void
+module_init(void)
+{
+	/* on failure (ENOMEM) the module works; only that hazard remains */
+	(void)pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
+
 static void
 cursor_reset(struct cursor *c)
 {

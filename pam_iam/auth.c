@@ -237,6 +237,43 @@ split_one(struct attempt *a, const char *both)
 	return pam_set_item(a->pamh, PAM_AUTHTOK, a->password);
 }
 
+/*
+ * The password as pam_get_authtok(3) would get it (try_first_pass,
+ * use_first_pass), but with the conversation's own error kept, so a
+ * conversation failure is PAM_CONV_ERR and not an authentication failure.
+ */
+static int
+ask_password(struct attempt *a, const char *prompt, const char **ret_tok)
+{
+	const void *old = NULL;
+	char *resp = NULL;
+	int r;
+
+	if (a->o->try_first_pass || a->o->use_first_pass) {
+		r = pam_get_item(a->pamh, PAM_AUTHTOK, &old);
+		if (r == PAM_SUCCESS && old != NULL) {
+			*ret_tok = old;
+			return PAM_SUCCESS;
+		}
+		if (a->o->use_first_pass)
+			return PAM_AUTH_ERR;
+	}
+	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt);
+	if (r != PAM_SUCCESS || resp == NULL) {
+		resp = iam_drop_string(resp);
+		return conv_code(r);
+	}
+	r = pam_set_item(a->pamh, PAM_AUTHTOK, resp);
+	resp = iam_drop_string(resp);
+	if (r != PAM_SUCCESS)
+		return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_SYSTEM_ERR;
+	r = pam_get_item(a->pamh, PAM_AUTHTOK, &old);
+	if (r != PAM_SUCCESS || old == NULL)
+		return PAM_SYSTEM_ERR;
+	*ret_tok = old;
+	return PAM_SUCCESS;
+}
+
 static int
 get_password(struct attempt *a)
 {
@@ -253,13 +290,9 @@ get_password(struct attempt *a)
 		r = iam_snprintf(prompt, sizeof(prompt), "Password: ");
 	if (r < 0)
 		r = iam_snprintf(prompt, sizeof(prompt), "Password: ");
-	r = pam_get_authtok(a->pamh, PAM_AUTHTOK, &tok, prompt);
-	if (a->o->debug)
-		pam_syslog(a->pamh, LOG_DEBUG, "pam_get_authtok: %d, %zu bytes",
-			   r, tok != NULL ? strlen(tok) : 0);
-	if (r != PAM_SUCCESS || tok == NULL)
-		return r == PAM_SUCCESS ? PAM_CONV_ERR :
-			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : conv_code(r);
+	r = ask_password(a, prompt, &tok);
+	if (r != PAM_SUCCESS)
+		return r;
 	if (a->o->one_prompt && a->ask_code)
 		return split_one(a, tok);
 	a->password = strdup(tok);

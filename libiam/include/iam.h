@@ -34,5 +34,6 @@
 #include "iam/auth.h"
 #include "iam/audit.h"
 #include "iam/decide.h"
+#include "iam/keys.h"
 
 #endif

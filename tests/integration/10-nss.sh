@@ -156,6 +156,6 @@ done
 [ $wrong = 0 ] && ok "$flips flipped bytes: never an answer, never a crash" || bad "$wrong of $flips flipped snapshots answered"
 rm -f "$DB"
 expect 2 "missing snapshot: alice unknown" getent passwd alice
-expect_out 0 '^root:' "... local root still resolves" id root
+expect_out 0 'uid=0\(root\)' "... local root still resolves (id)" id root
 install -m 0644 "$T/good.db" "$DB"
 expect_out 0 'uid=70001\(alice\)' "good snapshot again" id alice

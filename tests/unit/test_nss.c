@@ -13,6 +13,7 @@
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "test_nss_fixture.h"
@@ -681,4 +682,72 @@ Test(nss, threads_see_old_or_new_records_while_republishing, .timeout = 120)
 	cr_expect_eq(lo, 0);
 	cr_expect_eq(hi, REPUBLISH, "the last snapshot was seen");
 	cr_expect_eq(alice_gen(), REPUBLISH);
+}
+
+/* ---- fork ------------------------------------------------------------------- */
+
+static void *
+enumerator(void *arg)
+{
+	struct passwd pw;
+	char buf[512];
+	int err;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		m.setpwent(0);
+		while (m.getpwent(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS)
+			;
+		m.endpwent();
+	}
+	return NULL;
+}
+
+static void *
+looker(void *arg)
+{
+	struct passwd pw;
+	char buf[512];
+	int err;
+
+	(void)arg;
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
+		(void)m.getpwnam("alice", &pw, buf, sizeof(buf), &err);
+	return NULL;
+}
+
+/*
+ * fork() while other threads hold the module's locks: the child must not
+ * inherit a lock that nobody will release.
+ */
+Test(nss, a_child_forked_while_threads_look_up_does_not_hang, .init = setup_fixture,
+     .timeout = 60)
+{
+	pthread_t t[4];
+	struct passwd pw;
+	char buf[512];
+	int i, err, status;
+	pid_t pid;
+
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, i % 2 ? looker : enumerator,
+					    NULL), 0);
+	for (i = 0; i < 200; i++) {
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			alarm(5);
+			m.setpwent(0);
+			err = m.getpwent(&pw, buf, sizeof(buf), &err) == NSS_STATUS_SUCCESS &&
+			      m.getpwnam("bob", &pw, buf, sizeof(buf), &err) ==
+				      NSS_STATUS_SUCCESS;
+			_exit(err ? 0 : 1);
+		}
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+			  "child %d: status %#x", i, status);
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
 }

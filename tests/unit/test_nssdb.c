@@ -207,6 +207,8 @@ Test(nssdb, builder_refuses_what_would_break_lookups)
 		  { "y", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
 		{ "newline in home", { "x", 1, 1000, "", "/\n", "/bin/sh", { NULL } },
 		  { "y", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
+		{ "control character in shell", { "x", 1, 1000, "", "/", "/bin/sh\033", { NULL } },
+		  { "y", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
 		{ "empty name", { "", 1, 1000, "", "/", "/bin/sh", { NULL } },
 		  { "y", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
 		{ "unknown group", { "x", 1, 1000, "", "/", "/bin/sh", { "nope", NULL } },

@@ -219,8 +219,8 @@ dump_faults(const struct iam_faults *f)
 
 /* Byte copies of everything published, to compare later. */
 struct published {
-	char *nss, *auth, *gen;
-	size_t nss_len, auth_len, gen_len;
+	char *nss, *auth, *gen, *keys;
+	size_t nss_len, auth_len, gen_len, keys_len;
 };
 
 static void
@@ -229,6 +229,8 @@ snap_save(struct published *p)
 	p->nss = slurp(at("var/snap/nss.db"), &p->nss_len);
 	p->auth = slurp(at("var/snap/auth/auth.db"), &p->auth_len);
 	p->gen = slurp(at("var/snap/generation"), &p->gen_len);
+	p->keys = slurp(at("var/snap/keys.db"), &p->keys_len);
+	cr_assert_not_null(p->keys);
 	cr_assert_not_null(p->nss);
 	cr_assert_not_null(p->auth);
 	cr_assert_not_null(p->gen);
@@ -246,6 +248,10 @@ snap_same(const struct published *p)
 	cr_assert_eq(memcmp(now.auth, p->auth, p->auth_len), 0,
 		     "auth.db changed");
 	cr_assert_str_eq(now.gen, p->gen, "generation changed");
+	cr_assert_eq(now.keys_len, p->keys_len, "keys.db changed size");
+	cr_assert_eq(memcmp(now.keys, p->keys, p->keys_len), 0,
+		     "keys.db changed");
+	free(now.keys);
 	free(now.nss);
 	free(now.auth);
 	free(now.gen);
@@ -257,6 +263,7 @@ snap_free(struct published *p)
 	free(p->nss);
 	free(p->auth);
 	free(p->gen);
+	free(p->keys);
 }
 
 /* Only the expected names in a folder: no temporary file left behind. */
@@ -378,6 +385,8 @@ Test(publish, first_publish_that_fails_validation_writes_no_snapshot)
 	cr_assert_eq(access(at("var/snap/nss.db"), F_OK), -1);
 	cr_assert_eq(access(at("var/snap/auth/auth.db"), F_OK), -1);
 	cr_assert_eq(access(at("var/snap/generation"), F_OK), -1);
+	cr_assert_eq(access(at("var/snap"), F_OK), -1, "folders created");
+	cr_assert_eq(access(at("var/state"), F_OK), -1, "folders created");
 	iam_faults_release(&f);
 }
 
@@ -413,7 +422,7 @@ Test(publish, broken_identity_after_good_publish_keeps_old_snapshots)
 
 Test(publish, failure_between_write_and_rename_keeps_old_and_no_temporary)
 {
-	static const char *const snap[] = { "nss.db", "generation", "auth",
+	static const char *const snap[] = { "nss.db", "keys.db", "generation", "auth",
 					    NULL };
 	static const char *const auth[] = { "auth.db", NULL };
 	struct iam_faults f = IAM_FAULTS_INIT;
@@ -476,6 +485,7 @@ Test(publish, umask_777_and_closed_stdio_still_give_the_right_modes)
 		     WEXITSTATUS(status));
 	cr_assert_eq(mode_of(at("var/snap")), 0755);
 	cr_assert_eq(mode_of(at("var/snap/nss.db")), 0644);
+	cr_assert_eq(mode_of(at("var/snap/keys.db")), 0644);
 	cr_assert_eq(mode_of(at("var/snap/auth")), 0700);
 	cr_assert_eq(mode_of(at("var/snap/auth/auth.db")), 0600);
 	cr_assert_eq(mode_of(at("var/snap/generation")), 0600);

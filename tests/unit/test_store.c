@@ -6,6 +6,7 @@
  * each binary a private mount namespace.  Without root they skip.
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -593,4 +594,17 @@ Test(store, lock_refuses_an_insecure_credentials_folder)
 	cr_assert_eq(iam_store_lock(cfg), -EPERM);
 	cr_assert_eq(access(at("credentials/.lock"), F_OK), -1);
 	iam_config_free(cfg);
+}
+
+/* ---- The test hook stays private -------------------------------------- */
+
+Test(store, fault_injection_hook_is_not_exported)
+{
+	void *h = dlopen(BUILD_DIR "/libiam.so.1", RTLD_NOW | RTLD_LOCAL);
+
+	cr_assert_not_null(h, "%s", dlerror());
+	cr_assert_null(dlsym(h, "store_fail_point"),
+		       "the test-only hook is reachable from the library");
+	cr_assert_not_null(dlsym(h, "iam_write_atomic"));
+	dlclose(h);
 }

@@ -1,0 +1,541 @@
+/*
+ * doctor.c - iamctl doctor: check this host's wiring and print each
+ * finding with its fix.  Exit 1 when any finding is an error.
+ *
+ * Every file is read directly (never through NSS or PAM), and nothing is
+ * changed: the doctor only looks.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/timex.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+#define PAM_DIR		"/etc/pam.d"
+#define PAM_RECOMMENDED	"[success=done user_unknown=ignore " \
+			"authinfo_unavail=ignore default=die]"
+#define MAX_INCLUDE	8
+
+struct doctor {
+	unsigned errors, warnings;
+};
+
+static void finding(struct doctor *d, bool error, const char *fix,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+finding(struct doctor *d, bool error, const char *fix, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (error)
+		d->errors++;
+	else
+		d->warnings++;
+	printf("%s: ", error ? "error" : "warning");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n  fix: %s\n", fix);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iamctl doctor\n"
+	      "  Check this host's wiring (NSS, PAM, sudo, nscd, file owners\n"
+	      "  and modes, snapshots, id overlaps, MFA, the clock) and print\n"
+	      "  each finding with its fix; exit 1 when any is an error.\n", f);
+}
+
+/* ---- nsswitch.conf --------------------------------------------------- */
+
+static void
+check_nsswitch(struct doctor *d)
+{
+	static const char *const dbs[] = { "passwd", "group" };
+	bool seen[2] = { false, false };
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *fp;
+
+	fp = fopen("/etc/nsswitch.conf", "re");
+	if (fp == NULL) {
+		finding(d, true, "create /etc/nsswitch.conf with "
+			"'passwd: files iam' and 'group: files iam'",
+			"/etc/nsswitch.conf: %s", strerror(errno));
+		return;
+	}
+	while (getline(&line, &cap, fp) >= 0) {
+		char *save = NULL, *tok;
+		int db = -1, files_at = -1, iam_at = -1, pos = 0;
+
+		line[strcspn(line, "#\n")] = '\0';
+		tok = strtok_r(line, " \t", &save);
+		for (int k = 0; k < 2 && tok != NULL; k++) {
+			size_t n = strlen(dbs[k]);
+
+			if (strncmp(tok, dbs[k], n) == 0 && tok[n] == ':') {
+				db = k;
+				tok = tok[n + 1] ? tok + n + 1 :
+				      strtok_r(NULL, " \t", &save);
+			}
+		}
+		if (db < 0)
+			continue;
+		seen[db] = true;
+		for (; tok != NULL; tok = strtok_r(NULL, " \t", &save)) {
+			if (tok[0] == '[')
+				continue;	/* an action, not a service */
+			if ((strcmp(tok, "files") == 0 ||
+			     strcmp(tok, "compat") == 0) && files_at < 0)
+				files_at = pos;
+			if (strcmp(tok, "iam") == 0 && iam_at < 0)
+				iam_at = pos;
+			pos++;
+		}
+		if (iam_at < 0)
+			finding(d, true, "add 'iam' after 'files' on that line",
+				"/etc/nsswitch.conf: %s does not use iam",
+				dbs[db]);
+		else if (files_at < 0 || iam_at < files_at)
+			finding(d, true, "put 'files' first, then 'iam', so "
+				"local accounts and root never depend on IAM",
+				"/etc/nsswitch.conf: %s has iam before files "
+				"(or no files)", dbs[db]);
+	}
+	free(line);
+	fclose(fp);
+	for (int k = 0; k < 2; k++)
+		if (!seen[k])
+			finding(d, true, "add the line (see "
+				"nsswitch.conf.example)",
+				"/etc/nsswitch.conf: no '%s: files iam' line",
+				dbs[k]);
+}
+
+/* ---- PAM --------------------------------------------------------------- */
+
+struct pam_scan {
+	bool iam;		/* pam_iam.so seen for the type */
+	bool recommended;	/* with the recommended control */
+	bool unix_first;	/* pam_unix.so came before pam_iam.so */
+};
+
+/* Scan service file for type, following @include, include and substack. */
+static int
+scan_pam(const char *service, const char *type, struct pam_scan *s, int depth)
+{
+	char path[PATH_MAX], *line = NULL;
+	size_t cap = 0, tlen = strlen(type);
+	FILE *fp;
+
+	if (depth > MAX_INCLUDE ||
+	    iam_snprintf(path, sizeof(path), "%s/%s", PAM_DIR, service) < 0)
+		return -ELOOP;
+	fp = fopen(path, "re");
+	if (fp == NULL)
+		return -errno;
+	while (getline(&line, &cap, fp) >= 0) {
+		char *p = line, *ctl, *mod;
+
+		line[strcspn(line, "#\n")] = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, "@include", 8) == 0) {
+			char *name = p + 8;
+
+			while (isspace((unsigned char)*name))
+				name++;
+			name[strcspn(name, " \t")] = '\0';
+			if (*name != '\0')
+				scan_pam(name, type, s, depth + 1);
+			continue;
+		}
+		if (*p == '-')
+			p++;
+		if (strncmp(p, type, tlen) != 0 ||
+		    !isspace((unsigned char)p[tlen]))
+			continue;
+		ctl = p + tlen;
+		while (isspace((unsigned char)*ctl))
+			ctl++;
+		if (*ctl == '[') {
+			mod = strchr(ctl, ']');
+			if (mod == NULL)
+				continue;
+			mod++;
+		} else {
+			mod = ctl + strcspn(ctl, " \t");
+		}
+		while (isspace((unsigned char)*mod))
+			mod++;
+		if (strncmp(ctl, "include", 7) == 0 ||
+		    strncmp(ctl, "substack", 8) == 0) {
+			mod[strcspn(mod, " \t")] = '\0';
+			scan_pam(mod, type, s, depth + 1);
+			continue;
+		}
+		if (strstr(mod, "pam_unix.so") != NULL && !s->iam)
+			s->unix_first = true;
+		if (strstr(mod, "pam_iam.so") != NULL && !s->iam) {
+			s->iam = true;
+			/* Compare the control without its spacing. */
+			s->recommended = strncmp(ctl, PAM_RECOMMENDED,
+						 strlen(PAM_RECOMMENDED)) == 0;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return 0;
+}
+
+static void
+check_pam(struct doctor *d)
+{
+	static const struct {
+		const char *service;
+		const char *types[3];
+	} svc[] = {
+		{ "sshd", { "auth", "account", NULL } },
+		{ "login", { "auth", "account", NULL } },
+		{ "su", { "auth", "account", NULL } },
+		{ "sudo", { "auth", "account", NULL } },
+		{ "passwd", { "password", NULL, NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
+		for (int t = 0; t < 3 && svc[i].types[t] != NULL; t++) {
+			struct pam_scan s = { false, false, false };
+			const char *type = svc[i].types[t];
+			int r = scan_pam(svc[i].service, type, &s, 0);
+
+			if (r == -ENOENT) {
+				finding(d, false, "install the service or "
+					"ignore this if it is not used",
+					PAM_DIR "/%s: missing", svc[i].service);
+				break;
+			}
+			char fix[256];
+
+			snprintf(fix, sizeof(fix), "add '%s " PAM_RECOMMENDED
+				 " pam_iam.so' before pam_unix.so", type);
+			if (!s.iam)
+				finding(d, true, fix, PAM_DIR "/%s: %s does not use pam_iam",
+					svc[i].service, type);
+			else if (!s.recommended || s.unix_first)
+				finding(d, false, "use '" PAM_RECOMMENDED
+					" pam_iam.so' before pam_unix.so, so "
+					"local users never depend on IAM",
+					PAM_DIR "/%s: %s uses pam_iam outside "
+					"the recommended stack",
+					svc[i].service, type);
+		}
+	}
+}
+
+/* ---- nscd and sudo ----------------------------------------------------- */
+
+static bool
+nscd_running(void)
+{
+	struct dirent *e;
+	bool found = false;
+	DIR *dp;
+
+	if (access("/run/nscd/socket", F_OK) == 0)
+		return true;
+	dp = opendir("/proc");
+	if (dp == NULL)
+		return false;
+	while (!found && (e = readdir(dp)) != NULL) {
+		char path[64], comm[32] = "";
+		FILE *fp;
+
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.20s/comm", e->d_name);
+		fp = fopen(path, "re");
+		if (fp == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), fp) != NULL &&
+		    strcmp(comm, "nscd\n") == 0)
+			found = true;
+		fclose(fp);
+	}
+	closedir(dp);
+	return found;
+}
+
+static void
+check_sudo(struct doctor *d)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool loads = false;
+	struct stat st;
+	FILE *fp;
+
+	fp = fopen("/etc/sudo.conf", "re");
+	if (fp == NULL) {
+		finding(d, true, "create /etc/sudo.conf with 'Plugin sudo_iam "
+			"sudo_iam.so'", "/etc/sudo.conf: %s", strerror(errno));
+		return;
+	}
+	if (fstat(fileno(fp), &st) == 0 &&
+	    (st.st_uid != 0 || (st.st_mode & 022) != 0))
+		finding(d, true, "chown root:root /etc/sudo.conf; chmod 0644 "
+			"/etc/sudo.conf", "/etc/sudo.conf: %s",
+			st.st_uid != 0 ? "not owned by root" :
+			"writable by group or others");
+	while (getline(&line, &cap, fp) >= 0) {
+		char *p = line;
+
+		line[strcspn(line, "#\n")] = '\0';
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, "Plugin", 6) == 0 && isspace((unsigned char)p[6]) &&
+		    strstr(p, "sudo_iam") != NULL && strstr(p, "sudo_iam.so"))
+			loads = true;
+	}
+	free(line);
+	fclose(fp);
+	if (!loads)
+		finding(d, true, "add 'Plugin sudo_iam sudo_iam.so' to "
+			"/etc/sudo.conf (sudo_iam(8))",
+			"/etc/sudo.conf: does not load sudo_iam");
+}
+
+/* ---- Owners and modes ------------------------------------------------ */
+
+/* path must be root's, of the given kind, with no permission beyond max. */
+static void
+check_mode(struct doctor *d, const char *path, bool dir, mode_t max,
+	   bool must_exist, const char *missing_fix)
+{
+	char fix[PATH_MAX + 64];
+	struct stat st;
+
+	if (lstat(path, &st) < 0) {
+		if (errno != ENOENT || must_exist)
+			finding(d, true, missing_fix, "%s: %s", path,
+				strerror(errno));
+		return;
+	}
+	snprintf(fix, sizeof(fix), "chown root:root %s; chmod %04o %s", path,
+		 (unsigned)max, path);
+	if (S_ISLNK(st.st_mode))
+		finding(d, true, "replace the symbolic link by the real "
+			"file", "%s: is a symbolic link", path);
+	else if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		finding(d, true, missing_fix, "%s: is not a %s", path,
+			dir ? "folder" : "regular file");
+	else if (st.st_uid != 0)
+		finding(d, true, fix, "%s: not owned by root", path);
+	else if ((st.st_mode & 07777 & ~max) != 0)
+		finding(d, true, fix, "%s: mode %04o is more open than %04o",
+			path, (unsigned)(st.st_mode & 07777), (unsigned)max);
+}
+
+static void
+check_files(struct doctor *d, const struct iam_config *cfg)
+{
+	char path[PATH_MAX], trail_dir[PATH_MAX];
+	struct stat id_st, gen_st;
+
+	check_mode(d, cfg->identity_file, false, 0600, true,
+		   "create it (iam-identity(5)), then run iamctl sync");
+	check_mode(d, cfg->credentials_dir, true, 0700, false,
+		   "run iamctl sync");
+	check_mode(d, cfg->state_dir, true, 0700, true, "run iamctl sync");
+	check_mode(d, cfg->snapshot_dir, true, 0755, true, "run iamctl sync");
+	snprintf(path, sizeof(path), "%s/nss.db", cfg->snapshot_dir);
+	check_mode(d, path, false, 0644, true, "run iamctl sync");
+	snprintf(path, sizeof(path), "%s/auth", cfg->snapshot_dir);
+	check_mode(d, path, true, 0700, true, "run iamctl sync");
+	snprintf(path, sizeof(path), "%s/auth/auth.db", cfg->snapshot_dir);
+	check_mode(d, path, false, 0600, true, "run iamctl sync");
+	check_mode(d, cfg->trail_file, false, 0600, false, "");
+	snprintf(trail_dir, sizeof(trail_dir), "%s", cfg->trail_file);
+	if (strrchr(trail_dir, '/') != NULL && strrchr(trail_dir, '/') != trail_dir) {
+		*strrchr(trail_dir, '/') = '\0';
+		check_mode(d, trail_dir, true, 0755, false, "");
+	}
+	/* Snapshots older than the source: a change was never published. */
+	snprintf(path, sizeof(path), "%s/generation", cfg->snapshot_dir);
+	if (stat(cfg->identity_file, &id_st) == 0 &&
+	    stat(path, &gen_st) == 0 &&
+	    (id_st.st_mtim.tv_sec > gen_st.st_mtim.tv_sec ||
+	     (id_st.st_mtim.tv_sec == gen_st.st_mtim.tv_sec &&
+	      id_st.st_mtim.tv_nsec > gen_st.st_mtim.tv_nsec)))
+		finding(d, false, "run iamctl sync (or iamctl validate to see "
+			"why it would be refused)", "%s: changed after the "
+			"last published snapshot; the host still serves the "
+			"old one", cfg->identity_file);
+}
+
+/* ---- The identity: overlaps, MFA, administrators ----------------------- */
+
+/* True when doc has an Allow statement whose Action is "*". */
+static bool
+allows_everything(const struct iam_json *doc)
+{
+	const struct iam_json *st = iam_json_get(doc, "Statement");
+	size_t n = st == NULL ? 0 : st->type == IAM_JSON_ARRAY ? st->len : 1;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct iam_json *s = st->type == IAM_JSON_ARRAY ?
+					   &st->u.items[i] : st;
+		const struct iam_json *eff = iam_json_get(s, "Effect");
+		const struct iam_json *act = iam_json_get(s, "Action");
+
+		if (eff == NULL || eff->type != IAM_JSON_STRING ||
+		    strcmp(eff->u.string, "Allow") != 0 || act == NULL)
+			continue;
+		if (act->type == IAM_JSON_STRING && strcmp(act->u.string, "*") == 0)
+			return true;
+		if (act->type == IAM_JSON_ARRAY && j_find_string(act, "*") >= 0)
+			return true;
+	}
+	return false;
+}
+
+static bool
+admin_policy(const struct iam_identity *id, const char *name)
+{
+	const struct iam_named_policy *p = iam_identity_policy(id, name);
+
+	return p != NULL && p->doc != NULL && allows_everything(p->doc);
+}
+
+/* The administrator policy reaching u, directly or by a group, or NULL. */
+static const char *
+admin_of(const struct iam_identity *id, const struct iam_user *u)
+{
+	for (size_t i = 0; i < u->n_policies; i++)
+		if (admin_policy(id, u->policies[i]))
+			return u->policies[i];
+	for (size_t i = 0; i < u->n_inline; i++)
+		if (allows_everything(u->inline_policies[i].doc))
+			return u->inline_policies[i].name;
+	for (size_t i = 0; i < u->n_groups; i++) {
+		const struct iam_group *g = iam_identity_group(id, u->groups[i]);
+
+		for (size_t k = 0; g != NULL && k < g->n_policies; k++)
+			if (admin_policy(id, g->policies[k]))
+				return g->policies[k];
+	}
+	return NULL;
+}
+
+static void
+check_identity(struct doctor *d, const struct iam_config *cfg)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	int r;
+
+	r = iam_identity_load(cfg->identity_file, true, cfg, NULL, &id,
+			      &faults);
+	if (r == 0)
+		r = iam_creds_apply(cfg, id, &faults);
+	if (r < 0 || iam_faults_any(&faults)) {
+		for (size_t i = 0; i < faults.n; i++) {
+			bool host = strstr(faults.v[i], "/etc/") != NULL;
+
+			finding(d, true, host ? "give the IAM entry another id "
+				"or name, or move the local one (iamctl edit)" :
+				"iamctl edit (iamctl validate lists every "
+				"fault)", "%s: %s", cfg->identity_file,
+				faults.v[i]);
+		}
+		if (faults.n == 0)
+			finding(d, true, "iamctl validate", "%s: %s",
+				cfg->identity_file, strerror(-r));
+		iam_faults_release(&faults);
+		iam_identity_free(id);
+		return;
+	}
+	iam_faults_release(&faults);
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+		const char *admin;
+		char fix[128];
+
+		if (u->disabled || u->mfa.secret != NULL)
+			continue;
+		snprintf(fix, sizeof(fix), "iamctl mfa enable %s", u->name);
+		admin = admin_of(id, u);
+		if (admin != NULL)
+			finding(d, true, fix, "user %s has the administrator "
+				"policy %s (\"Action\": \"*\") but no MFA "
+				"device", u->name, admin);
+		else
+			finding(d, false, fix, "user %s has no MFA device",
+				u->name);
+	}
+	iam_identity_free(id);
+}
+
+/* ---- The clock --------------------------------------------------------- */
+
+static void
+check_clock(struct doctor *d)
+{
+	struct timex tx = { .modes = 0 };
+	int st = adjtimex(&tx);
+
+	if (st < 0)
+		return;
+	if (st == TIME_ERROR || (tx.status & STA_UNSYNC) != 0)
+		finding(d, false, "enable time synchronisation "
+			"(systemd-timesyncd or chrony); TOTP codes depend on "
+			"the clock", "the clock is not synchronised");
+}
+
+int
+cmd_doctor(struct iamctl *ctl, int argc, char **argv)
+{
+	struct doctor d = { 0, 0 };
+	struct iam_config *cfg;
+	int rc;
+
+	if (iamctl_wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc != 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = need_root("doctor");
+	if (rc != EXIT_OK)
+		return rc;
+	cfg = iamctl_config(ctl);
+	if (cfg == NULL)
+		return EXIT_USAGE;
+	check_nsswitch(&d);
+	check_pam(&d);
+	if (nscd_running())
+		finding(&d, false, "stop nscd, or disable its passwd and group "
+			"caches (enable-cache passwd no), since it serves "
+			"stale answers after a publish", "nscd is running");
+	check_sudo(&d);
+	check_files(&d, cfg);
+	check_identity(&d, cfg);
+	check_clock(&d);
+	printf("%u error%s, %u warning%s\n", d.errors, d.errors == 1 ? "" : "s",
+	       d.warnings, d.warnings == 1 ? "" : "s");
+	if (fflush(stdout) != 0)
+		return EXIT_USAGE;
+	return d.errors > 0 ? EXIT_REFUSED : EXIT_OK;
+}

@@ -1,0 +1,205 @@
+/*
+ * edit.c - iamctl edit: change the identity file by hand, like vipw and
+ * visudo.  The store's lock is held throughout; the file is copied into
+ * a root 0700 folder, $EDITOR runs on the copy, and only a valid result
+ * is installed and published.  A file changed underneath (by a writer
+ * that ignores the lock) is never overwritten.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iamctl edit\n"
+	      "  Edit the identity file with $EDITOR (default vi) under the\n"
+	      "  store's lock; a valid result is installed and published, an\n"
+	      "  invalid one shows its faults and may be edited again.\n", f);
+}
+
+static int
+write_copy(const char *path, const struct iam_buf *b)
+{
+	size_t off = 0;
+	int fd, r = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	while (off < b->len) {
+		ssize_t n = write(fd, b->buf + off, b->len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		off += (size_t)n;
+	}
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/* Run the editor on path: sh -c '$EDITOR "$1"', as visudo allows arguments. */
+static int
+run_editor(const char *path)
+{
+	const char *editor = getenv("VISUAL");
+	pid_t pid;
+	int st;
+
+	/* Only root gets here (need_root), so the environment is root's own. */
+	if (editor == NULL || editor[0] == '\0')
+		editor = getenv("EDITOR");
+	if (editor == NULL || editor[0] == '\0')
+		editor = "vi";
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char cmd[PATH_MAX];
+
+		if (iam_snprintf(cmd, sizeof(cmd), "%s \"$1\"", editor) < 0)
+			_exit(127);
+		execl("/bin/sh", "sh", "-c", cmd, "sh", path, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -ECANCELED;
+	return 0;
+}
+
+static bool
+again(void)
+{
+	char answer[16];
+
+	if (!isatty(STDIN_FILENO))
+		return false;
+	if (read_line("Edit again? [y/N] ", true, answer, sizeof(answer)) < 0)
+		return false;
+	return answer[0] == 'y' || answer[0] == 'Y';
+}
+
+static int
+edit_loop(struct edit *e, const char *copy)
+{
+	struct iam_buf text = IAM_BUF_INIT;
+	int r, rc = EXIT_REFUSED;
+
+	for (;;) {
+		r = run_editor(copy);
+		if (r < 0) {
+			iamctl_err("edit: the editor failed%s; nothing changed",
+				   r == -ECANCELED ? "" : " to start");
+			break;
+		}
+		iam_buf_wipe(&text);
+		r = iam_read_strict(copy, IAM_STRICT_SECRET, IAM_ID_MAX_BYTES,
+				    &text, NULL, 0);
+		if (r < 0) {
+			iamctl_err("edit: %s: %s; nothing changed", copy,
+				   strerror(-r));
+			break;
+		}
+		if (text.len == e->orig.len &&
+		    (text.len == 0 || memcmp(text.buf, e->orig.buf,
+					     text.len) == 0)) {
+			printf("no changes\n");
+			rc = EXIT_OK;
+			break;
+		}
+		rc = edit_commit_text(e, text.buf ? text.buf : "", text.len,
+				      "identity file edited",
+				      (struct iam_event_param[]){
+				      { "command", "edit" } }, 1);
+		if (rc == EXIT_OK || !e->invalid || !again())
+			break;
+	}
+	iam_buf_wipe(&text);
+	return rc;
+}
+
+/* Remove the private folder with the copy and any editor backup files. */
+static void
+remove_tree(const char *dir)
+{
+	struct dirent *d;
+	DIR *dp;
+	int dfd;
+
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	dp = fdopendir(dfd);
+	if (dp == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((d = readdir(dp)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		unlinkat(dirfd(dp), d->d_name, 0);
+	}
+	closedir(dp);
+	rmdir(dir);
+}
+
+int
+cmd_edit(struct iamctl *ctl, int argc, char **argv)
+{
+	char dir[] = "/tmp/iamctl-edit.XXXXXX", copy[sizeof(dir) + 32];
+	struct edit e;
+	int r, rc;
+
+	if (iamctl_wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc != 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = need_root("edit");
+	if (rc != EXIT_OK)
+		return rc;
+	rc = edit_open_flags(ctl, &e, false);
+	if (rc != EXIT_OK)
+		return rc;
+	/* mkdtemp makes the folder 0700, and we are root. */
+	if (mkdtemp(dir) == NULL) {
+		iamctl_err("edit: cannot make a private folder: %s",
+			   strerror(errno));
+		edit_close(&e);
+		return EXIT_REFUSED;
+	}
+	snprintf(copy, sizeof(copy), "%s/identity.json", dir);
+	r = write_copy(copy, &e.orig);
+	if (r < 0) {
+		iamctl_err("edit: %s: %s", copy, strerror(-r));
+		rc = EXIT_REFUSED;
+	} else {
+		rc = edit_loop(&e, copy);
+	}
+	remove_tree(dir);
+	edit_close(&e);
+	return rc;
+}

@@ -1,0 +1,195 @@
+/*
+ * passwd.c - iamctl passwd USER [--stdin] [--must-change]: set a user's
+ * password in the credentials store, checked against the password
+ * policy and the history, then publish.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "iam/pwpolicy.h"
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iamctl passwd USER [--stdin] [--must-change]\n"
+	      "  Set USER's password: asked twice on a terminal, or one line\n"
+	      "  read from standard input with --stdin.  It must pass the\n"
+	      "  password policy; --must-change forces a change at the next\n"
+	      "  login, otherwise that flag is cleared.\n", f);
+}
+
+/* The new password: twice on a terminal, once with --stdin. */
+static int
+ask(bool from_stdin, char *pw, size_t len)
+{
+	char again[IAM_PASSWORD_MAX + 2];
+	int r;
+
+	if (!from_stdin && !isatty(STDIN_FILENO)) {
+		iamctl_err("passwd: standard input is not a terminal; use "
+			   "--stdin");
+		return EXIT_USAGE;
+	}
+	r = read_line("New password: ", false, pw, len);
+	if (r == 0 && !from_stdin) {
+		r = read_line("Retype new password: ", false, again,
+			      sizeof(again));
+		if (r == 0 && strcmp(pw, again) != 0) {
+			iam_wipe(again, sizeof(again));
+			iamctl_err("passwd: the passwords do not match; "
+				   "nothing changed");
+			return EXIT_REFUSED;
+		}
+		iam_wipe(again, sizeof(again));
+	}
+	if (r == -E2BIG) {
+		iamctl_err("passwd: Password rejected: it must be at most %d "
+			   "bytes long.", IAM_PASSWORD_MAX);
+		return EXIT_REFUSED;
+	}
+	if (r < 0) {
+		iamctl_err("passwd: no password read%s",
+			   r == -ENODATA ? " (end of input)" : "");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+/* The stored record of u, or a fresh one from its merged credentials. */
+static int
+creds_of(const struct iam_config *cfg, const struct iam_user *u,
+	 struct iam_creds **ret)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	int r;
+
+	r = iam_creds_load(cfg, u->uid, ret, &faults);
+	if (r == -ENOENT)
+		r = iam_creds_from_user(u, ret);
+	if (r < 0) {
+		print_faults(cfg->credentials_dir, &faults);
+		iamctl_err("%s: credentials of uid %u unusable: %s",
+			   cfg->credentials_dir, u->uid, strerror(-r));
+	}
+	iam_faults_release(&faults);
+	return r;
+}
+
+/* Policy and history check, then hash and commit. */
+static int
+set_password(struct iamctl *ctl, const struct iam_identity *id,
+	     const struct iam_user *u, const char *pw, bool must_change)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	const struct iam_password_policy *pp = &id->password_policy;
+	const char *hist[IAM_ID_MAX_HISTORY + 1];
+	struct iam_creds *creds = NULL;
+	char why[160], *hash = NULL;
+	size_t n = 0;
+	int r, rc = EXIT_REFUSED;
+
+	/* The current password counts as one of the last ones. */
+	if (u->password.hash != NULL)
+		hist[n++] = u->password.hash;
+	for (size_t i = 0; i < u->password.n_history && n < IAM_ID_MAX_HISTORY + 1; i++)
+		hist[n++] = u->password.history[i];
+	r = iam_password_policy_check(pp, u->name, pw, hist, n, why,
+				      sizeof(why));
+	if (r < 0) {
+		iamctl_err("passwd: %s", r == -EPERM ? why : strerror(-r));
+		trail(ctl->cfg, "ChangePassword", "PasswordPolicy",
+		      (struct iam_event_param[]){ { "userName", u->name } }, 1);
+		return EXIT_REFUSED;
+	}
+	r = iam_password_hash(pw, ctl->cfg->hash_method, &hash);
+	if (r < 0) {
+		iamctl_err("passwd: Password rejected: %s.", r == -E2BIG ?
+			   "it is too long for the configured hash (bcrypt "
+			   "uses at most 72 bytes)" : strerror(-r));
+		return EXIT_REFUSED;
+	}
+	r = creds_of(ctl->cfg, u, &creds);
+	if (r == 0)
+		r = iam_creds_set_password(creds, hash, time(NULL), must_change,
+					   pp->reuse_prevention);
+	if (r == 0)
+		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
+	if (r < 0) {
+		print_faults(ctl->cfg->identity_file, &faults);
+		iamctl_err("passwd: %s: not changed (%s)", u->name,
+			   strerror(-r));
+	} else {
+		printf("password of %s changed%s\n", u->name,
+		       must_change ? "; it must be changed at the next login"
+				   : "");
+		fflush(stdout);
+		rc = EXIT_OK;
+		if (trail(ctl->cfg, "ChangePassword", NULL,
+			  (struct iam_event_param[]){ { "userName", u->name },
+			  { "mustChange", must_change ? "true" : "false" } },
+			  2) < 0 && ctl->cfg->trail_required)
+			rc = EXIT_REFUSED;
+	}
+	iam_faults_release(&faults);
+	iam_creds_free(creds);
+	iam_drop_string(hash);
+	return rc;
+}
+
+int
+cmd_passwd(struct iamctl *ctl, int argc, char **argv)
+{
+	char pw[IAM_PASSWORD_MAX + 2];
+	struct iam_identity *id = NULL;
+	const struct iam_user *u;
+	const char *name = NULL;
+	bool from_stdin = false, must_change = false;
+	int rc;
+
+	if (iamctl_wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--stdin") == 0)
+			from_stdin = true;
+		else if (strcmp(argv[i], "--must-change") == 0)
+			must_change = true;
+		else if (argv[i][0] != '-' && name == NULL)
+			name = argv[i];
+		else {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (name == NULL) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = need_root("passwd");
+	if (rc == EXIT_OK && iamctl_config(ctl) == NULL)
+		rc = EXIT_USAGE;
+	if (rc == EXIT_OK && store_prepare(ctl->cfg) < 0)
+		rc = EXIT_REFUSED;
+	if (rc == EXIT_OK)
+		rc = load_identity(ctl, &id);
+	if (rc != EXIT_OK)
+		return rc;
+	u = iam_identity_user(id, name);
+	if (u == NULL) {
+		iamctl_err("passwd: no such user '%s'", name);
+		iam_identity_free(id);
+		return EXIT_REFUSED;
+	}
+	rc = ask(from_stdin, pw, sizeof(pw));
+	if (rc == EXIT_OK)
+		rc = set_password(ctl, id, u, pw, must_change);
+	iam_wipe(pw, sizeof(pw));
+	iam_identity_free(id);
+	return rc;
+}

@@ -1,0 +1,463 @@
+/*
+ * password.c - the password phase: a change checked against the
+ * account's password policy, committed to the credentials store and
+ * published.
+ *
+ * PAM_PRELIM_CHECK asks and checks the current password (unless the
+ * caller is really root and this is not a forced change at login) and
+ * whether the user may change it (iam:ChangePassword and
+ * allow_users_to_change, neither asked of root).  PAM_UPDATE_AUTHTOK
+ * asks the new password twice (or takes it from an earlier module with
+ * use_authtok), checks it against every rule and the history, hashes it
+ * with hash_method and commits it.  Every outcome is a ChangePassword
+ * event.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include <security/pam_ext.h>
+
+#include "pam_iam.h"
+#include "phase.h"
+#include "iam/pwpolicy.h"
+
+#define PROMPT_CURRENT	"Current password: "
+#define PROMPT_NEW	"New password: "
+#define PROMPT_AGAIN	"Retype new password: "
+#define MSG_FAILED	"Authentication failed."
+#define MSG_DISABLED	"Account disabled."
+
+/* pam_set_data(): the prelim check passed for this uid. */
+#define DATA_CHECKED	"pam_iam_chauthtok_checked"
+
+struct change {
+	struct phase *p;
+	bool root;		/* really root, not a forced change */
+	char *new_pw;		/* own copy; wiped */
+	char msg[256];		/* "Password rejected: RULE.", "" none */
+};
+
+static void
+cleanup_checked(pam_handle_t *pamh, void *data, int status)
+{
+	(void)pamh;
+	(void)status;
+	free(data);
+}
+
+static int
+event(struct change *c, const char *error)
+{
+	struct iam_event_param params[] = {
+		{ "service", c->p->service },
+		{ "tty", c->p->tty },
+		{ "byRoot", c->root ? "true" : "false" },
+		{ "reason", c->msg[0] ? c->msg : NULL },
+	};
+
+	return pam_iam_trail(c->p, "ChangePassword", error, params,
+			     sizeof(params) / sizeof(params[0]), NULL);
+}
+
+/* c->msg ("Password rejected: RULE."): logged, shown, recorded. */
+static int
+reject(struct change *c, const char *error)
+{
+	pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s refused: "
+		   "%s", c->p->user, c->msg);
+	pam_iam_say(c->p, PAM_ERROR_MSG, c->msg);
+	(void)event(c, error);
+	return PAM_AUTHTOK_ERR;
+}
+
+static int
+conv_code(int r)
+{
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
+}
+
+/* ---- The current password, counted as an authentication ---------------- */
+
+static int
+state_broken(struct change *c, int r)
+{
+	pam_syslog(c->p->pamh, LOG_ERR, "state of %s in %s unusable: %s",
+		   c->p->user, c->p->o.cfg->state_dir, strerror(-r));
+	(void)event(c, "Unavailable");
+	return pam_iam_errno_code(r);
+}
+
+/*
+ * Check the current password under the lockout of the auth phase: the
+ * counter is raised before the check and reset on success, so passwd is
+ * no way around the lockout for a password guesser.
+ */
+static int
+verify_current(struct change *c, const char *pw)
+{
+	const struct iam_lockout *lk = &c->p->rec->password_policy.lockout;
+	struct iam_state_handle *h = NULL;
+	struct iam_state s;
+	int64_t now = c->p->now;
+	int r, v;
+
+	r = iam_state_open(c->p->o.cfg->state_dir, c->p->rec->uid, 0, &h, &s);
+	if (r < 0)
+		return state_broken(c, r);
+	if (iam_state_locked(&s, lk, now)) {
+		h = iam_state_close(h);
+		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s "
+			   "refused: account locked", c->p->user);
+		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);
+		(void)event(c, "AccountLocked");
+		return PAM_MAXTRIES;
+	}
+	if (s.lock_start != 0) {
+		s.failures = 0;
+		s.lock_start = 0;
+	}
+	if (s.failures < UINT32_MAX)
+		s.failures++;
+	s.last_failure = now;
+	if (lk->max_failed_attempts > 0 &&
+	    s.failures >= lk->max_failed_attempts)
+		s.lock_start = now;
+	r = iam_state_save(h, &s);
+	if (r < 0) {
+		h = iam_state_close(h);
+		return state_broken(c, r);
+	}
+	v = iam_password_verify(pw, c->p->rec->password_hash);
+	if (v == 0 && c->p->rec->password_hash != NULL) {
+		s.failures = 0;
+		s.lock_start = 0;
+		r = iam_state_save(h, &s);
+	}
+	h = iam_state_close(h);
+	if (r < 0)
+		return state_broken(c, r);
+	if (v != 0 || c->p->rec->password_hash == NULL) {
+		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s: "
+			   "wrong current password", c->p->user);
+		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);
+		(void)event(c, "InvalidPassword");
+		return PAM_AUTH_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+static int
+ask_current(struct change *c)
+{
+	const char *tok = NULL;
+	int r;
+
+	r = pam_get_authtok(c->p->pamh, PAM_OLDAUTHTOK, &tok, PROMPT_CURRENT);
+	if (r != PAM_SUCCESS || tok == NULL)
+		return r == PAM_SUCCESS ? PAM_CONV_ERR :
+			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : conv_code(r);
+	return verify_current(c, tok);
+}
+
+/* ---- May the user change it ------------------------------------------- */
+
+/* 0 allowed, 1 refused (c->msg says why), or a negative errno. */
+static int
+may_change(struct change *c)
+{
+	struct phase *p = c->p;
+	struct iam_session_facts facts = {
+		.service = p->service, .tty = p->tty, .source_ip = p->rhost,
+		.mfa_time = pam_iam_mfa_time(p), .now = p->now,
+	};
+	struct iam_principal *pr = NULL;
+	struct iam_request *req = NULL;
+	struct iam_result *res;
+	int r;
+
+	if (!p->rec->password_policy.allow_users_to_change) {
+		(void)snprintf(c->msg, sizeof(c->msg), "Password rejected: "
+			       "users may not change their own passwords on "
+			       "this account.");
+		return 1;
+	}
+	res = malloc(sizeof(*res));
+	if (res == NULL)
+		return -ENOMEM;
+	r = iam_principal_new(p->rec, &pr);
+	r = r ? r : iam_request_for_user(p->o.cfg, p->rec, &facts,
+					 "iam:ChangePassword", p->arn, &req);
+	r = r ? r : iam_policy_evaluate(pr->set, req, res);
+	if (r == 0 && res->decision != IAM_ALLOW) {
+		pam_syslog(p->pamh, LOG_NOTICE, "iam:ChangePassword %s for %s%s"
+			   "%s", iam_decision_name(res->decision), p->user,
+			   res->decided ? " by policy " : "",
+			   res->decided ? res->decider.policy : "");
+		(void)snprintf(c->msg, sizeof(c->msg), "Password rejected: "
+			       "changing it is not allowed by IAM policy.");
+		r = 1;
+	}
+	iam_request_free(req);
+	iam_principal_free(pr);
+	free(res);
+	return r;
+}
+
+static int
+prelim(struct change *c)
+{
+	uint32_t *mark;
+	int r;
+
+	if (c->p->rec->disabled && !c->root) {
+		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s "
+			   "refused: account disabled", c->p->user);
+		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_DISABLED);
+		(void)event(c, "AccountDisabled");
+		return PAM_PERM_DENIED;
+	}
+	if (!c->root) {
+		r = ask_current(c);
+		if (r != PAM_SUCCESS)
+			return r;
+		r = may_change(c);
+		if (r < 0) {
+			pam_syslog(c->p->pamh, LOG_ERR, "cannot decide "
+				   "iam:ChangePassword for %s: %s", c->p->user,
+				   strerror(-r));
+			(void)event(c, "Unavailable");
+			return pam_iam_errno_code(r);
+		}
+		if (r == 1)
+			return reject(c, "AccessDenied");
+	}
+	mark = malloc(sizeof(*mark));
+	if (mark == NULL)
+		return PAM_BUF_ERR;
+	*mark = c->p->rec->uid;
+	if (pam_set_data(c->p->pamh, DATA_CHECKED, mark, cleanup_checked) !=
+	    PAM_SUCCESS) {
+		free(mark);
+		return PAM_BUF_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* ---- The new password ------------------------------------------------- */
+
+static int
+ask_new(struct change *c)
+{
+	const char *tok = NULL;
+	char *first = NULL, *again = NULL;
+	int r;
+
+	if (c->p->o.use_authtok) {
+		/* pam_pwquality (or another module) asked already. */
+		if (pam_get_item(c->p->pamh, PAM_AUTHTOK, (const void **)&tok)
+		    != PAM_SUCCESS || tok == NULL) {
+			pam_syslog(c->p->pamh, LOG_ERR, "use_authtok: no new "
+				   "password from an earlier module");
+			return PAM_AUTHTOK_ERR;
+		}
+		c->new_pw = strdup(tok);
+		return c->new_pw != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+	}
+	r = pam_prompt(c->p->pamh, PAM_PROMPT_ECHO_OFF, &first, "%s",
+		       PROMPT_NEW);
+	if (r == PAM_SUCCESS && first != NULL)
+		r = pam_prompt(c->p->pamh, PAM_PROMPT_ECHO_OFF, &again, "%s",
+			       PROMPT_AGAIN);
+	if (r != PAM_SUCCESS || first == NULL || again == NULL) {
+		r = r == PAM_SUCCESS ? PAM_CONV_ERR : conv_code(r);
+		goto out;
+	}
+	if (strcmp(first, again) != 0) {
+		(void)snprintf(c->msg, sizeof(c->msg), "Password rejected: "
+			       "the two passwords do not match.");
+		r = reject(c, "PasswordPolicy");
+		goto out;
+	}
+	c->new_pw = first;
+	first = NULL;
+	r = PAM_SUCCESS;
+out:
+	first = iam_drop_string(first);
+	again = iam_drop_string(again);
+	return r;
+}
+
+/*
+ * The password policy (iam_password_policy_check(), shared with iamctl
+ * passwd): length, classes, the user name, the last reuse_prevention
+ * passwords (the current one first).  0 passes, 1 refused (c->msg), or
+ * a negative errno.
+ */
+static int
+check_policy(struct change *c)
+{
+	const struct iam_auth_user *u = c->p->rec;
+	const char **hist;
+	size_t n = 0;
+	int r;
+
+	hist = calloc(u->n_history + 1, sizeof(*hist));
+	if (hist == NULL)
+		return -ENOMEM;
+	if (u->password_hash != NULL)
+		hist[n++] = u->password_hash;
+	for (size_t i = 0; i < u->n_history; i++)
+		hist[n++] = u->history[i];
+	r = iam_password_policy_check(&u->password_policy, u->name, c->new_pw,
+				      hist, n, c->msg, sizeof(c->msg));
+	free(hist);
+	if (r == -EPERM)
+		return 1;
+	if (r < 0)
+		return r;
+	if (c->p->o.cfg->hash_method == IAM_HASH_BCRYPT &&
+	    strlen(c->new_pw) > IAM_BCRYPT_MAX) {
+		(void)snprintf(c->msg, sizeof(c->msg), "Password rejected: "
+			       "it is longer than %d bytes, which bcrypt "
+			       "cannot hash.", IAM_BCRYPT_MAX);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- Commit ------------------------------------------------------------ */
+
+/*
+ * The credential record to change: the stored one, or a fresh one
+ * holding the snapshot's current password and history, so the history
+ * of the identity file's initial password carries over.
+ */
+static int
+load_creds(struct change *c, struct iam_creds **ret)
+{
+	const struct iam_auth_user *u = c->p->rec;
+	struct iam_creds *cr = NULL;
+	struct iam_password *pw;
+	int r;
+
+	r = iam_creds_load(c->p->o.cfg, u->uid, &cr, NULL);
+	if (r == -ENOENT)
+		r = iam_creds_new(u->uid, &cr);
+	if (r < 0)
+		return r;
+	if (cr->has_password) {
+		*ret = cr;
+		return 0;
+	}
+	pw = &cr->password;
+	pw->history = calloc(u->n_history ? u->n_history : 1, sizeof(char *));
+	pw->hash = u->password_hash ? strdup(u->password_hash) : NULL;
+	r = pw->history == NULL || (u->password_hash && !pw->hash) ? -ENOMEM : 0;
+	for (size_t i = 0; r == 0 && i < u->n_history; i++) {
+		pw->history[i] = strdup(u->history[i]);
+		if (pw->history[i] == NULL)
+			r = -ENOMEM;
+		else
+			pw->n_history++;
+	}
+	pw->changed = u->password_changed;
+	pw->must_change = u->must_change;
+	if (r < 0) {
+		iam_creds_free(cr);
+		return r;
+	}
+	*ret = cr;
+	return 0;
+}
+
+static void
+log_faults(struct change *c, const struct iam_faults *f)
+{
+	for (size_t i = 0; i < f->n && i < 10; i++)
+		pam_syslog(c->p->pamh, LOG_ERR, "publishing: %s", f->v[i]);
+}
+
+static int
+commit(struct change *c)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	struct iam_creds *cr = NULL;
+	uint32_t keep = c->p->rec->password_policy.reuse_prevention;
+	char *hash = NULL;
+	int r;
+
+	r = iam_password_hash(c->new_pw, c->p->o.cfg->hash_method, &hash);
+	r = r ? r : load_creds(c, &cr);
+	r = r ? r : iam_creds_set_password(cr, hash, c->p->now, false,
+					   keep > 0 ? keep - 1 : 0);
+	r = r ? r : iam_creds_commit(c->p->o.cfg, c->p->rec->uid, cr, NULL,
+				     &faults);
+	if (r < 0) {
+		log_faults(c, &faults);
+		pam_syslog(c->p->pamh, r == -ENOMEM ? LOG_CRIT : LOG_ERR,
+			   "password change of %s not committed: %s",
+			   c->p->user, strerror(-r));
+	}
+	iam_faults_release(&faults);
+	iam_creds_free(cr);
+	hash = iam_drop_string(hash);
+	return r;
+}
+
+static int
+update(struct change *c)
+{
+	const void *mark = NULL;
+	int r;
+
+	/* The prelim check of this handle must have passed for this user. */
+	if (pam_get_data(c->p->pamh, DATA_CHECKED, &mark) != PAM_SUCCESS ||
+	    mark == NULL || *(const uint32_t *)mark != c->p->rec->uid) {
+		pam_syslog(c->p->pamh, LOG_ERR, "password update of %s without "
+			   "a successful preliminary check; refusing",
+			   c->p->user);
+		return PAM_AUTHTOK_ERR;
+	}
+	r = ask_new(c);
+	if (r != PAM_SUCCESS || c->new_pw == NULL)
+		return r == PAM_SUCCESS ? PAM_AUTHTOK_ERR : r;
+	r = check_policy(c);
+	if (r == 1)
+		return reject(c, "PasswordPolicy");
+	r = r < 0 ? r : commit(c);
+	if (r < 0) {
+		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed; "
+			    "the old password stays in force.");
+		(void)event(c, "Unavailable");
+		return r == -ENOMEM ? PAM_BUF_ERR : PAM_AUTHTOK_ERR;
+	}
+	/* Later modules of the stack get the new password. */
+	r = pam_set_item(c->p->pamh, PAM_AUTHTOK, c->new_pw);
+	pam_syslog(c->p->pamh, LOG_NOTICE, "password of %s changed%s",
+		   c->p->user, c->root ? " by root" : "");
+	/* Committed already: a trail failure is logged, not undone. */
+	(void)event(c, NULL);
+	return r == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTHTOK_ERR;
+}
+
+int
+pam_iam_chauthtok(struct phase *p, int flags)
+{
+	struct change c = { .p = p };
+	int r;
+
+	c.root = getuid() == 0 && !(flags & PAM_CHANGE_EXPIRED_AUTHTOK);
+	if (flags & PAM_PRELIM_CHECK)
+		r = prelim(&c);
+	else if (flags & PAM_UPDATE_AUTHTOK)
+		r = update(&c);
+	else
+		r = PAM_SERVICE_ERR;
+	c.new_pw = iam_drop_string(c.new_pw);
+	return r;
+}

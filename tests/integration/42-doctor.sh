@@ -1,0 +1,137 @@
+# 42-doctor.sh - iamctl doctor on a well-wired namespace finds no error;
+# each broken piece of wiring gives its own finding, with a fix, and exit 1.
+mkdir -p -m 0755 /var/lib/iam
+use_identity "$TOP/etc/identity.example.json" >/dev/null
+STACK='[success=done user_unknown=ignore authinfo_unavail=ignore default=die]'
+wire_pam() {	# wire_pam SERVICE TYPE...
+	local svc=$1 t
+	shift
+	: > "/etc/pam.d/$svc"
+	for t in "$@"; do
+		echo "$t $STACK pam_iam.so" >> "/etc/pam.d/$svc"
+		echo "$t required pam_unix.so" >> "/etc/pam.d/$svc"
+	done
+}
+for s in sshd login su sudo; do wire_pam "$s" auth account password session; done
+wire_pam passwd password
+printf 'Plugin sudo_iam sudo_iam.so\n' > /etc/sudo.conf
+chown root:root /etc/sudo.conf; chmod 0644 /etc/sudo.conf
+rm -rf /run/nscd
+# Something to trip later, then published so nothing is stale.
+touch -d '-1 min' /etc/iam/identity.json
+iamctl sync >/dev/null
+
+# doctor [WANT_RC] REGEX DESCRIPTION
+doctor() {
+	expect_out "$1" "$2" "$3" iamctl doctor
+}
+doctor 0 '^0 errors' "a well-wired host has no error"
+grep -q 'warning: user bob has no MFA device' <<<"$LAST_OUT" &&
+	ok "users without MFA are warned about, with the fix" || bad "no MFA warning for bob"
+grep -q 'fix: iamctl mfa enable bob' <<<"$LAST_OUT" && ok "the fix names the command" || bad "fix for bob"
+if grep -q 'alice\|carol' <<<"$LAST_OUT"; then bad "users with MFA were reported"
+else ok "users with MFA are not reported"; fi
+
+# ---- nsswitch.conf ----
+cp /etc/nsswitch.conf /tmp/nss.good
+sed -i -E 's/^passwd:.*/passwd: files/' /etc/nsswitch.conf
+doctor 1 'error: /etc/nsswitch.conf: passwd does not use iam' "nsswitch without iam for passwd"
+sed -i -E 's/^passwd:.*/passwd: iam files/' /etc/nsswitch.conf
+doctor 1 'passwd has iam before files' "nsswitch with iam before files"
+cp /tmp/nss.good /etc/nsswitch.conf
+sed -i -E '/^group:/d' /etc/nsswitch.conf
+doctor 1 "no 'group: files iam' line" "nsswitch without a group line"
+cp /tmp/nss.good /etc/nsswitch.conf
+
+# ---- PAM ----
+for s in sshd login su sudo; do
+	cp "/etc/pam.d/$s" /tmp/pam.good
+	sed -i '/pam_iam/d' "/etc/pam.d/$s"
+	doctor 1 "error: /etc/pam.d/$s: auth does not use pam_iam" "PAM service $s without pam_iam"
+	cp /tmp/pam.good "/etc/pam.d/$s"
+done
+cp /etc/pam.d/passwd /tmp/pam.good
+: > /etc/pam.d/passwd
+doctor 1 'error: /etc/pam.d/passwd: password does not use pam_iam' "PAM passwd without pam_iam"
+cp /tmp/pam.good /etc/pam.d/passwd
+cp /etc/pam.d/login /tmp/pam.good
+printf 'auth required pam_unix.so\nauth sufficient pam_iam.so\naccount %s pam_iam.so\n' "$STACK" > /etc/pam.d/login
+doctor 0 'warning: /etc/pam.d/login: auth uses pam_iam outside the recommended stack' \
+	"pam_iam after pam_unix is a warning"
+printf '@include common-iam\n' > /etc/pam.d/login
+printf 'auth %s pam_iam.so\naccount %s pam_iam.so\n' "$STACK" "$STACK" > /etc/pam.d/common-iam
+doctor 0 '^0 errors' "@include is followed"
+cp /tmp/pam.good /etc/pam.d/login
+
+# ---- sudo ----
+printf '# nothing\n' > /etc/sudo.conf
+doctor 1 'error: /etc/sudo.conf: does not load sudo_iam' "sudo.conf without the plugin"
+printf 'Plugin sudo_iam sudo_iam.so\n' > /etc/sudo.conf
+chmod 0666 /etc/sudo.conf
+doctor 1 'error: /etc/sudo.conf: writable by group or others' "sudo.conf writable by others"
+chmod 0644 /etc/sudo.conf; chown 1:1 /etc/sudo.conf
+doctor 1 'error: /etc/sudo.conf: not owned by root' "sudo.conf not owned by root"
+chown root:root /etc/sudo.conf
+
+# ---- nscd ----
+mkdir -p /run/nscd; : > /run/nscd/socket
+doctor 0 'warning: nscd is running' "a running nscd is found"
+rm -rf /run/nscd
+
+# ---- owners and modes ----
+chmod 0644 /etc/iam/identity.json
+doctor 1 'error: /etc/iam/identity.json: mode 0644 is more open than 0600' "identity file readable by others"
+chmod 0600 /etc/iam/identity.json
+chmod 0755 /var/lib/iam/credentials
+doctor 1 'error: /var/lib/iam/credentials: mode 0755 is more open than 0700' "credentials folder open"
+chmod 0700 /var/lib/iam/credentials
+chmod 0666 /var/lib/iam/nss.db
+doctor 1 'error: /var/lib/iam/nss.db: mode 0666' "nss.db writable by others"
+chmod 0644 /var/lib/iam/nss.db
+chown 1 /var/lib/iam/auth/auth.db
+doctor 1 'error: /var/lib/iam/auth/auth.db: not owned by root' "auth.db not root's"
+chown 0 /var/lib/iam/auth/auth.db
+chmod 0755 /var/lib/iam/state
+doctor 1 'error: /var/lib/iam/state: mode 0755' "state folder open"
+chmod 0700 /var/lib/iam/state
+iamctl user disable bob >/dev/null; iamctl user enable bob >/dev/null
+chmod 0644 /var/log/iam/trail.jsonl
+doctor 1 'error: /var/log/iam/trail.jsonl: mode 0644' "trail readable by others"
+chmod 0600 /var/log/iam/trail.jsonl
+mv /var/lib/iam/nss.db /tmp/nss.db
+doctor 1 'error: /var/lib/iam/nss.db: No such file.*' "a missing snapshot"
+grep -q 'fix: run iamctl sync' <<<"$LAST_OUT" && ok "the fix for a missing snapshot" || bad "fix for a missing snapshot"
+mv /tmp/nss.db /var/lib/iam/nss.db
+
+# ---- stale snapshot ----
+touch /etc/iam/identity.json
+doctor 0 'warning: /etc/iam/identity.json: changed after the last published snapshot' "a stale snapshot"
+iamctl sync >/dev/null
+doctor 0 '^0 errors' "fresh after sync"
+if grep -q 'changed after the last' <<<"$LAST_OUT"; then bad "still stale after sync"; else ok "no stale warning after sync"; fi
+
+# ---- id overlaps with the host ----
+echo 'intruder:x:70003:70003::/:/bin/sh' >> /etc/passwd
+doctor 1 'error: .*users\[2\]\.uid.*70003.*local account' "a local account with an IAM uid"
+sed -i '/^intruder:/d' /etc/passwd
+echo 'someone:70100:10' >> /etc/subgid
+doctor 1 'error: .*groups\[0\]\.gid.*subordinate' "an IAM gid inside /etc/subgid"
+sed -i '/^someone:70100/d' /etc/subgid
+
+# ---- administrators without MFA ----
+iamctl group add-user admins bob >/dev/null
+doctor 1 'error: user bob has the administrator policy AdministratorAccess \("Action": "\*"\) but no MFA device' \
+	"an administrator without MFA is an error"
+iamctl group remove-user admins bob >/dev/null
+doctor 0 '^0 errors' "back to no error"
+
+# ---- the clock ----
+# This machine's clock state decides which one applies; either way the
+# clock is never an error (logins do not depend on NTP), only a warning.
+if grep -q 'the clock is not synchronised' <<<"$LAST_OUT"; then
+	grep -q 'warning: the clock is not synchronised' <<<"$LAST_OUT" &&
+		ok "an unsynchronised clock is a warning with its fix" ||
+		bad "the clock finding is not a warning"
+else
+	echo "note: the clock is synchronised here; its finding was not exercised"
+fi

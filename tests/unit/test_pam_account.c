@@ -1,0 +1,393 @@
+/*
+ * test_pam_account.c - pam_sm_acct_mgmt through the real libpam and the
+ * built pam_iam.so: each outcome in DESIGN.md's order, host:Login with
+ * its context (source address, MFA, host tags, groups, explicit Deny),
+ * mfa = "required", and the Login events of the trail.
+ */
+#include "pam_phase_fixture.h"
+
+static char *hash;
+
+#define M_DENIED	"Access denied by IAM policy."
+#define M_DISABLED	"Account disabled."
+#define M_NEED_MFA	"Access denied: this login needs MFA."
+#define M_EXPIRED	"Password expired; choose a new one."
+
+static const char identity_fmt[] =
+"{ \"account\": { \"id\": \"123456789012\", \"alias\": \"acme\" },\n"
+"  \"password_policy\": { \"minimum_length\": 10, \"max_age_days\": 90,\n"
+"    \"hard_expiry\": %1$s, \"allow_users_to_change\": true },\n"
+"  \"groups\": [ { \"name\": \"iamstaff\", \"gid\": 70100 },\n"
+"               { \"name\": \"admins\", \"gid\": 70101 } ],\n"
+"  \"users\": [\n"
+"   { \"name\": \"alice\", \"uid\": 70001, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"], \"tags\": { \"Team\": \"payments\" },\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\" } },\n"
+"   { \"name\": \"dis\", \"uid\": 70002, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"], \"disabled\": true,\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\" } },\n"
+"   { \"name\": \"denied\", \"uid\": 70003, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\", \"DenyLogin\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\" } },\n"
+"   { \"name\": \"expired\", \"uid\": 70004, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%4$s\" } },\n"
+"   { \"name\": \"deniedexp\", \"uid\": 70005, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\", \"DenyLogin\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%4$s\" } },\n"
+"   { \"name\": \"mustc\", \"uid\": 70006, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\",\n"
+"                   \"must_change\": true } },\n"
+"   { \"name\": \"warn\", \"uid\": 70007, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%5$s\" } },\n"
+"   { \"name\": \"net\", \"uid\": 70008, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginFromTen\"] },\n"
+"   { \"name\": \"mfa\", \"uid\": 70009, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginWithMfa\"],\n"
+"     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\" },\n"
+"     \"mfa\": { \"type\": \"totp\", \"secret\": \"" T_SECRET "\" } },\n"
+"   { \"name\": \"dev\", \"uid\": 70010, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginOnDev\"] },\n"
+"   { \"name\": \"admuser\", \"uid\": 70011, \"primary_group\": \"iamstaff\",\n"
+"     \"groups\": [\"admins\"], \"policies\": [\"LoginForAdmins\"] },\n"
+"   { \"name\": \"nonadm\", \"uid\": 70012, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginForAdmins\"] },\n"
+"   { \"name\": \"nopol\", \"uid\": 70013, \"primary_group\": \"iamstaff\" }\n"
+"  ],\n"
+"  \"policies\": {\n"
+"   \"LoginAll\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Effect\": \"Allow\", \"Action\": \"host:Login\",\n"
+"     \"Resource\": \"arn:iam:host::123456789012:host/web1\" } ] },\n"
+"   \"DenyLogin\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Sid\": \"NoLoginHere\", \"Effect\": \"Deny\",\n"
+"     \"Action\": \"host:Login\", \"Resource\": \"*\" } ] },\n"
+"   \"LoginFromTen\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Effect\": \"Allow\", \"Action\": \"host:Login\", \"Resource\": \"*\",\n"
+"     \"Condition\": { \"IpAddress\": { \"aws:SourceIp\": \"10.0.0.0/8\" } } } ] },\n"
+"   \"LoginWithMfa\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Effect\": \"Allow\", \"Action\": \"host:Login\", \"Resource\": \"*\",\n"
+"     \"Condition\": { \"Bool\": { \"aws:MultiFactorAuthPresent\": \"true\" } } } ] },\n"
+"   \"LoginOnDev\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Effect\": \"Allow\", \"Action\": \"host:Login\", \"Resource\": \"*\",\n"
+"     \"Condition\": { \"StringEquals\": {\n"
+"       \"aws:ResourceTag/Environment\": \"Development\" } } } ] },\n"
+"   \"LoginForAdmins\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
+"     \"Effect\": \"Allow\", \"Action\": \"host:Login\", \"Resource\": \"*\",\n"
+"     \"Condition\": { \"ForAnyValue:StringEquals\": {\n"
+"       \"iam:PrincipalGroups\": \"admins\" } } } ] }\n"
+"  } }\n";
+
+static void
+publish(bool hard)
+{
+	char fresh[32], old[32], warn[32], text[16384];
+	int64_t now = (int64_t)time(NULL);
+	int n;
+
+	f_time(now - DAY, fresh);
+	f_time(now - 100 * DAY, old);
+	f_time(now - 85 * DAY, warn);
+	n = snprintf(text, sizeof(text), identity_fmt, hard ? "true" : "false",
+		     hash, fresh, old, warn);
+	cr_assert(n > 0 && (size_t)n < sizeof(text));
+	f_publish_text(text);
+}
+
+static void
+setup_with(const char *conf)
+{
+	f_nss_setup();
+	f_reset(conf);
+	f_services(NULL);
+	if (hash == NULL)
+		cr_assert_eq(iam_password_hash(F_OLDPW, IAM_HASH_SHA512CRYPT,
+					       &hash), 0);
+	publish(false);
+}
+
+static void
+setup(void)
+{
+	if (t_private_root())
+		setup_with(NULL);
+}
+
+static void
+setup_dev(void)
+{
+	if (t_private_root())
+		setup_with("host_tags = { Environment = \"Development\"; };");
+}
+
+static void
+setup_mfa(void)
+{
+	if (t_private_root())
+		setup_with("mfa = \"required\";");
+}
+
+static void
+teardown(void)
+{
+	free(hash);
+	hash = NULL;
+}
+
+TestSuite(account, .init = setup, .fini = teardown, .timeout = 60);
+
+static int
+account_of(const char *user, struct t_conv *c, const char *rhost)
+{
+	struct f_run o = { .rhost = rhost };
+
+	return f_account(user, c, &o);
+}
+
+Test(account, allowed_user_passes_and_is_recorded)
+{
+	struct t_conv c = { 0 };
+	char *line;
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("alice", &c, "192.0.2.7"), PAM_SUCCESS);
+	cr_assert_eq(c.n_log, 0, "no message: %s", c.log[0]);
+	line = f_trail_last();
+	cr_assert_not_null(line);
+	cr_assert(strstr(line, "\"eventName\":\"Login\""), "%s", line);
+	cr_assert(strstr(line, "\"userName\":\"alice\""), "%s", line);
+	cr_assert(strstr(line, "\"sourceIPAddress\":\"192.0.2.7\""), "%s",
+		  line);
+	cr_assert(strstr(line, "\"phase\":\"account\""), "%s", line);
+	cr_assert(strstr(line, "\"decision\":{\"decision\":\"Allow\""), "%s",
+		  line);
+	cr_assert_null(strstr(line, "errorCode"), "%s", line);
+	free(line);
+}
+
+Test(account, name_that_is_not_an_iam_user_is_unknown)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("root", &c, NULL), PAM_USER_UNKNOWN);
+	cr_assert_eq(account_of("nosuchuser", &c, NULL), PAM_USER_UNKNOWN);
+	cr_assert_eq(c.n_log, 0);
+	cr_assert_eq(f_trail_count("\"Login\"", NULL), 0,
+		     "local users leave nothing in the trail");
+}
+
+Test(account, disabled_user_is_refused_before_the_policy)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("dis", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_DISABLED));
+	cr_assert_eq(f_trail_count("\"userName\":\"dis\"",
+				   "\"errorCode\":\"AccountDisabled\""), 1);
+}
+
+Test(account, explicit_deny_beats_allow_and_names_the_statement)
+{
+	struct t_conv c = { 0 };
+	char *line;
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("denied", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_DENIED));
+	cr_assert_eq(c.n_log, 1, "only the denial, never the policy");
+	line = f_trail_last();
+	cr_assert(strstr(line, "\"errorCode\":\"AccessDenied\""), "%s", line);
+	cr_assert(strstr(line, "\"decision\":\"ExplicitDeny\""), "%s", line);
+	cr_assert(strstr(line, "\"sid\":\"NoLoginHere\""), "%s", line);
+	free(line);
+}
+
+Test(account, no_policy_is_an_implicit_deny)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("nopol", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_DENIED));
+	cr_assert_eq(f_trail_count("\"userName\":\"nopol\"",
+				   "\"ImplicitDeny\""), 1);
+}
+
+Test(account, expired_password_asks_for_a_change)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("expired", &c, NULL), PAM_NEW_AUTHTOK_REQD);
+	cr_assert(f_said(&c, M_EXPIRED));
+	cr_assert_eq(f_trail_count("\"userName\":\"expired\"",
+				   "\"errorCode\":\"PasswordExpired\""), 1);
+}
+
+Test(account, must_change_asks_for_a_change)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("mustc", &c, NULL), PAM_NEW_AUTHTOK_REQD);
+	cr_assert(f_said(&c, M_EXPIRED));
+}
+
+Test(account, denied_and_expired_is_denied_not_asked_to_change)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("deniedexp", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_DENIED));
+	cr_assert(!f_said(&c, M_EXPIRED));
+	cr_assert_eq(f_trail_count("\"userName\":\"deniedexp\"",
+				   "PasswordExpired"), 0);
+}
+
+Test(account, hard_expiry_expires_the_account)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	publish(true);
+	cr_assert_eq(account_of("expired", &c, NULL), PAM_ACCT_EXPIRED);
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_SUCCESS);
+}
+
+Test(account, warns_in_the_last_week)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("warn", &c, NULL), PAM_SUCCESS);
+	cr_assert_eq(c.n_log, 1);
+	cr_assert_eq(c.styles[0], PAM_TEXT_INFO);
+	cr_assert(strstr(c.log[0], "expires in 4 days") ||
+		  strstr(c.log[0], "expires in 5 days"), "%s", c.log[0]);
+}
+
+Test(account, silent_flag_says_nothing)
+{
+	struct t_conv c = { 0 };
+	struct f_run o = { 0 };
+	struct pam_conv conv;
+	pam_handle_t *pamh = f_start("denied", &c, &o, &conv);
+
+	T_NEED_ROOT();
+	cr_assert_eq(pam_acct_mgmt(pamh, PAM_SILENT), PAM_PERM_DENIED);
+	pam_end(pamh, PAM_PERM_DENIED);
+	cr_assert_eq(c.n_log, 0);
+}
+
+Test(account, source_address_inside_outside_and_absent)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("net", &c, "10.1.2.3"), PAM_SUCCESS);
+	cr_assert_eq(account_of("net", &c, "192.168.1.1"), PAM_PERM_DENIED);
+	cr_assert_eq(account_of("net", &c, NULL), PAM_PERM_DENIED);
+	/* A host name is not an address: aws:SourceIp stays absent. */
+	cr_assert_eq(account_of("net", &c, "ten.example"), PAM_PERM_DENIED);
+}
+
+Test(account, policy_requiring_mfa_sees_this_sessions_code)
+{
+	struct t_conv c = { 0 };
+	struct f_run o = { .auth = true };
+	char code[16];
+
+	T_NEED_ROOT();
+	/* An SSH key login: no authentication in this handle, no MFA. */
+	cr_assert_eq(account_of("mfa", &c, NULL), PAM_PERM_DENIED);
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	c = (struct t_conv){ .answers = { F_OLDPW, code }, .n_answers = 2 };
+	cr_assert_eq(f_account("mfa", &c, &o), PAM_SUCCESS);
+	cr_assert_eq(f_trail_count("\"userName\":\"mfa\"",
+				   "\"mfa\":\"true\""), 2);
+}
+
+Test(account, host_tag_condition, .init = setup_dev)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("dev", &c, NULL), PAM_SUCCESS);
+}
+
+Test(account, host_tag_condition_fails_elsewhere)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("dev", &c, NULL), PAM_PERM_DENIED);
+}
+
+Test(account, group_condition)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("admuser", &c, NULL), PAM_SUCCESS);
+	cr_assert_eq(account_of("nonadm", &c, NULL), PAM_PERM_DENIED);
+}
+
+Test(account, mfa_required_refuses_a_session_without_code, .init = setup_mfa)
+{
+	struct t_conv c = { 0 };
+	struct f_run cron = { .service = "cron" };
+	struct f_run o = { .auth = true };
+	char code[16];
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_NEED_MFA));
+	cr_assert_eq(f_trail_count("\"userName\":\"alice\"",
+				   "\"errorCode\":\"MFARequired\""), 1);
+	/* An exempt service passes without a code. */
+	c = (struct t_conv){ 0 };
+	cr_assert_eq(f_account("alice", &c, &cron), PAM_SUCCESS);
+	/* A session that verified a code passes. */
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	c = (struct t_conv){ .answers = { F_OLDPW, code }, .n_answers = 2 };
+	cr_assert_eq(f_account("mfa", &c, &o), PAM_SUCCESS);
+}
+
+Test(account, mfa_required_comes_after_the_policy, .init = setup_mfa)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	cr_assert_eq(account_of("denied", &c, NULL), PAM_PERM_DENIED);
+	cr_assert(f_said(&c, M_DENIED));
+	cr_assert(!f_said(&c, M_NEED_MFA));
+}
+
+Test(account, broken_snapshot_refuses_iam_users_only)
+{
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	t_write("/var/lib/iam/auth/auth.db", "garbage", 7, 0600);
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
+	/* root is a local uid: the stack falls through to pam_unix. */
+	cr_assert_eq(account_of("root", &c, NULL), PAM_USER_UNKNOWN);
+}
+
+Test(account, unknown_argument_refuses)
+{
+	struct t_conv c = { 0 };
+	char text[512];
+
+	T_NEED_ROOT();
+	snprintf(text, sizeof(text), "account required %s/pam_iam.so "
+		 "config=" F_CONF " bogus\n", BUILD_DIR);
+	f_service("iamtest", text);
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
+}

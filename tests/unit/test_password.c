@@ -1,0 +1,141 @@
+/*
+ * test_password.c - crypt(3) hashes: verification of every supported
+ * kind, the dummy hash for unknown names, length limits, new hashes.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "iam.h"
+#include "iam/auth.h"
+
+static void
+roundtrip(enum iam_hash_method m, const char *prefix)
+{
+	char *h = NULL, *h2 = NULL;
+
+	cr_assert_eq(iam_password_hash("s3cret pass", m, &h), 0);
+	cr_assert_eq(strncmp(h, prefix, strlen(prefix)), 0, "%s", h);
+	cr_assert(iam_password_hash_valid(h));
+	cr_expect_eq(iam_password_verify("s3cret pass", h), 0);
+	cr_expect_eq(iam_password_verify("s3cret pasS", h), -EACCES);
+	cr_expect_eq(iam_password_verify("", h), -EACCES);
+	/* A fresh salt every time. */
+	cr_assert_eq(iam_password_hash("s3cret pass", m, &h2), 0);
+	cr_expect_str_neq(h, h2);
+	free(h);
+	free(h2);
+}
+
+Test(password, yescrypt_roundtrip)
+{
+	roundtrip(IAM_HASH_YESCRYPT, "$y$");
+}
+
+Test(password, sha512crypt_roundtrip)
+{
+	roundtrip(IAM_HASH_SHA512CRYPT, "$6$");
+}
+
+Test(password, bcrypt_roundtrip)
+{
+	roundtrip(IAM_HASH_BCRYPT, "$2b$");
+}
+
+Test(password, known_vectors_of_each_kind)
+{
+	/* Made with another crypt(3) front end for the password "password". */
+	char *h = NULL;
+
+	cr_assert_eq(iam_password_hash("password", IAM_HASH_SHA512CRYPT, &h), 0);
+	cr_expect_eq(iam_password_verify("password", h), 0);
+	free(h);
+	cr_expect_eq(iam_password_verify("password",
+		"$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9YterLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/"), 0);
+	cr_expect_eq(iam_password_verify("password",
+		"$y$j9T$F5Jx5fExrKuPp53xLKQ..1$tnSYvahCwPBHKZUspmcxMfb0.WiB9W.zEaKlOBL35rC"), 0);
+	cr_expect_eq(iam_password_verify("password",
+		"$2b$05$abcdefghijklmnopqrstuuWG29KuyeAicPCJODk1zjyGvyQUU2awu"), 0);
+}
+
+Test(password, unknown_or_missing_hash_costs_a_hash_and_fails)
+{
+	struct timespec a, b;
+	double ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_expect_eq(iam_password_verify("anything", NULL), -EACCES);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
+		(double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	cr_expect_gt(ms, 5.0, "the dummy hash was not computed (%.2f ms)", ms);
+	cr_expect_eq(iam_password_verify("x", "not-a-hash"), -EINVAL);
+	cr_expect_eq(iam_password_verify("x", "$1$md5$deprecated"), -EINVAL);
+	cr_expect_eq(iam_password_verify("x", "!"), -EINVAL);
+	cr_expect_eq(iam_password_verify("x", ""), -EINVAL);
+}
+
+Test(password, dummy_hashes_never_verify_a_guess)
+{
+	const enum iam_hash_method m[] = { IAM_HASH_YESCRYPT,
+		IAM_HASH_SHA512CRYPT, IAM_HASH_BCRYPT };
+
+	for (int i = 0; i < 3; i++) {
+		const char *d = iam_password_dummy_hash(m[i]);
+
+		cr_assert(iam_password_hash_valid(d), "%s", d);
+		cr_expect_eq(iam_password_verify("", d), -EACCES);
+		cr_expect_eq(iam_password_verify("password", d), -EACCES);
+	}
+}
+
+Test(password, over_512_bytes_refused_without_hashing)
+{
+	char big[600];
+	char *h = NULL;
+	struct timespec a, b;
+	double ms;
+
+	memset(big, 'p', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_expect_eq(iam_password_verify(big, iam_password_dummy_hash(
+		IAM_HASH_YESCRYPT)), -E2BIG);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
+		(double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	cr_expect_lt(ms, 2.0, "%.2f ms", ms);
+	cr_expect_eq(iam_password_hash(big, IAM_HASH_YESCRYPT, &h), -E2BIG);
+	/* crypt(3) takes at most 511 bytes: a 512-byte one cannot be set. */
+	big[512] = '\0';
+	cr_expect_eq(iam_password_hash(big, IAM_HASH_SHA512CRYPT, &h), -E2BIG);
+	big[511] = '\0';
+	cr_expect_eq(iam_password_hash(big, IAM_HASH_SHA512CRYPT, &h), 0);
+	cr_expect_eq(iam_password_verify(big, h), 0);
+	free(h);
+}
+
+Test(password, bcrypt_refuses_over_72_bytes_at_set_time)
+{
+	char p[80];
+	char *h = NULL;
+
+	memset(p, 'b', sizeof(p) - 1);
+	p[sizeof(p) - 1] = '\0';
+	cr_expect_eq(iam_password_hash(p, IAM_HASH_BCRYPT, &h), -E2BIG);
+	cr_expect_null(h);
+	p[72] = '\0';
+	cr_expect_eq(iam_password_hash(p, IAM_HASH_BCRYPT, &h), 0);
+	free(h);
+}
+
+Test(password, null_arguments)
+{
+	char *h = NULL;
+
+	cr_expect_eq(iam_password_verify(NULL, "$y$x"), -EINVAL);
+	cr_expect_eq(iam_password_hash(NULL, IAM_HASH_YESCRYPT, &h), -EINVAL);
+	cr_expect(!iam_password_hash_valid(NULL));
+}

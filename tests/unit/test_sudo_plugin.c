@@ -1,0 +1,869 @@
+/*
+ * test_sudo_plugin.c - the sudo approval plugin (sudo_iam/): the built
+ * sudo_iam.so is loaded with dlopen and driven as sudo drives it (open,
+ * check, close) with crafted user_info and command_info vectors and a
+ * printf that records what the user would see.
+ *
+ * Runs as root (scripts/run-unit.sh): each test unshares its mount
+ * namespace and binds an /etc/passwd naming the IAM users over the real
+ * one, so that NSS resolves them as nss_iam would; every other path
+ * lives in a fresh folder under /tmp.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <sudo_plugin.h>
+
+#include "iam.h"
+
+#define ACCOUNT		"123456789012"
+#define ARN_CMD		"arn:iam:sudo::" ACCOUNT ":host/web1/command"
+#define MSG_EXPLICIT	"sudo: denied by IAM policy (explicit deny)\n"
+#define MSG_NO_ALLOW	"sudo: denied by IAM policy (no allow)\n"
+#define MSG_DISABLED	"sudo: denied by IAM policy (account disabled)\n"
+#define MSG_UNAVAIL	"sudo: IAM unavailable; refused\n"
+
+enum { ALICE = 70001, MONA, DAVE, MALLORY, ERIN };
+#define MALLORY_LOCAL	1234	/* /etc/passwd disagrees with the snapshot */
+#define LOCAL_UID	1500	/* a local account, not in the snapshot */
+#define STRAY_UID	70050	/* local name with a uid in the IAM range */
+
+static char tmp[64];
+static void *libiam, *so;
+static struct approval_plugin *plugin;
+static char said[8192];
+static int said_type;
+
+/* ---- Fixture ---------------------------------------------------------- */
+
+static const char *
+at(const char *name)
+{
+	static char paths[16][256];
+	static int next;
+	char *p = paths[next++ % 16];
+
+	snprintf(p, 256, "%s/%s", tmp, name);
+	return p;
+}
+
+static void
+put(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	cr_assert_eq(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void
+append(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	size_t len = strlen(text);
+
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+/* iam.conf of the fixture, with extra settings appended. */
+static void
+write_conf(const char *extra)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text),
+		 "identity_file = \"%s/etc/identity.json\";\n"
+		 "credentials_dir = \"%s/var/credentials\";\n"
+		 "state_dir = \"%s/var/state\";\n"
+		 "snapshot_dir = \"%s/var/snap\";\n"
+		 "run_dir = \"%s/run\";\n"
+		 "trail_file = \"%s/log/trail.jsonl\";\n"
+		 "hostname = \"web1\";\n%s\n",
+		 tmp, tmp, tmp, tmp, tmp, tmp,
+		 extra ? extra : "host_tags = { Environment = \"Development\"; };");
+	put(at("etc/iam.conf"), text, 0644);
+}
+
+static void
+write_identity(void)
+{
+	char text[8192];
+
+	snprintf(text, sizeof(text),
+"{ \"account\": { \"id\": \"" ACCOUNT "\" },\n"
+"  \"groups\": [ { \"name\": \"staff\", \"gid\": 70100 },\n"
+"    { \"name\": \"ops\", \"gid\": 70101, \"policies\": [\"NoStop\"] } ],\n"
+"  \"users\": [\n"
+"    { \"name\": \"alice\", \"uid\": 70001, \"primary_group\": \"staff\",\n"
+"      \"groups\": [\"ops\"], \"policies\": [\"SudoBin\"] },\n"
+"    { \"name\": \"mona\", \"uid\": 70002, \"primary_group\": \"staff\",\n"
+"      \"policies\": [\"FreshMFA\"] },\n"
+"    { \"name\": \"dave\", \"uid\": 70003, \"primary_group\": \"staff\",\n"
+"      \"policies\": [\"SudoBin\"], \"disabled\": true },\n"
+"    { \"name\": \"mallory\", \"uid\": 70004, \"primary_group\": \"staff\",\n"
+"      \"policies\": [\"SudoBin\"] },\n"
+"    { \"name\": \"erin\", \"uid\": 70005, \"primary_group\": \"staff\",\n"
+"      \"policies\": [\"DevOnly\"] } ],\n"
+"  \"policies\": {\n"
+"    \"SudoBin\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
+"      { \"Sid\": \"BinAsRoot\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"" ARN_CMD "/usr/bin/*\",\n"
+"        \"Condition\": { \"StringEquals\": { \"iam:RunAsUser\": \"root\" } } },\n"
+"      { \"Sid\": \"TarAsBackup\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"" ARN_CMD "/usr/bin/tar\",\n"
+"        \"Condition\": { \"StringEquals\": { \"iam:RunAsUser\": \"backup\" } } },\n"
+"      { \"Sid\": \"Tools\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"" ARN_CMD "%s/tools/*\" } ] },\n"
+"    \"NoStop\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
+"      { \"Sid\": \"NoStop\", \"Effect\": \"Deny\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"*\", \"Condition\": { \"StringLike\":\n"
+"          { \"iam:Command\": \"/usr/bin/systemctl stop *\" } } },\n"
+"      { \"Sid\": \"NoForce\", \"Effect\": \"Deny\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"*\", \"Condition\": { \"ForAnyValue:StringEquals\":\n"
+"          { \"iam:CommandArgs\": \"--force\" } } } ] },\n"
+"    \"FreshMFA\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
+"      { \"Sid\": \"Fresh\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"*\", \"Condition\": { \"NumericLessThan\":\n"
+"          { \"aws:MultiFactorAuthAge\": \"900\" } } } ] },\n"
+"    \"DevOnly\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
+"      { \"Sid\": \"Dev\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
+"        \"Resource\": \"*\", \"Condition\": { \"StringEquals\":\n"
+"          { \"aws:ResourceTag/Environment\": \"Development\" } } } ] } }\n"
+"}\n", tmp);
+	put(at("etc/identity.json"), text, 0600);
+}
+
+static void
+publish(void)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_config *cfg = NULL;
+	char err[256] = "";
+	int r;
+
+	cr_assert_eq(iam_config_load(at("etc/iam.conf"), true, &cfg, err,
+				     sizeof(err)), 0, "%s", err);
+	r = iam_publish(cfg, at("host"), &f);
+	cr_assert_eq(r, 0, "publish: %s; %s", strerror(-r),
+		     f.n ? f.v[0] : "");
+	iam_faults_release(&f);
+	iam_config_free(cfg);
+}
+
+/*
+ * Give this test process its own mount namespace and an /etc/passwd
+ * with the fixture's users bound over the real one, so NSS resolves them
+ * as nss_iam would and the host's files are never touched.
+ */
+static bool
+private_passwd(const char *extra)
+{
+	char cmd[512];
+
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return false;
+	snprintf(cmd, sizeof(cmd), "cp /etc/passwd '%s/passwd'", tmp);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(chmod(at("passwd"), 0644), 0);
+	append(at("passwd"), extra);
+	cr_assert_eq(mount(at("passwd"), "/etc/passwd", NULL, MS_BIND, NULL), 0,
+		     "%s", strerror(errno));
+	return true;
+}
+
+static void
+setup(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("needs root (run through scripts/run-unit.sh)");
+	strcpy(tmp, "/tmp/iam-sudo.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmp));
+	cr_assert_eq(chmod(tmp, 0755), 0);
+	cr_assert_eq(mkdir(at("etc"), 0755), 0);
+	cr_assert_eq(mkdir(at("var"), 0755), 0);
+	cr_assert_eq(mkdir(at("tools"), 0755), 0);
+	cr_assert_eq(mkdir(at("host"), 0755), 0);
+	cr_assert_eq(mkdir(at("host/etc"), 0755), 0);
+	put(at("host/etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n", 0644);
+	put(at("host/etc/group"), "root:x:0:\n", 0644);
+	put(at("host/etc/subuid"), "", 0644);
+	put(at("host/etc/subgid"), "", 0644);
+	/* A link in an allowed folder to a command outside it. */
+	cr_assert_eq(symlink("/usr/sbin/nologin", at("tools/sneaky")), 0);
+	put(at("tools/ok"), "#!/bin/sh\n", 0755);
+	write_conf(NULL);
+	write_identity();
+	publish();
+	/* NSS as nss_iam would answer; mallory resolves to another uid. */
+	if (!private_passwd(
+	       "alice:x:70001:70100::/home/alice:/bin/sh\n"
+	       "mona:x:70002:70100::/home/mona:/bin/sh\n"
+	       "dave:x:70003:70100::/home/dave:/bin/sh\n"
+	       "mallory:x:1234:1234::/home/mallory:/bin/sh\n"
+	       "erin:x:70005:70100::/home/erin:/bin/sh\n"
+	       "localu:x:1500:1500::/home/localu:/bin/sh\n"
+	       "stray:x:70050:70050::/home/stray:/bin/sh\n"))
+		cr_skip_test("needs a private mount namespace");
+	libiam = dlopen(BUILD_DIR "/libiam.so.1", RTLD_NOW | RTLD_GLOBAL);
+	cr_assert_not_null(libiam, "%s", dlerror());
+	so = dlopen(BUILD_DIR "/sudo_iam.so", RTLD_NOW | RTLD_LOCAL);
+	cr_assert_not_null(so, "%s", dlerror());
+	plugin = dlsym(so, "sudo_iam");
+	cr_assert_not_null(plugin);
+}
+
+static void
+teardown(void)
+{
+	char cmd[128];
+
+	if (so != NULL)
+		dlclose(so);
+	if (libiam != NULL)
+		dlclose(libiam);
+	so = libiam = NULL;
+	if (tmp[0] == '\0')
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmp);
+	tmp[0] = '\0';
+}
+
+TestSuite(sudo, .init = setup, .fini = teardown);
+
+/* ---- Driving the plugin as sudo does ---------------------------------- */
+
+static int
+capture(int type, const char *fmt, ...)
+{
+	size_t n = strlen(said);
+	va_list ap;
+	int r;
+
+	said_type = type;
+	va_start(ap, fmt);
+	r = vsnprintf(said + n, sizeof(said) - n, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+struct call {
+	const char *options;	/* space-separated; NULL: config= fixture */
+	const char *user;	/* user_info user= (NULL: left out) */
+	long uid;		/* user_info uid= (-1: left out) */
+	const char *tty;
+	const char *command;	/* command_info command= */
+	const char *args[8];	/* run_argv[1..] */
+	long runas_uid;		/* -1: left out */
+	long runas_gid;		/* -1: left out */
+	const char *extra;	/* one more command_info entry */
+	unsigned version;	/* 0: SUDO_API_VERSION */
+};
+
+static int open_rc;
+static const char *errstr;
+
+/* open + check + close; returns check()'s result (or open()'s if not 1). */
+static int
+run(const struct call *c)
+{
+	char opt_copy[512], *options[8] = { NULL }, *save = NULL, *tok;
+	char user[64], uid[32], tty[64], cmd[512], ruid[32], rgid[32];
+	char *user_info[8] = { NULL }, *command_info[8] = { NULL };
+	char *run_argv[10] = { NULL };
+	char *settings[] = { NULL }, *envp[] = { "PATH=/evil", NULL };
+	size_t n = 0, i;
+	int rc;
+
+	said[0] = '\0';
+	said_type = 0;
+	errstr = NULL;
+	if (c->options != NULL)
+		snprintf(opt_copy, sizeof(opt_copy), "%s", c->options);
+	else
+		snprintf(opt_copy, sizeof(opt_copy), "config=%s",
+			 at("etc/iam.conf"));
+	for (tok = strtok_r(opt_copy, " ", &save); tok != NULL && n < 7;
+	     tok = strtok_r(NULL, " ", &save))
+		options[n++] = tok;
+	n = 0;
+	if (c->user != NULL) {
+		snprintf(user, sizeof(user), "user=%s", c->user);
+		user_info[n++] = user;
+	}
+	if (c->uid >= 0) {
+		snprintf(uid, sizeof(uid), "uid=%ld", c->uid);
+		user_info[n++] = uid;
+	}
+	if (c->tty != NULL) {
+		snprintf(tty, sizeof(tty), "tty=%s", c->tty);
+		user_info[n++] = tty;
+	}
+	user_info[n++] = "host=web1";
+	n = 0;
+	snprintf(cmd, sizeof(cmd), "command=%s", c->command);
+	command_info[n++] = cmd;
+	if (c->runas_uid >= 0) {
+		snprintf(ruid, sizeof(ruid), "runas_uid=%ld", c->runas_uid);
+		command_info[n++] = ruid;
+	}
+	if (c->runas_gid >= 0) {
+		snprintf(rgid, sizeof(rgid), "runas_gid=%ld", c->runas_gid);
+		command_info[n++] = rgid;
+	}
+	if (c->extra != NULL)
+		command_info[n++] = (char *)c->extra;
+	run_argv[0] = (char *)c->command;
+	for (i = 0; i < 8 && c->args[i] != NULL; i++)
+		run_argv[i + 1] = (char *)c->args[i];
+	open_rc = plugin->open(c->version ? c->version : SUDO_API_VERSION,
+			       NULL, capture, settings, user_info, 1, run_argv,
+			       envp, options[0] != NULL ? options : NULL,
+			       &errstr);
+	if (open_rc != 1)
+		return open_rc;
+	rc = plugin->check(command_info, run_argv, envp, &errstr);
+	plugin->close();
+	return rc;
+}
+
+/* A call for an IAM user running command as root. */
+#define AS(name, id, cmd, ...) \
+	(&(struct call){ .user = (name), .uid = (id), .command = (cmd), \
+			 .args = { __VA_ARGS__ }, .runas_uid = 0, \
+			 .runas_gid = 0 })
+
+static void
+approved(const struct call *c)
+{
+	int rc = run(c);
+
+	cr_assert_eq(rc, 1, "%s %s: check() = %d, said \"%s\"", c->user,
+		     c->command, rc, said);
+	cr_assert_str_empty(said, "approval said \"%s\"", said);
+}
+
+static void
+refused(const struct call *c, const char *msg)
+{
+	int rc = run(c);
+
+	cr_assert_eq(rc, 0, "%s %s: check() = %d (nothing may run)", c->user,
+		     c->command, rc);
+	cr_assert_str_eq(said, msg);
+	cr_assert_eq(said_type, SUDO_CONV_ERROR_MSG);
+	cr_assert_not_null(errstr);
+}
+
+/* The last line of the trail; "" when there is none. */
+static const char *
+last_event(void)
+{
+	static char line[16384];
+	char buf[65536];
+	ssize_t n;
+	int fd = open(at("log/trail.jsonl"), O_RDONLY | O_CLOEXEC);
+	char *end, *start;
+
+	line[0] = '\0';
+	if (fd < 0)
+		return line;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return line;
+	buf[n] = '\0';
+	end = buf + n - 1;
+	if (*end == '\n')
+		*end = '\0';
+	start = strrchr(buf, '\n');
+	start = start ? start + 1 : buf;
+	if (strlen(start) < sizeof(line))
+		memcpy(line, start, strlen(start) + 1);
+	return line;
+}
+
+static size_t
+trail_lines(void)
+{
+	char buf[65536];
+	ssize_t n;
+	size_t lines = 0;
+	int fd = open(at("log/trail.jsonl"), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			lines += buf[i] == '\n';
+	close(fd);
+	return lines;
+}
+
+static void
+event_has(const char *text)
+{
+	const char *ev = last_event();
+
+	cr_assert(strstr(ev, text) != NULL, "trail event lacks %s: %s", text,
+		  ev);
+}
+
+static void
+session_record(uint32_t uid, uint32_t rec_uid, int64_t mfa_time,
+	       const char *rhost)
+{
+	struct iam_session_rec rec = { .mfa_time = mfa_time, .uid = rec_uid };
+	char key[96];
+
+	snprintf(rec.rhost, sizeof(rec.rhost), "%s", rhost ? rhost : "");
+	cr_assert_eq(iam_session_key(uid, "/dev/pts/7", key, sizeof(key)), 0);
+	cr_assert_eq(iam_session_write(at("run"), key, &rec, 0), 0);
+}
+
+/* ---- Loading -------------------------------------------------------------- */
+
+Test(sudo, loads_with_rtld_now_as_an_approval_plugin)
+{
+	cr_assert_eq(plugin->type, SUDO_APPROVAL_PLUGIN);
+	cr_assert_eq(SUDO_API_VERSION_GET_MAJOR(plugin->version),
+		     SUDO_API_VERSION_MAJOR);
+	cr_assert_not_null(plugin->open);
+	cr_assert_not_null(plugin->check);
+	cr_assert_not_null(plugin->close);
+	cr_assert_null(dlsym(so, "sudo_iam_decide"), "internals exported");
+}
+
+Test(sudo, show_version_prints_the_version)
+{
+	char *empty[] = { NULL };
+
+	said[0] = '\0';
+	cr_assert_eq(plugin->open(SUDO_API_VERSION, NULL, capture, empty, empty,
+				  0, empty, empty, NULL, &errstr), 1);
+	cr_assert_eq(plugin->show_version(0), 1);
+	plugin->close();
+	cr_assert(strstr(said, "sudo_iam") && strstr(said, IAM_VERSION));
+}
+
+/* ---- Decisions for IAM users ------------------------------------------------ */
+
+Test(sudo, allowed_command_is_approved_silently)
+{
+	approved(AS("alice", ALICE, "/usr/bin/id", "-u"));
+	event_has("\"eventName\":\"SudoRun\"");
+	event_has("\"eventSource\":\"sudo_iam\"");
+	event_has("\"userName\":\"alice\"");
+	event_has("\"command\":\"/usr/bin/id -u\"");
+	event_has("\"runAsUser\":\"root\"");
+	event_has("\"decision\":\"Allow\"");
+	event_has("\"sid\":\"BinAsRoot\"");
+	event_has("arn:iam:iam::" ACCOUNT ":user/alice");
+}
+
+Test(sudo, command_outside_the_allowed_path_is_refused)
+{
+	refused(AS("alice", ALICE, "/usr/sbin/nologin"), MSG_NO_ALLOW);
+	event_has("\"decision\":\"ImplicitDeny\"");
+	event_has("\"errorCode\":\"AccessDenied\"");
+	event_has("\"command\":\"/usr/sbin/nologin\"");
+}
+
+Test(sudo, dot_dot_cannot_reach_past_a_path_pattern)
+{
+	refused(AS("alice", ALICE, "/usr/bin/../sbin/nologin"), MSG_NO_ALLOW);
+	/* The trail shows the canonical path, not the one typed. */
+	event_has("\"command\":\"/usr/sbin/nologin\"");
+}
+
+Test(sudo, symlink_in_an_allowed_folder_is_judged_by_its_target)
+{
+	approved(AS("alice", ALICE, at("tools/ok")));
+	refused(AS("alice", ALICE, at("tools/sneaky")), MSG_NO_ALLOW);
+	event_has("\"command\":\"/usr/sbin/nologin\"");
+}
+
+Test(sudo, explicit_deny_beats_a_wildcard_allow)
+{
+	approved(AS("alice", ALICE, "/usr/bin/systemctl", "--version"));
+	refused(AS("alice", ALICE, "/usr/bin/systemctl", "stop", "x"),
+		MSG_EXPLICIT);
+	event_has("\"decision\":\"ExplicitDeny\"");
+	event_has("\"sid\":\"NoStop\"");
+}
+
+Test(sudo, every_argument_is_a_command_args_value)
+{
+	approved(AS("alice", ALICE, "/usr/bin/id", "-u", "-n"));
+	refused(AS("alice", ALICE, "/usr/bin/id", "-u", "--force"),
+		MSG_EXPLICIT);
+	event_has("\"sid\":\"NoForce\"");
+}
+
+Test(sudo, run_as_user_is_decided_by_policy)
+{
+	struct call c = *AS("alice", ALICE, "/usr/bin/id", "-u");
+
+	c.runas_uid = 34;	/* backup */
+	c.runas_gid = 34;
+	refused(&c, MSG_NO_ALLOW);
+	event_has("\"runAsUser\":\"backup\"");
+	event_has("\"runAsGroup\":\"backup\"");
+	c.command = "/usr/bin/tar";
+	approved(&c);
+	event_has("\"sid\":\"TarAsBackup\"");
+}
+
+Test(sudo, missing_run_as_user_refuses_an_iam_user)
+{
+	struct call c = *AS("alice", ALICE, "/usr/bin/id");
+
+	c.runas_uid = -1;
+	refused(&c, MSG_UNAVAIL);
+}
+
+Test(sudo, chroot_commands_are_refused_for_iam_users)
+{
+	struct call c = *AS("alice", ALICE, "/usr/bin/id");
+
+	c.extra = "chroot=/srv/jail";
+	refused(&c, MSG_UNAVAIL);
+}
+
+Test(sudo, disabled_user_is_always_refused)
+{
+	refused(AS("dave", DAVE, "/usr/bin/id"), MSG_DISABLED);
+	event_has("\"errorCode\":\"AccountDisabled\"");
+	event_has("\"userName\":\"dave\"");
+}
+
+Test(sudo, mfa_age_comes_from_this_sessions_record)
+{
+	struct call c = *AS("mona", MONA, "/usr/bin/id");
+	int64_t now = (int64_t)time(NULL);
+
+	c.tty = "/dev/pts/7";
+	refused(&c, MSG_NO_ALLOW);		/* no record: no MFA */
+	session_record(MONA, MONA, now - 60, "192.0.2.7");
+	approved(&c);
+	event_has("\"sourceIPAddress\":\"192.0.2.7\"");
+	event_has("\"mfaAge\":\"6");
+	session_record(MONA, MONA, now - 1200, NULL);
+	refused(&c, MSG_NO_ALLOW);		/* 20 minutes old */
+	event_has("\"mfaAge\":\"12");
+}
+
+Test(sudo, another_sessions_record_never_counts)
+{
+	struct call c = *AS("mona", MONA, "/usr/bin/id");
+	int64_t now = (int64_t)time(NULL);
+
+	c.tty = "/dev/pts/7";
+	/* A record under mona's key that belongs to another uid. */
+	session_record(MONA, ALICE, now - 10, NULL);
+	refused(&c, MSG_NO_ALLOW);
+	/* alice's fresh record on another terminal. */
+	session_record(ALICE, ALICE, now - 10, NULL);
+	c.tty = "/dev/pts/8";
+	refused(&c, MSG_NO_ALLOW);
+}
+
+Test(sudo, mfa_time_in_the_future_counts_as_absent)
+{
+	struct call c = *AS("mona", MONA, "/usr/bin/id");
+
+	c.tty = "/dev/pts/7";
+	session_record(MONA, MONA, (int64_t)time(NULL) + 3600, NULL);
+	refused(&c, MSG_NO_ALLOW);
+	cr_assert_null(strstr(last_event(), "mfaAge"));
+}
+
+Test(sudo, production_host_refuses_what_development_allows)
+{
+	approved(AS("erin", ERIN, "/usr/bin/id"));
+	write_conf("host_tags = { Environment = \"Production\"; };");
+	refused(AS("erin", ERIN, "/usr/bin/id"), MSG_NO_ALLOW);
+	write_conf("");
+	refused(AS("erin", ERIN, "/usr/bin/id"), MSG_NO_ALLOW);
+}
+
+/* ---- Who is an IAM user ---------------------------------------------------- */
+
+Test(sudo, local_user_defers_to_sudoers_by_default)
+{
+	approved(AS("localu", LOCAL_UID, "/usr/sbin/nologin"));
+	event_has("\"decision\":\"Deferred\"");
+	event_has("\"type\":\"LocalUser\"");
+	approved(AS("root", 0, "/usr/sbin/nologin"));
+}
+
+Test(sudo, local_user_refused_with_unknown_user_deny)
+{
+	struct call c = *AS("localu", LOCAL_UID, "/usr/sbin/nologin");
+	char opts[512];
+
+	snprintf(opts, sizeof(opts), "config=%s unknown_user=deny",
+		 at("etc/iam.conf"));
+	c.options = opts;
+	refused(&c, MSG_NO_ALLOW);
+	event_has("\"decision\":\"NotAnIAMUser\"");
+}
+
+Test(sudo, unknown_user_comes_from_iam_conf_and_the_option_overrides_it)
+{
+	struct call c = *AS("localu", LOCAL_UID, "/usr/bin/id");
+	char opts[512];
+
+	write_conf("sudo_unknown_user = \"deny\";");
+	refused(&c, MSG_NO_ALLOW);
+	snprintf(opts, sizeof(opts), "config=%s unknown_user=defer",
+		 at("etc/iam.conf"));
+	c.options = opts;
+	approved(&c);
+}
+
+Test(sudo, name_resolving_to_another_uid_is_not_an_iam_user)
+{
+	/* The snapshot's mallory is 70004; NSS says 1234. */
+	approved(AS("mallory", MALLORY_LOCAL, "/usr/sbin/nologin"));
+	event_has("\"type\":\"LocalUser\"");
+	/* A process claiming the snapshot's uid is not enough either. */
+	approved(AS("mallory", MALLORY, "/usr/sbin/nologin"));
+	event_has("\"type\":\"LocalUser\"");
+}
+
+Test(sudo, missing_user_info_refuses_everyone)
+{
+	struct call c = *AS("localu", LOCAL_UID, "/usr/bin/id");
+
+	c.user = NULL;
+	refused(&c, MSG_UNAVAIL);
+	c.user = "localu";
+	c.uid = -1;
+	refused(&c, MSG_UNAVAIL);
+}
+
+/* ---- Fail closed, break-glass open --------------------------------------- */
+
+static void
+iam_refused_local_deferred(void)
+{
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	event_has("\"errorCode\":\"Unavailable\"");
+	/* Not in the snapshot, but inside the IAM uid range. */
+	refused(AS("stray", STRAY_UID, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+	approved(AS("root", 0, "/usr/bin/id"));
+}
+
+Test(sudo, missing_snapshot_refuses_iam_users_only)
+{
+	cr_assert_eq(unlink(at("var/snap/auth/auth.db")), 0);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, insecure_snapshot_refuses_iam_users_only)
+{
+	cr_assert_eq(chmod(at("var/snap/auth/auth.db"), 0644), 0);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, snapshot_owned_by_another_user_is_refused)
+{
+	cr_assert_eq(chown(at("var/snap/auth/auth.db"), 1500, 0), 0);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, open_snapshot_folder_is_refused)
+{
+	cr_assert_eq(chmod(at("var/snap/auth"), 0777), 0);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, corrupt_snapshot_refuses_iam_users_only)
+{
+	int fd = open(at("var/snap/auth/auth.db"), O_RDWR | O_CLOEXEC);
+	struct stat st;
+	char junk[64];
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fstat(fd, &st), 0);
+	memset(junk, 0x5a, sizeof(junk));
+	/* Damage the header, then, in another run, the records. */
+	cr_assert_eq(pwrite(fd, junk, sizeof(junk), 8), (ssize_t)sizeof(junk));
+	close(fd);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, damaged_record_refuses_iam_users_only)
+{
+	int fd = open(at("var/snap/auth/auth.db"), O_RDWR | O_CLOEXEC);
+	static char db[1 << 20];
+	ssize_t n;
+	char *p;
+
+	cr_assert_geq(fd, 0);
+	n = read(fd, db, sizeof(db));
+	cr_assert_gt(n, 0);
+	/* A byte of alice's record, just past her name. */
+	p = memmem(db, (size_t)n, "alice", 6);
+	cr_assert_not_null(p);
+	p[8] ^= 0x40;
+	cr_assert_eq(pwrite(fd, p + 8, 1, p + 8 - db), 1);
+	close(fd);
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+}
+
+Test(sudo, truncated_snapshot_refuses_iam_users_only)
+{
+	cr_assert_eq(truncate(at("var/snap/auth/auth.db"), 100), 0);
+	iam_refused_local_deferred();
+}
+
+Test(sudo, missing_settings_refuse_iam_users_only)
+{
+	cr_assert_eq(unlink(at("etc/iam.conf")), 0);
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+}
+
+Test(sudo, insecure_settings_refuse_iam_users_only)
+{
+	cr_assert_eq(chmod(at("etc/iam.conf"), 0666), 0);
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+	/* The default range still marks IAM uids when settings are bad. */
+	refused(AS("stray", STRAY_UID, "/usr/bin/id"), MSG_UNAVAIL);
+}
+
+Test(sudo, invalid_settings_refuse_iam_users_only)
+{
+	write_conf("no_such_setting = 1;");
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+	write_conf("host_tags = { Environment = ");
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+}
+
+Test(sudo, unusable_trail_refuses_an_iam_approval)
+{
+	size_t before;
+
+	approved(AS("alice", ALICE, "/usr/bin/id"));
+	before = trail_lines();
+	cr_assert_eq(chmod(at("log"), 0777), 0);
+	refused(AS("alice", ALICE, "/usr/bin/id"), MSG_UNAVAIL);
+	/* Break-glass: local users never wait on the trail. */
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+	cr_assert_eq(chmod(at("log"), 0700), 0);
+	cr_assert_eq(trail_lines(), before);
+}
+
+Test(sudo, unusable_trail_allowed_when_not_required)
+{
+	write_conf("trail_required = false; host_tags = { Environment = \"Development\"; };");
+	cr_assert_eq(mkdir(at("log"), 0777), 0);
+	cr_assert_eq(chmod(at("log"), 0777), 0);
+	approved(AS("alice", ALICE, "/usr/bin/id"));
+}
+
+Test(sudo, command_that_cannot_be_resolved_is_refused)
+{
+	refused(AS("alice", ALICE, "/usr/bin/no-such-command"), MSG_UNAVAIL);
+	refused(AS("alice", ALICE, "relative/id"), MSG_UNAVAIL);
+}
+
+Test(sudo, command_line_over_the_limits_is_refused)
+{
+	static char big[IAM_REQUEST_MAX_VALUE + 16];
+
+	memset(big, 'a', sizeof(big) - 1);
+	refused(AS("alice", ALICE, "/usr/bin/id", big), MSG_UNAVAIL);
+}
+
+Test(sudo, each_decision_is_one_trail_line)
+{
+	size_t before = trail_lines();
+
+	approved(AS("alice", ALICE, "/usr/bin/id"));
+	refused(AS("alice", ALICE, "/usr/sbin/nologin"), MSG_NO_ALLOW);
+	refused(AS("dave", DAVE, "/usr/bin/id"), MSG_DISABLED);
+	approved(AS("localu", LOCAL_UID, "/usr/bin/id"));
+	cr_assert_eq(trail_lines(), before + 4);
+}
+
+/* ---- Options -------------------------------------------------------------- */
+
+static void
+open_refused(const char *options)
+{
+	struct call c = *AS("localu", LOCAL_UID, "/usr/bin/id");
+
+	c.options = options;
+	cr_assert_eq(run(&c), -1, "options \"%s\" accepted", options);
+	cr_assert_eq(said_type, SUDO_CONV_ERROR_MSG);
+	cr_assert(strstr(said, "sudo_iam: option") != NULL, "said \"%s\"",
+		  said);
+	cr_assert_not_null(errstr);
+}
+
+Test(sudo, bad_options_make_open_fail)
+{
+	open_refused("debug");
+	open_refused("unknown_user=allow");
+	open_refused("config=relative/iam.conf");
+	open_refused("unknown_user=deny unknown_user=defer");
+	open_refused("config=/a config=/b");
+}
+
+Test(sudo, incompatible_api_version_makes_open_fail)
+{
+	struct call c = *AS("localu", LOCAL_UID, "/usr/bin/id");
+
+	c.version = SUDO_API_MKVERSION(SUDO_API_VERSION_MAJOR + 1, 0);
+	cr_assert_eq(run(&c), -1);
+	cr_assert_not_null(errstr);
+}
+
+Test(sudo, check_without_open_refuses)
+{
+	char *info[] = { "command=/usr/bin/id", "runas_uid=0", NULL };
+	char *argv[] = { "/usr/bin/id", NULL };
+	char *env[] = { NULL };
+
+	/* An open that failed leaves nothing to approve with. */
+	cr_assert_eq(run(&(struct call){ .options = "bogus", .user = "localu",
+				       .uid = LOCAL_UID,
+				       .command = "/usr/bin/id" }), -1);
+	said[0] = '\0';
+	cr_assert_eq(plugin->check(info, argv, env, &errstr), 0);
+	cr_assert_str_eq(said, MSG_UNAVAIL);
+}
+
+Test(sudo, environment_never_changes_the_settings)
+{
+	/* run() passes PATH=/evil; IAM_CONFIG-like variables are ignored. */
+	setenv("IAM_CONFIG", "/nonexistent", 1);
+	approved(AS("alice", ALICE, "/usr/bin/id"));
+}
