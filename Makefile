@@ -20,6 +20,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/iam
 SBINDIR    ?= $(PREFIX)/sbin
 INCDIR     ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/iam
 SYSCONFDIR ?= /etc
 # Fixed when building: the NSS module reads no configuration.
 SNAPSHOT_DIR ?= /var/lib/iam
@@ -161,6 +162,9 @@ install: all
 		install -m 0644 etc/iam.conf $(DESTDIR)$(SYSCONFDIR)/iam/iam.conf
 	for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 etc/identity.example.json etc/nsswitch.conf.example \
+		etc/sudo.conf.example $(DESTDIR)$(DOCDIR)/examples/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libiam.so.1 $(DESTDIR)$(LIBDIR)/libiam.so \
@@ -172,6 +176,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	for m in $(MAN_PAGES); do \
 		s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -rf $(DESTDIR)$(DOCDIR)
 	@echo "uninstall: $(SYSCONFDIR)/iam/iam.conf kept (configuration)"
 
 # Sanitizer build of everything the unit tests run, in its own tree.
@@ -184,6 +189,6 @@ unit-asan: $(UNIT_BIN)
 		IAM_ASAN=1 scripts/run-unit.sh $(UNIT_BIN)
 
 clean:
-	rm -rf build build-asan build-fuzz
+	rm -rf build build-*
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

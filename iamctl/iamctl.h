@@ -41,6 +41,6 @@ typedef int iamctl_cmd_fn(struct iamctl *ctl, int argc, char **argv);
 iamctl_cmd_fn cmd_validate, cmd_sync, cmd_edit, cmd_user, cmd_group,
 	cmd_policy, cmd_passwd, cmd_mfa, cmd_unlock, cmd_ssh_keys, cmd_ssh_key,
 	cmd_simulate, cmd_assume_role, cmd_whoami, cmd_drop_role, cmd_sessions,
-	cmd_credential_report, cmd_trail, cmd_doctor;
+	cmd_credential_report, cmd_trail, cmd_doctor, cmd_policy_simulate;
 
 #endif

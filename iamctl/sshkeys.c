@@ -5,9 +5,12 @@
  * It runs as the unprivileged AuthorizedKeysCommandUser and reads only
  * the public snapshot keys.db.  It fails closed: an unknown or disabled
  * user gets no line; a missing, insecure or corrupt snapshot gets no line
- * and a non-zero exit with the reason on stderr (sshd logs it).
+ * and a non-zero exit with the reason on stderr (sshd logs it).  Keys go
+ * only to the account NSS resolves the name to, and only when that is
+ * the IAM user's uid (DESIGN: who is an IAM user).
  */
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +22,7 @@ int
 cmd_ssh_keys(struct iamctl *ctl, int argc, char **argv)
 {
 	struct iam_config *cfg;
+	struct passwd *pw;
 	char path[4096], err[512];
 	int r;
 
@@ -40,8 +44,12 @@ cmd_ssh_keys(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("%s: path too long", cfg->snapshot_dir);
 		return EXIT_REFUSED;
 	}
-	r = iam_keysdb_print(path, 0, argv[1], (int64_t)time(NULL), stdout,
-			     err, sizeof(err));
+	/* No account of that name (or no answer from NSS): no keys. */
+	pw = iam_name_valid(argv[1]) ? getpwnam(argv[1]) : NULL;
+	if (pw == NULL)
+		return EXIT_OK;
+	r = iam_keysdb_print(path, 0, argv[1], (uint32_t)pw->pw_uid,
+			     (int64_t)time(NULL), stdout, err, sizeof(err));
 	if (r < 0) {
 		iamctl_err("%s", err);
 		return EXIT_REFUSED;

@@ -71,12 +71,23 @@ static bool
 next_seg(const char *p, size_t plen, size_t *i, unsigned flags,
 	 struct seg *sg)
 {
+	const char *star;
 	struct tok t;
 	size_t before;
 
 	sg->start = *i;
 	sg->ntok = 0;
-	sg->plain = !(flags & IAM_GLOB_NOCASE);
+	if (!(flags & GLOB_ESCAPES)) {
+		/* Without escapes a segment is the bytes up to the next star. */
+		star = memchr(p + *i, '*', plen - *i);
+		sg->end = star != NULL ? (size_t)(star - p) : plen;
+		sg->ntok = sg->end - sg->start;
+		sg->plain = !(flags & IAM_GLOB_NOCASE) &&
+			    memchr(p + sg->start, '?', sg->ntok) == NULL;
+		*i = star != NULL ? sg->end + 1 : plen;
+		return star != NULL;
+	}
+	sg->plain = false;
 	for (;;) {
 		before = *i;
 		t = next_tok(p, plen, i, flags);
@@ -84,8 +95,6 @@ next_seg(const char *p, size_t plen, size_t *i, unsigned flags,
 			sg->end = before;
 			return t.kind == T_STAR;
 		}
-		if (t.kind == T_ANY || (*i - before) != 1)
-			sg->plain = false;
 		sg->ntok++;
 	}
 }
@@ -98,6 +107,8 @@ seg_at(const char *p, const struct seg *sg, const unsigned char *s,
 	size_t i = sg->start, k = 0;
 	struct tok t;
 
+	if (sg->plain)
+		return memcmp(p + sg->start, s, sg->ntok) == 0;
 	while (i < sg->end) {
 		t = next_tok(p, sg->end, &i, flags);
 		if (t.kind == T_LIT && fold(s[k], flags) != t.c)
@@ -152,6 +163,7 @@ seg_find(const char *p, const struct seg *sg, const unsigned char *s,
 	rest.start = rest_at;
 	rest.end = sg->end;
 	rest.ntok = sg->ntok - head;
+	rest.plain = false;
 	hit = (uint64_t)1 << (head - 1);
 	for (j = from; j < to; j++) {
 		d = ((d << 1) | 1) & mask[idx[s[j]]];
@@ -181,10 +193,17 @@ iam_glob_match_flags(const char *pattern, size_t plen, const char *subject,
 	if (first.ntok > slen || !seg_at(pattern, &first, s, flags))
 		return false;
 	/* Find where the last segment starts: just after the last star. */
-	for (j = i; j < plen;) {
-		t = next_tok(pattern, plen, &j, flags);
-		if (t.kind == T_STAR)
-			last_star = j;
+	if (!(flags & GLOB_ESCAPES)) {
+		const char *ls = memrchr(pattern + i, '*', plen - i);
+
+		if (ls != NULL)
+			last_star = (size_t)(ls - pattern) + 1;
+	} else {
+		for (j = i; j < plen;) {
+			t = next_tok(pattern, plen, &j, flags);
+			if (t.kind == T_STAR)
+				last_star = j;
+		}
 	}
 	at = last_star == SIZE_MAX ? i : last_star;
 	next_seg(pattern, plen, &at, flags, &last);

@@ -14,7 +14,9 @@
 
 #define HDR_SIZE	64
 #define MAX_FILE	(256u << 20)
-#define MAX_LINE	16384
+#define MAX_LINE	IAM_ID_MAX_SSH_KEY
+/* checksum, length, uid, name length, key count */
+#define MIN_RECORD	(8 + 4 + 4 + 2 + 2)
 
 struct header {
 	char magic[8];
@@ -48,12 +50,29 @@ put(struct iam_buf *b, const void *p, size_t n)
 	return iam_buf_add(b, p, n);
 }
 
+/*
+ * 0 for never; otherwise at least 1, so that a creation time that is
+ * unknown (0) or absurdly early still gives an expired key, never one
+ * that lives for ever.
+ */
+static int64_t
+expiry(int64_t created, uint32_t max_days)
+{
+	int64_t max = (int64_t)max_days * 86400;
+
+	if (max_days == 0)
+		return 0;
+	if (created <= 0 || created > INT64_MAX - max)
+		return created <= 0 ? 1 : INT64_MAX;
+	return created + max;
+}
+
 static int
 put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 {
 	size_t start = b->len;
 	uint64_t sum = 0;
-	uint32_t len = 0;
+	uint32_t len = 0, uid = u->uid;
 	uint16_t nlen = (uint16_t)strlen(u->name), n = 0;
 	int r;
 
@@ -61,12 +80,13 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 		n += u->ssh_keys[i].active;
 	r = put(b, &sum, 8);
 	r = r ? r : put(b, &len, 4);
+	r = r ? r : put(b, &uid, 4);
 	r = r ? r : put(b, &nlen, 2);
 	r = r ? r : put(b, u->name, nlen);
 	r = r ? r : put(b, &n, 2);
 	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
-		int64_t exp = max_days ? k->created + (int64_t)max_days * 86400 : 0;
+		int64_t exp = expiry(k->created, max_days);
 		size_t l = strlen(k->key);
 		uint16_t l16 = (uint16_t)l;
 
@@ -159,10 +179,13 @@ take(struct cursor *c, void *dst, size_t n)
 	return 0;
 }
 
-/* Find name's record: 0 and *ret set, -ENOENT, or -EBADMSG. */
+/*
+ * Find name's record: 0 and *ret (its keys) and *ret_uid set, -ENOENT,
+ * or -EBADMSG.
+ */
 static int
 find(const unsigned char *map, size_t size, const char *name,
-     struct cursor *ret)
+     struct cursor *ret, uint32_t *ret_uid)
 {
 	struct header h;
 	size_t nlen = strlen(name), nb, slot;
@@ -182,31 +205,49 @@ find(const unsigned char *map, size_t size, const char *name,
 		return -EBADMSG;
 	slot = fnv1a(name, nlen) & (nb - 1);
 	for (size_t probes = 0; probes < nb; probes++) {
-		uint32_t off, len;
+		uint32_t off, len, uid;
 		uint16_t l16;
 		struct cursor c;
 
 		memcpy(&off, map + HDR_SIZE + slot * 4, 4);
 		if (off == 0)
 			return -ENOENT;
-		if (off < HDR_SIZE + nb * 4 || off > size - 14)
+		if (off < HDR_SIZE + nb * 4 || off > size - MIN_RECORD)
 			return -EBADMSG;
 		memcpy(&sum, map + off, 8);
 		memcpy(&len, map + off + 8, 4);
-		if (len < 14 || len > size - off ||
+		if (len < MIN_RECORD || len > size - off ||
 		    fnv1a(map + off + 8, len - 8) != sum)
 			return -EBADMSG;
 		c = (struct cursor){ map + off + 12, len - 12 };
-		if (take(&c, &l16, 2) < 0 || l16 > c.left)
+		if (take(&c, &uid, 4) < 0 || take(&c, &l16, 2) < 0 ||
+		    l16 > c.left)
 			return -EBADMSG;
 		if (l16 == nlen && memcmp(c.p, name, nlen) == 0) {
 			take(&c, NULL, l16);
 			*ret = c;
+			*ret_uid = uid;
 			return 0;
 		}
 		slot = (slot + 1) & (nb - 1);
 	}
 	return -ENOENT;
+}
+
+/*
+ * Only a valid key line ever reaches sshd: no options, no second line,
+ * even from a damaged file whose checksum happens to match.
+ */
+static bool
+line_ok(const struct cursor *c, uint16_t l)
+{
+	char line[MAX_LINE + 1];
+
+	if (l > c->left || l > MAX_LINE || memchr(c->p, '\0', l) != NULL)
+		return false;
+	memcpy(line, c->p, l);
+	line[l] = '\0';
+	return iam_ssh_key_valid(line, NULL);
 }
 
 /* Collect the unexpired lines first, so nothing is printed on failure. */
@@ -222,8 +263,7 @@ print_record(struct cursor c, int64_t now, FILE *out)
 	for (uint16_t i = 0; r == 0 && i < n; i++) {
 		r = take(&c, &exp, 8);
 		r = r ? r : take(&c, &l, 2);
-		if (r == 0 && (l > c.left || memchr(c.p, '\n', l) != NULL ||
-			       memchr(c.p, '\0', l) != NULL))
+		if (r == 0 && !line_ok(&c, l))
 			r = -EBADMSG;
 		if (r == 0 && (exp == 0 || exp > now)) {
 			r = iam_buf_add(&lines, c.p, l);
@@ -241,10 +281,12 @@ print_record(struct cursor c, int64_t now, FILE *out)
 
 int
 iam_keysdb_print(const char *path, int strict_flags, const char *name,
-		 int64_t now, FILE *out, char *err, size_t errlen)
+		 uint32_t uid, int64_t now, FILE *out, char *err,
+		 size_t errlen)
 {
 	struct stat st;
 	struct cursor c;
+	uint32_t owner = 0;
 	void *map;
 	int fd, r;
 
@@ -266,9 +308,9 @@ iam_keysdb_print(const char *path, int strict_flags, const char *name,
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -errno;
 	}
-	r = find(map, (size_t)st.st_size, name, &c);
-	if (r == -ENOENT)
-		r = 0;
+	r = find(map, (size_t)st.st_size, name, &c, &owner);
+	if (r == -ENOENT || (r == 0 && owner != uid))
+		r = 0;	/* not this IAM user: another account of that name */
 	else if (r == 0)
 		r = print_record(c, now, out);
 	munmap(map, (size_t)st.st_size);

@@ -495,12 +495,41 @@ iam_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 
 /* ---- The store's lock ------------------------------------------------- */
 
+/*
+ * Create the missing folders above path (root 0755), as on a fresh host
+ * where /var/lib/iam does not exist yet.  Existing ones are left alone:
+ * iam_ensure_dir() then checks every parent.
+ */
+static int
+make_parents(const char *path)
+{
+	char dir[PATH_MAX];
+
+	if (iam_snprintf(dir, sizeof(dir), "%s", path) < 0)
+		return -ENAMETOOLONG;
+	for (char *p = dir + 1; (p = strchr(p, '/')) != NULL; p++) {
+		*p = '\0';
+		if (mkdir(dir, 0700) == 0) {
+			if ((geteuid() == 0 && chown(dir, 0, 0) < 0) ||
+			    chmod(dir, 0755) < 0)
+				return -errno;
+		} else if (errno != EEXIST) {
+			return -errno;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
 int
 iam_store_lock(const struct iam_config *cfg)
 {
 	struct stat st;
 	int dfd, fd, r = 0;
 
+	r = make_parents(cfg->credentials_dir);
+	if (r < 0)
+		return r;
 	dfd = iam_ensure_dir(cfg->credentials_dir, 0700, 0, NULL, 0);
 	if (dfd < 0)
 		return dfd;

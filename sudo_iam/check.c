@@ -235,6 +235,8 @@ evaluate(struct check *c)
 static enum sudo_iam_verdict
 decide_iam_user(struct check *c)
 {
+	(void)iam_arn_user(c->rec->account_id, c->rec->name, c->arn,
+			   sizeof(c->arn));
 	if (c->rec->disabled)
 		return SUDO_IAM_DISABLED;
 	if (!c->cmd_ok) {
@@ -242,8 +244,6 @@ decide_iam_user(struct check *c)
 		       c->cmd.given : "(no command)", c->o->user, c->cmd.why);
 		return SUDO_IAM_UNAVAIL;
 	}
-	(void)iam_arn_user(c->rec->account_id, c->rec->name, c->arn,
-			   sizeof(c->arn));
 	session_facts(c);
 	if (evaluate(c) < 0)
 		return SUDO_IAM_UNAVAIL;

@@ -9,7 +9,7 @@
  *                              ITER times "u0 runs /usr/bin/id as root";
  *                              print the mean and median in microseconds
  *
- * "run" expects NSS to resolve u0 to uid 70000 (tests/bench/bench-sudo.sh
+ * "run" expects NSS to resolve u0 to uid 200000 (tests/bench/bench-sudo.sh
  * binds such an /etc/passwd in a private mount namespace).  Run it under
  * callgrind with --toggle-collect=decide_loop for instruction counts.
  */
@@ -27,7 +27,7 @@
 
 #include "iam.h"
 
-#define FIRST_UID 70000
+#define FIRST_UID 200000	/* a range that holds 100k users and more */
 
 static void
 die(const char *what, int r)
@@ -85,6 +85,8 @@ setup(const char *dir, long n)
 		     "run_dir = \"%s/run\";\n"
 		     "trail_file = \"%s/log/trail.jsonl\";\n"
 		     "hostname = \"bench\";\n"
+		     "uid_min = 200000; uid_max = 1999999;\n"
+		     "gid_min = 200000; gid_max = 1999999;\n"
 		     "host_tags = { Environment = \"Development\"; };\n",
 		     dir, dir, dir, dir, dir, dir);
 	snprintf(path, sizeof(path), "%s/etc/iam.conf", dir);
@@ -92,7 +94,7 @@ setup(const char *dir, long n)
 	iam_buf_release(&b);
 
 	iam_buf_adds(&b, "{ \"account\": { \"id\": \"123456789012\" },\n"
-		     "  \"groups\": [ { \"name\": \"ops\", \"gid\": 70000,"
+		     "  \"groups\": [ { \"name\": \"ops\", \"gid\": 200000,"
 		     " \"policies\": [\"NoStop\"] } ],\n  \"users\": [\n");
 	for (long i = 0; i < n; i++)
 		iam_buf_addf(&b, "    { \"name\": \"u%ld\", \"uid\": %ld, "
@@ -149,7 +151,7 @@ __attribute__((noinline)) static int
 decide_loop(long iters, double *us)
 {
 	char *options[] = { opt, NULL };
-	char *user_info[] = { "user=u0", "uid=70000", "gid=70000", NULL };
+	char *user_info[] = { "user=u0", "uid=200000", "gid=200000", NULL };
 	char *command_info[] = { "command=/usr/bin/id", "runas_uid=0",
 				 "runas_gid=0", NULL };
 	char *argv[] = { "/usr/bin/id", "-u", NULL };
@@ -201,7 +203,7 @@ run(const char *dir, long iters)
 	approved = decide_loop(iters, us);
 	if (approved != iters) {
 		fprintf(stderr, "bench_sudo: %d of %ld approved: is u0 "
-			"resolved to uid 70000?\n", approved, iters);
+			"resolved to uid 200000?\n", approved, iters);
 		return 1;
 	}
 	for (long i = 0; i < iters; i++)

@@ -3,17 +3,10 @@
 mkdir -p -m 0755 /var/lib/iam
 use_identity "$TOP/etc/identity.example.json" >/dev/null
 STACK='[success=done user_unknown=ignore authinfo_unavail=ignore default=die]'
-wire_pam() {	# wire_pam SERVICE TYPE...
-	local svc=$1 t
-	shift
-	: > "/etc/pam.d/$svc"
-	for t in "$@"; do
-		echo "$t $STACK pam_iam.so" >> "/etc/pam.d/$svc"
-		echo "$t required pam_unix.so" >> "/etc/pam.d/$svc"
-	done
-}
-for s in sshd login su sudo; do wire_pam "$s" auth account password session; done
-wire_pam passwd password
+# The project's own stacks, as installed: they are the recommended ones.
+for f in common-auth common-account common-password common-session-iam sshd login su sudo passwd; do
+	install -m 0644 "$TOP/etc/pam.d/$f" "/etc/pam.d/$f"
+done
 printf 'Plugin sudo_iam sudo_iam.so\n' > /etc/sudo.conf
 chown root:root /etc/sudo.conf; chmod 0644 /etc/sudo.conf
 rm -rf /run/nscd
@@ -46,10 +39,16 @@ cp /tmp/nss.good /etc/nsswitch.conf
 # ---- PAM ----
 for s in sshd login su sudo; do
 	cp "/etc/pam.d/$s" /tmp/pam.good
-	sed -i '/pam_iam/d' "/etc/pam.d/$s"
+	printf 'auth required pam_unix.so\naccount required pam_unix.so\n' > "/etc/pam.d/$s"
 	doctor 1 "error: /etc/pam.d/$s: auth does not use pam_iam" "PAM service $s without pam_iam"
+	grep -q "error: /etc/pam.d/$s: account does not use pam_iam" <<<"$LAST_OUT" &&
+		ok "$s: the account phase is checked too" || bad "$s: account phase not reported"
 	cp /tmp/pam.good "/etc/pam.d/$s"
 done
+cp /etc/pam.d/common-auth /tmp/pam.good
+sed -i '/pam_iam/d' /etc/pam.d/common-auth
+doctor 1 "error: /etc/pam.d/sshd: auth does not use pam_iam" "an @include'd stack without pam_iam is found"
+cp /tmp/pam.good /etc/pam.d/common-auth
 cp /etc/pam.d/passwd /tmp/pam.good
 : > /etc/pam.d/passwd
 doctor 1 'error: /etc/pam.d/passwd: password does not use pam_iam' "PAM passwd without pam_iam"
