@@ -372,6 +372,27 @@ cleanup_authed(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
+/*
+ * The source address of this session: PAM_RHOST when the service gives
+ * one, else the address recorded earlier in the same login session (sudo
+ * re-authenticates inside an ssh login and sets no PAM_RHOST; the ssh
+ * login's address must survive it).
+ */
+static void
+keep_source(struct attempt *a, const char *key, struct iam_session_rec *rec)
+{
+	struct iam_session_rec old;
+
+	if (a->rhost != NULL && a->rhost[0] != '\0') {
+		(void)iam_snprintf(rec->rhost, sizeof(rec->rhost), "%s",
+				   a->rhost);
+		return;
+	}
+	if (iam_session_read(a->o->cfg->run_dir, key, &old, 0) == 0 &&
+	    old.uid == rec->uid)
+		memcpy(rec->rhost, old.rhost, sizeof(rec->rhost));
+}
+
 static int
 record_session(struct attempt *a)
 {
@@ -385,10 +406,9 @@ record_session(struct attempt *a)
 		return -ENOMEM;
 	au->uid = a->rec->uid;
 	if (a->code_ok) {
-		if (a->rhost != NULL)
-			(void)iam_snprintf(rec.rhost, sizeof(rec.rhost), "%s",
-					   a->rhost);
 		r = iam_session_key(a->rec->uid, a->tty, key, sizeof(key));
+		if (r == 0)
+			keep_source(a, key, &rec);
 		r = r ? r : iam_session_write(a->o->cfg->run_dir, key, &rec, 0);
 		if (r < 0) {
 			free(au);

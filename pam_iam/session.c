@@ -23,8 +23,8 @@ cleanup_opened(pam_handle_t *pamh, void *data, int status)
 	free(data);
 }
 
-/* True when this handle's authentication succeeded for this user. */
-static bool
+/* This handle's successful authentication of this user, or NULL. */
+static const struct pam_iam_authed *
 authenticated_here(struct phase *p)
 {
 	const void *data = NULL;
@@ -32,26 +32,31 @@ authenticated_here(struct phase *p)
 
 	if (pam_get_data(p->pamh, PAM_IAM_DATA_AUTH, &data) != PAM_SUCCESS ||
 	    data == NULL)
-		return false;
+		return NULL;
 	au = data;
-	return au->uid == p->rec->uid;
+	return au->uid == p->rec->uid ? au : NULL;
 }
 
 /*
- * A login whose authentication did not run here (an SSH key, su by
- * root, cron) gets a record of its own under this session's key, with
- * no MFA: it also replaces a stale record an earlier session may have
- * left under the same key.
+ * Record this login session's source address and MFA time under the
+ * session's key as it is now.  The key may differ from the one seen at
+ * authentication: pam_loginuid, earlier in sshd's and login's session
+ * stacks, gives the process a new kernel audit session, and the user's
+ * shell and its sudo inherit that one.  A login whose authentication did
+ * not run here (an SSH key, su by root, cron) gets no MFA; its record
+ * also replaces a stale one an earlier session may have left under the
+ * same key.
  */
 static int
 record_source(struct phase *p)
 {
+	const struct pam_iam_authed *au = authenticated_here(p);
 	struct iam_session_rec rec = { .mfa_time = 0, .uid = p->rec->uid };
 	char key[96];
 	int r;
 
-	if (authenticated_here(p))
-		return 0;
+	if (au != NULL)
+		rec.mfa_time = au->mfa_time;
 	if (p->rhost != NULL && iam_snprintf(rec.rhost, sizeof(rec.rhost),
 					     "%s", p->rhost) < 0)
 		rec.rhost[0] = '\0';

@@ -12,9 +12,9 @@
 ACCT=123456789012
 ALIAS=acme-prod
 PW='Correct-Horse-9!x'
-BOBPW='Bob-Staple-Batt3ry#'
-CAROLPW='Carol-Bcrypt-T0ken$'
-ERINPW='Erin-Ssh-Passw0rd%'
+BOBPW='Staple-Batt3ry-Horse#'
+CAROLPW='Blowfish-T0ken-Twelve$'
+ERINPW='Remote-Shell-Passw0rd%'
 LOCALPW='Local-Only-Pass1!'
 ROOTPW='Root-Break-Glass2@'
 SEC_ALICE=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
@@ -64,12 +64,16 @@ jq --arg h "$T/home" --arg s "$SEC_ERIN" '
 	.users |= map(.home = "\($h)/\(.name)" | del(.password)) |
 	.users += [{ name: "erin", uid: 70005, primary_group: "developers",
 		home: "\($h)/erin", groups: ["developers"],
+		tags: { Environment: "Development" },
 		policies: ["DevHostAccess"],
 		mfa: { type: "totp", secret: $s, algorithm: "SHA1",
 			digits: 6, period: 30 } }]' \
 	"$TOP/etc/identity.example.json" > "$T/identity.json"
+# DevHostAccess admits users whose Environment tag is the host's.
+printf 'hostname = "dev1";\nhost_tags = { Environment = "Development"; };\n' \
+	>> /etc/iam/iam.conf
 mkdir -p -m 0755 /var/lib/iam
-expect_out 0 OK "the example identity (with erin) publishes" \
+expect_out 0 published "the example identity (with erin) publishes" \
 	use_identity "$T/identity.json"
 for u in alice:70001 bob:70002 carol:70003 erin:70005; do
 	mkdir -p "$T/home/${u%%:*}"
