@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "identity_int.h"
 
@@ -548,6 +549,97 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* ---- SSH keys across users ------------------------------------------ */
+
+/* A key's creation may be this far ahead of the clock (clock skew). */
+#define SSH_KEY_SKEW	86400
+
+struct key_ref {
+	const char *key;	/* the line; compared up to its comment */
+	size_t user, idx;
+};
+
+/* Length of "TYPE BASE64", the key itself without its comment. */
+static size_t
+key_material(const char *line)
+{
+	size_t t = strcspn(line, " ");
+
+	return line[t] == ' ' ? t + 1 + strcspn(line + t + 1, " ") : t;
+}
+
+static int
+cmp_key_ref(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+	size_t nx = key_material(x->key), ny = key_material(y->key);
+	int c = memcmp(x->key, y->key, nx < ny ? nx : ny);
+
+	if (c != 0 || nx != ny)
+		return c != 0 ? c : (nx < ny ? -1 : 1);
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * One public key must not open two accounts (nor stand twice in one),
+ * whatever its comment or status; and a creation time in the future
+ * would stretch ssh_key_max_age_days.
+ */
+static void
+ssh_key_checks(const struct iam_identity *id, struct iam_faults *f)
+{
+	struct key_ref *v;
+	int64_t late = (int64_t)time(NULL) + SSH_KEY_SKEW;
+	size_t n = 0, total = 0;
+	char path[96], when[32];
+
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+
+		total += u->n_ssh_keys;
+		for (size_t k = 0; k < u->n_ssh_keys; k++) {
+			if (u->ssh_keys[k].created <= late)
+				continue;
+			snprintf(path, sizeof(path), "users[%zu].ssh_keys[%zu]."
+				 "created", i, k);
+			if (iam_format_time(u->ssh_keys[k].created, when,
+					    sizeof(when)) < 0)
+				snprintf(when, sizeof(when), "the time");
+			iam_fault(f, path, "%s is in the future", when);
+		}
+	}
+	if (total < 2)
+		return;
+	v = calloc(total, sizeof(*v));
+	if (v == NULL) {
+		f->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < id->n_users; i++)
+		for (size_t k = 0; k < id->users[i].n_ssh_keys; k++)
+			if (id->users[i].ssh_keys[k].key != NULL)
+				v[n++] = (struct key_ref){
+					id->users[i].ssh_keys[k].key, i, k };
+	qsort(v, n, sizeof(*v), cmp_key_ref);
+	for (size_t i = 1, first = 0; i < n; i++) {
+		size_t m = key_material(v[i].key);
+
+		if (m != key_material(v[first].key) ||
+		    memcmp(v[i].key, v[first].key, m) != 0) {
+			first = i;
+			continue;
+		}
+		snprintf(path, sizeof(path), "users[%zu].ssh_keys[%zu].key",
+			 v[i].user, v[i].idx);
+		iam_fault(f, path, "the same key as users[%zu].ssh_keys[%zu]; "
+			  "a key may appear only once",
+			  v[first].user, v[first].idx);
+	}
+	free(v);
+}
+
 static void
 model_checks(const struct iam_identity *id, struct iam_faults *f)
 {
@@ -578,6 +670,7 @@ model_checks(const struct iam_identity *id, struct iam_faults *f)
 	for (size_t i = 0; i < id->n_roles; i++)
 		need_policies(id, f, "roles", i, id->roles[i].policies,
 			      id->roles[i].n_policies);
+	ssh_key_checks(id, f);
 }
 
 /* ---- The host's own accounts ----------------------------------------- */

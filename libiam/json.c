@@ -310,7 +310,7 @@ close_container(void *ctx)
 	struct parser *ps = ctx;
 	struct frame *top = &ps->frames[ps->depth - 1];
 	size_t n = ps->n_stack - top->base;
-	struct slot *kids = &ps->stack[top->base];
+	struct slot *kids = ps->stack ? &ps->stack[top->base] : NULL;
 	struct iam_json v = { .type = top->type, .len = n };
 
 	if (top->type == IAM_JSON_OBJECT) {
