@@ -451,20 +451,19 @@ age_state(const struct iam_ssh_key *k, uint32_t max_days, int64_t now,
 	  char *age, size_t alen, char *state, size_t slen)
 {
 	int64_t days = (now - k->created) / DAY;
+	int64_t exp = iam_ssh_key_expiry(k, max_days);
 
 	if (k->created <= 0)
 		snprintf(age, alen, "unknown");
 	else
 		snprintf(age, alen, "%lld", (long long)(days < 0 ? 0 : days));
-	if (max_days == 0)
+	if (exp == 0)
 		snprintf(state, slen, "-");
-	else if (k->created <= 0 ||
-		 now >= k->created + (int64_t)max_days * DAY)
+	else if (now >= exp)
 		snprintf(state, slen, "expired");
 	else
 		snprintf(state, slen, "expires in %lldd",
-			 (long long)((k->created + (int64_t)max_days * DAY -
-				      now + DAY - 1) / DAY));
+			 (long long)((exp - now + DAY - 1) / DAY));
 }
 
 static void

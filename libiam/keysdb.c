@@ -55,16 +55,18 @@ put(struct iam_buf *b, const void *p, size_t n)
  * unknown (0) or absurdly early still gives an expired key, never one
  * that lives for ever.
  */
-static int64_t
-expiry(int64_t created, uint32_t max_days)
+int64_t
+iam_ssh_key_expiry(const struct iam_ssh_key *k, uint32_t max_days)
 {
 	int64_t max = (int64_t)max_days * 86400;
 
 	if (max_days == 0)
 		return 0;
-	if (created <= 0 || created > INT64_MAX - max)
-		return created <= 0 ? 1 : INT64_MAX;
-	return created + max;
+	if (k->created <= 0)
+		return 1;
+	if (k->created > INT64_MAX - max)
+		return INT64_MAX;
+	return k->created + max;
 }
 
 static int
@@ -86,7 +88,7 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 	r = r ? r : put(b, &n, 2);
 	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
-		int64_t exp = expiry(k->created, max_days);
+		int64_t exp = iam_ssh_key_expiry(k, max_days);
 		size_t l = strlen(k->key);
 		uint16_t l16 = (uint16_t)l;
 

@@ -1,7 +1,8 @@
 /*
  * publish.c - from the identity file and the credentials store to the
  * snapshots the host serves: snapshot_dir/nss.db (public, 0644) and
- * snapshot_dir/auth/auth.db (private, 0600).
+ * snapshot_dir/auth/auth.db and snapshot_dir/auth/roles.db (private,
+ * 0600).
  *
  * Everything is validated before anything is written, and the files are
  * replaced together (iam_atomic_*): a fault leaves the last good
@@ -19,10 +20,12 @@
 
 #include "iam.h"
 #include "iam/keys.h"
+#include "iam/roles.h"
 #include "nssdb.h"
 
 #define GENERATION_FILE	"generation"
 #define AUTH_DB		"auth/auth.db"
+#define ROLES_DB	"auth/" IAM_ROLESDB_FILE
 
 /* The generation recorded in snapshot_dir/generation; 0 when absent. */
 static int
@@ -134,7 +137,7 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 		struct iam_faults *faults)
 {
 	struct iam_buf nss = IAM_BUF_INIT, auth = IAM_BUF_INIT;
-	struct iam_buf keys = IAM_BUF_INIT;
+	struct iam_buf keys = IAM_BUF_INIT, roles = IAM_BUF_INIT;
 	struct iam_atomic *set = NULL;
 	char path[PATH_MAX], gtext[32];
 	uint64_t gen;
@@ -153,6 +156,8 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 		r = iam_nssdb_build(id, gen, &nss);
 	if (r == 0)
 		r = iam_keysdb_build(id, gen, &keys);
+	if (r == 0)
+		r = iam_rolesdb_build(id, gen, &roles);
 	if (r < 0) {
 		iam_fault(faults, NULL, "building the snapshots: %s",
 			  strerror(-r));
@@ -166,6 +171,9 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 	if (r == 0 && (r = iam_snprintf(path, sizeof(path), "%s/" AUTH_DB,
 					cfg->snapshot_dir)) == 0)
 		r = iam_atomic_add(set, path, auth.buf, auth.len, 0600);
+	if (r == 0 && (r = iam_snprintf(path, sizeof(path), "%s/" ROLES_DB,
+					cfg->snapshot_dir)) == 0)
+		r = iam_atomic_add(set, path, roles.buf, roles.len, 0600);
 	if (r == 0 && (r = iam_snprintf(path, sizeof(path), "%s/nss.db",
 					cfg->snapshot_dir)) == 0)
 		r = iam_atomic_add(set, path, nss.buf, nss.len, 0644);
@@ -181,6 +189,7 @@ write_snapshots(const struct iam_config *cfg, const struct iam_identity *id,
 out:
 	iam_buf_release(&nss);
 	iam_buf_release(&keys);
+	iam_buf_release(&roles);
 	iam_buf_wipe(&auth);
 	return r;
 }

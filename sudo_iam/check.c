@@ -16,6 +16,7 @@
 #include <syslog.h>
 #include <time.h>
 
+#include "iam/roles.h"
 #include "sudo_iam.h"
 
 #define PRI	(LOG_AUTHPRIV | LOG_ERR)
@@ -35,8 +36,12 @@ struct check {
 	char source_ip[sizeof(((struct iam_session_rec *)0)->rhost)];
 	char mfa_age[32];		/* "" without MFA */
 	char arn[512];			/* the principal's ARN */
-	struct iam_principal *pr;
+	char key[128];			/* this login session's key, or "" */
+	struct iam_principal *pr;	/* the user's own policies */
+	struct iam_role_rec *role;	/* the role of an active session, or NULL */
+	struct iam_role_session rs;	/* that session, when role != NULL */
 	struct iam_request *req;
+	struct iam_request *user_req;	/* in a role session: as the user */
 	struct iam_result *res;		/* set once evaluated */
 };
 
@@ -149,6 +154,8 @@ session_facts(struct check *c)
 	c->facts.now = (int64_t)time(NULL);
 	r = iam_session_key(c->rec->uid, c->o->tty, key, sizeof(key));
 	if (r == 0)
+		memcpy(c->key, key, sizeof(c->key));
+	if (r == 0)
 		r = iam_session_read(c->cfg->run_dir, key, &rec, 0);
 	if (r < 0) {
 		if (r != -ENOENT)
@@ -172,19 +179,75 @@ session_facts(struct check *c)
 }
 
 /*
- * The policies that decide for this principal.  One place, so that a
- * role session can put the role's policies here instead.
+ * The role session of this login session, if one is active: written by
+ * iam-role-helper as root for this uid, this login session and this
+ * boot, not expired, its role still published.  Anything else is no
+ * session (logged when a record was there but could not be believed).
+ */
+static void
+role_session(struct check *c)
+{
+	struct iam_role_clock now;
+	char dir[PATH_MAX];
+	int64_t age;
+	int r;
+
+	if (c->key[0] == '\0')
+		return;
+	r = iam_role_clock_now(&now);
+	if (r == 0)
+		r = iam_role_session_active(c->cfg->run_dir, c->key,
+					    c->rec->uid, &now, 0, &c->rs);
+	if (r < 0) {
+		if (r != -ENOENT)
+			syslog(PRI, "sudo_iam: role session record of %s "
+			       "under %s ignored: %s", c->o->user,
+			       c->cfg->run_dir, strerror(-r));
+		return;
+	}
+	r = iam_snprintf(dir, sizeof(dir), "%s/auth", c->cfg->snapshot_dir);
+	if (r == 0)
+		r = iam_rolesdb_lookup(dir, 0, c->rs.role, &c->role);
+	if (r < 0) {
+		syslog(PRI, "sudo_iam: role session %s of %s: role %s "
+		       "unusable, session ignored: %s", c->rs.id, c->o->user,
+		       c->rs.role, strerror(-r));
+		return;
+	}
+	/* The code given to assume the role is MFA in this login session. */
+	if (c->rs.wall_start > c->facts.mfa_time) {
+		c->facts.mfa_time = c->rs.wall_start;
+		age = c->facts.now - c->facts.mfa_time;
+		c->mfa_age[0] = '\0';
+		if (age >= 0)
+			(void)iam_snprintf(c->mfa_age, sizeof(c->mfa_age),
+					   "%" PRId64, age);
+	}
+	(void)iam_arn_role(c->role->account_id, c->role->name, c->arn,
+			   sizeof(c->arn));
+}
+
+/*
+ * The policies that decide for this principal: the user's own, or while
+ * a role session is active in this login session, the role's.  The one
+ * place where a role session substitutes its policies.
  */
 static int
-principal_for(struct check *c, struct iam_principal **ret)
+principal_for(struct check *c, const struct iam_policy_set **ret)
 {
-	return iam_principal_new(c->rec, ret);
+	int r;
+
+	r = iam_principal_new(c->rec, &c->pr);
+	if (r < 0)
+		return r;
+	role_session(c);
+	*ret = c->role != NULL ? c->role->set : c->pr->set;
+	return 0;
 }
 
 static int
-add_command_keys(struct check *c)
+add_command_keys(struct check *c, struct iam_request *req)
 {
-	struct iam_request *req = c->req;
 	int r;
 
 	r = iam_request_add(req, "iam:CommandPath", c->cmd.path);
@@ -202,10 +265,39 @@ add_command_keys(struct check *c)
 	return r;
 }
 
+/*
+ * In a role session, the user's own policies are asked too: their
+ * explicit Deny still wins over whatever the role allows.
+ */
+static int
+user_deny_wins(struct check *c, const char *resource)
+{
+	struct iam_result *own = NULL;
+	int r;
+
+	r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
+				 resource, &c->user_req);
+	if (r == 0)
+		r = add_command_keys(c, c->user_req);
+	if (r == 0 && (own = malloc(sizeof(*own))) == NULL)
+		r = -ENOMEM;
+	if (r < 0)
+		return r;
+	r = iam_policy_evaluate(c->pr->set, c->user_req, own);
+	if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
+		free(c->res);
+		c->res = own;
+	} else {
+		free(own);
+	}
+	return r;
+}
+
 static int
 evaluate(struct check *c)
 {
 	char host[256], resource[PATH_MAX + 512];
+	const struct iam_policy_set *set = NULL;
 	int r;
 
 	r = iam_config_hostname(c->cfg, host, sizeof(host));
@@ -213,16 +305,22 @@ evaluate(struct check *c)
 		r = iam_arn_sudo(c->rec->account_id, host, c->cmd.path,
 				 resource, sizeof(resource));
 	if (r == 0)
-		r = principal_for(c, &c->pr);
-	if (r == 0)
+		r = principal_for(c, &set);
+	if (r == 0 && c->role != NULL)
+		r = iam_request_for_role(c->cfg, c->rec, c->role, c->rs.id,
+					 &c->facts, "sudo:Run", resource,
+					 &c->req);
+	else if (r == 0)
 		r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
 					 resource, &c->req);
 	if (r == 0)
-		r = add_command_keys(c);
+		r = add_command_keys(c, c->req);
 	if (r == 0 && (c->res = malloc(sizeof(*c->res))) == NULL)
 		r = -ENOMEM;
 	if (r == 0)
-		r = iam_policy_evaluate(c->pr->set, c->req, c->res);
+		r = iam_policy_evaluate(set, c->req, c->res);
+	if (r == 0 && c->role != NULL && c->res->decision != IAM_EXPLICIT_DENY)
+		r = user_deny_wins(c, resource);
 	if (r < 0) {
 		free(c->res);
 		c->res = NULL;
@@ -291,13 +389,16 @@ trail(struct check *c, enum sudo_iam_verdict v)
 		  NULL },
 		{ "tty", c->o->tty },
 		{ "mfaAge", c->mfa_age[0] ? c->mfa_age : NULL },
+		{ "role", c->role != NULL ? c->role->name : NULL },
+		{ "roleSessionId", c->role != NULL ? c->rs.id : NULL },
 		{ "decision", decision_names[v] },
 	};
 	struct iam_event ev = {
 		.time = c->facts.now,
 		.source = "sudo_iam",
 		.name = "SudoRun",
-		.user_type = c->rec != NULL ? "IAMUser" : "LocalUser",
+		.user_type = c->role != NULL ? "AssumedRole" :
+			     c->rec != NULL ? "IAMUser" : "LocalUser",
 		.user_name = c->o->user,
 		.user_arn = c->arn[0] ? c->arn : NULL,
 		.source_ip = c->facts.source_ip,
@@ -357,6 +458,8 @@ check_release(struct check *c)
 {
 	free(c->res);
 	iam_request_free(c->req);
+	iam_request_free(c->user_req);
+	iam_role_rec_free(c->role);
 	iam_principal_free(c->pr);
 	sudo_iam_command_release(&c->cmd);
 	iam_auth_user_free(c->rec);

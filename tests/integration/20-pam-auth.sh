@@ -231,6 +231,7 @@ for _ in $(seq 100); do [ -s "$T/sshd.pid" ] && break; sleep 0.1; done
 [ -s "$T/sshd.pid" ] || bad "sshd did not start: $(cat "$T/sshd.log")"
 cat > "$T/askpass" <<EOF
 #!/bin/sh
+printf '%s\n' "\$1" >> "$T/prompts"
 case "\$1" in
   *"Verification code"*) if [ -n "\$ASK_CODE" ]; then echo "\$ASK_CODE"
 	else oathtool --totp -b "\$ASK_SECRET"; fi ;;
@@ -249,6 +250,7 @@ ssh_as() {	# ssh_as USER PASSWORD SECRET [CODE]
 		-o LogLevel=ERROR -o ConnectTimeout=10 "$1@127.0.0.1" \
 		'echo REMOTE-OK; id; echo SID=$(cat /proc/self/sessionid)' </dev/null
 }
+: > "$T/prompts"
 grep -q '^erin:' /etc/passwd && bad "erin is in /etc/passwd" ||
 	ok "erin exists only through nss_iam"
 expect_out 0 'uid=70005\(erin\)' "sshd: erin logs in with password and code" \
@@ -278,6 +280,15 @@ grep -q REMOTE-OK <<<"$LAST_OUT" && bad "the refused login ran a command" ||
 	ok "the refused login ran nothing"
 trail_has "the refusal is in the trail" \
 	'"userName":"erin".*"sourceIPAddress":"127.0.0.1".*"errorCode":"InvalidMFA"'
+cp "$T/prompts" "$T/prompts.erin"
+: > "$T/prompts"
+expect_out 255 'Permission denied' "sshd: an unknown name is refused" \
+	ssh_as zed "$ERINPW" "$SEC_ERIN"
+if [ -s "$T/prompts" ] && [ "$(sed 's/zed@/erin@/' "$T/prompts")" = "$(cat "$T/prompts.erin")" ]; then
+	ok "sshd: the unknown name gets erin's prompts"
+else
+	bad "sshd: prompts differ"; show "$(cat "$T/prompts.erin" "$T/prompts")"
+fi
 kill "$SSHD_PID"; wait "$SSHD_PID" 2>/dev/null; SSHD_PID=
 
 # ---- local users and root while the IAM snapshots are gone ------------------------

@@ -292,3 +292,18 @@ Test(keysdb, a_line_that_is_not_a_key_is_never_printed)
 	cr_expect_str_eq(out, "");
 	iam_buf_release(&b);
 }
+
+Test(keysdb, expiry_rule)
+{
+	struct iam_ssh_key k = { "k", K_NEW, NOW, true };
+
+	cr_expect_eq(iam_ssh_key_expiry(&k, 0), 0, "no maximum: never");
+	cr_expect_eq(iam_ssh_key_expiry(&k, 90), NOW + 90 * DAY);
+	k.created = 0;
+	cr_expect_eq(iam_ssh_key_expiry(&k, 90), 1, "undated: expired");
+	k.created = -90 * DAY;
+	cr_expect_eq(iam_ssh_key_expiry(&k, 90), 1,
+		     "a date before 1970 must not turn into 'never'");
+	k.created = INT64_MAX - DAY;
+	cr_expect_eq(iam_ssh_key_expiry(&k, 36500), INT64_MAX, "no overflow");
+}

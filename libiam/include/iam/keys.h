@@ -50,6 +50,14 @@ int iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 		     struct iam_buf *out);
 
 /*
+ * When key k stops working under ssh_key_max_age_days max_days: 0 for
+ * never (no maximum), else epoch seconds (created + max_days days); a
+ * key without a creation time has expired already (1).  keys.db, iamctl
+ * ssh-key list, credential-report and doctor all use this one rule.
+ */
+int64_t iam_ssh_key_expiry(const struct iam_ssh_key *k, uint32_t max_days);
+
+/*
  * Print to out the key lines of user name that are unexpired at now, one
  * a line, from the snapshot at path (strict: root-owned, not writable by
  * others, parents likewise; strict_flags as iam_open_strict()).  uid is

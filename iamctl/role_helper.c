@@ -1,0 +1,613 @@
+/*
+ * role_helper.c - iam-role-helper, the setuid-root helper through which
+ * an ordinary user runs `iamctl assume-role`, `whoami` and `drop-role`.
+ *
+ *   iam-role-helper assume-role ROLE [--duration SECONDS] [--reason TEXT]
+ *   iam-role-helper whoami
+ *   iam-role-helper drop-role
+ *   (--config FILE before the command, honoured for a real uid 0 only)
+ *
+ * Least privilege: before anything else, descriptors 0-2 are made sane,
+ * the process is made non-dumpable, the environment is cleared and the
+ * umask is set; the settings come from the default iam.conf unless the
+ * real uid is 0; the caller is identified only by the real uid (NSS name,
+ * which must be an IAM user of the private snapshot with the same uid).
+ * The helper only ever acts on the caller's own login session record,
+ * never on a path or a user taken from its arguments, and every file it
+ * writes is created with its mode set explicitly.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iam.h"
+#include "iam/roles.h"
+
+#define EXIT_OK		0
+#define EXIT_REFUSED	1
+#define EXIT_USAGE	2
+#define CODE_MAX	16	/* longer answers are refused unchecked */
+
+/* Who asks, and the state of the one operation. */
+struct helper {
+	struct iam_config *cfg;
+	struct iam_authdb *db;
+	struct iam_auth_user *u;	/* the caller's record */
+	char arn[512];			/* the caller's ARN */
+	char key[128];			/* the caller's login session key */
+	char source_ip[256];		/* recorded by pam_iam, or "" */
+	const char *tty;		/* the caller's terminal, or NULL */
+	char ttybuf[PATH_MAX];
+};
+
+static void
+err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("iamctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: iamctl assume-role ROLE [--duration SECONDS] "
+	      "[--reason TEXT]\n"
+	      "       iamctl whoami\n"
+	      "       iamctl drop-role\n", f);
+}
+
+/* ---- Trail -------------------------------------------------------------- */
+
+static int
+event(struct helper *h, const char *name, const char *error,
+      const char *message, const struct iam_event_param *params, size_t n,
+      const struct iam_result *res)
+{
+	struct iam_buf decision = IAM_BUF_INIT;
+	struct iam_event ev = {
+		.source = "iamctl",
+		.name = name,
+		.user_type = "IAMUser",
+		.user_name = h->u->name,
+		.user_arn = h->arn,
+		.source_ip = h->source_ip[0] ? h->source_ip : NULL,
+		.params = params,
+		.n_params = n,
+		.error_code = error,
+		.error_message = message,
+	};
+	int r = 0;
+
+	if (res != NULL) {
+		r = iam_result_write_json(res, &decision);
+		ev.decision_json = decision.buf;
+	}
+	if (r == 0)
+		r = iam_trail_write(h->cfg, &ev);
+	iam_buf_release(&decision);
+	if (r < 0)
+		err("%s: the trail could not record %s: %s",
+		    h->cfg->trail_file, name, strerror(-r));
+	return r;
+}
+
+/* ---- Who asks --------------------------------------------------------- */
+
+static const char *
+caller_tty(char *buf, size_t len)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && ttyname_r(fd, buf, len) == 0)
+			return buf;
+	return NULL;
+}
+
+/* The real uid's name through NSS, which must be an IAM user of that uid. */
+static int
+identify(struct helper *h)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[4096], dir[PATH_MAX], why[512] = "";
+	struct iam_session_rec rec;
+	uid_t uid = getuid();
+	int r;
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
+		err("uid %u has no name", (unsigned)uid);
+		return EXIT_REFUSED;
+	}
+	r = iam_snprintf(dir, sizeof(dir), "%s/auth", h->cfg->snapshot_dir);
+	if (r == 0)
+		r = iam_authdb_open(dir, &h->db, why, sizeof(why));
+	if (r < 0) {
+		err("IAM unavailable: %s", why[0] ? why : strerror(-r));
+		return EXIT_REFUSED;
+	}
+	r = iam_authdb_lookup(h->db, pw.pw_name, &h->u);
+	if (r < 0 || h->u->uid != (uint32_t)uid) {
+		if (r < 0 && r != -ENOENT)
+			err("IAM unavailable: record of %s: %s", pw.pw_name,
+			    strerror(-r));
+		else
+			err("%s is not an IAM user", pw.pw_name);
+		h->u = iam_auth_user_free(h->u);
+		return EXIT_REFUSED;
+	}
+	if (iam_arn_user(h->u->account_id, h->u->name, h->arn,
+			 sizeof(h->arn)) < 0)
+		return EXIT_REFUSED;
+	h->tty = caller_tty(h->ttybuf, sizeof(h->ttybuf));
+	if (iam_session_key(h->u->uid, h->tty, h->key, sizeof(h->key)) < 0) {
+		err("cannot name this login session");
+		return EXIT_REFUSED;
+	}
+	/* The source address pam_iam recorded, as root, for this session. */
+	if (iam_session_read(h->cfg->run_dir, h->key, &rec, 0) == 0 &&
+	    rec.uid == h->u->uid && iam_is_ip_address(rec.rhost))
+		memcpy(h->source_ip, rec.rhost, sizeof(h->source_ip));
+	return EXIT_OK;
+}
+
+/* ---- The code ----------------------------------------------------------- */
+
+/*
+ * One line from standard input, echo off on a terminal, at most len - 1
+ * bytes: a longer line is -E2BIG and wiped.  One byte a read, so no
+ * stdio buffer keeps a copy.
+ */
+static int
+read_code(char *buf, size_t len)
+{
+	struct termios old, quiet;
+	bool restore = false, over = false;
+	size_t n = 0;
+	int r = 0;
+	char c;
+
+	if (isatty(STDIN_FILENO)) {
+		fputs("Verification code: ", stderr);
+		fflush(stderr);
+		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+			quiet = old;
+			quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+			restore = tcsetattr(STDIN_FILENO, TCSAFLUSH,
+					    &quiet) == 0;
+		}
+	}
+	for (;;) {
+		ssize_t k = read(STDIN_FILENO, &c, 1);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -EIO;
+			break;
+		}
+		if (k == 0 || c == '\n')
+			break;
+		if (n + 1 < len)
+			buf[n++] = c;
+		else
+			over = true;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	c = 0;
+	if (restore) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fputc('\n', stderr);
+	}
+	if (r == 0 && over)
+		r = -E2BIG;
+	if (r == 0 && n == 0)
+		r = -ENODATA;
+	if (r < 0)
+		iam_wipe(buf, len);
+	return r;
+}
+
+/* ---- assume-role -------------------------------------------------------- */
+
+struct assume {
+	const char *role_name;
+	uint32_t asked;			/* --duration, 0: the default */
+	const char *reason;		/* --reason, "" none */
+	struct iam_role_rec *role;
+	uint32_t seconds;
+	char role_arn[512];
+	char duration[16];
+	struct iam_role_session s;
+	char expires[32];
+	struct iam_result *own, *trust;
+};
+
+static int
+parse_assume(int argc, char **argv, struct assume *a)
+{
+	long long v;
+
+	if (argc < 2 || argv[1][0] == '-')
+		return -EINVAL;
+	a->role_name = argv[1];
+	a->reason = "";
+	for (int i = 2; i < argc; i++) {
+		if (i + 1 >= argc)
+			return -EINVAL;
+		if (strcmp(argv[i], "--duration") == 0) {
+			if (iam_parse_ll(argv[++i], 1, 43200 * 10LL, &v) < 0) {
+				err("assume-role: --duration takes a number "
+				    "of seconds from 1");
+				return -EINVAL;
+			}
+			a->asked = (uint32_t)v;
+		} else if (strcmp(argv[i], "--reason") == 0) {
+			a->reason = argv[++i];
+			if (!iam_role_reason_valid(a->reason)) {
+				err("assume-role: --reason must be at most %d "
+				    "bytes of UTF-8 text without control "
+				    "characters", IAM_ROLE_REASON_MAX);
+				return -EINVAL;
+			}
+		} else {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Refuse: tell the caller why and write the AssumeRole event. */
+static int
+refuse(struct helper *h, struct assume *a, const char *code,
+       const struct iam_result *res, const char *fmt, ...)
+{
+	struct iam_event_param params[] = {
+		{ "roleName", a->role_name },
+		{ "roleArn", a->role_arn[0] ? a->role_arn : NULL },
+		{ "durationSeconds", a->duration[0] ? a->duration : NULL },
+		{ "reason", a->reason[0] ? a->reason : NULL },
+		{ "loginSession", h->key },
+	};
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	err("assume-role: refused: %s", why);
+	event(h, "AssumeRole", code, why, params,
+	      sizeof(params) / sizeof(params[0]), res);
+	return EXIT_REFUSED;
+}
+
+static int
+check_code(struct helper *h, struct assume *a, int64_t now)
+{
+	char code[CODE_MAX + 2];
+	bool locked = false;
+	int r;
+
+	if (h->u->mfa_secret == NULL)
+		return refuse(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
+			      "device; ask an administrator to enrol one",
+			      h->u->name);
+	r = read_code(code, sizeof(code));
+	if (r == -ENODATA)
+		return refuse(h, a, "InvalidMFA", NULL, "no verification code "
+			      "given");
+	if (r < 0)
+		return refuse(h, a, "InvalidMFA", NULL, "the verification code "
+			      "could not be read");
+	r = iam_role_mfa_check(h->cfg, h->u, code, now, 0, &locked);
+	iam_wipe(code, sizeof(code));
+	if (locked)
+		event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
+	switch (r) {
+	case 0:
+		return EXIT_OK;
+	case -EBUSY:
+		return refuse(h, a, "AccountLocked", NULL, "too many failed "
+			      "attempts; try again later");
+	case -EALREADY:
+		return refuse(h, a, "MFAReplay", NULL, "this verification "
+			      "code was already used; wait for the next one");
+	case -EACCES:
+		return refuse(h, a, "InvalidMFA", NULL, "wrong verification "
+			      "code");
+	default:
+		return refuse(h, a, "Unavailable", NULL, "the state of %s is "
+			      "unusable (%s)", h->u->name, strerror(-r));
+	}
+}
+
+static int
+check_policies(struct helper *h, struct assume *a, int64_t now)
+{
+	struct iam_session_facts facts = {
+		.service = "iamctl",
+		.tty = h->tty,
+		.source_ip = h->source_ip[0] ? h->source_ip : NULL,
+		.mfa_time = now,	/* the code just given */
+		.now = now,
+	};
+	struct iam_principal *pr = NULL;
+	enum iam_assume_verdict v = IAM_ASSUME_OWN_NO_ALLOW;
+	int r;
+
+	a->own = calloc(1, sizeof(*a->own));
+	a->trust = calloc(1, sizeof(*a->trust));
+	r = a->own != NULL && a->trust != NULL ? 0 : -ENOMEM;
+	r = r ? r : iam_principal_new(h->u, &pr);
+	r = r ? r : iam_role_check_assume(h->cfg, h->u, pr, a->role, &facts,
+					  a->own, a->trust, &v);
+	iam_principal_free(pr);
+	if (r < 0)
+		return refuse(h, a, "Unavailable", NULL, "cannot decide "
+			      "sts:AssumeRole: %s", strerror(-r));
+	if (v == IAM_ASSUME_ALLOW)
+		return EXIT_OK;
+	return refuse(h, a, "AccessDenied", v == IAM_ASSUME_OWN_DENY ||
+		      v == IAM_ASSUME_OWN_NO_ALLOW ? a->own : a->trust,
+		      "%s", iam_assume_verdict_text(v));
+}
+
+/* A session this login session had before is replaced: say so. */
+static void
+end_previous(struct helper *h, const struct iam_role_clock *now)
+{
+	struct iam_role_session old;
+
+	if (iam_role_session_active(h->cfg->run_dir, h->key, h->u->uid, now,
+				    0, &old) < 0)
+		return;
+	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+		{ "roleName", old.role }, { "roleSessionId", old.id },
+		{ "loginSession", h->key }, { "endedBy", h->u->name },
+		{ "why", "replaced" } }, 5, NULL);
+}
+
+static int
+record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
+{
+	struct iam_event_param params[] = {
+		{ "roleName", a->role->name },
+		{ "roleArn", a->role_arn },
+		{ "durationSeconds", a->duration },
+		{ "reason", a->reason[0] ? a->reason : NULL },
+		{ "loginSession", h->key },
+		{ "roleSessionId", a->s.id },
+		{ "expires", a->expires },
+	};
+	int r;
+
+	r = iam_role_session_new(h->u->name, h->u->uid, a->role->name, h->key,
+				 a->reason, a->seconds, now, &a->s);
+	r = r ? r : iam_format_time(a->s.wall_expiry, a->expires,
+				    sizeof(a->expires));
+	if (r < 0)
+		return refuse(h, a, "Unavailable", NULL, "cannot start a "
+			      "session: %s", strerror(-r));
+	end_previous(h, now);
+	r = iam_role_session_write(h->cfg->run_dir, &a->s, 0);
+	if (r < 0)
+		return refuse(h, a, "Unavailable", NULL, "%s: cannot record the "
+			      "session: %s", h->cfg->run_dir, strerror(-r));
+	if (event(h, "AssumeRole", NULL, NULL, params,
+		  sizeof(params) / sizeof(params[0]), a->trust) < 0 &&
+	    h->cfg->trail_required) {
+		/* A session the trail does not know of must not exist. */
+		(void)iam_role_session_remove(h->cfg->run_dir, h->key, a->s.id,
+					      0);
+		err("assume-role: refused: the trail is unavailable");
+		return EXIT_REFUSED;
+	}
+	printf("Assumed role %s (%s) for %" PRIu32 " seconds, until %s.\n"
+	       "Session %s; sudo in this login session now acts as the role.\n",
+	       a->role->name, a->role_arn, a->seconds, a->expires, a->s.id);
+	return EXIT_OK;
+}
+
+static int
+assume_role(struct helper *h, int argc, char **argv)
+{
+	struct assume a;
+	struct iam_role_clock now;
+	char dir[PATH_MAX];
+	int r, rc;
+
+	memset(&a, 0, sizeof(a));
+	if (parse_assume(argc, argv, &a) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	rc = identify(h);
+	if (rc != EXIT_OK)
+		return rc;
+	if (h->u->disabled)
+		return refuse(h, &a, "AccountDisabled", NULL, "account "
+			      "disabled");
+	(void)iam_arn_role(h->u->account_id, a.role_name, a.role_arn,
+			   sizeof(a.role_arn));
+	r = iam_snprintf(dir, sizeof(dir), "%s/auth", h->cfg->snapshot_dir);
+	r = r ? r : iam_rolesdb_lookup(dir, 0, a.role_name, &a.role);
+	if (r == -ENOENT)
+		return refuse(h, &a, "AccessDenied", NULL, "no role named %s",
+			      a.role_name);
+	if (r < 0)
+		return refuse(h, &a, "Unavailable", NULL, "the role snapshot "
+			      "is unusable (%s)", strerror(-r));
+	r = iam_role_duration(a.role, a.asked, &a.seconds);
+	(void)iam_snprintf(a.duration, sizeof(a.duration), "%" PRIu32,
+			   r == 0 ? a.seconds : a.asked);
+	if (r < 0) {
+		rc = refuse(h, &a, "AccessDenied", NULL, "a duration of %" PRIu32
+			    " seconds is above the maximum of role %s (%" PRIu32
+			    " seconds)", a.asked, a.role->name,
+			    a.role->max_session_seconds);
+		goto out;
+	}
+	r = iam_role_clock_now(&now);
+	if (r < 0) {
+		rc = refuse(h, &a, "Unavailable", NULL, "no clock: %s",
+			    strerror(-r));
+		goto out;
+	}
+	rc = check_code(h, &a, now.wall);
+	if (rc == EXIT_OK)
+		rc = check_policies(h, &a, now.wall);
+	if (rc == EXIT_OK)
+		rc = record(h, &a, &now);
+out:
+	free(a.own);
+	free(a.trust);
+	iam_role_rec_free(a.role);
+	return rc;
+}
+
+/* ---- whoami, drop-role -------------------------------------------------- */
+
+static int
+whoami(struct helper *h)
+{
+	struct iam_role_session s;
+	struct iam_role_clock now;
+	char when[32], arn[512];
+	int r, rc;
+
+	rc = identify(h);
+	if (rc != EXIT_OK)
+		return rc;
+	printf("user:    %s (%s)\n", h->u->name, h->arn);
+	r = iam_role_clock_now(&now);
+	if (r == 0 && !h->u->disabled)
+		r = iam_role_session_active(h->cfg->run_dir, h->key, h->u->uid,
+					    &now, 0, &s);
+	if (r < 0 || h->u->disabled) {
+		printf("role:    none (no active role session in this login "
+		       "session)\n");
+		return EXIT_OK;
+	}
+	if (iam_arn_role(h->u->account_id, s.role, arn, sizeof(arn)) < 0 ||
+	    iam_format_time(s.wall_expiry, when, sizeof(when)) < 0)
+		return EXIT_REFUSED;
+	printf("role:    %s (%s)\n", s.role, arn);
+	printf("session: %s\n", s.id);
+	printf("expires: %s (%" PRId64 " seconds left)\n", when,
+	       s.expiry - now.boot);
+	if (s.reason[0] != '\0')
+		printf("reason:  %s\n", s.reason);
+	return EXIT_OK;
+}
+
+static int
+drop_role(struct helper *h)
+{
+	struct iam_role_session s;
+	struct iam_role_clock now;
+	int r, rc;
+
+	rc = identify(h);
+	if (rc != EXIT_OK)
+		return rc;
+	r = iam_role_clock_now(&now);
+	if (r == 0)
+		r = iam_role_session_active(h->cfg->run_dir, h->key, h->u->uid,
+					    &now, 0, &s);
+	if (r < 0) {
+		/* An expired record of this caller is cleared quietly. */
+		if (iam_role_session_read(h->cfg->run_dir, h->key, 0, &s) == 0 &&
+		    s.uid == h->u->uid)
+			(void)iam_role_session_remove(h->cfg->run_dir, h->key,
+						      s.id, 0);
+		err("drop-role: no active role session in this login session");
+		return EXIT_REFUSED;
+	}
+	r = iam_role_session_remove(h->cfg->run_dir, h->key, s.id, 0);
+	if (r < 0) {
+		err("drop-role: %s: %s", h->cfg->run_dir, strerror(-r));
+		return EXIT_REFUSED;
+	}
+	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+		{ "roleName", s.role }, { "roleSessionId", s.id },
+		{ "loginSession", h->key }, { "endedBy", h->u->name },
+		{ "why", "dropped" } }, 5, NULL);
+	printf("Role session %s (%s) ended.\n", s.id, s.role);
+	return EXIT_OK;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+/* Everything before the first file is opened or the first argument read. */
+static int
+harden(void)
+{
+	if (iam_sanitize_fds() < 0)
+		return -EBADF;
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (clearenv() != 0)
+		return -ENOMEM;
+	umask(077);
+	if (geteuid() != 0) {
+		err("iam-role-helper must be installed setuid root");
+		return -EPERM;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct helper h;
+	const char *config = NULL;
+	char why[512] = "";
+	int i = 1, rc;
+
+	if (harden() < 0)
+		return EXIT_REFUSED;
+	memset(&h, 0, sizeof(h));
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+		/* Only a real root chooses the settings. */
+		if (getuid() == 0)
+			config = argv[2];
+		i = 3;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
+			    config != NULL, &h.cfg, why, sizeof(why)) < 0) {
+		err("%s", why);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[i], "assume-role") == 0) {
+		rc = assume_role(&h, argc - i, argv + i);
+	} else if (strcmp(argv[i], "whoami") == 0 && argc - i == 1) {
+		rc = whoami(&h);
+	} else if (strcmp(argv[i], "drop-role") == 0 && argc - i == 1) {
+		rc = drop_role(&h);
+	} else {
+		usage(stderr);
+		rc = EXIT_USAGE;
+	}
+	fflush(stdout);
+	iam_auth_user_free(h.u);
+	iam_authdb_close(h.db);
+	iam_config_free(h.cfg);
+	return rc;
+}

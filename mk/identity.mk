@@ -1,0 +1,22 @@
+# identity.mk - libFuzzer target on the strict JSON parser and the
+# identity loader (make fuzz-identity; FUZZ_SECONDS=600 make fuzz-run).
+
+IDENTITY_FUZZ_SRC := $(filter-out libiam/nssdb.c,$(LIBIAM_SRC)) libiam/nssdb.c
+
+.PHONY: fuzz-identity fuzz-identity-run
+fuzz: fuzz-identity
+fuzz-run: fuzz-identity-run
+
+fuzz-identity: build-fuzz/fuzz_identity
+
+build-fuzz/fuzz_identity: tests/fuzz/fuzz_identity.c $(LIBIAM_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -DFUZZ_HOST_ROOT='"$(CURDIR)/tests/fuzz/host"' -std=gnu11 \
+		-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_identity.c $(IDENTITY_FUZZ_SRC) $(LIBIAM_DEPS)
+
+fuzz-identity-run: build-fuzz/fuzz_identity
+	@mkdir -p build-fuzz/corpus-identity
+	build-fuzz/fuzz_identity -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-max_len=65536 -print_final_stats=1 build-fuzz/corpus-identity \
+		tests/fuzz/corpus/identity
