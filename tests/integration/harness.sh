@@ -10,6 +10,7 @@ if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
 	exit 1
 fi
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+export MULTIARCH
 LIBDIR=$(readlink -f "/usr/lib/$MULTIARCH")
 T=$(mktemp -d /tmp/iam-it.XXXXXX)
 chmod 755 "$T"
