@@ -24,7 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -234,6 +236,8 @@ struct assume {
 	char duration[16];
 	struct iam_role_session s;
 	char expires[32];
+	struct iam_principal *pr;	/* the caller's policies; the results
+					   borrow their names */
 	struct iam_result *own, *trust;
 };
 
@@ -345,17 +349,15 @@ check_policies(struct helper *h, struct assume *a, int64_t now)
 		.mfa_time = now,	/* the code just given */
 		.now = now,
 	};
-	struct iam_principal *pr = NULL;
 	enum iam_assume_verdict v = IAM_ASSUME_OWN_NO_ALLOW;
 	int r;
 
 	a->own = calloc(1, sizeof(*a->own));
 	a->trust = calloc(1, sizeof(*a->trust));
 	r = a->own != NULL && a->trust != NULL ? 0 : -ENOMEM;
-	r = r ? r : iam_principal_new(h->u, &pr);
-	r = r ? r : iam_role_check_assume(h->cfg, h->u, pr, a->role, &facts,
+	r = r ? r : iam_principal_new(h->u, &a->pr);
+	r = r ? r : iam_role_check_assume(h->cfg, h->u, a->pr, a->role, &facts,
 					  a->own, a->trust, &v);
-	iam_principal_free(pr);
 	if (r < 0)
 		return refuse(h, a, "Unavailable", NULL, "cannot decide "
 			      "sts:AssumeRole: %s", strerror(-r));
@@ -402,18 +404,26 @@ record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 	if (r < 0)
 		return refuse(h, a, "Unavailable", NULL, "cannot start a "
 			      "session: %s", strerror(-r));
-	end_previous(h, now);
-	r = iam_role_session_write(h->cfg->run_dir, &a->s, 0);
-	if (r < 0)
-		return refuse(h, a, "Unavailable", NULL, "%s: cannot record the "
-			      "session: %s", h->cfg->run_dir, strerror(-r));
+	/*
+	 * The trail first: a helper killed between the two leaves at worst
+	 * an event without a session, never a session the trail lacks.
+	 */
 	if (event(h, "AssumeRole", NULL, NULL, params,
 		  sizeof(params) / sizeof(params[0]), a->trust) < 0 &&
 	    h->cfg->trail_required) {
-		/* A session the trail does not know of must not exist. */
-		(void)iam_role_session_remove(h->cfg->run_dir, h->key, a->s.id,
-					      0);
 		err("assume-role: refused: the trail is unavailable");
+		return EXIT_REFUSED;
+	}
+	end_previous(h, now);
+	r = iam_role_session_write(h->cfg->run_dir, &a->s, 0);
+	if (r < 0) {
+		err("assume-role: %s: cannot record the session: %s",
+		    h->cfg->run_dir, strerror(-r));
+		event(h, "RoleSessionEnd", "Unavailable", NULL,
+		      (struct iam_event_param[]){ { "roleName", a->role->name },
+			{ "roleSessionId", a->s.id },
+			{ "loginSession", h->key },
+			{ "why", "not recorded" } }, 4, NULL);
 		return EXIT_REFUSED;
 	}
 	printf("Assumed role %s (%s) for %" PRIu32 " seconds, until %s.\n"
@@ -475,6 +485,7 @@ assume_role(struct helper *h, int argc, char **argv)
 out:
 	free(a.own);
 	free(a.trust);
+	iam_principal_free(a.pr);
 	iam_role_rec_free(a.role);
 	return rc;
 }
@@ -556,9 +567,20 @@ drop_role(struct helper *h)
 static int
 harden(void)
 {
+	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	static const struct rlimit none = { 0, 0 };
+
 	if (iam_sanitize_fds() < 0)
 		return -EBADF;
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/*
+	 * The caller's limits must not cut a state, record or trail write
+	 * short (SIGXFSZ would kill us between two of them).
+	 */
+	(void)signal(SIGXFSZ, SIG_IGN);
+	if (geteuid() == 0 && setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
+		return -errno;
+	(void)setrlimit(RLIMIT_CORE, &none);
 	if (clearenv() != 0)
 		return -ENOMEM;
 	umask(077);

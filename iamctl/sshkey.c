@@ -85,9 +85,13 @@ read_all(int fd, struct iam_buf *b)
 static char *
 one_line(struct iam_buf *b, const char **why)
 {
-	char *s = b->buf != NULL ? b->buf : (char *)"";
+	char *s = b->buf;
 	size_t n = b->len;
 
+	if (s == NULL || n == 0) {
+		*why = "it holds no key";
+		return NULL;
+	}
 	if (memchr(s, '\0', n) != NULL) {
 		*why = "it contains a NUL byte";
 		return NULL;

@@ -41,8 +41,47 @@ add_string(struct iam_buf *b, const char *s)
 	return iam_json_write(&v, b);
 }
 
+/* Managed policies sorted by name, for lookups while building. */
+struct by_name {
+	const struct iam_named_policy **v;
+	size_t n;
+};
+
 static int
-add_role(struct iam_buf *b, const struct iam_identity *id,
+cmp_policy(const void *a, const void *b)
+{
+	const struct iam_named_policy *x = *(const struct iam_named_policy *const *)a;
+	const struct iam_named_policy *y = *(const struct iam_named_policy *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
+static int
+by_name_build(struct by_name *x, const struct iam_identity *id)
+{
+	x->n = 0;
+	x->v = calloc(id->n_policies ? id->n_policies : 1, sizeof(*x->v));
+	if (x->v == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < id->n_policies; i++)
+		if (id->policies[i].name != NULL)
+			x->v[x->n++] = &id->policies[i];
+	qsort(x->v, x->n, sizeof(*x->v), cmp_policy);
+	return 0;
+}
+
+static const struct iam_named_policy *
+by_name_find(const struct by_name *x, const char *name)
+{
+	struct iam_named_policy key = { .name = name };
+	const struct iam_named_policy *k = &key, *const *hit;
+
+	hit = bsearch(&k, x->v, x->n, sizeof(*x->v), cmp_policy);
+	return hit != NULL ? *hit : NULL;
+}
+
+static int
+add_role(struct iam_buf *b, const struct by_name *pols,
 	 const struct iam_role *role)
 {
 	int r;
@@ -65,7 +104,7 @@ add_role(struct iam_buf *b, const struct iam_identity *id,
 	for (size_t i = 0; r == 0 && i < role->n_policies; i++) {
 		const struct iam_named_policy *p;
 
-		p = iam_identity_policy(id, role->policies[i]);
+		p = by_name_find(pols, role->policies[i]);
 		if (p == NULL || p->doc == NULL)
 			return -EINVAL;
 		r = i ? iam_buf_adds(b, ",") : 0;
@@ -82,10 +121,14 @@ int
 iam_rolesdb_build(const struct iam_identity *id, uint64_t generation,
 		  struct iam_buf *out)
 {
+	struct by_name pols;
 	int r;
 
 	if (id == NULL || out == NULL || id->account.id == NULL)
 		return -EINVAL;
+	r = by_name_build(&pols, id);
+	if (r < 0)
+		return r;
 	r = iam_buf_addf(out, "{\"format\":\"iam-roles\",\"version\":%d,"
 			 "\"generation\":%" PRIu64 ",\"account\":",
 			 IAM_ROLESDB_VERSION, generation);
@@ -93,9 +136,10 @@ iam_rolesdb_build(const struct iam_identity *id, uint64_t generation,
 	r = r ? r : iam_buf_adds(out, ",\"roles\":[");
 	for (size_t i = 0; r == 0 && i < id->n_roles; i++) {
 		r = i ? iam_buf_adds(out, ",") : 0;
-		r = r ? r : add_role(out, id, &id->roles[i]);
+		r = r ? r : add_role(out, &pols, &id->roles[i]);
 	}
 	r = r ? r : iam_buf_adds(out, "]}\n");
+	free(pols.v);
 	return r;
 }
 
@@ -895,13 +939,21 @@ iam_role_session_active(const char *run_dir, const char *key, uint32_t uid,
 			struct iam_role_session *ret_s)
 {
 	struct iam_role_session s;
+	struct iam_role_clock clock;
 	int r;
 
-	if (now == NULL || ret_s == NULL)
+	if (ret_s == NULL)
 		return -EINVAL;
 	r = iam_role_session_read(run_dir, key, strict_flags, &s);
 	if (r < 0)
 		return r;
+	/* Read only when there is a record: no session costs one open(). */
+	if (now == NULL) {
+		r = iam_role_clock_now(&clock);
+		if (r < 0)
+			return r;
+		now = &clock;
+	}
 	if (s.uid != uid || strcmp(s.boot_id, now->boot_id) != 0 ||
 	    now->boot < s.start || now->boot >= s.expiry)
 		return -ENOENT;

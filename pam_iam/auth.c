@@ -341,6 +341,7 @@ code_check(struct attempt *a, uint64_t after)
 		.digits = 6, .period = 30,
 	};
 	bool real = a->rec != NULL && a->rec->mfa_secret != NULL;
+	char code[16] = "";
 	int r;
 
 	if (!a->ask_code)
@@ -351,8 +352,17 @@ code_check(struct attempt *a, uint64_t after)
 		t.digits = a->rec->mfa_digits;
 		t.period = a->rec->mfa_period;
 	}
-	r = iam_totp_verify(&t, a->code, a->now, a->o->cfg->totp_window,
+	/*
+	 * The comparison reads as many bytes as the device has digits,
+	 * whatever the answer's length: give it a zero-padded copy, so a
+	 * short answer is never read past its end.  A longer answer is cut
+	 * to 15 bytes, which no device's code (6-8 digits) can equal.
+	 */
+	if (a->code != NULL)
+		memcpy(code, a->code, strnlen(a->code, sizeof(code) - 1));
+	r = iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window,
 			    after, &a->step);
+	iam_wipe(code, sizeof(code));
 	if (!real)
 		return BAD_CODE;
 	if (r == 0) {

@@ -187,17 +187,14 @@ session_facts(struct check *c)
 static void
 role_session(struct check *c)
 {
-	struct iam_role_clock now;
 	char dir[PATH_MAX];
 	int64_t age;
 	int r;
 
 	if (c->key[0] == '\0')
 		return;
-	r = iam_role_clock_now(&now);
-	if (r == 0)
-		r = iam_role_session_active(c->cfg->run_dir, c->key,
-					    c->rec->uid, &now, 0, &c->rs);
+	r = iam_role_session_active(c->cfg->run_dir, c->key, c->rec->uid,
+				    NULL, 0, &c->rs);
 	if (r < 0) {
 		if (r != -ENOENT)
 			syslog(PRI, "sudo_iam: role session record of %s "

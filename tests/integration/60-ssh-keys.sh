@@ -106,6 +106,13 @@ refused 1 'not a valid key id' "a bad id is refused" \
 refused 2 'No such file' "a missing file is a usage error" \
 	iamctl ssh-key add alice "$T/no-such.pub"
 refused 2 'usage' "missing arguments are a usage error" iamctl ssh-key add alice
+refused 1 'holds no key' "empty input is refused" \
+	sh -c "iamctl ssh-key add alice - </dev/null"
+refused 1 'must be run as root' "ssh-key needs root" \
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	iamctl ssh-key add alice "$K/spare.pub"
+refused 1 "no such user 'nobody-here'" "ssh-key list of an unknown user" \
+	iamctl ssh-key list nobody-here
 refused 1 "has no key 'nope'" "deactivating an unknown id is refused" \
 	iamctl ssh-key deactivate alice nope
 expect_out 0 'usage: iamctl ssh-key add' "ssh-key --help" iamctl ssh-key --help

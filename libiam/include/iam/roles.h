@@ -111,7 +111,9 @@ const char *iam_assume_verdict_text(enum iam_assume_verdict v);
  * both with the same request (iam_request_for_user() with facts: a
  * caller that just gave a code passes mfa_time = now).  own and trust
  * receive both decisions for the trail (trust is left untouched when the
- * own policies already refused).  Returns 0 and *ret_verdict; a negative
+ * own policies already refused; their policy names are borrowed from
+ * principal and role, which must outlive them).  Returns 0 and
+ * *ret_verdict; a negative
  * errno when it could not be decided (the caller refuses).
  */
 int iam_role_check_assume(const struct iam_config *cfg,
@@ -210,9 +212,9 @@ int iam_role_session_read(const char *run_dir, const char *key,
 			  int strict_flags, struct iam_role_session *ret_s);
 
 /*
- * The active session of login session key for uid at now: read, then
- * refused (-ENOENT, as if there were none) when of another uid, another
- * boot, or expired.  Other errors as iam_role_session_read(): the caller
+ * The active session of login session key for uid at now (NULL: the
+ * clocks are read once a record was found): read, then refused (-ENOENT,
+ * as if there were none) when of another uid, another boot, or expired.  Other errors as iam_role_session_read(): the caller
  * treats them as no session too, and may log them.
  */
 int iam_role_session_active(const char *run_dir, const char *key,
