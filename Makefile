@@ -125,7 +125,7 @@ unit: all $(UNIT_BIN)
 	@scripts/run-unit.sh $(UNIT_BIN)
 
 integration: all
-	@scripts/run-integration.sh
+	@B=$(B) scripts/run-integration.sh
 
 man-check:
 	@scripts/man-check.sh $(MAN_PAGES)

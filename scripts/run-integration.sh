@@ -11,9 +11,11 @@ if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 	echo "integration: SKIPPED (needs root and mount namespaces)"
 	exit 0
 fi
-root=$top/build/root
+# B= picks another build folder, as for make.
+B=${B:-build}
+root=$top/$B/root
 rm -rf "$root"
-make -s install DESTDIR="$root" >/dev/null || exit 1
+make -s install B="$B" DESTDIR="$root" >/dev/null || exit 1
 pass=0 fail=0
 for t in tests/integration/[0-9]*.sh; do
 	name=$(basename "$t" .sh)
