@@ -165,6 +165,9 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 etc/identity.example.json etc/nsswitch.conf.example \
 		etc/sudo.conf.example $(DESTDIR)$(DOCDIR)/examples/
+	install -d $(DESTDIR)$(DOCDIR)/examples/pam.d $(DESTDIR)$(DOCDIR)/examples/sshd_config.d
+	install -m 0644 etc/pam.d/* $(DESTDIR)$(DOCDIR)/examples/pam.d/
+	install -m 0644 etc/ssh/sshd_config.d/iam.conf $(DESTDIR)$(DOCDIR)/examples/sshd_config.d/
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libiam.so.1 $(DESTDIR)$(LIBDIR)/libiam.so \

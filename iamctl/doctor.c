@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -360,6 +361,8 @@ check_files(struct doctor *d, const struct iam_config *cfg)
 	check_mode(d, cfg->snapshot_dir, true, 0755, true, "run iamctl sync");
 	snprintf(path, sizeof(path), "%s/nss.db", cfg->snapshot_dir);
 	check_mode(d, path, false, 0644, true, "run iamctl sync");
+	snprintf(path, sizeof(path), "%s/keys.db", cfg->snapshot_dir);
+	check_mode(d, path, false, 0644, true, "run iamctl sync");
 	snprintf(path, sizeof(path), "%s/auth", cfg->snapshot_dir);
 	check_mode(d, path, true, 0700, true, "run iamctl sync");
 	snprintf(path, sizeof(path), "%s/auth/auth.db", cfg->snapshot_dir);
@@ -437,6 +440,40 @@ admin_of(const struct iam_identity *id, const struct iam_user *u)
 	return NULL;
 }
 
+/* Keys past ssh_key_max_age_days, and more than two active keys. */
+static void
+check_ssh_keys(struct doctor *d, const struct iam_identity *id,
+	       const struct iam_user *u, int64_t now)
+{
+	uint32_t max = id->password_policy.ssh_key_max_age_days;
+	size_t active = 0;
+	char fix[256];
+
+	for (size_t k = 0; k < u->n_ssh_keys; k++) {
+		const struct iam_ssh_key *key = &u->ssh_keys[k];
+		int64_t exp = iam_ssh_key_expiry(key, max);
+
+		if (!key->active)
+			continue;
+		active++;
+		if (exp == 0 || now < exp)
+			continue;
+		snprintf(fix, sizeof(fix), "rotate it: iamctl ssh-key add %s "
+			 "NEW.pub, then iamctl ssh-key del %s %s", u->name,
+			 u->name, key->id);
+		finding(d, false, fix, "user %s: ssh key %s is older than "
+			"ssh_key_max_age_days (%u) and no longer logs in",
+			u->name, key->id, max);
+	}
+	if (active > 2) {
+		snprintf(fix, sizeof(fix), "deactivate the keys no longer in "
+			 "use (iamctl ssh-key list %s, iamctl ssh-key "
+			 "deactivate %s ID)", u->name, u->name);
+		finding(d, false, fix, "user %s has %zu active ssh keys "
+			"(more than two)", u->name, active);
+	}
+}
+
 static void
 check_identity(struct doctor *d, const struct iam_config *cfg)
 {
@@ -471,6 +508,8 @@ check_identity(struct doctor *d, const struct iam_config *cfg)
 		const char *admin;
 		char fix[128];
 
+		if (!u->disabled)
+			check_ssh_keys(d, id, u, (int64_t)time(NULL));
 		if (u->disabled || u->mfa.secret != NULL)
 			continue;
 		snprintf(fix, sizeof(fix), "iamctl mfa enable %s", u->name);

@@ -60,7 +60,7 @@ static const struct command commands[] = {
 	{ "mfa", cmd_mfa, "mfa enable USER [--no-qr] | mfa disable USER" },
 	{ "unlock", cmd_unlock, "unlock USER                 clear a lockout" },
 	{ "ssh-keys", cmd_ssh_keys, "ssh-keys USER               active keys (AuthorizedKeysCommand)" },
-	{ "ssh-key", cmd_ssh_key, "ssh-key add|deactivate|del|list ..." },
+	{ "ssh-key", cmd_ssh_key, "ssh-key add|activate|deactivate|del|list ..." },
 	{ "simulate", cmd_simulate, "simulate USER ACTION RESOURCE [--context K=V]... [--json]" },
 	{ "assume-role", cmd_assume_role, "assume-role ROLE [--duration S] [--reason TEXT]" },
 	{ "whoami", cmd_whoami, "whoami                      the active role session" },

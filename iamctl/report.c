@@ -67,6 +67,10 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
     const struct iam_user *u, int64_t now)
 {
 	const struct iam_password_policy *pp = &id->password_policy;
+	const struct iam_ssh_key *k1 = u->n_ssh_keys > 0 ? &u->ssh_keys[0] :
+				       NULL;
+	int64_t k1_exp = k1 != NULL ?
+			 iam_ssh_key_expiry(k1, pp->ssh_key_max_age_days) : 0;
 	struct iam_state st;
 	bool has_state;
 	char arn[256];
@@ -83,9 +87,10 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
 		   u->password.changed > 0 ? u->password.changed +
 		   (int64_t)pp->max_age_days * 86400 : 0, "N/A");
 	field(u->mfa.secret ? "true" : "false", false);
-	field(u->n_ssh_keys > 0 && u->ssh_keys[0].active ? "true" : "false",
-	      false);
-	time_field(u->n_ssh_keys > 0 ? u->ssh_keys[0].created : 0, "N/A");
+	/* Active means it logs in: status Active and not past its age. */
+	field(k1 != NULL && k1->active && (k1_exp == 0 || now < k1_exp) ?
+	      "true" : "false", false);
+	time_field(k1 != NULL ? k1->created : 0, "N/A");
 	time_field(has_state ? st.last_login : 0, "no_information");
 	field(has_state && iam_state_locked(&st, &pp->lockout, now) ?
 	      "true" : "false", false);
