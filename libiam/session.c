@@ -181,3 +181,70 @@ iam_session_read(const char *run_dir, const char *key,
 	*ret_rec = rec;
 	return 0;
 }
+
+int
+iam_session_remove(const char *run_dir, const char *key, int strict_flags)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if (run_dir == NULL || key == NULL || !key_valid(key))
+		return -EINVAL;
+	r = iam_snprintf(path, sizeof(path), "%s/%s", run_dir, SESSION_DIR);
+	r = r ? r : iam_open_strict(path, strict_flags | IAM_STRICT_DIR |
+				    IAM_STRICT_SECRET, NULL, 0);
+	if (r < 0)
+		return r;
+	if (unlinkat(r, key, 0) < 0) {
+		int e = -errno;
+
+		close(r);
+		return e;
+	}
+	close(r);
+	return 0;
+}
+
+/* Field 22 of /proc/PID/stat: the start time, in clock ticks since boot. */
+static int
+start_time(pid_t pid, unsigned long long *ret)
+{
+	char path[64], buf[1024], *p;
+	ssize_t n;
+	int fd, r;
+
+	r = iam_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: skip past the last ')'. */
+	p = strrchr(buf, ')');
+	if (p == NULL)
+		return -EBADMSG;
+	for (int field = 2; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (p == NULL)
+			return -EBADMSG;
+	}
+	errno = 0;
+	*ret = strtoull(p + 1, NULL, 10);
+	return errno ? -errno : 0;
+}
+
+int
+iam_session_handoff_key(pid_t pid, char *buf, size_t len)
+{
+	unsigned long long start;
+	int r = start_time(pid, &start);
+
+	if (r < 0)
+		return r;
+	return iam_snprintf(buf, len, "p%d-%llu", (int)pid, start);
+}

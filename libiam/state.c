@@ -261,9 +261,13 @@ iam_state_locked(const struct iam_state *s, const struct iam_lockout *lk,
 {
 	if (lk->max_failed_attempts == 0 || s->lock_start == 0)
 		return false;
-	/* A clock set back never shortens the lock below its length. */
+	/*
+	 * A clock set back keeps the lock for its length counted from now
+	 * (it never ends early), but never for longer than the clock moved
+	 * plus that length: a lock is not a way to freeze an account.
+	 */
 	if (now < s->lock_start)
-		return true;
+		return s->lock_start - now < (int64_t)lk->lockout_seconds * 2;
 	return now - s->lock_start < (int64_t)lk->lockout_seconds;
 }
 

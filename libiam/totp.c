@@ -129,7 +129,7 @@ int
 iam_totp_verify(const struct iam_totp *t, const char *code, int64_t now,
 		int window, uint64_t after_step, uint64_t *ret_step)
 {
-	char want[16];
+	char want[16], given[16] = { 0 };
 	char *key;
 	size_t len;
 	uint64_t cur, found = 0;
@@ -141,6 +141,11 @@ iam_totp_verify(const struct iam_totp *t, const char *code, int64_t now,
 	r = decode(t, &flags, &key, &len);
 	if (r < 0)
 		return r;
+	/*
+	 * The comparison always reads t->digits bytes: give it a zeroed
+	 * copy, so a short answer never reads past its end.
+	 */
+	snprintf(given, sizeof(given), "%.*s", (int)sizeof(given) - 1, code);
 	ok = well_formed(code, t->digits);
 	cur = iam_totp_step(t, now);
 	/* Every step of the window is computed, whatever matched. */
@@ -154,7 +159,7 @@ iam_totp_verify(const struct iam_totp *t, const char *code, int64_t now,
 		r = gen(t, key, len, flags, step, want);
 		if (r < 0)
 			break;
-		eq = ok & ct_equal(want, code, t->digits);
+		eq = ok & ct_equal(want, given, t->digits);
 		if (eq && step > after_step && !fresh) {
 			fresh = true;
 			found = step;
@@ -163,6 +168,7 @@ iam_totp_verify(const struct iam_totp *t, const char *code, int64_t now,
 		}
 	}
 	iam_wipe(want, sizeof(want));
+	iam_wipe(given, sizeof(given));
 	iam_wipe(key, len);
 	free(key);
 	if (r < 0)

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <syslog.h>
 #include <time.h>
 #include <security/pam_ext.h>
@@ -403,6 +404,24 @@ keep_source(struct attempt *a, const char *key, struct iam_session_rec *rec)
 		memcpy(rec->rhost, old.rhost, sizeof(rec->rhost));
 }
 
+/*
+ * sshd authenticates keyboard-interactive logins in a child process and
+ * opens the session in its parent, so PAM data set here never reaches
+ * the session phase.  Leave the MFA record for the parent as well; its
+ * session phase takes it (pam_iam_session_open) and removes it.
+ */
+static int
+hand_off(struct attempt *a, const struct iam_session_rec *rec)
+{
+	char key[96];
+	int r;
+
+	if (a->service == NULL || strcmp(a->service, "sshd") != 0)
+		return 0;
+	r = iam_session_handoff_key(getppid(), key, sizeof(key));
+	return r ? r : iam_session_write(a->o->cfg->run_dir, key, rec, 0);
+}
+
 static int
 record_session(struct attempt *a)
 {
@@ -420,6 +439,7 @@ record_session(struct attempt *a)
 		if (r == 0)
 			keep_source(a, key, &rec);
 		r = r ? r : iam_session_write(a->o->cfg->run_dir, key, &rec, 0);
+		r = r ? r : hand_off(a, &rec);
 		if (r < 0) {
 			free(au);
 			pam_syslog(a->pamh, LOG_ERR, "cannot record the MFA "

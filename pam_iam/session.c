@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <syslog.h>
 #include <security/pam_ext.h>
 
@@ -38,6 +39,30 @@ authenticated_here(struct phase *p)
 }
 
 /*
+ * The MFA time an sshd child's authentication left for this process
+ * (see hand_off() in auth.c), taken once: the record is removed.  Only a
+ * record of this user, at most HANDOFF_MAX_AGE old, counts.
+ */
+#define HANDOFF_MAX_AGE 600
+
+static int64_t
+handed_off(struct phase *p)
+{
+	struct iam_session_rec h;
+	char key[96];
+	int64_t t = 0;
+
+	if (iam_session_handoff_key(getpid(), key, sizeof(key)) < 0 ||
+	    iam_session_read(p->o.cfg->run_dir, key, &h, 0) < 0)
+		return 0;
+	(void)iam_session_remove(p->o.cfg->run_dir, key, 0);
+	if (h.uid == p->rec->uid && h.mfa_time > 0 && p->now >= h.mfa_time &&
+	    p->now - h.mfa_time <= HANDOFF_MAX_AGE)
+		t = h.mfa_time;
+	return t;
+}
+
+/*
  * Record this login session's source address and MFA time under the
  * session's key as it is now.  The key may differ from the one seen at
  * authentication: pam_loginuid, earlier in sshd's and login's session
@@ -57,6 +82,8 @@ record_source(struct phase *p)
 
 	if (au != NULL)
 		rec.mfa_time = au->mfa_time;
+	else
+		rec.mfa_time = handed_off(p);
 	if (p->rhost != NULL && iam_snprintf(rec.rhost, sizeof(rec.rhost),
 					     "%s", p->rhost) < 0)
 		rec.rhost[0] = '\0';

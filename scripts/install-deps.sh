@@ -12,7 +12,8 @@ libpam0g-dev libpam-modules libpam-runtime
 libyajl-dev libconfig-dev liboath-dev libcrypt-dev libqrencode-dev
 libcriterion-dev
 pamtester oathtool sudo openssh-server openssh-client util-linux login
-expect man-db groff-base valgrind clang libclang-rt-14-dev llvm iproute2"
+expect man-db groff-base valgrind clang libclang-rt-14-dev llvm iproute2
+python3 jq openssl"
 
 missing=
 for p in $PKGS; do

@@ -136,3 +136,51 @@ Test(session, unusable_run_dir_refuses_the_session)
 	cr_assert_eq(f_trail_count("\"SessionOpen\"",
 				   "\"errorCode\":\"Unavailable\""), 1);
 }
+
+/*
+ * sshd authenticates in a child: the child's hand-off record, left under
+ * this process's hand-off key, carries the MFA time into the session
+ * phase once; another user's hand-off, or an old one, never does.
+ */
+Test(session, sshd_child_hand_off_is_taken_once)
+{
+	struct iam_session_rec h = { .uid = 70001 }, rec;
+	struct t_conv c = { 0 };
+	struct pam_conv conv;
+	pam_handle_t *pamh;
+	char key[96], hkey[96];
+	int64_t now = (int64_t)time(NULL);
+
+	T_NEED_ROOT();
+	cr_assert_eq(iam_session_handoff_key(getpid(), hkey, sizeof(hkey)), 0);
+	cr_assert_eq(hkey[0], 'p');
+	cr_assert_eq(iam_session_key(70001, "pts/4", key, sizeof(key)), 0);
+
+	h.mfa_time = now - 5;
+	cr_assert_eq(iam_session_write("/run/iam", hkey, &h, 0), 0);
+	pamh = start("alice", &c, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_assert_eq(rec.mfa_time, now - 5);
+	cr_assert_eq(iam_session_read("/run/iam", hkey, &h, 0), -ENOENT,
+		     "the hand-off is taken once");
+
+	/* Another user's hand-off, and a stale one, count for nothing. */
+	h.uid = 70002;
+	h.mfa_time = now - 5;
+	cr_assert_eq(iam_session_write("/run/iam", hkey, &h, 0), 0);
+	pamh = start("alice", &c, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_assert_eq(rec.mfa_time, 0);
+	h.uid = 70001;
+	h.mfa_time = now - 3600;
+	cr_assert_eq(iam_session_write("/run/iam", hkey, &h, 0), 0);
+	pamh = start("alice", &c, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_assert_eq(rec.mfa_time, 0);
+}

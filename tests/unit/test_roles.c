@@ -847,3 +847,25 @@ Test(records, clock_reads_this_boot)
 	cr_expect_geq(b.boot, a.boot);
 	cr_expect_gt(a.wall, 1600000000);
 }
+
+Test(records, active_reads_the_clocks_itself)
+{
+	struct iam_role_session s, t;
+	struct iam_role_clock now;
+
+	cr_assert_eq(iam_role_clock_now(&now), 0);
+	cr_assert_eq(iam_role_session_new("alice", 70001, "deployer", "s9", "",
+					  600, &now, &s), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s9", 70001, NULL, fl(), &t),
+		     0);
+	cr_expect_str_eq(t.id, s.id);
+	cr_expect_eq(iam_role_session_active(dir, "s8", 70001, NULL, fl(), &t),
+		     -ENOENT);
+	/* Written at an earlier boot: the real clock refuses it. */
+	cr_assert_eq(iam_role_session_new("alice", 70001, "deployer", "s7", "",
+					  600, &clock0, &s), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s7", 70001, NULL, fl(), &t),
+		     -ENOENT);
+}

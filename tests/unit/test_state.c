@@ -67,6 +67,9 @@ Test(state, lockout_arithmetic)
 	cr_expect(iam_state_locked(&s, &lk, 1899));
 	cr_expect(!iam_state_locked(&s, &lk, 1900));
 	cr_expect(!iam_state_locked(&s, &off, 1000));
+	/* The clock went back: still locked, but not frozen for a day. */
+	cr_expect(iam_state_locked(&s, &lk, 500));
+	cr_expect(!iam_state_locked(&s, &lk, 1000 - 86400));
 	s.lock_start = 0;
 	cr_expect(!iam_state_locked(&s, &lk, 1000));
 }

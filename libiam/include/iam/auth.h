@@ -286,4 +286,17 @@ int iam_session_write(const char *run_dir, const char *key,
 int iam_session_read(const char *run_dir, const char *key,
 		     struct iam_session_rec *ret_rec, int strict_flags);
 
+/* Remove run_dir/session/KEY.  -ENOENT when none. */
+int iam_session_remove(const char *run_dir, const char *key, int strict_flags);
+
+/*
+ * The key of a hand-off record for process pid: "p<PID>-<start time>".
+ * OpenSSH runs keyboard-interactive authentication in a child of the
+ * process that later opens the session, so what authentication learned
+ * (the MFA time) cannot travel in PAM data; the child leaves it under
+ * the key of its parent, which the session phase reads under its own.
+ * The start time keeps a recycled pid from ever matching.
+ */
+int iam_session_handoff_key(pid_t pid, char *buf, size_t len);
+
 #endif
