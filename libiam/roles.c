@@ -289,7 +289,7 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 	struct iam_json_doc *doc = NULL;
 	const struct iam_json *root, *roles, *fmt, *ver;
 	const char *account;
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[256];
 	int r;
 
 	if (name == NULL || ret_role == NULL)
@@ -300,7 +300,7 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 				    IAM_ROLESDB_MAX_BYTES, &b, NULL, 0);
 	if (r < 0)
 		return r;
-	r = iam_json_parse(b.buf, b.len, NULL, &doc, NULL, 0);
+	r = iam_json_parse(b.buf, b.len, NULL, &doc, why, sizeof(why));
 	iam_buf_release(&b);
 	if (r < 0)
 		return r == -ENOMEM ? r : -EBADMSG;

@@ -499,6 +499,14 @@ check_unknown(struct attempt *a)
 	return finish(a, UNKNOWN);
 }
 
+/* An unknown name whose code prompt went unanswered: PAM_USER_UNKNOWN. */
+static int
+check_unknown_unanswered(struct attempt *a)
+{
+	(void)password_ok(a);
+	return finish(a, UNKNOWN);
+}
+
 static int
 state_error(struct attempt *a, int r)
 {
@@ -628,6 +636,15 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	r = r != PAM_SUCCESS ? r : get_password(&a);
 	/* The code prompt follows whatever the password was. */
 	r = r != PAM_SUCCESS ? r : get_code(&a);
+	/*
+	 * A name that is not an IAM user answered the password but not the
+	 * code (sudo -S with one line, a client that answers one prompt):
+	 * nothing here depends on that answer, so the stack goes on to
+	 * pam_unix with the password, as for any unknown name.  Local
+	 * users and root never fail on a prompt only IAM needs.
+	 */
+	if (r == PAM_CONV_ERR && a.rec == NULL && a.password != NULL)
+		r = check_unknown_unanswered(&a);
 	/*
 	 * An answer over IAM_PASSWORD_MAX bytes is refused by
 	 * iam_password_verify() without hashing, and counts as a failure.

@@ -324,6 +324,8 @@ struct t_conv {
 	int styles[8];
 	size_t n_log;
 	bool fail;		/* answer PAM_CONV_ERR */
+	size_t fail_after;	/* answer PAM_CONV_ERR once this many
+				   prompts were answered (0: never) */
 };
 
 static int
@@ -333,7 +335,7 @@ t_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
 	struct t_conv *c = data;
 	struct pam_response *r;
 
-	if (c->fail)
+	if (c->fail || (c->fail_after > 0 && c->next >= c->fail_after))
 		return PAM_CONV_ERR;
 	r = calloc((size_t)n, sizeof(*r));
 	if (r == NULL)

@@ -489,6 +489,31 @@ Test(pam_auth, unknown_name_gets_the_prompts_of_a_known_one)
 	cr_expect(!trail_has("nosuchuser"), "unknown name in the trail");
 }
 
+/*
+ * Break-glass: a client that answers only the password prompt (sudo -S
+ * with one line) must not be stopped by the code prompt when the name is
+ * not an IAM user; the stack goes on to pam_unix.  An IAM user gets no
+ * such pass.
+ */
+Test(pam_auth, unanswered_code_prompt_leaves_local_names_to_pam_unix)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "local-password";
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "nosuchuser", &c, 0, NULL), PAM_USER_UNKNOWN);
+	cr_expect_eq(c.n_log, 1, "only the password prompt was answered");
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = T_PASSWORD;
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_CONV_ERR);
+	cr_expect(!trail_has("\"userName\":\"alice\""), "no login recorded");
+}
+
 Test(pam_auth, mfa_required_asks_every_name_both)
 {
 	struct t_conv c;
