@@ -142,7 +142,7 @@ demo: deps
 	$(MAKE) demo-run
 
 demo-run: all
-	@scripts/demo.sh
+	@B=$(B) scripts/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDODIR) \

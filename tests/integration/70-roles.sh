@@ -277,3 +277,11 @@ out=$(iamctl trail --user alice --event AssumeRole 2>&1)
 out=$(iamctl trail --user alice --event RoleSessionEnd 2>&1)
 [ "$(grep -c RoleSessionEnd <<<"$out")" -ge 2 ] && ok "iamctl trail --user alice shows RoleSessionEnd" || bad "trail: $out"
 show "$(iamctl trail --user alice 2>&1 | tail -6)"
+
+echo "== a deleted user's session counts for nothing"
+expect_out 0 'Assumed role deployer' "assume again" assume alice "$(code $SA 4)" deployer
+expect 0 "the role's sudo runs" as alice sudo -n /usr/bin/true
+iamctl user del alice >/dev/null 2>&1 && ok "alice deleted" || bad "iamctl user del alice"
+out=$(setpriv --reuid=70001 --regid=70100 --clear-groups env PATH=/usr/bin:/bin sudo -n /usr/bin/true 2>&1); rc=$?
+[ "$rc" = 1 ] && ok "deleted: sudo refused despite the record" || bad "deleted (rc=$rc): $out"
+show "$out"
