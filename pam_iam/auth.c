@@ -11,6 +11,7 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <syslog.h>
@@ -19,6 +20,7 @@
 #include <security/pam_modutil.h>
 
 #include "pam_iam.h"
+#include "iam/keys.h"
 #include "iam/audit.h"
 #include "iam/auth.h"
 
@@ -54,6 +56,8 @@ struct attempt {
 	int64_t now;
 	uint64_t step;			/* matched TOTP step */
 	bool code_ok;
+	bool key_proven;		/* sshd's key step proved an IAM key:
+					   only the code is asked */
 	char arn[384];
 	char alias[128];		/* account alias, "" none */
 };
@@ -281,6 +285,9 @@ get_password(struct attempt *a)
 	const char *tok = NULL;
 	char prompt[160];
 	int r;
+
+	if (a->key_proven)
+		return PAM_SUCCESS;
 
 	if (a->o->one_prompt && a->ask_code)
 		r = iam_snprintf(prompt, sizeof(prompt), "%s", PROMPT_ONE);
@@ -558,7 +565,7 @@ check_user(struct attempt *a)
 		h = iam_state_close(h);
 		return state_error(a, r);
 	}
-	out = password_ok(a) ? OK : BAD_PASSWORD;
+	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
 	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
 		/* Told only now, after a right password. */
 		(void)code_check(a, s.last_step);
@@ -592,6 +599,78 @@ check_user(struct attempt *a)
 	return finish(a, out);
 }
 
+/* True when line is "TYPE BASE64 ..." with the same TYPE and BASE64 as key. */
+static bool
+same_key(const char *line, const char *key, size_t keylen)
+{
+	const char *sp = strchr(line, ' ');
+	size_t n;
+
+	if (sp == NULL)
+		return false;
+	n = strcspn(sp + 1, " \n");
+	n += (size_t)(sp + 1 - line);
+	return n == keylen && memcmp(line, key, n) == 0;
+}
+
+/*
+ * sshd with "AuthenticationMethods publickey,keyboard-interactive": the
+ * key step has passed when keyboard-interactive runs, and sshd says which
+ * key in its PAM environment (SSH_AUTH_INFO_0, a line "publickey TYPE
+ * BASE64").  When that key is one of this user's Active, unexpired keys
+ * in keys.db, the key stands in for the password and only the code is
+ * asked: key and then code, as the SSH key documentation promises.  The
+ * environment alone vouches for nothing: the key must be the user's own.
+ */
+static bool
+key_proven(struct attempt *a)
+{
+	const char *info, *line, *end;
+	char path[PATH_MAX], err[256];
+	char *keys = NULL;
+	size_t len = 0;
+	bool found = false;
+	FILE *f;
+
+	if (a->service == NULL || strcmp(a->service, "sshd") != 0)
+		return false;
+	info = pam_getenv(a->pamh, "SSH_AUTH_INFO_0");
+	if (info == NULL || iam_snprintf(path, sizeof(path), "%s/%s",
+					 a->o->cfg->snapshot_dir,
+					 IAM_KEYSDB_FILE) < 0)
+		return false;
+	f = open_memstream(&keys, &len);
+	if (f == NULL)
+		return false;
+	if (iam_keysdb_print(path, 0, a->user, a->rec->uid, a->now, f, err,
+			     sizeof(err)) <= 0) {
+		fclose(f);
+		free(keys);
+		return false;
+	}
+	fclose(f);
+	for (line = info; line != NULL && *line != '\0' && !found; line = end) {
+		size_t keylen;
+		const char *k;
+
+		end = strchr(line, '\n');
+		end = end != NULL ? end + 1 : NULL;
+		if (strncmp(line, "publickey ", 10) != 0)
+			continue;
+		k = line + 10;
+		keylen = strcspn(k, " \n");
+		keylen += strcspn(k + keylen + (k[keylen] == ' '), " \n") +
+			  (k[keylen] == ' ');
+		for (const char *l = keys; l != NULL && *l != '\0' && !found;) {
+			found = same_key(l, k, keylen);
+			l = strchr(l, '\n');
+			l = l != NULL ? l + 1 : NULL;
+		}
+	}
+	free(keys);
+	return found;
+}
+
 static int
 prepare(struct attempt *a)
 {
@@ -620,6 +699,8 @@ prepare(struct attempt *a)
 		a->rec->mfa_secret != NULL;
 	if (cfg->mfa == IAM_MFA_REQUIRED && !a->mfa_required)
 		a->ask_code = false;
+	a->key_proven = a->ask_code && a->rec != NULL &&
+		a->rec->mfa_secret != NULL && key_proven(a);
 	return PAM_SUCCESS;
 }
 

@@ -239,6 +239,7 @@ grep -q '"userName":"carol".*"errorCode":"MFARequired"' "$TRAIL" &&
 start_sshd "AuthenticationMethods publickey,keyboard-interactive"
 cat > "$T/askpass" <<EOF
 #!/bin/sh
+printf '%s\n' "\$1" >> "$T/prompts"
 case "\$1" in
   *"Verification code"*) echo "\$ASK_CODE" ;;
   *Password*) echo "$PW" ;;
@@ -260,8 +261,14 @@ while grep -qx "$wrong" <<<"$near"; do wrong=$(( (wrong + 1) % 1000000 )); done
 expect 255 "key + wrong code is refused" ssh_key_mfa carol carol "$wrong"
 expect 255 "key alone is refused (keyboard-interactive must follow)" \
 	ssh_key carol carol
+rm -f "$T/prompts"
 expect_out 0 'REMOTE-OK carol' "key + right code admits" \
 	ssh_key_mfa carol carol "$(oathtool --totp -b "$SECRET")"
+if grep -q 'Verification code' "$T/prompts" && ! grep -q 'Password' "$T/prompts"; then
+	ok "after the key, keyboard-interactive asks only for the code"
+else
+	bad "prompts after the key:"; show "$(cat "$T/prompts")"
+fi
 grep -q 'Partial publickey for carol' "$T/sshd.log" &&
 	grep -q 'Accepted keyboard-interactive/pam for carol' "$T/sshd.log" &&
 	ok "sshd log: publickey, then keyboard-interactive" ||

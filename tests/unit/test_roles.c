@@ -283,7 +283,7 @@ principal_of(const char *const *texts, size_t n)
 	cr_assert_not_null(p);
 	p->policies = calloc(n ? n : 1, sizeof(*p->policies));
 	for (size_t i = 0; i < n; i++) {
-		char name[16];
+		char name[32];
 
 		snprintf(name, sizeof(name), "Own%zu", i);
 		cr_assert_eq(iam_policy_compile_text(texts[i], strlen(texts[i]),
