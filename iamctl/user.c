@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "iam/roles.h"
 
 #define MAX_LIST 64	/* --group and --tag options of one command */
 
@@ -285,6 +286,33 @@ find_user(struct edit *e, const char *cmd, const char *name, size_t *ret)
 	return EXIT_OK;
 }
 
+/*
+ * A disabled or deleted user keeps no elevation: end their role sessions
+ * at once (sudo_iam also ignores them, since the user is gone from the
+ * snapshot or disabled there, but a re-enabled user must not get them
+ * back).
+ */
+static void
+end_role_sessions(struct iamctl *ctl, const char *name, uint32_t uid,
+		  const char *why)
+{
+	char uidtext[16];
+	int n;
+
+	n = iam_role_sessions_end_uid(ctl->cfg->run_dir, uid, 0);
+	if (n < 0 && n != -ENOENT) {
+		iamctl_err("%s: role sessions of %s not ended: %s",
+			   ctl->cfg->run_dir, name, strerror(-n));
+		return;
+	}
+	if (n <= 0)
+		return;
+	snprintf(uidtext, sizeof(uidtext), "%u", uid);
+	(void)trail(ctl->cfg, "RoleSessionEnd", NULL, (struct iam_event_param[]){
+		{ "userName", name }, { "uid", uidtext }, { "why", why } }, 3);
+	printf("%d role session%s of %s ended\n", n, n == 1 ? "" : "s", name);
+}
+
 static int
 user_del(struct iamctl *ctl, const char *name)
 {
@@ -293,6 +321,7 @@ user_del(struct iamctl *ctl, const char *name)
 	struct edit e;
 	char what[256], uidtext[16];
 	bool own = false;
+	uint32_t uid;
 	size_t idx;
 	int rc;
 
@@ -325,9 +354,12 @@ user_del(struct iamctl *ctl, const char *name)
 	snprintf(what, sizeof(what), "user %s deleted (uid %u retired%s)",
 		 name, u->uid, own ? ", own group deleted" : "");
 	snprintf(uidtext, sizeof(uidtext), "%u", u->uid);
+	uid = u->uid;
 	rc = edit_commit(&e, what, (struct iam_event_param[]){
 		{ "command", "user del" }, { "userName", name },
 		{ "uid", uidtext } }, 3);
+	if (rc == EXIT_OK)
+		end_role_sessions(ctl, name, uid, "user deleted");
 out:
 	edit_close(&e);
 	return rc;
@@ -340,6 +372,7 @@ user_able(struct iamctl *ctl, const char *name, bool disable)
 	const struct iam_user *u;
 	struct edit e;
 	char what[128];
+	uint32_t uid;
 	size_t idx;
 	int rc;
 
@@ -361,8 +394,11 @@ user_able(struct iamctl *ctl, const char *name, bool disable)
 		edit_del_in(&e, "users", idx, "disabled");
 	snprintf(what, sizeof(what), "user %s %s", name,
 		 disable ? "disabled" : "enabled");
+	uid = u->uid;
 	rc = edit_commit(&e, what, (struct iam_event_param[]){
 		{ "command", cmd }, { "userName", name } }, 2);
+	if (rc == EXIT_OK && disable)
+		end_role_sessions(ctl, name, uid, "user disabled");
 out:
 	edit_close(&e);
 	return rc;

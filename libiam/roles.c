@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -29,6 +30,7 @@
 #define SESSION_MAGIC	"IAMROLE1"
 #define RECORD_MAX	2048
 #define BOOT_ID_FILE	"/proc/sys/kernel/random/boot_id"
+#define ROLESDB_MAGIC	IAM_ROLESDB_MAGIC
 
 /* ---- The role snapshot: building -------------------------------------- */
 
@@ -117,29 +119,51 @@ add_role(struct iam_buf *b, const struct by_name *pols,
 	return r ? r : iam_buf_adds(b, "]}");
 }
 
+static int
+cmp_role(const void *a, const void *b)
+{
+	const struct iam_role *x = *(const struct iam_role *const *)a;
+	const struct iam_role *y = *(const struct iam_role *const *)b;
+
+	return strcmp(x->name, y->name);
+}
+
 int
 iam_rolesdb_build(const struct iam_identity *id, uint64_t generation,
 		  struct iam_buf *out)
 {
+	const struct iam_role **sorted;
 	struct by_name pols;
 	int r;
 
-	if (id == NULL || out == NULL || id->account.id == NULL)
+	if (id == NULL || out == NULL || id->account.id == NULL ||
+	    strpbrk(id->account.id, " \t\n") != NULL)
 		return -EINVAL;
+	sorted = calloc(id->n_roles ? id->n_roles : 1, sizeof(*sorted));
+	if (sorted == NULL)
+		return -ENOMEM;
 	r = by_name_build(&pols, id);
-	if (r < 0)
+	if (r < 0) {
+		free(sorted);
 		return r;
-	r = iam_buf_addf(out, "{\"format\":\"iam-roles\",\"version\":%d,"
-			 "\"generation\":%" PRIu64 ",\"account\":",
-			 IAM_ROLESDB_VERSION, generation);
-	r = r ? r : add_string(out, id->account.id);
-	r = r ? r : iam_buf_adds(out, ",\"roles\":[");
-	for (size_t i = 0; r == 0 && i < id->n_roles; i++) {
-		r = i ? iam_buf_adds(out, ",") : 0;
-		r = r ? r : add_role(out, &pols, &id->roles[i]);
 	}
-	r = r ? r : iam_buf_adds(out, "]}\n");
+	for (size_t i = 0; i < id->n_roles; i++) {
+		sorted[i] = &id->roles[i];
+		if (sorted[i]->name == NULL)
+			r = -EINVAL;
+	}
+	if (r == 0)
+		qsort(sorted, id->n_roles, sizeof(*sorted), cmp_role);
+	r = r ? r : iam_buf_addf(out, ROLESDB_MAGIC " %" PRIu64 " %s %zu\n",
+				 generation, id->account.id, id->n_roles);
+	/* One line a role, sorted by name: "NAME<TAB>JSON". */
+	for (size_t i = 0; r == 0 && i < id->n_roles; i++) {
+		r = iam_buf_addf(out, "%s\t", sorted[i]->name);
+		r = r ? r : add_role(out, &pols, sorted[i]);
+		r = r ? r : iam_buf_adds(out, "\n");
+	}
 	free(pols.v);
+	free(sorted);
 	return r;
 }
 
@@ -281,56 +305,141 @@ fail:
 	return r;
 }
 
+/* The header line: magic, generation, account id, count. */
+static int
+read_header(const char *p, size_t len, char *account, size_t alen,
+	    size_t *ret_end)
+{
+	const char *nl = memchr(p, '\n', len);
+	char line[128], *f[5], *save = NULL, *q;
+	size_t n;
+	int i;
+
+	if (nl == NULL || (n = (size_t)(nl - p)) >= sizeof(line))
+		return -EBADMSG;
+	memcpy(line, p, n);
+	line[n] = '\0';
+	for (i = 0, q = line; i < 5; i++, q = NULL)
+		if ((f[i] = strtok_r(q, " ", &save)) == NULL)
+			break;
+	if (i != 4 || strcmp(f[0], ROLESDB_MAGIC) != 0 ||
+	    strspn(f[2], "0123456789") != strlen(f[2]) ||
+	    iam_snprintf(account, alen, "%s", f[2]) < 0)
+		return -EBADMSG;
+	*ret_end = n + 1;
+	return 0;
+}
+
+/* Start of the line holding p[at], not before lo. */
+static size_t
+line_start(const char *p, size_t lo, size_t at)
+{
+	while (at > lo && p[at - 1] != '\n')
+		at--;
+	return at;
+}
+
+/*
+ * Bisect the sorted lines of p[lo, hi) for the one named name, as
+ * look(1) does: O(log n) lines compared, one parsed.
+ */
+static int
+find_line(const char *p, size_t lo, size_t hi, const char *name,
+	  const char **ret_json, size_t *ret_len)
+{
+	size_t nlen = strlen(name);
+
+	while (lo < hi) {
+		size_t mid = line_start(p, lo, lo + (hi - lo) / 2);
+		const char *nl = memchr(p + mid, '\n', hi - mid);
+		const char *tab;
+		size_t end, klen;
+		int c;
+
+		if (nl == NULL)
+			return -EBADMSG;
+		end = (size_t)(nl - p);
+		tab = memchr(p + mid, '\t', end - mid);
+		if (tab == NULL)
+			return -EBADMSG;
+		klen = (size_t)(tab - (p + mid));
+		c = memcmp(p + mid, name, klen < nlen ? klen : nlen);
+		if (c == 0)
+			c = klen < nlen ? -1 : klen > nlen ? 1 : 0;
+		if (c == 0) {
+			*ret_json = tab + 1;
+			*ret_len = end - (size_t)(tab + 1 - p);
+			return 0;
+		}
+		if (c < 0)
+			lo = end + 1;
+		else
+			hi = mid;
+	}
+	return -ENOENT;
+}
+
+static int
+map_snapshot(const char *path, int strict_flags, char **ret_p, size_t *ret_len)
+{
+	struct stat st;
+	void *p;
+	int fd, r = 0;
+
+	fd = iam_open_strict(path, strict_flags | IAM_STRICT_SECRET, NULL, 0);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (st.st_size <= 0 || st.st_size > IAM_ROLESDB_MAX_BYTES)
+		r = -EBADMSG;
+	if (r == 0) {
+		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
+			 0);
+		if (p == MAP_FAILED)
+			r = -errno;
+	}
+	close(fd);
+	if (r < 0)
+		return r;
+	*ret_p = p;
+	*ret_len = (size_t)st.st_size;
+	return 0;
+}
+
 int
 iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		   struct iam_role_rec **ret_role)
 {
-	struct iam_buf b = IAM_BUF_INIT;
 	struct iam_json_doc *doc = NULL;
-	const struct iam_json *root, *roles, *fmt, *ver;
-	const char *account;
-	char path[PATH_MAX], why[256];
+	const struct iam_json *root;
+	const char *json = NULL;
+	char path[PATH_MAX], account[32], why[256];
+	char *p = NULL;
+	size_t len = 0, start = 0, jlen = 0;
 	int r;
 
-	if (name == NULL || ret_role == NULL)
+	if (name == NULL || ret_role == NULL || strchr(name, '\t') != NULL ||
+	    strchr(name, '\n') != NULL)
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/" IAM_ROLESDB_FILE,
 			 dir != NULL ? dir : IAM_AUTH_DIR);
-	r = r ? r : iam_read_strict(path, strict_flags | IAM_STRICT_SECRET,
-				    IAM_ROLESDB_MAX_BYTES, &b, NULL, 0);
+	r = r ? r : map_snapshot(path, strict_flags, &p, &len);
 	if (r < 0)
 		return r;
-	r = iam_json_parse(b.buf, b.len, NULL, &doc, why, sizeof(why));
-	iam_buf_release(&b);
+	r = read_header(p, len, account, sizeof(account), &start);
+	if (r == 0 && p[len - 1] != '\n')
+		r = -EBADMSG;
+	r = r ? r : find_line(p, start, len, name, &json, &jlen);
+	r = r ? r : iam_json_parse(json, jlen, NULL, &doc, why, sizeof(why));
+	munmap(p, len);
 	if (r < 0)
-		return r == -ENOMEM ? r : -EBADMSG;
+		return r == -ENOENT || r == -ENOMEM ? r : -EBADMSG;
 	root = iam_json_root(doc);
-	fmt = iam_json_get(root, "format");
-	ver = iam_json_get(root, "version");
-	roles = iam_json_get(root, "roles");
-	account = str_member(root, "account");
 	r = -EBADMSG;
-	if (fmt == NULL || fmt->type != IAM_JSON_STRING ||
-	    strcmp(fmt->u.string, "iam-roles") != 0 || ver == NULL ||
-	    ver->type != IAM_JSON_NUMBER || !ver->u.number.is_int ||
-	    ver->u.number.i != IAM_ROLESDB_VERSION || account == NULL ||
-	    roles == NULL || roles->type != IAM_JSON_ARRAY)
-		goto out;
-	r = -ENOENT;
-	for (size_t i = 0; i < roles->len; i++) {
-		const char *n = str_member(&roles->u.items[i], "name");
-
-		if (n == NULL) {
-			r = -EBADMSG;
-			break;
-		}
-		if (strcmp(n, name) == 0) {
-			r = role_from_json(&roles->u.items[i], account,
-					   ret_role);
-			break;
-		}
-	}
-out:
+	if (root->type == IAM_JSON_OBJECT && str_member(root, "name") != NULL &&
+	    strcmp(str_member(root, "name"), name) == 0)
+		r = role_from_json(root, account, ret_role);
 	iam_json_free(doc);
 	return r;
 }

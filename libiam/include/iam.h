@@ -35,5 +35,6 @@
 #include "iam/audit.h"
 #include "iam/decide.h"
 #include "iam/keys.h"
+#include "iam/roles.h"
 
 #endif

@@ -269,7 +269,9 @@ iamctl user disable alice >/dev/null 2>&1
 refused alice "$MSG_DISABLED" "disabled: refused despite the role session" /usr/bin/true
 expect_out 0 '^role: +none' "whoami of a disabled user: no role" as alice iamctl whoami
 iamctl user enable alice >/dev/null 2>&1
-iamctl sessions --revoke "$(sed -n 's/^id=//p' "$rec")" >/dev/null 2>&1
+refused alice "$MSG_NO_ALLOW" "re-enabled: the role session ended with the disable" /usr/bin/true
+grep -q '"why":"user disabled"' <<<"$(event RoleSessionEnd)" \
+	&& ok "trail: RoleSessionEnd (user disabled)" || bad "trail: $(event RoleSessionEnd)"
 
 echo "== the trail"
 out=$(iamctl trail --user alice --event AssumeRole 2>&1)

@@ -424,7 +424,7 @@ Test(publish, failure_between_write_and_rename_keeps_old_and_no_temporary)
 {
 	static const char *const snap[] = { "nss.db", "keys.db", "generation", "auth",
 					    NULL };
-	static const char *const auth[] = { "auth.db", NULL };
+	static const char *const auth[] = { "auth.db", "roles.db", NULL };
 	struct iam_faults f = IAM_FAULTS_INIT;
 	struct published before;
 	struct iam_authdb *db;

@@ -168,19 +168,38 @@ Test(rolesdb, missing_policy_is_refused_at_build)
 	fixture_release(&f);
 }
 
+#define ROLE_LINE(name, max, trust)                                          \
+	name "\t{\"name\":\"" name "\",\"max_session_seconds\":" #max        \
+	",\"tags\":{},\"trust_policy\":" trust ",\"policies\":[]}\n"
+#define GOOD_TRUST                                                           \
+	"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\","  \
+	"\"Action\":\"sts:AssumeRole\",\"Principal\":\"*\"}]}"
+
 Test(rolesdb, insecure_or_corrupt_snapshot_is_refused)
 {
 	static const char *const bad[] = {
-		"", "{", "[]", "{\"format\":\"iam-roles\",\"version\":2,"
-		"\"account\":\"1\",\"roles\":[]}",
-		"{\"format\":\"iam-roles\",\"version\":1,\"account\":\"1\","
-		"\"roles\":[{\"name\":\"deployer\",\"max_session_seconds\":0,"
-		"\"tags\":{},\"trust_policy\":{},\"policies\":[]}]}",
-		"{\"format\":\"iam-roles\",\"version\":1,\"account\":\"1\","
-		"\"roles\":[{\"name\":\"deployer\",\"max_session_seconds\":900,"
-		"\"tags\":{},\"trust_policy\":{\"Version\":\"2012-10-17\","
-		"\"Statement\":[]},\"policies\":[]}]}",
+		"\n",
+		"IAMROLES1 1 123456789012 1",
+		"IAMROLES2 1 123456789012 1\n" ROLE_LINE("deployer", 900, GOOD_TRUST),
+		"IAMROLES1 1 12345x 1\n" ROLE_LINE("deployer", 900, GOOD_TRUST),
+		/* no final newline */
+		"IAMROLES1 1 123456789012 1\ndeployer\t{}",
+		/* a line without a tab */
+		"IAMROLES1 1 123456789012 1\ndeployer {}\n",
+		/* a line whose JSON names another role */
+		"IAMROLES1 1 123456789012 1\n"
+		"deployer\t{\"name\":\"other\",\"max_session_seconds\":900,"
+		"\"tags\":{},\"trust_policy\":" GOOD_TRUST ",\"policies\":[]}\n",
+		/* out of range, broken JSON, a trust policy that does not compile */
+		"IAMROLES1 1 123456789012 1\n" ROLE_LINE("deployer", 0, GOOD_TRUST),
+		"IAMROLES1 1 123456789012 1\ndeployer\t{\"name\":\n",
+		"IAMROLES1 1 123456789012 1\n" ROLE_LINE("deployer", 900,
+			"{\"Version\":\"2012-10-17\",\"Statement\":[]}"),
 	};
+	static const char good[] =
+		"IAMROLES1 1 123456789012 3\n" ROLE_LINE("alpha", 900, GOOD_TRUST)
+		ROLE_LINE("deployer", 1200, GOOD_TRUST)
+		ROLE_LINE("zeta", 1500, GOOD_TRUST);
 	struct fixture f;
 	struct iam_role_rec *r = NULL;
 	char path[128];
@@ -192,10 +211,55 @@ Test(rolesdb, insecure_or_corrupt_snapshot_is_refused)
 		cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r),
 			     -EBADMSG, "case %zu", i);
 	}
+	t_write(path, "", 0, 0600);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), -EBADMSG,
+		     "empty file");
+	t_write(path, good, strlen(good), 0600);
+	cr_assert_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), 0,
+		     "control: a well-formed snapshot");
+	cr_expect_eq(r->max_session_seconds, 1200);
+	r = iam_role_rec_free(r);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer\tx", &r), -EINVAL);
 	publish_roles(&f);
 	cr_assert_eq(chmod(path, 0644), 0);
 	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), -EPERM);
 	cr_expect_null(r);
+	fixture_release(&f);
+}
+
+Test(rolesdb, bisects_many_sorted_roles)
+{
+	struct fixture f;
+	struct iam_role roles[257];
+	char names[257][16];
+	struct iam_role_rec *r = NULL;
+
+	fixture_init(&f);
+	/* Built from an unsorted array, looked up by every name. */
+	for (int i = 0; i < 257; i++) {
+		snprintf(names[i], sizeof(names[i]), "r%03d", (i * 101) % 257);
+		roles[i] = f.role;
+		roles[i].name = names[i];
+		roles[i].max_session_seconds = 900 + (uint32_t)((i * 101) % 257);
+	}
+	f.t.id.roles = roles;
+	f.t.id.n_roles = 257;
+	publish_roles(&f);
+	for (int i = 0; i < 257; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "r%03d", i);
+		cr_assert_eq(iam_rolesdb_lookup(dir, fl(), name, &r), 0, "%s",
+			     name);
+		cr_expect_str_eq(r->name, name);
+		cr_expect_eq(r->max_session_seconds, 900 + (uint32_t)i);
+		r = iam_role_rec_free(r);
+	}
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r0000", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r256x", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "zzz", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "a", &r), -ENOENT);
 	fixture_release(&f);
 }
 

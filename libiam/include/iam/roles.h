@@ -28,19 +28,21 @@
 /* ---- The role snapshot auth/roles.db ---------------------------------
  *
  * Written by iam_rolesdb_build() and published with the other snapshots
- * as IAM_AUTH_DIR "/roles.db" (root 0600).  A JSON document:
+ * as IAM_AUTH_DIR "/roles.db" (root 0600).  Text, one line each:
  *
- *   {"format":"iam-roles","version":1,"generation":N,
- *    "account":"123456789012",
- *    "roles":[{"name":"deployer","max_session_seconds":3600,
- *              "tags":{"Duty":"deploy"},"trust_policy":{...},
- *              "policies":[{"name":"DeployAccess","document":{...}}]}]}
+ *   IAMROLES1 GENERATION ACCOUNT COUNT
+ *   NAME<TAB>{"name":"deployer","max_session_seconds":3600,
+ *             "tags":{"Duty":"deploy"},"trust_policy":{...},
+ *             "policies":[{"name":"DeployAccess","document":{...}}]}
+ *   ...
  *
- * Only a role session (assume-role, or sudo while one is active) reads
- * it; every other decision never opens it.
+ * with the role lines sorted by name (strcmp), so a lookup bisects the
+ * mapped file and parses one line: its cost grows with log(roles), not
+ * with the size of the file.  Only a role session (assume-role, or sudo
+ * while one is active) reads it; every other decision never opens it.
  */
 #define IAM_ROLESDB_FILE	"roles.db"
-#define IAM_ROLESDB_VERSION	1
+#define IAM_ROLESDB_MAGIC	"IAMROLES1"
 #define IAM_ROLESDB_MAX_BYTES	(64u << 20)
 
 /*

@@ -14,9 +14,11 @@
  *     UID.json                root 0600, one user's runtime credentials
  *   snapshot_dir/             root 0755
  *     nss.db                  root 0644, public NSS snapshot
+ *     keys.db                 root 0644, public SSH keys (iam/keys.h)
  *     generation              root 0600, last published generation
  *     auth/                   root 0700
  *       auth.db               root 0600, private snapshot
+ *       roles.db              root 0600, roles (iam/roles.h)
  *
  * Writers of the identity file, the credentials or the snapshots hold the
  * store's lock for the whole read-modify-publish sequence, so two writers
@@ -191,7 +193,8 @@ int iam_creds_apply(const struct iam_config *cfg, struct iam_identity *id,
 /*
  * Publish: take the store's lock, load and validate the identity file
  * (strict) with the stored credentials, and only when all is valid write
- * nss.db (0644), auth/auth.db (0600) and the generation (0600) under
+ * nss.db and keys.db (0644), auth/auth.db and auth/roles.db (0600)
+ * and the generation (0600) under
  * cfg->snapshot_dir together (iam_atomic_*), with a generation one above
  * the last.  Creates a missing snapshot_dir (0755), auth/,
  * credentials_dir and state_dir (0700).  On any fault nothing on disk
