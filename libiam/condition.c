@@ -387,9 +387,8 @@ string_match(struct eval_ctx *ctx, const struct condition *c,
 
 static bool
 value_match(struct eval_ctx *ctx, const struct condition *c,
-	    const struct cond_value *pv, const char *cv)
+	    const struct cond_value *pv, const char *cv, size_t cl)
 {
-	size_t cl = strlen(cv);
 	struct number num;
 	struct cidr ip;
 	int64_t t;
@@ -452,14 +451,25 @@ value_match(struct eval_ctx *ctx, const struct condition *c,
  */
 static bool
 any_pair(struct eval_ctx *ctx, const struct condition *c,
-	 const char *const *vals, size_t n, bool *missing)
+	 const char *const *vals, const uint32_t *lens, size_t n,
+	 bool *missing)
 {
 	bool any = false, saved = ctx->missing;
 
 	ctx->missing = false;
-	for (size_t i = 0; i < n && !any; i++)
-		for (uint32_t j = 0; j < c->n_values && !any; j++)
-			any = value_match(ctx, c, &c->values[j], vals[i]);
+	for (size_t i = 0; i < n && !any; i++) {
+		for (uint32_t j = 0; j < c->n_values && !any; j++) {
+			const struct cond_value *pv = &c->values[j];
+
+			/* StringEquals and StringNotEquals on plain text. */
+			if (c->op <= OP_STRING_NOT_EQUALS &&
+			    !(pv->text.flags & PT_VARS))
+				any = pv->text.len == lens[i] &&
+				      memcmp(pv->text.s, vals[i], lens[i]) == 0;
+			else
+				any = value_match(ctx, c, pv, vals[i], lens[i]);
+		}
+	}
 	*missing = ctx->missing;
 	ctx->missing = saved;
 	return any;
@@ -472,9 +482,9 @@ any_pair(struct eval_ctx *ctx, const struct condition *c,
  */
 static bool
 holds(struct eval_ctx *ctx, const struct condition *c,
-      const char *const *vals, size_t n)
+      const char *const *vals, const uint32_t *lens, size_t n)
 {
-	bool missing, any = any_pair(ctx, c, vals, n, &missing);
+	bool missing, any = any_pair(ctx, c, vals, lens, n, &missing);
 
 	if (c->negated)
 		return !any && !missing;
@@ -498,11 +508,11 @@ vars_resolve(struct eval_ctx *ctx, const struct condition *c)
 static bool
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
-	const char *const *vals;
+	struct req_values rv = { NULL, NULL, 0 };
 	size_t n;
 
-	n = iam_request_lookup(ctx->req, c->key_hash, c->key_lc,
-			       strlen(c->key_lc), &vals);
+	n = iam_request_lookup(ctx->req, c->key_hash, c->key_lc, c->key_len,
+			       true, &rv);
 	if (c->op == OP_NULL) {
 		/* "true": the key must be absent; "false": present. */
 		for (uint32_t j = 0; j < c->n_values; j++)
@@ -522,19 +532,19 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	switch (c->set) {
 	case SET_ANY:
 		for (size_t i = 0; i < n; i++)
-			if (holds(ctx, c, &vals[i], 1))
+			if (holds(ctx, c, &rv.v[i], &rv.len[i], 1))
 				return true;
 		return false;
 	case SET_ALL:
 		for (size_t i = 0; i < n; i++)
-			if (!holds(ctx, c, &vals[i], 1))
+			if (!holds(ctx, c, &rv.v[i], &rv.len[i], 1))
 				return false;
 		return true;
 	case SET_NONE:
 		break;
 	}
 	/* No qualifier: any pair of values that matches decides. */
-	return holds(ctx, c, vals, n);
+	return holds(ctx, c, rv.v, rv.len, n);
 }
 
 bool

@@ -71,11 +71,22 @@ index_hash(int kind, const char *action, size_t alen, const char *res,
 
 /* ---- Requests ------------------------------------------------------------------ */
 
+/*
+ * Context keys live in an array in the order first added; an open
+ * addressed table of key positions, filled as keys are added, finds a
+ * key by its folded hash without a scan.  Each key keeps its name in
+ * lower case and every value's length, so evaluation compares names
+ * with memcmp and never measures a value again.
+ */
+#define REQ_SLOTS	(2 * IAM_REQUEST_MAX_KEYS)	/* power of two */
+
 struct ctxkey {
-	char *name;
+	char *name;		/* as first given */
+	char *lc;		/* lower case */
 	size_t len;
 	uint64_t hash;
-	char **values;
+	char **values;		/* NULL-terminated */
+	uint32_t *lens;		/* length of each value */
 	size_t n, alloc;
 };
 
@@ -88,6 +99,7 @@ struct iam_request {
 	uint64_t h_exact, h_action, h_service;
 	struct ctxkey *keys;
 	size_t n_keys, alloc;
+	uint16_t slot[REQ_SLOTS];	/* key position + 1; 0: empty */
 };
 
 static bool
@@ -138,24 +150,49 @@ iam_request_new(const char *action, const char *resource,
 	return 0;
 }
 
-static struct ctxkey *
-find_key(const struct iam_request *req, uint64_t hash, const char *key,
-	 size_t len)
+/* ASCII case-insensitive equality of n bytes, whatever the locale. */
+static inline bool
+fold_eq(const char *a, const char *b, size_t n)
 {
-	for (size_t i = 0; i < req->n_keys; i++) {
-		struct ctxkey *k = &req->keys[i];
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 
-		if (k->hash == hash && k->len == len &&
-		    strncasecmp(k->name, key, len) == 0)
-			return k;
+		if (x != y && (unsigned char)tolower(x) !=
+		    (unsigned char)tolower(y))
+			return false;
 	}
-	return NULL;
+	return true;
+}
+
+/*
+ * The slot holding key (len bytes, hash its folded hash), or the empty
+ * slot where it would go.  key_lc tells that key is in lower case
+ * already.  The table is never full (REQ_SLOTS > IAM_REQUEST_MAX_KEYS).
+ */
+static inline size_t
+find_slot(const struct iam_request *req, uint64_t hash, const char *key,
+	  size_t len, bool key_lc)
+{
+	size_t i = (size_t)(hash ^ (hash >> 32)) & (REQ_SLOTS - 1);
+
+	for (;; i = (i + 1) & (REQ_SLOTS - 1)) {
+		const struct ctxkey *k;
+
+		if (req->slot[i] == 0)
+			return i;
+		k = &req->keys[req->slot[i] - 1];
+		if (k->hash == hash && k->len == len &&
+		    (key_lc ? memcmp(k->lc, key, len) == 0 :
+			      fold_eq(k->lc, key, len)))
+			return i;
+	}
 }
 
 static int
-add_value(struct ctxkey *k, const char *value)
+add_value(struct ctxkey *k, const char *value, size_t vl)
 {
 	char **v;
+	uint32_t *l;
 
 	if (k->n >= IAM_REQUEST_MAX_VALUES)
 		return -E2BIG;
@@ -166,11 +203,16 @@ add_value(struct ctxkey *k, const char *value)
 		if (v == NULL)
 			return -ENOMEM;
 		k->values = v;
+		l = reallocarray(k->lens, alloc, sizeof(*l));
+		if (l == NULL)
+			return -ENOMEM;
+		k->lens = l;
 		k->alloc = alloc;
 	}
-	k->values[k->n] = strdup(value);
+	k->values[k->n] = strndup(value, vl);
 	if (k->values[k->n] == NULL)
 		return -ENOMEM;
+	k->lens[k->n] = (uint32_t)vl;
 	k->values[++k->n] = NULL;
 	return 0;
 }
@@ -178,7 +220,7 @@ add_value(struct ctxkey *k, const char *value)
 int
 iam_request_add(struct iam_request *req, const char *key, const char *value)
 {
-	size_t kl, vl;
+	size_t kl, vl, slot;
 	uint64_t h;
 	struct ctxkey *k;
 
@@ -191,42 +233,62 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
 		return -E2BIG;
 	h = iam_key_hash(key, kl);
-	k = find_key(req, h, key, kl);
-	if (k == NULL) {
-		if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
-			return -E2BIG;
-		if (req->n_keys == req->alloc) {
-			size_t alloc = req->alloc ? req->alloc * 2 : 16;
-			struct ctxkey *v = reallocarray(req->keys, alloc,
-							sizeof(*v));
+	slot = find_slot(req, h, key, kl, false);
+	if (req->slot[slot] != 0)
+		return add_value(&req->keys[req->slot[slot] - 1], value, vl);
+	if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
+		return -E2BIG;
+	if (req->n_keys == req->alloc) {
+		size_t alloc = req->alloc ? req->alloc * 2 : 16;
+		struct ctxkey *v = reallocarray(req->keys, alloc, sizeof(*v));
 
-			if (v == NULL)
-				return -ENOMEM;
-			req->keys = v;
-			req->alloc = alloc;
-		}
-		k = &req->keys[req->n_keys];
-		memset(k, 0, sizeof(*k));
-		k->name = strdup(key);
-		if (k->name == NULL)
+		if (v == NULL)
 			return -ENOMEM;
-		k->len = kl;
-		k->hash = h;
-		req->n_keys++;
+		req->keys = v;
+		req->alloc = alloc;
 	}
-	return add_value(k, value);
+	k = &req->keys[req->n_keys];
+	memset(k, 0, sizeof(*k));
+	k->name = strndup(key, kl);
+	k->lc = strndup(key, kl);
+	if (k->name == NULL || k->lc == NULL) {
+		free(k->name);
+		free(k->lc);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < kl; i++)
+		k->lc[i] = (char)tolower((unsigned char)k->lc[i]);
+	k->len = kl;
+	k->hash = h;
+	req->n_keys++;
+	req->slot[slot] = (uint16_t)req->n_keys;
+	/* A key is kept only with a value: undo it if that fails. */
+	if (add_value(k, value, vl) < 0) {
+		req->slot[slot] = 0;
+		req->n_keys--;
+		free(k->values);
+		free(k->lens);
+		free(k->name);
+		free(k->lc);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 size_t
 iam_request_lookup(const struct iam_request *req, uint64_t hash,
-		   const char *key, size_t key_len,
-		   const char *const **ret_values)
+		   const char *key, size_t key_len, bool key_lc,
+		   struct req_values *ret)
 {
-	const struct ctxkey *k = find_key(req, hash, key, key_len);
+	size_t i = find_slot(req, hash, key, key_len, key_lc);
+	const struct ctxkey *k;
 
-	if (k == NULL || k->n == 0)
+	if (req->slot[i] == 0)
 		return 0;
-	*ret_values = (const char *const *)k->values;
+	k = &req->keys[req->slot[i] - 1];
+	ret->v = (const char *const *)k->values;
+	ret->len = k->lens;
+	ret->n = k->n;
 	return k->n;
 }
 
@@ -234,10 +296,15 @@ size_t
 iam_request_get(const struct iam_request *req, const char *key,
 		const char *const **ret_values)
 {
-	size_t n = strlen(key);
+	struct req_values rv;
+	size_t n = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
 
-	return iam_request_lookup(req, iam_key_hash(key, n), key, n,
-				  ret_values);
+	if (n > IAM_REQUEST_MAX_KEY ||
+	    iam_request_lookup(req, iam_key_hash(key, n), key, n, false,
+			       &rv) == 0)
+		return 0;
+	*ret_values = rv.v;
+	return rv.n;
 }
 
 const char *
@@ -261,7 +328,9 @@ iam_request_free(struct iam_request *req)
 		for (size_t j = 0; j < req->keys[i].n; j++)
 			free(req->keys[i].values[j]);
 		free(req->keys[i].values);
+		free(req->keys[i].lens);
 		free(req->keys[i].name);
+		free(req->keys[i].lc);
 	}
 	free(req->keys);
 	free(req->action);
@@ -294,8 +363,8 @@ variable(struct eval_ctx *ctx, const char *in, size_t n, const char **ret,
 	 size_t *ret_len)
 {
 	const char *comma = memchr(in, ',', n), *q, *end = in + n;
-	const char *const *vals;
-	size_t kl = comma ? (size_t)(comma - in) : n, cnt;
+	struct req_values rv;
+	size_t kl = comma ? (size_t)(comma - in) : n;
 
 	if (n == 1 && (*in == '*' || *in == '?' || *in == '$')) {
 		*ret = in;
@@ -304,10 +373,10 @@ variable(struct eval_ctx *ctx, const char *in, size_t n, const char **ret,
 	}
 	while (kl > 0 && in[kl - 1] == ' ')
 		kl--;
-	cnt = iam_request_lookup(ctx->req, iam_key_hash(in, kl), in, kl, &vals);
-	if (cnt == 1) {
-		*ret = vals[0];
-		*ret_len = strlen(vals[0]);
+	if (iam_request_lookup(ctx->req, iam_key_hash(in, kl), in, kl, false,
+			       &rv) == 1) {
+		*ret = rv.v[0];
+		*ret_len = rv.len[0];
 		return true;
 	}
 	/* A multi-valued key is no variable (AWS); try the default. */
@@ -361,6 +430,25 @@ iam_expand(struct eval_ctx *ctx, const struct ptext *t, bool as_glob,
 	return true;
 }
 
+/* Equality of n bytes, ASCII letters folded under IAM_GLOB_NOCASE. */
+static inline bool
+text_eq(const char *a, const char *b, size_t n, unsigned flags)
+{
+	if (!(flags & IAM_GLOB_NOCASE))
+		return memcmp(a, b, n) == 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + ('a' - 'A'));
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + ('a' - 'A'));
+		if (x != y)
+			return false;
+	}
+	return true;
+}
+
 bool
 iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
 		const char *subject, size_t slen, unsigned flags, size_t at)
@@ -371,14 +459,29 @@ iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
 	if (t->flags & PT_STAR)
 		return true;
 	if (!(t->flags & PT_VARS)) {
-		if (t->flags & PT_WILD)
+		if (t->flags & PT_WILD) {
+			/* The literal head and tail settle most patterns. */
+			if (slen < (size_t)t->pre + t->suf ||
+			    !text_eq(t->s, subject, t->pre, flags) ||
+			    !text_eq(t->s + t->len - t->suf,
+				     subject + slen - t->suf, t->suf, flags))
+				return false;
+			if (t->flags & PT_ONESTAR)
+				return true;
 			return iam_glob_match_flags(t->s, t->len, subject, slen,
 						    flags);
+		}
 		if (t->len != slen)
 			return false;
 		if (flags & IAM_GLOB_NOCASE)
 			return strncasecmp(t->s, subject, slen) == 0;
 		return memcmp(t->s, subject, slen) == 0;
+	}
+	if (!(t->flags & PT_WILD)) {
+		/* No wildcard at all: the expansion is compared as text. */
+		if (!iam_expand(ctx, t, false, at, &p, &n))
+			return false;
+		return n == slen && text_eq(p, subject, n, flags);
 	}
 	if (!iam_expand(ctx, t, true, at, &p, &n))
 		return false;

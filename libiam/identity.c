@@ -251,7 +251,7 @@ check_keys(struct walk *w, const struct iam_json *obj,
 		size_t j;
 
 		for (j = 0; allowed[j] != NULL; j++)
-			if (strcmp(k, allowed[j]) == 0)
+			if (k[0] == allowed[j][0] && strcmp(k, allowed[j]) == 0)
 				break;
 		if (allowed[j] == NULL)
 			fault_at(w, k, "unknown field");

@@ -873,8 +873,10 @@ host_id_check(struct host_file *h, struct iam_faults *f, const char *arr,
 
 	if (id == 0)
 		return;
-	snprintf(path, sizeof(path), "%s[%zu].%s", arr, i, key);
+	/* The path is formatted only for a fault: this runs for every id. */
 	e = host_by_id(&h[local], id);
+	if (e != NULL || host_by_id(&h[sub], id) != NULL)
+		snprintf(path, sizeof(path), "%s[%zu].%s", arr, i, key);
 	if (e != NULL)
 		iam_fault(f, path, "%u is the %s of %s %s in %s", id, key,
 			  local == H_PASSWD ? "local account" : "local group",

@@ -496,8 +496,10 @@ iam_json_get(const struct iam_json *v, const char *key)
 {
 	if (v == NULL || v->type != IAM_JSON_OBJECT)
 		return NULL;
+	/* The first byte filters most members without a call. */
 	for (size_t i = 0; i < v->len; i++)
-		if (strcmp(v->u.members[i].key, key) == 0)
+		if (v->u.members[i].key[0] == key[0] &&
+		    strcmp(v->u.members[i].key, key) == 0)
 			return &v->u.members[i].value;
 	return NULL;
 }

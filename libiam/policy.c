@@ -178,6 +178,18 @@ make_ptext(struct compiler *cc, const char *s, bool vars, struct ptext *t)
 		t->flags |= PT_VARS;
 	if (strcmp(s, "*") == 0)
 		t->flags |= PT_STAR;
+	t->pre = t->suf = 0;
+	if ((t->flags & (PT_WILD | PT_VARS)) == PT_WILD) {
+		const char *last = s;
+
+		t->pre = (uint32_t)strcspn(s, "*?");
+		for (const char *q = s; *q != '\0'; q++)
+			if (*q == '*' || *q == '?')
+				last = q;
+		t->suf = (uint32_t)(n - (size_t)(last - s) - 1);
+		if (s[t->pre] == '*' && last == s + t->pre)
+			t->flags |= PT_ONESTAR;
+	}
 	return true;
 }
 
@@ -567,6 +579,7 @@ condition_block(struct compiler *cc, const struct iam_json *v,
 			for (char *s = lc; *s != '\0'; s++)
 				*s = (char)tolower((unsigned char)*s);
 			c->key_lc = lc;
+			c->key_len = (uint32_t)kl;
 			c->key_hash = iam_key_hash(km->key, kl);
 			cond_values(cc, &km->value, q.s, c);
 			k++;

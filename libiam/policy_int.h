@@ -19,11 +19,21 @@
 #define PT_VARS		0x2	/* holds ${...} to expand (Version 2012-10-17) */
 #define PT_STAR		0x4	/* exactly "*" */
 
-/* A text from a policy: Action/Resource pattern or condition value. */
+#define PT_ONESTAR	0x8	/* one '*', no '?', no variables: pre '*' suf */
+
+/*
+ * A text from a policy: Action/Resource pattern or condition value.
+ * For a wildcard pattern without variables, pre and suf count the
+ * literal bytes before its first and after its last wildcard: a subject
+ * must start and end with them, which settles most matches without
+ * the general matcher.
+ */
 struct ptext {
 	const char *s;		/* NUL-terminated, in the policy's arena */
 	uint32_t len;
 	uint8_t flags;		/* PT_* */
+	uint32_t pre;		/* PT_WILD without PT_VARS: literal head */
+	uint32_t suf;		/* ... and literal tail */
 };
 
 /* Condition operators, before qualifiers. */
@@ -78,6 +88,7 @@ struct condition {
 	bool negated;		/* a Not operator: NOR across values */
 	const char *key;	/* as written */
 	const char *key_lc;	/* lower case */
+	uint32_t key_len;
 	uint64_t key_hash;	/* iam_key_hash(key) */
 	struct cond_value *values;
 	uint32_t n_values;
@@ -132,11 +143,22 @@ struct eval_ctx {
 /* Hash of a context key name, ASCII case folded (FNV-1a 64). */
 IAM_INTERNAL uint64_t iam_key_hash(const char *s, size_t n);
 
-/* Values of a key looked up by its folded hash and lower-case name. */
+/* The values of one context key, borrowed from the request. */
+struct req_values {
+	const char *const *v;	/* NULL-terminated */
+	const uint32_t *len;	/* length of each */
+	size_t n;
+};
+
+/*
+ * Values of a key looked up by its folded hash and name (key_lc: the
+ * name is in lower case already, as compiled condition keys are).
+ * Returns the count, 0 when the key is absent (*ret then untouched).
+ */
 IAM_INTERNAL size_t iam_request_lookup(const struct iam_request *req,
-				       uint64_t hash, const char *key_lc,
-				       size_t key_len,
-				       const char *const **ret_values);
+				       uint64_t hash, const char *key,
+				       size_t key_len, bool key_lc,
+				       struct req_values *ret);
 
 /*
  * Glob match where the pattern may carry '\' escapes (each '\x' is the

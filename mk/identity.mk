@@ -1,6 +1,7 @@
 # identity.mk - libFuzzer target on the strict JSON parser and the
 # identity loader (make fuzz-identity; FUZZ_SECONDS=600 make fuzz-run).
 
+IDENTITY_BENCH_USERS ?= 10000 100000
 IDENTITY_FUZZ_SRC := $(filter-out libiam/nssdb.c,$(LIBIAM_SRC)) libiam/nssdb.c
 
 .PHONY: fuzz-identity fuzz-identity-run
@@ -20,3 +21,14 @@ fuzz-identity-run: build-fuzz/fuzz_identity
 	build-fuzz/fuzz_identity -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-max_len=65536 -print_final_stats=1 build-fuzz/corpus-identity \
 		tests/fuzz/corpus/identity
+
+.PHONY: bench-identity
+bench: bench-identity
+
+$(B)/bench/bench_identity: tests/bench/bench_identity.c $(LIBIAM_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -DHOST_ROOT='"$(CURDIR)/tests/fuzz/host"' $(CFLAGS) \
+		-Wno-missing-prototypes -o $@ $< $(LIBIAM_OBJ) $(LIBIAM_DEPS)
+
+bench-identity: $(B)/bench/bench_identity
+	@tests/bench/bench-identity.sh $(B)/bench/bench_identity $(IDENTITY_BENCH_USERS)

@@ -9,6 +9,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sudo_iam.h"
@@ -133,9 +134,62 @@ runas_names(struct sudo_iam_command *cmd, char *const info[])
 	return r;
 }
 
+/*
+ * May the entry e inside folder d change under us?  Only root may change
+ * a folder's entries, except that a sticky folder (/tmp) may hold an
+ * entry of root's, which nobody else may rename or remove.
+ */
+static bool
+entry_fixed(const struct stat *d, const struct stat *e)
+{
+	if (!S_ISDIR(d->st_mode) || d->st_uid != 0)
+		return false;
+	if ((d->st_mode & S_IWOTH) || ((d->st_mode & S_IWGRP) && d->st_gid != 0))
+		return (d->st_mode & S_ISVTX) && e->st_uid == 0;
+	return true;
+}
+
+/*
+ * sudo runs the path it was given, not the canonical one decided here.
+ * When the two differ (a symbolic link or ".." on the way), a link in a
+ * folder the user may write could be swapped between this check and the
+ * exec, and another command would run than the one decided: refuse
+ * unless every entry the given path passes through is fixed.
+ */
+static int
+given_path_fixed(const char *given)
+{
+	char dir[PATH_MAX], part[PATH_MAX];
+	size_t n = strlen(given), start = 1;
+	struct stat d, e;
+
+	if (n >= sizeof(part))
+		return -ENAMETOOLONG;
+	for (size_t i = 1; i <= n; i++) {
+		size_t dlen = start > 1 ? start - 1 : 1;
+
+		if (given[i] != '/' && given[i] != '\0')
+			continue;
+		if (i > start) {
+			memcpy(dir, given, dlen);
+			dir[dlen] = '\0';
+			memcpy(part, given, i);
+			part[i] = '\0';
+			if (stat(dir, &d) < 0 || lstat(part, &e) < 0)
+				return -errno;
+			if (!entry_fixed(&d, &e))
+				return -EPERM;
+		}
+		start = i + 1;
+	}
+	return 0;
+}
+
 static int
 canonical_path(struct sudo_iam_command *cmd, char *const info[])
 {
+	int r;
+
 	cmd->given = sudo_iam_info(info, "command");
 	if (cmd->given == NULL || cmd->given[0] != '/') {
 		cmd->why = "no absolute command in command_info";
@@ -155,6 +209,12 @@ canonical_path(struct sudo_iam_command *cmd, char *const info[])
 		cmd->path[0] = '\0';
 		cmd->why = "cannot resolve the command's path";
 		return -e;
+	}
+	if (strcmp(cmd->given, cmd->path) != 0 &&
+	    (r = given_path_fixed(cmd->given)) < 0) {
+		cmd->why = "the command's path passes through a link or "
+			   "folder another user may change";
+		return r;
 	}
 	return 0;
 }

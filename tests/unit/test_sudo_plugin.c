@@ -502,6 +502,34 @@ Test(sudo, symlink_in_an_allowed_folder_is_judged_by_its_target)
 	event_has("\"command\":\"/usr/sbin/nologin\"");
 }
 
+/*
+ * sudo execs the path it was given: a link the user may swap after the
+ * check would run another command than the allowed one it pointed to.
+ */
+Test(sudo, link_in_a_folder_the_user_owns_is_refused)
+{
+	cr_assert_eq(mkdir(at("home"), 0755), 0);
+	cr_assert_eq(chown(at("home"), ALICE, 70100), 0);
+	cr_assert_eq(symlink("/usr/bin/id", at("home/id")), 0);
+	refused(AS("alice", ALICE, at("home/id")), MSG_UNAVAIL);
+	cr_assert_eq(symlink(at("home"), at("tools/home")), 0);
+	refused(AS("alice", ALICE, at("tools/home/id")), MSG_UNAVAIL);
+	/* "..": the folder reached through the link counts, too. */
+	cr_assert_eq(mkdir(at("home/sub"), 0755), 0);
+	cr_assert_eq(symlink(at("home/sub"), at("tools/sub")), 0);
+	refused(AS("alice", ALICE, at("tools/sub/../../../../../usr/bin/id")),
+		MSG_UNAVAIL);
+	/* World-writable, not sticky: anyone may swap the link. */
+	cr_assert_eq(mkdir(at("open"), 0777), 0);
+	cr_assert_eq(chmod(at("open"), 0777), 0);
+	cr_assert_eq(symlink("/usr/bin/id", at("open/id")), 0);
+	refused(AS("alice", ALICE, at("open/id")), MSG_UNAVAIL);
+	/* A root-owned link in root's folders is judged by its target. */
+	cr_assert_eq(symlink("/usr/bin/id", at("tools/id")), 0);
+	approved(AS("alice", ALICE, at("tools/id")));
+	event_has("\"command\":\"/usr/bin/id\"");
+}
+
 Test(sudo, explicit_deny_beats_a_wildcard_allow)
 {
 	approved(AS("alice", ALICE, "/usr/bin/systemctl", "--version"));
