@@ -106,6 +106,8 @@ cat <<'NEXT'
    iamctl mfa enable erin                        # enrol a phone (QR code)
    iamctl policy simulate --policy p.json --request r.json
    iamctl credential-report
+   iamctl assume-role deployer --duration 900   # as alice: MFA-gated elevation for sudo
+   iamctl ssh-key add alice ~/.ssh/id_ed25519.pub
    iamctl doctor                                 # check this host's wiring
    man iamctl pam_iam libnss_iam sudo_iam iam.conf iam-identity iam-policy
 NEXT
