@@ -110,7 +110,7 @@ $(B)/libiam.pc: libiam/libiam.pc.in
 
 # Unit tests link libiam's objects directly, so internal functions are
 # reachable; each test_X.c is its own Criterion binary.
-$(B)/tests/%: tests/unit/%.c $(LIBIAM_OBJ) $(LIBIAM_SO) $(PAM_SO) $(NSS_SO) $(SUDO_SO)
+$(B)/tests/%: tests/unit/%.c $(LIBIAM_OBJ) $(LIBIAM_SO) $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(IAMCTL)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -DBUILD_DIR='"$(abspath $(B))"' -DSRC_DIR='"$(CURDIR)"' $(CFLAGS) \
 		-Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $< $(LIBIAM_OBJ) \
@@ -187,7 +187,7 @@ asan:
 	$(MAKE) B=build-asan OPT="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 		LDFLAGS="-fsanitize=address,undefined" HARDEN="-fPIC" unit-asan
 
-unit-asan: $(UNIT_BIN)
+unit-asan: all $(UNIT_BIN)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		IAM_ASAN=1 scripts/run-unit.sh $(UNIT_BIN)
 

@@ -104,6 +104,23 @@ iam_parse_number(const char *s, struct number *ret)
 
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
+	/* Up to 15 digits alone: exact in a double as well. */
+	for (const char *q = p;; q++) {
+		if (*q >= '0' && *q <= '9' && q - p < 15) {
+			v.i = v.i * 10 + (*q - '0');
+			continue;
+		}
+		if (*q != '\0' || q == p)
+			break;
+		v.d = (double)v.i;
+		if (neg) {
+			v.i = -v.i;
+			v.d = -v.d;
+		}
+		*ret = v;
+		return 0;
+	}
+	v.i = 0;
 	for (; isdigit((unsigned char)*p); p++) {
 		int d = *p - '0';
 
@@ -447,32 +464,28 @@ value_match(struct eval_ctx *ctx, const struct condition *c,
 
 /*
  * Request values vals[0..n) against the policy values: true when a pair
- * matches.  *missing tells whether a policy variable was absent.
+ * matches.  A policy variable that is absent sets ctx->missing.
  */
 static bool
 any_pair(struct eval_ctx *ctx, const struct condition *c,
-	 const char *const *vals, const uint32_t *lens, size_t n,
-	 bool *missing)
+	 const char *const *vals, const uint32_t *lens, size_t n)
 {
-	bool any = false, saved = ctx->missing;
-
-	ctx->missing = false;
-	for (size_t i = 0; i < n && !any; i++) {
-		for (uint32_t j = 0; j < c->n_values && !any; j++) {
+	for (size_t i = 0; i < n; i++) {
+		for (uint32_t j = 0; j < c->n_values; j++) {
 			const struct cond_value *pv = &c->values[j];
 
 			/* StringEquals and StringNotEquals on plain text. */
 			if (c->op <= OP_STRING_NOT_EQUALS &&
-			    !(pv->text.flags & PT_VARS))
-				any = pv->text.len == lens[i] &&
-				      memcmp(pv->text.s, vals[i], lens[i]) == 0;
-			else
-				any = value_match(ctx, c, pv, vals[i], lens[i]);
+			    !(pv->text.flags & PT_VARS)) {
+				if (pv->text.len == lens[i] &&
+				    memcmp(pv->text.s, vals[i], lens[i]) == 0)
+					return true;
+			} else if (value_match(ctx, c, pv, vals[i], lens[i])) {
+				return true;
+			}
 		}
 	}
-	*missing = ctx->missing;
-	ctx->missing = saved;
-	return any;
+	return false;
 }
 
 /*
@@ -484,8 +497,18 @@ static bool
 holds(struct eval_ctx *ctx, const struct condition *c,
       const char *const *vals, const uint32_t *lens, size_t n)
 {
-	bool missing, any = any_pair(ctx, c, vals, lens, n, &missing);
+	bool saved, any, missing;
 
+	if (!c->vars) {
+		/* No variable, so none can be missing. */
+		any = any_pair(ctx, c, vals, lens, n);
+		return c->negated ? !any : any;
+	}
+	saved = ctx->missing;
+	ctx->missing = false;
+	any = any_pair(ctx, c, vals, lens, n);
+	missing = ctx->missing;
+	ctx->missing = saved;
 	if (c->negated)
 		return !any && !missing;
 	return any;
@@ -508,11 +531,11 @@ vars_resolve(struct eval_ctx *ctx, const struct condition *c)
 static bool
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
-	struct req_values rv = { NULL, NULL, 0 };
+	const struct ctxkey *k;
 	size_t n;
 
-	n = iam_request_lookup(ctx->req, c->key_hash, c->key_lc, c->key_len,
-			       true, &rv);
+	k = iam_request_find_lc(ctx->req, c->key_hash, c->key_lc, c->key_len);
+	n = k != NULL ? k->n : 0;
 	if (c->op == OP_NULL) {
 		/* "true": the key must be absent; "false": present. */
 		for (uint32_t j = 0; j < c->n_values; j++)
@@ -532,19 +555,21 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	switch (c->set) {
 	case SET_ANY:
 		for (size_t i = 0; i < n; i++)
-			if (holds(ctx, c, &rv.v[i], &rv.len[i], 1))
+			if (holds(ctx, c, (const char *const *)&k->values[i],
+				  &k->lens[i], 1))
 				return true;
 		return false;
 	case SET_ALL:
 		for (size_t i = 0; i < n; i++)
-			if (!holds(ctx, c, &rv.v[i], &rv.len[i], 1))
+			if (!holds(ctx, c, (const char *const *)&k->values[i],
+				   &k->lens[i], 1))
 				return false;
 		return true;
 	case SET_NONE:
 		break;
 	}
 	/* No qualifier: any pair of values that matches decides. */
-	return holds(ctx, c, rv.v, rv.len, n);
+	return holds(ctx, c, (const char *const *)k->values, k->lens, n);
 }
 
 bool

@@ -71,37 +71,6 @@ index_hash(int kind, const char *action, size_t alen, const char *res,
 
 /* ---- Requests ------------------------------------------------------------------ */
 
-/*
- * Context keys live in an array in the order first added; an open
- * addressed table of key positions, filled as keys are added, finds a
- * key by its folded hash without a scan.  Each key keeps its name in
- * lower case and every value's length, so evaluation compares names
- * with memcmp and never measures a value again.
- */
-#define REQ_SLOTS	(2 * IAM_REQUEST_MAX_KEYS)	/* power of two */
-
-struct ctxkey {
-	char *name;		/* as first given */
-	char *lc;		/* lower case */
-	size_t len;
-	uint64_t hash;
-	char **values;		/* NULL-terminated */
-	uint32_t *lens;		/* length of each value */
-	size_t n, alloc;
-};
-
-struct iam_request {
-	char *action;
-	size_t action_len;
-	size_t service_len;	/* bytes before ':' */
-	char *resource;
-	size_t resource_len;
-	uint64_t h_exact, h_action, h_service;
-	struct ctxkey *keys;
-	size_t n_keys, alloc;
-	uint16_t slot[REQ_SLOTS];	/* key position + 1; 0: empty */
-};
-
 static bool
 request_action_valid(const char *a)
 {
@@ -165,27 +134,31 @@ fold_eq(const char *a, const char *b, size_t n)
 }
 
 /*
- * The slot holding key (len bytes, hash its folded hash), or the empty
- * slot where it would go.  key_lc tells that key is in lower case
- * already.  The table is never full (REQ_SLOTS > IAM_REQUEST_MAX_KEYS).
+ * The slot holding key (len bytes, any case, hash its folded hash), or
+ * the empty slot where it would go.
  */
-static inline size_t
+static size_t
 find_slot(const struct iam_request *req, uint64_t hash, const char *key,
-	  size_t len, bool key_lc)
+	  size_t len)
 {
-	size_t i = (size_t)(hash ^ (hash >> 32)) & (REQ_SLOTS - 1);
-
-	for (;; i = (i + 1) & (REQ_SLOTS - 1)) {
+	for (size_t i = iam_req_slot0(hash);; i = (i + 1) & (REQ_SLOTS - 1)) {
 		const struct ctxkey *k;
 
 		if (req->slot[i] == 0)
 			return i;
 		k = &req->keys[req->slot[i] - 1];
-		if (k->hash == hash && k->len == len &&
-		    (key_lc ? memcmp(k->lc, key, len) == 0 :
-			      fold_eq(k->lc, key, len)))
+		if (k->hash == hash && k->len == len && fold_eq(k->lc, key, len))
 			return i;
 	}
+}
+
+const struct ctxkey *
+iam_request_find(const struct iam_request *req, uint64_t hash,
+		 const char *key, size_t len)
+{
+	size_t i = find_slot(req, hash, key, len);
+
+	return req->slot[i] == 0 ? NULL : &req->keys[req->slot[i] - 1];
 }
 
 static int
@@ -233,7 +206,7 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
 		return -E2BIG;
 	h = iam_key_hash(key, kl);
-	slot = find_slot(req, h, key, kl, false);
+	slot = find_slot(req, h, key, kl);
 	if (req->slot[slot] != 0)
 		return add_value(&req->keys[req->slot[slot] - 1], value, vl);
 	if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
@@ -276,35 +249,19 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 }
 
 size_t
-iam_request_lookup(const struct iam_request *req, uint64_t hash,
-		   const char *key, size_t key_len, bool key_lc,
-		   struct req_values *ret)
-{
-	size_t i = find_slot(req, hash, key, key_len, key_lc);
-	const struct ctxkey *k;
-
-	if (req->slot[i] == 0)
-		return 0;
-	k = &req->keys[req->slot[i] - 1];
-	ret->v = (const char *const *)k->values;
-	ret->len = k->lens;
-	ret->n = k->n;
-	return k->n;
-}
-
-size_t
 iam_request_get(const struct iam_request *req, const char *key,
 		const char *const **ret_values)
 {
-	struct req_values rv;
 	size_t n = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	const struct ctxkey *k;
 
-	if (n > IAM_REQUEST_MAX_KEY ||
-	    iam_request_lookup(req, iam_key_hash(key, n), key, n, false,
-			       &rv) == 0)
+	if (n > IAM_REQUEST_MAX_KEY)
 		return 0;
-	*ret_values = rv.v;
-	return rv.n;
+	k = iam_request_find(req, iam_key_hash(key, n), key, n);
+	if (k == NULL)
+		return 0;
+	*ret_values = (const char *const *)k->values;
+	return k->n;
 }
 
 const char *
@@ -363,7 +320,7 @@ variable(struct eval_ctx *ctx, const char *in, size_t n, const char **ret,
 	 size_t *ret_len)
 {
 	const char *comma = memchr(in, ',', n), *q, *end = in + n;
-	struct req_values rv;
+	const struct ctxkey *k;
 	size_t kl = comma ? (size_t)(comma - in) : n;
 
 	if (n == 1 && (*in == '*' || *in == '?' || *in == '$')) {
@@ -373,10 +330,10 @@ variable(struct eval_ctx *ctx, const char *in, size_t n, const char **ret,
 	}
 	while (kl > 0 && in[kl - 1] == ' ')
 		kl--;
-	if (iam_request_lookup(ctx->req, iam_key_hash(in, kl), in, kl, false,
-			       &rv) == 1) {
-		*ret = rv.v[0];
-		*ret_len = rv.len[0];
+	k = iam_request_find(ctx->req, iam_key_hash(in, kl), in, kl);
+	if (k != NULL && k->n == 1) {
+		*ret = k->values[0];
+		*ret_len = k->lens[0];
 		return true;
 	}
 	/* A multi-valued key is no variable (AWS); try the default. */
@@ -449,9 +406,9 @@ text_eq(const char *a, const char *b, size_t n, unsigned flags)
 	return true;
 }
 
-bool
-iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
-		const char *subject, size_t slen, unsigned flags, size_t at)
+static inline bool
+ptext_match(struct eval_ctx *ctx, const struct ptext *t, const char *subject,
+	    size_t slen, unsigned flags, size_t at)
 {
 	const char *p;
 	size_t n;
@@ -486,6 +443,13 @@ iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
 	if (!iam_expand(ctx, t, true, at, &p, &n))
 		return false;
 	return iam_glob_match_flags(p, n, subject, slen, flags | GLOB_ESCAPES);
+}
+
+bool
+iam_ptext_match(struct eval_ctx *ctx, const struct ptext *t,
+		const char *subject, size_t slen, unsigned flags, size_t at)
+{
+	return ptext_match(ctx, t, subject, slen, flags, at);
 }
 
 /* ---- Sets and the index -------------------------------------------------------- */
@@ -811,7 +775,7 @@ action_ok(const struct statement *st, const struct iam_request *req)
 	bool any = false;
 
 	for (uint32_t i = 0; i < st->n_actions && !any; i++)
-		any = iam_ptext_match(NULL, &st->actions[i], req->action,
+		any = ptext_match(NULL, &st->actions[i], req->action,
 				      req->action_len, IAM_GLOB_NOCASE, 0);
 	return st->not_action ? !any : any;
 }
@@ -826,7 +790,7 @@ resource_ok(struct eval_ctx *ctx, const struct statement *st)
 		return true;
 	ctx->missing = false;
 	for (uint32_t i = 0; i < st->n_resources && !any; i++)
-		any = iam_ptext_match(ctx, &st->resources[i], req->resource,
+		any = ptext_match(ctx, &st->resources[i], req->resource,
 				      req->resource_len, 0, 0);
 	missing = ctx->missing;
 	ctx->missing = saved;
@@ -965,6 +929,17 @@ iam_policy_evaluate(const struct iam_policy_set *set,
 		return -EINVAL;
 	result_start(ret_result, &ctx, req);
 	nl = hit_lists(set, req, l);
+	if (nl == 1) {
+		/* One list: already in set order. */
+		for (uint32_t i = 0; i < l[0].n && !ctx.overflow; i++) {
+			const struct entry *e = &set->e[l[0].ids[i]];
+
+			if (statement_matches(&ctx, e, l[0].action_known,
+					      l[0].resource_known))
+				record(ret_result, &t, e);
+		}
+		return result_finish(set, ret_result, &ctx, &t);
+	}
 	/* Merge the sorted lists, so statements are met in set order. */
 	for (;;) {
 		best = -1;

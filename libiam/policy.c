@@ -503,6 +503,8 @@ cond_values(struct compiler *cc, const struct iam_json *v, const char *path,
 		if (!make_ptext(cc, text, cc->pol->variables &&
 				op_takes_variables(c->op), &c->values[i].text))
 			return;
+		if (c->values[i].text.flags & PT_VARS)
+			c->vars = true;
 		why = iam_cond_prepare(c, &c->values[i], cc->pol->arena);
 		if (why != NULL) {
 			if (strcmp(why, "out of memory") == 0)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "iam/policy.h"
 
@@ -89,6 +90,7 @@ struct condition {
 	const char *key;	/* as written */
 	const char *key_lc;	/* lower case */
 	uint32_t key_len;
+	bool vars;		/* a value holds a policy variable */
 	uint64_t key_hash;	/* iam_key_hash(key) */
 	struct cond_value *values;
 	uint32_t n_values;
@@ -143,22 +145,70 @@ struct eval_ctx {
 /* Hash of a context key name, ASCII case folded (FNV-1a 64). */
 IAM_INTERNAL uint64_t iam_key_hash(const char *s, size_t n);
 
-/* The values of one context key, borrowed from the request. */
-struct req_values {
-	const char *const *v;	/* NULL-terminated */
-	const uint32_t *len;	/* length of each */
-	size_t n;
+/*
+ * A request (eval.c builds it; condition.c reads it).  Context keys live
+ * in an array in the order first added; an open addressed table of key
+ * positions, filled as keys are added, finds a key by its folded hash
+ * without a scan.  Each key keeps its name in lower case and every
+ * value's length, so evaluation compares names with memcmp and never
+ * measures a value again.
+ */
+#define REQ_SLOTS	(2 * IAM_REQUEST_MAX_KEYS)	/* power of two */
+
+struct ctxkey {
+	char *name;		/* as first given */
+	char *lc;		/* lower case */
+	size_t len;
+	uint64_t hash;		/* iam_key_hash(name) */
+	char **values;		/* NULL-terminated, never empty */
+	uint32_t *lens;		/* length of each value */
+	size_t n, alloc;
 };
 
+struct iam_request {
+	char *action;
+	size_t action_len;
+	size_t service_len;	/* bytes before ':' */
+	char *resource;
+	size_t resource_len;
+	uint64_t h_exact, h_action, h_service;
+	struct ctxkey *keys;
+	size_t n_keys, alloc;
+	uint16_t slot[REQ_SLOTS];	/* key position + 1; 0: empty */
+};
+
+/* First slot to probe for a key of this hash. */
+static inline size_t
+iam_req_slot0(uint64_t hash)
+{
+	return (size_t)(hash ^ (hash >> 32)) & (REQ_SLOTS - 1);
+}
+
 /*
- * Values of a key looked up by its folded hash and name (key_lc: the
- * name is in lower case already, as compiled condition keys are).
- * Returns the count, 0 when the key is absent (*ret then untouched).
+ * The key named key_lc (len bytes, in lower case, hash its folded
+ * hash), or NULL when the request lacks it.  The table is never full
+ * (REQ_SLOTS > IAM_REQUEST_MAX_KEYS), so the probe ends.
  */
-IAM_INTERNAL size_t iam_request_lookup(const struct iam_request *req,
-				       uint64_t hash, const char *key,
-				       size_t key_len, bool key_lc,
-				       struct req_values *ret);
+static inline const struct ctxkey *
+iam_request_find_lc(const struct iam_request *req, uint64_t hash,
+		    const char *key_lc, size_t len)
+{
+	for (size_t i = iam_req_slot0(hash);; i = (i + 1) & (REQ_SLOTS - 1)) {
+		const struct ctxkey *k;
+
+		if (req->slot[i] == 0)
+			return NULL;
+		k = &req->keys[req->slot[i] - 1];
+		if (k->hash == hash && k->len == len &&
+		    memcmp(k->lc, key_lc, len) == 0)
+			return k;
+	}
+}
+
+/* The same for a name in any case. */
+IAM_INTERNAL const struct ctxkey *iam_request_find(const struct iam_request *req,
+						   uint64_t hash,
+						   const char *key, size_t len);
 
 /*
  * Glob match where the pattern may carry '\' escapes (each '\x' is the

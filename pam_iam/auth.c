@@ -488,8 +488,11 @@ finish(struct attempt *a, enum outcome out)
 
 	log_outcome(a, out);
 	r = trail(a, "Login", error_codes[out]);
-	if (out == OK && r < 0)
+	if (out == OK && r < 0) {
+		/* Refused after all: nothing may vouch for this login. */
+		(void)pam_set_data(a->pamh, PAM_IAM_DATA_AUTH, NULL, NULL);
 		return pam_iam_errno_code(r);
+	}
 	if (out == NOT_ENROLLED)
 		say(a, PAM_ERROR_MSG, MSG_NO_MFA);
 	else if (out != OK)

@@ -153,34 +153,61 @@ entry_fixed(const struct stat *d, const struct stat *e)
  * sudo runs the path it was given, not the canonical one decided here.
  * When the two differ (a symbolic link or ".." on the way), a link in a
  * folder the user may write could be swapped between this check and the
- * exec, and another command would run than the one decided: refuse
- * unless every entry the given path passes through is fixed.
+ * exec, and another command would run than the one decided.  So walk
+ * the given path as the kernel will, into every link's target, and
+ * refuse unless each entry met on the way is fixed.  cur never holds a
+ * link, so ".." is its textual parent.
  */
 static int
 given_path_fixed(const char *given)
 {
-	char dir[PATH_MAX], part[PATH_MAX];
-	size_t n = strlen(given), start = 1;
+	char todo[PATH_MAX], cur[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
+	char *p = todo, *name, *slash;
 	struct stat d, e;
+	int links = 0;
+	ssize_t k;
 
-	if (n >= sizeof(part))
+	if (iam_snprintf(todo, sizeof(todo), "%s", given) < 0)
 		return -ENAMETOOLONG;
-	for (size_t i = 1; i <= n; i++) {
-		size_t dlen = start > 1 ? start - 1 : 1;
-
-		if (given[i] != '/' && given[i] != '\0')
+	strcpy(cur, "/");
+	while (*p != '\0') {
+		for (name = p; *p != '/' && *p != '\0'; p++)
+			;
+		if (*p == '/')
+			*p++ = '\0';
+		if (name[0] == '\0' || strcmp(name, ".") == 0)
 			continue;
-		if (i > start) {
-			memcpy(dir, given, dlen);
-			dir[dlen] = '\0';
-			memcpy(part, given, i);
-			part[i] = '\0';
-			if (stat(dir, &d) < 0 || lstat(part, &e) < 0)
-				return -errno;
-			if (!entry_fixed(&d, &e))
-				return -EPERM;
+		if (strcmp(name, "..") == 0) {
+			slash = strrchr(cur, '/');
+			if (slash == cur)
+				slash++;
+			*slash = '\0';
+			continue;
 		}
-		start = i + 1;
+		if (iam_snprintf(next, sizeof(next), "%s%s%s", cur,
+				 cur[1] != '\0' ? "/" : "", name) < 0)
+			return -ENAMETOOLONG;
+		if (stat(cur, &d) < 0 || lstat(next, &e) < 0)
+			return -errno;
+		if (!entry_fixed(&d, &e))
+			return -EPERM;
+		if (!S_ISLNK(e.st_mode)) {
+			memcpy(cur, next, sizeof(cur));
+			continue;
+		}
+		if (++links > 40)
+			return -ELOOP;
+		k = readlink(next, link, sizeof(link) - 1);
+		if (k <= 0)
+			return k < 0 ? -errno : -ENOENT;
+		link[k] = '\0';
+		/* The target, then what was left of the path. */
+		if (iam_snprintf(next, sizeof(next), "%s/%s", link, p) < 0)
+			return -ENAMETOOLONG;
+		memcpy(todo, next, sizeof(todo));
+		p = todo;
+		if (link[0] == '/')
+			strcpy(cur, "/");
 	}
 	return 0;
 }

@@ -152,6 +152,11 @@ refused alice "$MSG_NO_ALLOW" "same command through .. refused" /usr/bin/../sbin
 grep -q '"command":"/usr/sbin/iamctl --version"' <<<"$(last_event)" \
 	&& ok "trail shows the canonical command line" || bad "trail: $(last_event)"
 refused alice "$MSG_NO_ALLOW" "same command through a symlink in /usr/bin refused" /usr/bin/iam-sneaky --version
+# sudo execs the path it was given: a link alice could swap after the
+# decision is refused, even while it points to an allowed command.
+mkdir -m 0755 "$T/home/alice-bin" && chown 70001 "$T/home/alice-bin"
+ln -s /usr/bin/id "$T/home/alice-bin/id"
+refused alice "$MSG_UNAVAIL" "a link in a folder alice owns is refused" "$T/home/alice-bin/id" -u
 
 expect_out 0 'systemd' "systemctl --version runs (Allow /usr/bin/*)" as alice sudo -n /usr/bin/systemctl --version
 refused alice "$MSG_EXPLICIT" "systemctl stop x refused (explicit Deny beats Allow)" /usr/bin/systemctl stop x

@@ -10,7 +10,7 @@ static void
 build(struct iam_buf *b, size_t n)
 {
 	static struct t_user u[64];
-	static char names[64][16];
+	static char names[64][32];
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "user%zu", i);

@@ -739,6 +739,27 @@ Test(pam_auth, setcred_follows_authentication)
 	pam_end(pamh, PAM_SUCCESS);
 }
 
+/*
+ * A login refused because the trail cannot record it leaves nothing
+ * behind that vouches for it: no credentials, no MFA for the account
+ * phase, whatever a later module of the stack decides.
+ */
+Test(pam_auth, login_refused_for_the_trail_leaves_no_credentials)
+{
+	struct t_conv c = { .answers = { T_PASSWORD }, .n_answers = 1 };
+	struct pam_conv conv = { t_conv_fn, &c };
+	pam_handle_t *pamh = NULL;
+
+	T_NEED_ROOT();
+	t_load_libiam();
+	cr_assert_eq(chmod(host.logdir, 0777), 0);
+	cr_assert_eq(pam_start_confdir("iamtest", "dave", &conv, host.pamdir,
+				       &pamh), PAM_SUCCESS);
+	cr_assert_eq(pam_authenticate(pamh, 0), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_USER_UNKNOWN);
+	pam_end(pamh, PAM_SUCCESS);
+}
+
 Test(pam_auth, module_exports_only_pam_sm_symbols)
 {
 	char cmd[512];

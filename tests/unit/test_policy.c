@@ -342,6 +342,87 @@ Test(glob, agrees_with_a_reference_matcher)
 	}
 }
 
+/*
+ * Compiled Resource and Action patterns (checked by their literal head
+ * and tail before the general matcher) decide as the matcher does.
+ */
+static bool
+allows(const struct iam_policy *p, const char *action, const char *resource)
+{
+	static struct iam_result res, naive;
+	struct iam_policy_set *set;
+	struct iam_request *req;
+	bool r;
+
+	cr_assert_eq(iam_policy_set_new(&p, 1, NULL, &set), 0);
+	cr_assert_eq(iam_request_new(action, resource, &req), 0);
+	cr_assert_eq(iam_policy_evaluate(set, req, &res), 0);
+	cr_assert_eq(iam_policy_evaluate_naive(set, req, &naive), 0);
+	cr_assert_eq(res.decision, naive.decision, "%s %s", action, resource);
+	r = res.decision == IAM_ALLOW;
+	iam_request_free(req);
+	iam_policy_set_free(set);
+	return r;
+}
+
+static struct iam_policy *
+compile_or_null(const char *head, const char *pat, const char *tail)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_policy *p = NULL;
+	char text[256];
+
+	snprintf(text, sizeof(text), "%s%s%s", head, pat, tail);
+	if (iam_policy_compile_text(text, strlen(text), "G", false, "", &p,
+				    &f) < 0)
+		p = NULL;
+	iam_faults_release(&f);
+	return p;
+}
+
+Test(glob, compiled_patterns_agree_with_the_matcher)
+{
+	const char alpha[] = "aB*?";
+	char pat[16], subj[16], a[64], r[64];
+	unsigned seed = 4242;
+	int compiled = 0;
+
+	for (int n = 0; n < 3000; n++) {
+		size_t pl = 1 + (size_t)(rand_r(&seed) % 8);
+		size_t sl = 1 + (size_t)(rand_r(&seed) % 10);
+		struct iam_policy *pa, *pr;
+
+		for (size_t i = 0; i < pl; i++)
+			pat[i] = alpha[rand_r(&seed) % 4];
+		pat[pl] = '\0';
+		for (size_t i = 0; i < sl; i++)
+			subj[i] = "aBAb"[rand_r(&seed) % 4];
+		subj[sl] = '\0';
+		snprintf(a, sizeof(a), "s:%s", subj);
+		snprintf(r, sizeof(r), "arn:p:s:r:1:%s", subj);
+		/* As an Action (any case), then as a Resource (exact case). */
+		pa = compile_or_null("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s:",
+				     pat, "\",\"Resource\":\"*\"}]}");
+		pr = compile_or_null("{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"s:Go\",\"Resource\":\"arn:p:s:r:1:",
+				     pat, "\"}]}");
+		cr_assert_not_null(pr, "resource %s refused", pat);
+		if (pa != NULL) {
+			compiled++;
+			cr_assert_eq(allows(pa, a, "arn:p:s:r:1:x"),
+				     iam_glob_match(pat, pl, subj, sl,
+						    IAM_GLOB_NOCASE),
+				     "action pattern %s subject %s", pat, subj);
+		}
+		cr_assert_eq(allows(pr, "s:Go", r),
+			     iam_glob_match(pat, pl, subj, sl, 0),
+			     "resource pattern %s subject %s", pat, subj);
+		iam_policy_free(pa);
+		iam_policy_free(pr);
+	}
+	cr_expect_gt(compiled, 1000, "only %d action patterns compiled",
+		     compiled);
+}
+
 Test(glob, long_segments_over_64_characters)
 {
 	char p[300], s[1000];
@@ -434,6 +515,64 @@ Test(request, keys_are_case_insensitive_and_multi_valued)
 	cr_expect_eq(iam_request_get(r, "iam:Other", &v), 0);
 	cr_expect_str_eq(iam_request_action(r), "host:Login");
 	iam_request_free(r);
+}
+
+Test(request, every_key_found_in_any_case_up_to_the_limit)
+{
+	struct iam_request *r;
+	const char *const *v;
+	char k[64], val[64];
+
+	cr_assert_eq(iam_request_new("host:Login", "arn:iam:host::1:host/h", &r), 0);
+	for (int i = 0; i < IAM_REQUEST_MAX_KEYS; i++) {
+		snprintf(k, sizeof(k), "ctx:Key%d", i);
+		snprintf(val, sizeof(val), "value-%d", i);
+		cr_assert_eq(iam_request_add(r, k, val), 0, "%s", k);
+	}
+	cr_expect_eq(iam_request_add(r, "ctx:OneTooMany", "x"), -E2BIG);
+	cr_expect_eq(iam_request_get(r, "ctx:OneTooMany", &v), 0);
+	/* A known key still takes more values at the limit. */
+	cr_expect_eq(iam_request_add(r, "CTX:KEY7", "again"), 0);
+	for (int i = 0; i < IAM_REQUEST_MAX_KEYS; i++) {
+		snprintf(k, sizeof(k), "CTX:kEY%d", i);
+		snprintf(val, sizeof(val), "value-%d", i);
+		cr_assert_eq(iam_request_get(r, k, &v), i == 7 ? 2 : 1, "%s", k);
+		cr_expect_str_eq(v[0], val);
+	}
+	cr_expect_eq(iam_request_get(r, "ctx:Key7", &v), 2);
+	cr_expect_str_eq(v[1], "again");
+	cr_expect_null(v[2]);
+	cr_expect_eq(iam_request_get(r, "ctx:Key", &v), 0);
+	cr_expect_eq(iam_request_get(r, "ctx:Key2560", &v), 0);
+	iam_request_free(r);
+}
+
+Test(request, numbers_parse_exactly)
+{
+	struct number n;
+
+	cr_assert_eq(iam_parse_number("123456789012345", &n), 0);
+	cr_expect(n.is_int);
+	cr_expect_eq(n.i, 123456789012345LL);
+	cr_expect(n.d == 123456789012345.0);
+	cr_assert_eq(iam_parse_number("-9223372036854775807", &n), 0);
+	cr_expect(n.is_int);
+	cr_expect_eq(n.i, -9223372036854775807LL);
+	cr_assert_eq(iam_parse_number("9223372036854775808", &n), 0);
+	cr_expect(!n.is_int);
+	cr_assert_eq(iam_parse_number("+7", &n), 0);
+	cr_expect(n.is_int && n.i == 7 && n.d == 7.0);
+	cr_assert_eq(iam_parse_number("-0", &n), 0);
+	cr_expect(n.is_int && n.i == 0 && n.d == 0.0);
+	cr_assert_eq(iam_parse_number("007", &n), 0);
+	cr_expect(n.is_int && n.i == 7);
+	cr_assert_eq(iam_parse_number("2.5", &n), 0);
+	cr_expect(!n.is_int && n.d == 2.5);
+	cr_expect_eq(iam_parse_number("", &n), -EINVAL);
+	cr_expect_eq(iam_parse_number("-", &n), -EINVAL);
+	cr_expect_eq(iam_parse_number("12a", &n), -EINVAL);
+	cr_expect_eq(iam_parse_number("1.", &n), -EINVAL);
+	cr_expect_eq(iam_parse_number(" 1", &n), -EINVAL);
 }
 
 /* ---- Sets, index, explanations ---------------------------------------------------- */

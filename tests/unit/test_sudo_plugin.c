@@ -519,6 +519,12 @@ Test(sudo, link_in_a_folder_the_user_owns_is_refused)
 	cr_assert_eq(symlink(at("home/sub"), at("tools/sub")), 0);
 	refused(AS("alice", ALICE, at("tools/sub/../../../../../usr/bin/id")),
 		MSG_UNAVAIL);
+	/* A root link whose target is a link the user may swap. */
+	cr_assert_eq(symlink("/usr/bin/id", at("home/hop")), 0);
+	cr_assert_eq(symlink(at("home/hop"), at("tools/chain")), 0);
+	refused(AS("alice", ALICE, at("tools/chain")), MSG_UNAVAIL);
+	cr_assert_eq(symlink("../home/hop", at("tools/rel")), 0);
+	refused(AS("alice", ALICE, at("tools/rel")), MSG_UNAVAIL);
 	/* World-writable, not sticky: anyone may swap the link. */
 	cr_assert_eq(mkdir(at("open"), 0777), 0);
 	cr_assert_eq(chmod(at("open"), 0777), 0);
