@@ -210,28 +210,36 @@ add_host(struct iam_request *req, const struct iam_config *cfg)
 }
 
 int
-iam_request_for_user(const struct iam_config *cfg,
-		     const struct iam_auth_user *u,
-		     const struct iam_session_facts *facts,
-		     const char *action, const char *resource,
-		     struct iam_request **ret_req)
+iam_request_add_context(struct iam_request *req, const struct iam_config *cfg,
+			const struct iam_session_facts *facts)
 {
 	static const struct iam_session_facts none;
-	struct iam_request *req = NULL;
 	int64_t now;
 	int r;
 
 	if (facts == NULL)
 		facts = &none;
 	now = facts->now ? facts->now : (int64_t)time(NULL);
+	r = add_session(req, facts, now);
+	return r ? r : add_host(req, cfg);
+}
+
+int
+iam_request_for_user(const struct iam_config *cfg,
+		     const struct iam_auth_user *u,
+		     const struct iam_session_facts *facts,
+		     const char *action, const char *resource,
+		     struct iam_request **ret_req)
+{
+	struct iam_request *req = NULL;
+	int r;
+
 	r = iam_request_new(action, resource, &req);
 	if (r < 0)
 		return r;
 	r = add_principal(req, u);
 	if (r == 0)
-		r = add_session(req, facts, now);
-	if (r == 0)
-		r = add_host(req, cfg);
+		r = iam_request_add_context(req, cfg, facts);
 	if (r < 0) {
 		iam_request_free(req);
 		return r;

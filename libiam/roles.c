@@ -558,40 +558,6 @@ add_role_principal(struct iam_request *req, const struct iam_auth_user *u,
 	return r;
 }
 
-/* The same session and host keys as iam_request_for_user() adds. */
-static int
-add_session_host(struct iam_request *req, const struct iam_config *cfg,
-		 const struct iam_session_facts *f, int64_t now)
-{
-	char buf[512];
-	int64_t age = now - f->mfa_time;
-	bool mfa = f->mfa_time > 0 && age >= 0;
-	int r;
-
-	/* A negative age (the clock went back) counts as no MFA at all. */
-	r = add(req, "aws:MultiFactorAuthPresent", mfa ? "true" : "false");
-	if (r == 0 && mfa) {
-		r = iam_snprintf(buf, sizeof(buf), "%" PRId64, age);
-		r = r ? r : add(req, "aws:MultiFactorAuthAge", buf);
-	}
-	if (r == 0 && iam_is_ip_address(f->source_ip))
-		r = add(req, "aws:SourceIp", f->source_ip);
-	r = r ? r : iam_format_time(now, buf, sizeof(buf));
-	r = r ? r : add(req, "aws:CurrentTime", buf);
-	r = r ? r : iam_snprintf(buf, sizeof(buf), "%" PRId64, now);
-	r = r ? r : add(req, "aws:EpochTime", buf);
-	r = r ? r : add(req, "iam:Service", f->service);
-	r = r ? r : add(req, "iam:Tty", f->tty);
-	r = r ? r : iam_config_hostname(cfg, buf, sizeof(buf));
-	r = r ? r : add(req, "iam:Hostname", buf);
-	for (size_t i = 0; r == 0 && i < cfg->n_host_tags; i++) {
-		r = iam_snprintf(buf, sizeof(buf), "aws:ResourceTag/%s",
-				 cfg->host_tags[i].key);
-		r = r ? r : add(req, buf, cfg->host_tags[i].value);
-	}
-	return r;
-}
-
 int
 iam_request_for_role(const struct iam_config *cfg,
 		     const struct iam_auth_user *u,
@@ -600,43 +566,22 @@ iam_request_for_role(const struct iam_config *cfg,
 		     const char *action, const char *resource,
 		     struct iam_request **ret_req)
 {
-	static const struct iam_session_facts none;
 	struct iam_request *req = NULL;
-	int64_t now;
 	int r;
 
 	if (cfg == NULL || u == NULL || role == NULL || ret_req == NULL)
 		return -EINVAL;
-	if (facts == NULL)
-		facts = &none;
-	now = facts->now ? facts->now : (int64_t)time(NULL);
 	r = iam_request_new(action, resource, &req);
 	if (r < 0)
 		return r;
 	r = add_role_principal(req, u, role, id);
-	r = r ? r : add_session_host(req, cfg, facts, now);
+	r = r ? r : iam_request_add_context(req, cfg, facts);
 	if (r < 0) {
 		iam_request_free(req);
 		return r;
 	}
 	*ret_req = req;
 	return 0;
-}
-
-/* pam_iam's rule: an expired lock starts a fresh count. */
-static void
-raise_counter(struct iam_state *s, const struct iam_lockout *lk, int64_t now)
-{
-	if (s->lock_start != 0 && !iam_state_locked(s, lk, now)) {
-		s->failures = 0;
-		s->lock_start = 0;
-	}
-	if (s->failures < UINT32_MAX)
-		s->failures++;
-	s->last_failure = now;
-	if (lk->max_failed_attempts > 0 &&
-	    s->failures >= lk->max_failed_attempts)
-		s->lock_start = now;
 }
 
 int
@@ -665,7 +610,7 @@ iam_role_mfa_check(const struct iam_config *cfg,
 	}
 	before = s;
 	/* Counted before the check: killing the helper mid-way still counts. */
-	raise_counter(&s, lk, now);
+	iam_state_count_failure(&s, lk, now);
 	r = iam_state_save(h, &s);
 	if (r < 0)
 		goto out;

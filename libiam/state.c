@@ -271,6 +271,22 @@ iam_state_locked(const struct iam_state *s, const struct iam_lockout *lk,
 	return now - s->lock_start < (int64_t)lk->lockout_seconds;
 }
 
+void
+iam_state_count_failure(struct iam_state *s, const struct iam_lockout *lk,
+			int64_t now)
+{
+	if (s->lock_start != 0 && !iam_state_locked(s, lk, now)) {
+		s->failures = 0;
+		s->lock_start = 0;
+	}
+	if (s->failures < UINT32_MAX)
+		s->failures++;
+	s->last_failure = now;
+	if (lk->max_failed_attempts > 0 &&
+	    s->failures >= lk->max_failed_attempts)
+		s->lock_start = now;
+}
+
 int
 iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags)
 {

@@ -526,22 +526,12 @@ state_error(struct attempt *a, int r)
 	return pam_iam_errno_code(r);
 }
 
-/* The failure that reached the limit starts the lock; write it down. */
+/* Counted before anything is verified; the failure that reaches the limit starts the lock. */
 static int
 raise_counter(struct attempt *a, struct iam_state_handle *h,
 	      struct iam_state *s, const struct iam_lockout *lk)
 {
-	if (s->lock_start != 0 && !iam_state_locked(s, lk, a->now)) {
-		/* An expired lock: a fresh count. */
-		s->failures = 0;
-		s->lock_start = 0;
-	}
-	if (s->failures < UINT32_MAX)
-		s->failures++;
-	s->last_failure = a->now;
-	if (lk->max_failed_attempts > 0 &&
-	    s->failures >= lk->max_failed_attempts)
-		s->lock_start = a->now;
+	iam_state_count_failure(s, lk, a->now);
 	return iam_state_save(h, s);
 }
 

@@ -248,6 +248,15 @@ bool iam_state_locked(const struct iam_state *s,
 		      const struct iam_lockout *lk, int64_t now);
 
 /*
+ * Count one failed attempt at now, before anything is verified: an
+ * expired lock starts a fresh count, and the failure that reaches
+ * max_failed_attempts starts the lock.  The caller saves s.  pam_iam and
+ * the role helper both count this way.
+ */
+void iam_state_count_failure(struct iam_state *s,
+			     const struct iam_lockout *lk, int64_t now);
+
+/*
  * Check that state_dir is usable (exists, a root-owned folder closed to
  * group and others) without touching any file: the same check for every
  * name, known or not.

@@ -70,6 +70,17 @@ int iam_request_for_user(const struct iam_config *cfg,
 			 const char *action, const char *resource,
 			 struct iam_request **ret_req);
 
+/*
+ * Add the keys of the session and the host to req: aws:MultiFactorAuth*,
+ * aws:SourceIp, aws:CurrentTime, aws:EpochTime, iam:Service, iam:Tty,
+ * iam:Hostname, aws:ResourceTag/KEY.  iam_request_for_user() and the role
+ * session's request (iam/roles.h) both end with it, so the keys mean the
+ * same for a user and a role.  facts may be NULL.  -ENOMEM, -E2BIG.
+ */
+int iam_request_add_context(struct iam_request *req,
+			    const struct iam_config *cfg,
+			    const struct iam_session_facts *facts);
+
 /* True when s is a literal IPv4 or IPv6 address (no names, no ports). */
 bool iam_is_ip_address(const char *s);
 
