@@ -8,13 +8,12 @@ if [ "$(readlink /proc/self/ns/mnt)" = "$(readlink /proc/1/ns/mnt)" ]; then
 	echo "private-ns.sh: refusing to mount in the host's namespace" >&2
 	exit 1
 fi
-scratch=$(mktemp -d /tmp/iam-ns.XXXXXX)
-mount -t tmpfs -o mode=755 tmpfs "$scratch"
-for d in etc var; do
-	mkdir -p "$scratch/$d/up" "$scratch/$d/work"
-	mount -t overlay overlay \
-		-o "lowerdir=/$d,upperdir=$scratch/$d/up,workdir=$scratch/$d/work" "/$d"
-done
+# The overlays' upper layers live on the fresh /run, so nothing is left
+# behind on this machine when the namespace ends.
 mount -t tmpfs -o mode=755 tmpfs /run
-rmdir "$scratch" 2>/dev/null || true
+for d in etc var; do
+	mkdir -p "/run/.private-ns/$d/up" "/run/.private-ns/$d/work"
+	mount -t overlay overlay \
+		-o "lowerdir=/$d,upperdir=/run/.private-ns/$d/up,workdir=/run/.private-ns/$d/work" "/$d"
+done
 exec "$@"

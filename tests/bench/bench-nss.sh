@@ -29,7 +29,7 @@ LIBDIR=$(readlink -f "/usr/lib/$MULTIARCH")
 FILES_SO=$LIBDIR/libnss_files.so.2
 IAM_SO=$B/libnss_iam.so.2
 T=$(mktemp -d /tmp/bench-nss.XXXXXX)
-trap 'rm -rf "$T" 2>/dev/null' EXIT
+trap 'umount -l "$T" 2>/dev/null; rm -rf "$T" 2>/dev/null; true' EXIT
 chmod 755 "$T"
 mount -t tmpfs -o mode=755 tmpfs "$T"
 mkdir -p "$T/lib" "$T/ovl"

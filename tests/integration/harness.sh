@@ -14,7 +14,9 @@ export MULTIARCH
 LIBDIR=$(readlink -f "/usr/lib/$MULTIARCH")
 T=$(mktemp -d /tmp/iam-it.XXXXXX)
 chmod 755 "$T"
-trap 'cleanup_test; rm -rf "$T" 2>/dev/null' EXIT
+# The tmpfs on $T lives in this namespace only; the empty folder under it
+# is the host's, removed once the tmpfs is gone.
+trap 'cleanup_test; cd /; umount -l "$T" 2>/dev/null; rmdir "$T" 2>/dev/null; true' EXIT
 cleanup_test() { :; }	# a test may redefine it (stop sshd, ...)
 
 mount -t tmpfs -o mode=755 tmpfs "$T"
