@@ -769,3 +769,99 @@ Test(pam_auth, module_exports_only_pam_sm_symbols)
 		 "grep -q .", BUILD_DIR);
 	cr_assert_neq(system(cmd), 0, "pam_iam.so exports more than pam_sm_*");
 }
+
+/* ---- sshd: a proven IAM key stands in for the password ------------------ */
+
+#define ALICE_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO+1AR/oTOBKgVLVRHSbGqcaXcVOCDZJTTDOea2v08lk"
+#define OTHER_KEY "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL2hrqcIJ75mdPqApuWEe2yXq8yxXDLVVpkRmCxjSCoL"
+
+/* keys.db with alice's one key, and a service named sshd. */
+static void
+sshd_setup(void)
+{
+	struct iam_ssh_key k = { "laptop", ALICE_KEY " alice@laptop", 0, true };
+	struct iam_user u = { .name = "alice", .uid = 70001,
+			      .ssh_keys = &k, .n_ssh_keys = 1 };
+	struct iam_identity id = { .users = &u, .n_users = 1 };
+	struct iam_buf b = IAM_BUF_INIT;
+	char path[256], text[1024];
+	int n;
+
+	k.created = (int64_t)time(NULL) - 86400;
+	cr_assert_eq(iam_keysdb_build(&id, 1, &b), 0);
+	snprintf(path, sizeof(path), "%s/keys.db", host.snap);
+	t_write(path, b.buf, b.len, 0644);
+	iam_buf_release(&b);
+	snprintf(path, sizeof(path), "%s/sshd", host.pamdir);
+	n = snprintf(text, sizeof(text), "auth required %s/pam_iam.so config=%s\n",
+		     BUILD_DIR, host.conf);
+	t_write(path, text, (size_t)n, 0644);
+}
+
+/* Authenticate user through service with SSH_AUTH_INFO_0 set to info. */
+static int
+sshd_auth(const char *service, const char *user, const char *info,
+	  struct t_conv *c)
+{
+	struct pam_conv conv = { t_conv_fn, c };
+	pam_handle_t *pamh = NULL;
+	char env[512];
+	int r;
+
+	cr_assert_eq(pam_start_confdir(service, user, &conv, host.pamdir, &pamh),
+		     PAM_SUCCESS);
+	pam_set_item(pamh, PAM_RHOST, "192.0.2.10");
+	snprintf(env, sizeof(env), "SSH_AUTH_INFO_0=%s", info);
+	cr_assert_eq(pam_putenv(pamh, env), PAM_SUCCESS);
+	r = pam_authenticate(pamh, 0);
+	pam_end(pamh, r);
+	return r;
+}
+
+Test(pam_auth, sshd_after_the_users_own_key_asks_only_the_code)
+{
+	struct t_conv c = { .n_answers = 1 };
+	char code[16];
+
+	T_NEED_ROOT();
+	sshd_setup();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	c.answers[0] = code;
+	cr_assert_eq(sshd_auth("sshd", "alice", "publickey " ALICE_KEY "\n", &c),
+		     PAM_SUCCESS);
+	cr_assert_eq(c.n_log, 1, "one prompt only");
+	cr_expect_str_eq(c.log[0], "Verification code: ");
+}
+
+Test(pam_auth, another_key_or_another_service_still_needs_the_password)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	sshd_setup();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	/* A key that is not alice's: the environment alone vouches for nothing. */
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = code;
+	c.n_answers = 1;
+	cr_assert_eq(sshd_auth("sshd", "alice", "publickey " OTHER_KEY "\n", &c),
+		     PAM_AUTH_ERR, "the code was taken as the password");
+	cr_expect(strncmp(c.log[0], "Password", 8) == 0, "%s", c.log[0]);
+	cr_expect_str_eq(c.log[1], "Verification code: ");
+	/* Not sshd: SSH_AUTH_INFO_0 means nothing. */
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = code;
+	c.n_answers = 1;
+	cr_assert_eq(sshd_auth("iamtest", "alice", "publickey " ALICE_KEY "\n",
+			       &c), PAM_AUTH_ERR);
+	cr_expect(strncmp(c.log[0], "Password", 8) == 0, "%s", c.log[0]);
+	/* No key step at all. */
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = code;
+	c.n_answers = 1;
+	cr_assert_eq(sshd_auth("sshd", "alice", "password\n", &c), PAM_AUTH_ERR);
+	cr_expect(strncmp(c.log[0], "Password", 8) == 0, "%s", c.log[0]);
+}
