@@ -24,6 +24,12 @@
 #define PAM_DIR		"/etc/pam.d"
 #define PAM_RECOMMENDED	"[success=done user_unknown=ignore " \
 			"authinfo_unavail=ignore default=die]"
+/*
+ * The account phase refuses when IAM is unusable: an SSH key login has no
+ * other gate, and pam_unix's account phase would admit an IAM user.
+ */
+#define PAM_RECOMMENDED_ACCOUNT "[success=done user_unknown=ignore " \
+			"default=die]"
 #define MAX_INCLUDE	8
 
 struct doctor {
@@ -133,6 +139,13 @@ struct pam_scan {
 };
 
 /* Scan service file for type, following @include, include and substack. */
+static const char *
+recommended(const char *type)
+{
+	return strcmp(type, "account") == 0 ? PAM_RECOMMENDED_ACCOUNT :
+		PAM_RECOMMENDED;
+}
+
 static int
 scan_pam(const char *service, const char *type, struct pam_scan *s, int depth)
 {
@@ -191,8 +204,8 @@ scan_pam(const char *service, const char *type, struct pam_scan *s, int depth)
 		if (strstr(mod, "pam_iam.so") != NULL && !s->iam) {
 			s->iam = true;
 			/* Compare the control without its spacing. */
-			s->recommended = strncmp(ctl, PAM_RECOMMENDED,
-						 strlen(PAM_RECOMMENDED)) == 0;
+			s->recommended = strncmp(ctl, recommended(type),
+						 strlen(recommended(type))) == 0;
 		}
 	}
 	free(line);
@@ -226,17 +239,18 @@ check_pam(struct doctor *d)
 					PAM_DIR "/%s: missing", svc[i].service);
 				break;
 			}
-			char fix[256];
+			char fix[256], use[256];
 
-			snprintf(fix, sizeof(fix), "add '%s " PAM_RECOMMENDED
-				 " pam_iam.so' before pam_unix.so", type);
+			snprintf(fix, sizeof(fix), "add '%s %s pam_iam.so' "
+				 "before pam_unix.so", type, recommended(type));
+			snprintf(use, sizeof(use), "use '%s pam_iam.so' before "
+				 "pam_unix.so, so local users never depend on "
+				 "IAM", recommended(type));
 			if (!s.iam)
 				finding(d, true, fix, PAM_DIR "/%s: %s does not use pam_iam",
 					svc[i].service, type);
 			else if (!s.recommended || s.unix_first)
-				finding(d, false, "use '" PAM_RECOMMENDED
-					" pam_iam.so' before pam_unix.so, so "
-					"local users never depend on IAM",
+				finding(d, false, use,
 					PAM_DIR "/%s: %s uses pam_iam outside "
 					"the recommended stack",
 					svc[i].service, type);

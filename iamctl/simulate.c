@@ -588,7 +588,9 @@ cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 	rc = EXIT_USAGE;
 	u = iam_identity_user(id, pos[0]);
 	if (u == NULL) {
+		/* A refusal, as for every command naming an unknown user. */
 		iamctl_err("no IAM user '%s'", pos[0]);
+		rc = EXIT_REFUSED;
 		goto out;
 	}
 	if (iam_request_new(pos[1], pos[2], &req) < 0) {

@@ -241,29 +241,79 @@ iam_identity_strdup(struct iam_identity *id, const char *s)
 
 /* ---- Typed fields ---------------------------------------------------- */
 
-/* Fault every member of obj whose key is not in allowed (NULL-ended). */
+/*
+ * The members of one object, gathered in a single pass: v[j] is the value
+ * of keys[j], or NULL when the object does not have it.  Lookups name a
+ * key with the same string constant as the table, so a pointer compare
+ * finds it (strcmp() is only the fallback), and mostly in table order, so
+ * the entry after the last one found is tried first.
+ */
+#define MAX_FIELDS 20	/* the longest table, a user's, has 16 */
+
+struct fields {
+	const char *const *keys;		/* allowed keys, NULL-ended */
+	const struct iam_json *v[MAX_FIELDS];
+	size_t next;				/* after the last lookup */
+};
+
+/*
+ * Gather obj's members into fs; fault every key not in keys.  Members
+ * mostly come in table order, so each search starts after the last match.
+ */
 static void
-check_keys(struct walk *w, const struct iam_json *obj,
-	   const char *const *allowed)
+collect(struct walk *w, const struct iam_json *obj, const char *const *keys,
+	struct fields *fs)
 {
+	size_t n = 0, j = 0;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->keys = keys;
+	while (n < MAX_FIELDS && keys[n] != NULL)
+		n++;
 	for (size_t i = 0; i < obj->len; i++) {
 		const char *k = obj->u.members[i].key;
-		size_t j;
+		size_t tried;
 
-		for (j = 0; allowed[j] != NULL; j++)
-			if (k[0] == allowed[j][0] && strcmp(k, allowed[j]) == 0)
+		for (tried = 0; tried < n; tried++, j = j + 1 < n ? j + 1 : 0)
+			if (k[0] == keys[j][0] && strcmp(k, keys[j]) == 0)
 				break;
-		if (allowed[j] == NULL)
+		if (tried < n) {
+			fs->v[j] = &obj->u.members[i].value;
+			j = j + 1 < n ? j + 1 : 0;
+		} else {
 			fault_at(w, k, "unknown field");
+		}
 	}
+}
+
+/* The value of key in fs, or NULL. */
+static const struct iam_json *
+lookup(struct fields *fs, const char *key)
+{
+	size_t j = fs->next;
+
+	if (j >= MAX_FIELDS || fs->keys[j] != key) {
+		for (j = 0; j < MAX_FIELDS && fs->keys[j] != NULL; j++)
+			if (fs->keys[j] == key)
+				break;
+	}
+	if (j >= MAX_FIELDS || fs->keys[j] == NULL) {
+		for (j = 0; j < MAX_FIELDS && fs->keys[j] != NULL; j++)
+			if (strcmp(fs->keys[j], key) == 0)
+				break;
+	}
+	if (j >= MAX_FIELDS || fs->keys[j] == NULL)
+		return NULL;
+	fs->next = j + 1;
+	return fs->v[j];
 }
 
 /* obj.key when it has type; faults a wrong type or a missing field. */
 static const struct iam_json *
-field(struct walk *w, const struct iam_json *obj, const char *key,
+field(struct walk *w, struct fields *obj, const char *key,
       enum iam_json_type type, bool required)
 {
-	const struct iam_json *v = iam_json_get(obj, key);
+	const struct iam_json *v = lookup(obj, key);
 
 	if (v == NULL) {
 		if (required)
@@ -319,10 +369,10 @@ number_in(struct walk *w, const struct iam_json *v, long long min,
 }
 
 static bool
-get_u32(struct walk *w, const struct iam_json *obj, const char *key,
+get_u32(struct walk *w, struct fields *obj, const char *key,
 	long long min, long long max, bool required, uint32_t *ret)
 {
-	const struct iam_json *v = iam_json_get(obj, key);
+	const struct iam_json *v = lookup(obj, key);
 	long long n;
 	size_t old;
 	bool ok;
@@ -341,7 +391,7 @@ get_u32(struct walk *w, const struct iam_json *obj, const char *key,
 }
 
 static bool
-get_bool(struct walk *w, const struct iam_json *obj, const char *key,
+get_bool(struct walk *w, struct fields *obj, const char *key,
 	 bool *ret)
 {
 	const struct iam_json *v = field(w, obj, key, IAM_JSON_BOOL, false);
@@ -353,7 +403,7 @@ get_bool(struct walk *w, const struct iam_json *obj, const char *key,
 }
 
 static const char *
-get_str(struct walk *w, const struct iam_json *obj, const char *key,
+get_str(struct walk *w, struct fields *obj, const char *key,
 	bool required)
 {
 	const struct iam_json *v = field(w, obj, key, IAM_JSON_STRING, required);
@@ -362,7 +412,7 @@ get_str(struct walk *w, const struct iam_json *obj, const char *key,
 }
 
 static bool
-get_time(struct walk *w, const struct iam_json *obj, const char *key,
+get_time(struct walk *w, struct fields *obj, const char *key,
 	 int64_t *ret)
 {
 	const char *s = get_str(w, obj, key, false);
@@ -404,7 +454,7 @@ text_ok(struct walk *w, const char *key, const char *s, size_t max)
 }
 
 static const char *
-get_path(struct walk *w, const struct iam_json *obj, const char *key)
+get_path(struct walk *w, struct fields *obj, const char *key)
 {
 	const char *s = get_str(w, obj, key, false);
 	char q[80];
@@ -421,7 +471,7 @@ get_path(struct walk *w, const struct iam_json *obj, const char *key)
 
 /* A user or group name: ^[a-z_][a-z0-9_.-]{0,31}$ */
 static const char *
-get_name(struct walk *w, const struct iam_json *obj)
+get_name(struct walk *w, struct fields *obj)
 {
 	const char *s = get_str(w, obj, "name", true);
 	char q[80];
@@ -494,7 +544,7 @@ first_duplicate(struct walk *w, const char **v, size_t n,
 
 /* An array of names (groups, policies): strings, each listed once. */
 static void
-get_names(struct walk *w, const struct iam_json *obj, const char *key,
+get_names(struct walk *w, struct fields *obj, const char *key,
 	  size_t max, const char ***ret, size_t *ret_n)
 {
 	const struct iam_json *a = field(w, obj, key, IAM_JSON_ARRAY, false);
@@ -509,9 +559,11 @@ get_names(struct walk *w, const struct iam_json *obj, const char *key,
 			 a->len, max);
 		return;
 	}
-	v = xcalloc(w, a->len, sizeof(*v));
-	if (v == NULL)
+	v = reallocarray(NULL, a->len ? a->len : 1, sizeof(*v));
+	if (v == NULL) {
+		w->err = -ENOMEM;
 		return;
+	}
 	old = push_key(w, key);
 	for (size_t i = 0; i < a->len; i++) {
 		const struct iam_json *it = &a->u.items[i];
@@ -555,10 +607,10 @@ has_control(const char *s)
 
 /* "tags": { "KEY": "VALUE", ... } */
 static void
-get_tags(struct walk *w, const struct iam_json *obj, struct iam_tags *ret)
+get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 {
 	const struct iam_json *t = field(w, obj, "tags", IAM_JSON_OBJECT, false);
-	const char **keys, *dup;
+	const char *few[8], **keys, *dup;
 	size_t old;
 	char q[80];
 
@@ -570,9 +622,11 @@ get_tags(struct walk *w, const struct iam_json *obj, struct iam_tags *ret)
 		return;
 	}
 	ret->v = xcalloc(w, t->len, sizeof(*ret->v));
-	keys = xcalloc(w, t->len, sizeof(*keys));
+	/* the usual handful of tags needs no allocation for the keys */
+	keys = t->len <= 8 ? few : xcalloc(w, t->len, sizeof(*keys));
 	if (ret->v == NULL || keys == NULL) {
-		free(keys);
+		if (keys != few)
+			free(keys);
 		return;
 	}
 	old = push_key(w, "tags");
@@ -606,19 +660,21 @@ get_tags(struct walk *w, const struct iam_json *obj, struct iam_tags *ret)
 	if (dup != NULL)
 		fault(w, "tag key %s is given twice (keys ignore case)",
 		      iam_id_quote(dup, q, sizeof(q)));
-	free(keys);
+	if (keys != few)
+		free(keys);
 	pop(w, old);
 }
 
 /* ---- Sections -------------------------------------------------------- */
 
 static void
-build_account(struct walk *w, const struct iam_json *root)
+build_account(struct walk *w, struct fields *root)
 {
 	static const char *const keys[] = { "id", "alias", NULL };
 	const struct iam_json *a = field(w, root, "account", IAM_JSON_OBJECT,
 					 true);
 	struct iam_account *acc = &w->id->account;
+	struct fields fa;
 	const char *s;
 	size_t old;
 	char q[80];
@@ -626,14 +682,14 @@ build_account(struct walk *w, const struct iam_json *root)
 	if (a == NULL)
 		return;
 	old = push_key(w, "account");
-	check_keys(w, a, keys);
-	s = get_str(w, a, "id", true);
+	collect(w, a, keys, &fa);
+	s = get_str(w, &fa, "id", true);
 	if (s != NULL && (strlen(s) != 12 || strspn(s, "0123456789") != 12))
 		fault_at(w, "id", "%s is not a 12-digit account id",
 			 iam_id_quote(s, q, sizeof(q)));
 	else
 		acc->id = s;
-	s = get_str(w, a, "alias", false);
+	s = get_str(w, &fa, "alias", false);
 	/* AWS account aliases: 3-63 of [a-z0-9-], no hyphen at either end. */
 	if (s != NULL && (strlen(s) < 3 || strlen(s) > 63 ||
 			  strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
@@ -647,7 +703,7 @@ build_account(struct walk *w, const struct iam_json *root)
 }
 
 static void
-build_password_policy(struct walk *w, const struct iam_json *root)
+build_password_policy(struct walk *w, struct fields *root)
 {
 	static const char *const keys[] = {
 		"minimum_length", "require_uppercase", "require_lowercase",
@@ -658,6 +714,7 @@ build_password_policy(struct walk *w, const struct iam_json *root)
 		"max_failed_attempts", "lockout_seconds", NULL };
 	struct iam_password_policy *pp = &w->id->password_policy;
 	const struct iam_json *p, *l;
+	struct fields fp, fl;
 	size_t old;
 
 	pp->minimum_length = 8;
@@ -666,29 +723,29 @@ build_password_policy(struct walk *w, const struct iam_json *root)
 	if (p == NULL)
 		return;
 	old = push_key(w, "password_policy");
-	check_keys(w, p, keys);
-	get_u32(w, p, "minimum_length", 6, 128, false, &pp->minimum_length);
-	get_bool(w, p, "require_uppercase", &pp->require_uppercase);
-	get_bool(w, p, "require_lowercase", &pp->require_lowercase);
-	get_bool(w, p, "require_numbers", &pp->require_numbers);
-	get_bool(w, p, "require_symbols", &pp->require_symbols);
-	get_u32(w, p, "max_age_days", 1, 1095, false, &pp->max_age_days);
-	get_u32(w, p, "reuse_prevention", 1, IAM_ID_MAX_HISTORY, false,
+	collect(w, p, keys, &fp);
+	get_u32(w, &fp, "minimum_length", 6, 128, false, &pp->minimum_length);
+	get_bool(w, &fp, "require_uppercase", &pp->require_uppercase);
+	get_bool(w, &fp, "require_lowercase", &pp->require_lowercase);
+	get_bool(w, &fp, "require_numbers", &pp->require_numbers);
+	get_bool(w, &fp, "require_symbols", &pp->require_symbols);
+	get_u32(w, &fp, "max_age_days", 1, 1095, false, &pp->max_age_days);
+	get_u32(w, &fp, "reuse_prevention", 1, IAM_ID_MAX_HISTORY, false,
 		&pp->reuse_prevention);
-	get_bool(w, p, "hard_expiry", &pp->hard_expiry);
-	get_bool(w, p, "allow_users_to_change", &pp->allow_users_to_change);
-	get_u32(w, p, "ssh_key_max_age_days", 1, 36500, false,
+	get_bool(w, &fp, "hard_expiry", &pp->hard_expiry);
+	get_bool(w, &fp, "allow_users_to_change", &pp->allow_users_to_change);
+	get_u32(w, &fp, "ssh_key_max_age_days", 1, 36500, false,
 		&pp->ssh_key_max_age_days);
-	l = field(w, p, "lockout", IAM_JSON_OBJECT, false);
+	l = field(w, &fp, "lockout", IAM_JSON_OBJECT, false);
 	if (l != NULL) {
 		size_t o2 = push_key(w, "lockout");
 
-		check_keys(w, l, lkeys);
+		collect(w, l, lkeys, &fl);
 		pp->lockout.max_failed_attempts = 5;
 		pp->lockout.lockout_seconds = 900;
-		get_u32(w, l, "max_failed_attempts", 1, 1000, false,
+		get_u32(w, &fl, "max_failed_attempts", 1, 1000, false,
 			&pp->lockout.max_failed_attempts);
-		get_u32(w, l, "lockout_seconds", 1, 31622400, false,
+		get_u32(w, &fl, "lockout_seconds", 1, 31622400, false,
 			&pp->lockout.lockout_seconds);
 		pop(w, o2);
 	}
@@ -704,7 +761,7 @@ cmp_u32(const void *a, const void *b)
 }
 
 static void
-build_retired(struct walk *w, const struct iam_json *root)
+build_retired(struct walk *w, struct fields *root)
 {
 	const struct iam_json *a = field(w, root, "retired_ids", IAM_JSON_ARRAY,
 					 false);
@@ -759,7 +816,7 @@ compile_policy(struct walk *w, const char *name, const struct iam_json *doc,
 
 /* An object of named policy documents: "policies", "inline_policies". */
 static void
-build_policy_map(struct walk *w, const struct iam_json *obj, const char *key,
+build_policy_map(struct walk *w, struct fields *obj, const char *key,
 		 size_t max, struct iam_named_policy **ret, size_t *ret_n)
 {
 	const struct iam_json *m = field(w, obj, key, IAM_JSON_OBJECT, false);
@@ -799,6 +856,7 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 {
 	static const char *const keys[] = { "id", "key", "created", "status",
 					    NULL };
+	struct fields fk;
 	const char *s, *why;
 	char q[80];
 
@@ -806,22 +864,22 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 		fault(w, "must be an object, not %s", a_type(k->type));
 		return;
 	}
-	check_keys(w, k, keys);
-	s = get_str(w, k, "id", true);
+	collect(w, k, keys, &fk);
+	s = get_str(w, &fk, "id", true);
 	if (s != NULL && !aws_name_valid(s, 64))
 		fault_at(w, "id", "%s is not a valid key id "
 			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
 			 iam_id_quote(s, q, sizeof(q)));
 	else
 		ret->id = s;
-	s = get_str(w, k, "key", true);
+	s = get_str(w, &fk, "key", true);
 	if (s != NULL && !iam_ssh_key_valid(s, &why))
 		fault_at(w, "key", "%s", why);
 	else
 		ret->key = s;
-	get_time(w, k, "created", &ret->created);
+	get_time(w, &fk, "created", &ret->created);
 	ret->active = true;
-	s = get_str(w, k, "status", false);
+	s = get_str(w, &fk, "status", false);
 	if (s != NULL && strcmp(s, "Active") != 0 && strcmp(s, "Inactive") != 0)
 		fault_at(w, "status", "%s must be Active or Inactive",
 			 iam_id_quote(s, q, sizeof(q)));
@@ -830,7 +888,7 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 }
 
 static void
-build_ssh_keys(struct walk *w, const struct iam_json *obj, struct iam_user *u)
+build_ssh_keys(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	const struct iam_json *a = field(w, obj, "ssh_keys", IAM_JSON_ARRAY,
 					 false);
@@ -870,12 +928,13 @@ build_ssh_keys(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 }
 
 static void
-build_password(struct walk *w, const struct iam_json *obj, struct iam_user *u)
+build_password(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "hash", "changed", "must_change",
 					    NULL };
 	const struct iam_json *p = field(w, obj, "password", IAM_JSON_OBJECT,
 					 false);
+	struct fields fp;
 	const char *h;
 	size_t old;
 
@@ -883,8 +942,8 @@ build_password(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 		return;
 	u->file_password = p;
 	old = push_key(w, "password");
-	check_keys(w, p, keys);
-	h = get_str(w, p, "hash", false);
+	collect(w, p, keys, &fp);
+	h = get_str(w, &fp, "hash", false);
 	/* The hash itself is never echoed: it is a secret. */
 	if (h != NULL && !iam_hash_valid(h)) {
 		fault_at(w, "hash", "not a yescrypt ($y$), sha512crypt ($6$) "
@@ -894,18 +953,19 @@ build_password(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 		if (u->password.hash == NULL)
 			w->err = -ENOMEM;
 	}
-	get_time(w, p, "changed", &u->password.changed);
-	get_bool(w, p, "must_change", &u->password.must_change);
+	get_time(w, &fp, "changed", &u->password.changed);
+	get_bool(w, &fp, "must_change", &u->password.must_change);
 	pop(w, old);
 }
 
 static void
-build_mfa(struct walk *w, const struct iam_json *obj, struct iam_user *u)
+build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "type", "secret", "algorithm",
 					    "digits", "period", NULL };
 	const struct iam_json *m = field(w, obj, "mfa", IAM_JSON_OBJECT, false);
 	struct iam_mfa *mfa = &u->mfa;
+	struct fields fm;
 	const char *s, *why;
 	size_t old;
 	char q[80];
@@ -914,13 +974,13 @@ build_mfa(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 		return;
 	u->file_mfa = m;
 	old = push_key(w, "mfa");
-	check_keys(w, m, keys);
-	s = get_str(w, m, "type", false);
+	collect(w, m, keys, &fm);
+	s = get_str(w, &fm, "type", false);
 	if (s != NULL && strcmp(s, "totp") != 0)
 		fault_at(w, "type", "%s is not a known device type (totp)",
 			 iam_id_quote(s, q, sizeof(q)));
 	mfa->algorithm = IAM_TOTP_SHA1;
-	s = get_str(w, m, "algorithm", false);
+	s = get_str(w, &fm, "algorithm", false);
 	if (s != NULL && strcmp(s, "SHA256") == 0)
 		mfa->algorithm = IAM_TOTP_SHA256;
 	else if (s != NULL && strcmp(s, "SHA512") == 0)
@@ -930,9 +990,9 @@ build_mfa(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 			 iam_id_quote(s, q, sizeof(q)));
 	mfa->digits = 6;
 	mfa->period = 30;
-	get_u32(w, m, "digits", 6, 8, false, &mfa->digits);
-	get_u32(w, m, "period", 15, 300, false, &mfa->period);
-	s = get_str(w, m, "secret", true);
+	get_u32(w, &fm, "digits", 6, 8, false, &mfa->digits);
+	get_u32(w, &fm, "period", 15, 300, false, &mfa->period);
+	s = get_str(w, &fm, "secret", true);
 	/* The secret itself is never echoed. */
 	if (s != NULL && !iam_totp_secret_valid(s, &why)) {
 		fault_at(w, "secret", "%s", why);
@@ -947,6 +1007,7 @@ build_mfa(struct walk *w, const struct iam_json *obj, struct iam_user *u)
 static void
 build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 {
+	struct fields fv;
 	static const char *const keys[] = {
 		"name", "uid", "primary_group", "gecos", "home", "shell",
 		"created", "groups", "policies", "inline_policies",
@@ -959,60 +1020,66 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 		fault(w, "must be an object, not %s", a_type(v->type));
 		return;
 	}
-	check_keys(w, v, keys);
-	u->name = get_name(w, v);
-	get_u32(w, v, "uid", cfg->uid_min, cfg->uid_max, true, &u->uid);
-	u->primary_group = get_str(w, v, "primary_group", true);
-	s = get_str(w, v, "gecos", false);
+	collect(w, v, keys, &fv);
+	u->name = get_name(w, &fv);
+	get_u32(w, &fv, "uid", cfg->uid_min, cfg->uid_max, true, &u->uid);
+	u->primary_group = get_str(w, &fv, "primary_group", true);
+	s = get_str(w, &fv, "gecos", false);
 	u->gecos = s != NULL && text_ok(w, "gecos", s, IAM_ID_MAX_GECOS) ?
 		   s : "";
-	u->home = get_path(w, v, "home");
+	u->home = get_path(w, &fv, "home");
 	if (u->home == NULL && u->name != NULL &&
-	    iam_json_get(v, "home") == NULL) {
-		char *h;
+	    lookup(&fv, "home") == NULL) {
+		size_t n = strlen(u->name);
+		char *h = malloc(sizeof("/home/") + n);
 
-		if (asprintf(&h, "/home/%s", u->name) < 0)
-			w->err = -ENOMEM;
-		else if ((u->home = own_string(w->id, h)) == NULL)
+		if (h != NULL) {
+			memcpy(h, "/home/", 6);
+			memcpy(h + 6, u->name, n + 1);
+		}
+		if (h == NULL || (u->home = own_string(w->id, h)) == NULL)
 			w->err = -ENOMEM;
 	}
-	u->shell = get_path(w, v, "shell");
+	u->shell = get_path(w, &fv, "shell");
 	if (u->shell == NULL)
 		u->shell = "/bin/bash";
-	get_time(w, v, "created", &u->created);
-	get_names(w, v, "groups", IAM_ID_MAX_PER_USER, &u->groups,
+	get_time(w, &fv, "created", &u->created);
+	get_names(w, &fv, "groups", IAM_ID_MAX_PER_USER, &u->groups,
 		  &u->n_groups);
-	get_names(w, v, "policies", IAM_ID_MAX_PER_USER, &u->policies,
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &u->policies,
 		  &u->n_policies);
-	build_policy_map(w, v, "inline_policies", IAM_ID_MAX_PER_USER,
+	build_policy_map(w, &fv, "inline_policies", IAM_ID_MAX_PER_USER,
 			 &u->inline_policies, &u->n_inline);
-	u->permissions_boundary = get_str(w, v, "permissions_boundary", false);
-	get_tags(w, v, &u->tags);
-	build_password(w, v, u);
-	build_mfa(w, v, u);
-	build_ssh_keys(w, v, u);
-	get_bool(w, v, "disabled", &u->disabled);
+	u->permissions_boundary = get_str(w, &fv, "permissions_boundary",
+					  false);
+	get_tags(w, &fv, &u->tags);
+	build_password(w, &fv, u);
+	build_mfa(w, &fv, u);
+	build_ssh_keys(w, &fv, u);
+	get_bool(w, &fv, "disabled", &u->disabled);
 }
 
 static void
 build_group(struct walk *w, const struct iam_json *v, struct iam_group *g)
 {
+	struct fields fv;
 	static const char *const keys[] = { "name", "gid", "policies", NULL };
 
 	if (v->type != IAM_JSON_OBJECT) {
 		fault(w, "must be an object, not %s", a_type(v->type));
 		return;
 	}
-	check_keys(w, v, keys);
-	g->name = get_name(w, v);
-	get_u32(w, v, "gid", w->cfg->gid_min, w->cfg->gid_max, true, &g->gid);
-	get_names(w, v, "policies", IAM_ID_MAX_PER_USER, &g->policies,
+	collect(w, v, keys, &fv);
+	g->name = get_name(w, &fv);
+	get_u32(w, &fv, "gid", w->cfg->gid_min, w->cfg->gid_max, true, &g->gid);
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &g->policies,
 		  &g->n_policies);
 }
 
 static void
 build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 {
+	struct fields fv;
 	static const char *const keys[] = { "name", "max_session_seconds",
 					    "tags", "trust_policy", "policies",
 					    NULL };
@@ -1024,8 +1091,8 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 		fault(w, "must be an object, not %s", a_type(v->type));
 		return;
 	}
-	check_keys(w, v, keys);
-	s = get_str(w, v, "name", true);
+	collect(w, v, keys, &fv);
+	s = get_str(w, &fv, "name", true);
 	if (s != NULL && !aws_name_valid(s, 64))
 		fault_at(w, "name", "%s is not a valid role name "
 			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
@@ -1033,10 +1100,10 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 	else
 		r->name = s;
 	r->max_session_seconds = 3600;
-	get_u32(w, v, "max_session_seconds", 900, 43200, false,
+	get_u32(w, &fv, "max_session_seconds", 900, 43200, false,
 		&r->max_session_seconds);
-	get_tags(w, v, &r->tags);
-	t = field(w, v, "trust_policy", IAM_JSON_OBJECT, true);
+	get_tags(w, &fv, &r->tags);
+	t = field(w, &fv, "trust_policy", IAM_JSON_OBJECT, true);
 	if (t != NULL) {
 		size_t old = push_key(w, "trust_policy");
 
@@ -1044,7 +1111,7 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 			       &r->trust_policy);
 		pop(w, old);
 	}
-	get_names(w, v, "policies", IAM_ID_MAX_PER_USER, &r->policies,
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &r->policies,
 		  &r->n_policies);
 }
 
@@ -1081,23 +1148,24 @@ build(struct walk *w, const struct iam_json *root)
 		"account", "password_policy", "retired_ids", "users", "groups",
 		"roles", "policies", NULL };
 	struct iam_identity *id = w->id;
+	struct fields fr;
 
 	if (root->type != IAM_JSON_OBJECT) {
 		iam_fault(w->f, NULL, "the identity file must hold a JSON "
 			  "object, not %s", a_type(root->type));
 		return;
 	}
-	check_keys(w, root, keys);
-	build_account(w, root);
-	build_password_policy(w, root);
-	build_retired(w, root);
-	build_policy_map(w, root, "policies", IAM_ID_MAX_POLICIES,
+	collect(w, root, keys, &fr);
+	build_account(w, &fr);
+	build_password_policy(w, &fr);
+	build_retired(w, &fr);
+	build_policy_map(w, &fr, "policies", IAM_ID_MAX_POLICIES,
 			 &id->policies, &id->n_policies);
-	BUILD_ARRAY(w, root, "groups", IAM_ID_MAX_GROUPS, id->groups,
+	BUILD_ARRAY(w, &fr, "groups", IAM_ID_MAX_GROUPS, id->groups,
 		    id->n_groups, build_group);
-	BUILD_ARRAY(w, root, "users", IAM_ID_MAX_USERS, id->users, id->n_users,
+	BUILD_ARRAY(w, &fr, "users", IAM_ID_MAX_USERS, id->users, id->n_users,
 		    build_user);
-	BUILD_ARRAY(w, root, "roles", IAM_ID_MAX_ROLES, id->roles, id->n_roles,
+	BUILD_ARRAY(w, &fr, "roles", IAM_ID_MAX_ROLES, id->roles, id->n_roles,
 		    build_role);
 }
 
@@ -1334,12 +1402,7 @@ iam_identity_free(struct iam_identity *id)
 		for (size_t i = 0; i < p->n_strs; i++)
 			free(p->strs[i]);
 		free(p->strs);
-		free(p->user_by_name.v);
-		free(p->user_by_uid.v);
-		free(p->group_by_name.v);
-		free(p->group_by_gid.v);
-		free(p->role_by_name.v);
-		free(p->policy_by_name.v);
+		iam_id_index_release(p);
 		free(p);
 	}
 	free(id);

@@ -15,10 +15,22 @@
 
 #define IAM_HIDDEN __attribute__((visibility("hidden")))
 
-/* Positions in one array of the model, sorted by a key. */
+/*
+ * Hash table over the positions of one array of the model.  slot[h] holds
+ * 1 + the position of the first entry (in file order) with that key, 0 when
+ * empty; entries without a valid key are left out.  dups lists the entries
+ * whose key an earlier entry already has, each with the latest such
+ * earlier entry, for the duplicate checks.
+ */
+struct iam_id_dup {
+	size_t later, prev;
+};
+
 struct iam_id_index {
-	size_t *v;
-	size_t n;	/* entries without a valid key are left out */
+	size_t *slot;
+	size_t mask;		/* slots - 1, a power of two minus one */
+	struct iam_id_dup *dups;
+	size_t n_dups;
 };
 
 /* The loader's own storage, behind iam_identity.priv. */
@@ -36,6 +48,9 @@ IAM_HIDDEN const char *iam_id_quote(const char *s, char *buf, size_t len);
 
 /* Build the lookup indexes of id (iam_identity_reindex()). */
 IAM_HIDDEN int iam_id_index(struct iam_identity *id);
+
+/* Release the lookup indexes of priv. */
+IAM_HIDDEN void iam_id_index_release(struct iam_id_priv *p);
 
 /*
  * Checks across the model: duplicate names and ids, references, retired

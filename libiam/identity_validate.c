@@ -3,7 +3,7 @@
  * the model or at the host: unique names and ids, references between
  * users, groups, roles and policies, retired ids, and collisions with the
  * host's own accounts and subordinate ids; the shapes of password hashes,
- * TOTP secrets and SSH keys; the sorted indexes behind the lookups.
+ * TOTP secrets and SSH keys; the hash indexes behind the lookups.
  *
  * The host's accounts are read straight from HOST_ROOT/etc/passwd and
  * HOST_ROOT/etc/group, never through NSS: getpwnam() would see the IAM
@@ -21,14 +21,29 @@
 
 /* ---- Shapes of credentials and keys ---------------------------------- */
 
-static const char b64crypt[] =
-	"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/* The characters of crypt's base64: ./0-9A-Za-z */
+static bool
+is_b64crypt(unsigned char c)
+{
+	return (c >= '.' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z');
+}
+
+static size_t
+b64crypt_span(const char *s)
+{
+	size_t k = 0;
+
+	while (is_b64crypt((unsigned char)s[k]))
+		k++;
+	return k;
+}
 
 /* n (or, with n == 0, one or more) characters of crypt's base64, then end */
 static const char *
 crypt_chars(const char *s, size_t n, char end)
 {
-	size_t k = strspn(s, b64crypt);
+	size_t k = b64crypt_span(s);
 
 	if (k == 0 || (n != 0 && k != n) || s[k] != end)
 		return NULL;
@@ -59,7 +74,7 @@ iam_hash_valid(const char *h)
 				return false;
 			h += 7 + d + 1;
 		}
-		salt = strspn(h, b64crypt);
+		salt = b64crypt_span(h);
 		if (salt < 1 || salt > 16 || h[salt] != '$')
 			return false;
 		return crypt_chars(h + salt + 1, 86, '\0') != NULL;
@@ -247,12 +262,48 @@ policy_name(const void *b, size_t i)
 	return ((const struct iam_named_policy *)b)[i].name;
 }
 
-/* Ties keep file order, so "the later one" of a duplicate is stable. */
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ (h >> 29);
+}
+
+static uint64_t
+hash_id(uint32_t id)
+{
+	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
+
+	return h ^ (h >> 31);
+}
+
+static uint64_t
+key_hash(const struct sort_ctx *c, size_t i)
+{
+	return c->name != NULL ? hash_str(c->name(c->base, i)) :
+				 hash_id(c->id(c->base, i));
+}
+
+static bool
+key_eq(const struct sort_ctx *c, size_t i, size_t j)
+{
+	return c->name != NULL ?
+	       strcmp(c->name(c->base, i), c->name(c->base, j)) == 0 :
+	       c->id(c->base, i) == c->id(c->base, j);
+}
+
+/* Key order, ties in file order: the order in which duplicates are told. */
 static int
-cmp_index(const void *a, const void *b, void *arg)
+cmp_dup(const void *a, const void *b, void *arg)
 {
 	const struct sort_ctx *c = arg;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	size_t x = ((const struct iam_id_dup *)a)->later;
+	size_t y = ((const struct iam_id_dup *)b)->later;
 	int r;
 
 	if (c->name != NULL) {
@@ -265,32 +316,92 @@ cmp_index(const void *a, const void *b, void *arg)
 	return r != 0 ? r : (x < y ? -1 : x > y);
 }
 
+static void
+index_release(struct iam_id_index *ix)
+{
+	free(ix->slot);
+	free(ix->dups);
+	*ix = (struct iam_id_index){ NULL, 0, NULL, 0 };
+}
+
+/*
+ * One pass in file order: each entry either takes an empty slot or meets
+ * an earlier entry with its key, which makes it a duplicate of the latest
+ * such entry (last[] follows it).  Built in O(n), looked up in O(1).
+ */
 static int
 make_index(struct iam_id_index *ret, const void *base, size_t n,
 	   const char *(*name)(const void *, size_t),
 	   uint32_t (*id)(const void *, size_t))
 {
 	struct sort_ctx c = { name, id, base };
-	struct iam_id_index ix = { NULL, 0 };
+	struct iam_id_index ix = { NULL, 0, NULL, 0 };
+	size_t cap = 8, *last = NULL, alloc_dups = 0;
 
-	ix.v = reallocarray(NULL, n ? n : 1, sizeof(*ix.v));
-	if (ix.v == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (name != NULL ? name(base, i) != NULL : id(base, i) != 0)
-			ix.v[ix.n++] = i;
-	qsort_r(ix.v, ix.n, sizeof(*ix.v), cmp_index, &c);
+	while (cap < 2 * n)
+		cap *= 2;
+	ix.mask = cap - 1;
+	ix.slot = calloc(cap, sizeof(*ix.slot));
+	last = calloc(cap, sizeof(*last));
+	if (ix.slot == NULL || last == NULL)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		size_t h;
+
+		if (name != NULL ? name(base, i) == NULL : id(base, i) == 0)
+			continue;
+		for (h = key_hash(&c, i) & ix.mask; ix.slot[h] != 0;
+		     h = (h + 1) & ix.mask)
+			if (key_eq(&c, ix.slot[h] - 1, i))
+				break;
+		if (ix.slot[h] == 0) {
+			ix.slot[h] = i + 1;
+			last[h] = i;
+			continue;
+		}
+		if (ix.n_dups == alloc_dups) {
+			size_t a = alloc_dups ? alloc_dups * 2 : 8;
+			struct iam_id_dup *d = reallocarray(ix.dups, a,
+							    sizeof(*d));
+
+			if (d == NULL)
+				goto nomem;
+			ix.dups = d;
+			alloc_dups = a;
+		}
+		ix.dups[ix.n_dups++] = (struct iam_id_dup){ i, last[h] };
+		last[h] = i;
+	}
+	if (ix.n_dups > 1)
+		qsort_r(ix.dups, ix.n_dups, sizeof(*ix.dups), cmp_dup, &c);
+	free(last);
 	*ret = ix;
 	return 0;
+nomem:
+	free(last);
+	index_release(&ix);
+	return -ENOMEM;
+}
+
+void
+iam_id_index_release(struct iam_id_priv *p)
+{
+	index_release(&p->user_by_name);
+	index_release(&p->user_by_uid);
+	index_release(&p->group_by_name);
+	index_release(&p->group_by_gid);
+	index_release(&p->role_by_name);
+	index_release(&p->policy_by_name);
 }
 
 int
 iam_id_index(struct iam_identity *id)
 {
-	struct iam_id_index ix[6] = { { NULL, 0 } };
+	struct iam_id_index ix[6];
 	struct iam_id_priv *p = id->priv;
 	int r;
 
+	memset(ix, 0, sizeof(ix));
 	r = make_index(&ix[0], id->users, id->n_users, user_name, NULL);
 	if (r == 0)
 		r = make_index(&ix[1], id->users, id->n_users, NULL, user_uid);
@@ -307,15 +418,10 @@ iam_id_index(struct iam_identity *id)
 			       policy_name, NULL);
 	if (r < 0) {
 		for (size_t i = 0; i < 6; i++)
-			free(ix[i].v);
+			index_release(&ix[i]);
 		return r;
 	}
-	free(p->user_by_name.v);
-	free(p->user_by_uid.v);
-	free(p->group_by_name.v);
-	free(p->group_by_gid.v);
-	free(p->role_by_name.v);
-	free(p->policy_by_name.v);
+	iam_id_index_release(p);
 	p->user_by_name = ix[0];
 	p->user_by_uid = ix[1];
 	p->group_by_name = ix[2];
@@ -339,24 +445,17 @@ iam_identity_reindex(struct iam_identity *id)
 	return id != NULL && id->priv != NULL ? iam_id_index(id) : -EINVAL;
 }
 
-/* Position in base of the entry named name, or SIZE_MAX. */
+/* Position in base of the (first) entry named key, or SIZE_MAX. */
 static size_t
 find_name(const struct iam_id_index *ix, const void *base,
 	  const char *(*name)(const void *, size_t), const char *key)
 {
-	size_t lo = 0, hi = ix->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(name(base, ix->v[mid]), key);
-
-		if (r == 0)
-			return ix->v[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (ix->slot == NULL)
+		return SIZE_MAX;
+	for (size_t h = hash_str(key) & ix->mask; ix->slot[h] != 0;
+	     h = (h + 1) & ix->mask)
+		if (strcmp(name(base, ix->slot[h] - 1), key) == 0)
+			return ix->slot[h] - 1;
 	return SIZE_MAX;
 }
 
@@ -364,19 +463,12 @@ static size_t
 find_id(const struct iam_id_index *ix, const void *base,
 	uint32_t (*id)(const void *, size_t), uint32_t key)
 {
-	size_t lo = 0, hi = ix->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		uint32_t v = id(base, ix->v[mid]);
-
-		if (v == key)
-			return ix->v[mid];
-		if (v < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	if (ix->slot == NULL)
+		return SIZE_MAX;
+	for (size_t h = hash_id(key) & ix->mask; ix->slot[h] != 0;
+	     h = (h + 1) & ix->mask)
+		if (id(base, ix->slot[h] - 1) == key)
+			return ix->slot[h] - 1;
 	return SIZE_MAX;
 }
 
@@ -451,7 +543,7 @@ iam_identity_policy(const struct iam_identity *id, const char *name)
 
 /* ---- Duplicates and references --------------------------------------- */
 
-/* Adjacent equal keys in a sorted index: fault the later entry. */
+/* Each entry whose name an earlier one has: fault the later entry. */
 static void
 dup_names(struct iam_faults *f, const struct iam_id_index *ix,
 	  const void *base, const char *(*name)(const void *, size_t),
@@ -459,14 +551,13 @@ dup_names(struct iam_faults *f, const struct iam_id_index *ix,
 {
 	char path[64], q[80];
 
-	for (size_t i = 1; i < ix->n; i++) {
-		const char *a = name(base, ix->v[i - 1]);
+	for (size_t i = 0; i < ix->n_dups; i++) {
+		const struct iam_id_dup *d = &ix->dups[i];
 
-		if (strcmp(a, name(base, ix->v[i])) != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s[%zu].name", arr, ix->v[i]);
+		snprintf(path, sizeof(path), "%s[%zu].name", arr, d->later);
 		iam_fault(f, path, "%s is also the name of %s[%zu]",
-			  iam_id_quote(a, q, sizeof(q)), arr, ix->v[i - 1]);
+			  iam_id_quote(name(base, d->prev), q, sizeof(q)), arr,
+			  d->prev);
 	}
 }
 
@@ -477,14 +568,12 @@ dup_ids(struct iam_faults *f, const struct iam_id_index *ix, const void *base,
 {
 	char path[64];
 
-	for (size_t i = 1; i < ix->n; i++) {
-		uint32_t a = id(base, ix->v[i - 1]);
+	for (size_t i = 0; i < ix->n_dups; i++) {
+		const struct iam_id_dup *d = &ix->dups[i];
 
-		if (a != id(base, ix->v[i]))
-			continue;
-		snprintf(path, sizeof(path), "%s[%zu].%s", arr, ix->v[i], key);
-		iam_fault(f, path, "%u is also the %s of %s[%zu]", a, key, arr,
-			  ix->v[i - 1]);
+		snprintf(path, sizeof(path), "%s[%zu].%s", arr, d->later, key);
+		iam_fault(f, path, "%u is also the %s of %s[%zu]",
+			  id(base, d->prev), key, arr, d->prev);
 	}
 }
 
@@ -686,6 +775,7 @@ struct host_file {
 	size_t n, alloc;
 	struct host_ent **by_name;	/* sorted views of v */
 	struct host_ent **by_start;
+	uint64_t max_count;		/* the widest range of v */
 };
 
 static int
@@ -803,8 +893,11 @@ host_load(struct host_file *h, const char *root, const char *file, bool sub,
 	h->by_start = reallocarray(NULL, h->n ? h->n : 1, sizeof(*h->by_start));
 	if (h->by_name == NULL || h->by_start == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; i < h->n; i++)
+	for (size_t i = 0; i < h->n; i++) {
 		h->by_name[i] = h->by_start[i] = &h->v[i];
+		if (h->v[i].count > h->max_count)
+			h->max_count = h->v[i].count;
+	}
 	qsort(h->by_name, h->n, sizeof(*h->by_name), cmp_ent_name);
 	qsort(h->by_start, h->n, sizeof(*h->by_start), cmp_ent_start);
 	return 0;
@@ -841,6 +934,9 @@ host_by_id(const struct host_file *h, uint32_t id)
 
 		if (e->start != UINT64_MAX && id - e->start < e->count)
 			return e;
+		/* Starts only go down from here: no range reaches id. */
+		if (e->start != UINT64_MAX && id - e->start >= h->max_count)
+			break;
 	}
 	return NULL;
 }

@@ -3,7 +3,10 @@
  *
  * Values are collected on a stack while their container is open; when it
  * closes, its children are copied into one contiguous arena array, so the
- * finished tree needs no per-node allocation and no per-node free.
+ * finished tree needs no per-node allocation and no per-node free.  Keys
+ * are interned: every occurrence of one key text shares one copy, so a
+ * file of many alike objects stores each key once, and two keys of a
+ * document are equal exactly when their pointers are.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -40,8 +43,16 @@ struct frame {
 	const char *key;		/* pending key of an object */
 };
 
+/* The keys seen so far, by their text: open addressing, linear probing. */
+struct key_set {
+	const char **v;		/* mask + 1 slots, NULL when empty */
+	size_t *len;
+	size_t mask, n;
+};
+
 struct parser {
 	struct iam_json_doc *doc;
+	struct key_set keys;
 	struct iam_json_limits lim;
 	struct slot *stack;
 	size_t n_stack, alloc_stack;
@@ -51,14 +62,14 @@ struct parser {
 	char errpath[512];	/* path where that happened */
 };
 
+/* n bytes aligned to align (a power of two, at most max_align_t's). */
 static void *
-arena_alloc(struct iam_json_doc *doc, size_t n)
+arena_alloc_aligned(struct iam_json_doc *doc, size_t n, size_t align)
 {
 	struct arena_block *b = doc->blocks;
-	size_t align = sizeof(max_align_t);
+	size_t off = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	n = (n + align - 1) / align * align;
-	if (b == NULL || b->size - b->used < n) {
+	if (b == NULL || off > b->size || b->size - off < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
 		b = malloc(sizeof(*b) + size);
@@ -68,20 +79,96 @@ arena_alloc(struct iam_json_doc *doc, size_t n)
 		b->used = 0;
 		b->next = doc->blocks;
 		doc->blocks = b;
+		off = 0;
 	}
-	b->used += n;
-	return (char *)b->data + b->used - n;
+	b->used = off + n;
+	return (char *)b->data + off;
 }
 
+static void *
+arena_alloc(struct iam_json_doc *doc, size_t n)
+{
+	return arena_alloc_aligned(doc, n, sizeof(max_align_t));
+}
+
+/* Text needs no alignment: strings are packed byte by byte. */
 static char *
 arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
 {
-	char *p = arena_alloc(doc, len + 1);
+	char *p = arena_alloc_aligned(doc, len + 1, 1);
 
 	if (p == NULL)
 		return NULL;
 	memcpy(p, s, len);
 	p[len] = '\0';
+	return p;
+}
+
+static size_t
+hash_bytes(const unsigned char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int
+key_set_grow(struct key_set *ks)
+{
+	size_t cap = ks->v != NULL ? (ks->mask + 1) * 2 : 64;
+	const char **v = calloc(cap, sizeof(*v));
+	size_t *len = calloc(cap, sizeof(*len));
+
+	if (v == NULL || len == NULL) {
+		free(v);
+		free(len);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; ks->v != NULL && i <= ks->mask; i++) {
+		size_t h;
+
+		if (ks->v[i] == NULL)
+			continue;
+		h = hash_bytes((const unsigned char *)ks->v[i], ks->len[i]) &
+		    (cap - 1);
+		while (v[h] != NULL)
+			h = (h + 1) & (cap - 1);
+		v[h] = ks->v[i];
+		len[h] = ks->len[i];
+	}
+	free(ks->v);
+	free(ks->len);
+	ks->v = v;
+	ks->len = len;
+	ks->mask = cap - 1;
+	return 0;
+}
+
+/* The document's one copy of key s[0..len), made on first sight. */
+static const char *
+intern_key(struct parser *ps, const unsigned char *s, size_t len)
+{
+	struct key_set *ks = &ps->keys;
+	size_t h;
+	char *p;
+
+	if ((ks->v == NULL || 2 * (ks->n + 1) > ks->mask + 1) &&
+	    key_set_grow(ks) < 0)
+		return NULL;
+	for (h = hash_bytes(s, len) & ks->mask; ks->v[h] != NULL;
+	     h = (h + 1) & ks->mask)
+		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
+			return ks->v[h];
+	p = arena_strdup(ps->doc, s, len);
+	if (p == NULL)
+		return NULL;
+	ks->v[h] = p;
+	ks->len[h] = len;
+	ks->n++;
 	return p;
 }
 
@@ -193,21 +280,26 @@ on_number(void *ctx, const char *s, size_t len)
 	return push(ps, &v);
 }
 
+/* The limits every string and key must meet; 0 when one is broken. */
+static int
+string_ok(struct parser *ps, const unsigned char *s, size_t len,
+	  const char *what)
+{
+	if (len > ps->lim.max_string)
+		return fail(ps, "%s of %zu bytes is over the limit of %zu",
+			    what, len, ps->lim.max_string);
+	if (memchr(s, '\0', len) != NULL)
+		return fail(ps, "%s contains a NUL character", what);
+	return 1;
+}
+
 static const char *
-checked_string(struct parser *ps, const unsigned char *s, size_t len,
-	       const char *what)
+checked_string(struct parser *ps, const unsigned char *s, size_t len)
 {
 	char *p;
 
-	if (len > ps->lim.max_string) {
-		fail(ps, "%s of %zu bytes is over the limit of %zu", what, len,
-		     ps->lim.max_string);
+	if (!string_ok(ps, s, len, "string"))
 		return NULL;
-	}
-	if (memchr(s, '\0', len) != NULL) {
-		fail(ps, "%s contains a NUL character", what);
-		return NULL;
-	}
 	p = arena_strdup(ps->doc, s, len);
 	if (p == NULL)
 		fail(ps, "out of memory");
@@ -220,7 +312,7 @@ on_string(void *ctx, const unsigned char *s, size_t len)
 	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = len };
 
-	v.u.string = checked_string(ps, s, len, "string");
+	v.u.string = checked_string(ps, s, len);
 	if (v.u.string == NULL)
 		return 0;
 	return push(ps, &v);
@@ -263,10 +355,13 @@ on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct parser *ps = ctx;
 	struct frame *top = &ps->frames[ps->depth - 1];
-	const char *key = checked_string(ps, s, len, "key");
+	const char *key;
 
-	if (key == NULL)
+	if (!string_ok(ps, s, len, "key"))
 		return 0;
+	key = intern_key(ps, s, len);
+	if (key == NULL)
+		return fail(ps, "out of memory");
 	top->key = key;
 	return 1;
 }
@@ -285,9 +380,10 @@ duplicate_key(const struct slot *s, size_t n)
 	const char *dup = NULL;
 
 	if (n < 16) {
+		/* interned keys: equal text, equal pointer */
 		for (size_t i = 1; i < n; i++)
 			for (size_t j = 0; j < i; j++)
-				if (strcmp(s[i].key, s[j].key) == 0)
+				if (s[i].key == s[j].key)
 					return s[i].key;
 		return NULL;
 	}
@@ -464,6 +560,8 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 	yajl_free(h);
 	free(ps.stack);
 	free(ps.frames);
+	free(ps.keys.v);
+	free(ps.keys.len);
 	iam_json_free(ps.doc);
 	return r;
 }

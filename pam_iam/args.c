@@ -21,6 +21,7 @@ pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
 	     struct pam_iam_opts *o)
 {
 	char err[512] = "";
+	bool named = false;
 	int r;
 
 	memset(o, 0, sizeof(*o));
@@ -39,15 +40,18 @@ pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
 			o->use_authtok = true;
 		else if (strcmp(a, "one_prompt") == 0)
 			o->one_prompt = true;
-		else if (strncmp(a, "config=", 7) == 0 && a[7] == '/')
+		else if (strncmp(a, "config=", 7) == 0 && a[7] == '/') {
 			o->config = a + 7;
+			named = true;
+		}
 		else {
 			pam_syslog(pamh, LOG_ERR, "unknown argument \"%s\"; "
 				   "refusing", a);
 			return PAM_AUTHINFO_UNAVAIL;
 		}
 	}
-	r = iam_config_load(o->config, false, &o->cfg, err, sizeof(err));
+	/* A file named by config= must exist; the default one may not. */
+	r = iam_config_load(o->config, named, &o->cfg, err, sizeof(err));
 	if (r == -ENOMEM) {
 		pam_syslog(pamh, LOG_CRIT, "out of memory");
 		return PAM_BUF_ERR;

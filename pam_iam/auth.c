@@ -535,6 +535,48 @@ raise_counter(struct attempt *a, struct iam_state_handle *h,
 	return iam_state_save(h, s);
 }
 
+/*
+ * After the checks, under the lock again: a success resets the counter
+ * and records the step, unless a concurrent login took that step
+ * meanwhile (then it is a replay, already counted); a right password
+ * without the device it needs takes its count back.
+ */
+static int
+settle(struct attempt *a, enum outcome *out, const struct iam_state *counted,
+       const struct iam_state *before)
+{
+	struct iam_state_handle *h = NULL;
+	struct iam_state s;
+	int r;
+
+	if (*out != OK && *out != NOT_ENROLLED)
+		return 0;
+	r = iam_state_open(a->o->cfg->state_dir, a->rec->uid, 0, &h, &s);
+	if (r < 0)
+		return r;
+	if (*out == OK && a->code_ok && s.last_step >= a->step) {
+		*out = REPLAY;
+		a->code_ok = false;
+	} else if (*out == OK) {
+		s.failures = 0;
+		s.lock_start = 0;
+		s.last_login = a->now;
+		if (a->code_ok)
+			s.last_step = a->step;
+		r = iam_state_save(h, &s);
+	} else {
+		/* The password was right: this is no guess to count. */
+		if (s.failures > 0)
+			s.failures--;
+		if (counted->lock_start == a->now &&
+		    before->lock_start != a->now && s.lock_start == a->now)
+			s.lock_start = before->lock_start;
+		r = iam_state_save(h, &s);
+	}
+	h = iam_state_close(h);
+	return r;
+}
+
 static int
 check_user(struct attempt *a)
 {
@@ -554,10 +596,14 @@ check_user(struct attempt *a)
 	}
 	before = s;
 	r = raise_counter(a, h, &s, lk);
-	if (r < 0) {
-		h = iam_state_close(h);
+	/*
+	 * The failure is counted and saved: release the lock before the
+	 * hash, so a client stopped in the middle (SIGSTOP on its own su)
+	 * cannot hold up the user's other logins.
+	 */
+	h = iam_state_close(h);
+	if (r < 0)
 		return state_error(a, r);
-	}
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
 	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
 		/* Told only now, after a right password. */
@@ -568,18 +614,7 @@ check_user(struct attempt *a)
 	} else {
 		(void)code_check(a, s.last_step);
 	}
-	if (out == OK) {
-		s.failures = 0;
-		s.lock_start = 0;
-		s.last_login = a->now;
-		if (a->code_ok)
-			s.last_step = a->step;
-		r = iam_state_save(h, &s);
-	} else if (out == NOT_ENROLLED) {
-		/* The password was right: this is no guess to count. */
-		r = iam_state_save(h, &before);
-	}
-	h = iam_state_close(h);
+	r = settle(a, &out, &s, &before);
 	if (r < 0)
 		return state_error(a, r);
 	if (out == OK && (r = record_session(a)) < 0)

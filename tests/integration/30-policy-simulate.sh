@@ -116,6 +116,6 @@ expect_out 0 '^Allow' "simulate: --context overrides the user's tag" \
 	iamctl simulate bob sudo:Run arn:iam:sudo::123456789012:host/web1/command/usr/bin/id --context aws:PrincipalTag/Team=payments
 expect_out 0 '"decided_by":\{"policy":"DevHostAccess","sid":"Login"' "simulate --json" \
 	iamctl simulate alice host:Login "$H" --json
-expect_out 2 "no IAM user 'nobody'" "simulate: an unknown user exits 2" iamctl simulate nobody host:Login "$H"
+expect_out 1 "no IAM user 'nobody'" "simulate: an unknown user is a refusal (exit 1)" iamctl simulate nobody host:Login "$H"
 expect 2 "simulate: a missing argument is a usage error" iamctl simulate alice host:Login
 expect 2 "simulate: a malformed --context is a usage error" iamctl simulate alice host:Login "$H" --context novalue

@@ -19,6 +19,11 @@ doctor() {
 	expect_out "$1" "$2" "$3" iamctl doctor
 }
 doctor 0 '^0 errors' "a well-wired host has no error"
+if grep -q 'outside the recommended stack' <<<"$LAST_OUT"; then
+	bad "the project's own PAM stacks are reported as not recommended"
+else
+	ok "the shipped stacks, account line included, are the recommended ones"
+fi
 grep -q 'warning: user bob has no MFA device' <<<"$LAST_OUT" &&
 	ok "users without MFA are warned about, with the fix" || bad "no MFA warning for bob"
 grep -q 'fix: iamctl mfa enable bob' <<<"$LAST_OUT" && ok "the fix names the command" || bad "fix for bob"

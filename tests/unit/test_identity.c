@@ -935,3 +935,179 @@ Test(identity, lookups_over_20000_users)
 	iam_identity_free(id);
 	iam_buf_release(&b);
 }
+
+/* ---- Indexes and member order ------------------------------------------------- */
+
+/* Whether f holds faults containing want[0..n), in that order. */
+static bool
+faults_in_order(const struct iam_faults *f, const char *const *want, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < f->n && k < n; i++)
+		if (strstr(f->v[i], want[k]) != NULL)
+			k++;
+	return k == n;
+}
+
+Test(identity, duplicates_are_told_in_key_order_against_the_one_before)
+{
+	static const char *const want[] = {
+		"users[3].name: \"a\" is also the name of users[1]",
+		"users[2].name: \"b\" is also the name of users[0]",
+		"users[4].name: \"b\" is also the name of users[2]",
+		"users[3].uid: 70001 is also the uid of users[1]",
+		"users[4].uid: 70001 is also the uid of users[3]",
+		"users[2].uid: 70002 is also the uid of users[0]",
+	};
+	const char *t = "{" ACC "," GRP ",\"users\":["
+		"{\"name\":\"b\",\"uid\":70002,\"primary_group\":\"devs\"},"
+		"{\"name\":\"a\",\"uid\":70001,\"primary_group\":\"devs\"},"
+		"{\"name\":\"b\",\"uid\":70002,\"primary_group\":\"devs\"},"
+		"{\"name\":\"a\",\"uid\":70001,\"primary_group\":\"devs\"},"
+		"{\"name\":\"b\",\"uid\":70001,\"primary_group\":\"devs\"}]}";
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = &untouched;
+	char *got;
+
+	cr_expect_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id, &f),
+		     -EINVAL);
+	cr_expect_eq(id, &untouched);
+	got = all_faults(&f);
+	cr_expect_eq(f.n, 6, "%s", got);
+	cr_expect(faults_in_order(&f, want, sizeof(want) / sizeof(want[0])),
+		  "faults out of order:\n%s", got);
+	free(got);
+	iam_faults_release(&f);
+}
+
+Test(identity, lookups_find_the_first_of_each_key_and_nothing_else)
+{
+	const char *t = "{" ACC ",\"groups\":[{\"name\":\"devs\",\"gid\":70101},"
+		"{\"name\":\"ops\",\"gid\":70102}],\"users\":["
+		"{\"name\":\"ann\",\"uid\":70001,\"primary_group\":\"ops\"},"
+		"{\"name\":\"bob\",\"uid\":70002,\"primary_group\":\"devs\"}]}";
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+
+	cr_assert_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id, &f), 0,
+		     "%s", all_faults(&f));
+	cr_expect_eq(iam_identity_user(id, "bob"), &id->users[1]);
+	cr_expect_eq(iam_identity_user_by_uid(id, 70001), &id->users[0]);
+	cr_expect_eq(iam_identity_group(id, "ops"), &id->groups[1]);
+	cr_expect_eq(iam_identity_group_by_gid(id, 70101), &id->groups[0]);
+	cr_expect_eq(id->users[0].gid, 70102);
+	cr_expect_eq(id->users[1].gid, 70101);
+	cr_expect_null(iam_identity_user(id, "bo"));
+	cr_expect_null(iam_identity_user(id, "bobb"));
+	cr_expect_null(iam_identity_user(id, ""));
+	cr_expect_null(iam_identity_user_by_uid(id, 70003));
+	cr_expect_null(iam_identity_group_by_gid(id, 0));
+	cr_expect_null(iam_identity_role(id, "r"));
+	cr_expect_null(iam_identity_policy(id, "P"));
+	/* a user renamed in place is found under the new name only */
+	id->users[1].name = "carol";
+	cr_assert_eq(iam_identity_reindex(id), 0);
+	cr_expect_eq(iam_identity_user(id, "carol"), &id->users[1]);
+	cr_expect_null(iam_identity_user(id, "bob"));
+	iam_identity_free(id);
+	iam_faults_release(&f);
+}
+
+Test(identity, members_in_any_order_are_all_read)
+{
+	/* a user's fields backwards, with an unknown one in between */
+	const char *t = "{\"users\":[{\"disabled\":true,\"tags\":{\"Team\":\"x\"},"
+		"\"shell\":\"/bin/sh\",\"home\":\"/srv/ann\",\"gecos\":\"Ann\","
+		"\"primary_group\":\"devs\",\"uid\":70001,\"name\":\"ann\"}],"
+		GRP "," ACC "}";
+	const char *unknown = "{" ACC "," GRP ",\"users\":[{\"uid\":70001,"
+		"\"colour\":\"red\",\"name\":\"ann\",\"primary_group\":\"devs\"}]}";
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	const struct iam_user *u;
+
+	cr_assert_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id, &f), 0,
+		     "%s", all_faults(&f));
+	u = iam_identity_user(id, "ann");
+	cr_assert_not_null(u);
+	cr_expect_eq(u->uid, 70001);
+	cr_expect(u->disabled);
+	cr_expect_str_eq(u->shell, "/bin/sh");
+	cr_expect_str_eq(u->home, "/srv/ann");
+	cr_expect_str_eq(u->gecos, "Ann");
+	cr_expect_eq(u->tags.n, 1);
+	cr_expect_eq(u->gid, 70101);
+	iam_identity_free(id);
+	expect_refused("unknown field amid known ones", unknown, strlen(unknown),
+		       "users[0].colour: unknown field");
+	iam_faults_release(&f);
+}
+
+Test(identity, default_home_is_under_home)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	const char *t = U("");
+
+	cr_assert_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id, &f), 0,
+		     "%s", all_faults(&f));
+	cr_expect_str_eq(id->users[0].home, "/home/ann");
+	iam_identity_free(id);
+	iam_faults_release(&f);
+}
+
+/* Write text to dir/etc/name. */
+static void
+host_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *fp;
+
+	snprintf(p, sizeof(p), "%s/etc/%s", dir, name);
+	fp = fopen(p, "w");
+	cr_assert_not_null(fp, "%s", p);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+Test(identity, subordinate_ranges_are_found_behind_narrow_ones)
+{
+	char dir[] = "/tmp/iam-id-sub.XXXXXX", p[128];
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = &untouched;
+	const char *in = USER("\"ann\"", "79000", "");
+	const char *out = USER("\"ann\"", "90001", "");
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(p, sizeof(p), "%s/etc", dir);
+	cr_assert_eq(mkdir(p, 0755), 0);
+	host_file(dir, "passwd", "root:x:0:0::/root:/bin/sh\n");
+	host_file(dir, "group", "root:x:0:\n");
+	/* a wide range, then narrow ones starting inside it */
+	host_file(dir, "subuid", "wide:70000:20000\nn1:78000:10\n"
+		  "n2:78500:10\nn3:89000:5\n");
+	host_file(dir, "subgid", "");
+	cr_expect_eq(iam_identity_parse(in, strlen(in), cfg, dir, &id, &f),
+		     -EINVAL);
+	cr_expect_eq(id, &untouched);
+	cr_expect(has_fault(&f, "users[0].uid: 79000 lies in the subordinate "
+			    "id range 70000-89999 of \"wide\""), "%s",
+		  all_faults(&f));
+	iam_faults_release(&f);
+	id = NULL;
+	cr_expect_eq(iam_identity_parse(out, strlen(out), cfg, dir, &id, &f), 0,
+		     "%s", all_faults(&f));
+	iam_identity_free(id);
+	iam_faults_release(&f);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const n[] = { "passwd", "group", "subuid",
+						 "subgid" };
+
+		snprintf(p, sizeof(p), "%s/etc/%s", dir, n[i]);
+		unlink(p);
+	}
+	snprintf(p, sizeof(p), "%s/etc", dir);
+	rmdir(p);
+	rmdir(dir);
+}

@@ -159,3 +159,80 @@ Test(json, writes_back_what_it_read)
 	iam_buf_release(&out);
 	iam_json_free(doc);
 }
+
+Test(json, keys_alike_in_many_objects_share_one_copy)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root;
+	char err[256], key[32];
+
+	/* 3000 objects: two keys they all have, one key of their own */
+	iam_buf_adds(&b, "[");
+	for (int i = 0; i < 3000; i++)
+		iam_buf_addf(&b, "%s{\"name\":\"n%d\",\"own%d\":%d,\"uid\":%d}",
+			     i ? "," : "", i, i, i, i);
+	iam_buf_adds(&b, "]");
+	cr_assert_eq(iam_json_parse(b.buf, b.len, NULL, &doc, err, sizeof(err)),
+		     0, "%s", err);
+	root = iam_json_root(doc);
+	cr_assert_eq(root->len, 3000);
+	for (size_t i = 0; i < 3000; i++) {
+		const struct iam_json *o = &root->u.items[i];
+
+		cr_assert_eq(o->len, 3);
+		cr_assert_eq(o->u.members[0].key, root->u.items[0].u.members[0].key);
+		cr_assert_eq(o->u.members[2].key, root->u.items[0].u.members[2].key);
+		cr_assert_str_eq(o->u.members[0].key, "name");
+		snprintf(key, sizeof(key), "own%zu", i);
+		cr_assert_str_eq(o->u.members[1].key, key);
+		cr_assert_not_null(iam_json_get(o, key));
+		cr_assert_eq(iam_json_get(o, key)->u.number.i, (int64_t)i);
+		cr_assert_eq(iam_json_get(o, "uid")->u.number.i, (int64_t)i);
+		snprintf(key, sizeof(key), "n%zu", i);
+		cr_assert_str_eq(iam_json_get(o, "name")->u.string, key);
+		cr_assert_null(iam_json_get(o, "own"));
+	}
+	iam_json_free(doc);
+	iam_buf_release(&b);
+}
+
+Test(json, duplicate_keys_are_found_among_shared_keys)
+{
+	/* the key was seen before, in an earlier object */
+	expect_error("[{\"a\":1,\"b\":2},{\"b\":1,\"a\":2,\"b\":3}]", NULL,
+		     "[1].b: duplicate key");
+	/* keys that differ only after a common prefix or in length */
+	expect_error("{\"ab\":1,\"abc\":2,\"a\":3,\"abc\":4}", NULL,
+		     "abc: duplicate key");
+	expect_error("{\"\":1,\"x\":2,\"\":3}", NULL, "duplicate key");
+}
+
+Test(json, packed_strings_keep_containers_aligned)
+{
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root, *o;
+	char err[256];
+	const char *text = "{\"a\":\"x\",\"bcd\":[\"yz\",1,{\"e\":\"fghij\","
+		"\"k\":[true,null,\"l\"]}],\"m\":-12.5,\"nopqrstuvwxyz0123\":"
+		"\"\\u00e9t\\u00e9\"}";
+
+	cr_assert_eq(parse(text, NULL, &doc, err, sizeof(err)), 0, "%s", err);
+	root = iam_json_root(doc);
+	cr_assert_eq(root->len, 4);
+	cr_expect_str_eq(iam_json_get(root, "a")->u.string, "x");
+	o = iam_json_get(root, "bcd");
+	cr_assert_eq(o->type, IAM_JSON_ARRAY);
+	cr_expect_eq((uintptr_t)o->u.items % _Alignof(struct iam_json), 0);
+	cr_expect_str_eq(o->u.items[0].u.string, "yz");
+	cr_expect_eq(o->u.items[1].u.number.i, 1);
+	o = &o->u.items[2];
+	cr_expect_eq((uintptr_t)o->u.members % _Alignof(struct iam_json_member),
+		     0);
+	cr_expect_str_eq(iam_json_get(o, "e")->u.string, "fghij");
+	cr_expect_str_eq(iam_json_get(o, "k")->u.items[2].u.string, "l");
+	cr_expect_str_eq(iam_json_get(root, "m")->u.number.text, "-12.5");
+	cr_expect_str_eq(iam_json_get(root, "nopqrstuvwxyz0123")->u.string,
+			 "\xc3\xa9t\xc3\xa9");
+	iam_json_free(doc);
+}

@@ -287,15 +287,15 @@ int iam_session_key(uint32_t uid, const char *tty, char *buf, size_t len);
  */
 int iam_run_dir_prepare(const char *run_dir, int strict_flags);
 
-/* Write run_dir/session/KEY atomically (root 0600). */
+/* Write run_dir/sessions/KEY atomically (root 0600). */
 int iam_session_write(const char *run_dir, const char *key,
 		      const struct iam_session_rec *rec, int strict_flags);
 
-/* Read run_dir/session/KEY.  -ENOENT when none. */
+/* Read run_dir/sessions/KEY.  -ENOENT when none. */
 int iam_session_read(const char *run_dir, const char *key,
 		     struct iam_session_rec *ret_rec, int strict_flags);
 
-/* Remove run_dir/session/KEY.  -ENOENT when none. */
+/* Remove run_dir/sessions/KEY.  -ENOENT when none. */
 int iam_session_remove(const char *run_dir, const char *key, int strict_flags);
 
 /*
