@@ -926,6 +926,7 @@ decode_record(struct decode *d, const char *name)
 	struct iam_auth_user *u = d->u;
 	struct cur *c = &d->c;
 	uint32_t flags, nh, ng, nt, nr, ni;
+	int r;
 	const char *hash, *secret;
 
 	(void)get32(c);			/* length, checked by the caller */
@@ -964,8 +965,8 @@ decode_record(struct decode *d, const char *name)
 	u->must_change = flags & R_MUST_CHANGE;
 	u->password_hash = (flags & R_PASSWORD) ? hash : NULL;
 	u->mfa_secret = (flags & R_MFA) ? secret : NULL;
-	return decode_lists(d, nh, ng, nt) ? -EBADMSG :
-		decode_policies(d, nr, ni);
+	r = decode_lists(d, nh, ng, nt);
+	return r < 0 ? r : decode_policies(d, nr, ni);
 }
 
 /* Pointers into the second buffer, once it no longer moves. */

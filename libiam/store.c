@@ -201,11 +201,15 @@ open_dir_nofollow(const char *path)
 		  O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
-		int r = S_ISDIR(st.st_mode) ? -errno : -ENOTDIR;
+	if (fstat(fd, &st) < 0) {
+		int r = -errno;
 
 		close(fd);
 		return r;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		close(fd);
+		return -ENOTDIR;
 	}
 	return fd;
 }

@@ -97,8 +97,15 @@ id_name(uint32_t id, bool group, char *buf, size_t len)
 			break;
 		size *= 2;
 	}
+	/*
+	 * "#ID" only for an id NSS truly does not know; a lookup that
+	 * failed must not turn a name a Deny is written on into a number.
+	 */
 	if (name != NULL)
 		r = iam_snprintf(buf, len, "%s", name);
+	else if (r != 0 && r != ENOENT && r != ESRCH && r != EBADF &&
+		 r != EPERM)
+		r = -r;
 	else
 		r = iam_snprintf(buf, len, "#%" PRIu32, id);
 	free(mem);
