@@ -184,6 +184,39 @@ session_facts(struct check *c)
  * boot, not expired, its role still published.  Anything else is no
  * session (logged when a record was there but could not be believed).
  */
+/*
+ * A record of this user's login session that is no longer active (its
+ * time ran out, or it is from an earlier boot) ends here, once: removed,
+ * and a RoleSessionEnd event says why.  It counted for nothing already.
+ */
+static void
+end_stale(struct check *c)
+{
+	struct iam_role_session s;
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "RoleSessionEnd",
+		.user_type = "IAMUser", .user_name = c->o->user,
+	};
+	struct iam_role_clock now;
+	const char *why;
+
+	if (iam_role_session_read(c->cfg->run_dir, c->key, 0, &s) < 0 ||
+	    s.uid != c->rec->uid || iam_role_clock_now(&now) < 0)
+		return;
+	why = strcmp(s.boot_id, now.boot_id) != 0 ? "earlier boot" :
+		now.boot >= s.expiry ? "expired" : NULL;
+	if (why == NULL ||
+	    iam_role_session_remove(c->cfg->run_dir, c->key, s.id, 0) < 0)
+		return;
+	ev.params = (struct iam_event_param[]){
+		{ "roleName", s.role }, { "roleSessionId", s.id },
+		{ "loginSession", c->key }, { "why", why } };
+	ev.n_params = 4;
+	if (iam_trail_write(c->cfg, &ev) < 0)
+		syslog(PRI, "sudo_iam: cannot write the trail %s",
+		       c->cfg->trail_file);
+}
+
 static void
 role_session(struct check *c)
 {
@@ -195,6 +228,8 @@ role_session(struct check *c)
 		return;
 	r = iam_role_session_active(c->cfg->run_dir, c->key, c->rec->uid,
 				    NULL, 0, &c->rs);
+	if (r == -ENOENT)
+		end_stale(c);
 	if (r < 0) {
 		if (r != -ENOENT)
 			syslog(PRI, "sudo_iam: role session record of %s "

@@ -251,6 +251,11 @@ expect_out 0 'for 2 seconds' "assume-role --duration 2" assume alice "$(code $SA
 expect 0 "sudo /usr/bin/true runs at once" as alice sudo -n /usr/bin/true
 sleep 3
 refused alice "$MSG_NO_ALLOW" "after 3 seconds the role is gone" /usr/bin/true
+grep -q '"why":"expired"' <<<"$(event RoleSessionEnd)" \
+	&& ok "trail: RoleSessionEnd (expired)" || bad "trail: $(event RoleSessionEnd)"
+refused alice "$MSG_NO_ALLOW" "still refused" /usr/bin/true
+[ "$(grep -c '"why":"expired"' "$TRAIL")" = 1 ] \
+	&& ok "the expired session ends once" || bad "expired more than once"
 expect_out 0 '^role: +none' "whoami: no role after expiry" as alice iamctl whoami
 
 echo "== drop-role"
