@@ -16,39 +16,6 @@ struct command {
 	const char *summary;
 };
 
-/*
- * A command whose part has not landed yet answers with a clear refusal
- * rather than doing anything; its own file replaces this definition.
- */
-#define PENDING(fn)                                                        \
-	__attribute__((weak)) int fn(struct iamctl *ctl, int argc,        \
-				     char **argv)                          \
-	{                                                                  \
-		(void)ctl;                                                 \
-		(void)argc;                                                \
-		iamctl_err("%s: not available in this build", argv[0]);   \
-		return EXIT_USAGE;                                         \
-	}
-PENDING(cmd_validate)
-PENDING(cmd_sync)
-PENDING(cmd_edit)
-PENDING(cmd_user)
-PENDING(cmd_group)
-PENDING(cmd_policy)
-PENDING(cmd_passwd)
-PENDING(cmd_mfa)
-PENDING(cmd_unlock)
-PENDING(cmd_ssh_keys)
-PENDING(cmd_ssh_key)
-PENDING(cmd_simulate)
-PENDING(cmd_assume_role)
-PENDING(cmd_whoami)
-PENDING(cmd_drop_role)
-PENDING(cmd_sessions)
-PENDING(cmd_credential_report)
-PENDING(cmd_trail)
-PENDING(cmd_doctor)
-
 static const struct command commands[] = {
 	{ "validate", cmd_validate, "validate [FILE]             print every fault, or OK" },
 	{ "sync", cmd_sync, "sync                        validate and publish the snapshots" },

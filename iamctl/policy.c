@@ -17,16 +17,6 @@
 
 #define POLICY_MAX_BYTES (1u << 20)	/* one policy document file */
 
-/* simulate.c provides it; until it is linked, the command says so. */
-__attribute__((weak)) int
-cmd_policy_simulate(struct iamctl *ctl, int argc, char **argv)
-{
-	(void)ctl;
-	(void)argc;
-	iamctl_err("%s: not available in this build", argv[0]);
-	return EXIT_USAGE;
-}
-
 static void
 usage(FILE *f)
 {

@@ -144,25 +144,38 @@ read_state(int fd, struct iam_state *ret)
 	return 0;
 }
 
+/* The state file of uid, opened under the strict rules and locked. */
+static int
+open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
+{
+	int dfd, fd, r;
+
+	dfd = open_dir(state_dir, strict_flags);
+	if (dfd < 0)
+		return dfd;
+	fd = open_file(dfd, uid, create, strict_flags);
+	close(dfd);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
 int
 iam_state_open(const char *state_dir, uint32_t uid, int strict_flags,
 	       struct iam_state_handle **ret_h, struct iam_state *ret_state)
 {
 	struct iam_state_handle *h;
 	struct iam_state s;
-	int dfd, fd, r;
+	int fd, r;
 
-	dfd = open_dir(state_dir, strict_flags);
-	if (dfd < 0)
-		return dfd;
-	fd = open_file(dfd, uid, true, strict_flags);
-	close(dfd);
+	fd = open_locked(state_dir, uid, true, strict_flags);
 	if (fd < 0)
 		return fd;
-	if (flock(fd, LOCK_EX) < 0) {
-		r = -errno;
-		goto out_close;
-	}
 	r = read_state(fd, &s);
 	if (r < 0)
 		goto out_close;
@@ -292,20 +305,11 @@ iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags)
 {
 	struct iam_state_handle *h;
 	struct iam_state s;
-	int dfd, fd, r;
+	int fd, r;
 
-	dfd = open_dir(state_dir, strict_flags);
-	if (dfd < 0)
-		return dfd;
-	fd = open_file(dfd, uid, false, strict_flags);
-	close(dfd);
+	fd = open_locked(state_dir, uid, false, strict_flags);
 	if (fd < 0)
 		return fd;
-	if (flock(fd, LOCK_EX) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
 	/* A damaged file is replaced: unlocking is how an admin repairs it. */
 	if (read_state(fd, &s) < 0)
 		memset(&s, 0, sizeof(s));
