@@ -3,7 +3,7 @@
 # pamtester (right password and code; a replayed, a wrong and a
 # mistyped answer refused; SHA256 8-digit device; a user without a
 # device; an unknown name getting the prompts of a known one); su run by
-# an unprivileged IAM user; sshd on 127.0.0.1:2227 with
+# an unprivileged IAM user; sshd on 127.0.0.1 (a free port) with
 # keyboard-interactive, for a user that exists only through nss_iam,
 # with the MFA record of the login session checked; and local users
 # (pam_unix) and root logging in while the IAM snapshots are deleted.
@@ -22,7 +22,7 @@ SEC_CAROL=SJERW23SALS245PYNNCEPOQ5SLD6SFMQ
 SEC_ERIN=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJR
 TRAIL=/var/log/iam/trail.jsonl
 SYSLOG=$T/syslog.txt
-PORT=2227
+PORT=$(free_port)
 FAILED='Authentication failed.'
 
 # ---- syslog: a /dev/log of this namespace only ------------------------------

@@ -1,5 +1,5 @@
 # 25-pam-account.sh - pam_iam's account, password and session phases
-# with the real clients: sshd on 127.0.0.1:2226 (keyboard-interactive)
+# with the real clients: sshd on 127.0.0.1 (a free port) (keyboard-interactive)
 # refusing a user whose policy denies host:Login and admitting one it
 # allows; an expired password forcing a change at login; the real passwd
 # run by an IAM user; pamtester open_session close_session; and the
@@ -10,7 +10,7 @@ TRAIL=/var/log/iam/trail.jsonl
 OLD='Old-Passw0rd!x'
 NEW='Brand-new-Pass1!'
 NEWER='Even-newer-Pass2!'
-PORT=2226
+PORT=$(free_port)
 HASH=$(openssl passwd -6 "$OLD")
 LOGIN_DENY_TEXT='Access denied by IAM policy.'
 

@@ -1,5 +1,5 @@
 # 60-ssh-keys.sh - SSH keys as IAM credentials with the real sshd on
-# 127.0.0.1:2228, wired by the project's etc/ssh/sshd_config.d/iam.conf
+# 127.0.0.1 (a free port), wired by the project's etc/ssh/sshd_config.d/iam.conf
 # (AuthorizedKeysCommand /usr/sbin/iamctl ssh-keys %u as nobody) and
 # etc/pam.d/sshd: keys added with iamctl ssh-key log in; inactive,
 # expired, deleted keys, another user's key, a disabled user and a
@@ -7,7 +7,7 @@
 # keyboard-interactive step (password and code) after it; malformed keys
 # in the identity file are refused by iamctl validate.
 ACCT=123456789012
-PORT=2228
+PORT=$(free_port)
 TRAIL=/var/log/iam/trail.jsonl
 PW='Key-Holder-Pass1!'
 HASH=$(openssl passwd -6 "$PW")

@@ -67,6 +67,11 @@ finish() {
 	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
 	exit $?
 }
+# free_port: a TCP port on 127.0.0.1 nothing listens on now, so tests
+# (and two checkouts testing at once) never fight over a fixed port.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 # identity helpers: install an identity file and publish it
 use_identity() {	# use_identity FILE
 	install -m 0600 -o root -g root "$1" /etc/iam/identity.json
