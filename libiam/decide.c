@@ -40,6 +40,26 @@ iam_arn_sudo(const char *account, const char *host, const char *path,
 			    account, host, path + 1);
 }
 
+int
+iam_arn_sudo_env(const char *account, const char *host, const char *name,
+		 char *buf, size_t len)
+{
+	if (name == NULL || name[0] == '\0')
+		return -EINVAL;
+	return iam_snprintf(buf, len, "arn:iam:sudo::%s:host/%s/env/%s",
+			    account, host, name);
+}
+
+int
+iam_arn_sudo_file(const char *account, const char *host, const char *path,
+		  char *buf, size_t len)
+{
+	if (path == NULL || path[0] != '/' || path[1] == '\0')
+		return -EINVAL;
+	return iam_snprintf(buf, len, "arn:iam:sudo::%s:host/%s/file/%s",
+			    account, host, path + 1);
+}
+
 bool
 iam_is_ip_address(const char *s)
 {

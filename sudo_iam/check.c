@@ -30,8 +30,16 @@ struct check {
 	struct iam_authdb *db;
 	struct iam_auth_user *rec;	/* the IAM user, or NULL */
 	bool iam_user;			/* decided by policy */
+	char *const *info;		/* command_info, borrowed */
+	char *const *run_envp;		/* the command's environment, borrowed */
+	bool edit;			/* a sudoedit: sudo:Edit per file */
 	struct sudo_iam_command cmd;
 	bool cmd_ok;
+	struct sudo_iam_edit ed;
+	struct sudo_iam_env env;	/* the variables asked or refused */
+	struct sudo_iam_outcome *out;
+	const struct iam_policy_set *set;	/* the principal's policies */
+	char host[256];
 	struct iam_session_facts facts;
 	char source_ip[sizeof(((struct iam_session_rec *)0)->rhost)];
 	char mfa_age[32];		/* "" without MFA */
@@ -40,9 +48,9 @@ struct check {
 	struct iam_principal *pr;	/* the user's own policies */
 	struct iam_role_rec *role;	/* the role of an active session, or NULL */
 	struct iam_role_session rs;	/* that session, when role != NULL */
-	struct iam_request *req;
-	struct iam_request *user_req;	/* in a role session: as the user */
-	struct iam_result *res;		/* set once evaluated */
+	struct iam_result *res;		/* the result that decided */
+	const char *action;		/* the request that decided, */
+	char resource[PATH_MAX + 512];	/* and its resource */
 };
 
 /* ---- Settings and snapshot -------------------------------------------- */
@@ -265,7 +273,7 @@ role_session(struct check *c)
  * place where a role session substitutes its policies.
  */
 static int
-principal_for(struct check *c, const struct iam_policy_set **ret)
+principal_for(struct check *c)
 {
 	int r;
 
@@ -273,20 +281,26 @@ principal_for(struct check *c, const struct iam_policy_set **ret)
 	if (r < 0)
 		return r;
 	role_session(c);
-	*ret = c->role != NULL ? c->role->set : c->pr->set;
-	return 0;
+	c->set = c->role != NULL ? c->role->set : c->pr->set;
+	return iam_config_hostname(c->cfg, c->host, sizeof(c->host));
 }
 
+/*
+ * The keys of the request: the run-as names always, the command's for
+ * sudo:Run and sudo:SetEnv (a variable may be allowed for one command).
+ */
 static int
-add_command_keys(struct check *c, struct iam_request *req)
+add_keys(struct check *c, struct iam_request *req, bool command_keys)
 {
-	int r;
+	int r = 0;
 
-	r = iam_request_add(req, "iam:CommandPath", c->cmd.path);
-	if (r == 0)
-		r = iam_request_add(req, "iam:Command", c->cmd.line.buf);
+	if (command_keys) {
+		r = iam_request_add(req, "iam:CommandPath", c->cmd.path);
+		if (r == 0)
+			r = iam_request_add(req, "iam:Command", c->cmd.line.buf);
+	}
 	/* An empty argument cannot be a context value; it stays in iam:Command. */
-	for (size_t i = 0; r == 0 && i < c->cmd.n_args; i++)
+	for (size_t i = 0; command_keys && r == 0 && i < c->cmd.n_args; i++)
 		if (c->cmd.args[i][0] != '\0')
 			r = iam_request_add(req, "iam:CommandArgs",
 					    c->cmd.args[i]);
@@ -297,69 +311,193 @@ add_command_keys(struct check *c, struct iam_request *req)
 	return r;
 }
 
-/*
- * In a role session, the user's own policies are asked too: their
- * explicit Deny still wins over whatever the role allows.
- */
+/* A request as the user (own == true) or as the principal in charge. */
 static int
-user_deny_wins(struct check *c, const char *resource)
+evaluate_as(struct check *c, bool own, const char *action,
+	    const char *resource, bool command_keys, struct iam_result *res)
 {
-	struct iam_result *own = NULL;
+	struct iam_request *req = NULL;
 	int r;
 
-	r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
-				 resource, &c->user_req);
+	if (!own && c->role != NULL)
+		r = iam_request_for_role(c->cfg, c->rec, c->role, c->rs.id,
+					 &c->facts, action, resource, &req);
+	else
+		r = iam_request_for_user(c->cfg, c->rec, &c->facts, action,
+					 resource, &req);
 	if (r == 0)
-		r = add_command_keys(c, c->user_req);
-	if (r == 0 && (own = malloc(sizeof(*own))) == NULL)
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	r = iam_policy_evaluate(c->pr->set, c->user_req, own);
-	if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
-		free(c->res);
-		c->res = own;
-	} else {
-		free(own);
-	}
+		r = add_keys(c, req, command_keys);
+	if (r == 0)
+		r = iam_policy_evaluate(own ? c->pr->set : c->set, req, res);
+	iam_request_free(req);
 	return r;
 }
 
+/*
+ * One request decided; *ret (yours, free()) is the result that decides.
+ * In a role session the user's own policies are asked too: their
+ * explicit Deny still wins over whatever the role allows.
+ */
 static int
-evaluate(struct check *c)
+ask(struct check *c, const char *action, const char *resource,
+    bool command_keys, struct iam_result **ret)
 {
-	char host[256], resource[PATH_MAX + 512];
-	const struct iam_policy_set *set = NULL;
+	struct iam_result *res = malloc(sizeof(*res)), *own = NULL;
+	int r = res != NULL ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = evaluate_as(c, false, action, resource, command_keys, res);
+	if (r == 0 && c->role != NULL && res->decision != IAM_EXPLICIT_DENY) {
+		if ((own = malloc(sizeof(*own))) == NULL)
+			r = -ENOMEM;
+		if (r == 0)
+			r = evaluate_as(c, true, action, resource,
+					command_keys, own);
+		if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
+			free(res);
+			res = own;
+			own = NULL;
+		}
+		free(own);
+	}
+	if (r < 0) {
+		free(res);
+		syslog(PRI, "sudo_iam: cannot decide %s on %s for %s: %s",
+		       action, resource, c->o->user, strerror(-r));
+		return r;
+	}
+	*ret = res;
+	return 0;
+}
+
+static enum sudo_iam_verdict
+verdict_of(const struct iam_result *res)
+{
+	switch (res->decision) {
+	case IAM_ALLOW:
+		return SUDO_IAM_ALLOW;
+	case IAM_EXPLICIT_DENY:
+		return SUDO_IAM_EXPLICIT;
+	default:
+		return SUDO_IAM_NO_ALLOW;
+	}
+}
+
+/* res becomes the result that decided, with its request for the trail. */
+static void
+keep(struct check *c, struct iam_result *res, const char *action,
+     const char *resource)
+{
+	free(c->res);
+	c->res = res;
+	c->action = action;
+	(void)iam_snprintf(c->resource, sizeof(c->resource), "%s", resource);
+}
+
+/* Only what a terminal shows as it is goes into the user's message. */
+static void
+say_what(struct check *c, const char *kind, const char *what)
+{
+	c->out->kind = kind;
+	c->out->what[0] = '\0';
+	for (const unsigned char *p = (const unsigned char *)what; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return;
+	(void)iam_snprintf(c->out->what, sizeof(c->out->what), "%s", what);
+}
+
+/* Ask one request; its result is kept when it refuses. */
+static enum sudo_iam_verdict
+ask_kept(struct check *c, const char *action, const char *resource,
+	 bool command_keys)
+{
+	struct iam_result *res = NULL;
+	enum sudo_iam_verdict v;
+
+	if (ask(c, action, resource, command_keys, &res) < 0)
+		return SUDO_IAM_UNAVAIL;
+	v = verdict_of(res);
+	if (v != SUDO_IAM_ALLOW || c->res == NULL ||
+	    strcmp(action, "sudo:Edit") == 0)
+		keep(c, res, action, resource);
+	else
+		free(res);
+	return v;
+}
+
+/*
+ * A command: variables refused whatever the policy says first, then
+ * sudo:Run, then sudo:SetEnv for each variable the user set or
+ * preserved.  Everything must be allowed; the first refusal decides.
+ */
+static enum sudo_iam_verdict
+decide_run(struct check *c)
+{
+	char arn[PATH_MAX + 512];
+	enum sudo_iam_verdict v;
 	int r;
 
-	r = iam_config_hostname(c->cfg, host, sizeof(host));
-	if (r == 0)
-		r = iam_arn_sudo(c->rec->account_id, host, c->cmd.path,
-				 resource, sizeof(resource));
-	if (r == 0)
-		r = principal_for(c, &set);
-	if (r == 0 && c->role != NULL)
-		r = iam_request_for_role(c->cfg, c->rec, c->role, c->rs.id,
-					 &c->facts, "sudo:Run", resource,
-					 &c->req);
-	else if (r == 0)
-		r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
-					 resource, &c->req);
-	if (r == 0)
-		r = add_command_keys(c, c->req);
-	if (r == 0 && (c->res = malloc(sizeof(*c->res))) == NULL)
-		r = -ENOMEM;
-	if (r == 0)
-		r = iam_policy_evaluate(set, c->req, c->res);
-	if (r == 0 && c->role != NULL && c->res->decision != IAM_EXPLICIT_DENY)
-		r = user_deny_wins(c, resource);
-	if (r < 0) {
-		free(c->res);
-		c->res = NULL;
-		syslog(PRI, "sudo_iam: cannot decide %s for %s: %s",
-		       c->cmd.line.buf, c->o->user, strerror(-r));
+	if (!c->cmd_ok) {
+		syslog(PRI, "sudo_iam: %s for %s: %s", c->cmd.given ?
+		       c->cmd.given : "(no command)", c->o->user, c->cmd.why);
+		return SUDO_IAM_UNAVAIL;
 	}
-	return r;
+	r = sudo_iam_env_collect(&c->o->env, c->run_envp, &c->env);
+	if (r < 0) {
+		syslog(PRI, "sudo_iam: environment of %s for %s cannot be "
+		       "decided: %s", c->cmd.line.buf, c->o->user,
+		       strerror(-r));
+		return SUDO_IAM_UNAVAIL;
+	}
+	if (c->env.refused[0] != '\0' || c->env.refused_invalid) {
+		c->action = "sudo:SetEnv";
+		if (!c->env.refused_invalid)
+			(void)iam_arn_sudo_env(c->rec->account_id, c->host,
+					       c->env.refused, c->resource,
+					       sizeof(c->resource));
+		say_what(c, "variable", c->env.refused_invalid ? "" :
+			 c->env.refused);
+		return SUDO_IAM_REFUSED;
+	}
+	r = iam_arn_sudo(c->rec->account_id, c->host, c->cmd.path, arn,
+			 sizeof(arn));
+	v = r == 0 ? ask_kept(c, "sudo:Run", arn, true) : SUDO_IAM_UNAVAIL;
+	for (size_t i = 0; v == SUDO_IAM_ALLOW && i < c->env.n; i++) {
+		r = iam_arn_sudo_env(c->rec->account_id, c->host,
+				     c->env.names[i], arn, sizeof(arn));
+		v = r == 0 ? ask_kept(c, "sudo:SetEnv", arn, true) :
+			SUDO_IAM_UNAVAIL;
+		if (v != SUDO_IAM_ALLOW)
+			say_what(c, "variable", c->env.names[i]);
+	}
+	return v;
+}
+
+/* A sudoedit: one sudo:Edit per file; the editor is never asked. */
+static enum sudo_iam_verdict
+decide_edit(struct check *c)
+{
+	char arn[PATH_MAX + 512];
+	enum sudo_iam_verdict v = SUDO_IAM_UNAVAIL;
+	int r;
+
+	if (!c->cmd_ok) {
+		syslog(PRI, "sudo_iam: sudoedit %s for %s: %s", c->ed.bad ?
+		       c->ed.bad : "", c->o->user, c->ed.why ? c->ed.why :
+		       c->cmd.why);
+		return SUDO_IAM_UNAVAIL;
+	}
+	for (size_t i = 0; i < c->ed.n; i++) {
+		r = iam_arn_sudo_file(c->rec->account_id, c->host,
+				      c->ed.paths[i], arn, sizeof(arn));
+		v = r == 0 ? ask_kept(c, "sudo:Edit", arn, false) :
+			SUDO_IAM_UNAVAIL;
+		if (v != SUDO_IAM_ALLOW) {
+			say_what(c, "file", c->ed.paths[i]);
+			break;
+		}
+	}
+	return v;
 }
 
 static enum sudo_iam_verdict
@@ -369,22 +507,19 @@ decide_iam_user(struct check *c)
 			   sizeof(c->arn));
 	if (c->rec->disabled)
 		return SUDO_IAM_DISABLED;
-	if (!c->cmd_ok) {
-		syslog(PRI, "sudo_iam: %s for %s: %s", c->cmd.given ?
-		       c->cmd.given : "(no command)", c->o->user, c->cmd.why);
+	/* sudo told open() one mode and check() another: decide neither. */
+	if (c->o->edit != c->edit) {
+		syslog(PRI, "sudo_iam: sudoedit in settings and command_info "
+		       "disagree for %s", c->o->user);
 		return SUDO_IAM_UNAVAIL;
 	}
 	session_facts(c);
-	if (evaluate(c) < 0)
+	if (principal_for(c) < 0) {
+		syslog(PRI, "sudo_iam: cannot load the policies of %s",
+		       c->o->user);
 		return SUDO_IAM_UNAVAIL;
-	switch (c->res->decision) {
-	case IAM_ALLOW:
-		return SUDO_IAM_ALLOW;
-	case IAM_EXPLICIT_DENY:
-		return SUDO_IAM_EXPLICIT;
-	default:
-		return SUDO_IAM_NO_ALLOW;
 	}
+	return c->edit ? decide_edit(c) : decide_run(c);
 }
 
 /* ---- The trail -------------------------------------------------------- */
@@ -397,6 +532,7 @@ static const char *const decision_names[] = {
 	[SUDO_IAM_DISABLED] = "AccountDisabled",
 	[SUDO_IAM_NOT_IAM] = "NotAnIAMUser",
 	[SUDO_IAM_UNAVAIL] = "Unavailable",
+	[SUDO_IAM_REFUSED] = "RefusedVariable",
 };
 
 static const char *const error_codes[] = {
@@ -407,15 +543,38 @@ static const char *const error_codes[] = {
 	[SUDO_IAM_DISABLED] = "AccountDisabled",
 	[SUDO_IAM_NOT_IAM] = "AccessDenied",
 	[SUDO_IAM_UNAVAIL] = "Unavailable",
+	[SUDO_IAM_REFUSED] = "AccessDenied",
 };
+
+/* The names of the variables asked (values may be secret: never kept). */
+static int
+env_names(const struct check *c, struct iam_buf *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < c->env.n; i++)
+		r = iam_buf_addf(out, "%s%s", i ? " " : "", c->env.names[i]);
+	if (r == 0 && c->env.refused[0] != '\0' && !c->env.refused_invalid)
+		r = iam_buf_addf(out, "%s%s", c->env.n ? " " : "",
+				 c->env.refused);
+	return r;
+}
 
 static int
 trail(struct check *c, enum sudo_iam_verdict v)
 {
-	struct iam_buf decision = IAM_BUF_INIT;
+	struct iam_buf decision = IAM_BUF_INIT, env = IAM_BUF_INIT;
 	const char *line = c->cmd.line.len ? c->cmd.line.buf : c->cmd.given;
 	struct iam_event_param params[] = {
-		{ "command", line },
+		/* In a sudoedit the editor is the user's, never the command. */
+		{ "command", c->edit ? NULL : line },
+		{ "editor", c->edit ? c->cmd.given : NULL },
+		{ "files", c->ed.files.len ? c->ed.files.buf : NULL },
+		{ "environment", NULL },
+		{ "refusedVariable", c->env.refused[0] ? c->env.refused :
+		  NULL },
+		{ "action", c->action },
+		{ "resource", c->resource[0] ? c->resource : NULL },
 		{ "runAsUser", c->cmd.runas_user[0] ? c->cmd.runas_user : NULL },
 		{ "runAsGroup", c->cmd.runas_group[0] ? c->cmd.runas_group :
 		  NULL },
@@ -442,13 +601,16 @@ trail(struct check *c, enum sudo_iam_verdict v)
 
 	if (c->cfg == NULL)
 		return -ENOMEM;
-	if (c->res != NULL) {
+	r = env_names(c, &env);
+	params[3].value = env.len ? env.buf : NULL;
+	if (r == 0 && c->res != NULL) {
 		r = iam_result_write_json(c->res, &decision);
 		ev.decision_json = decision.buf;
 	}
 	if (r == 0)
 		r = iam_trail_write(c->cfg, &ev);
 	iam_buf_release(&decision);
+	iam_buf_release(&env);
 	if (r < 0)
 		syslog(PRI, "sudo_iam: cannot write the trail %s: %s",
 		       c->cfg->trail_file, strerror(-r));
@@ -489,8 +651,8 @@ static void
 check_release(struct check *c)
 {
 	free(c->res);
-	iam_request_free(c->req);
-	iam_request_free(c->user_req);
+	sudo_iam_env_release(&c->env);
+	sudo_iam_edit_release(&c->ed);
 	iam_role_rec_free(c->role);
 	iam_principal_free(c->pr);
 	sudo_iam_command_release(&c->cmd);
@@ -499,17 +661,35 @@ check_release(struct check *c)
 	iam_config_free(c->cfg);
 }
 
+/* The command, or for a sudoedit the run-as names and the files. */
+static bool
+command_init(struct check *c, char *const run_argv[])
+{
+	if (!c->edit)
+		return sudo_iam_command_init(&c->cmd, c->info, run_argv) == 0;
+	if (sudo_iam_command_init_edit(&c->cmd, c->info) < 0)
+		return false;
+	return sudo_iam_edit_init(&c->ed, c->info, run_argv) == 0;
+}
+
 enum sudo_iam_verdict
 sudo_iam_decide(const struct sudo_iam_opts *opts, char *const command_info[],
-		char *const run_argv[])
+		char *const run_argv[], char *const run_envp[],
+		struct sudo_iam_outcome *out)
 {
 	struct check c;
 	enum sudo_iam_verdict v;
 
 	memset(&c, 0, sizeof(c));
+	memset(out, 0, sizeof(*out));
 	c.o = opts;
+	c.out = out;
+	c.info = command_info;
+	c.run_envp = run_envp;
 	c.facts.now = (int64_t)time(NULL);
-	c.cmd_ok = sudo_iam_command_init(&c.cmd, command_info, run_argv) == 0;
+	/* What sudo's front end acts on: command_info's sudoedit flag. */
+	c.edit = sudo_iam_flag(command_info, "sudoedit", 0) == 1;
+	c.cmd_ok = command_init(&c, run_argv);
 	v = decide(&c);
 	/*
 	 * An IAM user's approval needs its record when trail_required;

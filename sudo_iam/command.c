@@ -165,8 +165,8 @@ entry_fixed(const struct stat *d, const struct stat *e)
  * refuse unless each entry met on the way is fixed.  cur never holds a
  * link, so ".." is its textual parent.
  */
-static int
-given_path_fixed(const char *given)
+int
+sudo_iam_path_fixed(const char *given)
 {
 	char todo[PATH_MAX], cur[PATH_MAX], next[PATH_MAX], link[PATH_MAX];
 	char *p = todo, *name, *slash;
@@ -245,7 +245,7 @@ canonical_path(struct sudo_iam_command *cmd, char *const info[])
 		return -e;
 	}
 	if (strcmp(cmd->given, cmd->path) != 0 &&
-	    (r = given_path_fixed(cmd->given)) < 0) {
+	    (r = sudo_iam_path_fixed(cmd->given)) < 0) {
 		cmd->why = "the command's path passes through a link or "
 			   "folder another user may change";
 		return r;
@@ -288,6 +288,16 @@ sudo_iam_command_init(struct sudo_iam_command *cmd,
 	if (r == 0)
 		r = runas_names(cmd, command_info);
 	return r;
+}
+
+int
+sudo_iam_command_init_edit(struct sudo_iam_command *cmd,
+			   char *const command_info[])
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cmd->line = (struct iam_buf)IAM_BUF_INIT;
+	cmd->given = sudo_iam_info(command_info, "command");
+	return runas_names(cmd, command_info);
 }
 
 void

@@ -34,6 +34,7 @@ opts_release(struct sudo_iam_opts *o)
 	free(o->config);
 	free(o->user);
 	free(o->tty);
+	sudo_iam_env_ask_release(&o->env);
 	memset(o, 0, sizeof(*o));
 	o->unknown_user = -1;
 }
@@ -102,9 +103,7 @@ iam_open(unsigned int version, sudo_conv_t conv, sudo_printf_t pf,
 {
 	const char *why = NULL;
 
-	(void)conv; (void)settings; (void)submit_optind; (void)submit_argv;
-	/* The user's environment never changes a path or a setting here. */
-	(void)submit_envp;
+	(void)conv;
 	opts_release(&plugin.opts);
 	plugin.say = pf;
 	plugin.opened = false;
@@ -134,6 +133,14 @@ iam_open(unsigned int version, sudo_conv_t conv, sudo_printf_t pf,
 	}
 	if (parse_user_info(&plugin.opts, user_info) < 0)
 		return 1;
+	/*
+	 * The user's environment never changes a path or a setting here:
+	 * it is only compared with what the command will get.
+	 */
+	plugin.opts.edit = sudo_iam_flag(settings, "sudoedit", 0) == 1;
+	if (sudo_iam_env_ask_init(&plugin.opts.env, settings, submit_optind,
+				  submit_argv, submit_envp) < 0)
+		return 1;
 	plugin.opened = true;
 	return 1;
 }
@@ -145,26 +152,72 @@ iam_close(void)
 	plugin.opened = false;
 }
 
+/*
+ * A refusal decided by a variable or a file names it:
+ * "sudo: denied by IAM policy (no allow for variable FOO)".
+ */
+static void
+say_denied(const struct sudo_iam_outcome *out, const char *why)
+{
+	const char *link = strcmp(out->kind, "file") == 0 ? "to edit" :
+		"for variable";
+
+	if (plugin.say == NULL)
+		return;
+	if (out->what[0] != '\0')
+		(void)plugin.say(SUDO_CONV_ERROR_MSG, "sudo: denied by IAM "
+				 "policy (%s %s %s)\n", why, link, out->what);
+	else
+		(void)plugin.say(SUDO_CONV_ERROR_MSG, "sudo: denied by IAM "
+				 "policy (%s %s with an unprintable name)\n",
+				 why, link);
+}
+
+static void
+say_refused(const struct sudo_iam_outcome *out)
+{
+	if (plugin.say == NULL)
+		return;
+	if (out->what[0] != '\0')
+		(void)plugin.say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_REFUSED
+				 "\n", out->what);
+	else
+		(void)plugin.say(SUDO_CONV_ERROR_MSG, "%s\n",
+				 SUDO_IAM_MSG_INVALID);
+}
+
 static int
 iam_check(char *const command_info[], char *const run_argv[],
 	  char *const run_envp[], const char **errstr)
 {
 	enum sudo_iam_verdict v = SUDO_IAM_UNAVAIL;
+	struct sudo_iam_outcome out = { NULL, "" };
 
-	(void)run_envp;
 	if (plugin.opened)
-		v = sudo_iam_decide(&plugin.opts, command_info, run_argv);
+		v = sudo_iam_decide(&plugin.opts, command_info, run_argv,
+				    run_envp, &out);
 	switch (v) {
 	case SUDO_IAM_ALLOW:
 	case SUDO_IAM_DEFER:
 		return 1;
+	case SUDO_IAM_REFUSED:
+		say_refused(&out);
+		break;
 	case SUDO_IAM_EXPLICIT:
-		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_EXPLICIT);
+		if (out.kind != NULL)
+			say_denied(&out, "explicit deny");
+		else
+			say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_EXPLICIT);
 		break;
 	case SUDO_IAM_DISABLED:
 		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_DISABLED);
 		break;
 	case SUDO_IAM_NO_ALLOW:
+		if (out.kind != NULL) {
+			say_denied(&out, "no allow");
+			break;
+		}
+		/* fall through */
 	case SUDO_IAM_NOT_IAM:
 		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_NO_ALLOW);
 		break;

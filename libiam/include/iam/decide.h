@@ -52,6 +52,12 @@ int iam_arn_host(const char *account, const char *host, char *buf, size_t len);
 /* path is the canonical command path, with its leading '/'. */
 int iam_arn_sudo(const char *account, const char *host, const char *path,
 		 char *buf, size_t len);
+/* name is a variable's name (sudo:SetEnv); -EINVAL when empty. */
+int iam_arn_sudo_env(const char *account, const char *host, const char *name,
+		     char *buf, size_t len);
+/* path is a file's canonical path, with its leading '/' (sudo:Edit). */
+int iam_arn_sudo_file(const char *account, const char *host, const char *path,
+		      char *buf, size_t len);
 
 /*
  * A request for action on resource carrying every context key DESIGN lists
