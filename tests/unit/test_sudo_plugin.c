@@ -30,12 +30,14 @@
 
 #define ACCOUNT		"123456789012"
 #define ARN_CMD		"arn:iam:sudo::" ACCOUNT ":host/web1/command"
+#define ARN_ENV		"arn:iam:sudo::" ACCOUNT ":host/web1/env"
+#define ARN_FILE	"arn:iam:sudo::" ACCOUNT ":host/web1/file"
 #define MSG_EXPLICIT	"sudo: denied by IAM policy (explicit deny)\n"
 #define MSG_NO_ALLOW	"sudo: denied by IAM policy (no allow)\n"
 #define MSG_DISABLED	"sudo: denied by IAM policy (account disabled)\n"
 #define MSG_UNAVAIL	"sudo: IAM unavailable; refused\n"
 
-enum { ALICE = 70001, MONA, DAVE, MALLORY, ERIN };
+enum { ALICE = 70001, MONA, DAVE, MALLORY, ERIN, WENDY };
 #define MALLORY_LOCAL	1234	/* /etc/passwd disagrees with the snapshot */
 #define LOCAL_UID	1500	/* a local account, not in the snapshot */
 #define STRAY_UID	70050	/* local name with a uid in the IAM range */
@@ -120,7 +122,9 @@ write_identity(void)
 "    { \"name\": \"mallory\", \"uid\": 70004, \"primary_group\": \"staff\",\n"
 "      \"policies\": [\"SudoBin\"] },\n"
 "    { \"name\": \"erin\", \"uid\": 70005, \"primary_group\": \"staff\",\n"
-"      \"policies\": [\"DevOnly\"] } ],\n"
+"      \"policies\": [\"DevOnly\"] },\n"
+"    { \"name\": \"wendy\", \"uid\": 70006, \"primary_group\": \"staff\",\n"
+"      \"policies\": [\"Everything\"] } ],\n"
 "  \"policies\": {\n"
 "    \"SudoBin\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
 "      { \"Sid\": \"BinAsRoot\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
@@ -130,7 +134,19 @@ write_identity(void)
 "        \"Resource\": \"" ARN_CMD "/usr/bin/tar\",\n"
 "        \"Condition\": { \"StringEquals\": { \"iam:RunAsUser\": \"backup\" } } },\n"
 "      { \"Sid\": \"Tools\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
-"        \"Resource\": \"" ARN_CMD "%s/tools/*\" } ] },\n"
+"        \"Resource\": \"" ARN_CMD "%s/tools/*\" },\n"
+"      { \"Sid\": \"Foo\", \"Effect\": \"Allow\", \"Action\": \"sudo:SetEnv\",\n"
+"        \"Resource\": \"" ARN_ENV "/FOO\" },\n"
+"      { \"Sid\": \"NoFooForTar\", \"Effect\": \"Deny\", \"Action\": \"sudo:SetEnv\",\n"
+"        \"Resource\": \"*\", \"Condition\": { \"StringEquals\":\n"
+"          { \"iam:CommandPath\": \"/usr/bin/tar\" } } },\n"
+"      { \"Sid\": \"EditConf\", \"Effect\": \"Allow\", \"Action\": \"sudo:Edit\",\n"
+"        \"Resource\": \"" ARN_FILE "%s/edit/allowed.conf\" },\n"
+"      { \"Sid\": \"NoEditShadow\", \"Effect\": \"Deny\", \"Action\": \"sudo:Edit\",\n"
+"        \"Resource\": \"" ARN_FILE "/etc/shadow\" } ] },\n"
+"    \"Everything\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
+"      { \"Sid\": \"All\", \"Effect\": \"Allow\", \"Action\": \"*\",\n"
+"        \"Resource\": \"*\" } ] },\n"
 "    \"NoStop\": { \"Version\": \"2012-10-17\", \"Statement\": [\n"
 "      { \"Sid\": \"NoStop\", \"Effect\": \"Deny\", \"Action\": \"sudo:Run\",\n"
 "        \"Resource\": \"*\", \"Condition\": { \"StringLike\":\n"
@@ -146,7 +162,7 @@ write_identity(void)
 "      { \"Sid\": \"Dev\", \"Effect\": \"Allow\", \"Action\": \"sudo:Run\",\n"
 "        \"Resource\": \"*\", \"Condition\": { \"StringEquals\":\n"
 "          { \"aws:ResourceTag/Environment\": \"Development\" } } } ] } }\n"
-"}\n", tmp);
+"}\n", tmp, tmp);
 	put(at("etc/identity.json"), text, 0600);
 }
 
@@ -200,6 +216,7 @@ setup(void)
 	cr_assert_eq(mkdir(at("etc"), 0755), 0);
 	cr_assert_eq(mkdir(at("var"), 0755), 0);
 	cr_assert_eq(mkdir(at("tools"), 0755), 0);
+	cr_assert_eq(mkdir(at("edit"), 0755), 0);
 	cr_assert_eq(mkdir(at("host"), 0755), 0);
 	cr_assert_eq(mkdir(at("host/etc"), 0755), 0);
 	put(at("host/etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n", 0644);
@@ -219,6 +236,7 @@ setup(void)
 	       "dave:x:70003:70100::/home/dave:/bin/sh\n"
 	       "mallory:x:1234:1234::/home/mallory:/bin/sh\n"
 	       "erin:x:70005:70100::/home/erin:/bin/sh\n"
+	       "wendy:x:70006:70100::/home/wendy:/bin/sh\n"
 	       "localu:x:1500:1500::/home/localu:/bin/sh\n"
 	       "stray:x:70050:70050::/home/stray:/bin/sh\n"))
 		cr_skip_test("needs a private mount namespace");
@@ -276,7 +294,12 @@ struct call {
 	long runas_uid;		/* -1: left out */
 	long runas_gid;		/* -1: left out */
 	const char *extra;	/* one more command_info entry */
+	const char *extra2;	/* and another */
 	unsigned version;	/* 0: SUDO_API_VERSION */
+	const char *settings[4];	/* open()'s settings */
+	const char *words[6];	/* sudo's words before the command */
+	const char *submit_env[8];	/* NULL: { "PATH=/evil" } */
+	const char *run_env[8];	/* NULL: { "PATH=/evil" } */
 };
 
 static int open_rc;
@@ -289,10 +312,11 @@ run(const struct call *c)
 	char opt_copy[512], *options[8] = { NULL }, *save = NULL, *tok;
 	char user[64], uid[32], tty[64], cmd[512], ruid[32], rgid[32];
 	char *user_info[8] = { NULL }, *command_info[8] = { NULL };
-	char *run_argv[10] = { NULL };
-	char *settings[] = { NULL }, *envp[] = { "PATH=/evil", NULL };
+	char *run_argv[10] = { NULL }, *submit_argv[20] = { "sudo" };
+	char *settings[5] = { NULL }, *envp[] = { "PATH=/evil", NULL };
+	char **submit_envp = envp, **run_envp = envp;
 	size_t n = 0, i;
-	int rc;
+	int rc, optind = 1;
 
 	said[0] = '\0';
 	said_type = 0;
@@ -332,16 +356,29 @@ run(const struct call *c)
 	}
 	if (c->extra != NULL)
 		command_info[n++] = (char *)c->extra;
+	if (c->extra2 != NULL)
+		command_info[n++] = (char *)c->extra2;
 	run_argv[0] = (char *)c->command;
 	for (i = 0; i < 8 && c->args[i] != NULL; i++)
 		run_argv[i + 1] = (char *)c->args[i];
+	/* submit_argv: sudo, its words, then the command as run_argv has it. */
+	for (i = 0; i < 6 && c->words[i] != NULL; i++)
+		submit_argv[optind++] = (char *)c->words[i];
+	for (i = 0; run_argv[i] != NULL; i++)
+		submit_argv[optind + (int)i] = run_argv[i];
+	for (i = 0; i < 4 && c->settings[i] != NULL; i++)
+		settings[i] = (char *)c->settings[i];
+	if (c->submit_env[0] != NULL)
+		submit_envp = (char **)c->submit_env;
+	if (c->run_env[0] != NULL)
+		run_envp = (char **)c->run_env;
 	open_rc = plugin->open(c->version ? c->version : SUDO_API_VERSION,
-			       NULL, capture, settings, user_info, 1, run_argv,
-			       envp, options[0] != NULL ? options : NULL,
-			       &errstr);
+			       NULL, capture, settings, user_info, optind,
+			       submit_argv, submit_envp,
+			       options[0] != NULL ? options : NULL, &errstr);
 	if (open_rc != 1)
 		return open_rc;
-	rc = plugin->check(command_info, run_argv, envp, &errstr);
+	rc = plugin->check(command_info, run_argv, run_envp, &errstr);
 	plugin->close();
 	return rc;
 }
@@ -900,4 +937,401 @@ Test(sudo, environment_never_changes_the_settings)
 	/* run() passes PATH=/evil; IAM_CONFIG-like variables are ignored. */
 	setenv("IAM_CONFIG", "/nonexistent", 1);
 	approved(AS("alice", ALICE, "/usr/bin/id"));
+}
+
+/* ---- The environment: sudo:SetEnv ------------------------------------------ */
+
+#define MSG_VAR_NO_ALLOW(v)	"sudo: denied by IAM policy (no allow for variable " v ")\n"
+#define MSG_VAR_EXPLICIT(v)	"sudo: denied by IAM policy (explicit deny for variable " v ")\n"
+#define MSG_VAR_NEVER(v)	"sudo: denied by IAM policy (variable " v " is never allowed)\n"
+#define MSG_VAR_INVALID		"sudo: denied by IAM policy (a variable with an invalid name is never allowed)\n"
+
+/* sudo NAME=VALUE... CMD as root, the command getting env. */
+static struct call *
+with_env(const char *user, long uid, const char *cmd, const char *word,
+	 const char *const env[])
+{
+	static struct call c;
+
+	c = *AS(user, uid, cmd);
+	c.words[0] = word;
+	for (size_t i = 0; env[i] != NULL && i < 7; i++)
+		c.run_env[i] = env[i];
+	return &c;
+}
+
+Test(sudo, reset_environment_asks_nothing_more)
+{
+	const char *const env[] = { "PATH=/usr/sbin:/usr/bin", "TERM=xterm",
+		"HOME=/root", "SHELL=/bin/bash", "LANG=C.UTF-8",
+		"SUDO_USER=erin", "SUDO_COMMAND=/usr/bin/id", NULL };
+	struct call *c = with_env("erin", ERIN, "/usr/bin/id", NULL, env);
+
+	/* erin may set no variable: a plain command is decided as before. */
+	c->submit_env[0] = "HOME=/home/erin";
+	approved(c);
+	event_has("\"action\":\"sudo:Run\"");
+	cr_assert_null(strstr(last_event(), "\"environment\""));
+}
+
+Test(sudo, variable_set_on_the_command_line_is_asked_by_name)
+{
+	const char *const env[] = { "PATH=/usr/bin", "FOO=1", NULL };
+	const char *const bar[] = { "PATH=/usr/bin", "BAR=secret", NULL };
+
+	approved(with_env("alice", ALICE, "/usr/bin/id", "FOO=1", env));
+	event_has("\"environment\":\"FOO\"");
+	refused(with_env("alice", ALICE, "/usr/bin/id", "BAR=secret", bar),
+		MSG_VAR_NO_ALLOW("BAR"));
+	event_has("\"action\":\"sudo:SetEnv\"");
+	event_has("\"resource\":\"" ARN_ENV "/BAR\"");
+	event_has("\"errorCode\":\"AccessDenied\"");
+	/* Names, never values: a value may be a secret. */
+	cr_assert_null(strstr(last_event(), "secret"), "%s", last_event());
+	/* A user without any SetEnv allow gets nothing past sudoers. */
+	refused(with_env("erin", ERIN, "/usr/bin/id", "FOO=1", env),
+		MSG_VAR_NO_ALLOW("FOO"));
+}
+
+Test(sudo, variable_allow_may_hang_on_the_command)
+{
+	const char *const env[] = { "PATH=/usr/bin", "FOO=1", NULL };
+
+	/* SudoBin allows FOO, NoFooForTar denies any variable for tar. */
+	refused(with_env("alice", ALICE, "/usr/bin/tar", "FOO=1", env),
+		MSG_VAR_EXPLICIT("FOO"));
+	event_has("\"sid\":\"NoFooForTar\"");
+}
+
+Test(sudo, loader_and_interpreter_variables_are_refused_whatever_the_policy)
+{
+	static const char *const bad[] = {
+		"LD_PRELOAD=/tmp/evil.so", "LD_LIBRARY_PATH=/tmp",
+		"LD_AUDIT=/tmp/a.so", "GCONV_PATH=/tmp", "BASH_ENV=/tmp/rc",
+		"ENV=/tmp/rc", "PYTHONPATH=/tmp", "PYTHONSTARTUP=/tmp/x",
+		"PERL5LIB=/tmp", "PERL5OPT=-Mevil", "PERLLIB=/tmp",
+		"RUBYOPT=-revil", "RUBYLIB=/tmp", "NODE_OPTIONS=--require=x",
+		"GLIBC_TUNABLES=glibc.x=1", "IFS=/", "JAVA_TOOL_OPTIONS=-x",
+		"TERMINFO=/tmp", "ZDOTDIR=/tmp", "SHELLOPTS=xtrace",
+		"PS4=$(evil)", "_RLD_ROOT=/tmp", NULL };
+
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		const char *env[] = { "PATH=/usr/bin", bad[i], NULL };
+		char name[64], msg[160];
+		size_t n = strcspn(bad[i], "=");
+
+		snprintf(name, sizeof(name), "%.*s", (int)n, bad[i]);
+		snprintf(msg, sizeof(msg), "sudo: denied by IAM policy "
+			 "(variable %s is never allowed)\n", name);
+		/* wendy may do anything: still refused. */
+		refused(with_env("wendy", WENDY, "/usr/bin/id", bad[i], env),
+			msg);
+		event_has("\"decision\":\"RefusedVariable\"");
+	}
+}
+
+Test(sudo, refused_variable_counts_wherever_it_came_from)
+{
+	/* Not set by the user: sudoers' env_keep let it through. */
+	const char *const env[] = { "PATH=/usr/bin",
+		"LD_LIBRARY_PATH=/home/wendy/lib", NULL };
+
+	refused(with_env("wendy", WENDY, "/usr/bin/id", NULL, env),
+		MSG_VAR_NEVER("LD_LIBRARY_PATH"));
+	/* Someone who is not an IAM user is sudoers' business. */
+	approved(with_env("localu", LOCAL_UID, "/usr/bin/id", NULL, env));
+}
+
+Test(sudo, bash_functions_and_odd_names_are_refused)
+{
+	const char *const fn[] = { "FOO=() { /tmp/evil; }", NULL };
+	const char *const bashfn[] = { "BASH_FUNC_id%%=() { :; }", NULL };
+	const char *const odd[] = { "A-B=1", NULL };
+	const char *const bare[] = { "PATH=/usr/bin", "NOVALUE", NULL };
+	const char *const twice[] = { "FOO=1", "FOO=() { :; }", NULL };
+
+	refused(with_env("wendy", WENDY, "/usr/bin/id", "FOO=() { /tmp/evil; }",
+			 fn), MSG_VAR_NEVER("FOO"));
+	refused(with_env("wendy", WENDY, "/usr/bin/id", NULL, bashfn),
+		MSG_VAR_INVALID);
+	refused(with_env("wendy", WENDY, "/usr/bin/id", "A-B=1", odd),
+		MSG_VAR_INVALID);
+	refused(with_env("wendy", WENDY, "/usr/bin/id", NULL, bare),
+		MSG_VAR_INVALID);
+	/* A duplicate cannot hide behind an allowed first entry. */
+	refused(with_env("alice", ALICE, "/usr/bin/id", "FOO=1", twice),
+		MSG_VAR_NEVER("FOO"));
+}
+
+Test(sudo, an_option_argument_is_not_a_variable)
+{
+	const char *const env[] = { "PATH=/usr/bin", "TERM=xterm", NULL };
+	struct call *c = with_env("erin", ERIN, "/usr/bin/id", "-p", env);
+
+	/* sudo -p a=b id: "a=b" is the prompt; no "a" reaches the command. */
+	c->words[1] = "a=b";
+	approved(c);
+}
+
+static struct call *
+preserving(const char *user, long uid, const char *setting, const char *word,
+	   const char *const submit[], const char *const env[])
+{
+	struct call *c = with_env(user, uid, "/usr/bin/id", word, env);
+
+	c->settings[0] = setting;
+	for (size_t i = 0; submit[i] != NULL && i < 7; i++)
+		c->submit_env[i] = submit[i];
+	return c;
+}
+
+Test(sudo, preserved_environment_asks_each_variable_env_reset_would_drop)
+{
+	const char *const user_env[] = { "HOME=/home/alice", "FOO=1",
+		"TERM=xterm", "PATH=/home/alice/bin:/usr/bin",
+		"SUDO_USER=alice", "LANG=C", NULL };
+	/* What sudoers gives under -E: the user's, PATH from secure_path. */
+	const char *const run_env[] = { "HOME=/home/alice", "FOO=1",
+		"TERM=xterm", "PATH=/usr/sbin:/usr/bin", "SUDO_USER=alice",
+		"LANG=C", "USER=root", NULL };
+	const char *const foo_only[] = { "FOO=1", "TERM=xterm",
+		"SUDO_USER=alice", "USER=root", NULL };
+
+	refused(preserving("alice", ALICE, "preserve_environment=true", NULL,
+			   user_env, run_env), MSG_VAR_NO_ALLOW("HOME"));
+	event_has("\"environment\":\"HOME FOO\"");
+	approved(preserving("alice", ALICE, "preserve_environment=true", NULL,
+			    user_env, foo_only));
+	event_has("\"environment\":\"FOO\"");
+	/* The same entries without -E: what env_reset kept, nothing asked. */
+	approved(preserving("erin", ERIN, "preserve_environment=false", NULL,
+			    user_env, foo_only));
+}
+
+Test(sudo, preserve_env_list_is_seen_though_sudo_cut_it)
+{
+	const char *const user_env[] = { "FOO=1", "BAR=2", NULL };
+	const char *const run_env[] = { "PATH=/usr/bin", "FOO=1", "BAR=2",
+		NULL };
+
+	/* sudo's strtok left "--preserve-env=FOO" of "FOO,BAR". */
+	refused(preserving("alice", ALICE, NULL, "--preserve-env=FOO",
+			   user_env, run_env), MSG_VAR_NO_ALLOW("BAR"));
+	/* getopt_long takes an abbreviation. */
+	refused(preserving("alice", ALICE, NULL, "--preserve-e=BAR",
+			   user_env, run_env), MSG_VAR_NO_ALLOW("BAR"));
+	refused(preserving("wendy", WENDY, NULL, "--preserve-env=LD_PRELOAD",
+			   (const char *const[]){ "LD_PRELOAD=/tmp/e.so", NULL },
+			   (const char *const[]){ "LD_PRELOAD=/tmp/e.so", NULL }),
+		MSG_VAR_NEVER("LD_PRELOAD"));
+}
+
+Test(sudo, too_many_variables_refuse_an_iam_user)
+{
+	static char names[300][16];
+	static const char *env[301];
+	struct call *c = with_env("wendy", WENDY, "/usr/bin/id",
+				  NULL, (const char *const[]){ NULL });
+	char *settings[] = { "preserve_environment=true", NULL };
+	char *argv[] = { "/usr/bin/id", NULL };
+	char *info[] = { "command=/usr/bin/id", "runas_uid=0", NULL };
+	char *user_info[] = { "user=wendy", "uid=70006", NULL };
+	char opt[256];
+	char *options[] = { opt, NULL };
+
+	(void)c;
+	for (int i = 0; i < 300; i++) {
+		snprintf(names[i], sizeof(names[i]), "V%d=1", i);
+		env[i] = names[i];
+	}
+	snprintf(opt, sizeof(opt), "config=%s", at("etc/iam.conf"));
+	said[0] = '\0';
+	cr_assert_eq(plugin->open(SUDO_API_VERSION, NULL, capture, settings,
+				  user_info, 1, argv, (char **)env, options,
+				  &errstr), 1);
+	cr_assert_eq(plugin->check(info, argv, (char **)env, &errstr), 0);
+	plugin->close();
+	cr_assert_str_eq(said, MSG_UNAVAIL);
+}
+
+/* ---- sudoedit: sudo:Edit ------------------------------------------------------ */
+
+#define MSG_EDIT_NO_ALLOW(f)	"sudo: denied by IAM policy (no allow to edit " f ")\n"
+
+/* sudoedit FILES as root with editor EDITOR (its words, then "--"). */
+static struct call *
+editing(const char *user, long uid, const char *editor, const char *f1,
+	const char *f2)
+{
+	static struct call c;
+
+	c = *AS(user, uid, editor);
+	c.extra = "sudoedit=true";
+	c.settings[0] = "sudoedit=true";
+	c.args[0] = "--";
+	c.args[1] = f1;
+	c.args[2] = f2;
+	return &c;
+}
+
+static char *
+file_text(const char *path)
+{
+	static char buf[256];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	return buf;
+}
+
+static const char *
+edit_denied(const char *how, const char *path)
+{
+	static char msg[512];
+
+	snprintf(msg, sizeof(msg), "sudo: denied by IAM policy (%s to edit "
+		 "%s)\n", how, path);
+	return msg;
+}
+
+Test(sudo, sudoedit_is_decided_by_its_files_never_by_its_editor)
+{
+	static char target[256];
+	struct call *c;
+
+	snprintf(target, sizeof(target), "%s", at("edit/target"));
+	/*
+	 * alice may run all of /usr/bin as root; SUDO_EDITOR="/usr/bin/tail -f
+	 * /var/log/app.log" once made that the command decided.
+	 */
+	c = editing("alice", ALICE, "/usr/bin/tail", NULL, NULL);
+	c->args[0] = "-f";
+	c->args[1] = "/var/log/app.log";
+	c->args[2] = "--";
+	c->args[3] = target;
+	refused(c, edit_denied("no allow", target));
+	event_has("\"action\":\"sudo:Edit\"");
+	event_has("\"editor\":\"/usr/bin/tail\"");
+	cr_assert_null(strstr(last_event(), "\"command\""), "%s", last_event());
+	cr_assert_null(file_text(target), "nothing was created");
+	/* An Edit allow on the file: the editor does not matter. */
+	put(at("edit/allowed.conf"), "old\n", 0644);
+	approved(editing("alice", ALICE, "/usr/sbin/nologin",
+			 at("edit/allowed.conf"), NULL));
+	event_has("\"decision\":\"Allow\"");
+	event_has("\"sid\":\"EditConf\"");
+	cr_assert_str_eq(file_text(at("edit/allowed.conf")), "old\n");
+}
+
+Test(sudo, every_file_must_be_allowed)
+{
+	static char second[256];
+
+	put(at("edit/allowed.conf"), "", 0644);
+	put(at("edit/other.conf"), "", 0644);
+	snprintf(second, sizeof(second), "%s", at("edit/other.conf"));
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("edit/allowed.conf"),
+			second), edit_denied("no allow", second));
+	/* wendy may do anything, but sudoedit is still decided per file. */
+	approved(editing("wendy", WENDY, "/usr/bin/vi", at("edit/allowed.conf"),
+			 second));
+	event_has("\"files\":\"");
+}
+
+Test(sudo, a_new_file_is_canonical_by_its_folder)
+{
+	/* Not there yet, reached through "..": the folder's realpath. */
+	cr_assert_eq(mkdir(at("edit/sub"), 0755), 0);
+	approved(editing("alice", ALICE, "/usr/bin/vi",
+			 at("edit/sub/../allowed.conf"), NULL));
+	/* Relative to the working folder, as sudo opens it. */
+	cr_assert_eq(chdir(at("edit/sub")), 0);
+	approved(editing("alice", ALICE, "/usr/bin/vi", "../allowed.conf",
+			 NULL));
+	cr_assert_eq(chdir("/"), 0);
+	/* A folder that is not there, a name that is not a file. */
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("nope/allowed.conf"),
+			NULL), MSG_UNAVAIL);
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("edit/"), NULL),
+		MSG_UNAVAIL);
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("edit/sub"), NULL),
+		MSG_UNAVAIL);
+	refused(editing("alice", ALICE, "/usr/bin/vi", "", NULL), MSG_UNAVAIL);
+}
+
+Test(sudo, a_link_is_judged_by_its_target_and_must_be_fixed)
+{
+	/* root's link in root's folder: the file it names is decided. */
+	cr_assert_eq(symlink("/etc/shadow", at("edit/shadow")), 0);
+	refused(editing("erin", ERIN, "/usr/bin/vi", at("edit/shadow"), NULL),
+		edit_denied("no allow", "/etc/shadow"));
+	event_has("\"resource\":\"" ARN_FILE "/etc/shadow\"");
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("edit/shadow"), NULL),
+		edit_denied("explicit deny", "/etc/shadow"));
+	/* A link alice could swap after the check is refused. */
+	cr_assert_eq(mkdir(at("mine"), 0755), 0);
+	cr_assert_eq(chown(at("mine"), ALICE, 70100), 0);
+	put(at("edit/allowed.conf"), "", 0644);
+	cr_assert_eq(symlink(at("edit/allowed.conf"), at("mine/conf")), 0);
+	refused(editing("alice", ALICE, "/usr/bin/vi", at("mine/conf"), NULL),
+		MSG_UNAVAIL);
+	/* A dangling link cannot be canonicalised. */
+	cr_assert_eq(symlink(at("edit/none"), at("edit/dangling")), 0);
+	refused(editing("wendy", WENDY, "/usr/bin/vi", at("edit/dangling"),
+			NULL), MSG_UNAVAIL);
+}
+
+Test(sudo, sudoedit_without_its_folder_checks_needs_a_fixed_path)
+{
+	struct call *c;
+
+	cr_assert_eq(mkdir(at("mine"), 0755), 0);
+	cr_assert_eq(chown(at("mine"), ALICE, 70100), 0);
+	put(at("mine/f"), "", 0644);
+	approved(editing("wendy", WENDY, "/usr/bin/vi", at("mine/f"), NULL));
+	/* sudoers' !sudoedit_checkdir: the path must be root's alone. */
+	c = editing("wendy", WENDY, "/usr/bin/vi", at("mine/f"), NULL);
+	c->extra2 = "sudoedit_checkdir=false";
+	refused(c, MSG_UNAVAIL);
+	c = editing("wendy", WENDY, "/usr/bin/vi", at("mine/f"), NULL);
+	c->extra2 = "sudoedit_follow=true";
+	refused(c, MSG_UNAVAIL);
+}
+
+Test(sudo, sudoedit_files_are_found_as_sudo_finds_them)
+{
+	struct call *c;
+
+	put(at("edit/allowed.conf"), "", 0644);
+	/* sudoedit_nfiles: the last word after "--". */
+	c = editing("alice", ALICE, "/usr/bin/vi", at("edit/allowed.conf"),
+		    NULL);
+	c->extra2 = "sudoedit_nfiles=1";
+	approved(c);
+	c = editing("alice", ALICE, "/usr/bin/vi", at("edit/allowed.conf"),
+		    NULL);
+	c->extra2 = "sudoedit_nfiles=2";
+	refused(c, MSG_UNAVAIL);
+	/* No "--": no files. */
+	c = editing("alice", ALICE, "/usr/bin/vi", NULL, NULL);
+	c->args[0] = at("edit/allowed.conf");
+	refused(c, MSG_UNAVAIL);
+	/* open() and check() must agree on the mode. */
+	c = editing("alice", ALICE, "/usr/bin/vi", at("edit/allowed.conf"),
+		    NULL);
+	c->settings[0] = NULL;
+	refused(c, MSG_UNAVAIL);
+	c = editing("alice", ALICE, "/usr/bin/id", at("edit/allowed.conf"),
+		    NULL);
+	c->extra = NULL;
+	refused(c, MSG_UNAVAIL);
+	/* A local user's sudoedit is sudoers' business. */
+	approved(editing("localu", LOCAL_UID, "/usr/bin/vi", at("edit/x"),
+			 NULL));
 }
