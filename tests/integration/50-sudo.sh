@@ -90,7 +90,7 @@ EOF
 sudo_conf unknown_user=defer
 cat > /etc/sudoers.d/iam <<EOF
 Defaults lecture=never, timestamp_timeout=60, timestamp_type=global
-%engineers ALL=(ALL:ALL) ALL
+%engineers ALL=(ALL:ALL) NOSETENV: ALL
 bob, carol, localu ALL=(ALL:ALL) NOPASSWD: ALL
 EOF
 chmod 0440 /etc/sudoers.d/iam
