@@ -291,6 +291,36 @@ nscd_running(void)
 	return found;
 }
 
+/*
+ * "Plugin sudo_iam [DIR/]sudo_iam.so [OPTIONS]": sudo looks the symbol
+ * up by its second word, so "Plugin other sudo_iam.so" loads nothing.
+ */
+static bool
+sudo_conf_loads_iam(const char *p)
+{
+	char word[3][PATH_MAX];
+	const char *base;
+	int n = 0;
+
+	while (n < 3) {
+		size_t len;
+
+		while (isspace((unsigned char)*p))
+			p++;
+		len = strcspn(p, " \t");
+		if (len == 0 || len >= PATH_MAX)
+			break;
+		memcpy(word[n], p, len);
+		word[n++][len] = '\0';
+		p += len;
+	}
+	if (n < 3 || strcmp(word[0], "Plugin") != 0 ||
+	    strcmp(word[1], "sudo_iam") != 0)
+		return false;
+	base = strrchr(word[2], '/');
+	return strcmp(base != NULL ? base + 1 : word[2], "sudo_iam.so") == 0;
+}
+
 static void
 check_sudo(struct doctor *d)
 {
@@ -306,10 +336,13 @@ check_sudo(struct doctor *d)
 			"sudo_iam.so'", "/etc/sudo.conf: %s", strerror(errno));
 		return;
 	}
+	/* sudo ignores, silently, a sudo.conf it would not trust. */
 	if (fstat(fileno(fp), &st) == 0 &&
-	    (st.st_uid != 0 || (st.st_mode & 022) != 0))
+	    (st.st_uid != 0 || (st.st_mode & 022) != 0 ||
+	     !S_ISREG(st.st_mode)))
 		finding(d, true, "chown root:root /etc/sudo.conf; chmod 0644 "
-			"/etc/sudo.conf", "/etc/sudo.conf: %s",
+			"/etc/sudo.conf", "/etc/sudo.conf: %s; sudo ignores it",
+			!S_ISREG(st.st_mode) ? "not a regular file" :
 			st.st_uid != 0 ? "not owned by root" :
 			"writable by group or others");
 	while (getline(&line, &cap, fp) >= 0) {
@@ -318,8 +351,7 @@ check_sudo(struct doctor *d)
 		line[strcspn(line, "#\n")] = '\0';
 		while (isspace((unsigned char)*p))
 			p++;
-		if (strncmp(p, "Plugin", 6) == 0 && isspace((unsigned char)p[6]) &&
-		    strstr(p, "sudo_iam") != NULL && strstr(p, "sudo_iam.so"))
+		if (sudo_conf_loads_iam(p))
 			loads = true;
 	}
 	free(line);
@@ -328,6 +360,372 @@ check_sudo(struct doctor *d)
 		finding(d, true, "add 'Plugin sudo_iam sudo_iam.so' to "
 			"/etc/sudo.conf (sudo_iam(8))",
 			"/etc/sudo.conf: does not load sudo_iam");
+}
+
+/* ---- sudoers: rules that let IAM users set variables ------------------- */
+
+#define SUDOERS_DEPTH	8		/* nested @include */
+#define SUDOERS_LINE	(64 * 1024)	/* a logical line, continuations joined */
+
+/*
+ * What sudoers would let an IAM user bring into a command: sudo_iam
+ * refuses the dangerous variables and asks sudo:SetEnv for the others,
+ * but the documented coarse layer has sudoers refuse them first
+ * (NOSETENV), and with env_reset off the plugin cannot tell what the
+ * user brought.  The files are read conservatively: an alias, a netgroup
+ * or ALL in a user list may hold IAM users.
+ */
+struct sudoers_scan {
+	struct doctor *d;
+	const struct iam_config *cfg;
+	const struct iam_identity *id;	/* NULL: any name but root may be IAM */
+	const char *file;
+	unsigned line;
+};
+
+/* Does the local group name list an IAM user in /etc/group? */
+static bool
+group_has_iam_member(const struct sudoers_scan *s, const char *name)
+{
+	char *line = NULL, *members, *save = NULL;
+	size_t cap = 0, n = strlen(name);
+	bool found = false;
+	FILE *fp;
+
+	if (s->id == NULL)
+		return true;
+	fp = fopen("/etc/group", "re");
+	if (fp == NULL)
+		return true;
+	while (!found && getline(&line, &cap, fp) >= 0) {
+		if (strncmp(line, name, n) != 0 || line[n] != ':')
+			continue;
+		members = strrchr(line, ':') + 1;
+		members[strcspn(members, "\n")] = '\0';
+		for (char *m = strtok_r(members, ",", &save); m != NULL &&
+		     !found; m = strtok_r(NULL, ",", &save))
+			found = iam_identity_user(s->id, m) != NULL;
+	}
+	free(line);
+	fclose(fp);
+	return found;
+}
+
+static bool
+in_range(const char *digits, uint32_t lo, uint32_t hi)
+{
+	long long v;
+
+	return iam_parse_ll(digits, 0, UINT32_MAX, &v) == 0 &&
+	       v >= lo && v <= hi;
+}
+
+/* May one entry of a sudoers user list name an IAM user? */
+static bool
+sudoers_user_may_be_iam(const struct sudoers_scan *s, const char *tok)
+{
+	bool alias = true;
+
+	if (tok[0] == '!' || strcmp(tok, "root") == 0 || tok[0] == '\0')
+		return false;
+	if (strcmp(tok, "ALL") == 0 || tok[0] == '+')
+		return true;
+	if (tok[0] == '#')
+		return in_range(tok + 1, s->cfg->uid_min, s->cfg->uid_max);
+	if (tok[0] == '%') {
+		tok += tok[1] == ':' ? 2 : 1;
+		if (tok[0] == '#')
+			return in_range(tok + 1, s->cfg->gid_min,
+					s->cfg->gid_max);
+		return s->id == NULL || iam_identity_group(s->id, tok) != NULL ||
+		       group_has_iam_member(s, tok);
+	}
+	for (const char *p = tok; *p != '\0'; p++)
+		if (!isupper((unsigned char)*p) && !isdigit((unsigned char)*p) &&
+		    *p != '_')
+			alias = false;
+	return alias || s->id == NULL || iam_identity_user(s->id, tok) != NULL;
+}
+
+/* A comma-separated user list: may any entry be an IAM user? */
+static bool
+sudoers_list_may_be_iam(const struct sudoers_scan *s, char *list)
+{
+	char *save = NULL;
+	bool any = false;
+
+	for (char *t = strtok_r(list, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*t))
+			t++;
+		t[strcspn(t, " \t")] = '\0';
+		any = any || sudoers_user_may_be_iam(s, t);
+	}
+	return any;
+}
+
+/* "Defaults[:users] setenv, !env_reset, ..." */
+static void
+sudoers_defaults(const struct sudoers_scan *s, char *p)
+{
+	char *params = p + strcspn(p, " \t"), *save = NULL;
+	char fix[PATH_MAX + 64];
+
+	if (*params != '\0')
+		*params++ = '\0';
+	if (p[8] == ':' && !sudoers_list_may_be_iam(s, p + 9))
+		return;
+	for (char *t = strtok_r(params, ",", &save); t != NULL;
+	     t = strtok_r(NULL, ",", &save)) {
+		bool neg = false;
+
+		while (isspace((unsigned char)*t) || *t == '!') {
+			neg = neg || *t == '!';
+			t++;
+		}
+		t[strcspn(t, " \t=+-")] = '\0';
+		snprintf(fix, sizeof(fix), "remove it from %s (visudo -f %s)",
+			 s->file, s->file);
+		if (strcmp(t, "setenv") == 0 && !neg)
+			finding(s->d, false, fix, "%s:%u: 'Defaults setenv' "
+				"lets IAM users set variables for sudo",
+				s->file, s->line);
+		else if (strcmp(t, "env_reset") == 0 && neg)
+			finding(s->d, true, fix, "%s:%u: '!env_reset' hands the "
+				"user's environment to every sudo command",
+				s->file, s->line);
+	}
+}
+
+static bool
+sudoers_tag(const char *w, size_t n, int *setenv)
+{
+	static const char *const tags[] = { "NOPASSWD", "PASSWD", "NOEXEC",
+		"EXEC", "SETENV", "NOSETENV", "LOG_INPUT", "NOLOG_INPUT",
+		"LOG_OUTPUT", "NOLOG_OUTPUT", "MAIL", "NOMAIL", "FOLLOW",
+		"NOFOLLOW", "INTERCEPT", "NOINTERCEPT", NULL };
+
+	for (size_t i = 0; tags[i] != NULL; i++)
+		if (strlen(tags[i]) == n && strncmp(w, tags[i], n) == 0) {
+			if (strcmp(tags[i], "SETENV") == 0)
+				*setenv = 1;
+			else if (strcmp(tags[i], "NOSETENV") == 0)
+				*setenv = 0;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * The commands of a rule, after its '='.  Tags carry over to the next
+ * commands of the list, as in sudoers; a command ALL implies SETENV
+ * unless NOSETENV is in effect.
+ */
+static const char *
+sudoers_commands_setenv(char *cmds)
+{
+	int setenv = -1;
+	const char *why = NULL;
+	char *save = NULL;
+
+	for (char *item = strtok_r(cmds, ",", &save); item != NULL &&
+	     why == NULL; item = strtok_r(NULL, ",", &save)) {
+		char *w = item;
+
+		for (;;) {
+			size_t n;
+
+			while (isspace((unsigned char)*w))
+				w++;
+			if (*w == '(') {	/* run-as list */
+				w += strcspn(w, ")");
+				w += *w == ')';
+				continue;
+			}
+			n = strcspn(w, " \t:=");
+			if (w[n] == ':' && sudoers_tag(w, n, &setenv)) {
+				w += n + 1;
+				continue;
+			}
+			if (w[n] == '=') {	/* CWD=, CHROOT=, ROLE=... */
+				w += n + strcspn(w + n, " \t");
+				continue;
+			}
+			break;
+		}
+		if (setenv == 1)
+			why = "a SETENV tag";
+		else if (setenv < 0 && strncmp(w, "ALL", 3) == 0 &&
+			 (w[3] == '\0' || isspace((unsigned char)w[3])))
+			why = "the command ALL without NOSETENV";
+	}
+	return why;
+}
+
+/* "users hosts = commands": the first list of words before '='. */
+static void
+sudoers_rule(const struct sudoers_scan *s, char *p)
+{
+	char *eq = strchr(p, '='), *users = p, *end;
+	const char *why;
+
+	*eq = '\0';
+	/* The user list ends at the first blank not next to a comma. */
+	for (end = p; *end != '\0'; end++) {
+		char *q = end;
+
+		if (!isspace((unsigned char)*end))
+			continue;
+		while (isspace((unsigned char)*q))
+			q++;
+		if (end > p && end[-1] != ',' && *q != ',')
+			break;
+	}
+	*end = '\0';
+	why = sudoers_commands_setenv(eq + 1);
+	if (why != NULL && sudoers_list_may_be_iam(s, users))
+		finding(s->d, false, "tag the rule NOSETENV, as in "
+			"'%engineers ALL=(ALL:ALL) NOSETENV: ALL' (sudo_iam(8))",
+			"%s:%u: a rule lets IAM users set variables for sudo "
+			"(%s)", s->file, s->line, why);
+}
+
+static void scan_sudoers(struct sudoers_scan *s, const char *path, int depth);
+
+/* "@includedir DIR": its files without '.' or a trailing '~', in order. */
+static void
+scan_sudoers_dir(struct sudoers_scan *s, const char *dir, int depth)
+{
+	struct dirent **list = NULL;
+	char path[PATH_MAX];
+	int n = scandir(dir, &list, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+
+		if (strchr(name, '.') == NULL &&
+		    name[strlen(name) - 1] != '~' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, name) <
+		    (int)sizeof(path))
+			scan_sudoers(s, path, depth);
+		free(list[i]);
+	}
+	free(list);
+}
+
+static void
+sudoers_line(struct sudoers_scan *s, char *p, int depth)
+{
+	static const char *const aliases[] = { "User_Alias", "Runas_Alias",
+		"Host_Alias", "Cmnd_Alias", "Cmd_Alias", NULL };
+	char *arg;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if ((p[0] == '@' || p[0] == '#') && strncmp(p + 1, "include", 7) == 0) {
+		bool dir = strncmp(p + 8, "dir", 3) == 0;
+
+		arg = p + 8 + (dir ? 3 : 0);
+		while (isspace((unsigned char)*arg))
+			arg++;
+		arg[strcspn(arg, " \t\n")] = '\0';
+		if (dir)
+			scan_sudoers_dir(s, arg, depth + 1);
+		else
+			scan_sudoers(s, arg, depth + 1);
+		return;
+	}
+	/* A comment, unless '#' starts a uid ("#1000 ALL=..."). */
+	for (char *c = p; (c = strchr(c, '#')) != NULL; c++)
+		if (!isdigit((unsigned char)c[1])) {
+			*c = '\0';
+			break;
+		}
+	for (size_t i = 0; aliases[i] != NULL; i++)
+		if (strncmp(p, aliases[i], strlen(aliases[i])) == 0)
+			return;
+	if (strncmp(p, "Defaults", 8) == 0)
+		sudoers_defaults(s, p);
+	else if (strchr(p, '=') != NULL)
+		sudoers_rule(s, p);
+}
+
+/*
+ * Append one physical line: 1 when the logical line goes on (a trailing
+ * backslash), 0 when it is complete, -1 over the cap or out of memory.
+ */
+static int
+sudoers_join(char **joined, size_t *len, const char *line, size_t n)
+{
+	char *j;
+
+	if (*len + n + 1 > SUDOERS_LINE ||
+	    (j = realloc(*joined, *len + n + 1)) == NULL)
+		return -1;
+	*joined = j;
+	memcpy(j + *len, line, n + 1);
+	*len += n;
+	if (*len > 0 && j[*len - 1] == '\\') {
+		j[*len - 1] = ' ';
+		return 1;
+	}
+	return 0;
+}
+
+/* Read one sudoers file, its continued lines joined. */
+static void
+scan_sudoers(struct sudoers_scan *s, const char *path, int depth)
+{
+	const char *outer_file = s->file;
+	unsigned outer_line = s->line, at = 0, physical = 0;
+	char *line = NULL, *joined = NULL;
+	size_t cap = 0, len = 0;
+	ssize_t n;
+	FILE *fp;
+	int r;
+
+	if (depth > SUDOERS_DEPTH || (fp = fopen(path, "re")) == NULL)
+		return;
+	s->file = path;
+	while ((n = getline(&line, &cap, fp)) >= 0) {
+		physical++;
+		if (len == 0)
+			at = physical;
+		if (n > 0 && line[n - 1] == '\n')
+			line[--n] = '\0';
+		r = sudoers_join(&joined, &len, line, (size_t)n);
+		if (r > 0)
+			continue;
+		if (r < 0) {
+			finding(s->d, false, "shorten it", "%s:%u: a line too "
+				"long to check", path, at);
+			break;
+		}
+		s->line = at;
+		sudoers_line(s, joined, depth);
+		len = 0;
+	}
+	free(line);
+	free(joined);
+	fclose(fp);
+	s->file = outer_file;
+	s->line = outer_line;
+}
+
+static void
+check_sudoers(struct doctor *d, const struct iam_config *cfg)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	struct sudoers_scan s = { .d = d, .cfg = cfg };
+
+	/* Without a readable identity every name but root may be IAM. */
+	if (iam_identity_load(cfg->identity_file, false, cfg, NULL, &id,
+			      &faults) == 0)
+		s.id = id;
+	iam_faults_release(&faults);
+	scan_sudoers(&s, "/etc/sudoers", 0);
+	iam_identity_free(id);
 }
 
 /* ---- Owners and modes ------------------------------------------------ */
@@ -583,6 +981,7 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 			"caches (enable-cache passwd no), since it serves "
 			"stale answers after a publish", "nscd is running");
 	check_sudo(&d);
+	check_sudoers(&d, cfg);
 	check_files(&d, cfg);
 	check_identity(&d, cfg);
 	check_clock(&d);

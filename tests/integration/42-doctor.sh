@@ -77,6 +77,52 @@ chmod 0644 /etc/sudo.conf; chown 1:1 /etc/sudo.conf
 doctor 1 'error: /etc/sudo.conf: not owned by root' "sudo.conf not owned by root"
 chown root:root /etc/sudo.conf
 
+printf 'Plugin other sudo_iam.so\n' > /etc/sudo.conf
+doctor 1 'error: /etc/sudo.conf: does not load sudo_iam' "a Plugin line naming another symbol loads nothing"
+printf 'Plugin sudo_iam /usr/libexec/sudo/sudo_iam.so unknown_user=deny\n' > /etc/sudo.conf
+doctor 0 '^0 errors' "a Plugin line with a full path and options loads sudo_iam"
+chmod 0664 /etc/sudo.conf
+doctor 1 'error: /etc/sudo.conf: writable by group or others; sudo ignores it' "sudo.conf writable by its group"
+printf 'Plugin sudo_iam sudo_iam.so\n' > /etc/sudo.conf
+chmod 0644 /etc/sudo.conf
+
+# ---- sudoers: who may set variables ----
+SETENV_RE='a rule lets IAM users set variables for sudo'
+sudoers_case() {	# sudoers_case RC REGEX DESCRIPTION RULE-LINES
+	printf '%b' "$4" > /etc/sudoers.d/iam-test
+	chmod 0440 /etc/sudoers.d/iam-test
+	doctor "$1" "$2" "$3"
+	rm -f /etc/sudoers.d/iam-test
+}
+sudoers_case 0 "warning: /etc/sudoers.d/iam-test:1: $SETENV_RE \\(the command ALL without NOSETENV\\)" \
+	"%group ALL=(ALL:ALL) ALL: IAM users may set variables" '%developers ALL=(ALL:ALL) ALL\n'
+grep -q 'fix: tag the rule NOSETENV' <<<"$LAST_OUT" && ok "the fix names NOSETENV" || bad "fix for the ALL rule"
+sudoers_case 0 '^0 errors' "the documented NOSETENV: ALL layer is clean" \
+	'%developers ALL=(ALL:ALL) NOSETENV: ALL\n'
+grep -q "$SETENV_RE" <<<"$LAST_OUT" && bad "NOSETENV: ALL was flagged" || ok "NOSETENV: ALL not flagged"
+sudoers_case 0 "iam-test:2: $SETENV_RE \\(a SETENV tag\\)" "a SETENV tag, continued line" \
+	'# comment\nalice web1 = (root) SETENV: \\\n  /usr/bin/id\n'
+sudoers_case 0 "iam-test:1: $SETENV_RE" "tags carry over: NOPASSWD: /usr/bin/id, ALL" \
+	'bob, carol ALL=(ALL) NOPASSWD: /usr/bin/id, ALL\n'
+sudoers_case 0 "iam-test:1: $SETENV_RE" "a uid in the IAM range" '#70001 ALL=(ALL) ALL\n'
+sudoers_case 0 "iam-test:2: $SETENV_RE" "a User_Alias may hold IAM users" \
+	'User_Alias OPS = alice\nOPS ALL=(ALL) ALL\n'
+sudoers_case 0 '^0 errors' "root and local users are sudoers' business" \
+	'localadm ALL=(ALL:ALL) ALL\n%sudo ALL=(ALL:ALL) ALL\nDefaults:root setenv\n'
+grep -q "$SETENV_RE\|Defaults setenv" <<<"$LAST_OUT" && bad "a local rule was flagged" || ok "local rules not flagged"
+cp /etc/group /tmp/group.good
+sed -i -E 's/^sudo:x:27:.*/sudo:x:27:alice/' /etc/group
+sudoers_case 0 "iam-test:1: $SETENV_RE" "a local group with an IAM member" '%sudo ALL=(ALL:ALL) ALL\n'
+cp /tmp/group.good /etc/group
+sudoers_case 0 "warning: /etc/sudoers.d/iam-test:1: 'Defaults setenv' lets IAM users set variables" \
+	"Defaults setenv" 'Defaults lecture=never, setenv\n'
+sudoers_case 1 "error: /etc/sudoers.d/iam-test:1: '!env_reset' hands the user's environment" \
+	"Defaults !env_reset is an error" 'Defaults\t!env_reset\n'
+printf '%%developers ALL=(ALL:ALL) ALL\n' > /etc/sudoers.d/iam.disabled
+printf '%%developers ALL=(ALL:ALL) ALL\n' > /etc/sudoers.d/iam~
+doctor 0 '^0 errors' "files sudo skips (a '.' or a trailing '~') are skipped"
+rm -f /etc/sudoers.d/iam.disabled /etc/sudoers.d/iam~
+
 # ---- nscd ----
 mkdir -p /run/nscd; : > /run/nscd/socket
 doctor 0 'warning: nscd is running' "a running nscd is found"
