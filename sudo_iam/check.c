@@ -339,8 +339,8 @@ evaluate_as(struct check *c, bool own, const char *action,
  * explicit Deny still wins over whatever the role allows.
  */
 static int
-ask(struct check *c, const char *action, const char *resource,
-    bool command_keys, struct iam_result **ret)
+ask_policy(struct check *c, const char *action, const char *resource,
+	   bool command_keys, struct iam_result **ret)
 {
 	struct iam_result *res = malloc(sizeof(*res)), *own = NULL;
 	int r = res != NULL ? 0 : -ENOMEM;
@@ -385,8 +385,8 @@ verdict_of(const struct iam_result *res)
 
 /* res becomes the result that decided, with its request for the trail. */
 static void
-keep(struct check *c, struct iam_result *res, const char *action,
-     const char *resource)
+keep_decider(struct check *c, struct iam_result *res, const char *action,
+	     const char *resource)
 {
 	free(c->res);
 	c->res = res;
@@ -414,12 +414,12 @@ ask_kept(struct check *c, const char *action, const char *resource,
 	struct iam_result *res = NULL;
 	enum sudo_iam_verdict v;
 
-	if (ask(c, action, resource, command_keys, &res) < 0)
+	if (ask_policy(c, action, resource, command_keys, &res) < 0)
 		return SUDO_IAM_UNAVAIL;
 	v = verdict_of(res);
 	if (v != SUDO_IAM_ALLOW || c->res == NULL ||
 	    strcmp(action, "sudo:Edit") == 0)
-		keep(c, res, action, resource);
+		keep_decider(c, res, action, resource);
 	else
 		free(res);
 	return v;
