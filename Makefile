@@ -192,7 +192,7 @@ install: all
 	install -m 0644 etc/systemd/iam-sync.path etc/systemd/iam-sync.service \
 		$(DESTDIR)$(UNITDIR)/
 	install -m 0644 etc/tmpfiles.d/iam.conf $(DESTDIR)$(TMPFILESDIR)/iam.conf
-	install -m 0644 etc/pam-configs/iam $(DESTDIR)$(PAMCONFIGDIR)/iam
+	install -m 0644 etc/pam-configs/iam etc/pam-configs/iam-password $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 etc/logrotate.d/iam $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam
 
 uninstall:
@@ -203,6 +203,7 @@ uninstall:
 		$(DESTDIR)$(INCDIR)/iam.h $(DESTDIR)$(LIBDIR)/pkgconfig/libiam.pc \
 		$(DESTDIR)$(UNITDIR)/iam-sync.path $(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(TMPFILESDIR)/iam.conf $(DESTDIR)$(PAMCONFIGDIR)/iam \
+		$(DESTDIR)$(PAMCONFIGDIR)/iam-password \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam
 	rm -rf $(DESTDIR)$(INCDIR)/iam
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
