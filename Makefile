@@ -28,6 +28,7 @@ SYSCONFDIR ?= /etc
 UNITDIR    ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 PAMCONFIGDIR ?= $(PREFIX)/share/pam-configs
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # Fixed when building: the NSS module reads no configuration.
 SNAPSHOT_DIR ?= /var/lib/iam
 
@@ -194,6 +195,8 @@ install: all
 	install -m 0644 etc/tmpfiles.d/iam.conf $(DESTDIR)$(TMPFILESDIR)/iam.conf
 	install -m 0644 etc/pam-configs/iam etc/pam-configs/iam-password $(DESTDIR)$(PAMCONFIGDIR)/
 	install -m 0644 etc/logrotate.d/iam $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 etc/bash-completion/iamctl $(DESTDIR)$(COMPLETIONDIR)/iamctl
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libiam.so.1 $(DESTDIR)$(LIBDIR)/libiam.so \
@@ -204,7 +207,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/iam-sync.path $(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(TMPFILESDIR)/iam.conf $(DESTDIR)$(PAMCONFIGDIR)/iam \
 		$(DESTDIR)$(PAMCONFIGDIR)/iam-password \
-		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam $(DESTDIR)$(COMPLETIONDIR)/iamctl
 	rm -rf $(DESTDIR)$(INCDIR)/iam
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	for m in $(MAN_PAGES); do \

@@ -96,6 +96,9 @@ exec 7>&-
 wait "$pid" && grep -q 'MFA device of alice enabled' "$W/mfa.out" && ok "iamctl mfa enable alice" ||
 	{ bad "mfa enable"; show "$(cat "$W/mfa.out")"; }
 expect_out 0 'uid=70000\(alice\)' "alice resolves through the packaged NSS module" id alice
+expect_out 0 '^alice$' "the packaged bash completion offers alice for iamctl passwd a<TAB>" bash -c '
+	. /usr/share/bash-completion/completions/iamctl
+	COMP_WORDS=(iamctl passwd a); COMP_CWORD=2; _iamctl; printf "%s\n" "${COMPREPLY[@]}"'
 
 echo "== pam-auth-update"
 expect_out 0 '' "pam-auth-update --enable iam" pam-auth-update --enable iam

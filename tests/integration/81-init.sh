@@ -34,6 +34,14 @@ expect_out 1 'exists; nothing changed' "a second init is refused" iamctl init --
 expect_out 0 'user dana added' "user add on the new identity" iamctl user add dana
 expect_out 0 'uid=70000\(dana\)' "dana resolves through NSS" id dana
 
+# bash completion offers the identity's names to root
+expect_out 0 '^dana$' "bash completion: iamctl passwd d<TAB> offers dana" bash -c '
+	. "$TOP/etc/bash-completion/iamctl"
+	COMP_WORDS=(iamctl passwd d); COMP_CWORD=2; _iamctl; printf "%s\n" "${COMPREPLY[@]}"'
+expect_out 0 '^dana$' "bash completion: iamctl group add-user <TAB> offers the group dana" bash -c '
+	. "$TOP/etc/bash-completion/iamctl"
+	COMP_WORDS=(iamctl group add-user ""); COMP_CWORD=3; _iamctl; printf "%s\n" "${COMPREPLY[@]}"'
+
 # An administrator's own iam.conf is kept; a random 12-digit account id.
 rm -rf /var/lib/iam "$ID"
 echo '# kept' >> /etc/iam/iam.conf
