@@ -51,8 +51,14 @@ free_port() {
 }
 
 echo "== install"
+# an nscd that caches passwd (a stub: only its presence and nscd.conf count)
+printf '#!/bin/sh\nexit 0\n' > /usr/sbin/nscd; chmod 755 /usr/sbin/nscd
+printf 'enable-cache\t\tpasswd\t\tyes\n' > /etc/nscd.conf
 expect_out 0 'Setting up iam-tools' "apt-get install ./build/deb/*.deb" \
 	apt-get install -y --no-install-recommends "$TOP"/build/deb/*.deb
+grep -q 'libnss-iam: nscd caches passwd/group' <<<"$LAST_OUT" && ok "libnss-iam warns that nscd caches passwd/group" ||
+	bad "no nscd warning at install"
+rm -f /usr/sbin/nscd /etc/nscd.conf
 n=$(dpkg-query -W -f='${db:Status-Abbrev}\n' libiam1 libiam-dev libpam-iam libnss-iam sudo-iam iam-tools 2>/dev/null | grep -c '^ii')
 [ "$n" = 6 ] && ok "the six packages are installed" || bad "installed packages: $n of 6"
 grep -Eq '^passwd:\s.*\sfiles iam(\s|$)' /etc/nsswitch.conf && grep -Eq '^group:\s.*\sfiles iam(\s|$)' /etc/nsswitch.conf &&
