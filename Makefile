@@ -7,6 +7,8 @@
 #   make fuzz         build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run)
 #   make bench        benchmarks, as ratios against baselines run side by side
 #   make install DESTDIR=...   /   make uninstall
+#   make deb          Debian packages (debhelper) into build/deb/
+#   make deb-check    lintian, then install them on a throw-away root and log in
 #
 # Source lists are wildcards: a new file in a part's folder is built into
 # that part.  Extra rules of a part live in mk/*.mk.
@@ -17,11 +19,16 @@ LIBDIR     ?= $(PREFIX)/lib/$(MULTIARCH)
 PAMDIR     ?= $(LIBDIR)/security
 SUDODIR    ?= $(PREFIX)/libexec/sudo
 LIBEXECDIR ?= $(PREFIX)/libexec/iam
-SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
 INCDIR     ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 DOCDIR     ?= $(PREFIX)/share/doc/iam
 SYSCONFDIR ?= /etc
+# Where this system's systemd looks for packaged units (Debian 12: /lib).
+UNITDIR    ?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+PAMCONFIGDIR ?= $(PREFIX)/share/pam-configs
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 # Fixed when building: the NSS module reads no configuration.
 SNAPSHOT_DIR ?= /var/lib/iam
 
@@ -68,7 +75,8 @@ IAMCTL     := $(B)/iamctl
 MAN_PAGES  := $(sort $(wildcard docs/*.[58]))
 
 all: $(LIBIAM_SO) $(PAM_SO) $(NSS_SO) $(SUDO_SO) $(IAMCTL) $(B)/libiam.pc
-.PHONY: all check unit integration demo asan fuzz fuzz-run bench install uninstall clean deps man-check
+.PHONY: all check unit integration demo asan fuzz fuzz-run bench install uninstall clean deps man-check \
+	deb deb-lint deb-check
 
 # V=1 shows every command.
 Q := $(if $(V),,@)
@@ -135,7 +143,19 @@ check: deps
 	$(MAKE) man-check
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) deb-check
 	$(MAKE) demo-run
+
+# dpkg-buildpackage runs on a copy of the tree (scripts/make-deb.sh), so
+# neither this tree's build/ nor its parent folder is touched.
+deb:
+	@scripts/make-deb.sh
+
+deb-lint: deb
+	@scripts/lint-deb.sh
+
+deb-check: deb-lint
+	@scripts/deb-test.sh
 
 demo: deps
 	$(MAKE) all
@@ -146,7 +166,7 @@ demo-run: all
 
 install: all
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PAMDIR) $(DESTDIR)$(SUDODIR) \
-		$(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCDIR)/iam \
+		$(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(INCDIR)/iam \
 		$(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(SYSCONFDIR)/iam \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0644 $(LIBIAM_SO) $(DESTDIR)$(LIBDIR)/libiam.so.1
@@ -154,7 +174,7 @@ install: all
 	install -m 0644 $(PAM_SO) $(DESTDIR)$(PAMDIR)/pam_iam.so
 	install -m 0644 $(NSS_SO) $(DESTDIR)$(LIBDIR)/libnss_iam.so.2
 	install -m 0644 $(SUDO_SO) $(DESTDIR)$(SUDODIR)/sudo_iam.so
-	install -m 0755 $(IAMCTL) $(DESTDIR)$(SBINDIR)/iamctl
+	install -m 0755 $(IAMCTL) $(DESTDIR)$(BINDIR)/iamctl
 	install -m 0644 libiam/include/iam.h $(DESTDIR)$(INCDIR)/iam.h
 	install -m 0644 libiam/include/iam/*.h $(DESTDIR)$(INCDIR)/iam/
 	install -m 0644 $(B)/libiam.pc $(DESTDIR)$(LIBDIR)/pkgconfig/libiam.pc
@@ -168,13 +188,26 @@ install: all
 	install -d $(DESTDIR)$(DOCDIR)/examples/pam.d $(DESTDIR)$(DOCDIR)/examples/sshd_config.d
 	install -m 0644 etc/pam.d/* $(DESTDIR)$(DOCDIR)/examples/pam.d/
 	install -m 0644 etc/ssh/sshd_config.d/iam.conf $(DESTDIR)$(DOCDIR)/examples/sshd_config.d/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(PAMCONFIGDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	install -m 0644 etc/systemd/iam-sync.path etc/systemd/iam-sync.service \
+		$(DESTDIR)$(UNITDIR)/
+	install -m 0644 etc/tmpfiles.d/iam.conf $(DESTDIR)$(TMPFILESDIR)/iam.conf
+	install -m 0644 etc/pam-configs/iam etc/pam-configs/iam-password $(DESTDIR)$(PAMCONFIGDIR)/
+	install -m 0644 etc/logrotate.d/iam $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	install -m 0644 etc/bash-completion/iamctl $(DESTDIR)$(COMPLETIONDIR)/iamctl
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libiam.so.1 $(DESTDIR)$(LIBDIR)/libiam.so \
 		$(DESTDIR)$(PAMDIR)/pam_iam.so $(DESTDIR)$(LIBDIR)/libnss_iam.so.2 \
-		$(DESTDIR)$(SUDODIR)/sudo_iam.so $(DESTDIR)$(SBINDIR)/iamctl \
+		$(DESTDIR)$(SUDODIR)/sudo_iam.so $(DESTDIR)$(BINDIR)/iamctl \
 		$(DESTDIR)$(LIBEXECDIR)/iam-role-helper \
-		$(DESTDIR)$(INCDIR)/iam.h $(DESTDIR)$(LIBDIR)/pkgconfig/libiam.pc
+		$(DESTDIR)$(INCDIR)/iam.h $(DESTDIR)$(LIBDIR)/pkgconfig/libiam.pc \
+		$(DESTDIR)$(UNITDIR)/iam-sync.path $(DESTDIR)$(UNITDIR)/iam-sync.service \
+		$(DESTDIR)$(TMPFILESDIR)/iam.conf $(DESTDIR)$(PAMCONFIGDIR)/iam \
+		$(DESTDIR)$(PAMCONFIGDIR)/iam-password \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/iam $(DESTDIR)$(COMPLETIONDIR)/iamctl
 	rm -rf $(DESTDIR)$(INCDIR)/iam
 	-rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null
 	for m in $(MAN_PAGES); do \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "iamctl.h"
 
 struct command {
@@ -17,6 +18,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "init", cmd_init, "init [--account-id ID] [--alias NAME]  a first, empty identity" },
 	{ "validate", cmd_validate, "validate [FILE]             print every fault, or OK" },
 	{ "sync", cmd_sync, "sync                        validate and publish the snapshots" },
 	{ "edit", cmd_edit, "edit                        edit the identity file like vipw" },

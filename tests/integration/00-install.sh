@@ -1,11 +1,11 @@
 # 00-install.sh - the installed files are where Debian expects them, load
 # with RTLD_NOW, and export only their interface.
 for f in "$LIBDIR/security/pam_iam.so" "$LIBDIR/libnss_iam.so.2" \
-	 "$LIBDIR/libiam.so.1" /usr/libexec/sudo/sudo_iam.so /usr/sbin/iamctl \
+	 "$LIBDIR/libiam.so.1" /usr/libexec/sudo/sudo_iam.so /usr/bin/iamctl \
 	 /etc/iam/iam.conf; do
 	if [ -e "$f" ]; then ok "installed $f"; else bad "missing $f"; fi
 done
-expect_out 0 '^iamctl ' "iamctl runs from /usr/sbin" iamctl --version
+expect_out 0 '^iamctl ' "iamctl runs from /usr/bin" iamctl --version
 out=$(nm -D --defined-only "$LIBDIR/security/pam_iam.so" | awk '{print $3}' | grep -v '^pam_sm_' | grep -v '^$')
 [ -z "$out" ] && ok "pam_iam.so exports only pam_sm_*" || bad "pam_iam.so exports: $out"
 out=$(nm -D --defined-only "$LIBDIR/libnss_iam.so.2" | awk '{print $3}' | grep -v '^_nss_iam_' | grep -v '^$')

@@ -106,7 +106,7 @@ expect_out 0 'sudo_iam' "sudo -V loads the plugin" sh -c 'sudo -V | grep -i appr
 # A link in an allowed folder that points outside it.
 mkdir -p "$T/ubin/up" "$T/ubin/work"
 mount -t overlay overlay -o "lowerdir=/usr/bin,upperdir=$T/ubin/up,workdir=$T/ubin/work" /usr/bin
-ln -s /usr/sbin/iamctl /usr/bin/iam-sneaky
+ln -s /usr/sbin/visudo /usr/bin/iam-sneaky
 
 as() {	# as USER COMMAND...: run as USER with the groups NSS gives
 	local u=$1
@@ -147,9 +147,9 @@ grep -q '"sid":"BinAsRootFreshMFA"' <<<"$(last_event)" && grep -q '"mfaAge":"' <
 show "$(last_event)"
 expect_out 0 '^0$' "sudo's timestamp: a second command without a prompt" as alice sudo -n /usr/bin/id -u
 
-refused alice "$MSG_NO_ALLOW" "command outside /usr/bin/* refused" /usr/sbin/iamctl --version
-refused alice "$MSG_NO_ALLOW" "same command through .. refused" /usr/bin/../sbin/iamctl --version
-grep -q '"command":"/usr/sbin/iamctl --version"' <<<"$(last_event)" \
+refused alice "$MSG_NO_ALLOW" "command outside /usr/bin/* refused" /usr/sbin/visudo --version
+refused alice "$MSG_NO_ALLOW" "same command through .. refused" /usr/bin/../sbin/visudo --version
+grep -q '"command":"/usr/sbin/visudo --version"' <<<"$(last_event)" \
 	&& ok "trail shows the canonical command line" || bad "trail: $(last_event)"
 refused alice "$MSG_NO_ALLOW" "same command through a symlink in /usr/bin refused" /usr/bin/iam-sneaky --version
 # sudo execs the path it was given: a link alice could swap after the
@@ -194,7 +194,7 @@ expect_out 0 '^0$' "Environment=Development allows it again" as alice sudo -n /u
 echo "== who is decided"
 refused carol "$MSG_DISABLED" "disabled IAM user refused" /usr/bin/id -u
 grep -q '"errorCode":"AccountDisabled"' <<<"$(last_event)" && ok "trail: AccountDisabled" || bad "trail: $(last_event)"
-expect_out 0 '^iamctl' "local user deferred to sudoers (unknown_user=defer)" as localu sudo -n /usr/sbin/iamctl --version
+expect_out 0 '^iamctl' "local user deferred to sudoers (unknown_user=defer)" as localu sudo -n /usr/bin/iamctl --version
 n=$(trail_count)
 out=$(as localu sudo -n /usr/bin/id -u 2>&1); rc=$?
 [ "$rc" = 0 ] && [ "$out" = 0 ] && [ "$(trail_count)" -gt "$n" ] && grep -q '"decision":"Deferred"' <<<"$(last_event)" \

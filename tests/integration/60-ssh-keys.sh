@@ -1,6 +1,6 @@
 # 60-ssh-keys.sh - SSH keys as IAM credentials with the real sshd on
 # 127.0.0.1 (a free port), wired by the project's etc/ssh/sshd_config.d/iam.conf
-# (AuthorizedKeysCommand /usr/sbin/iamctl ssh-keys %u as nobody) and
+# (AuthorizedKeysCommand /usr/bin/iamctl ssh-keys %u as nobody) and
 # etc/pam.d/sshd: keys added with iamctl ssh-key log in; inactive,
 # expired, deleted keys, another user's key, a disabled user and a
 # host:Login deny are refused; under mfa = "required" a key needs the

@@ -198,7 +198,7 @@ grep -q '"type":"AssumedRole"' <<<"$ev" && grep -q '"arn":"arn:iam:iam::12345678
 	&& ok "trail: SudoRun as the assumed role, by DeployerRuns" || bad "trail: $ev"
 refused alice "$MSG_EXPLICIT" "alice's own explicit Deny still wins in the role" /usr/bin/cat /dev/null
 grep -q '"sid":"NeverCat"' <<<"$(event SudoRun)" && ok "trail: decided by alice's NeverCat" || bad "trail: $(event SudoRun)"
-refused alice "$MSG_NO_ALLOW" "the role's policy does not reach outside /usr/bin" /usr/sbin/iamctl --version
+refused alice "$MSG_NO_ALLOW" "the role's policy does not reach outside /usr/bin" /usr/sbin/visudo --version
 
 echo "== other login sessions are not elevated"
 out=$(other_session 'as alice sudo -n /usr/bin/true' 2>&1); rc=$?

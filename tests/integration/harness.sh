@@ -27,7 +27,7 @@ for d in etc var; do
 		-o "lowerdir=/$d,upperdir=$T/ovl/$d/up,workdir=$T/ovl/$d/work" "/$d"
 done
 mount -t overlay overlay -o "lowerdir=$ROOT$LIBDIR:$LIBDIR" "$LIBDIR"
-mount -t overlay overlay -o "lowerdir=$ROOT/usr/sbin:/usr/sbin" /usr/sbin
+mount -t overlay overlay -o "lowerdir=$ROOT/usr/bin:/usr/bin" /usr/bin
 mkdir -p "$ROOT/usr/libexec/sudo"
 mount -t overlay overlay -o "lowerdir=$ROOT/usr/libexec:/usr/libexec" /usr/libexec
 # A fresh /run hides a host nscd, whose cache would answer for us.
