@@ -327,6 +327,10 @@ check_code(struct helper *h, struct assume *a, int64_t now)
 	case -EBUSY:
 		return refuse(h, a, "AccountLocked", NULL, "too many failed "
 			      "attempts; try again later");
+	case -EAGAIN:
+		return refuse(h, a, "AccountLocked", NULL, "too soon after a "
+			      "failed attempt; the code was not checked; wait "
+			      "%d seconds", IAM_LOCKOUT_DELAY);
 	case -EALREADY:
 		return refuse(h, a, "MFAReplay", NULL, "this verification "
 			      "code was already used; wait for the next one");
