@@ -297,6 +297,13 @@ check_fd(int fd, bool dir, int strict_flags)
 	return 0;
 }
 
+/* Root's group too, for what a setuid process creates (tests: any owner). */
+static int
+own_root(int fd)
+{
+	return geteuid() == 0 ? fchown(fd, 0, 0) : 0;
+}
+
 /* Open (creating when missing) the trail file for appending. */
 static int
 open_trail(const char *path, int strict_flags)
@@ -304,6 +311,7 @@ open_trail(const char *path, int strict_flags)
 	char dir[PATH_MAX];
 	const char *base;
 	char *slash;
+	bool created;
 	int dfd, fd, r;
 
 	if (path == NULL || path[0] != '/')
@@ -319,17 +327,22 @@ open_trail(const char *path, int strict_flags)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if (mkdir(dir, 0700) == 0)
-		(void)chmod(dir, 0700);
+	created = mkdir(dir, 0700) == 0;
 	dfd = iam_open_strict(dir, strict_flags | IAM_STRICT_DIR, NULL, 0);
 	if (dfd < 0)
 		return dfd;
+	/* Made here: root:root whatever a setuid caller's group. */
+	if (created && (own_root(dfd) < 0 || fchmod(dfd, 0700) < 0)) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
 	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
 		    O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd >= 0 && fchmod(fd, 0600) < 0) {
+		if (fd >= 0 && (own_root(fd) < 0 || fchmod(fd, 0600) < 0)) {
 			close(fd);
 			fd = -1;
 		} else if (fd < 0 && errno == EEXIST) {

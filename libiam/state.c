@@ -73,7 +73,10 @@ open_file(int dfd, uint32_t uid, bool create, int strict_flags)
 				    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 			if (fd < 0 && errno == EEXIST)
 				continue;
-			if (fd >= 0 && fchmod(fd, 0600) < 0) {
+			/* root:root whatever a setuid caller's group. */
+			if (fd >= 0 && ((geteuid() == 0 &&
+					 fchown(fd, 0, 0) < 0) ||
+					fchmod(fd, 0600) < 0)) {
 				r = -errno;
 				close(fd);
 				return r;
@@ -397,6 +400,7 @@ iam_lockout_settle(const struct iam_lockout_try *t,
 	} else if (res == IAM_LOCKOUT_OK) {
 		s.failures = 0;
 		s.lock_start = 0;
+		s.last_failure = 0;	/* no delay after a success */
 		s.last_login = t->now;
 		if (step != 0)
 			s.last_step = step;

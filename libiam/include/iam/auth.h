@@ -304,7 +304,8 @@ int iam_lockout_begin(const char *state_dir, uint32_t uid, int strict_flags,
 
 /*
  * Settle a check begun by iam_lockout_begin(), under the lock again.
- * IAM_LOCKOUT_OK resets the counter, records now as the last login and,
+ * IAM_LOCKOUT_OK resets the counter (and the delay of lockout off),
+ * records now as the last login and,
  * when step is not 0, the accepted TOTP step; when a concurrent check
  * took that step meanwhile it is -EALREADY (a replay, which stays
  * counted).  IAM_LOCKOUT_UNCOUNTED takes the attempt back (a lock it
