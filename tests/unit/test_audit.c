@@ -304,3 +304,29 @@ Test(audit, a_300_kb_event_is_written_whole_and_under_64_kib)
 	fclose(f);
 	free(big);
 }
+
+/* A setuid caller's group (its effective gid) never owns what is created. */
+Test(audit, folder_and_file_created_root_root_whatever_the_callers_group)
+{
+	struct iam_event ev = { .source = "iamctl", .name = "AssumeRole" };
+	char sub[128], path[160];
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	snprintf(sub, sizeof(sub), "%s/log", dir);
+	snprintf(path, sizeof(path), "%s/trail.jsonl", sub);
+	free(cfg->trail_file);
+	cfg->trail_file = strdup(path);
+	cr_assert_eq(setegid(70100), 0);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	cr_assert_eq(setegid(0), 0);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_expect(st.st_uid == 0 && st.st_gid == 0, "folder %u:%u",
+		  (unsigned)st.st_uid, (unsigned)st.st_gid);
+	cr_expect_eq(st.st_mode & 07777, 0700);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect(st.st_uid == 0 && st.st_gid == 0, "file %u:%u",
+		  (unsigned)st.st_uid, (unsigned)st.st_gid);
+	cr_expect_eq(st.st_mode & 07777, 0600);
+}
