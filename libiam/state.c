@@ -9,6 +9,11 @@
  * file is checked with fstat after opening, so a planted symlink, a hard
  * link or a file of another owner is refused rather than followed
  * (CVE-2024-47191 in pam_oath).  An exclusive flock serialises processes.
+ * A file created here is root:root 0600 whatever a setuid caller's group.
+ *
+ * The lockout routine (iam_lockout_begin/settle) is the one way every
+ * password and code check counts: pam_iam's auth, passwd's current
+ * password, the role helper's code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -378,10 +383,10 @@ iam_lockout_settle(const struct iam_lockout_try *t,
 		   enum iam_lockout_result res, uint64_t step, bool *ret_locked)
 {
 	const struct iam_state *c = &t->counted, *b = &t->before;
+	bool started = c->lock_start == t->now && b->lock_start != t->now;
 	struct iam_state_handle *h = NULL;
 	struct iam_state s;
 	int r;
-	bool started = c->lock_start == t->now && b->lock_start != t->now;
 
 	if (ret_locked != NULL)
 		*ret_locked = res == IAM_LOCKOUT_FAILED && started;

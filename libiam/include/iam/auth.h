@@ -250,8 +250,8 @@ bool iam_state_locked(const struct iam_state *s,
 /*
  * Count one failed attempt at now, before anything is verified: an
  * expired lock starts a fresh count, and the failure that reaches
- * max_failed_attempts starts the lock.  The caller saves s.  pam_iam and
- * the role helper both count this way.
+ * max_failed_attempts starts the lock.  The caller saves s.
+ * iam_lockout_begin() counts this way for every check.
  */
 void iam_state_count_failure(struct iam_state *s,
 			     const struct iam_lockout *lk, int64_t now);
@@ -305,12 +305,12 @@ int iam_lockout_begin(const char *state_dir, uint32_t uid, int strict_flags,
 /*
  * Settle a check begun by iam_lockout_begin(), under the lock again.
  * IAM_LOCKOUT_OK resets the counter (and the delay of lockout off),
- * records now as the last login and,
- * when step is not 0, the accepted TOTP step; when a concurrent check
- * took that step meanwhile it is -EALREADY (a replay, which stays
- * counted).  IAM_LOCKOUT_UNCOUNTED takes the attempt back (a lock it
- * started too).  IAM_LOCKOUT_FAILED changes nothing.  *ret_locked (may be
- * NULL) is set true when this failed attempt started a lock.
+ * records now as the last login and, when step is not 0, the accepted
+ * TOTP step; when a concurrent check took that step meanwhile it is
+ * -EALREADY (a replay, which stays counted).  IAM_LOCKOUT_UNCOUNTED takes
+ * the attempt back (a lock it started too).  IAM_LOCKOUT_FAILED changes
+ * nothing.  *ret_locked (may be NULL) is set true when this failed (or
+ * replayed) attempt started a lock.  -errno when the state is unusable.
  */
 int iam_lockout_settle(const struct iam_lockout_try *t,
 		       enum iam_lockout_result res, uint64_t step,
