@@ -187,8 +187,7 @@ read_code(int fd, char *buf, size_t len)
 		if (tcgetattr(fd, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-			restore = tcsetattr(fd, TCSAFLUSH,
-					    &quiet) == 0;
+			restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 		}
 	}
 	for (;;) {
