@@ -169,6 +169,8 @@ grep -q '"errorCode":"AccessDenied"' <<<"$(event AssumeRole)" && grep -q 'above 
 expect_out 1 'no verification code given' "no code refused" as alice iamctl assume-role deployer </dev/null
 grep -q '"errorCode":"InvalidMFA"' <<<"$(event AssumeRole)" && ok "trail: InvalidMFA" || bad "trail: $(event AssumeRole)"
 expect_out 1 'wrong verification code' "wrong code refused" assume alice 000000 deployer
+expect_out 1 'could not be read' "a 17-character code line is refused unchecked" \
+	assume alice 12345678901234567 deployer
 expect_out 1 'no role named ghost' "unknown role refused" assume alice "$(code $SA 0)" ghost
 expect_out 2 'usage' "a reason with a control character is a usage error" \
 	assume alice "$(code $SA 0)" deployer --reason "$(printf 'a\tb')"

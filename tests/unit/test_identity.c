@@ -1076,6 +1076,21 @@ Test(identity, lockout_is_on_unless_turned_off)
 			     cases[i].max, "%s", t);
 		cr_expect_eq(id->password_policy.lockout.lockout_seconds,
 			     cases[i].seconds, "%s", t);
+		/* Written back, it stays as it was (off is written null). */
+		{
+			struct iam_buf b = IAM_BUF_INIT;
+			struct iam_identity *again = NULL;
+
+			cr_assert_eq(iam_identity_write(id, &b), 0);
+			cr_assert_eq(iam_identity_parse(b.buf, b.len, cfg, HOST,
+							&again, &f), 0, "%s",
+				     b.buf);
+			cr_expect_eq(again->password_policy.lockout
+				     .max_failed_attempts, cases[i].max, "%s",
+				     b.buf);
+			iam_identity_free(again);
+			iam_buf_release(&b);
+		}
 		iam_identity_free(id);
 		iam_faults_release(&f);
 	}
