@@ -168,12 +168,12 @@ identify(struct helper *h)
 /* ---- The code ----------------------------------------------------------- */
 
 /*
- * One line from standard input, echo off on a terminal, at most len - 1
- * bytes: a longer line is -E2BIG and wiped.  One byte a read, so no
- * stdio buffer keeps a copy.
+ * One line from fd (standard input), echo off on a terminal, at most
+ * len - 2 bytes (a final '\r' not counted): a longer line is -E2BIG and
+ * wiped.  One byte a read, so no stdio buffer keeps a copy.
  */
 static int
-read_code(char *buf, size_t len)
+read_code(int fd, char *buf, size_t len)
 {
 	struct termios old, quiet;
 	bool restore = false, over = false;
@@ -181,18 +181,17 @@ read_code(char *buf, size_t len)
 	int r = 0;
 	char c;
 
-	if (isatty(STDIN_FILENO)) {
+	if (isatty(fd)) {
 		fputs("Verification code: ", stderr);
 		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) == 0) {
+		if (tcgetattr(fd, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-			restore = tcsetattr(STDIN_FILENO, TCSAFLUSH,
-					    &quiet) == 0;
+			restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 		}
 	}
 	for (;;) {
-		ssize_t k = read(STDIN_FILENO, &c, 1);
+		ssize_t k = read(fd, &c, 1);
 
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -209,10 +208,12 @@ read_code(char *buf, size_t len)
 	}
 	if (n > 0 && buf[n - 1] == '\r')
 		n--;
+	if (n + 2 > len)
+		over = true;
 	buf[n] = '\0';
 	c = 0;
 	if (restore) {
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		tcsetattr(fd, TCSAFLUSH, &old);
 		fputc('\n', stderr);
 	}
 	if (r == 0 && over)
@@ -310,7 +311,7 @@ check_code(struct helper *h, struct assume *a, int64_t now)
 		return refuse(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
 			      "device; ask an administrator to enrol one",
 			      h->u->name);
-	r = read_code(code, sizeof(code));
+	r = read_code(STDIN_FILENO, code, sizeof(code));
 	if (r == -ENODATA)
 		return refuse(h, a, "InvalidMFA", NULL, "no verification code "
 			      "given");
@@ -327,6 +328,10 @@ check_code(struct helper *h, struct assume *a, int64_t now)
 	case -EBUSY:
 		return refuse(h, a, "AccountLocked", NULL, "too many failed "
 			      "attempts; try again later");
+	case -EAGAIN:
+		return refuse(h, a, "AccountLocked", NULL, "too soon after a "
+			      "failed attempt; the code was not checked; wait "
+			      "%d seconds", IAM_LOCKOUT_DELAY);
 	case -EALREADY:
 		return refuse(h, a, "MFAReplay", NULL, "this verification "
 			      "code was already used; wait for the next one");
@@ -591,24 +596,55 @@ harden(void)
 	return 0;
 }
 
+enum command {
+	CMD_ASSUME_ROLE,
+	CMD_WHOAMI,
+	CMD_DROP_ROLE,
+};
+
+/* What argv asks: the command at argv[*ret_i]; -EINVAL for a usage error. */
+static int
+parse_command(int argc, char **argv, uid_t ruid, const char **ret_config,
+	      enum command *ret_cmd, int *ret_i)
+{
+	const char *config = NULL;
+	int i = 1;
+
+	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
+		/* Only a real root chooses the settings. */
+		if (ruid == 0)
+			config = argv[2];
+		i = 3;
+	}
+	if (i >= argc)
+		return -EINVAL;
+	if (strcmp(argv[i], "assume-role") == 0)
+		*ret_cmd = CMD_ASSUME_ROLE;
+	else if (strcmp(argv[i], "whoami") == 0 && argc - i == 1)
+		*ret_cmd = CMD_WHOAMI;
+	else if (strcmp(argv[i], "drop-role") == 0 && argc - i == 1)
+		*ret_cmd = CMD_DROP_ROLE;
+	else
+		return -EINVAL;
+	*ret_config = config;
+	*ret_i = i;
+	return 0;
+}
+
+#ifndef IAM_ROLE_HELPER_NO_MAIN	/* tests/fuzz/fuzz_role_helper.c */
 int
 main(int argc, char **argv)
 {
 	struct helper h;
 	const char *config = NULL;
+	enum command cmd;
 	char why[512] = "";
 	int i = 1, rc;
 
 	if (harden() < 0)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
-	if (argc > 2 && strcmp(argv[1], "--config") == 0) {
-		/* Only a real root chooses the settings. */
-		if (getuid() == 0)
-			config = argv[2];
-		i = 3;
-	}
-	if (i >= argc) {
+	if (parse_command(argc, argv, getuid(), &config, &cmd, &i) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -617,19 +653,16 @@ main(int argc, char **argv)
 		err("%s", why);
 		return EXIT_USAGE;
 	}
-	if (strcmp(argv[i], "assume-role") == 0) {
+	if (cmd == CMD_ASSUME_ROLE)
 		rc = assume_role(&h, argc - i, argv + i);
-	} else if (strcmp(argv[i], "whoami") == 0 && argc - i == 1) {
+	else if (cmd == CMD_WHOAMI)
 		rc = whoami(&h);
-	} else if (strcmp(argv[i], "drop-role") == 0 && argc - i == 1) {
+	else
 		rc = drop_role(&h);
-	} else {
-		usage(stderr);
-		rc = EXIT_USAGE;
-	}
 	fflush(stdout);
 	iam_auth_user_free(h.u);
 	iam_authdb_close(h.db);
 	iam_config_free(h.cfg);
 	return rc;
 }
+#endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,7 +22,21 @@
 #include "iam.h"
 #include "iam/audit.h"
 
-#define TRAIL_MAX_LINE	(256u << 10)
+/*
+ * No event is dropped for its size: a string over TRAIL_FIELD_MAX bytes
+ * is cut (on a character boundary) and the record marked
+ * "truncated": true; when the record is still too long, it is generated
+ * again with smaller fields and fewer items until it fits.
+ */
+#define TRAIL_MAX_LINE	((64u << 10) - 1)	/* bytes, without the '\n' */
+#define TRAIL_FIELD_MAX	4096u
+
+/* How much of each field one generation keeps, and whether it cut. */
+struct cap {
+	size_t field;		/* bytes of one string */
+	size_t items;		/* items of one array, object or parameters */
+	bool cut;
+};
 
 static int
 gen_ok(yajl_gen_status s)
@@ -30,18 +45,34 @@ gen_ok(yajl_gen_status s)
 		s == yajl_gen_invalid_string ? -EILSEQ : -ENOMEM;
 }
 
-/* A string; bytes that are not valid UTF-8 become '?'. */
+/* The length of s cut to at most max bytes, not inside a UTF-8 sequence. */
+static size_t
+cut_length(const char *s, size_t n, size_t max)
+{
+	if (n <= max)
+		return n;
+	n = max;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return n;
+}
+
+/* A string, cut to c->field bytes; bytes that are not UTF-8 become '?'. */
 static int
-gen_str(yajl_gen g, const char *s)
+gen_str(yajl_gen g, const char *s, struct cap *c)
 {
 	size_t n = strlen(s);
 	char *copy;
 	int r;
 
+	if (n > c->field) {
+		n = cut_length(s, n, c->field);
+		c->cut = true;
+	}
 	r = gen_ok(yajl_gen_string(g, (const unsigned char *)s, n));
 	if (r != -EILSEQ)
 		return r;
-	copy = strdup(s);
+	copy = strndup(s, n);
 	if (copy == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
@@ -53,24 +84,37 @@ gen_str(yajl_gen g, const char *s)
 }
 
 static int
-gen_kv(yajl_gen g, const char *key, const char *value)
+gen_kv(yajl_gen g, const char *key, const char *value, struct cap *c)
 {
 	int r;
 
 	if (value == NULL)
 		return 0;
-	r = gen_str(g, key);
-	return r ? r : gen_str(g, value);
+	r = gen_str(g, key, c);
+	return r ? r : gen_str(g, value, c);
+}
+
+/* How many of n items fit under c; marks the cut. */
+static size_t
+items(size_t n, struct cap *c)
+{
+	if (n <= c->items)
+		return n;
+	c->cut = true;
+	return c->items;
 }
 
 /* Re-emit a parsed JSON value through the generator. */
 static int
-gen_json(yajl_gen g, const struct iam_json *v, int depth)
+gen_json(yajl_gen g, const struct iam_json *v, int depth, struct cap *c)
 {
+	size_t n;
 	int r = 0;
 
-	if (depth > 16)
-		return -EINVAL;
+	if (depth > 16) {
+		c->cut = true;
+		return gen_ok(yajl_gen_null(g));
+	}
 	switch (v->type) {
 	case IAM_JSON_NULL:
 		return gen_ok(yajl_gen_null(g));
@@ -80,98 +124,112 @@ gen_json(yajl_gen g, const struct iam_json *v, int depth)
 		return gen_ok(yajl_gen_number(g, v->u.number.text,
 					      strlen(v->u.number.text)));
 	case IAM_JSON_STRING:
-		return gen_str(g, v->u.string);
+		return gen_str(g, v->u.string, c);
 	case IAM_JSON_ARRAY:
+		n = items(v->len, c);
 		r = gen_ok(yajl_gen_array_open(g));
-		for (size_t i = 0; r == 0 && i < v->len; i++)
-			r = gen_json(g, &v->u.items[i], depth + 1);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = gen_json(g, &v->u.items[i], depth + 1, c);
 		return r ? r : gen_ok(yajl_gen_array_close(g));
 	case IAM_JSON_OBJECT:
+		n = items(v->len, c);
 		r = gen_ok(yajl_gen_map_open(g));
-		for (size_t i = 0; r == 0 && i < v->len; i++) {
-			r = gen_str(g, v->u.members[i].key);
+		for (size_t i = 0; r == 0 && i < n; i++) {
+			r = gen_str(g, v->u.members[i].key, c);
 			r = r ? r : gen_json(g, &v->u.members[i].value,
-					     depth + 1);
+					     depth + 1, c);
 		}
 		return r ? r : gen_ok(yajl_gen_map_close(g));
 	}
 	return -EINVAL;
 }
 
+/* The decision as a parsed object; -EINVAL when it is none. */
 static int
-gen_decision(yajl_gen g, const char *text)
+parse_decision(const char *text, struct iam_json_doc **ret_doc)
 {
+	/* Any size: the record is cut to fit, never refused for it. */
+	static const struct iam_json_limits limits = {
+		.max_bytes = 64u << 20, .max_depth = 64,
+		.max_string = 64u << 20, .max_items = 1000000,
+	};
 	struct iam_json_doc *doc = NULL;
-	const struct iam_json *root;
 	int r;
 
-	r = iam_json_parse(text, strlen(text), NULL, &doc, NULL, 0);
-	if (r < 0)
+	r = iam_json_parse(text, strlen(text), &limits, &doc, NULL, 0);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || iam_json_root(doc)->type != IAM_JSON_OBJECT) {
+		iam_json_free(doc);
 		return -EINVAL;
-	root = iam_json_root(doc);
-	r = root->type == IAM_JSON_OBJECT ? 0 : -EINVAL;
-	r = r ? r : gen_str(g, "decision");
-	r = r ? r : gen_json(g, root, 0);
-	iam_json_free(doc);
-	return r;
+	}
+	*ret_doc = doc;
+	return 0;
 }
 
 static int
-gen_identity(yajl_gen g, const struct iam_event *ev)
+gen_identity(yajl_gen g, const struct iam_event *ev, struct cap *c)
 {
 	int r;
 
-	r = gen_str(g, "userIdentity");
+	r = gen_str(g, "userIdentity", c);
 	r = r ? r : gen_ok(yajl_gen_map_open(g));
 	r = r ? r : gen_kv(g, "type", ev->user_type ? ev->user_type :
-			   "IAMUser");
-	r = r ? r : gen_kv(g, "userName", ev->user_name);
-	r = r ? r : gen_kv(g, "arn", ev->user_arn);
+			   "IAMUser", c);
+	r = r ? r : gen_kv(g, "userName", ev->user_name, c);
+	r = r ? r : gen_kv(g, "arn", ev->user_arn, c);
 	return r ? r : gen_ok(yajl_gen_map_close(g));
 }
 
 static int
-gen_event(yajl_gen g, const struct iam_event *ev)
+gen_event(yajl_gen g, const struct iam_event *ev,
+	  const struct iam_json *decision, struct cap *c)
 {
 	char when[32];
 	int64_t t = ev->time != 0 ? ev->time : (int64_t)time(NULL);
+	size_t n;
 	int r;
 
 	r = iam_format_time(t, when, sizeof(when));
 	r = r ? r : gen_ok(yajl_gen_map_open(g));
-	r = r ? r : gen_kv(g, "eventVersion", "1.08");
-	r = r ? r : gen_kv(g, "eventTime", when);
-	r = r ? r : gen_kv(g, "eventSource", ev->source);
-	r = r ? r : gen_kv(g, "eventName", ev->name);
-	r = r ? r : gen_identity(g, ev);
-	r = r ? r : gen_kv(g, "sourceIPAddress", ev->source_ip);
+	r = r ? r : gen_kv(g, "eventVersion", "1.08", c);
+	r = r ? r : gen_kv(g, "eventTime", when, c);
+	r = r ? r : gen_kv(g, "eventSource", ev->source, c);
+	r = r ? r : gen_kv(g, "eventName", ev->name, c);
+	r = r ? r : gen_identity(g, ev, c);
+	r = r ? r : gen_kv(g, "sourceIPAddress", ev->source_ip, c);
 	if (r == 0 && ev->n_params > 0) {
-		r = gen_str(g, "requestParameters");
+		n = items(ev->n_params, c);
+		r = gen_str(g, "requestParameters", c);
 		r = r ? r : gen_ok(yajl_gen_map_open(g));
-		for (size_t i = 0; r == 0 && i < ev->n_params; i++)
-			r = gen_kv(g, ev->params[i].key, ev->params[i].value);
+		for (size_t i = 0; r == 0 && i < n; i++)
+			r = gen_kv(g, ev->params[i].key, ev->params[i].value,
+				   c);
 		r = r ? r : gen_ok(yajl_gen_map_close(g));
 	}
-	r = r ? r : gen_kv(g, "errorCode", ev->error_code);
-	r = r ? r : gen_kv(g, "errorMessage", ev->error_message);
-	if (r == 0 && ev->decision_json != NULL)
-		r = gen_decision(g, ev->decision_json);
+	r = r ? r : gen_kv(g, "errorCode", ev->error_code, c);
+	r = r ? r : gen_kv(g, "errorMessage", ev->error_message, c);
+	if (r == 0 && decision != NULL) {
+		r = gen_str(g, "decision", c);
+		r = r ? r : gen_json(g, decision, 0, c);
+	}
+	if (r == 0 && c->cut) {
+		r = gen_str(g, "truncated", c);
+		r = r ? r : gen_ok(yajl_gen_bool(g, 1));
+	}
 	return r ? r : gen_ok(yajl_gen_map_close(g));
 }
 
-int
-iam_trail_format(const struct iam_event *ev, struct iam_buf *out)
+/* One generation of the record under c, appended to out when it fits. */
+static int
+format_capped(const struct iam_event *ev, const struct iam_json *decision,
+	      struct cap *c, struct iam_buf *out)
 {
 	const unsigned char *text;
 	size_t len;
 	yajl_gen g;
 	int r;
 
-	if (ev == NULL || out == NULL || ev->source == NULL || ev->name == NULL)
-		return -EINVAL;
-	for (size_t i = 0; i < ev->n_params; i++)
-		if (ev->params == NULL || ev->params[i].key == NULL)
-			return -EINVAL;
 	g = yajl_gen_alloc(NULL);
 	if (g == NULL)
 		return -ENOMEM;
@@ -179,7 +237,7 @@ iam_trail_format(const struct iam_event *ev, struct iam_buf *out)
 		yajl_gen_free(g);
 		return -ENOMEM;
 	}
-	r = gen_event(g, ev);
+	r = gen_event(g, ev, decision, c);
 	if (r == 0 && yajl_gen_get_buf(g, &text, &len) != yajl_gen_status_ok)
 		r = -ENOMEM;
 	if (r == 0 && len > TRAIL_MAX_LINE)
@@ -188,6 +246,37 @@ iam_trail_format(const struct iam_event *ev, struct iam_buf *out)
 	r = r ? r : iam_buf_add(out, "\n", 1);
 	yajl_gen_free(g);
 	return r == -EILSEQ ? -EINVAL : r;
+}
+
+int
+iam_trail_format(const struct iam_event *ev, struct iam_buf *out)
+{
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *decision = NULL;
+	struct cap c = { .field = TRAIL_FIELD_MAX, .items = 256 };
+	int r;
+
+	if (ev == NULL || out == NULL || ev->source == NULL || ev->name == NULL)
+		return -EINVAL;
+	for (size_t i = 0; i < ev->n_params; i++)
+		if (ev->params == NULL || ev->params[i].key == NULL)
+			return -EINVAL;
+	if (ev->decision_json != NULL) {
+		r = parse_decision(ev->decision_json, &doc);
+		if (r < 0)
+			return r;
+		decision = iam_json_root(doc);
+	}
+	/* Smaller fields and fewer items until the record fits. */
+	for (;;) {
+		r = format_capped(ev, decision, &c, out);
+		if (r != -E2BIG || c.field <= 16)
+			break;
+		c.field /= 4;
+		c.items = c.items > 4 ? c.items / 4 : 1;
+	}
+	iam_json_free(doc);
+	return r;
 }
 
 static int
@@ -208,6 +297,13 @@ check_fd(int fd, bool dir, int strict_flags)
 	return 0;
 }
 
+/* Root's group too, for what a setuid process creates (tests: any owner). */
+static int
+own_root(int fd)
+{
+	return geteuid() == 0 ? fchown(fd, 0, 0) : 0;
+}
+
 /* Open (creating when missing) the trail file for appending. */
 static int
 open_trail(const char *path, int strict_flags)
@@ -215,6 +311,7 @@ open_trail(const char *path, int strict_flags)
 	char dir[PATH_MAX];
 	const char *base;
 	char *slash;
+	bool created;
 	int dfd, fd, r;
 
 	if (path == NULL || path[0] != '/')
@@ -230,17 +327,22 @@ open_trail(const char *path, int strict_flags)
 		slash[1] = '\0';
 	else
 		*slash = '\0';
-	if (mkdir(dir, 0700) == 0)
-		(void)chmod(dir, 0700);
+	created = mkdir(dir, 0700) == 0;
 	dfd = iam_open_strict(dir, strict_flags | IAM_STRICT_DIR, NULL, 0);
 	if (dfd < 0)
 		return dfd;
+	/* Made here: root:root whatever a setuid caller's group. */
+	if (created && (own_root(dfd) < 0 || fchmod(dfd, 0700) < 0)) {
+		r = -errno;
+		close(dfd);
+		return r;
+	}
 	fd = openat(dfd, base, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC |
 		    O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 && errno == ENOENT) {
 		fd = openat(dfd, base, O_WRONLY | O_APPEND | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-		if (fd >= 0 && fchmod(fd, 0600) < 0) {
+		if (fd >= 0 && (own_root(fd) < 0 || fchmod(fd, 0600) < 0)) {
 			close(fd);
 			fd = -1;
 		} else if (fd < 0 && errno == EEXIST) {

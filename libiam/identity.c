@@ -719,6 +719,9 @@ build_password_policy(struct walk *w, struct fields *root)
 
 	pp->minimum_length = 8;
 	pp->allow_users_to_change = true;
+	/* Lockout is on unless the file turns it off. */
+	pp->lockout.max_failed_attempts = 5;
+	pp->lockout.lockout_seconds = 900;
 	p = field(w, root, "password_policy", IAM_JSON_OBJECT, false);
 	if (p == NULL)
 		return;
@@ -736,14 +739,20 @@ build_password_policy(struct walk *w, struct fields *root)
 	get_bool(w, &fp, "allow_users_to_change", &pp->allow_users_to_change);
 	get_u32(w, &fp, "ssh_key_max_age_days", 1, 36500, false,
 		&pp->ssh_key_max_age_days);
-	l = field(w, &fp, "lockout", IAM_JSON_OBJECT, false);
+	l = lookup(&fp, "lockout");
+	if (l != NULL && l->type == IAM_JSON_NULL) {
+		/* "lockout": null turns it off. */
+		pp->lockout.max_failed_attempts = 0;
+		l = NULL;
+	} else {
+		l = field(w, &fp, "lockout", IAM_JSON_OBJECT, false);
+	}
 	if (l != NULL) {
 		size_t o2 = push_key(w, "lockout");
 
 		collect(w, l, lkeys, &fl);
-		pp->lockout.max_failed_attempts = 5;
-		pp->lockout.lockout_seconds = 900;
-		get_u32(w, &fl, "max_failed_attempts", 1, 1000, false,
+		/* max_failed_attempts 0 turns it off. */
+		get_u32(w, &fl, "max_failed_attempts", 0, 1000, false,
 			&pp->lockout.max_failed_attempts);
 		get_u32(w, &fl, "lockout_seconds", 1, 31622400, false,
 			&pp->lockout.lockout_seconds);

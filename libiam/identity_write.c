@@ -203,12 +203,14 @@ account(struct gen *g, const struct iam_identity *id)
 	boolean(g, "allow_users_to_change", pp->allow_users_to_change);
 	if (pp->ssh_key_max_age_days > 0)
 		num(g, "ssh_key_max_age_days", pp->ssh_key_max_age_days);
+	key(g, "lockout");
 	if (pp->lockout.max_failed_attempts > 0) {
-		key(g, "lockout");
 		open_map(g);
 		num(g, "max_failed_attempts", pp->lockout.max_failed_attempts);
 		num(g, "lockout_seconds", pp->lockout.lockout_seconds);
 		close_map(g);
+	} else if (g->st == yajl_gen_status_ok) {
+		g->st = yajl_gen_null(g->g);	/* off: absent would mean on */
 	}
 	close_map(g);
 	if (id->n_retired > 0) {

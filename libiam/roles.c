@@ -589,9 +589,7 @@ iam_role_mfa_check(const struct iam_config *cfg,
 		   const struct iam_auth_user *u, const char *code,
 		   int64_t now, int strict_flags, bool *ret_locked)
 {
-	const struct iam_lockout *lk;
-	struct iam_state_handle *h = NULL;
-	struct iam_state s, before;
+	struct iam_lockout_try lt;
 	struct iam_totp t;
 	uint64_t step = 0;
 	int r, v;
@@ -600,37 +598,18 @@ iam_role_mfa_check(const struct iam_config *cfg,
 		return -EINVAL;
 	if (u->mfa_secret == NULL)
 		return -ENOKEY;
-	lk = &u->password_policy.lockout;
-	r = iam_state_open(cfg->state_dir, u->uid, strict_flags, &h, &s);
+	r = iam_lockout_begin(cfg->state_dir, u->uid, strict_flags,
+			      &u->password_policy.lockout, now, &lt);
 	if (r < 0)
 		return r;
-	if (iam_state_locked(&s, lk, now)) {
-		iam_state_close(h);
-		return -EBUSY;
-	}
-	before = s;
-	/* Counted before the check: killing the helper mid-way still counts. */
-	iam_state_count_failure(&s, lk, now);
-	r = iam_state_save(h, &s);
-	if (r < 0)
-		goto out;
 	t = (struct iam_totp){ u->mfa_secret, u->mfa_algorithm, u->mfa_digits,
 			       u->mfa_period };
-	v = iam_totp_verify(&t, code, now, cfg->totp_window, s.last_step,
-			    &step);
-	if (v == 0) {
-		s.failures = 0;
-		s.lock_start = 0;
-		s.last_step = step;
-		r = iam_state_save(h, &s);
-	} else {
-		r = v == -EALREADY || v == -EACCES ? v : -EACCES;
-		if (ret_locked != NULL)
-			*ret_locked = s.lock_start == now &&
-				      before.lock_start != now;
-	}
-out:
-	iam_state_close(h);
+	v = iam_totp_verify(&t, code, now, cfg->totp_window,
+			    lt.counted.last_step, &step);
+	r = iam_lockout_settle(&lt, v == 0 ? IAM_LOCKOUT_OK :
+			       IAM_LOCKOUT_FAILED, step, ret_locked);
+	if (r == 0 && v < 0)
+		r = v == -EALREADY ? v : -EACCES;
 	return r;
 }
 

@@ -85,16 +85,19 @@ key_valid(const char *key)
 static int
 ensure_dir(const char *path, int strict_flags)
 {
-	int fd;
+	bool created = mkdir(path, 0700) == 0;
+	int fd, r = 0;
 
-	if (mkdir(path, 0700) == 0 && chmod(path, 0700) < 0)
-		return -errno;
 	fd = iam_open_strict(path, strict_flags | IAM_STRICT_DIR |
 			     IAM_STRICT_SECRET, NULL, 0);
 	if (fd < 0)
 		return fd;
+	/* Made here: root:root 0700 whatever a setuid caller's group. */
+	if (created && ((geteuid() == 0 && fchown(fd, 0, 0) < 0) ||
+			fchmod(fd, 0700) < 0))
+		r = -errno;
 	close(fd);
-	return 0;
+	return r;
 }
 
 int

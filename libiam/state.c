@@ -9,6 +9,11 @@
  * file is checked with fstat after opening, so a planted symlink, a hard
  * link or a file of another owner is refused rather than followed
  * (CVE-2024-47191 in pam_oath).  An exclusive flock serialises processes.
+ * A file created here is root:root 0600 whatever a setuid caller's group.
+ *
+ * The lockout routine (iam_lockout_begin/settle) is the one way every
+ * password and code check counts: pam_iam's auth, passwd's current
+ * password, the role helper's code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,7 +78,10 @@ open_file(int dfd, uint32_t uid, bool create, int strict_flags)
 				    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 			if (fd < 0 && errno == EEXIST)
 				continue;
-			if (fd >= 0 && fchmod(fd, 0600) < 0) {
+			/* root:root whatever a setuid caller's group. */
+			if (fd >= 0 && ((geteuid() == 0 &&
+					 fchown(fd, 0, 0) < 0) ||
+					fchmod(fd, 0600) < 0)) {
 				r = -errno;
 				close(fd);
 				return r;
@@ -318,5 +326,98 @@ iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags)
 	h = &(struct iam_state_handle){ .fd = fd };
 	r = iam_state_save(h, &s);
 	close(fd);
+	return r;
+}
+
+/* ---- Lockout ------------------------------------------------------------ */
+
+/* Lockout off: is now too soon after the last failure of s? */
+static bool
+too_soon(const struct iam_state *s, const struct iam_lockout *lk, int64_t now)
+{
+	int64_t d;
+
+	if (lk->max_failed_attempts != 0 || s->last_failure == 0)
+		return false;
+	/* A clock set back delays by at most as much, never for good. */
+	d = now - s->last_failure;
+	return d > -IAM_LOCKOUT_DELAY && d < IAM_LOCKOUT_DELAY;
+}
+
+int
+iam_lockout_begin(const char *state_dir, uint32_t uid, int strict_flags,
+		  const struct iam_lockout *lk, int64_t now,
+		  struct iam_lockout_try *ret_try)
+{
+	struct iam_state_handle *h = NULL;
+	struct iam_lockout_try t = {
+		.state_dir = state_dir, .uid = uid,
+		.strict_flags = strict_flags, .now = now,
+	};
+	int r;
+
+	if (lk == NULL || ret_try == NULL)
+		return -EINVAL;
+	t.lk = *lk;
+	r = iam_state_open(state_dir, uid, strict_flags, &h, &t.before);
+	if (r < 0)
+		return r;
+	t.counted = t.before;
+	if (iam_state_locked(&t.before, lk, now))
+		r = -EBUSY;	/* refused unchecked; the lock not extended */
+	else if (too_soon(&t.before, lk, now))
+		r = -EAGAIN;
+	else {
+		/* Counted before the check: a check killed half-way counts. */
+		iam_state_count_failure(&t.counted, lk, now);
+		r = iam_state_save(h, &t.counted);
+	}
+	/* Released before the check, so a stopped client holds up nobody. */
+	iam_state_close(h);
+	*ret_try = t;
+	return r;
+}
+
+int
+iam_lockout_settle(const struct iam_lockout_try *t,
+		   enum iam_lockout_result res, uint64_t step, bool *ret_locked)
+{
+	const struct iam_state *c = &t->counted, *b = &t->before;
+	bool started = c->lock_start == t->now && b->lock_start != t->now;
+	struct iam_state_handle *h = NULL;
+	struct iam_state s;
+	int r;
+
+	if (ret_locked != NULL)
+		*ret_locked = res == IAM_LOCKOUT_FAILED && started;
+	if (res == IAM_LOCKOUT_FAILED)
+		return 0;
+	r = iam_state_open(t->state_dir, t->uid, t->strict_flags, &h, &s);
+	if (r < 0)
+		return r;
+	/* Nothing counted since this attempt: its failure time goes too. */
+	if (s.failures == c->failures && s.last_failure == c->last_failure)
+		s.last_failure = b->last_failure;
+	if (res == IAM_LOCKOUT_OK && step != 0 && s.last_step >= step) {
+		r = -EALREADY;	/* a concurrent check took this step */
+		if (ret_locked != NULL)
+			*ret_locked = started;
+	} else if (res == IAM_LOCKOUT_OK) {
+		s.failures = 0;
+		s.lock_start = 0;
+		s.last_failure = 0;	/* no delay after a success */
+		s.last_login = t->now;
+		if (step != 0)
+			s.last_step = step;
+		r = iam_state_save(h, &s);
+	} else {
+		/* A right password: no guess to count. */
+		if (s.failures > 0)
+			s.failures--;
+		if (started && s.lock_start == t->now)
+			s.lock_start = b->lock_start;
+		r = iam_state_save(h, &s);
+	}
+	iam_state_close(h);
 	return r;
 }

@@ -550,6 +550,8 @@ iam_store_lock(const struct iam_config *cfg)
 		r = -EPERM;
 	else if ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) < 0)
 		r = -errno;
+	else if (st.st_gid != 0 && geteuid() == 0 && fchown(fd, 0, 0) < 0)
+		r = -errno;
 	while (r == 0 && flock(fd, LOCK_EX) < 0) {
 		if (errno != EINTR)
 			r = -errno;

@@ -24,3 +24,24 @@ install-role-helper: $(ROLE_HELPER)
 	install -d $(DESTDIR)$(LIBEXECDIR)
 	install -m 4755 $(ROLE_HELPER_OWNER) $(ROLE_HELPER) \
 		$(DESTDIR)$(LIBEXECDIR)/iam-role-helper
+
+# libFuzzer target on the helper's argv and code line (the helper's own
+# source without its main): make fuzz-role-helper; FUZZ_SECONDS=600
+# make fuzz-run.
+.PHONY: fuzz-role-helper fuzz-role-helper-run
+fuzz: fuzz-role-helper
+fuzz-run: fuzz-role-helper-run
+
+fuzz-role-helper: build-fuzz/fuzz_role_helper
+
+build-fuzz/fuzz_role_helper: tests/fuzz/fuzz_role_helper.c iamctl/role_helper.c $(LIBIAM_SRC)
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=gnu11 -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_role_helper.c $(LIBIAM_SRC) $(LIBIAM_DEPS)
+
+fuzz-role-helper-run: build-fuzz/fuzz_role_helper
+	@mkdir -p build-fuzz/corpus-role_helper
+	build-fuzz/fuzz_role_helper -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+		-max_len=4096 -close_fd_mask=2 -print_final_stats=1 \
+		build-fuzz/corpus-role_helper tests/fuzz/corpus/role_helper

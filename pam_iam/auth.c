@@ -526,102 +526,67 @@ state_error(struct attempt *a, int r)
 	return pam_iam_errno_code(r);
 }
 
-/* Counted before anything is verified; the failure that reaches the limit starts the lock. */
-static int
-raise_counter(struct attempt *a, struct iam_state_handle *h,
-	      struct iam_state *s, const struct iam_lockout *lk)
-{
-	iam_state_count_failure(s, lk, a->now);
-	return iam_state_save(h, s);
-}
-
 /*
- * After the checks, under the lock again: a success resets the counter
- * and records the step, unless a concurrent login took that step
+ * After the checks, through the lockout routine: a success resets the
+ * counter and records the step, unless a concurrent login took that step
  * meanwhile (then it is a replay, already counted); a right password
  * without the device it needs takes its count back.
  */
 static int
-settle(struct attempt *a, enum outcome *out, const struct iam_state *counted,
-       const struct iam_state *before)
+settle(struct attempt *a, enum outcome *out, const struct iam_lockout_try *t,
+       bool *ret_locked)
 {
-	struct iam_state_handle *h = NULL;
-	struct iam_state s;
+	enum iam_lockout_result res = *out == OK ? IAM_LOCKOUT_OK :
+		*out == NOT_ENROLLED ? IAM_LOCKOUT_UNCOUNTED :
+		IAM_LOCKOUT_FAILED;
 	int r;
 
-	if (*out != OK && *out != NOT_ENROLLED)
-		return 0;
-	r = iam_state_open(a->o->cfg->state_dir, a->rec->uid, 0, &h, &s);
-	if (r < 0)
-		return r;
-	if (*out == OK && a->code_ok && s.last_step >= a->step) {
+	r = iam_lockout_settle(t, res, a->code_ok ? a->step : 0, ret_locked);
+	if (r == -EALREADY) {
 		*out = REPLAY;
 		a->code_ok = false;
-	} else if (*out == OK) {
-		s.failures = 0;
-		s.lock_start = 0;
-		s.last_login = a->now;
-		if (a->code_ok)
-			s.last_step = a->step;
-		r = iam_state_save(h, &s);
-	} else {
-		/* The password was right: this is no guess to count. */
-		if (s.failures > 0)
-			s.failures--;
-		if (counted->lock_start == a->now &&
-		    before->lock_start != a->now && s.lock_start == a->now)
-			s.lock_start = before->lock_start;
-		r = iam_state_save(h, &s);
+		return 0;
 	}
-	h = iam_state_close(h);
 	return r;
 }
 
 static int
 check_user(struct attempt *a)
 {
-	const struct iam_lockout *lk = &a->rec->password_policy.lockout;
-	struct iam_state_handle *h = NULL;
-	struct iam_state s, before;
+	struct iam_lockout_try t;
 	enum outcome out;
+	bool locked = false;
 	int r;
 
-	r = iam_state_open(a->o->cfg->state_dir, a->rec->uid, 0, &h, &s);
-	if (r < 0)
-		return state_error(a, r);
-	if (iam_state_locked(&s, lk, a->now)) {
-		/* Refused unchecked; the lock is not extended. */
-		h = iam_state_close(h);
-		return finish(a, LOCKED);
-	}
-	before = s;
-	r = raise_counter(a, h, &s, lk);
 	/*
-	 * The failure is counted and saved: release the lock before the
-	 * hash, so a client stopped in the middle (SIGSTOP on its own su)
-	 * cannot hold up the user's other logins.
+	 * Counted and saved before anything is verified, the lock released
+	 * before the hash; refused unchecked while locked (the lock is not
+	 * extended) or, with lockout off, too soon after a failure.
 	 */
-	h = iam_state_close(h);
+	r = iam_lockout_begin(a->o->cfg->state_dir, a->rec->uid, 0,
+			      &a->rec->password_policy.lockout, a->now, &t);
+	if (r == -EBUSY || r == -EAGAIN)
+		return finish(a, LOCKED);
 	if (r < 0)
 		return state_error(a, r);
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
 	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
 		/* Told only now, after a right password. */
-		(void)code_check(a, s.last_step);
+		(void)code_check(a, t.counted.last_step);
 		out = NOT_ENROLLED;
 	} else if (out == OK) {
-		out = code_check(a, s.last_step);
+		out = code_check(a, t.counted.last_step);
 	} else {
-		(void)code_check(a, s.last_step);
+		(void)code_check(a, t.counted.last_step);
 	}
-	r = settle(a, &out, &s, &before);
+	r = settle(a, &out, &t, &locked);
 	if (r < 0)
 		return state_error(a, r);
 	if (out == OK && (r = record_session(a)) < 0)
 		return pam_iam_errno_code(r);
-	if (out != OK && s.lock_start == a->now && before.lock_start != a->now) {
+	if (locked) {
 		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
-			   "attempts", a->user, s.failures);
+			   "attempts", a->user, t.counted.failures);
 		(void)trail(a, "Lockout", "AccountLocked");
 	}
 	return finish(a, out);

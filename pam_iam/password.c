@@ -100,48 +100,37 @@ state_broken(struct change *c, int r)
 static int
 verify_current(struct change *c, const char *pw)
 {
-	const struct iam_lockout *lk = &c->p->rec->password_policy.lockout;
-	struct iam_state_handle *h = NULL;
-	struct iam_state s;
-	int64_t now = c->p->now;
+	struct iam_lockout_try t;
+	bool locked = false;
 	int r, v;
 
-	r = iam_state_open(c->p->o.cfg->state_dir, c->p->rec->uid, 0, &h, &s);
-	if (r < 0)
-		return state_broken(c, r);
-	if (iam_state_locked(&s, lk, now)) {
-		h = iam_state_close(h);
+	r = iam_lockout_begin(c->p->o.cfg->state_dir, c->p->rec->uid, 0,
+			      &c->p->rec->password_policy.lockout, c->p->now,
+			      &t);
+	if (r == -EBUSY || r == -EAGAIN) {
 		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s "
-			   "refused: account locked", c->p->user);
+			   "refused: %s", c->p->user, r == -EBUSY ?
+			   "account locked" : "too soon after a failure");
 		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);
 		(void)event(c, "AccountLocked");
 		return PAM_MAXTRIES;
 	}
-	if (s.lock_start != 0) {
-		s.failures = 0;
-		s.lock_start = 0;
-	}
-	if (s.failures < UINT32_MAX)
-		s.failures++;
-	s.last_failure = now;
-	if (lk->max_failed_attempts > 0 &&
-	    s.failures >= lk->max_failed_attempts)
-		s.lock_start = now;
-	r = iam_state_save(h, &s);
-	if (r < 0) {
-		h = iam_state_close(h);
-		return state_broken(c, r);
-	}
-	v = iam_password_verify(pw, c->p->rec->password_hash);
-	if (v == 0 && c->p->rec->password_hash != NULL) {
-		s.failures = 0;
-		s.lock_start = 0;
-		r = iam_state_save(h, &s);
-	}
-	h = iam_state_close(h);
 	if (r < 0)
 		return state_broken(c, r);
-	if (v != 0 || c->p->rec->password_hash == NULL) {
+	v = iam_password_verify(pw, c->p->rec->password_hash);
+	if (c->p->rec->password_hash == NULL)
+		v = -EACCES;
+	r = iam_lockout_settle(&t, v == 0 ? IAM_LOCKOUT_OK :
+			       IAM_LOCKOUT_FAILED, 0, &locked);
+	if (r < 0)
+		return state_broken(c, r);
+	if (locked) {
+		pam_syslog(c->p->pamh, LOG_NOTICE, "%s locked after %u failed "
+			   "attempts", c->p->user, t.counted.failures);
+		(void)pam_iam_trail(c->p, "Lockout", "AccountLocked", NULL, 0,
+				    NULL);
+	}
+	if (v != 0) {
 		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s: "
 			   "wrong current password", c->p->user);
 		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);

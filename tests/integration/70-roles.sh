@@ -12,7 +12,16 @@
 # root starts a new one (a new /proc/self/sessionid), as pam_loginuid does
 # at login.  This shell starts its own first, so everything it runs shares
 # one login session; `other_session` runs a command in a fresh one.
+#
+# Lockout (the identity names none, so 5 failures and 900 s): 30 wrong
+# codes then the right one are refused, the lock is not extended and is
+# one Lockout event; with "lockout": null a failed code makes the next
+# try within IAM_LOCKOUT_DELAY refused unchecked.  What the helper
+# creates (/run/iam, its folders, /var/log/iam, the trail, a state file)
+# is root:root although the caller's group is engineers.
 SA=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+SE=KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU
+SF=ONSWG4TFOQYHK3DJMNVWK6LTMVRXG2LF
 SB=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 SC=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
 TRAIL=/var/log/iam/trail.jsonl
@@ -26,7 +35,6 @@ MSG_DISABLED='sudo: denied by IAM policy (account disabled)'
 cat > "$T/identity.json" <<EOF
 {
   "account": { "id": "$ACCT" },
-  "password_policy": { "lockout": { "max_failed_attempts": 10, "lockout_seconds": 900 } },
   "groups": [ { "name": "engineers", "gid": 70100 } ],
   "users": [
     { "name": "alice", "uid": 70001, "primary_group": "engineers",
@@ -39,7 +47,13 @@ cat > "$T/identity.json" <<EOF
       "policies": ["MayAssume", "NoRoles"],
       "mfa": { "type": "totp", "secret": "$SC", "algorithm": "SHA1", "digits": 6, "period": 30 } },
     { "name": "dave", "uid": 70004, "primary_group": "engineers",
-      "policies": ["MayAssume"] }
+      "policies": ["MayAssume"] },
+    { "name": "erin", "uid": 70005, "primary_group": "engineers",
+      "policies": ["MayAssume"],
+      "mfa": { "type": "totp", "secret": "$SE", "algorithm": "SHA1", "digits": 6, "period": 30 } },
+    { "name": "frank", "uid": 70006, "primary_group": "engineers",
+      "policies": ["MayAssume"],
+      "mfa": { "type": "totp", "secret": "$SF", "algorithm": "SHA1", "digits": 6, "period": 30 } }
   ],
   "roles": [
     { "name": "deployer", "max_session_seconds": 3600, "tags": { "Duty": "deploy" },
@@ -47,7 +61,9 @@ cat > "$T/identity.json" <<EOF
         { "Effect": "Allow", "Action": "sts:AssumeRole",
           "Principal": { "AWS": ["arn:iam:iam::$ACCT:user/alice",
                                  "arn:iam:iam::$ACCT:user/carol",
-                                 "arn:iam:iam::$ACCT:user/dave"] },
+                                 "arn:iam:iam::$ACCT:user/dave",
+                                 "arn:iam:iam::$ACCT:user/erin",
+                                 "arn:iam:iam::$ACCT:user/frank"] },
           "Condition": { "Bool": { "aws:MultiFactorAuthPresent": "true" } } } ] },
       "policies": ["DeployAccess"] }
   ],
@@ -91,7 +107,7 @@ EOF
 chmod 0644 /etc/sudo.conf
 cat > /etc/sudoers.d/iam <<EOF
 Defaults lecture=never
-alice, bob, carol, dave ALL=(ALL:ALL) NOPASSWD: ALL
+alice, bob, carol, dave, erin, frank ALL=(ALL:ALL) NOPASSWD: ALL
 EOF
 chmod 0440 /etc/sudoers.d/iam
 cat > /etc/pam.d/sudo <<EOF
@@ -153,6 +169,8 @@ grep -q '"errorCode":"AccessDenied"' <<<"$(event AssumeRole)" && grep -q 'above 
 expect_out 1 'no verification code given' "no code refused" as alice iamctl assume-role deployer </dev/null
 grep -q '"errorCode":"InvalidMFA"' <<<"$(event AssumeRole)" && ok "trail: InvalidMFA" || bad "trail: $(event AssumeRole)"
 expect_out 1 'wrong verification code' "wrong code refused" assume alice 000000 deployer
+expect_out 1 'could not be read' "a 17-character code line is refused unchecked" \
+	assume alice 12345678901234567 deployer
 expect_out 1 'no role named ghost' "unknown role refused" assume alice "$(code $SA 0)" ghost
 expect_out 2 'usage' "a reason with a control character is a usage error" \
 	assume alice "$(code $SA 0)" deployer --reason "$(printf 'a\tb')"
@@ -292,3 +310,74 @@ iamctl user del alice >/dev/null 2>&1 && ok "alice deleted" || bad "iamctl user 
 out=$(setpriv --reuid=70001 --regid=70100 --clear-groups env PATH=/usr/bin:/bin sudo -n /usr/bin/true 2>&1); rc=$?
 [ "$rc" = 1 ] && ok "deleted: sudo refused despite the record" || bad "deleted (rc=$rc): $out"
 show "$out"
+
+echo "== what the setuid helper creates is root:root, whatever the caller's group"
+rm -rf /run/iam /var/log/iam
+rm -f /var/lib/iam/state/70006
+[ "$(id -gn frank)" = engineers ] && ok "frank's primary group is engineers" || bad "frank: $(id frank)"
+expect_out 1 'wrong verification code' "frank: a wrong code (creates the trail and his state)" \
+	assume frank 000000 deployer
+expect_out 0 'Assumed role deployer' "frank assumes deployer (creates /run/iam)" \
+	assume frank "$(code $SF 0)" deployer
+made=$(find /run/iam /var/log/iam /var/lib/iam/state/70006 -printf '%u:%g %m %p\n' 2>&1)
+show "$made"
+[ "$(grep -c . <<<"$made")" -ge 6 ] && ok "the helper created folders and files" || bad "created: $made"
+grep -v '^root:root ' <<<"$made" | grep -q . && bad "not root:root: $(grep -v '^root:root ' <<<"$made")" \
+	|| ok "everything it created is root:root"
+grep -Eq '^root:root 700 /run/iam$' <<<"$made" && grep -Eq '^root:root 700 /var/log/iam$' <<<"$made" \
+	&& grep -Eq '^root:root 600 /var/log/iam/trail.jsonl$' <<<"$made" \
+	&& grep -Eq '^root:root 600 /var/lib/iam/state/70006$' <<<"$made" \
+	&& ok "folders 0700, trail and state 0600" || bad "modes: $made"
+
+echo "== lockout is on by default: 30 wrong codes, then the right one"
+state() { cat "/var/lib/iam/state/$1" 2>/dev/null; }	# IAMSTATE1 failures lock_start ...
+wrong=0 locked=0
+for i in $(seq 30); do
+	out=$(assume erin 000000 deployer 2>&1)
+	case $out in
+	*'wrong verification code'*) wrong=$((wrong + 1)) ;;
+	*'too many failed attempts'*) locked=$((locked + 1)) ;;
+	esac
+	[ "$i" = 5 ] && lock_after_5=$(state 70005 | awk '{ print $3 }')
+done
+[ "$wrong" = 5 ] && [ "$locked" = 25 ] && ok "5 codes checked, the next 25 refused unchecked" \
+	|| bad "checked $wrong, locked $locked"
+expect_out 1 'too many failed attempts' "the right code after 30 wrong ones is refused: locked" \
+	assume erin "$(code $SE 0)" deployer
+ev=$(event AssumeRole)
+grep -q '"userName":"erin"' <<<"$ev" && grep -q '"errorCode":"AccountLocked"' <<<"$ev" \
+	&& ok "trail: AssumeRole AccountLocked" || bad "trail: $ev"
+[ "$(grep '"eventName":"Lockout"' "$TRAIL" | grep -c '"userName":"erin"')" = 1 ] \
+	&& ok "trail: one Lockout event for erin" || bad "Lockout events: $(grep Lockout "$TRAIL")"
+st=$(state 70005)
+[ "$(awk '{ print $2 }' <<<"$st")" = 5 ] && [ "$(awk '{ print $3 }' <<<"$st")" = "$lock_after_5" ] \
+	&& [ "$lock_after_5" != 0 ] && ok "attempts while locked neither count nor extend the lock" \
+	|| bad "state: $st (lock started $lock_after_5)"
+[ -z "$(ls -A /run/iam/roles 2>/dev/null | grep -v "^s$SID$")" ] && ok "no role session for erin" \
+	|| bad "records: $(ls -A /run/iam/roles)"
+expect 0 "iamctl unlock erin" iamctl unlock erin
+expect_out 0 'Assumed role deployer' "control: unlocked, the right code is accepted" \
+	assume erin "$(code $SE 1)" deployer
+
+echo "== lockout off (\"lockout\": null): a failed code delays the next try"
+python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+d["password_policy"] = {"lockout": None}
+json.dump(d, sys.stdout)' < "$T/identity.json" > "$T/identity-off.json"
+if use_identity "$T/identity-off.json" >"$T/sync.out" 2>&1; then ok "identity with lockout off published"
+else bad "iamctl sync"; show "$(cat "$T/sync.out")"; fi
+expect_out 1 'wrong verification code' "a wrong code is checked" assume erin 000000 deployer
+before=$(state 70005)
+expect_out 1 'too soon after a failed attempt; the code was not checked' \
+	"the right code at once after it is refused unchecked" assume erin "$(code $SE 2)" deployer
+ev=$(event AssumeRole)
+grep -q '"errorCode":"AccountLocked"' <<<"$ev" && grep -q 'too soon' <<<"$ev" \
+	&& ok "trail: the refusal says why" || bad "trail: $ev"
+[ "$(state 70005)" = "$before" ] && ok "the refused try was not counted" || bad "state: $before -> $(state 70005)"
+for i in $(seq 10); do assume erin 000000 deployer >/dev/null 2>&1; done
+[ "$(state 70005 | awk '{ print $3 }')" = 0 ] && ok "lockout off: no lock however many tries" \
+	|| bad "state: $(state 70005)"
+sleep 3
+expect_out 0 'Assumed role deployer' "3 seconds later the right code is accepted" \
+	assume erin "$(code $SE 3)" deployer

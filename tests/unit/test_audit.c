@@ -132,3 +132,201 @@ Test(audit, insecure_folder_or_file_or_symlink_refuses)
 	t_write(cfg->trail_file, "", 0, 0622);
 	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), -EPERM);
 }
+
+/* ---- No event dropped for its size ------------------------------------- */
+
+static char *
+filled(size_t n, const char *unit)
+{
+	size_t k = strlen(unit);
+	char *s = malloc(n * k + 1);
+
+	cr_assert_not_null(s);
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * k, unit, k);
+	s[n * k] = '\0';
+	return s;
+}
+
+/* Format ev; the line must be under 64 KiB and parse; *ret_doc is kept. */
+static const struct iam_json *
+format_fits(const struct iam_event *ev, struct iam_json_doc **ret_doc)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+
+	cr_assert_eq(iam_trail_format(ev, &b), 0);
+	cr_expect_lt(b.len, 64u << 10, "a record of %zu bytes", b.len);
+	cr_expect_null(memchr(b.buf, '\n', b.len - 1));
+	cr_assert_eq(iam_json_parse(b.buf, b.len, NULL, ret_doc, NULL, 0), 0);
+	iam_buf_release(&b);
+	return iam_json_root(*ret_doc);
+}
+
+static bool
+truncated(const struct iam_json *root)
+{
+	const struct iam_json *t = iam_json_get(root, "truncated");
+
+	return t != NULL && t->type == IAM_JSON_BOOL && t->u.boolean;
+}
+
+Test(audit, a_field_over_4_kib_is_cut_and_marked)
+{
+	char *big = filled(300 * 1024, "x");
+	struct iam_event_param p[] = {
+		{ "command", big }, { "runAs", "root" },
+	};
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .user_name = "alice",
+		.params = p, .n_params = 2, .error_code = "AccessDenied",
+	};
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root, *rp;
+
+	root = format_fits(&ev, &doc);
+	cr_expect_str_eq(iam_json_get(root, "eventName")->u.string, "SudoRun");
+	cr_expect_str_eq(iam_json_get(root, "errorCode")->u.string,
+			 "AccessDenied");
+	rp = iam_json_get(root, "requestParameters");
+	cr_expect_eq(strlen(iam_json_get(rp, "command")->u.string), 4096);
+	cr_expect_str_eq(iam_json_get(rp, "runAs")->u.string, "root");
+	cr_expect(truncated(root));
+	iam_json_free(doc);
+	free(big);
+}
+
+Test(audit, a_short_record_is_not_marked)
+{
+	char *edge = filled(4096, "y");
+	struct iam_event_param p[] = { { "command", edge } };
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .params = p,
+		.n_params = 1,
+	};
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root = format_fits(&ev, &doc);
+
+	cr_expect_str_eq(iam_json_get(iam_json_get(root, "requestParameters"),
+				      "command")->u.string, edge);
+	cr_expect_null(iam_json_get(root, "truncated"));
+	iam_json_free(doc);
+	free(edge);
+}
+
+Test(audit, a_cut_never_splits_a_character)
+{
+	char *e = filled(3000, "\xc3\xa9");	/* é, 6000 bytes */
+	char *euro = filled(2000, "\xe2\x82\xac");	/* €, 6000 bytes */
+	struct iam_event_param p[] = { { "a", e }, { "b", euro } };
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .params = p,
+		.n_params = 2,
+	};
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root = format_fits(&ev, &doc), *rp;
+
+	rp = iam_json_get(root, "requestParameters");
+	cr_expect_eq(strlen(iam_json_get(rp, "a")->u.string), 4096);
+	cr_expect_eq(strncmp(iam_json_get(rp, "a")->u.string, e, 4096), 0);
+	cr_expect_eq(strlen(iam_json_get(rp, "b")->u.string), 4095);
+	cr_expect_eq(strncmp(iam_json_get(rp, "b")->u.string, euro, 4095), 0);
+	cr_expect(truncated(root));
+	iam_json_free(doc);
+	free(e);
+	free(euro);
+}
+
+Test(audit, many_fields_and_a_huge_decision_still_fit)
+{
+	size_t n = 20000;
+	struct iam_event_param *p = calloc(n, sizeof(*p));
+	char *ctl = filled(300 * 1024, "\x01");	/* 6 bytes each, escaped */
+	char *val = filled(1024, "v"), *decision, *big;
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .user_name = ctl,
+		.params = p, .n_params = n, .error_code = "AccessDenied",
+	};
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *root;
+	size_t len = 300 * 1024 + 64;
+
+	cr_assert_not_null(p);
+	for (size_t i = 0; i < n; i++) {
+		char *k = malloc(16);
+
+		cr_assert_not_null(k);
+		snprintf(k, 16, "arg%zu", i);
+		p[i] = (struct iam_event_param){ k, val };
+	}
+	decision = malloc(len);
+	cr_assert_not_null(decision);
+	big = filled(300 * 1024, "r");
+	snprintf(decision, len, "{\"decision\":\"ExplicitDeny\","
+		 "\"resource\":\"%s\"}", big);
+	free(big);
+	ev.decision_json = decision;
+	root = format_fits(&ev, &doc);
+	cr_expect_str_eq(iam_json_get(root, "eventName")->u.string, "SudoRun");
+	cr_expect_str_eq(iam_json_get(root, "errorCode")->u.string,
+			 "AccessDenied");
+	cr_expect_str_eq(iam_json_get(iam_json_get(root, "decision"),
+				      "decision")->u.string, "ExplicitDeny");
+	cr_expect_not_null(iam_json_get(iam_json_get(root,
+				"requestParameters"), "arg0"));
+	cr_expect(truncated(root));
+	iam_json_free(doc);
+	for (size_t i = 0; i < n; i++)
+		free((char *)p[i].key);
+	free(p);
+	free(ctl);
+	free(val);
+	free(decision);
+}
+
+Test(audit, a_300_kb_event_is_written_whole_and_under_64_kib)
+{
+	char *big = filled(300 * 1024, "z");
+	struct iam_event_param p[] = { { "command", big } };
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .params = p,
+		.n_params = 1, .error_code = "AccessDenied",
+	};
+	char line[70000];
+	FILE *f;
+
+	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	f = fopen(cfg->trail_file, "re");
+	cr_assert_not_null(f);
+	cr_assert_not_null(fgets(line, sizeof(line), f));
+	cr_expect_lt(strlen(line), 64u << 10);
+	cr_expect(strstr(line, "\"eventName\":\"SudoRun\"") != NULL);
+	cr_expect(strstr(line, "\"truncated\":true") != NULL);
+	fclose(f);
+	free(big);
+}
+
+/* A setuid caller's group (its effective gid) never owns what is created. */
+Test(audit, folder_and_file_created_root_root_whatever_the_callers_group)
+{
+	struct iam_event ev = { .source = "iamctl", .name = "AssumeRole" };
+	char sub[128], path[160];
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	snprintf(sub, sizeof(sub), "%s/log", dir);
+	snprintf(path, sizeof(path), "%s/trail.jsonl", sub);
+	free(cfg->trail_file);
+	cfg->trail_file = strdup(path);
+	cr_assert_eq(setegid(70100), 0);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	cr_assert_eq(setegid(0), 0);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_expect(st.st_uid == 0 && st.st_gid == 0, "folder %u:%u",
+		  (unsigned)st.st_uid, (unsigned)st.st_gid);
+	cr_expect_eq(st.st_mode & 07777, 0700);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect(st.st_uid == 0 && st.st_gid == 0, "file %u:%u",
+		  (unsigned)st.st_uid, (unsigned)st.st_gid);
+	cr_expect_eq(st.st_mode & 07777, 0600);
+}

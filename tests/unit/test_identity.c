@@ -549,9 +549,11 @@ static const struct bad bad[] = {
 	{ "reuse_prevention 25", NULL,
 	  TOP(",\"password_policy\":{\"reuse_prevention\":25}"),
 	  "password_policy.reuse_prevention: 25 is outside 1-24" },
-	{ "lockout attempts 0", NULL, TOP(",\"password_policy\":{\"lockout\":"
-	  "{\"max_failed_attempts\":0}}"),
-	  "password_policy.lockout.max_failed_attempts: 0 is outside" },
+	{ "lockout attempts 1001", NULL, TOP(",\"password_policy\":{\"lockout\":"
+	  "{\"max_failed_attempts\":1001}}"),
+	  "password_policy.lockout.max_failed_attempts: 1001 is outside" },
+	{ "lockout a number", NULL, TOP(",\"password_policy\":{\"lockout\":5}"),
+	  "password_policy.lockout: must be an object, not a number 5" },
 	{ "lockout seconds 0", NULL, TOP(",\"password_policy\":{\"lockout\":"
 	  "{\"lockout_seconds\":0}}"),
 	  "password_policy.lockout.lockout_seconds: 0 is outside" },
@@ -646,7 +648,7 @@ Test(identity, several_faults_in_one_file_are_all_reported)
 	static const char *const want[] = {
 		"account.id: \"12345\" is not a 12-digit account id",
 		"password_policy.minimum_length: 3 is outside 6-128",
-		"password_policy.lockout.max_failed_attempts: 0 is outside",
+		"password_policy.lockout.max_failed_attempts: 1001 is outside",
 		"users[0].shell: \"bin/sh\" is not an absolute path",
 		"users[1].name: \"Ben\" is not a valid name",
 		"users[1].uid: 70001.5 is not a whole number",
@@ -1042,6 +1044,56 @@ Test(identity, members_in_any_order_are_all_read)
 	expect_refused("unknown field amid known ones", unknown, strlen(unknown),
 		       "users[0].colour: unknown field");
 	iam_faults_release(&f);
+}
+
+/* No lockout means 5 failures, 900 s; null or 0 attempts turn it off. */
+Test(identity, lockout_is_on_unless_turned_off)
+{
+	static const struct {
+		const char *text;
+		uint32_t max, seconds;
+	} cases[] = {
+		{ TOP(""), 5, 900 },
+		{ TOP(",\"password_policy\":{}"), 5, 900 },
+		{ TOP(",\"password_policy\":{\"lockout\":{}}"), 5, 900 },
+		{ TOP(",\"password_policy\":{\"lockout\":null}"), 0, 900 },
+		{ TOP(",\"password_policy\":{\"lockout\":"
+		      "{\"max_failed_attempts\":0}}"), 0, 900 },
+		{ TOP(",\"password_policy\":{\"lockout\":"
+		      "{\"max_failed_attempts\":3,\"lockout_seconds\":60}}"),
+		  3, 60 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct iam_faults f = IAM_FAULTS_INIT;
+		struct iam_identity *id = NULL;
+		const char *t = cases[i].text;
+
+		cr_assert_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id,
+						&f), 0, "%s: %s", t,
+			     all_faults(&f));
+		cr_expect_eq(id->password_policy.lockout.max_failed_attempts,
+			     cases[i].max, "%s", t);
+		cr_expect_eq(id->password_policy.lockout.lockout_seconds,
+			     cases[i].seconds, "%s", t);
+		/* Written back, it stays as it was (off is written null). */
+		{
+			struct iam_buf b = IAM_BUF_INIT;
+			struct iam_identity *again = NULL;
+
+			cr_assert_eq(iam_identity_write(id, &b), 0);
+			cr_assert_eq(iam_identity_parse(b.buf, b.len, cfg, HOST,
+							&again, &f), 0, "%s",
+				     b.buf);
+			cr_expect_eq(again->password_policy.lockout
+				     .max_failed_attempts, cases[i].max, "%s",
+				     b.buf);
+			iam_identity_free(again);
+			iam_buf_release(&b);
+		}
+		iam_identity_free(id);
+		iam_faults_release(&f);
+	}
 }
 
 Test(identity, default_home_is_under_home)

@@ -865,3 +865,24 @@ Test(pam_auth, another_key_or_another_service_still_needs_the_password)
 	cr_assert_eq(sshd_auth("sshd", "alice", "password\n", &c), PAM_AUTH_ERR);
 	cr_expect(strncmp(c.log[0], "Password", 8) == 0, "%s", c.log[0]);
 }
+
+/* Lockout off: a failure makes the next try wait; nothing ever locks. */
+Test(pam_auth, lockout_off_delays_the_next_try_after_a_failure)
+{
+	struct t_conv c;
+	struct iam_state s;
+
+	T_NEED_ROOT();
+	publish(0, 900, NULL, NULL);
+	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
+	s = state_of(70004);
+	/* At once: the right password is refused without being checked. */
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	expect_prompts(&c, "dave", false, M_FAILED);
+	cr_expect_eq(state_of(70004).failures, s.failures, "counted");
+	cr_expect_eq(state_of(70004).lock_start, 0);
+	sleep(IAM_LOCKOUT_DELAY);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	/* After a success there is no delay. */
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+}

@@ -356,3 +356,46 @@ Test(password, local_user_is_left_to_pam_unix)
 	cr_assert_eq(change("root", 0, NEW1, NEW1, NULL, &c), PAM_USER_UNKNOWN);
 	cr_assert_eq(c.n_log, 0);
 }
+
+/*
+ * One counter for every password check (the identity names no lockout:
+ * 5 failures, 900 s): passwd's current password and the auth phase count
+ * together, and the lock refuses the right password in both, unchecked.
+ */
+Test(password, passwd_and_auth_share_one_lockout_counter)
+{
+	struct t_conv c;
+	struct stat st;
+
+	T_NEED_ROOT();
+	become(70001);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(change("alice", 0, "Wrong-Passw0rd!", NEW1, NEW1,
+				    &c), PAM_AUTH_ERR);
+	cr_assert_eq(f_auth("alice", "Wrong-Passw0rd!"), PAM_AUTH_ERR);
+	cr_assert_eq(f_trail_count("\"eventName\":\"Lockout\"", NULL), 0);
+	cr_assert_eq(f_auth("alice", "Wrong-Passw0rd!"), PAM_AUTH_ERR);
+	cr_assert_eq(f_trail_count("\"eventName\":\"Lockout\"", "\"alice\""),
+		     1, "the fifth failure, whichever check, locks");
+	cr_expect_eq(f_auth("alice", F_OLDPW), PAM_MAXTRIES);
+	cr_expect_eq(change("alice", 0, F_OLDPW, NEW1, NEW1, &c), PAM_MAXTRIES);
+	cr_expect(f_said(&c, "Authentication failed."));
+	cr_expect(!f_said(&c, P_NEW));
+	cr_expect_eq(stat(CREDS_ALICE, &st), -1, "changed while locked");
+	cr_expect_eq(f_trail_count("\"ChangePassword\"", "AccountLocked"), 1);
+}
+
+Test(password, passwd_reaching_the_limit_writes_the_lockout_event)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(f_auth("alice", "Wrong-Passw0rd!"), PAM_AUTH_ERR);
+	become(70001);
+	cr_assert_eq(change("alice", 0, "Wrong-Passw0rd!", NEW1, NEW1, &c),
+		     PAM_AUTH_ERR);
+	cr_expect_eq(f_trail_count("\"eventName\":\"Lockout\"", "\"alice\""),
+		     1);
+	cr_expect_eq(change("alice", 0, F_OLDPW, NEW1, NEW1, &c), PAM_MAXTRIES);
+}

@@ -587,6 +587,43 @@ Test(roles, code_check_replay_lockout_and_enrolment)
 	iam_config_free(cfg);
 }
 
+/* Lockout off: a failed code makes the next one within the delay refused. */
+Test(roles, code_check_with_lockout_off_is_slowed)
+{
+	struct iam_auth_user u;
+	struct iam_config *cfg = NULL;
+	struct iam_state st;
+	char code[16], wrong[16];
+	int64_t now;
+
+	t_step_margin();
+	now = (int64_t)time(NULL);
+	cr_assert_eq(iam_config_defaults(&cfg), 0);
+	free(cfg->state_dir);
+	cfg->state_dir = strdup(dir);
+	memset(&u, 0, sizeof(u));
+	u.name = "alice";
+	u.uid = 70002;
+	u.mfa_secret = T_SECRET;
+	u.mfa_algorithm = IAM_TOTP_SHA1;
+	u.mfa_digits = 6;
+	u.mfa_period = 30;
+	u.password_policy.lockout.max_failed_attempts = 0;
+	u.password_policy.lockout.lockout_seconds = 900;
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	snprintf(wrong, sizeof(wrong), "%06d", (atoi(code) + 1) % 1000000);
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fl(), NULL),
+		     -EACCES);
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + 2, fl(), NULL),
+		     -EAGAIN, "within the delay: refused, not checked");
+	cr_assert_eq(iam_state_read(dir, 70002, fl(), &st), 0);
+	cr_expect_eq(st.failures, 1, "the refused try is not counted");
+	cr_expect_eq(st.last_step, 0);
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + IAM_LOCKOUT_DELAY,
+					fl(), NULL), 0);
+	iam_config_free(cfg);
+}
+
 /* ---- Role session records ------------------------------------------------ */
 
 TestSuite(records, .init = setup, .fini = teardown);

@@ -161,3 +161,172 @@ Test(state, concurrent_writers_never_lose_a_count)
 	cr_assert_eq(iam_state_read(dir, 70004, fl(), &s), 0);
 	cr_expect_eq(s.failures, 16);
 }
+
+/* ---- The lockout routine ----------------------------------------------- */
+
+static struct iam_state
+read_state_of(uint32_t uid)
+{
+	struct iam_state s;
+
+	cr_assert_eq(iam_state_read(dir, uid, fl(), &s), 0);
+	return s;
+}
+
+Test(state, lockout_counts_before_the_check_and_releases_the_lock)
+{
+	struct iam_lockout lk = { 5, 900 };
+	struct iam_lockout_try t;
+	pid_t pid;
+	int st;
+
+	cr_assert_eq(iam_lockout_begin(dir, 70010, fl(), &lk, 1000, &t), 0);
+	/* Counted and saved: a check killed now still counts. */
+	cr_expect_eq(t.counted.failures, 1);
+	cr_expect_eq(read_state_of(70010).failures, 1);
+	cr_expect_eq(read_state_of(70010).last_failure, 1000);
+	/* Released: another check of this user proceeds meanwhile. */
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		struct iam_lockout_try u;
+
+		alarm(5);
+		_exit(iam_lockout_begin(dir, 70010, fl(), &lk, 1000, &u) == 0 &&
+		      u.counted.failures == 2 ? 0 : 1);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "the state stayed locked during the check");
+	cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_OK, 42, NULL), 0);
+	cr_expect_eq(read_state_of(70010).failures, 0);
+	cr_expect_eq(read_state_of(70010).last_step, 42);
+	cr_expect_eq(read_state_of(70010).last_login, 1000);
+	cr_expect_eq(read_state_of(70010).last_failure, 0);
+}
+
+Test(state, lockout_refuses_unchecked_and_never_extends)
+{
+	struct iam_lockout lk = { 3, 900 };
+	struct iam_lockout_try t;
+	bool locked;
+	int started = 0;
+
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(iam_lockout_begin(dir, 70011, fl(), &lk, 1000 + i,
+					       &t), 0);
+		locked = false;
+		cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_FAILED, 0,
+						&locked), 0);
+		started += locked;
+	}
+	cr_expect_eq(started, 1, "one Lockout, by the failure at the limit");
+	cr_expect_eq(read_state_of(70011).lock_start, 1002);
+	/* While locked: refused, not counted, the lock not moved. */
+	for (int64_t now = 1003; now < 1902; now += 100) {
+		cr_expect_eq(iam_lockout_begin(dir, 70011, fl(), &lk, now, &t),
+			     -EBUSY);
+		cr_expect_eq(read_state_of(70011).failures, 3);
+		cr_expect_eq(read_state_of(70011).lock_start, 1002);
+	}
+	/* lockout_seconds after the failure that locked: a fresh count. */
+	cr_assert_eq(iam_lockout_begin(dir, 70011, fl(), &lk, 1902, &t), 0);
+	cr_expect_eq(t.counted.failures, 1);
+	cr_expect_eq(t.counted.lock_start, 0);
+}
+
+Test(state, lockout_off_delays_the_next_check_after_a_failure)
+{
+	struct iam_lockout off = { 0, 900 };
+	struct iam_lockout_try t;
+
+	for (int i = 0; i < 30; i++) {
+		int64_t now = 1000 + i * IAM_LOCKOUT_DELAY;
+
+		cr_assert_eq(iam_lockout_begin(dir, 70012, fl(), &off, now,
+					       &t), 0, "try %d", i);
+		cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_FAILED, 0,
+						NULL), 0);
+		/* Within the delay: refused unchecked, not counted. */
+		for (int64_t d = 0; d < IAM_LOCKOUT_DELAY; d++)
+			cr_expect_eq(iam_lockout_begin(dir, 70012, fl(), &off,
+						       now + d, &t), -EAGAIN);
+		cr_expect_eq(read_state_of(70012).failures, (uint32_t)i + 1);
+	}
+	cr_expect_eq(read_state_of(70012).lock_start, 0, "off never locks");
+	cr_expect_geq(IAM_LOCKOUT_DELAY, 3, "at least 2 s of real time");
+	/* A success ends the delay. */
+	cr_assert_eq(iam_lockout_begin(dir, 70012, fl(), &off, 2000, &t), 0);
+	cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_OK, 0, NULL), 0);
+	cr_expect_eq(iam_lockout_begin(dir, 70012, fl(), &off, 2000, &t), 0);
+	/* With lockout on there is no delay. */
+	{
+		struct iam_lockout on = { 5, 900 };
+
+		cr_expect_eq(iam_lockout_begin(dir, 70012, fl(), &on, 2000,
+					       &t), 0);
+	}
+}
+
+Test(state, lockout_settle_replay_and_take_back)
+{
+	struct iam_lockout lk = { 2, 900 };
+	struct iam_lockout_try t, u;
+	bool locked = false;
+
+	/* Two checks at once take the same step: the second is a replay. */
+	cr_assert_eq(iam_lockout_begin(dir, 70013, fl(), &lk, 1000, &t), 0);
+	cr_assert_eq(iam_lockout_begin(dir, 70013, fl(), &lk, 1000, &u), 0);
+	cr_expect_eq(u.counted.lock_start, 1000, "the second reached 2");
+	cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_OK, 50, NULL), 0);
+	cr_expect_eq(iam_lockout_settle(&u, IAM_LOCKOUT_OK, 50, &locked),
+		     -EALREADY);
+	cr_expect(locked, "the replay reached the limit: one Lockout");
+	cr_expect_eq(read_state_of(70013).last_step, 50);
+	/* A right password without its device takes its count back. */
+	cr_assert_eq(iam_state_unlock(dir, 70013, fl()), 0);
+	cr_assert_eq(iam_lockout_begin(dir, 70013, fl(), &lk, 2000, &t), 0);
+	cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_FAILED, 0, NULL), 0);
+	cr_assert_eq(iam_lockout_begin(dir, 70013, fl(), &lk, 2001, &t), 0);
+	cr_expect_eq(t.counted.lock_start, 2001);
+	cr_assert_eq(iam_lockout_settle(&t, IAM_LOCKOUT_UNCOUNTED, 0, &locked),
+		     0);
+	cr_expect(!locked);
+	cr_expect_eq(read_state_of(70013).failures, 1);
+	cr_expect_eq(read_state_of(70013).lock_start, 0, "its lock goes too");
+	cr_expect_eq(read_state_of(70013).last_failure, 2000);
+}
+
+Test(state, lockout_with_an_unusable_state_refuses)
+{
+	struct iam_lockout lk = { 5, 900 };
+	struct iam_lockout_try t;
+	char missing[128];
+
+	snprintf(missing, sizeof(missing), "%s/none", dir);
+	cr_expect_eq(iam_lockout_begin(missing, 1, fl(), &lk, 1000, &t),
+		     -ENOENT);
+	cr_assert_eq(chmod(dir, 0755), 0);
+	cr_expect_eq(iam_lockout_begin(dir, 1, fl(), &lk, 1000, &t), -EPERM);
+	cr_assert_eq(chmod(dir, 0700), 0);
+}
+
+/* A setuid caller's group (its effective gid) never owns a state file. */
+Test(state, created_root_root_whatever_the_callers_group)
+{
+	struct iam_lockout lk = { 5, 900 };
+	struct iam_lockout_try t;
+	struct stat st;
+	char path[128];
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	cr_assert_eq(setegid(70100), 0);
+	cr_expect_eq(iam_lockout_begin(dir, 70014, fl(), &lk, 1000, &t), 0);
+	cr_assert_eq(setegid(0), 0);
+	snprintf(path, sizeof(path), "%s/70014", dir);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_uid, 0);
+	cr_expect_eq(st.st_gid, 0, "group %u", (unsigned)st.st_gid);
+	cr_expect_eq(st.st_mode & 07777, 0600);
+}

@@ -252,3 +252,45 @@ Test(trail, failing_write_without_trail_required_proceeds)
 	cr_assert(strstr(log.buf, "proceeding"), "%s", log.buf);
 	iam_buf_release(&log);
 }
+
+/*
+ * A 300 KB event whose file write fails still reaches syslog, cut to
+ * fit and marked: padding cannot keep a refusal out of both copies.
+ */
+Test(trail, huge_event_with_a_failing_write_still_reaches_syslog)
+{
+	static char msg[256 << 10];
+	struct iam_config *cfg;
+	size_t n = 300 * 1024;
+	char *big = malloc(n + 1);
+	struct iam_event_param params[] = { { "command", big } };
+	struct iam_event ev = {
+		.source = "sudo_iam", .name = "SudoRun", .user_name = "alice",
+		.params = params, .n_params = 1, .error_code = "AccessDenied",
+	};
+	bool found = false;
+	ssize_t k;
+	int s;
+
+	T_NEED_ROOT();
+	cr_assert_not_null(big);
+	memset(big, 'p', n);
+	big[n] = '\0';
+	cfg = config();
+	s = f_syslog_capture();
+	write_fails();
+	cr_expect_lt(iam_trail_write(cfg, &ev), 0, "the write did not fail");
+	while ((k = recv(s, msg, sizeof(msg) - 1, 0)) > 0) {
+		msg[k] = '\0';
+		if (strstr(msg, "\"eventName\":\"SudoRun\"") == NULL)
+			continue;
+		found = true;
+		cr_expect(strstr(msg, "\"truncated\":true") != NULL);
+		cr_expect(strstr(msg, "\"errorCode\":\"AccessDenied\"") != NULL);
+		cr_expect_lt(k, 64 << 10, "a message of %zd bytes", k);
+	}
+	cr_expect(found, "no SudoRun in syslog");
+	close(s);
+	iam_config_free(cfg);
+	free(big);
+}

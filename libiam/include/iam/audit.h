@@ -40,7 +40,11 @@ struct iam_event {
 
 /*
  * Append the event as one line of JSON ending in '\n' to out (strings
- * escaped by yajl_gen; bytes that are not UTF-8 become '?').
+ * escaped by yajl_gen; bytes that are not UTF-8 become '?').  No event is
+ * refused for its size: a string over 4 KiB is cut (never inside a
+ * character) and the record gets "truncated": true; a record still over
+ * 64 KiB is made again with shorter strings and fewer items until it
+ * fits, so a line is always under 64 KiB.
  * -EINVAL (no source or name, or decision_json is not a JSON object),
  * -ENOMEM.
  */
@@ -48,7 +52,8 @@ int iam_trail_format(const struct iam_event *ev, struct iam_buf *out);
 
 /*
  * Write the event to cfg->trail_file with a single write() on an
- * O_APPEND descriptor, and to syslog (LOG_AUTHPRIV).  A missing trail
+ * O_APPEND descriptor, and to syslog (LOG_AUTHPRIV); the syslog copy is
+ * sent first, so it goes out even when the file cannot be written.  A missing trail
  * file is created O_CREAT|O_EXCL|O_NOFOLLOW with mode 0600 (a missing
  * folder root 0700); the folder must be root-owned and not writable by
  * group or others, the file root-owned, regular, not a link and not

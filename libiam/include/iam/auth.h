@@ -250,11 +250,71 @@ bool iam_state_locked(const struct iam_state *s,
 /*
  * Count one failed attempt at now, before anything is verified: an
  * expired lock starts a fresh count, and the failure that reaches
- * max_failed_attempts starts the lock.  The caller saves s.  pam_iam and
- * the role helper both count this way.
+ * max_failed_attempts starts the lock.  The caller saves s.
+ * iam_lockout_begin() counts this way for every check.
  */
 void iam_state_count_failure(struct iam_state *s,
 			     const struct iam_lockout *lk, int64_t now);
+
+/* ---- Lockout: one routine for every password and code check ---------- */
+
+/*
+ * With lockout off, a failed check makes the next check of that user
+ * wait: a check less than IAM_LOCKOUT_DELAY seconds (counted in whole
+ * seconds, so more than IAM_LOCKOUT_DELAY - 1 of real time) after the
+ * last failure is refused without checking.
+ */
+#define IAM_LOCKOUT_DELAY	3
+
+/*
+ * One check of a password or a code of one user, between
+ * iam_lockout_begin() and iam_lockout_settle().  The state lock is not
+ * held in between, so a check stopped half-way holds up nobody.
+ */
+struct iam_lockout_try {
+	const char *state_dir;	/* borrowed from the caller */
+	uint32_t uid;
+	int strict_flags;
+	int64_t now;		/* epoch seconds of the attempt */
+	struct iam_lockout lk;	/* the user's lockout (copied) */
+	struct iam_state before;	/* the state as found */
+	struct iam_state counted;	/* as saved, this attempt counted */
+};
+
+enum iam_lockout_result {
+	IAM_LOCKOUT_FAILED,	/* wrong password or code: stays counted */
+	IAM_LOCKOUT_OK,		/* right: the counter is reset */
+	IAM_LOCKOUT_UNCOUNTED,	/* a right password that cannot go on (no
+				   device): the attempt is taken back */
+};
+
+/*
+ * Start one check: under the state lock, refuse while locked (-EBUSY;
+ * not counted, the lock not extended), or with lockout off within
+ * IAM_LOCKOUT_DELAY seconds of the last failure (-EAGAIN; not counted);
+ * else count the attempt as a failure (the failure that reaches
+ * max_failed_attempts starts the lock), save, and release the lock before
+ * anything is verified.  *ret_try is set in every case (the state as
+ * found in ret_try->before, as counted in ret_try->counted).  Other
+ * negative errnos: the state is unusable (see iam_state_open()).
+ */
+int iam_lockout_begin(const char *state_dir, uint32_t uid, int strict_flags,
+		      const struct iam_lockout *lk, int64_t now,
+		      struct iam_lockout_try *ret_try);
+
+/*
+ * Settle a check begun by iam_lockout_begin(), under the lock again.
+ * IAM_LOCKOUT_OK resets the counter (and the delay of lockout off),
+ * records now as the last login and, when step is not 0, the accepted
+ * TOTP step; when a concurrent check took that step meanwhile it is
+ * -EALREADY (a replay, which stays counted).  IAM_LOCKOUT_UNCOUNTED takes
+ * the attempt back (a lock it started too).  IAM_LOCKOUT_FAILED changes
+ * nothing.  *ret_locked (may be NULL) is set true when this failed (or
+ * replayed) attempt started a lock.  -errno when the state is unusable.
+ */
+int iam_lockout_settle(const struct iam_lockout_try *t,
+		       enum iam_lockout_result res, uint64_t step,
+		       bool *ret_locked);
 
 /*
  * Check that state_dir is usable (exists, a root-owned folder closed to

@@ -142,13 +142,15 @@ int iam_request_for_role(const struct iam_config *cfg,
 			 struct iam_request **ret_req);
 
 /*
- * Check one TOTP code of u under the lockout and replay rules of
- * pam_iam: refused unchecked while locked (-EBUSY); the failure counter
- * is raised and saved before the code is checked and reset on success;
- * a step at or before the last accepted one is a replay (-EALREADY); the
- * accepted step is saved.  -ENOKEY no device enrolled, -EACCES wrong
- * code, other negative errnos for an unusable state_dir.  *ret_locked
- * (may be NULL) is set true when this failure started a lockout.
+ * Check one TOTP code of u through the lockout routine of pam_iam
+ * (iam_lockout_begin/settle): refused unchecked while locked (-EBUSY) or,
+ * with lockout off, within IAM_LOCKOUT_DELAY seconds of the last failure
+ * (-EAGAIN); the failure counter is raised and saved before the code is
+ * checked and reset on success; a step at or before the last accepted one
+ * is a replay (-EALREADY); the accepted step is saved.  -ENOKEY no device
+ * enrolled, -EACCES wrong code, other negative errnos for an unusable
+ * state_dir.  *ret_locked (may be NULL) is set true when this failure
+ * started a lockout.
  */
 int iam_role_mfa_check(const struct iam_config *cfg,
 		       const struct iam_auth_user *u, const char *code,
