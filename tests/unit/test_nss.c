@@ -603,6 +603,7 @@ Test(nss, a_loaded_module_sees_a_new_snapshot_within_a_second)
 #define REPUBLISH 100
 
 static volatile int stop;
+static unsigned started;	/* readers that have made one lookup */
 
 struct worker {
 	pthread_t t;
@@ -647,6 +648,8 @@ reader(void *arg)
 		    gr.gr_mem[1] != NULL) {
 			if (w->bad++ == 0) fprintf(stderr, "bad gr: err %d\n", err);
 		}
+		if (w->lookups == 0)
+			__atomic_add_fetch(&started, 1, __ATOMIC_RELAXED);
 		w->lookups += 3;
 	}
 	return NULL;
@@ -663,6 +666,9 @@ Test(nss, threads_see_old_or_new_records_while_republishing, .timeout = 120)
 	load();
 	for (i = 0; i < THREADS; i++)
 		cr_assert_eq(pthread_create(&w[i].t, NULL, reader, &w[i]), 0);
+	/* Every reader sees the first snapshot once, however loaded the machine. */
+	while (__atomic_load_n(&started, __ATOMIC_RELAXED) < THREADS)
+		usleep(1000);
 	/* spread over about 3 s so the module swaps mappings several times */
 	for (i = 1; i <= REPUBLISH; i++) {
 		publish_gen(i);
