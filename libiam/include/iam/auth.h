@@ -158,10 +158,18 @@ struct iam_auth_user *iam_auth_user_free(struct iam_auth_user *u);
 int iam_password_verify(const char *password, const char *hash);
 
 /*
- * The dummy hash used for unknown names (yescrypt at the default cost, or
- * the method given).  Borrowed, static.
+ * The dummy hash used for unknown names: the setting (method, cost, a
+ * fixed salt) of method's new hashes, so checking a password against it
+ * costs what a real hash of method costs and never matches.  Borrowed,
+ * static (per thread).
  */
 const char *iam_password_dummy_hash(enum iam_hash_method method);
+
+/*
+ * True when hash was made with method at the cost new hashes of method
+ * get (iam_password_hash()); false for another method or cost, or NULL.
+ */
+bool iam_password_hash_current(const char *hash, enum iam_hash_method method);
 
 /*
  * Hash a new password with method (salt from getrandom).  bcrypt refuses
