@@ -404,27 +404,6 @@ cleanup_authed(pam_handle_t *pamh, void *data, int status)
 }
 
 /*
- * The source address of this session: PAM_RHOST when the service gives
- * one, else the address recorded earlier in the same login session (sudo
- * re-authenticates inside an ssh login and sets no PAM_RHOST; the ssh
- * login's address must survive it).
- */
-static void
-keep_source(struct attempt *a, const char *key, struct iam_session_rec *rec)
-{
-	struct iam_session_rec old;
-
-	if (a->rhost != NULL && a->rhost[0] != '\0') {
-		(void)iam_snprintf(rec->rhost, sizeof(rec->rhost), "%s",
-				   a->rhost);
-		return;
-	}
-	if (iam_session_read(a->o->cfg->run_dir, key, &old, 0) == 0 &&
-	    old.uid == rec->uid)
-		memcpy(rec->rhost, old.rhost, sizeof(rec->rhost));
-}
-
-/*
  * sshd authenticates keyboard-interactive logins in a child process and
  * opens the session in its parent, so PAM data set here never reaches
  * the session phase.  Leave the MFA record for the parent as well; its
@@ -456,8 +435,13 @@ record_session(struct attempt *a)
 	au->uid = a->rec->uid;
 	if (a->code_ok) {
 		r = iam_session_key(a->rec->uid, a->tty, key, sizeof(key));
+		/*
+		 * A network login sets the address; sudo or su inside a
+		 * login session (no PAM_RHOST) keeps the one it recorded.
+		 */
 		if (r == 0)
-			keep_source(a, key, &rec);
+			iam_session_source(a->o->cfg->run_dir, key, a->rhost,
+					   &rec, 0);
 		r = r ? r : iam_session_write(a->o->cfg->run_dir, key, &rec, 0);
 		r = r ? r : hand_off(a, &rec);
 		if (r < 0) {
@@ -713,6 +697,22 @@ key_proven(struct attempt *a)
 }
 
 /*
+ * After a right password: one stored with another method or cost than
+ * hash_method is re-hashed with it, so over time every check costs what
+ * the dummy hash of an unknown name costs.  A failure changes nothing.
+ */
+static void
+rehash_if_due(struct attempt *a)
+{
+	if (a->key_proven || a->password == NULL ||
+	    a->rec->password_hash == NULL ||
+	    iam_password_hash_current(a->rec->password_hash,
+				      a->o->cfg->hash_method))
+		return;
+	(void)pam_iam_rehash(a->pamh, a->o->cfg, a->rec, a->password);
+}
+
+/*
  * Who is asking, then the settings, then the user's record.  A local
  * name leaves here with PAM_USER_UNKNOWN before anything is asked or
  * shown, whatever state iam.conf is in.
@@ -788,6 +788,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 */
 	if (r == PAM_SUCCESS)
 		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
+	if (r == PAM_SUCCESS)
+		rehash_if_due(&a);
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);

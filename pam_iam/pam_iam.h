@@ -76,6 +76,16 @@ int pam_iam_start(pam_handle_t *pamh, int flags, int argc, const char **argv,
 		  struct pam_iam_who *w);
 void pam_iam_opts_release(struct pam_iam_opts *o);
 
+/*
+ * A right password stored with another method or cost than hash_method:
+ * hash it with hash_method and commit it to the credentials store, then
+ * publish (password.c), keeping its age, history and must_change.  A
+ * failure is logged and changes nothing; -ESTALE when the stored
+ * password changed meanwhile.
+ */
+int pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
+		   const struct iam_auth_user *u, const char *password);
+
 /* A negative errno as the PAM code of DESIGN.md's table. */
 int pam_iam_errno_code(int r);
 

@@ -32,17 +32,7 @@
 static inline void
 f_nss_setup(void)
 {
-	static const char conf[] = "passwd: files iam\ngroup: files iam\n"
-		"shadow: files\n";
-
-	t_mkdir("/etc/iam-testlib", 0755);
-	unlink("/etc/iam-testlib/libnss_iam.so.2");
-	cr_assert_eq(symlink(BUILD_DIR "/libnss_iam.so.2",
-			     "/etc/iam-testlib/libnss_iam.so.2"), 0);
-	t_write("/etc/ld.so.conf.d/zz-iam-test.conf", "/etc/iam-testlib\n",
-		17, 0644);
-	cr_assert_eq(system("ldconfig"), 0);
-	t_write("/etc/nsswitch.conf", conf, sizeof(conf) - 1, 0644);
+	t_nss_setup();
 }
 
 /* ---- Files ---------------------------------------------------------------- */

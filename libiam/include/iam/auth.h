@@ -303,6 +303,17 @@ int iam_session_write(const char *run_dir, const char *key,
 int iam_session_read(const char *run_dir, const char *key,
 		     struct iam_session_rec *ret_rec, int strict_flags);
 
+/*
+ * The source address of the login session record about to be written
+ * under key, into rec->rhost: rhost when it is an IPv4 or IPv6 address
+ * (a new network login), else the address already recorded under key,
+ * so su, sudo, login or any service without PAM_RHOST never erases or
+ * replaces the address of the login session; "" when there is none.
+ */
+void iam_session_source(const char *run_dir, const char *key,
+			const char *rhost, struct iam_session_rec *rec,
+			int strict_flags);
+
 /* Remove run_dir/sessions/KEY.  -ENOENT when none. */
 int iam_session_remove(const char *run_dir, const char *key, int strict_flags);
 
