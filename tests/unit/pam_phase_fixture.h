@@ -81,6 +81,31 @@ f_services(const char *args)
 	f_service("cron", text);
 }
 
+/*
+ * The service "ignoreprobe": pam_iam, then pam_deny jumped over only
+ * when pam_iam answers PAM_IGNORE, then pam_permit.  So PAM_SUCCESS
+ * through it means pam_iam said PAM_IGNORE (libpam turns a stack of
+ * nothing but PAM_IGNORE into PAM_PERM_DENIED, and pam_iam's own
+ * success dies here as PAM_PERM_DENIED too).
+ */
+static inline void
+f_service_ignore_probe(void)
+{
+	char text[2048];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		static const char *const types[] = { "auth", "account",
+			"password", "session" };
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+			"%1$s [ignore=1 default=die] %2$s/pam_iam.so "
+			"config=" F_CONF "\n%1$s requisite pam_deny.so\n"
+			"%1$s required pam_permit.so\n", types[i], BUILD_DIR);
+	}
+	f_service("ignoreprobe", text);
+}
+
 static inline void
 f_time(int64_t t, char *buf)
 {
