@@ -7,8 +7,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,16 +182,6 @@ iam_session_read(const char *run_dir, const char *key,
 	return 0;
 }
 
-/* True when s is an IPv4 or IPv6 address (no name, no port, no zone). */
-static bool
-is_address(const char *s)
-{
-	unsigned char a[sizeof(struct in6_addr)];
-
-	return s != NULL && (inet_pton(AF_INET, s, a) == 1 ||
-			     inet_pton(AF_INET6, s, a) == 1);
-}
-
 void
 iam_session_source(const char *run_dir, const char *key, const char *rhost,
 		   struct iam_session_rec *rec, int strict_flags)
@@ -201,7 +189,8 @@ iam_session_source(const char *run_dir, const char *key, const char *rhost,
 	struct iam_session_rec old;
 
 	rec->rhost[0] = '\0';
-	if (is_address(rhost) && strlen(rhost) < sizeof(rec->rhost)) {
+	if (rhost != NULL && iam_is_ip_address(rhost) &&
+	    strlen(rhost) < sizeof(rec->rhost)) {
 		memcpy(rec->rhost, rhost, strlen(rhost) + 1);
 		return;
 	}
