@@ -90,6 +90,12 @@ as() {	# as USER COMMAND...
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups \
 		env HOME=/ USER="$u" LOGNAME="$u" PATH=/usr/bin:/bin "$@"
 }
+piped() {	# piped ANSWER... -- COMMAND...: the answers on COMMAND's stdin
+	local a=()
+	while [ "$1" != -- ]; do a+=("$1"); shift; done
+	shift
+	printf '%s\n' "${a[@]}" | "$@"
+}
 session_rec() { cat /run/iam/sessions/* 2>/dev/null; }
 
 # ---- the source address survives su - self -----------------------------------
@@ -99,13 +105,13 @@ grep -q " $NET\$" <<<"$(session_rec)" &&
 	ok "the login session records $NET" ||
 	bad "no address recorded: $(session_rec)"
 expect_out 0 'uid=70001' "alice: su - alice (password and code) inside that session" \
-	sh -c "printf '%s\n%s\n' '$PW' '$(totp $SEC_ALICE)' | $(declare -f as); as alice su - alice -c id"
+	piped "$PW" "$(totp $SEC_ALICE)" -- as alice su - alice -c id
 grep -q " $NET\$" <<<"$(session_rec)" &&
 	ok "su kept the session's address" ||
 	bad "su erased the address: $(session_rec)"
 expect_out 1 'denied by IAM policy \(explicit deny\)' \
 	"alice: sudo after su - self is still refused by the IpAddress Deny" \
-	sh -c "printf '%s\n%s\n' '$PW' '$(totp $SEC_ALICE '+30 sec')' | $(declare -f as); as alice sudo -S /usr/bin/id -u"
+	piped "$PW" "$(totp $SEC_ALICE '+30 sec')" -- as alice sudo -S /usr/bin/id -u
 grep -q '"eventName":"SudoRun".*"sourceIPAddress":"203.0.113.5"' \
 	/var/log/iam/trail.jsonl && ok "the refusal carries the address" ||
 	bad "SudoRun without the address"
@@ -203,5 +209,5 @@ account  required pam_iam.so
 session  required pam_limits.so
 session  required pam_iam.so
 EOF
-expect_out 0 '^0$' "minimal sudo stack: bob (no device) runs sudo id -u as root" \
-	sh -c "printf '%s\n%s\n' '$BOBPW' x | $(declare -f as); as bob sudo -S /usr/bin/id -u"
+expect_out 0 'code: 0$' "minimal sudo stack: bob (no device) runs sudo id -u as root" \
+	piped "$BOBPW" x -- as bob sudo -S /usr/bin/id -u
