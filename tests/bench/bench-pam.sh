@@ -57,3 +57,12 @@ for n in $SIZES; do
 		"$mean" "$median" "$own_ir" "$(pct "$median" "$hash_median")" \
 		"$(pct "$own_ir" "$hash_ir")"
 done
+
+# An unknown name's dummy hash against a known name's real one, per
+# hash_method (a wrong password each time).  Aim: within 10%.
+echo
+printf '%-12s %15s %17s %9s\n' "hash_method" "known name us" "unknown name us" "diff %"
+"$B/bench_pam" names "${BENCH_PAM_NAMES_ITER:-20}" | while read -r m k u; do
+	printf '%-12s %15s %17s %9s\n' "$m" "$k" "$u" \
+		"$(awk -v a="$u" -v b="$k" 'BEGIN { printf "%+.1f", 100 * (a - b) / b }')"
+done

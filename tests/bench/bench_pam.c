@@ -17,6 +17,12 @@
  *   bench_pam hash DIR ITER    ITER times the password check alone
  *                              (crypt_r with the users' yescrypt hash)
  *
+ *   bench_pam names ITER       for each hash_method, ITER times a wrong
+ *                              password against a real hash of that
+ *                              method (a known name) and against the
+ *                              dummy hash of that method (an unknown
+ *                              name): "METHOD known_us unknown_us"
+ *
  * "own" and "hash" print the mean and median in microseconds.  Each
  * iteration of "own" takes the next user (u0, u7919, ...) so lookups
  * spread over the whole snapshot and each state file is the user's own.
@@ -316,6 +322,50 @@ run(const char *what, const char *dir, long iters)
 	return 0;
 }
 
+/* Median microseconds of ITER wrong-password checks against hash. */
+static double
+verify_median(const char *hash, long iters, double *t)
+{
+	struct timespec a, b;
+
+	for (long i = 0; i < iters; i++) {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		(void)iam_password_verify("Not-The-Passw0rd!", hash);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		t[i] = us_between(&a, &b);
+	}
+	qsort(t, (size_t)iters, sizeof(*t), cmp_double);
+	return t[iters / 2];
+}
+
+/* Unknown names cost what known ones cost: the dummy of each method. */
+static int
+names(long iters)
+{
+	static const char *const label[] = { "yescrypt", "sha512crypt",
+		"bcrypt" };
+	double *t = calloc((size_t)iters, sizeof(*t));
+
+	if (t == NULL)
+		die("names", -ENOMEM);
+	for (int m = 0; m < 3; m++) {
+		char *hash = NULL;
+		double known, unknown;
+		int r;
+
+		r = iam_password_hash(PASSWORD, (enum iam_hash_method)m, &hash);
+		if (r < 0)
+			die("hash", r);
+		known = verify_median(hash, iters, t);
+		unknown = verify_median(iam_password_dummy_hash(
+			(enum iam_hash_method)m), iters, t);
+		printf("%s %.1f %.1f\n", label[m], known, unknown);
+		free(hash);
+	}
+	free(t);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,7 +378,10 @@ main(int argc, char **argv)
 			  strcmp(argv[1], "hash") == 0) &&
 	    (n = strtol(argv[3], NULL, 10)) > 0)
 		return run(argv[1], argv[2], n);
+	if (argc == 3 && strcmp(argv[1], "names") == 0 &&
+	    (n = strtol(argv[2], NULL, 10)) > 0)
+		return names(n);
 	fprintf(stderr, "usage: bench_pam setup DIR N | own DIR ITER | "
-		"hash DIR ITER\n");
+		"hash DIR ITER | names ITER\n");
 	return 2;
 }
