@@ -59,10 +59,17 @@ for n in $SIZES; do
 done
 
 # An unknown name's dummy hash against a known name's real one, per
-# hash_method (a wrong password each time).  Aim: within 10%.
+# hash_method (a wrong password each time, interleaved), with callgrind
+# instruction counts of one check each.  Aim: within 10%.
 echo
-printf '%-12s %15s %17s %9s\n' "hash_method" "known name us" "unknown name us" "diff %"
-"$B/bench_pam" names "${BENCH_PAM_NAMES_ITER:-20}" | while read -r m k u; do
-	printf '%-12s %15s %17s %9s\n' "$m" "$k" "$u" \
-		"$(awk -v a="$u" -v b="$k" 'BEGIN { printf "%+.1f", 100 * (a - b) / b }')"
+printf '%-12s %12s %14s %8s %14s %14s %8s\n' "hash_method" "known us" \
+	"unknown us" "diff %" "known Ir" "unknown Ir" "diff %"
+m=0
+"$B/bench_pam" names "${BENCH_PAM_NAMES_ITER:-20}" | while read -r name k u; do
+	ki=$(ir known_once 1 "$B/bench_pam" names 1 $m)
+	ui=$(ir unknown_once 1 "$B/bench_pam" names 1 $m)
+	diff() { awk -v a="$2" -v b="$1" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%+.1f", 100 * (a - b) / b }'; }
+	printf '%-12s %12s %14s %8s %14s %14s %8s\n' "$name" "$k" "$u" \
+		"$(diff "$k" "$u")" "$ki" "$ui" "$(diff "$ki" "$ui")"
+	m=$((m + 1))
 done

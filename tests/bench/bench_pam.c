@@ -17,11 +17,14 @@
  *   bench_pam hash DIR ITER    ITER times the password check alone
  *                              (crypt_r with the users' yescrypt hash)
  *
- *   bench_pam names ITER       for each hash_method, ITER times a wrong
- *                              password against a real hash of that
- *                              method (a known name) and against the
- *                              dummy hash of that method (an unknown
- *                              name): "METHOD known_us unknown_us"
+ *   bench_pam names ITER [M]   for each hash_method (or method M, 0-2),
+ *                              ITER times a wrong password against a
+ *                              real hash of that method (a known name)
+ *                              and against its dummy hash (an unknown
+ *                              name), interleaved: "METHOD known_us
+ *                              unknown_us" (medians); callgrind with
+ *                              --toggle-collect=known_once or
+ *                              unknown_once for instruction counts
  *
  * "own" and "hash" print the mean and median in microseconds.  Each
  * iteration of "own" takes the next user (u0, u7919, ...) so lookups
@@ -322,47 +325,67 @@ run(const char *what, const char *dir, long iters)
 	return 0;
 }
 
-/* Median microseconds of ITER wrong-password checks against hash. */
+/* One wrong-password check, apart for callgrind's --toggle-collect. */
+__attribute__((noinline)) static void
+known_once(const char *hash)
+{
+	(void)iam_password_verify("Not-The-Passw0rd!", hash);
+}
+
+__attribute__((noinline)) static void
+unknown_once(const char *hash)
+{
+	(void)iam_password_verify("Not-The-Passw0rd!", hash);
+}
+
 static double
-verify_median(const char *hash, long iters, double *t)
+timed(void (*fn)(const char *), const char *hash)
 {
 	struct timespec a, b;
 
-	for (long i = 0; i < iters; i++) {
-		clock_gettime(CLOCK_MONOTONIC, &a);
-		(void)iam_password_verify("Not-The-Passw0rd!", hash);
-		clock_gettime(CLOCK_MONOTONIC, &b);
-		t[i] = us_between(&a, &b);
-	}
-	qsort(t, (size_t)iters, sizeof(*t), cmp_double);
-	return t[iters / 2];
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	fn(hash);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return us_between(&a, &b);
 }
 
-/* Unknown names cost what known ones cost: the dummy of each method. */
+/*
+ * Unknown names cost what known ones cost: a wrong password against a
+ * real hash of each method and against that method's dummy, the two
+ * interleaved so the machine's drift falls on both alike.
+ */
 static int
-names(long iters)
+names(long iters, int only)
 {
 	static const char *const label[] = { "yescrypt", "sha512crypt",
 		"bcrypt" };
-	double *t = calloc((size_t)iters, sizeof(*t));
+	double *tk = calloc((size_t)iters, sizeof(double));
+	double *tu = calloc((size_t)iters, sizeof(double));
 
-	if (t == NULL)
+	if (tk == NULL || tu == NULL)
 		die("names", -ENOMEM);
 	for (int m = 0; m < 3; m++) {
+		const char *dummy;
 		char *hash = NULL;
-		double known, unknown;
 		int r;
 
+		if (only >= 0 && m != only)
+			continue;
 		r = iam_password_hash(PASSWORD, (enum iam_hash_method)m, &hash);
 		if (r < 0)
 			die("hash", r);
-		known = verify_median(hash, iters, t);
-		unknown = verify_median(iam_password_dummy_hash(
-			(enum iam_hash_method)m), iters, t);
-		printf("%s %.1f %.1f\n", label[m], known, unknown);
+		dummy = iam_password_dummy_hash((enum iam_hash_method)m);
+		for (long i = 0; i < iters; i++) {
+			tk[i] = timed(known_once, hash);
+			tu[i] = timed(unknown_once, dummy);
+		}
+		qsort(tk, (size_t)iters, sizeof(double), cmp_double);
+		qsort(tu, (size_t)iters, sizeof(double), cmp_double);
+		printf("%s %.1f %.1f\n", label[m], tk[iters / 2], tu[iters / 2]);
 		free(hash);
 	}
-	free(t);
+	free(tk);
+	free(tu);
 	return 0;
 }
 
@@ -378,10 +401,10 @@ main(int argc, char **argv)
 			  strcmp(argv[1], "hash") == 0) &&
 	    (n = strtol(argv[3], NULL, 10)) > 0)
 		return run(argv[1], argv[2], n);
-	if (argc == 3 && strcmp(argv[1], "names") == 0 &&
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "names") == 0 &&
 	    (n = strtol(argv[2], NULL, 10)) > 0)
-		return names(n);
+		return names(n, argc == 4 ? atoi(argv[3]) : -1);
 	fprintf(stderr, "usage: bench_pam setup DIR N | own DIR ITER | "
-		"hash DIR ITER | names ITER\n");
+		"hash DIR ITER | names ITER [METHOD 0-2]\n");
 	return 2;
 }
