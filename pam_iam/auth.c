@@ -783,6 +783,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	if (r == PAM_CONV_ERR && a.rec == NULL && a.password != NULL)
 		r = check_unknown_unanswered(&a);
 	/*
+	 * A user without a device: the code prompt was asked only so that
+	 * nothing tells them apart, and its answer, even none, is ignored.
+	 */
+	else if (r == PAM_CONV_ERR && a.rec != NULL && a.password != NULL &&
+		 a.code == NULL && a.rec->mfa_secret == NULL &&
+		 !a.mfa_required)
+		r = PAM_SUCCESS;
+	/*
 	 * An answer over IAM_PASSWORD_MAX bytes is refused by
 	 * iam_password_verify() without hashing, and counts as a failure.
 	 */

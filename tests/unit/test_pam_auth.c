@@ -327,6 +327,17 @@ Test(pam_auth, user_without_a_device_gets_the_code_prompt_answer_ignored)
 	cr_assert_eq(login("dave", T_PASSWORD, "000000", &c), PAM_SUCCESS);
 	cr_assert_eq(login("dave", "wrong", "000000", &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "dave", true, M_FAILED);
+	/* A client that answers the password prompt only (sudo -S). */
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = T_PASSWORD;
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_SUCCESS);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "wrong";
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_AUTH_ERR);
 	cr_expect(!trail_has("\"errorCode\":\"InvalidMFA\""));
 }
 
