@@ -1,9 +1,11 @@
 /*
  * auth.c - pam_sm_authenticate and pam_sm_setcred: IAM password and TOTP.
  *
- * Every name gets the same prompts and the same work (a dummy hash and a
- * dummy code check for names that are not IAM users), so nothing tells
- * who exists or whether the password was right.  The failure counter is
+ * A local name (/etc/passwd) is never prompted.  Every other name gets
+ * the same prompts and the same work (a dummy hash of the configured
+ * method and cost, and a dummy code check, for names that are not IAM
+ * users and users without a device), so nothing tells who exists, who
+ * has a device or whether the password was right.  The failure counter is
  * raised under its lock before anything is verified, so killing the
  * client in the middle still counts.  Anything unexpected denies.
  */
@@ -704,7 +706,8 @@ key_proven(struct attempt *a)
 static void
 rehash_if_due(struct attempt *a)
 {
-	if (a->key_proven || a->password == NULL ||
+	/* Only root can write the store (not a screen locker). */
+	if (geteuid() != 0 || a->key_proven || a->password == NULL ||
 	    a->rec->password_hash == NULL ||
 	    iam_password_hash_current(a->rec->password_hash,
 				      a->o->cfg->hash_method))
