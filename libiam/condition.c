@@ -13,7 +13,14 @@
  *    and Null (which tests exactly that);
  *  - ForAnyValue: needs one request value to satisfy the operator,
  *    ForAllValues: needs every request value to; an empty or absent key
- *    fails ForAnyValue: and satisfies ForAllValues:.
+ *    fails ForAnyValue: and satisfies ForAllValues:;
+ *  - ARN operators never match a request value that is not an ARN, the
+ *    negated ones (ArnNotEquals, ArnNotLike) included.
+ *
+ * A condition is three-valued (enum tri): besides holding or not, it is
+ * unknown when a policy variable it needs cannot be resolved and the
+ * values that can be resolved do not settle it.  eval.c turns unknown
+ * into "matches" for a Deny and "does not match" for an Allow.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -488,30 +495,47 @@ any_pair(struct eval_ctx *ctx, const struct condition *c,
 	return false;
 }
 
+/* A negated ARN operator and a request value that is not an ARN. */
+static bool
+non_arn_value(const struct condition *c, const char *const *vals,
+	      const uint32_t *lens, size_t n)
+{
+	if (c->op != OP_ARN_NOT_EQUALS && c->op != OP_ARN_NOT_LIKE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!iam_arn_valid(vals[i], lens[i]))
+			return true;
+	return false;
+}
+
 /*
  * Apply the operator's sense: OR of the pairs, or their NOR when
- * negated.  A negated operator whose policy value names an absent
- * variable is false, so the statement does not match (iam-policy(5)).
+ * negated.  When no pair matched but one could not be compared for an
+ * absent variable, the answer is unknown (iam-policy(5)).
  */
-static bool
+static enum tri
 holds(struct eval_ctx *ctx, const struct condition *c,
       const char *const *vals, const uint32_t *lens, size_t n)
 {
 	bool saved, any, missing;
 
+	if (non_arn_value(c, vals, lens, n))
+		return T_NO;
 	if (!c->vars) {
 		/* No variable, so none can be missing. */
 		any = any_pair(ctx, c, vals, lens, n);
-		return c->negated ? !any : any;
+		return (c->negated ? !any : any) ? T_YES : T_NO;
 	}
 	saved = ctx->missing;
 	ctx->missing = false;
 	any = any_pair(ctx, c, vals, lens, n);
 	missing = ctx->missing;
 	ctx->missing = saved;
-	if (c->negated)
-		return !any && !missing;
-	return any;
+	if (any)
+		return c->negated ? T_NO : T_YES;
+	if (missing)
+		return T_UNKNOWN;
+	return c->negated ? T_YES : T_NO;
 }
 
 /* False when a policy value names a variable the request lacks. */
@@ -528,10 +552,11 @@ vars_resolve(struct eval_ctx *ctx, const struct condition *c)
 	return true;
 }
 
-static bool
+static enum tri
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
 	const struct ctxkey *k;
+	enum tri t, acc;
 	size_t n;
 
 	k = iam_request_find_lc(ctx->req, c->key_hash, c->key_lc, c->key_len);
@@ -540,31 +565,42 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 		/* "true": the key must be absent; "false": present. */
 		for (uint32_t j = 0; j < c->n_values; j++)
 			if (c->values[j].u.boolean == (n == 0))
-				return true;
-		return false;
+				return T_YES;
+		return T_NO;
 	}
 	if (n == 0) {
-		if (c->if_exists)
-			return true;
-		if (c->set == SET_ANY)
-			return false;
-		if (c->set == SET_ALL)
-			return true;
-		return c->negated && vars_resolve(ctx, c);
+		if (c->if_exists || c->set == SET_ALL)
+			return T_YES;
+		if (c->set == SET_ANY || !c->negated)
+			return T_NO;
+		/* A negated operator: its values must name something. */
+		return vars_resolve(ctx, c) ? T_YES : T_UNKNOWN;
 	}
 	switch (c->set) {
 	case SET_ANY:
-		for (size_t i = 0; i < n; i++)
-			if (holds(ctx, c, (const char *const *)&k->values[i],
-				  &k->lens[i], 1))
-				return true;
-		return false;
+		/* One value that holds decides; else any unknown is. */
+		acc = T_NO;
+		for (size_t i = 0; i < n; i++) {
+			t = holds(ctx, c, (const char *const *)&k->values[i],
+				  &k->lens[i], 1);
+			if (t == T_YES)
+				return T_YES;
+			if (t == T_UNKNOWN)
+				acc = T_UNKNOWN;
+		}
+		return acc;
 	case SET_ALL:
-		for (size_t i = 0; i < n; i++)
-			if (!holds(ctx, c, (const char *const *)&k->values[i],
-				   &k->lens[i], 1))
-				return false;
-		return true;
+		/* One value that fails decides; else any unknown is. */
+		acc = T_YES;
+		for (size_t i = 0; i < n; i++) {
+			t = holds(ctx, c, (const char *const *)&k->values[i],
+				  &k->lens[i], 1);
+			if (t == T_NO)
+				return T_NO;
+			if (t == T_UNKNOWN)
+				acc = T_UNKNOWN;
+		}
+		return acc;
 	case SET_NONE:
 		break;
 	}
@@ -572,11 +608,17 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	return holds(ctx, c, (const char *const *)k->values, k->lens, n);
 }
 
-bool
+enum tri
 iam_conds_hold(struct eval_ctx *ctx, const struct condition *conds, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (!cond_holds(ctx, &conds[i]))
-			return false;
-	return true;
+	enum tri acc = T_YES, t;
+
+	for (uint32_t i = 0; i < n; i++) {
+		t = cond_holds(ctx, &conds[i]);
+		if (t == T_NO)
+			return T_NO;
+		if (t == T_UNKNOWN)
+			acc = T_UNKNOWN;
+	}
+	return acc;
 }
