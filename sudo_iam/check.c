@@ -297,39 +297,26 @@ add_command_keys(struct check *c, struct iam_request *req)
 	return r;
 }
 
-/*
- * In a role session, the user's own policies are asked too: their
- * explicit Deny still wins over whatever the role allows.
- */
+/* The command keys, on each request iam_decide() builds. */
 static int
-user_deny_wins(struct check *c, const char *resource)
+command_keys(struct iam_request *req, void *arg)
 {
-	struct iam_result *own = NULL;
-	int r;
-
-	r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
-				 resource, &c->user_req);
-	if (r == 0)
-		r = add_command_keys(c, c->user_req);
-	if (r == 0 && (own = malloc(sizeof(*own))) == NULL)
-		r = -ENOMEM;
-	if (r < 0)
-		return r;
-	r = iam_policy_evaluate(c->pr->set, c->user_req, own);
-	if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
-		free(c->res);
-		c->res = own;
-	} else {
-		free(own);
-	}
-	return r;
+	return add_command_keys(arg, req);
 }
 
+/*
+ * sudo:Run through libiam's one decision path: in a role session the
+ * role's policies, with the user's own explicit Deny still winning and
+ * the assuming counting as MFA (iam_decide()).
+ */
 static int
 evaluate(struct check *c)
 {
 	char host[256], resource[PATH_MAX + 512];
 	const struct iam_policy_set *set = NULL;
+	struct iam_ask ask = { .action = "sudo:Run", .resource = resource,
+			       .add_keys = command_keys, .arg = c };
+	struct iam_as_role as;
 	int r;
 
 	r = iam_config_hostname(c->cfg, host, sizeof(host));
@@ -338,21 +325,15 @@ evaluate(struct check *c)
 				 resource, sizeof(resource));
 	if (r == 0)
 		r = principal_for(c, &set);
-	if (r == 0 && c->role != NULL)
-		r = iam_request_for_role(c->cfg, c->rec, c->role, c->rs.id,
-					 &c->facts, "sudo:Run", resource,
-					 &c->req);
-	else if (r == 0)
-		r = iam_request_for_user(c->cfg, c->rec, &c->facts, "sudo:Run",
-					 resource, &c->req);
-	if (r == 0)
-		r = add_command_keys(c, c->req);
 	if (r == 0 && (c->res = malloc(sizeof(*c->res))) == NULL)
 		r = -ENOMEM;
+	if (r == 0 && c->role != NULL)
+		as = (struct iam_as_role){ .role = c->role,
+					   .session_id = c->rs.id,
+					   .started = c->rs.wall_start };
 	if (r == 0)
-		r = iam_policy_evaluate(set, c->req, c->res);
-	if (r == 0 && c->role != NULL && c->res->decision != IAM_EXPLICIT_DENY)
-		r = user_deny_wins(c, resource);
+		r = iam_decide(c->cfg, c->rec, c->pr, c->role != NULL ? &as :
+			       NULL, &c->facts, &ask, c->res, &c->req);
 	if (r < 0) {
 		free(c->res);
 		c->res = NULL;
