@@ -316,6 +316,32 @@ iam_request_add_values(struct iam_request *req, const char *key,
 	return r;
 }
 
+int
+iam_request_set_values(struct iam_request *req, const char *key,
+		       const char *const *values, size_t n)
+{
+	size_t kl, slot;
+	struct ctxkey *k;
+	bool created;
+	int r;
+
+	if (req == NULL || key == NULL || (values == NULL && n > 0))
+		return -EINVAL;
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	if (kl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY)
+		return -E2BIG;
+	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->values[i]);
+	k->n = 0;
+	k->values[0] = NULL;
+	return iam_request_add_values(req, key, values, n);
+}
+
 size_t
 iam_request_get(const struct iam_request *req, const char *key,
 		const char *const **ret_values)

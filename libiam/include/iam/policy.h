@@ -159,6 +159,15 @@ int iam_request_add_values(struct iam_request *req, const char *key,
 			   const char *const *values, size_t n);
 
 /*
+ * Replace every value of key by values[0..n), as
+ * iam_request_add_values() adds them (a key absent so far is added):
+ * what `iamctl simulate --context` does to a key the host computed.
+ * Same returns; on failure the key may be left with fewer values.
+ */
+int iam_request_set_values(struct iam_request *req, const char *key,
+			   const char *const *values, size_t n);
+
+/*
  * Values of key (any case): sets *ret_values to the borrowed array and
  * returns the count, or 0 when the key is absent or an empty list.
  */
