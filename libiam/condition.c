@@ -495,8 +495,11 @@ any_pair(struct eval_ctx *ctx, const struct condition *c,
 	return false;
 }
 
-/* A negated ARN operator and a request value that is not an ARN. */
-static bool
+/*
+ * A negated ARN operator and a request value that is not an ARN: the
+ * condition does not hold (ARN operators never match such a value).
+ */
+static inline bool
 non_arn_value(const struct condition *c, const char *const *vals,
 	      const uint32_t *lens, size_t n)
 {
@@ -509,23 +512,16 @@ non_arn_value(const struct condition *c, const char *const *vals,
 }
 
 /*
- * Apply the operator's sense: OR of the pairs, or their NOR when
- * negated.  When no pair matched but one could not be compared for an
- * absent variable, the answer is unknown (iam-policy(5)).
+ * holds() for a negated operator or one with variables: NOR of the
+ * pairs when negated; unknown when no pair matched but one could not be
+ * compared for an unresolvable variable (iam-policy(5)).
  */
-static enum tri
-holds(struct eval_ctx *ctx, const struct condition *c,
-      const char *const *vals, const uint32_t *lens, size_t n)
+static enum tri __attribute__((noinline))
+holds_other(struct eval_ctx *ctx, const struct condition *c,
+	    const char *const *vals, const uint32_t *lens, size_t n)
 {
 	bool saved, any, missing;
 
-	if (non_arn_value(c, vals, lens, n))
-		return T_NO;
-	if (!c->vars) {
-		/* No variable, so none can be missing. */
-		any = any_pair(ctx, c, vals, lens, n);
-		return (c->negated ? !any : any) ? T_YES : T_NO;
-	}
 	saved = ctx->missing;
 	ctx->missing = false;
 	any = any_pair(ctx, c, vals, lens, n);
@@ -533,9 +529,23 @@ holds(struct eval_ctx *ctx, const struct condition *c,
 	ctx->missing = saved;
 	if (any)
 		return c->negated ? T_NO : T_YES;
+	if (c->negated && non_arn_value(c, vals, lens, n))
+		return T_NO;
+	/* Without variables nothing can be missing. */
 	if (missing)
 		return T_UNKNOWN;
 	return c->negated ? T_YES : T_NO;
+}
+
+/* Apply the operator's sense to the pairs of values: OR, or NOR. */
+static inline enum tri
+holds(struct eval_ctx *ctx, const struct condition *c,
+      const char *const *vals, const uint32_t *lens, size_t n)
+{
+	/* The common case: a plain operator on literal values. */
+	if (!c->vars && !c->negated)
+		return any_pair(ctx, c, vals, lens, n) ? T_YES : T_NO;
+	return holds_other(ctx, c, vals, lens, n);
 }
 
 /* False when a policy value names a variable the request lacks. */
@@ -611,14 +621,15 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 enum tri
 iam_conds_hold(struct eval_ctx *ctx, const struct condition *conds, uint32_t n)
 {
-	enum tri acc = T_YES, t;
+	unsigned acc = T_YES;
 
 	for (uint32_t i = 0; i < n; i++) {
-		t = cond_holds(ctx, &conds[i]);
+		enum tri t = cond_holds(ctx, &conds[i]);
+
 		if (t == T_NO)
 			return T_NO;
-		if (t == T_UNKNOWN)
-			acc = T_UNKNOWN;
+		acc |= t;
 	}
-	return acc;
+	/* T_YES | T_UNKNOWN has the T_UNKNOWN bit. */
+	return (acc & T_UNKNOWN) ? T_UNKNOWN : T_YES;
 }

@@ -917,12 +917,13 @@ statement_matches(struct eval_ctx *ctx, const struct entry *e,
 		return false;
 	if (st->principals != NULL && !principal_ok(ctx, st))
 		return false;
+	if (st->n_conds == 0)
+		return res == T_YES || st->deny;
 	conds = iam_conds_hold(ctx, st->conds, st->n_conds);
 	if (conds == T_NO)
 		return false;
-	if (res == T_UNKNOWN || conds == T_UNKNOWN)
-		return st->deny;
-	return true;
+	/* Neither is T_NO here: both T_YES exactly when the or is T_YES. */
+	return (res | conds) == T_YES || st->deny;
 }
 
 struct tally {
