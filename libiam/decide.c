@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "iam.h"
-#include "iam/roles.h"
 
 int
 iam_arn_user(const char *account, const char *name, char *buf, size_t len)
