@@ -1543,9 +1543,12 @@ iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults)
 		    stat(cfg->identity_file, &st) == 0 &&
 		    source_line(&now, &st) == 0 &&
 		    (now.len != b.len || memcmp(now.buf, b.buf, b.len) != 0))
-			iam_fault(faults, cfg->identity_file, "changed since "
-				  "generation %llu was published (a hand edit or "
-				  "an interrupted change); run iamctl sync",
+			iam_fault(faults, cfg->identity_file, "changed after "
+				  "the last published snapshot (generation %llu; "
+				  "a hand edit, or a change interrupted before "
+				  "its switch): the host still serves the old "
+				  "one; run iamctl sync (or iamctl validate to "
+				  "see why it would be refused)",
 				  (unsigned long long)cur);
 		iam_buf_release(&b);
 		iam_buf_release(&now);

@@ -525,7 +525,7 @@ Test(publish, identity_text_is_committed_with_the_generation_or_not_at_all)
 	/* A hand edit afterwards: doctor's check says so. */
 	put(cfg->identity_file, now, nlen, 0600);
 	cr_assert_lt(iam_publish_check(cfg, &f), 0);
-	cr_assert(has_fault(&f, "changed since generation"));
+	cr_assert(has_fault(&f, "changed after the last published snapshot"));
 	iam_faults_release(&f);
 	snap_free(&before);
 	free(old);
