@@ -1167,6 +1167,11 @@ publish(const struct pub *p)
 	/* The one step that makes the change visible. */
 	else if (renameat(snapfd, ltmp, snapfd, CURRENT) < 0)
 		r = -errno;
+	if (r == -EISDIR || r == -ENOTEMPTY || r == -EEXIST) {
+		iam_fault(faults, cfg->snapshot_dir, CURRENT ": a folder, not a "
+			  "link; run iamctl sync --repair");
+		goto out;
+	}
 	if (r < 0) {
 		iam_fault(faults, cfg->snapshot_dir, "writing the snapshots: %s",
 			  strerror(-r));
