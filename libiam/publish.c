@@ -1170,6 +1170,7 @@ publish(const struct pub *p)
 	if (r == -EISDIR || r == -ENOTEMPTY || r == -EEXIST) {
 		iam_fault(faults, cfg->snapshot_dir, CURRENT ": a folder, not a "
 			  "link; run iamctl sync --repair");
+		r = -EEXIST;	/* a refusal, not an input that cannot be read */
 		goto out;
 	}
 	if (r < 0) {
