@@ -41,7 +41,8 @@ at(const char *name)
 	static int next;
 	char *p = paths[next++ % 16];
 
-	snprintf(p, 256, "%s/%s", tmp, name);
+	if (snprintf(p, 256, "%s/%s", tmp, name) >= 256)
+		cr_assert_fail("path too long: %s", name);
 	return p;
 }
 
@@ -409,6 +410,42 @@ Test(publish, a_garbage_generation_file_or_current_does_not_block_publishing)
 		only_entries(at("var/snap/gen"), gens);
 	}
 	iam_faults_release(&f);
+}
+
+Test(publish, a_host_in_the_flat_layout_of_old_moves_over_and_keeps_counting)
+{
+	static const char *const names[] = { "nss.db", "keys.db", "generation",
+					     "auth", NULL };
+	struct iam_authdb *db;
+	char path[200];
+
+	cr_assert_eq(mkdir(at("var/snap"), 0755), 0);
+	cr_assert_eq(mkdir(at("var/snap/auth"), 0700), 0);
+	put(at("var/snap/generation"), "41\n", 3, 0600);
+	put(at("var/snap/nss.db"), "old", 3, 0644);
+	put(at("var/snap/keys.db"), "old", 3, 0644);
+	put(at("var/snap/auth/auth.db"), "old", 3, 0600);
+	put(at("var/snap/auth/.auth.db.0123456789abcdef"), "x", 1, 0600);
+	/* Readers of the flat layout read it as it is until then. */
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, at("var/snap/auth"));
+	publish_ok();
+	db = authdb();
+	cr_assert_eq(iam_authdb_generation(db), 42);
+	iam_authdb_close(db);
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char want[64], have[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "var/snap/%s", names[i]);
+		n = readlink(at(path), have, sizeof(have) - 1);
+		cr_assert_gt(n, 0, "%s is not a link", names[i]);
+		have[n] = '\0';
+		snprintf(want, sizeof(want), "current/%s", names[i]);
+		cr_assert_str_eq(have, want);
+	}
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, at("var/snap/gen/42/auth"));
 }
 
 Test(publish, a_damaged_snapshot_is_reported_and_rebuilt)
