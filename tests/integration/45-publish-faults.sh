@@ -60,8 +60,8 @@ fault_sweep "ssh-key add" "$S" EIO : -- run ssh-key add mark "$FAULT_DIR/keys/k2
 fault_sweep "ssh-key deactivate" "$S" KILL : -- run ssh-key deactivate alice k1
 fault_sweep "ssh-key deactivate" "$S" EIO : -- run ssh-key deactivate alice k1
 fault_sweep "ssh-key del" "$S" KILL : -- run ssh-key del alice k1
-FAULT_NO_EVENT=1 fault_sweep "sync of a hand edit" "$S" KILL hand_edit -- run sync
-FAULT_NO_EVENT=1 fault_sweep "sync of a hand edit" "$S" EIO hand_edit -- run sync
+FAULT_NO_EVENT=1 FAULT_SOURCE_AHEAD=1 fault_sweep "sync of a hand edit" "$S" KILL hand_edit -- run sync
+FAULT_NO_EVENT=1 FAULT_SOURCE_AHEAD=1 fault_sweep "sync of a hand edit" "$S" EIO hand_edit -- run sync
 # Two commands at every call of any kind.
 fault_sweep "user disable (every call)" all KILL : -- run user disable alice
 fault_sweep "passwd (every call)" all EIO : -- passwd_alice
