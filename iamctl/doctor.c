@@ -836,8 +836,18 @@ check_mode(struct doctor *d, const char *path, bool dir, mode_t max,
 static void
 check_files(struct doctor *d, const struct iam_config *cfg)
 {
-	char path[PATH_MAX], trail_dir[PATH_MAX];
-	struct stat id_st, gen_st;
+	char path[PATH_MAX], gdir[PATH_MAX], trail_dir[PATH_MAX];
+	static const struct {
+		const char *name;
+		bool dir;
+		mode_t max;
+	} snap[] = {
+		{ "nss.db", false, 0644 },
+		{ "keys.db", false, 0644 },
+		{ "auth", true, 0700 },
+		{ "auth/auth.db", false, 0600 },
+		{ "auth/roles.db", false, 0600 },
+	};
 
 	check_mode(d, cfg->identity_file, false, 0600, true,
 		   "create it (iam-identity(5)), then run iamctl sync");
@@ -845,31 +855,63 @@ check_files(struct doctor *d, const struct iam_config *cfg)
 		   "run iamctl sync");
 	check_mode(d, cfg->state_dir, true, 0700, true, "run iamctl sync");
 	check_mode(d, cfg->snapshot_dir, true, 0755, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/nss.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0644, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/keys.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0644, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/auth", cfg->snapshot_dir);
-	check_mode(d, path, true, 0700, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/auth/auth.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0600, true, "run iamctl sync");
+	/* The files of the generation served (check_publication: the rest). */
+	if (iam_snapshot_path(cfg, NULL, gdir, sizeof(gdir)) == 0)
+		for (size_t i = 0; i < sizeof(snap) / sizeof(snap[0]); i++) {
+			if (iam_snprintf(path, sizeof(path), "%s/%s", gdir,
+					 snap[i].name) < 0)
+				continue;
+			check_mode(d, path, snap[i].dir, snap[i].max, true,
+				   "run iamctl sync");
+		}
 	check_mode(d, cfg->trail_file, false, 0600, false, "");
 	snprintf(trail_dir, sizeof(trail_dir), "%s", cfg->trail_file);
 	if (strrchr(trail_dir, '/') != NULL && strrchr(trail_dir, '/') != trail_dir) {
 		*strrchr(trail_dir, '/') = '\0';
 		check_mode(d, trail_dir, true, 0755, false, "");
 	}
-	/* Snapshots older than the source: a change was never published. */
-	snprintf(path, sizeof(path), "%s/generation", cfg->snapshot_dir);
-	if (stat(cfg->identity_file, &id_st) == 0 &&
-	    stat(path, &gen_st) == 0 &&
-	    (id_st.st_mtim.tv_sec > gen_st.st_mtim.tv_sec ||
-	     (id_st.st_mtim.tv_sec == gen_st.st_mtim.tv_sec &&
-	      id_st.st_mtim.tv_nsec > gen_st.st_mtim.tv_nsec)))
-		finding(d, false, "run iamctl sync (or iamctl validate to see "
-			"why it would be refused)", "%s: changed after the "
-			"last published snapshot; the host still serves the "
-			"old one", cfg->identity_file);
+}
+
+/* ---- The publication: one whole generation, nothing left over ---------- */
+
+/*
+ * current names a generation whose files are all there and of that
+ * generation, the fixed links point into it, and the identity file is the
+ * one published.  A fault reads "PATH: what; run FIX".
+ */
+static void
+check_publication(struct doctor *d, const struct iam_config *cfg)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+
+	(void)iam_publish_check(cfg, &f);
+	for (size_t i = 0; i < f.n; i++) {
+		char *text = f.v[i], *fix = strstr(text, "; run ");
+		bool stale = strstr(text, "changed after the last published") !=
+			     NULL;
+
+		if (fix != NULL) {
+			*fix = '\0';
+			fix += 2;
+		}
+		finding(d, !stale, fix != NULL ? fix : "run iamctl sync --repair",
+			"%s", text);
+	}
+	iam_faults_release(&f);
+}
+
+static void
+leftover_found(void *ctx, const char *path, const char *what)
+{
+	finding(ctx, false, "run iamctl sync: the next publication removes "
+		"it", "%s: %s", path, what);
+}
+
+/* Temporaries and generations an interrupted change left behind. */
+static void
+check_leftovers(struct doctor *d, const struct iam_config *cfg)
+{
+	(void)iam_publish_leftovers(cfg, leftover_found, d);
 }
 
 /* ---- The identity: overlaps, MFA, administrators ----------------------- */
@@ -1058,6 +1100,8 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	check_sudo(&d);
 	check_sudoers(&d, cfg);
 	check_files(&d, cfg);
+	check_publication(&d, cfg);
+	check_leftovers(&d, cfg);
 	check_identity(&d, cfg);
 	check_clock(&d);
 	printf("%u error%s, %u warning%s\n", d.errors, d.errors == 1 ? "" : "s",

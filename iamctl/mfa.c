@@ -180,6 +180,15 @@ commit_mfa(struct iamctl *ctl, const struct iam_user *u,
 		r = iam_creds_from_user(u, &creds);
 	if (r == 0)
 		r = iam_creds_set_mfa(creds, m);
+	/* The event first: a change the required trail cannot record is not made. */
+	if (r == 0 && trail(ctl->cfg, event, NULL,
+			    (struct iam_event_param[]){ { "userName", u->name } },
+			    1) < 0 && ctl->cfg->trail_required) {
+		iam_creds_free(creds);
+		iamctl_err("mfa: %s: nothing changed (the trail is required "
+			   "and unavailable)", u->name);
+		return EXIT_REFUSED;
+	}
 	if (r == 0)
 		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
 	iam_creds_free(creds);
@@ -188,15 +197,14 @@ commit_mfa(struct iamctl *ctl, const struct iam_user *u,
 		iam_faults_release(&faults);
 		iamctl_err("mfa: %s: nothing changed (%s)", u->name,
 			   strerror(-r));
+		(void)trail(ctl->cfg, event, "CommitFailed",
+			    (struct iam_event_param[]){ { "userName", u->name } },
+			    1);
 		return EXIT_REFUSED;
 	}
 	iam_faults_release(&faults);
 	printf("MFA device of %s %s\n", u->name, m ? "enabled" : "removed");
 	fflush(stdout);
-	if (trail(ctl->cfg, event, NULL,
-		  (struct iam_event_param[]){ { "userName", u->name } }, 1) < 0 &&
-	    ctl->cfg->trail_required)
-		return EXIT_REFUSED;
 	return EXIT_OK;
 }
 

@@ -117,24 +117,32 @@ set_password(struct iamctl *ctl, const struct iam_identity *id,
 	if (r == 0)
 		r = iam_creds_set_password(creds, hash, time(NULL), must_change,
 					   pp->reuse_prevention);
+	/* The event first: a change the required trail cannot record is not made. */
+	if (r == 0 && trail(ctl->cfg, "ChangePassword", NULL,
+			    (struct iam_event_param[]){ { "userName", u->name },
+			    { "mustChange", must_change ? "true" : "false" } },
+			    2) < 0 && ctl->cfg->trail_required) {
+		iamctl_err("passwd: %s: not changed (the trail is required and "
+			   "unavailable)", u->name);
+		goto out;
+	}
 	if (r == 0)
 		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);
 		iamctl_err("passwd: %s: not changed (%s)", u->name,
 			   strerror(-r));
+		(void)trail(ctl->cfg, "ChangePassword", "CommitFailed",
+			    (struct iam_event_param[]){ { "userName", u->name } },
+			    1);
 	} else {
 		printf("password of %s changed%s\n", u->name,
 		       must_change ? "; it must be changed at the next login"
 				   : "");
 		fflush(stdout);
 		rc = EXIT_OK;
-		if (trail(ctl->cfg, "ChangePassword", NULL,
-			  (struct iam_event_param[]){ { "userName", u->name },
-			  { "mustChange", must_change ? "true" : "false" } },
-			  2) < 0 && ctl->cfg->trail_required)
-			rc = EXIT_REFUSED;
 	}
+out:
 	iam_faults_release(&faults);
 	iam_creds_free(creds);
 	iam_drop_string(hash);

@@ -22,7 +22,7 @@ lookup_uid(const struct iam_config *cfg, const char *name, uint32_t *ret_uid,
 	struct iam_auth_user *u = NULL;
 	int r;
 
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", cfg->snapshot_dir);
+	r = iam_snapshot_path(cfg, "auth", dir, sizeof(dir));
 	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0) {
 		iamctl_err("%s", err[0] ? err : strerror(-r));

@@ -14,7 +14,7 @@ PW='Correct-Horse-9!x'
 LOCALPW='Local-Only-Pass1!'
 TRAIL=/var/log/iam/trail.jsonl
 SYSLOG=$T/syslog.txt
-AUTH=/var/lib/iam/auth
+AUTH=/var/lib/iam/current/auth	# the generation served; auth links to it
 STATE=/var/lib/iam/state
 UNAVAIL='Authentication service cannot retrieve authentication info'
 

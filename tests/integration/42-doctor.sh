@@ -146,10 +146,10 @@ chmod 0755 /var/lib/iam/credentials
 doctor 1 'error: /var/lib/iam/credentials: mode 0755 is more open than 0700' "credentials folder open"
 chmod 0700 /var/lib/iam/credentials
 chmod 0666 /var/lib/iam/nss.db
-doctor 1 'error: /var/lib/iam/nss.db: mode 0666' "nss.db writable by others"
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/nss.db: mode 0666' "nss.db writable by others"
 chmod 0644 /var/lib/iam/nss.db
 chown 1 /var/lib/iam/auth/auth.db
-doctor 1 'error: /var/lib/iam/auth/auth.db: not owned by root' "auth.db not root's"
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/auth/auth.db: not owned by root' "auth.db not root's"
 chown 0 /var/lib/iam/auth/auth.db
 chmod 0755 /var/lib/iam/state
 doctor 1 'error: /var/lib/iam/state: mode 0755' "state folder open"
@@ -158,10 +158,10 @@ iamctl user disable bob >/dev/null; iamctl user enable bob >/dev/null
 chmod 0644 /var/log/iam/trail.jsonl
 doctor 1 'error: /var/log/iam/trail.jsonl: mode 0644' "trail readable by others"
 chmod 0600 /var/log/iam/trail.jsonl
-mv /var/lib/iam/nss.db /tmp/nss.db
-doctor 1 'error: /var/lib/iam/nss.db: No such file.*' "a missing snapshot"
+mv /var/lib/iam/current/nss.db /tmp/nss.db
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/nss.db: No such file.*' "a missing snapshot"
 grep -q 'fix: run iamctl sync' <<<"$LAST_OUT" && ok "the fix for a missing snapshot" || bad "fix for a missing snapshot"
-mv /tmp/nss.db /var/lib/iam/nss.db
+mv /tmp/nss.db /var/lib/iam/current/nss.db
 
 # ---- stale snapshot ----
 touch /etc/iam/identity.json
