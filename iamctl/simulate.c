@@ -282,6 +282,10 @@ cmd_policy_simulate(struct iamctl *ctl, int argc, char **argv)
 	int c, rc;
 
 	(void)ctl;
+	if (iamctl_wants_help(argc, argv)) {
+		policy_simulate_usage(stdout);
+		return EXIT_OK;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -556,6 +560,10 @@ cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 	bool json = false;
 	int rc, r;
 
+	if (iamctl_wants_help(argc, argv)) {
+		simulate_usage(stdout);
+		return EXIT_OK;
+	}
 	rc = simulate_args(argc, argv, v, &nv, &json);
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : rc;
@@ -575,6 +583,8 @@ cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 		simulate_usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (iamctl_bad_name("simulate", pos[0]))
+		return EXIT_USAGE;
 	cfg = iamctl_config(ctl);
 	if (cfg == NULL)
 		return EXIT_USAGE;
