@@ -30,6 +30,9 @@
  */
 #define PAM_RECOMMENDED_ACCOUNT "[success=done user_unknown=ignore " \
 			"default=die]"
+/* chauthtok and the session phase answer PAM_IGNORE for non-IAM names. */
+#define PAM_RECOMMENDED_PASSWORD "[success=done user_unknown=ignore " \
+			"ignore=ignore authinfo_unavail=ignore default=die]"
 #define MAX_INCLUDE	8
 
 struct doctor {
@@ -136,12 +139,15 @@ struct pam_scan {
 	bool iam;		/* pam_iam.so seen for the type */
 	bool recommended;	/* with the recommended control */
 	bool unix_first;	/* pam_unix.so came before pam_iam.so */
+	char ctl[256];		/* control of the first pam_iam.so line */
 };
 
 /* Scan service file for type, following @include, include and substack. */
 static const char *
 recommended(const char *type)
 {
+	if (strcmp(type, "password") == 0)
+		return PAM_RECOMMENDED_PASSWORD;
 	return strcmp(type, "account") == 0 ? PAM_RECOMMENDED_ACCOUNT :
 		PAM_RECOMMENDED;
 }
@@ -203,6 +209,8 @@ scan_pam(const char *service, const char *type, struct pam_scan *s, int depth)
 			s->unix_first = true;
 		if (strstr(mod, "pam_iam.so") != NULL && !s->iam) {
 			s->iam = true;
+			(void)snprintf(s->ctl, sizeof(s->ctl), "%.*s",
+				       (int)(mod - ctl), ctl);
 			/* Compare the control without its spacing. */
 			s->recommended = strncmp(ctl, recommended(type),
 						 strlen(recommended(type))) == 0;
@@ -229,7 +237,7 @@ check_pam(struct doctor *d)
 
 	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
 		for (int t = 0; t < 3 && svc[i].types[t] != NULL; t++) {
-			struct pam_scan s = { false, false, false };
+			struct pam_scan s = { false, false, false, "" };
 			const char *type = svc[i].types[t];
 			int r = scan_pam(svc[i].service, type, &s, 0);
 
@@ -254,6 +262,72 @@ check_pam(struct doctor *d)
 					PAM_DIR "/%s: %s uses pam_iam outside "
 					"the recommended stack",
 					svc[i].service, type);
+		}
+	}
+}
+
+/*
+ * A pam_iam line whose control does not let a local name through: a
+ * PAM_USER_UNKNOWN (auth, account; and password, session) or a
+ * PAM_IGNORE (password, session) that is not ignored refuses local users
+ * or stops them on IAM's answer, and pam_iam after pam_unix in auth asks
+ * them IAM's questions after their own.  Local users must never depend
+ * on IAM nor see its prompts: an error, with the line to use.
+ */
+static const char *
+local_user_fault(const char *type, const struct pam_scan *s)
+{
+	bool bracket = s->ctl[0] == '[';
+	bool two = strcmp(type, "password") == 0 ||
+		strcmp(type, "session") == 0;
+
+	if (strcmp(type, "auth") == 0 && s->unix_first)
+		return "pam_iam comes after pam_unix";
+	if (!bracket || strstr(s->ctl, "user_unknown=ignore") == NULL)
+		return "local names (PAM_USER_UNKNOWN) are not let through";
+	if (two && strstr(s->ctl, "ignore=ignore") == NULL)
+		return "local names (PAM_IGNORE) are not let through";
+	return NULL;
+}
+
+static void
+check_pam_local_users(struct doctor *d)
+{
+	static const struct {
+		const char *service;
+		const char *types[3];
+	} svc[] = {
+		{ "sshd", { "auth", "account", "session" } },
+		{ "login", { "auth", "account", "session" } },
+		{ "su", { "auth", "account", "session" } },
+		{ "sudo", { "auth", "account", NULL } },
+		{ "passwd", { "password", NULL, NULL } },
+	};
+
+	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
+		for (int t = 0; t < 3 && svc[i].types[t] != NULL; t++) {
+			struct pam_scan s = { false, false, false, "" };
+			const char *type = svc[i].types[t];
+			const char *why;
+			char fix[320];
+
+			if (scan_pam(svc[i].service, type, &s, 0) < 0 || !s.iam)
+				continue;
+			why = local_user_fault(type, &s);
+			if (why == NULL)
+				continue;
+			if (strcmp(type, "session") == 0)
+				snprintf(fix, sizeof(fix), "use 'session [success=ok "
+					 "user_unknown=ignore ignore=ignore "
+					 "authinfo_unavail=ignore default=bad] "
+					 "pam_iam.so' (common-session-iam)");
+			else
+				snprintf(fix, sizeof(fix), "use '%s %s pam_iam.so' "
+					 "before pam_unix.so", type,
+					 recommended(type));
+			finding(d, true, fix, PAM_DIR "/%s: %s: %s; local users "
+				"may be refused or shown IAM prompts",
+				svc[i].service, type, why);
 		}
 	}
 }
@@ -976,6 +1050,7 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 		return EXIT_USAGE;
 	check_nsswitch(&d);
 	check_pam(&d);
+	check_pam_local_users(&d);
 	if (nscd_running())
 		finding(&d, false, "stop nscd, or disable its passwd and group "
 			"caches (enable-cache passwd no), since it serves "

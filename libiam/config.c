@@ -57,6 +57,7 @@ iam_config_defaults(struct iam_config **ret_cfg)
 		c->n_mfa_exempt = 1;
 	c->totp_window = 1;
 	c->hash_method = IAM_HASH_YESCRYPT;
+	c->uniform_prompts = true;
 	c->sudo_unknown_user = IAM_UNKNOWN_DEFER;
 	c->log_level = LOG_NOTICE;
 	if (r < 0) {
@@ -288,6 +289,8 @@ apply(struct loader *l, const config_setting_t *s, struct iam_config *c)
 		return set_string(l, s, &c->hostname, false);
 	if (strcmp(name, "trail_required") == 0)
 		return set_bool(l, s, &c->trail_required);
+	if (strcmp(name, "uniform_prompts") == 0)
+		return set_bool(l, s, &c->uniform_prompts);
 	if (strcmp(name, "host_tags") == 0)
 		return set_host_tags(l, s, c);
 	if (strcmp(name, "uid_min") == 0)

@@ -1,6 +1,7 @@
 /*
  * password.c - crypt(3) password hashes: checking in constant time, the
- * dummy hash that makes unknown names cost the same, and new hashes.
+ * dummy hash that makes unknown names cost the same as the configured
+ * method and cost, and new hashes.
  */
 #include <crypt.h>
 #include <errno.h>
@@ -13,30 +14,80 @@
 
 #define BCRYPT_COST	11
 
-/*
- * Hashes of a password nobody knows, at the cost new hashes get, so an
- * unknown name or a user without a password costs one real hash.
- */
+/* A yescrypt hash nobody's password matches: stands in for a bad hash. */
 static const char dummy_yescrypt[] =
 	"$y$j9T$k2XAnEHBqQ1Ct2aMXFKNa/$tp.6NrfNtmvgaP3NlOT2UY/U4mTvPraaCqSUv2Senf/";
-static const char dummy_sha512[] =
-	"$6$k2XAnEHBqQ1Ct2aM$kY5skkI0kSi8HHigjzfDXACFVBRsuuCqAuvPWGmSpn9oHmfC"
-	"J1llZW5VJ6SI5o5KFmeOK6onMw44XB0RO0f4N0";
-static const char dummy_bcrypt[] =
-	"$2b$11$KBCwKxOzLha2MUDgW0PjXeBhuyd0l5UQ.bh1m8qaAMMLsuXVZe2jS";
+
+/* crypt_gensalt_rn()'s prefix and cost count of new hashes of method. */
+static const char *
+method_prefix(enum iam_hash_method method, unsigned long *count)
+{
+	switch (method) {
+	case IAM_HASH_SHA512CRYPT:
+		*count = 0;
+		return "$6$";
+	case IAM_HASH_BCRYPT:
+		*count = BCRYPT_COST;
+		return "$2b$";
+	case IAM_HASH_YESCRYPT:
+	default:
+		*count = 0;
+		return "$y$";
+	}
+}
+
+/*
+ * The setting (method, cost, salt) new hashes of method get.  Hashing
+ * with a bare setting costs exactly what a real hash of that method and
+ * cost costs, and no password yields the setting itself, so a setting
+ * made from fixed bytes is the dummy hash.  0, -EINVAL.
+ */
+static int
+make_setting(enum iam_hash_method method, const unsigned char *rnd,
+	     size_t n, char *buf, size_t len)
+{
+	unsigned long count = 0;
+	const char *prefix = method_prefix(method, &count);
+
+	if (crypt_gensalt_rn(prefix, count, (const char *)rnd, (int)n, buf,
+			     (int)len) == NULL)
+		return -EINVAL;
+	return 0;
+}
 
 const char *
 iam_password_dummy_hash(enum iam_hash_method method)
 {
-	switch (method) {
-	case IAM_HASH_SHA512CRYPT:
-		return dummy_sha512;
-	case IAM_HASH_BCRYPT:
-		return dummy_bcrypt;
-	case IAM_HASH_YESCRYPT:
-	default:
+	static __thread char dummy[3][CRYPT_GENSALT_OUTPUT_SIZE];
+	static const unsigned char fixed[16] = "iam dummy salt!";
+	unsigned int i = (unsigned int)method < 3 ? (unsigned int)method : 0;
+
+	/* Built with the method's current cost, so it follows that cost. */
+	if (dummy[i][0] == '\0' &&
+	    make_setting((enum iam_hash_method)i, fixed, sizeof(fixed),
+			 dummy[i], sizeof(dummy[i])) < 0)
 		return dummy_yescrypt;
-	}
+	return dummy[i];
+}
+
+bool
+iam_password_hash_current(const char *hash, enum iam_hash_method method)
+{
+	static const unsigned char fixed[16] = "iam dummy salt!";
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *salt;
+
+	if (hash == NULL || make_setting(method, fixed, sizeof(fixed),
+					 setting, sizeof(setting)) < 0)
+		return false;
+	/* Method and cost are everything before the salt. */
+	salt = strrchr(setting, '$');
+	if (salt == NULL || strncmp(hash, setting,
+				    (size_t)(salt + 1 - setting)) != 0)
+		return false;
+	/* "$6$rounds=N$" is sha512crypt at another cost. */
+	return method != IAM_HASH_SHA512CRYPT ||
+		strncmp(hash, "$6$rounds=", 10) != 0;
 }
 
 static bool
@@ -111,8 +162,7 @@ iam_password_hash(const char *password, enum iam_hash_method method,
 	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
 	unsigned char rnd[16];
 	struct crypt_data *cd;
-	const char *prefix, *out;
-	unsigned long count = 0;
+	const char *out;
 	size_t len;
 	char *h;
 	int r = 0;
@@ -122,25 +172,11 @@ iam_password_hash(const char *password, enum iam_hash_method method,
 	len = strnlen(password, IAM_PASSWORD_MAX + 1);
 	if (len > IAM_PASSWORD_MAX || len >= CRYPT_MAX_PASSPHRASE_SIZE)
 		return -E2BIG;
-	switch (method) {
-	case IAM_HASH_SHA512CRYPT:
-		prefix = "$6$";
-		break;
-	case IAM_HASH_BCRYPT:
-		if (len > IAM_BCRYPT_MAX)
-			return -E2BIG;
-		prefix = "$2b$";
-		count = BCRYPT_COST;
-		break;
-	case IAM_HASH_YESCRYPT:
-	default:
-		prefix = "$y$";
-		break;
-	}
+	if (method == IAM_HASH_BCRYPT && len > IAM_BCRYPT_MAX)
+		return -E2BIG;
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 		return -EIO;
-	if (crypt_gensalt_rn(prefix, count, (const char *)rnd, sizeof(rnd),
-			     salt, sizeof(salt)) == NULL) {
+	if (make_setting(method, rnd, sizeof(rnd), salt, sizeof(salt)) < 0) {
 		iam_wipe(rnd, sizeof(rnd));
 		return -EINVAL;
 	}

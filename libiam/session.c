@@ -185,6 +185,22 @@ iam_session_read(const char *run_dir, const char *key,
 	return 0;
 }
 
+void
+iam_session_source(const char *run_dir, const char *key, const char *rhost,
+		   struct iam_session_rec *rec, int strict_flags)
+{
+	struct iam_session_rec old;
+
+	rec->rhost[0] = '\0';
+	if (rhost != NULL && iam_is_ip_address(rhost) &&
+	    strlen(rhost) < sizeof(rec->rhost)) {
+		memcpy(rec->rhost, rhost, strlen(rhost) + 1);
+		return;
+	}
+	if (iam_session_read(run_dir, key, &old, strict_flags) == 0)
+		memcpy(rec->rhost, old.rhost, sizeof(rec->rhost));
+}
+
 int
 iam_session_remove(const char *run_dir, const char *key, int strict_flags)
 {

@@ -1,7 +1,8 @@
 /*
  * args.c - module arguments and settings: built-in defaults, then
  * iam.conf, then the arguments.  An unknown argument is an error: a typo
- * must not silently weaken a stack.
+ * must not silently weaken a stack.  Both are read only after who is
+ * asking is known (who.c), so neither ever touches root or a local user.
  */
 #include <errno.h>
 #include <string.h>
@@ -16,17 +17,15 @@ pam_iam_errno_code(int r)
 	return r == -ENOMEM ? PAM_BUF_ERR : PAM_AUTHINFO_UNAVAIL;
 }
 
-int
-pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
-	     struct pam_iam_opts *o)
+/* The arguments alone; an unknown one is remembered in o->bad_arg. */
+static void
+parse_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
+	   struct pam_iam_opts *o)
 {
-	char err[512] = "";
-	bool named = false;
-	int r;
-
 	memset(o, 0, sizeof(*o));
 	o->quiet = (flags & PAM_SILENT) != 0;
 	o->config = IAM_DEFAULT_CONFIG;
+	o->named = false;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 
@@ -42,26 +41,54 @@ pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
 			o->one_prompt = true;
 		else if (strncmp(a, "config=", 7) == 0 && a[7] == '/') {
 			o->config = a + 7;
-			named = true;
-		}
-		else {
+			o->named = true;
+		} else {
 			pam_syslog(pamh, LOG_ERR, "unknown argument \"%s\"; "
-				   "refusing", a);
-			return PAM_AUTHINFO_UNAVAIL;
+				   "refusing IAM names", a);
+			o->bad_arg = true;
 		}
 	}
+}
+
+/* The settings: iam.conf over the defaults. */
+static int
+load_settings(pam_handle_t *pamh, struct pam_iam_opts *o)
+{
+	char err[512] = "";
+	int r;
+
 	/* A file named by config= must exist; the default one may not. */
-	r = iam_config_load(o->config, named, &o->cfg, err, sizeof(err));
+	r = iam_config_load(o->config, o->named, &o->cfg, err, sizeof(err));
 	if (r == -ENOMEM) {
 		pam_syslog(pamh, LOG_CRIT, "out of memory");
 		return PAM_BUF_ERR;
 	}
 	if (r < 0) {
-		pam_syslog(pamh, LOG_ALERT, "settings unusable: %s",
-			   err[0] ? err : strerror(-r));
+		pam_syslog(pamh, LOG_ALERT, "settings unusable: %s; refusing "
+			   "IAM names", err[0] ? err : strerror(-r));
 		return PAM_AUTHINFO_UNAVAIL;
 	}
 	return PAM_SUCCESS;
+}
+
+int
+pam_iam_start(pam_handle_t *pamh, int flags, int argc, const char **argv,
+	      const char *user, struct pam_iam_opts *o, struct pam_iam_who *w)
+{
+	int r;
+
+	parse_args(pamh, flags, argc, argv, o);
+	pam_iam_who(pamh, user, o->debug, w);
+	if (w->kind == PAM_IAM_LOCAL)
+		return PAM_USER_UNKNOWN;
+	r = load_settings(pamh, o);
+	/* Unusable snapshot: local uids stay local, whatever the settings. */
+	pam_iam_who_settle(pamh, user, o->cfg, w);
+	if (w->kind == PAM_IAM_LOCAL)
+		return PAM_USER_UNKNOWN;
+	if (r == PAM_SUCCESS && o->bad_arg)
+		r = PAM_AUTHINFO_UNAVAIL;
+	return r;
 }
 
 void

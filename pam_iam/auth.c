@@ -1,9 +1,11 @@
 /*
  * auth.c - pam_sm_authenticate and pam_sm_setcred: IAM password and TOTP.
  *
- * Every name gets the same prompts and the same work (a dummy hash and a
- * dummy code check for names that are not IAM users), so nothing tells
- * who exists or whether the password was right.  The failure counter is
+ * A local name (/etc/passwd) is never prompted.  Every other name gets
+ * the same prompts and the same work (a dummy hash of the configured
+ * method and cost, and a dummy code check, for names that are not IAM
+ * users and users without a device), so nothing tells who exists, who
+ * has a device or whether the password was right.  The failure counter is
  * raised under its lock before anything is verified, so killing the
  * client in the middle still counts.  Anything unexpected denies.
  */
@@ -48,6 +50,7 @@ struct attempt {
 	struct pam_iam_opts *o;
 	const char *user;
 	const char *service, *rhost, *tty;
+	struct pam_iam_who who;		/* who is asking (who.c) */
 	struct iam_auth_user *rec;	/* NULL: not an IAM user */
 	bool ask_code;			/* the code prompt is due */
 	bool mfa_required;		/* mfa = required for this service */
@@ -172,41 +175,48 @@ unavailable(struct attempt *a, int r, const char *why)
 	return pam_iam_errno_code(r);
 }
 
+/*
+ * The private snapshot: the account alias (every name sees it) and the
+ * user's record.  Every name that is not local does the same lookup.
+ * nss.db and NSS agreed on an IAM user's uid (who.c); a private snapshot
+ * that lacks the name or holds another uid is torn, and fails closed.
+ */
 static int
 load_user(struct attempt *a)
 {
 	char dir[4096], err[512] = "";
 	struct iam_authdb *db = NULL;
-	struct passwd *pw;
 	int r;
 
+	if (a->who.kind == PAM_IAM_UNUSABLE)
+		return unavailable(a, a->who.err, a->who.why);
 	r = iam_snprintf(dir, sizeof(dir), "%s/auth", a->o->cfg->snapshot_dir);
 	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0)
 		return unavailable(a, r, err[0] ? err : strerror(-r));
-	/* Every name sees the alias, known or not. */
 	if (iam_authdb_account_alias(db) != NULL &&
 	    iam_snprintf(a->alias, sizeof(a->alias), "%s",
 			 iam_authdb_account_alias(db)) < 0)
 		a->alias[0] = '\0';
 	r = iam_authdb_lookup(db, a->user, &a->rec);
 	db = iam_authdb_close(db);
-	if (r == -ENOENT)
-		return PAM_SUCCESS;
-	if (r < 0)
-		return unavailable(a, r, r == -EBADMSG ?
-				   "the private snapshot is corrupt" :
-				   strerror(-r));
-	/* NSS must resolve the name to the same uid, else it is not ours. */
-	pw = pam_modutil_getpwnam(a->pamh, a->user);
-	if (pw == NULL || pw->pw_uid != a->rec->uid) {
-		if (a->o->debug)
-			pam_syslog(a->pamh, LOG_DEBUG, "%s: NSS disagrees "
-				   "with the snapshot; not an IAM user",
-				   a->user);
+	if (a->who.kind != PAM_IAM_USER) {
+		/* Not ours, whatever the private snapshot holds. */
 		a->rec = iam_auth_user_free(a->rec);
-		return PAM_SUCCESS;
+		return r == 0 || r == -ENOENT ? PAM_SUCCESS :
+			unavailable(a, r, r == -EBADMSG ? "the private "
+				    "snapshot is corrupt" : strerror(-r));
 	}
+	if (r == 0 && a->rec->uid != a->who.uid) {
+		a->rec = iam_auth_user_free(a->rec);
+		r = -ENOENT;
+	}
+	if (r < 0)
+		return unavailable(a, r == -ENOENT ? -EBADMSG : r,
+				   r == -EBADMSG ? "the private snapshot is "
+				   "corrupt" : r == -ENOENT ? "the private "
+				   "snapshot disagrees with nss.db" :
+				   strerror(-r));
 	r = iam_snprintf(a->arn, sizeof(a->arn), "arn:iam:iam::%s:user/%s",
 			 a->rec->account_id, a->rec->name);
 	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
@@ -340,7 +350,7 @@ password_ok(struct attempt *a)
 	return r == 0 && a->rec != NULL && a->rec->password_hash != NULL;
 }
 
-/* 0, BAD_CODE or REPLAY; a dummy check when there is no device. */
+/* OK, BAD_CODE or REPLAY; a dummy check when there is no device. */
 static enum outcome
 code_check(struct attempt *a, uint64_t after)
 {
@@ -371,8 +381,13 @@ code_check(struct attempt *a, uint64_t after)
 	r = iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window,
 			    after, &a->step);
 	iam_wipe(code, sizeof(code));
+	/*
+	 * No device: the answer was asked only so that nothing tells this
+	 * user apart, and is ignored, whatever it is (mfa = "required"
+	 * without a device is NOT_ENROLLED before this).
+	 */
 	if (!real)
-		return BAD_CODE;
+		return OK;
 	if (r == 0) {
 		a->code_ok = true;
 		return OK;
@@ -388,27 +403,6 @@ cleanup_authed(pam_handle_t *pamh, void *data, int status)
 	(void)pamh;
 	(void)status;
 	free(data);
-}
-
-/*
- * The source address of this session: PAM_RHOST when the service gives
- * one, else the address recorded earlier in the same login session (sudo
- * re-authenticates inside an ssh login and sets no PAM_RHOST; the ssh
- * login's address must survive it).
- */
-static void
-keep_source(struct attempt *a, const char *key, struct iam_session_rec *rec)
-{
-	struct iam_session_rec old;
-
-	if (a->rhost != NULL && a->rhost[0] != '\0') {
-		(void)iam_snprintf(rec->rhost, sizeof(rec->rhost), "%s",
-				   a->rhost);
-		return;
-	}
-	if (iam_session_read(a->o->cfg->run_dir, key, &old, 0) == 0 &&
-	    old.uid == rec->uid)
-		memcpy(rec->rhost, old.rhost, sizeof(rec->rhost));
 }
 
 /*
@@ -443,8 +437,13 @@ record_session(struct attempt *a)
 	au->uid = a->rec->uid;
 	if (a->code_ok) {
 		r = iam_session_key(a->rec->uid, a->tty, key, sizeof(key));
+		/*
+		 * A network login sets the address; sudo or su inside a
+		 * login session (no PAM_RHOST) keeps the one it recorded.
+		 */
 		if (r == 0)
-			keep_source(a, key, &rec);
+			iam_session_source(a->o->cfg->run_dir, key, a->rhost,
+					   &rec, 0);
 		r = r ? r : iam_session_write(a->o->cfg->run_dir, key, &rec, 0);
 		r = r ? r : hand_off(a, &rec);
 		if (r < 0) {
@@ -664,16 +663,42 @@ key_proven(struct attempt *a)
 	return found;
 }
 
-static int
-prepare(struct attempt *a)
+/*
+ * After a right password: one stored with another method or cost than
+ * hash_method is re-hashed with it, so over time every check costs what
+ * the dummy hash of an unknown name costs.  A failure changes nothing.
+ */
+static void
+rehash_if_due(struct attempt *a)
 {
-	const struct iam_config *cfg = a->o->cfg;
+	/* Only root can write the store (not a screen locker). */
+	if (geteuid() != 0 || a->key_proven || a->password == NULL ||
+	    a->rec->password_hash == NULL ||
+	    iam_password_hash_current(a->rec->password_hash,
+				      a->o->cfg->hash_method))
+		return;
+	(void)pam_iam_rehash(a->pamh, a->o->cfg, a->rec, a->password);
+}
+
+/*
+ * Who is asking, then the settings, then the user's record.  A local
+ * name leaves here with PAM_USER_UNKNOWN before anything is asked or
+ * shown, whatever state iam.conf is in.
+ */
+static int
+prepare(struct attempt *a, int flags, int argc, const char **argv)
+{
+	const struct iam_config *cfg;
 	int r;
 
 	r = pam_get_user(a->pamh, &a->user, NULL);
 	if (r != PAM_SUCCESS || a->user == NULL || a->user[0] == '\0')
 		return r == PAM_CONV_AGAIN ? PAM_INCOMPLETE :
 			r == PAM_SUCCESS ? PAM_USER_UNKNOWN : r;
+	r = pam_iam_start(a->pamh, flags, argc, argv, a->user, a->o, &a->who);
+	if (r != PAM_SUCCESS)
+		return r;
+	cfg = a->o->cfg;
 	a->service = item(a->pamh, PAM_SERVICE);
 	a->rhost = item(a->pamh, PAM_RHOST);
 	a->tty = item(a->pamh, PAM_TTY);
@@ -688,10 +713,17 @@ prepare(struct attempt *a)
 			unavailable(a, r, "state folder unusable");
 	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
 		!service_exempt(cfg, a->service);
-	a->ask_code = a->mfa_required || a->rec == NULL ||
-		a->rec->mfa_secret != NULL;
-	if (cfg->mfa == IAM_MFA_REQUIRED && !a->mfa_required)
-		a->ask_code = false;
+	/*
+	 * The code prompt: every name gets it where a code is due, so
+	 * nothing tells who has a device (the answer of a user without one
+	 * is ignored); uniform_prompts = false asks only users with a
+	 * device.  A service exempt from mfa = "required" asks nobody.
+	 */
+	if (cfg->mfa == IAM_MFA_REQUIRED)
+		a->ask_code = a->mfa_required;
+	else
+		a->ask_code = cfg->uniform_prompts ||
+			(a->rec != NULL && a->rec->mfa_secret != NULL);
 	a->key_proven = a->ask_code && a->rec != NULL &&
 		a->rec->mfa_secret != NULL && key_proven(a);
 	return PAM_SUCCESS;
@@ -705,8 +737,8 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	struct attempt a = { .pamh = pamh, .o = &o };
 	int r;
 
-	r = pam_iam_args(pamh, flags, argc, argv, &o);
-	r = r != PAM_SUCCESS ? r : prepare(&a);
+	memset(&o, 0, sizeof(o));
+	r = prepare(&a, flags, argc, argv);
 	r = r != PAM_SUCCESS ? r : get_password(&a);
 	/* The code prompt follows whatever the password was. */
 	r = r != PAM_SUCCESS ? r : get_code(&a);
@@ -714,17 +746,26 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * A name that is not an IAM user answered the password but not the
 	 * code (sudo -S with one line, a client that answers one prompt):
 	 * nothing here depends on that answer, so the stack goes on to
-	 * pam_unix with the password, as for any unknown name.  Local
-	 * users and root never fail on a prompt only IAM needs.
+	 * pam_unix with the password, as for any unknown name.
 	 */
 	if (r == PAM_CONV_ERR && a.rec == NULL && a.password != NULL)
 		r = check_unknown_unanswered(&a);
+	/*
+	 * A user without a device: the code prompt was asked only so that
+	 * nothing tells them apart, and its answer, even none, is ignored.
+	 */
+	else if (r == PAM_CONV_ERR && a.rec != NULL && a.password != NULL &&
+		 a.code == NULL && a.rec->mfa_secret == NULL &&
+		 !a.mfa_required)
+		r = PAM_SUCCESS;
 	/*
 	 * An answer over IAM_PASSWORD_MAX bytes is refused by
 	 * iam_password_verify() without hashing, and counts as a failure.
 	 */
 	if (r == PAM_SUCCESS)
 		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
+	if (r == PAM_SUCCESS)
+		rehash_if_due(&a);
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);
@@ -732,17 +773,30 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	return r;
 }
 
+/*
+ * Nothing to establish: credentials are the process's, set by the
+ * application.  An IAM user gets PAM_SUCCESS even where authentication
+ * ran in another process (sshd's privilege separation calls setcred in
+ * its monitor); a name that is not IAM is none of this module's
+ * business (PAM_IGNORE); an IAM user while IAM is unusable fails closed.
+ */
 PAM_IAM_EXPORT int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	const void *data = NULL;
+	struct pam_iam_opts o;
+	struct pam_iam_who w;
+	const char *user = NULL;
+	int r;
 
-	(void)flags;
-	(void)argc;
-	(void)argv;
-	/* Only a user this module authenticated has credentials here. */
-	if (pam_get_data(pamh, PAM_IAM_DATA_AUTH, &data) == PAM_SUCCESS &&
-	    data != NULL)
-		return PAM_SUCCESS;
-	return PAM_USER_UNKNOWN;
+	memset(&o, 0, sizeof(o));
+	if (pam_get_item(pamh, PAM_USER, (const void **)&user) != PAM_SUCCESS ||
+	    user == NULL || user[0] == '\0')
+		return PAM_IGNORE;
+	r = pam_iam_start(pamh, flags, argc, argv, user, &o, &w);
+	pam_iam_opts_release(&o);
+	if (w.kind == PAM_IAM_LOCAL || w.kind == PAM_IAM_UNKNOWN)
+		return PAM_IGNORE;
+	if (r != PAM_SUCCESS || w.kind != PAM_IAM_USER)
+		return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CRED_UNAVAIL;
+	return PAM_SUCCESS;
 }

@@ -118,12 +118,16 @@ unavailable(struct phase *p, int r, const char *why, const char *event)
 	return pam_iam_errno_code(r);
 }
 
+/*
+ * The user's record in the private snapshot.  nss.db and NSS agreed on
+ * the uid (who.c); a private snapshot that lacks the name or holds
+ * another uid is torn, and an IAM user fails closed.
+ */
 static int
 load_user(struct phase *p, const char *event)
 {
 	char dir[4096], err[512] = "";
 	struct iam_authdb *db = NULL;
-	struct passwd *pw;
 	int r;
 
 	r = iam_snprintf(dir, sizeof(dir), "%s/auth", p->o.cfg->snapshot_dir);
@@ -132,22 +136,16 @@ load_user(struct phase *p, const char *event)
 		return unavailable(p, r, err[0] ? err : strerror(-r), event);
 	r = iam_authdb_lookup(db, p->user, &p->rec);
 	db = iam_authdb_close(db);
-	if (r == -ENOENT)
-		return PAM_USER_UNKNOWN;
-	if (r < 0)
-		return unavailable(p, r, r == -EBADMSG ?
-				   "the private snapshot is corrupt" :
-				   strerror(-r), event);
-	/* NSS must resolve the name to the same uid, else it is not ours. */
-	pw = pam_modutil_getpwnam(p->pamh, p->user);
-	if (pw == NULL || pw->pw_uid != p->rec->uid) {
-		if (p->o.debug)
-			pam_syslog(p->pamh, LOG_DEBUG, "%s: NSS disagrees "
-				   "with the snapshot; not an IAM user",
-				   p->user);
+	if (r == 0 && p->rec->uid != p->who.uid) {
 		p->rec = iam_auth_user_free(p->rec);
-		return PAM_USER_UNKNOWN;
+		r = -ENOENT;
 	}
+	if (r < 0)
+		return unavailable(p, r == -ENOENT ? -EBADMSG : r,
+				   r == -EBADMSG ? "the private snapshot is "
+				   "corrupt" : r == -ENOENT ? "the private "
+				   "snapshot disagrees with nss.db" :
+				   strerror(-r), event);
 	r = iam_arn_user(p->rec->account_id, p->rec->name, p->arn,
 			 sizeof(p->arn));
 	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
@@ -162,10 +160,6 @@ pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags, int argc,
 	memset(p, 0, sizeof(*p));
 	p->pamh = pamh;
 	p->now = (int64_t)time(NULL);
-	r = pam_iam_args(pamh, flags, argc, argv, &p->o);
-	p->opts_loaded = true;
-	if (r != PAM_SUCCESS)
-		return r;
 	r = pam_get_user(pamh, &p->user, NULL);
 	if (r == PAM_CONV_AGAIN)
 		return PAM_INCOMPLETE;
@@ -173,9 +167,18 @@ pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags, int argc,
 		return r;
 	if (p->user == NULL || p->user[0] == '\0')
 		return PAM_USER_UNKNOWN;
+	/* Who is asking first: nothing of IAM touches a local name. */
+	r = pam_iam_start(pamh, flags, argc, argv, p->user, &p->o, &p->who);
+	p->opts_loaded = true;
+	if (p->who.kind == PAM_IAM_LOCAL || p->who.kind == PAM_IAM_UNKNOWN)
+		return PAM_USER_UNKNOWN;
+	if (r != PAM_SUCCESS)
+		return r;
 	p->service = item(pamh, PAM_SERVICE);
 	p->tty = item(pamh, PAM_TTY);
 	p->rhost = item(pamh, PAM_RHOST);
+	if (p->who.kind == PAM_IAM_UNUSABLE)
+		return unavailable(p, p->who.err, p->who.why, event_name);
 	return load_user(p, event_name);
 }
 
@@ -211,6 +214,8 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionOpen");
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_open(&p);
+	else if (r == PAM_USER_UNKNOWN)
+		r = PAM_IGNORE;		/* not an IAM user: none of ours */
 	pam_iam_phase_end(&p);
 	return r;
 }
@@ -225,6 +230,8 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionClose");
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_close(&p);
+	else if (r == PAM_USER_UNKNOWN)
+		r = PAM_IGNORE;		/* not an IAM user: none of ours */
 	pam_iam_phase_end(&p);
 	return r;
 }
@@ -238,6 +245,8 @@ pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "ChangePassword");
 	if (r == PAM_SUCCESS)
 		r = pam_iam_chauthtok(&p, flags);
+	else if (r == PAM_USER_UNKNOWN)
+		r = PAM_IGNORE;		/* not an IAM user: none of ours */
 	pam_iam_phase_end(&p);
 	return r;
 }

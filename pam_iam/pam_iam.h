@@ -5,6 +5,7 @@
 #define PAM_IAM_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <security/pam_modules.h>
 
 #include "iam.h"
@@ -21,6 +22,8 @@ struct pam_iam_opts {
 	bool use_first_pass;	/* use an earlier module's password, never ask */
 	bool use_authtok;	/* password phase: the new token of an earlier module */
 	bool one_prompt;	/* password and code in one answer, code last */
+	bool bad_arg;		/* an unknown argument was given */
+	bool named;		/* config= given: the file must exist */
 	bool quiet;		/* PAM_SILENT: no message to the user */
 	const char *config;	/* config= or IAM_DEFAULT_CONFIG */
 	struct iam_config *cfg;	/* loaded settings; owned */
@@ -33,14 +36,55 @@ struct pam_iam_authed {
 	char key[96];		/* run_dir session key used, "" none */
 };
 
+/* Who is asking (who.c), decided before iam.conf is read. */
+enum pam_iam_kind {
+	PAM_IAM_LOCAL,		/* /etc/passwd, or a local uid while the
+				   snapshot is unusable: never prompted */
+	PAM_IAM_USER,		/* nss.db and NSS agree on its uid */
+	PAM_IAM_UNKNOWN,	/* neither: IAM's prompts, then not ours */
+	PAM_IAM_UNUSABLE,	/* the snapshot cannot tell: fail closed */
+};
+
+struct pam_iam_who {
+	enum pam_iam_kind kind;
+	uint32_t uid;		/* PAM_IAM_USER: the uid both agree on */
+	int err;		/* PAM_IAM_UNUSABLE: negative errno */
+	char why[320];		/* PAM_IAM_UNUSABLE: for the log */
+};
+
+/* Classify user from /etc/passwd, the public snapshot and NSS. */
+void pam_iam_who(pam_handle_t *pamh, const char *user, bool debug,
+		 struct pam_iam_who *w);
+
 /*
- * Parse argv and load the configuration.  Returns PAM_SUCCESS, or
- * PAM_AUTHINFO_UNAVAIL (unknown argument, unusable iam.conf; logged),
- * PAM_BUF_ERR.  Release with pam_iam_opts_release() in every case.
+ * An unusable snapshot: a uid NSS resolves outside cfg's uid_min-uid_max
+ * (the defaults when cfg is NULL) makes the name local.
  */
-int pam_iam_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
-		 struct pam_iam_opts *o);
+void pam_iam_who_settle(pam_handle_t *pamh, const char *user,
+			const struct iam_config *cfg, struct pam_iam_who *w);
+
+/*
+ * Parse argv, decide who user is, then load the settings.  Returns
+ * PAM_USER_UNKNOWN for a local name (w->kind PAM_IAM_LOCAL; nothing of
+ * IAM was read but the snapshot, nothing logged); otherwise PAM_SUCCESS
+ * with o->cfg loaded, or PAM_AUTHINFO_UNAVAIL (unknown argument,
+ * unusable iam.conf; logged) or PAM_BUF_ERR.  w->kind is set in every
+ * case.  Release with pam_iam_opts_release() in every case.
+ */
+int pam_iam_start(pam_handle_t *pamh, int flags, int argc, const char **argv,
+		  const char *user, struct pam_iam_opts *o,
+		  struct pam_iam_who *w);
 void pam_iam_opts_release(struct pam_iam_opts *o);
+
+/*
+ * A right password stored with another method or cost than hash_method:
+ * hash it with hash_method and commit it to the credentials store, then
+ * publish (password.c), keeping its age, history and must_change.  A
+ * failure is logged and changes nothing; -ESTALE when the stored
+ * password changed meanwhile.
+ */
+int pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
+		   const struct iam_auth_user *u, const char *password);
 
 /* A negative errno as the PAM code of DESIGN.md's table. */
 int pam_iam_errno_code(int r);

@@ -322,19 +322,19 @@ check_policy(struct change *c)
 /* ---- Commit ------------------------------------------------------------ */
 
 /*
- * The credential record to change: the stored one, or a fresh one
+ * The credential record of u to change: the stored one, or a fresh one
  * holding the snapshot's current password and history, so the history
  * of the identity file's initial password carries over.
  */
 static int
-load_creds(struct change *c, struct iam_creds **ret)
+load_creds(const struct iam_config *cfg, const struct iam_auth_user *u,
+	   struct iam_creds **ret)
 {
-	const struct iam_auth_user *u = c->p->rec;
 	struct iam_creds *cr = NULL;
 	struct iam_password *pw;
 	int r;
 
-	r = iam_creds_load(c->p->o.cfg, u->uid, &cr, NULL);
+	r = iam_creds_load(cfg, u->uid, &cr, NULL);
 	if (r == -ENOENT)
 		r = iam_creds_new(u->uid, &cr);
 	if (r < 0)
@@ -356,12 +356,50 @@ load_creds(struct change *c, struct iam_creds **ret)
 	}
 	pw->changed = u->password_changed;
 	pw->must_change = u->must_change;
+	cr->has_password = true;
 	if (r < 0) {
 		iam_creds_free(cr);
 		return r;
 	}
 	*ret = cr;
 	return 0;
+}
+
+int
+pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
+	       const struct iam_auth_user *u, const char *password)
+{
+	struct iam_faults faults = IAM_FAULTS_INIT;
+	struct iam_creds *cr = NULL;
+	char *hash = NULL;
+	int r;
+
+	r = iam_password_hash(password, cfg->hash_method, &hash);
+	r = r ? r : load_creds(cfg, u, &cr);
+	/* Changed meanwhile (passwd, iamctl): that one stands. */
+	if (r == 0 && (cr->password.hash == NULL || u->password_hash == NULL ||
+		       strcmp(cr->password.hash, u->password_hash) != 0))
+		r = -ESTALE;
+	if (r == 0) {
+		/* The same password: its age, history and must_change stay. */
+		cr->password.hash = iam_drop_string(cr->password.hash);
+		cr->password.hash = hash;
+		hash = NULL;
+		r = iam_creds_commit(cfg, u->uid, cr, NULL, &faults);
+	}
+	if (r < 0 && r != -ESTALE) {
+		for (size_t i = 0; i < faults.n && i < 10; i++)
+			pam_syslog(pamh, LOG_ERR, "publishing: %s", faults.v[i]);
+		pam_syslog(pamh, LOG_WARNING, "password of %s not re-hashed "
+			   "with hash_method: %s", u->name, strerror(-r));
+	} else if (r == 0) {
+		pam_syslog(pamh, LOG_INFO, "password of %s re-hashed with "
+			   "hash_method", u->name);
+	}
+	iam_faults_release(&faults);
+	iam_creds_free(cr);
+	hash = iam_drop_string(hash);
+	return r;
 }
 
 static void
@@ -381,7 +419,7 @@ commit(struct change *c)
 	int r;
 
 	r = iam_password_hash(c->new_pw, c->p->o.cfg->hash_method, &hash);
-	r = r ? r : load_creds(c, &cr);
+	r = r ? r : load_creds(c->p->o.cfg, c->p->rec, &cr);
 	r = r ? r : iam_creds_set_password(cr, hash, c->p->now, false,
 					   keep > 0 ? keep - 1 : 0);
 	r = r ? r : iam_creds_commit(c->p->o.cfg, c->p->rec->uid, cr, NULL,

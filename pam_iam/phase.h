@@ -26,6 +26,7 @@ struct pam_iam_opened {
 struct phase {
 	pam_handle_t *pamh;
 	struct pam_iam_opts o;
+	struct pam_iam_who who;		/* who is asking (who.c) */
 	bool opts_loaded;		/* o must be released */
 	const char *user;		/* PAM_USER, borrowed */
 	const char *service;		/* PAM_SERVICE or NULL */
@@ -37,14 +38,15 @@ struct phase {
 };
 
 /*
- * Parse the arguments, load the settings, read PAM_USER and the items,
- * and look the user up in the private snapshot.  Returns PAM_SUCCESS
- * with p->rec set; PAM_USER_UNKNOWN for a name that is not an IAM user
- * (absent from the snapshot, or NSS disagrees on the uid, or a local uid
- * while the snapshot is unusable); PAM_AUTHINFO_UNAVAIL when IAM is
- * unusable (logged, and a Login "Unavailable" event with event_name);
- * PAM_BUF_ERR, PAM_INCOMPLETE, PAM_CONV_ERR.  Call pam_iam_phase_end()
- * in every case.
+ * Read PAM_USER, decide who it is (who.c, before iam.conf), then load
+ * the settings, read the items and look the user up in the private
+ * snapshot.  Returns PAM_SUCCESS with p->rec set; PAM_USER_UNKNOWN for a
+ * name that is not an IAM user (local, absent from nss.db, NSS
+ * disagrees on the uid, or a local uid while the snapshot is unusable),
+ * whatever state iam.conf is in; PAM_AUTHINFO_UNAVAIL when IAM is
+ * unusable for a name that may be an IAM user (logged, and with usable
+ * settings an "Unavailable" event named event_name); PAM_BUF_ERR,
+ * PAM_INCOMPLETE, PAM_CONV_ERR.  Call pam_iam_phase_end() in every case.
  */
 int pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags,
 			int argc, const char **argv, const char *event_name);

@@ -69,8 +69,8 @@ handed_off(struct phase *p)
  * stacks, gives the process a new kernel audit session, and the user's
  * shell and its sudo inherit that one.  A login whose authentication did
  * not run here (an SSH key, su by root, cron) gets no MFA; its record
- * also replaces a stale one an earlier session may have left under the
- * same key.
+ * also replaces a stale MFA time an earlier session may have left under
+ * the same key, but never the login session's source address.
  */
 static int
 record_source(struct phase *p)
@@ -84,10 +84,14 @@ record_source(struct phase *p)
 		rec.mfa_time = au->mfa_time;
 	else
 		rec.mfa_time = handed_off(p);
-	if (p->rhost != NULL && iam_snprintf(rec.rhost, sizeof(rec.rhost),
-					     "%s", p->rhost) < 0)
-		rec.rhost[0] = '\0';
 	r = iam_session_key(p->rec->uid, p->tty, key, sizeof(key));
+	/*
+	 * Only a new network login (PAM_RHOST an address) sets the source
+	 * address; su, sudo, login and the rest keep the one this login
+	 * session recorded, so an IpAddress condition still applies.
+	 */
+	if (r == 0)
+		iam_session_source(p->o.cfg->run_dir, key, p->rhost, &rec, 0);
 	r = r ? r : iam_session_write(p->o.cfg->run_dir, key, &rec, 0);
 	if (r < 0)
 		pam_syslog(p->pamh, LOG_ERR, "cannot record the session of "

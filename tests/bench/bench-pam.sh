@@ -57,3 +57,19 @@ for n in $SIZES; do
 		"$mean" "$median" "$own_ir" "$(pct "$median" "$hash_median")" \
 		"$(pct "$own_ir" "$hash_ir")"
 done
+
+# An unknown name's dummy hash against a known name's real one, per
+# hash_method (a wrong password each time, interleaved), with callgrind
+# instruction counts of one check each.  Aim: within 10%.
+echo
+printf '%-12s %12s %14s %8s %14s %14s %8s\n' "hash_method" "known us" \
+	"unknown us" "diff %" "known Ir" "unknown Ir" "diff %"
+m=0
+"$B/bench_pam" names "${BENCH_PAM_NAMES_ITER:-20}" | while read -r name k u; do
+	ki=$(ir known_once 1 "$B/bench_pam" names 1 $m)
+	ui=$(ir unknown_once 1 "$B/bench_pam" names 1 $m)
+	diff() { awk -v a="$2" -v b="$1" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%+.1f", 100 * (a - b) / b }'; }
+	printf '%-12s %12s %14s %8s %14s %14s %8s\n' "$name" "$k" "$u" \
+		"$(diff "$k" "$u")" "$ki" "$ui" "$(diff "$ki" "$ui")"
+	m=$((m + 1))
+done

@@ -17,6 +17,15 @@
  *   bench_pam hash DIR ITER    ITER times the password check alone
  *                              (crypt_r with the users' yescrypt hash)
  *
+ *   bench_pam names ITER [M]   for each hash_method (or method M, 0-2),
+ *                              ITER times a wrong password against a
+ *                              real hash of that method (a known name)
+ *                              and against its dummy hash (an unknown
+ *                              name), interleaved: "METHOD known_us
+ *                              unknown_us" (medians); callgrind with
+ *                              --toggle-collect=known_once or
+ *                              unknown_once for instruction counts
+ *
  * "own" and "hash" print the mean and median in microseconds.  Each
  * iteration of "own" takes the next user (u0, u7919, ...) so lookups
  * spread over the whole snapshot and each state file is the user's own.
@@ -316,6 +325,70 @@ run(const char *what, const char *dir, long iters)
 	return 0;
 }
 
+/* One wrong-password check, apart for callgrind's --toggle-collect. */
+__attribute__((noinline)) static void
+known_once(const char *hash)
+{
+	(void)iam_password_verify("Not-The-Passw0rd!", hash);
+}
+
+__attribute__((noinline)) static void
+unknown_once(const char *hash)
+{
+	(void)iam_password_verify("Not-The-Passw0rd!", hash);
+}
+
+static double
+timed(void (*fn)(const char *), const char *hash)
+{
+	struct timespec a, b;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	fn(hash);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return us_between(&a, &b);
+}
+
+/*
+ * Unknown names cost what known ones cost: a wrong password against a
+ * real hash of each method and against that method's dummy, the two
+ * interleaved so the machine's drift falls on both alike.
+ */
+static int
+names(long iters, int only)
+{
+	static const char *const label[] = { "yescrypt", "sha512crypt",
+		"bcrypt" };
+	double *tk = calloc((size_t)iters, sizeof(double));
+	double *tu = calloc((size_t)iters, sizeof(double));
+
+	if (tk == NULL || tu == NULL)
+		die("names", -ENOMEM);
+	for (int m = 0; m < 3; m++) {
+		const char *dummy;
+		char *hash = NULL;
+		int r;
+
+		if (only >= 0 && m != only)
+			continue;
+		r = iam_password_hash(PASSWORD, (enum iam_hash_method)m, &hash);
+		if (r < 0)
+			die("hash", r);
+		dummy = iam_password_dummy_hash((enum iam_hash_method)m);
+		for (long i = 0; i < iters; i++) {
+			tk[i] = timed(known_once, hash);
+			tu[i] = timed(unknown_once, dummy);
+		}
+		qsort(tk, (size_t)iters, sizeof(double), cmp_double);
+		qsort(tu, (size_t)iters, sizeof(double), cmp_double);
+		printf("%s %.1f %.1f\n", label[m], tk[iters / 2], tu[iters / 2]);
+		free(hash);
+	}
+	free(tk);
+	free(tu);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -328,7 +401,10 @@ main(int argc, char **argv)
 			  strcmp(argv[1], "hash") == 0) &&
 	    (n = strtol(argv[3], NULL, 10)) > 0)
 		return run(argv[1], argv[2], n);
+	if ((argc == 3 || argc == 4) && strcmp(argv[1], "names") == 0 &&
+	    (n = strtol(argv[2], NULL, 10)) > 0)
+		return names(n, argc == 4 ? atoi(argv[3]) : -1);
 	fprintf(stderr, "usage: bench_pam setup DIR N | own DIR ITER | "
-		"hash DIR ITER\n");
+		"hash DIR ITER | names ITER [METHOD 0-2]\n");
 	return 2;
 }

@@ -69,10 +69,10 @@ echo 'localops:x:1500:' >> /etc/group
 echo 'localops:*:20000:0:99999:7:::' >> /etc/shadow
 printf 'localops:%s\n' "$LOCALPW" | chpasswd
 
-auth() {	# auth SERVICE USER ANSWER...
+auth() {	# auth SERVICE USER ANSWER...: and an answer to the code prompt
 	local svc=$1 user=$2
 	shift 2
-	printf '%s\n' "$@" | pamtester -v "$svc" "$user" authenticate
+	printf '%s\n' "$@" 000000 | pamtester -v "$svc" "$user" authenticate
 }
 mark() { MARK=$(wc -l < "$SYSLOG"); TMARK=$(wc -l < "$TRAIL" 2>/dev/null || echo 0); }
 syslog_since() { tail -n +"$((MARK + 1))" "$SYSLOG"; }

@@ -60,8 +60,18 @@ doctor 1 'error: /etc/pam.d/passwd: password does not use pam_iam' "PAM passwd w
 cp /tmp/pam.good /etc/pam.d/passwd
 cp /etc/pam.d/login /tmp/pam.good
 printf 'auth required pam_unix.so\nauth sufficient pam_iam.so\naccount %s pam_iam.so\n' "$STACK" > /etc/pam.d/login
-doctor 0 'warning: /etc/pam.d/login: auth uses pam_iam outside the recommended stack' \
-	"pam_iam after pam_unix is a warning"
+doctor 1 'error: /etc/pam.d/login: auth: pam_iam comes after pam_unix; local users may be refused or shown IAM prompts' \
+	"pam_iam after pam_unix is an error (local users)"
+grep -q 'warning: /etc/pam.d/login: auth uses pam_iam outside the recommended stack' <<<"$LAST_OUT" &&
+	ok "and still a warning about the stack" || bad "no stack warning"
+printf 'auth required pam_iam.so\nauth required pam_unix.so\naccount %s pam_iam.so\n' "$STACK" > /etc/pam.d/login
+doctor 1 'error: /etc/pam.d/login: auth: local names \(PAM_USER_UNKNOWN\) are not let through' \
+	"pam_iam required (no user_unknown=ignore) is an error"
+grep -q "fix: use 'auth \[success=done user_unknown=ignore" <<<"$LAST_OUT" &&
+	ok "the fix is the recommended line" || bad "no fix line"
+printf 'auth %s pam_iam.so\naccount %s pam_iam.so\nsession [success=ok user_unknown=ignore default=bad] pam_iam.so\n' "$STACK" "$STACK" > /etc/pam.d/login
+doctor 1 'error: /etc/pam.d/login: session: local names \(PAM_IGNORE\) are not let through' \
+	"a session line without ignore=ignore is an error"
 printf '@include common-iam\n' > /etc/pam.d/login
 printf 'auth %s pam_iam.so\naccount %s pam_iam.so\n' "$STACK" "$STACK" > /etc/pam.d/common-iam
 doctor 0 '^0 errors' "@include is followed"

@@ -32,17 +32,7 @@
 static inline void
 f_nss_setup(void)
 {
-	static const char conf[] = "passwd: files iam\ngroup: files iam\n"
-		"shadow: files\n";
-
-	t_mkdir("/etc/iam-testlib", 0755);
-	unlink("/etc/iam-testlib/libnss_iam.so.2");
-	cr_assert_eq(symlink(BUILD_DIR "/libnss_iam.so.2",
-			     "/etc/iam-testlib/libnss_iam.so.2"), 0);
-	t_write("/etc/ld.so.conf.d/zz-iam-test.conf", "/etc/iam-testlib\n",
-		17, 0644);
-	cr_assert_eq(system("ldconfig"), 0);
-	t_write("/etc/nsswitch.conf", conf, sizeof(conf) - 1, 0644);
+	t_nss_setup();
 }
 
 /* ---- Files ---------------------------------------------------------------- */
@@ -89,6 +79,31 @@ f_services(const char *args)
 		 BUILD_DIR, a);
 	f_service("iamtest", text);
 	f_service("cron", text);
+}
+
+/*
+ * The service "ignoreprobe": pam_iam, then pam_deny jumped over only
+ * when pam_iam answers PAM_IGNORE, then pam_permit.  So PAM_SUCCESS
+ * through it means pam_iam said PAM_IGNORE (libpam turns a stack of
+ * nothing but PAM_IGNORE into PAM_PERM_DENIED, and pam_iam's own
+ * success dies here as PAM_PERM_DENIED too).
+ */
+static inline void
+f_service_ignore_probe(void)
+{
+	char text[2048];
+	size_t n = 0;
+
+	for (int i = 0; i < 4; i++) {
+		static const char *const types[] = { "auth", "account",
+			"password", "session" };
+
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+			"%1$s [ignore=1 default=die] %2$s/pam_iam.so "
+			"config=" F_CONF "\n%1$s requisite pam_deny.so\n"
+			"%1$s required pam_permit.so\n", types[i], BUILD_DIR);
+	}
+	f_service("ignoreprobe", text);
 }
 
 static inline void

@@ -26,6 +26,7 @@
 #include "iam.h"
 #include "iam/audit.h"
 #include "iam/auth.h"
+#include "iam/snapshot.h"
 
 #define T_ALIAS		"acme-prod"
 #define T_ACCOUNT	"123456789012"
@@ -273,6 +274,38 @@ t_host_publish(struct t_host *h, const struct iam_identity *id)
 	iam_buf_wipe(&b);
 }
 
+/*
+ * nss.db at its compiled path: pam_iam decides from it (and NSS) who is
+ * an IAM user, before reading iam.conf.
+ */
+static inline void
+t_nss_publish(const struct iam_identity *id)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+
+	t_mkdir(IAM_SNAPSHOT_DIR, 0755);
+	cr_assert_eq(iam_nssdb_build(id, 1, &b), 0);
+	t_write(IAM_NSS_DB, b.buf, b.len, 0644);
+	iam_buf_release(&b);
+}
+
+/* NSS through the built nss_iam (files first): /etc of the namespace. */
+static inline void
+t_nss_setup(void)
+{
+	static const char conf[] = "passwd: files iam\ngroup: files iam\n"
+		"shadow: files\n";
+
+	t_mkdir("/etc/iam-testlib", 0755);
+	unlink("/etc/iam-testlib/libnss_iam.so.2");
+	cr_assert_eq(symlink(BUILD_DIR "/libnss_iam.so.2",
+			     "/etc/iam-testlib/libnss_iam.so.2"), 0);
+	t_write("/etc/ld.so.conf.d/zz-iam-test.conf", "/etc/iam-testlib\n",
+		17, 0644);
+	cr_assert_eq(system("ldconfig"), 0);
+	t_write("/etc/nsswitch.conf", conf, sizeof(conf) - 1, 0644);
+}
+
 /* The service "iamtest": an optional line, then pam_iam with args. */
 static inline void
 t_host_service_pre(struct t_host *h, const char *pre, const char *args)
@@ -304,7 +337,7 @@ t_host_cleanup(struct t_host *h)
 		cr_log_warn("could not remove %s", h->root);
 }
 
-/* Users known to NSS: appended to the throw-away /etc/passwd. */
+/* Local users: appended to the throw-away /etc/passwd. */
 static inline void
 t_passwd_add(const char *name, uint32_t uid)
 {
@@ -351,6 +384,9 @@ t_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
 		if (style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON) {
 			const char *a = c->next < c->n_answers ?
 				c->answers[c->next++] : "";
+
+			if (a == NULL)
+				a = "";
 
 			r[i].resp = strdup(a);
 		}

@@ -95,6 +95,7 @@ assert_defaults(const struct iam_config *c)
 	cr_assert_str_eq(c->mfa_exempt_services[0], "cron");
 	cr_assert_eq(c->totp_window, 1);
 	cr_assert_eq(c->hash_method, IAM_HASH_YESCRYPT);
+	cr_assert(c->uniform_prompts);
 	cr_assert_eq(c->sudo_unknown_user, IAM_UNKNOWN_DEFER);
 	cr_assert_eq(c->log_level, LOG_NOTICE);
 }
@@ -169,7 +170,7 @@ Test(config, shipped_file_uncommented_parses)
 	}
 	fclose(in);
 	fclose(out);
-	cr_assert_eq(n, 19, "%d settings in etc/iam.conf, not 19", n);
+	cr_assert_eq(n, 20, "%d settings in etc/iam.conf, not 20", n);
 	cr_assert_eq(chmod(conf, 0644), 0);
 	cr_assert_eq(iam_config_load(conf, true, &c, err, sizeof(err)), 0,
 		     "%s", err);
@@ -195,6 +196,7 @@ Test(config, every_setting_is_read)
 		"mfa_exempt_services = [ \"cron\", \"atd\" ];\n"
 		"totp_window = 3;\n"
 		"hash_method = \"sha512crypt\";\n"
+		"uniform_prompts = false;\n"
 		"sudo_unknown_user = \"deny\";\n"
 		"log_level = \"debug\";\n";
 	struct iam_config *c = NULL;
@@ -225,6 +227,7 @@ Test(config, every_setting_is_read)
 	cr_assert_str_eq(c->mfa_exempt_services[1], "atd");
 	cr_assert_eq(c->totp_window, 3);
 	cr_assert_eq(c->hash_method, IAM_HASH_SHA512CRYPT);
+	cr_assert_not(c->uniform_prompts);
 	cr_assert_eq(c->sudo_unknown_user, IAM_UNKNOWN_DENY);
 	cr_assert_eq(c->log_level, LOG_DEBUG);
 	cr_assert_str_eq(c->path, conf);
@@ -295,6 +298,8 @@ Test(config, wrong_types_name_the_line)
 	refused("\ntrail_required = 1;\n", 2, "trail_required: must be true or false");
 	refused("\n\nidentity_file = 5;\n", 3, "identity_file: must be a string");
 	refused("mfa = true;\n", 1, "mfa: must be a string");
+	refused("uniform_prompts = \"no\";\n", 1,
+		"uniform_prompts: must be true or false");
 	refused("totp_window = 1.5;\n", 1, "totp_window: must be an integer");
 	refused("host_tags = [ \"a\" ];\n", 1, "host_tags: must be a group");
 	refused("host_tags = {\n  Team = 5;\n};\n", 2,

@@ -391,3 +391,43 @@ Test(account, unknown_argument_refuses)
 	f_service("iamtest", text);
 	cr_assert_eq(account_of("alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
 }
+
+/*
+ * Who is an IAM user is decided before iam.conf is read: whatever state
+ * the file is in, root and local users get PAM_USER_UNKNOWN (the
+ * recommended line's user_unknown=ignore, on to pam_unix) and IAM users
+ * are refused.
+ */
+Test(account, broken_settings_refuse_iam_users_only)
+{
+	static const char *const bad[] = { "no_such_setting = 1;\n",
+		"mfa = ;\n" };
+	struct t_conv c = { 0 };
+
+	T_NEED_ROOT();
+	for (int i = 0; i < 6; i++) {
+		unlink(F_CONF);
+		rmdir(F_CONF);
+		if (i < 2)
+			t_write(F_CONF, bad[i], strlen(bad[i]), 0644);
+		else if (i == 2)
+			t_write(F_CONF, "\n", 1, 0666);
+		else if (i == 3)
+			cr_assert_eq(mkdir(F_CONF, 0755), 0);
+		else if (i == 4)
+			cr_assert_eq(mkfifo(F_CONF, 0644), 0);
+		else {
+			t_write(F_CONF, "\n", 1, 0644);
+			cr_assert_eq(chown(F_CONF, 65534, 0), 0);
+		}
+		cr_expect_eq(account_of("alice", &c, NULL),
+			     PAM_AUTHINFO_UNAVAIL, "state %d", i);
+		cr_expect_eq(account_of("root", &c, NULL), PAM_USER_UNKNOWN,
+			     "state %d", i);
+		cr_expect_eq(account_of("nobody", &c, NULL), PAM_USER_UNKNOWN,
+			     "state %d", i);
+		cr_expect_eq(account_of("nosuchuser", &c, NULL),
+			     PAM_USER_UNKNOWN, "state %d", i);
+	}
+	cr_expect_eq(c.n_log, 0);
+}

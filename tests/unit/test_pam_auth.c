@@ -56,15 +56,17 @@ setup(void)
 	t_host_init(&host);
 	t_host_conf(&host, NULL);
 	t_host_service(&host, "");
-	ensure_passwd("alice", 70001);
-	ensure_passwd("bob", 70002);
-	ensure_passwd("carol", 70003);
-	ensure_passwd("dave", 70004);
-	ensure_passwd("erin", 70099);	/* NSS disagrees with the snapshot */
-	ensure_passwd("frank", 70006);
-	ensure_passwd("gina", 70007);
-	ensure_passwd("localuser", 1500);
+	/*
+	 * IAM users resolve through nss_iam; only localuser is local.
+	 * nss.db first: nss_iam keeps a missing one's answer for a second.
+	 * erin: nss.db (and NSS) say 70099, the private snapshot 70005.
+	 */
 	publish(5, 900, NULL, NULL);
+	ident.users[4].uid = 70099;
+	t_nss_publish(&ident.id);
+	ident.users[4].uid = 70005;
+	t_nss_setup();
+	ensure_passwd("localuser", 1500);
 }
 
 static void
@@ -309,13 +311,92 @@ Test(pam_auth, try_first_pass_asks_when_there_is_none)
 	expect_prompts(&c, "alice", true, NULL);
 }
 
-Test(pam_auth, user_without_mfa_gets_only_the_password_prompt)
+/*
+ * Under mfa = "optional" a user without a device gets the code prompt
+ * too, so nothing tells who has one; the answer is ignored, whatever it
+ * is (sshd's PasswordAuthentication answers it with the password).
+ */
+Test(pam_auth, user_without_a_device_gets_the_code_prompt_answer_ignored)
 {
 	struct t_conv c;
 
 	T_NEED_ROOT();
 	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	expect_prompts(&c, "dave", true, NULL);
+	cr_assert_eq(login("dave", T_PASSWORD, T_PASSWORD, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", T_PASSWORD, "000000", &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", "wrong", "000000", &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "dave", true, M_FAILED);
+	/* A client that answers the password prompt only (sudo -S). */
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = T_PASSWORD;
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_SUCCESS);
+	memset(&c, 0, sizeof(c));
+	c.answers[0] = "wrong";
+	c.n_answers = 1;
+	c.fail_after = 1;
+	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_AUTH_ERR);
+	cr_expect(!trail_has("\"errorCode\":\"InvalidMFA\""));
+}
+
+Test(pam_auth, uniform_prompts_false_drops_the_code_prompt_without_device)
+{
+	struct t_conv c;
+	char code[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_host_conf(&host, "uniform_prompts = false;");
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
 	expect_prompts(&c, "dave", false, NULL);
+	cr_assert_eq(login("nosuchuser", "x", NULL, &c), PAM_USER_UNKNOWN);
+	expect_prompts(&c, "nosuchuser", false, M_FAILED);
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	expect_prompts(&c, "alice", true, NULL);
+}
+
+/*
+ * The transcript (every prompt and message, with its style) is the same
+ * for an unknown name, an IAM user with a device and one without, with
+ * a wrong password, under mfa = "optional" (the default).
+ */
+Test(pam_auth, transcripts_of_unknown_with_and_without_device_are_equal)
+{
+	const char *names[] = { "nosuchuser", "alice", "dave" };
+	struct t_conv c[3];
+
+	T_NEED_ROOT();
+	for (int i = 0; i < 3; i++) {
+		cr_assert_neq(login(names[i], "wrong", "123456", &c[i]),
+			      PAM_SUCCESS);
+		expect_prompts(&c[i], names[i], true, M_FAILED);
+	}
+	for (int i = 1; i < 3; i++) {
+		cr_assert_eq(c[i].n_log, c[0].n_log);
+		for (size_t j = 1; j < c[0].n_log; j++) {
+			cr_expect_str_eq(c[i].log[j], c[0].log[j]);
+			cr_expect_eq(c[i].styles[j], c[0].styles[j]);
+		}
+	}
+}
+
+/* A local name (/etc/passwd) is never prompted and never told a thing. */
+Test(pam_auth, local_names_get_no_iam_prompt_and_no_message)
+{
+	const char *names[] = { "localuser", "root" };
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	for (int i = 0; i < 2; i++) {
+		cr_assert_eq(login(names[i], "x", "1", &c), PAM_USER_UNKNOWN);
+		cr_expect_eq(c.n_log, 0, "%s: %s", names[i], c.log[0]);
+	}
+	t_host_conf(&host, "mfa = \"required\";");
+	cr_assert_eq(login("localuser", "x", "1", &c), PAM_USER_UNKNOWN);
+	cr_expect_eq(c.n_log, 0);
 }
 
 Test(pam_auth, mfa_required_not_enrolled_told_after_right_password_only)
@@ -423,7 +504,7 @@ Test(pam_auth, lockout_after_n_failures_refuses_unchecked)
 	sleep(1);
 	/* The right password while locked: refused, not even checked. */
 	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
-	expect_prompts(&c, "dave", false, M_FAILED);
+	expect_prompts(&c, "dave", true, M_FAILED);
 	cr_expect(trail_has("\"errorCode\":\"AccountLocked\""));
 	s2 = state_of(70004);
 	cr_expect_eq(s2.lock_start, s1.lock_start, "the lock was extended");
@@ -526,7 +607,8 @@ Test(pam_auth, mfa_required_asks_every_name_both)
 	expect_prompts(&c, "dave", true, M_FAILED);
 }
 
-Test(pam_auth, nss_disagreeing_on_the_uid_is_not_an_iam_user)
+/* nss.db says one uid, the private snapshot another: fail closed. */
+Test(pam_auth, private_snapshot_disagreeing_with_nss_db_fails_closed)
 {
 	struct t_conv c;
 	char code[16];
@@ -534,8 +616,9 @@ Test(pam_auth, nss_disagreeing_on_the_uid_is_not_an_iam_user)
 	T_NEED_ROOT();
 	t_step_margin();
 	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("erin", T_PASSWORD, code, &c), PAM_USER_UNKNOWN);
-	expect_prompts(&c, "erin", true, M_FAILED);
+	cr_assert_eq(login("erin", T_PASSWORD, code, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	cr_expect(trail_has("\"errorCode\":\"Unavailable\""));
 }
 
 Test(pam_auth, silent_flag_shows_no_message)
@@ -547,8 +630,9 @@ Test(pam_auth, silent_flag_shows_no_message)
 	c.answers[0] = "wrong";
 	c.n_answers = 1;
 	cr_assert_eq(t_auth(&host, "dave", &c, PAM_SILENT, NULL), PAM_AUTH_ERR);
-	cr_assert_eq(c.n_log, 1);
+	cr_assert_eq(c.n_log, 2);
 	cr_expect_eq(c.styles[0], PAM_PROMPT_ECHO_OFF);
+	cr_expect_eq(c.styles[1], PAM_PROMPT_ECHO_OFF);
 }
 
 Test(pam_auth, conversation_failure_is_conv_err)
@@ -563,26 +647,55 @@ Test(pam_auth, conversation_failure_is_conv_err)
 	cr_assert_eq(r, PAM_CONV_ERR, "got %d (%s)", r, pam_strerror(NULL, r));
 }
 
-Test(pam_auth, unknown_argument_denies)
+/* An IAM name fails closed; root and a local name are untouched. */
+static void
+expect_iam_refused_local_untouched(void)
 {
 	struct t_conv c;
 
-	T_NEED_ROOT();
-	t_host_service(&host, "use_frist_pass");
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	cr_expect_eq(login("nosuchuser", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	cr_expect_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
+	cr_expect_eq(c.n_log, 0);
+	cr_expect_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
 	cr_expect_eq(c.n_log, 0);
 }
 
+Test(pam_auth, unknown_argument_denies)
+{
+	T_NEED_ROOT();
+	t_host_service(&host, "use_frist_pass");
+	expect_iam_refused_local_untouched();
+}
+
+/*
+ * Who is asking is decided before iam.conf is read: whatever state the
+ * file is in, IAM names fail closed and local names go to pam_unix.
+ */
 Test(pam_auth, invalid_or_insecure_settings_deny)
 {
-	struct t_conv c;
-
 	T_NEED_ROOT();
 	t_host_conf(&host, "no_such_setting = 1;");
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	expect_iam_refused_local_untouched();
+	t_host_conf(&host, "mfa = ;");
+	expect_iam_refused_local_untouched();
 	t_host_conf(&host, NULL);
 	cr_assert_eq(chmod(host.conf, 0666), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	expect_iam_refused_local_untouched();
+	cr_assert_eq(chown(host.conf, 1500, 0), 0);
+	cr_assert_eq(chmod(host.conf, 0644), 0);
+	expect_iam_refused_local_untouched();
+	cr_assert_eq(unlink(host.conf), 0);
+	cr_assert_eq(mkdir(host.conf, 0755), 0);
+	expect_iam_refused_local_untouched();
+	cr_assert_eq(rmdir(host.conf), 0);
+	cr_assert_eq(mkfifo(host.conf, 0644), 0);
+	expect_iam_refused_local_untouched();
+	cr_assert_eq(unlink(host.conf), 0);
+	/* config= names a file that must exist. */
+	expect_iam_refused_local_untouched();
 }
 
 Test(pam_auth, snapshot_missing_denies_iam_names_but_not_local_ones)
@@ -594,9 +707,32 @@ Test(pam_auth, snapshot_missing_denies_iam_names_but_not_local_ones)
 	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	cr_expect(trail_has("\"errorCode\":\"Unavailable\""));
-	/* A local uid (outside uid_min-uid_max) goes to pam_unix. */
 	cr_assert_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
 	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
+	cr_expect_eq(c.n_log, 0);
+}
+
+/*
+ * The public snapshot missing or corrupt: no name can be told to be an
+ * IAM user; NSS uids outside uid_min-uid_max are local, the rest fail
+ * closed, even with iam.conf unusable too (the built-in range).
+ */
+Test(pam_auth, public_snapshot_missing_or_corrupt_keeps_local_uids_local)
+{
+	struct t_conv c;
+
+	T_NEED_ROOT();
+	t_write(IAM_NSS_DB, "garbage", 7, 0644);
+	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(c.n_log, 0);
+	cr_assert_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
+	cr_assert_eq(unlink(IAM_NSS_DB), 0);
+	cr_assert_eq(login("nosuchuser", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
+	t_host_conf(&host, "no_such_setting = 1;");
+	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
+	cr_expect_eq(c.n_log, 0);
+	cr_assert_eq(login("dave", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
 }
 
 Test(pam_auth, snapshot_symlink_insecure_or_corrupt_denies)
@@ -723,20 +859,45 @@ Test(pam_auth, concurrent_failures_are_all_counted)
 	cr_assert_eq(state_of(70004).failures, 20);
 }
 
-Test(pam_auth, setcred_follows_authentication)
+/*
+ * pam_setcred alone (no authentication in this handle) through a stack
+ * of pam_iam only.  libpam turns a stack whose every module answered
+ * PAM_IGNORE into PAM_PERM_DENIED, which pam_iam's setcred never returns
+ * itself.
+ */
+static int
+setcred_of(const char *user)
 {
-	struct t_conv c = { .answers = { T_PASSWORD }, .n_answers = 1 };
+	struct t_conv c = { .n_answers = 0 };
 	struct pam_conv conv = { t_conv_fn, &c };
 	pam_handle_t *pamh = NULL;
+	int r;
 
-	T_NEED_ROOT();
 	t_load_libiam();
-	cr_assert_eq(pam_start_confdir("iamtest", "dave", &conv, host.pamdir,
+	cr_assert_eq(pam_start_confdir("iamtest", user, &conv, host.pamdir,
 				       &pamh), PAM_SUCCESS);
-	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_USER_UNKNOWN);
-	cr_assert_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
-	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_SUCCESS);
+	r = pam_setcred(pamh, PAM_ESTABLISH_CRED);
 	pam_end(pamh, PAM_SUCCESS);
+	return r;
+}
+
+/*
+ * sshd's privilege separation: authentication in a child, setcred in
+ * the monitor.  An IAM user's setcred succeeds where authentication did
+ * not run; a name that is not IAM is PAM_IGNORE; an IAM user while the
+ * settings are unusable fails closed.
+ */
+Test(pam_auth, setcred_succeeds_for_iam_users_and_ignores_the_rest)
+{
+	T_NEED_ROOT();
+	cr_expect_eq(setcred_of("dave"), PAM_SUCCESS);
+	cr_expect_eq(setcred_of("alice"), PAM_SUCCESS);
+	cr_expect_eq(setcred_of("nosuchuser"), PAM_PERM_DENIED);
+	cr_expect_eq(setcred_of("localuser"), PAM_PERM_DENIED);
+	cr_expect_eq(setcred_of("root"), PAM_PERM_DENIED);
+	t_host_conf(&host, "no_such_setting = 1;");
+	cr_expect_eq(setcred_of("dave"), PAM_CRED_UNAVAIL);
+	cr_expect_eq(setcred_of("root"), PAM_PERM_DENIED);
 }
 
 /*
@@ -756,7 +917,6 @@ Test(pam_auth, login_refused_for_the_trail_leaves_no_credentials)
 	cr_assert_eq(pam_start_confdir("iamtest", "dave", &conv, host.pamdir,
 				       &pamh), PAM_SUCCESS);
 	cr_assert_eq(pam_authenticate(pamh, 0), PAM_AUTHINFO_UNAVAIL);
-	cr_assert_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED), PAM_USER_UNKNOWN);
 	pam_end(pamh, PAM_SUCCESS);
 }
 
@@ -838,6 +998,7 @@ Test(pam_auth, another_key_or_another_service_still_needs_the_password)
 {
 	struct t_conv c;
 	char code[16];
+	int r;
 
 	T_NEED_ROOT();
 	sshd_setup();
@@ -847,8 +1008,9 @@ Test(pam_auth, another_key_or_another_service_still_needs_the_password)
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = code;
 	c.n_answers = 1;
-	cr_assert_eq(sshd_auth("sshd", "alice", "publickey " OTHER_KEY "\n", &c),
-		     PAM_AUTH_ERR, "the code was taken as the password");
+	r = sshd_auth("sshd", "alice", "publickey " OTHER_KEY "\n", &c);
+	cr_assert_eq(r, PAM_AUTH_ERR, "the code was taken as the password: "
+		     "%s", pam_strerror(NULL, r));
 	cr_expect(strncmp(c.log[0], "Password", 8) == 0, "%s", c.log[0]);
 	cr_expect_str_eq(c.log[1], "Verification code: ");
 	/* Not sshd: SSH_AUTH_INFO_0 means nothing. */

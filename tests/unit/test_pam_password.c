@@ -350,11 +350,25 @@ Test(password, use_authtok_takes_the_earlier_modules_password)
 
 Test(password, local_user_is_left_to_pam_unix)
 {
+	struct f_run o = { .service = "ignoreprobe" };
+	const char *names[] = { "root", "nobody", "nosuchuser" };
 	struct t_conv c;
+	struct pam_conv conv;
+	pam_handle_t *pamh;
 
 	T_NEED_ROOT();
-	cr_assert_eq(change("root", 0, NEW1, NEW1, NULL, &c), PAM_USER_UNKNOWN);
+	/* Through a stack of pam_iam only, PAM_IGNORE fails the stack. */
+	cr_assert_neq(change("root", 0, NEW1, NEW1, NULL, &c), PAM_SUCCESS);
 	cr_assert_eq(c.n_log, 0);
+	f_service_ignore_probe();
+	for (int i = 0; i < 3; i++) {
+		memset(&c, 0, sizeof(c));
+		pamh = f_start(names[i], &c, &o, &conv);
+		cr_expect_eq(pam_chauthtok(pamh, 0), PAM_SUCCESS,
+			     "%s: not PAM_IGNORE", names[i]);
+		pam_end(pamh, PAM_SUCCESS);
+		cr_expect_eq(c.n_log, 0);
+	}
 }
 
 /*

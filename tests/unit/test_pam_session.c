@@ -108,18 +108,84 @@ Test(session, authenticated_session_records_under_the_current_key)
 	cr_assert_eq(f_trail_count("\"SessionClose\"", "alice"), 1);
 }
 
-Test(session, local_user_is_not_recorded)
+/*
+ * A name that is not an IAM user (root, a local user, an unknown name,
+ * sudo's run-as root) is PAM_IGNORE in both session calls, whatever
+ * state iam.conf is in, and nothing is recorded.
+ */
+Test(session, names_that_are_not_iam_are_ignored)
 {
+	const char *names[] = { "root", "nobody", "nosuchuser" };
+	struct f_run o = { .service = "ignoreprobe", .rhost = "192.0.2.9" };
 	struct t_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 
 	T_NEED_ROOT();
-	pamh = start("root", &c, &conv);
-	cr_assert_eq(pam_open_session(pamh, 0), PAM_USER_UNKNOWN);
-	cr_assert_eq(pam_close_session(pamh, 0), PAM_USER_UNKNOWN);
+	f_service_ignore_probe();
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = 0; i < 3; i++) {
+			pamh = f_start(names[i], &c, &o, &conv);
+			cr_expect_eq(pam_open_session(pamh, 0), PAM_SUCCESS,
+				     "%s: not PAM_IGNORE", names[i]);
+			cr_expect_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
+			cr_expect_eq(pam_setcred(pamh, PAM_ESTABLISH_CRED),
+				     PAM_SUCCESS);
+			pam_end(pamh, PAM_SUCCESS);
+		}
+		/* A broken iam.conf changes nothing for them. */
+		t_write(F_CONF, "no_such_setting = 1;\n", 21, 0666);
+	}
+	/* An IAM user is no PAM_IGNORE (pam_iam's answer dies in the probe). */
+	pamh = f_start("alice", &c, &o, &conv);
+	cr_expect_neq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
 	cr_assert_eq(f_trail_count("Session", NULL), 0);
+	cr_assert_eq(c.n_log, 0);
+}
+
+/*
+ * The source address of the login session survives su, sudo and any
+ * service without PAM_RHOST (or with one that is not an address); only
+ * a new network login sets it.
+ */
+Test(session, source_address_survives_later_services_without_an_address)
+{
+	struct f_run ssh = { .service = "iamtest", .rhost = "192.0.2.9",
+			     .tty = "pts/4" };
+	struct f_run su = { .service = "iamtest", .tty = "pts/4" };
+	struct f_run named = { .service = "iamtest", .rhost = "evil.example",
+			       .tty = "pts/4" };
+	struct f_run again = { .service = "iamtest", .rhost = "2001:db8::7",
+			       .tty = "pts/4" };
+	struct iam_session_rec rec;
+	struct t_conv c = { 0 };
+	struct pam_conv conv;
+	pam_handle_t *pamh;
+	char key[96];
+
+	T_NEED_ROOT();
+	cr_assert_eq(iam_session_key(70001, "pts/4", key, sizeof(key)), 0);
+	pamh = f_start("alice", &c, &ssh, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_assert_str_eq(rec.rhost, "192.0.2.9");
+	pamh = f_start("alice", &c, &su, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_expect_str_eq(rec.rhost, "192.0.2.9", "su erased the address");
+	pamh = f_start("alice", &c, &named, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_expect_str_eq(rec.rhost, "192.0.2.9", "a name replaced it");
+	pamh = f_start("alice", &c, &again, &conv);
+	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
+	pam_end(pamh, PAM_SUCCESS);
+	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
+	cr_expect_str_eq(rec.rhost, "2001:db8::7");
 }
 
 Test(session, unusable_run_dir_refuses_the_session)

@@ -139,3 +139,37 @@ Test(password, null_arguments)
 	cr_expect_eq(iam_password_hash(NULL, IAM_HASH_YESCRYPT, &h), -EINVAL);
 	cr_expect(!iam_password_hash_valid(NULL));
 }
+
+/*
+ * The dummy hash of each method has that method's cost, so an unknown
+ * name costs what a known one does; a hash is "current" only with the
+ * method and cost new hashes get.
+ */
+Test(password, dummy_hash_has_the_method_and_cost_of_new_hashes)
+{
+	const enum iam_hash_method m[] = { IAM_HASH_YESCRYPT,
+		IAM_HASH_SHA512CRYPT, IAM_HASH_BCRYPT };
+
+	for (int i = 0; i < 3; i++) {
+		char *h = NULL;
+
+		cr_assert_eq(iam_password_hash("pw", m[i], &h), 0);
+		cr_expect(iam_password_hash_current(h, m[i]), "%s", h);
+		cr_expect(iam_password_hash_current(
+			iam_password_dummy_hash(m[i]), m[i]));
+		for (int j = 0; j < 3; j++)
+			if (j != i)
+				cr_expect(!iam_password_hash_current(h, m[j]),
+					  "%s as %d", h, j);
+		free(h);
+	}
+	cr_expect(!iam_password_hash_current(
+		"$6$rounds=10000$abcdefgh$0123456789", IAM_HASH_SHA512CRYPT));
+	cr_expect(!iam_password_hash_current(
+		"$2b$12$KBCwKxOzLha2MUDgW0PjXeBhuyd0l5UQ.bh1m8qaAMMLsuXVZe2jS",
+		IAM_HASH_BCRYPT));
+	cr_expect(!iam_password_hash_current(
+		"$y$j8T$k2XAnEHBqQ1Ct2aMXFKNa/$tp.6NrfNtmvgaP3NlOT2UY/U4mTvPraaCqSUv2Senf/",
+		IAM_HASH_YESCRYPT));
+	cr_expect(!iam_password_hash_current(NULL, IAM_HASH_YESCRYPT));
+}

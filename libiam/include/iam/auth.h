@@ -158,10 +158,18 @@ struct iam_auth_user *iam_auth_user_free(struct iam_auth_user *u);
 int iam_password_verify(const char *password, const char *hash);
 
 /*
- * The dummy hash used for unknown names (yescrypt at the default cost, or
- * the method given).  Borrowed, static.
+ * The dummy hash used for unknown names: the setting (method, cost, a
+ * fixed salt) of method's new hashes, so checking a password against it
+ * costs what a real hash of method costs and never matches.  Borrowed,
+ * static (per thread).
  */
 const char *iam_password_dummy_hash(enum iam_hash_method method);
+
+/*
+ * True when hash was made with method at the cost new hashes of method
+ * get (iam_password_hash()); false for another method or cost, or NULL.
+ */
+bool iam_password_hash_current(const char *hash, enum iam_hash_method method);
 
 /*
  * Hash a new password with method (salt from getrandom).  bcrypt refuses
@@ -354,6 +362,17 @@ int iam_session_write(const char *run_dir, const char *key,
 /* Read run_dir/sessions/KEY.  -ENOENT when none. */
 int iam_session_read(const char *run_dir, const char *key,
 		     struct iam_session_rec *ret_rec, int strict_flags);
+
+/*
+ * The source address of the login session record about to be written
+ * under key, into rec->rhost: rhost when it is an IPv4 or IPv6 address
+ * (a new network login), else the address already recorded under key,
+ * so su, sudo, login or any service without PAM_RHOST never erases or
+ * replaces the address of the login session; "" when there is none.
+ */
+void iam_session_source(const char *run_dir, const char *key,
+			const char *rhost, struct iam_session_rec *rec,
+			int strict_flags);
 
 /* Remove run_dir/sessions/KEY.  -ENOENT when none. */
 int iam_session_remove(const char *run_dir, const char *key, int strict_flags);

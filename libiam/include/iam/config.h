@@ -50,6 +50,8 @@ struct iam_config {
 	size_t n_mfa_exempt;
 	int totp_window;		/* steps accepted either side, 0-10 */
 	enum iam_hash_method hash_method;	/* for new password hashes */
+	bool uniform_prompts;		/* the code prompt for every name, even
+					   users without a device (default) */
 	enum iam_unknown_user sudo_unknown_user;	/* non-IAM users in sudo */
 	int log_level;			/* syslog priority, LOG_NOTICE default */
 	char *path;			/* file this came from, or NULL (defaults) */
