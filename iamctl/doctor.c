@@ -1086,13 +1086,13 @@ sshd_break_glass(const struct iam_config *cfg, char *who, size_t len)
 	while (fp != NULL && !found && tried < SSHD_LOCAL_MAX &&
 	       getline(&line, &cap, fp) >= 0) {
 		struct iam_buf dump = IAM_BUF_INIT;
-		char *f[7], *save = NULL, why[256];
+		char *f[7], *rest = line, *t, why[256];
 		long long uid;
 		int k = 0;
 
 		line[strcspn(line, "\n")] = '\0';
-		for (char *t = strtok_r(line, ":", &save); t != NULL && k < 7;
-		     t = strtok_r(NULL, ":", &save))
+		/* strsep: an empty field (no GECOS) is still a field. */
+		while (k < 7 && (t = strsep(&rest, ":")) != NULL)
 			f[k++] = t;
 		if (k < 7 || iam_parse_ll(f[2], 0, UINT32_MAX, &uid) < 0 ||
 		    (uid != 0 && uid >= cfg->uid_min && uid <= cfg->uid_max) ||
