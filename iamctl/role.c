@@ -80,25 +80,18 @@ cmd_assume_role(struct iamctl *ctl, int argc, char **argv)
 	return run_helper(ctl, argc, argv, 6);
 }
 
-/* The value of "label:   value" lines of the helper's whoami answer. */
+/*
+ * The value of the "label:   value" line of the helper's whoami answer;
+ * the answer's lines were split (each ends in a NUL) by whoami_json().
+ */
 static char *
-whoami_line(char *text, const char *label)
+whoami_line(char *text, size_t len, const char *label)
 {
 	size_t n = strlen(label);
 
-	for (char *l = text; l != NULL && *l != '\0';) {
-		char *next = strchr(l, '\n');
-
-		if (strncmp(l, label, n) == 0 && l[n] == ':') {
-			char *v = l + n + 1;
-
-			v += strspn(v, " ");
-			if (next != NULL)
-				*next = '\0';
-			return v;
-		}
-		l = next != NULL ? next + 1 : NULL;
-	}
+	for (char *l = text; l < text + len; l += strlen(l) + 1)
+		if (strncmp(l, label, n) == 0 && l[n] == ':')
+			return l + n + 1 + strspn(l + n + 1, " ");
 	return NULL;
 }
 
@@ -121,16 +114,21 @@ split_arn(char *v)
 
 /* whoami --json: the helper's answer (its text, read here) as JSON. */
 static int
-whoami_json(char *text)
+whoami_json(char *text, size_t len)
 {
-	char *user = whoami_line(text, "user");
-	char *role = whoami_line(text, "role");
-	char *session = whoami_line(text, "session");
-	char *expires = whoami_line(text, "expires");
-	char *reason = whoami_line(text, "reason");
-	char *user_arn = split_arn(user), *role_arn = NULL;
+	char *user, *role, *session, *expires, *reason, *user_arn, *role_arn;
 	long long left = -1;
 	struct jout j;
+
+	for (char *p = text; p < text + len; p++)
+		if (*p == '\n')
+			*p = '\0';
+	user = whoami_line(text, len, "user");
+	role = whoami_line(text, len, "role");
+	session = whoami_line(text, len, "session");
+	expires = whoami_line(text, len, "expires");
+	reason = whoami_line(text, len, "reason");
+	user_arn = split_arn(user);
 
 	if (user == NULL) {
 		iamctl_err("whoami: the helper's answer has no user");
@@ -234,7 +232,7 @@ whoami_via_pipe(struct iamctl *ctl, char **argv)
 		return r < 0 || !WIFEXITED(st) ? EXIT_REFUSED :
 		       WEXITSTATUS(st);
 	}
-	r = whoami_json(out.buf);
+	r = whoami_json(out.buf, out.len);
 	iam_buf_release(&out);
 	return r;
 }

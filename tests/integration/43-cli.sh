@@ -153,14 +153,34 @@ jq_is "doctor --json: bob's MFA finding with its fix" \
 	'.findings[] | select(.message == "user bob has no MFA device") | .fix' "iamctl mfa enable bob"
 
 # whoami --json, as alice in a login session of her own (the helper's
-# answer turned into JSON by iamctl).
-out=$( (echo 70001 > /proc/self/loginuid
+# answer turned into JSON by iamctl): no role, then the role she assumes
+# with a code; sessions --json lists it.
+as_alice() {
 	setpriv --reuid=alice --regid=developers --init-groups \
-		env HOME=/ PATH=/usr/sbin:/usr/bin:/bin iamctl whoami --json) 2>&1)
-JSON=$out
-jq -e . >/dev/null 2>&1 <<<"$JSON" && ok "whoami --json: parsed by jq" || bad "whoami --json: $out"
+		env HOME=/ PATH=/usr/sbin:/usr/bin:/bin "$@"
+}
+( echo 70001 > /proc/self/loginuid
+  as_alice iamctl whoami --json > "$W/who0" 2>&1
+  oathtool --totp -b JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP |
+	as_alice iamctl assume-role deployer --duration 600 --reason 'release "42"' > "$W/assume" 2>&1
+  as_alice iamctl whoami --json > "$W/who1" 2>&1 )
+JSON=$(cat "$W/who0")
+jq -e . >/dev/null 2>&1 <<<"$JSON" && ok "whoami --json: parsed by jq" || bad "whoami --json: $JSON"
 jq_is "whoami --json: the user and no role" '"\(.user) \(.arn) \(.role)"' \
 	"alice arn:iam:iam::123456789012:user/alice null"
+JSON=$(cat "$W/who1")
+jq -e . >/dev/null 2>&1 <<<"$JSON" && ok "whoami --json with a role: parsed by jq" ||
+	bad "whoami --json with a role: $JSON $(cat "$W/assume")"
+jq_is "whoami --json: the role" '"\(.role.name) \(.role.arn)"' "deployer arn:iam:iam::123456789012:role/deployer"
+jq_is "whoami --json: seconds left" '.role.seconds_left > 590 and .role.seconds_left <= 600' true
+jq_is "whoami --json: the reason, quotes and all" '.role.reason' 'release "42"'
+SESSION=$(jq -r .role.session <<<"$JSON")
+json "sessions --json with a session" iamctl sessions --json
+jq_is "sessions --json: alice's session" '.[0] | "\(.id) \(.user) \(.uid) \(.role) \(.state)"' \
+	"$SESSION alice 70001 deployer active"
+iamctl sessions --revoke "$SESSION" >/dev/null
+JSON=$(iamctl trail --event RoleSessionEnd --json | jq -s .)
+jq_is "a revocation: by root, about alice" '.[-1] | "\(.userIdentity.userName) \(.requestParameters.userName)"' "root alice"
 
 # ---- trail --user (the subject) and --actor (who acted) ----
 iamctl user disable bob >/dev/null; iamctl user enable bob >/dev/null
