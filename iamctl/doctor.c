@@ -92,7 +92,8 @@ usage(FILE *f)
 	      "  nscd, file owners and modes, snapshots, id overlaps, MFA,\n"
 	      "  the clock) and print each finding with its fix; exit 1 when\n"
 	      "  any is an error.  --json: {\"findings\": [{\"severity\",\n"
-	      "  \"message\", \"fix\"}...], \"errors\": N, \"warnings\": N}.\n", f);
+	      "  \"message\", \"fix\"}...], \"errors\": N,\n"
+	      "  \"warnings\": N}.\n", f);
 }
 
 /* ---- nsswitch.conf --------------------------------------------------- */
@@ -899,7 +900,7 @@ doctor_config(struct iamctl *ctl, struct doctor *d)
 
 #define SSHD_PATH	"/usr/sbin/sshd"
 #define SSHD_OUT_MAX	(1u << 20)
-#define SSHD_LOCAL_MAX	32	/* local accounts tried for a break-glass */
+#define SSHD_LOCAL_MAX	32	/* local accounts tried as a break-glass */
 
 /* Read fd to its end into b, at most max bytes kept. */
 static void
@@ -991,7 +992,8 @@ sshd_value(const struct iam_buf *dump, const char *keyword, char *buf,
 		size_t ll = end != NULL ? (size_t)(end - l) : strlen(l);
 
 		if (ll > n && strncmp(l, keyword, n) == 0 && l[n] == ' ') {
-			snprintf(buf, len, "%.*s", (int)(ll - n - 1), l + n + 1);
+			snprintf(buf, len, "%.*s", (int)(ll - n - 1),
+				 l + n + 1);
 			break;
 		}
 		l = end != NULL ? end + 1 : NULL;
@@ -1016,7 +1018,8 @@ methods_need_key(const char *methods)
 		while (*p != '\0') {
 			size_t m = strcspn(p, ",");
 
-			key = key || (m == 9 && strncmp(p, "publickey", 9) == 0);
+			if (m == 9 && strncmp(p, "publickey", 9) == 0)
+				key = true;
 			p += m + (p[m] == ',');
 		}
 		if (!key)
@@ -1188,14 +1191,15 @@ check_sshd(struct doctor *d, const struct iam_config *cfg)
 		return;
 	if (sshd_dump(NULL, &dump, why, sizeof(why)) < 0) {
 		if (strstr(why, "privilege separation directory") != NULL)
-			finding(d, false, "mkdir -m 0755 /run/sshd (ssh.service "
-				"makes it when sshd starts), then run iamctl "
-				"doctor again", "sshd -T: %s; sshd's settings "
-				"were not checked", why);
+			finding(d, false, "mkdir -m 0755 /run/sshd "
+				"(ssh.service makes it when sshd starts), "
+				"then run iamctl doctor again", "sshd -T: %s; "
+				"sshd's settings were not checked", why);
 		else
 			finding(d, true, "run 'sshd -t' and correct what it "
-				"reports in /etc/ssh/sshd_config", "sshd -T: %s; "
-				"sshd does not start with these settings", why);
+				"reports in /etc/ssh/sshd_config",
+				"sshd -T: %s; sshd does not start with these "
+				"settings", why);
 		iam_buf_release(&dump);
 		return;
 	}
@@ -1217,9 +1221,9 @@ check_sshd(struct doctor *d, const struct iam_config *cfg)
 			"/etc/ssh/sshd_config for a local administrator with a "
 			"strong local password: 'Match User NAME' then "
 			"'AuthenticationMethods keyboard-interactive'",
-			"sshd: AuthenticationMethods '%s' asks every user for a "
-			"key, local accounts too: without one (or with IAM "
-			"down) nobody gets in by password", val);
+			"sshd: AuthenticationMethods '%s' asks every user "
+			"for a key, local accounts too: without one (or with "
+			"IAM down) nobody gets in by password", val);
 	iam_buf_release(&dump);
 }
 

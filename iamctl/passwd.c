@@ -94,9 +94,10 @@ may_change(const struct iam_config *cfg, const char *name, char *why,
 	db = iam_authdb_close(db);
 	if (r < 0) {
 		if (r != -EPERM)
-			(void)iam_snprintf(why, len, "%s/%s: %s", dir, IAM_AUTHDB_FILE,
-				 r == -ENOENT ? "no published record (run "
-				 "iamctl sync)" : strerror(-r));
+			(void)iam_snprintf(why, len, "%s/%s: %s", dir,
+					   IAM_AUTHDB_FILE, r == -ENOENT ?
+					   "no published record (run iamctl "
+					   "sync)" : strerror(-r));
 		return r;
 	}
 	if (!rec->password_policy.allow_users_to_change) {
@@ -120,10 +121,11 @@ may_change(const struct iam_config *cfg, const char *name, char *why,
 	}
 	r = res->decision == IAM_ALLOW;
 	if (!r)
-		(void)iam_snprintf(why, len, "no policy allows them iam:ChangePassword "
-			 "on %s (%s%s%s)", arn, iam_decision_name(res->decision),
-			 res->decided ? " by policy " : "",
-			 res->decided ? res->decider.policy : "");
+		(void)iam_snprintf(why, len, "no policy allows them "
+				   "iam:ChangePassword on %s (%s%s%s)", arn,
+				   iam_decision_name(res->decision),
+				   res->decided ? " by policy " : "",
+				   res->decided ? res->decider.policy : "");
 out:
 	free(res);
 	iam_request_free(req);
