@@ -112,6 +112,10 @@ policy_put(struct iamctl *ctl, const char *name, const char *file)
 		 existed ? "replaced" : "added");
 	rc = edit_commit(&e, what, (struct iam_event_param[]){
 		{ "command", "policy put" }, { "policyName", name } }, 2);
+	if (rc == EXIT_OK) {
+		snprintf(what, sizeof(what), "policies.%s", name);
+		(void)warn_aws_policy(file, what, iam_json_root(doc));
+	}
 	edit_close(&e);
 	iam_json_free(doc);
 	return rc;

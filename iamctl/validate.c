@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "iamctl.h"
+#include "cmd.h"
 
 static void
 usage(FILE *f)
@@ -55,8 +55,9 @@ warn_resource(const char *path, const char *where, size_t st_idx,
 	return found;
 }
 
-static size_t
-warn_policy(const char *path, const char *where, const struct iam_json *doc)
+size_t
+warn_aws_policy(const char *path, const char *where,
+		const struct iam_json *doc)
 {
 	const struct iam_json *st = iam_json_get(doc, "Statement");
 	size_t n, found = 0;
@@ -85,15 +86,15 @@ warn_aws_resources(const char *path, const struct iam_identity *id)
 	for (size_t i = 0; i < id->n_policies; i++) {
 		snprintf(where, sizeof(where), "policies.%s",
 			 id->policies[i].name);
-		warn_policy(path, where, id->policies[i].doc);
+		warn_aws_policy(path, where, id->policies[i].doc);
 	}
 	for (size_t i = 0; i < id->n_users; i++)
 		for (size_t k = 0; k < id->users[i].n_inline; k++) {
 			snprintf(where, sizeof(where),
 				 "users[%zu].inline_policies.%s", i,
 				 id->users[i].inline_policies[k].name);
-			warn_policy(path, where,
-				    id->users[i].inline_policies[k].doc);
+			warn_aws_policy(path, where,
+					id->users[i].inline_policies[k].doc);
 		}
 }
 

@@ -210,6 +210,10 @@ out=$(iamctl validate "$W/draft.json" 2>"$W/err"); rc=$?
 grep -q '^warning: .*draft.json: policies.S3.Statement\[1\].Resource\[1\]: "arn:aws:s3:::bucket" can never match on a host' "$W/err" &&
 	ok "validate warns on stderr with the JSON path" || bad "validate warning: $(cat "$W/err")"
 [ "$(grep -c warning "$W/err")" = 1 ] && ok "only the AWS resource is warned about" || bad "warnings: $(cat "$W/err")"
+jq '.policies.S3' "$W/draft.json" > "$W/s3.json"
+expect_out 0 'warning: .*s3.json: policies.S3.Statement\[1\].Resource\[1\]: "arn:aws:s3:::bucket" can never match' \
+	"policy put: added, with the same warning" iamctl policy put S3 "$W/s3.json"
+iamctl policy del S3 >/dev/null
 expect_out 0 '^OK$' "the example identity has no such warning" iamctl validate
 grep -q warning <<<"$LAST_OUT" && bad "the example warned" || ok "no warning for the example"
 
