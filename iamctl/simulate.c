@@ -113,21 +113,46 @@ load_policy(const char *path, struct iam_policy **ret)
 	return r == 0 ? 0 : r == -EINVAL ? EXIT_REFUSED : EXIT_USAGE;
 }
 
+/* One context key: a string ("" too) or a list of strings ([] too). */
 static int
-add_value(struct iam_request *req, const char *file, const char *key,
-	  const struct iam_json *v)
+add_context_key(struct iam_request *req, const char *file,
+		const struct iam_json_member *m)
 {
+	const struct iam_json *v = &m->value;
+	const char **vals = NULL;
+	size_t n = 1;
 	int r;
 
-	if (v->type != IAM_JSON_STRING) {
+	if (v->type == IAM_JSON_ARRAY) {
+		n = v->len;
+		for (size_t i = 0; i < n; i++)
+			if (v->u.items[i].type != IAM_JSON_STRING)
+				v = NULL;
+	} else if (v->type != IAM_JSON_STRING) {
+		v = NULL;
+	}
+	if (v == NULL) {
 		iamctl_err("'%s': context.%s: must be a string or an array of "
-			   "strings", file, key);
+			   "strings", file, m->key);
 		return -EINVAL;
 	}
-	r = iam_request_add(req, key, v->u.string);
+	if (v->type == IAM_JSON_ARRAY && n > 0) {
+		vals = calloc(n, sizeof(*vals));
+		if (vals == NULL) {
+			iamctl_err("out of memory");
+			return -ENOMEM;
+		}
+		for (size_t i = 0; i < n; i++)
+			vals[i] = v->u.items[i].u.string;
+	}
+	r = iam_request_add_values(req, m->key, v->type == IAM_JSON_ARRAY ?
+				   vals : (const char *const *)&v->u.string, n);
+	free(vals);
 	if (r < 0)
-		iamctl_err("'%s': context.%s: %s", file, key,
-			   r == -EINVAL ? "empty key or value" : strerror(-r));
+		iamctl_err("'%s': context.%s: %s", file, m->key,
+			   r == -EINVAL ? "empty key" : r == -E2BIG ?
+			   "too many keys or values, or one too long" :
+			   strerror(-r));
 	return r;
 }
 
@@ -141,21 +166,8 @@ request_context(struct iam_request *req, const char *file,
 		iamctl_err("'%s': context: must be an object", file);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < ctx->len && r == 0; i++) {
-		const struct iam_json_member *m = &ctx->u.members[i];
-
-		if (m->value.type != IAM_JSON_ARRAY) {
-			r = add_value(req, file, m->key, &m->value);
-			continue;
-		}
-		if (m->value.len == 0) {
-			iamctl_err("'%s': context.%s: an empty list (leave the "
-				   "key out instead)", file, m->key);
-			return -EINVAL;
-		}
-		for (size_t j = 0; j < m->value.len && r == 0; j++)
-			r = add_value(req, file, m->key, &m->value.u.items[j]);
-	}
+	for (size_t i = 0; i < ctx->len && r == 0; i++)
+		r = add_context_key(req, file, &ctx->u.members[i]);
 	return r;
 }
 
@@ -214,26 +226,14 @@ out:
 	return rc;
 }
 
-/* Evaluate and print; the exit status of the decision. */
+/* Print a decision; the exit status it gives. */
 static int
-decide(const struct iam_policy_set *set, const struct iam_request *req,
-       bool json)
+print_result(const struct iam_result *res, const struct iam_request *req,
+	     bool json)
 {
-	struct iam_result *res = malloc(sizeof(*res));
 	struct iam_buf out = IAM_BUF_INIT;
 	int r, rc = EXIT_USAGE;
 
-	if (res == NULL) {
-		iamctl_err("out of memory");
-		return EXIT_USAGE;
-	}
-	r = iam_policy_evaluate(set, req, res);
-	if (r < 0) {
-		iamctl_err("evaluation failed: %s", r == -E2BIG ?
-			   "a policy variable expands beyond the limit" :
-			   strerror(-r));
-		goto out;
-	}
 	r = json ? iam_result_write_json(res, &out) :
 		   iam_result_write_text(res, req, &out);
 	if (r == 0 && json)
@@ -250,6 +250,34 @@ decide(const struct iam_policy_set *set, const struct iam_request *req,
 	rc = res->decision == IAM_ALLOW ? EXIT_OK : EXIT_REFUSED;
 out:
 	iam_buf_release(&out);
+	return rc;
+}
+
+static void
+evaluation_failed(int r)
+{
+	iamctl_err("evaluation failed: %s", r == -E2BIG ?
+		   "a policy variable expands beyond the limit" :
+		   strerror(-r));
+}
+
+/* Evaluate and print; the exit status of the decision. */
+static int
+decide(const struct iam_policy_set *set, const struct iam_request *req,
+       bool json)
+{
+	struct iam_result *res = malloc(sizeof(*res));
+	int r, rc = EXIT_USAGE;
+
+	if (res == NULL) {
+		iamctl_err("out of memory");
+		return EXIT_USAGE;
+	}
+	r = iam_policy_evaluate(set, req, res);
+	if (r < 0)
+		evaluation_failed(r);
+	else
+		rc = print_result(res, req, json);
 	free(res);
 	return rc;
 }
@@ -257,9 +285,9 @@ out:
 static void
 policy_simulate_usage(FILE *f)
 {
-	fputs("usage: iamctl policy simulate --policy FILE [--policy FILE]... "
-	      "[--boundary FILE]\n                             --request FILE "
-	      "[--json]\n", f);
+	fputs("usage: iamctl policy simulate [--policy FILE]... "
+	      "[--boundary FILE] --request FILE\n"
+	      "                             [--json]\n", f);
 }
 
 int
@@ -317,7 +345,8 @@ cmd_policy_simulate(struct iamctl *ctl, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc || n == 0 || rfile == NULL) {
+	/* No policy at all is a request like any other: an implicit deny. */
+	if (optind != argc || rfile == NULL) {
 		policy_simulate_usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -358,268 +387,320 @@ out:
 
 /* ---- iamctl simulate USER ACTION RESOURCE ----------------------------------- */
 
+/*
+ * The user's record and the role are read from snapshots built in
+ * memory from the identity file by the builders `iamctl publish` uses,
+ * with the readers pam_iam and sudo_iam use, and decided by
+ * iam_decide(): the same policies (own, inline, primary and other
+ * groups, boundary), the same context, the same role-session rules.
+ */
+
 struct ctx_arg {
 	char *key;
 	const char *value;
 };
 
-static bool
-overridden(const struct ctx_arg *v, size_t n, const char *key)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcasecmp(v[i].key, key) == 0)
-			return true;
-	return false;
-}
+struct sim {
+	struct ctx_arg ctx[IAM_REQUEST_MAX_KEYS];
+	size_t n_ctx;
+	const char *pos[3];
+	size_t n_pos;
+	bool json;
+	const char *role;
+	const char *service, *tty, *source_ip;
+	long long mfa_age;	/* -1: no MFA in this session */
+};
 
+/* Each --context key replaces what the host computed (all its values). */
 static int
-put(struct iam_request *req, const struct ctx_arg *v, size_t n,
-    const char *key, const char *value)
+override_keys(struct iam_request *req, void *arg)
 {
-	if (value == NULL || *value == '\0' || overridden(v, n, key))
-		return 0;
-	return iam_request_add(req, key, value);
-}
-
-static int
-put_tag(struct iam_request *req, const struct ctx_arg *v, size_t n,
-	const char *prefix, const char *key, const char *value)
-{
-	char k[IAM_REQUEST_MAX_KEY + 1];
-
-	if (iam_snprintf(k, sizeof(k), "%s%s", prefix, key) < 0)
-		return -E2BIG;
-	return put(req, v, n, k, value);
-}
-
-/* The context pam_iam and sudo_iam supply, from the identity and host. */
-static int
-user_context(struct iam_request *req, const struct iam_identity *id,
-	     const struct iam_user *u, struct iam_config *cfg,
-	     const struct ctx_arg *v, size_t n)
-{
-	char arn[512], uid[16], epoch[24], now[32], host[256];
-	time_t t = time(NULL);
+	const struct sim *sm = arg;
+	const char *vals[IAM_REQUEST_MAX_KEYS];
 	int r = 0;
 
-	snprintf(uid, sizeof(uid), "%u", u->uid);
-	snprintf(epoch, sizeof(epoch), "%lld", (long long)t);
-	iam_format_time(t, now, sizeof(now));
-	if (iam_snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s",
-			 id->account.id, u->name) < 0)
-		return -E2BIG;
-	r = put(req, v, n, "aws:username", u->name);
-	r = r ? r : put(req, v, n, "aws:userid", uid);
-	r = r ? r : put(req, v, n, "aws:PrincipalArn", arn);
-	r = r ? r : put(req, v, n, "aws:PrincipalType", "User");
-	r = r ? r : put(req, v, n, "aws:PrincipalAccount", id->account.id);
-	r = r ? r : put(req, v, n, "aws:MultiFactorAuthPresent", "false");
-	r = r ? r : put(req, v, n, "aws:CurrentTime", now);
-	r = r ? r : put(req, v, n, "aws:EpochTime", epoch);
-	for (size_t i = 0; r == 0 && i < u->tags.n; i++)
-		r = put_tag(req, v, n, "aws:PrincipalTag/", u->tags.v[i].key,
-			    u->tags.v[i].value);
-	for (size_t i = 0; r == 0 && i < cfg->n_host_tags; i++)
-		r = put_tag(req, v, n, "aws:ResourceTag/",
-			    cfg->host_tags[i].key, cfg->host_tags[i].value);
-	if (r == 0 && iam_config_hostname(cfg, host, sizeof(host)) == 0)
-		r = put(req, v, n, "iam:Hostname", host);
-	if (r == 0 && !overridden(v, n, "iam:PrincipalGroups"))
-		for (size_t i = 0; r == 0 && i < u->n_groups; i++)
-			r = iam_request_add(req, "iam:PrincipalGroups",
-					    u->groups[i]);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = iam_request_add(req, v[i].key, v[i].value);
+	for (size_t i = 0; r == 0 && i < sm->n_ctx; i++) {
+		size_t n = 0;
+		bool seen = false;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcasecmp(sm->ctx[j].key, sm->ctx[i].key) == 0;
+		if (seen)
+			continue;
+		for (size_t j = i; j < sm->n_ctx; j++)
+			if (strcasecmp(sm->ctx[j].key, sm->ctx[i].key) == 0)
+				vals[n++] = sm->ctx[j].value;
+		r = iam_request_set_values(req, sm->ctx[i].key, vals, n);
+	}
 	return r;
-}
-
-static int
-add_named(const struct iam_identity *id, const char *name,
-	  const struct iam_policy **pols, size_t *n)
-{
-	const struct iam_named_policy *np = iam_identity_policy(id, name);
-
-	if (np == NULL || np->compiled == NULL) {
-		iamctl_err("policy '%s' is missing", name);
-		return -ENOENT;
-	}
-	if (*n == MAX_POLICIES)
-		return -E2BIG;
-	pols[(*n)++] = np->compiled;
-	return 0;
-}
-
-/* Own, inline and group policies of u, and its boundary. */
-static int
-user_set(const struct iam_identity *id, const struct iam_user *u,
-	 struct iam_policy_set **ret)
-{
-	const struct iam_policy *pols[MAX_POLICIES], *bnd = NULL;
-	const struct iam_named_policy *b;
-	size_t n = 0;
-	int r = 0;
-
-	for (size_t i = 0; r == 0 && i < u->n_policies; i++)
-		r = add_named(id, u->policies[i], pols, &n);
-	for (size_t i = 0; r == 0 && i < u->n_inline; i++) {
-		if (n == MAX_POLICIES)
-			return -E2BIG;
-		pols[n++] = u->inline_policies[i].compiled;
-	}
-	for (size_t i = 0; r == 0 && i < u->n_groups; i++) {
-		const struct iam_group *g = iam_identity_group(id, u->groups[i]);
-
-		for (size_t j = 0; r == 0 && g != NULL && j < g->n_policies; j++)
-			r = add_named(id, g->policies[j], pols, &n);
-	}
-	if (r == 0 && u->permissions_boundary != NULL) {
-		b = iam_identity_policy(id, u->permissions_boundary);
-		if (b == NULL || b->compiled == NULL) {
-			iamctl_err("boundary '%s' is missing",
-				   u->permissions_boundary);
-			return -ENOENT;
-		}
-		bnd = b->compiled;
-	}
-	if (r < 0)
-		return r;
-	return iam_policy_set_new(pols, n, bnd, ret);
 }
 
 static void
 simulate_usage(FILE *f)
 {
-	fputs("usage: iamctl simulate USER ACTION RESOURCE "
-	      "[--context KEY=VALUE]... [--json]\n", f);
+	fputs("usage: iamctl simulate USER ACTION RESOURCE [--role ROLE] "
+	      "[--mfa-age SECONDS]\n"
+	      "                         [--source-ip IP] [--service NAME] "
+	      "[--tty TTY]\n"
+	      "                         [--context KEY=VALUE]... [--json]\n",
+	      f);
 }
 
-/* Parse the options; EXIT_* on error, else 0 with positionals left. */
 static int
-simulate_args(int argc, char **argv, struct ctx_arg *v, size_t *nv,
-	      bool *json)
+simulate_option(struct sim *sm, int c, char *arg)
+{
+	long long v;
+	char *eq;
+
+	switch (c) {
+	case 'c':
+		eq = strchr(arg, '=');
+		if (eq == NULL || eq == arg || eq[1] == '\0' ||
+		    sm->n_ctx == IAM_REQUEST_MAX_KEYS) {
+			iamctl_err("simulate: --context needs KEY=VALUE, both "
+				   "non-empty");
+			return EXIT_USAGE;
+		}
+		*eq = '\0';
+		sm->ctx[sm->n_ctx].key = arg;
+		sm->ctx[sm->n_ctx++].value = eq + 1;
+		return 0;
+	case 'j':
+		sm->json = true;
+		return 0;
+	case 'r':
+		sm->role = arg;
+		return 0;
+	case 'm':
+		if (iam_parse_ll(arg, 0, INT32_MAX, &v) < 0) {
+			iamctl_err("simulate: --mfa-age needs seconds (0 or "
+				   "more), not '%s'", arg);
+			return EXIT_USAGE;
+		}
+		sm->mfa_age = v;
+		return 0;
+	case 'i':
+		if (!iam_is_ip_address(arg)) {
+			iamctl_err("simulate: --source-ip '%s' is not an IPv4 "
+				   "or IPv6 address", arg);
+			return EXIT_USAGE;
+		}
+		sm->source_ip = arg;
+		return 0;
+	case 's':
+		sm->service = arg;
+		return 0;
+	case 't':
+		sm->tty = arg;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
+/* Parse the options and positionals; EXIT_* on error, -1 after --help. */
+static int
+simulate_args(int argc, char **argv, struct sim *sm)
 {
 	static const struct option opts[] = {
 		{ "context", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "mfa-age", required_argument, NULL, 'm' },
+		{ "source-ip", required_argument, NULL, 'i' },
+		{ "service", required_argument, NULL, 's' },
+		{ "tty", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	char *eq;
-	int c;
+	int c, rc;
 
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1 ||
 	       optind < argc) {
 		if (c == -1) {
-			/* A positional before more options: skip it. */
-			optind++;
-			continue;
-		}
-		switch (c) {
-		case 'c':
-			eq = strchr(optarg, '=');
-			if (eq == NULL || eq == optarg || eq[1] == '\0' ||
-			    *nv == IAM_REQUEST_MAX_KEYS) {
-				iamctl_err("simulate: --context needs KEY=VALUE, "
-					   "both non-empty");
+			/* A positional, perhaps before more options. */
+			if (sm->n_pos == 3) {
+				simulate_usage(stderr);
 				return EXIT_USAGE;
 			}
-			*eq = '\0';
-			v[*nv].key = optarg;
-			v[(*nv)++].value = eq + 1;
-			break;
-		case 'j':
-			*json = true;
-			break;
-		case 'h':
+			sm->pos[sm->n_pos++] = argv[optind++];
+			continue;
+		}
+		if (c == 'h') {
 			simulate_usage(stdout);
 			return -1;
-		default:
+		}
+		if (c == '?' || c == ':') {
 			iamctl_err("simulate: unknown or incomplete option '%s'",
 				   argv[optind - 1]);
 			simulate_usage(stderr);
 			return EXIT_USAGE;
 		}
+		rc = simulate_option(sm, c, optarg);
+		if (rc != 0)
+			return rc;
+	}
+	if (sm->n_pos != 3) {
+		simulate_usage(stderr);
+		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* The user's record as the private snapshot would hold it. */
+static int
+snapshot_user(const struct iam_identity *id, const char *name,
+	      struct iam_auth_user **ret)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_authdb *db = NULL;
+	int r;
+
+	r = iam_authdb_build(id, 0, &b);
+	if (r == 0)
+		r = iam_authdb_open_buffer(b.buf, b.len, &db);
+	iam_buf_wipe(&b);
+	if (r == 0)
+		r = iam_authdb_lookup(db, name, ret);
+	iam_authdb_close(db);
+	return r;
+}
+
+/* The role as the role snapshot would hold it. */
+static int
+snapshot_role(const struct iam_identity *id, const char *name,
+	      struct iam_role_rec **ret)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	int r;
+
+	r = iam_rolesdb_build(id, 0, &b);
+	if (r == 0)
+		r = iam_rolesdb_find(b.buf, b.len, name, ret);
+	iam_buf_release(&b);
+	return r;
+}
+
+/* Decide and print for one loaded identity; EXIT_*. */
+static int
+simulate_user(struct iam_config *cfg, const struct iam_identity *id,
+	      struct sim *sm)
+{
+	struct iam_session_facts facts = {
+		.service = sm->service, .tty = sm->tty,
+		.source_ip = sm->source_ip, .now = (int64_t)time(NULL),
+	};
+	struct iam_ask ask = { .action = sm->pos[1], .resource = sm->pos[2],
+			       .add_keys = override_keys, .arg = sm };
+	struct iam_auth_user *u = NULL;
+	struct iam_principal *pr = NULL;
+	struct iam_role_rec *role = NULL;
+	struct iam_request *req = NULL, *probe = NULL;
+	struct iam_result *res = NULL;
+	struct iam_as_role as = { 0 };
+	int r, rc = EXIT_USAGE;
+
+	if (iam_identity_user(id, sm->pos[0]) == NULL) {
+		/* A refusal, as for every command naming an unknown user. */
+		iamctl_err("no IAM user '%s'", sm->pos[0]);
+		return EXIT_REFUSED;
+	}
+	if (iam_request_new(sm->pos[1], sm->pos[2], &probe) < 0) {
+		iamctl_err("simulate: ACTION must be \"service:Action\" and "
+			   "RESOURCE a non-empty ARN");
+		return EXIT_USAGE;
+	}
+	iam_request_free(probe);
+	/* sudo_iam always asks as the PAM service "sudo". */
+	if (facts.service == NULL && strcasecmp(sm->pos[1], "sudo:Run") == 0)
+		facts.service = "sudo";
+	if (sm->mfa_age >= 0)
+		facts.mfa_time = facts.now - sm->mfa_age;
+	r = snapshot_user(id, sm->pos[0], &u);
+	if (r == 0)
+		r = iam_principal_new(u, &pr);
+	if (r == 0 && sm->role != NULL) {
+		r = snapshot_role(id, sm->role, &role);
+		if (r == -ENOENT || r == -EINVAL) {
+			iamctl_err("no role '%s'", sm->role);
+			rc = EXIT_REFUSED;
+			goto out;
+		}
+		/* Assumed now, unless --mfa-age says when the code was given. */
+		as.role = role;
+		as.started = sm->mfa_age >= 0 ? facts.mfa_time : facts.now;
+	}
+	if (r == 0 && (res = malloc(sizeof(*res))) == NULL)
+		r = -ENOMEM;
+	if (r < 0) {
+		iamctl_err("simulate: %s", strerror(-r));
+		goto out;
+	}
+	r = iam_decide(cfg, u, pr, role != NULL ? &as : NULL, &facts, &ask,
+		       res, &req);
+	if (r < 0) {
+		evaluation_failed(r);
+		goto out;
+	}
+	rc = print_result(res, req, sm->json);
+	if (u->disabled) {
+		iamctl_err("note: '%s' is disabled; the host refuses it "
+			   "whatever the policies say", u->name);
+		rc = rc == EXIT_OK ? EXIT_REFUSED : rc;
+	}
+out:
+	free(res);
+	iam_request_free(req);
+	iam_role_rec_free(role);
+	iam_principal_free(pr);
+	iam_auth_user_free(u);
+	return rc;
 }
 
 int
 cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 {
-	struct ctx_arg v[IAM_REQUEST_MAX_KEYS];
-	const char *pos[3];
+	struct sim *sm = calloc(1, sizeof(*sm));
 	struct iam_faults f = IAM_FAULTS_INIT;
 	struct iam_identity *id = NULL;
-	struct iam_policy_set *set = NULL;
-	struct iam_request *req = NULL;
-	const struct iam_user *u;
 	struct iam_config *cfg;
-	size_t nv = 0, np = 0;
-	bool json = false;
 	int rc, r;
 
 	if (iamctl_wants_help(argc, argv)) {
 		simulate_usage(stdout);
+		free(sm);
 		return EXIT_OK;
 	}
-	rc = simulate_args(argc, argv, v, &nv, &json);
-	if (rc != 0)
+	if (sm == NULL) {
+		iamctl_err("out of memory");
+		return EXIT_USAGE;
+	}
+	sm->mfa_age = -1;
+	rc = simulate_args(argc, argv, sm);
+	if (rc != 0) {
+		free(sm);
 		return rc < 0 ? EXIT_OK : rc;
-	for (int i = 1; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1] == '-') {
-			if (strcmp(argv[i], "--context") == 0)
-				i++;
-			continue;
-		}
-		if (np == 3) {
-			simulate_usage(stderr);
-			return EXIT_USAGE;
-		}
-		pos[np++] = argv[i];
 	}
-	if (np != 3) {
-		simulate_usage(stderr);
+	if (iamctl_bad_name("simulate", sm->pos[0])) {
+		free(sm);
 		return EXIT_USAGE;
 	}
-	if (iamctl_bad_name("simulate", pos[0]))
-		return EXIT_USAGE;
 	cfg = iamctl_config(ctl);
-	if (cfg == NULL)
+	if (cfg == NULL) {
+		free(sm);
 		return EXIT_USAGE;
+	}
 	r = iam_identity_load(cfg->identity_file, true, cfg, NULL, &id, &f);
 	if (r < 0) {
 		show_faults(&f);
 		iam_faults_release(&f);
+		free(sm);
 		return r == -EINVAL ? EXIT_REFUSED : EXIT_USAGE;
 	}
 	iam_faults_release(&f);
-	rc = EXIT_USAGE;
-	u = iam_identity_user(id, pos[0]);
-	if (u == NULL) {
-		/* A refusal, as for every command naming an unknown user. */
-		iamctl_err("no IAM user '%s'", pos[0]);
-		rc = EXIT_REFUSED;
-		goto out;
-	}
-	if (iam_request_new(pos[1], pos[2], &req) < 0) {
-		iamctl_err("simulate: ACTION must be \"service:Action\" and "
-			   "RESOURCE a non-empty ARN");
-		goto out;
-	}
-	r = user_context(req, id, u, cfg, v, nv);
-	if (r == 0)
-		r = user_set(id, u, &set);
-	if (r < 0) {
-		if (r != -ENOENT)
-			iamctl_err("simulate: %s", strerror(-r));
-		goto out;
-	}
-	rc = decide(set, req, json);
-out:
-	iam_policy_set_free(set);
-	iam_request_free(req);
+	rc = simulate_user(cfg, id, sm);
 	iam_identity_free(id);
+	free(sm);
 	return rc;
 }

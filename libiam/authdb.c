@@ -518,6 +518,7 @@ iam_authdb_build(const struct iam_identity *id, uint64_t generation,
 struct iam_authdb {
 	const unsigned char *map;
 	size_t size;
+	bool copy;		/* map is a malloc'd copy, not a mapping */
 	uint64_t generation;
 	uint32_t n_users, n_buckets, buckets;
 	uint32_t n_pol, poltab;
@@ -743,11 +744,47 @@ iam_authdb_open(const char *dir, struct iam_authdb **ret_db, char *err,
 	return iam_authdb_open_flags(dir, 0, ret_db, err, errlen);
 }
 
+int
+iam_authdb_open_buffer(const void *buf, size_t len,
+		       struct iam_authdb **ret_db)
+{
+	struct iam_authdb *db;
+	unsigned char *copy;
+	int r;
+
+	if (buf == NULL || len < HDR_SIZE || len > MAX_FILE)
+		return -EBADMSG;
+	db = calloc(1, sizeof(*db));
+	copy = malloc(len);
+	if (db == NULL || copy == NULL) {
+		free(db);
+		free(copy);
+		return -ENOMEM;
+	}
+	memcpy(copy, buf, len);
+	db->map = copy;
+	db->size = len;
+	db->copy = true;
+	r = check_header(db);
+	if (r < 0) {
+		iam_authdb_close(db);
+		return r;
+	}
+	*ret_db = db;
+	return 0;
+}
+
 struct iam_authdb *
 iam_authdb_close(struct iam_authdb *db)
 {
 	if (db == NULL)
 		return NULL;
+	if (db->copy) {
+		explicit_bzero((void *)db->map, db->size);
+		free((void *)db->map);
+		free(db);
+		return NULL;
+	}
 	munmap((void *)db->map, db->size);
 	free(db);
 	return NULL;

@@ -13,7 +13,14 @@
  *    and Null (which tests exactly that);
  *  - ForAnyValue: needs one request value to satisfy the operator,
  *    ForAllValues: needs every request value to; an empty or absent key
- *    fails ForAnyValue: and satisfies ForAllValues:.
+ *    fails ForAnyValue: and satisfies ForAllValues:;
+ *  - ARN operators never match a request value that is not an ARN, the
+ *    negated ones (ArnNotEquals, ArnNotLike) included.
+ *
+ * A condition is three-valued (enum tri): besides holding or not, it is
+ * unknown when a policy variable it needs cannot be resolved and the
+ * values that can be resolved do not settle it.  eval.c turns unknown
+ * into "matches" for a Deny and "does not match" for an Allow.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -489,29 +496,56 @@ any_pair(struct eval_ctx *ctx, const struct condition *c,
 }
 
 /*
- * Apply the operator's sense: OR of the pairs, or their NOR when
- * negated.  A negated operator whose policy value names an absent
- * variable is false, so the statement does not match (iam-policy(5)).
+ * A negated ARN operator and a request value that is not an ARN: the
+ * condition does not hold (ARN operators never match such a value).
  */
-static bool
-holds(struct eval_ctx *ctx, const struct condition *c,
-      const char *const *vals, const uint32_t *lens, size_t n)
+static inline bool
+non_arn_value(const struct condition *c, const char *const *vals,
+	      const uint32_t *lens, size_t n)
+{
+	if (c->op != OP_ARN_NOT_EQUALS && c->op != OP_ARN_NOT_LIKE)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!iam_arn_valid(vals[i], lens[i]))
+			return true;
+	return false;
+}
+
+/*
+ * holds() for a negated operator or one with variables: NOR of the
+ * pairs when negated; unknown when no pair matched but one could not be
+ * compared for an unresolvable variable (iam-policy(5)).
+ */
+static enum tri __attribute__((noinline))
+holds_other(struct eval_ctx *ctx, const struct condition *c,
+	    const char *const *vals, const uint32_t *lens, size_t n)
 {
 	bool saved, any, missing;
 
-	if (!c->vars) {
-		/* No variable, so none can be missing. */
-		any = any_pair(ctx, c, vals, lens, n);
-		return c->negated ? !any : any;
-	}
 	saved = ctx->missing;
 	ctx->missing = false;
 	any = any_pair(ctx, c, vals, lens, n);
 	missing = ctx->missing;
 	ctx->missing = saved;
-	if (c->negated)
-		return !any && !missing;
-	return any;
+	if (any)
+		return c->negated ? T_NO : T_YES;
+	if (c->negated && non_arn_value(c, vals, lens, n))
+		return T_NO;
+	/* Without variables nothing can be missing. */
+	if (missing)
+		return T_UNKNOWN;
+	return c->negated ? T_YES : T_NO;
+}
+
+/* Apply the operator's sense to the pairs of values: OR, or NOR. */
+static inline enum tri
+holds(struct eval_ctx *ctx, const struct condition *c,
+      const char *const *vals, const uint32_t *lens, size_t n)
+{
+	/* The common case: a plain operator on literal values. */
+	if (!c->vars && !c->negated)
+		return any_pair(ctx, c, vals, lens, n) ? T_YES : T_NO;
+	return holds_other(ctx, c, vals, lens, n);
 }
 
 /* False when a policy value names a variable the request lacks. */
@@ -528,10 +562,11 @@ vars_resolve(struct eval_ctx *ctx, const struct condition *c)
 	return true;
 }
 
-static bool
+static enum tri
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
 	const struct ctxkey *k;
+	enum tri t, acc;
 	size_t n;
 
 	k = iam_request_find_lc(ctx->req, c->key_hash, c->key_lc, c->key_len);
@@ -540,31 +575,42 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 		/* "true": the key must be absent; "false": present. */
 		for (uint32_t j = 0; j < c->n_values; j++)
 			if (c->values[j].u.boolean == (n == 0))
-				return true;
-		return false;
+				return T_YES;
+		return T_NO;
 	}
 	if (n == 0) {
-		if (c->if_exists)
-			return true;
-		if (c->set == SET_ANY)
-			return false;
-		if (c->set == SET_ALL)
-			return true;
-		return c->negated && vars_resolve(ctx, c);
+		if (c->if_exists || c->set == SET_ALL)
+			return T_YES;
+		if (c->set == SET_ANY || !c->negated)
+			return T_NO;
+		/* A negated operator: its values must name something. */
+		return vars_resolve(ctx, c) ? T_YES : T_UNKNOWN;
 	}
 	switch (c->set) {
 	case SET_ANY:
-		for (size_t i = 0; i < n; i++)
-			if (holds(ctx, c, (const char *const *)&k->values[i],
-				  &k->lens[i], 1))
-				return true;
-		return false;
+		/* One value that holds decides; else any unknown is. */
+		acc = T_NO;
+		for (size_t i = 0; i < n; i++) {
+			t = holds(ctx, c, (const char *const *)&k->values[i],
+				  &k->lens[i], 1);
+			if (t == T_YES)
+				return T_YES;
+			if (t == T_UNKNOWN)
+				acc = T_UNKNOWN;
+		}
+		return acc;
 	case SET_ALL:
-		for (size_t i = 0; i < n; i++)
-			if (!holds(ctx, c, (const char *const *)&k->values[i],
-				   &k->lens[i], 1))
-				return false;
-		return true;
+		/* One value that fails decides; else any unknown is. */
+		acc = T_YES;
+		for (size_t i = 0; i < n; i++) {
+			t = holds(ctx, c, (const char *const *)&k->values[i],
+				  &k->lens[i], 1);
+			if (t == T_NO)
+				return T_NO;
+			if (t == T_UNKNOWN)
+				acc = T_UNKNOWN;
+		}
+		return acc;
 	case SET_NONE:
 		break;
 	}
@@ -572,11 +618,18 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	return holds(ctx, c, (const char *const *)k->values, k->lens, n);
 }
 
-bool
+enum tri
 iam_conds_hold(struct eval_ctx *ctx, const struct condition *conds, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		if (!cond_holds(ctx, &conds[i]))
-			return false;
-	return true;
+	unsigned acc = T_YES;
+
+	for (uint32_t i = 0; i < n; i++) {
+		enum tri t = cond_holds(ctx, &conds[i]);
+
+		if (t == T_NO)
+			return T_NO;
+		acc |= t;
+	}
+	/* T_YES | T_UNKNOWN has the T_UNKNOWN bit. */
+	return (acc & T_UNKNOWN) ? T_UNKNOWN : T_YES;
 }

@@ -1,6 +1,7 @@
 /*
- * decide.c - a principal's compiled policies and the request context
- * shared by every part that asks the policy engine.
+ * decide.c - a principal's compiled policies, the request context
+ * shared by every part that asks the policy engine, and the one
+ * decision path (as a user, or in a role session).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -266,4 +267,97 @@ iam_request_for_user(const struct iam_config *cfg,
 	}
 	*ret_req = req;
 	return 0;
+}
+
+/* The request of one principal, with the action's own keys. */
+static int
+build_request(const struct iam_config *cfg, const struct iam_auth_user *u,
+	      const struct iam_as_role *as,
+	      const struct iam_session_facts *facts,
+	      const struct iam_ask *ask, struct iam_request **ret)
+{
+	struct iam_request *req = NULL;
+	int r;
+
+	if (as != NULL)
+		r = iam_request_for_role(cfg, u, as->role, as->session_id,
+					 facts, ask->action, ask->resource,
+					 &req);
+	else
+		r = iam_request_for_user(cfg, u, facts, ask->action,
+					 ask->resource, &req);
+	if (r == 0 && ask->add_keys != NULL)
+		r = ask->add_keys(req, ask->arg);
+	if (r < 0) {
+		iam_request_free(req);
+		return r;
+	}
+	*ret = req;
+	return 0;
+}
+
+/* Evaluate one principal; the request is kept in *ret_req. */
+static int
+evaluate_as(const struct iam_config *cfg, const struct iam_auth_user *u,
+	    const struct iam_policy_set *set, const struct iam_as_role *as,
+	    const struct iam_session_facts *facts, const struct iam_ask *ask,
+	    struct iam_result *res, struct iam_request **ret_req)
+{
+	int r;
+
+	r = build_request(cfg, u, as, facts, ask, ret_req);
+	if (r == 0)
+		r = iam_policy_evaluate(set, *ret_req, res);
+	return r;
+}
+
+int
+iam_decide(const struct iam_config *cfg, const struct iam_auth_user *u,
+	   const struct iam_principal *pr, const struct iam_as_role *as,
+	   const struct iam_session_facts *facts, const struct iam_ask *ask,
+	   struct iam_result *res, struct iam_request **ret_req)
+{
+	static const struct iam_session_facts none;
+	struct iam_session_facts f;
+	struct iam_request *req = NULL, *own_req = NULL;
+	struct iam_result *own = NULL;
+	int r;
+
+	if (cfg == NULL || u == NULL || pr == NULL || ask == NULL ||
+	    res == NULL || (as != NULL && as->role == NULL))
+		return -EINVAL;
+	f = facts != NULL ? *facts : none;
+	if (f.now == 0)
+		f.now = (int64_t)time(NULL);
+	if (as == NULL) {
+		r = evaluate_as(cfg, u, pr->set, NULL, &f, ask, res, &req);
+		goto out;
+	}
+	/* The code given to assume the role is MFA in this session. */
+	if (as->started > f.mfa_time)
+		f.mfa_time = as->started;
+	r = evaluate_as(cfg, u, as->role->set, as, &f, ask, res, &req);
+	if (r < 0 || res->decision == IAM_EXPLICIT_DENY)
+		goto out;
+	/* The user's own explicit Deny still wins over the role. */
+	own = malloc(sizeof(*own));
+	if (own == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = evaluate_as(cfg, u, pr->set, NULL, &f, ask, own, &own_req);
+	if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
+		memcpy(res, own, sizeof(*res));
+		iam_request_free(req);
+		req = own_req;
+		own_req = NULL;
+	}
+out:
+	free(own);
+	iam_request_free(own_req);
+	if (r == 0 && ret_req != NULL)
+		*ret_req = req;
+	else
+		iam_request_free(req);
+	return r;
 }

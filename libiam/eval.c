@@ -190,25 +190,38 @@ add_value(struct ctxkey *k, const char *value, size_t vl)
 	return 0;
 }
 
-int
-iam_request_add(struct iam_request *req, const char *key, const char *value)
+/* Drop the newest key, which was just created and holds no value yet. */
+static void
+drop_new_key(struct iam_request *req, size_t slot)
 {
-	size_t kl, vl, slot;
-	uint64_t h;
+	struct ctxkey *k = &req->keys[req->n_keys - 1];
+
+	req->slot[slot] = 0;
+	req->n_keys--;
+	free(k->values);
+	free(k->lens);
+	free(k->name);
+	free(k->lc);
+}
+
+/*
+ * The key named key (kl bytes, checked), created without values when
+ * absent: *ret_slot is then its slot and *ret_new true.
+ */
+static int
+find_or_create_key(struct iam_request *req, const char *key, size_t kl,
+		   struct ctxkey **ret, size_t *ret_slot, bool *ret_new)
+{
+	uint64_t h = iam_key_hash(key, kl);
+	size_t slot = find_slot(req, h, key, kl);
 	struct ctxkey *k;
 
-	if (req == NULL || key == NULL || value == NULL)
-		return -EINVAL;
-	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
-	vl = strnlen(value, IAM_REQUEST_MAX_VALUE + 1);
-	if (kl == 0 || vl == 0)
-		return -EINVAL;
-	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
-		return -E2BIG;
-	h = iam_key_hash(key, kl);
-	slot = find_slot(req, h, key, kl);
-	if (req->slot[slot] != 0)
-		return add_value(&req->keys[req->slot[slot] - 1], value, vl);
+	*ret_slot = slot;
+	*ret_new = false;
+	if (req->slot[slot] != 0) {
+		*ret = &req->keys[req->slot[slot] - 1];
+		return 0;
+	}
 	if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
 		return -E2BIG;
 	if (req->n_keys == req->alloc) {
@@ -224,28 +237,109 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	memset(k, 0, sizeof(*k));
 	k->name = strndup(key, kl);
 	k->lc = strndup(key, kl);
-	if (k->name == NULL || k->lc == NULL) {
+	k->values = calloc(1, sizeof(*k->values));
+	if (k->name == NULL || k->lc == NULL || k->values == NULL) {
 		free(k->name);
 		free(k->lc);
+		free(k->values);
 		return -ENOMEM;
 	}
+	k->alloc = 1;
 	for (size_t i = 0; i < kl; i++)
 		k->lc[i] = (char)tolower((unsigned char)k->lc[i]);
 	k->len = kl;
 	k->hash = h;
 	req->n_keys++;
 	req->slot[slot] = (uint16_t)req->n_keys;
-	/* A key is kept only with a value: undo it if that fails. */
-	if (add_value(k, value, vl) < 0) {
-		req->slot[slot] = 0;
-		req->n_keys--;
-		free(k->values);
-		free(k->lens);
-		free(k->name);
-		free(k->lc);
-		return -ENOMEM;
-	}
+	*ret = k;
+	*ret_new = true;
 	return 0;
+}
+
+int
+iam_request_add(struct iam_request *req, const char *key, const char *value)
+{
+	size_t kl, vl, slot;
+	struct ctxkey *k;
+	bool created;
+	int r;
+
+	if (req == NULL || key == NULL || value == NULL)
+		return -EINVAL;
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	vl = strnlen(value, IAM_REQUEST_MAX_VALUE + 1);
+	if (kl == 0 || vl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
+		return -E2BIG;
+	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r < 0)
+		return r;
+	r = add_value(k, value, vl);
+	/* A key this call created is kept only with its value. */
+	if (r < 0 && created)
+		drop_new_key(req, slot);
+	return r;
+}
+
+int
+iam_request_add_values(struct iam_request *req, const char *key,
+		       const char *const *values, size_t n)
+{
+	size_t kl, slot;
+	struct ctxkey *k;
+	bool created;
+	int r = 0;
+
+	if (req == NULL || key == NULL || (values == NULL && n > 0))
+		return -EINVAL;
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	if (kl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY || n > IAM_REQUEST_MAX_VALUES)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (values[i] == NULL)
+			return -EINVAL;
+		if (strnlen(values[i], IAM_REQUEST_MAX_VALUE + 1) >
+		    IAM_REQUEST_MAX_VALUE)
+			return -E2BIG;
+	}
+	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = add_value(k, values[i], strlen(values[i]));
+	if (r < 0 && created) {
+		for (size_t i = 0; i < k->n; i++)
+			free(k->values[i]);
+		drop_new_key(req, slot);
+	}
+	return r;
+}
+
+int
+iam_request_set_values(struct iam_request *req, const char *key,
+		       const char *const *values, size_t n)
+{
+	size_t kl, slot;
+	struct ctxkey *k;
+	bool created;
+	int r;
+
+	if (req == NULL || key == NULL || (values == NULL && n > 0))
+		return -EINVAL;
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	if (kl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY)
+		return -E2BIG;
+	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < k->n; i++)
+		free(k->values[i]);
+	k->n = 0;
+	k->values[0] = NULL;
+	return iam_request_add_values(req, key, values, n);
 }
 
 size_t
@@ -780,39 +874,56 @@ action_ok(const struct statement *st, const struct iam_request *req)
 	return st->not_action ? !any : any;
 }
 
-static bool
+/*
+ * Resource or NotResource: a pattern that matches decides; otherwise a
+ * pattern whose variable cannot be resolved makes the outcome unknown.
+ */
+static enum tri
 resource_ok(struct eval_ctx *ctx, const struct statement *st)
 {
 	const struct iam_request *req = ctx->req;
 	bool any = false, saved = ctx->missing, missing;
 
 	if (st->no_resource)
-		return true;
+		return T_YES;
 	ctx->missing = false;
 	for (uint32_t i = 0; i < st->n_resources && !any; i++)
 		any = ptext_match(ctx, &st->resources[i], req->resource,
 				      req->resource_len, 0, 0);
 	missing = ctx->missing;
 	ctx->missing = saved;
-	/* NotResource with an absent variable: the statement does not match. */
-	if (st->not_resource)
-		return !any && !missing;
-	return any;
+	if (any)
+		return st->not_resource ? T_NO : T_YES;
+	if (missing)
+		return T_UNKNOWN;
+	return st->not_resource ? T_YES : T_NO;
 }
 
+/*
+ * Every element must match.  An element or condition whose outcome is
+ * unknown (an unresolvable policy variable) matches in a Deny and does
+ * not in an Allow, so such a variable never weakens a Deny.
+ */
 static bool
 statement_matches(struct eval_ctx *ctx, const struct entry *e,
 		  bool action_known, bool resource_known)
 {
 	const struct statement *st = e->st;
+	enum tri res = T_YES, conds;
 
 	if (!action_known && !action_ok(st, ctx->req))
 		return false;
-	if (!resource_known && !resource_ok(ctx, st))
+	if (!resource_known && (res = resource_ok(ctx, st)) == T_NO)
 		return false;
 	if (st->principals != NULL && !principal_ok(ctx, st))
 		return false;
-	return iam_conds_hold(ctx, st->conds, st->n_conds);
+	if (st->n_conds == 0)
+		return res == T_YES || st->deny;
+	conds = iam_conds_hold(ctx, st->conds, st->n_conds);
+	if (conds == T_NO)
+		return false;
+	/* Neither is T_NO here: both T_YES exactly when the or is T_YES. */
+	return (res | conds) == T_YES || st->deny;
 }
 
 struct tally {

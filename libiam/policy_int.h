@@ -133,6 +133,13 @@ struct iam_policy {
 	struct arena *arena;	/* every byte of the compiled form */
 };
 
+/*
+ * The outcome of an element or condition: it matches, it does not, or
+ * it depends on a policy variable that cannot be resolved (unknown: a
+ * Deny statement counts it as matching, an Allow as not matching).
+ */
+enum tri { T_NO = 0, T_YES = 1, T_UNKNOWN = 2 };
+
 /* Working state of one evaluation, in the caller's struct iam_result. */
 struct eval_ctx {
 	const struct iam_request *req;
@@ -160,7 +167,7 @@ struct ctxkey {
 	char *lc;		/* lower case */
 	size_t len;
 	uint64_t hash;		/* iam_key_hash(name) */
-	char **values;		/* NULL-terminated, never empty */
+	char **values;		/* NULL-terminated; n == 0 is an empty list */
 	uint32_t *lens;		/* length of each value */
 	size_t n, alloc;
 };
@@ -222,8 +229,8 @@ IAM_INTERNAL bool iam_glob_match_flags(const char *pattern, size_t plen,
 /*
  * Expand t into ctx's scratch as a glob pattern with escapes (or as
  * plain text when !as_glob).  Returns false when a variable is missing
- * or multi-valued (the caller treats the item as not matching) or when
- * the scratch overflowed (ctx->overflow set).
+ * or multi-valued (ctx->missing set: the item's outcome is unknown) or
+ * when the scratch overflowed (ctx->overflow set).
  */
 IAM_INTERNAL bool iam_expand(struct eval_ctx *ctx, const struct ptext *t,
 			     bool as_glob, size_t at, const char **ret,
@@ -251,9 +258,13 @@ IAM_INTERNAL const char *iam_cond_prepare(const struct condition *c,
 					  struct cond_value *v,
 					  struct arena *a);
 
-/* True when every condition of the statement holds. */
-IAM_INTERNAL bool iam_conds_hold(struct eval_ctx *ctx,
-				 const struct condition *conds, uint32_t n);
+/*
+ * Whether the conditions of a statement hold: T_NO when one fails,
+ * else T_UNKNOWN when one depends on a policy variable that cannot be
+ * resolved, else T_YES.
+ */
+IAM_INTERNAL enum tri iam_conds_hold(struct eval_ctx *ctx,
+				     const struct condition *conds, uint32_t n);
 
 /* Parsers shared with tests. */
 IAM_INTERNAL int iam_parse_number(const char *s, struct number *ret);

@@ -408,15 +408,44 @@ map_snapshot(const char *path, int strict_flags, char **ret_p, size_t *ret_len)
 }
 
 int
-iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
-		   struct iam_role_rec **ret_role)
+iam_rolesdb_find(const char *text, size_t len, const char *name,
+		 struct iam_role_rec **ret_role)
 {
 	struct iam_json_doc *doc = NULL;
 	const struct iam_json *root;
 	const char *json = NULL;
-	char path[PATH_MAX], account[32], why[256];
+	char account[32], why[256];
+	size_t start = 0, jlen = 0;
+	int r;
+
+	if (text == NULL || name == NULL || ret_role == NULL ||
+	    strchr(name, '\t') != NULL || strchr(name, '\n') != NULL)
+		return -EINVAL;
+	if (len == 0)
+		return -EBADMSG;
+	r = read_header(text, len, account, sizeof(account), &start);
+	if (r == 0 && text[len - 1] != '\n')
+		r = -EBADMSG;
+	r = r ? r : find_line(text, start, len, name, &json, &jlen);
+	r = r ? r : iam_json_parse(json, jlen, NULL, &doc, why, sizeof(why));
+	if (r < 0)
+		return r == -ENOENT || r == -ENOMEM ? r : -EBADMSG;
+	root = iam_json_root(doc);
+	r = -EBADMSG;
+	if (root->type == IAM_JSON_OBJECT && str_member(root, "name") != NULL &&
+	    strcmp(str_member(root, "name"), name) == 0)
+		r = role_from_json(root, account, ret_role);
+	iam_json_free(doc);
+	return r;
+}
+
+int
+iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
+		   struct iam_role_rec **ret_role)
+{
+	char path[PATH_MAX];
 	char *p = NULL;
-	size_t len = 0, start = 0, jlen = 0;
+	size_t len = 0;
 	int r;
 
 	if (name == NULL || ret_role == NULL || strchr(name, '\t') != NULL ||
@@ -427,20 +456,8 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 	r = r ? r : map_snapshot(path, strict_flags, &p, &len);
 	if (r < 0)
 		return r;
-	r = read_header(p, len, account, sizeof(account), &start);
-	if (r == 0 && p[len - 1] != '\n')
-		r = -EBADMSG;
-	r = r ? r : find_line(p, start, len, name, &json, &jlen);
-	r = r ? r : iam_json_parse(json, jlen, NULL, &doc, why, sizeof(why));
+	r = iam_rolesdb_find(p, len, name, ret_role);
 	munmap(p, len);
-	if (r < 0)
-		return r == -ENOENT || r == -ENOMEM ? r : -EBADMSG;
-	root = iam_json_root(doc);
-	r = -EBADMSG;
-	if (root->type == IAM_JSON_OBJECT && str_member(root, "name") != NULL &&
-	    strcmp(str_member(root, "name"), name) == 0)
-		r = role_from_json(root, account, ret_role);
-	iam_json_free(doc);
 	return r;
 }
 

@@ -38,7 +38,6 @@ struct check {
 	struct sudo_iam_edit ed;
 	struct sudo_iam_env env;	/* the variables asked or refused */
 	struct sudo_iam_outcome *out;
-	const struct iam_policy_set *set;	/* the principal's policies */
 	char host[256];
 	struct iam_session_facts facts;
 	char source_ip[sizeof(((struct iam_session_rec *)0)->rhost)];
@@ -268,9 +267,8 @@ role_session(struct check *c)
 }
 
 /*
- * The policies that decide for this principal: the user's own, or while
- * a role session is active in this login session, the role's.  The one
- * place where a role session substitutes its policies.
+ * The user's compiled policies, and the role of a session active in
+ * this login session (iam_decide() then decides with the role's).
  */
 static int
 principal_for(struct check *c)
@@ -281,7 +279,6 @@ principal_for(struct check *c)
 	if (r < 0)
 		return r;
 	role_session(c);
-	c->set = c->role != NULL ? c->role->set : c->pr->set;
 	return iam_config_hostname(c->cfg, c->host, sizeof(c->host));
 }
 
@@ -311,55 +308,44 @@ add_keys(struct check *c, struct iam_request *req, bool command_keys)
 	return r;
 }
 
-/* A request as the user (own == true) or as the principal in charge. */
-static int
-evaluate_as(struct check *c, bool own, const char *action,
-	    const char *resource, bool command_keys, struct iam_result *res)
-{
-	struct iam_request *req = NULL;
-	int r;
+/* The keys of one ask, on each request iam_decide() builds. */
+struct ask_keys {
+	struct check *c;
+	bool command_keys;
+};
 
-	if (!own && c->role != NULL)
-		r = iam_request_for_role(c->cfg, c->rec, c->role, c->rs.id,
-					 &c->facts, action, resource, &req);
-	else
-		r = iam_request_for_user(c->cfg, c->rec, &c->facts, action,
-					 resource, &req);
-	if (r == 0)
-		r = add_keys(c, req, command_keys);
-	if (r == 0)
-		r = iam_policy_evaluate(own ? c->pr->set : c->set, req, res);
-	iam_request_free(req);
-	return r;
+static int
+ask_add_keys(struct iam_request *req, void *arg)
+{
+	const struct ask_keys *k = arg;
+
+	return add_keys(k->c, req, k->command_keys);
 }
 
 /*
- * One request decided; *ret (yours, free()) is the result that decides.
- * In a role session the user's own policies are asked too: their
- * explicit Deny still wins over whatever the role allows.
+ * One request decided through libiam's one decision path, iam_decide():
+ * in a role session the role's policies, the user's own explicit Deny
+ * still winning and the assuming counting as MFA.  *ret (yours, free())
+ * is the result that decides.
  */
 static int
 ask_policy(struct check *c, const char *action, const char *resource,
 	   bool command_keys, struct iam_result **ret)
 {
-	struct iam_result *res = malloc(sizeof(*res)), *own = NULL;
+	struct ask_keys keys = { .c = c, .command_keys = command_keys };
+	struct iam_ask ask = { .action = action, .resource = resource,
+			       .add_keys = ask_add_keys, .arg = &keys };
+	struct iam_as_role as;
+	struct iam_result *res = malloc(sizeof(*res));
 	int r = res != NULL ? 0 : -ENOMEM;
 
+	if (c->role != NULL)
+		as = (struct iam_as_role){ .role = c->role,
+					   .session_id = c->rs.id,
+					   .started = c->rs.wall_start };
 	if (r == 0)
-		r = evaluate_as(c, false, action, resource, command_keys, res);
-	if (r == 0 && c->role != NULL && res->decision != IAM_EXPLICIT_DENY) {
-		if ((own = malloc(sizeof(*own))) == NULL)
-			r = -ENOMEM;
-		if (r == 0)
-			r = evaluate_as(c, true, action, resource,
-					command_keys, own);
-		if (r == 0 && own->decision == IAM_EXPLICIT_DENY) {
-			free(res);
-			res = own;
-			own = NULL;
-		}
-		free(own);
-	}
+		r = iam_decide(c->cfg, c->rec, c->pr, c->role != NULL ? &as :
+			       NULL, &c->facts, &ask, res, NULL);
 	if (r < 0) {
 		free(res);
 		syslog(PRI, "sudo_iam: cannot decide %s on %s for %s: %s",

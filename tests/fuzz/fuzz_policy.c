@@ -1,7 +1,8 @@
 /*
  * fuzz_policy.c - libFuzzer target: compile any bytes as a policy and,
  * when they compile, evaluate a few fixed requests against them, with
- * the indexed and the naive evaluator agreeing.
+ * the indexed and the naive evaluator agreeing (some requests carry
+ * an empty string, an empty list and a value that is not an ARN).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +48,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			iam_request_add(req, "aws:MultiFactorAuthAge", "300");
 			iam_request_add(req, "iam:PrincipalGroups", "dev");
 			iam_request_add(req, "iam:PrincipalGroups", "ops");
+			if (i % 2 == 1) {
+				/* What only policy simulate's requests carry. */
+				static const char *const empty[] = { "" };
+				static const char *const odd[] = { "not-an-arn",
+					"arn:aws:sns:r:1:t" };
+
+				iam_request_add_values(req, "s3:prefix", empty, 1);
+				iam_request_add_values(req, "aws:TagKeys", NULL, 0);
+				iam_request_add_values(req, "aws:SourceArn", odd, 2);
+			}
 			a = iam_policy_evaluate(set, req, &res);
 			b = iam_policy_evaluate_naive(set, req, &naive);
 			if (a != b || (a == 0 && (res.decision != naive.decision ||

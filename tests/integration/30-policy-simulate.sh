@@ -71,8 +71,44 @@ echo '{"action": "sudo:Run", "resource": "arn:iam:sudo::1:host/h/command/x", "co
 expect_out 1 'contxt: unknown element' "an unknown request element is refused" ps --policy "$P/restart.json" --request "$P/unknown.json"
 expect_out 2 'No such file' "a missing policy file exits 2" ps --policy "$P/missing.json" --request "$P/req.json"
 expect 2 "no --request is a usage error" ps --policy "$P/restart.json"
-expect 2 "no --policy is a usage error" ps --request "$P/req.json"
+expect_out 1 '^ImplicitDeny$' "no --policy at all: an implicit deny (exit 1), not a usage error" ps --request "$P/req.json"
 expect 2 "an unknown option is a usage error" ps --policy "$P/restart.json" --request "$P/req.json" --frobnicate
+
+# What an AWS request can carry: "" and [] values; ARN operators and values
+# that are not ARNs; a Deny whose variable cannot be resolved.
+cat > "$P/prefix.json" <<'EOF'
+{ "Version": "2012-10-17", "Statement": [
+  { "Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*",
+    "Condition": { "StringEquals": { "s3:prefix": "" },
+                   "ForAllValues:StringEquals": { "aws:TagKeys": ["env"] } } },
+  { "Sid": "AnyTag", "Effect": "Deny", "Action": "s3:ListBucket", "Resource": "*",
+    "Condition": { "ForAnyValue:StringEquals": { "aws:TagKeys": ["secret"] } } } ] }
+EOF
+echo '{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b", "context": {"s3:prefix": "", "aws:TagKeys": []}}' > "$P/req-empty.json"
+expect_out 0 '^Allow$' "policy simulate: an empty string and an empty list are values (ForAllValues holds, ForAnyValue fails)" \
+	ps --policy "$P/prefix.json" --request "$P/req-empty.json"
+echo '{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b", "context": {"s3:prefix": "x", "aws:TagKeys": []}}' > "$P/req-x.json"
+expect_out 1 '^ImplicitDeny$' "policy simulate: a non-empty prefix fails StringEquals \"\"" \
+	ps --policy "$P/prefix.json" --request "$P/req-x.json"
+echo '{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b", "context": {"aws:TagKeys": [1]}}' > "$P/req-num.json"
+expect_out 1 'context.aws:TagKeys: must be a string or an array of strings' "policy simulate: a list of numbers is refused" \
+	ps --policy "$P/prefix.json" --request "$P/req-num.json"
+cat > "$P/arnnot.json" <<'EOF'
+{ "Version": "2012-10-17", "Statement": [ { "Effect": "Allow", "Action": "*", "Resource": "*",
+  "Condition": { "ArnNotLike": { "aws:SourceArn": "arn:aws:sns:*:*:*" } } } ] }
+EOF
+echo '{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b", "context": {"aws:SourceArn": "not-an-arn"}}' > "$P/req-nonarn.json"
+expect_out 1 '^ImplicitDeny$' "policy simulate: ArnNotLike never matches a value that is not an ARN" \
+	ps --policy "$P/arnnot.json" --request "$P/req-nonarn.json"
+cat > "$P/teamdeny.json" <<'EOF'
+{ "Version": "2012-10-17", "Statement": [
+  { "Effect": "Allow", "Action": "*", "Resource": "*" },
+  { "Sid": "OnlyTeamHost", "Effect": "Deny", "Action": "*",
+    "NotResource": "arn:iam:host::123456789012:host/${aws:PrincipalTag/team}" } ] }
+EOF
+echo '{"action": "host:Login", "resource": "arn:iam:host::123456789012:host/web1"}' > "$P/req-notag.json"
+expect_out 1 'denied by policy "teamdeny", statement "OnlyTeamHost"' "policy simulate: a Deny NotResource on a missing tag denies (fail closed)" \
+	ps --policy "$P/teamdeny.json" --request "$P/req-notag.json"
 
 # iamctl simulate USER ACTION RESOURCE: the user's own, group, inline and
 # boundary policies with the host's context.
@@ -119,3 +155,101 @@ expect_out 0 '"decided_by":\{"policy":"DevHostAccess","sid":"Login"' "simulate -
 expect_out 1 "no IAM user 'nobody'" "simulate: an unknown user is a refusal (exit 1)" iamctl simulate nobody host:Login "$H"
 expect 2 "simulate: a missing argument is a usage error" iamctl simulate alice host:Login
 expect 2 "simulate: a malformed --context is a usage error" iamctl simulate alice host:Login "$H" --context novalue
+
+# simulate decides as the host enforces: the same snapshot record (the
+# primary group's policies too), iam_decide(), and real sudo agrees.
+ACCT=123456789012
+CMD="arn:iam:sudo::$ACCT:host/web1/command"
+cat > /etc/iam/iam.conf <<EOF
+hostname = "web1";
+host_tags = { Environment = "Development"; };
+EOF
+chmod 0644 /etc/iam/iam.conf
+cat > "$T/identity2.json" <<EOF
+{ "account": { "id": "$ACCT" },
+  "users": [
+    { "name": "dave", "uid": 70004, "primary_group": "ops", "policies": ["OpsSudo"] },
+    { "name": "erin", "uid": 70005, "primary_group": "iamstaff", "policies": ["Facts"] } ],
+  "groups": [ { "name": "ops", "gid": 70104, "policies": ["NoId"] },
+              { "name": "iamstaff", "gid": 70105 } ],
+  "roles": [
+    { "name": "deployer", "max_session_seconds": 3600, "tags": { "Duty": "deploy" },
+      "trust_policy": { "Version": "2012-10-17", "Statement": [
+        { "Effect": "Allow", "Action": "sts:AssumeRole",
+          "Principal": { "AWS": "arn:iam:iam::$ACCT:user/dave" } } ] },
+      "policies": ["DeployRun"] } ],
+  "policies": {
+    "OpsSudo": { "Version": "2012-10-17", "Statement": [
+      { "Sid": "Bin", "Effect": "Allow", "Action": "sudo:Run", "Resource": "$CMD/usr/bin/*" },
+      { "Sid": "NoCat", "Effect": "Deny", "Action": "sudo:Run", "Resource": "$CMD/usr/bin/cat" } ] },
+    "NoId": { "Version": "2012-10-17", "Statement": [
+      { "Sid": "NoIdOnThisHost", "Effect": "Deny", "Action": "sudo:Run", "Resource": "$CMD/usr/bin/id" } ] },
+    "DeployRun": { "Version": "2012-10-17", "Statement": [
+      { "Sid": "FreshMfa", "Effect": "Allow", "Action": "sudo:Run", "Resource": "$CMD/usr/sbin/*",
+        "Condition": { "NumericLessThan": { "aws:MultiFactorAuthAge": "900" },
+                       "StringEquals": { "aws:PrincipalTag/Duty": "deploy" } } },
+      { "Sid": "Cat", "Effect": "Allow", "Action": "sudo:Run", "Resource": "$CMD/usr/bin/cat" } ] },
+    "Facts": { "Version": "2012-10-17", "Statement": [
+      { "Sid": "OfficeSsh", "Effect": "Allow", "Action": "host:Login", "Resource": "*",
+        "Condition": { "IpAddress": { "aws:SourceIp": "192.0.2.0/24" },
+                       "StringEquals": { "iam:Service": "sshd" },
+                       "StringLike": { "iam:Tty": "pts/*" },
+                       "Bool": { "aws:MultiFactorAuthPresent": "true" },
+                       "NumericLessThanEquals": { "aws:MultiFactorAuthAge": "60" } } } ] } } }
+EOF
+if use_identity "$T/identity2.json" >"$T/sync2.out" 2>&1; then ok "identity 2 published"
+else bad "iamctl sync"; show "$(cat "$T/sync2.out")"; fi
+expect_out 1 'denied by policy "NoId", statement "NoIdOnThisHost"' \
+	"simulate: the primary group's Deny decides (the old simulate answered Allow)" \
+	iamctl simulate dave sudo:Run "$CMD/usr/bin/id"
+expect_out 0 '^Allow' "simulate: the user's own Allow for another command" iamctl simulate dave sudo:Run "$CMD/usr/bin/true"
+cat > /etc/sudo.conf <<EOF
+Plugin sudoers_policy sudoers.so
+Plugin sudoers_io sudoers.so
+Plugin sudoers_audit sudoers.so
+Plugin sudo_iam sudo_iam.so config=/etc/iam/iam.conf unknown_user=defer
+EOF
+chmod 0644 /etc/sudo.conf
+echo 'dave ALL=(ALL:ALL) NOPASSWD: ALL' > /etc/sudoers.d/iam
+chmod 0440 /etc/sudoers.d/iam
+cat > /etc/pam.d/sudo <<EOF
+auth     required   pam_permit.so
+account  required   pam_permit.so
+session  required   pam_permit.so
+EOF
+as_dave() { setpriv --reuid=dave --regid="$(id -g dave)" --init-groups \
+	env HOME=/ USER=dave LOGNAME=dave PATH=/usr/bin:/bin "$@"; }
+expect_out 1 '^sudo: denied by IAM policy \(explicit deny\)$' "real sudo refuses dave /usr/bin/id, as simulate said" \
+	as_dave sudo -n /usr/bin/id -u
+grep '"eventName":"SudoRun"' /var/log/iam/trail.jsonl | tail -1 | grep -q '"sid":"NoIdOnThisHost"' \
+	&& ok "the trail names the same statement" || bad "trail: $(tail -1 /var/log/iam/trail.jsonl)"
+expect_out 0 '^root$' "real sudo allows dave /usr/bin/whoami" as_dave sudo -n /usr/bin/whoami
+expect_out 0 '^Allow' "simulate agrees on /usr/bin/whoami" iamctl simulate dave sudo:Run "$CMD/usr/bin/whoami"
+
+# --role: the role's policies, assuming counts as MFA, the user's Deny wins.
+expect_out 0 'allowed by policy "DeployRun", statement "FreshMfa"' "simulate --role: assuming the role counts as fresh MFA" \
+	iamctl simulate dave sudo:Run "$CMD/usr/sbin/iamctl" --role deployer
+expect_out 1 '^ImplicitDeny' "simulate --role --mfa-age 1200: the role's MFA condition fails" \
+	iamctl simulate dave sudo:Run "$CMD/usr/sbin/iamctl" --role deployer --mfa-age 1200
+expect_out 1 'denied by policy "OpsSudo", statement "NoCat"' "simulate --role: the user's own Deny wins over the role's Allow" \
+	iamctl simulate dave sudo:Run "$CMD/usr/bin/cat" --role deployer
+expect_out 1 'denied by policy "NoId", statement "NoIdOnThisHost"' "simulate --role: the primary group's Deny wins too" \
+	iamctl simulate dave sudo:Run "$CMD/usr/bin/id" --role deployer
+expect_out 1 '^ImplicitDeny' "simulate --role: the user's own Allow does not count in the session" \
+	iamctl simulate dave sudo:Run "$CMD/usr/bin/true" --role deployer
+expect_out 1 "no role 'nosuch'" "simulate --role with an unknown role is a refusal" \
+	iamctl simulate dave sudo:Run "$CMD/usr/bin/true" --role nosuch
+
+# The facts of the moment.
+H2="arn:iam:host::$ACCT:host/web1"
+sim_erin() { iamctl simulate erin host:Login "$H2" "$@"; }
+expect_out 0 '^Allow' "simulate with the facts of an office ssh login" \
+	sim_erin --source-ip 192.0.2.7 --service sshd --tty pts/3 --mfa-age 30
+expect_out 1 '^ImplicitDeny' "--source-ip outside the office" sim_erin --source-ip 198.51.100.1 --service sshd --tty pts/3 --mfa-age 30
+expect_out 1 '^ImplicitDeny' "--mfa-age older than the policy allows" sim_erin --source-ip 192.0.2.7 --service sshd --tty pts/3 --mfa-age 61
+expect_out 1 '^ImplicitDeny' "no --mfa-age: no MFA in the session" sim_erin --source-ip 192.0.2.7 --service sshd --tty pts/3
+expect_out 1 '^ImplicitDeny' "--service su" sim_erin --source-ip 192.0.2.7 --service su --tty pts/3 --mfa-age 30
+expect_out 1 '^ImplicitDeny' "--tty tty1" sim_erin --source-ip 192.0.2.7 --service sshd --tty tty1 --mfa-age 30
+expect_out 0 '^Allow' "--context still replaces a fact" sim_erin --source-ip 198.51.100.1 --service sshd --tty pts/3 --mfa-age 30 --context aws:SourceIp=192.0.2.9
+expect_out 2 "is not an IPv4 or IPv6 address" "--source-ip must be an address" sim_erin --source-ip office
+expect_out 2 "needs seconds" "--mfa-age must be seconds" sim_erin --mfa-age -5

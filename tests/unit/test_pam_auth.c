@@ -1040,7 +1040,7 @@ Test(pam_auth, lockout_off_delays_the_next_try_after_a_failure)
 	s = state_of(70004);
 	/* At once: the right password is refused without being checked. */
 	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
-	expect_prompts(&c, "dave", false, M_FAILED);
+	expect_prompts(&c, "dave", true, M_FAILED);
 	cr_expect_eq(state_of(70004).failures, s.failures, "counted");
 	cr_expect_eq(state_of(70004).lock_start, 0);
 	sleep(IAM_LOCKOUT_DELAY);

@@ -547,6 +547,58 @@ Test(request, every_key_found_in_any_case_up_to_the_limit)
 	iam_request_free(r);
 }
 
+Test(request, add_values_keeps_empty_strings_and_empty_lists)
+{
+	struct iam_request *r;
+	const char *const *v = NULL;
+	const char *empty = "", *two[] = { "a", "" }, *bad[] = { "x", NULL };
+	char big[IAM_REQUEST_MAX_VALUE + 2];
+	const char *bigp = big;
+
+	cr_assert_eq(iam_request_new("s3:ListBucket", "arn:aws:s3:::b", &r), 0);
+	cr_expect_eq(iam_request_add_values(r, "s3:prefix", &empty, 1), 0);
+	cr_expect_eq(iam_request_get(r, "s3:prefix", &v), 1);
+	cr_expect_str_eq(v[0], "");
+	cr_expect_null(v[1]);
+	/* An empty list: present, no values, found as a count of 0. */
+	cr_expect_eq(iam_request_add_values(r, "aws:TagKeys", NULL, 0), 0);
+	cr_expect_eq(iam_request_get(r, "aws:TagKeys", &v), 0);
+	cr_expect_eq(iam_request_add_values(r, "aws:TagKeys", two, 2), 0);
+	cr_expect_eq(iam_request_get(r, "AWS:tagkeys", &v), 2);
+	cr_expect_str_eq(v[1], "");
+	cr_expect_eq(iam_request_add_values(r, "", two, 1), -EINVAL);
+	cr_expect_eq(iam_request_add_values(r, "k:x", NULL, 1), -EINVAL);
+	/* A refused call leaves no half-made key behind. */
+	cr_expect_eq(iam_request_add_values(r, "k:new", bad, 2), -EINVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	cr_expect_eq(iam_request_add_values(r, "k:new", &bigp, 1), -E2BIG);
+	cr_expect_eq(iam_request_get(r, "k:new", &v), 0);
+	/* iam_request_add() still refuses "" for the host's own keys. */
+	cr_expect_eq(iam_request_add(r, "s3:prefix", ""), -EINVAL);
+	iam_request_free(r);
+}
+
+Test(request, set_values_replaces_every_value)
+{
+	struct iam_request *r;
+	const char *const *v = NULL;
+	const char *one[] = { "web" }, *two[] = { "db", "ops" };
+
+	cr_assert_eq(iam_request_new("host:Login", "arn:iam:host::1:host/h", &r), 0);
+	cr_assert_eq(iam_request_add(r, "iam:PrincipalGroups", "dev"), 0);
+	cr_assert_eq(iam_request_add(r, "iam:PrincipalGroups", "adm"), 0);
+	cr_expect_eq(iam_request_set_values(r, "IAM:PRINCIPALGROUPS", one, 1), 0);
+	cr_expect_eq(iam_request_get(r, "iam:PrincipalGroups", &v), 1);
+	cr_expect_str_eq(v[0], "web");
+	cr_expect_null(v[1]);
+	cr_expect_eq(iam_request_set_values(r, "aws:New", two, 2), 0);
+	cr_expect_eq(iam_request_get(r, "aws:new", &v), 2);
+	cr_expect_eq(iam_request_set_values(r, "aws:New", NULL, 0), 0);
+	cr_expect_eq(iam_request_get(r, "aws:new", &v), 0);
+	iam_request_free(r);
+}
+
 Test(request, numbers_parse_exactly)
 {
 	struct number n;

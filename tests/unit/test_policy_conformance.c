@@ -8,8 +8,10 @@
  * of them; or "policies": {"NAME": document, ...}), an optional
  * "boundary" document, and either one "request" + "expect" or several
  * "checks": [{"request", "expect", "decided_by"?}].  A request is
- * {"action", "resource", "context": {"KEY": "V" or ["V1", ...]}}; keys
- * the case leaves out come from the file's "request".  "decided_by" is
+ * {"action", "resource", "context": {"KEY": "V" or ["V1", ...]}} where
+ * "" and [] are kept as an AWS request carries them; keys the case
+ * leaves out come from the file's "request".  A case with neither
+ * "statements" nor "policies" is a request with no policy at all.  "decided_by" is
  * "POLICY/SID" or "POLICY/INDEX".  Every check is also run through the
  * naive evaluator, which must agree with the indexed one.
  */
@@ -85,14 +87,22 @@ build_request(const struct iam_json *rq, const struct iam_json *dflt,
 			if (c == 0 && ctx[1] != NULL &&
 			    iam_json_get(ctx[1], m->key) != NULL)
 				continue;
+			/* "" and [] are kept: an AWS request may carry them. */
 			if (m->value.type == IAM_JSON_STRING) {
-				cr_assert_eq(iam_request_add(req, m->key,
-					     m->value.u.string), 0);
+				const char *v = m->value.u.string;
+
+				cr_assert_eq(iam_request_add_values(req, m->key,
+					     &v, 1), 0);
 				continue;
 			}
-			for (size_t j = 0; j < m->value.len; j++)
-				cr_assert_eq(iam_request_add(req, m->key,
-					     m->value.u.items[j].u.string), 0);
+			cr_assert_eq(iam_request_add_values(req, m->key, NULL,
+							    0), 0);
+			for (size_t j = 0; j < m->value.len; j++) {
+				const char *v = m->value.u.items[j].u.string;
+
+				cr_assert_eq(iam_request_add_values(req, m->key,
+					     &v, 1), 0);
+			}
 		}
 	}
 	*ret = req;

@@ -113,6 +113,15 @@ int iam_authdb_open(const char *dir, struct iam_authdb **ret_db, char *err,
 int iam_authdb_open_flags(const char *dir, int strict_flags,
 			  struct iam_authdb **ret_db, char *err, size_t errlen);
 
+/*
+ * The same reader over len bytes built by iam_authdb_build() (copied),
+ * for a decision on an identity that is not published yet (iamctl
+ * simulate).  -EBADMSG, -ENOMEM.  Release with iam_authdb_close(), which
+ * wipes the copy.
+ */
+int iam_authdb_open_buffer(const void *buf, size_t len,
+			   struct iam_authdb **ret_db);
+
 /* Unmap and release; NULL is fine.  Returns NULL. */
 struct iam_authdb *iam_authdb_close(struct iam_authdb *db);
 

@@ -87,6 +87,52 @@ int iam_request_add_context(struct iam_request *req,
 			    const struct iam_config *cfg,
 			    const struct iam_session_facts *facts);
 
+/* ---- One decision --------------------------------------------------- */
+
+struct iam_role_rec;	/* iam/roles.h */
+
+/* The role session a decision is made in. */
+struct iam_as_role {
+	const struct iam_role_rec *role;	/* its policies decide */
+	const char *session_id;		/* iam:RoleSessionId, or NULL */
+	int64_t started;		/* wall-clock start, epoch seconds: the
+					   code given to assume the role is MFA
+					   of that moment; 0 none */
+};
+
+/* What is asked, and the keys only this action has (iam:Command...). */
+struct iam_ask {
+	const char *action;
+	const char *resource;
+	/* Called on every request built for the decision; may be NULL. */
+	int (*add_keys)(struct iam_request *req, void *arg);
+	void *arg;
+};
+
+/*
+ * The one decision path of the host (pam_iam, sudo_iam, iamctl
+ * simulate): ask->action on ask->resource for user u of the private
+ * snapshot, whose compiled policies pr come from iam_principal_new(u).
+ *
+ * As the user (as == NULL): pr's set with iam_request_for_user().
+ * In a role session (as != NULL): the role's policies with
+ * iam_request_for_role(), where assuming the role counts as MFA from
+ * as->started (when later than facts->mfa_time); and unless the role
+ * already denies explicitly, u's own policies are asked too with
+ * iam_request_for_user() under the same facts: their explicit Deny wins,
+ * nothing else of them counts.
+ *
+ * Fills *res (the deciding result: the user's when their Deny won).
+ * When ret_req is not NULL it receives the request of that result (you
+ * own it; iam_request_free()).  A negative errno means no decision: the
+ * caller refuses.
+ */
+int iam_decide(const struct iam_config *cfg, const struct iam_auth_user *u,
+	       const struct iam_principal *pr, const struct iam_as_role *as,
+	       const struct iam_session_facts *facts,
+	       const struct iam_ask *ask, struct iam_result *res,
+	       struct iam_request **ret_req);
+
 /* True when s is a literal IPv4 or IPv6 address (no names, no ports). */
 bool iam_is_ip_address(const char *s);
 

@@ -146,8 +146,30 @@ int iam_request_add(struct iam_request *req, const char *key,
 		    const char *value);
 
 /*
+ * Add n values to key as an AWS request may carry them: a value may be
+ * the empty string, and n == 0 makes the key present with no values (an
+ * empty list, which every operator treats as an absent key:
+ * ForAllValues: holds, ForAnyValue: fails).  For requests that come
+ * from outside the host (iamctl policy simulate); the host's own keys go
+ * through iam_request_add().  Values are copied.  -EINVAL (NULL, empty
+ * key), -E2BIG over the limits, -ENOMEM; on failure a key this call
+ * created is not kept.
+ */
+int iam_request_add_values(struct iam_request *req, const char *key,
+			   const char *const *values, size_t n);
+
+/*
+ * Replace every value of key by values[0..n), as
+ * iam_request_add_values() adds them (a key absent so far is added):
+ * what `iamctl simulate --context` does to a key the host computed.
+ * Same returns; on failure the key may be left with fewer values.
+ */
+int iam_request_set_values(struct iam_request *req, const char *key,
+			   const char *const *values, size_t n);
+
+/*
  * Values of key (any case): sets *ret_values to the borrowed array and
- * returns the count, or 0 when the key is absent.
+ * returns the count, or 0 when the key is absent or an empty list.
  */
 size_t iam_request_get(const struct iam_request *req, const char *key,
 		       const char *const **ret_values);

@@ -78,6 +78,14 @@ struct iam_role_rec {
 int iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		       struct iam_role_rec **ret_role);
 
+/*
+ * The same lookup in len bytes of a role snapshot built by
+ * iam_rolesdb_build() (iamctl simulate, on an identity not published
+ * yet).  Same returns as iam_rolesdb_lookup().
+ */
+int iam_rolesdb_find(const char *text, size_t len, const char *name,
+		     struct iam_role_rec **ret_role);
+
 /* Release a role; NULL is fine.  Returns NULL. */
 struct iam_role_rec *iam_role_rec_free(struct iam_role_rec *role);
 
