@@ -213,6 +213,7 @@ grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2
 	ok "credential-report row of alice" || bad "credential-report row of alice"
 
 # ---- edit ----
+ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.before"
 cat > "$W/ed-gecos.sh" <<'S'
 #!/bin/sh
 sed -i 's/"Bob Builder"/"Bob the Builder"/' "$1"
@@ -240,7 +241,10 @@ if grep -q "Alice Underneath" "$ID" && ! grep -q "Bob Edited" "$ID"; then
 else bad "edit overwrote a change made underneath"; fi
 expect_out 0 "Bob the Builder" "the published snapshot is untouched" getent passwd bob
 expect 1 "edit: a failing editor changes nothing" env EDITOR=false iamctl edit
-ls /tmp/iamctl-edit.* >/dev/null 2>&1 && bad "edit left its private folder" || ok "edit removes its private folder"
+# /tmp is the host's: compare with what was there before this test's edits.
+ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.after"
+comm -13 "$W/edit-dirs.before" "$W/edit-dirs.after" | grep -q . && bad "edit left its private folder" ||
+	ok "edit removes its private folder"
 
 # ---- the trail ----
 n=$(grep -c '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl)
