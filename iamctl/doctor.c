@@ -854,7 +854,10 @@ config_fix(const char *path, int r, const char *err, char *fix, size_t len)
 		bad[colon - err] = '\0';
 		snprintf(fix, len, "chown root:root %s; chmod go-w %s", bad,
 			 bad);
-	} else if (r == -EINVAL)
+	} else if (r == -ENOENT)
+		snprintf(fix, len, "give --config an existing file, or leave "
+			 "it out for %s", IAM_DEFAULT_CONFIG);
+	else if (r == -EINVAL)
 		snprintf(fix, len, "correct or remove that setting in %s "
 			 "(iam.conf(5) lists every setting, its type and its "
 			 "values; a removed one takes its default)", path);
