@@ -889,9 +889,9 @@ doctor_config(struct iamctl *ctl, struct doctor *d)
 	if (r == 0)
 		return ctl->cfg;
 	config_fix(path, r, err[0] ? err : path, fix, sizeof(fix));
-	finding(d, true, fix, "%s; pam_iam, nss_iam's publisher, sudo_iam and "
-		"iamctl refuse to run with it (the checks below use the "
-		"defaults)", err[0] ? err : strerror(-r));
+	finding(d, true, fix, "%s; pam_iam, sudo_iam and iamctl refuse to "
+		"run with it (the checks below use the defaults)",
+		err[0] ? err : strerror(-r));
 	if (iam_config_defaults(&ctl->cfg) < 0) {
 		iamctl_err("doctor: out of memory");
 		return NULL;
