@@ -935,17 +935,14 @@ sshd_dump(const char *spec, struct iam_buf *out, char *why, size_t len)
 			 (char *)spec, NULL };
 	char *envp[] = { NULL };
 	struct iam_buf errs = IAM_BUF_INIT;
-	int po[2], pe[2], st = 0;
-	pid_t pid;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, r = -1;
+	pid_t pid = -1;
 
 	if (spec == NULL)
 		argv[2] = NULL;
-	if (pipe2(po, O_CLOEXEC) < 0)
-		return snprintf(why, len, "%s", strerror(errno)), -1;
-	if (pipe2(pe, O_CLOEXEC) < 0) {
-		close(po[0]);
-		close(po[1]);
-		return snprintf(why, len, "%s", strerror(errno)), -1;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		goto out;
 	}
 	fflush(NULL);
 	pid = fork();
@@ -958,28 +955,36 @@ sshd_dump(const char *spec, struct iam_buf *out, char *why, size_t len)
 		execve(SSHD_PATH, argv, envp);
 		_exit(127);
 	}
+	if (pid < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		goto out;
+	}
 	close(po[1]);
 	close(pe[1]);
-	if (pid > 0) {
-		slurp_fd(po[0], out, SSHD_OUT_MAX);
-		slurp_fd(pe[0], &errs, 4096);
-		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-			;
+	po[1] = pe[1] = -1;
+	/* sshd -T says little on stderr: reading stdout first cannot block. */
+	slurp_fd(po[0], out, SSHD_OUT_MAX);
+	slurp_fd(pe[0], &errs, 4096);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		r = 0;
+		goto out;
 	}
-	close(po[0]);
-	close(pe[0]);
-	if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		iam_buf_release(&errs);
-		return 0;
+	if (errs.buf != NULL)
+		snprintf(why, len, "%.*s", (int)strcspn(errs.buf, "\r\n"),
+			 errs.buf);
+	if (errs.buf == NULL || why[0] == '\0')
+		snprintf(why, len, "it failed without a word");
+out:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
 	}
-	snprintf(why, len, "%.*s", errs.buf != NULL ?
-		 (int)strcspn(errs.buf, "\r\n") : 0, errs.buf != NULL ?
-		 errs.buf : "");
-	if (why[0] == '\0')
-		snprintf(why, len, "%s", pid < 0 ? strerror(errno) :
-			 "it failed without a word");
 	iam_buf_release(&errs);
-	return -1;
+	return r;
 }
 
 /* The value of keyword in a dump, copied into buf ("" when absent). */
