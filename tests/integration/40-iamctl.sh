@@ -175,8 +175,11 @@ expect 0 "the new password is in the published snapshot (pamtester-free check vi
 	test -f "$CR/70002.json"
 refused 1 "not be one of the last 5 passwords" "passwd refuses a reused password" \
 	sh -c 'echo "Correct-Horse-9-Battery" | iamctl passwd bob --stdin'
-expect_out 0 "must be changed at the next login" "passwd --must-change" \
+refused 1 "bob cannot change a password at the next login" \
+	"passwd --must-change refuses a user without iam:ChangePassword" \
 	sh -c 'echo "Another-Horse-8-Battery" | iamctl passwd bob --stdin --must-change'
+expect_out 0 "must be changed at the next login" "passwd --must-change --force" \
+	sh -c 'echo "Another-Horse-8-Battery" | iamctl passwd bob --stdin --must-change --force'
 expect_out 0 'must change at next login' "user show says must change" iamctl user show bob
 if grep -q 'Another-Horse' "$CR/70002.json" "$ID"; then bad "a password was stored in clear"
 else ok "no password is stored in clear"; fi
@@ -204,12 +207,13 @@ out=$(iamctl mfa enable frank </dev/null 2>&1)
 grep -q $'\u2588' <<<"$out" && ok "mfa enable draws a QR code without --no-qr" || bad "no QR code drawn"
 
 # ---- credential-report ----
-expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,last_login,locked,groups,policies$' \
+expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies$' \
 	"credential-report header" iamctl credential-report
-grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,no_information,false,developers;admins,DevHostAccess$' <<<"$LAST_OUT" &&
+grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,false,N/A,no_information,false,developers;admins,DevHostAccess$' <<<"$LAST_OUT" &&
 	ok "credential-report row of alice" || bad "credential-report row of alice"
 
 # ---- edit ----
+ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.before"
 cat > "$W/ed-gecos.sh" <<'S'
 #!/bin/sh
 sed -i 's/"Bob Builder"/"Bob the Builder"/' "$1"
@@ -237,7 +241,10 @@ if grep -q "Alice Underneath" "$ID" && ! grep -q "Bob Edited" "$ID"; then
 else bad "edit overwrote a change made underneath"; fi
 expect_out 0 "Bob the Builder" "the published snapshot is untouched" getent passwd bob
 expect 1 "edit: a failing editor changes nothing" env EDITOR=false iamctl edit
-ls /tmp/iamctl-edit.* >/dev/null 2>&1 && bad "edit left its private folder" || ok "edit removes its private folder"
+# /tmp is the host's: compare with what was there before this test's edits.
+ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.after"
+comm -13 "$W/edit-dirs.before" "$W/edit-dirs.after" | grep -q . && bad "edit left its private folder" ||
+	ok "edit removes its private folder"
 
 # ---- the trail ----
 n=$(grep -c '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl)
