@@ -213,7 +213,6 @@ grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2
 	ok "credential-report row of alice" || bad "credential-report row of alice"
 
 # ---- edit ----
-ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.before"
 cat > "$W/ed-gecos.sh" <<'S'
 #!/bin/sh
 sed -i 's/"Bob Builder"/"Bob the Builder"/' "$1"
@@ -241,10 +240,35 @@ if grep -q "Alice Underneath" "$ID" && ! grep -q "Bob Edited" "$ID"; then
 else bad "edit overwrote a change made underneath"; fi
 expect_out 0 "Bob the Builder" "the published snapshot is untouched" getent passwd bob
 expect 1 "edit: a failing editor changes nothing" env EDITOR=false iamctl edit
-# /tmp is the host's: compare with what was there before this test's edits.
-ls -d /tmp/iamctl-edit.* 2>/dev/null | sort > "$W/edit-dirs.after"
-comm -13 "$W/edit-dirs.before" "$W/edit-dirs.after" | grep -q . && bad "edit left its private folder" ||
-	ok "edit removes its private folder"
+ls -d /etc/iam/.iamctl-edit.* /tmp/iamctl-edit.* 2>/dev/null | grep -q . &&
+	bad "edit left its private folder" || ok "edit removes its private folder"
+# The copy lives beside the identity file (root's alone, not /tmp); a
+# live edit's folder is no leftover, a killed edit's is, and the next
+# publication removes it.
+cat > "$W/ed-look.sh" <<'S'
+#!/bin/sh
+d=$(dirname "$1")
+case $d in /etc/iam/.iamctl-edit.*) ;; *) exit 1 ;; esac
+[ "$(stat -c %a:%U "$d")" = 700:root ] || exit 1
+iamctl doctor 2>&1 | grep -q 'iamctl-edit' && exit 1
+exit 0
+S
+cat > "$W/ed-kill.sh" <<'S'
+#!/bin/sh
+p=$PPID
+while [ "$p" -gt 1 ] && [ "$(cat /proc/$p/comm)" != iamctl ]; do p=$(cut -d' ' -f4 /proc/$p/stat); done
+kill -KILL "$p"
+S
+chmod 755 "$W/ed-look.sh" "$W/ed-kill.sh"
+expect_out 0 "no changes" "a live edit's private copy is root 0700 beside the identity file, and no leftover" \
+	env EDITOR="$W/ed-look.sh" timeout 20 iamctl edit
+env EDITOR="$W/ed-kill.sh" iamctl edit >/dev/null 2>&1
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | grep -q . && ok "a killed edit leaves its folder" ||
+	bad "the editor did not kill the edit"
+expect_out 0 "interrupted iamctl edit" "doctor names the folder of a killed edit" sh -c 'iamctl doctor 2>&1; true'
+iamctl sync >/dev/null
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | grep -q . && bad "the next sync left a killed edit's copy" ||
+	ok "the next sync removes a killed edit's copy"
 
 # ---- the trail ----
 n=$(grep -c '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl)
