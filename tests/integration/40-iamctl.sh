@@ -105,7 +105,7 @@ expect_out 0 "user erin deleted \(uid 70005 retired, own group deleted\)" "user 
 	iamctl user del erin
 expect 2 "a deleted user is gone from NSS" getent passwd erin
 expect 2 "its own group went with it" getent group erin
-if grep -A4 '"retired_ids"' "$ID" | grep -q 70005; then ok "user del retires the uid"
+if grep -A4 '"retired_ids"' "$ID" | has 70005; then ok "user del retires the uid"
 else bad "user del did not retire the uid"; fi
 refused 1 "uid 70005 is retired" "a retired uid is refused afterwards" \
 	iamctl user add erin2 --uid 70005
@@ -240,7 +240,7 @@ if grep -q "Alice Underneath" "$ID" && ! grep -q "Bob Edited" "$ID"; then
 else bad "edit overwrote a change made underneath"; fi
 expect_out 0 "Bob the Builder" "the published snapshot is untouched" getent passwd bob
 expect 1 "edit: a failing editor changes nothing" env EDITOR=false iamctl edit
-ls -d /etc/iam/.iamctl-edit.* /tmp/iamctl-edit.* 2>/dev/null | grep -q . &&
+ls -d /etc/iam/.iamctl-edit.* /tmp/iamctl-edit.* 2>/dev/null | has . &&
 	bad "edit left its private folder" || ok "edit removes its private folder"
 # The copy lives beside the identity file (root's alone, not /tmp); a
 # live edit's folder is no leftover, a killed edit's is, and the next
@@ -250,7 +250,7 @@ cat > "$W/ed-look.sh" <<'S'
 d=$(dirname "$1")
 case $d in /etc/iam/.iamctl-edit.*) ;; *) exit 1 ;; esac
 [ "$(stat -c %a:%U "$d")" = 700:root ] || exit 1
-iamctl doctor 2>&1 | grep -q 'iamctl-edit' && exit 1
+iamctl doctor 2>&1 | grep 'iamctl-edit' >/dev/null && exit 1
 exit 0
 S
 cat > "$W/ed-kill.sh" <<'S'
@@ -263,17 +263,17 @@ chmod 755 "$W/ed-look.sh" "$W/ed-kill.sh"
 expect_out 0 "no changes" "a live edit's private copy is root 0700 beside the identity file, and no leftover" \
 	env EDITOR="$W/ed-look.sh" timeout 20 iamctl edit
 env EDITOR="$W/ed-kill.sh" iamctl edit >/dev/null 2>&1
-ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | grep -q . && ok "a killed edit leaves its folder" ||
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | has . && ok "a killed edit leaves its folder" ||
 	bad "the editor did not kill the edit"
 expect_out 0 "interrupted iamctl edit" "doctor names the folder of a killed edit" sh -c 'iamctl doctor 2>&1; true'
 iamctl sync >/dev/null
-ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | grep -q . && bad "the next sync left a killed edit's copy" ||
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | has . && bad "the next sync left a killed edit's copy" ||
 	ok "the next sync removes a killed edit's copy"
 
 # ---- the trail ----
 n=$(grep -c '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl)
 [ "$n" -ge 20 ] && ok "every change wrote an IdentityCommit ($n)" || bad "IdentityCommit events: $n"
-grep '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl | grep -q '"userName":"root".*"change":"user erin added' &&
+grep '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl | has '"userName":"root".*"change":"user erin added' &&
 	ok "IdentityCommit names the administrator and the change" || bad "IdentityCommit content"
 grep -q '"eventName":"EnableMFA"' /var/log/iam/trail.jsonl && ok "EnableMFA in the trail" || bad "EnableMFA missing"
 grep -q '"eventName":"DisableMFA"' /var/log/iam/trail.jsonl && ok "DisableMFA in the trail" || bad "DisableMFA missing"
