@@ -166,10 +166,28 @@ last_step(const struct iam_config *cfg, uint32_t uid)
 	return st.last_step;
 }
 
+struct new_mfa {
+	const struct iam_user *u;
+	const struct iam_mfa *m;
+};
+
+/* Applied to the record as stored under the lock, so nothing of it is lost. */
+static int
+new_mfa_change(struct iam_creds **cr, void *arg)
+{
+	struct new_mfa *nm = arg;
+	int r = 0;
+
+	if (*cr == NULL)
+		r = iam_creds_from_user(nm->u, cr);
+	return r ? r : iam_creds_set_mfa(*cr, nm->m);
+}
+
 static int
 commit_mfa(struct iamctl *ctl, const struct iam_user *u,
 	   const struct iam_mfa *m)
 {
+	struct new_mfa nm = { .u = u, .m = m };
 	struct iam_faults faults = IAM_FAULTS_INIT;
 	struct iam_creds *creds = NULL;
 	const char *event = m ? "EnableMFA" : "DisableMFA";
@@ -190,7 +208,8 @@ commit_mfa(struct iamctl *ctl, const struct iam_user *u,
 		return EXIT_REFUSED;
 	}
 	if (r == 0)
-		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
+		r = iam_creds_update(ctl->cfg, u->uid, new_mfa_change, &nm,
+				     NULL, &faults);
 	iam_creds_free(creds);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);

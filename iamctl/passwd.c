@@ -175,6 +175,27 @@ creds_of(const struct iam_config *cfg, const struct iam_user *u,
 	return r;
 }
 
+struct new_pw {
+	const struct iam_user *u;
+	const char *hash;
+	int64_t now;
+	bool must_change;
+	uint32_t keep;
+};
+
+/* Applied to the record as stored under the lock, so nothing of it is lost. */
+static int
+new_pw_change(struct iam_creds **cr, void *arg)
+{
+	struct new_pw *np = arg;
+	int r = 0;
+
+	if (*cr == NULL)
+		r = iam_creds_from_user(np->u, cr);
+	return r ? r : iam_creds_set_password(*cr, np->hash, np->now,
+					      np->must_change, np->keep);
+}
+
 /* Policy and history check, then hash and commit. */
 static int
 set_password(struct iamctl *ctl, const struct iam_identity *id,
@@ -184,6 +205,9 @@ set_password(struct iamctl *ctl, const struct iam_identity *id,
 	const struct iam_password_policy *pp = &id->password_policy;
 	const char *hist[IAM_ID_MAX_HISTORY + 1];
 	struct iam_creds *creds = NULL;
+	struct new_pw np = { .u = u, .now = time(NULL),
+			     .must_change = must_change,
+			     .keep = pp->reuse_prevention };
 	char why[160], *hash = NULL;
 	size_t n = 0;
 	int r, rc = EXIT_REFUSED;
@@ -208,9 +232,10 @@ set_password(struct iamctl *ctl, const struct iam_identity *id,
 			   "uses at most 72 bytes)" : strerror(-r));
 		return EXIT_REFUSED;
 	}
+	np.hash = hash;
 	r = creds_of(ctl->cfg, u, &creds);
 	if (r == 0)
-		r = iam_creds_set_password(creds, hash, time(NULL), must_change,
+		r = iam_creds_set_password(creds, hash, np.now, must_change,
 					   pp->reuse_prevention);
 	/* The event first: a change the required trail cannot record is not made. */
 	if (r == 0 && trail(ctl->cfg, "ChangePassword", NULL,
@@ -222,7 +247,8 @@ set_password(struct iamctl *ctl, const struct iam_identity *id,
 		goto out;
 	}
 	if (r == 0)
-		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
+		r = iam_creds_update(ctl->cfg, u->uid, new_pw_change, &np,
+				     NULL, &faults);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);
 		iamctl_err("passwd: %s: not changed (%s)", u->name,

@@ -1343,37 +1343,35 @@ restore(const char *path, const struct iam_buf *old, bool existed)
  * generation (readers still on the old set, whole), which the next
  * publication serves.  The reverse order could serve a password that
  * no file holds, and the next publication would take it back.
+ *
+ * The record is read, changed (by change, when given) and written all
+ * under the lock, so a change made by another process between a
+ * caller's own read and its write is never overwritten with stale data.
  */
-int
-iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
-		 const struct iam_creds *creds, const char *host_root,
-		 struct iam_faults *faults)
+static int
+commit_locked(const struct iam_config *cfg, uint32_t uid,
+	      const struct iam_creds *creds, iam_creds_change_fn change,
+	      void *arg, const char *host_root, struct iam_faults *faults)
 {
-	struct iam_faults scratch = IAM_FAULTS_INIT;
 	struct iam_buf old = IAM_BUF_INIT;
 	struct pub p = { .cfg = cfg, .host_root = host_root,
-			 .need_uid = true, .want_uid = uid };
+			 .need_uid = true, .want_uid = uid, .faults = faults };
+	struct iam_creds *cur = NULL;
 	char path[PATH_MAX];
 	bool existed;
 	int lockfd, r;
 
-	if (creds == NULL || creds->uid != uid)
-		return -EINVAL;
-	if (faults == NULL)
-		faults = &scratch;
-	p.faults = faults;
 	r = iam_sanitize_fds();
 	if (r == 0)
 		r = iam_snprintf(path, sizeof(path), "%s/%u.json",
 				 cfg->credentials_dir, uid);
 	if (r < 0)
-		goto out;
+		return r;
 	lockfd = iam_store_lock(cfg);
 	if (lockfd < 0) {
 		iam_fault(faults, cfg->credentials_dir,
 			  "cannot take the store's lock: %s", strerror(-lockfd));
-		r = lockfd;
-		goto out;
+		return lockfd;
 	}
 	r = iam_read_strict(path, IAM_STRICT_SECRET, 1u << 20, &old, NULL, 0);
 	existed = r == 0;
@@ -1381,6 +1379,15 @@ iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 		iam_fault(faults, path, "unreadable or insecure: %s",
 			  strerror(-r));
 		goto out_unlock;
+	}
+	if (change != NULL) {
+		r = existed ? iam_creds_load(cfg, uid, &cur, faults) : 0;
+		r = r ? r : change(&cur, arg);
+		if (r == 0 && (cur == NULL || cur->uid != uid))
+			r = -EINVAL;
+		if (r < 0)
+			goto out_unlock;
+		creds = cur;
 	}
 	r = iam_creds_save(cfg, creds);
 	if (r < 0) {
@@ -1396,8 +1403,39 @@ iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 			  "failed publication");
 out_unlock:
 	iam_store_unlock(lockfd);
-out:
+	iam_creds_free(cur);
 	iam_buf_wipe(&old);
+	return r;
+}
+
+int
+iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
+		 const struct iam_creds *creds, const char *host_root,
+		 struct iam_faults *faults)
+{
+	struct iam_faults scratch = IAM_FAULTS_INIT;
+	int r;
+
+	if (creds == NULL || creds->uid != uid)
+		return -EINVAL;
+	r = commit_locked(cfg, uid, creds, NULL, NULL, host_root,
+			  faults ? faults : &scratch);
+	iam_faults_release(&scratch);
+	return r;
+}
+
+int
+iam_creds_update(const struct iam_config *cfg, uint32_t uid,
+		 iam_creds_change_fn change, void *arg,
+		 const char *host_root, struct iam_faults *faults)
+{
+	struct iam_faults scratch = IAM_FAULTS_INIT;
+	int r;
+
+	if (change == NULL)
+		return -EINVAL;
+	r = commit_locked(cfg, uid, NULL, change, arg, host_root,
+			  faults ? faults : &scratch);
 	iam_faults_release(&scratch);
 	return r;
 }

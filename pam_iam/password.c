@@ -322,28 +322,25 @@ check_policy(struct change *c)
 /* ---- Commit ------------------------------------------------------------ */
 
 /*
- * The credential record of u to change: the stored one, or a fresh one
- * holding the snapshot's current password and history, so the history
- * of the identity file's initial password carries over.
+ * The credential record of u to change (*cr, read under the store's
+ * lock): the stored one, or a fresh one holding the snapshot's current
+ * password and history, so the history of the identity file's initial
+ * password carries over.
  */
 static int
-load_creds(const struct iam_config *cfg, const struct iam_auth_user *u,
-	   struct iam_creds **ret)
+creds_of(struct iam_creds **cr, const struct iam_auth_user *u)
 {
-	struct iam_creds *cr = NULL;
 	struct iam_password *pw;
 	int r;
 
-	r = iam_creds_load(cfg, u->uid, &cr, NULL);
-	if (r == -ENOENT)
-		r = iam_creds_new(u->uid, &cr);
-	if (r < 0)
-		return r;
-	if (cr->has_password) {
-		*ret = cr;
-		return 0;
+	if (*cr == NULL) {
+		r = iam_creds_new(u->uid, cr);
+		if (r < 0)
+			return r;
 	}
-	pw = &cr->password;
+	if ((*cr)->has_password)
+		return 0;
+	pw = &(*cr)->password;
 	pw->history = calloc(u->n_history ? u->n_history : 1, sizeof(char *));
 	pw->hash = u->password_hash ? strdup(u->password_hash) : NULL;
 	r = pw->history == NULL || (u->password_hash && !pw->hash) ? -ENOMEM : 0;
@@ -356,13 +353,40 @@ load_creds(const struct iam_config *cfg, const struct iam_auth_user *u,
 	}
 	pw->changed = u->password_changed;
 	pw->must_change = u->must_change;
-	cr->has_password = true;
-	if (r < 0) {
-		iam_creds_free(cr);
-		return r;
+	(*cr)->has_password = true;
+	return r;
+}
+
+/* The stored password is still the one u was checked against. */
+static bool
+unchanged(const struct iam_creds *cr, const struct iam_auth_user *u)
+{
+	return cr->password.hash != NULL && u->password_hash != NULL &&
+	       strcmp(cr->password.hash, u->password_hash) == 0;
+}
+
+struct rehash {
+	const struct iam_auth_user *u;
+	char *hash;
+};
+
+static int
+rehash_change(struct iam_creds **cr, void *arg)
+{
+	struct rehash *rh = arg;
+	int r;
+
+	r = creds_of(cr, rh->u);
+	/* Changed meanwhile (passwd, iamctl): that one stands. */
+	if (r == 0 && !unchanged(*cr, rh->u))
+		r = -ESTALE;
+	if (r == 0) {
+		/* The same password: its age, history and must_change stay. */
+		(*cr)->password.hash = iam_drop_string((*cr)->password.hash);
+		(*cr)->password.hash = rh->hash;
+		rh->hash = NULL;
 	}
-	*ret = cr;
-	return 0;
+	return r;
 }
 
 int
@@ -370,23 +394,12 @@ pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 	       const struct iam_auth_user *u, const char *password)
 {
 	struct iam_faults faults = IAM_FAULTS_INIT;
-	struct iam_creds *cr = NULL;
-	char *hash = NULL;
+	struct rehash rh = { .u = u };
 	int r;
 
-	r = iam_password_hash(password, cfg->hash_method, &hash);
-	r = r ? r : load_creds(cfg, u, &cr);
-	/* Changed meanwhile (passwd, iamctl): that one stands. */
-	if (r == 0 && (cr->password.hash == NULL || u->password_hash == NULL ||
-		       strcmp(cr->password.hash, u->password_hash) != 0))
-		r = -ESTALE;
-	if (r == 0) {
-		/* The same password: its age, history and must_change stay. */
-		cr->password.hash = iam_drop_string(cr->password.hash);
-		cr->password.hash = hash;
-		hash = NULL;
-		r = iam_creds_commit(cfg, u->uid, cr, NULL, &faults);
-	}
+	r = iam_password_hash(password, cfg->hash_method, &rh.hash);
+	r = r ? r : iam_creds_update(cfg, u->uid, rehash_change, &rh, NULL,
+				     &faults);
 	if (r < 0 && r != -ESTALE) {
 		for (size_t i = 0; i < faults.n && i < 10; i++)
 			pam_syslog(pamh, LOG_ERR, "publishing: %s", faults.v[i]);
@@ -397,8 +410,7 @@ pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 			   "hash_method", u->name);
 	}
 	iam_faults_release(&faults);
-	iam_creds_free(cr);
-	hash = iam_drop_string(hash);
+	rh.hash = iam_drop_string(rh.hash);
 	return r;
 }
 
@@ -409,30 +421,51 @@ log_faults(struct change *c, const struct iam_faults *f)
 		pam_syslog(c->p->pamh, LOG_ERR, "publishing: %s", f->v[i]);
 }
 
+struct set_pw {
+	const struct iam_auth_user *u;
+	char *hash;
+	int64_t now;
+	uint32_t keep;
+};
+
+static int
+set_pw_change(struct iam_creds **cr, void *arg)
+{
+	struct set_pw *sp = arg;
+	int r;
+
+	r = creds_of(cr, sp->u);
+	/* Reset or changed meanwhile: the current password checked is gone. */
+	if (r == 0 && !unchanged(*cr, sp->u))
+		r = -ESTALE;
+	r = r ? r : iam_creds_set_password(*cr, sp->hash, sp->now, false,
+					   sp->keep > 0 ? sp->keep - 1 : 0);
+	return r;
+}
+
 static int
 commit(struct change *c)
 {
 	struct iam_faults faults = IAM_FAULTS_INIT;
-	struct iam_creds *cr = NULL;
-	uint32_t keep = c->p->rec->password_policy.reuse_prevention;
-	char *hash = NULL;
+	struct set_pw sp = { .u = c->p->rec, .now = c->p->now,
+			     .keep = c->p->rec->password_policy.reuse_prevention };
 	int r;
 
-	r = iam_password_hash(c->new_pw, c->p->o.cfg->hash_method, &hash);
-	r = r ? r : load_creds(c->p->o.cfg, c->p->rec, &cr);
-	r = r ? r : iam_creds_set_password(cr, hash, c->p->now, false,
-					   keep > 0 ? keep - 1 : 0);
-	r = r ? r : iam_creds_commit(c->p->o.cfg, c->p->rec->uid, cr, NULL,
-				     &faults);
-	if (r < 0) {
+	r = iam_password_hash(c->new_pw, c->p->o.cfg->hash_method, &sp.hash);
+	r = r ? r : iam_creds_update(c->p->o.cfg, c->p->rec->uid,
+				     set_pw_change, &sp, NULL, &faults);
+	if (r == -ESTALE) {
+		pam_syslog(c->p->pamh, LOG_WARNING, "password change of %s "
+			   "not committed: the password was changed by "
+			   "another process meanwhile", c->p->user);
+	} else if (r < 0) {
 		log_faults(c, &faults);
 		pam_syslog(c->p->pamh, r == -ENOMEM ? LOG_CRIT : LOG_ERR,
 			   "password change of %s not committed: %s",
 			   c->p->user, strerror(-r));
 	}
 	iam_faults_release(&faults);
-	iam_creds_free(cr);
-	hash = iam_drop_string(hash);
+	sp.hash = iam_drop_string(sp.hash);
 	return r;
 }
 
@@ -457,6 +490,12 @@ update(struct change *c)
 	if (r == 1)
 		return reject(c, "PasswordPolicy");
 	r = r < 0 ? r : commit(c);
+	if (r == -ESTALE) {
+		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed: the "
+			    "password was changed meanwhile; try again.");
+		(void)event(c, "Unavailable");
+		return PAM_AUTHTOK_ERR;
+	}
 	if (r < 0) {
 		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed; "
 			    "the old password stays in force.");

@@ -252,6 +252,21 @@ int iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 		     struct iam_faults *faults);
 
 /*
+ * Change the credential record of uid under the store's lock: the
+ * stored record is read under the lock (*creds is NULL when uid has
+ * none yet; change may then create one), change edits it in place, and
+ * the result is saved and published as by iam_creds_commit().  change
+ * returns 0 to go on or a -errno that is returned as it is with nothing
+ * written; -ESTALE by convention when the record is no longer the one
+ * the caller's decision was based on (changed by another process).
+ */
+typedef int (*iam_creds_change_fn)(struct iam_creds **creds, void *arg);
+
+int iam_creds_update(const struct iam_config *cfg, uint32_t uid,
+		     iam_creds_change_fn change, void *arg,
+		     const char *host_root, struct iam_faults *faults);
+
+/*
  * The generation served (0 when nothing was published yet): N of
  * current, or for a host still in the flat layout of earlier versions
  * the number in its generation file or nss.db.  -EBADMSG for a current
