@@ -765,6 +765,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
 	if (r == PAM_SUCCESS)
 		rehash_if_due(&a);
+	/*
+	 * pam_unix's delay on every failure of a name that is not local
+	 * (an IAM user's, an unknown name's), so the time of a failure
+	 * does not tell an IAM user from a name pam_unix turns down.
+	 */
+	if (r != PAM_SUCCESS && r != PAM_INCOMPLETE &&
+	    a.who.kind != PAM_IAM_LOCAL)
+		(void)pam_fail_delay(pamh, PAM_IAM_FAIL_DELAY_USEC);
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);

@@ -36,6 +36,9 @@ struct pam_iam_authed {
 	char key[96];		/* run_dir session key used, "" none */
 };
 
+/* The delay requested on an authentication failure: pam_unix's default. */
+#define PAM_IAM_FAIL_DELAY_USEC	2000000u
+
 /* Who is asking (who.c), decided before iam.conf is read. */
 enum pam_iam_kind {
 	PAM_IAM_LOCAL,		/* /etc/passwd, or a local uid while the

@@ -409,6 +409,16 @@ t_load_libiam(void)
 	cr_assert_not_null(lib, "%s", dlerror());
 }
 
+static void
+t_no_delay(int retval, unsigned int usec, void *appdata)
+{
+	(void)retval;
+	(void)usec;
+	(void)appdata;
+}
+
+static void (*const t_no_delay_fn)(int, unsigned int, void *) = t_no_delay;
+
 /* Run one authentication of user through service iamtest. */
 static inline int
 t_auth(struct t_host *h, const char *user, struct t_conv *c, int flags,
@@ -425,6 +435,8 @@ t_auth(struct t_host *h, const char *user, struct t_conv *c, int flags,
 	pam_set_item(pamh, PAM_TTY, "pts/7");
 	if (preset_authtok != NULL)
 		pam_set_item(pamh, PAM_AUTHTOK, preset_authtok);
+	/* A failure's delay is not slept here (test_pam_auth checks it). */
+	pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)t_no_delay_fn);
 	r = pam_authenticate(pamh, flags);
 	e = pam_end(pamh, r);
 	cr_assert_eq(e, PAM_SUCCESS);

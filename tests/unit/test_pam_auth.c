@@ -1048,3 +1048,78 @@ Test(pam_auth, lockout_off_delays_the_next_try_after_a_failure)
 	/* After a success there is no delay. */
 	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
 }
+
+/* ---- The fail delay: the same for every failure of a non-local name ---- */
+
+static unsigned int delay_usec;
+static int delay_calls;
+
+static void
+record_delay(int retval, unsigned int usec, void *appdata)
+{
+	(void)retval;
+	(void)appdata;
+	delay_usec = usec;
+	delay_calls++;
+}
+
+/*
+ * One authentication with PAM_FAIL_DELAY set: libpam then hands the
+ * delay to record_delay instead of sleeping.  It spreads the largest
+ * delay requested over base/2 to 3*base/2 (pam_delay.c), so a request of
+ * 2 s is seen as 1-3 s, and none at all as 0.
+ */
+static int
+auth_delay(const char *user, const char *pw, const char *code)
+{
+	struct t_conv c = { .answers = { pw, code }, .n_answers = 2 };
+	struct pam_conv conv = { t_conv_fn, &c };
+	void (*fn)(int, unsigned int, void *) = record_delay;
+	pam_handle_t *pamh = NULL;
+	int r;
+
+	t_load_libiam();
+	delay_usec = 0;
+	delay_calls = 0;
+	cr_assert_eq(pam_start_confdir("iamtest", user, &conv, host.pamdir,
+				       &pamh), PAM_SUCCESS);
+	cr_assert_eq(pam_set_item(pamh, PAM_FAIL_DELAY, (const void *)fn),
+		     PAM_SUCCESS);
+	r = pam_authenticate(pamh, 0);
+	cr_assert_eq(pam_end(pamh, r), PAM_SUCCESS);
+	return r;
+}
+
+Test(pam_auth, every_failure_requests_pam_unix_delay)
+{
+	char code[16], bad[16];
+
+	T_NEED_ROOT();
+	t_step_margin();
+	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	memcpy(bad, code, sizeof(bad));
+	bad[0] = bad[0] == '9' ? '0' : (char)(bad[0] + 1);
+
+	cr_assert_eq(auth_delay("alice", "wrong password", code), PAM_AUTH_ERR);
+	cr_expect_eq(delay_calls, 1, "no delay for a wrong password");
+	cr_expect(delay_usec >= 1000000 && delay_usec <= 3000000,
+		  "wrong password: %u us", delay_usec);
+
+	cr_assert_eq(auth_delay("alice", T_PASSWORD, bad), PAM_AUTH_ERR);
+	cr_expect_eq(delay_calls, 1, "no delay for a wrong code");
+	cr_expect(delay_usec >= 1000000 && delay_usec <= 3000000,
+		  "wrong code: %u us", delay_usec);
+
+	cr_assert_eq(auth_delay("nosuchuser", "whatever", "123456"),
+		     PAM_USER_UNKNOWN);
+	cr_expect_eq(delay_calls, 1, "no delay for an unknown name");
+	cr_expect(delay_usec >= 1000000 && delay_usec <= 3000000,
+		  "unknown name: %u us", delay_usec);
+
+	/* Not on a success; a local name is pam_unix's to delay. */
+	cr_assert_eq(auth_delay("alice", T_PASSWORD, code), PAM_SUCCESS);
+	cr_expect_eq(delay_usec, 0, "a success: %u us", delay_usec);
+	/* libpam calls back on any failure; nothing requested is 0. */
+	auth_delay("localuser", "whatever", "123456");
+	cr_expect_eq(delay_usec, 0, "a local name: %u us", delay_usec);
+}
