@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
@@ -362,12 +363,43 @@ open_trail(const char *path, int strict_flags)
 	return fd;
 }
 
+/*
+ * One line at the end of the trail, whole or not at all: under an
+ * exclusive flock (every writer is root and takes it), with a caller's
+ * RLIMIT_FSIZE lifted (fsize.c); a short or failed write is cut back to
+ * the size before it, so no torn line glues itself to the next event.
+ */
+static int
+append_line(int fd, const struct iam_buf *line)
+{
+	struct iam_fsize_guard g;
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		goto out;
+	}
+	iam_fsize_lift(&g);
+	n = write(fd, line->buf, line->len);
+	r = n < 0 ? -errno : (size_t)n != line->len ? -EIO : 0;
+	if (r < 0 && n > 0 && ftruncate(fd, st.st_size) < 0)
+		r = -errno;
+	iam_fsize_restore(&g);
+out:
+	(void)flock(fd, LOCK_UN);
+	return r;
+}
+
 int
 iam_trail_write_flags(const struct iam_config *cfg,
 		      const struct iam_event *ev, int strict_flags)
 {
 	struct iam_buf line = IAM_BUF_INIT;
-	ssize_t n;
 	int fd, r;
 
 	if (cfg == NULL)
@@ -383,11 +415,7 @@ iam_trail_write_flags(const struct iam_config *cfg,
 		r = fd;
 		goto out;
 	}
-	n = write(fd, line.buf, line.len);
-	if (n < 0)
-		r = -errno;
-	else if ((size_t)n != line.len)
-		r = -EIO;
+	r = append_line(fd, &line);
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 out:

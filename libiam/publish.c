@@ -594,21 +594,26 @@ own_and_mode(int fd, mode_t mode)
 static int
 write_all(int fd, const void *data, size_t len)
 {
+	struct iam_fsize_guard g;
 	const char *p = data;
+	int r = 0;
 
+	/* Whatever RLIMIT_FSIZE a setuid caller brought (fsize.c). */
+	iam_fsize_lift(&g);
 	while (len > 0) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
 		p += n;
 		len -= (size_t)n;
 	}
-	return 0;
+	iam_fsize_restore(&g);
+	return r;
 }
 
 /* A new file name below dirfd: written, mode set, fsynced, closed. */

@@ -204,6 +204,7 @@ out_close:
 int
 iam_state_save(struct iam_state_handle *h, const struct iam_state *s)
 {
+	struct iam_fsize_guard g;
 	char buf[STATE_MAX];
 	ssize_t n;
 	int r;
@@ -217,14 +218,14 @@ iam_state_save(struct iam_state_handle *h, const struct iam_state *s)
 			 s->last_login, s->last_failure);
 	if (r < 0)
 		return r;
+	/* Whatever RLIMIT_FSIZE a setuid caller brought (fsize.c). */
+	iam_fsize_lift(&g);
 	n = pwrite(h->fd, buf, strlen(buf), 0);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n != strlen(buf))
-		return -EIO;
-	if (ftruncate(h->fd, n) < 0 || fsync(h->fd) < 0)
-		return -errno;
-	return 0;
+	r = n < 0 ? -errno : (size_t)n != strlen(buf) ? -EIO : 0;
+	if (r == 0 && (ftruncate(h->fd, n) < 0 || fsync(h->fd) < 0))
+		r = -errno;
+	iam_fsize_restore(&g);
+	return r;
 }
 
 struct iam_state_handle *

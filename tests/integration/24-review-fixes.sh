@@ -70,6 +70,7 @@ chmod 0644 /etc/sudo.conf
 cat > /etc/sudoers.d/iam <<EOF
 Defaults lecture=never, timestamp_timeout=0
 %engineers ALL=(ALL:ALL) NOSETENV: ALL
+alice ALL=(root) NOPASSWD: /usr/bin/cat
 EOF
 chmod 0440 /etc/sudoers.d/iam
 
@@ -120,3 +121,58 @@ expect 0 "alice: no code needed after a concurrent re-hashing login" \
 grep -q '"hash": *"\$y\$' /var/lib/iam/credentials/70001.json &&
 	ok "alice's login re-hashed after the removal, not over it" ||
 	bad "alice's password not re-hashed"
+
+# ---- 2. a caller's RLIMIT_FSIZE neither drops nor tears a trail event --------
+# The limit is set so that the next line crosses it: the old code wrote a
+# torn line there.  Where root holds CAP_SYS_RESOURCE the limit is lifted
+# and the event is written whole; where it does not (some containers) the
+# event cannot be written and the file is cut back to its size before.
+TRAIL=/var/log/iam/trail.jsonl
+can_lift() { (( (0x$(awk '/^CapBnd/ {print $2}' /proc/self/status) >> 24) & 1 )); }
+near_block_end() {	# grow the trail until its next line crosses a KiB
+	local i
+	for i in $(seq 1 12); do
+		case $(( $(stat -c %s $TRAIL) % 1024 )) in
+		7[5-9]?|8??|9[0-5]?) break ;;
+		esac
+		auth bob "$NEWPW" >/dev/null 2>&1
+	done
+	echo $(( $(stat -c %s $TRAIL) / 1024 + 1 ))
+}
+events() { grep -c "\"eventName\":\"$1\"" $TRAIL; }
+all_lines_parse() {	# every line of the trail is one JSON object
+	local n n_ok
+	n=$(wc -l < $TRAIL)
+	n_ok=$(jq -c 'select(type == "object") | 1' $TRAIL 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] && [ "$n" = "$n_ok" ] && [ -z "$(tail -c 1 $TRAIL)" ]
+}
+lifted_or_kept() {	# lifted_or_kept WHAT BEFORE_COUNT NOW_COUNT
+	if can_lift; then
+		[ "$3" -gt "$2" ] && ok "$1: the event is in trail.jsonl" ||
+			bad "$1: no event: $(tail -n 2 $TRAIL)"
+	else
+		echo "      (no CAP_SYS_RESOURCE here: the limit cannot be lifted)"
+		[ "$(stat -c %s $TRAIL)" = "$size" ] &&
+			ok "$1: the file is cut back to its size before" ||
+			bad "$1: $size bytes before, $(stat -c %s $TRAIL) now"
+	fi
+}
+kib=$(near_block_end); size=$(stat -c %s $TRAIL); n=$(events SudoRun)
+expect_out 1 'denied by IAM policy|account management error' \
+	"alice under ulimit -f $kib: sudo cat /etc/shadow is refused" \
+	as alice bash -c \
+	"trap '' XFSZ; ulimit -f $kib; sudo -n /usr/bin/cat /etc/shadow"
+lifted_or_kept "sudo" "$n" "$(events SudoRun)"
+all_lines_parse && ok "every line of trail.jsonl parses (sudo)" ||
+	bad "torn trail: $(tail -c 600 $TRAIL)"
+
+kib=$(near_block_end); size=$(stat -c %s $TRAIL)
+failed_su() { grep -c '"service":"su".*"errorCode":"InvalidPassword"' $TRAIL; }
+n=$(failed_su)
+expect_out 1 'Authentication failure' \
+	"alice under ulimit -f $kib: su bob with a wrong password fails" \
+	piped 'Not-The-Passw0rd!' 000000 -- as alice bash -c \
+	"trap '' XFSZ; ulimit -f $kib; su bob -c id"
+lifted_or_kept "su" "$n" "$(failed_su)"
+all_lines_parse && ok "every line of trail.jsonl parses (su)" ||
+	bad "torn trail: $(tail -c 600 $TRAIL)"
