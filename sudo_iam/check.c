@@ -171,13 +171,18 @@ session_facts(struct check *c)
 			       strerror(-r));
 		return;
 	}
-	if (rec.uid != c->rec->uid)
-		return;
-	c->facts.mfa_time = rec.mfa_time;
+	/*
+	 * The address belongs to the login session, whichever uid wrote
+	 * the record last (`su other` inside it keeps the address but
+	 * writes its own uid); the MFA time is only the user's own.
+	 */
 	if (rec.rhost[0] != '\0' && iam_is_ip_address(rec.rhost)) {
 		memcpy(c->source_ip, rec.rhost, sizeof(c->source_ip));
 		c->facts.source_ip = c->source_ip;
 	}
+	if (rec.uid != c->rec->uid)
+		return;
+	c->facts.mfa_time = rec.mfa_time;
 	age = c->facts.now - rec.mfa_time;
 	/* As the request: a negative age (clock change) is no MFA. */
 	if (rec.mfa_time > 0 && age >= 0)

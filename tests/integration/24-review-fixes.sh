@@ -176,3 +176,26 @@ expect_out 1 'Authentication failure' \
 lifted_or_kept "su" "$n" "$(failed_su)"
 all_lines_parse && ok "every line of trail.jsonl parses (su)" ||
 	bad "torn trail: $(tail -c 600 $TRAIL)"
+
+# ---- 4. su to another IAM user keeps the login session's address -------------
+# One kernel audit session for all that follows (as a login would start
+# it): alice's network login, her su bob and her sudo share its record.
+session_rec() { cat /run/iam/sessions/* 2>/dev/null; }
+echo 70001 > /proc/self/loginuid 2>/dev/null
+[ "$(cat /proc/self/sessionid)" != 4294967295 ] &&
+	ok "one audit session: $(cat /proc/self/sessionid)" ||
+	bad "no audit session can be started here"
+expect 0 "a network login of alice from $NET opens its session" \
+	pamtester -I rhost=$NET netlogin alice open_session
+session_rec | has " $NET\$" && ok "the login session records $NET" ||
+	bad "no address recorded: $(session_rec)"
+expect_out 0 'uid=70002' "alice: su bob (his password) inside that session" \
+	piped "$NEWPW" 000000 -- as alice su bob -c id
+session_rec | has " $NET\$" && ok "su bob kept the session's address" ||
+	bad "su bob erased the address: $(session_rec)"
+expect_out 1 'denied by IAM policy \(explicit deny\)' \
+	"alice: sudo after su bob is still refused by the IpAddress Deny" \
+	piped "$PW" 000000 -- as alice sudo -S /usr/bin/id -u
+grep '"eventName":"SudoRun"' $TRAIL | tail -n 1 |
+	has '"userName":"alice".*"sourceIPAddress":"203.0.113.5"' &&
+	ok "the refusal carries the address" || bad "SudoRun without the address"
