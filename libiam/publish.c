@@ -1524,6 +1524,55 @@ check_one(struct iam_faults *f, const char *dir, const char *name, int r,
 			  (unsigned long long)got, (unsigned long long)want);
 }
 
+static bool
+newer(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec > b->tv_sec ||
+	       (a->tv_sec == b->tv_sec && a->tv_nsec > b->tv_nsec);
+}
+
+/*
+ * A credential file written after the generation served (gen, made at
+ * time *made) holds a change that never reached a publication: a passwd
+ * or su killed between the two steps of iam_creds_commit(), whose
+ * command failed.  The next publication, for whatever reason, would
+ * serve it; said here so an administrator serves it now or restores it.
+ */
+static void
+check_credentials(const struct iam_config *cfg, const struct timespec *made,
+		  uint64_t gen, struct iam_faults *faults)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int dfd;
+
+	dfd = iam_open_strict(cfg->credentials_dir, IAM_STRICT_DIR |
+			      IAM_STRICT_SECRET, NULL, 0);
+	if (dfd < 0)
+		return;		/* none yet, or iamctl doctor's files check */
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (e->d_name[0] == '.' || n < 6 ||
+		    strcmp(e->d_name + n - 5, ".json") != 0 ||
+		    fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || !newer(&st.st_mtim, made))
+			continue;
+		iam_fault(faults, cfg->credentials_dir, "%s: changed after the "
+			  "last published generation %llu (a change that was "
+			  "never published, its command failed or was "
+			  "killed); run iamctl sync to serve it, or restore "
+			  "the file", e->d_name, (unsigned long long)gen);
+	}
+	closedir(d);
+}
+
 int
 iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults)
 {
@@ -1580,6 +1629,7 @@ iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults)
 			  (unsigned long long)cur);
 		return -EINVAL;
 	}
+	check_credentials(cfg, &st.st_mtim, cur, faults);
 	r = header_generation(dir, "nss.db", &g);
 	check_one(faults, dir, "nss.db", r, g, cur);
 	r = header_generation(dir, IAM_KEYSDB_FILE, &g);

@@ -199,3 +199,23 @@ expect_out 1 'denied by IAM policy \(explicit deny\)' \
 grep '"eventName":"SudoRun"' $TRAIL | tail -n 1 |
 	has '"userName":"alice".*"sourceIPAddress":"203.0.113.5"' &&
 	ok "the refusal carries the address" || bad "SudoRun without the address"
+
+# ---- 5. a killed password change is flagged, not silently left to go live ----
+KILLPW='Killed-Half-Way#77'
+printf '%s\n' "$KILLPW" | strace -qq -f -o /dev/null \
+	-e inject=rename,renameat,renameat2:error=EINTR:signal=SIGKILL:when=2 \
+	iamctl passwd bob --stdin > "$T/killed.out" 2>&1
+rc=$?
+[ "$rc" != 0 ] && ok "iamctl passwd killed after saving bob's credentials (rc=$rc)" ||
+	bad "iamctl passwd was not killed: $(cat "$T/killed.out")"
+expect 0 "bob: the password served is still the one before" auth bob "$NEWPW"
+out=$(iamctl doctor 2>&1)
+grep -q '70002.json: changed after the last published generation' <<<"$out" &&
+	grep -q 'iamctl sync' <<<"$out" &&
+	ok "iamctl doctor flags the unpublished credential file" ||
+	bad "doctor says nothing of it"
+show "$(grep -A1 70002.json <<<"$out")"
+expect 0 "iamctl sync serves it" iamctl sync
+out=$(iamctl doctor 2>&1)
+grep -q 'changed after the last published' <<<"$out" &&
+	bad "doctor still flags it: $out" || ok "after the sync the doctor is quiet about it"
