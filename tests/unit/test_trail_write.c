@@ -4,8 +4,10 @@
  * trail that cannot be written with trail_required true and false (the
  * login refused or allowed, and why in syslog).
  */
+#include <linux/capability.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "pam_phase_fixture.h"
 
@@ -188,12 +190,29 @@ folder_writable_by_others(void)
 	cr_assert_eq(chmod("/var/log/iam", 0777), 0);
 }
 
+/*
+ * Without CAP_SYS_RESOURCE (this test process only): libiam cannot lift
+ * a caller's RLIMIT_FSIZE, so a limit below the trail's next line holds.
+ */
+static void
+drop_sys_resource(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	cr_assert_eq(syscall(SYS_capget, &h, d), 0);
+	d[0].effective &= ~(1u << CAP_SYS_RESOURCE);
+	d[0].permitted &= ~(1u << CAP_SYS_RESOURCE);
+	cr_assert_eq(syscall(SYS_capset, &h, d), 0);
+}
+
 static void
 write_fails(void)
 {
 	struct rlimit rl = { 0, 0 };
 	int fd;
 
+	drop_sys_resource();
 	/* Any byte more is refused: the append fails with EFBIG. */
 	fd = open(F_TRAIL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert(fd >= 0);
@@ -293,4 +312,61 @@ Test(trail, huge_event_with_a_failing_write_still_reaches_syslog)
 	close(s);
 	iam_config_free(cfg);
 	free(big);
+}
+
+static struct iam_event small_ev = {
+	.source = "sudo_iam", .name = "SudoRun", .user_name = "alice",
+	.error_code = "AccessDenied",
+};
+
+/* A limit the next line crosses: no torn line, the file as it was. */
+Test(trail, short_write_is_cut_back_to_the_size_before)
+{
+	struct iam_config *cfg;
+	struct rlimit rl;
+	struct stat st;
+	off_t before;
+
+	T_NEED_ROOT();
+	cfg = config();
+	cr_assert_eq(iam_trail_write(cfg, &small_ev), 0);
+	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	before = st.st_size;
+	drop_sys_resource();
+	signal(SIGXFSZ, SIG_IGN);
+	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 10;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_expect_lt(iam_trail_write(cfg, &small_ev), 0);
+	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_expect_eq(st.st_size, before, "%lld bytes, %lld before",
+		     (long long)st.st_size, (long long)before);
+	iam_config_free(cfg);
+}
+
+/* With CAP_SYS_RESOURCE (a root caller of setuid su): lifted, written. */
+Test(trail, caller_fsize_limit_is_lifted_for_the_write)
+{
+	struct iam_config *cfg;
+	struct rlimit rl;
+	struct stat st;
+	off_t before;
+
+	T_NEED_ROOT();
+	cfg = config();
+	cr_assert_eq(iam_trail_write(cfg, &small_ev), 0);
+	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	before = st.st_size;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 10;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	rl.rlim_cur = rl.rlim_max = RLIM_INFINITY;
+	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+		cr_skip_test("no CAP_SYS_RESOURCE here");
+	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 10;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_expect_eq(iam_trail_write(cfg, &small_ev), 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	cr_expect_eq(rl.rlim_cur, (rlim_t)before + 10, "the limit not put back");
+	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_expect_gt(st.st_size, before);
+	iam_config_free(cfg);
 }
