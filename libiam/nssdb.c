@@ -347,30 +347,23 @@ str_at(const struct iam_nssdb *db, uint32_t off, size_t *ret_len)
 /*
  * Record sums: one multiply-xor step per 8 bytes, each step a bijection
  * of the running value, so a change confined to one word always changes
- * the sum; lengths are summed before the bytes they count.
+ * the sum.  The caller sums lengths, or NULs, with the bytes they count.
  */
-static inline uint64_t
-mix(uint64_t h, uint64_t w)
-{
-	h = (h ^ w) * P1;
-	return h ^ (h >> 32);
-}
-
 static uint64_t
 mix_bytes(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t w;
 
-	h = mix(h, n);
 	for (; n >= 8; s += 8, n -= 8) {
 		memcpy(&w, s, 8);
-		h = mix(h, w);
+		h = (h ^ w) * P1;
 	}
 	if (n > 0) {
-		w = 0;
+		w = n;		/* the tail's length, in its top byte */
+		w <<= 56;
 		memcpy(&w, s, n);
-		h = mix(h, w);
+		h = (h ^ w) * P1;
 	}
 	return h;
 }
@@ -384,7 +377,11 @@ finish(uint64_t h)
 	return h;
 }
 
-/* Bounds and sum of user record i; the strings' lengths in x. */
+/*
+ * Bounds and sum of user record i; the strings' lengths in x.  The four
+ * strings lie one after the other, so their bytes and NULs are summed
+ * in one run.
+ */
 static int
 urec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
 	 uint64_t *ret_sum)
@@ -397,7 +394,10 @@ urec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
 	x->home = str_at(db, u->home, &x->home_len);
 	x->shell = str_at(db, u->shell, &x->shell_len);
 	if (x->name == NULL || x->gecos == NULL || x->home == NULL ||
-	    x->shell == NULL || x->name_len == 0)
+	    x->shell == NULL || x->name_len == 0 ||
+	    x->gecos != x->name + x->name_len + 1 ||
+	    x->home != x->gecos + x->gecos_len + 1 ||
+	    x->shell != x->home + x->home_len + 1)
 		return -EBADMSG;
 	if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids)
 		return -EBADMSG;
@@ -406,10 +406,8 @@ urec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
 	x->gids = db->gids + u->gids;
 	x->n_gids = u->n_gids;
 	h = mix_bytes(P2 ^ i, u, offsetof(struct iam_nssdb_urec, sum));
-	h = mix_bytes(h, x->name, x->name_len);
-	h = mix_bytes(h, x->gecos, x->gecos_len);
-	h = mix_bytes(h, x->home, x->home_len);
-	h = mix_bytes(h, x->shell, x->shell_len);
+	h = mix_bytes(h, x->name,
+		      (size_t)(x->shell + x->shell_len + 1 - x->name));
 	h = mix_bytes(h, x->gids, (size_t)x->n_gids * 4);
 	*ret_sum = finish(h);
 	return 0;
@@ -439,7 +437,7 @@ grec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	x->index = i;
 	x->n_members = g->n_members;
 	h = mix_bytes(P1 ^ i, g, offsetof(struct iam_nssdb_grec, sum));
-	h = mix_bytes(h, x->name, x->name_len);
+	h = mix_bytes(h, x->name, x->name_len + 1);
 	h = mix_bytes(h, x->members, x->members_size);
 	*ret_sum = finish(h);
 	return 0;
@@ -474,19 +472,22 @@ group_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *ret)
 }
 
 uint32_t
-iam_nssdb_slot_check(uint32_t idx)
+iam_nssdb_slot_check(uint32_t idx, uint32_t tag)
 {
-	/* a bijection that keeps 0 at 0 */
-	return iam_nssdb_hash_id(idx);
+	uint32_t t = iam_nssdb_hash_id(tag);
+
+	/* bijections that keep 0 at 0, each changing whole when one word does */
+	return iam_nssdb_hash_id(idx) ^ (t << 13 | t >> 19);
 }
 
 /*
  * Walk the probe sequence of hash h in table t; for each occupied slot
  * call match(), which says 1 found, 0 go on, or a negative error.  The
  * walk is bounded by the slot count, so a table without an empty slot
- * cannot loop.  Every slot and record on the way is checked, the ones
- * that do not match too: damage on the path of a key is -EBADMSG, never
- * a "no such entry" that hides it.
+ * cannot loop.  Every slot on the way is checked, and every record whose
+ * slot carries the key's hash, the ones that turn out not to match too:
+ * damage on the path of a key is -EBADMSG, never a "no such entry" that
+ * hides it.
  */
 typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
 			const void *key, void *ret);
@@ -504,10 +505,12 @@ probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
 	for (n = 0; n < slots; n++) {
 		slot = &db->ht[t][(h + n) & mask];
 		v = slot->idx;
-		if (slot->check != iam_nssdb_slot_check(v))
+		if (slot->check != iam_nssdb_slot_check(v, slot->tag))
 			return -EBADMSG;	/* a changed slot hides nothing */
 		if (v == 0)
 			return -ENOENT;
+		if (slot->tag != h)
+			continue;		/* another key's slot */
 		r = match(db, v - 1, key, ret);
 		if (r != 0)
 			return r < 0 ? r : 0;
@@ -740,7 +743,8 @@ iam_nssdb_seal(void *p, size_t size)
 	for (t = 0; t < 4; t++) {
 		slot = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + t].off);
 		for (i = 0; i < db.ht_slots[t]; i++)
-			slot[i].check = iam_nssdb_slot_check(slot[i].idx);
+			slot[i].check = iam_nssdb_slot_check(slot[i].idx,
+							     slot[i].tag);
 	}
 	return 0;
 }

@@ -15,8 +15,9 @@
  *   groups            n_groups x struct iam_nssdb_grec
  *   user_name_ht      struct iam_nssdb_slot: open addressing, linear
  *   user_uid_ht         probing; a slot holds index + 1 of a user or
- *   group_name_ht       group and its check, 0 and 0 is empty; the slot
- *   group_gid_ht        count is a power of two larger than the entries
+ *   group_name_ht       group, the full hash of its key and a check of
+ *   group_gid_ht        both, all 0 when empty; the slot count is a
+ *                       power of two larger than the entries
  *   gids              uint32_t supplementary gids, a run per user
  *   members           the member names of each group, NUL-terminated,
  *                       a run per group
@@ -29,7 +30,9 @@
  * any size: the header carries the checksum of its own bytes and the
  * section layout; each user record the checksum of its fields, strings
  * and gids; each group record that of its fields, name and member names;
- * each hash slot a check of the index it holds.  Every index and offset
+ * each hash slot a check of the index and hash it holds, so a probe skips
+ * the slots of other keys without reading their records, and a damaged
+ * slot is noticed rather than hiding an entry.  Every index and offset
  * is bounds-checked again when used, and a hash slot only ever leads to
  * a record whose key is compared, so damage anywhere is either answered
  * as corrupt (-EBADMSG) by the lookup that reads it, or not read at all:
@@ -61,6 +64,8 @@
 #define IAM_NSSDB_VERSION	2
 #define IAM_NSSDB_MAX_SIZE	0xfffffff8u	/* offsets are 32 bits */
 #define IAM_NSSDB_MAX_STRING	4096		/* one name, gecos, home, shell */
+/* Users or groups in one snapshot: slots of 2x as many still fit 32 bits. */
+#define IAM_NSSDB_MAX_ENTRIES	(1u << 24)
 
 enum iam_nssdb_section {
 	IAM_NSSDB_USERS,
@@ -122,7 +127,8 @@ struct iam_nssdb_grec {
 
 struct iam_nssdb_slot {
 	uint32_t idx;		/* index + 1 of the entry; 0 empty */
-	uint32_t check;		/* iam_nssdb_slot_check(idx) */
+	uint32_t tag;		/* the full hash of the entry's key */
+	uint32_t check;		/* iam_nssdb_slot_check(idx, tag) */
 };
 
 /* A mapped or in-memory snapshot, checked by iam_nssdb_open_mem(). */
@@ -234,8 +240,11 @@ int iam_nssdb_next_member(const struct iam_nssdb_group *g, uint32_t *pos,
  */
 int iam_nssdb_seal(void *p, size_t size);
 
-/* The check of a hash slot holding idx: 0 for 0, never 0 otherwise. */
-uint32_t iam_nssdb_slot_check(uint32_t idx);
+/*
+ * The check of a hash slot holding idx and tag: 0 for an empty slot;
+ * changing one of the three words always breaks it.
+ */
+uint32_t iam_nssdb_slot_check(uint32_t idx, uint32_t tag);
 
 /* Hashes of the indexes, shared by the builder and the reader. */
 uint32_t iam_nssdb_hash_name(const char *s, size_t len);

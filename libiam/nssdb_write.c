@@ -172,7 +172,7 @@ ht_put(const struct builder *b, int which, struct iam_nssdb_slot *t,
        uint32_t slots, uint32_t idx)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t mask = slots - 1, h, o;
+	uint32_t mask = slots - 1, h, o, tag;
 
 	switch (which) {
 	case 0: h = iam_nssdb_hash_name(id->users[idx].name,
@@ -182,6 +182,7 @@ ht_put(const struct builder *b, int which, struct iam_nssdb_slot *t,
 				       strlen(id->groups[idx].name)); break;
 	default: h = iam_nssdb_hash_id(id->groups[idx].gid); break;
 	}
+	tag = h;
 	for (; t[h & mask].idx != 0; h++) {
 		o = t[h & mask].idx - 1;
 		if ((which == 0 && !strcmp(id->users[o].name, id->users[idx].name)) ||
@@ -191,6 +192,7 @@ ht_put(const struct builder *b, int which, struct iam_nssdb_slot *t,
 			return -EINVAL;
 	}
 	t[h & mask].idx = idx + 1;
+	t[h & mask].tag = tag;
 	return 0;
 }
 
@@ -362,7 +364,9 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 	size_t i;
 	int r = -ENOMEM;
 
-	if (id->n_users > IAM_ID_MAX_USERS || id->n_groups > IAM_ID_MAX_GROUPS)
+	/* the identity's own caps apply when it is loaded; here the format's */
+	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
+	    id->n_groups > IAM_NSSDB_MAX_ENTRIES)
 		return -E2BIG;
 	memset(&b, 0, sizeof(b));
 	b.id = id;

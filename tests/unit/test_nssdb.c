@@ -676,15 +676,19 @@ Test(nssdb, damaged_index_never_returns_another_entry)
 	struct iam_nssdb db;
 	struct iam_nssdb_user u;
 	unsigned char *p;
-	uint32_t *ht, slots, i;
+	struct iam_nssdb_slot *ht;
+	uint32_t slots, i;
 
 	build_fixture(&b, 1);
 	p = copy8(b.buf, b.len);
-	/* every slot of the name index points at bob */
-	ht = (uint32_t *)(void *)(p + hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].off);
-	slots = hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].size / 4;
-	for (i = 0; i < slots; i++)
-		ht[i] = 2;
+	/* every slot of the name index points at bob, half with alice's hash */
+	ht = (void *)(p + hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].off);
+	slots = hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].size / sizeof(*ht);
+	for (i = 0; i < slots; i++) {
+		ht[i].idx = 2;
+		ht[i].tag = i % 2 ? iam_nssdb_hash_name("alice", 5) :
+				    iam_nssdb_hash_name("bob", 3);
+	}
 	reseal(p, b.len);
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -ENOENT,
@@ -693,7 +697,7 @@ Test(nssdb, damaged_index_never_returns_another_entry)
 	cr_expect_eq(u.uid, 70002);
 	/* slots pointing past the records */
 	for (i = 0; i < slots; i++)
-		ht[i] = 0xffffffffu;
+		ht[i].idx = 0xffffffffu;
 	reseal(p, b.len);
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -EBADMSG);
