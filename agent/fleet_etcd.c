@@ -23,6 +23,7 @@
 struct fleet_etcd {
 	const struct iam_fleet_config *fc;
 	CURL *curl;
+	CURL *wcurl;		/* the watch's own handle: requests go on */
 	size_t cur;		/* endpoint that answered last */
 	char *base;		/* PREFIX + ACCOUNT + "/" */
 	char *token;		/* etcd auth token, or NULL */
@@ -125,7 +126,8 @@ fleet_etcd_open(const struct iam_config *cfg, const char *account,
 	e->fc = &cfg->fleet;
 	e->base = iam_buf_detach(&base, NULL);
 	e->curl = curl_easy_init();
-	r = e->curl == NULL ? -ENOMEM : read_password(e);
+	e->wcurl = curl_easy_init();
+	r = e->curl == NULL || e->wcurl == NULL ? -ENOMEM : read_password(e);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", e->err[0] ? e->err : strerror(-r));
 		fleet_etcd_close(e);
@@ -142,6 +144,8 @@ fleet_etcd_close(struct fleet_etcd *e)
 		return NULL;
 	if (e->curl != NULL)
 		curl_easy_cleanup(e->curl);
+	if (e->wcurl != NULL)
+		curl_easy_cleanup(e->wcurl);
 	free(e->base);
 	free(e->token);
 	e->password = iam_drop_string(e->password);
@@ -485,9 +489,10 @@ add_ops(struct fleet_etcd *e, struct iam_buf *b, const struct fleet_op *ops,
 	return r;
 }
 
-static int
-txn(struct fleet_etcd *e, const char *cmp_key, const char *target,
-    int64_t cmp_rev, const struct fleet_op *ops, size_t n_ops, int64_t *ret_rev)
+int
+fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
+	       size_t n_cmps, const struct fleet_op *ops, size_t n_ops,
+	       int64_t *ret_rev)
 {
 	struct iam_buf b = IAM_BUF_INIT;
 	struct iam_json_doc *doc = NULL;
@@ -495,16 +500,16 @@ txn(struct fleet_etcd *e, const char *cmp_key, const char *target,
 	int r;
 
 	r = iam_buf_adds(&b, "{\"compare\":[");
-	if (r == 0 && cmp_key != NULL) {
-		r = iam_buf_adds(&b, "{\"key\":\"");
+	for (size_t i = 0; i < n_cmps && r == 0; i++) {
+		r = iam_buf_adds(&b, i ? ",{\"key\":\"" : "{\"key\":\"");
 		if (r == 0)
-			r = add_key(e, &b, cmp_key, false);
+			r = add_key(e, &b, cmps[i].key, false);
 		if (r == 0)
 			r = iam_buf_addf(&b, "\",\"target\":\"%s\",\"result\":"
 					 "\"EQUAL\",\"%s\":\"%" PRId64 "\"}",
-					 target, strcmp(target, "MOD") == 0 ?
-					 "mod_revision" : "create_revision",
-					 cmp_rev);
+					 cmps[i].create ? "CREATE" : "MOD",
+					 cmps[i].create ? "create_revision" :
+					 "mod_revision", cmps[i].rev);
 	}
 	if (r == 0)
 		r = iam_buf_adds(&b, "],\"success\":[");
@@ -518,8 +523,8 @@ txn(struct fleet_etcd *e, const char *cmp_key, const char *target,
 	if (r < 0)
 		return r;
 	root = iam_json_root(doc);
-	if (iam_json_get(root, "succeeded") == NULL && cmp_key != NULL) {
-		seterr(e, "the compare on \"%s\" failed", cmp_key);
+	if (iam_json_get(root, "succeeded") == NULL && n_cmps > 0) {
+		seterr(e, "the compare on \"%s\" failed", cmps[0].key);
 		r = -ECANCELED;
 	}
 	if (ret_rev != NULL)
@@ -527,20 +532,6 @@ txn(struct fleet_etcd *e, const char *cmp_key, const char *target,
 					    "revision"));
 	iam_json_free(doc);
 	return r;
-}
-
-int
-fleet_etcd_txn(struct fleet_etcd *e, const char *cmp_key, int64_t cmp_rev,
-	       const struct fleet_op *ops, size_t n_ops, int64_t *ret_rev)
-{
-	return txn(e, cmp_key, "MOD", cmp_rev, ops, n_ops, ret_rev);
-}
-
-int
-fleet_etcd_txn_create(struct fleet_etcd *e, const char *cmp_key,
-		      const struct fleet_op *ops, size_t n_ops)
-{
-	return txn(e, cmp_key, "CREATE", 0, ops, n_ops, NULL);
 }
 
 int
@@ -755,17 +746,17 @@ fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		struct curl_slist *hdrs = NULL;
 		CURLcode cc;
 
-		r = prepare(e, e->curl, i, "/v3/watch", body.buf, &hdrs, 0);
+		r = prepare(e, e->wcurl, i, "/v3/watch", body.buf, &hdrs, 0);
 		if (r < 0) {
 			curl_slist_free_all(hdrs);
 			break;
 		}
-		curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, watch_data);
-		curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &w);
-		curl_easy_setopt(e->curl, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(e->curl, CURLOPT_XFERINFOFUNCTION, watch_progress);
-		curl_easy_setopt(e->curl, CURLOPT_XFERINFODATA, &w);
-		cc = curl_easy_perform(e->curl);
+		curl_easy_setopt(e->wcurl, CURLOPT_WRITEFUNCTION, watch_data);
+		curl_easy_setopt(e->wcurl, CURLOPT_WRITEDATA, &w);
+		curl_easy_setopt(e->wcurl, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(e->wcurl, CURLOPT_XFERINFOFUNCTION, watch_progress);
+		curl_easy_setopt(e->wcurl, CURLOPT_XFERINFODATA, &w);
+		cc = curl_easy_perform(e->wcurl);
 		curl_slist_free_all(hdrs);
 		if (w.created || w.r < 0) {
 			e->cur = i;

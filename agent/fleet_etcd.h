@@ -48,17 +48,21 @@ struct fleet_op {
 	int64_t lease;		/* 0: none */
 };
 
-/*
- * One transaction: when key cmp_key has mod_revision cmp_rev (0: the key
- * does not exist), do ops.  -ECANCELED when the compare failed.
- * *ret_rev (may be NULL): the revision after it.
- */
-int fleet_etcd_txn(struct fleet_etcd *e, const char *cmp_key, int64_t cmp_rev,
-		   const struct fleet_op *ops, size_t n_ops, int64_t *ret_rev);
+/* One compare of a transaction: the key's revision must equal rev. */
+struct fleet_cmp {
+	const char *key;	/* relative */
+	bool create;		/* create_revision (else mod_revision) */
+	int64_t rev;		/* 0: the key does not exist */
+};
 
-/* The same, comparing create_revision == 0 (a lock that nobody holds). */
-int fleet_etcd_txn_create(struct fleet_etcd *e, const char *cmp_key,
-			  const struct fleet_op *ops, size_t n_ops);
+/*
+ * One transaction: when every compare holds, do ops.  -ECANCELED when a
+ * compare failed (nothing was done).  *ret_rev (may be NULL): the
+ * revision after it.
+ */
+int fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
+		   size_t n_cmps, const struct fleet_op *ops, size_t n_ops,
+		   int64_t *ret_rev);
 
 int fleet_etcd_lease_grant(struct fleet_etcd *e, int64_t ttl, int64_t *ret_id);
 int fleet_etcd_lease_keepalive(struct fleet_etcd *e, int64_t id);

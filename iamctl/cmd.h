@@ -27,6 +27,9 @@
 /* Implemented by simulate.c: iamctl policy simulate ... */
 iamctl_cmd_fn cmd_policy_simulate;
 
+/* Implemented by fleet.c: iamctl fleet ... (iam-agent(8)) */
+iamctl_cmd_fn cmd_fleet;
+
 struct edit {
 	struct iam_config *cfg;		/* borrowed from the iamctl */
 	int lockfd;			/* the store's lock, -1 when not held */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "iamctl.h"
+#include "cmd.h"
 
 struct command {
 	const char *name;
@@ -36,6 +37,7 @@ static const struct command commands[] = {
 	{ "credential-report", cmd_credential_report, "credential-report           CSV of every user's credentials" },
 	{ "trail", cmd_trail, "trail [--user U] [--event E] [--since T] [--json]" },
 	{ "doctor", cmd_doctor, "doctor                      check this host's wiring" },
+	{ "fleet", cmd_fleet, "fleet init|enroll-host|revoke-host|push|status|pull ..." },
 };
 
 void
