@@ -237,6 +237,13 @@ post_raw(struct fleet_etcd *e, const char *path, const char *body,
 		       b.b.buf ? b.b.buf : "no answer");
 		iam_buf_release(&b.b);
 	}
+	{
+		char last[sizeof(e->err)];
+
+		memcpy(last, e->err, sizeof(last));
+		seterr(e, "no etcd member answered with a quorum (last: %.400s)",
+		       last);
+	}
 	return -EHOSTUNREACH;
 }
 

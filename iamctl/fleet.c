@@ -391,28 +391,93 @@ commit_state(struct admin *a, const struct fleet_set *want, const char *what)
 	return rc;
 }
 
-/* The current host records that an administrator signed. */
+/*
+ * Host records are also kept by the administrator (fleet.state_dir/hosts/,
+ * root 0700), so a writer to etcd without an admin key who deletes or
+ * replays one cannot make the next push forget an enrolment or a
+ * revocation: of two records of a host the newer signed one wins.
+ */
+static int
+local_host_save(const struct admin *a, const struct fleet_host *h,
+		const struct iam_buf *text)
+{
+	char path[4096];
+	int fd, r;
+
+	fd = iam_ensure_dir(a->cfg->fleet.state_dir, 0700, 0, NULL, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	r = iam_snprintf(path, sizeof(path), "%s/hosts", a->cfg->fleet.state_dir);
+	if (r < 0)
+		return r;
+	fd = iam_ensure_dir(path, 0700, 0, NULL, 0);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	r = iam_snprintf(path, sizeof(path), "%s/hosts/%s",
+			 a->cfg->fleet.state_dir, h->name);
+	if (r == 0)
+		r = iam_write_atomic(path, text->buf, text->len, 0600);
+	return r;
+}
+
+/* Keep the newer of o (a signed record) and what want holds for its key. */
+static int
+merge_host(const struct admin *a, struct fleet_set *want, const char *key,
+	   const char *val, size_t len)
+{
+	const struct fleet_obj *have;
+	struct fleet_host h, old;
+	char err[128];
+
+	if (fleet_host_parse(val, len, &h, err, sizeof(err)) < 0 ||
+	    fleet_host_verify(&h, &a->ring) < 0 || strcmp(h.name, key + 6) != 0) {
+		iamctl_err("fleet: %s: not signed by a trusted key; left out", key);
+		return 0;
+	}
+	have = fleet_set_find(want, key);
+	if (have != NULL &&
+	    fleet_host_parse(have->val, have->len, &old, err, sizeof(err)) == 0 &&
+	    (old.time > h.time || (old.time == h.time && old.revoked)))
+		return 0;
+	return fleet_set_put(want, key, val, len, 0);
+}
+
+/* The signed host records: etcd's and this administrator's own. */
 static int
 add_signed_hosts(const struct admin *a, struct fleet_set *want)
 {
-	for (size_t i = 0; i < a->cur.n; i++) {
-		const struct fleet_obj *o = &a->cur.v[i];
-		struct fleet_host h;
-		char err[128];
+	char dir[4096], key[160];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
 
-		if (strncmp(o->key, "hosts/", 6) != 0)
+	for (size_t i = 0; i < a->cur.n && r == 0; i++)
+		if (strncmp(a->cur.v[i].key, "hosts/", 6) == 0)
+			r = merge_host(a, want, a->cur.v[i].key, a->cur.v[i].val,
+				       a->cur.v[i].len);
+	if (r < 0 || iam_snprintf(dir, sizeof(dir), "%s/hosts",
+				  a->cfg->fleet.state_dir) < 0)
+		return r;
+	d = opendir(dir);
+	if (d == NULL)
+		return 0;
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		struct iam_buf t = IAM_BUF_INIT;
+		char path[4096 + 256];
+
+		if (de->d_name[0] == '.' ||
+		    iam_snprintf(key, sizeof(key), "hosts/%s", de->d_name) < 0 ||
+		    iam_snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < 0)
 			continue;
-		if (fleet_host_parse(o->val, o->len, &h, err, sizeof(err)) < 0 ||
-		    fleet_host_verify(&h, &a->ring) < 0 ||
-		    strcmp(h.name, o->key + 6) != 0) {
-			iamctl_err("fleet: %s: not signed by a trusted key; "
-				   "left out", o->key);
-			continue;
-		}
-		if (fleet_set_add(want, o->key, o->val, o->len, 0) < 0)
-			return -ENOMEM;
+		if (iam_read_strict(path, IAM_STRICT_SECRET, FLEET_MAX_MANIFEST,
+				    &t, NULL, 0) == 0)
+			r = merge_host(a, want, key, t.buf, t.len);
+		iam_buf_release(&t);
 	}
-	return 0;
+	closedir(d);
+	return r;
 }
 
 /* ---- Commands ----------------------------------------------------------- */
@@ -438,7 +503,7 @@ fleet_push(struct iamctl *ctl, int argc, char **argv)
 		fprintf(stderr, "iamctl: fleet push: the state in etcd does not "
 			"match a trusted manifest; this push replaces it\n");
 	if (fleet_split_identity(id, &want, err, sizeof(err)) < 0 ||
-	    add_signed_hosts(&a, &want) < 0 || fleet_set_sort(&want) < 0) {
+	    fleet_set_sort(&want) < 0 || add_signed_hosts(&a, &want) < 0) {
 		iamctl_err("fleet push: %s: %s", a.cfg->identity_file,
 			   err[0] ? err : "out of memory");
 		rc = EXIT_REFUSED;
@@ -480,6 +545,11 @@ put_host(struct admin *a, const struct fleet_host *h, const char *what)
 	if (fleet_host_format(h, &t) < 0 ||
 	    iam_buf_addf(&key, "hosts/%s", h->name) < 0)
 		goto out;
+	if (local_host_save(a, h, &t) < 0) {
+		iamctl_err("fleet: %s: cannot keep the host record under %s",
+			   what, a->cfg->fleet.state_dir);
+		goto out;
+	}
 	if (a->mobj == NULL) {
 		struct fleet_op op = { key.buf, t.buf, t.len, 0 };
 
@@ -491,7 +561,7 @@ put_host(struct admin *a, const struct fleet_host *h, const char *what)
 	}
 	rc = trusted_copy(a, &want);
 	if (rc == EXIT_OK &&
-	    (fleet_set_sort(&want) < 0 ||
+	    (fleet_set_sort(&want) < 0 || add_signed_hosts(a, &want) < 0 ||
 	     fleet_set_put(&want, key.buf, t.buf, t.len, 0) < 0))
 		rc = EXIT_REFUSED;
 	if (rc == EXIT_OK)
@@ -728,6 +798,7 @@ static int
 fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 {
 	uint8_t sk[FLEET_SK_BYTES];
+	struct fleet_set known = FLEET_SET_INIT;
 	const struct fleet_obj *o;
 	struct fleet_host h;
 	char key[160], err[256];
@@ -743,7 +814,11 @@ fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 	rc = admin_open(ctl, &a, NULL);
 	if (rc != EXIT_OK)
 		goto out;
-	o = fleet_set_find(&a.cur, key);
+	if (add_signed_hosts(&a, &known) < 0) {
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	o = fleet_set_find(&known, key);
 	if (o == NULL || fleet_host_parse(o->val, o->len, &h, err,
 					  sizeof(err)) < 0) {
 		iamctl_err("fleet revoke-host: no enrolled host '%s'", argv[1]);
@@ -761,6 +836,7 @@ fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 	if (rc == EXIT_OK)
 		printf("fleet: host %s revoked\n", h.name);
 out:
+	fleet_set_release(&known);
 	admin_close(&a);
 	return rc;
 }
