@@ -657,7 +657,7 @@ watch_line(struct watch *w, const char *text, size_t len)
 	const struct iam_json *res;
 
 	if (iam_json_parse(text, len, &answer_limits, &doc, NULL, 0) < 0) {
-		seterr(w->e, "/v3/watch: not etcd's JSON");
+		seterr(w->e, "/v3/watch: not etcd's JSON: %.120s", text);
 		w->r = -EPROTO;
 		w->stop = true;
 		return;
