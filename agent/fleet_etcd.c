@@ -708,27 +708,48 @@ watch_data(char *p, size_t size, size_t n, void *arg)
 	return w->stop ? 0 : size * n;
 }
 
-static int
-watch_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
-	       curl_off_t un)
+/*
+ * Run the watch's transfer with the multi interface, so that tick() runs
+ * at least every 200 ms and at once when wake_fd (may be -1) is readable.
+ */
+static CURLcode
+watch_run(struct watch *w, CURL *c, int wake_fd)
 {
-	struct watch *w = arg;
+	struct curl_waitfd wfd = { wake_fd, CURL_WAIT_POLLIN, 0 };
+	CURLcode cc = CURLE_OK;
+	CURLM *m = curl_multi_init();
+	int running = 1, q;
+	CURLMsg *msg;
 
-	(void)dt; (void)dn; (void)ut; (void)un;
-	if (w->stop)
-		return 1;
-	if (w->tick != NULL && w->tick(w->ctx) != 0) {
-		w->stop = true;
-		return 1;
+	if (m == NULL || curl_multi_add_handle(m, c) != CURLM_OK) {
+		if (m != NULL)
+			curl_multi_cleanup(m);
+		return CURLE_OUT_OF_MEMORY;
 	}
-	return 0;
+	while (running && !w->stop) {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (!running || w->stop)
+			break;
+		curl_multi_poll(m, wake_fd >= 0 ? &wfd : NULL, wake_fd >= 0 ? 1 : 0,
+				200, NULL);
+		if (w->tick != NULL && w->tick(w->ctx) != 0)
+			w->stop = true;
+	}
+	while ((msg = curl_multi_info_read(m, &q)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			cc = msg->data.result;
+	curl_multi_remove_handle(m, c);
+	curl_multi_cleanup(m);
+	return cc;
 }
 
 int
 fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		 int (*on_events)(void *ctx, const struct fleet_event *ev,
 				  size_t n, int64_t rev),
-		 int (*tick)(void *ctx), void *ctx, int64_t *ret_compacted)
+		 int (*tick)(void *ctx), void *ctx, int wake_fd,
+		 int64_t *ret_compacted)
 {
 	struct watch w = { .e = e, .line = IAM_BUF_INIT, .on_events = on_events,
 			   .tick = tick, .ctx = ctx };
@@ -760,10 +781,8 @@ fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		}
 		curl_easy_setopt(e->wcurl, CURLOPT_WRITEFUNCTION, watch_data);
 		curl_easy_setopt(e->wcurl, CURLOPT_WRITEDATA, &w);
-		curl_easy_setopt(e->wcurl, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(e->wcurl, CURLOPT_XFERINFOFUNCTION, watch_progress);
-		curl_easy_setopt(e->wcurl, CURLOPT_XFERINFODATA, &w);
-		cc = curl_easy_perform(e->wcurl);
+		curl_easy_setopt(e->wcurl, CURLOPT_TCP_KEEPALIVE, 1L);
+		cc = watch_run(&w, e->wcurl, wake_fd);
 		curl_slist_free_all(hdrs);
 		if (w.created || w.r < 0) {
 			e->cur = i;

@@ -80,13 +80,15 @@ struct fleet_event {
  * Watch the base from revision start_rev.  on_events() is called for
  * every response with its events (n may be 0 on progress) and the
  * response's header revision; it returns 0 to go on, anything else to
- * stop.  tick() is called about once a second; a non-zero return stops
- * the watch (0 returned).  Returns when the stream ends, on stop, or
+ * stop.  tick() is called at least every 200 ms, and at once when
+ * wake_fd (-1: none) becomes readable; a non-zero return stops the watch
+ * (0 returned).  Returns when the stream ends, on stop, or
  * -ESTALE (*ret_compacted set) when start_rev was compacted.
  */
 int fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		     int (*on_events)(void *ctx, const struct fleet_event *ev,
 				      size_t n, int64_t rev),
-		     int (*tick)(void *ctx), void *ctx, int64_t *ret_compacted);
+		     int (*tick)(void *ctx), void *ctx, int wake_fd,
+		     int64_t *ret_compacted);
 
 #endif

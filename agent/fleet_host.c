@@ -23,7 +23,25 @@
 bool
 fleet_host_keeps(const char *rel)
 {
-	return fleet_key_covered(rel) || strcmp(rel, "manifest") == 0;
+	return fleet_key_covered(rel) || strcmp(rel, "manifest") == 0 ||
+	       strncmp(rel, "credentials/", 12) == 0;
+}
+
+/* The host records of a state just found trustworthy. */
+static void
+snapshot_hosts(struct fleet_host_ctx *h)
+{
+	struct fleet_set s = FLEET_SET_INIT;
+
+	for (size_t i = 0; i < h->set.n; i++)
+		if (strncmp(h->set.v[i].key, "hosts/", 6) == 0 &&
+		    fleet_set_add(&s, h->set.v[i].key, h->set.v[i].val,
+				  h->set.v[i].len, 0) < 0) {
+			fleet_set_release(&s);
+			return;
+		}
+	fleet_set_release(&h->hosts);
+	h->hosts = s;
 }
 
 /* ---- What was applied (fleet.state_dir/applied, root 0600) --------------- */
@@ -122,6 +140,7 @@ fleet_host_open(struct fleet_host_ctx *h, const struct iam_config *cfg,
 	int r;
 
 	memset(h, 0, sizeof(*h));
+	h->inotify = -1;
 	h->cfg = cfg;
 	h->source = source;
 	r = fleet_crypto_init();
@@ -160,6 +179,12 @@ fleet_host_close(struct fleet_host_ctx *h)
 {
 	h->etcd = fleet_etcd_close(h->etcd);
 	fleet_set_release(&h->set);
+	fleet_set_release(&h->hosts);
+	iam_wipe(h->host_sk, sizeof(h->host_sk));
+	iam_wipe(h->fleet_key, sizeof(h->fleet_key));
+	if (h->inotify >= 0)
+		close(h->inotify);
+	h->inotify = -1;
 }
 
 int
@@ -368,11 +393,15 @@ fleet_host_evaluate(struct fleet_host_ctx *h, char *msg, size_t msglen)
 				      "generation %" PRIu64 " replayed with "
 				      "other content", m.generation);
 		h->last_reject[0] = '\0';
+		snapshot_hosts(h);
 		snprintf(msg, msglen, "generation %" PRIu64 " is applied",
 			 m.generation);
 		return 0;
 	}
-	return apply(h, &m, msg, msglen);
+	r = apply(h, &m, msg, msglen);
+	if (r == 1)
+		snapshot_hosts(h);
+	return r;
 }
 
 int

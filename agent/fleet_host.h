@@ -28,6 +28,12 @@ struct fleet_host_ctx {
 	char last_reject[512];		/* last FleetReject, not repeated */
 	int64_t lease;			/* status lease (agent), 0 none */
 	bool quiet;			/* no stdout messages (agent) */
+	struct fleet_set hosts;		/* hosts/ of the last trusted state */
+	uint8_t host_sk[FLEET_SK_BYTES];	/* this host's key */
+	bool have_host_key;
+	uint8_t fleet_key[32];		/* the fleet's sealing key */
+	bool have_fleet_key;
+	int inotify;			/* on credentials_dir, -1 none */
 };
 
 /*
@@ -55,5 +61,46 @@ int fleet_host_evaluate(struct fleet_host_ctx *h, char *msg, size_t msglen);
 
 /* Put status/HOSTNAME (with h->lease when set). */
 int fleet_host_status(struct fleet_host_ctx *h, const char *state);
+
+/* ---- Credentials that follow the user (fleet_creds.c) ------------------- */
+
+/*
+ * A credentials/UID record: the user's credential file as this host
+ * stores it, sealed with the fleet key (crypto_secretbox) and signed by
+ * the host that made the change; the newest change time wins.
+ */
+struct fleet_cred {
+	uint32_t uid;
+	char host[129];
+	int64_t time;			/* nanoseconds since the epoch */
+	struct iam_buf sealed;		/* nonce || secretbox */
+	uint8_t sig[FLEET_SIG_BYTES];
+};
+
+int fleet_cred_make(const uint8_t sk[FLEET_SK_BYTES], const uint8_t key[32],
+		    uint32_t uid, const char *host, int64_t time,
+		    const char *plain, size_t len, struct iam_buf *out);
+int fleet_cred_parse(const char *text, size_t len, struct fleet_cred *ret,
+		     char *err, size_t errlen);
+int fleet_cred_verify(const struct fleet_cred *c,
+		      const uint8_t pk[FLEET_PK_BYTES]);
+/* Unseal into out (wipe it).  -EBADMSG when the box does not open. */
+int fleet_cred_open(const struct fleet_cred *c, const uint8_t key[32],
+		    struct iam_buf *out);
+void fleet_cred_release(struct fleet_cred *c);
+
+/* Load host.key and fleet.key when present; watch credentials_dir. */
+int fleet_creds_start(struct fleet_host_ctx *h, char *err, size_t errlen);
+
+/*
+ * Local changes into the outbox (all files with full, else the ones
+ * inotify named), the outbox to etcd, and every credentials/ record of
+ * h->set newer than what this host has into credentials_dir.  Returns the
+ * number of records still waiting in the outbox, or a negative errno.
+ */
+int fleet_creds_sync(struct fleet_host_ctx *h, bool full);
+
+/* Apply one record seen by the watch (or its removal: nothing). */
+int fleet_creds_apply(struct fleet_host_ctx *h, const char *key);
 
 #endif

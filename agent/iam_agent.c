@@ -40,7 +40,6 @@ struct agent {
 	int64_t grace_until;	/* ms; 0 when nothing is pending */
 	int64_t next_keepalive;	/* s */
 	int64_t session_end;	/* s */
-	bool changed;		/* a manifest changed in the last events */
 };
 
 static void
@@ -74,12 +73,17 @@ on_signal(int sig)
 	stopping = 1;
 }
 
-/* Sleep up to s seconds, returning early when asked to stop. */
+/*
+ * Wait s seconds (etcd unreachable), returning early when asked to stop;
+ * local credential changes keep going into the outbox meanwhile.
+ */
 static void
-nap(int s)
+nap(struct agent *a, int s)
 {
-	for (int i = 0; i < s * 10 && !stopping; i++)
-		usleep(100000);
+	for (int i = 0; i < s * 5 && !stopping; i++) {
+		usleep(200000);
+		fleet_creds_sync(&a->h, false);
+	}
 }
 
 static void
@@ -150,6 +154,9 @@ on_events(void *ctx, const struct fleet_event *ev, size_t n, int64_t rev)
 		decide(a);
 	else if (covered && a->grace_until == 0)
 		a->grace_until = now_ms() + GRACE_MS;
+	for (size_t i = 0; i < n; i++)
+		if (ev[i].val != NULL && strncmp(ev[i].key, "credentials/", 12) == 0)
+			fleet_creds_apply(&a->h, ev[i].key);
 	return stopping ? 1 : 0;
 }
 
@@ -162,6 +169,7 @@ tick(void *ctx)
 		return 1;
 	if (a->grace_until != 0 && now_ms() >= a->grace_until)
 		decide(a);
+	fleet_creds_sync(&a->h, false);
 	lease_refresh(a);
 	return now_ms() / 1000 >= a->session_end;
 }
@@ -182,7 +190,7 @@ run(struct agent *a)
 				    ", retrying in %d s",
 				    fleet_etcd_error(a->h.etcd),
 				    a->h.applied_gen, backoff);
-				nap(backoff);
+				nap(a, backoff);
 				backoff = backoff < BACKOFF_MAX ? backoff * 2 :
 					  BACKOFF_MAX;
 				continue;
@@ -192,10 +200,11 @@ run(struct agent *a)
 			a->next_keepalive = 0;
 			lease_refresh(a);
 			decide(a);
+			fleet_creds_sync(&a->h, true);
 		}
 		a->session_end = now_ms() / 1000 + SESSION_S;
 		r = fleet_etcd_watch(a->h.etcd, a->h.rev + 1, on_events, tick, a,
-				     &compacted);
+				     a->h.inotify, &compacted);
 		if (stopping)
 			break;
 		if (r == -ESTALE) {
@@ -206,7 +215,7 @@ run(struct agent *a)
 			say("etcd watch: %s; serving generation %" PRIu64
 			    ", retrying in %d s", fleet_etcd_error(a->h.etcd),
 			    a->h.applied_gen, backoff);
-			nap(backoff);
+			nap(a, backoff);
 			backoff = backoff < BACKOFF_MAX ? backoff * 2 : BACKOFF_MAX;
 		} else {
 			backoff = 1;
@@ -275,6 +284,12 @@ main(int argc, char **argv)
 		iam_config_free(cfg);
 		return 1;
 	}
+	r = fleet_creds_start(&a.h, err, sizeof(err));
+	if (r < 0)
+		say("credentials will not travel: %s", err);
+	else if (!a.h.have_host_key || !a.h.have_fleet_key)
+		say("credentials will not travel: %s or %s is missing",
+		    cfg->fleet.host_key, cfg->fleet.fleet_key);
 	fleet_etcd_set_serializable(a.h.etcd, true);
 	say("host %s, account %s, generation %" PRIu64 " applied", a.h.hostname,
 	    a.h.account, a.h.applied_gen);

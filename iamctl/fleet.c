@@ -944,6 +944,10 @@ fleet_pull(struct iamctl *ctl, int argc, char **argv)
 	r = fleet_host_evaluate(&h, msg, sizeof(msg));
 	if (r >= 0)
 		fleet_host_status(&h, r == 1 ? "applied" : "current");
+	if (r >= 0 && fleet_creds_start(&h, err, sizeof(err)) == 0 &&
+	    fleet_creds_sync(&h, true) > 0)
+		iamctl_err("fleet pull: credential changes wait in %s/outbox",
+			   cfg->fleet.state_dir);
 	if (r >= 0)
 		printf("fleet: %s\n", msg);
 	else

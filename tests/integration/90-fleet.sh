@@ -92,17 +92,25 @@ identity() {
 	python3 - "$1" "$2" "$3" <<'EOF'
 import json, sys
 path, n, gecos = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-users = [{"name": "alice", "uid": 70001, "primary_group": "dev", "gecos": gecos},
+users = [{"name": "alice", "uid": 70001, "primary_group": "dev", "gecos": gecos,
+          "policies": ["Login", "ChangeOwn"],
+          "password": {"hash": open(path + ".hash").read().strip()}},
          {"name": "bob", "uid": 70002, "primary_group": "dev"}]
 users += [{"name": "u%05d" % i, "uid": 71000 + i, "primary_group": "dev"} for i in range(n)]
 doc = {"account": {"id": "123456789012"}, "users": users,
        "groups": [{"name": "dev", "gid": 70001}],
        "policies": {"Login": {"Version": "2012-10-17", "Statement": [
-           {"Effect": "Allow", "Action": "host:Login", "Resource": "*"}]}}}
+           {"Effect": "Allow", "Action": "host:Login", "Resource": "*"}]},
+       "ChangeOwn": {"Version": "2012-10-17", "Statement": [
+           {"Effect": "Allow", "Action": "iam:ChangePassword",
+            "Resource": "arn:iam:iam::123456789012:user/${aws:username}"}]}}}
 open(path, "w").write(json.dumps(doc))
 EOF
 	chmod 0600 "$1"
 }
+PW0='Initial-Pw-0'
+for d in admin admin2 stranger; do openssl passwd -6 "$PW0" > "$T/$d/etc/identity.json.hash" 2>/dev/null; done
+mkdir -p "$T/admin2/etc"; openssl passwd -6 "$PW0" > "$T/admin2/etc/identity.json.hash"
 identity "$T/admin/etc/identity.json" 300 "Alice v1"
 
 # ---- keys and enrolment ------------------------------------------------------
@@ -279,7 +287,7 @@ expect_out 0 'Alice v14' "h00 keeps the newer alice" getent passwd alice
 kept "$gen" "rollback"
 
 # ---- two concurrent pushes: one wins, the other is told ---------------------------
-cp -r "$T/admin" "$T/admin2"
+rm -rf "$T/admin2"; cp -r "$T/admin" "$T/admin2"
 sed -i "s|$T/admin/|$T/admin2/|g" "$T/admin2/etc/iam.conf"
 conflict=0 lost=0
 for round in 1 2 3 4 5 6 7 8; do
@@ -301,12 +309,95 @@ gen=$(E get --print-value-only "$BASE/manifest" | sed -n 's/.*"generation":\([0-
 expect 0 "every host converges on the winner's generation $gen" wait_gen "$gen" 15
 expect 0 "no host refused the winner" sh -c "! grep -h FleetReject $T/h/*/log/trail.jsonl /var/log/iam/trail.jsonl"
 
+# ---- credentials follow the user ----------------------------------------------
+for f in common-auth common-account common-password passwd; do
+	install -m 0644 "$TOP/etc/pam.d/$f" "/etc/pam.d/$f"
+done
+for h in h01 h02; do
+	printf 'auth required pam_iam.so config=%s\naccount required pam_iam.so config=%s\n' \
+		"$T/h/$h/etc/iam.conf" "$T/h/$h/etc/iam.conf" > "/etc/pam.d/iam-$h"
+done
+auth() { printf '%s\n' "$3" | pamtester "iam-$1" "$2" authenticate; }	# auth HOST USER PW
+credsof() { [ "$1" = h00 ] && echo /var/lib/iam/credentials/$2.json || echo "$T/h/$1/var/credentials/$2.json"; }
+# same_creds UID REF SECONDS: every host holds the file REF holds
+same_creds() {
+	local want h miss
+	want=$(sha256sum <"$2" | cut -d' ' -f1)
+	for _ in $(seq $(( $3 * 20 ))); do
+		miss=
+		for h in "${HOSTS[@]}"; do
+			[ "$(sha256sum <"$(credsof "$h" "$1")" 2>/dev/null | cut -d' ' -f1)" = "$want" ] || miss="$miss $h"
+		done
+		[ -z "$miss" ] && return 0
+		sleep 0.05
+	done
+	echo "not on:$miss"
+	return 1
+}
+passwd_as() {	# passwd_as UID CURRENT NEW
+	printf '%s\n%s\n%s\n' "$2" "$3" "$3" |
+		setpriv --reuid="$1" --regid=70001 --clear-groups /usr/bin/passwd
+}
+setpw_on() { printf '%s\n' "$3" | iamctl --config "$T/h/$1/etc/iam.conf" passwd "$2" --stdin; }	# HOST USER PW
+expect 0 "alice logs in on h01 with the pushed initial password" auth h01 alice "$PW0"
+PW1='Changed-On-h00-1'
+t0=$(date +%s.%N)
+expect 0 "alice changes her password with the real passwd on h00" passwd_as 70001 "$PW0" "$PW1"
+for _ in $(seq 100); do auth h01 alice "$PW1" >/dev/null 2>&1 && break; sleep 0.02; done
+t1=$(date +%s.%N)
+expect 0 "the new password logs in on h01 (pamtester, h01's own files)" auth h01 alice "$PW1"
+secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.2f", b-a}')
+LAT="$LAT
+passwd on h00 -> login on h01: $secs s"
+show "passwd on h00 -> login on h01: $secs s"
+expect 1 "the old password no longer logs in on h01" auth h01 alice "$PW0"
+expect 0 "every host holds h00's credential file" same_creds 70001 /var/lib/iam/credentials/70001.json 5
+expect 0 "etcd holds it sealed: no hash in the clear" sh -c "! etcdctl --endpoints=$EP get $BASE/credentials/70001 | grep -q '\\\$6\\\$\|\\\$y\\\$'"
+PW2='Changed-On-h01-2' PW3='Changed-On-h02-3'
+expect 0 "a change on h01" setpw_on h01 alice "$PW2"
+sleep 0.05
+expect 0 "then one on h02" setpw_on h02 alice "$PW3"
+expect 0 "two changes on two hosts converge to the newer everywhere" same_creds 70001 "$(credsof h02 70001)" 5
+expect 0 "the newer password logs in on h01" auth h01 alice "$PW3"
+expect 1 "the older one does not" auth h01 alice "$PW2"
+
 # ---- revoke a host --------------------------------------------------------------
 expect_out 0 "host h20 revoked" "revoke-host signs a new state" $ADM fleet revoke-host h20
 expect_out 0 '"state":"revoked"' "the host record says revoked" E get --print-value-only "$BASE/hosts/h20"
 expect_out 1 "no enrolled host" "an unknown host cannot be revoked" $ADM fleet revoke-host nosuch
 gen=$((gen + 1))
 expect 0 "every host applies the revocation's generation $gen" wait_gen "$gen" 15
+
+PW4='Changed-On-h20-4'
+for h in "${HOSTS[@]}"; do : > "$(trailof "$h")"; done
+expect 0 "the revoked host h20 changes alice's password" setpw_on h20 alice "$PW4"
+expect 0 "h20's record reaches etcd" sh -c "for i in \$(seq 40); do etcdctl --endpoints=$EP get --print-value-only $BASE/credentials/70001 | grep -q '\"host\":\"h20\"' && exit 0; sleep 0.1; done; exit 1"
+expect 0 "a revoked host's credential record is refused (RevokedHost on h00, h01, h13)" \
+	sh -c "for i in \$(seq 40); do grep -q '\"errorCode\":\"RevokedHost\"' /var/log/iam/trail.jsonl $T/h/h01/log/trail.jsonl $T/h/h13/log/trail.jsonl >/dev/null && [ \$(grep -l RevokedHost /var/log/iam/trail.jsonl $T/h/h01/log/trail.jsonl $T/h/h13/log/trail.jsonl | wc -l) = 3 ] && exit 0; sleep 0.1; done; exit 1"
+expect 0 "alice keeps the password set before" auth h01 alice "$PW3"
+expect 1 "the revoked host's password does not log in on h01" auth h01 alice "$PW4"
+rec=$(E get --print-value-only "$BASE/credentials/70001")
+E put "$BASE/credentials/70001" "${rec/\"host\":\"h20\"/\"host\":\"h99\"}" >/dev/null
+expect 0 "a record naming a host never enrolled is refused (UnknownHost)" \
+	sh -c "for i in \$(seq 40); do grep -q '\"errorCode\":\"UnknownHost\"' $T/h/h01/log/trail.jsonl && exit 0; sleep 0.1; done; exit 1"
+expect 0 "alice still logs in on h01 with her password" auth h01 alice "$PW3"
+
+# ---- an outage with a queued change, the agent restarted meanwhile -----------------
+for i in 0 1 2; do stop_member $i; done
+PW5='Changed-Offline-5'
+expect 0 "etcd down: a change on h04 still works locally" setpw_on h04 alice "$PW5"
+sleep 0.5
+expect 0 "it waits in h04's outbox" test -s "$T/h/h04/var/fleet/outbox/70001"
+kill "${APID[4]}"; wait "${APID[4]}" 2>/dev/null
+iam-agent --config "$T/h/h04/etc/iam.conf" 2>>"$T/agent-h04.log" &
+APID[4]=$!
+sleep 0.3
+expect 0 "the outbox survives the agent's restart" test -s "$T/h/h04/var/fleet/outbox/70001"
+for i in 0 1 2; do member $i; done
+for _ in $(seq 100); do E endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+expect 0 "etcd back: the queued change reaches every host" same_creds 70001 "$(credsof h04 70001)" 30
+expect 0 "the offline password logs in on h02" auth h02 alice "$PW5"
+expect 1 "h04's outbox is empty" test -s "$T/h/h04/var/fleet/outbox/70001"
 
 # ---- a whole-cluster outage; the agents' revision compacted meanwhile --------------
 # The agents are held (SIGSTOP) so that the compaction surely happens
