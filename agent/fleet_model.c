@@ -397,7 +397,11 @@ assemble_account(const struct fleet_set *s, struct iam_buf *out, char *err,
 	return r;
 }
 
-/* One object of a kind: parse, check its name, splice its text. */
+/*
+ * One object of a kind: parse, check its name, and write it again from
+ * its tree (never its raw text, which the parser may have read only in
+ * part).
+ */
 static int
 assemble_one(const struct fleet_obj *o, const char *name, bool by_key,
 	     bool first, struct iam_buf *out, char *err, size_t errlen)
@@ -420,7 +424,6 @@ assemble_one(const struct fleet_obj *o, const char *name, bool by_key,
 		iam_json_free(doc);
 		return -EINVAL;
 	}
-	iam_json_free(doc);
 	r = first ? 0 : iam_buf_adds(out, ",");
 	if (r == 0 && by_key) {
 		r = add_string(out, name);
@@ -428,7 +431,8 @@ assemble_one(const struct fleet_obj *o, const char *name, bool by_key,
 			r = iam_buf_adds(out, ":");
 	}
 	if (r == 0)
-		r = iam_buf_add(out, o->val, o->len);
+		r = iam_json_write(iam_json_root(doc), out);
+	iam_json_free(doc);
 	return r;
 }
 

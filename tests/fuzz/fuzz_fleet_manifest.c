@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fleet.h"
+#include "fleet_host.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -63,6 +63,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (fleet_crypto_init() < 0)
 		abort();
+	if (size > 0 && data[0] == 'C') {
+		static const uint8_t pk[FLEET_PK_BYTES], key[32];
+		struct fleet_cred c;
+		struct iam_buf out = IAM_BUF_INIT;
+
+		if (fleet_cred_parse((const char *)data + 1, size - 1, &c, err,
+				     sizeof(err)) == 0) {
+			if (fleet_cred_verify(&c, pk) == 0)
+				abort();
+			fleet_cred_open(&c, key, &out);
+			fleet_cred_release(&c);
+		}
+		iam_buf_wipe(&out);
+		return 0;
+	}
 	if (size > 0 && data[0] == 'O') {
 		objects((const char *)data + 1, size - 1);
 		return 0;

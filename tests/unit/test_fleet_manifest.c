@@ -355,3 +355,21 @@ Test(fleet, trusted_keys_load_from_a_strict_folder)
 	iam_buf_release(&t);
 	fleet_set_release(&s);
 }
+
+Test(fleet, assembled_text_is_written_from_the_parsed_tree)
+{
+	struct fleet_set s = FLEET_SET_INIT;
+	struct iam_buf t = IAM_BUF_INIT;
+	struct iam_json_doc *doc = NULL;
+	char err[256] = "";
+
+	split(identity, &s);
+	/* a value the parser reads only in part must not be spliced in */
+	cr_assert_eq(fleet_set_put(&s, "policies/Read", "{\"a\":1}\n\"", 9, 0), 0);
+	if (fleet_assemble(&s, &t, err, sizeof(err)) == 0)
+		cr_expect_eq(iam_json_parse(t.buf, t.len, NULL, &doc, err,
+					    sizeof(err)), 0, "%s: %s", err, t.buf);
+	iam_json_free(doc);
+	iam_buf_release(&t);
+	fleet_set_release(&s);
+}
