@@ -384,7 +384,8 @@ decode_kv(struct fleet_etcd *e, const struct iam_json *kv, struct iam_buf *key,
 }
 
 static int
-read_page(struct fleet_etcd *e, const char *from_abs, int64_t rev,
+read_page(struct fleet_etcd *e, const char *from_abs, size_t from_len,
+	  int64_t rev,
 	  bool (*keep)(const char *), struct fleet_set *out, int64_t *ret_rev,
 	  struct iam_buf *next)
 {
@@ -395,7 +396,7 @@ read_page(struct fleet_etcd *e, const char *from_abs, int64_t rev,
 
 	r = iam_buf_adds(&body, "{\"key\":\"");
 	if (r == 0)
-		r = add_b64(&body, from_abs, strlen(from_abs));
+		r = add_b64(&body, from_abs, from_len);
 	if (r == 0)
 		r = iam_buf_adds(&body, "\",\"range_end\":\"");
 	if (r == 0)
@@ -448,22 +449,23 @@ fleet_etcd_read_all(struct fleet_etcd *e, int64_t rev,
 
 	r = iam_buf_adds(&from, e->base);
 	while (r == 0) {
-		r = read_page(e, from.buf, at, keep, out, &got, &next);
+		r = read_page(e, from.buf, from.len, at, keep, out, &got, &next);
 		if (r < 0)
 			break;
 		if (at == 0)
 			at = got;	/* every further page at this revision */
 		if (next.len == 0)
 			break;
-		/* key + NUL: the smallest key after it. */
+		/* The last key and a NUL byte: the smallest key after it. */
 		iam_buf_release(&from);
 		r = iam_buf_add(&from, next.buf, next.len);
-		from.len--;
 	}
 	iam_buf_release(&from);
 	iam_buf_release(&next);
-	if (r == 0)
-		r = fleet_set_sort(out);
+	if (r == 0 && fleet_set_sort(out) < 0) {
+		seterr(e, "/v3/kv/range: a key came twice under %s", e->base);
+		r = -EPROTO;
+	}
 	if (r == 0)
 		*ret_rev = at;
 	return r;

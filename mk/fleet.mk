@@ -56,3 +56,11 @@ fuzz-fleet-run: build-fuzz/fuzz_fleet_manifest
 	@mkdir -p build-fuzz/corpus-fleet
 	build-fuzz/fuzz_fleet_manifest -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-max_len=65536 -print_final_stats=1 build-fuzz/corpus-fleet
+
+# make bench: the fleet against a 3-member etcd cluster on loopback
+# (FLEET_BENCH_USERS sizes of the initial sync, 20 agents for latency).
+FLEET_BENCH_USERS ?= 10000 100000
+.PHONY: bench-fleet
+bench: bench-fleet
+bench-fleet: all
+	@tests/bench/bench-fleet.sh $(B) $(FLEET_BENCH_USERS)
