@@ -30,12 +30,18 @@ $(B)/tests/test_fleet_%: tests/unit/test_fleet_%.c $(FLEET_OBJ) $(LIBIAM_OBJ) $(
 		-Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $< $(FLEET_OBJ) $(LIBIAM_OBJ) \
 		-lcriterion -lpam -ldl $(FLEET_DEPS) $(LIBIAM_DEPS)
 
-.PHONY: install-agent
+SYSTEMDUNITDIR ?= /lib/systemd/system
+
+.PHONY: install-agent uninstall-agent
 install: install-agent
 install-agent: $(IAM_AGENT)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)/lib/systemd/system
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
 	install -m 0755 $(IAM_AGENT) $(DESTDIR)$(SBINDIR)/iam-agent
-	install -m 0644 etc/systemd/iam-agent.service $(DESTDIR)/lib/systemd/system/
+	install -m 0644 etc/systemd/iam-agent.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+
+uninstall: uninstall-agent
+uninstall-agent:
+	rm -f $(DESTDIR)$(SBINDIR)/iam-agent $(DESTDIR)$(SYSTEMDUNITDIR)/iam-agent.service
 
 # libFuzzer target on what a host reads from etcd (manifests, host
 # records, objects assembled into an identity file).
