@@ -563,7 +563,7 @@ host_key_of(const struct fleet_host_ctx *h, const char *name, uint8_t *pk,
 	    (o = fleet_set_find(&h->hosts, key)) == NULL)
 		return "not an enrolled host";
 	if (fleet_host_parse(o->val, o->len, &rec, err, sizeof(err)) < 0 ||
-	    fleet_host_verify(&rec, &h->ring) < 0)
+	    fleet_host_verify(&rec, &h->ring) < 0 || strcmp(rec.name, name) != 0)
 		return "its host record is not signed by a trusted key";
 	if (rec.revoked) {
 		*code = "RevokedHost";

@@ -247,6 +247,16 @@ post_raw(struct fleet_etcd *e, const char *path, const char *body,
 	return -EHOSTUNREACH;
 }
 
+/* A JSON string, escaped by the writer. */
+static int
+add_json_string(struct iam_buf *b, const char *s)
+{
+	struct iam_json v = { .type = IAM_JSON_STRING, .len = strlen(s) };
+
+	v.u.string = s;
+	return iam_json_write(&v, b);
+}
+
 static int
 authenticate(struct fleet_etcd *e)
 {
@@ -258,8 +268,15 @@ authenticate(struct fleet_etcd *e)
 
 	free(e->token);
 	e->token = NULL;
-	r = iam_buf_addf(&body, "{\"name\":\"%s\",\"password\":\"%s\"}",
-			 e->fc->user, e->password);
+	r = iam_buf_adds(&body, "{\"name\":");
+	if (r == 0)
+		r = add_json_string(&body, e->fc->user);
+	if (r == 0)
+		r = iam_buf_adds(&body, ",\"password\":");
+	if (r == 0)
+		r = add_json_string(&body, e->password);
+	if (r == 0)
+		r = iam_buf_adds(&body, "}");
 	if (r == 0)
 		r = post_raw(e, "/v3/auth/authenticate", body.buf, &out, &status);
 	iam_buf_wipe(&body);

@@ -161,6 +161,18 @@ fleet_host_open(struct fleet_host_ctx *h, const struct iam_config *cfg,
 		snprintf(err, errlen, "the host's name: %s", strerror(-r));
 		return r;
 	}
+	{
+		/* It names etcd keys and goes into JSON: a host name's rules. */
+		char key[300], why[128];
+
+		if (iam_snprintf(key, sizeof(key), "hosts/%s", h->hostname) < 0 ||
+		    fleet_key_check(key, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "host name \"%s\" is not [A-Za-z0-9"
+				 "+=,.@_-]{1,128}: set hostname in iam.conf",
+				 h->hostname);
+			return -EINVAL;
+		}
+	}
 	r = fleet_keyring_load(cfg->fleet.trusted_keys, 0, &h->ring, err, errlen);
 	if (r == 0 && h->ring.n == 0) {
 		snprintf(err, errlen, "%s: no trusted key (*.pub)",
