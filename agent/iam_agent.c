@@ -25,6 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "fleet_host.h"
 
 #define GRACE_MS	1500	/* objects without a manifest: then refused */
@@ -74,13 +76,17 @@ on_signal(int sig)
 }
 
 /*
- * Wait s seconds (etcd unreachable), returning early when asked to stop;
- * local credential changes keep going into the outbox meanwhile.
+ * Wait s seconds and up to half as much again at random (etcd
+ * unreachable: many hosts must not come back all at once), returning
+ * early when asked to stop; local credential changes keep going into the
+ * outbox meanwhile.
  */
 static void
 nap(struct agent *a, int s)
 {
-	for (int i = 0; i < s * 5 && !stopping; i++) {
+	int steps = s * 5 + (int)randombytes_uniform((uint32_t)(s * 5 / 2 + 1));
+
+	for (int i = 0; i < steps && !stopping; i++) {
 		usleep(200000);
 		fleet_creds_sync(&a->h, false);
 	}
