@@ -51,6 +51,7 @@ struct fleet_obj {
 	char *val;		/* the value (NUL-terminated, len bytes) */
 	size_t len;
 	int64_t mod_rev;	/* etcd mod_revision; 0 when not from etcd */
+	uint8_t hash[32];	/* SHA-256 of the value, kept with it */
 };
 
 /* Objects sorted by key (fleet_set_sort), keys unique. */

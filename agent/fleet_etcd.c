@@ -23,7 +23,7 @@
 struct fleet_etcd {
 	const struct iam_fleet_config *fc;
 	CURL *curl;
-	CURL *wcurl;		/* the watch's own handle: requests go on */
+	CURL *wcurl[2];		/* the watch's own handles: requests go on */
 	size_t cur;		/* endpoint that answered last */
 	char *base;		/* PREFIX + ACCOUNT + "/" */
 	char *token;		/* etcd auth token, or NULL */
@@ -126,8 +126,10 @@ fleet_etcd_open(const struct iam_config *cfg, const char *account,
 	e->fc = &cfg->fleet;
 	e->base = iam_buf_detach(&base, NULL);
 	e->curl = curl_easy_init();
-	e->wcurl = curl_easy_init();
-	r = e->curl == NULL || e->wcurl == NULL ? -ENOMEM : read_password(e);
+	e->wcurl[0] = curl_easy_init();
+	e->wcurl[1] = curl_easy_init();
+	r = e->curl == NULL || e->wcurl[0] == NULL || e->wcurl[1] == NULL ?
+	    -ENOMEM : read_password(e);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", e->err[0] ? e->err : strerror(-r));
 		fleet_etcd_close(e);
@@ -144,8 +146,9 @@ fleet_etcd_close(struct fleet_etcd *e)
 		return NULL;
 	if (e->curl != NULL)
 		curl_easy_cleanup(e->curl);
-	if (e->wcurl != NULL)
-		curl_easy_cleanup(e->wcurl);
+	for (size_t i = 0; i < 2; i++)
+		if (e->wcurl[i] != NULL)
+			curl_easy_cleanup(e->wcurl[i]);
 	free(e->base);
 	free(e->token);
 	e->password = iam_drop_string(e->password);
@@ -728,41 +731,69 @@ watch_data(char *p, size_t size, size_t n, void *arg)
 }
 
 /*
- * Run the watch's transfer with the multi interface, so that tick() runs
- * at least every 200 ms and at once when wake_fd (may be -1) is readable.
+ * Run the watch's two transfers with the multi interface, so that tick()
+ * runs at least every 200 ms and at once when wake_fd (may be -1) is
+ * readable.  Both end when one ends.
  */
 static CURLcode
-watch_run(struct watch *w, CURL *c, int wake_fd)
+watch_run(struct watch *w, CURL **c, int wake_fd)
 {
 	struct curl_waitfd wfd = { wake_fd, CURL_WAIT_POLLIN, 0 };
 	CURLcode cc = CURLE_OK;
 	CURLM *m = curl_multi_init();
-	int running = 1, q;
+	int running = 2, q;
 	CURLMsg *msg;
 
-	if (m == NULL || curl_multi_add_handle(m, c) != CURLM_OK) {
-		if (m != NULL)
+	if (m == NULL || curl_multi_add_handle(m, c[0]) != CURLM_OK ||
+	    curl_multi_add_handle(m, c[1]) != CURLM_OK) {
+		if (m != NULL) {
+			curl_multi_remove_handle(m, c[0]);
 			curl_multi_cleanup(m);
+		}
 		return CURLE_OUT_OF_MEMORY;
 	}
-	while (running && !w->stop) {
+	while (running == 2 && !w[0].stop && !w[1].stop) {
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			break;
-		if (!running || w->stop)
+		if (running < 2 || w[0].stop || w[1].stop)
 			break;
 		curl_multi_poll(m, wake_fd >= 0 ? &wfd : NULL, wake_fd >= 0 ? 1 : 0,
 				200, NULL);
-		if (w->tick != NULL && w->tick(w->ctx) != 0)
-			w->stop = true;
+		if (w[0].tick != NULL && w[0].tick(w[0].ctx) != 0)
+			w[0].stop = true;
 	}
 	while ((msg = curl_multi_info_read(m, &q)) != NULL)
-		if (msg->msg == CURLMSG_DONE)
+		if (msg->msg == CURLMSG_DONE && msg->data.result != CURLE_OK)
 			cc = msg->data.result;
-	curl_multi_remove_handle(m, c);
+	curl_multi_remove_handle(m, c[0]);
+	curl_multi_remove_handle(m, c[1]);
 	curl_multi_cleanup(m);
 	return cc;
 }
 
+/* The create_request of one watched range of the base. */
+static int
+watch_body(struct fleet_etcd *e, struct iam_buf *body, const char *from,
+	   const char *to, int64_t start_rev)
+{
+	int r = iam_buf_adds(body, "{\"create_request\":{\"key\":\"");
+
+	if (r == 0)
+		r = add_key(e, body, from, false);
+	if (r == 0)
+		r = iam_buf_adds(body, "\",\"range_end\":\"");
+	if (r == 0)
+		r = to != NULL ? add_key(e, body, to, false) : add_key(e, body, "", true);
+	if (r == 0)
+		r = iam_buf_addf(body, "\",\"start_revision\":\"%" PRId64 "\"}}",
+				 start_rev);
+	return r;
+}
+
+/*
+ * The base is watched as two ranges that leave out status/: every host
+ * writes its status there, and no host needs to hear of the others'.
+ */
 int
 fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		 int (*on_events)(void *ctx, const struct fleet_event *ev,
@@ -770,40 +801,40 @@ fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		 int (*tick)(void *ctx), void *ctx, int wake_fd,
 		 int64_t *ret_compacted)
 {
-	struct watch w = { .e = e, .line = IAM_BUF_INIT, .on_events = on_events,
-			   .tick = tick, .ctx = ctx };
-	struct iam_buf body = IAM_BUF_INIT;
+	struct watch w[2];
+	struct iam_buf body[2] = { IAM_BUF_INIT, IAM_BUF_INIT };
 	size_t n = e->fc->n_endpoints;
 	int r;
 
+	for (size_t j = 0; j < 2; j++)
+		w[j] = (struct watch){ .e = e, .line = IAM_BUF_INIT,
+				       .on_events = on_events, .tick = tick,
+				       .ctx = ctx };
 	if (e->password != NULL && e->token == NULL && (r = authenticate(e)) < 0)
 		return r;
-	r = iam_buf_adds(&body, "{\"create_request\":{\"key\":\"");
+	r = watch_body(e, &body[0], "", "status/", start_rev);
 	if (r == 0)
-		r = add_key(e, &body, "", false);
-	if (r == 0)
-		r = iam_buf_adds(&body, "\",\"range_end\":\"");
-	if (r == 0)
-		r = add_key(e, &body, "", true);
-	if (r == 0)
-		r = iam_buf_addf(&body, "\",\"start_revision\":\"%" PRId64 "\"}}",
-				 start_rev);
+		r = watch_body(e, &body[1], "status0", NULL, start_rev);
 	for (size_t k = 0; r == 0 && k < n; k++) {
 		size_t i = (e->cur + k) % n;
-		struct curl_slist *hdrs = NULL;
-		CURLcode cc;
+		struct curl_slist *hdrs[2] = { NULL, NULL };
+		CURLcode cc = CURLE_OK;
 
-		r = prepare(e, e->wcurl, i, "/v3/watch", body.buf, &hdrs, 0);
-		if (r < 0) {
-			curl_slist_free_all(hdrs);
-			break;
+		for (size_t j = 0; j < 2 && r == 0; j++) {
+			r = prepare(e, e->wcurl[j], i, "/v3/watch", body[j].buf,
+				    &hdrs[j], 0);
+			curl_easy_setopt(e->wcurl[j], CURLOPT_WRITEFUNCTION,
+					 watch_data);
+			curl_easy_setopt(e->wcurl[j], CURLOPT_WRITEDATA, &w[j]);
+			curl_easy_setopt(e->wcurl[j], CURLOPT_TCP_KEEPALIVE, 1L);
 		}
-		curl_easy_setopt(e->wcurl, CURLOPT_WRITEFUNCTION, watch_data);
-		curl_easy_setopt(e->wcurl, CURLOPT_WRITEDATA, &w);
-		curl_easy_setopt(e->wcurl, CURLOPT_TCP_KEEPALIVE, 1L);
-		cc = watch_run(&w, e->wcurl, wake_fd);
-		curl_slist_free_all(hdrs);
-		if (w.created || w.r < 0) {
+		if (r == 0)
+			cc = watch_run(w, e->wcurl, wake_fd);
+		curl_slist_free_all(hdrs[0]);
+		curl_slist_free_all(hdrs[1]);
+		if (r < 0)
+			break;
+		if ((w[0].created && w[1].created) || w[0].r < 0 || w[1].r < 0) {
 			e->cur = i;
 			break;	/* this member served the watch */
 		}
@@ -812,11 +843,13 @@ fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		if (k + 1 == n)
 			r = -EHOSTUNREACH;
 	}
-	iam_buf_release(&body);
-	iam_buf_release(&w.line);
-	if (r == 0)
-		r = w.r;
-	if (ret_compacted != NULL)
-		*ret_compacted = w.compacted;
+	for (size_t j = 0; j < 2; j++) {
+		iam_buf_release(&body[j]);
+		iam_buf_release(&w[j].line);
+		if (r == 0)
+			r = w[j].r;
+		if (ret_compacted != NULL && w[j].compacted > 0)
+			*ret_compacted = w[j].compacted;
+	}
 	return r;
 }

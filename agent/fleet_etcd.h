@@ -77,7 +77,8 @@ struct fleet_event {
 };
 
 /*
- * Watch the base from revision start_rev.  on_events() is called for
+ * Watch the base from revision start_rev, all of it but status/ (two
+ * streams, whose events may arrive in either order).  on_events() is called for
  * every response with its events (n may be 0 on progress) and the
  * response's header revision; it returns 0 to go on, anything else to
  * stop.  tick() is called at least every 200 ms, and at once when

@@ -355,7 +355,8 @@ apply(struct fleet_host_ctx *h, const struct fleet_manifest *m, char *msg,
 }
 
 int
-fleet_host_evaluate(struct fleet_host_ctx *h, char *msg, size_t msglen)
+fleet_host_evaluate(struct fleet_host_ctx *h, bool tentative, char *msg,
+		    size_t msglen)
 {
 	const struct fleet_obj *mo = fleet_set_find(&h->set, "manifest");
 	uint8_t root[FLEET_HASH_BYTES];
@@ -391,6 +392,11 @@ fleet_host_evaluate(struct fleet_host_ctx *h, char *msg, size_t msglen)
 			      "older than the applied %" PRIu64, m.generation,
 			      h->applied_gen);
 	fleet_root_hash(&h->set, root, &count);
+	if ((memcmp(root, m.root, FLEET_HASH_BYTES) != 0 || count != m.count) &&
+	    tentative) {
+		snprintf(msg, msglen, "the objects do not match the manifest yet");
+		return -EAGAIN;
+	}
 	if (memcmp(root, m.root, FLEET_HASH_BYTES) != 0 || count != m.count)
 		return reject(h, "RootMismatch", m.generation, msg, msglen,
 			      "the objects at revision %" PRId64 " do not hash "

@@ -55,9 +55,12 @@ int fleet_host_read(struct fleet_host_ctx *h);
  * Decide on h->set at h->rev: apply a newer signed generation (1),
  * nothing to do (0), or refuse (-EPERM: a FleetReject was written, the
  * host keeps its last good generation).  -ENOENT: no manifest yet.
+ * With tentative, objects that do not hash to the manifest's root are
+ * -EAGAIN and no refusal yet (more events may be on their way).
  * Other negative errnos: a local failure.  msg receives one line.
  */
-int fleet_host_evaluate(struct fleet_host_ctx *h, char *msg, size_t msglen);
+int fleet_host_evaluate(struct fleet_host_ctx *h, bool tentative, char *msg,
+			size_t msglen);
 
 /* Put status/HOSTNAME (with h->lease when set). */
 int fleet_host_status(struct fleet_host_ctx *h, const char *state);

@@ -44,6 +44,7 @@ fleet_set_add(struct fleet_set *s, const char *key, const char *val,
 	o->val[len] = '\0';
 	o->len = len;
 	o->mod_rev = mod_rev;
+	crypto_hash_sha256(o->hash, (const unsigned char *)val, len);
 	s->n++;
 	return 0;
 }
@@ -130,6 +131,7 @@ fleet_set_put(struct fleet_set *s, const char *key, const char *val,
 		s->v[i].val = nv;
 		s->v[i].len = len;
 		s->v[i].mod_rev = mod_rev;
+		crypto_hash_sha256(s->v[i].hash, (const unsigned char *)nv, len);
 		return 0;
 	}
 	r = fleet_set_add(s, key, val, len, mod_rev);
@@ -491,18 +493,15 @@ fleet_root_hash(const struct fleet_set *s, uint8_t root[FLEET_HASH_BYTES],
 		uint64_t *ret_count)
 {
 	crypto_hash_sha256_state st;
-	uint8_t h[FLEET_HASH_BYTES];
 	uint64_t n = 0;
 
 	crypto_hash_sha256_init(&st);
 	for (size_t i = 0; i < s->n; i++) {
 		if (!fleet_key_covered(s->v[i].key))
 			continue;
-		crypto_hash_sha256(h, (const unsigned char *)s->v[i].val,
-				   s->v[i].len);
 		crypto_hash_sha256_update(&st, (const unsigned char *)s->v[i].key,
 					  strlen(s->v[i].key) + 1);
-		crypto_hash_sha256_update(&st, h, sizeof(h));
+		crypto_hash_sha256_update(&st, s->v[i].hash, sizeof(s->v[i].hash));
 		n++;
 	}
 	crypto_hash_sha256_final(&st, root);

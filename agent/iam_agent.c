@@ -30,6 +30,7 @@
 #include "fleet_host.h"
 
 #define GRACE_MS	1500	/* objects without a manifest: then refused */
+#define EVAL_MS		100	/* objects alone are decided at most this often */
 #define LEASE_TTL	30	/* seconds status/HOSTNAME outlives the agent */
 #define KEEPALIVE_S	10
 #define SESSION_S	60	/* a watch is renewed this often */
@@ -42,6 +43,8 @@ struct agent {
 	int64_t grace_until;	/* ms; 0 when nothing is pending */
 	int64_t next_keepalive;	/* s */
 	int64_t session_end;	/* s */
+	int64_t last_eval;	/* ms of the last decision */
+	bool dirty;		/* objects changed since it */
 };
 
 static void
@@ -111,14 +114,26 @@ lease_refresh(struct agent *a)
 	fleet_host_status(&a->h, "running");
 }
 
+/*
+ * Decide on what the watch brought.  Objects that do not match the
+ * manifest are given a grace (the other stream, or the rest of a push,
+ * may still be on its way) before they are refused.
+ */
 static void
-decide(struct agent *a)
+decide(struct agent *a, bool tentative)
 {
 	char msg[1024];
 	int r;
 
+	a->last_eval = now_ms();
+	a->dirty = false;
+	r = fleet_host_evaluate(&a->h, tentative, msg, sizeof(msg));
+	if (r == -EAGAIN) {
+		if (a->grace_until == 0)
+			a->grace_until = now_ms() + GRACE_MS;
+		return;
+	}
 	a->grace_until = 0;
-	r = fleet_host_evaluate(&a->h, msg, sizeof(msg));
 	if (r == 1) {
 		say("%s", msg);
 		fleet_host_status(&a->h, "applied");
@@ -156,10 +171,15 @@ on_events(void *ctx, const struct fleet_event *ev, size_t n, int64_t rev)
 	for (size_t i = 0; i < n; i++)
 		if (ev[i].mod_rev > a->h.rev)
 			a->h.rev = ev[i].mod_rev;
-	if (manifest)
-		decide(a);
-	else if (covered && a->grace_until == 0)
-		a->grace_until = now_ms() + GRACE_MS;
+	/*
+	 * A new manifest is decided at once, and so are a few objects (the
+	 * other stream's share of a push); a push of many transactions
+	 * brings them in batches, decided at most every EVAL_MS.
+	 */
+	if (manifest || (covered && (n <= 10 || now_ms() - a->last_eval >= EVAL_MS)))
+		decide(a, true);
+	else if (covered)
+		a->dirty = true;
 	for (size_t i = 0; i < n; i++)
 		if (ev[i].val != NULL && strncmp(ev[i].key, "credentials/", 12) == 0)
 			fleet_creds_apply(&a->h, ev[i].key);
@@ -174,7 +194,9 @@ tick(void *ctx)
 	if (stopping)
 		return 1;
 	if (a->grace_until != 0 && now_ms() >= a->grace_until)
-		decide(a);
+		decide(a, false);
+	else if (a->dirty && now_ms() - a->last_eval >= EVAL_MS)
+		decide(a, true);
 	fleet_creds_sync(&a->h, false);
 	lease_refresh(a);
 	return now_ms() / 1000 >= a->session_end;
@@ -205,7 +227,7 @@ run(struct agent *a)
 			backoff = 1;
 			a->next_keepalive = 0;
 			lease_refresh(a);
-			decide(a);
+			decide(a, false);
 			fleet_creds_sync(&a->h, true);
 		}
 		a->session_end = now_ms() / 1000 + SESSION_S;

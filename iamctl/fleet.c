@@ -941,7 +941,7 @@ fleet_pull(struct iamctl *ctl, int argc, char **argv)
 		fleet_host_close(&h);
 		return EXIT_REFUSED;
 	}
-	r = fleet_host_evaluate(&h, msg, sizeof(msg));
+	r = fleet_host_evaluate(&h, false, msg, sizeof(msg));
 	if (r >= 0)
 		fleet_host_status(&h, r == 1 ? "applied" : "current");
 	if (r >= 0 && fleet_creds_start(&h, err, sizeof(err)) == 0 &&
