@@ -85,7 +85,9 @@ mkdir -p -m 0755 /var/lib/iam
 hdir() { [ "$1" = h00 ] && echo / || echo "$T/h/$1"; }
 applied() { [ "$1" = h00 ] && echo /var/lib/iam/fleet/applied || echo "$T/h/$1/var/fleet/applied"; }
 trailof() { [ "$1" = h00 ] && echo /var/log/iam/trail.jsonl || echo "$T/h/$1/log/trail.jsonl"; }
-nssof() { [ "$1" = h00 ] && echo /var/lib/iam/nss.db || echo "$T/h/$1/var/nss.db"; }
+# the published nss.db under a snapshot folder (current/ when generations
+# are folders of their own)
+snapdb() { if [ -e "$1/current/nss.db" ]; then echo "$1/current/nss.db"; else echo "$1/nss.db"; fi; }
 
 # identity FILE NUSERS GECOS: account, groups, alice, bob and NUSERS more
 identity() {
@@ -187,7 +189,7 @@ done
 
 expect 0 "21 agents converge on generation 1" wait_gen 1 20 "initial sync"
 expect_out 0 '^alice:\*:70001' "NSS on h00 answers from the applied generation" getent passwd alice
-expect 0 "h07 published its own nss.db" test -s "$(nssof h07)"
+expect 0 "h07 published its own nss.db" test -s "$(snapdb "$T/h/h07/var")"
 expect_out 0 "21 host\(s\), 0 not on generation 1" "status lists every host on the generation" $ADM fleet status
 
 # ---- one user's change: latency and bytes ------------------------------------

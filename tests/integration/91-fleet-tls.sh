@@ -92,7 +92,8 @@ cp "$T/enroll/web1/host.key" "$T/enroll/web1/fleet.key" "$T/web1/etc/"
 cp -r "$T/enroll/web1/trusted-keys" "$T/web1/etc/"
 expect_out 0 "generation 1" "push over TLS as the etcd user adm" $ADM fleet push
 expect_out 0 "applied generation 1" "web1 pulls over TLS as host-web1" $WEB fleet pull --once
-expect 0 "web1 published alice" grep -q 'Alice TLS' "$T/web1/var/nss.db"
+snapdb() { if [ -e "$1/current/nss.db" ]; then echo "$1/current/nss.db"; else echo "$1/nss.db"; fi; }
+expect 0 "web1 published alice" grep -q 'Alice TLS' "$(snapdb "$T/web1/var")"
 expect_out 0 "web1 +1" "status/web1 written with the host's role" $ADM fleet status
 
 # refusals
@@ -105,5 +106,5 @@ expect_out 1 "refused user|authentication failed" "a wrong etcd password is refu
 printf 'webpw\n' > "$T/web1/etc/etcd.pass"
 sed -i "s|cert_file = \"[^\"]*\"; key_file = \"[^\"]*\";|cert_file = \"\"; key_file = \"\";|" "$T/web1/etc/iam.conf"
 expect_out 1 "no etcd member answered" "a client without a certificate is refused" $WEB fleet pull --once
-expect 0 "web1 keeps serving generation 1" grep -q 'Alice TLS' "$T/web1/var/nss.db"
+expect 0 "web1 keeps serving generation 1" grep -q 'Alice TLS' "$(snapdb "$T/web1/var")"
 finish
