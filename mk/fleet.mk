@@ -30,18 +30,20 @@ $(B)/tests/test_fleet_%: tests/unit/test_fleet_%.c $(FLEET_OBJ) $(LIBIAM_OBJ) $(
 		-Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $< $(FLEET_OBJ) $(LIBIAM_OBJ) \
 		-lcriterion -lpam -ldl $(FLEET_DEPS) $(LIBIAM_DEPS)
 
-SYSTEMDUNITDIR ?= /lib/systemd/system
+# A daemon: /usr/sbin/iam-agent (the unit's ExecStart).
+AGENTDIR ?= $(PREFIX)/sbin
+UNITDIR  ?= /lib/systemd/system
 
 .PHONY: install-agent uninstall-agent
 install: install-agent
 install-agent: $(IAM_AGENT)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR)
-	install -m 0755 $(IAM_AGENT) $(DESTDIR)$(SBINDIR)/iam-agent
-	install -m 0644 etc/systemd/iam-agent.service $(DESTDIR)$(SYSTEMDUNITDIR)/
+	install -d $(DESTDIR)$(AGENTDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(IAM_AGENT) $(DESTDIR)$(AGENTDIR)/iam-agent
+	install -m 0644 etc/systemd/iam-agent.service $(DESTDIR)$(UNITDIR)/
 
 uninstall: uninstall-agent
 uninstall-agent:
-	rm -f $(DESTDIR)$(SBINDIR)/iam-agent $(DESTDIR)$(SYSTEMDUNITDIR)/iam-agent.service
+	rm -f $(DESTDIR)$(AGENTDIR)/iam-agent $(DESTDIR)$(UNITDIR)/iam-agent.service
 
 # libFuzzer target on what a host reads from etcd (manifests, host
 # records, objects assembled into an identity file).

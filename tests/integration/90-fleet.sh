@@ -12,6 +12,8 @@ for c in etcd etcdctl; do
 	command -v $c >/dev/null || { bad "$c is missing (apt-get install etcd-server etcd-client)"; finish; }
 done
 export ETCDCTL_API=3
+# the daemon as installed (/usr/sbin may not be overlaid: call it by path)
+AGENT=$ROOT/usr/sbin/iam-agent
 NH=20
 ACCT=123456789012
 BASE=/iam/$ACCT
@@ -183,7 +185,7 @@ LAT=
 date +%s.%N >"$T/t0"
 for h in "${HOSTS[@]}"; do
 	cfg=$T/h/$h/etc/iam.conf; [ "$h" = h00 ] && cfg=/etc/iam/iam.conf
-	iam-agent --config "$cfg" 2>>"$T/agent-$h.log" &
+	"$AGENT" --config "$cfg" 2>>"$T/agent-$h.log" &
 	APID+=($!)
 done
 
@@ -391,7 +393,7 @@ expect 0 "etcd down: a change on h04 still works locally" setpw_on h04 alice "$P
 sleep 0.5
 expect 0 "it waits in h04's outbox" test -s "$T/h/h04/var/fleet/outbox/70001"
 kill "${APID[4]}"; wait "${APID[4]}" 2>/dev/null
-iam-agent --config "$T/h/h04/etc/iam.conf" 2>>"$T/agent-h04.log" &
+"$AGENT" --config "$T/h/h04/etc/iam.conf" 2>>"$T/agent-h04.log" &
 APID[4]=$!
 sleep 0.3
 expect 0 "the outbox survives the agent's restart" test -s "$T/h/h04/var/fleet/outbox/70001"
