@@ -29,6 +29,8 @@ iamctl_cmd_fn cmd_policy_simulate;
 
 /* Implemented by init.c: iamctl init [--account-id ID] [--alias NAME] */
 iamctl_cmd_fn cmd_init;
+/* Implemented by fleet.c: iamctl fleet ... (iam-agent(8)) */
+iamctl_cmd_fn cmd_fleet;
 
 struct edit {
 	struct iam_config *cfg;		/* borrowed from the iamctl */

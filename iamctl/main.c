@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "iamctl.h"
+#include "cmd.h"
 
 struct command {
 	const char *name;
@@ -38,6 +39,7 @@ static const struct command commands[] = {
 	{ "credential-report", cmd_credential_report, "credential-report [--json]  CSV of every user's credentials" },
 	{ "trail", cmd_trail, "trail [--user U] [--actor A] [--event E] [--since T] [--json]" },
 	{ "doctor", cmd_doctor, "doctor [--json]             check this host's wiring" },
+	{ "fleet", cmd_fleet, "fleet init|enroll-host|revoke-host|push|status|pull ..." },
 };
 
 void

@@ -31,6 +31,43 @@ xstrdup(const char *s, int *r)
 	return p;
 }
 
+static void
+fleet_defaults(struct iam_fleet_config *f, int *r)
+{
+	f->prefix = xstrdup("/iam/", r);
+	f->account = xstrdup("", r);
+	f->ca_file = xstrdup("", r);
+	f->cert_file = xstrdup("", r);
+	f->key_file = xstrdup("", r);
+	f->user = xstrdup("", r);
+	f->password_file = xstrdup("", r);
+	f->admin_key = xstrdup(IAM_SYSCONFDIR "/iam/admin.key", r);
+	f->trusted_keys = xstrdup(IAM_SYSCONFDIR "/iam/trusted-keys", r);
+	f->host_key = xstrdup(IAM_SYSCONFDIR "/iam/host.key", r);
+	f->fleet_key = xstrdup(IAM_SYSCONFDIR "/iam/fleet.key", r);
+	f->state_dir = xstrdup("/var/lib/iam/fleet", r);
+}
+
+static void
+fleet_free(struct iam_fleet_config *f)
+{
+	for (size_t i = 0; i < f->n_endpoints; i++)
+		free(f->endpoints[i]);
+	free(f->endpoints);
+	free(f->prefix);
+	free(f->account);
+	free(f->ca_file);
+	free(f->cert_file);
+	free(f->key_file);
+	free(f->user);
+	free(f->password_file);
+	free(f->admin_key);
+	free(f->trusted_keys);
+	free(f->host_key);
+	free(f->fleet_key);
+	free(f->state_dir);
+}
+
 int
 iam_config_defaults(struct iam_config **ret_cfg)
 {
@@ -60,6 +97,7 @@ iam_config_defaults(struct iam_config **ret_cfg)
 	c->uniform_prompts = true;
 	c->sudo_unknown_user = IAM_UNKNOWN_DEFER;
 	c->log_level = LOG_NOTICE;
+	fleet_defaults(&c->fleet, &r);
 	if (r < 0) {
 		iam_config_free(c);
 		return r;
@@ -88,6 +126,7 @@ iam_config_free(struct iam_config *c)
 	for (size_t i = 0; i < c->n_mfa_exempt; i++)
 		free(c->mfa_exempt_services[i]);
 	free(c->mfa_exempt_services);
+	fleet_free(&c->fleet);
 	free(c->path);
 	free(c);
 	return NULL;
@@ -265,6 +304,105 @@ set_bool(struct loader *l, const config_setting_t *s, bool *dst)
 }
 
 static int
+set_endpoints(struct loader *l, const config_setting_t *s,
+	      struct iam_fleet_config *f)
+{
+	int n = config_setting_length(s);
+
+	if ((config_setting_type(s) != CONFIG_TYPE_ARRAY &&
+	     config_setting_type(s) != CONFIG_TYPE_LIST) || n > 64)
+		return bad(l, s, "fleet.endpoints: must be a list of at most 64 URLs");
+	for (size_t i = 0; i < f->n_endpoints; i++)
+		free(f->endpoints[i]);
+	free(f->endpoints);
+	f->n_endpoints = 0;
+	f->endpoints = calloc(n ? (size_t)n : 1, sizeof(char *));
+	if (f->endpoints == NULL)
+		return l->r = -ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(t);
+
+		if (v == NULL || (strncmp(v, "http://", 7) != 0 &&
+				  strncmp(v, "https://", 8) != 0) ||
+		    strlen(v) > 256 || strpbrk(v, " \t\r\n") != NULL)
+			return bad(l, t, "fleet.endpoints[%d]: must be an "
+				   "http:// or https:// URL", i);
+		f->endpoints[i] = strdup(v);
+		if (f->endpoints[i] == NULL)
+			return l->r = -ENOMEM;
+		f->n_endpoints++;
+	}
+	return 0;
+}
+
+/* fleet = { ... }: every member known, paths absolute (or "" for none). */
+static int
+set_fleet(struct loader *l, const config_setting_t *s, struct iam_fleet_config *f)
+{
+	static const char *const optional_paths[] = {
+		"ca_file", "cert_file", "key_file", "password_file",
+	};
+	int n = config_setting_length(s);
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return bad(l, s, "fleet: must be a group { endpoints = [ ... ]; ... }");
+	for (int i = 0; i < n && l->r == 0; i++) {
+		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(t);
+		const char *v = config_setting_get_string(t);
+		char **dst = NULL;
+		bool path = true;
+
+		if (strcmp(name, "endpoints") == 0) {
+			set_endpoints(l, t, f);
+			continue;
+		}
+		if (strcmp(name, "prefix") == 0) {
+			if (v == NULL || v[0] != '/' || v[strlen(v) - 1] != '/' ||
+			    strlen(v) > 128)
+				return bad(l, t, "fleet.prefix: must be a string "
+					   "that starts and ends with /");
+			dst = &f->prefix;
+			path = false;
+		} else if (strcmp(name, "account") == 0) {
+			dst = &f->account;
+			path = false;
+		} else if (strcmp(name, "user") == 0) {
+			dst = &f->user;
+			path = false;
+		} else if (strcmp(name, "admin_key") == 0) {
+			dst = &f->admin_key;
+		} else if (strcmp(name, "trusted_keys") == 0) {
+			dst = &f->trusted_keys;
+		} else if (strcmp(name, "host_key") == 0) {
+			dst = &f->host_key;
+		} else if (strcmp(name, "fleet_key") == 0) {
+			dst = &f->fleet_key;
+		} else if (strcmp(name, "state_dir") == 0) {
+			dst = &f->state_dir;
+		} else {
+			for (size_t k = 0; k < 4; k++)
+				if (strcmp(name, optional_paths[k]) == 0)
+					dst = k == 0 ? &f->ca_file :
+					      k == 1 ? &f->cert_file :
+					      k == 2 ? &f->key_file :
+					      &f->password_file;
+			/* "" turns an optional file off. */
+			path = !(v != NULL && v[0] == '\0');
+		}
+		if (dst == NULL)
+			return bad(l, t, "fleet: unknown setting \"%s\"", name);
+		set_string(l, t, dst, path);
+	}
+	if (l->r == 0 && f->account[0] != '\0' &&
+	    (strlen(f->account) != 12 ||
+	     strspn(f->account, "0123456789") != 12))
+		return bad(l, s, "fleet.account: must be 12 digits");
+	return l->r;
+}
+
+static int
 apply(struct loader *l, const config_setting_t *s, struct iam_config *c)
 {
 	static const char *const mfa[] = { "optional", "required" };
@@ -293,6 +431,8 @@ apply(struct loader *l, const config_setting_t *s, struct iam_config *c)
 		return set_bool(l, s, &c->uniform_prompts);
 	if (strcmp(name, "host_tags") == 0)
 		return set_host_tags(l, s, c);
+	if (strcmp(name, "fleet") == 0)
+		return set_fleet(l, s, &c->fleet);
 	if (strcmp(name, "uid_min") == 0)
 		return set_id(l, s, &c->uid_min);
 	if (strcmp(name, "uid_max") == 0)

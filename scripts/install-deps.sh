@@ -14,7 +14,8 @@ libcriterion-dev
 pamtester oathtool sudo openssh-server openssh-client util-linux login
 expect man-db groff-base valgrind clang libclang-rt-14-dev llvm iproute2
 python3 jq openssl strace
-debhelper dh-nss dpkg-dev fakeroot lintian systemd logrotate"
+debhelper dh-nss dpkg-dev fakeroot lintian systemd logrotate
+etcd-server etcd-client libcurl4-openssl-dev libsodium-dev"
 
 missing=
 for p in $PKGS; do

@@ -31,6 +31,24 @@ struct iam_tag {
 	char *value;	/* tag value */
 };
 
+/* The fleet group: where the identity lives in etcd (iam-agent(8)). */
+struct iam_fleet_config {
+	char **endpoints;	/* etcd client URLs, http:// or https:// */
+	size_t n_endpoints;	/* 0: this host is not in a fleet */
+	char *prefix;		/* "/iam/": objects under PREFIX + account id */
+	char *account;		/* "": the account id of the identity file */
+	char *ca_file;		/* TLS: CA of the etcd servers; "" none */
+	char *cert_file;	/* TLS client certificate; "" none */
+	char *key_file;		/* its key; "" none */
+	char *user;		/* etcd user; "" no etcd authentication */
+	char *password_file;	/* its password (root 0600) */
+	char *admin_key;	/* administrator's signing key (root 0600) */
+	char *trusted_keys;	/* folder of trusted admin public keys */
+	char *host_key;		/* this host's signing key (root 0600) */
+	char *fleet_key;	/* the fleet's sealing key (root 0600) */
+	char *state_dir;	/* last applied generation, outbox (root 0700) */
+};
+
 struct iam_config {
 	char *identity_file;	/* the source; default /etc/iam/identity.json */
 	char *credentials_dir;	/* runtime credentials, root 0700 */
@@ -54,6 +72,7 @@ struct iam_config {
 					   users without a device (default) */
 	enum iam_unknown_user sudo_unknown_user;	/* non-IAM users in sudo */
 	int log_level;			/* syslog priority, LOG_NOTICE default */
+	struct iam_fleet_config fleet;	/* the fleet = { } group */
 	char *path;			/* file this came from, or NULL (defaults) */
 };
 
