@@ -43,14 +43,13 @@
 /* Who asks, and the state of the one operation. */
 struct helper {
 	struct iam_config *cfg;
-	struct iam_authdb *db;
+	struct iam_who who;		/* who asks; owns u */
 	struct iam_auth_user *u;	/* the caller's record */
 	char arn[512];			/* the caller's ARN */
 	char key[128];			/* the caller's login session key */
 	char source_ip[256];		/* recorded by pam_iam, or "" */
 	const char *tty;		/* the caller's terminal, or NULL */
 	char ttybuf[PATH_MAX];
-	char auth_dir[PATH_MAX];	/* auth/ of the generation read */
 };
 
 static void
@@ -120,40 +119,33 @@ caller_tty(char *buf, size_t len)
 	return NULL;
 }
 
-/* The real uid's name through NSS, which must be an IAM user of that uid. */
+/*
+ * The real uid's name through NSS, which must be an IAM user of that uid
+ * (iam_who_decide()); the caller's record and the role come from one
+ * generation of the snapshot.
+ */
 static int
 identify(struct helper *h)
 {
 	struct passwd pw, *pwp = NULL;
-	char buf[4096], dir[PATH_MAX], why[512] = "";
+	char buf[4096];
 	struct iam_session_rec rec;
 	uid_t uid = getuid();
-	int r;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
 		err("uid %u has no name", (unsigned)uid);
 		return EXIT_REFUSED;
 	}
-	/* One generation for the caller's record and the role. */
-	r = iam_snapshot_path(h->cfg, "auth", h->auth_dir, sizeof(h->auth_dir));
-	if (r == 0)
-		r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
-	if (r == 0)
-		r = iam_authdb_open(dir, &h->db, why, sizeof(why));
-	if (r < 0) {
-		err("IAM unavailable: %s", why[0] ? why : strerror(-r));
+	iam_who_decide(h->cfg->snapshot_dir, pw.pw_name, 0, &h->who);
+	if (h->who.kind == IAM_WHO_UNAVAILABLE) {
+		err("IAM unavailable: %s", h->who.why);
 		return EXIT_REFUSED;
 	}
-	r = iam_authdb_lookup(h->db, pw.pw_name, &h->u);
-	if (r < 0 || h->u->uid != (uint32_t)uid) {
-		if (r < 0 && r != -ENOENT)
-			err("IAM unavailable: record of %s: %s", pw.pw_name,
-			    strerror(-r));
-		else
-			err("%s is not an IAM user", pw.pw_name);
-		h->u = iam_auth_user_free(h->u);
+	if (h->who.kind != IAM_WHO_USER || h->who.rec->uid != (uint32_t)uid) {
+		err("%s is not an IAM user", pw.pw_name);
 		return EXIT_REFUSED;
 	}
+	h->u = h->who.rec;
 	if (iam_arn_user(h->u->account_id, h->u->name, h->arn,
 			 sizeof(h->arn)) < 0)
 		return EXIT_REFUSED;
@@ -462,7 +454,7 @@ assume_role(struct helper *h, int argc, char **argv)
 			      "disabled");
 	(void)iam_arn_role(h->u->account_id, a.role_name, a.role_arn,
 			   sizeof(a.role_arn));
-	r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
+	r = iam_generation_path(&h->who.gen, "auth", dir, sizeof(dir));
 	r = r ? r : iam_rolesdb_lookup(dir, 0, a.role_name, &a.role);
 	if (r == -ENOENT)
 		return refuse(h, &a, "AccessDenied", NULL, "no role named %s",
@@ -648,6 +640,7 @@ main(int argc, char **argv)
 	if (harden() < 0)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
+	h.who.gen.fd = -1;
 	if (parse_command(argc, argv, getuid(), &config, &cmd, &i) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -664,8 +657,7 @@ main(int argc, char **argv)
 	else
 		rc = drop_role(&h);
 	fflush(stdout);
-	iam_auth_user_free(h.u);
-	iam_authdb_close(h.db);
+	iam_who_release(&h.who);
 	iam_config_free(h.cfg);
 	return rc;
 }

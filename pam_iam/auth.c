@@ -50,7 +50,7 @@ struct attempt {
 	struct pam_iam_opts *o;
 	const char *user;
 	const char *service, *rhost, *tty;
-	struct pam_iam_who who;		/* who is asking (who.c) */
+	struct iam_who who;		/* who is asking (who.c) */
 	struct iam_auth_user *rec;	/* NULL: not an IAM user */
 	bool ask_code;			/* the code prompt is due */
 	bool mfa_required;		/* mfa = required for this service */
@@ -184,41 +184,17 @@ unavailable(struct attempt *a, int r, const char *why)
 static int
 load_user(struct attempt *a)
 {
-	char dir[4096], err[512] = "";
-	struct iam_authdb *db = NULL;
 	int r;
 
-	if (a->who.kind == PAM_IAM_UNUSABLE)
+	if (iam_who_record(&a->who, a->o->cfg->snapshot_dir, a->user) < 0)
 		return unavailable(a, a->who.err, a->who.why);
-	r = iam_snapshot_path(a->o->cfg, "auth", dir, sizeof(dir));
-	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
-	if (r < 0)
-		return unavailable(a, r, err[0] ? err : strerror(-r));
-	if (iam_authdb_account_alias(db) != NULL &&
-	    iam_snprintf(a->alias, sizeof(a->alias), "%s",
-			 iam_authdb_account_alias(db)) < 0)
-		a->alias[0] = '\0';
-	r = iam_authdb_lookup(db, a->user, &a->rec);
-	db = iam_authdb_close(db);
-	if (a->who.kind != PAM_IAM_USER) {
-		/* Not ours, whatever the private snapshot holds. */
-		a->rec = iam_auth_user_free(a->rec);
-		return r == 0 || r == -ENOENT ? PAM_SUCCESS :
-			unavailable(a, r, r == -EBADMSG ? "the private "
-				    "snapshot is corrupt" : strerror(-r));
-	}
-	if (r == 0 && a->rec->uid != a->who.uid) {
-		a->rec = iam_auth_user_free(a->rec);
-		r = -ENOENT;
-	}
-	if (r < 0)
-		return unavailable(a, r == -ENOENT ? -EBADMSG : r,
-				   r == -EBADMSG ? "the private snapshot is "
-				   "corrupt" : r == -ENOENT ? "the private "
-				   "snapshot disagrees with nss.db" :
-				   strerror(-r));
-	r = iam_snprintf(a->arn, sizeof(a->arn), "arn:iam:iam::%s:user/%s",
-			 a->rec->account_id, a->rec->name);
+	memcpy(a->alias, a->who.alias, sizeof(a->alias));
+	a->rec = a->who.rec;
+	a->who.rec = NULL;
+	if (a->rec == NULL)
+		return PAM_SUCCESS;
+	r = iam_arn_user(a->rec->account_id, a->rec->name, a->arn,
+			 sizeof(a->arn));
 	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
 }
 
@@ -769,6 +745,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);
 	pam_iam_opts_release(&o);
+	iam_who_release(&a.who);
 	return r;
 }
 
@@ -783,7 +760,7 @@ PAM_IAM_EXPORT int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_iam_opts o;
-	struct pam_iam_who w;
+	struct iam_who w;
 	const char *user = NULL;
 	int r;
 
@@ -793,9 +770,10 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_IGNORE;
 	r = pam_iam_start(pamh, flags, argc, argv, user, &o, &w);
 	pam_iam_opts_release(&o);
-	if (w.kind == PAM_IAM_LOCAL || w.kind == PAM_IAM_UNKNOWN)
+	iam_who_release(&w);
+	if (w.kind == IAM_WHO_LOCAL || w.kind == IAM_WHO_UNKNOWN)
 		return PAM_IGNORE;
-	if (r != PAM_SUCCESS || w.kind != PAM_IAM_USER)
+	if (r != PAM_SUCCESS || w.kind != IAM_WHO_USER)
 		return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CRED_UNAVAIL;
 	return PAM_SUCCESS;
 }

@@ -36,5 +36,6 @@
 #include "iam/decide.h"
 #include "iam/keys.h"
 #include "iam/roles.h"
+#include "iam/who.h"
 
 #endif
