@@ -36,6 +36,7 @@
 #include "iam/decide.h"
 #include "iam/keys.h"
 #include "iam/roles.h"
+#include "iam/pwpolicy.h"
 #include "iam/who.h"
 
 #endif
