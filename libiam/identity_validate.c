@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "identity_int.h"
+#include "iam/keys.h"
 
 #define HOST_MAX_LINES	4000000	/* entries read from one host file */
 
@@ -648,20 +649,12 @@ struct key_ref {
 	size_t user, idx;
 };
 
-/* Length of "TYPE BASE64", the key itself without its comment. */
-static size_t
-key_material(const char *line)
-{
-	size_t t = strcspn(line, " ");
-
-	return line[t] == ' ' ? t + 1 + strcspn(line + t + 1, " ") : t;
-}
-
 static int
 cmp_key_ref(const void *a, const void *b)
 {
 	const struct key_ref *x = a, *y = b;
-	size_t nx = key_material(x->key), ny = key_material(y->key);
+	size_t nx = iam_ssh_key_material_len(x->key);
+	size_t ny = iam_ssh_key_material_len(y->key);
 	int c = memcmp(x->key, y->key, nx < ny ? nx : ny);
 
 	if (c != 0 || nx != ny)
@@ -713,9 +706,9 @@ ssh_key_checks(const struct iam_identity *id, struct iam_faults *f)
 					id->users[i].ssh_keys[k].key, i, k };
 	qsort(v, n, sizeof(*v), cmp_key_ref);
 	for (size_t i = 1, first = 0; i < n; i++) {
-		size_t m = key_material(v[i].key);
+		size_t m = iam_ssh_key_material_len(v[i].key);
 
-		if (m != key_material(v[first].key) ||
+		if (m != iam_ssh_key_material_len(v[first].key) ||
 		    memcmp(v[i].key, v[first].key, m) != 0) {
 			first = i;
 			continue;

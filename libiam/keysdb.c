@@ -252,14 +252,36 @@ line_ok(const struct cursor *c, uint16_t l)
 	return iam_ssh_key_valid(line, NULL);
 }
 
-/* Collect the unexpired lines first, so nothing is printed on failure. */
-static int
-print_record(struct cursor c, int64_t now, FILE *out)
+size_t
+iam_ssh_key_material_len(const char *line)
 {
-	struct iam_buf lines = IAM_BUF_INIT;
+	size_t t = strcspn(line, " \n");
+
+	return line[t] == ' ' ? t + 1 + strcspn(line + t + 1, " \n") : t;
+}
+
+bool
+iam_ssh_key_same(const char *a, const char *b)
+{
+	size_t n = iam_ssh_key_material_len(a);
+
+	return n > 0 && n == iam_ssh_key_material_len(b) &&
+		memcmp(a, b, n) == 0;
+}
+
+/*
+ * Call fn with each unexpired key line of a record (NUL-terminated, no
+ * newline) until fn returns non-zero; that value is returned, or 0 after
+ * the last line, or -EBADMSG for a damaged record.
+ */
+static int
+each_key_line(struct cursor c, int64_t now,
+	      int (*fn)(void *ctx, const char *line, uint16_t len), void *ctx)
+{
+	char line[MAX_LINE + 1];
 	uint16_t n, l;
 	int64_t exp;
-	int count = 0, r;
+	int r;
 
 	r = take(&c, &n, 2);
 	for (uint16_t i = 0; r == 0 && i < n; i++) {
@@ -268,30 +290,76 @@ print_record(struct cursor c, int64_t now, FILE *out)
 		if (r == 0 && !line_ok(&c, l))
 			r = -EBADMSG;
 		if (r == 0 && (exp == 0 || exp > now)) {
-			r = iam_buf_add(&lines, c.p, l);
-			r = r ? r : iam_buf_add(&lines, "\n", 1);
-			count++;
+			memcpy(line, c.p, l);
+			line[l] = '\0';
+			r = fn(ctx, line, l);
+			if (r != 0)
+				return r;
 		}
 		r = r ? r : take(&c, NULL, l);
 	}
-	if (r == 0 && lines.len > 0 &&
-	    fwrite(lines.buf, 1, lines.len, out) != lines.len)
-		r = -EIO;
-	iam_buf_release(&lines);
-	return r < 0 ? r : count;
+	return r;
 }
 
-int
-iam_keysdb_print(const char *path, int strict_flags, const char *name,
-		 uint32_t uid, int64_t now, FILE *out, char *err,
-		 size_t errlen)
+struct collected {
+	struct iam_buf lines;
+	int count;
+};
+
+static int
+collect_line(void *ctx, const char *line, uint16_t len)
+{
+	struct collected *k = ctx;
+	int r;
+
+	r = iam_buf_add(&k->lines, line, len);
+	r = r ? r : iam_buf_add(&k->lines, "\n", 1);
+	k->count++;
+	return r;
+}
+
+/* Collect the unexpired lines first, so nothing is printed on failure. */
+static int
+print_record(struct cursor c, int64_t now, FILE *out)
+{
+	struct collected k = { IAM_BUF_INIT, 0 };
+	int r;
+
+	r = each_key_line(c, now, collect_line, &k);
+	if (r == 0 && k.lines.len > 0 &&
+	    fwrite(k.lines.buf, 1, k.lines.len, out) != k.lines.len)
+		r = -EIO;
+	iam_buf_release(&k.lines);
+	return r < 0 ? r : k.count;
+}
+
+static int
+match_line(void *ctx, const char *line, uint16_t len)
+{
+	(void)len;
+	return iam_ssh_key_same(line, ctx) ? 1 : 0;
+}
+
+/* A user's keys mapped: the map, its size, and the user's record. */
+struct user_keys {
+	void *map;
+	size_t size;
+	struct cursor rec;
+};
+
+/*
+ * Map path and find name's record of uid: 1 found, 0 not this IAM user
+ * (absent, or another uid), or a negative errno (reason in err).
+ */
+static int
+map_user_keys(const char *path, int strict_flags, const char *name,
+	      uint32_t uid, struct user_keys *k, char *err, size_t errlen)
 {
 	struct stat st;
-	struct cursor c;
 	uint32_t owner = 0;
-	void *map;
 	int fd, r;
 
+	k->map = NULL;
 	if (!iam_name_valid(name))
 		return 0;
 	fd = iam_open_strict(path, strict_flags & ~IAM_STRICT_SECRET, err,
@@ -304,18 +372,62 @@ iam_keysdb_print(const char *path, int strict_flags, const char *name,
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
 		return -EBADMSG;
 	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	k->size = (size_t)st.st_size;
+	k->map = mmap(NULL, k->size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
+	if (k->map == MAP_FAILED) {
+		r = -errno;
+		k->map = NULL;
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+		return r;
 	}
-	r = find(map, (size_t)st.st_size, name, &c, &owner);
+	r = find(k->map, k->size, name, &k->rec, &owner);
 	if (r == -ENOENT || (r == 0 && owner != uid))
-		r = 0;	/* not this IAM user: another account of that name */
-	else if (r == 0)
-		r = print_record(c, now, out);
-	munmap(map, (size_t)st.st_size);
+		return 0;	/* not this IAM user: another account of that name */
+	if (r == -EBADMSG)
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+	return r < 0 ? r : 1;
+}
+
+static void
+unmap_user_keys(struct user_keys *k)
+{
+	if (k->map != NULL)
+		munmap(k->map, k->size);
+	k->map = NULL;
+}
+
+int
+iam_keysdb_print(const char *path, int strict_flags, const char *name,
+		 uint32_t uid, int64_t now, FILE *out, char *err,
+		 size_t errlen)
+{
+	struct user_keys k;
+	int r;
+
+	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
+	if (r == 1)
+		r = print_record(k.rec, now, out);
+	unmap_user_keys(&k);
+	if (r == -EBADMSG)
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+	return r;
+}
+
+int
+iam_keysdb_has_key(const char *path, int strict_flags, const char *name,
+		   uint32_t uid, int64_t now, const char *key, char *err,
+		   size_t errlen)
+{
+	struct user_keys k;
+	int r;
+
+	if (iam_ssh_key_material_len(key) == 0)
+		return 0;
+	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
+	if (r == 1)
+		r = each_key_line(k.rec, now, match_line, (void *)key);
+	unmap_user_keys(&k);
 	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
 	return r;

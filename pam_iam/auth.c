@@ -567,20 +567,6 @@ check_user(struct attempt *a)
 	return finish(a, out);
 }
 
-/* True when line is "TYPE BASE64 ..." with the same TYPE and BASE64 as key. */
-static bool
-same_key(const char *line, const char *key, size_t keylen)
-{
-	const char *sp = strchr(line, ' ');
-	size_t n;
-
-	if (sp == NULL)
-		return false;
-	n = strcspn(sp + 1, " \n");
-	n += (size_t)(sp + 1 - line);
-	return n == keylen && memcmp(line, key, n) == 0;
-}
-
 /*
  * sshd with "AuthenticationMethods publickey,keyboard-interactive": the
  * key step has passed when keyboard-interactive runs, and sshd says which
@@ -593,49 +579,25 @@ same_key(const char *line, const char *key, size_t keylen)
 static bool
 key_proven(struct attempt *a)
 {
-	const char *info, *line, *end;
+	const char *info, *line;
 	char path[PATH_MAX], err[256];
-	char *keys = NULL;
-	size_t len = 0;
-	bool found = false;
-	FILE *f;
 
 	if (a->service == NULL || strcmp(a->service, "sshd") != 0)
 		return false;
 	info = pam_getenv(a->pamh, "SSH_AUTH_INFO_0");
-	if (info == NULL || iam_snapshot_path(a->o->cfg, IAM_KEYSDB_FILE,
-					      path, sizeof(path)) < 0)
+	/* keys.db of the generation the user's record came from. */
+	if (info == NULL || iam_generation_path(&a->who.gen, IAM_KEYSDB_FILE,
+						path, sizeof(path)) < 0)
 		return false;
-	f = open_memstream(&keys, &len);
-	if (f == NULL)
-		return false;
-	if (iam_keysdb_print(path, 0, a->user, a->rec->uid, a->now, f, err,
-			     sizeof(err)) <= 0) {
-		fclose(f);
-		free(keys);
-		return false;
+	for (line = info; line != NULL && *line != '\0'; ) {
+		if (strncmp(line, "publickey ", 10) == 0 &&
+		    iam_keysdb_has_key(path, 0, a->user, a->rec->uid, a->now,
+				       line + 10, err, sizeof(err)) == 1)
+			return true;
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
 	}
-	fclose(f);
-	for (line = info; line != NULL && *line != '\0' && !found; line = end) {
-		size_t keylen;
-		const char *k;
-
-		end = strchr(line, '\n');
-		end = end != NULL ? end + 1 : NULL;
-		if (strncmp(line, "publickey ", 10) != 0)
-			continue;
-		k = line + 10;
-		keylen = strcspn(k, " \n");
-		keylen += strcspn(k + keylen + (k[keylen] == ' '), " \n") +
-			  (k[keylen] == ' ');
-		for (const char *l = keys; l != NULL && *l != '\0' && !found;) {
-			found = same_key(l, k, keylen);
-			l = strchr(l, '\n');
-			l = l != NULL ? l + 1 : NULL;
-		}
-	}
-	free(keys);
-	return found;
+	return false;
 }
 
 /*
