@@ -83,9 +83,9 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
 	time_field(u->created, "N/A");
 	field(u->password.hash ? "true" : "false", false);
 	time_field(u->password.hash ? u->password.changed : 0, "N/A");
-	time_field(u->password.hash && pp->max_age_days > 0 &&
-		   u->password.changed > 0 ? u->password.changed +
-		   (int64_t)pp->max_age_days * 86400 : 0, "N/A");
+	time_field(iam_password_expiry(u->password.hash != NULL,
+				       u->password.changed, u->created,
+				       pp->max_age_days), "N/A");
 	field(u->mfa.secret ? "true" : "false", false);
 	/* Active means it logs in: status Active and not past its age. */
 	field(k1 != NULL && k1->active && (k1_exp == 0 || now < k1_exp) ?

@@ -519,9 +519,11 @@ iam_role_check_assume(const struct iam_config *cfg,
 	    own == NULL || trust == NULL || ret_verdict == NULL)
 		return -EINVAL;
 	r = iam_arn_role(role->account_id, role->name, arn, sizeof(arn));
-	r = r ? r : iam_request_for_user(cfg, u, facts, "sts:AssumeRole", arn,
-					 &req);
-	r = r ? r : iam_policy_evaluate(principal->set, req, own);
+	/* The user's side is the host's one decision; the trust policy is
+	   then asked with the very request it was made on. */
+	r = r ? r : iam_decide(cfg, u, principal, NULL, facts,
+			       &(struct iam_ask){ .action = "sts:AssumeRole",
+						  .resource = arn }, own, &req);
 	if (r < 0)
 		goto out;
 	if (own->decision == IAM_EXPLICIT_DENY) {

@@ -165,7 +165,6 @@ may_change(struct change *c)
 		.mfa_time = pam_iam_mfa_time(p), .now = p->now,
 	};
 	struct iam_principal *pr = NULL;
-	struct iam_request *req = NULL;
 	struct iam_result *res;
 	int r;
 
@@ -179,9 +178,9 @@ may_change(struct change *c)
 	if (res == NULL)
 		return -ENOMEM;
 	r = iam_principal_new(p->rec, &pr);
-	r = r ? r : iam_request_for_user(p->o.cfg, p->rec, &facts,
-					 "iam:ChangePassword", p->arn, &req);
-	r = r ? r : iam_policy_evaluate(pr->set, req, res);
+	r = r ? r : iam_decide(p->o.cfg, p->rec, pr, NULL, &facts,
+			       &(struct iam_ask){ .action = "iam:ChangePassword",
+						  .resource = p->arn }, res, NULL);
 	if (r == 0 && res->decision != IAM_ALLOW) {
 		pam_syslog(p->pamh, LOG_NOTICE, "iam:ChangePassword %s for %s%s"
 			   "%s", iam_decision_name(res->decision), p->user,
@@ -191,7 +190,6 @@ may_change(struct change *c)
 			       "changing it is not allowed by IAM policy.");
 		r = 1;
 	}
-	iam_request_free(req);
 	iam_principal_free(pr);
 	free(res);
 	return r;

@@ -54,7 +54,9 @@ static const char identity_fmt[] =
 "     \"groups\": [\"admins\"], \"policies\": [\"LoginForAdmins\"] },\n"
 "   { \"name\": \"nonadm\", \"uid\": 70012, \"primary_group\": \"iamstaff\",\n"
 "     \"policies\": [\"LoginForAdmins\"] },\n"
-"   { \"name\": \"nopol\", \"uid\": 70013, \"primary_group\": \"iamstaff\" }\n"
+"   { \"name\": \"nopol\", \"uid\": 70013, \"primary_group\": \"iamstaff\" },\n"
+"   { \"name\": \"undated\", \"uid\": 70014, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"], \"password\": { \"hash\": \"%2$s\" } }\n"
 "  ],\n"
 "  \"policies\": {\n"
 "   \"LoginAll\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
@@ -430,4 +432,59 @@ Test(account, broken_settings_refuse_iam_users_only)
 			     PAM_USER_UNKNOWN, "state %d", i);
 	}
 	cr_expect_eq(c.n_log, 0);
+}
+
+/*
+ * The 6th field of user's line of iamctl credential-report
+ * (password_next_rotation), as the administrator reads it.
+ */
+static void
+report_rotation(const char *user, char *out, size_t len)
+{
+	char cmd[512], line[2048];
+	size_t n = strlen(user);
+	bool found = false;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " F_CONF
+		 " credential-report");
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line;
+
+		if (strncmp(line, user, n) != 0 || line[n] != ',')
+			continue;
+		for (int i = 0; i < 5 && p != NULL; i++)
+			p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+		cr_assert_not_null(p);
+		snprintf(out, len, "%.*s", (int)strcspn(p, ","), p);
+		found = true;
+	}
+	cr_assert_eq(pclose(f), 0);
+	cr_assert(found, "%s not in the report", user);
+}
+
+Test(account, password_expiry_is_the_one_credential_report_shows)
+{
+	struct t_conv c = { 0 };
+	char when[64];
+
+	T_NEED_ROOT();
+	/* No change time: its age cannot be told, so it has expired. */
+	cr_assert_eq(account_of("undated", &c, NULL), PAM_NEW_AUTHTOK_REQD);
+	cr_assert(f_said(&c, M_EXPIRED));
+	report_rotation("undated", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A", "PAM enforces an expiry the report "
+			  "does not show");
+	cr_expect_str_eq(when, "1970-01-01T00:00:01Z");
+	/* Expired and current passwords: the same dates on both sides. */
+	report_rotation("expired", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A");
+	report_rotation("alice", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A");
+	report_rotation("nopol", when, sizeof(when));
+	cr_expect_str_eq(when, "N/A", "no password, no rotation");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_SUCCESS);
 }
