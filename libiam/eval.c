@@ -23,29 +23,17 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "fnv.h"
 #include "policy_int.h"
 
-/* ---- Hashing ------------------------------------------------------------------- */
-
-#define FNV_OFFSET	0xcbf29ce484222325ULL
-#define FNV_PRIME	0x100000001b3ULL
+/* ---- Hashing (FNV-1a of fnv.h; keys case-folded) ----------------------- */
 
 static inline uint64_t
 fnv_fold(uint64_t h, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)tolower((unsigned char)s[i]);
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static inline uint64_t
-fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
+		h *= IAM_FNV1A_PRIME;
 	}
 	return h;
 }
@@ -53,7 +41,7 @@ fnv(uint64_t h, const char *s, size_t n)
 uint64_t
 iam_key_hash(const char *s, size_t n)
 {
-	return fnv_fold(FNV_OFFSET, s, n);
+	return fnv_fold(IAM_FNV1A_OFFSET, s, n);
 }
 
 enum { K_EXACT = 1, K_ACTION, K_SERVICE };
@@ -62,11 +50,11 @@ static uint64_t
 index_hash(int kind, const char *action, size_t alen, const char *res,
 	   size_t rlen)
 {
-	uint64_t h = FNV_OFFSET ^ (uint64_t)kind;
+	uint64_t h = IAM_FNV1A_OFFSET ^ (uint64_t)kind;
 
-	h = fnv_fold(h * FNV_PRIME, action, alen);
-	h = (h ^ 0xff) * FNV_PRIME;
-	return res != NULL ? fnv(h, res, rlen) : h;
+	h = fnv_fold(h * IAM_FNV1A_PRIME, action, alen);
+	h = (h ^ 0xff) * IAM_FNV1A_PRIME;
+	return res != NULL ? iam_fnv1a_more(h, res, rlen) : h;
 }
 
 /* ---- Requests ------------------------------------------------------------------ */

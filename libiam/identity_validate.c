@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "fnv.h"
 #include "identity_int.h"
 #include "iam/keys.h"
 
@@ -266,12 +267,8 @@ policy_name(const void *b, size_t i)
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = iam_fnv1a(s, strlen(s));
 
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
 	return h ^ (h >> 29);
 }
 

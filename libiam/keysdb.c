@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fnv.h"
 #include "iam.h"
 #include "iam/keys.h"
 
@@ -30,19 +31,6 @@ struct header {
 	char reserved[16];
 };
 _Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
-
-static uint64_t
-fnv1a(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static int
 put(struct iam_buf *b, const void *p, size_t n)
@@ -106,7 +94,7 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 		return -E2BIG;
 	len = (uint32_t)(b->len - start);
 	memcpy(b->buf + start + 8, &len, 4);
-	sum = fnv1a(b->buf + start + 8, len - 8);
+	sum = iam_fnv1a(b->buf + start + 8, len - 8);
 	memcpy(b->buf + start, &sum, 8);
 	return 0;
 }
@@ -148,7 +136,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 		if (r < 0)
 			return r;
 		buckets = (uint32_t *)(out->buf + base + HDR_SIZE);
-		slot = fnv1a(u->name, strlen(u->name)) & (nb - 1);
+		slot = iam_fnv1a(u->name, strlen(u->name)) & (nb - 1);
 		while (buckets[slot] != 0)
 			slot = (slot + 1) & (nb - 1);
 		buckets[slot] = (uint32_t)off;
@@ -158,7 +146,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 	h.file_size = out->len - base;
 	h.checksum = 0;
 	memcpy(out->buf + base, &h, sizeof(h));
-	h.checksum = fnv1a(out->buf + base, HDR_SIZE);
+	h.checksum = iam_fnv1a(out->buf + base, HDR_SIZE);
 	memcpy(out->buf + base, &h, sizeof(h));
 	return 0;
 }
@@ -200,12 +188,12 @@ find(const unsigned char *map, size_t size, const char *name,
 	h.checksum = 0;
 	if (memcmp(h.magic, IAM_KEYSDB_MAGIC, 8) != 0 ||
 	    h.version != IAM_KEYSDB_VERSION || h.file_size != size ||
-	    fnv1a(&h, sizeof(h)) != sum)
+	    iam_fnv1a(&h, sizeof(h)) != sum)
 		return -EBADMSG;
 	nb = h.n_buckets;
 	if (nb == 0 || (nb & (nb - 1)) != 0 || nb > (size - HDR_SIZE) / 4)
 		return -EBADMSG;
-	slot = fnv1a(name, nlen) & (nb - 1);
+	slot = iam_fnv1a(name, nlen) & (nb - 1);
 	for (size_t probes = 0; probes < nb; probes++) {
 		uint32_t off, len, uid;
 		uint16_t l16;
@@ -219,7 +207,7 @@ find(const unsigned char *map, size_t size, const char *name,
 		memcpy(&sum, map + off, 8);
 		memcpy(&len, map + off + 8, 4);
 		if (len < MIN_RECORD || len > size - off ||
-		    fnv1a(map + off + 8, len - 8) != sum)
+		    iam_fnv1a(map + off + 8, len - 8) != sum)
 			return -EBADMSG;
 		c = (struct cursor){ map + off + 12, len - 12 };
 		if (take(&c, &uid, 4) < 0 || take(&c, &l16, 2) < 0 ||
