@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "fnv.h"
+#include "util_int.h"
 #include "identity_int.h"
 #include "iam/keys.h"
 
@@ -122,53 +123,6 @@ iam_totp_secret_valid(const char *s, const char **ret_why)
 	return why == NULL;
 }
 
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (RFC 4648, padded) of n characters into out; -1 if bad. */
-static ssize_t
-b64_decode(const char *s, size_t n, unsigned char *out, size_t max)
-{
-	size_t o = 0;
-
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		size_t pad = 0;
-
-		for (size_t j = 0; j < 4; j++) {
-			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
-				v[j] = 0;
-				pad++;
-			} else if (pad > 0 || (v[j] = b64_value(
-						(unsigned char)s[i + j])) < 0) {
-				return -1;
-			}
-		}
-		if (o + 3 > max)
-			return -1;
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-		o -= pad;
-	}
-	return (ssize_t)o;
-}
-
 bool
 iam_ssh_key_valid(const char *line, const char **ret_why)
 {
@@ -208,7 +162,7 @@ iam_ssh_key_valid(const char *line, const char **ret_why)
 		      "ecdsa-sha2-nistp256/384/521, sk-*@openssh.com)";
 	else if (blen == 0)
 		why = "the base64 key data is missing";
-	else if ((n = b64_decode(p, blen, blob, sizeof(blob))) < 0)
+	else if ((n = iam_base64_decode(p, blen, blob, sizeof(blob))) < 0)
 		why = "the key data is not valid base64";
 	else if ((size_t)n < 4 + tlen + 4 ||
 		 ((size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
