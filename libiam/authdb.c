@@ -668,9 +668,8 @@ iam_authdb_open_flags(const char *dir, int strict_flags,
 {
 	struct iam_authdb *db;
 	char path[PATH_MAX];
-	struct stat st;
-	void *map;
-	int dfd, fd, r;
+	struct iam_map m;
+	int dfd, r;
 
 	if (dir == NULL)
 		dir = IAM_AUTH_DIR;
@@ -682,34 +681,17 @@ iam_authdb_open_flags(const char *dir, int strict_flags,
 	r = iam_snprintf(path, sizeof(path), "%s/%s", dir, IAM_AUTHDB_FILE);
 	if (r < 0)
 		return r;
-	fd = iam_open_strict(path, strict_flags | IAM_STRICT_SECRET, err,
-			     errlen);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (st.st_size < HDR_SIZE || (uint64_t)st.st_size > MAX_FILE) {
-		close(fd);
-		if (err != NULL && errlen > 0)
-			iam_snprintf(err, errlen, "%s: %s", path,
-				     "is truncated or too large");
-		return -EBADMSG;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	r = -errno;
-	close(fd);
-	if (map == MAP_FAILED)
+	r = iam_map_strict(path, strict_flags | IAM_STRICT_SECRET, HDR_SIZE,
+			   MAX_FILE, &m, err, errlen);
+	if (r < 0)
 		return r;
 	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
-		munmap(map, (size_t)st.st_size);
+		iam_unmap(&m);
 		return -ENOMEM;
 	}
-	db->map = map;
-	db->size = (size_t)st.st_size;
+	db->map = m.p;
+	db->size = m.size;
 	r = check_header(db);
 	if (r < 0) {
 		if (err != NULL && errlen > 0)

@@ -330,8 +330,7 @@ match_line(void *ctx, const char *line, uint16_t len)
 
 /* A user's keys mapped: the map, its size, and the user's record. */
 struct user_keys {
-	void *map;
-	size_t size;
+	struct iam_map m;
 	struct cursor rec;
 };
 
@@ -343,33 +342,19 @@ static int
 map_user_keys(const char *path, int strict_flags, const char *name,
 	      uint32_t uid, struct user_keys *k, char *err, size_t errlen)
 {
-	struct stat st;
 	uint32_t owner = 0;
-	int fd, r;
+	int r;
 
-	k->map = NULL;
+	k->m.p = NULL;
 	if (!iam_name_valid(name))
 		return 0;
-	fd = iam_open_strict(path, strict_flags & ~IAM_STRICT_SECRET, err,
-			     errlen);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0 || st.st_size < HDR_SIZE ||
-	    (size_t)st.st_size > MAX_FILE) {
-		close(fd);
+	r = iam_map_strict(path, strict_flags & ~IAM_STRICT_SECRET, HDR_SIZE,
+			   MAX_FILE, &k->m, err, errlen);
+	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
-		return -EBADMSG;
-	}
-	k->size = (size_t)st.st_size;
-	k->map = mmap(NULL, k->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (k->map == MAP_FAILED) {
-		r = -errno;
-		k->map = NULL;
-		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	r = find(k->map, k->size, name, &k->rec, &owner);
+	r = find(k->m.p, k->m.size, name, &k->rec, &owner);
 	if (r == -ENOENT || (r == 0 && owner != uid))
 		return 0;	/* not this IAM user: another account of that name */
 	if (r == -EBADMSG)
@@ -377,13 +362,6 @@ map_user_keys(const char *path, int strict_flags, const char *name,
 	return r < 0 ? r : 1;
 }
 
-static void
-unmap_user_keys(struct user_keys *k)
-{
-	if (k->map != NULL)
-		munmap(k->map, k->size);
-	k->map = NULL;
-}
 
 int
 iam_keysdb_print(const char *path, int strict_flags, const char *name,
@@ -396,7 +374,7 @@ iam_keysdb_print(const char *path, int strict_flags, const char *name,
 	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
 	if (r == 1)
 		r = print_record(k.rec, now, out);
-	unmap_user_keys(&k);
+	iam_unmap(&k.m);
 	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
 	return r;
@@ -415,7 +393,7 @@ iam_keysdb_has_key(const char *path, int strict_flags, const char *name,
 	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
 	if (r == 1)
 		r = each_key_line(k.rec, now, match_line, (void *)key);
-	unmap_user_keys(&k);
+	iam_unmap(&k.m);
 	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
 	return r;

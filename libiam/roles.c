@@ -379,34 +379,6 @@ find_line(const char *p, size_t lo, size_t hi, const char *name,
 	return -ENOENT;
 }
 
-static int
-map_snapshot(const char *path, int strict_flags, char **ret_p, size_t *ret_len)
-{
-	struct stat st;
-	void *p;
-	int fd, r = 0;
-
-	fd = iam_open_strict(path, strict_flags | IAM_STRICT_SECRET, NULL, 0);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (st.st_size <= 0 || st.st_size > IAM_ROLESDB_MAX_BYTES)
-		r = -EBADMSG;
-	if (r == 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-			 0);
-		if (p == MAP_FAILED)
-			r = -errno;
-	}
-	close(fd);
-	if (r < 0)
-		return r;
-	*ret_p = p;
-	*ret_len = (size_t)st.st_size;
-	return 0;
-}
-
 int
 iam_rolesdb_find(const char *text, size_t len, const char *name,
 		 struct iam_role_rec **ret_role)
@@ -444,8 +416,7 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		   struct iam_role_rec **ret_role)
 {
 	char path[PATH_MAX];
-	char *p = NULL;
-	size_t len = 0;
+	struct iam_map m;
 	int r;
 
 	if (name == NULL || ret_role == NULL || strchr(name, '\t') != NULL ||
@@ -453,11 +424,12 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/" IAM_ROLESDB_FILE,
 			 dir != NULL ? dir : IAM_AUTH_DIR);
-	r = r ? r : map_snapshot(path, strict_flags, &p, &len);
+	r = r ? r : iam_map_strict(path, strict_flags | IAM_STRICT_SECRET, 1,
+				   IAM_ROLESDB_MAX_BYTES, &m, NULL, 0);
 	if (r < 0)
 		return r;
-	r = iam_rolesdb_find(p, len, name, ret_role);
-	munmap(p, len);
+	r = iam_rolesdb_find(m.p, m.size, name, ret_role);
+	iam_unmap(&m);
 	return r;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -137,6 +138,49 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 		return r;
 	}
 	return fd;
+}
+
+int
+iam_map_strict(const char *path, int flags, size_t min, size_t max,
+	       struct iam_map *ret_map, char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd, r;
+
+	fd = iam_open_strict(path, flags, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return refuse(err, errlen, r, path, strerror(-r));
+	}
+	if (min == 0)
+		min = 1;
+	if (st.st_size < 0 || (uint64_t)st.st_size < min ||
+	    (uint64_t)st.st_size > max) {
+		close(fd);
+		return refuse(err, errlen, -EBADMSG, path,
+			      "is truncated or too large");
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	r = p == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return refuse(err, errlen, r, path, strerror(-r));
+	ret_map->p = p;
+	ret_map->size = (size_t)st.st_size;
+	return 0;
+}
+
+void
+iam_unmap(struct iam_map *m)
+{
+	if (m->p != NULL)
+		munmap(m->p, m->size);
+	m->p = NULL;
+	m->size = 0;
 }
 
 int
