@@ -187,11 +187,11 @@ iam_creds_set_mfa(struct iam_creds *c, const struct iam_mfa *m)
 
 static const char *const algo_names[] = { "SHA1", "SHA256", "SHA512" };
 
-/* Same shapes as the identity file's (iam_hash_valid() and friends). */
+/* Same shapes as the identity file's (iam_password_hash_valid()). */
 static bool
 hash_ok(const char *h)
 {
-	return strlen(h) <= CREDS_MAX_HASH && iam_hash_valid(h);
+	return strlen(h) <= CREDS_MAX_HASH && iam_password_hash_valid(h);
 }
 
 static int
