@@ -450,7 +450,7 @@ iam_role_duration(const struct iam_role_rec *role, uint32_t asked,
 		return 0;
 	}
 	if (asked > max)
-		return -ERANGE;
+		return -EDOM;
 	*ret_seconds = asked;
 	return 0;
 }

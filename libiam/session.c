@@ -180,7 +180,7 @@ iam_session_read(const char *run_dir, const char *key,
 		r = iam_snprintf(rec.rhost, sizeof(rec.rhost), "%s", f[3]);
 	iam_buf_release(&b);
 	if (r < 0)
-		return r == -EINVAL || r == -ERANGE ? -EBADMSG : r;
+		return r == -EINVAL || r == -EDOM ? -EBADMSG : r;
 	*ret_rec = rec;
 	return 0;
 }

@@ -205,7 +205,7 @@ iam_parse_ll(const char *s, long long min, long long max, long long *ret_value)
 	if (*end != '\0')
 		return -EINVAL;
 	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
+		return -EDOM;
 	*ret_value = v;
 	return 0;
 }

@@ -330,7 +330,7 @@ Test(roles, duration_defaults_and_limits)
 	cr_expect_eq(iam_role_duration(&r, 1, &s), 0);
 	cr_expect_eq(s, 1);
 	s = 42;
-	cr_expect_eq(iam_role_duration(&r, 901, &s), -ERANGE);
+	cr_expect_eq(iam_role_duration(&r, 901, &s), -EDOM);
 	cr_expect_eq(s, 42, "not set on failure");
 	r.max_session_seconds = 0;
 	cr_expect_eq(iam_role_duration(&r, 10, &s), -EINVAL);
@@ -969,4 +969,18 @@ Test(records, active_reads_the_clocks_itself)
 	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
 	cr_expect_eq(iam_role_session_active(dir, "s7", 70001, NULL, fl(), &t),
 		     -ENOENT);
+}
+
+/* -ERANGE means only "buffer too small": a number out of bounds is -EDOM. */
+Test(roles_errno, out_of_bounds_is_edom_never_erange)
+{
+	long long v;
+	char buf[8];
+	struct iam_totp t = { "JBSWY3DPEHPK3PXP", IAM_TOTP_SHA1, 6, 30 };
+
+	cr_expect_eq(iam_parse_ll("11", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("-1", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("99999999999999999999", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("x", 0, 10, &v), -EINVAL);
+	cr_expect_eq(iam_totp_generate(&t, 0, buf, sizeof(buf)), -ERANGE);
 }
