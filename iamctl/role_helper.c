@@ -76,7 +76,7 @@ usage(FILE *f)
 /* ---- Trail -------------------------------------------------------------- */
 
 static int
-event(struct helper *h, const char *name, const char *error,
+trail_event(struct helper *h, const char *name, const char *error,
       const char *message, const struct iam_event_param *params, size_t n,
       const struct iam_result *res)
 {
@@ -125,7 +125,7 @@ caller_tty(char *buf, size_t len)
  * generation of the snapshot.
  */
 static int
-identify(struct helper *h)
+identify_caller(struct helper *h)
 {
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
@@ -274,7 +274,7 @@ parse_assume(int argc, char **argv, struct assume *a)
 
 /* Refuse: tell the caller why and write the AssumeRole event. */
 static int
-refuse(struct helper *h, struct assume *a, const char *code,
+refuse_assume(struct helper *h, struct assume *a, const char *code,
        const struct iam_result *res, const char *fmt, ...)
 {
 	struct iam_event_param params[] = {
@@ -291,7 +291,7 @@ refuse(struct helper *h, struct assume *a, const char *code,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	err("assume-role: refused: %s", why);
-	event(h, "AssumeRole", code, why, params,
+	trail_event(h, "AssumeRole", code, why, params,
 	      sizeof(params) / sizeof(params[0]), res);
 	return EXIT_REFUSED;
 }
@@ -304,38 +304,38 @@ check_code(struct helper *h, struct assume *a, int64_t now)
 	int r;
 
 	if (h->u->mfa_secret == NULL)
-		return refuse(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
+		return refuse_assume(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
 			      "device; ask an administrator to enrol one",
 			      h->u->name);
 	r = read_code(STDIN_FILENO, code, sizeof(code));
 	if (r == -ENODATA)
-		return refuse(h, a, "InvalidMFA", NULL, "no verification code "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "no verification code "
 			      "given");
 	if (r < 0)
-		return refuse(h, a, "InvalidMFA", NULL, "the verification code "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "the verification code "
 			      "could not be read");
 	r = iam_role_mfa_check(h->cfg, h->u, code, now, 0, &locked);
 	iam_wipe(code, sizeof(code));
 	if (locked)
-		event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
+		trail_event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
 	switch (r) {
 	case 0:
 		return EXIT_OK;
 	case -EBUSY:
-		return refuse(h, a, "AccountLocked", NULL, "too many failed "
+		return refuse_assume(h, a, "AccountLocked", NULL, "too many failed "
 			      "attempts; try again later");
 	case -EAGAIN:
-		return refuse(h, a, "AccountLocked", NULL, "too soon after a "
+		return refuse_assume(h, a, "AccountLocked", NULL, "too soon after a "
 			      "failed attempt; the code was not checked; wait "
 			      "%d seconds", IAM_LOCKOUT_DELAY);
 	case -EALREADY:
-		return refuse(h, a, "MFAReplay", NULL, "this verification "
+		return refuse_assume(h, a, "MFAReplay", NULL, "this verification "
 			      "code was already used; wait for the next one");
 	case -EACCES:
-		return refuse(h, a, "InvalidMFA", NULL, "wrong verification "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "wrong verification "
 			      "code");
 	default:
-		return refuse(h, a, "Unavailable", NULL, "the state of %s is "
+		return refuse_assume(h, a, "Unavailable", NULL, "the state of %s is "
 			      "unusable (%s)", h->u->name, strerror(-r));
 	}
 }
@@ -360,11 +360,11 @@ check_policies(struct helper *h, struct assume *a, int64_t now)
 	r = r ? r : iam_role_check_assume(h->cfg, h->u, a->pr, a->role, &facts,
 					  a->own, a->trust, &v);
 	if (r < 0)
-		return refuse(h, a, "Unavailable", NULL, "cannot decide "
+		return refuse_assume(h, a, "Unavailable", NULL, "cannot decide "
 			      "sts:AssumeRole: %s", strerror(-r));
 	if (v == IAM_ASSUME_ALLOW)
 		return EXIT_OK;
-	return refuse(h, a, "AccessDenied", v == IAM_ASSUME_OWN_DENY ||
+	return refuse_assume(h, a, "AccessDenied", v == IAM_ASSUME_OWN_DENY ||
 		      v == IAM_ASSUME_OWN_NO_ALLOW ? a->own : a->trust,
 		      "%s", iam_assume_verdict_text(v));
 }
@@ -378,14 +378,14 @@ end_previous(struct helper *h, const struct iam_role_clock *now)
 	if (iam_role_session_active(h->cfg->run_dir, h->key, h->u->uid, now,
 				    0, &old) < 0)
 		return;
-	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+	trail_event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
 		{ "roleName", old.role }, { "roleSessionId", old.id },
 		{ "loginSession", h->key }, { "endedBy", h->u->name },
 		{ "why", "replaced" } }, 5, NULL);
 }
 
 static int
-record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
+record_session(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 {
 	struct iam_event_param params[] = {
 		{ "roleName", a->role->name },
@@ -403,13 +403,13 @@ record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 	r = r ? r : iam_format_time(a->s.wall_expiry, a->expires,
 				    sizeof(a->expires));
 	if (r < 0)
-		return refuse(h, a, "Unavailable", NULL, "cannot start a "
+		return refuse_assume(h, a, "Unavailable", NULL, "cannot start a "
 			      "session: %s", strerror(-r));
 	/*
 	 * The trail first: a helper killed between the two leaves at worst
 	 * an event without a session, never a session the trail lacks.
 	 */
-	if (event(h, "AssumeRole", NULL, NULL, params,
+	if (trail_event(h, "AssumeRole", NULL, NULL, params,
 		  sizeof(params) / sizeof(params[0]), a->trust) < 0 &&
 	    h->cfg->trail_required) {
 		err("assume-role: refused: the trail is unavailable");
@@ -420,7 +420,7 @@ record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 	if (r < 0) {
 		err("assume-role: %s: cannot record the session: %s",
 		    h->cfg->run_dir, strerror(-r));
-		event(h, "RoleSessionEnd", "Unavailable", NULL,
+		trail_event(h, "RoleSessionEnd", "Unavailable", NULL,
 		      (struct iam_event_param[]){ { "roleName", a->role->name },
 			{ "roleSessionId", a->s.id },
 			{ "loginSession", h->key },
@@ -446,27 +446,27 @@ assume_role(struct helper *h, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	if (h->u->disabled)
-		return refuse(h, &a, "AccountDisabled", NULL, "account "
+		return refuse_assume(h, &a, "AccountDisabled", NULL, "account "
 			      "disabled");
 	(void)iam_arn_role(h->u->account_id, a.role_name, a.role_arn,
 			   sizeof(a.role_arn));
 	r = iam_generation_path(&h->who.gen, "auth", dir, sizeof(dir));
 	r = r ? r : iam_rolesdb_lookup(dir, 0, a.role_name, &a.role);
 	if (r == -ENOENT)
-		return refuse(h, &a, "AccessDenied", NULL, "no role named %s",
+		return refuse_assume(h, &a, "AccessDenied", NULL, "no role named %s",
 			      a.role_name);
 	if (r < 0)
-		return refuse(h, &a, "Unavailable", NULL, "the role snapshot "
+		return refuse_assume(h, &a, "Unavailable", NULL, "the role snapshot "
 			      "is unusable (%s)", strerror(-r));
 	r = iam_role_duration(a.role, a.asked, &a.seconds);
 	(void)iam_snprintf(a.duration, sizeof(a.duration), "%" PRIu32,
 			   r == 0 ? a.seconds : a.asked);
 	if (r < 0) {
-		rc = refuse(h, &a, "AccessDenied", NULL, "a duration of %" PRIu32
+		rc = refuse_assume(h, &a, "AccessDenied", NULL, "a duration of %" PRIu32
 			    " seconds is above the maximum of role %s (%" PRIu32
 			    " seconds)", a.asked, a.role->name,
 			    a.role->max_session_seconds);
@@ -474,7 +474,7 @@ assume_role(struct helper *h, int argc, char **argv)
 	}
 	r = iam_role_clock_now(&now);
 	if (r < 0) {
-		rc = refuse(h, &a, "Unavailable", NULL, "no clock: %s",
+		rc = refuse_assume(h, &a, "Unavailable", NULL, "no clock: %s",
 			    strerror(-r));
 		goto out;
 	}
@@ -482,7 +482,7 @@ assume_role(struct helper *h, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = check_policies(h, &a, now.wall);
 	if (rc == EXIT_OK)
-		rc = record(h, &a, &now);
+		rc = record_session(h, &a, &now);
 out:
 	free(a.own);
 	free(a.trust);
@@ -501,7 +501,7 @@ whoami(struct helper *h)
 	char when[32], arn[512];
 	int r, rc;
 
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	printf("user:    %s (%s)\n", h->u->name, h->arn);
@@ -533,7 +533,7 @@ drop_role(struct helper *h)
 	struct iam_role_clock now;
 	int r, rc;
 
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	r = iam_role_clock_now(&now);
@@ -554,7 +554,7 @@ drop_role(struct helper *h)
 		err("drop-role: %s: %s", h->cfg->run_dir, strerror(-r));
 		return EXIT_REFUSED;
 	}
-	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+	trail_event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
 		{ "roleName", s.role }, { "roleSessionId", s.id },
 		{ "loginSession", h->key }, { "endedBy", h->u->name },
 		{ "why", "dropped" } }, 5, NULL);

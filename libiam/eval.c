@@ -381,7 +381,7 @@ iam_request_free(struct iam_request *req)
 /* ---- Policy variables ---------------------------------------------------------- */
 
 static bool
-put(struct eval_ctx *ctx, size_t *o, char c, bool escape)
+put_expanded(struct eval_ctx *ctx, size_t *o, char c, bool escape)
 {
 	if (*o + 2 >= ctx->scratch_len) {
 		ctx->overflow = true;
@@ -452,14 +452,14 @@ iam_expand(struct eval_ctx *ctx, const struct ptext *t, bool as_glob,
 			}
 			/* Substituted text is literal, never a wildcard. */
 			for (size_t i = 0; i < vl; i++)
-				if (!put(ctx, &o, v[i], as_glob &&
+				if (!put_expanded(ctx, &o, v[i], as_glob &&
 					 (v[i] == '*' || v[i] == '?' ||
 					  v[i] == '\\')))
 					return false;
 			s = close + 1;
 			continue;
 		}
-		if (!put(ctx, &o, *s, as_glob && *s == '\\'))
+		if (!put_expanded(ctx, &o, *s, as_glob && *s == '\\'))
 			return false;
 		s++;
 	}
@@ -595,7 +595,7 @@ bucket_is(const struct bucket *b, int kind, uint64_t hash, const char *a,
 }
 
 static const struct bucket *
-lookup(const struct iam_policy_set *set, int kind, uint64_t hash,
+bucket_lookup(const struct iam_policy_set *set, int kind, uint64_t hash,
        const char *a, size_t alen, const char *r, size_t rlen)
 {
 	size_t i;
@@ -921,7 +921,7 @@ struct tally {
 };
 
 static void
-record(struct iam_result *res, struct tally *t, const struct entry *e)
+record_match(struct iam_result *res, struct tally *t, const struct entry *e)
 {
 	struct iam_match m = {
 		.policy = e->pol->name, .sid = e->st->sid,
@@ -997,15 +997,15 @@ hit_lists(const struct iam_policy_set *set, const struct iam_request *req,
 	const struct bucket *b;
 	int n = 0;
 
-	b = lookup(set, K_EXACT, req->h_exact, req->action, req->action_len,
+	b = bucket_lookup(set, K_EXACT, req->h_exact, req->action, req->action_len,
 		   req->resource, req->resource_len);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, true, true };
-	b = lookup(set, K_ACTION, req->h_action, req->action, req->action_len,
+	b = bucket_lookup(set, K_ACTION, req->h_action, req->action, req->action_len,
 		   NULL, 0);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, true, false };
-	b = lookup(set, K_SERVICE, req->h_service, req->action,
+	b = bucket_lookup(set, K_SERVICE, req->h_service, req->action,
 		   req->service_len, NULL, 0);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, false, false };
@@ -1035,7 +1035,7 @@ iam_policy_evaluate(const struct iam_policy_set *set,
 
 			if (statement_matches(&ctx, e, l[0].action_known,
 					      l[0].resource_known))
-				record(ret_result, &t, e);
+				record_match(ret_result, &t, e);
 		}
 		return result_finish(set, ret_result, &ctx, &t);
 	}
@@ -1052,7 +1052,7 @@ iam_policy_evaluate(const struct iam_policy_set *set,
 
 		if (statement_matches(&ctx, e, l[best].action_known,
 				      l[best].resource_known))
-			record(ret_result, &t, e);
+			record_match(ret_result, &t, e);
 	}
 	return result_finish(set, ret_result, &ctx, &t);
 }
@@ -1070,7 +1070,7 @@ iam_policy_evaluate_naive(const struct iam_policy_set *set,
 	result_start(ret_result, &ctx, req);
 	for (uint32_t i = 0; i < set->n && !ctx.overflow; i++)
 		if (statement_matches(&ctx, &set->e[i], false, false))
-			record(ret_result, &t, &set->e[i]);
+			record_match(ret_result, &t, &set->e[i]);
 	return result_finish(set, ret_result, &ctx, &t);
 }
 

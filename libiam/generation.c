@@ -15,14 +15,14 @@
 
 #include "iam.h"
 #include "iam/who.h"
+#include "util_int.h"
 
 #define CURRENT		"current"
 #define GEN_DIR		"gen"
 #define MAX_GEN_DIGITS	19
 
-/* "N": decimal digits without a leading zero, 1 up to 19 digits. */
-static int
-parse_generation(const char *s, uint64_t *ret_gen)
+int
+iam_generation_parse(const char *s, uint64_t *ret_gen)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -91,7 +91,7 @@ iam_generation_open(const char *snapshot_dir, struct iam_generation *g)
 	}
 	t[n] = '\0';
 	if (strncmp(t, GEN_DIR "/", sizeof(GEN_DIR)) != 0 ||
-	    parse_generation(t + sizeof(GEN_DIR), &g->gen) < 0) {
+	    iam_generation_parse(t + sizeof(GEN_DIR), &g->gen) < 0) {
 		close(sfd);
 		return -EBADMSG;
 	}

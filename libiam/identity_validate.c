@@ -138,7 +138,7 @@ role_name(const void *b, size_t i)
 }
 
 static const char *
-policy_name(const void *b, size_t i)
+named_policy_name(const void *b, size_t i)
 {
 	return ((const struct iam_named_policy *)b)[i].name;
 }
@@ -292,7 +292,7 @@ iam_id_index(struct iam_identity *id)
 		r = make_index(&ix[4], id->roles, id->n_roles, role_name, NULL);
 	if (r == 0)
 		r = make_index(&ix[5], id->policies, id->n_policies,
-			       policy_name, NULL);
+			       named_policy_name, NULL);
 	if (r < 0) {
 		for (size_t i = 0; i < 6; i++)
 			index_release(&ix[i]);
@@ -413,7 +413,7 @@ iam_identity_policy(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->policy_by_name, id->policies, policy_name,
+	i = find_name(&PRIV(id)->policy_by_name, id->policies, named_policy_name,
 		      name);
 	return i == SIZE_MAX ? NULL : &id->policies[i];
 }

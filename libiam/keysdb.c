@@ -33,7 +33,7 @@ struct header {
 _Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
 
 static int
-put(struct iam_buf *b, const void *p, size_t n)
+put_bytes(struct iam_buf *b, const void *p, size_t n)
 {
 	return iam_buf_add(b, p, n);
 }
@@ -68,12 +68,12 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 
 	for (size_t i = 0; i < u->n_ssh_keys; i++)
 		n += u->ssh_keys[i].active;
-	r = put(b, &sum, 8);
-	r = r ? r : put(b, &len, 4);
-	r = r ? r : put(b, &uid, 4);
-	r = r ? r : put(b, &nlen, 2);
-	r = r ? r : put(b, u->name, nlen);
-	r = r ? r : put(b, &n, 2);
+	r = put_bytes(b, &sum, 8);
+	r = r ? r : put_bytes(b, &len, 4);
+	r = r ? r : put_bytes(b, &uid, 4);
+	r = r ? r : put_bytes(b, &nlen, 2);
+	r = r ? r : put_bytes(b, u->name, nlen);
+	r = r ? r : put_bytes(b, &n, 2);
 	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
 		int64_t exp = iam_ssh_key_expiry(k, max_days);
@@ -84,9 +84,9 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 			continue;
 		if (l > MAX_LINE)
 			return -E2BIG;
-		r = put(b, &exp, 8);
-		r = r ? r : put(b, &l16, 2);
-		r = r ? r : put(b, k->key, l);
+		r = put_bytes(b, &exp, 8);
+		r = r ? r : put_bytes(b, &l16, 2);
+		r = r ? r : put_bytes(b, k->key, l);
 	}
 	if (r < 0)
 		return r;
@@ -118,7 +118,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 	h.n_buckets = (uint32_t)nb;
 	h.generation = generation;
 	h.n_users = (uint32_t)n;
-	r = put(out, &h, sizeof(h));
+	r = put_bytes(out, &h, sizeof(h));
 	r = r ? r : iam_buf_grow(out, nb * 4);
 	if (r < 0)
 		return r;

@@ -26,6 +26,7 @@
 
 #include "iam.h"
 #include "iam/roles.h"
+#include "util_int.h"
 
 #define SESSION_MAGIC	"IAMROLE1"
 #define RECORD_MAX	2048
@@ -35,7 +36,7 @@
 /* ---- The role snapshot: building -------------------------------------- */
 
 static int
-add_string(struct iam_buf *b, const char *s)
+put_counted_string(struct iam_buf *b, const char *s)
 {
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = strlen(s) };
 
@@ -91,14 +92,14 @@ add_role(struct iam_buf *b, const struct by_name *pols,
 	if (role->name == NULL || role->trust_policy.doc == NULL)
 		return -EINVAL;
 	r = iam_buf_adds(b, "{\"name\":");
-	r = r ? r : add_string(b, role->name);
+	r = r ? r : put_counted_string(b, role->name);
 	r = r ? r : iam_buf_addf(b, ",\"max_session_seconds\":%" PRIu32
 				 ",\"tags\":{", role->max_session_seconds);
 	for (size_t i = 0; r == 0 && i < role->tags.n; i++) {
 		r = i ? iam_buf_adds(b, ",") : 0;
-		r = r ? r : add_string(b, role->tags.v[i].key);
+		r = r ? r : put_counted_string(b, role->tags.v[i].key);
 		r = r ? r : iam_buf_adds(b, ":");
-		r = r ? r : add_string(b, role->tags.v[i].value);
+		r = r ? r : put_counted_string(b, role->tags.v[i].value);
 	}
 	r = r ? r : iam_buf_adds(b, "},\"trust_policy\":");
 	r = r ? r : iam_json_write(role->trust_policy.doc, b);
@@ -111,7 +112,7 @@ add_role(struct iam_buf *b, const struct by_name *pols,
 			return -EINVAL;
 		r = i ? iam_buf_adds(b, ",") : 0;
 		r = r ? r : iam_buf_adds(b, "{\"name\":");
-		r = r ? r : add_string(b, p->name);
+		r = r ? r : put_counted_string(b, p->name);
 		r = r ? r : iam_buf_adds(b, ",\"document\":");
 		r = r ? r : iam_json_write(p->doc, b);
 		r = r ? r : iam_buf_adds(b, "}");
@@ -516,15 +517,6 @@ out:
 	return r;
 }
 
-/* Add key=value when value is neither NULL nor empty. */
-static int
-add(struct iam_request *req, const char *key, const char *value)
-{
-	if (value == NULL || *value == '\0')
-		return 0;
-	return iam_request_add(req, key, value);
-}
-
 static int
 add_role_principal(struct iam_request *req, const struct iam_auth_user *u,
 		   const struct iam_role_rec *role, const char *id)
@@ -532,19 +524,19 @@ add_role_principal(struct iam_request *req, const struct iam_auth_user *u,
 	char buf[512];
 	int r;
 
-	r = add(req, "aws:username", u->name);
+	r = iam_request_add_nonempty(req, "aws:username", u->name);
 	r = r ? r : iam_snprintf(buf, sizeof(buf), "%" PRIu32, u->uid);
-	r = r ? r : add(req, "aws:userid", buf);
+	r = r ? r : iam_request_add_nonempty(req, "aws:userid", buf);
 	r = r ? r : iam_arn_role(role->account_id, role->name, buf,
 				 sizeof(buf));
-	r = r ? r : add(req, "aws:PrincipalArn", buf);
-	r = r ? r : add(req, "aws:PrincipalType", "AssumedRole");
-	r = r ? r : add(req, "aws:PrincipalAccount", role->account_id);
-	r = r ? r : add(req, "iam:RoleSessionId", id);
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalArn", buf);
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalType", "AssumedRole");
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalAccount", role->account_id);
+	r = r ? r : iam_request_add_nonempty(req, "iam:RoleSessionId", id);
 	for (size_t i = 0; r == 0 && i < role->n_tags; i++) {
 		r = iam_snprintf(buf, sizeof(buf), "aws:PrincipalTag/%s",
 				 role->tags[i].key);
-		r = r ? r : add(req, buf, role->tags[i].value);
+		r = r ? r : iam_request_add_nonempty(req, buf, role->tags[i].value);
 	}
 	return r;
 }
@@ -652,7 +644,7 @@ iam_role_clock_now(struct iam_role_clock *ret_now)
 
 /* A login session key as iam_session_key() makes it. */
 static bool
-key_valid(const char *key)
+role_session_key_valid(const char *key)
 {
 	size_t n = strlen(key);
 
@@ -730,7 +722,7 @@ static bool
 session_valid(const struct iam_role_session *s)
 {
 	return hex_id_valid(s->id) && iam_name_valid(s->user) &&
-	       role_name_valid(s->role) && key_valid(s->key) &&
+	       role_name_valid(s->role) && role_session_key_valid(s->key) &&
 	       boot_id_valid(s->boot_id) && s->start >= 0 &&
 	       s->expiry > s->start && s->wall_start >= 0 &&
 	       s->wall_expiry >= s->wall_start &&
@@ -793,7 +785,7 @@ record_path(const char *run_dir, const char *key, char *buf, size_t len)
 	char dir[PATH_MAX];
 	int r;
 
-	if (key == NULL || !key_valid(key))
+	if (key == NULL || !role_session_key_valid(key))
 		return -EINVAL;
 	r = roles_dir(run_dir, dir, sizeof(dir));
 	return r ? r : iam_snprintf(buf, len, "%s/%s", dir, key);
@@ -867,7 +859,7 @@ read_record(const char *path, int strict_flags, struct iam_buf *b)
 
 /* The value of line "name=VALUE" at *p; advances *p past the line. */
 static const char *
-field(char **p, const char *name)
+record_field(char **p, const char *name)
 {
 	size_t n = strlen(name);
 	char *line = *p, *nl;
@@ -883,7 +875,7 @@ field(char **p, const char *name)
 static int
 copy_field(char **p, const char *name, char *dst, size_t len)
 {
-	const char *v = field(p, name);
+	const char *v = record_field(p, name);
 
 	if (v == NULL)
 		return -EBADMSG;
@@ -893,7 +885,7 @@ copy_field(char **p, const char *name, char *dst, size_t len)
 static int
 num_field(char **p, const char *name, long long max, long long *ret)
 {
-	const char *v = field(p, name);
+	const char *v = record_field(p, name);
 
 	if (v == NULL || iam_parse_ll(v, 0, max, ret) < 0)
 		return -EBADMSG;
@@ -1037,7 +1029,7 @@ list_names(const char *run_dir, int strict_flags, char ***ret, size_t *ret_n)
 		return -errno;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!key_valid(de->d_name))
+		if (!role_session_key_valid(de->d_name))
 			continue;
 		if (n == alloc) {
 			size_t na = alloc ? 2 * alloc : 16;

@@ -72,7 +72,7 @@ iam_session_key(uint32_t uid, const char *tty, char *buf, size_t len)
 }
 
 static bool
-key_valid(const char *key)
+session_key_valid(const char *key)
 {
 	size_t n = strlen(key);
 
@@ -123,7 +123,7 @@ iam_session_write(const char *run_dir, const char *key,
 	size_t n;
 	int r;
 
-	if (key == NULL || !key_valid(key) || rec == NULL || rec->mfa_time < 0)
+	if (key == NULL || !session_key_valid(key) || rec == NULL || rec->mfa_time < 0)
 		return -EINVAL;
 	/* The address is stored as one token: no blank, no control. */
 	n = strnlen(rec->rhost, sizeof(rec->rhost) - 1);
@@ -153,7 +153,7 @@ iam_session_read(const char *run_dir, const char *key,
 	long long v = 0;
 	int r, i;
 
-	if (run_dir == NULL || key == NULL || !key_valid(key))
+	if (run_dir == NULL || key == NULL || !session_key_valid(key))
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/%s/%s", run_dir, SESSION_DIR,
 			 key);
@@ -207,7 +207,7 @@ iam_session_remove(const char *run_dir, const char *key, int strict_flags)
 	char path[PATH_MAX];
 	int r;
 
-	if (run_dir == NULL || key == NULL || !key_valid(key))
+	if (run_dir == NULL || key == NULL || !session_key_valid(key))
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/%s", run_dir, SESSION_DIR);
 	r = r ? r : iam_open_strict(path, strict_flags | IAM_STRICT_DIR |

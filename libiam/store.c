@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 int
 iam_sanitize_fds(void)
@@ -393,8 +394,8 @@ open_write_dir(const char *dir)
 	return fd;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+iam_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 
@@ -445,7 +446,7 @@ fill_temp(int fd, const void *data, size_t len, mode_t mode)
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0)
-		r = write_all(fd, data, len);
+		r = iam_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

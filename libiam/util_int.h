@@ -19,4 +19,21 @@
 IAM_PRIVATE ssize_t iam_base64_decode(const char *s, size_t n,
 				      unsigned char *out, size_t max);
 
+#include <stdint.h>
+
+/*
+ * A generation's number "N" (folder gen/N): decimal digits without a
+ * leading zero, 1 up to 19 digits.  0 or -EBADMSG.
+ */
+IAM_PRIVATE int iam_generation_parse(const char *s, uint64_t *ret_gen);
+
+/* Write all of data to fd (EINTR retried, a short write is -EIO). */
+IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
+
+struct iam_request;
+
+/* Add key=value to req when value is neither NULL nor empty. */
+IAM_PRIVATE int iam_request_add_nonempty(struct iam_request *req,
+					 const char *key, const char *value);
+
 #endif

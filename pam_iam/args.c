@@ -104,3 +104,21 @@ pam_iam_opts_release(struct pam_iam_opts *o)
 {
 	o->cfg = iam_config_free(o->cfg);
 }
+
+const void *
+pam_iam_item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+int
+pam_iam_conv_code(int r)
+{
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
+}

@@ -66,20 +66,10 @@ struct attempt {
 };
 
 static void
-say(struct attempt *a, int style, const char *text)
+tell_user(struct attempt *a, int style, const char *text)
 {
 	if (!a->o->quiet)
 		(void)pam_prompt(a->pamh, style, NULL, "%s", text);
-}
-
-static const char *
-item(pam_handle_t *pamh, int type)
-{
-	const void *v = NULL;
-
-	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
-		return NULL;
-	return v;
 }
 
 static bool
@@ -104,7 +94,7 @@ static const char *const error_codes[] = {
 };
 
 static int
-trail(struct attempt *a, const char *event, const char *error)
+trail_login(struct attempt *a, const char *event, const char *error)
 {
 	struct iam_event_param params[] = {
 		{ "service", a->service },
@@ -162,7 +152,7 @@ log_outcome(struct attempt *a, enum outcome out)
 
 /* The snapshot is unusable: local ids stay local, the rest is refused. */
 static int
-unavailable(struct attempt *a, int r, const char *why)
+refuse_unavailable(struct attempt *a, int r, const char *why)
 {
 	const struct iam_config *cfg = a->o->cfg;
 	struct passwd *pw = pam_modutil_getpwnam(a->pamh, a->user);
@@ -171,7 +161,7 @@ unavailable(struct attempt *a, int r, const char *why)
 			   pw->pw_uid > cfg->uid_max))
 		return PAM_USER_UNKNOWN;
 	pam_syslog(a->pamh, LOG_ERR, "IAM unavailable: %s", why);
-	(void)trail(a, "Login", "Unavailable");
+	(void)trail_login(a, "Login", "Unavailable");
 	return pam_iam_errno_code(r);
 }
 
@@ -182,12 +172,12 @@ unavailable(struct attempt *a, int r, const char *why)
  * that lacks the name or holds another uid is torn, and fails closed.
  */
 static int
-load_user(struct attempt *a)
+load_attempt_record(struct attempt *a)
 {
 	int r;
 
 	if (iam_who_record(&a->who, a->o->cfg->snapshot_dir, a->user) < 0)
-		return unavailable(a, a->who.err, a->who.why);
+		return refuse_unavailable(a, a->who.err, a->who.why);
 	memcpy(a->alias, a->who.alias, sizeof(a->alias));
 	a->rec = a->who.rec;
 	a->who.rec = NULL;
@@ -199,14 +189,6 @@ load_user(struct attempt *a)
 }
 
 /* ---- Prompts ----------------------------------------------------------- */
-
-static int
-conv_code(int r)
-{
-	if (r == PAM_CONV_AGAIN)
-		return PAM_INCOMPLETE;
-	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
-}
 
 /* Split "PASSWORDCODE" of one_prompt: the code is the last digits. */
 static int
@@ -252,7 +234,7 @@ ask_password(struct attempt *a, const char *prompt, const char **ret_tok)
 	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt);
 	if (r != PAM_SUCCESS || resp == NULL) {
 		resp = iam_drop_string(resp);
-		return conv_code(r);
+		return pam_iam_conv_code(r);
 	}
 	r = pam_set_item(a->pamh, PAM_AUTHTOK, resp);
 	resp = iam_drop_string(resp);
@@ -304,7 +286,7 @@ get_code(struct attempt *a)
 	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PROMPT_CODE);
 	if (r != PAM_SUCCESS || resp == NULL) {
 		resp = iam_drop_string(resp);
-		return conv_code(r);
+		return pam_iam_conv_code(r);
 	}
 	a->code = resp;
 	return PAM_SUCCESS;
@@ -462,16 +444,16 @@ finish(struct attempt *a, enum outcome out)
 	int r;
 
 	log_outcome(a, out);
-	r = trail(a, "Login", error_codes[out]);
+	r = trail_login(a, "Login", error_codes[out]);
 	if (out == OK && r < 0) {
 		/* Refused after all: nothing may vouch for this login. */
 		(void)pam_set_data(a->pamh, PAM_IAM_DATA_AUTH, NULL, NULL);
 		return pam_iam_errno_code(r);
 	}
 	if (out == NOT_ENROLLED)
-		say(a, PAM_ERROR_MSG, MSG_NO_MFA);
+		tell_user(a, PAM_ERROR_MSG, MSG_NO_MFA);
 	else if (out != OK)
-		say(a, PAM_ERROR_MSG, MSG_FAILED);
+		tell_user(a, PAM_ERROR_MSG, MSG_FAILED);
 	return result_code(out);
 }
 
@@ -497,7 +479,7 @@ state_error(struct attempt *a, int r)
 {
 	pam_syslog(a->pamh, LOG_ERR, "state of %s in %s unusable: %s", a->user,
 		   a->o->cfg->state_dir, strerror(-r));
-	(void)trail(a, "Login", "Unavailable");
+	(void)trail_login(a, "Login", "Unavailable");
 	return pam_iam_errno_code(r);
 }
 
@@ -562,7 +544,7 @@ check_user(struct attempt *a)
 	if (locked) {
 		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
 			   "attempts", a->user, t.counted.failures);
-		(void)trail(a, "Lockout", "AccountLocked");
+		(void)trail_login(a, "Lockout", "AccountLocked");
 	}
 	return finish(a, out);
 }
@@ -636,18 +618,18 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 	if (r != PAM_SUCCESS)
 		return r;
 	cfg = a->o->cfg;
-	a->service = item(a->pamh, PAM_SERVICE);
-	a->rhost = item(a->pamh, PAM_RHOST);
-	a->tty = item(a->pamh, PAM_TTY);
+	a->service = pam_iam_item(a->pamh, PAM_SERVICE);
+	a->rhost = pam_iam_item(a->pamh, PAM_RHOST);
+	a->tty = pam_iam_item(a->pamh, PAM_TTY);
 	a->now = (int64_t)time(NULL);
-	r = load_user(a);
+	r = load_attempt_record(a);
 	if (r != PAM_SUCCESS)
 		return r;
 	/* The same check for every name, so a missing folder reveals nothing. */
 	r = iam_state_dir_check(cfg->state_dir, 0);
 	if (r < 0)
 		return a->rec != NULL ? state_error(a, r) :
-			unavailable(a, r, "state folder unusable");
+			refuse_unavailable(a, r, "state folder unusable");
 	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
 		!service_exempt(cfg, a->service);
 	/*

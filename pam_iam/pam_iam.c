@@ -17,16 +17,6 @@
 #include "pam_iam.h"
 #include "phase.h"
 
-static const char *
-item(pam_handle_t *pamh, int type)
-{
-	const void *v = NULL;
-
-	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
-		return NULL;
-	return v;
-}
-
 void
 pam_iam_say(struct phase *p, int style, const char *text)
 {
@@ -104,7 +94,7 @@ pam_iam_trail(struct phase *p, const char *event, const char *error,
 
 /* The snapshot is unusable: local ids stay local, the rest is refused. */
 static int
-unavailable(struct phase *p, int r, const char *why, const char *event)
+phase_unavailable(struct phase *p, int r, const char *why, const char *event)
 {
 	const struct iam_config *cfg = p->o.cfg;
 	struct passwd *pw = pam_modutil_getpwnam(p->pamh, p->user);
@@ -123,12 +113,12 @@ unavailable(struct phase *p, int r, const char *why, const char *event)
  * was decided on (iam_who_record()); a torn snapshot fails closed.
  */
 static int
-load_user(struct phase *p, const char *event)
+load_phase_record(struct phase *p, const char *event)
 {
 	int r;
 
 	if (iam_who_record(&p->who, p->o.cfg->snapshot_dir, p->user) < 0)
-		return unavailable(p, p->who.err, p->who.why, event);
+		return phase_unavailable(p, p->who.err, p->who.why, event);
 	p->rec = p->who.rec;
 	p->who.rec = NULL;
 	r = iam_arn_user(p->rec->account_id, p->rec->name, p->arn,
@@ -159,12 +149,12 @@ pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags, int argc,
 		return PAM_USER_UNKNOWN;
 	if (r != PAM_SUCCESS)
 		return r;
-	p->service = item(pamh, PAM_SERVICE);
-	p->tty = item(pamh, PAM_TTY);
-	p->rhost = item(pamh, PAM_RHOST);
+	p->service = pam_iam_item(pamh, PAM_SERVICE);
+	p->tty = pam_iam_item(pamh, PAM_TTY);
+	p->rhost = pam_iam_item(pamh, PAM_RHOST);
 	if (p->who.kind == IAM_WHO_UNAVAILABLE)
-		return unavailable(p, p->who.err, p->who.why, event_name);
-	return load_user(p, event_name);
+		return phase_unavailable(p, p->who.err, p->who.why, event_name);
+	return load_phase_record(p, event_name);
 }
 
 void

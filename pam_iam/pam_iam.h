@@ -62,6 +62,13 @@ void pam_iam_opts_release(struct pam_iam_opts *o);
 int pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 		   const struct iam_auth_user *u, const char *password);
 
+/* A PAM item, or NULL when unset. */
+const void *pam_iam_item(pam_handle_t *pamh, int type);
+
+/* What a failed conversation returns: PAM_INCOMPLETE, PAM_BUF_ERR or
+   PAM_CONV_ERR. */
+int pam_iam_conv_code(int r);
+
 /* A negative errno as the PAM code of DESIGN.md's table. */
 int pam_iam_errno_code(int r);
 

@@ -87,7 +87,7 @@ load_config(struct check *c)
  * by the uid range.
  */
 static int
-identify(struct check *c)
+identify_sudoer(struct check *c)
 {
 	if (!c->cfg_ok)
 		return -EINVAL;
@@ -579,14 +579,14 @@ in_iam_range(const struct check *c)
 }
 
 static enum sudo_iam_verdict
-decide(struct check *c)
+decide_sudo(struct check *c)
 {
 	if (c->o->user == NULL || !c->o->have_uid) {
 		syslog(PRI, "sudo_iam: sudo gave no user or uid");
 		return SUDO_IAM_UNAVAIL;
 	}
 	load_config(c);
-	if (identify(c) < 0) {
+	if (identify_sudoer(c) < 0) {
 		/* Unusable snapshot: only uids outside the range are local. */
 		if (in_iam_range(c))
 			return SUDO_IAM_UNAVAIL;
@@ -641,7 +641,7 @@ sudo_iam_decide(const struct sudo_iam_opts *opts, char *const command_info[],
 	/* What sudo's front end acts on: command_info's sudoedit flag. */
 	c.edit = sudo_iam_flag(command_info, "sudoedit", 0) == 1;
 	c.cmd_ok = command_init(&c, run_argv);
-	v = decide(&c);
+	v = decide_sudo(&c);
 	/*
 	 * An IAM user's approval needs its record when trail_required;
 	 * someone who is not an IAM user is never held up by the trail
