@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 #define DATA SRC_DIR "/tests/unit/identity-bad"
 #define HOST DATA "/host"
@@ -789,8 +790,7 @@ Test(identity, strict_load_refuses_a_readable_secret)
 	char *text = read_data("../../../etc/identity.example.json", &len);
 	FILE *fp;
 
-	if (geteuid() != 0)
-		cr_skip_test("needs root: strict files are owned by root");
+	FX_NEED_ROOT();
 	cr_assert_not_null(mkdtemp(dir));
 	chmod(dir, 0755);
 	snprintf(path, sizeof(path), "%s/identity.json", dir);

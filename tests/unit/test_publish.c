@@ -23,6 +23,7 @@
 #include "iam.h"
 #include "iam/auth.h"
 #include "iam/who.h"
+#include "fixtures.h"
 
 #define N_USERS		20
 #define FIRST_UID	70001
@@ -140,11 +141,8 @@ dupe(const char *s)
 static void
 setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-publish.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "publish", 0755);
 	cr_assert_eq(mkdir(at("var"), 0755), 0);
 	cr_assert_eq(mkdir(at("etc"), 0755), 0);
 	write_host_files();
@@ -170,15 +168,10 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	cfg = iam_config_free(cfg);
 	if (tmp[0] == '\0')
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(publish, .init = setup, .fini = teardown);

@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 /* Test-only fault injection of store.c. */
 extern int store_fail_point;
@@ -31,25 +32,17 @@ static char tmp[64];
 static void
 setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-store.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "store", 0755);
 	store_fail_point = 0;
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	if (tmp[0] == '\0')
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);

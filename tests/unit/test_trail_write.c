@@ -7,7 +7,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 
 #define WRITERS	20
 #define EVENTS	500
@@ -15,12 +15,12 @@
 static void
 setup(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	f_nss_setup();
-	f_reset(NULL);
-	f_services(NULL);
-	f_publish_simple();
+	fx_phase_nss_setup();
+	fx_reset(NULL);
+	fx_services(NULL);
+	fx_publish_simple();
 }
 
 TestSuite(trail, .init = setup, .timeout = 120);
@@ -31,7 +31,7 @@ config(void)
 	struct iam_config *cfg = NULL;
 	char err[256] = "";
 
-	cr_assert_eq(iam_config_load(F_CONF, true, &cfg, err, sizeof(err)), 0,
+	cr_assert_eq(iam_config_load(FX_CONF, true, &cfg, err, sizeof(err)), 0,
 		     "%s", err);
 	return cfg;
 }
@@ -74,7 +74,7 @@ Test(trail, twenty_writers_at_once_never_interleave)
 	size_t lines = 0;
 	int st;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	for (int i = 0; i < WRITERS; i++) {
 		pids[i] = fork();
 		cr_assert(pids[i] >= 0);
@@ -85,7 +85,7 @@ Test(trail, twenty_writers_at_once_never_interleave)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	all = t_slurp(F_TRAIL);
+	all = fx_slurp(FX_TRAIL);
 	cr_assert_not_null(all);
 	for (l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		struct iam_json_doc *doc = NULL;
@@ -121,15 +121,15 @@ Test(trail, deleted_trail_file_is_recreated_0600)
 				.user_name = "alice" };
 	struct stat st;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	umask(0);
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	cr_assert_eq(unlink(F_TRAIL), 0);
+	cr_assert_eq(unlink(FX_TRAIL), 0);
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0600);
 	cr_assert_eq(st.st_uid, 0);
-	cr_assert_eq(f_trail_count("\"Login\"", NULL), 1);
+	cr_assert_eq(fx_trail_count("\"Login\"", NULL), 1);
 	iam_config_free(cfg);
 }
 
@@ -146,9 +146,9 @@ Test(trail, user_chosen_strings_come_out_escaped)
 	const struct iam_json *root;
 	char *all;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	all = t_slurp(F_TRAIL);
+	all = fx_slurp(FX_TRAIL);
 	cr_assert_eq(strchr(all, '\n'), all + strlen(all) - 1, "one line");
 	cr_assert_eq(iam_json_parse(all, strlen(all), NULL, &doc, NULL, 0), 0);
 	root = iam_json_root(doc);
@@ -166,18 +166,18 @@ static int
 login_with_broken_trail(bool required, void (*breakit)(void),
 			struct iam_buf *log)
 {
-	struct t_conv c = { 0 };
-	struct f_run o = { 0 };
+	struct fx_conv c = { 0 };
+	struct fx_run o = { 0 };
 	char text[128];
 	int s, r;
 
 	snprintf(text, sizeof(text), "trail_required = %s;\n"
 		 "hostname = \"web1\";\n", required ? "true" : "false");
-	t_write(F_CONF, text, strlen(text), 0644);
-	s = f_syslog_capture();
+	fx_write(FX_CONF, text, strlen(text), 0644);
+	s = fx_syslog_capture();
 	breakit();
-	r = f_account("alice", &c, &o);
-	f_syslog_read(s, log);
+	r = fx_account("alice", &c, &o);
+	fx_syslog_read(s, log);
 	close(s);
 	return r;
 }
@@ -195,7 +195,7 @@ write_fails(void)
 	int fd;
 
 	/* Any byte more is refused: the append fails with EFBIG. */
-	fd = open(F_TRAIL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(FX_TRAIL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert(fd >= 0);
 	close(fd);
 	signal(SIGXFSZ, SIG_IGN);
@@ -206,10 +206,10 @@ Test(trail, insecure_folder_with_trail_required_refuses_the_login)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(true, folder_writable_by_others,
 					     &log), PAM_AUTHINFO_UNAVAIL);
-	cr_assert(strstr(log.buf, "cannot write the trail " F_TRAIL),
+	cr_assert(strstr(log.buf, "cannot write the trail " FX_TRAIL),
 		  "syslog: %s", log.buf);
 	cr_assert(strstr(log.buf, "refusing (trail_required)"), "%s", log.buf);
 	iam_buf_release(&log);
@@ -219,10 +219,10 @@ Test(trail, insecure_folder_without_trail_required_proceeds)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(false, folder_writable_by_others,
 					     &log), PAM_SUCCESS);
-	cr_assert(strstr(log.buf, "cannot write the trail " F_TRAIL),
+	cr_assert(strstr(log.buf, "cannot write the trail " FX_TRAIL),
 		  "syslog: %s", log.buf);
 	cr_assert(strstr(log.buf, "proceeding (trail_required = false)"),
 		  "%s", log.buf);
@@ -235,7 +235,7 @@ Test(trail, failing_write_with_trail_required_refuses_the_login)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(true, write_fails, &log),
 		     PAM_AUTHINFO_UNAVAIL);
 	cr_assert(strstr(log.buf, "cannot write the trail"), "%s", log.buf);
@@ -246,7 +246,7 @@ Test(trail, failing_write_without_trail_required_proceeds)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(false, write_fails, &log),
 		     PAM_SUCCESS);
 	cr_assert(strstr(log.buf, "proceeding"), "%s", log.buf);
@@ -272,12 +272,12 @@ Test(trail, huge_event_with_a_failing_write_still_reaches_syslog)
 	ssize_t k;
 	int s;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_not_null(big);
 	memset(big, 'p', n);
 	big[n] = '\0';
 	cfg = config();
-	s = f_syslog_capture();
+	s = fx_syslog_capture();
 	write_fails();
 	cr_expect_lt(iam_trail_write(cfg, &ev), 0, "the write did not fail");
 	while ((k = recv(s, msg, sizeof(msg) - 1, 0)) > 0) {
