@@ -218,18 +218,11 @@ scan_generations(int genfd, uint64_t cur, uint64_t *ret_max,
 	uint64_t max = 0, prev = 0, g;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	*ret_max = *ret_prev = 0;
-	fd = dup(genfd);
-	if (fd < 0)
+	d = iam_opendir_dup(genfd);
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);	/* the offset is shared with genfd */
 	while ((de = readdir(d)) != NULL) {
 		if (iam_generation_parse(de->d_name, &g) < 0)
 			continue;
@@ -294,11 +287,9 @@ remove_at(int at, const char *name, int depth)
 	fd = open_subdir(at, name);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
+	d = iam_fdopendir(fd);
+	if (d == NULL)
 		return -errno;
-	}
 	while ((de = readdir(d)) != NULL) {
 		int q;
 
@@ -329,17 +320,11 @@ each_in(const char *path, bool (*pick)(const char *name, const void *arg,
 	struct dirent *de;
 	const char *what;
 	DIR *d;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
-		  O_NOCTTY);
-	if (fd < 0)
+	d = iam_fdopendir(open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				 O_CLOEXEC | O_NOCTTY));
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (pick(de->d_name, arg, &what))
 			fn(ctx, dirfd(d), path, de->d_name, what);
@@ -715,17 +700,10 @@ remove_stale_generations(int genfd, const struct gen_keep *keep)
 	struct dirent *de;
 	const char *what;
 	DIR *d;
-	int fd;
 
-	fd = dup(genfd);
-	if (fd < 0)
+	d = iam_opendir_dup(genfd);
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);	/* the offset is shared with genfd */
 	while ((de = readdir(d)) != NULL)
 		if (pick_stale_generation(de->d_name, keep, &what))
 			remove_at(genfd, de->d_name, 3);

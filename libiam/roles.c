@@ -1023,11 +1023,9 @@ list_names(const char *run_dir, int strict_flags, char ***ret, size_t *ret_n)
 			     IAM_STRICT_SECRET, NULL, 0);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
+	d = iam_fdopendir(fd);
+	if (d == NULL)
 		return -errno;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (!role_session_key_valid(de->d_name))
 			continue;

@@ -141,6 +141,33 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 	return fd;
 }
 
+DIR *
+iam_fdopendir(int fd)
+{
+	DIR *d;
+	int e;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+DIR *
+iam_opendir_dup(int dirfd)
+{
+	DIR *d = iam_fdopendir(fcntl(dirfd, F_DUPFD_CLOEXEC, 3));
+
+	if (d != NULL)
+		rewinddir(d);	/* the offset is shared with dirfd */
+	return d;
+}
+
 int
 iam_map_strict(const char *path, int flags, size_t min, size_t max,
 	       struct iam_map *ret_map, char *err, size_t errlen)

@@ -5,6 +5,7 @@
 #ifndef IAM_UTIL_INT_H
 #define IAM_UTIL_INT_H
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -29,6 +30,14 @@ IAM_PRIVATE int iam_generation_parse(const char *s, uint64_t *ret_gen);
 
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
+
+/*
+ * A directory stream on fd (fdopendir), closing fd when it fails (errno
+ * kept).  iam_opendir_dup(): on a duplicate of dirfd (close-on-exec),
+ * rewound, so dirfd stays the caller's.  NULL and errno on failure.
+ */
+IAM_PRIVATE DIR *iam_fdopendir(int fd);
+IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
 
 struct iam_request;
 
