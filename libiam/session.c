@@ -21,22 +21,35 @@
 #define SESSION_DIR	"sessions"
 #define UNSET_SESSION	4294967295ULL
 
+/* A small /proc file, whole, NUL-terminated: its length, -errno or -EIO. */
+static ssize_t
+read_proc_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return n;
+}
+
 static int
 kernel_session(uint64_t *ret)
 {
 	char buf[32];
 	long long v;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	fd = open("/proc/self/sessionid", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc_file("/proc/self/sessionid", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
 	r = iam_parse_ll(buf, 0, (long long)UNSET_SESSION, &v);
 	if (r < 0)
@@ -230,19 +243,14 @@ start_time(pid_t pid, unsigned long long *ret)
 {
 	char path[64], buf[1024], *p;
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	r = iam_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	/* The command name may hold spaces and parentheses: skip past the last ')'. */
 	p = strrchr(buf, ')');
 	if (p == NULL)
