@@ -461,9 +461,16 @@ Test(pam_auth, one_mebibyte_answer_is_refused_unhashed)
 	cr_assert_not_null(big);
 	memset(big, 'a', (1 << 20) - 1);
 	big[(1 << 20) - 1] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	cr_assert_eq(iam_password_verify("wrong", hash_y), -EACCES);
-	hash_ms = ms_since(&a);
+	/* Best of three as well: the first hash of a process is cold. */
+	hash_ms = 1e9;
+	for (int i = 0; i < 3; i++) {
+		double t;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		cr_assert_eq(iam_password_verify("wrong", hash_y), -EACCES);
+		t = ms_since(&a);
+		hash_ms = t < hash_ms ? t : hash_ms;
+	}
 	/* Best of three, against a normal wrong password in the same run. */
 	for (int i = 0; i < 3; i++) {
 		double t;
