@@ -136,7 +136,8 @@ identify_caller(struct helper *h)
 		err("uid %u has no name", (unsigned)uid);
 		return EXIT_REFUSED;
 	}
-	iam_who_decide(h->cfg->snapshot_dir, pw.pw_name, 0, &h->who);
+	iam_who_decide(h->cfg->snapshot_dir, pw.pw_name, IAM_WHO_PRIVATE,
+		       &h->who);
 	if (h->who.kind == IAM_WHO_UNAVAILABLE) {
 		err("IAM unavailable: %s", h->who.why);
 		return EXIT_REFUSED;

@@ -102,6 +102,61 @@ file_trouble(int r)
 		r == -EPERM ? "insecure owner or mode" : strerror(-r);
 }
 
+/*
+ * Read user's record (and the alias) from auth/auth.db of w->gen: 0 (rec
+ * NULL when the name is not there), or a negative errno with w->kind
+ * IAM_WHO_UNAVAILABLE.
+ */
+static int
+read_record(struct iam_who *w, const char *user)
+{
+	char dir[4096], err[512] = "";
+	struct iam_authdb *db = NULL;
+	const char *alias;
+	int r;
+
+	r = iam_generation_path(&w->gen, "auth", dir, sizeof(dir));
+	if (r == 0)
+		r = iam_authdb_open(dir, &db, err, sizeof(err));
+	if (r < 0) {
+		set_unavailable(w, r, NULL, err[0] ? err : strerror(-r));
+		return r;
+	}
+	alias = iam_authdb_account_alias(db);
+	if (alias == NULL || iam_snprintf(w->alias, sizeof(w->alias), "%s",
+					  alias) < 0)
+		w->alias[0] = '\0';
+	r = iam_authdb_lookup(db, user, &w->rec);
+	db = iam_authdb_close(db);
+	w->record_read = true;
+	if (r == 0 || r == -ENOENT)
+		return 0;
+	set_unavailable(w, r, NULL, r == -EBADMSG ? "the private snapshot is "
+			"corrupt" : strerror(-r));
+	return r;
+}
+
+/* IAM_WHO_PRIVATE: the name's uid from auth.db, then NSS must agree. */
+static void
+who_from_private(struct iam_who *w, const char *user)
+{
+	uint32_t uid;
+
+	if (read_record(w, user) < 0)
+		return;
+	if (w->rec == NULL) {
+		w->kind = IAM_WHO_UNKNOWN;
+		return;
+	}
+	w->uid = w->rec->uid;
+	if (nss_uid(user, &uid) < 0 || uid != w->uid) {
+		w->rec = iam_auth_user_free(w->rec);
+		w->kind = IAM_WHO_UNKNOWN;
+		return;
+	}
+	w->kind = IAM_WHO_USER;
+}
+
 void
 iam_who(const char *snapshot_dir, const char *user, unsigned flags,
 	struct iam_who *w)
@@ -121,6 +176,10 @@ iam_who(const char *snapshot_dir, const char *user, unsigned flags,
 	r = iam_generation_open(snapshot_dir, &w->gen);
 	if (r < 0) {
 		set_unavailable(w, r, snapshot_dir, file_trouble(r));
+		return;
+	}
+	if (flags & IAM_WHO_PRIVATE) {
+		who_from_private(w, user);
 		return;
 	}
 	r = iam_generation_path(&w->gen, "nss.db", path, sizeof(path));
@@ -153,15 +212,14 @@ iam_who(const char *snapshot_dir, const char *user, unsigned flags,
 int
 iam_who_record(struct iam_who *w, const char *snapshot_dir, const char *user)
 {
-	char dir[4096], err[512] = "";
-	struct iam_authdb *db = NULL;
-	const char *alias;
 	int r;
 
 	if (w->kind == IAM_WHO_LOCAL)
 		return 0;
 	if (w->kind == IAM_WHO_UNAVAILABLE)
 		return w->err;
+	if (w->record_read)
+		return 0;
 	/* A test build's iam.conf may name another snapshot folder. */
 	if (w->gen.fd < 0 || strcmp(w->gen.base, snapshot_dir) != 0) {
 		iam_generation_close(&w->gen);
@@ -171,39 +229,19 @@ iam_who_record(struct iam_who *w, const char *snapshot_dir, const char *user)
 			return r;
 		}
 	}
-	r = iam_generation_path(&w->gen, "auth", dir, sizeof(dir));
-	if (r == 0)
-		r = iam_authdb_open(dir, &db, err, sizeof(err));
-	if (r < 0) {
-		set_unavailable(w, r, NULL, err[0] ? err : strerror(-r));
-		return r;
-	}
-	alias = iam_authdb_account_alias(db);
-	if (alias == NULL || iam_snprintf(w->alias, sizeof(w->alias), "%s",
-					  alias) < 0)
-		w->alias[0] = '\0';
 	/* Every name that is not local does the same lookup. */
-	r = iam_authdb_lookup(db, user, &w->rec);
-	db = iam_authdb_close(db);
+	r = read_record(w, user);
+	if (r < 0)
+		return r;
 	if (w->kind != IAM_WHO_USER) {
 		/* Not ours, whatever the private snapshot holds. */
 		w->rec = iam_auth_user_free(w->rec);
-		if (r == 0 || r == -ENOENT)
-			return 0;
-		set_unavailable(w, r, NULL, r == -EBADMSG ? "the private "
-				"snapshot is corrupt" : strerror(-r));
-		return r;
+		return 0;
 	}
-	if (r == 0 && w->rec->uid != w->uid) {
+	if (w->rec == NULL || w->rec->uid != w->uid) {
 		w->rec = iam_auth_user_free(w->rec);
-		r = -ENOENT;
-	}
-	if (r < 0) {
-		set_unavailable(w, r == -ENOENT ? -EBADMSG : r, NULL,
-				r == -EBADMSG ? "the private snapshot is "
-				"corrupt" : r == -ENOENT ? "the private "
-				"snapshot disagrees with nss.db" :
-				strerror(-r));
+		set_unavailable(w, -EBADMSG, NULL, "the private snapshot "
+				"disagrees with nss.db");
 		return w->err;
 	}
 	return 0;

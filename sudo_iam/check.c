@@ -82,7 +82,7 @@ load_config(struct check *c)
 
 /*
  * Who asks (iam_who_decide(), the rule of "Who is an IAM user"), from
- * one generation of the snapshot.  Returns 0 with c->iam_user and c->rec
+ * one generation of the snapshot; as root, from its auth.db.  Returns 0 with c->iam_user and c->rec
  * set, or -errno when the snapshot cannot answer; the caller then goes
  * by the uid range.
  */
@@ -91,7 +91,8 @@ identify_sudoer(struct check *c)
 {
 	if (!c->cfg_ok)
 		return -EINVAL;
-	iam_who_decide(c->cfg->snapshot_dir, c->o->user, 0, &c->who);
+	iam_who_decide(c->cfg->snapshot_dir, c->o->user, IAM_WHO_PRIVATE,
+		       &c->who);
 	if (c->who.kind == IAM_WHO_UNAVAILABLE) {
 		syslog(PRI, "sudo_iam: snapshot %s unusable for %s: %s",
 		       c->cfg->snapshot_dir, c->o->user, c->who.why);

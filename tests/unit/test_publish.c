@@ -1165,6 +1165,14 @@ Test(publish, who_is_asking_fails_closed_on_a_bad_current_and_spares_locals)
 	iam_who(cfg->snapshot_dir, "nobody-of-iam", 0, &w);
 	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
 	iam_who_release(&w);
+	/* As root from auth.db (sudo_iam, the role helper): the same answer. */
+	iam_who_decide(cfg->snapshot_dir, "u00", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	cr_assert_null(w.rec);
+	iam_who_release(&w);
+	iam_who_decide(cfg->snapshot_dir, "nobody-of-iam", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	iam_who_release(&w);
 	/* current pointing anywhere but gen/N: unavailable, never a guess. */
 	cr_assert_eq(unlink(at("var/snap/current")), 0);
 	cr_assert_eq(symlink("/etc", at("var/snap/current")), 0);
@@ -1173,6 +1181,10 @@ Test(publish, who_is_asking_fails_closed_on_a_bad_current_and_spares_locals)
 	cr_assert_eq(w.err, -EBADMSG);
 	cr_assert(strstr(w.why, "corrupt") != NULL, "%s", w.why);
 	cr_assert_eq(iam_who_record(&w, cfg->snapshot_dir, "u00"), -EBADMSG);
+	iam_who_release(&w);
+	iam_who_decide(cfg->snapshot_dir, "u00", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNAVAILABLE);
+	cr_assert_eq(w.err, -EBADMSG);
 	/* root's uid is outside the IAM range: local while IAM is broken. */
 	iam_who_settle(&w, "root", cfg->uid_min, cfg->uid_max);
 	cr_assert_eq(w.kind, IAM_WHO_LOCAL);

@@ -58,6 +58,11 @@ enum iam_who_kind {
 
 /* iam_who() flags. */
 #define IAM_WHO_PASSWD_LOCAL	0x1	/* a name of /etc/passwd is local */
+#define IAM_WHO_PRIVATE		0x2	/* root only: decide from auth.db of
+					   the generation (the same users and
+					   uids as its nss.db, and a lookup
+					   that does not read the whole file),
+					   its record read at once */
 
 struct iam_who {
 	enum iam_who_kind kind;
@@ -67,6 +72,7 @@ struct iam_who {
 	struct iam_auth_user *rec;	/* after iam_who_record(): the IAM
 					   user's record; owned */
 	char alias[128];		/* the account alias, "" none */
+	bool record_read;		/* auth.db read already */
 	struct iam_generation gen;	/* the generation read */
 };
 
