@@ -386,7 +386,7 @@ end_previous(struct helper *h, const struct iam_role_clock *now)
 }
 
 static int
-record_session(struct helper *h, struct assume *a, const struct iam_role_clock *now)
+write_role_session(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 {
 	struct iam_event_param params[] = {
 		{ "roleName", a->role->name },
@@ -483,7 +483,7 @@ assume_role(struct helper *h, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = check_policies(h, &a, now.wall);
 	if (rc == EXIT_OK)
-		rc = record_session(h, &a, &now);
+		rc = write_role_session(h, &a, &now);
 out:
 	free(a.own);
 	free(a.trust);

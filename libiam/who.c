@@ -108,7 +108,7 @@ file_trouble(int r)
  * IAM_WHO_UNAVAILABLE.
  */
 static int
-read_record(struct iam_who *w, const char *user)
+read_auth_record(struct iam_who *w, const char *user)
 {
 	char dir[4096], err[512] = "";
 	struct iam_authdb *db = NULL;
@@ -142,7 +142,7 @@ who_from_private(struct iam_who *w, const char *user)
 {
 	uint32_t uid;
 
-	if (read_record(w, user) < 0)
+	if (read_auth_record(w, user) < 0)
 		return;
 	if (w->rec == NULL) {
 		w->kind = IAM_WHO_UNKNOWN;
@@ -230,7 +230,7 @@ iam_who_record(struct iam_who *w, const char *snapshot_dir, const char *user)
 		}
 	}
 	/* Every name that is not local does the same lookup. */
-	r = read_record(w, user);
+	r = read_auth_record(w, user);
 	if (r < 0)
 		return r;
 	if (w->kind != IAM_WHO_USER) {
