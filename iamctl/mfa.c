@@ -291,7 +291,7 @@ cmd_mfa(struct iamctl *ctl, int argc, char **argv)
 	}
 	enable = strcmp(argv[1], "enable") == 0;
 	if ((!enable && strcmp(argv[1], "disable") != 0) ||
-	    (!enable && !qr)) {
+	    (!enable && !qr) || iamctl_bad_name("mfa", argv[2])) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}

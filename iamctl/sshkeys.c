@@ -32,7 +32,7 @@ cmd_ssh_keys(struct iamctl *ctl, int argc, char **argv)
 		     "for sshd's AuthorizedKeysCommand (see iamctl(8)).");
 		return EXIT_OK;
 	}
-	if (argc != 2) {
+	if (argc != 2 || iamctl_bad_name("ssh-keys", argv[1])) {
 		iamctl_err("usage: iamctl ssh-keys USER");
 		return EXIT_USAGE;
 	}

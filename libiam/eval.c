@@ -28,11 +28,18 @@
 
 /* ---- Hashing (FNV-1a of fnv.h; keys case-folded) ----------------------- */
 
+/* ASCII lower case, whatever the locale (key names are ASCII). */
+static inline unsigned char
+ascii_lower(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
 static inline uint64_t
 fnv_fold(uint64_t h, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)tolower((unsigned char)s[i]);
+		h ^= ascii_lower((unsigned char)s[i]);
 		h *= IAM_FNV1A_PRIME;
 	}
 	return h;
@@ -58,6 +65,59 @@ index_hash(int kind, const char *action, size_t alen, const char *res,
 }
 
 /* ---- Requests ------------------------------------------------------------------ */
+
+/* A block of a request's strings and value lists. */
+struct req_block {
+	struct req_block *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+#define REQ_BLOCK	2048
+
+static void *
+req_alloc_block(struct iam_request *req, size_t n)
+{
+	struct req_block *b;
+	size_t cap = n > REQ_BLOCK ? n : REQ_BLOCK;
+
+	b = malloc(sizeof(*b) + cap);
+	if (b == NULL)
+		return NULL;
+	b->next = req->blocks;
+	b->used = n;
+	b->cap = cap;
+	req->blocks = b;
+	return b->data;
+}
+
+/* n bytes owned by req, aligned for any pointer; NULL when out of memory. */
+static inline void *
+req_alloc(struct iam_request *req, size_t n)
+{
+	struct req_block *b = req->blocks;
+	void *p;
+
+	n = (n + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
+	if (b == NULL || b->cap - b->used < n)
+		return req_alloc_block(req, n);
+	p = (char *)b->data + b->used;
+	b->used += n;
+	return p;
+}
+
+
+static char *
+req_strndup(struct iam_request *req, const char *s, size_t n)
+{
+	char *p = req_alloc(req, n + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
 
 static bool
 request_action_valid(const char *a)
@@ -91,8 +151,8 @@ iam_request_new(const char *action, const char *resource,
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return -ENOMEM;
-	r->action = strdup(action);
-	r->resource = strdup(resource);
+	r->action = req_strndup(r, action, al);
+	r->resource = req_strndup(r, resource, rl);
 	if (r->action == NULL || r->resource == NULL) {
 		iam_request_free(r);
 		return -ENOMEM;
@@ -114,8 +174,7 @@ fold_eq(const char *a, const char *b, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char x = (unsigned char)a[i], y = (unsigned char)b[i];
 
-		if (x != y && (unsigned char)tolower(x) !=
-		    (unsigned char)tolower(y))
+		if (x != y && ascii_lower(x) != ascii_lower(y))
 			return false;
 	}
 	return true;
@@ -150,7 +209,8 @@ iam_request_find(const struct iam_request *req, uint64_t hash,
 }
 
 static int
-add_value(struct ctxkey *k, const char *value, size_t vl)
+add_value(struct iam_request *req, struct ctxkey *k, const char *value,
+	  size_t vl)
 {
 	char **v;
 	uint32_t *l;
@@ -158,19 +218,21 @@ add_value(struct ctxkey *k, const char *value, size_t vl)
 	if (k->n >= IAM_REQUEST_MAX_VALUES)
 		return -E2BIG;
 	if (k->n + 1 >= k->alloc) {
-		size_t alloc = k->alloc ? k->alloc * 2 : 4;
+		/* a list that grows moves to a larger one; the old stays put */
+		size_t alloc = k->alloc > 2 ? k->alloc * 2 : 4;
 
-		v = reallocarray(k->values, alloc, sizeof(*v));
-		if (v == NULL)
+		v = req_alloc(req, alloc * sizeof(*v));
+		l = req_alloc(req, alloc * sizeof(*l));
+		if (v == NULL || l == NULL)
 			return -ENOMEM;
+		memcpy(v, k->values, (k->n + 1) * sizeof(*v));
+		if (k->n > 0)
+			memcpy(l, k->lens, k->n * sizeof(*l));
 		k->values = v;
-		l = reallocarray(k->lens, alloc, sizeof(*l));
-		if (l == NULL)
-			return -ENOMEM;
 		k->lens = l;
 		k->alloc = alloc;
 	}
-	k->values[k->n] = strndup(value, vl);
+	k->values[k->n] = req_strndup(req, value, vl);
 	if (k->values[k->n] == NULL)
 		return -ENOMEM;
 	k->lens[k->n] = (uint32_t)vl;
@@ -178,18 +240,15 @@ add_value(struct ctxkey *k, const char *value, size_t vl)
 	return 0;
 }
 
-/* Drop the newest key, which was just created and holds no value yet. */
+/*
+ * Drop the newest key, which was just created and holds no value yet
+ * (its bytes stay in the request's blocks until it is freed).
+ */
 static void
 drop_new_key(struct iam_request *req, size_t slot)
 {
-	struct ctxkey *k = &req->keys[req->n_keys - 1];
-
 	req->slot[slot] = 0;
 	req->n_keys--;
-	free(k->values);
-	free(k->lens);
-	free(k->name);
-	free(k->lc);
 }
 
 /*
@@ -200,9 +259,17 @@ static int
 find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 		   struct ctxkey **ret, size_t *ret_slot, bool *ret_new)
 {
-	uint64_t h = iam_key_hash(key, kl);
-	size_t slot = find_slot(req, h, key, kl);
+	char lc[IAM_REQUEST_MAX_KEY + 1];
+	uint64_t h = IAM_FNV1A_OFFSET;
+	size_t slot;
 	struct ctxkey *k;
+
+	/* iam_key_hash(), folding into lc on the way */
+	for (size_t i = 0; i < kl; i++) {
+		lc[i] = (char)ascii_lower((unsigned char)key[i]);
+		h = (h ^ (unsigned char)lc[i]) * IAM_FNV1A_PRIME;
+	}
+	slot = find_slot(req, h, key, kl);
 
 	*ret_slot = slot;
 	*ret_new = false;
@@ -213,28 +280,30 @@ find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 	if (req->n_keys >= IAM_REQUEST_MAX_KEYS)
 		return -E2BIG;
 	if (req->n_keys == req->alloc) {
-		size_t alloc = req->alloc ? req->alloc * 2 : 16;
-		struct ctxkey *v = reallocarray(req->keys, alloc, sizeof(*v));
+		/* a larger array in the blocks; the old one stays put */
+		size_t alloc = req->alloc ? req->alloc * 2 : 32;
+		struct ctxkey *v = req_alloc(req, alloc * sizeof(*v));
 
 		if (v == NULL)
 			return -ENOMEM;
+		if (req->n_keys > 0)
+			memcpy(v, req->keys, req->n_keys * sizeof(*v));
 		req->keys = v;
 		req->alloc = alloc;
 	}
 	k = &req->keys[req->n_keys];
 	memset(k, 0, sizeof(*k));
-	k->name = strndup(key, kl);
-	k->lc = strndup(key, kl);
-	k->values = calloc(1, sizeof(*k->values));
-	if (k->name == NULL || k->lc == NULL || k->values == NULL) {
-		free(k->name);
-		free(k->lc);
-		free(k->values);
+	k->values = req_alloc(req, sizeof(*k->values) + 2 * (kl + 1));
+	if (k->values == NULL)
 		return -ENOMEM;
-	}
+	k->values[0] = NULL;
 	k->alloc = 1;
-	for (size_t i = 0; i < kl; i++)
-		k->lc[i] = (char)tolower((unsigned char)k->lc[i]);
+	k->name = (char *)(k->values + 1);
+	k->lc = k->name + kl + 1;
+	memcpy(k->name, key, kl);
+	k->name[kl] = '\0';
+	memcpy(k->lc, lc, kl);
+	k->lc[kl] = '\0';
 	k->len = kl;
 	k->hash = h;
 	req->n_keys++;
@@ -263,7 +332,7 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	r = find_or_create_key(req, key, kl, &k, &slot, &created);
 	if (r < 0)
 		return r;
-	r = add_value(k, value, vl);
+	r = add_value(req, k, value, vl);
 	/* A key this call created is kept only with its value. */
 	if (r < 0 && created)
 		drop_new_key(req, slot);
@@ -295,12 +364,9 @@ iam_request_add_values(struct iam_request *req, const char *key,
 	}
 	r = find_or_create_key(req, key, kl, &k, &slot, &created);
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = add_value(k, values[i], strlen(values[i]));
-	if (r < 0 && created) {
-		for (size_t i = 0; i < k->n; i++)
-			free(k->values[i]);
+		r = add_value(req, k, values[i], strlen(values[i]));
+	if (r < 0 && created)
 		drop_new_key(req, slot);
-	}
 	return r;
 }
 
@@ -323,8 +389,6 @@ iam_request_set_values(struct iam_request *req, const char *key,
 	r = find_or_create_key(req, key, kl, &k, &slot, &created);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < k->n; i++)
-		free(k->values[i]);
 	k->n = 0;
 	k->values[0] = NULL;
 	return iam_request_add_values(req, key, values, n);
@@ -361,19 +425,14 @@ iam_request_resource(const struct iam_request *req)
 struct iam_request *
 iam_request_free(struct iam_request *req)
 {
+	struct req_block *b;
+
 	if (req == NULL)
 		return NULL;
-	for (size_t i = 0; i < req->n_keys; i++) {
-		for (size_t j = 0; j < req->keys[i].n; j++)
-			free(req->keys[i].values[j]);
-		free(req->keys[i].values);
-		free(req->keys[i].lens);
-		free(req->keys[i].name);
-		free(req->keys[i].lc);
+	while ((b = req->blocks) != NULL) {
+		req->blocks = b->next;
+		free(b);
 	}
-	free(req->keys);
-	free(req->action);
-	free(req->resource);
 	free(req);
 	return NULL;
 }

@@ -91,9 +91,9 @@ static int
 ht_ok(const struct iam_nssdb_header *h, enum iam_nssdb_section i,
       uint32_t entries, size_t file_size)
 {
-	uint32_t slots = h->sect[i].size / 4;
+	uint32_t slots = h->sect[i].size / sizeof(struct iam_nssdb_slot);
 
-	if (!sect_ok(h, i, slots, 4, file_size))
+	if (!sect_ok(h, i, slots, sizeof(struct iam_nssdb_slot), file_size))
 		return 0;
 	if (slots == 0)
 		return entries == 0;
@@ -101,65 +101,126 @@ ht_ok(const struct iam_nssdb_header *h, enum iam_nssdb_section i,
 	return (slots & (slots - 1)) == 0 && slots > entries;
 }
 
+/*
+ * The sections follow each other in order from the end of the header,
+ * each 8-aligned, the bytes between them zero, the last one ending the
+ * file: no byte of the file lies outside what some check covers.
+ */
+static int
+layout_ok(const unsigned char *base, const struct iam_nssdb_header *h,
+	  size_t size)
+{
+	uint64_t at = sizeof(*h), end;
+	int i;
+
+	for (i = 0; i < IAM_NSSDB_NSECT; i++) {
+		if (h->sect[i].off < at || h->sect[i].off - at >= 8 ||
+		    h->sect[i].off > size)
+			return 0;
+		for (; at < h->sect[i].off; at++)
+			if (base[at] != 0)
+				return 0;
+		end = (uint64_t)h->sect[i].off + h->sect[i].size;
+		if (end > size)
+			return 0;
+		at = end;
+	}
+	if (size < at || size - at >= 8)
+		return 0;
+	for (; at < size; at++)
+		if (base[at] != 0)
+			return 0;
+	return 1;
+}
+
+static uint64_t
+header_sum(const unsigned char *base)
+{
+	return iam_nssdb_checksum(base + IAM_NSSDB_SUMMED_FROM,
+				  sizeof(struct iam_nssdb_header) -
+				  IAM_NSSDB_SUMMED_FROM);
+}
+
+/* The header alone, checked; the records are checked when read. */
+static int
+header_ok(const unsigned char *base, size_t size,
+	  const struct iam_nssdb_header *h)
+{
+	if (memcmp(h->magic, IAM_NSSDB_MAGIC, 8) != 0 ||
+	    h->version != IAM_NSSDB_VERSION || h->header_size != sizeof(*h) ||
+	    h->file_size != size || h->reserved[0] != 0 || h->reserved[1] != 0)
+		return 0;
+	if (header_sum(base) != h->checksum)
+		return 0;
+	if (!layout_ok(base, h, size) ||
+	    !sect_ok(h, IAM_NSSDB_USERS, h->n_users,
+		     sizeof(struct iam_nssdb_urec), size) ||
+	    !sect_ok(h, IAM_NSSDB_GROUPS, h->n_groups,
+		     sizeof(struct iam_nssdb_grec), size) ||
+	    !sect_ok(h, IAM_NSSDB_GIDS, h->n_gids, 4, size) ||
+	    !sect_ok(h, IAM_NSSDB_MEMBERS, h->sect[IAM_NSSDB_MEMBERS].size, 1,
+		     size) ||
+	    !sect_ok(h, IAM_NSSDB_STRINGS, h->sect[IAM_NSSDB_STRINGS].size, 1,
+		     size) ||
+	    !ht_ok(h, IAM_NSSDB_USER_NAME_HT, h->n_users, size) ||
+	    !ht_ok(h, IAM_NSSDB_USER_UID_HT, h->n_users, size) ||
+	    !ht_ok(h, IAM_NSSDB_GROUP_NAME_HT, h->n_groups, size) ||
+	    !ht_ok(h, IAM_NSSDB_GROUP_GID_HT, h->n_groups, size))
+		return 0;
+	/* every string is NUL-terminated inside its section */
+	if (h->sect[IAM_NSSDB_STRINGS].size == 0 ||
+	    base[h->sect[IAM_NSSDB_STRINGS].off +
+		 h->sect[IAM_NSSDB_STRINGS].size - 1] != '\0')
+		return 0;
+	if (h->sect[IAM_NSSDB_MEMBERS].size > 0 &&
+	    base[h->sect[IAM_NSSDB_MEMBERS].off +
+		 h->sect[IAM_NSSDB_MEMBERS].size - 1] != '\0')
+		return 0;
+	return 1;
+}
+
+static void
+fill(struct iam_nssdb *db, const unsigned char *base, size_t size,
+     const struct iam_nssdb_header *h)
+{
+	size_t i;
+
+	memset(db, 0, sizeof(*db));
+	db->base = base;
+	db->size = size;
+	db->generation = h->generation;
+	db->n_users = h->n_users;
+	db->n_groups = h->n_groups;
+	db->n_gids = h->n_gids;
+	db->n_members = h->n_members;
+	db->users = (const void *)(base + h->sect[IAM_NSSDB_USERS].off);
+	db->groups = (const void *)(base + h->sect[IAM_NSSDB_GROUPS].off);
+	for (i = 0; i < 4; i++) {
+		db->ht[i] = (const void *)(base +
+					   h->sect[IAM_NSSDB_USER_NAME_HT + i].off);
+		db->ht_slots[i] = h->sect[IAM_NSSDB_USER_NAME_HT + i].size /
+				  sizeof(struct iam_nssdb_slot);
+	}
+	db->gids = (const void *)(base + h->sect[IAM_NSSDB_GIDS].off);
+	db->members = (const char *)base + h->sect[IAM_NSSDB_MEMBERS].off;
+	db->members_size = h->sect[IAM_NSSDB_MEMBERS].size;
+	db->strings = (const char *)base + h->sect[IAM_NSSDB_STRINGS].off;
+	db->strings_size = h->sect[IAM_NSSDB_STRINGS].size;
+}
+
 int
 iam_nssdb_open_mem(const void *p, size_t size, struct iam_nssdb *ret_db)
 {
 	const unsigned char *base = p;
 	struct iam_nssdb_header h;
-	struct iam_nssdb db;
-	size_t i;
 
 	if (p == NULL || (uintptr_t)p % 8 != 0 || size < sizeof(h) ||
 	    size > IAM_NSSDB_MAX_SIZE)
 		return -EBADMSG;
 	memcpy(&h, base, sizeof(h));
-	if (memcmp(h.magic, IAM_NSSDB_MAGIC, 8) != 0 ||
-	    h.version != IAM_NSSDB_VERSION || h.header_size != sizeof(h) ||
-	    h.file_size != size || h.reserved[0] != 0 || h.reserved[1] != 0)
+	if (!header_ok(base, size, &h))
 		return -EBADMSG;
-	/* sizes first: a header claiming huge counts fails before any sum */
-	if (!sect_ok(&h, IAM_NSSDB_USERS, h.n_users,
-		     sizeof(struct iam_nssdb_urec), size) ||
-	    !sect_ok(&h, IAM_NSSDB_GROUPS, h.n_groups,
-		     sizeof(struct iam_nssdb_grec), size) ||
-	    !sect_ok(&h, IAM_NSSDB_GIDS, h.n_gids, 4, size) ||
-	    !sect_ok(&h, IAM_NSSDB_MEMBERS, h.n_members, 4, size) ||
-	    !sect_ok(&h, IAM_NSSDB_STRINGS, h.sect[IAM_NSSDB_STRINGS].size, 1,
-		     size) ||
-	    !ht_ok(&h, IAM_NSSDB_USER_NAME_HT, h.n_users, size) ||
-	    !ht_ok(&h, IAM_NSSDB_USER_UID_HT, h.n_users, size) ||
-	    !ht_ok(&h, IAM_NSSDB_GROUP_NAME_HT, h.n_groups, size) ||
-	    !ht_ok(&h, IAM_NSSDB_GROUP_GID_HT, h.n_groups, size))
-		return -EBADMSG;
-	/* every string is NUL-terminated inside the section */
-	if (h.sect[IAM_NSSDB_STRINGS].size == 0 ||
-	    base[h.sect[IAM_NSSDB_STRINGS].off +
-		 h.sect[IAM_NSSDB_STRINGS].size - 1] != '\0')
-		return -EBADMSG;
-	if (iam_nssdb_checksum(base + IAM_NSSDB_SUMMED_FROM,
-			       size - IAM_NSSDB_SUMMED_FROM) != h.checksum)
-		return -EBADMSG;
-
-	memset(&db, 0, sizeof(db));
-	db.base = base;
-	db.size = size;
-	db.generation = h.generation;
-	db.n_users = h.n_users;
-	db.n_groups = h.n_groups;
-	db.n_gids = h.n_gids;
-	db.n_members = h.n_members;
-	db.users = (const void *)(base + h.sect[IAM_NSSDB_USERS].off);
-	db.groups = (const void *)(base + h.sect[IAM_NSSDB_GROUPS].off);
-	for (i = 0; i < 4; i++) {
-		db.ht[i] = (const void *)(base +
-					  h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
-		db.ht_slots[i] = h.sect[IAM_NSSDB_USER_NAME_HT + i].size / 4;
-	}
-	db.gids = (const void *)(base + h.sect[IAM_NSSDB_GIDS].off);
-	db.members = (const void *)(base + h.sect[IAM_NSSDB_MEMBERS].off);
-	db.strings = (const char *)base + h.sect[IAM_NSSDB_STRINGS].off;
-	db.strings_size = h.sect[IAM_NSSDB_STRINGS].size;
-	*ret_db = db;
+	fill(ret_db, base, size, &h);
 	return 0;
 }
 
@@ -283,28 +344,115 @@ str_at(const struct iam_nssdb *db, uint32_t off, size_t *ret_len)
 	return s;
 }
 
-static int
-user_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *ret)
+/*
+ * Record sums: one multiply-xor step per 8 bytes, each step a bijection
+ * of the running value, so a change confined to one word always changes
+ * the sum.  The caller sums lengths, or NULs, with the bytes they count.
+ */
+static uint64_t
+mix_bytes(uint64_t h, const void *p, size_t n)
 {
-	const struct iam_nssdb_urec *u;
-	struct iam_nssdb_user x;
+	const unsigned char *s = p;
+	uint64_t w;
 
-	if (i >= db->n_users)
-		return -EBADMSG;
-	u = &db->users[i];
-	x.name = str_at(db, u->name, &x.name_len);
-	x.gecos = str_at(db, u->gecos, &x.gecos_len);
-	x.home = str_at(db, u->home, &x.home_len);
-	x.shell = str_at(db, u->shell, &x.shell_len);
-	if (x.name == NULL || x.gecos == NULL || x.home == NULL ||
-	    x.shell == NULL || x.name_len == 0)
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * P1;
+	}
+	if (n > 0) {
+		w = n;		/* the tail's length, in its top byte */
+		w <<= 56;
+		memcpy(&w, s, n);
+		h = (h ^ w) * P1;
+	}
+	return h;
+}
+
+static uint64_t
+finish(uint64_t h)
+{
+	h ^= h >> 31;
+	h *= P2;
+	h ^= h >> 29;
+	return h;
+}
+
+/*
+ * Bounds and sum of user record i; the strings' lengths in x.  The four
+ * strings lie one after the other, so their bytes and NULs are summed
+ * in one run.
+ */
+static int
+urec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
+	 uint64_t *ret_sum)
+{
+	const struct iam_nssdb_urec *u = &db->users[i];
+	uint64_t h;
+
+	x->name = str_at(db, u->name, &x->name_len);
+	x->gecos = str_at(db, u->gecos, &x->gecos_len);
+	x->home = str_at(db, u->home, &x->home_len);
+	x->shell = str_at(db, u->shell, &x->shell_len);
+	if (x->name == NULL || x->gecos == NULL || x->home == NULL ||
+	    x->shell == NULL || x->name_len == 0 ||
+	    x->gecos != x->name + x->name_len + 1 ||
+	    x->home != x->gecos + x->gecos_len + 1 ||
+	    x->shell != x->home + x->home_len + 1)
 		return -EBADMSG;
 	if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids)
 		return -EBADMSG;
-	x.uid = u->uid;
-	x.gid = u->gid;
-	x.gids = db->gids + u->gids;
-	x.n_gids = u->n_gids;
+	x->uid = u->uid;
+	x->gid = u->gid;
+	x->gids = db->gids + u->gids;
+	x->n_gids = u->n_gids;
+	h = mix_bytes(P2 ^ i, u, offsetof(struct iam_nssdb_urec, sum));
+	h = mix_bytes(h, x->name,
+		      (size_t)(x->shell + x->shell_len + 1 - x->name));
+	h = mix_bytes(h, x->gids, (size_t)x->n_gids * 4);
+	*ret_sum = finish(h);
+	return 0;
+}
+
+/* Bounds and sum of group record i. */
+static int
+grec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
+	 uint64_t *ret_sum)
+{
+	const struct iam_nssdb_grec *g = &db->groups[i];
+	uint64_t h;
+
+	x->name = str_at(db, g->name, &x->name_len);
+	if (x->name == NULL || x->name_len == 0)
+		return -EBADMSG;
+	if (g->members > db->members_size ||
+	    g->members_size > db->members_size - g->members ||
+	    (g->n_members == 0) != (g->members_size == 0) ||
+	    g->n_members > g->members_size / 2 + 1 || g->reserved != 0)
+		return -EBADMSG;
+	x->members = db->members + g->members;
+	x->members_size = g->members_size;
+	if (x->members_size > 0 && x->members[x->members_size - 1] != '\0')
+		return -EBADMSG;
+	x->gid = g->gid;
+	x->index = i;
+	x->n_members = g->n_members;
+	h = mix_bytes(P1 ^ i, g, offsetof(struct iam_nssdb_grec, sum));
+	h = mix_bytes(h, x->name, x->name_len + 1);
+	h = mix_bytes(h, x->members, x->members_size);
+	*ret_sum = finish(h);
+	return 0;
+}
+
+static int
+user_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *ret)
+{
+	struct iam_nssdb_user x;
+	uint64_t sum;
+
+	if (i >= db->n_users)
+		return -EBADMSG;
+	if (urec_sum(db, i, &x, &sum) < 0 || sum != db->users[i].sum)
+		return -EBADMSG;
 	*ret = x;
 	return 0;
 }
@@ -312,30 +460,34 @@ user_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *ret)
 static int
 group_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *ret)
 {
-	const struct iam_nssdb_grec *g;
 	struct iam_nssdb_group x;
+	uint64_t sum;
 
 	if (i >= db->n_groups)
 		return -EBADMSG;
-	g = &db->groups[i];
-	x.name = str_at(db, g->name, &x.name_len);
-	if (x.name == NULL || x.name_len == 0)
+	if (grec_sum(db, i, &x, &sum) < 0 || sum != db->groups[i].sum)
 		return -EBADMSG;
-	if (g->members > db->n_members ||
-	    g->n_members > db->n_members - g->members)
-		return -EBADMSG;
-	x.gid = g->gid;
-	x.index = i;
-	x.n_members = g->n_members;
 	*ret = x;
 	return 0;
+}
+
+uint32_t
+iam_nssdb_slot_check(uint32_t idx, uint32_t tag)
+{
+	uint32_t t = iam_nssdb_hash_id(tag);
+
+	/* bijections that keep 0 at 0, each changing whole when one word does */
+	return iam_nssdb_hash_id(idx) ^ (t << 13 | t >> 19);
 }
 
 /*
  * Walk the probe sequence of hash h in table t; for each occupied slot
  * call match(), which says 1 found, 0 go on, or a negative error.  The
  * walk is bounded by the slot count, so a table without an empty slot
- * cannot loop.
+ * cannot loop.  Every slot on the way is checked, and every record whose
+ * slot carries the key's hash, the ones that turn out not to match too:
+ * damage on the path of a key is -EBADMSG, never a "no such entry" that
+ * hides it.
  */
 typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
 			const void *key, void *ret);
@@ -345,14 +497,20 @@ probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
       const void *key, void *ret)
 {
 	uint32_t slots = db->ht_slots[t], mask = slots - 1, n, v;
+	const struct iam_nssdb_slot *slot;
 	int r;
 
 	if (slots == 0)
 		return -ENOENT;
 	for (n = 0; n < slots; n++) {
-		v = db->ht[t][(h + n) & mask];
+		slot = &db->ht[t][(h + n) & mask];
+		v = slot->idx;
+		if (slot->check != iam_nssdb_slot_check(v, slot->tag))
+			return -EBADMSG;	/* a changed slot hides nothing */
 		if (v == 0)
 			return -ENOENT;
+		if (slot->tag != h)
+			continue;		/* another key's slot */
 		r = match(db, v - 1, key, ret);
 		if (r != 0)
 			return r < 0 ? r : 0;
@@ -389,14 +547,13 @@ match_user_uid(const struct iam_nssdb *db, uint32_t idx, const void *key,
 	struct iam_nssdb_user u;
 	int r;
 
-	/* compare the key before decoding strings: most probes miss */
 	if (idx >= db->n_users)
 		return -EBADMSG;
-	if (db->users[idx].uid != *(const uint32_t *)key)
-		return 0;
 	r = user_at(db, idx, &u);
 	if (r < 0)
 		return r;
+	if (u.uid != *(const uint32_t *)key)
+		return 0;
 	*(struct iam_nssdb_user *)ret = u;
 	return 1;
 }
@@ -427,11 +584,11 @@ match_group_gid(const struct iam_nssdb *db, uint32_t idx, const void *key,
 
 	if (idx >= db->n_groups)
 		return -EBADMSG;
-	if (db->groups[idx].gid != *(const uint32_t *)key)
-		return 0;
 	r = group_at(db, idx, &g);
 	if (r < 0)
 		return r;
+	if (g.gid != *(const uint32_t *)key)
+		return 0;
 	*(struct iam_nssdb_group *)ret = g;
 	return 1;
 }
@@ -511,29 +668,83 @@ iam_nssdb_group_at(const struct iam_nssdb *db, uint32_t i,
 }
 
 int
+iam_nssdb_next_member(const struct iam_nssdb_group *g, uint32_t *pos,
+		      const char **ret_name, size_t *ret_len)
+{
+	const char *s, *nul;
+	size_t max;
+
+	if (*pos >= g->members_size)
+		return *pos == g->members_size ? -ENOENT : -EBADMSG;
+	s = g->members + *pos;
+	max = g->members_size - *pos;
+	if (max > IAM_NSSDB_MAX_STRING + 1)
+		max = IAM_NSSDB_MAX_STRING + 1;
+	nul = memchr(s, '\0', max);
+	if (nul == NULL || nul == s)
+		return -EBADMSG;
+	*ret_len = (size_t)(nul - s);
+	*ret_name = s;
+	*pos += (uint32_t)(nul - s) + 1;
+	return 0;
+}
+
+int
 iam_nssdb_group_member(const struct iam_nssdb *db,
 		       const struct iam_nssdb_group *g, uint32_t i,
 		       const char **ret_name, size_t *ret_len)
 {
-	const struct iam_nssdb_grec *rec;
-	const char *s;
-	uint32_t u;
-	size_t len;
+	uint32_t pos = 0, k;
+	int r;
 
-	if (db == NULL || db->base == NULL || g->index >= db->n_groups)
+	if (db == NULL || db->base == NULL || g == NULL ||
+	    i >= g->n_members)
 		return -EBADMSG;
-	rec = &db->groups[g->index];
-	/* re-checked: g may come from a caller, the record is the truth */
-	if (i >= rec->n_members || rec->members > db->n_members ||
-	    rec->n_members > db->n_members - rec->members)
+	for (k = 0; k <= i; k++)
+		if ((r = iam_nssdb_next_member(g, &pos, ret_name, ret_len)) < 0)
+			return -EBADMSG;
+	return 0;
+}
+
+/* ---- Sealing (the builder's last step) ---------------------------------- */
+
+int
+iam_nssdb_seal(void *p, size_t size)
+{
+	unsigned char *base = p;
+	struct iam_nssdb_header h;
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	struct iam_nssdb_group g;
+	struct iam_nssdb_urec *ur;
+	struct iam_nssdb_grec *gr;
+	struct iam_nssdb_slot *slot;
+	uint64_t sum;
+	uint32_t i, t;
+
+	if (p == NULL || (uintptr_t)p % 8 != 0 || size < sizeof(h) ||
+	    size > IAM_NSSDB_MAX_SIZE)
 		return -EBADMSG;
-	u = db->members[rec->members + i];
-	if (u >= db->n_users)
+	memcpy(&h, base, sizeof(h));
+	h.checksum = header_sum(base);
+	memcpy(base + offsetof(struct iam_nssdb_header, checksum), &h.checksum,
+	       sizeof(h.checksum));
+	if (!header_ok(base, size, &h))
 		return -EBADMSG;
-	s = str_at(db, db->users[u].name, &len);
-	if (s == NULL || len == 0)
-		return -EBADMSG;
-	*ret_name = s;
-	*ret_len = len;
+	fill(&db, base, size, &h);
+	ur = (void *)(base + h.sect[IAM_NSSDB_USERS].off);
+	gr = (void *)(base + h.sect[IAM_NSSDB_GROUPS].off);
+	for (i = 0; i < db.n_users; i++)
+		if (urec_sum(&db, i, &u, &sum) == 0)
+			ur[i].sum = sum;
+	for (i = 0; i < db.n_groups; i++)
+		if (grec_sum(&db, i, &g, &sum) == 0)
+			gr[i].sum = sum;
+	for (t = 0; t < 4; t++) {
+		slot = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + t].off);
+		for (i = 0; i < db.ht_slots[t]; i++)
+			slot[i].check = iam_nssdb_slot_check(slot[i].idx,
+							     slot[i].tag);
+	}
 	return 0;
 }

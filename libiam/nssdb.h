@@ -7,27 +7,36 @@
  * iam_nssdb_build() (iam/snapshot.h) and published by rename, so a reader
  * that has mapped an older file keeps a valid mapping.
  *
- * Layout, all integers in host byte order, every section 8-byte aligned:
+ * Layout, all integers in host byte order, every section 8-byte aligned
+ * and laid out in this order, one after the other, zero bytes between:
  *
  *   header            struct iam_nssdb_header
  *   users             n_users x struct iam_nssdb_urec
  *   groups            n_groups x struct iam_nssdb_grec
- *   user_name_ht      uint32_t slots: open addressing, linear probing,
- *   user_uid_ht         a slot holds index + 1 of a user or group, 0 is
- *   group_name_ht       empty; the slot count is a power of two larger
- *   group_gid_ht        than the number of entries
+ *   user_name_ht      struct iam_nssdb_slot: open addressing, linear
+ *   user_uid_ht         probing; a slot holds index + 1 of a user or
+ *   group_name_ht       group, the full hash of its key and a check of
+ *   group_gid_ht        both, all 0 when empty; the slot count is a
+ *                       power of two larger than the entries
  *   gids              uint32_t supplementary gids, a run per user
- *   members           uint32_t user indices, a run per group
+ *   members           the member names of each group, NUL-terminated,
+ *                       a run per group
  *   strings           NUL-terminated strings; records hold offsets here
  *
  * The initgroups index is the per-user run of gids: getgrouplist() costs
  * one hash probe plus the user's own groups, whatever the group count.
  *
- * The reader trusts nothing: the header's sizes must describe sections
- * inside the file, the checksum must match, and every index and string
- * offset is bounds-checked again when it is used.  A hash slot only ever
- * leads to a record whose key is compared, so a damaged index can hide an
- * entry (answered as corrupt when noticed) but never returns the wrong one.
+ * Integrity is checked where it is read, so opening costs the same at
+ * any size: the header carries the checksum of its own bytes and the
+ * section layout; each user record the checksum of its fields, strings
+ * and gids; each group record that of its fields, name and member names;
+ * each hash slot a check of the index and hash it holds, so a probe skips
+ * the slots of other keys without reading their records, and a damaged
+ * slot is noticed rather than hiding an entry.  Every index and offset
+ * is bounds-checked again when used, and a hash slot only ever leads to
+ * a record whose key is compared, so damage anywhere is either answered
+ * as corrupt (-EBADMSG) by the lookup that reads it, or not read at all:
+ * never a wrong answer.
  */
 #ifndef IAM_NSSDB_H
 #define IAM_NSSDB_H
@@ -52,9 +61,11 @@
 #endif
 
 #define IAM_NSSDB_MAGIC		"IAMNSSDB"	/* 8 bytes, no NUL */
-#define IAM_NSSDB_VERSION	1
+#define IAM_NSSDB_VERSION	2
 #define IAM_NSSDB_MAX_SIZE	0xfffffff8u	/* offsets are 32 bits */
 #define IAM_NSSDB_MAX_STRING	4096		/* one name, gecos, home, shell */
+/* Users or groups in one snapshot: slots of 2x as many still fit 32 bits. */
+#define IAM_NSSDB_MAX_ENTRIES	(1u << 24)
 
 enum iam_nssdb_section {
 	IAM_NSSDB_USERS,
@@ -79,17 +90,17 @@ struct iam_nssdb_header {
 	uint32_t version;	/* IAM_NSSDB_VERSION */
 	uint32_t header_size;	/* sizeof(struct iam_nssdb_header) */
 	uint64_t file_size;	/* the whole file */
-	uint64_t checksum;	/* iam_nssdb_checksum() of the bytes after it */
+	uint64_t checksum;	/* iam_nssdb_checksum() of the rest of the header */
 	uint64_t generation;	/* publishing generation */
 	uint32_t n_users;
 	uint32_t n_groups;
 	uint32_t n_gids;	/* entries in the gids section */
-	uint32_t n_members;	/* entries in the members section */
+	uint32_t n_members;	/* member names in the members section */
 	struct iam_nssdb_sect sect[IAM_NSSDB_NSECT];
 	uint32_t reserved[2];	/* zero */
 };
 
-/* The checksum covers every byte from this offset to the end. */
+/* The header's checksum covers its bytes from this offset on. */
 #define IAM_NSSDB_SUMMED_FROM	32
 
 struct iam_nssdb_urec {
@@ -101,13 +112,23 @@ struct iam_nssdb_urec {
 	uint32_t shell;
 	uint32_t gids;		/* first entry in the gids section */
 	uint32_t n_gids;	/* supplementary gids */
+	uint64_t sum;		/* fields above, strings, gids, index */
 };
 
 struct iam_nssdb_grec {
 	uint32_t name;
 	uint32_t gid;
-	uint32_t members;	/* first entry in the members section */
+	uint32_t members;	/* first byte in the members section */
 	uint32_t n_members;
+	uint32_t members_size;	/* bytes of member names, NULs included */
+	uint32_t reserved;	/* zero */
+	uint64_t sum;		/* fields above, name, member names, index */
+};
+
+struct iam_nssdb_slot {
+	uint32_t idx;		/* index + 1 of the entry; 0 empty */
+	uint32_t tag;		/* the full hash of the entry's key */
+	uint32_t check;		/* iam_nssdb_slot_check(idx, tag) */
 };
 
 /* A mapped or in-memory snapshot, checked by iam_nssdb_open_mem(). */
@@ -118,10 +139,11 @@ struct iam_nssdb {
 	uint32_t n_users, n_groups, n_gids, n_members;
 	const struct iam_nssdb_urec *users;
 	const struct iam_nssdb_grec *groups;
-	const uint32_t *ht[4];		/* user name, uid, group name, gid */
+	const struct iam_nssdb_slot *ht[4];	/* user name, uid, group name, gid */
 	uint32_t ht_slots[4];
 	const uint32_t *gids;
-	const uint32_t *members;
+	const char *members;
+	uint32_t members_size;
 	const char *strings;
 	uint32_t strings_size;
 	bool mapped;			/* base came from mmap */
@@ -140,8 +162,10 @@ struct iam_nssdb_group {
 	const char *name;
 	size_t name_len;
 	uint32_t gid;
-	uint32_t index;		/* of the group, for iam_nssdb_group_member() */
+	uint32_t index;		/* of the group */
 	uint32_t n_members;
+	const char *members;	/* n_members NUL-terminated names, checked */
+	uint32_t members_size;	/* bytes, NULs included */
 };
 
 /*
@@ -151,9 +175,10 @@ struct iam_nssdb_group {
 uint64_t iam_nssdb_checksum(const void *p, size_t n);
 
 /*
- * Check size bytes at p (8-aligned) as a snapshot: magic, version, sizes,
- * section bounds, checksum.  The bytes must outlive db.  0, or -EBADMSG
- * when anything is wrong.
+ * Check size bytes at p (8-aligned) as a snapshot: magic, version, the
+ * header's checksum, sizes, section layout.  Records are checked when
+ * read.  The bytes must outlive db.  0, or -EBADMSG when anything is
+ * wrong.
  */
 int iam_nssdb_open_mem(const void *p, size_t size, struct iam_nssdb *ret_db);
 
@@ -190,10 +215,36 @@ int iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
 int iam_nssdb_group_at(const struct iam_nssdb *db, uint32_t i,
 		       struct iam_nssdb_group *ret);
 
-/* Name of the i-th member of g (i < g->n_members).  0, -EBADMSG. */
+/*
+ * Name of the i-th member of g (i < g->n_members), walking from the
+ * first.  0, -EBADMSG.  To list them all, walk g->members with
+ * iam_nssdb_next_member().
+ */
 int iam_nssdb_group_member(const struct iam_nssdb *db,
 			   const struct iam_nssdb_group *g, uint32_t i,
 			   const char **ret_name, size_t *ret_len);
+
+/*
+ * The next member name of g at *pos (a byte offset into g->members,
+ * 0 first): 0 and *pos advanced, -ENOENT past the last, -EBADMSG.
+ */
+int iam_nssdb_next_member(const struct iam_nssdb_group *g, uint32_t *pos,
+			  const char **ret_name, size_t *ret_len);
+
+/*
+ * Write every checksum of the snapshot of size bytes at p (8-aligned):
+ * records, slots, then the header.  The builder's last step; tests use it
+ * to reseal a deliberate edit.  Records whose offsets lie outside their
+ * sections keep their sum.  0, or -EBADMSG when the header's sections do
+ * not fit.
+ */
+int iam_nssdb_seal(void *p, size_t size);
+
+/*
+ * The check of a hash slot holding idx and tag: 0 for an empty slot;
+ * changing one of the three words always breaks it.
+ */
+uint32_t iam_nssdb_slot_check(uint32_t idx, uint32_t tag);
 
 /* Hashes of the indexes, shared by the builder and the reader. */
 uint32_t iam_nssdb_hash_name(const char *s, size_t len);

@@ -14,6 +14,7 @@
 struct builder {
 	const struct iam_identity *id;
 	struct iam_buf strings;
+	struct iam_buf names;	/* member names, a run per group */
 	uint32_t *gsorted;	/* group indices sorted by name */
 	uint32_t *ugids;	/* supplementary gids, a run per user */
 	uint32_t *ugids_at;	/* n_users + 1 run starts */
@@ -167,11 +168,11 @@ slots_for(size_t n)
  * validation before us let through.
  */
 static int
-ht_put(const struct builder *b, int which, uint32_t *t, uint32_t slots,
-       uint32_t idx)
+ht_put(const struct builder *b, int which, struct iam_nssdb_slot *t,
+       uint32_t slots, uint32_t idx)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t mask = slots - 1, h, o;
+	uint32_t mask = slots - 1, h, o, tag;
 
 	switch (which) {
 	case 0: h = iam_nssdb_hash_name(id->users[idx].name,
@@ -181,15 +182,17 @@ ht_put(const struct builder *b, int which, uint32_t *t, uint32_t slots,
 				       strlen(id->groups[idx].name)); break;
 	default: h = iam_nssdb_hash_id(id->groups[idx].gid); break;
 	}
-	for (; t[h & mask] != 0; h++) {
-		o = t[h & mask] - 1;
+	tag = h;
+	for (; t[h & mask].idx != 0; h++) {
+		o = t[h & mask].idx - 1;
 		if ((which == 0 && !strcmp(id->users[o].name, id->users[idx].name)) ||
 		    (which == 1 && id->users[o].uid == id->users[idx].uid) ||
 		    (which == 2 && !strcmp(id->groups[o].name, id->groups[idx].name)) ||
 		    (which == 3 && id->groups[o].gid == id->groups[idx].gid))
 			return -EINVAL;
 	}
-	t[h & mask] = idx + 1;
+	t[h & mask].idx = idx + 1;
+	t[h & mask].tag = tag;
 	return 0;
 }
 
@@ -219,7 +222,7 @@ static int
 records(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
-	size_t i;
+	size_t i, k;
 	int r;
 
 	b->urecs = calloc(id->n_users + 1, sizeof(*b->urecs));
@@ -251,15 +254,24 @@ records(struct builder *b)
 		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0)
 			return r;
 		x->gid = id->groups[i].gid;
-		x->members = b->members_at[i];
+		x->members = (uint32_t)b->names.len;
 		x->n_members = b->members_at[i + 1] - b->members_at[i];
+		for (k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
+			const char *m = id->users[b->members[k]].name;
+
+			if (b->names.len > IAM_NSSDB_MAX_SIZE)
+				return -E2BIG;
+			if (iam_buf_add(&b->names, m, strlen(m) + 1) < 0)
+				return -ENOMEM;
+		}
+		x->members_size = (uint32_t)b->names.len - x->members;
 	}
 	return 0;
 }
 
 /* The four hash indexes, into tables of the given slot counts. */
 static int
-indexes(const struct builder *b, uint32_t *const t[4],
+indexes(const struct builder *b, struct iam_nssdb_slot *const t[4],
 	const uint32_t slots[4])
 {
 	size_t n;
@@ -281,7 +293,8 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 	const struct iam_identity *id = b->id;
 	struct iam_nssdb_header h;
 	size_t sizes[IAM_NSSDB_NSECT], total, i;
-	uint32_t slots[4], *t[4] = { NULL, NULL, NULL, NULL };
+	uint32_t slots[4];
+	struct iam_nssdb_slot *t[4] = { NULL, NULL, NULL, NULL };
 	const void *src[IAM_NSSDB_NSECT];
 	unsigned char *base = NULL;
 	int r = -ENOMEM;
@@ -289,7 +302,7 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 	slots[0] = slots[1] = slots_for(id->n_users);
 	slots[2] = slots[3] = slots_for(id->n_groups);
 	for (i = 0; i < 4; i++)
-		if ((t[i] = calloc((size_t)slots[i] + 1, 4)) == NULL)
+		if ((t[i] = calloc((size_t)slots[i] + 1, sizeof(**t))) == NULL)
 			goto out;
 	if ((r = indexes(b, t, slots)) < 0)
 		goto out;
@@ -297,16 +310,16 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 	sizes[IAM_NSSDB_USERS] = id->n_users * sizeof(struct iam_nssdb_urec);
 	sizes[IAM_NSSDB_GROUPS] = id->n_groups * sizeof(struct iam_nssdb_grec);
 	for (i = 0; i < 4; i++) {
-		sizes[IAM_NSSDB_USER_NAME_HT + i] = (size_t)slots[i] * 4;
+		sizes[IAM_NSSDB_USER_NAME_HT + i] = (size_t)slots[i] * sizeof(**t);
 		src[IAM_NSSDB_USER_NAME_HT + i] = t[i];
 	}
 	sizes[IAM_NSSDB_GIDS] = b->n_gids * 4;
-	sizes[IAM_NSSDB_MEMBERS] = b->n_members * 4;
+	sizes[IAM_NSSDB_MEMBERS] = b->names.len;
 	sizes[IAM_NSSDB_STRINGS] = b->strings.len;
 	src[IAM_NSSDB_USERS] = b->urecs;
 	src[IAM_NSSDB_GROUPS] = b->grecs;
 	src[IAM_NSSDB_GIDS] = b->ugids;
-	src[IAM_NSSDB_MEMBERS] = b->members;
+	src[IAM_NSSDB_MEMBERS] = b->names.buf;
 	src[IAM_NSSDB_STRINGS] = b->strings.buf;
 
 	memset(&h, 0, sizeof(h));
@@ -331,10 +344,10 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 		if (sizes[i] > 0)
 			memcpy(base + h.sect[i].off, src[i], sizes[i]);
 	memcpy(base, &h, sizeof(h));
-	h.checksum = iam_nssdb_checksum(base + IAM_NSSDB_SUMMED_FROM,
-					total - IAM_NSSDB_SUMMED_FROM);
-	memcpy(base + offsetof(struct iam_nssdb_header, checksum), &h.checksum,
-	       sizeof(h.checksum));
+	if (iam_nssdb_seal(base, total) < 0) {
+		r = -EINVAL;
+		goto out;
+	}
 	r = iam_buf_add(out, base, total) < 0 ? -ENOMEM : 0;
 out:
 	free(base);
@@ -351,11 +364,14 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 	size_t i;
 	int r = -ENOMEM;
 
-	if (id->n_users > IAM_ID_MAX_USERS || id->n_groups > IAM_ID_MAX_GROUPS)
+	/* the identity's own caps apply when it is loaded; here the format's */
+	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
+	    id->n_groups > IAM_NSSDB_MAX_ENTRIES)
 		return -E2BIG;
 	memset(&b, 0, sizeof(b));
 	b.id = id;
 	b.strings = (struct iam_buf)IAM_BUF_INIT;
+	b.names = (struct iam_buf)IAM_BUF_INIT;
 	b.gsorted = calloc(id->n_groups + 1, sizeof(uint32_t));
 	if (b.gsorted == NULL)
 		goto out;
@@ -380,5 +396,6 @@ out:
 	free(b.urecs);
 	free(b.grecs);
 	iam_buf_release(&b.strings);
+	iam_buf_release(&b.names);
 	return r;
 }

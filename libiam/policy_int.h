@@ -158,7 +158,9 @@ IAM_INTERNAL uint64_t iam_key_hash(const char *s, size_t n);
  * positions, filled as keys are added, finds a key by its folded hash
  * without a scan.  Each key keeps its name in lower case and every
  * value's length, so evaluation compares names with memcmp and never
- * measures a value again.
+ * measures a value again.  Every string and value list lives in blocks
+ * the request owns (a few allocations per request, not a few per key),
+ * freed with it.
  */
 #define REQ_SLOTS	(2 * IAM_REQUEST_MAX_KEYS)	/* power of two */
 
@@ -181,6 +183,7 @@ struct iam_request {
 	uint64_t h_exact, h_action, h_service;
 	struct ctxkey *keys;
 	size_t n_keys, alloc;
+	struct req_block *blocks;	/* newest first */
 	uint16_t slot[REQ_SLOTS];	/* key position + 1; 0: empty */
 };
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -365,6 +366,33 @@ pick_identity_temp(const char *name, const void *base, const char **what)
 	return is_temp_of(name, base);
 }
 
+/*
+ * The private folder of an `iamctl edit` (EDIT_DIR_PREFIX, in the
+ * identity file's folder) whose editor is gone: the live one holds an
+ * exclusive flock on its "lock" file for as long as it runs.
+ */
+static bool
+pick_edit_folder(const char *name, const void *dir, const char **what)
+{
+	char path[PATH_MAX];
+	bool stale;
+	int fd;
+
+	*what = "the private folder of an interrupted iamctl edit (a copy of "
+		"the identity file)";
+	if (strncmp(name, IAM_EDIT_DIR_PREFIX,
+		    sizeof(IAM_EDIT_DIR_PREFIX) - 1) != 0 ||
+	    iam_snprintf(path, sizeof(path), "%s/%s/lock", (const char *)dir,
+			 name) < 0)
+		return false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return errno == ENOENT;	/* killed before it took the lock */
+	stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return stale;
+}
+
 static bool
 pick_creds_temp(const char *name, const void *arg, const char **what)
 {
@@ -424,6 +452,8 @@ each_leftover(const struct iam_config *cfg, const struct gen_keep *keep,
 		dir[slash - cfg->identity_file] = '\0';
 		each_in(dir[0] ? dir : "/", pick_identity_temp, slash + 1, fn,
 			ctx);
+		each_in(dir[0] ? dir : "/", pick_edit_folder, dir[0] ? dir :
+			"", fn, ctx);
 	}
 	each_in(cfg->credentials_dir, pick_creds_temp, NULL, fn, ctx);
 }

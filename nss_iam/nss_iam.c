@@ -197,37 +197,38 @@ pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
 	return 0;
 }
 
+/*
+ * The group's member names were checked with its record: copy them in
+ * one go, then point gr_mem at each.
+ */
 static int
-pack_group(const struct iam_nssdb *db, const struct iam_nssdb_group *g,
-	   struct group *gr, char *buf, size_t len)
+pack_group(const struct iam_nssdb_group *g, struct group *gr, char *buf,
+	   size_t len)
 {
 	size_t need, pad, i, n;
 	const char *name;
 	char **mem, *p;
-	int r;
+	uint32_t pos = 0;
 
 	/* gr_mem is an array of pointers in buf: align it first */
 	pad = (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) %
 	      sizeof(char *);
 	need = pad + ((size_t)g->n_members + 1) * sizeof(char *) +
-	       g->name_len + 1 + 2;
-	for (i = 0; i < g->n_members; i++) {
-		if ((r = iam_nssdb_group_member(db, g, (uint32_t)i, &name,
-						&n)) < 0)
-			return r;
-		need += n + 1;
-	}
+	       g->members_size + g->name_len + 1 + 2;
 	if (len < need)
 		return -ERANGE;
 	mem = (char **)(void *)(buf + pad);
 	p = (char *)(mem + g->n_members + 1);
+	memcpy(p, g->members, g->members_size);
 	for (i = 0; i < g->n_members; i++) {
-		if ((r = iam_nssdb_group_member(db, g, (uint32_t)i, &name,
-						&n)) < 0)
-			return r;
-		mem[i] = put(&p, name, n);
+		if (iam_nssdb_next_member(g, &pos, &name, &n) < 0)
+			return -EBADMSG;
+		mem[i] = p + (name - g->members);
 	}
+	if (pos != g->members_size)
+		return -EBADMSG;
 	mem[g->n_members] = NULL;
+	p += g->members_size;
 	gr->gr_name = put(&p, g->name, g->name_len);
 	gr->gr_passwd = put(&p, "*", 1);
 	gr->gr_gid = g->gid;
@@ -435,7 +436,7 @@ lookup_gr(enum key_kind kind, const char *name, gid_t gid, struct group *gr,
 	r = kind == BY_NAME ? iam_nssdb_group_by_name(&cur, name, &g) :
 			      iam_nssdb_group_by_gid(&cur, (uint32_t)gid, &g);
 	if (r == 0)
-		r = pack_group(&cur, &g, gr, buf, len);
+		r = pack_group(&g, gr, buf, len);
 	release();
 	errno = saved;
 	return status(r, errnop);
@@ -485,7 +486,7 @@ _nss_iam_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 	r = cursor_valid(&gr_cursor) ?
 		iam_nssdb_group_at(&cur, gr_cursor.next, &g) : -ENOENT;
 	if (r == 0)
-		r = pack_group(&cur, &g, gr, buf, len);
+		r = pack_group(&g, gr, buf, len);
 	if (r == 0)
 		gr_cursor.next++;
 	release();

@@ -7,10 +7,14 @@
 # 3 to 5 of 1,000 groups, published as nss.db and written as the same
 # lines in /etc/passwd and /etc/group.  Measures getpwnam hit and miss,
 # getpwuid, getgrnam, getgrouplist (initgroups_dyn), a full getpwent pass
-# (per entry) by calling each module's entry points directly, and a whole
-# `id NAME` process through glibc with nsswitch.conf set to "files" (big
-# files) or "files iam" (system files + nss.db).  Times are ns per call;
-# instructions (Ir) come from callgrind, counted inside the call loop only.
+# (per entry) by calling each module's entry points directly, the first
+# lookup of a process (opening and mapping the snapshot), getgrnam and
+# getgrent per member, and a whole `id NAME` process through glibc with
+# nsswitch.conf set to "files" (big files) or "files iam" (system files +
+# nss.db).  Then getgrnam of one group of 10 to 100,000 members, per
+# member, and getpwnam through glibc beside nscd's client side where nscd
+# is installed.  Times are ns per call (per entry, per member); Ir come
+# from callgrind, counted inside the call loop only.
 set -euo pipefail
 B=${1:?usage: bench-nss.sh BUILD_DIR [USERS...]}
 shift
@@ -54,7 +58,9 @@ ir() {
 		"$B/bench_nss" "$so" "$pfx" "$op" "$it" "$key" >"$T/cg.stdout" 2>/dev/null
 	tot=$(awk '/^(summary|totals):/ {print $2; exit}' "$out")
 	per=$it
-	if [ "$op" = enum ]; then per=$((it * $(awk '{print $4}' "$T/cg.stdout"))); fi
+	case $op in enum|grent|grnam)	# per entry, per member
+		per=$((it * $(awk '{print ($4 > 0 ? $4 : 1)}' "$T/cg.stdout")));;
+	esac
 	awk -v t="$tot" -v n="$per" 'BEGIN{printf "%.0f", t/n}'
 }
 ns() {	# ns OP ITERS SO PREFIX KEY
@@ -83,12 +89,18 @@ for n in $SIZES; do
 	files_mode "$n"
 	fit=$((2000000 / n)); [ $fit -ge 5 ] || fit=5
 	fcg=$((200000 / n)); [ $fcg -ge 2 ] || fcg=2
-	for spec in "getpwnam-hit pwnam $mid" "getpwnam-miss pwnam nosuchuser" \
-		    "getpwuid pwuid $uid" "getgrnam grnam ig0500" \
-		    "getgrouplist grouplist $mid" "getpwent enum -"; do
+	for spec in "first-getpwnam first-pwnam $mid" "getpwnam-hit pwnam $mid" \
+		    "getpwnam-miss pwnam nosuchuser" \
+		    "getpwuid pwuid $uid" "getgrnam/mem grnam ig0500" \
+		    "getgrouplist grouplist $mid" "getpwent enum -" \
+		    "getgrent/mem grent -"; do
 		set -- $spec
 		label=$1 op=$2 key=$3
-		if [ "$op" = enum ]; then fi_=3; ii=20; fc=1; ic=2; else fi_=$fit; ii=200000; fc=$fcg; ic=2000; fi
+		case $op in
+		enum|grent) fi_=3; ii=20; fc=1; ic=2;;
+		first-*) fi_=1; ii=1; fc=1; ic=1;;
+		*) fi_=$fit; ii=200000; fc=$fcg; ic=2000;;
+		esac
 		fns=$(ns "$op" "$fi_" "$FILES_SO" files "$key")
 		ins=$(ns "$op" "$ii" "$IAM_SO" iam "$key")
 		fir=$(ir "$op" "$fc" "$FILES_SO" files "$key")
@@ -121,9 +133,54 @@ for n in $SIZES; do
 	mem=$("$B/bench_nss" "$IAM_SO" iam mem 1 "$mid")
 	echo "$n       nss_iam private memory added (KiB): $mem"
 done
+# getpwnam through glibc ("files iam": the system's few lines first), and
+# the same call answered by nscd's client side where nscd is installed
+iam_mode
+glir=$(ir libc-pwnam 2000 "$IAM_SO" iam "$mid")
+echo "glibc getpwnam_r($mid), nsswitch 'files iam': $glir Ir per call (glibc reopens /etc/passwd)"
+sed -i -E 's/^(passwd|group):.*/\1: iam/' /etc/nsswitch.conf
+glir=$(ir libc-pwnam 2000 "$IAM_SO" iam "$mid")
+echo "glibc getpwnam_r($mid), nsswitch 'iam': $glir Ir per call (glibc's dispatch and nss_iam)"
+if command -v nscd >/dev/null && [ -n "${BENCH_NSCD:-}" ]; then
+	echo "  (nscd measured by BENCH_NSCD=1 in a namespace of its own)"
+else
+	echo "  nscd: not measured here (not installed, or BENCH_NSCD unset: it is never started on the host)"
+fi
+
+# One group of M members, per member: nss_files parses the line, nss_iam
+# copies the names checked with the record.
+echo
+printf '%-9s %-13s | %12s %12s %8s | %12s %12s %8s\n' members call \
+	"files ns" "iam ns" "ns x" "files Ir" "iam Ir" "Ir x"
+for mcount in 10 1000 100000; do
+	awk -v m="$mcount" 'BEGIN {
+		print "group:big:400000" > "/dev/stderr"
+		for (i = 0; i < m; i++) {
+			printf "user:bm%06d:%d:400000::/:/bin/sh:big\n", i, 500000 + i
+			printf "bm%06d:x:%d:400000::/:/bin/sh\n", i, 500000 + i > "/dev/fd/3"
+			l = l (i ? "," : "") sprintf("bm%06d", i)
+		}
+		print "big:x:400000:" l > "/dev/fd/4"
+	}' 2>"$T/big.grp" >"$T/big.users" 3>"$T/big.pw" 4>"$T/big.gr"
+	cat "$T/big.grp" "$T/big.users" > "$T/big.spec"
+	"$B/mknssdb" -g 1 -o /var/lib/iam/nss.db -s "$T/big.spec"
+	cat "$T/passwd.sys" "$T/big.pw" > /etc/passwd
+	cat "$T/group.sys" "$T/big.gr" > /etc/group
+	it=$((2000000 / mcount)); [ $it -ge 5 ] || it=5
+	for spec in "getgrnam/mem grnam big" "getgrent/mem grent -"; do
+		set -- $spec
+		fns=$(ns "$2" "$it" "$FILES_SO" files "$3")
+		ins=$(ns "$2" "$it" "$IAM_SO" iam "$3")
+		fir=$(ir "$2" 2 "$FILES_SO" files "$3")
+		iir=$(ir "$2" 2 "$IAM_SO" iam "$3")
+		printf '%-9s %-13s | %12s %12s %8s | %12s %12s %8s\n' "$mcount" "$1" \
+			"$fns" "$ins" "$(ratio "$fns" "$ins")" "$fir" "$iir" "$(ratio "$fir" "$iir")"
+	done
+done
+
 echo
 echo "flatness of nss_iam (Ir at the largest over the smallest size, aim < 2):"
 first=${SIZES%% *}; last=${SIZES##* }
-for label in getpwnam-hit getpwnam-miss getpwuid getgrnam getgrouplist; do
+for label in first-getpwnam getpwnam-hit getpwnam-miss getpwuid getgrouplist; do
 	printf '  %-13s %s\n' "$label" "$(ratio "${R[$last.$label]}" "${R[$first.$label]}")"
 done

@@ -8,7 +8,9 @@
  * just that function with --toggle-collect=run_ops) after one warm-up
  * call, and prints "ns_per_op N".  OP is pwnam, pwuid, grnam, grouplist
  * (initgroups_dyn), enum (a full getpwent pass; per entry) or mem (prints
- * the private memory the module adds to this process, in KiB).
+ * the private memory the module adds to this process, in KiB).  first-OP
+ * makes one call without the warm-up: the first lookup of a process,
+ * opening and mapping the snapshot included.
  */
 #include <ctype.h>
 #include <dlfcn.h>
@@ -32,10 +34,11 @@ typedef enum nss_status (*initgr_fn)(const char *, gid_t, long *, long *,
 typedef enum nss_status (*setent_fn)(int);
 typedef enum nss_status (*getpwent_fn)(struct passwd *, char *, size_t, int *);
 typedef enum nss_status (*endent_fn)(void);
+typedef enum nss_status (*getgrent_fn)(struct group *, char *, size_t, int *);
 
 static void *lib;
 static const char *prefix;
-static char buf[1 << 20];
+static char buf[1 << 22];
 
 static void *
 fn(const char *name)
@@ -59,6 +62,9 @@ static initgr_fn f_initgr;
 static setent_fn f_setpwent;
 static getpwent_fn f_getpwent;
 static endent_fn f_endpwent;
+static setent_fn f_setgrent;
+static getgrent_fn f_getgrent;
+static endent_fn f_endgrent;
 
 static void
 resolve(void)
@@ -70,16 +76,20 @@ resolve(void)
 	f_setpwent = (setent_fn)fn("setpwent");
 	f_getpwent = (getpwent_fn)fn("getpwent_r");
 	f_endpwent = (endent_fn)fn("endpwent");
+	f_setgrent = (setent_fn)fn("setgrent");
+	f_getgrent = (getgrent_fn)fn("getgrent_r");
+	f_endgrent = (endent_fn)fn("endgrent");
 }
 
-enum op { PWNAM, PWUID, GRNAM, GROUPLIST, ENUM };
+enum op { PWNAM, PWUID, GRNAM, GROUPLIST, ENUM, GRENT, LIBC_PWNAM, NOPS };
 
 static int
 op_code(const char *op)
 {
-	const char *names[] = { "pwnam", "pwuid", "grnam", "grouplist", "enum" };
+	const char *names[] = { "pwnam", "pwuid", "grnam", "grouplist", "enum",
+				"grent", "libc-pwnam" };
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < NOPS; i++)
 		if (strcmp(op, names[i]) == 0)
 			return i;
 	fprintf(stderr, "bench_nss: unknown op %s\n", op);
@@ -108,7 +118,26 @@ one(int op, const char *key)
 	}
 	if (op == GRNAM) {
 		st = f_grnam(key, &gr, buf, sizeof(buf), &err);
-		return st == NSS_STATUS_SUCCESS;
+		if (st != NSS_STATUS_SUCCESS)
+			return 0;
+		while (gr.gr_mem[n] != NULL)
+			n++;
+		return n;	/* members */
+	}
+	if (op == GRENT) {	/* members of every group */
+		f_setgrent(0);
+		while (f_getgrent(&gr, buf, sizeof(buf), &err) ==
+		       NSS_STATUS_SUCCESS)
+			for (char **m = gr.gr_mem; *m != NULL; m++)
+				n++;
+		f_endgrent();
+		return n;
+	}
+	if (op == LIBC_PWNAM) {	/* through glibc and nsswitch.conf */
+		struct passwd *res = NULL;
+
+		getpwnam_r(key, &pw, buf, sizeof(buf), &res);
+		return res != NULL;
 	}
 	if (op == GROUPLIST) {
 		long start = 1, size = 16;
@@ -181,6 +210,7 @@ main(int argc, char **argv)
 	struct timespec a, b;
 	const char *op, *key;
 	long iters, r, p0, db;
+	int first = 0;
 	double ns;
 
 	if (argc < 5) {
@@ -209,14 +239,21 @@ main(int argc, char **argv)
 		return 0;
 	}
 	key_id = (uid_t)strtoul(key, NULL, 10);
-	r = one(op_code(op), key);	/* warm-up: maps the snapshot */
+	if (strncmp(op, "first-", 6) == 0) {
+		op += 6;
+		first = 1;
+		iters = 1;
+	}
+	if (!first)
+		r = one(op_code(op), key);	/* warm-up: maps the snapshot */
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	r = run_ops(op_code(op), key, iters);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) /
 	     (double)iters;
-	if (strcmp(op, "enum") == 0 && r > 0)
-		ns /= (double)r;	/* per entry */
+	if ((strcmp(op, "enum") == 0 || strcmp(op, "grent") == 0 ||
+	     strcmp(op, "grnam") == 0) && r > 0)
+		ns /= (double)r;	/* per entry, per member */
 	printf("ns_per_op %.1f result %ld\n", ns, r);
 	return 0;
 }

@@ -96,7 +96,7 @@ load_spec(const char *path, struct iam_identity *id)
 
 	if (fp == NULL)
 		die(path);
-	id->users = xcalloc(10000, sizeof(*id->users));
+	id->users = xcalloc(1000000, sizeof(*id->users));
 	id->groups = xcalloc(10000, sizeof(*id->groups));
 	while (fgets(line, sizeof(line), fp) != NULL) {
 		line[strcspn(line, "\n")] = '\0';
@@ -106,7 +106,7 @@ load_spec(const char *path, struct iam_identity *id)
 		if (n == 3 && strcmp(f[0], "group") == 0 && ng < 10000) {
 			id->groups[ng].name = f[1];
 			id->groups[ng++].gid = (uint32_t)strtoul(f[2], NULL, 10);
-		} else if (n == 8 && strcmp(f[0], "user") == 0 && nu < 10000) {
+		} else if (n == 8 && strcmp(f[0], "user") == 0 && nu < 1000000) {
 			u = &id->users[nu++];
 			u->name = f[1];
 			u->uid = (uint32_t)strtoul(f[2], NULL, 10);

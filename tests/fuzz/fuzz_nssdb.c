@@ -3,8 +3,8 @@
  * the code every process runs on the snapshot.
  *
  * The first input byte picks the mode: odd, the rest is used as is; even,
- * the checksum is recomputed first, so the fuzzer gets past it and
- * reaches the structure checks and the lookups.  Whatever the reader
+ * every checksum (header, records, slots) is recomputed first, so the
+ * fuzzer gets past them and reaches the structure checks and the lookups.  Whatever the reader
  * accepts must answer consistently: an entry found by name has that
  * name, by id that id, and every string lies inside the input.
  */
@@ -81,7 +81,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct iam_nssdb db;
 	unsigned char *p;
 	int reseal;
-	uint64_t sum;
 
 	if (size < 1)
 		return 0;
@@ -93,11 +92,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p == NULL)
 		return 0;
 	memcpy(p, data, size);
-	if (reseal && size >= sizeof(struct iam_nssdb_header)) {
-		sum = iam_nssdb_checksum(p + IAM_NSSDB_SUMMED_FROM,
-					 size - IAM_NSSDB_SUMMED_FROM);
-		memcpy(p + offsetof(struct iam_nssdb_header, checksum), &sum, 8);
-	}
+	if (reseal)
+		(void)iam_nssdb_seal(p, size);
 	if (iam_nssdb_open_mem(p, size, &db) == 0)
 		walk(&db);
 	free(p);

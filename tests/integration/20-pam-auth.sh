@@ -138,7 +138,7 @@ trail_has "the success is a Login event with mfa true" \
 	'"eventName":"Login".*"userName":"alice".*"mfa":"true"'
 syslog_has "the success is a syslog line" \
 	'pam_iam\(login:auth\): authentication of alice succeeded \(mfa=yes\)'
-ls /run/iam/sessions/ 2>/dev/null | grep -q . &&
+ls /run/iam/sessions/ 2>/dev/null | has . &&
 	ok "the MFA time is recorded under run_dir" ||
 	bad "no MFA record under /run/iam/sessions"
 

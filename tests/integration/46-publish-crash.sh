@@ -255,5 +255,8 @@ logins=$(wc -l < "$W/logins" 2>/dev/null || echo 0)
 echo "random kills: $i edits, $kills killed, $logins logins in $((SECONDS - start)) s"
 iamctl sync >/dev/null
 [ -z "$(fault_leftovers)" ] && ok "no leftovers after the next sync" || bad "left: $(fault_leftovers)"
+left=$(ls -d /etc/iam/.iamctl-edit.* /tmp/iamctl-edit.* 2>/dev/null)
+[ -z "$left" ] && ok "the next sync removed the private folders (identity copies) of killed edits" ||
+	bad "copies of the identity file left: $(echo $left | head -c 300)"
 [ "$(getent passwd mark | cut -d: -f5)" = "$(jq -r '.users[] | select(.name == "mark") | .gecos' "$ID")" ] &&
 	ok "the readers agree with the identity file in the end" || bad "the readers disagree with the identity file"

@@ -350,7 +350,6 @@ enforced(const struct iam_config *cfg, const struct row *w)
 	enum iam_decision d;
 
 	cr_assert_not_null(res);
-	/* One generation for the user and the role, as the front ends read. */
 	cr_assert_eq(iam_snapshot_path(cfg, "auth", dir, sizeof(dir)), 0);
 	cr_assert_eq(iam_authdb_open(dir, &db, NULL, 0), 0);
 	cr_assert_eq(iam_authdb_lookup(db, w->user, &u), 0);

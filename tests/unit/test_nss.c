@@ -452,10 +452,90 @@ Test(nss, corrupt_snapshot_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	b.buf[b.len / 2] ^= 1;
+	b.buf[offsetof(struct iam_nssdb_header, n_users)] ^= 1;
 	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
-	expect_unavail("one bit flipped");
+	expect_unavail("one bit flipped in the header");
 	iam_buf_release(&b);
+}
+
+/*
+ * Records are checked where they are read: a flipped bit in one user's
+ * or one group's bytes makes every entry point that reads them answer
+ * UNAVAIL, never NOTFOUND and never another entry.
+ */
+static void
+publish_flipped(size_t at)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+
+	publish_fixture_bytes(&b);
+	b.buf[at] ^= 4;
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
+	iam_buf_release(&b);
+}
+
+static size_t
+section_of(int s)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb_header h;
+
+	publish_fixture_bytes(&b);
+	memcpy(&h, b.buf, sizeof(h));
+	iam_buf_release(&b);
+	return h.sect[s].off;
+}
+
+Test(nss, corrupt_user_record_is_unavail_where_read, .init = setup_empty_dir)
+{
+	struct passwd pw;
+	char buf[1024];
+	int err = 0;
+	long start = 1, size = 1;
+	gid_t *g = malloc(sizeof(gid_t));
+
+	/* alice's uid: the lookup by uid 70001 no longer matches her */
+	publish_flipped(section_of(IAM_NSSDB_USERS) +
+			offsetof(struct iam_nssdb_urec, uid));
+	load();
+	cr_expect_eq(m.getpwnam("alice", &pw, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(m.getpwuid(70001, &pw, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL, "not NOTFOUND");
+	cr_expect_eq(m.getpwuid(70001 ^ 4, &pw, buf, sizeof(buf), &err) ==
+		     NSS_STATUS_SUCCESS, 0, "never the damaged record");
+	m.setpwent(0);
+	cr_expect_eq(m.getpwent(&pw, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(m.initgroups("alice", 1, &start, &size, &g, 0, &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(start, 1);
+	/* bob's record is sound */
+	cr_expect_eq(m.getpwnam("bob", &pw, buf, sizeof(buf), &err),
+		     NSS_STATUS_SUCCESS);
+	cr_expect_str_eq(pw.pw_name, "bob");
+	free(g);
+}
+
+Test(nss, corrupt_group_record_is_unavail_where_read, .init = setup_empty_dir)
+{
+	struct group gr;
+	char buf[1024];
+	int err = 0;
+
+	/* the first member name of the first group: alice becomes another */
+	publish_flipped(section_of(IAM_NSSDB_MEMBERS));
+	load();
+	cr_expect_eq(m.getgrnam("iamusers", &gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(m.getgrgid(80001, &gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	m.setgrent(0);
+	cr_expect_eq(m.getgrent(&gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(m.getgrgid(80003, &gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_SUCCESS);
+	cr_expect_str_eq(gr.gr_name, "ops");
 }
 
 Test(nss, truncated_snapshot_is_unavail, .init = setup_empty_dir)

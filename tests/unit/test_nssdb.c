@@ -63,14 +63,16 @@ build_many(struct iam_buf *b, size_t n, size_t ng)
 	free(gn);
 }
 
-/* Recompute the checksum after a deliberate edit, so the structure is tested. */
+/* Recompute the checksums after a deliberate edit, so the structure is tested. */
 static void
 reseal(unsigned char *p, size_t n)
 {
-	uint64_t sum = iam_nssdb_checksum(p + IAM_NSSDB_SUMMED_FROM,
-					  n - IAM_NSSDB_SUMMED_FROM);
+	if (iam_nssdb_seal(p, n) < 0) {	/* the header alone, then */
+		uint64_t sum = iam_nssdb_checksum(p + IAM_NSSDB_SUMMED_FROM,
+			sizeof(struct iam_nssdb_header) - IAM_NSSDB_SUMMED_FROM);
 
-	memcpy(p + offsetof(struct iam_nssdb_header, checksum), &sum, 8);
+		memcpy(p + offsetof(struct iam_nssdb_header, checksum), &sum, 8);
+	}
 }
 
 static struct iam_nssdb_header *
@@ -314,42 +316,223 @@ Test(nssdb, truncated_at_every_4k_boundary_is_refused)
 	iam_buf_release(&b);
 }
 
-Test(nssdb, every_byte_flipped_is_refused)
+/*
+ * Every answer the reader can give on a snapshot, one line each: every
+ * user and group by index, by name, by id (each key of the clean
+ * snapshot, and some that are in none), with every member name.  A line
+ * is "E" when the reader said -EBADMSG.
+ */
+#define SWEEP_MAX 4096
+
+struct sweep {
+	char line[SWEEP_MAX][160];
+	size_t n, bad;
+};
+
+struct keys {
+	char names[SWEEP_MAX / 8][64], gnames[SWEEP_MAX / 8][64];
+	uint32_t uids[SWEEP_MAX / 8], gids[SWEEP_MAX / 8];
+	size_t nu, ng;
+};
+
+static void
+say_user(struct sweep *s, int r, const struct iam_nssdb_user *u)
+{
+	char *l = s->line[s->n++];
+	size_t k, n;
+
+	cr_assert_lt(s->n, SWEEP_MAX);
+	if (r == -EBADMSG) {
+		strcpy(l, "E");
+		s->bad++;
+		return;
+	}
+	if (r != 0) {
+		snprintf(l, 160, "r%d", r);
+		return;
+	}
+	n = (size_t)snprintf(l, 160, "%s:%u:%u:%s:%s:%s:", u->name, u->uid,
+			     u->gid, u->gecos, u->home, u->shell);
+	for (k = 0; k < u->n_gids && n < 150; k++)
+		n += (size_t)snprintf(l + n, 160 - n, "%u,", u->gids[k]);
+}
+
+static void
+say_group(struct sweep *s, const struct iam_nssdb *db, int r,
+	  const struct iam_nssdb_group *g)
+{
+	char *l = s->line[s->n++];
+	const char *m;
+	size_t k, n, len;
+
+	cr_assert_lt(s->n, SWEEP_MAX);
+	if (r == 0) {
+		n = (size_t)snprintf(l, 160, "%s:%u:", g->name, g->gid);
+		for (k = 0; k < g->n_members && r == 0; k++) {
+			r = iam_nssdb_group_member(db, g, (uint32_t)k, &m, &len);
+			if (r == 0 && n < 150)
+				n += (size_t)snprintf(l + n, 160 - n, "%s,", m);
+		}
+	}
+	if (r == -EBADMSG) {
+		strcpy(l, "E");
+		s->bad++;
+	} else if (r != 0) {
+		snprintf(l, 160, "r%d", r);
+	}
+}
+
+static int
+sweep(const unsigned char *p, size_t len, const struct keys *k,
+      struct sweep *s)
+{
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	struct iam_nssdb_group g;
+	uint32_t i;
+
+	s->n = s->bad = 0;
+	if (iam_nssdb_open_mem(p, len, &db) != 0)
+		return -1;
+	for (i = 0; i < db.n_users; i++)
+		say_user(s, iam_nssdb_user_at(&db, i, &u), &u);
+	for (i = 0; i < db.n_groups; i++)
+		say_group(s, &db, iam_nssdb_group_at(&db, i, &g), &g);
+	for (i = 0; i < k->nu; i++) {
+		say_user(s, iam_nssdb_user_by_name(&db, k->names[i], &u), &u);
+		say_user(s, iam_nssdb_user_by_uid(&db, k->uids[i], &u), &u);
+	}
+	for (i = 0; i < k->ng; i++) {
+		say_group(s, &db, iam_nssdb_group_by_name(&db, k->gnames[i], &g), &g);
+		say_group(s, &db, iam_nssdb_group_by_gid(&db, k->gids[i], &g), &g);
+	}
+	return 0;
+}
+
+/* The keys of a clean snapshot, and a few in none. */
+static void
+keys_of(const unsigned char *p, size_t len, struct keys *k)
+{
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	struct iam_nssdb_group g;
+	uint32_t i;
+
+	memset(k, 0, sizeof(*k));
+	cr_assert_eq(iam_nssdb_open_mem(p, len, &db), 0);
+	cr_assert_lt(db.n_users + 3, SWEEP_MAX / 8);
+	cr_assert_lt(db.n_groups + 3, SWEEP_MAX / 8);
+	for (i = 0; i < db.n_users; i++) {
+		cr_assert_eq(iam_nssdb_user_at(&db, i, &u), 0);
+		snprintf(k->names[k->nu], 64, "%s", u.name);
+		k->uids[k->nu++] = u.uid;
+	}
+	for (i = 0; i < db.n_groups; i++) {
+		cr_assert_eq(iam_nssdb_group_at(&db, i, &g), 0);
+		snprintf(k->gnames[k->ng], 64, "%s", g.name);
+		k->gids[k->ng++] = g.gid;
+	}
+	snprintf(k->names[k->nu], 64, "mallory");
+	k->uids[k->nu++] = 0;
+	snprintf(k->names[k->nu], 64, "u");
+	k->uids[k->nu++] = 99999;
+	snprintf(k->gnames[k->ng], 64, "wheel");
+	k->gids[k->ng++] = 0;
+}
+
+/* Is byte at of p inside a hash slot that is empty in the clean copy? */
+static int
+in_empty_slot(const unsigned char *clean, size_t at)
+{
+	const struct iam_nssdb_header *h = (const void *)clean;
+	const struct iam_nssdb_slot *slot;
+	int t;
+
+	for (t = IAM_NSSDB_USER_NAME_HT; t <= IAM_NSSDB_GROUP_GID_HT; t++)
+		if (at >= h->sect[t].off && at < h->sect[t].off + h->sect[t].size) {
+			slot = (const void *)(clean + h->sect[t].off);
+			return slot[(at - h->sect[t].off) / sizeof(*slot)].idx == 0;
+		}
+	return 0;
+}
+
+/*
+ * Damage at byte at: refused when opened, or every answer is the clean
+ * one or -EBADMSG, and the damage is reported by some answer unless it
+ * lies in an empty hash slot no lookup of an existing key walks over.
+ */
+static void
+expect_caught(const unsigned char *clean, const unsigned char *p, size_t len,
+	      const struct keys *k, const struct sweep *ref, struct sweep *s,
+	      size_t at, int bit)
+{
+	size_t i;
+
+	if (sweep(p, len, k, s) < 0)
+		return;
+	cr_assert_eq(s->n, ref->n, "byte %zu bit %d: entries changed", at, bit);
+	for (i = 0; i < s->n; i++)
+		cr_assert(!strcmp(s->line[i], "E") ||
+			  !strcmp(s->line[i], ref->line[i]),
+			  "byte %zu bit %d: a wrong answer: %s instead of %s",
+			  at, bit, s->line[i], ref->line[i]);
+	if (!in_empty_slot(clean, at))
+		cr_assert_gt(s->bad, 0, "byte %zu bit %d: damage not reported",
+			     at, bit);
+}
+
+Test(nssdb, every_byte_flipped_is_refused_or_caught_where_read)
 {
 	struct iam_buf b = IAM_BUF_INIT;
-	struct iam_nssdb db;
+	static struct sweep ref, s;
+	static struct keys k;
 	unsigned char *p;
 	size_t i;
 	int bit;
 
 	build_fixture(&b, 9);
 	p = copy8(b.buf, b.len);
+	keys_of(p, b.len, &k);
+	cr_assert_eq(sweep(p, b.len, &k, &ref), 0);
+	cr_assert_eq(ref.bad, 0);
 	for (i = 0; i < b.len; i++)
 		for (bit = 0; bit < 8; bit++) {
 			p[i] ^= (unsigned char)(1u << bit);
-			cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), -EBADMSG,
-				     "byte %zu bit %d", i, bit);
+			expect_caught((const unsigned char *)b.buf, p, b.len,
+				      &k, &ref, &s, i, bit);
 			p[i] ^= (unsigned char)(1u << bit);
 		}
-	cr_expect_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
+	/* the header and the padding are refused when opened */
+	for (i = 0; i < sizeof(struct iam_nssdb_header); i++) {
+		struct iam_nssdb db;
+
+		p[i] ^= 0x10;
+		cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), -EBADMSG,
+			     "header byte %zu", i);
+		p[i] ^= 0x10;
+	}
+	cr_expect_eq(sweep(p, b.len, &k, &s), 0);
 	free(p);
 	iam_buf_release(&b);
 }
 
-Test(nssdb, flipped_bytes_in_a_large_snapshot_are_refused)
+Test(nssdb, flipped_bytes_in_a_large_snapshot_are_caught)
 {
 	struct iam_buf b = IAM_BUF_INIT;
-	struct iam_nssdb db;
+	static struct sweep ref, s;
+	static struct keys k;
 	unsigned char *p;
 	size_t i, step;
 
-	build_many(&b, 2000, 100);
+	build_many(&b, 300, 40);
 	p = copy8(b.buf, b.len);
-	step = b.len / 3000 + 1;
+	keys_of(p, b.len, &k);
+	cr_assert_eq(sweep(p, b.len, &k, &ref), 0);
+	step = b.len / 1500 + 1;
 	for (i = 0; i < b.len; i += step) {
 		p[i] ^= 0x5a;
-		cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), -EBADMSG,
-			     "byte %zu", i);
+		expect_caught((const unsigned char *)b.buf, p, b.len, &k,
+			      &ref, &s, i, -1);
 		p[i] ^= 0x5a;
 	}
 	free(p);
@@ -459,9 +642,19 @@ Test(nssdb, record_offsets_past_the_end_are_caught_at_lookup)
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_group_by_gid(&db, 80001, &g), -EBADMSG);
 
-	/* a member index past the users */
+	/* member names running past the group's own (a NUL made a letter) */
 	memcpy(p, b.buf, b.len);
-	((uint32_t *)(void *)(p + hdr(p)->sect[IAM_NSSDB_MEMBERS].off))[0] = 77;
+	grec = (void *)(p + hdr(p)->sect[IAM_NSSDB_GROUPS].off);
+	cr_assert_gt(grec[0].members_size, 2);
+	p[hdr(p)->sect[IAM_NSSDB_MEMBERS].off + grec[0].members +
+	  grec[0].members_size - 1] = 'x';
+	reseal(p, b.len);
+	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
+	cr_expect_eq(iam_nssdb_group_by_gid(&db, 80001, &g), -EBADMSG);
+	/* more members claimed than names written */
+	memcpy(p, b.buf, b.len);
+	grec = (void *)(p + hdr(p)->sect[IAM_NSSDB_GROUPS].off);
+	grec[0].n_members++;
 	reseal(p, b.len);
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_assert_eq(iam_nssdb_group_by_gid(&db, 80001, &g), 0);
@@ -469,7 +662,9 @@ Test(nssdb, record_offsets_past_the_end_are_caught_at_lookup)
 		const char *n;
 		size_t len;
 
-		cr_expect_eq(iam_nssdb_group_member(&db, &g, 0, &n, &len), -EBADMSG);
+		cr_expect_eq(iam_nssdb_group_member(&db, &g, 1, &n, &len), 0);
+		cr_expect_eq(iam_nssdb_group_member(&db, &g, g.n_members - 1,
+						    &n, &len), -EBADMSG);
 	}
 	free(p);
 	iam_buf_release(&b);
@@ -481,15 +676,19 @@ Test(nssdb, damaged_index_never_returns_another_entry)
 	struct iam_nssdb db;
 	struct iam_nssdb_user u;
 	unsigned char *p;
-	uint32_t *ht, slots, i;
+	struct iam_nssdb_slot *ht;
+	uint32_t slots, i;
 
 	build_fixture(&b, 1);
 	p = copy8(b.buf, b.len);
-	/* every slot of the name index points at bob */
-	ht = (uint32_t *)(void *)(p + hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].off);
-	slots = hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].size / 4;
-	for (i = 0; i < slots; i++)
-		ht[i] = 2;
+	/* every slot of the name index points at bob, half with alice's hash */
+	ht = (void *)(p + hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].off);
+	slots = hdr(p)->sect[IAM_NSSDB_USER_NAME_HT].size / sizeof(*ht);
+	for (i = 0; i < slots; i++) {
+		ht[i].idx = 2;
+		ht[i].tag = i % 2 ? iam_nssdb_hash_name("alice", 5) :
+				    iam_nssdb_hash_name("bob", 3);
+	}
 	reseal(p, b.len);
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -ENOENT,
@@ -498,7 +697,7 @@ Test(nssdb, damaged_index_never_returns_another_entry)
 	cr_expect_eq(u.uid, 70002);
 	/* slots pointing past the records */
 	for (i = 0; i < slots; i++)
-		ht[i] = 0xffffffffu;
+		ht[i].idx = 0xffffffffu;
 	reseal(p, b.len);
 	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -EBADMSG);

@@ -296,9 +296,18 @@ int iam_snapshot_path(const struct iam_config *cfg, const char *name,
 int iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults);
 
 /*
+ * `iamctl edit` works on a copy in a private folder (0700) named
+ * IAM_EDIT_DIR_PREFIX + six characters in the identity file's folder,
+ * holding an exclusive flock on the file "lock" inside it while it runs:
+ * a folder whose lock nobody holds was left by a killed edit.
+ */
+#define IAM_EDIT_DIR_PREFIX	".iamctl-edit."
+
+/*
  * Call fn with the path of each leftover of an interrupted change
- * (temporary snapshot, identity or credential files, unfinished or old
- * generations) and why it is one.  The next publication removes them.
+ * (temporary snapshot, identity or credential files, the folder of a
+ * killed edit, unfinished or old generations) and why it is one.  The
+ * next publication removes them.
  */
 int iam_publish_leftovers(const struct iam_config *cfg,
 			  void (*fn)(void *ctx, const char *path,
