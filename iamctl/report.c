@@ -95,9 +95,9 @@ make_row(const struct iam_config *cfg, const struct iam_identity *id,
 		 id->account.id, u->name);
 	r->password = u->password.hash != NULL;
 	r->pw_changed = r->password ? u->password.changed : 0;
-	r->pw_next = r->password && pp->max_age_days > 0 &&
-		     u->password.changed > 0 ? u->password.changed +
-		     (int64_t)pp->max_age_days * 86400 : 0;
+	/* The expiry pam_iam enforces (one rule, iam/pwpolicy.h). */
+	r->pw_next = iam_password_expiry(r->password, u->password.changed,
+					 u->created, pp->max_age_days);
 	pick_keys(u, pp->ssh_key_max_age_days, now, r);
 	r->last_login = has_state ? st.last_login : 0;
 	r->locked = has_state && iam_state_locked(&st, &pp->lockout, now);

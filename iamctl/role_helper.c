@@ -43,14 +43,13 @@
 /* Who asks, and the state of the one operation. */
 struct helper {
 	struct iam_config *cfg;
-	struct iam_authdb *db;
+	struct iam_who who;		/* who asks; owns u */
 	struct iam_auth_user *u;	/* the caller's record */
 	char arn[512];			/* the caller's ARN */
 	char key[128];			/* the caller's login session key */
 	char source_ip[256];		/* recorded by pam_iam, or "" */
 	const char *tty;		/* the caller's terminal, or NULL */
 	char ttybuf[PATH_MAX];
-	char auth_dir[PATH_MAX];	/* auth/ of the generation read */
 };
 
 static void
@@ -77,7 +76,7 @@ usage(FILE *f)
 /* ---- Trail -------------------------------------------------------------- */
 
 static int
-event(struct helper *h, const char *name, const char *error,
+trail_event(struct helper *h, const char *name, const char *error,
       const char *message, const struct iam_event_param *params, size_t n,
       const struct iam_result *res)
 {
@@ -120,40 +119,34 @@ caller_tty(char *buf, size_t len)
 	return NULL;
 }
 
-/* The real uid's name through NSS, which must be an IAM user of that uid. */
+/*
+ * The real uid's name through NSS, which must be an IAM user of that uid
+ * (iam_who_decide()); the caller's record and the role come from one
+ * generation of the snapshot.
+ */
 static int
-identify(struct helper *h)
+identify_caller(struct helper *h)
 {
 	struct passwd pw, *pwp = NULL;
-	char buf[4096], dir[PATH_MAX], why[512] = "";
+	char buf[4096];
 	struct iam_session_rec rec;
 	uid_t uid = getuid();
-	int r;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
 		err("uid %u has no name", (unsigned)uid);
 		return EXIT_REFUSED;
 	}
-	/* One generation for the caller's record and the role. */
-	r = iam_snapshot_path(h->cfg, "auth", h->auth_dir, sizeof(h->auth_dir));
-	if (r == 0)
-		r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
-	if (r == 0)
-		r = iam_authdb_open(dir, &h->db, why, sizeof(why));
-	if (r < 0) {
-		err("IAM unavailable: %s", why[0] ? why : strerror(-r));
+	iam_who_decide(h->cfg->snapshot_dir, pw.pw_name, IAM_WHO_PRIVATE,
+		       &h->who);
+	if (h->who.kind == IAM_WHO_UNAVAILABLE) {
+		err("IAM unavailable: %s", h->who.why);
 		return EXIT_REFUSED;
 	}
-	r = iam_authdb_lookup(h->db, pw.pw_name, &h->u);
-	if (r < 0 || h->u->uid != (uint32_t)uid) {
-		if (r < 0 && r != -ENOENT)
-			err("IAM unavailable: record of %s: %s", pw.pw_name,
-			    strerror(-r));
-		else
-			err("%s is not an IAM user", pw.pw_name);
-		h->u = iam_auth_user_free(h->u);
+	if (h->who.kind != IAM_WHO_USER || h->who.rec->uid != (uint32_t)uid) {
+		err("%s is not an IAM user", pw.pw_name);
 		return EXIT_REFUSED;
 	}
+	h->u = h->who.rec;
 	if (iam_arn_user(h->u->account_id, h->u->name, h->arn,
 			 sizeof(h->arn)) < 0)
 		return EXIT_REFUSED;
@@ -282,7 +275,7 @@ parse_assume(int argc, char **argv, struct assume *a)
 
 /* Refuse: tell the caller why and write the AssumeRole event. */
 static int
-refuse(struct helper *h, struct assume *a, const char *code,
+refuse_assume(struct helper *h, struct assume *a, const char *code,
        const struct iam_result *res, const char *fmt, ...)
 {
 	struct iam_event_param params[] = {
@@ -299,7 +292,7 @@ refuse(struct helper *h, struct assume *a, const char *code,
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	err("assume-role: refused: %s", why);
-	event(h, "AssumeRole", code, why, params,
+	trail_event(h, "AssumeRole", code, why, params,
 	      sizeof(params) / sizeof(params[0]), res);
 	return EXIT_REFUSED;
 }
@@ -312,38 +305,38 @@ check_code(struct helper *h, struct assume *a, int64_t now)
 	int r;
 
 	if (h->u->mfa_secret == NULL)
-		return refuse(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
+		return refuse_assume(h, a, "MFANotEnrolled", NULL, "%s has no MFA "
 			      "device; ask an administrator to enrol one",
 			      h->u->name);
 	r = read_code(STDIN_FILENO, code, sizeof(code));
 	if (r == -ENODATA)
-		return refuse(h, a, "InvalidMFA", NULL, "no verification code "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "no verification code "
 			      "given");
 	if (r < 0)
-		return refuse(h, a, "InvalidMFA", NULL, "the verification code "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "the verification code "
 			      "could not be read");
 	r = iam_role_mfa_check(h->cfg, h->u, code, now, 0, &locked);
 	iam_wipe(code, sizeof(code));
 	if (locked)
-		event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
+		trail_event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
 	switch (r) {
 	case 0:
 		return EXIT_OK;
 	case -EBUSY:
-		return refuse(h, a, "AccountLocked", NULL, "too many failed "
+		return refuse_assume(h, a, "AccountLocked", NULL, "too many failed "
 			      "attempts; try again later");
 	case -EAGAIN:
-		return refuse(h, a, "AccountLocked", NULL, "too soon after a "
+		return refuse_assume(h, a, "AccountLocked", NULL, "too soon after a "
 			      "failed attempt; the code was not checked; wait "
 			      "%d seconds", IAM_LOCKOUT_DELAY);
 	case -EALREADY:
-		return refuse(h, a, "MFAReplay", NULL, "this verification "
+		return refuse_assume(h, a, "MFAReplay", NULL, "this verification "
 			      "code was already used; wait for the next one");
 	case -EACCES:
-		return refuse(h, a, "InvalidMFA", NULL, "wrong verification "
+		return refuse_assume(h, a, "InvalidMFA", NULL, "wrong verification "
 			      "code");
 	default:
-		return refuse(h, a, "Unavailable", NULL, "the state of %s is "
+		return refuse_assume(h, a, "Unavailable", NULL, "the state of %s is "
 			      "unusable (%s)", h->u->name, strerror(-r));
 	}
 }
@@ -368,11 +361,11 @@ check_policies(struct helper *h, struct assume *a, int64_t now)
 	r = r ? r : iam_role_check_assume(h->cfg, h->u, a->pr, a->role, &facts,
 					  a->own, a->trust, &v);
 	if (r < 0)
-		return refuse(h, a, "Unavailable", NULL, "cannot decide "
+		return refuse_assume(h, a, "Unavailable", NULL, "cannot decide "
 			      "sts:AssumeRole: %s", strerror(-r));
 	if (v == IAM_ASSUME_ALLOW)
 		return EXIT_OK;
-	return refuse(h, a, "AccessDenied", v == IAM_ASSUME_OWN_DENY ||
+	return refuse_assume(h, a, "AccessDenied", v == IAM_ASSUME_OWN_DENY ||
 		      v == IAM_ASSUME_OWN_NO_ALLOW ? a->own : a->trust,
 		      "%s", iam_assume_verdict_text(v));
 }
@@ -386,14 +379,14 @@ end_previous(struct helper *h, const struct iam_role_clock *now)
 	if (iam_role_session_active(h->cfg->run_dir, h->key, h->u->uid, now,
 				    0, &old) < 0)
 		return;
-	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+	trail_event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
 		{ "roleName", old.role }, { "roleSessionId", old.id },
 		{ "loginSession", h->key }, { "endedBy", h->u->name },
 		{ "why", "replaced" } }, 5, NULL);
 }
 
 static int
-record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
+write_role_session(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 {
 	struct iam_event_param params[] = {
 		{ "roleName", a->role->name },
@@ -411,13 +404,13 @@ record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 	r = r ? r : iam_format_time(a->s.wall_expiry, a->expires,
 				    sizeof(a->expires));
 	if (r < 0)
-		return refuse(h, a, "Unavailable", NULL, "cannot start a "
+		return refuse_assume(h, a, "Unavailable", NULL, "cannot start a "
 			      "session: %s", strerror(-r));
 	/*
 	 * The trail first: a helper killed between the two leaves at worst
 	 * an event without a session, never a session the trail lacks.
 	 */
-	if (event(h, "AssumeRole", NULL, NULL, params,
+	if (trail_event(h, "AssumeRole", NULL, NULL, params,
 		  sizeof(params) / sizeof(params[0]), a->trust) < 0 &&
 	    h->cfg->trail_required) {
 		err("assume-role: refused: the trail is unavailable");
@@ -428,7 +421,7 @@ record(struct helper *h, struct assume *a, const struct iam_role_clock *now)
 	if (r < 0) {
 		err("assume-role: %s: cannot record the session: %s",
 		    h->cfg->run_dir, strerror(-r));
-		event(h, "RoleSessionEnd", "Unavailable", NULL,
+		trail_event(h, "RoleSessionEnd", "Unavailable", NULL,
 		      (struct iam_event_param[]){ { "roleName", a->role->name },
 			{ "roleSessionId", a->s.id },
 			{ "loginSession", h->key },
@@ -454,27 +447,27 @@ assume_role(struct helper *h, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	if (h->u->disabled)
-		return refuse(h, &a, "AccountDisabled", NULL, "account "
+		return refuse_assume(h, &a, "AccountDisabled", NULL, "account "
 			      "disabled");
 	(void)iam_arn_role(h->u->account_id, a.role_name, a.role_arn,
 			   sizeof(a.role_arn));
-	r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
+	r = iam_generation_path(&h->who.gen, "auth", dir, sizeof(dir));
 	r = r ? r : iam_rolesdb_lookup(dir, 0, a.role_name, &a.role);
 	if (r == -ENOENT)
-		return refuse(h, &a, "AccessDenied", NULL, "no role named %s",
+		return refuse_assume(h, &a, "AccessDenied", NULL, "no role named %s",
 			      a.role_name);
 	if (r < 0)
-		return refuse(h, &a, "Unavailable", NULL, "the role snapshot "
+		return refuse_assume(h, &a, "Unavailable", NULL, "the role snapshot "
 			      "is unusable (%s)", strerror(-r));
 	r = iam_role_duration(a.role, a.asked, &a.seconds);
 	(void)iam_snprintf(a.duration, sizeof(a.duration), "%" PRIu32,
 			   r == 0 ? a.seconds : a.asked);
 	if (r < 0) {
-		rc = refuse(h, &a, "AccessDenied", NULL, "a duration of %" PRIu32
+		rc = refuse_assume(h, &a, "AccessDenied", NULL, "a duration of %" PRIu32
 			    " seconds is above the maximum of role %s (%" PRIu32
 			    " seconds)", a.asked, a.role->name,
 			    a.role->max_session_seconds);
@@ -482,7 +475,7 @@ assume_role(struct helper *h, int argc, char **argv)
 	}
 	r = iam_role_clock_now(&now);
 	if (r < 0) {
-		rc = refuse(h, &a, "Unavailable", NULL, "no clock: %s",
+		rc = refuse_assume(h, &a, "Unavailable", NULL, "no clock: %s",
 			    strerror(-r));
 		goto out;
 	}
@@ -490,7 +483,7 @@ assume_role(struct helper *h, int argc, char **argv)
 	if (rc == EXIT_OK)
 		rc = check_policies(h, &a, now.wall);
 	if (rc == EXIT_OK)
-		rc = record(h, &a, &now);
+		rc = write_role_session(h, &a, &now);
 out:
 	free(a.own);
 	free(a.trust);
@@ -509,7 +502,7 @@ whoami(struct helper *h)
 	char when[32], arn[512];
 	int r, rc;
 
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	printf("user:    %s (%s)\n", h->u->name, h->arn);
@@ -541,7 +534,7 @@ drop_role(struct helper *h)
 	struct iam_role_clock now;
 	int r, rc;
 
-	rc = identify(h);
+	rc = identify_caller(h);
 	if (rc != EXIT_OK)
 		return rc;
 	r = iam_role_clock_now(&now);
@@ -562,7 +555,7 @@ drop_role(struct helper *h)
 		err("drop-role: %s: %s", h->cfg->run_dir, strerror(-r));
 		return EXIT_REFUSED;
 	}
-	event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
+	trail_event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
 		{ "roleName", s.role }, { "roleSessionId", s.id },
 		{ "loginSession", h->key }, { "endedBy", h->u->name },
 		{ "why", "dropped" } }, 5, NULL);
@@ -648,6 +641,7 @@ main(int argc, char **argv)
 	if (harden() < 0)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
+	h.who.gen.fd = -1;
 	if (parse_command(argc, argv, getuid(), &config, &cmd, &i) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -664,8 +658,7 @@ main(int argc, char **argv)
 	else
 		rc = drop_role(&h);
 	fflush(stdout);
-	iam_auth_user_free(h.u);
-	iam_authdb_close(h.db);
+	iam_who_release(&h.who);
 	iam_config_free(h.cfg);
 	return rc;
 }

@@ -164,25 +164,6 @@ read_key(const char *path, struct iam_buf *b, char **ret_line)
 	return EXIT_OK;
 }
 
-/* Length of "TYPE BASE64", the key itself without its comment. */
-static size_t
-material_len(const char *line)
-{
-	size_t t = strcspn(line, " ");
-
-	if (line[t] != ' ')
-		return t;
-	return t + 1 + strcspn(line + t + 1, " ");
-}
-
-static bool
-same_key(const char *a, const char *b)
-{
-	size_t n = material_len(a);
-
-	return n == material_len(b) && memcmp(a, b, n) == 0;
-}
-
 /* ---- Finding things in the tree ---------------------------------------- */
 
 static const struct iam_json *
@@ -240,7 +221,7 @@ refuse_duplicate(const struct iam_identity *id, const char *line)
 		const struct iam_user *u = &id->users[i];
 
 		for (size_t k = 0; k < u->n_ssh_keys; k++) {
-			if (!same_key(u->ssh_keys[k].key, line))
+			if (!iam_ssh_key_same(u->ssh_keys[k].key, line))
 				continue;
 			iamctl_err("ssh-key add: this key is already key '%s' "
 				   "of user '%s'; nothing changed",
@@ -475,7 +456,7 @@ static void
 print_key(const struct iam_ssh_key *k, uint32_t max_days, int64_t now)
 {
 	size_t tlen = strcspn(k->key, " ");
-	const char *comment = k->key + material_len(k->key);
+	const char *comment = k->key + iam_ssh_key_material_len(k->key);
 	char created[32], age[24], state[32];
 
 	comment += strspn(comment, " ");
@@ -498,7 +479,7 @@ list_json(const struct iam_user *u, uint32_t max_days, int64_t now)
 	jout_array(&j);
 	for (size_t i = 0; i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
-		const char *comment = k->key + material_len(k->key);
+		const char *comment = k->key + iam_ssh_key_material_len(k->key);
 		int64_t exp = iam_ssh_key_expiry(k, max_days);
 		char type[64];
 

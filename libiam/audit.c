@@ -60,7 +60,7 @@ cut_length(const char *s, size_t n, size_t max)
 
 /* A string, cut to c->field bytes; bytes that are not UTF-8 become '?'. */
 static int
-gen_str(yajl_gen g, const char *s, struct cap *c)
+gen_capped_str(yajl_gen g, const char *s, struct cap *c)
 {
 	size_t n = strlen(s);
 	char *copy;
@@ -91,8 +91,8 @@ gen_kv(yajl_gen g, const char *key, const char *value, struct cap *c)
 
 	if (value == NULL)
 		return 0;
-	r = gen_str(g, key, c);
-	return r ? r : gen_str(g, value, c);
+	r = gen_capped_str(g, key, c);
+	return r ? r : gen_capped_str(g, value, c);
 }
 
 /* How many of n items fit under c; marks the cut. */
@@ -125,7 +125,7 @@ gen_json(yajl_gen g, const struct iam_json *v, int depth, struct cap *c)
 		return gen_ok(yajl_gen_number(g, v->u.number.text,
 					      strlen(v->u.number.text)));
 	case IAM_JSON_STRING:
-		return gen_str(g, v->u.string, c);
+		return gen_capped_str(g, v->u.string, c);
 	case IAM_JSON_ARRAY:
 		n = items(v->len, c);
 		r = gen_ok(yajl_gen_array_open(g));
@@ -136,7 +136,7 @@ gen_json(yajl_gen g, const struct iam_json *v, int depth, struct cap *c)
 		n = items(v->len, c);
 		r = gen_ok(yajl_gen_map_open(g));
 		for (size_t i = 0; r == 0 && i < n; i++) {
-			r = gen_str(g, v->u.members[i].key, c);
+			r = gen_capped_str(g, v->u.members[i].key, c);
 			r = r ? r : gen_json(g, &v->u.members[i].value,
 					     depth + 1, c);
 		}
@@ -173,7 +173,7 @@ gen_identity(yajl_gen g, const struct iam_event *ev, struct cap *c)
 {
 	int r;
 
-	r = gen_str(g, "userIdentity", c);
+	r = gen_capped_str(g, "userIdentity", c);
 	r = r ? r : gen_ok(yajl_gen_map_open(g));
 	r = r ? r : gen_kv(g, "type", ev->user_type ? ev->user_type :
 			   "IAMUser", c);
@@ -201,7 +201,7 @@ gen_event(yajl_gen g, const struct iam_event *ev,
 	r = r ? r : gen_kv(g, "sourceIPAddress", ev->source_ip, c);
 	if (r == 0 && ev->n_params > 0) {
 		n = items(ev->n_params, c);
-		r = gen_str(g, "requestParameters", c);
+		r = gen_capped_str(g, "requestParameters", c);
 		r = r ? r : gen_ok(yajl_gen_map_open(g));
 		for (size_t i = 0; r == 0 && i < n; i++)
 			r = gen_kv(g, ev->params[i].key, ev->params[i].value,
@@ -211,11 +211,11 @@ gen_event(yajl_gen g, const struct iam_event *ev,
 	r = r ? r : gen_kv(g, "errorCode", ev->error_code, c);
 	r = r ? r : gen_kv(g, "errorMessage", ev->error_message, c);
 	if (r == 0 && decision != NULL) {
-		r = gen_str(g, "decision", c);
+		r = gen_capped_str(g, "decision", c);
 		r = r ? r : gen_json(g, decision, 0, c);
 	}
 	if (r == 0 && c->cut) {
-		r = gen_str(g, "truncated", c);
+		r = gen_capped_str(g, "truncated", c);
 		r = r ? r : gen_ok(yajl_gen_bool(g, 1));
 	}
 	return r ? r : gen_ok(yajl_gen_map_close(g));

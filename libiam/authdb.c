@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fnv.h"
 #include "iam.h"
 #include "iam/auth.h"
 
@@ -70,23 +71,10 @@
 #define P_HARD		0x10
 #define P_CHANGE	0x20
 
-static uint64_t
-fnv1a(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0) {
-		h ^= *s++;
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static uint32_t
 name_hash(const char *name)
 {
-	uint64_t h = fnv1a(name, strlen(name));
+	uint64_t h = iam_fnv1a(name, strlen(name));
 
 	return (uint32_t)(h ^ (h >> 32));
 }
@@ -147,13 +135,13 @@ struct name_index {
 	size_t n;
 };
 
-static const char **sort_names;
-
+/* qsort_r order of indexes into the names array arg. */
 static int
-cmp_idx(const void *a, const void *b)
+cmp_idx_by_name(const void *a, const void *b, void *arg)
 {
-	return strcmp(sort_names[*(const uint32_t *)a],
-		      sort_names[*(const uint32_t *)b]);
+	const char *const *names = arg;
+
+	return strcmp(names[*(const uint32_t *)a], names[*(const uint32_t *)b]);
 }
 
 static int
@@ -166,10 +154,7 @@ index_build(struct name_index *x, const char **names, size_t n)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		x->idx[i] = (uint32_t)i;
-	/* qsort has no context argument; the builder is not reentrant here. */
-	sort_names = names;
-	qsort(x->idx, n, sizeof(*x->idx), cmp_idx);
-	sort_names = NULL;
+	qsort_r(x->idx, n, sizeof(*x->idx), cmp_idx_by_name, (void *)names);
 	return 0;
 }
 
@@ -229,7 +214,7 @@ add_globals(struct builder *bd)
 	r = r ? r : pad8(b, bd->base);
 	if (r < 0)
 		return r;
-	set64(b, start, fnv1a(b->buf + start + 8, b->len - start - 8));
+	set64(b, start, iam_fnv1a(b->buf + start + 8, b->len - start - 8));
 	set32(b, bd->base + H_GLOBALS, (uint32_t)(start - bd->base));
 	set32(b, bd->base + H_GLOBALS_LEN, (uint32_t)(b->len - start));
 	return 0;
@@ -266,7 +251,7 @@ add_policies(struct builder *bd)
 			return r;
 		if (b->len - bd->base > MAX_FILE)
 			return -E2BIG;
-		set64(b, start, fnv1a(b->buf + start + 8, b->len - start - 8));
+		set64(b, start, iam_fnv1a(b->buf + start + 8, b->len - start - 8));
 		set32(b, tab + 8 * i, (uint32_t)(start - bd->base));
 		set32(b, tab + 8 * i + 4, (uint32_t)(b->len - start));
 	}
@@ -405,7 +390,7 @@ add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 		return -E2BIG;
 	set32(b, start + R_LEN, (uint32_t)(b->len - start));
 	set32(b, start + R_NREFS, nrefs);
-	set64(b, start, fnv1a(b->buf + start + 8, b->len - start - 8));
+	set64(b, start, iam_fnv1a(b->buf + start + 8, b->len - start - 8));
 	*ret_off = (uint32_t)(start - bd->base);
 	return 0;
 }
@@ -509,7 +494,7 @@ iam_authdb_build(const struct iam_identity *id, uint64_t generation,
 		return -E2BIG;
 	set64(out, bd.base + H_FILESIZE, out->len - bd.base);
 	set64(out, bd.base + H_CHECKSUM,
-	      fnv1a(out->buf + bd.base, HDR_SIZE));
+	      iam_fnv1a(out->buf + bd.base, HDR_SIZE));
 	return 0;
 }
 
@@ -600,7 +585,7 @@ part(const struct iam_authdb *db, uint32_t off, uint32_t len, struct cur *c)
 	    len > db->size - off)
 		return -EBADMSG;
 	memcpy(&sum, db->map + off, 8);
-	if (sum != fnv1a(db->map + off + 8, len - 8))
+	if (sum != iam_fnv1a(db->map + off + 8, len - 8))
 		return -EBADMSG;
 	c->p = db->map + off;
 	c->len = len;
@@ -654,7 +639,7 @@ check_header(struct iam_authdb *db)
 	memcpy(copy, h, HDR_SIZE);
 	memcpy(&sum, copy + H_CHECKSUM, 8);
 	memset(copy + H_CHECKSUM, 0, 8);
-	if (sum != fnv1a(copy, HDR_SIZE))
+	if (sum != iam_fnv1a(copy, HDR_SIZE))
 		return -EBADMSG;
 	memcpy(&v, h + H_VERSION, 4);
 	if (v != IAM_AUTHDB_VERSION || map32(db, H_HDRSIZE) != HDR_SIZE)
@@ -683,9 +668,8 @@ iam_authdb_open_flags(const char *dir, int strict_flags,
 {
 	struct iam_authdb *db;
 	char path[PATH_MAX];
-	struct stat st;
-	void *map;
-	int dfd, fd, r;
+	struct iam_map m;
+	int dfd, r;
 
 	if (dir == NULL)
 		dir = IAM_AUTH_DIR;
@@ -697,34 +681,17 @@ iam_authdb_open_flags(const char *dir, int strict_flags,
 	r = iam_snprintf(path, sizeof(path), "%s/%s", dir, IAM_AUTHDB_FILE);
 	if (r < 0)
 		return r;
-	fd = iam_open_strict(path, strict_flags | IAM_STRICT_SECRET, err,
-			     errlen);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	if (st.st_size < HDR_SIZE || (uint64_t)st.st_size > MAX_FILE) {
-		close(fd);
-		if (err != NULL && errlen > 0)
-			iam_snprintf(err, errlen, "%s: %s", path,
-				     "is truncated or too large");
-		return -EBADMSG;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	r = -errno;
-	close(fd);
-	if (map == MAP_FAILED)
+	r = iam_map_strict(path, strict_flags | IAM_STRICT_SECRET, HDR_SIZE,
+			   MAX_FILE, &m, err, errlen);
+	if (r < 0)
 		return r;
 	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
-		munmap(map, (size_t)st.st_size);
+		iam_unmap(&m);
 		return -ENOMEM;
 	}
-	db->map = map;
-	db->size = (size_t)st.st_size;
+	db->map = m.p;
+	db->size = m.size;
 	r = check_header(db);
 	if (r < 0) {
 		if (err != NULL && errlen > 0)
@@ -1054,7 +1021,7 @@ load_record(const struct iam_authdb *db, uint32_t off, const char *name,
 	if (len < R_FIXED || len > db->size - off)
 		return -EBADMSG;
 	memcpy(&sum, db->map + off, 8);
-	if (sum != fnv1a(db->map + off + 8, len - 8))
+	if (sum != iam_fnv1a(db->map + off + 8, len - 8))
 		return -EBADMSG;
 	d.u = calloc(1, sizeof(*d.u));
 	d.st = calloc(1, sizeof(*d.st));

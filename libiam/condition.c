@@ -29,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util_int.h"
 #include "policy_int.h"
 
 /* ---- Operator names --------------------------------------------------------- */
@@ -234,51 +235,6 @@ cidr_contains(const struct cidr *net, const struct cidr *a)
 }
 
 static int
-b64val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Decode padded base64 into out (room for n * 3 / 4 bytes); -1 if bad. */
-static ssize_t
-b64decode(const char *s, size_t n, uint8_t *out)
-{
-	size_t o = 0, pad = 0;
-	uint32_t acc = 0;
-
-	if (n % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		int v;
-
-		if (s[i] == '=' && i >= n - 2) {
-			pad++;
-			v = 0;
-		} else if (pad > 0 || (v = b64val((unsigned char)s[i])) < 0) {
-			return -1;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			out[o++] = (uint8_t)(acc >> 16);
-			out[o++] = (uint8_t)(acc >> 8);
-			out[o++] = (uint8_t)acc;
-			acc = 0;
-		}
-	}
-	return (ssize_t)(o - pad);
-}
-
-static int
 parse_bool(const char *s, bool *ret)
 {
 	if (strcasecmp(s, "true") == 0)
@@ -315,7 +271,8 @@ iam_cond_prepare(const struct condition *c, struct cond_value *v,
 		bin = iam_arena_alloc(a, v->text.len / 4 * 3 + 3);
 		if (bin == NULL)
 			return "out of memory";
-		n = b64decode(s, v->text.len, bin);
+		n = iam_base64_decode(s, v->text.len, bin,
+				      v->text.len / 4 * 3 + 3);
 		if (n < 0)
 			return "is not base64";
 		v->u.bin.p = bin;
@@ -454,7 +411,8 @@ value_match(struct eval_ctx *ctx, const struct condition *c,
 	case OP_BINARY_EQUALS:
 		if (cl / 4 * 3 + 3 > ctx->scratch_len)
 			return false;
-		n = b64decode(cv, cl, (uint8_t *)ctx->scratch);
+		n = iam_base64_decode(cv, cl, (unsigned char *)ctx->scratch,
+				      ctx->scratch_len);
 		return n >= 0 && (size_t)n == pv->u.bin.n &&
 		       memcmp(ctx->scratch, pv->u.bin.p, (size_t)n) == 0;
 	case OP_IP_ADDRESS: case OP_NOT_IP_ADDRESS:

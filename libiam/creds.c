@@ -187,11 +187,11 @@ iam_creds_set_mfa(struct iam_creds *c, const struct iam_mfa *m)
 
 static const char *const algo_names[] = { "SHA1", "SHA256", "SHA512" };
 
-/* Same shapes as the identity file's (iam_hash_valid() and friends). */
+/* Same shapes as the identity file's (iam_password_hash_valid()). */
 static bool
 hash_ok(const char *h)
 {
-	return strlen(h) <= CREDS_MAX_HASH && iam_hash_valid(h);
+	return strlen(h) <= CREDS_MAX_HASH && iam_password_hash_valid(h);
 }
 
 static int
@@ -270,7 +270,7 @@ rfault(struct reader *rd, const char *fmt, ...)
 }
 
 static const struct iam_json *
-member(struct reader *rd, const struct iam_json *obj, const char *key,
+creds_member(struct reader *rd, const struct iam_json *obj, const char *key,
        enum iam_json_type type, const char *where)
 {
 	const struct iam_json *v = iam_json_get(obj, key);
@@ -347,10 +347,10 @@ read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 		return 0;
 	}
 	only_keys(rd, v, "password.", keys);
-	h = member(rd, v, "hash", IAM_JSON_STRING, "password.");
-	t = member(rd, v, "changed", IAM_JSON_STRING, "password.");
-	m = member(rd, v, "must_change", IAM_JSON_BOOL, "password.");
-	hist = member(rd, v, "history", IAM_JSON_ARRAY, "password.");
+	h = creds_member(rd, v, "hash", IAM_JSON_STRING, "password.");
+	t = creds_member(rd, v, "changed", IAM_JSON_STRING, "password.");
+	m = creds_member(rd, v, "must_change", IAM_JSON_BOOL, "password.");
+	hist = creds_member(rd, v, "history", IAM_JSON_ARRAY, "password.");
 	if (h == NULL)
 		rfault(rd, "password.hash: missing");
 	p->hash = dup_string(rd, h, &r);
@@ -396,8 +396,8 @@ read_mfa(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 		return 0;
 	}
 	only_keys(rd, v, "mfa.", keys);
-	s = member(rd, v, "secret", IAM_JSON_STRING, "mfa.");
-	a = member(rd, v, "algorithm", IAM_JSON_STRING, "mfa.");
+	s = creds_member(rd, v, "secret", IAM_JSON_STRING, "mfa.");
+	a = creds_member(rd, v, "algorithm", IAM_JSON_STRING, "mfa.");
 	if (s == NULL)
 		rfault(rd, "mfa.secret: missing");
 	m->secret = dup_string(rd, s, &r);

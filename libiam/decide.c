@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 int
 iam_arn_user(const char *account, const char *name, char *buf, size_t len)
@@ -140,9 +141,9 @@ fail:
 	return r;
 }
 
-/* Add key=value when value is neither NULL nor empty. */
-static int
-add(struct iam_request *req, const char *key, const char *value)
+int
+iam_request_add_nonempty(struct iam_request *req, const char *key,
+			 const char *value)
 {
 	if (value == NULL || *value == '\0')
 		return 0;
@@ -155,27 +156,27 @@ add_principal(struct iam_request *req, const struct iam_auth_user *u)
 	char buf[512];
 	int r;
 
-	r = add(req, "aws:username", u->name);
+	r = iam_request_add_nonempty(req, "aws:username", u->name);
 	if (r == 0)
 		r = iam_snprintf(buf, sizeof(buf), "%" PRIu32, u->uid);
 	if (r == 0)
-		r = add(req, "aws:userid", buf);
+		r = iam_request_add_nonempty(req, "aws:userid", buf);
 	if (r == 0)
 		r = iam_arn_user(u->account_id, u->name, buf, sizeof(buf));
 	if (r == 0)
-		r = add(req, "aws:PrincipalArn", buf);
+		r = iam_request_add_nonempty(req, "aws:PrincipalArn", buf);
 	if (r == 0)
-		r = add(req, "aws:PrincipalType", "User");
+		r = iam_request_add_nonempty(req, "aws:PrincipalType", "User");
 	if (r == 0)
-		r = add(req, "aws:PrincipalAccount", u->account_id);
+		r = iam_request_add_nonempty(req, "aws:PrincipalAccount", u->account_id);
 	for (size_t i = 0; r == 0 && i < u->n_tags; i++) {
 		r = iam_snprintf(buf, sizeof(buf), "aws:PrincipalTag/%s",
 				 u->tags[i].key);
 		if (r == 0)
-			r = add(req, buf, u->tags[i].value);
+			r = iam_request_add_nonempty(req, buf, u->tags[i].value);
 	}
 	for (size_t i = 0; r == 0 && i < u->n_groups; i++)
-		r = add(req, "iam:PrincipalGroups", u->groups[i]);
+		r = iam_request_add_nonempty(req, "iam:PrincipalGroups", u->groups[i]);
 	return r;
 }
 
@@ -189,26 +190,26 @@ add_session(struct iam_request *req, const struct iam_session_facts *f,
 	int r;
 
 	/* A negative age (the clock went back) counts as no MFA at all. */
-	r = add(req, "aws:MultiFactorAuthPresent", mfa ? "true" : "false");
+	r = iam_request_add_nonempty(req, "aws:MultiFactorAuthPresent", mfa ? "true" : "false");
 	if (r == 0 && mfa) {
 		r = iam_snprintf(buf, sizeof(buf), "%" PRId64, age);
 		if (r == 0)
-			r = add(req, "aws:MultiFactorAuthAge", buf);
+			r = iam_request_add_nonempty(req, "aws:MultiFactorAuthAge", buf);
 	}
 	if (r == 0 && iam_is_ip_address(f->source_ip))
-		r = add(req, "aws:SourceIp", f->source_ip);
+		r = iam_request_add_nonempty(req, "aws:SourceIp", f->source_ip);
 	if (r == 0)
 		r = iam_format_time(now, buf, sizeof(buf));
 	if (r == 0)
-		r = add(req, "aws:CurrentTime", buf);
+		r = iam_request_add_nonempty(req, "aws:CurrentTime", buf);
 	if (r == 0)
 		r = iam_snprintf(buf, sizeof(buf), "%" PRId64, now);
 	if (r == 0)
-		r = add(req, "aws:EpochTime", buf);
+		r = iam_request_add_nonempty(req, "aws:EpochTime", buf);
 	if (r == 0)
-		r = add(req, "iam:Service", f->service);
+		r = iam_request_add_nonempty(req, "iam:Service", f->service);
 	if (r == 0)
-		r = add(req, "iam:Tty", f->tty);
+		r = iam_request_add_nonempty(req, "iam:Tty", f->tty);
 	return r;
 }
 
@@ -220,12 +221,12 @@ add_host(struct iam_request *req, const struct iam_config *cfg)
 
 	r = iam_config_hostname(cfg, buf, sizeof(buf));
 	if (r == 0)
-		r = add(req, "iam:Hostname", buf);
+		r = iam_request_add_nonempty(req, "iam:Hostname", buf);
 	for (size_t i = 0; r == 0 && i < cfg->n_host_tags; i++) {
 		r = iam_snprintf(buf, sizeof(buf), "aws:ResourceTag/%s",
 				 cfg->host_tags[i].key);
 		if (r == 0)
-			r = add(req, buf, cfg->host_tags[i].value);
+			r = iam_request_add_nonempty(req, buf, cfg->host_tags[i].value);
 	}
 	return r;
 }

@@ -23,12 +23,10 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "fnv.h"
 #include "policy_int.h"
 
-/* ---- Hashing ------------------------------------------------------------------- */
-
-#define FNV_OFFSET	0xcbf29ce484222325ULL
-#define FNV_PRIME	0x100000001b3ULL
+/* ---- Hashing (FNV-1a of fnv.h; keys case-folded) ----------------------- */
 
 /* ASCII lower case, whatever the locale (key names are ASCII). */
 static inline unsigned char
@@ -42,17 +40,7 @@ fnv_fold(uint64_t h, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		h ^= ascii_lower((unsigned char)s[i]);
-		h *= FNV_PRIME;
-	}
-	return h;
-}
-
-static inline uint64_t
-fnv(uint64_t h, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= FNV_PRIME;
+		h *= IAM_FNV1A_PRIME;
 	}
 	return h;
 }
@@ -60,7 +48,7 @@ fnv(uint64_t h, const char *s, size_t n)
 uint64_t
 iam_key_hash(const char *s, size_t n)
 {
-	return fnv_fold(FNV_OFFSET, s, n);
+	return fnv_fold(IAM_FNV1A_OFFSET, s, n);
 }
 
 enum { K_EXACT = 1, K_ACTION, K_SERVICE };
@@ -69,11 +57,11 @@ static uint64_t
 index_hash(int kind, const char *action, size_t alen, const char *res,
 	   size_t rlen)
 {
-	uint64_t h = FNV_OFFSET ^ (uint64_t)kind;
+	uint64_t h = IAM_FNV1A_OFFSET ^ (uint64_t)kind;
 
-	h = fnv_fold(h * FNV_PRIME, action, alen);
-	h = (h ^ 0xff) * FNV_PRIME;
-	return res != NULL ? fnv(h, res, rlen) : h;
+	h = fnv_fold(h * IAM_FNV1A_PRIME, action, alen);
+	h = (h ^ 0xff) * IAM_FNV1A_PRIME;
+	return res != NULL ? iam_fnv1a_more(h, res, rlen) : h;
 }
 
 /* ---- Requests ------------------------------------------------------------------ */
@@ -272,14 +260,14 @@ find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 		   struct ctxkey **ret, size_t *ret_slot, bool *ret_new)
 {
 	char lc[IAM_REQUEST_MAX_KEY + 1];
-	uint64_t h = FNV_OFFSET;
+	uint64_t h = IAM_FNV1A_OFFSET;
 	size_t slot;
 	struct ctxkey *k;
 
 	/* iam_key_hash(), folding into lc on the way */
 	for (size_t i = 0; i < kl; i++) {
 		lc[i] = (char)ascii_lower((unsigned char)key[i]);
-		h = (h ^ (unsigned char)lc[i]) * FNV_PRIME;
+		h = (h ^ (unsigned char)lc[i]) * IAM_FNV1A_PRIME;
 	}
 	slot = find_slot(req, h, key, kl);
 
@@ -452,7 +440,7 @@ iam_request_free(struct iam_request *req)
 /* ---- Policy variables ---------------------------------------------------------- */
 
 static bool
-put(struct eval_ctx *ctx, size_t *o, char c, bool escape)
+put_expanded(struct eval_ctx *ctx, size_t *o, char c, bool escape)
 {
 	if (*o + 2 >= ctx->scratch_len) {
 		ctx->overflow = true;
@@ -523,14 +511,14 @@ iam_expand(struct eval_ctx *ctx, const struct ptext *t, bool as_glob,
 			}
 			/* Substituted text is literal, never a wildcard. */
 			for (size_t i = 0; i < vl; i++)
-				if (!put(ctx, &o, v[i], as_glob &&
+				if (!put_expanded(ctx, &o, v[i], as_glob &&
 					 (v[i] == '*' || v[i] == '?' ||
 					  v[i] == '\\')))
 					return false;
 			s = close + 1;
 			continue;
 		}
-		if (!put(ctx, &o, *s, as_glob && *s == '\\'))
+		if (!put_expanded(ctx, &o, *s, as_glob && *s == '\\'))
 			return false;
 		s++;
 	}
@@ -666,7 +654,7 @@ bucket_is(const struct bucket *b, int kind, uint64_t hash, const char *a,
 }
 
 static const struct bucket *
-lookup(const struct iam_policy_set *set, int kind, uint64_t hash,
+bucket_lookup(const struct iam_policy_set *set, int kind, uint64_t hash,
        const char *a, size_t alen, const char *r, size_t rlen)
 {
 	size_t i;
@@ -992,7 +980,7 @@ struct tally {
 };
 
 static void
-record(struct iam_result *res, struct tally *t, const struct entry *e)
+record_match(struct iam_result *res, struct tally *t, const struct entry *e)
 {
 	struct iam_match m = {
 		.policy = e->pol->name, .sid = e->st->sid,
@@ -1068,15 +1056,15 @@ hit_lists(const struct iam_policy_set *set, const struct iam_request *req,
 	const struct bucket *b;
 	int n = 0;
 
-	b = lookup(set, K_EXACT, req->h_exact, req->action, req->action_len,
+	b = bucket_lookup(set, K_EXACT, req->h_exact, req->action, req->action_len,
 		   req->resource, req->resource_len);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, true, true };
-	b = lookup(set, K_ACTION, req->h_action, req->action, req->action_len,
+	b = bucket_lookup(set, K_ACTION, req->h_action, req->action, req->action_len,
 		   NULL, 0);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, true, false };
-	b = lookup(set, K_SERVICE, req->h_service, req->action,
+	b = bucket_lookup(set, K_SERVICE, req->h_service, req->action,
 		   req->service_len, NULL, 0);
 	if (b != NULL)
 		l[n++] = (struct list){ b->ids, b->n, 0, false, false };
@@ -1106,7 +1094,7 @@ iam_policy_evaluate(const struct iam_policy_set *set,
 
 			if (statement_matches(&ctx, e, l[0].action_known,
 					      l[0].resource_known))
-				record(ret_result, &t, e);
+				record_match(ret_result, &t, e);
 		}
 		return result_finish(set, ret_result, &ctx, &t);
 	}
@@ -1123,7 +1111,7 @@ iam_policy_evaluate(const struct iam_policy_set *set,
 
 		if (statement_matches(&ctx, e, l[best].action_known,
 				      l[best].resource_known))
-			record(ret_result, &t, e);
+			record_match(ret_result, &t, e);
 	}
 	return result_finish(set, ret_result, &ctx, &t);
 }
@@ -1141,7 +1129,7 @@ iam_policy_evaluate_naive(const struct iam_policy_set *set,
 	result_start(ret_result, &ctx, req);
 	for (uint32_t i = 0; i < set->n && !ctx.overflow; i++)
 		if (statement_matches(&ctx, &set->e[i], false, false))
-			record(ret_result, &t, &set->e[i]);
+			record_match(ret_result, &t, &set->e[i]);
 	return result_finish(set, ret_result, &ctx, &t);
 }
 

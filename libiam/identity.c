@@ -954,7 +954,7 @@ build_password(struct walk *w, struct fields *obj, struct iam_user *u)
 	collect(w, p, keys, &fp);
 	h = get_str(w, &fp, "hash", false);
 	/* The hash itself is never echoed: it is a secret. */
-	if (h != NULL && !iam_hash_valid(h)) {
+	if (h != NULL && !iam_password_hash_valid(h)) {
 		fault_at(w, "hash", "not a yescrypt ($y$), sha512crypt ($6$) "
 			 "or bcrypt ($2b$) hash");
 	} else if (h != NULL) {

@@ -15,86 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "fnv.h"
+#include "util_int.h"
 #include "identity_int.h"
+#include "iam/keys.h"
 
 #define HOST_MAX_LINES	4000000	/* entries read from one host file */
 
 /* ---- Shapes of credentials and keys ---------------------------------- */
-
-/* The characters of crypt's base64: ./0-9A-Za-z */
-static bool
-is_b64crypt(unsigned char c)
-{
-	return (c >= '.' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z');
-}
-
-static size_t
-b64crypt_span(const char *s)
-{
-	size_t k = 0;
-
-	while (is_b64crypt((unsigned char)s[k]))
-		k++;
-	return k;
-}
-
-/* n (or, with n == 0, one or more) characters of crypt's base64, then end */
-static const char *
-crypt_chars(const char *s, size_t n, char end)
-{
-	size_t k = b64crypt_span(s);
-
-	if (k == 0 || (n != 0 && k != n) || s[k] != end)
-		return NULL;
-	return s + k + (end != '\0');
-}
-
-bool
-iam_hash_valid(const char *h)
-{
-	if (h == NULL)
-		return false;
-	if (strncmp(h, "$y$", 3) == 0) {
-		/* $y$PARAMS$SALT$HASH, the hash 43 characters */
-		h = crypt_chars(h + 3, 0, '$');
-		if (h != NULL)
-			h = crypt_chars(h, 0, '$');
-		return h != NULL && crypt_chars(h, 43, '\0') != NULL;
-	}
-	if (strncmp(h, "$6$", 3) == 0) {
-		/* $6$[rounds=N$]SALT$HASH, salt 1-16, hash 86 characters */
-		size_t salt;
-
-		h += 3;
-		if (strncmp(h, "rounds=", 7) == 0) {
-			size_t d = strspn(h + 7, "0123456789");
-
-			if (d < 4 || d > 9 || h[7] == '0' || h[7 + d] != '$')
-				return false;
-			h += 7 + d + 1;
-		}
-		salt = b64crypt_span(h);
-		if (salt < 1 || salt > 16 || h[salt] != '$')
-			return false;
-		return crypt_chars(h + salt + 1, 86, '\0') != NULL;
-	}
-	if (strncmp(h, "$2b$", 4) == 0 || strncmp(h, "$2a$", 4) == 0 ||
-	    strncmp(h, "$2y$", 4) == 0) {
-		/* $2b$CC$ then 22 characters of salt and 31 of hash */
-		int cost;
-
-		h += 4;
-		if (h[0] < '0' || h[0] > '9' || h[1] < '0' || h[1] > '9' ||
-		    h[2] != '$')
-			return false;
-		cost = (h[0] - '0') * 10 + (h[1] - '0');
-		if (cost < 4 || cost > 31)
-			return false;
-		return crypt_chars(h + 3, 53, '\0') != NULL;
-	}
-	return false;
-}
 
 bool
 iam_totp_secret_valid(const char *s, const char **ret_why)
@@ -118,53 +46,6 @@ iam_totp_secret_valid(const char *s, const char **ret_why)
 	if (why != NULL && ret_why != NULL)
 		*ret_why = why;
 	return why == NULL;
-}
-
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/* Strict base64 (RFC 4648, padded) of n characters into out; -1 if bad. */
-static ssize_t
-b64_decode(const char *s, size_t n, unsigned char *out, size_t max)
-{
-	size_t o = 0;
-
-	if (n == 0 || n % 4 != 0)
-		return -1;
-	for (size_t i = 0; i < n; i += 4) {
-		int v[4];
-		size_t pad = 0;
-
-		for (size_t j = 0; j < 4; j++) {
-			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
-				v[j] = 0;
-				pad++;
-			} else if (pad > 0 || (v[j] = b64_value(
-						(unsigned char)s[i + j])) < 0) {
-				return -1;
-			}
-		}
-		if (o + 3 > max)
-			return -1;
-		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
-		out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
-		out[o++] = (unsigned char)(v[2] << 6 | v[3]);
-		o -= pad;
-	}
-	return (ssize_t)o;
 }
 
 bool
@@ -206,7 +87,7 @@ iam_ssh_key_valid(const char *line, const char **ret_why)
 		      "ecdsa-sha2-nistp256/384/521, sk-*@openssh.com)";
 	else if (blen == 0)
 		why = "the base64 key data is missing";
-	else if ((n = b64_decode(p, blen, blob, sizeof(blob))) < 0)
+	else if ((n = iam_base64_decode(p, blen, blob, sizeof(blob))) < 0)
 		why = "the key data is not valid base64";
 	else if ((size_t)n < 4 + tlen + 4 ||
 		 ((size_t)blob[0] << 24 | (size_t)blob[1] << 16 |
@@ -257,7 +138,7 @@ role_name(const void *b, size_t i)
 }
 
 static const char *
-policy_name(const void *b, size_t i)
+named_policy_name(const void *b, size_t i)
 {
 	return ((const struct iam_named_policy *)b)[i].name;
 }
@@ -265,12 +146,8 @@ policy_name(const void *b, size_t i)
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	uint64_t h = iam_fnv1a(s, strlen(s));
 
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ULL;
-	}
 	return h ^ (h >> 29);
 }
 
@@ -415,7 +292,7 @@ iam_id_index(struct iam_identity *id)
 		r = make_index(&ix[4], id->roles, id->n_roles, role_name, NULL);
 	if (r == 0)
 		r = make_index(&ix[5], id->policies, id->n_policies,
-			       policy_name, NULL);
+			       named_policy_name, NULL);
 	if (r < 0) {
 		for (size_t i = 0; i < 6; i++)
 			index_release(&ix[i]);
@@ -536,7 +413,7 @@ iam_identity_policy(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->policy_by_name, id->policies, policy_name,
+	i = find_name(&PRIV(id)->policy_by_name, id->policies, named_policy_name,
 		      name);
 	return i == SIZE_MAX ? NULL : &id->policies[i];
 }
@@ -648,20 +525,12 @@ struct key_ref {
 	size_t user, idx;
 };
 
-/* Length of "TYPE BASE64", the key itself without its comment. */
-static size_t
-key_material(const char *line)
-{
-	size_t t = strcspn(line, " ");
-
-	return line[t] == ' ' ? t + 1 + strcspn(line + t + 1, " ") : t;
-}
-
 static int
 cmp_key_ref(const void *a, const void *b)
 {
 	const struct key_ref *x = a, *y = b;
-	size_t nx = key_material(x->key), ny = key_material(y->key);
+	size_t nx = iam_ssh_key_material_len(x->key);
+	size_t ny = iam_ssh_key_material_len(y->key);
 	int c = memcmp(x->key, y->key, nx < ny ? nx : ny);
 
 	if (c != 0 || nx != ny)
@@ -713,9 +582,9 @@ ssh_key_checks(const struct iam_identity *id, struct iam_faults *f)
 					id->users[i].ssh_keys[k].key, i, k };
 	qsort(v, n, sizeof(*v), cmp_key_ref);
 	for (size_t i = 1, first = 0; i < n; i++) {
-		size_t m = key_material(v[i].key);
+		size_t m = iam_ssh_key_material_len(v[i].key);
 
-		if (m != key_material(v[first].key) ||
+		if (m != iam_ssh_key_material_len(v[first].key) ||
 		    memcmp(v[i].key, v[first].key, m) != 0) {
 			first = i;
 			continue;

@@ -53,7 +53,7 @@ boolean(struct gen *g, const char *k, bool b)
 }
 
 static void
-time_field(struct gen *g, const char *k, int64_t t)
+gen_time_member(struct gen *g, const char *k, int64_t t)
 {
 	char buf[32];
 
@@ -237,7 +237,7 @@ ssh_keys(struct gen *g, const struct iam_user *u)
 		open_map(g);
 		str(g, "id", k->id);
 		str(g, "key", k->key);
-		time_field(g, "created", k->created);
+		gen_time_member(g, "created", k->created);
 		str(g, "status", k->active ? "Active" : "Inactive");
 		close_map(g);
 	}
@@ -261,7 +261,7 @@ user(struct gen *g, const struct iam_user *u)
 		str(g, "home", u->home);
 	if (u->shell != NULL && strcmp(u->shell, "/bin/bash") != 0)
 		str(g, "shell", u->shell);
-	time_field(g, "created", u->created);
+	gen_time_member(g, "created", u->created);
 	names(g, "groups", u->groups, u->n_groups);
 	names(g, "policies", u->policies, u->n_policies);
 	policy_map(g, "inline_policies", u->inline_policies, u->n_inline);

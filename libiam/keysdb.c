@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fnv.h"
 #include "iam.h"
 #include "iam/keys.h"
 
@@ -31,21 +32,8 @@ struct header {
 };
 _Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
 
-static uint64_t
-fnv1a(const void *p, size_t n)
-{
-	const unsigned char *s = p;
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	for (size_t i = 0; i < n; i++) {
-		h ^= s[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static int
-put(struct iam_buf *b, const void *p, size_t n)
+put_bytes(struct iam_buf *b, const void *p, size_t n)
 {
 	return iam_buf_add(b, p, n);
 }
@@ -80,12 +68,12 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 
 	for (size_t i = 0; i < u->n_ssh_keys; i++)
 		n += u->ssh_keys[i].active;
-	r = put(b, &sum, 8);
-	r = r ? r : put(b, &len, 4);
-	r = r ? r : put(b, &uid, 4);
-	r = r ? r : put(b, &nlen, 2);
-	r = r ? r : put(b, u->name, nlen);
-	r = r ? r : put(b, &n, 2);
+	r = put_bytes(b, &sum, 8);
+	r = r ? r : put_bytes(b, &len, 4);
+	r = r ? r : put_bytes(b, &uid, 4);
+	r = r ? r : put_bytes(b, &nlen, 2);
+	r = r ? r : put_bytes(b, u->name, nlen);
+	r = r ? r : put_bytes(b, &n, 2);
 	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
 		int64_t exp = iam_ssh_key_expiry(k, max_days);
@@ -96,9 +84,9 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 			continue;
 		if (l > MAX_LINE)
 			return -E2BIG;
-		r = put(b, &exp, 8);
-		r = r ? r : put(b, &l16, 2);
-		r = r ? r : put(b, k->key, l);
+		r = put_bytes(b, &exp, 8);
+		r = r ? r : put_bytes(b, &l16, 2);
+		r = r ? r : put_bytes(b, k->key, l);
 	}
 	if (r < 0)
 		return r;
@@ -106,7 +94,7 @@ put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 		return -E2BIG;
 	len = (uint32_t)(b->len - start);
 	memcpy(b->buf + start + 8, &len, 4);
-	sum = fnv1a(b->buf + start + 8, len - 8);
+	sum = iam_fnv1a(b->buf + start + 8, len - 8);
 	memcpy(b->buf + start, &sum, 8);
 	return 0;
 }
@@ -130,7 +118,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 	h.n_buckets = (uint32_t)nb;
 	h.generation = generation;
 	h.n_users = (uint32_t)n;
-	r = put(out, &h, sizeof(h));
+	r = put_bytes(out, &h, sizeof(h));
 	r = r ? r : iam_buf_grow(out, nb * 4);
 	if (r < 0)
 		return r;
@@ -148,7 +136,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 		if (r < 0)
 			return r;
 		buckets = (uint32_t *)(out->buf + base + HDR_SIZE);
-		slot = fnv1a(u->name, strlen(u->name)) & (nb - 1);
+		slot = iam_fnv1a(u->name, strlen(u->name)) & (nb - 1);
 		while (buckets[slot] != 0)
 			slot = (slot + 1) & (nb - 1);
 		buckets[slot] = (uint32_t)off;
@@ -158,7 +146,7 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 	h.file_size = out->len - base;
 	h.checksum = 0;
 	memcpy(out->buf + base, &h, sizeof(h));
-	h.checksum = fnv1a(out->buf + base, HDR_SIZE);
+	h.checksum = iam_fnv1a(out->buf + base, HDR_SIZE);
 	memcpy(out->buf + base, &h, sizeof(h));
 	return 0;
 }
@@ -200,12 +188,12 @@ find(const unsigned char *map, size_t size, const char *name,
 	h.checksum = 0;
 	if (memcmp(h.magic, IAM_KEYSDB_MAGIC, 8) != 0 ||
 	    h.version != IAM_KEYSDB_VERSION || h.file_size != size ||
-	    fnv1a(&h, sizeof(h)) != sum)
+	    iam_fnv1a(&h, sizeof(h)) != sum)
 		return -EBADMSG;
 	nb = h.n_buckets;
 	if (nb == 0 || (nb & (nb - 1)) != 0 || nb > (size - HDR_SIZE) / 4)
 		return -EBADMSG;
-	slot = fnv1a(name, nlen) & (nb - 1);
+	slot = iam_fnv1a(name, nlen) & (nb - 1);
 	for (size_t probes = 0; probes < nb; probes++) {
 		uint32_t off, len, uid;
 		uint16_t l16;
@@ -219,7 +207,7 @@ find(const unsigned char *map, size_t size, const char *name,
 		memcpy(&sum, map + off, 8);
 		memcpy(&len, map + off + 8, 4);
 		if (len < MIN_RECORD || len > size - off ||
-		    fnv1a(map + off + 8, len - 8) != sum)
+		    iam_fnv1a(map + off + 8, len - 8) != sum)
 			return -EBADMSG;
 		c = (struct cursor){ map + off + 12, len - 12 };
 		if (take(&c, &uid, 4) < 0 || take(&c, &l16, 2) < 0 ||
@@ -252,14 +240,36 @@ line_ok(const struct cursor *c, uint16_t l)
 	return iam_ssh_key_valid(line, NULL);
 }
 
-/* Collect the unexpired lines first, so nothing is printed on failure. */
-static int
-print_record(struct cursor c, int64_t now, FILE *out)
+size_t
+iam_ssh_key_material_len(const char *line)
 {
-	struct iam_buf lines = IAM_BUF_INIT;
+	size_t t = strcspn(line, " \n");
+
+	return line[t] == ' ' ? t + 1 + strcspn(line + t + 1, " \n") : t;
+}
+
+bool
+iam_ssh_key_same(const char *a, const char *b)
+{
+	size_t n = iam_ssh_key_material_len(a);
+
+	return n > 0 && n == iam_ssh_key_material_len(b) &&
+		memcmp(a, b, n) == 0;
+}
+
+/*
+ * Call fn with each unexpired key line of a record (NUL-terminated, no
+ * newline) until fn returns non-zero; that value is returned, or 0 after
+ * the last line, or -EBADMSG for a damaged record.
+ */
+static int
+each_key_line(struct cursor c, int64_t now,
+	      int (*fn)(void *ctx, const char *line, uint16_t len), void *ctx)
+{
+	char line[MAX_LINE + 1];
 	uint16_t n, l;
 	int64_t exp;
-	int count = 0, r;
+	int r;
 
 	r = take(&c, &n, 2);
 	for (uint16_t i = 0; r == 0 && i < n; i++) {
@@ -268,54 +278,122 @@ print_record(struct cursor c, int64_t now, FILE *out)
 		if (r == 0 && !line_ok(&c, l))
 			r = -EBADMSG;
 		if (r == 0 && (exp == 0 || exp > now)) {
-			r = iam_buf_add(&lines, c.p, l);
-			r = r ? r : iam_buf_add(&lines, "\n", 1);
-			count++;
+			memcpy(line, c.p, l);
+			line[l] = '\0';
+			r = fn(ctx, line, l);
+			if (r != 0)
+				return r;
 		}
 		r = r ? r : take(&c, NULL, l);
 	}
-	if (r == 0 && lines.len > 0 &&
-	    fwrite(lines.buf, 1, lines.len, out) != lines.len)
-		r = -EIO;
-	iam_buf_release(&lines);
-	return r < 0 ? r : count;
+	return r;
 }
+
+struct collected {
+	struct iam_buf lines;
+	int count;
+};
+
+static int
+collect_line(void *ctx, const char *line, uint16_t len)
+{
+	struct collected *k = ctx;
+	int r;
+
+	r = iam_buf_add(&k->lines, line, len);
+	r = r ? r : iam_buf_add(&k->lines, "\n", 1);
+	k->count++;
+	return r;
+}
+
+/* Collect the unexpired lines first, so nothing is printed on failure. */
+static int
+print_record(struct cursor c, int64_t now, FILE *out)
+{
+	struct collected k = { IAM_BUF_INIT, 0 };
+	int r;
+
+	r = each_key_line(c, now, collect_line, &k);
+	if (r == 0 && k.lines.len > 0 &&
+	    fwrite(k.lines.buf, 1, k.lines.len, out) != k.lines.len)
+		r = -EIO;
+	iam_buf_release(&k.lines);
+	return r < 0 ? r : k.count;
+}
+
+static int
+match_line(void *ctx, const char *line, uint16_t len)
+{
+	(void)len;
+	return iam_ssh_key_same(line, ctx) ? 1 : 0;
+}
+
+/* A user's keys mapped: the map, its size, and the user's record. */
+struct user_keys {
+	struct iam_map m;
+	struct cursor rec;
+};
+
+/*
+ * Map path and find name's record of uid: 1 found, 0 not this IAM user
+ * (absent, or another uid), or a negative errno (reason in err).
+ */
+static int
+map_user_keys(const char *path, int strict_flags, const char *name,
+	      uint32_t uid, struct user_keys *k, char *err, size_t errlen)
+{
+	uint32_t owner = 0;
+	int r;
+
+	k->m.p = NULL;
+	if (!iam_name_valid(name))
+		return 0;
+	r = iam_map_strict(path, strict_flags & ~IAM_STRICT_SECRET, HDR_SIZE,
+			   MAX_FILE, &k->m, err, errlen);
+	if (r == -EBADMSG)
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+	if (r < 0)
+		return r;
+	r = find(k->m.p, k->m.size, name, &k->rec, &owner);
+	if (r == -ENOENT || (r == 0 && owner != uid))
+		return 0;	/* not this IAM user: another account of that name */
+	if (r == -EBADMSG)
+		snprintf(err, errlen, "%s: corrupt snapshot", path);
+	return r < 0 ? r : 1;
+}
+
 
 int
 iam_keysdb_print(const char *path, int strict_flags, const char *name,
 		 uint32_t uid, int64_t now, FILE *out, char *err,
 		 size_t errlen)
 {
-	struct stat st;
-	struct cursor c;
-	uint32_t owner = 0;
-	void *map;
-	int fd, r;
+	struct user_keys k;
+	int r;
 
-	if (!iam_name_valid(name))
-		return 0;
-	fd = iam_open_strict(path, strict_flags & ~IAM_STRICT_SECRET, err,
-			     errlen);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0 || st.st_size < HDR_SIZE ||
-	    (size_t)st.st_size > MAX_FILE) {
-		close(fd);
+	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
+	if (r == 1)
+		r = print_record(k.rec, now, out);
+	iam_unmap(&k.m);
+	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
-		return -EBADMSG;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -errno;
-	}
-	r = find(map, (size_t)st.st_size, name, &c, &owner);
-	if (r == -ENOENT || (r == 0 && owner != uid))
-		r = 0;	/* not this IAM user: another account of that name */
-	else if (r == 0)
-		r = print_record(c, now, out);
-	munmap(map, (size_t)st.st_size);
+	return r;
+}
+
+int
+iam_keysdb_has_key(const char *path, int strict_flags, const char *name,
+		   uint32_t uid, int64_t now, const char *key, char *err,
+		   size_t errlen)
+{
+	struct user_keys k;
+	int r;
+
+	if (iam_ssh_key_material_len(key) == 0)
+		return 0;
+	r = map_user_keys(path, strict_flags, name, uid, &k, err, errlen);
+	if (r == 1)
+		r = each_key_line(k.rec, now, match_line, (void *)key);
+	iam_unmap(&k.m);
 	if (r == -EBADMSG)
 		snprintf(err, errlen, "%s: corrupt snapshot", path);
 	return r;

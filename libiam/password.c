@@ -98,13 +98,102 @@ supported_prefix(const char *hash)
 		strncmp(hash, "$2a$", 4) == 0;
 }
 
+/* The characters of crypt's base64: ./0-9A-Za-z */
+static bool
+is_b64crypt(unsigned char c)
+{
+	return (c >= '.' && c <= '9') || (c >= 'A' && c <= 'Z') ||
+	       (c >= 'a' && c <= 'z');
+}
+
+static size_t
+b64crypt_span(const char *s)
+{
+	size_t k = 0;
+
+	while (is_b64crypt((unsigned char)s[k]))
+		k++;
+	return k;
+}
+
+/* n (or, with n == 0, one or more) characters of crypt's base64, then end */
+static const char *
+crypt_chars(const char *s, size_t n, char end)
+{
+	size_t k = b64crypt_span(s);
+
+	if (k == 0 || (n != 0 && k != n) || s[k] != end)
+		return NULL;
+	return s + k + (end != '\0');
+}
+
+/*
+ * The shape of a crypt(3) hash this host accepts: yescrypt, sha512crypt
+ * (optional rounds=N with 4-9 digits), bcrypt (cost 04-31), each with
+ * its exact salt and hash lengths.
+ */
+static bool
+hash_shape_ok(const char *h)
+{
+	if (h == NULL)
+		return false;
+	if (strncmp(h, "$y$", 3) == 0) {
+		/* $y$PARAMS$SALT$HASH, the hash 43 characters */
+		h = crypt_chars(h + 3, 0, '$');
+		if (h != NULL)
+			h = crypt_chars(h, 0, '$');
+		return h != NULL && crypt_chars(h, 43, '\0') != NULL;
+	}
+	if (strncmp(h, "$6$", 3) == 0) {
+		/* $6$[rounds=N$]SALT$HASH, salt 1-16, hash 86 characters */
+		size_t salt;
+
+		h += 3;
+		if (strncmp(h, "rounds=", 7) == 0) {
+			size_t d = strspn(h + 7, "0123456789");
+
+			if (d < 4 || d > 9 || h[7] == '0' || h[7 + d] != '$')
+				return false;
+			h += 7 + d + 1;
+		}
+		salt = b64crypt_span(h);
+		if (salt < 1 || salt > 16 || h[salt] != '$')
+			return false;
+		return crypt_chars(h + salt + 1, 86, '\0') != NULL;
+	}
+	if (strncmp(h, "$2b$", 4) == 0 || strncmp(h, "$2a$", 4) == 0 ||
+	    strncmp(h, "$2y$", 4) == 0) {
+		/* $2b$CC$ then 22 characters of salt and 31 of hash */
+		int cost;
+
+		h += 4;
+		if (h[0] < '0' || h[0] > '9' || h[1] < '0' || h[1] > '9' ||
+		    h[2] != '$')
+			return false;
+		cost = (h[0] - '0') * 10 + (h[1] - '0');
+		if (cost < 4 || cost > 31)
+			return false;
+		return crypt_chars(h + 3, 53, '\0') != NULL;
+	}
+	return false;
+}
+
+/*
+ * A setting crypt_r() may be given: a supported method libxcrypt accepts.
+ * A dummy hash (a setting alone) is one; it never verifies a password.
+ */
+static bool
+setting_usable(const char *hash)
+{
+	return hash != NULL && supported_prefix(hash) &&
+		strlen(hash) < CRYPT_OUTPUT_SIZE &&
+		crypt_checksalt(hash) == CRYPT_SALT_OK;
+}
+
 bool
 iam_password_hash_valid(const char *hash)
 {
-	if (hash == NULL || !supported_prefix(hash) ||
-	    strlen(hash) >= CRYPT_OUTPUT_SIZE)
-		return false;
-	return crypt_checksalt(hash) == CRYPT_SALT_OK;
+	return setting_usable(hash) && hash_shape_ok(hash);
 }
 
 /* Compare n bytes without an early exit. */
@@ -130,7 +219,8 @@ iam_password_verify(const char *password, const char *hash)
 		return -EINVAL;
 	if (strnlen(password, IAM_PASSWORD_MAX + 1) > IAM_PASSWORD_MAX)
 		return -E2BIG;
-	if (!iam_password_hash_valid(hash))
+	/* The same work for a hash that is not usable: never a shortcut. */
+	if (!setting_usable(hash))
 		setting = dummy_yescrypt;
 	cd = calloc(1, sizeof(*cd));
 	if (cd == NULL)

@@ -45,12 +45,12 @@
 #include "iam/keys.h"
 #include "iam/roles.h"
 #include "nssdb.h"
+#include "util_int.h"
 
 #define CURRENT		"current"
 #define GEN_DIR		"gen"
 #define GENERATION_FILE	"generation"
 #define SOURCE_FILE	"source"
-#define MAX_GEN_DIGITS	19
 
 /* Test-only, in store.c: the Nth commit from now fails with -EIO. */
 extern int store_fail_point;
@@ -61,24 +61,6 @@ static const char *const compat_names[] = {
 };
 
 /* ---- Names ------------------------------------------------------------- */
-
-/* "N": decimal digits without a leading zero, 1 up to 19 digits. */
-static int
-parse_gen(const char *s, uint64_t *ret_gen)
-{
-	uint64_t v = 0;
-	size_t i;
-
-	if (s[0] < '1' || s[0] > '9')
-		return -EINVAL;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9' || i >= MAX_GEN_DIGITS)
-			return -EINVAL;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*ret_gen = v;
-	return 0;
-}
 
 /*
  * "." BASE "." and 16 hex digits: a temporary file of iam_write_atomic()
@@ -126,7 +108,7 @@ read_current_at(int snapfd, uint64_t *ret_gen)
 		return errno == EINVAL ? -EBADMSG : -errno;
 	t[n] = '\0';
 	if (strncmp(t, GEN_DIR "/", sizeof(GEN_DIR)) != 0 ||
-	    parse_gen(t + sizeof(GEN_DIR), ret_gen) < 0)
+	    iam_generation_parse(t + sizeof(GEN_DIR), ret_gen) < 0)
 		return -EBADMSG;
 	return 0;
 }
@@ -154,7 +136,7 @@ iam_snapshot_path(const struct iam_config *cfg, const char *name, char *buf,
 		return errno == EINVAL ? -EBADMSG : -errno;
 	t[n] = '\0';
 	if (strncmp(t, GEN_DIR "/", sizeof(GEN_DIR)) != 0 ||
-	    parse_gen(t + sizeof(GEN_DIR), &gen) < 0)
+	    iam_generation_parse(t + sizeof(GEN_DIR), &gen) < 0)
 		return -EBADMSG;
 	return iam_snprintf(buf, len, "%s/%s%s%s", cfg->snapshot_dir, t, sep,
 			    name);
@@ -207,7 +189,7 @@ flat_generation_file(int snapfd)
 		return 0;
 	text[n] = '\0';
 	text[strcspn(text, "\n")] = '\0';
-	return parse_gen(text, &g) == 0 ? g : 0;
+	return iam_generation_parse(text, &g) == 0 ? g : 0;
 }
 
 /* Open a folder below dirfd: no symbolic link, a real folder. */
@@ -237,20 +219,13 @@ scan_generations(int genfd, uint64_t cur, uint64_t *ret_max,
 	uint64_t max = 0, prev = 0, g;
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
 	*ret_max = *ret_prev = 0;
-	fd = dup(genfd);
-	if (fd < 0)
+	d = iam_opendir_dup(genfd);
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);	/* the offset is shared with genfd */
 	while ((de = readdir(d)) != NULL) {
-		if (parse_gen(de->d_name, &g) < 0)
+		if (iam_generation_parse(de->d_name, &g) < 0)
 			continue;
 		if (g > max)
 			max = g;
@@ -313,11 +288,9 @@ remove_at(int at, const char *name, int depth)
 	fd = open_subdir(at, name);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
+	d = iam_fdopendir(fd);
+	if (d == NULL)
 		return -errno;
-	}
 	while ((de = readdir(d)) != NULL) {
 		int q;
 
@@ -348,17 +321,11 @@ each_in(const char *path, bool (*pick)(const char *name, const void *arg,
 	struct dirent *de;
 	const char *what;
 	DIR *d;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC |
-		  O_NOCTTY);
-	if (fd < 0)
+	d = iam_fdopendir(open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				 O_CLOEXEC | O_NOCTTY));
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL)
 		if (pick(de->d_name, arg, &what))
 			fn(ctx, dirfd(d), path, de->d_name, what);
@@ -446,7 +413,7 @@ pick_stale_generation(const char *name, const void *arg, const char **what)
 
 	if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 		return false;
-	if (parse_gen(name, &g) < 0) {
+	if (iam_generation_parse(name, &g) < 0) {
 		*what = "not a generation";
 		return true;
 	}
@@ -591,31 +558,6 @@ own_and_mode(int fd, mode_t mode)
 	return 0;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
-{
-	struct iam_fsize_guard g;
-	const char *p = data;
-	int r = 0;
-
-	/* Whatever RLIMIT_FSIZE a setuid caller brought (fsize.c). */
-	iam_fsize_lift(&g);
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	iam_fsize_restore(&g);
-	return r;
-}
-
 /* A new file name below dirfd: written, mode set, fsynced, closed. */
 static int
 write_new_at(int dirfd, const char *name, const void *data, size_t len,
@@ -629,7 +571,7 @@ write_new_at(int dirfd, const char *name, const void *data, size_t len,
 		return -errno;
 	r = own_and_mode(fd, mode);
 	if (r == 0)
-		r = write_all(fd, data, len);
+		r = iam_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
@@ -788,17 +730,10 @@ remove_stale_generations(int genfd, const struct gen_keep *keep)
 	struct dirent *de;
 	const char *what;
 	DIR *d;
-	int fd;
 
-	fd = dup(genfd);
-	if (fd < 0)
+	d = iam_opendir_dup(genfd);
+	if (d == NULL)
 		return;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
-		return;
-	}
-	rewinddir(d);	/* the offset is shared with genfd */
 	while ((de = readdir(d)) != NULL)
 		if (pick_stale_generation(de->d_name, keep, &what))
 			remove_at(genfd, de->d_name, 3);
@@ -887,7 +822,7 @@ identity_stage(const struct iam_config *cfg, struct id_commit *c,
 	c->have_tmp = true;
 	r = own_and_mode(fd, 0600);
 	if (r == 0)
-		r = write_all(fd, text, len);
+		r = iam_write_all(fd, text, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && fstat(fd, &c->st) < 0)
@@ -1656,7 +1591,7 @@ iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults)
 					    NULL, 0);
 		if (r == 0) {
 			b.buf[strcspn(b.buf, "\n")] = '\0';
-			if (parse_gen(b.buf, &g) < 0)
+			if (iam_generation_parse(b.buf, &g) < 0)
 				r = -EBADMSG;
 		}
 		iam_buf_release(&b);

@@ -127,3 +127,16 @@ iam_password_policy_check(const struct iam_password_policy *pp,
 	}
 	return 0;
 }
+
+int64_t
+iam_password_expiry(bool has_password, int64_t changed, int64_t created,
+		    uint32_t max_age_days)
+{
+	int64_t since = changed > 0 ? changed : created;
+
+	if (!has_password || max_age_days == 0)
+		return 0;
+	if (since <= 0)
+		return 1;
+	return since + (int64_t)max_age_days * 86400;
+}

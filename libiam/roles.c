@@ -26,6 +26,7 @@
 
 #include "iam.h"
 #include "iam/roles.h"
+#include "util_int.h"
 
 #define SESSION_MAGIC	"IAMROLE1"
 #define RECORD_MAX	2048
@@ -35,7 +36,7 @@
 /* ---- The role snapshot: building -------------------------------------- */
 
 static int
-add_string(struct iam_buf *b, const char *s)
+put_counted_string(struct iam_buf *b, const char *s)
 {
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = strlen(s) };
 
@@ -91,14 +92,14 @@ add_role(struct iam_buf *b, const struct by_name *pols,
 	if (role->name == NULL || role->trust_policy.doc == NULL)
 		return -EINVAL;
 	r = iam_buf_adds(b, "{\"name\":");
-	r = r ? r : add_string(b, role->name);
+	r = r ? r : put_counted_string(b, role->name);
 	r = r ? r : iam_buf_addf(b, ",\"max_session_seconds\":%" PRIu32
 				 ",\"tags\":{", role->max_session_seconds);
 	for (size_t i = 0; r == 0 && i < role->tags.n; i++) {
 		r = i ? iam_buf_adds(b, ",") : 0;
-		r = r ? r : add_string(b, role->tags.v[i].key);
+		r = r ? r : put_counted_string(b, role->tags.v[i].key);
 		r = r ? r : iam_buf_adds(b, ":");
-		r = r ? r : add_string(b, role->tags.v[i].value);
+		r = r ? r : put_counted_string(b, role->tags.v[i].value);
 	}
 	r = r ? r : iam_buf_adds(b, "},\"trust_policy\":");
 	r = r ? r : iam_json_write(role->trust_policy.doc, b);
@@ -111,7 +112,7 @@ add_role(struct iam_buf *b, const struct by_name *pols,
 			return -EINVAL;
 		r = i ? iam_buf_adds(b, ",") : 0;
 		r = r ? r : iam_buf_adds(b, "{\"name\":");
-		r = r ? r : add_string(b, p->name);
+		r = r ? r : put_counted_string(b, p->name);
 		r = r ? r : iam_buf_adds(b, ",\"document\":");
 		r = r ? r : iam_json_write(p->doc, b);
 		r = r ? r : iam_buf_adds(b, "}");
@@ -379,34 +380,6 @@ find_line(const char *p, size_t lo, size_t hi, const char *name,
 	return -ENOENT;
 }
 
-static int
-map_snapshot(const char *path, int strict_flags, char **ret_p, size_t *ret_len)
-{
-	struct stat st;
-	void *p;
-	int fd, r = 0;
-
-	fd = iam_open_strict(path, strict_flags | IAM_STRICT_SECRET, NULL, 0);
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (st.st_size <= 0 || st.st_size > IAM_ROLESDB_MAX_BYTES)
-		r = -EBADMSG;
-	if (r == 0) {
-		p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-			 0);
-		if (p == MAP_FAILED)
-			r = -errno;
-	}
-	close(fd);
-	if (r < 0)
-		return r;
-	*ret_p = p;
-	*ret_len = (size_t)st.st_size;
-	return 0;
-}
-
 int
 iam_rolesdb_find(const char *text, size_t len, const char *name,
 		 struct iam_role_rec **ret_role)
@@ -444,8 +417,7 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		   struct iam_role_rec **ret_role)
 {
 	char path[PATH_MAX];
-	char *p = NULL;
-	size_t len = 0;
+	struct iam_map m;
 	int r;
 
 	if (name == NULL || ret_role == NULL || strchr(name, '\t') != NULL ||
@@ -453,11 +425,12 @@ iam_rolesdb_lookup(const char *dir, int strict_flags, const char *name,
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/" IAM_ROLESDB_FILE,
 			 dir != NULL ? dir : IAM_AUTH_DIR);
-	r = r ? r : map_snapshot(path, strict_flags, &p, &len);
+	r = r ? r : iam_map_strict(path, strict_flags | IAM_STRICT_SECRET, 1,
+				   IAM_ROLESDB_MAX_BYTES, &m, NULL, 0);
 	if (r < 0)
 		return r;
-	r = iam_rolesdb_find(p, len, name, ret_role);
-	munmap(p, len);
+	r = iam_rolesdb_find(m.p, m.size, name, ret_role);
+	iam_unmap(&m);
 	return r;
 }
 
@@ -478,7 +451,7 @@ iam_role_duration(const struct iam_role_rec *role, uint32_t asked,
 		return 0;
 	}
 	if (asked > max)
-		return -ERANGE;
+		return -EDOM;
 	*ret_seconds = asked;
 	return 0;
 }
@@ -519,9 +492,11 @@ iam_role_check_assume(const struct iam_config *cfg,
 	    own == NULL || trust == NULL || ret_verdict == NULL)
 		return -EINVAL;
 	r = iam_arn_role(role->account_id, role->name, arn, sizeof(arn));
-	r = r ? r : iam_request_for_user(cfg, u, facts, "sts:AssumeRole", arn,
-					 &req);
-	r = r ? r : iam_policy_evaluate(principal->set, req, own);
+	/* The user's side is the host's one decision; the trust policy is
+	   then asked with the very request it was made on. */
+	r = r ? r : iam_decide(cfg, u, principal, NULL, facts,
+			       &(struct iam_ask){ .action = "sts:AssumeRole",
+						  .resource = arn }, own, &req);
 	if (r < 0)
 		goto out;
 	if (own->decision == IAM_EXPLICIT_DENY) {
@@ -542,15 +517,6 @@ out:
 	return r;
 }
 
-/* Add key=value when value is neither NULL nor empty. */
-static int
-add(struct iam_request *req, const char *key, const char *value)
-{
-	if (value == NULL || *value == '\0')
-		return 0;
-	return iam_request_add(req, key, value);
-}
-
 static int
 add_role_principal(struct iam_request *req, const struct iam_auth_user *u,
 		   const struct iam_role_rec *role, const char *id)
@@ -558,19 +524,19 @@ add_role_principal(struct iam_request *req, const struct iam_auth_user *u,
 	char buf[512];
 	int r;
 
-	r = add(req, "aws:username", u->name);
+	r = iam_request_add_nonempty(req, "aws:username", u->name);
 	r = r ? r : iam_snprintf(buf, sizeof(buf), "%" PRIu32, u->uid);
-	r = r ? r : add(req, "aws:userid", buf);
+	r = r ? r : iam_request_add_nonempty(req, "aws:userid", buf);
 	r = r ? r : iam_arn_role(role->account_id, role->name, buf,
 				 sizeof(buf));
-	r = r ? r : add(req, "aws:PrincipalArn", buf);
-	r = r ? r : add(req, "aws:PrincipalType", "AssumedRole");
-	r = r ? r : add(req, "aws:PrincipalAccount", role->account_id);
-	r = r ? r : add(req, "iam:RoleSessionId", id);
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalArn", buf);
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalType", "AssumedRole");
+	r = r ? r : iam_request_add_nonempty(req, "aws:PrincipalAccount", role->account_id);
+	r = r ? r : iam_request_add_nonempty(req, "iam:RoleSessionId", id);
 	for (size_t i = 0; r == 0 && i < role->n_tags; i++) {
 		r = iam_snprintf(buf, sizeof(buf), "aws:PrincipalTag/%s",
 				 role->tags[i].key);
-		r = r ? r : add(req, buf, role->tags[i].value);
+		r = r ? r : iam_request_add_nonempty(req, buf, role->tags[i].value);
 	}
 	return r;
 }
@@ -678,7 +644,7 @@ iam_role_clock_now(struct iam_role_clock *ret_now)
 
 /* A login session key as iam_session_key() makes it. */
 static bool
-key_valid(const char *key)
+role_session_key_valid(const char *key)
 {
 	size_t n = strlen(key);
 
@@ -756,7 +722,7 @@ static bool
 session_valid(const struct iam_role_session *s)
 {
 	return hex_id_valid(s->id) && iam_name_valid(s->user) &&
-	       role_name_valid(s->role) && key_valid(s->key) &&
+	       role_name_valid(s->role) && role_session_key_valid(s->key) &&
 	       boot_id_valid(s->boot_id) && s->start >= 0 &&
 	       s->expiry > s->start && s->wall_start >= 0 &&
 	       s->wall_expiry >= s->wall_start &&
@@ -819,7 +785,7 @@ record_path(const char *run_dir, const char *key, char *buf, size_t len)
 	char dir[PATH_MAX];
 	int r;
 
-	if (key == NULL || !key_valid(key))
+	if (key == NULL || !role_session_key_valid(key))
 		return -EINVAL;
 	r = roles_dir(run_dir, dir, sizeof(dir));
 	return r ? r : iam_snprintf(buf, len, "%s/%s", dir, key);
@@ -893,7 +859,7 @@ read_record(const char *path, int strict_flags, struct iam_buf *b)
 
 /* The value of line "name=VALUE" at *p; advances *p past the line. */
 static const char *
-field(char **p, const char *name)
+record_field(char **p, const char *name)
 {
 	size_t n = strlen(name);
 	char *line = *p, *nl;
@@ -909,7 +875,7 @@ field(char **p, const char *name)
 static int
 copy_field(char **p, const char *name, char *dst, size_t len)
 {
-	const char *v = field(p, name);
+	const char *v = record_field(p, name);
 
 	if (v == NULL)
 		return -EBADMSG;
@@ -919,7 +885,7 @@ copy_field(char **p, const char *name, char *dst, size_t len)
 static int
 num_field(char **p, const char *name, long long max, long long *ret)
 {
-	const char *v = field(p, name);
+	const char *v = record_field(p, name);
 
 	if (v == NULL || iam_parse_ll(v, 0, max, ret) < 0)
 		return -EBADMSG;
@@ -1057,13 +1023,11 @@ list_names(const char *run_dir, int strict_flags, char ***ret, size_t *ret_n)
 			     IAM_STRICT_SECRET, NULL, 0);
 	if (fd < 0)
 		return fd;
-	d = fdopendir(fd);
-	if (d == NULL) {
-		close(fd);
+	d = iam_fdopendir(fd);
+	if (d == NULL)
 		return -errno;
-	}
 	while ((de = readdir(d)) != NULL) {
-		if (!key_valid(de->d_name))
+		if (!role_session_key_valid(de->d_name))
 			continue;
 		if (n == alloc) {
 			size_t na = alloc ? 2 * alloc : 16;

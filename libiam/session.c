@@ -21,22 +21,35 @@
 #define SESSION_DIR	"sessions"
 #define UNSET_SESSION	4294967295ULL
 
+/* A small /proc file, whole, NUL-terminated: its length, -errno or -EIO. */
+static ssize_t
+read_proc_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	return n;
+}
+
 static int
 kernel_session(uint64_t *ret)
 {
 	char buf[32];
 	long long v;
 	ssize_t n;
-	int fd, r;
+	int r;
 
-	fd = open("/proc/self/sessionid", O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc_file("/proc/self/sessionid", buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
 	r = iam_parse_ll(buf, 0, (long long)UNSET_SESSION, &v);
 	if (r < 0)
@@ -72,7 +85,7 @@ iam_session_key(uint32_t uid, const char *tty, char *buf, size_t len)
 }
 
 static bool
-key_valid(const char *key)
+session_key_valid(const char *key)
 {
 	size_t n = strlen(key);
 
@@ -123,7 +136,7 @@ iam_session_write(const char *run_dir, const char *key,
 	size_t n;
 	int r;
 
-	if (key == NULL || !key_valid(key) || rec == NULL || rec->mfa_time < 0)
+	if (key == NULL || !session_key_valid(key) || rec == NULL || rec->mfa_time < 0)
 		return -EINVAL;
 	/* The address is stored as one token: no blank, no control. */
 	n = strnlen(rec->rhost, sizeof(rec->rhost) - 1);
@@ -153,7 +166,7 @@ iam_session_read(const char *run_dir, const char *key,
 	long long v = 0;
 	int r, i;
 
-	if (run_dir == NULL || key == NULL || !key_valid(key))
+	if (run_dir == NULL || key == NULL || !session_key_valid(key))
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/%s/%s", run_dir, SESSION_DIR,
 			 key);
@@ -180,7 +193,7 @@ iam_session_read(const char *run_dir, const char *key,
 		r = iam_snprintf(rec.rhost, sizeof(rec.rhost), "%s", f[3]);
 	iam_buf_release(&b);
 	if (r < 0)
-		return r == -EINVAL || r == -ERANGE ? -EBADMSG : r;
+		return r == -EINVAL || r == -EDOM ? -EBADMSG : r;
 	*ret_rec = rec;
 	return 0;
 }
@@ -207,7 +220,7 @@ iam_session_remove(const char *run_dir, const char *key, int strict_flags)
 	char path[PATH_MAX];
 	int r;
 
-	if (run_dir == NULL || key == NULL || !key_valid(key))
+	if (run_dir == NULL || key == NULL || !session_key_valid(key))
 		return -EINVAL;
 	r = iam_snprintf(path, sizeof(path), "%s/%s", run_dir, SESSION_DIR);
 	r = r ? r : iam_open_strict(path, strict_flags | IAM_STRICT_DIR |
@@ -230,19 +243,14 @@ start_time(pid_t pid, unsigned long long *ret)
 {
 	char path[64], buf[1024], *p;
 	ssize_t n;
-	int fd, r;
+	int r;
 
 	r = iam_snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
+	n = read_proc_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
 	/* The command name may hold spaces and parentheses: skip past the last ')'. */
 	p = strrchr(buf, ')');
 	if (p == NULL)

@@ -152,17 +152,28 @@ read_state(int fd, struct iam_state *ret)
 	return 0;
 }
 
-/* The state file of uid, opened under the strict rules and locked. */
+/* The state file of uid in state_dir, under the strict rules. */
 static int
-open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
+open_state_file(const char *state_dir, uint32_t uid, bool create,
+		int strict_flags)
 {
-	int dfd, fd, r;
+	int dfd, fd;
 
 	dfd = open_dir(state_dir, strict_flags);
 	if (dfd < 0)
 		return dfd;
 	fd = open_file(dfd, uid, create, strict_flags);
 	close(dfd);
+	return fd;
+}
+
+/* The state file of uid, opened under the strict rules and locked. */
+static int
+open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
+{
+	int fd, r;
+
+	fd = open_state_file(state_dir, uid, create, strict_flags);
 	if (fd < 0)
 		return fd;
 	if (flock(fd, LOCK_EX) < 0) {
@@ -243,13 +254,9 @@ iam_state_read(const char *state_dir, uint32_t uid, int strict_flags,
 	       struct iam_state *ret_state)
 {
 	struct iam_state s;
-	int dfd, fd, r;
+	int fd, r;
 
-	dfd = open_dir(state_dir, strict_flags);
-	if (dfd < 0)
-		return dfd;
-	fd = open_file(dfd, uid, false, strict_flags);
-	close(dfd);
+	fd = open_state_file(state_dir, uid, false, strict_flags);
 	if (fd < 0)
 		return fd;
 	r = flock(fd, LOCK_SH) < 0 ? -errno : read_state(fd, &s);

@@ -14,10 +14,12 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 int
 iam_sanitize_fds(void)
@@ -137,6 +139,76 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 		return r;
 	}
 	return fd;
+}
+
+DIR *
+iam_fdopendir(int fd)
+{
+	DIR *d;
+	int e;
+
+	if (fd < 0)
+		return NULL;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		e = errno;
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+DIR *
+iam_opendir_dup(int dirfd)
+{
+	DIR *d = iam_fdopendir(fcntl(dirfd, F_DUPFD_CLOEXEC, 3));
+
+	if (d != NULL)
+		rewinddir(d);	/* the offset is shared with dirfd */
+	return d;
+}
+
+int
+iam_map_strict(const char *path, int flags, size_t min, size_t max,
+	       struct iam_map *ret_map, char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+	int fd, r;
+
+	fd = iam_open_strict(path, flags, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return refuse(err, errlen, r, path, strerror(-r));
+	}
+	if (min == 0)
+		min = 1;
+	if (st.st_size < 0 || (uint64_t)st.st_size < min ||
+	    (uint64_t)st.st_size > max) {
+		close(fd);
+		return refuse(err, errlen, -EBADMSG, path,
+			      "is truncated or too large");
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	r = p == MAP_FAILED ? -errno : 0;
+	close(fd);
+	if (r < 0)
+		return refuse(err, errlen, r, path, strerror(-r));
+	ret_map->p = p;
+	ret_map->size = (size_t)st.st_size;
+	return 0;
+}
+
+void
+iam_unmap(struct iam_map *m)
+{
+	if (m->p != NULL)
+		munmap(m->p, m->size);
+	m->p = NULL;
+	m->size = 0;
 }
 
 int
@@ -349,8 +421,8 @@ open_write_dir(const char *dir)
 	return fd;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+iam_write_all(int fd, const void *data, size_t len)
 {
 	struct iam_fsize_guard g;
 	const char *p = data;
@@ -406,7 +478,7 @@ fill_temp(int fd, const void *data, size_t len, mode_t mode)
 	if (r == 0 && fchmod(fd, mode) < 0)
 		r = -errno;
 	if (r == 0)
-		r = write_all(fd, data, len);
+		r = iam_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)

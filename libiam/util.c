@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util_int.h"
 #include "iam.h"
 
 void
@@ -204,7 +205,7 @@ iam_parse_ll(const char *s, long long min, long long max, long long *ret_value)
 	if (*end != '\0')
 		return -EINVAL;
 	if (errno == ERANGE || v < min || v > max)
-		return -ERANGE;
+		return -EDOM;
 	*ret_value = v;
 	return 0;
 }
@@ -347,4 +348,52 @@ iam_name_valid(const char *s)
 			return false;
 	}
 	return true;
+}
+
+/* ---- base64 (util_int.h) ---------------------------------------------- */
+
+static int
+b64_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+ssize_t
+iam_base64_decode(const char *s, size_t n, unsigned char *out, size_t max)
+{
+	size_t o = 0;
+
+	if (n % 4 != 0)
+		return -1;
+	for (size_t i = 0; i < n; i += 4) {
+		int v[4];
+		size_t pad = 0;
+
+		for (size_t j = 0; j < 4; j++) {
+			if (s[i + j] == '=' && i + 4 == n && j >= 2) {
+				v[j] = 0;
+				pad++;
+			} else if (pad > 0 || (v[j] = b64_value(
+						(unsigned char)s[i + j])) < 0) {
+				return -1;
+			}
+		}
+		if (o + 3 > max)
+			return -1;
+		out[o++] = (unsigned char)(v[0] << 2 | v[1] >> 4);
+		out[o++] = (unsigned char)(v[1] << 4 | v[2] >> 2);
+		out[o++] = (unsigned char)(v[2] << 6 | v[3]);
+		o -= pad;
+	}
+	return (ssize_t)o;
 }

@@ -94,7 +94,6 @@ decide_login(struct account *a)
 		.mfa_time = a->mfa_time, .now = p->now,
 	};
 	struct iam_principal *pr = NULL;
-	struct iam_request *req = NULL;
 	struct iam_result *res;
 	char host[256], arn[512];
 	int r;
@@ -105,15 +104,14 @@ decide_login(struct account *a)
 	r = iam_config_hostname(p->o.cfg, host, sizeof(host));
 	r = r ? r : iam_arn_host(p->rec->account_id, host, arn, sizeof(arn));
 	r = r ? r : iam_principal_new(p->rec, &pr);
-	r = r ? r : iam_request_for_user(p->o.cfg, p->rec, &facts,
-					 "host:Login", arn, &req);
-	r = r ? r : iam_policy_evaluate(pr->set, req, res);
+	r = r ? r : iam_decide(p->o.cfg, p->rec, pr, NULL, &facts,
+			       &(struct iam_ask){ .action = "host:Login",
+						  .resource = arn }, res, NULL);
 	r = r ? r : iam_result_write_json(res, &a->decision);
 	if (r == 0 && res->decision != IAM_ALLOW) {
 		log_denial(a, res);
 		r = 1;
 	}
-	iam_request_free(req);
 	iam_principal_free(pr);
 	free(res);
 	return r;
@@ -121,20 +119,18 @@ decide_login(struct account *a)
 
 /*
  * Whole days left before the password expires (negative: expired), or
- * INT64_MAX when it never does.  A password whose age cannot be told
- * (no change time and no creation time) counts as expired: fail closed.
+ * INT64_MAX when it never does (iam_password_expiry(), the rule
+ * credential-report shows).
  */
 static int64_t
 days_left(const struct iam_auth_user *u, int64_t now)
 {
-	int64_t since = u->password_changed ? u->password_changed : u->created;
-	int64_t expires;
+	int64_t expires = iam_password_expiry(u->password_hash != NULL,
+					      u->password_changed, u->created,
+					      u->password_policy.max_age_days);
 
-	if (u->password_hash == NULL || u->password_policy.max_age_days == 0)
+	if (expires == 0)
 		return INT64_MAX;
-	if (since <= 0)
-		return -1;
-	expires = since + (int64_t)u->password_policy.max_age_days * DAY;
 	if (now >= expires)
 		return -1;
 	return (expires - now) / DAY;

@@ -73,18 +73,26 @@ load_settings(pam_handle_t *pamh, struct pam_iam_opts *o)
 
 int
 pam_iam_start(pam_handle_t *pamh, int flags, int argc, const char **argv,
-	      const char *user, struct pam_iam_opts *o, struct pam_iam_who *w)
+	      const char *user, struct pam_iam_opts *o, struct iam_who *w)
 {
 	int r;
 
 	parse_args(pamh, flags, argc, argv, o);
-	pam_iam_who(pamh, user, o->debug, w);
-	if (w->kind == PAM_IAM_LOCAL)
+	/* As nss_iam reads: the snapshot at its compiled path. */
+	iam_who(IAM_SNAPSHOT_DIR, user, IAM_WHO_PASSWD_LOCAL, w);
+	if (w->kind == IAM_WHO_LOCAL)
 		return PAM_USER_UNKNOWN;
+	if (o->debug && w->kind == IAM_WHO_UNKNOWN)
+		pam_syslog(pamh, LOG_DEBUG, "%s: not in the snapshot, or NSS "
+			   "disagrees with it; not an IAM user", user);
 	r = load_settings(pamh, o);
-	/* Unusable snapshot: local uids stay local, whatever the settings. */
-	pam_iam_who_settle(pamh, user, o->cfg, w);
-	if (w->kind == PAM_IAM_LOCAL)
+	/*
+	 * Unusable snapshot: local uids stay local, whatever the settings
+	 * (iam.conf(5)'s defaults when they are unusable).
+	 */
+	iam_who_settle(w, user, o->cfg != NULL ? o->cfg->uid_min : 70000,
+		       o->cfg != NULL ? o->cfg->uid_max : 99999);
+	if (w->kind == IAM_WHO_LOCAL)
 		return PAM_USER_UNKNOWN;
 	if (r == PAM_SUCCESS && o->bad_arg)
 		r = PAM_AUTHINFO_UNAVAIL;
@@ -95,4 +103,22 @@ void
 pam_iam_opts_release(struct pam_iam_opts *o)
 {
 	o->cfg = iam_config_free(o->cfg);
+}
+
+const void *
+pam_iam_item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+int
+pam_iam_conv_code(int r)
+{
+	if (r == PAM_CONV_AGAIN)
+		return PAM_INCOMPLETE;
+	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
 }

@@ -50,7 +50,7 @@ struct attempt {
 	struct pam_iam_opts *o;
 	const char *user;
 	const char *service, *rhost, *tty;
-	struct pam_iam_who who;		/* who is asking (who.c) */
+	struct iam_who who;		/* who is asking (who.c) */
 	struct iam_auth_user *rec;	/* NULL: not an IAM user */
 	bool ask_code;			/* the code prompt is due */
 	bool mfa_required;		/* mfa = required for this service */
@@ -66,20 +66,10 @@ struct attempt {
 };
 
 static void
-say(struct attempt *a, int style, const char *text)
+tell_user(struct attempt *a, int style, const char *text)
 {
 	if (!a->o->quiet)
 		(void)pam_prompt(a->pamh, style, NULL, "%s", text);
-}
-
-static const char *
-item(pam_handle_t *pamh, int type)
-{
-	const void *v = NULL;
-
-	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
-		return NULL;
-	return v;
 }
 
 static bool
@@ -104,7 +94,7 @@ static const char *const error_codes[] = {
 };
 
 static int
-trail(struct attempt *a, const char *event, const char *error)
+trail_login(struct attempt *a, const char *event, const char *error)
 {
 	struct iam_event_param params[] = {
 		{ "service", a->service },
@@ -162,7 +152,7 @@ log_outcome(struct attempt *a, enum outcome out)
 
 /* The snapshot is unusable: local ids stay local, the rest is refused. */
 static int
-unavailable(struct attempt *a, int r, const char *why)
+refuse_unavailable(struct attempt *a, int r, const char *why)
 {
 	const struct iam_config *cfg = a->o->cfg;
 	struct passwd *pw = pam_modutil_getpwnam(a->pamh, a->user);
@@ -171,7 +161,7 @@ unavailable(struct attempt *a, int r, const char *why)
 			   pw->pw_uid > cfg->uid_max))
 		return PAM_USER_UNKNOWN;
 	pam_syslog(a->pamh, LOG_ERR, "IAM unavailable: %s", why);
-	(void)trail(a, "Login", "Unavailable");
+	(void)trail_login(a, "Login", "Unavailable");
 	return pam_iam_errno_code(r);
 }
 
@@ -182,55 +172,23 @@ unavailable(struct attempt *a, int r, const char *why)
  * that lacks the name or holds another uid is torn, and fails closed.
  */
 static int
-load_user(struct attempt *a)
+load_attempt_record(struct attempt *a)
 {
-	char dir[4096], err[512] = "";
-	struct iam_authdb *db = NULL;
 	int r;
 
-	if (a->who.kind == PAM_IAM_UNUSABLE)
-		return unavailable(a, a->who.err, a->who.why);
-	r = iam_snapshot_path(a->o->cfg, "auth", dir, sizeof(dir));
-	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
-	if (r < 0)
-		return unavailable(a, r, err[0] ? err : strerror(-r));
-	if (iam_authdb_account_alias(db) != NULL &&
-	    iam_snprintf(a->alias, sizeof(a->alias), "%s",
-			 iam_authdb_account_alias(db)) < 0)
-		a->alias[0] = '\0';
-	r = iam_authdb_lookup(db, a->user, &a->rec);
-	db = iam_authdb_close(db);
-	if (a->who.kind != PAM_IAM_USER) {
-		/* Not ours, whatever the private snapshot holds. */
-		a->rec = iam_auth_user_free(a->rec);
-		return r == 0 || r == -ENOENT ? PAM_SUCCESS :
-			unavailable(a, r, r == -EBADMSG ? "the private "
-				    "snapshot is corrupt" : strerror(-r));
-	}
-	if (r == 0 && a->rec->uid != a->who.uid) {
-		a->rec = iam_auth_user_free(a->rec);
-		r = -ENOENT;
-	}
-	if (r < 0)
-		return unavailable(a, r == -ENOENT ? -EBADMSG : r,
-				   r == -EBADMSG ? "the private snapshot is "
-				   "corrupt" : r == -ENOENT ? "the private "
-				   "snapshot disagrees with nss.db" :
-				   strerror(-r));
-	r = iam_snprintf(a->arn, sizeof(a->arn), "arn:iam:iam::%s:user/%s",
-			 a->rec->account_id, a->rec->name);
+	if (iam_who_record(&a->who, a->o->cfg->snapshot_dir, a->user) < 0)
+		return refuse_unavailable(a, a->who.err, a->who.why);
+	memcpy(a->alias, a->who.alias, sizeof(a->alias));
+	a->rec = a->who.rec;
+	a->who.rec = NULL;
+	if (a->rec == NULL)
+		return PAM_SUCCESS;
+	r = iam_arn_user(a->rec->account_id, a->rec->name, a->arn,
+			 sizeof(a->arn));
 	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
 }
 
 /* ---- Prompts ----------------------------------------------------------- */
-
-static int
-conv_code(int r)
-{
-	if (r == PAM_CONV_AGAIN)
-		return PAM_INCOMPLETE;
-	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
-}
 
 /* Split "PASSWORDCODE" of one_prompt: the code is the last digits. */
 static int
@@ -276,7 +234,7 @@ ask_password(struct attempt *a, const char *prompt, const char **ret_tok)
 	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", prompt);
 	if (r != PAM_SUCCESS || resp == NULL) {
 		resp = iam_drop_string(resp);
-		return conv_code(r);
+		return pam_iam_conv_code(r);
 	}
 	r = pam_set_item(a->pamh, PAM_AUTHTOK, resp);
 	resp = iam_drop_string(resp);
@@ -328,7 +286,7 @@ get_code(struct attempt *a)
 	r = pam_prompt(a->pamh, PAM_PROMPT_ECHO_OFF, &resp, "%s", PROMPT_CODE);
 	if (r != PAM_SUCCESS || resp == NULL) {
 		resp = iam_drop_string(resp);
-		return conv_code(r);
+		return pam_iam_conv_code(r);
 	}
 	a->code = resp;
 	return PAM_SUCCESS;
@@ -486,16 +444,16 @@ finish(struct attempt *a, enum outcome out)
 	int r;
 
 	log_outcome(a, out);
-	r = trail(a, "Login", error_codes[out]);
+	r = trail_login(a, "Login", error_codes[out]);
 	if (out == OK && r < 0) {
 		/* Refused after all: nothing may vouch for this login. */
 		(void)pam_set_data(a->pamh, PAM_IAM_DATA_AUTH, NULL, NULL);
 		return pam_iam_errno_code(r);
 	}
 	if (out == NOT_ENROLLED)
-		say(a, PAM_ERROR_MSG, MSG_NO_MFA);
+		tell_user(a, PAM_ERROR_MSG, MSG_NO_MFA);
 	else if (out != OK)
-		say(a, PAM_ERROR_MSG, MSG_FAILED);
+		tell_user(a, PAM_ERROR_MSG, MSG_FAILED);
 	return result_code(out);
 }
 
@@ -521,7 +479,7 @@ state_error(struct attempt *a, int r)
 {
 	pam_syslog(a->pamh, LOG_ERR, "state of %s in %s unusable: %s", a->user,
 		   a->o->cfg->state_dir, strerror(-r));
-	(void)trail(a, "Login", "Unavailable");
+	(void)trail_login(a, "Login", "Unavailable");
 	return pam_iam_errno_code(r);
 }
 
@@ -586,23 +544,9 @@ check_user(struct attempt *a)
 	if (locked) {
 		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
 			   "attempts", a->user, t.counted.failures);
-		(void)trail(a, "Lockout", "AccountLocked");
+		(void)trail_login(a, "Lockout", "AccountLocked");
 	}
 	return finish(a, out);
-}
-
-/* True when line is "TYPE BASE64 ..." with the same TYPE and BASE64 as key. */
-static bool
-same_key(const char *line, const char *key, size_t keylen)
-{
-	const char *sp = strchr(line, ' ');
-	size_t n;
-
-	if (sp == NULL)
-		return false;
-	n = strcspn(sp + 1, " \n");
-	n += (size_t)(sp + 1 - line);
-	return n == keylen && memcmp(line, key, n) == 0;
 }
 
 /*
@@ -617,49 +561,25 @@ same_key(const char *line, const char *key, size_t keylen)
 static bool
 key_proven(struct attempt *a)
 {
-	const char *info, *line, *end;
+	const char *info, *line;
 	char path[PATH_MAX], err[256];
-	char *keys = NULL;
-	size_t len = 0;
-	bool found = false;
-	FILE *f;
 
 	if (a->service == NULL || strcmp(a->service, "sshd") != 0)
 		return false;
 	info = pam_getenv(a->pamh, "SSH_AUTH_INFO_0");
-	if (info == NULL || iam_snapshot_path(a->o->cfg, IAM_KEYSDB_FILE,
-					      path, sizeof(path)) < 0)
+	/* keys.db of the generation the user's record came from. */
+	if (info == NULL || iam_generation_path(&a->who.gen, IAM_KEYSDB_FILE,
+						path, sizeof(path)) < 0)
 		return false;
-	f = open_memstream(&keys, &len);
-	if (f == NULL)
-		return false;
-	if (iam_keysdb_print(path, 0, a->user, a->rec->uid, a->now, f, err,
-			     sizeof(err)) <= 0) {
-		fclose(f);
-		free(keys);
-		return false;
+	for (line = info; line != NULL && *line != '\0'; ) {
+		if (strncmp(line, "publickey ", 10) == 0 &&
+		    iam_keysdb_has_key(path, 0, a->user, a->rec->uid, a->now,
+				       line + 10, err, sizeof(err)) == 1)
+			return true;
+		line = strchr(line, '\n');
+		line = line != NULL ? line + 1 : NULL;
 	}
-	fclose(f);
-	for (line = info; line != NULL && *line != '\0' && !found; line = end) {
-		size_t keylen;
-		const char *k;
-
-		end = strchr(line, '\n');
-		end = end != NULL ? end + 1 : NULL;
-		if (strncmp(line, "publickey ", 10) != 0)
-			continue;
-		k = line + 10;
-		keylen = strcspn(k, " \n");
-		keylen += strcspn(k + keylen + (k[keylen] == ' '), " \n") +
-			  (k[keylen] == ' ');
-		for (const char *l = keys; l != NULL && *l != '\0' && !found;) {
-			found = same_key(l, k, keylen);
-			l = strchr(l, '\n');
-			l = l != NULL ? l + 1 : NULL;
-		}
-	}
-	free(keys);
-	return found;
+	return false;
 }
 
 /*
@@ -698,18 +618,18 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 	if (r != PAM_SUCCESS)
 		return r;
 	cfg = a->o->cfg;
-	a->service = item(a->pamh, PAM_SERVICE);
-	a->rhost = item(a->pamh, PAM_RHOST);
-	a->tty = item(a->pamh, PAM_TTY);
+	a->service = pam_iam_item(a->pamh, PAM_SERVICE);
+	a->rhost = pam_iam_item(a->pamh, PAM_RHOST);
+	a->tty = pam_iam_item(a->pamh, PAM_TTY);
 	a->now = (int64_t)time(NULL);
-	r = load_user(a);
+	r = load_attempt_record(a);
 	if (r != PAM_SUCCESS)
 		return r;
 	/* The same check for every name, so a missing folder reveals nothing. */
 	r = iam_state_dir_check(cfg->state_dir, 0);
 	if (r < 0)
 		return a->rec != NULL ? state_error(a, r) :
-			unavailable(a, r, "state folder unusable");
+			refuse_unavailable(a, r, "state folder unusable");
 	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
 		!service_exempt(cfg, a->service);
 	/*
@@ -771,12 +691,13 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	 * does not tell an IAM user from a name pam_unix turns down.
 	 */
 	if (r != PAM_SUCCESS && r != PAM_INCOMPLETE &&
-	    a.who.kind != PAM_IAM_LOCAL)
+	    a.who.kind != IAM_WHO_LOCAL)
 		(void)pam_fail_delay(pamh, PAM_IAM_FAIL_DELAY_USEC);
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);
 	pam_iam_opts_release(&o);
+	iam_who_release(&a.who);
 	return r;
 }
 
@@ -791,7 +712,7 @@ PAM_IAM_EXPORT int
 pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pam_iam_opts o;
-	struct pam_iam_who w;
+	struct iam_who w;
 	const char *user = NULL;
 	int r;
 
@@ -801,9 +722,10 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		return PAM_IGNORE;
 	r = pam_iam_start(pamh, flags, argc, argv, user, &o, &w);
 	pam_iam_opts_release(&o);
-	if (w.kind == PAM_IAM_LOCAL || w.kind == PAM_IAM_UNKNOWN)
+	iam_who_release(&w);
+	if (w.kind == IAM_WHO_LOCAL || w.kind == IAM_WHO_UNKNOWN)
 		return PAM_IGNORE;
-	if (r != PAM_SUCCESS || w.kind != PAM_IAM_USER)
+	if (r != PAM_SUCCESS || w.kind != IAM_WHO_USER)
 		return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CRED_UNAVAIL;
 	return PAM_SUCCESS;
 }

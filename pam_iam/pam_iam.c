@@ -17,16 +17,6 @@
 #include "pam_iam.h"
 #include "phase.h"
 
-static const char *
-item(pam_handle_t *pamh, int type)
-{
-	const void *v = NULL;
-
-	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
-		return NULL;
-	return v;
-}
-
 void
 pam_iam_say(struct phase *p, int style, const char *text)
 {
@@ -104,7 +94,7 @@ pam_iam_trail(struct phase *p, const char *event, const char *error,
 
 /* The snapshot is unusable: local ids stay local, the rest is refused. */
 static int
-unavailable(struct phase *p, int r, const char *why, const char *event)
+phase_unavailable(struct phase *p, int r, const char *why, const char *event)
 {
 	const struct iam_config *cfg = p->o.cfg;
 	struct passwd *pw = pam_modutil_getpwnam(p->pamh, p->user);
@@ -119,33 +109,18 @@ unavailable(struct phase *p, int r, const char *why, const char *event)
 }
 
 /*
- * The user's record in the private snapshot.  nss.db and NSS agreed on
- * the uid (who.c); a private snapshot that lacks the name or holds
- * another uid is torn, and an IAM user fails closed.
+ * The user's record in the private snapshot, from the generation who
+ * was decided on (iam_who_record()); a torn snapshot fails closed.
  */
 static int
-load_user(struct phase *p, const char *event)
+load_phase_record(struct phase *p, const char *event)
 {
-	char dir[4096], err[512] = "";
-	struct iam_authdb *db = NULL;
 	int r;
 
-	r = iam_snapshot_path(p->o.cfg, "auth", dir, sizeof(dir));
-	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
-	if (r < 0)
-		return unavailable(p, r, err[0] ? err : strerror(-r), event);
-	r = iam_authdb_lookup(db, p->user, &p->rec);
-	db = iam_authdb_close(db);
-	if (r == 0 && p->rec->uid != p->who.uid) {
-		p->rec = iam_auth_user_free(p->rec);
-		r = -ENOENT;
-	}
-	if (r < 0)
-		return unavailable(p, r == -ENOENT ? -EBADMSG : r,
-				   r == -EBADMSG ? "the private snapshot is "
-				   "corrupt" : r == -ENOENT ? "the private "
-				   "snapshot disagrees with nss.db" :
-				   strerror(-r), event);
+	if (iam_who_record(&p->who, p->o.cfg->snapshot_dir, p->user) < 0)
+		return phase_unavailable(p, p->who.err, p->who.why, event);
+	p->rec = p->who.rec;
+	p->who.rec = NULL;
 	r = iam_arn_user(p->rec->account_id, p->rec->name, p->arn,
 			 sizeof(p->arn));
 	return r < 0 ? PAM_BUF_ERR : PAM_SUCCESS;
@@ -170,24 +145,26 @@ pam_iam_phase_begin(struct phase *p, pam_handle_t *pamh, int flags, int argc,
 	/* Who is asking first: nothing of IAM touches a local name. */
 	r = pam_iam_start(pamh, flags, argc, argv, p->user, &p->o, &p->who);
 	p->opts_loaded = true;
-	if (p->who.kind == PAM_IAM_LOCAL || p->who.kind == PAM_IAM_UNKNOWN)
+	if (p->who.kind == IAM_WHO_LOCAL || p->who.kind == IAM_WHO_UNKNOWN)
 		return PAM_USER_UNKNOWN;
 	if (r != PAM_SUCCESS)
 		return r;
-	p->service = item(pamh, PAM_SERVICE);
-	p->tty = item(pamh, PAM_TTY);
-	p->rhost = item(pamh, PAM_RHOST);
-	if (p->who.kind == PAM_IAM_UNUSABLE)
-		return unavailable(p, p->who.err, p->who.why, event_name);
-	return load_user(p, event_name);
+	p->service = pam_iam_item(pamh, PAM_SERVICE);
+	p->tty = pam_iam_item(pamh, PAM_TTY);
+	p->rhost = pam_iam_item(pamh, PAM_RHOST);
+	if (p->who.kind == IAM_WHO_UNAVAILABLE)
+		return phase_unavailable(p, p->who.err, p->who.why, event_name);
+	return load_phase_record(p, event_name);
 }
 
 void
 pam_iam_phase_end(struct phase *p)
 {
 	p->rec = iam_auth_user_free(p->rec);
-	if (p->opts_loaded)
+	if (p->opts_loaded) {
 		pam_iam_opts_release(&p->o);
+		iam_who_release(&p->who);
+	}
 	p->opts_loaded = false;
 }
 

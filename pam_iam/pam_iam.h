@@ -9,6 +9,7 @@
 #include <security/pam_modules.h>
 
 #include "iam.h"
+#include "iam/who.h"
 
 #define PAM_IAM_EXPORT __attribute__((visibility("default")))
 
@@ -39,44 +40,19 @@ struct pam_iam_authed {
 /* The delay requested on an authentication failure: pam_unix's default. */
 #define PAM_IAM_FAIL_DELAY_USEC	2000000u
 
-/* Who is asking (who.c), decided before iam.conf is read. */
-enum pam_iam_kind {
-	PAM_IAM_LOCAL,		/* /etc/passwd, or a local uid while the
-				   snapshot is unusable: never prompted */
-	PAM_IAM_USER,		/* nss.db and NSS agree on its uid */
-	PAM_IAM_UNKNOWN,	/* neither: IAM's prompts, then not ours */
-	PAM_IAM_UNUSABLE,	/* the snapshot cannot tell: fail closed */
-};
-
-struct pam_iam_who {
-	enum pam_iam_kind kind;
-	uint32_t uid;		/* PAM_IAM_USER: the uid both agree on */
-	int err;		/* PAM_IAM_UNUSABLE: negative errno */
-	char why[320];		/* PAM_IAM_UNUSABLE: for the log */
-};
-
-/* Classify user from /etc/passwd, the public snapshot and NSS. */
-void pam_iam_who(pam_handle_t *pamh, const char *user, bool debug,
-		 struct pam_iam_who *w);
-
 /*
- * An unusable snapshot: a uid NSS resolves outside cfg's uid_min-uid_max
- * (the defaults when cfg is NULL) makes the name local.
- */
-void pam_iam_who_settle(pam_handle_t *pamh, const char *user,
-			const struct iam_config *cfg, struct pam_iam_who *w);
-
-/*
- * Parse argv, decide who user is, then load the settings.  Returns
- * PAM_USER_UNKNOWN for a local name (w->kind PAM_IAM_LOCAL; nothing of
+ * Parse argv, decide who user is (iam_who() on the public snapshot at
+ * its compiled path, before iam.conf is read), then load the settings.  Returns
+ * PAM_USER_UNKNOWN for a local name (w->kind IAM_WHO_LOCAL; nothing of
  * IAM was read but the snapshot, nothing logged); otherwise PAM_SUCCESS
  * with o->cfg loaded, or PAM_AUTHINFO_UNAVAIL (unknown argument,
  * unusable iam.conf; logged) or PAM_BUF_ERR.  w->kind is set in every
- * case.  Release with pam_iam_opts_release() in every case.
+ * case.  Release o with pam_iam_opts_release() and w with
+ * iam_who_release() in every case.
  */
 int pam_iam_start(pam_handle_t *pamh, int flags, int argc, const char **argv,
 		  const char *user, struct pam_iam_opts *o,
-		  struct pam_iam_who *w);
+		  struct iam_who *w);
 void pam_iam_opts_release(struct pam_iam_opts *o);
 
 /*
@@ -88,6 +64,13 @@ void pam_iam_opts_release(struct pam_iam_opts *o);
  */
 int pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 		   const struct iam_auth_user *u, const char *password);
+
+/* A PAM item, or NULL when unset. */
+const void *pam_iam_item(pam_handle_t *pamh, int type);
+
+/* What a failed conversation returns: PAM_INCOMPLETE, PAM_BUF_ERR or
+   PAM_CONV_ERR. */
+int pam_iam_conv_code(int r);
 
 /* A negative errno as the PAM code of DESIGN.md's table. */
 int pam_iam_errno_code(int r);

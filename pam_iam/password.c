@@ -49,7 +49,7 @@ cleanup_checked(pam_handle_t *pamh, void *data, int status)
 }
 
 static int
-event(struct change *c, const char *error)
+trail_change(struct change *c, const char *error)
 {
 	struct iam_event_param params[] = {
 		{ "service", c->p->service },
@@ -64,21 +64,13 @@ event(struct change *c, const char *error)
 
 /* c->msg ("Password rejected: RULE."): logged, shown, recorded. */
 static int
-reject(struct change *c, const char *error)
+reject_new_password(struct change *c, const char *error)
 {
 	pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s refused: "
 		   "%s", c->p->user, c->msg);
 	pam_iam_say(c->p, PAM_ERROR_MSG, c->msg);
-	(void)event(c, error);
+	(void)trail_change(c, error);
 	return PAM_AUTHTOK_ERR;
-}
-
-static int
-conv_code(int r)
-{
-	if (r == PAM_CONV_AGAIN)
-		return PAM_INCOMPLETE;
-	return r == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
 }
 
 /* ---- The current password, counted as an authentication ---------------- */
@@ -88,7 +80,7 @@ state_broken(struct change *c, int r)
 {
 	pam_syslog(c->p->pamh, LOG_ERR, "state of %s in %s unusable: %s",
 		   c->p->user, c->p->o.cfg->state_dir, strerror(-r));
-	(void)event(c, "Unavailable");
+	(void)trail_change(c, "Unavailable");
 	return pam_iam_errno_code(r);
 }
 
@@ -112,7 +104,7 @@ verify_current(struct change *c, const char *pw)
 			   "refused: %s", c->p->user, r == -EBUSY ?
 			   "account locked" : "too soon after a failure");
 		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);
-		(void)event(c, "AccountLocked");
+		(void)trail_change(c, "AccountLocked");
 		return PAM_MAXTRIES;
 	}
 	if (r < 0)
@@ -134,7 +126,7 @@ verify_current(struct change *c, const char *pw)
 		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s: "
 			   "wrong current password", c->p->user);
 		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_FAILED);
-		(void)event(c, "InvalidPassword");
+		(void)trail_change(c, "InvalidPassword");
 		return PAM_AUTH_ERR;
 	}
 	return PAM_SUCCESS;
@@ -149,7 +141,7 @@ ask_current(struct change *c)
 	r = pam_get_authtok(c->p->pamh, PAM_OLDAUTHTOK, &tok, PROMPT_CURRENT);
 	if (r != PAM_SUCCESS || tok == NULL)
 		return r == PAM_SUCCESS ? PAM_CONV_ERR :
-			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : conv_code(r);
+			r == PAM_AUTHTOK_ERR ? PAM_AUTH_ERR : pam_iam_conv_code(r);
 	return verify_current(c, tok);
 }
 
@@ -165,7 +157,6 @@ may_change(struct change *c)
 		.mfa_time = pam_iam_mfa_time(p), .now = p->now,
 	};
 	struct iam_principal *pr = NULL;
-	struct iam_request *req = NULL;
 	struct iam_result *res;
 	int r;
 
@@ -179,9 +170,9 @@ may_change(struct change *c)
 	if (res == NULL)
 		return -ENOMEM;
 	r = iam_principal_new(p->rec, &pr);
-	r = r ? r : iam_request_for_user(p->o.cfg, p->rec, &facts,
-					 "iam:ChangePassword", p->arn, &req);
-	r = r ? r : iam_policy_evaluate(pr->set, req, res);
+	r = r ? r : iam_decide(p->o.cfg, p->rec, pr, NULL, &facts,
+			       &(struct iam_ask){ .action = "iam:ChangePassword",
+						  .resource = p->arn }, res, NULL);
 	if (r == 0 && res->decision != IAM_ALLOW) {
 		pam_syslog(p->pamh, LOG_NOTICE, "iam:ChangePassword %s for %s%s"
 			   "%s", iam_decision_name(res->decision), p->user,
@@ -191,7 +182,6 @@ may_change(struct change *c)
 			       "changing it is not allowed by IAM policy.");
 		r = 1;
 	}
-	iam_request_free(req);
 	iam_principal_free(pr);
 	free(res);
 	return r;
@@ -207,7 +197,7 @@ prelim(struct change *c)
 		pam_syslog(c->p->pamh, LOG_NOTICE, "password change of %s "
 			   "refused: account disabled", c->p->user);
 		pam_iam_say(c->p, PAM_ERROR_MSG, MSG_DISABLED);
-		(void)event(c, "AccountDisabled");
+		(void)trail_change(c, "AccountDisabled");
 		return PAM_PERM_DENIED;
 	}
 	if (!c->root) {
@@ -219,11 +209,11 @@ prelim(struct change *c)
 			pam_syslog(c->p->pamh, LOG_ERR, "cannot decide "
 				   "iam:ChangePassword for %s: %s", c->p->user,
 				   strerror(-r));
-			(void)event(c, "Unavailable");
+			(void)trail_change(c, "Unavailable");
 			return pam_iam_errno_code(r);
 		}
 		if (r == 1)
-			return reject(c, "AccessDenied");
+			return reject_new_password(c, "AccessDenied");
 	}
 	mark = malloc(sizeof(*mark));
 	if (mark == NULL)
@@ -263,13 +253,13 @@ ask_new(struct change *c)
 		r = pam_prompt(c->p->pamh, PAM_PROMPT_ECHO_OFF, &again, "%s",
 			       PROMPT_AGAIN);
 	if (r != PAM_SUCCESS || first == NULL || again == NULL) {
-		r = r == PAM_SUCCESS ? PAM_CONV_ERR : conv_code(r);
+		r = r == PAM_SUCCESS ? PAM_CONV_ERR : pam_iam_conv_code(r);
 		goto out;
 	}
 	if (strcmp(first, again) != 0) {
 		(void)snprintf(c->msg, sizeof(c->msg), "Password rejected: "
 			       "the two passwords do not match.");
-		r = reject(c, "PasswordPolicy");
+		r = reject_new_password(c, "PasswordPolicy");
 		goto out;
 	}
 	c->new_pw = first;
@@ -488,18 +478,18 @@ update(struct change *c)
 		return r == PAM_SUCCESS ? PAM_AUTHTOK_ERR : r;
 	r = check_policy(c);
 	if (r == 1)
-		return reject(c, "PasswordPolicy");
+		return reject_new_password(c, "PasswordPolicy");
 	r = r < 0 ? r : commit(c);
 	if (r == -ESTALE) {
 		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed: the "
 			    "password was changed meanwhile; try again.");
-		(void)event(c, "Unavailable");
+		(void)trail_change(c, "Unavailable");
 		return PAM_AUTHTOK_ERR;
 	}
 	if (r < 0) {
 		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed; "
 			    "the old password stays in force.");
-		(void)event(c, "Unavailable");
+		(void)trail_change(c, "Unavailable");
 		return r == -ENOMEM ? PAM_BUF_ERR : PAM_AUTHTOK_ERR;
 	}
 	/* Later modules of the stack get the new password. */
@@ -507,7 +497,7 @@ update(struct change *c)
 	pam_syslog(c->p->pamh, LOG_NOTICE, "password of %s changed%s",
 		   c->p->user, c->root ? " by root" : "");
 	/* Committed already: a trail failure is logged, not undone. */
-	(void)event(c, NULL);
+	(void)trail_change(c, NULL);
 	return r == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTHTOK_ERR;
 }
 

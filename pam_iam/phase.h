@@ -26,7 +26,7 @@ struct pam_iam_opened {
 struct phase {
 	pam_handle_t *pamh;
 	struct pam_iam_opts o;
-	struct pam_iam_who who;		/* who is asking (who.c) */
+	struct iam_who who;		/* who is asking (who.c) */
 	bool opts_loaded;		/* o must be released */
 	const char *user;		/* PAM_USER, borrowed */
 	const char *service;		/* PAM_SERVICE or NULL */

@@ -27,7 +27,7 @@ struct check {
 	struct iam_config *cfg;		/* never NULL after load_config() */
 	bool cfg_ok;			/* loaded from its file (or absent) */
 	enum iam_unknown_user unknown;
-	struct iam_authdb *db;
+	struct iam_who who;		/* who asks, and the generation read */
 	struct iam_auth_user *rec;	/* the IAM user, or NULL */
 	bool iam_user;			/* decided by policy */
 	char *const *info;		/* command_info, borrowed */
@@ -80,64 +80,28 @@ load_config(struct check *c)
 		c->unknown = IAM_UNKNOWN_DEFER;
 }
 
-/* True when NSS resolves name to uid, the rule of "Who is an IAM user". */
-static bool
-nss_agrees(const char *name, uint32_t uid)
-{
-	struct passwd pw, *pwp = NULL;
-	size_t size = 4096;
-	char *buf = NULL;
-	bool same = false;
-	int r;
-
-	do {
-		char *p = realloc(buf, size);
-
-		if (p == NULL)
-			break;
-		buf = p;
-		r = getpwnam_r(name, &pw, buf, size, &pwp);
-		size *= 2;
-	} while (r == ERANGE && size <= (1u << 20));
-	same = buf != NULL && pwp != NULL && pwp->pw_uid == (uid_t)uid;
-	free(buf);
-	return same;
-}
-
 /*
- * Who asks.  Returns 0 with c->iam_user and c->rec set, or -errno when
- * the snapshot cannot answer; the caller then goes by the uid range.
+ * Who asks (iam_who_decide(), the rule of "Who is an IAM user"), from
+ * one generation of the snapshot; as root, from its auth.db.  Returns 0 with c->iam_user and c->rec
+ * set, or -errno when the snapshot cannot answer; the caller then goes
+ * by the uid range.
  */
 static int
-identify(struct check *c)
+identify_sudoer(struct check *c)
 {
-	char dir[PATH_MAX], err[512] = "";
-	struct iam_auth_user *u = NULL;
-	int r;
-
 	if (!c->cfg_ok)
 		return -EINVAL;
-	r = iam_snapshot_path(c->cfg, "auth", dir, sizeof(dir));
-	if (r == 0)
-		r = iam_authdb_open(dir, &c->db, err, sizeof(err));
-	if (r < 0) {
-		syslog(PRI, "sudo_iam: private snapshot %s unusable: %s", dir,
-		       err[0] ? err : strerror(-r));
-		return r;
+	iam_who_decide(c->cfg->snapshot_dir, c->o->user, IAM_WHO_PRIVATE,
+		       &c->who);
+	if (c->who.kind == IAM_WHO_UNAVAILABLE) {
+		syslog(PRI, "sudo_iam: snapshot %s unusable for %s: %s",
+		       c->cfg->snapshot_dir, c->o->user, c->who.why);
+		return c->who.err;
 	}
-	r = iam_authdb_lookup(c->db, c->o->user, &u);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		syslog(PRI, "sudo_iam: private snapshot %s: record of %s: %s",
-		       dir, c->o->user, strerror(-r));
-		return r;
-	}
-	if (u->uid == c->o->uid && nss_agrees(u->name, u->uid)) {
-		c->rec = u;
+	if (c->who.kind == IAM_WHO_USER && c->who.rec->uid == c->o->uid) {
+		c->rec = c->who.rec;
+		c->who.rec = NULL;
 		c->iam_user = true;
-	} else {
-		iam_auth_user_free(u);
 	}
 	return 0;
 }
@@ -249,7 +213,8 @@ role_session(struct check *c)
 			       c->cfg->run_dir, strerror(-r));
 		return;
 	}
-	r = iam_snapshot_path(c->cfg, "auth", dir, sizeof(dir));
+	/* The role from the generation the user's record came from. */
+	r = iam_generation_path(&c->who.gen, "auth", dir, sizeof(dir));
 	if (r == 0)
 		r = iam_rolesdb_lookup(dir, 0, c->rs.role, &c->role);
 	if (r < 0) {
@@ -620,14 +585,14 @@ in_iam_range(const struct check *c)
 }
 
 static enum sudo_iam_verdict
-decide(struct check *c)
+decide_sudo(struct check *c)
 {
 	if (c->o->user == NULL || !c->o->have_uid) {
 		syslog(PRI, "sudo_iam: sudo gave no user or uid");
 		return SUDO_IAM_UNAVAIL;
 	}
 	load_config(c);
-	if (identify(c) < 0) {
+	if (identify_sudoer(c) < 0) {
 		/* Unusable snapshot: only uids outside the range are local. */
 		if (in_iam_range(c))
 			return SUDO_IAM_UNAVAIL;
@@ -648,7 +613,7 @@ check_release(struct check *c)
 	iam_principal_free(c->pr);
 	sudo_iam_command_release(&c->cmd);
 	iam_auth_user_free(c->rec);
-	iam_authdb_close(c->db);
+	iam_who_release(&c->who);
 	iam_config_free(c->cfg);
 }
 
@@ -672,6 +637,7 @@ sudo_iam_decide(const struct sudo_iam_opts *opts, char *const command_info[],
 	enum sudo_iam_verdict v;
 
 	memset(&c, 0, sizeof(c));
+	c.who.gen.fd = -1;
 	memset(out, 0, sizeof(*out));
 	c.o = opts;
 	c.out = out;
@@ -681,7 +647,7 @@ sudo_iam_decide(const struct sudo_iam_opts *opts, char *const command_info[],
 	/* What sudo's front end acts on: command_info's sudoedit flag. */
 	c.edit = sudo_iam_flag(command_info, "sudoedit", 0) == 1;
 	c.cmd_ok = command_init(&c, run_argv);
-	v = decide(&c);
+	v = decide_sudo(&c);
 	/*
 	 * An IAM user's approval needs its record when trail_required;
 	 * someone who is not an IAM user is never held up by the trail

@@ -96,7 +96,7 @@ name_valid(const char *s, size_t len)
 
 /* sudo_strtobool(): -1 for a value sudo would not take. */
 static int
-parse_bool(const char *v)
+parse_yes_no(const char *v)
 {
 	static const char *const yes[] = { "1", "true", "yes", "on" };
 	static const char *const no[] = { "0", "false", "no", "off" };
@@ -119,7 +119,7 @@ sudo_iam_flag(char *const vec[], const char *key, int absent)
 	/* As sudo reads them: the last one wins, a bad value is skipped. */
 	for (size_t i = 0; vec != NULL && vec[i] != NULL; i++)
 		if (strncmp(vec[i], key, n) == 0 && vec[i][n] == '=' &&
-		    (b = parse_bool(vec[i] + n + 1)) >= 0)
+		    (b = parse_yes_no(vec[i] + n + 1)) >= 0)
 			last = b;
 	return last;
 }

@@ -6,8 +6,9 @@
  * Invariants that hold for every function declared under iam/:
  *
  *  - Functions return int: 0 on success, a negative errno on failure.
- *    -ENOENT means "no such entry", -ERANGE "buffer too small"; anything
- *    else means the backend is broken (a front end must fail closed).
+ *    -ENOENT means "no such entry", -ERANGE only "buffer too small",
+ *    -EDOM "a number outside its allowed range"; anything else means
+ *    the backend is broken (a front end must fail closed).
  *  - Output parameters are named ret_*; they are set only on success and
  *    never touched on failure.
  *  - A non-const pointer handed back belongs to the caller; the comment of
@@ -36,5 +37,7 @@
 #include "iam/decide.h"
 #include "iam/keys.h"
 #include "iam/roles.h"
+#include "iam/pwpolicy.h"
+#include "iam/who.h"
 
 #endif

@@ -195,8 +195,8 @@ own_once(const char *name, const char *code, int64_t now)
 	r = iam_config_load(conf, false, &cfg, err, sizeof(err));
 	if (r < 0)
 		die(err, r);
-	snprintf(dir, sizeof(dir), "%s/auth", cfg->snapshot_dir);
-	r = iam_authdb_open(dir, &db, err, sizeof(err));
+	r = iam_snapshot_path(cfg, "auth", dir, sizeof(dir));
+	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0)
 		die(err, r);
 	r = iam_authdb_lookup(db, name, &u);
@@ -300,8 +300,8 @@ run(const char *what, const char *dir, long iters)
 	if (r < 0)
 		die(err, r);
 	mkdir_p(dir, "var/state", 0700);
-	snprintf(path, sizeof(path), "%s/auth", cfg->snapshot_dir);
-	r = iam_authdb_open(path, &db, err, sizeof(err));
+	r = iam_snapshot_path(cfg, "auth", path, sizeof(path));
+	r = r ? r : iam_authdb_open(path, &db, err, sizeof(err));
 	r = r ? r : iam_authdb_lookup(db, "u0", &u);
 	if (r < 0)
 		die("auth.db", r);

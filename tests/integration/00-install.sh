@@ -17,3 +17,40 @@ out=$(nm -D --defined-only /usr/libexec/sudo/sudo_iam.so | awk '{print $3}' | gr
 expect_out 0 'libiam.so.1' "libiam soname" sh -c "objdump -p $LIBDIR/libiam.so.1 | grep SONAME"
 out=$(ldd "$LIBDIR/libnss_iam.so.2" | grep -Ev 'libc\.so|ld-linux|linux-vdso|statically')
 [ -z "$out" ] && ok "libnss_iam.so.2 links libc only" || bad "libnss_iam.so.2 links: $out"
+# Every installed header compiles alone with pkg-config's flags only, and
+# its path macros are usable without the build's -D options.  The headers
+# stay under $ROOT (not overlaid): pkg-config's sysroot points there.
+inc="$ROOT/usr/include"
+cflags=$(PKG_CONFIG_SYSROOT_DIR="$ROOT" PKG_CONFIG_PATH="$LIBDIR/pkgconfig" \
+	pkg-config --cflags libiam)
+hdr_err=$(mktemp)
+for h in "$inc"/iam.h "$inc"/iam/*.h; do
+	n=${h#"$inc"/}
+	if printf '#include <%s>\n' "$n" | cc $cflags -std=c11 -Wall -Werror \
+		-x c -fsyntax-only - 2>"$hdr_err"; then
+		ok "header $n compiles alone"
+	else
+		bad "header $n does not compile alone: $(head -3 "$hdr_err")"
+	fi
+done
+if printf '#include <iam.h>\nconst char *p[] = { IAM_DEFAULT_CONFIG, IAM_NSS_DB, IAM_AUTH_DIR };\n' |
+	cc $cflags -std=c11 -Wall -Werror -x c -fsyntax-only - 2>"$hdr_err"; then
+	ok "iam.h path macros have defaults"
+else
+	bad "iam.h path macros: $(head -3 "$hdr_err")"
+fi
+# libiam.so.1 exports exactly what its installed headers declare.
+all_h=$(mktemp --suffix=.c)
+for h in "$inc"/iam.h "$inc"/iam/*.h; do
+	printf '#include <%s>\n' "${h#"$inc"/}"
+done >"$all_h"
+aux=$(mktemp)
+cc $cflags -std=gnu11 -fsyntax-only -aux-info "$aux" "$all_h" 2>"$hdr_err"
+declared=$(grep -F "$inc/iam" "$aux" | sed -E 's|/\*[^*]*\*/ *||; s/\(.*//' |
+	awk '{print $NF}' | tr -d '*' | sort -u)
+exported=$(nm -D --defined-only "$LIBDIR/libiam.so.1" | awk '$2 == "T" {print $3}' |
+	sed 's/@.*//' | sort -u)
+out=$(comm -23 <(echo "$exported") <(echo "$declared") | tr '\n' ' ')
+[ -n "$declared" ] && [ -z "$out" ] && ok "libiam.so.1 exports only declared names" ||
+	bad "libiam.so.1 exports undeclared names: ${out:-(no declarations read)}"
+rm -f "$hdr_err" "$all_h" "$aux"

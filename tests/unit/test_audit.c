@@ -2,25 +2,17 @@
  * test_audit.c - the audit trail: CloudTrail-shaped lines generated with
  * yajl_gen, one write per event, strict file and folder rules.
  */
-#include "pam_test_helpers.h"
+#include "fixtures.h"
 
 static char dir[64];
 static struct iam_config *cfg;
-
-static int
-fl(void)
-{
-	return geteuid() == 0 ? 0 : IAM_STRICT_ANY_OWNER;
-}
 
 static void
 setup(void)
 {
 	char path[128];
 
-	strcpy(dir, "/tmp/iam-trail.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(chmod(dir, 0700), 0);
+	fx_tmpdir(dir, sizeof(dir), "trail", 0700);
 	cr_assert_eq(iam_config_defaults(&cfg), 0);
 	snprintf(path, sizeof(path), "%s/trail.jsonl", dir);
 	free(cfg->trail_file);
@@ -30,10 +22,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	fx_rmtree(dir);
 	cfg = iam_config_free(cfg);
 }
 
@@ -106,11 +95,11 @@ Test(audit, write_creates_0600_and_appends)
 	struct stat st;
 	char *t;
 
-	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
-	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
+	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
 	cr_assert_eq(stat(cfg->trail_file, &st), 0);
 	cr_expect_eq(st.st_mode & 07777, 0600);
-	t = t_slurp(cfg->trail_file);
+	t = fx_slurp(cfg->trail_file);
 	cr_assert_not_null(t);
 	cr_expect_eq(strlen(t) > 0 && strchr(strchr(t, '\n') + 1, '\n') != NULL, 1);
 	free(t);
@@ -122,15 +111,15 @@ Test(audit, insecure_folder_or_file_or_symlink_refuses)
 	char target[128];
 
 	cr_assert_eq(chmod(dir, 0777), 0);
-	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), -EPERM);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), -EPERM);
 	cr_assert_eq(chmod(dir, 0700), 0);
 	snprintf(target, sizeof(target), "%s/elsewhere", dir);
-	t_write(target, "", 0, 0600);
+	fx_write(target, "", 0, 0600);
 	cr_assert_eq(symlink(target, cfg->trail_file), 0);
-	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), -ELOOP);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), -ELOOP);
 	cr_assert_eq(unlink(cfg->trail_file), 0);
-	t_write(cfg->trail_file, "", 0, 0622);
-	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), -EPERM);
+	fx_write(cfg->trail_file, "", 0, 0622);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), -EPERM);
 }
 
 /* ---- No event dropped for its size ------------------------------------- */
@@ -294,7 +283,7 @@ Test(audit, a_300_kb_event_is_written_whole_and_under_64_kib)
 	char line[70000];
 	FILE *f;
 
-	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
 	f = fopen(cfg->trail_file, "re");
 	cr_assert_not_null(f);
 	cr_assert_not_null(fgets(line, sizeof(line), f));
@@ -312,14 +301,13 @@ Test(audit, folder_and_file_created_root_root_whatever_the_callers_group)
 	char sub[128], path[160];
 	struct stat st;
 
-	if (geteuid() != 0)
-		cr_skip_test("needs root");
+	FX_NEED_ROOT();
 	snprintf(sub, sizeof(sub), "%s/log", dir);
 	snprintf(path, sizeof(path), "%s/trail.jsonl", sub);
 	free(cfg->trail_file);
 	cfg->trail_file = strdup(path);
 	cr_assert_eq(setegid(70100), 0);
-	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fl()), 0);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
 	cr_assert_eq(setegid(0), 0);
 	cr_assert_eq(stat(sub, &st), 0);
 	cr_expect(st.st_uid == 0 && st.st_gid == 0, "folder %u:%u",

@@ -2,23 +2,23 @@
  * test_authdb.c - the private snapshot auth.db: build, strict open,
  * lookup of every field, flat lookups, corruption answered -EBADMSG.
  */
-#include "pam_test_helpers.h"
+#include "fixtures.h"
 
-static struct t_identity ident;
+static struct fx_identity ident;
 
 static void
 build(struct iam_buf *b, size_t n)
 {
-	static struct t_user u[64];
+	static struct fx_user u[64];
 	static char names[64][32];
 
 	for (size_t i = 0; i < n; i++) {
 		snprintf(names[i], sizeof(names[i]), "user%zu", i);
-		u[i] = (struct t_user){ names[i], 70000 + (uint32_t)i,
+		u[i] = (struct fx_user){ names[i], 70000 + (uint32_t)i,
 			"$y$j9T$F5Jx5fExrKuPp53xLKQ..1$tnSYvahCwPBHKZUspmcxMfb0.WiB9W.zEaKlOBL35rC",
-			i % 2 ? T_SECRET : NULL, IAM_TOTP_SHA256, 8, i == 3 };
+			i % 2 ? FX_SECRET : NULL, IAM_TOTP_SHA256, 8, i == 3 };
 	}
-	t_identity_init(&ident, u, n, 5, 900);
+	fx_identity_init(&ident, u, n, 5, 900);
 	cr_assert_eq(iam_authdb_build(&ident.id, 42, b), 0);
 }
 
@@ -27,9 +27,9 @@ write_db(const char *dir, const struct iam_buf *b)
 {
 	char path[256];
 
-	t_mkdir(dir, 0700);
+	fx_mkdir(dir, 0700);
 	snprintf(path, sizeof(path), "%s/auth.db", dir);
-	t_write(path, b->buf, b->len, 0600);
+	fx_write(path, b->buf, b->len, 0600);
 }
 
 static char dir[64];
@@ -37,26 +37,17 @@ static char dir[64];
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/iam-authdb.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	fx_tmpdir(dir, sizeof(dir), "authdb", 0700);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-	t_identity_release(&ident);
+	fx_rmtree(dir);
+	fx_identity_release(&ident);
 }
 
 TestSuite(authdb, .init = setup, .fini = teardown);
-
-static int flags(void)
-{
-	return geteuid() == 0 ? 0 : IAM_STRICT_ANY_OWNER;
-}
 
 Test(authdb, every_field_round_trips)
 {
@@ -66,7 +57,7 @@ Test(authdb, every_field_round_trips)
 
 	build(&b, 8);
 	write_db(dir, &b);
-	cr_assert_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0), 0);
+	cr_assert_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0), 0);
 	cr_expect_eq(iam_authdb_generation(db), 42);
 	cr_expect_eq(iam_authdb_count(db), 8);
 	cr_assert_eq(iam_authdb_lookup(db, "user3", &u), 0);
@@ -77,7 +68,7 @@ Test(authdb, every_field_round_trips)
 	cr_expect_str_eq(u->primary_group, "staff");
 	cr_expect(u->disabled);
 	cr_expect_str_eq(u->password_hash, ident.users[3].password.hash);
-	cr_expect_str_eq(u->mfa_secret, T_SECRET);
+	cr_expect_str_eq(u->mfa_secret, FX_SECRET);
 	cr_expect_eq(u->mfa_algorithm, IAM_TOTP_SHA256);
 	cr_expect_eq(u->mfa_digits, 8);
 	cr_expect_eq(u->mfa_period, 30);
@@ -86,8 +77,8 @@ Test(authdb, every_field_round_trips)
 	cr_assert_eq(u->n_tags, 1);
 	cr_expect_str_eq(u->tags[0].key, "Team");
 	cr_expect_str_eq(u->tags[0].value, "payments");
-	cr_expect_str_eq(u->account_id, T_ACCOUNT);
-	cr_expect_str_eq(u->account_alias, T_ALIAS);
+	cr_expect_str_eq(u->account_id, FX_ACCOUNT);
+	cr_expect_str_eq(u->account_alias, FX_ALIAS);
 	cr_expect_eq(u->password_policy.lockout.max_failed_attempts, 5);
 	cr_expect_eq(u->password_policy.lockout.lockout_seconds, 900);
 	/* Own managed, then the groups' (admins has SudoAll), then inline. */
@@ -103,7 +94,7 @@ Test(authdb, every_field_round_trips)
 	cr_expect(strstr(u->policies[2].json, "\"Deny\"") != NULL);
 	cr_expect_eq(strlen(u->policies[2].json), u->policies[2].json_len);
 	iam_auth_user_free(u);
-	cr_assert_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0), 0);
+	cr_assert_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0), 0);
 	cr_assert_eq(iam_authdb_lookup(db, "user2", &u), 0);
 	cr_expect_null(u->mfa_secret);
 	cr_expect(!u->disabled);
@@ -128,9 +119,9 @@ Test(authdb, every_truncation_and_flipped_byte_is_refused_or_harmless)
 	write_db(dir, &b);
 	snprintf(path, sizeof(path), "%s/auth.db", dir);
 	for (size_t cut = 0; cut < b.len; cut += 7) {
-		t_write(path, b.buf, cut, 0600);
+		fx_write(path, b.buf, cut, 0600);
 		db = NULL;
-		cr_expect_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0),
+		cr_expect_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0),
 			     -EBADMSG, "truncated at %zu", cut);
 		iam_authdb_close(db);
 	}
@@ -138,10 +129,10 @@ Test(authdb, every_truncation_and_flipped_byte_is_refused_or_harmless)
 		int r;
 
 		b.buf[at] ^= 0x40;
-		t_write(path, b.buf, b.len, 0600);
+		fx_write(path, b.buf, b.len, 0600);
 		b.buf[at] ^= 0x40;
 		db = NULL;
-		r = iam_authdb_open_flags(dir, flags(), &db, NULL, 0);
+		r = iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0);
 		if (r == 0) {
 			for (int i = 0; i < 4; i++) {
 				char name[16];
@@ -176,19 +167,19 @@ Test(authdb, insecure_files_are_refused)
 	write_db(dir, &b);
 	snprintf(path, sizeof(path), "%s/auth.db", dir);
 	cr_assert_eq(chmod(path, 0644), 0);
-	cr_expect_eq(iam_authdb_open_flags(dir, flags(), &db, err, sizeof(err)),
+	cr_expect_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, err, sizeof(err)),
 		     -EPERM);
 	cr_expect(strstr(err, "readable") != NULL, "%s", err);
 	cr_assert_eq(chmod(path, 0600), 0);
 	cr_assert_eq(chmod(dir, 0755), 0);
-	cr_expect_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0), -EPERM);
+	cr_expect_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0), -EPERM);
 	cr_assert_eq(chmod(dir, 0700), 0);
 	snprintf(link, sizeof(link), "%s/real", dir);
 	cr_assert_eq(rename(path, link), 0);
 	cr_assert_eq(symlink(link, path), 0);
-	cr_expect_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0), -ELOOP);
+	cr_expect_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0), -ELOOP);
 	cr_assert_eq(unlink(path), 0);
-	cr_expect_eq(iam_authdb_open_flags(dir, flags(), &db, NULL, 0), -ENOENT);
+	cr_expect_eq(iam_authdb_open_flags(dir, fx_strict_flags(), &db, NULL, 0), -ENOENT);
 	cr_expect_null(db);
 	iam_buf_wipe(&b);
 }

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 static char tmp[64];
 static char conf[128];
@@ -22,25 +23,15 @@ static void
 setup(void)
 {
 	/* Loading checks the owner: root only (scripts/run-unit.sh). */
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-config.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "config", 0755);
 	snprintf(conf, sizeof(conf), "%s/iam.conf", tmp);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	if (tmp[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(config, .init = setup, .fini = teardown);

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 #include "iam.h"
 
 static struct iam_tag host_tags[] = { { "Environment", "Development" } };
@@ -321,12 +321,12 @@ static const struct row rows[] = {
 static void
 setup_table(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	f_nss_setup();
-	f_reset("host_tags = { Environment = \"Development\"; };");
-	f_services(NULL);
-	f_publish_text(table_identity);
+	fx_phase_nss_setup();
+	fx_reset("host_tags = { Environment = \"Development\"; };");
+	fx_services(NULL);
+	fx_publish_text(table_identity);
 	setenv("LD_LIBRARY_PATH", BUILD_DIR, 1);
 }
 
@@ -391,7 +391,7 @@ simulated(const struct row *w)
 				      " --source-ip %s", w->ip);
 	n += (size_t)snprintf(opt + n, sizeof(opt) - n, " --service %s --tty %s",
 			      w->service, w->tty);
-	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " F_CONF
+	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " FX_CONF
 		 " simulate %s %s '%s'%s --json 2>&1", w->user, w->action,
 		 w->resource, opt);
 	p = popen(cmd, "r");
@@ -412,8 +412,8 @@ Test(decide_table, simulate_answers_what_the_host_enforces)
 {
 	struct iam_config *cfg = NULL;
 
-	T_NEED_ROOT();
-	cr_assert_eq(iam_config_load(F_CONF, true, &cfg, NULL, 0), 0);
+	FX_NEED_ROOT();
+	cr_assert_eq(iam_config_load(FX_CONF, true, &cfg, NULL, 0), 0);
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		const struct row *w = &rows[i];
 		enum iam_decision e = enforced(cfg, w), s = simulated(w);
@@ -427,10 +427,10 @@ Test(decide_table, simulate_answers_what_the_host_enforces)
 			     w->role ? w->role : "", iam_decision_name(s),
 			     iam_decision_name(e));
 		if (w->pam) {
-			struct t_conv c = { 0 };
-			struct f_run o = { .service = w->service,
+			struct fx_conv c = { 0 };
+			struct fx_run o = { .service = w->service,
 					   .rhost = w->ip, .tty = w->tty };
-			int pr = f_account(w->user, &c, &o);
+			int pr = fx_account(w->user, &c, &o);
 
 			cr_expect_eq(pr == PAM_SUCCESS, e == IAM_ALLOW,
 				     "row %zu: pam_iam account %d, "

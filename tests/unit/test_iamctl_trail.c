@@ -2,14 +2,14 @@
  * test_iamctl_trail.c - `iamctl trail`: filters by user, event and time
  * (ISO 8601 or an age), the table and --json, bad input.
  */
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 
 static void
 setup(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	f_reset(NULL);
+	fx_reset(NULL);
 	setenv("LD_LIBRARY_PATH", BUILD_DIR, 1);
 }
 
@@ -23,7 +23,7 @@ event(int64_t t, const char *name, const char *user, const char *error)
 				.user_name = user, .source_ip = "192.0.2.1",
 				.error_code = error };
 
-	cr_assert_eq(iam_config_load(F_CONF, true, &cfg, NULL, 0), 0);
+	cr_assert_eq(iam_config_load(FX_CONF, true, &cfg, NULL, 0), 0);
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
 	iam_config_free(cfg);
 }
@@ -37,7 +37,7 @@ iamctl(const char *args, struct iam_buf *out)
 	FILE *p;
 	int st;
 
-	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " F_CONF
+	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " FX_CONF
 		 " trail %s 2>&1", args);
 	p = popen(cmd, "r");
 	cr_assert_not_null(p);
@@ -74,7 +74,7 @@ Test(iamctl_trail, table_lists_every_event)
 {
 	struct iam_buf out = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	sample();
 	cr_assert_eq(iamctl("", &out), 0, "%s", out.buf);
 	cr_assert_eq(lines(out.buf), 5, "header and 4 events: %s", out.buf);
@@ -87,7 +87,7 @@ Test(iamctl_trail, filters_by_user_event_and_time)
 {
 	struct iam_buf out = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	sample();
 	cr_assert_eq(iamctl("--user alice --json", &out), 0);
 	cr_assert_eq(lines(out.buf), 3, "%s", out.buf);
@@ -114,10 +114,10 @@ Test(iamctl_trail, json_lines_are_the_events_themselves)
 	struct iam_buf out = IAM_BUF_INIT;
 	char *all;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	sample();
 	cr_assert_eq(iamctl("--json", &out), 0);
-	all = t_slurp(F_TRAIL);
+	all = fx_slurp(FX_TRAIL);
 	cr_assert_str_eq(out.buf, all);
 	free(all);
 	iam_buf_release(&out);
@@ -127,7 +127,7 @@ Test(iamctl_trail, table_never_prints_control_characters)
 {
 	struct iam_buf out = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	event(0, "Login", "evil\x1b[2Jname\nforged", NULL);
 	cr_assert_eq(iamctl("", &out), 0);
 	cr_assert_null(strchr(out.buf, '\x1b'));
@@ -140,7 +140,7 @@ Test(iamctl_trail, bad_input_is_refused)
 	struct iam_buf out = IAM_BUF_INIT;
 	int fd;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(iamctl("", &out), 2, "no trail yet: %s", out.buf);
 	iam_buf_release(&out);
 	sample();
@@ -149,7 +149,7 @@ Test(iamctl_trail, bad_input_is_refused)
 	iam_buf_release(&out);
 	cr_assert_eq(iamctl("--bogus", &out), 2);
 	iam_buf_release(&out);
-	fd = open(F_TRAIL, O_WRONLY | O_APPEND | O_CLOEXEC);
+	fd = open(FX_TRAIL, O_WRONLY | O_APPEND | O_CLOEXEC);
 	cr_assert(fd >= 0);
 	cr_assert_eq(write(fd, "{\"half\n", 7), 7);
 	close(fd);

@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 #define DATA SRC_DIR "/tests/unit/identity-bad"
 #define HOST DATA "/host"
@@ -789,8 +790,7 @@ Test(identity, strict_load_refuses_a_readable_secret)
 	char *text = read_data("../../../etc/identity.example.json", &len);
 	FILE *fp;
 
-	if (geteuid() != 0)
-		cr_skip_test("needs root: strict files are owned by root");
+	FX_NEED_ROOT();
 	cr_assert_not_null(mkdtemp(dir));
 	chmod(dir, 0755);
 	snprintf(path, sizeof(path), "%s/identity.json", dir);
@@ -842,19 +842,19 @@ Test(identity, unreadable_host_file_fails_closed)
 
 Test(identity, hash_shapes)
 {
-	cr_expect(iam_hash_valid("$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB"));
-	cr_expect(iam_hash_valid("$6$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/"));
-	cr_expect(iam_hash_valid("$6$rounds=5000$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"));
-	cr_expect(iam_hash_valid("$2b$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
-	cr_expect(iam_hash_valid("$2y$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
-	cr_expect_not(iam_hash_valid("$2x$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
-	cr_expect_not(iam_hash_valid("$6$pvmn4htoh.wWMtTq$ILMhIry"));
-	cr_expect_not(iam_hash_valid("$6$$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/"));
-	cr_expect_not(iam_hash_valid("$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB:"));
-	cr_expect_not(iam_hash_valid("$5$salt$hash"));
-	cr_expect_not(iam_hash_valid("*"));
-	cr_expect_not(iam_hash_valid(""));
-	cr_expect_not(iam_hash_valid(NULL));
+	cr_expect(iam_password_hash_valid("$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB"));
+	cr_expect(iam_password_hash_valid("$6$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/"));
+	cr_expect(iam_password_hash_valid("$6$rounds=5000$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"));
+	cr_expect(iam_password_hash_valid("$2b$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
+	cr_expect(iam_password_hash_valid("$2y$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
+	cr_expect_not(iam_password_hash_valid("$2x$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
+	cr_expect_not(iam_password_hash_valid("$6$pvmn4htoh.wWMtTq$ILMhIry"));
+	cr_expect_not(iam_password_hash_valid("$6$$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/"));
+	cr_expect_not(iam_password_hash_valid("$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB:"));
+	cr_expect_not(iam_password_hash_valid("$5$salt$hash"));
+	cr_expect_not(iam_password_hash_valid("*"));
+	cr_expect_not(iam_password_hash_valid(""));
+	cr_expect_not(iam_password_hash_valid(NULL));
 }
 
 Test(identity, totp_secret_shapes)

@@ -307,3 +307,46 @@ Test(keysdb, expiry_rule)
 	k.created = INT64_MAX - DAY;
 	cr_expect_eq(iam_ssh_key_expiry(&k, 36500), INT64_MAX, "no overflow");
 }
+
+/* pam_iam's question: is the key sshd accepted one of this user's? */
+static int
+has(const char *name, uint32_t uid, int64_t now, const char *key)
+{
+	char err[256] = "";
+
+	return iam_keysdb_has_key(path, IAM_STRICT_ANY_OWNER, name, uid, now,
+				  key, err, sizeof(err));
+}
+
+Test(keysdb, has_key_answers_for_active_unexpired_keys_of_that_uid_only)
+{
+	publish(90);
+	/* sshd's SSH_AUTH_INFO_0 form: no comment, a newline after. */
+	cr_expect_eq(has("alice", 70001, NOW, K_NEW "\n"), 1);
+	cr_expect_eq(has("alice", 70001, NOW, K_NEW " another comment"), 1);
+	cr_expect_eq(has("alice", 70001, NOW, K_OLD), 0, "expired key");
+	cr_expect_eq(has("alice", 70001, NOW, K_OFF), 0, "inactive key");
+	cr_expect_eq(has("alice", 70001, NOW, K_BOB), 0, "bob's key");
+	cr_expect_eq(has("alice", 1000, NOW, K_NEW), 0, "another uid");
+	cr_expect_eq(has("bob", 70002, NOW, K_BOB), 0, "disabled user");
+	cr_expect_eq(has("nobody", 1000, NOW, K_NEW), 0);
+	cr_expect_eq(has("alice", 70001, NOW + 81 * DAY, K_NEW), 0);
+	/* A prefix of the key, or the type alone, is not the key. */
+	cr_expect_eq(has("alice", 70001, NOW, "ssh-ed25519"), 0);
+	cr_expect_eq(has("alice", 70001, NOW, "ssh-ed25519 AAAAC3Nz"), 0);
+	cr_expect_eq(has("alice", 70001, NOW, ""), 0);
+	publish(0);
+	cr_expect_eq(has("alice", 70001, NOW, K_OLD), 1, "no maximum age");
+	chmod(path, 0666);
+	cr_expect_eq(has("alice", 70001, NOW, K_NEW), -EPERM);
+}
+
+Test(keysdb, key_comparison_ignores_comments_only)
+{
+	cr_expect(iam_ssh_key_same(K_NEW " a", K_NEW " b"));
+	cr_expect(iam_ssh_key_same(K_NEW, K_NEW "\n"));
+	cr_expect(!iam_ssh_key_same(K_NEW, K_OLD));
+	cr_expect(!iam_ssh_key_same("ssh-rsa" K_NEW + 11, K_NEW));
+	cr_expect(!iam_ssh_key_same("", ""));
+	cr_expect_eq(iam_ssh_key_material_len(K_NEW " c"), strlen(K_NEW));
+}

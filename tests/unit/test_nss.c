@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "test_nss_fixture.h"
+#include "fixtures.h"
 
 typedef enum nss_status (*getpwnam_fn)(const char *, struct passwd *, char *,
 				       size_t, int *);
@@ -82,18 +82,18 @@ setup_fixture(void)
 {
 	struct iam_identity *id;
 
-	fx_need_root();
-	id = fx_identity(fx_users, FX_NUSERS, fx_groups, FX_NGROUPS);
-	fx_publish(id, 1);
-	fx_identity_free(id);
+	fx_nss_fresh();
+	id = fx_nss_identity(fx_nss_users, FX_NSS_NUSERS, fx_nss_groups, FX_NSS_NGROUPS);
+	fx_nssdb_publish(id, 1);
+	fx_nss_identity_free(id);
 	load();
 }
 
 static void
 setup_empty_dir(void)
 {
-	fx_need_root();
-	fx_snapshot_dir();
+	fx_nss_fresh();
+	fx_nss_snapshot_dir();
 	unlink(IAM_NSS_DB);
 	load();
 }
@@ -271,26 +271,26 @@ Test(nss, unknown_names_and_ids_are_notfound, .init = setup_fixture)
 static void
 setup_many(void)
 {
-	static struct fx_user u[MANY];
-	static struct fx_group g[50];
+	static struct fx_nss_user u[MANY];
+	static struct fx_nss_group g[50];
 	static char un[MANY][24], gn[50][24];
 	struct iam_identity *id;
 	size_t i;
 
-	fx_need_root();
+	fx_nss_fresh();
 	for (i = 0; i < 50; i++) {
 		snprintf(gn[i], 24, "grp%zu", i);
-		g[i] = (struct fx_group){ gn[i], 90000 + (uint32_t)i };
+		g[i] = (struct fx_nss_group){ gn[i], 90000 + (uint32_t)i };
 	}
 	for (i = 0; i < MANY; i++) {
 		snprintf(un[i], 24, "user%zu", i);
-		u[i] = (struct fx_user){ un[i], 100000 + (uint32_t)i, 90000,
+		u[i] = (struct fx_nss_user){ un[i], 100000 + (uint32_t)i, 90000,
 					 "", "/home/u", "/bin/sh",
 					 { gn[i % 50], gn[(i / 50) % 50], NULL } };
 	}
-	id = fx_identity(u, MANY, g, 50);
-	fx_publish(id, 5);
-	fx_identity_free(id);
+	id = fx_nss_identity(u, MANY, g, 50);
+	fx_nssdb_publish(id, 5);
+	fx_nss_identity_free(id);
 	load();
 }
 
@@ -420,11 +420,11 @@ expect_unavail(const char *why)
 static void
 publish_fixture_bytes(struct iam_buf *b)
 {
-	struct iam_identity *id = fx_identity(fx_users, FX_NUSERS, fx_groups,
-					      FX_NGROUPS);
+	struct iam_identity *id = fx_nss_identity(fx_nss_users, FX_NSS_NUSERS, fx_nss_groups,
+					      FX_NSS_NGROUPS);
 
-	fx_build(id, 1, b);
-	fx_identity_free(id);
+	fx_nss_build(id, 1, b);
+	fx_nss_identity_free(id);
 }
 
 Test(nss, missing_snapshot_is_unavail, .init = setup_empty_dir)
@@ -434,7 +434,7 @@ Test(nss, missing_snapshot_is_unavail, .init = setup_empty_dir)
 
 Test(nss, missing_folder_is_unavail)
 {
-	fx_need_root();
+	fx_nss_fresh();
 	unlink(IAM_NSS_DB);
 	rmdir(IAM_SNAPSHOT_DIR);
 	load();
@@ -443,7 +443,7 @@ Test(nss, missing_folder_is_unavail)
 
 Test(nss, empty_snapshot_is_unavail, .init = setup_empty_dir)
 {
-	fx_publish_bytes("", 0, 0644);
+	fx_nssdb_publish_bytes("", 0, 0644);
 	expect_unavail("empty");
 }
 
@@ -453,7 +453,7 @@ Test(nss, corrupt_snapshot_is_unavail, .init = setup_empty_dir)
 
 	publish_fixture_bytes(&b);
 	b.buf[offsetof(struct iam_nssdb_header, n_users)] ^= 1;
-	fx_publish_bytes(b.buf, b.len, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
 	expect_unavail("one bit flipped in the header");
 	iam_buf_release(&b);
 }
@@ -470,7 +470,7 @@ publish_flipped(size_t at)
 
 	publish_fixture_bytes(&b);
 	b.buf[at] ^= 4;
-	fx_publish_bytes(b.buf, b.len, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
 	iam_buf_release(&b);
 }
 
@@ -543,7 +543,7 @@ Test(nss, truncated_snapshot_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len - 8, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len - 8, 0644);
 	expect_unavail("truncated");
 	iam_buf_release(&b);
 }
@@ -553,7 +553,7 @@ Test(nss, snapshot_writable_by_others_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len, 0646);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0646);
 	expect_unavail("mode 0646");
 	iam_buf_release(&b);
 }
@@ -563,7 +563,7 @@ Test(nss, snapshot_writable_by_group_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len, 0664);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0664);
 	expect_unavail("mode 0664");
 	iam_buf_release(&b);
 }
@@ -573,7 +573,7 @@ Test(nss, snapshot_not_owned_by_root_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
 	cr_assert_eq(chown(IAM_NSS_DB, 65534, 0), 0);
 	expect_unavail("owned by nobody");
 	iam_buf_release(&b);
@@ -584,7 +584,7 @@ Test(nss, snapshot_in_a_writable_folder_is_unavail, .init = setup_empty_dir)
 	struct iam_buf b = IAM_BUF_INIT;
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
 	cr_assert_eq(chmod(IAM_SNAPSHOT_DIR, 0777), 0);
 	expect_unavail("folder 0777");
 	iam_buf_release(&b);
@@ -596,7 +596,7 @@ Test(nss, snapshot_behind_a_symlink_is_unavail, .init = setup_empty_dir)
 	char real[] = IAM_SNAPSHOT_DIR "/real.db";
 
 	publish_fixture_bytes(&b);
-	fx_publish_bytes(b.buf, b.len, 0644);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
 	cr_assert_eq(rename(IAM_NSS_DB, real), 0);
 	cr_assert_eq(symlink(real, IAM_NSS_DB), 0);
 	expect_unavail("symlink");
@@ -614,16 +614,16 @@ Test(nss, a_folder_in_place_of_the_snapshot_is_unavail, .init = setup_empty_dir)
 static struct iam_identity *
 gen_identity(unsigned gen, char *gecos, char *home)
 {
-	static struct fx_user u[2];
-	static struct fx_group g[1] = { { "iamusers", 80001 } };
+	static struct fx_nss_user u[2];
+	static struct fx_nss_group g[1] = { { "iamusers", 80001 } };
 
 	sprintf(gecos, "generation %u", gen);
 	sprintf(home, "/home/g%u", gen);
-	u[0] = (struct fx_user){ "alice", 70001, 80001, gecos, home, "/bin/bash",
+	u[0] = (struct fx_nss_user){ "alice", 70001, 80001, gecos, home, "/bin/bash",
 				 { "iamusers", NULL } };
-	u[1] = (struct fx_user){ "bob", 70002, 80001, "", "/home/bob", "/bin/sh",
+	u[1] = (struct fx_nss_user){ "bob", 70002, 80001, "", "/home/bob", "/bin/sh",
 				 { NULL } };
-	return fx_identity(u, 2, g, 1);
+	return fx_nss_identity(u, 2, g, 1);
 }
 
 static void
@@ -632,8 +632,8 @@ publish_gen(unsigned gen)
 	char gecos[32], home[32];
 	struct iam_identity *id = gen_identity(gen, gecos, home);
 
-	fx_publish(id, gen);
-	fx_identity_free(id);
+	fx_nssdb_publish(id, gen);
+	fx_nss_identity_free(id);
 }
 
 static unsigned
@@ -658,7 +658,7 @@ Test(nss, a_loaded_module_sees_a_new_snapshot_within_a_second)
 	char buf[512];
 	int err = 0;
 
-	fx_need_root();
+	fx_nss_fresh();
 	publish_gen(1);
 	load();
 	cr_assert_eq(alice_gen(), 1);
@@ -666,7 +666,7 @@ Test(nss, a_loaded_module_sees_a_new_snapshot_within_a_second)
 	usleep(1100 * 1000);
 	cr_expect_eq(alice_gen(), 2);
 	/* a snapshot that turns bad is not served from the old mapping */
-	fx_publish_bytes("garbage", 7, 0644);
+	fx_nssdb_publish_bytes("garbage", 7, 0644);
 	usleep(1100 * 1000);
 	cr_expect_eq(m.getpwnam("alice", &pw, buf, sizeof(buf), &err),
 		     NSS_STATUS_UNAVAIL);
@@ -741,7 +741,7 @@ Test(nss, threads_see_old_or_new_records_while_republishing, .timeout = 120)
 	unsigned long total = 0, bad = 0;
 	unsigned i, lo = ~0u, hi = 0;
 
-	fx_need_root();
+	fx_nss_fresh();
 	publish_gen(0);
 	load();
 	/*

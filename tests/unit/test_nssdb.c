@@ -6,7 +6,7 @@
  */
 #include <stdint.h>
 
-#include "test_nss_fixture.h"
+#include "fixtures.h"
 
 /* An 8-aligned private copy, as mmap would give. */
 static unsigned char *
@@ -23,19 +23,19 @@ copy8(const void *p, size_t n)
 static void
 build_fixture(struct iam_buf *b, uint64_t gen)
 {
-	struct iam_identity *id = fx_identity(fx_users, FX_NUSERS, fx_groups,
-					      FX_NGROUPS);
+	struct iam_identity *id = fx_nss_identity(fx_nss_users, FX_NSS_NUSERS, fx_nss_groups,
+					      FX_NSS_NGROUPS);
 
-	fx_build(id, gen, b);
-	fx_identity_free(id);
+	fx_nss_build(id, gen, b);
+	fx_nss_identity_free(id);
 }
 
 /* n users u0..u(n-1), each in 3 of ng groups: a snapshot of some KiB. */
 static void
 build_many(struct iam_buf *b, size_t n, size_t ng)
 {
-	struct fx_user *u = calloc(n, sizeof(*u));
-	struct fx_group *g = calloc(ng, sizeof(*g));
+	struct fx_nss_user *u = calloc(n, sizeof(*u));
+	struct fx_nss_group *g = calloc(ng, sizeof(*g));
 	char (*un)[24] = calloc(n, 24), (*gn)[24] = calloc(ng, 24);
 	struct iam_identity *id;
 	size_t i;
@@ -48,15 +48,15 @@ build_many(struct iam_buf *b, size_t n, size_t ng)
 	}
 	for (i = 0; i < n; i++) {
 		snprintf(un[i], 24, "u%zu", i);
-		u[i] = (struct fx_user){ un[i], 60000 + (uint32_t)i,
+		u[i] = (struct fx_nss_user){ un[i], 60000 + (uint32_t)i,
 					 90000 + (uint32_t)(i % ng), "gecos",
 					 "/home/x", "/bin/sh",
 					 { gn[i % ng], gn[(i + 1) % ng],
 					   gn[(i * 7) % ng], NULL } };
 	}
-	id = fx_identity(u, n, g, ng);
-	fx_build(id, 7, b);
-	fx_identity_free(id);
+	id = fx_nss_identity(u, n, g, ng);
+	fx_nss_build(id, 7, b);
+	fx_nss_identity_free(id);
 	free(u);
 	free(g);
 	free(un);
@@ -156,20 +156,20 @@ Test(nssdb, unknown_names_and_ids_are_enoent)
 
 Test(nssdb, empty_identity_builds_a_valid_empty_snapshot)
 {
-	struct iam_identity *id = fx_identity(NULL, 0, NULL, 0);
+	struct iam_identity *id = fx_nss_identity(NULL, 0, NULL, 0);
 	struct iam_buf b = IAM_BUF_INIT;
 	struct iam_nssdb db;
 	struct iam_nssdb_user u;
 	struct iam_nssdb_group g;
 
-	fx_build(id, 3, &b);
+	fx_nss_build(id, 3, &b);
 	cr_assert_eq(iam_nssdb_open_mem(b.buf, b.len, &db), 0);
 	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -ENOENT);
 	cr_expect_eq(iam_nssdb_user_by_uid(&db, 1, &u), -ENOENT);
 	cr_expect_eq(iam_nssdb_group_by_gid(&db, 1, &g), -ENOENT);
 	cr_expect_eq(iam_nssdb_user_at(&db, 0, &u), -ENOENT);
 	iam_buf_release(&b);
-	fx_identity_free(id);
+	fx_nss_identity_free(id);
 }
 
 Test(nssdb, many_users_all_found_by_name_and_id)
@@ -195,12 +195,12 @@ Test(nssdb, many_users_all_found_by_name_and_id)
 
 Test(nssdb, builder_refuses_what_would_break_lookups)
 {
-	struct fx_user u[2];
-	struct fx_group g[2] = { { "g", 1000 }, { "h", 1001 } };
+	struct fx_nss_user u[2];
+	struct fx_nss_group g[2] = { { "g", 1000 }, { "h", 1001 } };
 	struct iam_identity *id;
 	struct iam_buf b = IAM_BUF_INIT;
 
-	struct { const char *why; struct fx_user a, c; const struct fx_group *gr; } cases[] = {
+	struct { const char *why; struct fx_nss_user a, c; const struct fx_nss_group *gr; } cases[] = {
 		{ "same name", { "x", 1, 1000, "", "/", "/bin/sh", { NULL } },
 		  { "x", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
 		{ "same uid", { "x", 1, 1000, "", "/", "/bin/sh", { NULL } },
@@ -216,68 +216,68 @@ Test(nssdb, builder_refuses_what_would_break_lookups)
 		{ "unknown group", { "x", 1, 1000, "", "/", "/bin/sh", { "nope", NULL } },
 		  { "y", 2, 1000, "", "/", "/bin/sh", { NULL } }, g },
 	};
-	struct fx_group dup[2] = { { "g", 1000 }, { "g", 1001 } };
-	struct fx_group dupgid[2] = { { "g", 1000 }, { "h", 1000 } };
+	struct fx_nss_group dup[2] = { { "g", 1000 }, { "g", 1001 } };
+	struct fx_nss_group dupgid[2] = { { "g", 1000 }, { "h", 1000 } };
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		u[0] = cases[i].a;
 		u[1] = cases[i].c;
-		id = fx_identity(u, 2, cases[i].gr, 2);
+		id = fx_nss_identity(u, 2, cases[i].gr, 2);
 		cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL, "%s", cases[i].why);
 		cr_expect_eq(b.len, 0, "%s: nothing written", cases[i].why);
-		fx_identity_free(id);
+		fx_nss_identity_free(id);
 	}
 	u[0] = cases[0].a;
 	u[1] = cases[1].c;
 	u[1].name = "y";
 	u[1].uid = 2;
-	id = fx_identity(u, 2, dup, 2);
+	id = fx_nss_identity(u, 2, dup, 2);
 	cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL, "same group name");
-	fx_identity_free(id);
-	id = fx_identity(u, 2, dupgid, 2);
+	fx_nss_identity_free(id);
+	id = fx_nss_identity(u, 2, dupgid, 2);
 	cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL, "same gid");
-	fx_identity_free(id);
+	fx_nss_identity_free(id);
 	cr_expect_eq(b.len, 0);
 	iam_buf_release(&b);
 }
 
 Test(nssdb, builder_drops_a_group_listed_twice)
 {
-	struct fx_user u[1] = { { "x", 1, 1000, "", "/", "/bin/sh",
+	struct fx_nss_user u[1] = { { "x", 1, 1000, "", "/", "/bin/sh",
 				  { "g", "h", "g", NULL } } };
-	struct fx_group g[2] = { { "g", 1000 }, { "h", 1001 } };
-	struct iam_identity *id = fx_identity(u, 1, g, 2);
+	struct fx_nss_group g[2] = { { "g", 1000 }, { "h", 1001 } };
+	struct iam_identity *id = fx_nss_identity(u, 1, g, 2);
 	struct iam_buf b = IAM_BUF_INIT;
 	struct iam_nssdb db;
 	struct iam_nssdb_user x;
 	struct iam_nssdb_group gr;
 
-	fx_build(id, 1, &b);
+	fx_nss_build(id, 1, &b);
 	cr_assert_eq(iam_nssdb_open_mem(b.buf, b.len, &db), 0);
 	cr_assert_eq(iam_nssdb_user_by_name(&db, "x", &x), 0);
 	cr_expect_eq(x.n_gids, 2);
 	cr_assert_eq(iam_nssdb_group_by_name(&db, "g", &gr), 0);
 	cr_expect_eq(gr.n_members, 1);
 	iam_buf_release(&b);
-	fx_identity_free(id);
+	fx_nss_identity_free(id);
 }
 
 Test(nssdb, snapshot_holds_no_secret)
 {
-	struct fx_user fu[1] = { { "x", 1, 1000, "", "/", "/bin/sh", { NULL } } };
-	struct fx_group fg[1] = { { "g", 1000 } };
-	struct iam_identity *id = fx_identity(fu, 1, fg, 1);
+	struct fx_nss_user fu[1] = { { "x", 1, 1000, "", "/", "/bin/sh", { NULL } } };
+	struct fx_nss_group fg[1] = { { "g", 1000 } };
+	struct iam_identity *id = fx_nss_identity(fu, 1, fg, 1);
 	struct iam_buf b = IAM_BUF_INIT;
 	char hash[] = "$y$j9T$SECRETHASHSECRETHASH", totp[] = "JBSWY3DPEHPK3PXPJBSWY3DP";
 
 	id->users[0].password.hash = hash;
 	id->users[0].mfa.secret = totp;
-	fx_build(id, 1, &b);
+	fx_nss_build(id, 1, &b);
 	cr_expect_null(memmem(b.buf, b.len, "SECRETHASH", 10));
 	cr_expect_null(memmem(b.buf, b.len, "JBSWY3DP", 8));
 	iam_buf_release(&b);
-	fx_identity_free(id);
+	fx_nss_identity_free(id);
 }
 
 /* ---- bad snapshots ------------------------------------------------------- */
@@ -781,8 +781,8 @@ Test(nssdb, opened_through_current_only_when_the_link_and_its_folders_are_roots)
 	struct iam_buf b = IAM_BUF_INIT;
 	int fd;
 
-	fx_need_root();
-	fx_snapshot_dir();
+	fx_nss_fresh();
+	fx_nss_snapshot_dir();
 	build_fixture(&b, 7);
 	cr_assert(mkdir(IAM_SNAPSHOT_DIR "/gen", 0755) == 0 || errno == EEXIST);
 	cr_assert(mkdir(IAM_SNAPSHOT_DIR "/gen/7", 0755) == 0 || errno == EEXIST);

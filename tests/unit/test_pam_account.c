@@ -4,7 +4,7 @@
  * its context (source address, MFA, host tags, groups, explicit Deny),
  * mfa = "required", and the Login events of the trail.
  */
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 
 static char *hash;
 
@@ -47,14 +47,16 @@ static const char identity_fmt[] =
 "   { \"name\": \"mfa\", \"uid\": 70009, \"primary_group\": \"iamstaff\",\n"
 "     \"policies\": [\"LoginWithMfa\"],\n"
 "     \"password\": { \"hash\": \"%2$s\", \"changed\": \"%3$s\" },\n"
-"     \"mfa\": { \"type\": \"totp\", \"secret\": \"" T_SECRET "\" } },\n"
+"     \"mfa\": { \"type\": \"totp\", \"secret\": \"" FX_SECRET "\" } },\n"
 "   { \"name\": \"dev\", \"uid\": 70010, \"primary_group\": \"iamstaff\",\n"
 "     \"policies\": [\"LoginOnDev\"] },\n"
 "   { \"name\": \"admuser\", \"uid\": 70011, \"primary_group\": \"iamstaff\",\n"
 "     \"groups\": [\"admins\"], \"policies\": [\"LoginForAdmins\"] },\n"
 "   { \"name\": \"nonadm\", \"uid\": 70012, \"primary_group\": \"iamstaff\",\n"
 "     \"policies\": [\"LoginForAdmins\"] },\n"
-"   { \"name\": \"nopol\", \"uid\": 70013, \"primary_group\": \"iamstaff\" }\n"
+"   { \"name\": \"nopol\", \"uid\": 70013, \"primary_group\": \"iamstaff\" },\n"
+"   { \"name\": \"undated\", \"uid\": 70014, \"primary_group\": \"iamstaff\",\n"
+"     \"policies\": [\"LoginAll\"], \"password\": { \"hash\": \"%2$s\" } }\n"
 "  ],\n"
 "  \"policies\": {\n"
 "   \"LoginAll\": { \"Version\": \"2012-10-17\", \"Statement\": [ {\n"
@@ -86,23 +88,23 @@ publish(bool hard)
 	int64_t now = (int64_t)time(NULL);
 	int n;
 
-	f_time(now - DAY, fresh);
-	f_time(now - 100 * DAY, old);
-	f_time(now - 85 * DAY, warn);
+	fx_time(now - DAY, fresh);
+	fx_time(now - 100 * DAY, old);
+	fx_time(now - 85 * DAY, warn);
 	n = snprintf(text, sizeof(text), identity_fmt, hard ? "true" : "false",
 		     hash, fresh, old, warn);
 	cr_assert(n > 0 && (size_t)n < sizeof(text));
-	f_publish_text(text);
+	fx_publish_text(text);
 }
 
 static void
 setup_with(const char *conf)
 {
-	f_nss_setup();
-	f_reset(conf);
-	f_services(NULL);
+	fx_phase_nss_setup();
+	fx_reset(conf);
+	fx_services(NULL);
 	if (hash == NULL)
-		cr_assert_eq(iam_password_hash(F_OLDPW, IAM_HASH_SHA512CRYPT,
+		cr_assert_eq(iam_password_hash(FX_OLDPW, IAM_HASH_SHA512CRYPT,
 					       &hash), 0);
 	publish(false);
 }
@@ -110,21 +112,21 @@ setup_with(const char *conf)
 static void
 setup(void)
 {
-	if (t_private_root())
+	if (fx_private_root())
 		setup_with(NULL);
 }
 
 static void
 setup_dev(void)
 {
-	if (t_private_root())
+	if (fx_private_root())
 		setup_with("host_tags = { Environment = \"Development\"; };");
 }
 
 static void
 setup_mfa(void)
 {
-	if (t_private_root())
+	if (fx_private_root())
 		setup_with("mfa = \"required\";");
 }
 
@@ -138,22 +140,22 @@ teardown(void)
 TestSuite(account, .init = setup, .fini = teardown, .timeout = 60);
 
 static int
-account_of(const char *user, struct t_conv *c, const char *rhost)
+account_of(const char *user, struct fx_conv *c, const char *rhost)
 {
-	struct f_run o = { .rhost = rhost };
+	struct fx_run o = { .rhost = rhost };
 
-	return f_account(user, c, &o);
+	return fx_account(user, c, &o);
 }
 
 Test(account, allowed_user_passes_and_is_recorded)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	char *line;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("alice", &c, "192.0.2.7"), PAM_SUCCESS);
 	cr_assert_eq(c.n_log, 0, "no message: %s", c.log[0]);
-	line = f_trail_last();
+	line = fx_trail_last();
 	cr_assert_not_null(line);
 	cr_assert(strstr(line, "\"eventName\":\"Login\""), "%s", line);
 	cr_assert(strstr(line, "\"userName\":\"alice\""), "%s", line);
@@ -168,37 +170,37 @@ Test(account, allowed_user_passes_and_is_recorded)
 
 Test(account, name_that_is_not_an_iam_user_is_unknown)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("root", &c, NULL), PAM_USER_UNKNOWN);
 	cr_assert_eq(account_of("nosuchuser", &c, NULL), PAM_USER_UNKNOWN);
 	cr_assert_eq(c.n_log, 0);
-	cr_assert_eq(f_trail_count("\"Login\"", NULL), 0,
+	cr_assert_eq(fx_trail_count("\"Login\"", NULL), 0,
 		     "local users leave nothing in the trail");
 }
 
 Test(account, disabled_user_is_refused_before_the_policy)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("dis", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_DISABLED));
-	cr_assert_eq(f_trail_count("\"userName\":\"dis\"",
+	cr_assert(fx_said(&c, M_DISABLED));
+	cr_assert_eq(fx_trail_count("\"userName\":\"dis\"",
 				   "\"errorCode\":\"AccountDisabled\""), 1);
 }
 
 Test(account, explicit_deny_beats_allow_and_names_the_statement)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	char *line;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("denied", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_DENIED));
+	cr_assert(fx_said(&c, M_DENIED));
 	cr_assert_eq(c.n_log, 1, "only the denial, never the policy");
-	line = f_trail_last();
+	line = fx_trail_last();
 	cr_assert(strstr(line, "\"errorCode\":\"AccessDenied\""), "%s", line);
 	cr_assert(strstr(line, "\"decision\":\"ExplicitDeny\""), "%s", line);
 	cr_assert(strstr(line, "\"sid\":\"NoLoginHere\""), "%s", line);
@@ -207,52 +209,52 @@ Test(account, explicit_deny_beats_allow_and_names_the_statement)
 
 Test(account, no_policy_is_an_implicit_deny)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("nopol", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_DENIED));
-	cr_assert_eq(f_trail_count("\"userName\":\"nopol\"",
+	cr_assert(fx_said(&c, M_DENIED));
+	cr_assert_eq(fx_trail_count("\"userName\":\"nopol\"",
 				   "\"ImplicitDeny\""), 1);
 }
 
 Test(account, expired_password_asks_for_a_change)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("expired", &c, NULL), PAM_NEW_AUTHTOK_REQD);
-	cr_assert(f_said(&c, M_EXPIRED));
-	cr_assert_eq(f_trail_count("\"userName\":\"expired\"",
+	cr_assert(fx_said(&c, M_EXPIRED));
+	cr_assert_eq(fx_trail_count("\"userName\":\"expired\"",
 				   "\"errorCode\":\"PasswordExpired\""), 1);
 }
 
 Test(account, must_change_asks_for_a_change)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("mustc", &c, NULL), PAM_NEW_AUTHTOK_REQD);
-	cr_assert(f_said(&c, M_EXPIRED));
+	cr_assert(fx_said(&c, M_EXPIRED));
 }
 
 Test(account, denied_and_expired_is_denied_not_asked_to_change)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("deniedexp", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_DENIED));
-	cr_assert(!f_said(&c, M_EXPIRED));
-	cr_assert_eq(f_trail_count("\"userName\":\"deniedexp\"",
+	cr_assert(fx_said(&c, M_DENIED));
+	cr_assert(!fx_said(&c, M_EXPIRED));
+	cr_assert_eq(fx_trail_count("\"userName\":\"deniedexp\"",
 				   "PasswordExpired"), 0);
 }
 
 Test(account, hard_expiry_expires_the_account)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(true);
 	cr_assert_eq(account_of("expired", &c, NULL), PAM_ACCT_EXPIRED);
 	cr_assert_eq(account_of("alice", &c, NULL), PAM_SUCCESS);
@@ -260,9 +262,9 @@ Test(account, hard_expiry_expires_the_account)
 
 Test(account, warns_in_the_last_week)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("warn", &c, NULL), PAM_SUCCESS);
 	cr_assert_eq(c.n_log, 1);
 	cr_assert_eq(c.styles[0], PAM_TEXT_INFO);
@@ -272,12 +274,12 @@ Test(account, warns_in_the_last_week)
 
 Test(account, silent_flag_says_nothing)
 {
-	struct t_conv c = { 0 };
-	struct f_run o = { 0 };
+	struct fx_conv c = { 0 };
+	struct fx_run o = { 0 };
 	struct pam_conv conv;
-	pam_handle_t *pamh = f_start("denied", &c, &o, &conv);
+	pam_handle_t *pamh = fx_start("denied", &c, &o, &conv);
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(pam_acct_mgmt(pamh, PAM_SILENT), PAM_PERM_DENIED);
 	pam_end(pamh, PAM_PERM_DENIED);
 	cr_assert_eq(c.n_log, 0);
@@ -285,9 +287,9 @@ Test(account, silent_flag_says_nothing)
 
 Test(account, source_address_inside_outside_and_absent)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("net", &c, "10.1.2.3"), PAM_SUCCESS);
 	cr_assert_eq(account_of("net", &c, "192.168.1.1"), PAM_PERM_DENIED);
 	cr_assert_eq(account_of("net", &c, NULL), PAM_PERM_DENIED);
@@ -297,84 +299,84 @@ Test(account, source_address_inside_outside_and_absent)
 
 Test(account, policy_requiring_mfa_sees_this_sessions_code)
 {
-	struct t_conv c = { 0 };
-	struct f_run o = { .auth = true };
+	struct fx_conv c = { 0 };
+	struct fx_run o = { .auth = true };
 	char code[16];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	/* An SSH key login: no authentication in this handle, no MFA. */
 	cr_assert_eq(account_of("mfa", &c, NULL), PAM_PERM_DENIED);
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	c = (struct t_conv){ .answers = { F_OLDPW, code }, .n_answers = 2 };
-	cr_assert_eq(f_account("mfa", &c, &o), PAM_SUCCESS);
-	cr_assert_eq(f_trail_count("\"userName\":\"mfa\"",
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	c = (struct fx_conv){ .answers = { FX_OLDPW, code }, .n_answers = 2 };
+	cr_assert_eq(fx_account("mfa", &c, &o), PAM_SUCCESS);
+	cr_assert_eq(fx_trail_count("\"userName\":\"mfa\"",
 				   "\"mfa\":\"true\""), 2);
 }
 
 Test(account, host_tag_condition, .init = setup_dev)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("dev", &c, NULL), PAM_SUCCESS);
 }
 
 Test(account, host_tag_condition_fails_elsewhere)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("dev", &c, NULL), PAM_PERM_DENIED);
 }
 
 Test(account, group_condition)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("admuser", &c, NULL), PAM_SUCCESS);
 	cr_assert_eq(account_of("nonadm", &c, NULL), PAM_PERM_DENIED);
 }
 
 Test(account, mfa_required_refuses_a_session_without_code, .init = setup_mfa)
 {
-	struct t_conv c = { 0 };
-	struct f_run cron = { .service = "cron" };
-	struct f_run o = { .auth = true };
+	struct fx_conv c = { 0 };
+	struct fx_run cron = { .service = "cron" };
+	struct fx_run o = { .auth = true };
 	char code[16];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("alice", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_NEED_MFA));
-	cr_assert_eq(f_trail_count("\"userName\":\"alice\"",
+	cr_assert(fx_said(&c, M_NEED_MFA));
+	cr_assert_eq(fx_trail_count("\"userName\":\"alice\"",
 				   "\"errorCode\":\"MFARequired\""), 1);
 	/* An exempt service passes without a code. */
-	c = (struct t_conv){ 0 };
-	cr_assert_eq(f_account("alice", &c, &cron), PAM_SUCCESS);
+	c = (struct fx_conv){ 0 };
+	cr_assert_eq(fx_account("alice", &c, &cron), PAM_SUCCESS);
 	/* A session that verified a code passes. */
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	c = (struct t_conv){ .answers = { F_OLDPW, code }, .n_answers = 2 };
-	cr_assert_eq(f_account("mfa", &c, &o), PAM_SUCCESS);
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	c = (struct fx_conv){ .answers = { FX_OLDPW, code }, .n_answers = 2 };
+	cr_assert_eq(fx_account("mfa", &c, &o), PAM_SUCCESS);
 }
 
 Test(account, mfa_required_comes_after_the_policy, .init = setup_mfa)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(account_of("denied", &c, NULL), PAM_PERM_DENIED);
-	cr_assert(f_said(&c, M_DENIED));
-	cr_assert(!f_said(&c, M_NEED_MFA));
+	cr_assert(fx_said(&c, M_DENIED));
+	cr_assert(!fx_said(&c, M_NEED_MFA));
 }
 
 Test(account, broken_snapshot_refuses_iam_users_only)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
-	t_write("/var/lib/iam/auth/auth.db", "garbage", 7, 0600);
+	FX_NEED_ROOT();
+	fx_write("/var/lib/iam/auth/auth.db", "garbage", 7, 0600);
 	cr_assert_eq(account_of("alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
 	/* root is a local uid: the stack falls through to pam_unix. */
 	cr_assert_eq(account_of("root", &c, NULL), PAM_USER_UNKNOWN);
@@ -382,13 +384,13 @@ Test(account, broken_snapshot_refuses_iam_users_only)
 
 Test(account, unknown_argument_refuses)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	char text[512];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	snprintf(text, sizeof(text), "account required %s/pam_iam.so "
-		 "config=" F_CONF " bogus\n", BUILD_DIR);
-	f_service("iamtest", text);
+		 "config=" FX_CONF " bogus\n", BUILD_DIR);
+	fx_service("iamtest", text);
 	cr_assert_eq(account_of("alice", &c, NULL), PAM_AUTHINFO_UNAVAIL);
 }
 
@@ -402,23 +404,23 @@ Test(account, broken_settings_refuse_iam_users_only)
 {
 	static const char *const bad[] = { "no_such_setting = 1;\n",
 		"mfa = ;\n" };
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	for (int i = 0; i < 6; i++) {
-		unlink(F_CONF);
-		rmdir(F_CONF);
+		unlink(FX_CONF);
+		rmdir(FX_CONF);
 		if (i < 2)
-			t_write(F_CONF, bad[i], strlen(bad[i]), 0644);
+			fx_write(FX_CONF, bad[i], strlen(bad[i]), 0644);
 		else if (i == 2)
-			t_write(F_CONF, "\n", 1, 0666);
+			fx_write(FX_CONF, "\n", 1, 0666);
 		else if (i == 3)
-			cr_assert_eq(mkdir(F_CONF, 0755), 0);
+			cr_assert_eq(mkdir(FX_CONF, 0755), 0);
 		else if (i == 4)
-			cr_assert_eq(mkfifo(F_CONF, 0644), 0);
+			cr_assert_eq(mkfifo(FX_CONF, 0644), 0);
 		else {
-			t_write(F_CONF, "\n", 1, 0644);
-			cr_assert_eq(chown(F_CONF, 65534, 0), 0);
+			fx_write(FX_CONF, "\n", 1, 0644);
+			cr_assert_eq(chown(FX_CONF, 65534, 0), 0);
 		}
 		cr_expect_eq(account_of("alice", &c, NULL),
 			     PAM_AUTHINFO_UNAVAIL, "state %d", i);
@@ -430,4 +432,59 @@ Test(account, broken_settings_refuse_iam_users_only)
 			     PAM_USER_UNKNOWN, "state %d", i);
 	}
 	cr_expect_eq(c.n_log, 0);
+}
+
+/*
+ * The 6th field of user's line of iamctl credential-report
+ * (password_next_rotation), as the administrator reads it.
+ */
+static void
+report_rotation(const char *user, char *out, size_t len)
+{
+	char cmd[512], line[2048];
+	size_t n = strlen(user);
+	bool found = false;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), BUILD_DIR "/iamctl --config " FX_CONF
+		 " credential-report");
+	f = popen(cmd, "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line;
+
+		if (strncmp(line, user, n) != 0 || line[n] != ',')
+			continue;
+		for (int i = 0; i < 5 && p != NULL; i++)
+			p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+		cr_assert_not_null(p);
+		snprintf(out, len, "%.*s", (int)strcspn(p, ","), p);
+		found = true;
+	}
+	cr_assert_eq(pclose(f), 0);
+	cr_assert(found, "%s not in the report", user);
+}
+
+Test(account, password_expiry_is_the_one_credential_report_shows)
+{
+	struct fx_conv c = { 0 };
+	char when[64];
+
+	FX_NEED_ROOT();
+	/* No change time: its age cannot be told, so it has expired. */
+	cr_assert_eq(account_of("undated", &c, NULL), PAM_NEW_AUTHTOK_REQD);
+	cr_assert(fx_said(&c, M_EXPIRED));
+	report_rotation("undated", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A", "PAM enforces an expiry the report "
+			  "does not show");
+	cr_expect_str_eq(when, "1970-01-01T00:00:01Z");
+	/* Expired and current passwords: the same dates on both sides. */
+	report_rotation("expired", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A");
+	report_rotation("alice", when, sizeof(when));
+	cr_expect_str_neq(when, "N/A");
+	report_rotation("nopol", when, sizeof(when));
+	cr_expect_str_eq(when, "N/A", "no password, no rotation");
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(account_of("alice", &c, NULL), PAM_SUCCESS);
 }

@@ -8,13 +8,13 @@
 #include <sys/mount.h>
 #include <sys/wait.h>
 
-#include "pam_test_helpers.h"
+#include "fixtures.h"
 
-static struct t_host host;
-static struct t_identity ident;
+static struct fx_host host;
+static struct fx_identity ident;
 static char *hash_y;
 
-#define P_PASS		"Password for %s@" T_ALIAS ": "
+#define P_PASS		"Password for %s@" FX_ALIAS ": "
 #define P_CODE		"Verification code: "
 #define M_FAILED	"Authentication failed."
 
@@ -24,38 +24,38 @@ ensure_passwd(const char *name, uint32_t uid)
 	struct passwd *pw = getpwnam(name);
 
 	if (pw == NULL)
-		t_passwd_add(name, uid);
+		fx_passwd_add(name, uid);
 }
 
 static void
 publish(uint32_t max_failed, uint32_t lock_seconds, const char *hash_s,
 	const char *hash_b)
 {
-	const struct t_user users[] = {
-		{ "alice", 70001, hash_y, T_SECRET, IAM_TOTP_SHA1, 6, false },
-		{ "bob", 70002, hash_y, T_SECRET, IAM_TOTP_SHA256, 8, false },
-		{ "carol", 70003, hash_y, T_SECRET2, IAM_TOTP_SHA512, 7, false },
+	const struct fx_user users[] = {
+		{ "alice", 70001, hash_y, FX_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "bob", 70002, hash_y, FX_SECRET, IAM_TOTP_SHA256, 8, false },
+		{ "carol", 70003, hash_y, FX_SECRET2, IAM_TOTP_SHA512, 7, false },
 		{ "dave", 70004, hash_y, NULL, 0, 0, false },
-		{ "erin", 70005, hash_y, T_SECRET, IAM_TOTP_SHA1, 6, false },
-		{ "frank", 70006, hash_s, T_SECRET, IAM_TOTP_SHA1, 6, false },
-		{ "gina", 70007, hash_b, T_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "erin", 70005, hash_y, FX_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "frank", 70006, hash_s, FX_SECRET, IAM_TOTP_SHA1, 6, false },
+		{ "gina", 70007, hash_b, FX_SECRET, IAM_TOTP_SHA1, 6, false },
 	};
 
-	t_identity_release(&ident);
-	t_identity_init(&ident, users, 7, max_failed, lock_seconds);
-	t_host_publish(&host, &ident.id);
+	fx_identity_release(&ident);
+	fx_identity_init(&ident, users, 7, max_failed, lock_seconds);
+	fx_host_publish(&host, &ident.id);
 }
 
 static void
 setup(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_YESCRYPT, &hash_y),
+	cr_assert_eq(iam_password_hash(FX_PASSWORD, IAM_HASH_YESCRYPT, &hash_y),
 		     0);
-	t_host_init(&host);
-	t_host_conf(&host, NULL);
-	t_host_service(&host, "");
+	fx_host_init(&host);
+	fx_host_conf(&host, NULL);
+	fx_host_service(&host, "");
 	/*
 	 * IAM users resolve through nss_iam; only localuser is local.
 	 * nss.db first: nss_iam keeps a missing one's answer for a second.
@@ -63,26 +63,26 @@ setup(void)
 	 */
 	publish(5, 900, NULL, NULL);
 	ident.users[4].uid = 70099;
-	t_nss_publish(&ident.id);
+	fx_nss_publish(&ident.id);
 	ident.users[4].uid = 70005;
-	t_nss_setup();
+	fx_nss_setup();
 	ensure_passwd("localuser", 1500);
 }
 
 static void
 teardown(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	t_identity_release(&ident);
-	t_host_cleanup(&host);
+	fx_identity_release(&ident);
+	fx_host_cleanup(&host);
 	free(hash_y);
 }
 
 TestSuite(pam_auth, .init = setup, .fini = teardown, .timeout = 60);
 
 static void
-expect_prompts(const struct t_conv *c, const char *user, bool code,
+expect_prompts(const struct fx_conv *c, const char *user, bool code,
 	       const char *last_msg)
 {
 	char want[128];
@@ -121,7 +121,7 @@ state_of(uint32_t uid)
 static bool
 trail_has(const char *needle)
 {
-	char *t = t_slurp(host.trail);
+	char *t = fx_slurp(host.trail);
 	bool found = t != NULL && strstr(t, needle) != NULL;
 
 	free(t);
@@ -129,35 +129,35 @@ trail_has(const char *needle)
 }
 
 static int
-login(const char *user, const char *pw, const char *code, struct t_conv *c)
+login(const char *user, const char *pw, const char *code, struct fx_conv *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->answers[0] = pw;
 	c->answers[1] = code;
 	c->n_answers = 2;
-	return t_auth(&host, user, c, 0, NULL);
+	return fx_auth(&host, user, c, 0, NULL);
 }
 
 Test(pam_auth, right_password_and_code_succeed)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16], *t;
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 	expect_prompts(&c, "alice", true, NULL);
 	cr_expect_eq(state_of(70001).failures, 0);
 	cr_expect_neq(state_of(70001).last_step, 0);
-	t = t_slurp(host.trail);
+	t = fx_slurp(host.trail);
 	cr_assert_not_null(t);
 	cr_expect(strstr(t, "\"eventName\":\"Login\"") != NULL);
 	cr_expect(strstr(t, "\"userName\":\"alice\"") != NULL);
-	cr_expect(strstr(t, "arn:iam:iam::" T_ACCOUNT ":user/alice") != NULL);
+	cr_expect(strstr(t, "arn:iam:iam::" FX_ACCOUNT ":user/alice") != NULL);
 	cr_expect(strstr(t, "\"sourceIPAddress\":\"192.0.2.10\"") != NULL);
 	cr_expect(strstr(t, "errorCode") == NULL);
-	cr_expect(strstr(t, T_PASSWORD) == NULL, "password in the trail");
+	cr_expect(strstr(t, FX_PASSWORD) == NULL, "password in the trail");
 	cr_expect(strstr(t, code) == NULL, "code in the trail");
 	free(t);
 }
@@ -165,13 +165,13 @@ Test(pam_auth, right_password_and_code_succeed)
 Test(pam_auth, success_records_mfa_and_rhost_under_run_dir)
 {
 	struct iam_session_rec rec;
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16], key[96];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 	cr_assert_eq(iam_session_key(70001, "pts/7", key, sizeof(key)), 0);
 	cr_assert_eq(iam_session_read(host.run, key, &rec, 0), 0);
 	cr_expect_eq(rec.uid, 70001);
@@ -181,30 +181,30 @@ Test(pam_auth, success_records_mfa_and_rhost_under_run_dir)
 
 Test(pam_auth, wrong_password_still_asks_the_code)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	cr_assert_eq(login("alice", "wrong password", code, &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "alice", true, M_FAILED);
 	cr_expect_eq(state_of(70001).failures, 1);
 	cr_expect(trail_has("\"errorCode\":\"InvalidPassword\""));
 	/* The right code with a wrong password was not consumed. */
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 }
 
 Test(pam_auth, wrong_code_fails)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	code[0] = code[0] == '9' ? '0' : (char)(code[0] + 1);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "alice", true, M_FAILED);
 	cr_expect(trail_has("\"errorCode\":\"InvalidMFA\""));
 	cr_expect_eq(state_of(70001).failures, 1);
@@ -212,102 +212,102 @@ Test(pam_auth, wrong_code_fails)
 
 Test(pam_auth, previous_and_next_step_inside_the_window)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA256, 8, -1, code);
-	cr_assert_eq(login("bob", T_PASSWORD, code, &c), PAM_SUCCESS);
-	t_code(T_SECRET2, IAM_TOTP_SHA512, 7, 1, code);
-	cr_assert_eq(login("carol", T_PASSWORD, code, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA256, 8, -1, code);
+	cr_assert_eq(login("bob", FX_PASSWORD, code, &c), PAM_SUCCESS);
+	fx_code(FX_SECRET2, IAM_TOTP_SHA512, 7, 1, code);
+	cr_assert_eq(login("carol", FX_PASSWORD, code, &c), PAM_SUCCESS);
 }
 
 Test(pam_auth, code_outside_the_window_fails)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 3, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, -3, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 3, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_AUTH_ERR);
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, -3, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_AUTH_ERR);
 }
 
 Test(pam_auth, replayed_step_is_refused)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16], prev[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, -1, prev);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_AUTH_ERR);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, -1, prev);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "alice", true, M_FAILED);
 	cr_expect(trail_has("\"errorCode\":\"MFAReplay\""));
 	/* An earlier step, still inside the window, is refused too. */
-	cr_assert_eq(login("alice", T_PASSWORD, prev, &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("alice", FX_PASSWORD, prev, &c), PAM_AUTH_ERR);
 }
 
 Test(pam_auth, one_prompt_takes_password_and_code_together)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16], both[128];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_host_service(&host, "one_prompt");
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	snprintf(both, sizeof(both), "%s%s", T_PASSWORD, code);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_host_service(&host, "one_prompt");
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	snprintf(both, sizeof(both), "%s%s", FX_PASSWORD, code);
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = both;
 	c.n_answers = 1;
-	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
+	cr_assert_eq(fx_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
 	cr_assert_eq(c.n_log, 1);
 	cr_expect_str_eq(c.log[0], "Password and verification code: ");
 	/* A wrong code in the same answer fails. */
-	snprintf(both, sizeof(both), "%s000000", T_PASSWORD);
+	snprintf(both, sizeof(both), "%s000000", FX_PASSWORD);
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = both;
 	c.n_answers = 1;
-	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_AUTH_ERR);
+	cr_assert_eq(fx_auth(&host, "alice", &c, 0, NULL), PAM_AUTH_ERR);
 }
 
 Test(pam_auth, use_first_pass_takes_the_earlier_password)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
+	FX_NEED_ROOT();
+	fx_step_margin();
 	/* pam_unix asks first and leaves the password as PAM_AUTHTOK. */
-	t_host_service_pre(&host, "auth optional pam_unix.so", "use_first_pass");
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	fx_host_service_pre(&host, "auth optional pam_unix.so", "use_first_pass");
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 	cr_assert_eq(c.n_log, 2);
 	cr_expect_str_eq(c.log[0], "Password: ");
 	cr_expect_str_eq(c.log[1], P_CODE);
 	/* No earlier password: use_first_pass never asks, and fails. */
-	t_host_service(&host, "use_first_pass");
+	fx_host_service(&host, "use_first_pass");
 	memset(&c, 0, sizeof(c));
-	cr_assert_neq(t_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
+	cr_assert_neq(fx_auth(&host, "alice", &c, 0, NULL), PAM_SUCCESS);
 	cr_expect_eq(c.n_log, 0);
 }
 
 Test(pam_auth, try_first_pass_asks_when_there_is_none)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_host_service(&host, "try_first_pass");
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_host_service(&host, "try_first_pass");
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 	expect_prompts(&c, "alice", true, NULL);
 }
 
@@ -318,43 +318,43 @@ Test(pam_auth, try_first_pass_asks_when_there_is_none)
  */
 Test(pam_auth, user_without_a_device_gets_the_code_prompt_answer_ignored)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 	expect_prompts(&c, "dave", true, NULL);
-	cr_assert_eq(login("dave", T_PASSWORD, T_PASSWORD, &c), PAM_SUCCESS);
-	cr_assert_eq(login("dave", T_PASSWORD, "000000", &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, FX_PASSWORD, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, "000000", &c), PAM_SUCCESS);
 	cr_assert_eq(login("dave", "wrong", "000000", &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "dave", true, M_FAILED);
 	/* A client that answers the password prompt only (sudo -S). */
 	memset(&c, 0, sizeof(c));
-	c.answers[0] = T_PASSWORD;
+	c.answers[0] = FX_PASSWORD;
 	c.n_answers = 1;
 	c.fail_after = 1;
-	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_SUCCESS);
+	cr_assert_eq(fx_auth(&host, "dave", &c, 0, NULL), PAM_SUCCESS);
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "wrong";
 	c.n_answers = 1;
 	c.fail_after = 1;
-	cr_assert_eq(t_auth(&host, "dave", &c, 0, NULL), PAM_AUTH_ERR);
+	cr_assert_eq(fx_auth(&host, "dave", &c, 0, NULL), PAM_AUTH_ERR);
 	cr_expect(!trail_has("\"errorCode\":\"InvalidMFA\""));
 }
 
 Test(pam_auth, uniform_prompts_false_drops_the_code_prompt_without_device)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_host_conf(&host, "uniform_prompts = false;");
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_host_conf(&host, "uniform_prompts = false;");
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 	expect_prompts(&c, "dave", false, NULL);
 	cr_assert_eq(login("nosuchuser", "x", NULL, &c), PAM_USER_UNKNOWN);
 	expect_prompts(&c, "nosuchuser", false, M_FAILED);
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
 	expect_prompts(&c, "alice", true, NULL);
 }
 
@@ -366,9 +366,9 @@ Test(pam_auth, uniform_prompts_false_drops_the_code_prompt_without_device)
 Test(pam_auth, transcripts_of_unknown_with_and_without_device_are_equal)
 {
 	const char *names[] = { "nosuchuser", "alice", "dave" };
-	struct t_conv c[3];
+	struct fx_conv c[3];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	for (int i = 0; i < 3; i++) {
 		cr_assert_neq(login(names[i], "wrong", "123456", &c[i]),
 			      PAM_SUCCESS);
@@ -387,28 +387,28 @@ Test(pam_auth, transcripts_of_unknown_with_and_without_device_are_equal)
 Test(pam_auth, local_names_get_no_iam_prompt_and_no_message)
 {
 	const char *names[] = { "localuser", "root" };
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(login(names[i], "x", "1", &c), PAM_USER_UNKNOWN);
 		cr_expect_eq(c.n_log, 0, "%s: %s", names[i], c.log[0]);
 	}
-	t_host_conf(&host, "mfa = \"required\";");
+	fx_host_conf(&host, "mfa = \"required\";");
 	cr_assert_eq(login("localuser", "x", "1", &c), PAM_USER_UNKNOWN);
 	cr_expect_eq(c.n_log, 0);
 }
 
 Test(pam_auth, mfa_required_not_enrolled_told_after_right_password_only)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
-	t_host_conf(&host, "mfa = \"required\";");
+	FX_NEED_ROOT();
+	fx_host_conf(&host, "mfa = \"required\";");
 	cr_assert_eq(login("dave", "wrong password", "123456", &c),
 		     PAM_AUTH_ERR);
 	expect_prompts(&c, "dave", true, M_FAILED);
-	cr_assert_eq(login("dave", T_PASSWORD, "123456", &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", FX_PASSWORD, "123456", &c), PAM_AUTH_ERR);
 	expect_prompts(&c, "dave", true,
 		       "MFA is required for this account; ask an administrator "
 		       "to enrol a device.");
@@ -419,22 +419,22 @@ Test(pam_auth, mfa_required_not_enrolled_told_after_right_password_only)
 
 Test(pam_auth, every_hash_kind_verifies)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char *hs = NULL, *hb = NULL, code[16];
 
-	T_NEED_ROOT();
-	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_SHA512CRYPT, &hs), 0);
-	cr_assert_eq(iam_password_hash(T_PASSWORD, IAM_HASH_BCRYPT, &hb), 0);
+	FX_NEED_ROOT();
+	cr_assert_eq(iam_password_hash(FX_PASSWORD, IAM_HASH_SHA512CRYPT, &hs), 0);
+	cr_assert_eq(iam_password_hash(FX_PASSWORD, IAM_HASH_BCRYPT, &hb), 0);
 	cr_assert_eq(strncmp(hs, "$6$", 3), 0);
 	cr_assert_eq(strncmp(hb, "$2b$", 4), 0);
 	publish(5, 900, hs, hb);
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_expect_eq(login("alice", T_PASSWORD, code, &c), PAM_SUCCESS);
-	cr_expect_eq(login("frank", T_PASSWORD, code, &c), PAM_SUCCESS);
-	cr_expect_eq(login("gina", T_PASSWORD, code, &c), PAM_SUCCESS);
-	cr_expect_eq(login("frank", T_PASSWORD "x", code, &c), PAM_AUTH_ERR);
-	cr_expect_eq(login("gina", T_PASSWORD "x", code, &c), PAM_AUTH_ERR);
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_expect_eq(login("alice", FX_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("frank", FX_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("gina", FX_PASSWORD, code, &c), PAM_SUCCESS);
+	cr_expect_eq(login("frank", FX_PASSWORD "x", code, &c), PAM_AUTH_ERR);
+	cr_expect_eq(login("gina", FX_PASSWORD "x", code, &c), PAM_AUTH_ERR);
 	free(hs);
 	free(hb);
 }
@@ -451,19 +451,26 @@ ms_since(const struct timespec *a)
 
 Test(pam_auth, one_mebibyte_answer_is_refused_unhashed)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	struct timespec a;
 	char *big = malloc(1 << 20);
 	double big_ms = 1e9, normal_ms = 1e9, hash_ms;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(100, 900, NULL, NULL);
 	cr_assert_not_null(big);
 	memset(big, 'a', (1 << 20) - 1);
 	big[(1 << 20) - 1] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	cr_assert_eq(iam_password_verify("wrong", hash_y), -EACCES);
-	hash_ms = ms_since(&a);
+	/* Best of three as well: the first hash of a process is cold. */
+	hash_ms = 1e9;
+	for (int i = 0; i < 3; i++) {
+		double t;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		cr_assert_eq(iam_password_verify("wrong", hash_y), -EACCES);
+		t = ms_since(&a);
+		hash_ms = t < hash_ms ? t : hash_ms;
+	}
 	/* Best of three, against a normal wrong password in the same run. */
 	for (int i = 0; i < 3; i++) {
 		double t;
@@ -490,10 +497,10 @@ Test(pam_auth, one_mebibyte_answer_is_refused_unhashed)
 
 Test(pam_auth, lockout_after_n_failures_refuses_unchecked)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	struct iam_state s1, s2;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(3, 900, NULL, NULL);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
@@ -503,7 +510,7 @@ Test(pam_auth, lockout_after_n_failures_refuses_unchecked)
 	cr_expect(trail_has("\"eventName\":\"Lockout\""));
 	sleep(1);
 	/* The right password while locked: refused, not even checked. */
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_MAXTRIES);
 	expect_prompts(&c, "dave", true, M_FAILED);
 	cr_expect(trail_has("\"errorCode\":\"AccountLocked\""));
 	s2 = state_of(70004);
@@ -513,52 +520,52 @@ Test(pam_auth, lockout_after_n_failures_refuses_unchecked)
 
 Test(pam_auth, lockout_expires_after_lockout_seconds)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(2, 2, NULL, NULL);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_MAXTRIES);
 	sleep(3);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 	cr_expect_eq(state_of(70004).failures, 0);
 	cr_expect_eq(state_of(70004).lock_start, 0);
 }
 
 Test(pam_auth, unlock_clears_a_lockout)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(2, 900, NULL, NULL);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_MAXTRIES);
 	cr_assert_eq(iam_state_unlock(host.state, 70004, 0), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 }
 
 Test(pam_auth, success_resets_the_counter)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
 	cr_assert_eq(state_of(70004).failures, 2);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 	cr_assert_eq(state_of(70004).failures, 0);
 }
 
 Test(pam_auth, unknown_name_gets_the_prompts_of_a_known_one)
 {
-	struct t_conv known, unknown;
+	struct fx_conv known, unknown;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	cr_assert_eq(login("alice", "wrong", code, &known), PAM_AUTH_ERR);
 	cr_assert_eq(login("nosuchuser", "wrong", code, &unknown),
 		     PAM_USER_UNKNOWN);
@@ -578,29 +585,29 @@ Test(pam_auth, unknown_name_gets_the_prompts_of_a_known_one)
  */
 Test(pam_auth, unanswered_code_prompt_leaves_local_names_to_pam_unix)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "local-password";
 	c.n_answers = 1;
 	c.fail_after = 1;
-	cr_assert_eq(t_auth(&host, "nosuchuser", &c, 0, NULL), PAM_USER_UNKNOWN);
+	cr_assert_eq(fx_auth(&host, "nosuchuser", &c, 0, NULL), PAM_USER_UNKNOWN);
 	cr_expect_eq(c.n_log, 1, "only the password prompt was answered");
 	memset(&c, 0, sizeof(c));
-	c.answers[0] = T_PASSWORD;
+	c.answers[0] = FX_PASSWORD;
 	c.n_answers = 1;
 	c.fail_after = 1;
-	cr_assert_eq(t_auth(&host, "alice", &c, 0, NULL), PAM_CONV_ERR);
+	cr_assert_eq(fx_auth(&host, "alice", &c, 0, NULL), PAM_CONV_ERR);
 	cr_expect(!trail_has("\"userName\":\"alice\""), "no login recorded");
 }
 
 Test(pam_auth, mfa_required_asks_every_name_both)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
-	t_host_conf(&host, "mfa = \"required\";");
+	FX_NEED_ROOT();
+	fx_host_conf(&host, "mfa = \"required\";");
 	cr_assert_eq(login("nosuchuser", "x", "1", &c), PAM_USER_UNKNOWN);
 	expect_prompts(&c, "nosuchuser", true, M_FAILED);
 	cr_assert_eq(login("dave", "x", "1", &c), PAM_AUTH_ERR);
@@ -610,26 +617,26 @@ Test(pam_auth, mfa_required_asks_every_name_both)
 /* nss.db says one uid, the private snapshot another: fail closed. */
 Test(pam_auth, private_snapshot_disagreeing_with_nss_db_fails_closed)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_assert_eq(login("erin", T_PASSWORD, code, &c), PAM_AUTHINFO_UNAVAIL);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_assert_eq(login("erin", FX_PASSWORD, code, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	cr_expect(trail_has("\"errorCode\":\"Unavailable\""));
 }
 
 Test(pam_auth, silent_flag_shows_no_message)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = "wrong";
 	c.n_answers = 1;
-	cr_assert_eq(t_auth(&host, "dave", &c, PAM_SILENT, NULL), PAM_AUTH_ERR);
+	cr_assert_eq(fx_auth(&host, "dave", &c, PAM_SILENT, NULL), PAM_AUTH_ERR);
 	cr_assert_eq(c.n_log, 2);
 	cr_expect_eq(c.styles[0], PAM_PROMPT_ECHO_OFF);
 	cr_expect_eq(c.styles[1], PAM_PROMPT_ECHO_OFF);
@@ -637,13 +644,13 @@ Test(pam_auth, silent_flag_shows_no_message)
 
 Test(pam_auth, conversation_failure_is_conv_err)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	int r;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	memset(&c, 0, sizeof(c));
 	c.fail = true;
-	r = t_auth(&host, "dave", &c, 0, NULL);
+	r = fx_auth(&host, "dave", &c, 0, NULL);
 	cr_assert_eq(r, PAM_CONV_ERR, "got %d (%s)", r, pam_strerror(NULL, r));
 }
 
@@ -651,9 +658,9 @@ Test(pam_auth, conversation_failure_is_conv_err)
 static void
 expect_iam_refused_local_untouched(void)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	cr_expect_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	cr_expect_eq(login("nosuchuser", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
@@ -665,8 +672,8 @@ expect_iam_refused_local_untouched(void)
 
 Test(pam_auth, unknown_argument_denies)
 {
-	T_NEED_ROOT();
-	t_host_service(&host, "use_frist_pass");
+	FX_NEED_ROOT();
+	fx_host_service(&host, "use_frist_pass");
 	expect_iam_refused_local_untouched();
 }
 
@@ -676,12 +683,12 @@ Test(pam_auth, unknown_argument_denies)
  */
 Test(pam_auth, invalid_or_insecure_settings_deny)
 {
-	T_NEED_ROOT();
-	t_host_conf(&host, "no_such_setting = 1;");
+	FX_NEED_ROOT();
+	fx_host_conf(&host, "no_such_setting = 1;");
 	expect_iam_refused_local_untouched();
-	t_host_conf(&host, "mfa = ;");
+	fx_host_conf(&host, "mfa = ;");
 	expect_iam_refused_local_untouched();
-	t_host_conf(&host, NULL);
+	fx_host_conf(&host, NULL);
 	cr_assert_eq(chmod(host.conf, 0666), 0);
 	expect_iam_refused_local_untouched();
 	cr_assert_eq(chown(host.conf, 1500, 0), 0);
@@ -700,11 +707,11 @@ Test(pam_auth, invalid_or_insecure_settings_deny)
 
 Test(pam_auth, snapshot_missing_denies_iam_names_but_not_local_ones)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(unlink(host.db), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	cr_expect(trail_has("\"errorCode\":\"Unavailable\""));
 	cr_assert_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
@@ -719,17 +726,17 @@ Test(pam_auth, snapshot_missing_denies_iam_names_but_not_local_ones)
  */
 Test(pam_auth, public_snapshot_missing_or_corrupt_keeps_local_uids_local)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
-	t_write(IAM_NSS_DB, "garbage", 7, 0644);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	FX_NEED_ROOT();
+	fx_write(IAM_NSS_DB, "garbage", 7, 0644);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	cr_assert_eq(login("localuser", "x", NULL, &c), PAM_USER_UNKNOWN);
 	cr_assert_eq(unlink(IAM_NSS_DB), 0);
 	cr_assert_eq(login("nosuchuser", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
-	t_host_conf(&host, "no_such_setting = 1;");
+	fx_host_conf(&host, "no_such_setting = 1;");
 	cr_assert_eq(login("root", "x", NULL, &c), PAM_USER_UNKNOWN);
 	cr_expect_eq(c.n_log, 0);
 	cr_assert_eq(login("dave", "x", NULL, &c), PAM_AUTHINFO_UNAVAIL);
@@ -737,114 +744,114 @@ Test(pam_auth, public_snapshot_missing_or_corrupt_keeps_local_uids_local)
 
 Test(pam_auth, snapshot_symlink_insecure_or_corrupt_denies)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char moved[192], *data;
 	struct stat st;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	snprintf(moved, sizeof(moved), "%s/real.db", host.auth);
 	cr_assert_eq(rename(host.db, moved), 0);
 	cr_assert_eq(symlink(moved, host.db), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(unlink(host.db), 0);
 	cr_assert_eq(rename(moved, host.db), 0);
 
 	cr_assert_eq(chmod(host.db, 0606), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(chmod(host.db, 0600), 0);
 	cr_assert_eq(chmod(host.auth, 0777), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(chmod(host.auth, 0700), 0);
 
 	cr_assert_eq(stat(host.db, &st), 0);
 	cr_assert_eq(truncate(host.db, st.st_size / 2), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 
 	/* One flipped byte in dave's record. */
 	publish(5, 900, NULL, NULL);
-	data = t_slurp(host.db);
+	data = fx_slurp(host.db);
 	cr_assert_not_null(data);
 	{
 		char *p = memmem(data, (size_t)st.st_size, "dave", 5);
 
 		cr_assert_not_null(p);
 		p[0] = 'D';
-		t_write(host.db, data, (size_t)st.st_size, 0600);
+		fx_write(host.db, data, (size_t)st.st_size, 0600);
 	}
 	free(data);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
-	cr_expect_eq(login("alice", T_PASSWORD, "1", &c), PAM_AUTH_ERR);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_expect_eq(login("alice", FX_PASSWORD, "1", &c), PAM_AUTH_ERR);
 }
 
 Test(pam_auth, state_folder_missing_symlink_or_unwritable_denies)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char moved[192];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	snprintf(moved, sizeof(moved), "%s/state.real", host.root);
 	cr_assert_eq(rename(host.state, moved), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_expect_eq(c.n_log, 0);
 	/* Not created by the module. */
 	cr_expect_eq(access(host.state, F_OK), -1);
 	cr_assert_eq(symlink(moved, host.state), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(unlink(host.state), 0);
 	cr_assert_eq(rename(moved, host.state), 0);
 	cr_assert_eq(chmod(host.state, 0777), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(chmod(host.state, 0700), 0);
 	/* Read-only: root cannot write either. */
 	cr_assert_eq(mount("tmpfs", host.state, "tmpfs", MS_RDONLY, "mode=0700"),
 		     0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 	cr_assert_eq(umount(host.state), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 }
 
 Test(pam_auth, planted_state_symlink_is_refused_and_not_followed)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char link[192], target[192], *t;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	snprintf(target, sizeof(target), "%s/victim", host.root);
-	t_write(target, "keep me\n", 8, 0644);
+	fx_write(target, "keep me\n", 8, 0644);
 	snprintf(link, sizeof(link), "%s/70004", host.state);
 	cr_assert_eq(symlink(target, link), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
-	t = t_slurp(target);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	t = fx_slurp(target);
 	cr_expect_str_eq(t, "keep me\n");
 	free(t);
 	/* A state file of the wrong mode is refused too. */
 	cr_assert_eq(unlink(link), 0);
-	t_write(link, "", 0, 0644);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	fx_write(link, "", 0, 0644);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
 }
 
 Test(pam_auth, unusable_trail_refuses_when_required)
 {
-	struct t_conv c;
+	struct fx_conv c;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(chmod(host.logdir, 0777), 0);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
-	t_host_conf(&host, "trail_required = false;");
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_AUTHINFO_UNAVAIL);
+	fx_host_conf(&host, "trail_required = false;");
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 }
 
 Test(pam_auth, concurrent_failures_are_all_counted)
 {
 	pid_t pids[20];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(100, 900, NULL, NULL);
 	for (int i = 0; i < 20; i++) {
 		pids[i] = fork();
 		cr_assert_geq(pids[i], 0);
 		if (pids[i] == 0) {
-			struct t_conv c;
+			struct fx_conv c;
 
 			_exit(login("dave", "wrong", NULL, &c) == PAM_AUTH_ERR ?
 			      0 : 1);
@@ -868,12 +875,12 @@ Test(pam_auth, concurrent_failures_are_all_counted)
 static int
 setcred_of(const char *user)
 {
-	struct t_conv c = { .n_answers = 0 };
-	struct pam_conv conv = { t_conv_fn, &c };
+	struct fx_conv c = { .n_answers = 0 };
+	struct pam_conv conv = { fx_conv_fn, &c };
 	pam_handle_t *pamh = NULL;
 	int r;
 
-	t_load_libiam();
+	fx_load_libiam();
 	cr_assert_eq(pam_start_confdir("iamtest", user, &conv, host.pamdir,
 				       &pamh), PAM_SUCCESS);
 	r = pam_setcred(pamh, PAM_ESTABLISH_CRED);
@@ -889,13 +896,13 @@ setcred_of(const char *user)
  */
 Test(pam_auth, setcred_succeeds_for_iam_users_and_ignores_the_rest)
 {
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_expect_eq(setcred_of("dave"), PAM_SUCCESS);
 	cr_expect_eq(setcred_of("alice"), PAM_SUCCESS);
 	cr_expect_eq(setcred_of("nosuchuser"), PAM_PERM_DENIED);
 	cr_expect_eq(setcred_of("localuser"), PAM_PERM_DENIED);
 	cr_expect_eq(setcred_of("root"), PAM_PERM_DENIED);
-	t_host_conf(&host, "no_such_setting = 1;");
+	fx_host_conf(&host, "no_such_setting = 1;");
 	cr_expect_eq(setcred_of("dave"), PAM_CRED_UNAVAIL);
 	cr_expect_eq(setcred_of("root"), PAM_PERM_DENIED);
 }
@@ -907,12 +914,12 @@ Test(pam_auth, setcred_succeeds_for_iam_users_and_ignores_the_rest)
  */
 Test(pam_auth, login_refused_for_the_trail_leaves_no_credentials)
 {
-	struct t_conv c = { .answers = { T_PASSWORD }, .n_answers = 1 };
-	struct pam_conv conv = { t_conv_fn, &c };
+	struct fx_conv c = { .answers = { FX_PASSWORD }, .n_answers = 1 };
+	struct pam_conv conv = { fx_conv_fn, &c };
 	pam_handle_t *pamh = NULL;
 
-	T_NEED_ROOT();
-	t_load_libiam();
+	FX_NEED_ROOT();
+	fx_load_libiam();
 	cr_assert_eq(chmod(host.logdir, 0777), 0);
 	cr_assert_eq(pam_start_confdir("iamtest", "dave", &conv, host.pamdir,
 				       &pamh), PAM_SUCCESS);
@@ -950,20 +957,20 @@ sshd_setup(void)
 	k.created = (int64_t)time(NULL) - 86400;
 	cr_assert_eq(iam_keysdb_build(&id, 1, &b), 0);
 	snprintf(path, sizeof(path), "%s/keys.db", host.snap);
-	t_write(path, b.buf, b.len, 0644);
+	fx_write(path, b.buf, b.len, 0644);
 	iam_buf_release(&b);
 	snprintf(path, sizeof(path), "%s/sshd", host.pamdir);
 	n = snprintf(text, sizeof(text), "auth required %s/pam_iam.so config=%s\n",
 		     BUILD_DIR, host.conf);
-	t_write(path, text, (size_t)n, 0644);
+	fx_write(path, text, (size_t)n, 0644);
 }
 
 /* Authenticate user through service with SSH_AUTH_INFO_0 set to info. */
 static int
 sshd_auth(const char *service, const char *user, const char *info,
-	  struct t_conv *c)
+	  struct fx_conv *c)
 {
-	struct pam_conv conv = { t_conv_fn, c };
+	struct pam_conv conv = { fx_conv_fn, c };
 	pam_handle_t *pamh = NULL;
 	char env[512];
 	int r;
@@ -980,13 +987,13 @@ sshd_auth(const char *service, const char *user, const char *info,
 
 Test(pam_auth, sshd_after_the_users_own_key_asks_only_the_code)
 {
-	struct t_conv c = { .n_answers = 1 };
+	struct fx_conv c = { .n_answers = 1 };
 	char code[16];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	sshd_setup();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	c.answers[0] = code;
 	cr_assert_eq(sshd_auth("sshd", "alice", "publickey " ALICE_KEY "\n", &c),
 		     PAM_SUCCESS);
@@ -996,14 +1003,14 @@ Test(pam_auth, sshd_after_the_users_own_key_asks_only_the_code)
 
 Test(pam_auth, another_key_or_another_service_still_needs_the_password)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	char code[16];
 	int r;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	sshd_setup();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	/* A key that is not alice's: the environment alone vouches for nothing. */
 	memset(&c, 0, sizeof(c));
 	c.answers[0] = code;
@@ -1031,22 +1038,22 @@ Test(pam_auth, another_key_or_another_service_still_needs_the_password)
 /* Lockout off: a failure makes the next try wait; nothing ever locks. */
 Test(pam_auth, lockout_off_delays_the_next_try_after_a_failure)
 {
-	struct t_conv c;
+	struct fx_conv c;
 	struct iam_state s;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	publish(0, 900, NULL, NULL);
 	cr_assert_eq(login("dave", "wrong", NULL, &c), PAM_AUTH_ERR);
 	s = state_of(70004);
 	/* At once: the right password is refused without being checked. */
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_MAXTRIES);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_MAXTRIES);
 	expect_prompts(&c, "dave", true, M_FAILED);
 	cr_expect_eq(state_of(70004).failures, s.failures, "counted");
 	cr_expect_eq(state_of(70004).lock_start, 0);
 	sleep(IAM_LOCKOUT_DELAY);
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 	/* After a success there is no delay. */
-	cr_assert_eq(login("dave", T_PASSWORD, NULL, &c), PAM_SUCCESS);
+	cr_assert_eq(login("dave", FX_PASSWORD, NULL, &c), PAM_SUCCESS);
 }
 
 /* ---- The fail delay: the same for every failure of a non-local name ---- */
@@ -1072,13 +1079,13 @@ record_delay(int retval, unsigned int usec, void *appdata)
 static int
 auth_delay(const char *user, const char *pw, const char *code)
 {
-	struct t_conv c = { .answers = { pw, code }, .n_answers = 2 };
-	struct pam_conv conv = { t_conv_fn, &c };
+	struct fx_conv c = { .answers = { pw, code }, .n_answers = 2 };
+	struct pam_conv conv = { fx_conv_fn, &c };
 	void (*fn)(int, unsigned int, void *) = record_delay;
 	pam_handle_t *pamh = NULL;
 	int r;
 
-	t_load_libiam();
+	fx_load_libiam();
 	delay_usec = 0;
 	delay_calls = 0;
 	cr_assert_eq(pam_start_confdir("iamtest", user, &conv, host.pamdir,
@@ -1094,9 +1101,9 @@ Test(pam_auth, every_failure_requests_pam_unix_delay)
 {
 	char code[16], bad[16];
 
-	T_NEED_ROOT();
-	t_step_margin();
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	memcpy(bad, code, sizeof(bad));
 	bad[0] = bad[0] == '9' ? '0' : (char)(bad[0] + 1);
 
@@ -1105,7 +1112,7 @@ Test(pam_auth, every_failure_requests_pam_unix_delay)
 	cr_expect(delay_usec >= 1000000 && delay_usec <= 3000000,
 		  "wrong password: %u us", delay_usec);
 
-	cr_assert_eq(auth_delay("alice", T_PASSWORD, bad), PAM_AUTH_ERR);
+	cr_assert_eq(auth_delay("alice", FX_PASSWORD, bad), PAM_AUTH_ERR);
 	cr_expect_eq(delay_calls, 1, "no delay for a wrong code");
 	cr_expect(delay_usec >= 1000000 && delay_usec <= 3000000,
 		  "wrong code: %u us", delay_usec);
@@ -1117,7 +1124,7 @@ Test(pam_auth, every_failure_requests_pam_unix_delay)
 		  "unknown name: %u us", delay_usec);
 
 	/* Not on a success; a local name is pam_unix's to delay. */
-	cr_assert_eq(auth_delay("alice", T_PASSWORD, code), PAM_SUCCESS);
+	cr_assert_eq(auth_delay("alice", FX_PASSWORD, code), PAM_SUCCESS);
 	cr_expect_eq(delay_usec, 0, "a success: %u us", delay_usec);
 	/* libpam calls back on any failure; nothing requested is 0. */
 	auth_delay("localuser", "whatever", "123456");

@@ -3,40 +3,40 @@
  * SessionOpen and SessionClose events, the session's length, and the
  * run_dir record of a login that did not authenticate here.
  */
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 
 static void
 setup(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	f_nss_setup();
-	f_reset(NULL);
-	f_services(NULL);
-	f_publish_simple();
+	fx_phase_nss_setup();
+	fx_reset(NULL);
+	fx_services(NULL);
+	fx_publish_simple();
 }
 
 TestSuite(session, .init = setup, .timeout = 60);
 
 static pam_handle_t *
-start(const char *user, struct t_conv *c, struct pam_conv *conv)
+start(const char *user, struct fx_conv *c, struct pam_conv *conv)
 {
-	struct f_run o = { .rhost = "192.0.2.9", .tty = "pts/4" };
+	struct fx_run o = { .rhost = "192.0.2.9", .tty = "pts/4" };
 
-	return f_start(user, c, &o, conv);
+	return fx_start(user, c, &o, conv);
 }
 
 Test(session, open_and_close_write_both_events_with_the_length)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 	char *line;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	pamh = start("alice", &c, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
-	line = f_trail_last();
+	line = fx_trail_last();
 	cr_assert(strstr(line, "\"eventName\":\"SessionOpen\""), "%s", line);
 	cr_assert(strstr(line, "\"sourceIPAddress\":\"192.0.2.9\""), "%s",
 		  line);
@@ -46,7 +46,7 @@ Test(session, open_and_close_write_both_events_with_the_length)
 	sleep(2);
 	cr_assert_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
-	line = f_trail_last();
+	line = fx_trail_last();
 	cr_assert(strstr(line, "\"eventName\":\"SessionClose\""), "%s", line);
 	cr_assert(strstr(line, "\"sourceIPAddress\":\"192.0.2.9\""), "%s",
 		  line);
@@ -61,12 +61,12 @@ Test(session, key_login_records_its_source_address)
 {
 	struct iam_session_rec stale = { .mfa_time = 0, .uid = 70001 };
 	struct iam_session_rec rec;
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 	char key[96];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	/* An earlier session under the same key passed MFA elsewhere. */
 	stale.mfa_time = (int64_t)time(NULL) - 10;
 	strcpy(stale.rhost, "10.9.9.9");
@@ -84,12 +84,12 @@ Test(session, key_login_records_its_source_address)
 Test(session, authenticated_session_records_under_the_current_key)
 {
 	struct iam_session_rec rec;
-	struct t_conv c = { .answers = { F_OLDPW }, .n_answers = 1 };
+	struct fx_conv c = { .answers = { FX_OLDPW }, .n_answers = 1 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 	char key[96];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	pamh = start("alice", &c, &conv);
 	cr_assert_eq(pam_authenticate(pamh, 0), PAM_SUCCESS);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
@@ -104,8 +104,8 @@ Test(session, authenticated_session_records_under_the_current_key)
 	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
 	cr_assert_eq(rec.uid, 70001);
 	cr_assert_eq(rec.mfa_time, 0);
-	cr_assert_eq(f_trail_count("\"SessionOpen\"", "alice"), 1);
-	cr_assert_eq(f_trail_count("\"SessionClose\"", "alice"), 1);
+	cr_assert_eq(fx_trail_count("\"SessionOpen\"", "alice"), 1);
+	cr_assert_eq(fx_trail_count("\"SessionClose\"", "alice"), 1);
 }
 
 /*
@@ -116,16 +116,16 @@ Test(session, authenticated_session_records_under_the_current_key)
 Test(session, names_that_are_not_iam_are_ignored)
 {
 	const char *names[] = { "root", "nobody", "nosuchuser" };
-	struct f_run o = { .service = "ignoreprobe", .rhost = "192.0.2.9" };
-	struct t_conv c = { 0 };
+	struct fx_run o = { .service = "ignoreprobe", .rhost = "192.0.2.9" };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 
-	T_NEED_ROOT();
-	f_service_ignore_probe();
+	FX_NEED_ROOT();
+	fx_service_ignore_probe();
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 3; i++) {
-			pamh = f_start(names[i], &c, &o, &conv);
+			pamh = fx_start(names[i], &c, &o, &conv);
 			cr_expect_eq(pam_open_session(pamh, 0), PAM_SUCCESS,
 				     "%s: not PAM_IGNORE", names[i]);
 			cr_expect_eq(pam_close_session(pamh, 0), PAM_SUCCESS);
@@ -134,13 +134,13 @@ Test(session, names_that_are_not_iam_are_ignored)
 			pam_end(pamh, PAM_SUCCESS);
 		}
 		/* A broken iam.conf changes nothing for them. */
-		t_write(F_CONF, "no_such_setting = 1;\n", 21, 0666);
+		fx_write(FX_CONF, "no_such_setting = 1;\n", 21, 0666);
 	}
 	/* An IAM user is no PAM_IGNORE (pam_iam's answer dies in the probe). */
-	pamh = f_start("alice", &c, &o, &conv);
+	pamh = fx_start("alice", &c, &o, &conv);
 	cr_expect_neq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
-	cr_assert_eq(f_trail_count("Session", NULL), 0);
+	cr_assert_eq(fx_trail_count("Session", NULL), 0);
 	cr_assert_eq(c.n_log, 0);
 }
 
@@ -151,37 +151,37 @@ Test(session, names_that_are_not_iam_are_ignored)
  */
 Test(session, source_address_survives_later_services_without_an_address)
 {
-	struct f_run ssh = { .service = "iamtest", .rhost = "192.0.2.9",
+	struct fx_run ssh = { .service = "iamtest", .rhost = "192.0.2.9",
 			     .tty = "pts/4" };
-	struct f_run su = { .service = "iamtest", .tty = "pts/4" };
-	struct f_run named = { .service = "iamtest", .rhost = "evil.example",
+	struct fx_run su = { .service = "iamtest", .tty = "pts/4" };
+	struct fx_run named = { .service = "iamtest", .rhost = "evil.example",
 			       .tty = "pts/4" };
-	struct f_run again = { .service = "iamtest", .rhost = "2001:db8::7",
+	struct fx_run again = { .service = "iamtest", .rhost = "2001:db8::7",
 			       .tty = "pts/4" };
 	struct iam_session_rec rec;
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 	char key[96];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(iam_session_key(70001, "pts/4", key, sizeof(key)), 0);
-	pamh = f_start("alice", &c, &ssh, &conv);
+	pamh = fx_start("alice", &c, &ssh, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
 	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
 	cr_assert_str_eq(rec.rhost, "192.0.2.9");
-	pamh = f_start("alice", &c, &su, &conv);
+	pamh = fx_start("alice", &c, &su, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
 	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
 	cr_expect_str_eq(rec.rhost, "192.0.2.9", "su erased the address");
-	pamh = f_start("alice", &c, &named, &conv);
+	pamh = fx_start("alice", &c, &named, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
 	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
 	cr_expect_str_eq(rec.rhost, "192.0.2.9", "a name replaced it");
-	pamh = f_start("alice", &c, &again, &conv);
+	pamh = fx_start("alice", &c, &again, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SUCCESS);
 	pam_end(pamh, PAM_SUCCESS);
 	cr_assert_eq(iam_session_read("/run/iam", key, &rec, 0), 0);
@@ -190,16 +190,16 @@ Test(session, source_address_survives_later_services_without_an_address)
 
 Test(session, unusable_run_dir_refuses_the_session)
 {
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 
-	T_NEED_ROOT();
-	t_mkdir("/run/iam", 0777);
+	FX_NEED_ROOT();
+	fx_mkdir("/run/iam", 0777);
 	pamh = start("alice", &c, &conv);
 	cr_assert_eq(pam_open_session(pamh, 0), PAM_SESSION_ERR);
 	pam_end(pamh, PAM_SESSION_ERR);
-	cr_assert_eq(f_trail_count("\"SessionOpen\"",
+	cr_assert_eq(fx_trail_count("\"SessionOpen\"",
 				   "\"errorCode\":\"Unavailable\""), 1);
 }
 
@@ -211,13 +211,13 @@ Test(session, unusable_run_dir_refuses_the_session)
 Test(session, sshd_child_hand_off_is_taken_once)
 {
 	struct iam_session_rec h = { .uid = 70001 }, rec;
-	struct t_conv c = { 0 };
+	struct fx_conv c = { 0 };
 	struct pam_conv conv;
 	pam_handle_t *pamh;
 	char key[96], hkey[96];
 	int64_t now = (int64_t)time(NULL);
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(iam_session_handoff_key(getpid(), hkey, sizeof(hkey)), 0);
 	cr_assert_eq(hkey[0], 'p');
 	cr_assert_eq(iam_session_key(70001, "pts/4", key, sizeof(key)), 0);

@@ -3,6 +3,7 @@
  * kind, the dummy hash for unknown names, length limits, new hashes.
  */
 #include <criterion/criterion.h>
+#include <crypt.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,7 +86,9 @@ Test(password, dummy_hashes_never_verify_a_guess)
 	for (int i = 0; i < 3; i++) {
 		const char *d = iam_password_dummy_hash(m[i]);
 
-		cr_assert(iam_password_hash_valid(d), "%s", d);
+		/* A setting alone: usable by crypt, never a valid hash. */
+		cr_assert_eq(crypt_checksalt(d), CRYPT_SALT_OK, "%s", d);
+		cr_assert_not(iam_password_hash_valid(d), "%s", d);
 		cr_expect_eq(iam_password_verify("", d), -EACCES);
 		cr_expect_eq(iam_password_verify("password", d), -EACCES);
 	}
@@ -172,4 +175,35 @@ Test(password, dummy_hash_has_the_method_and_cost_of_new_hashes)
 		"$y$j8T$k2XAnEHBqQ1Ct2aMXFKNa/$tp.6NrfNtmvgaP3NlOT2UY/U4mTvPraaCqSUv2Senf/",
 		IAM_HASH_YESCRYPT));
 	cr_expect(!iam_password_hash_current(NULL, IAM_HASH_YESCRYPT));
+}
+
+/*
+ * One password-hash validator: the identity file, the credential store
+ * and pam_iam used two that disagreed on the last three of these nine
+ * (a truncated sha512crypt, an empty salt, a trailing ':').
+ */
+Test(password, one_hash_validator_answers_the_nine_shapes)
+{
+	static const struct { const char *h; bool ok; } v[] = {
+		{ "$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB", true },
+		{ "$6$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/", true },
+		{ "$6$rounds=5000$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91", true },
+		{ "$2b$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a", true },
+		{ "$2y$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a", true },
+		{ "$2x$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a", false },
+		{ "$6$pvmn4htoh.wWMtTq$ILMhIry", false },
+		{ "$6$$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/", false },
+		{ "$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB:", false },
+	};
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cr_expect_eq(iam_password_hash_valid(v[i].h), v[i].ok,
+			     "%s: expected %s", v[i].h, v[i].ok ? "valid" :
+			     "refused");
+	/* bcrypt costs outside 04-31 and rounds with a leading zero. */
+	cr_expect_not(iam_password_hash_valid("$2b$03$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
+	cr_expect_not(iam_password_hash_valid("$2b$32$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a"));
+	cr_expect_not(iam_password_hash_valid("$6$rounds=0999$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"));
+	/* A refused hash never verifies, whatever the password. */
+	cr_expect_neq(iam_password_verify("x", "$6$pvmn4htoh.wWMtTq$ILMhIry"), 0);
 }

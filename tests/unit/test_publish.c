@@ -22,6 +22,8 @@
 
 #include "iam.h"
 #include "iam/auth.h"
+#include "iam/who.h"
+#include "fixtures.h"
 
 #define N_USERS		20
 #define FIRST_UID	70001
@@ -139,11 +141,8 @@ dupe(const char *s)
 static void
 setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-publish.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "publish", 0755);
 	cr_assert_eq(mkdir(at("var"), 0755), 0);
 	cr_assert_eq(mkdir(at("etc"), 0755), 0);
 	write_host_files();
@@ -169,15 +168,10 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	cfg = iam_config_free(cfg);
 	if (tmp[0] == '\0')
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(publish, .init = setup, .fini = teardown);
@@ -1129,4 +1123,81 @@ Test(creds, a_bad_file_of_a_current_user_refuses_the_publication)
 	snap_same(&before);
 	iam_faults_release(&f);
 	snap_free(&before);
+}
+
+/* ---- One generation per lookup (iam/who.h) ----------------------------- */
+
+Test(publish, a_generation_handle_keeps_its_generation_across_a_switch)
+{
+	struct iam_generation g;
+	struct iam_authdb *db = NULL;
+	char dir[512], now[512], err[256] = "";
+
+	publish_ok();
+	cr_assert_eq(iam_generation_open(cfg->snapshot_dir, &g), 0);
+	cr_assert_eq(g.gen, 1);
+	/* A publication switches current while the lookup is under way. */
+	write_identity(", \"tags\": { \"team\": \"b\" }", NULL);
+	publish_ok();
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", now, sizeof(now)), 0);
+	cr_assert(strstr(now, "/gen/2/auth") != NULL, "%s", now);
+	/* Every file of the lookup still comes from the generation opened. */
+	cr_assert_eq(iam_generation_path(&g, "auth", dir, sizeof(dir)), 0);
+	cr_assert(strstr(dir, "/gen/1/auth") != NULL, "%s", dir);
+	cr_assert_eq(iam_authdb_open(dir, &db, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(iam_authdb_generation(db), 1);
+	iam_authdb_close(db);
+	iam_generation_close(&g);
+	cr_assert_eq(g.fd, -1);
+}
+
+Test(publish, who_is_asking_fails_closed_on_a_bad_current_and_spares_locals)
+{
+	struct iam_who w;
+
+	publish_ok();
+	/* A name NSS does not resolve is not an IAM user. */
+	iam_who(cfg->snapshot_dir, "u00", 0, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	cr_assert_eq(iam_who_record(&w, cfg->snapshot_dir, "u00"), 0);
+	cr_assert_null(w.rec);
+	iam_who_release(&w);
+	iam_who(cfg->snapshot_dir, "nobody-of-iam", 0, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	iam_who_release(&w);
+	/* As root from auth.db (sudo_iam, the role helper): the same answer. */
+	iam_who_decide(cfg->snapshot_dir, "u00", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	cr_assert_null(w.rec);
+	iam_who_release(&w);
+	iam_who_decide(cfg->snapshot_dir, "nobody-of-iam", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNKNOWN);
+	iam_who_release(&w);
+	/* current pointing anywhere but gen/N: unavailable, never a guess. */
+	cr_assert_eq(unlink(at("var/snap/current")), 0);
+	cr_assert_eq(symlink("/etc", at("var/snap/current")), 0);
+	iam_who(cfg->snapshot_dir, "u00", 0, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNAVAILABLE);
+	cr_assert_eq(w.err, -EBADMSG);
+	cr_assert(strstr(w.why, "corrupt") != NULL, "%s", w.why);
+	cr_assert_eq(iam_who_record(&w, cfg->snapshot_dir, "u00"), -EBADMSG);
+	iam_who_release(&w);
+	iam_who_decide(cfg->snapshot_dir, "u00", IAM_WHO_PRIVATE, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNAVAILABLE);
+	cr_assert_eq(w.err, -EBADMSG);
+	/* root's uid is outside the IAM range: local while IAM is broken. */
+	iam_who_settle(&w, "root", cfg->uid_min, cfg->uid_max);
+	cr_assert_eq(w.kind, IAM_WHO_LOCAL);
+	iam_who_release(&w);
+	/* A name of /etc/passwd is local before any snapshot is read. */
+	iam_who(cfg->snapshot_dir, "root", IAM_WHO_PASSWD_LOCAL, &w);
+	cr_assert_eq(w.kind, IAM_WHO_LOCAL);
+	cr_assert_eq(w.gen.fd, -1);
+	iam_who_release(&w);
+	/* A snapshot folder writable by others is refused. */
+	cr_assert_eq(chmod(at("var/snap"), 0777), 0);
+	iam_who(cfg->snapshot_dir, "u00", 0, &w);
+	cr_assert_eq(w.kind, IAM_WHO_UNAVAILABLE);
+	cr_assert_eq(w.err, -EPERM);
+	iam_who_release(&w);
 }

@@ -174,3 +174,16 @@ Test(pwpolicy, rejects_null_arguments_and_truncates_safely)
 	cr_assert_eq(strlen(why), sizeof(why) - 1);
 	cr_assert_eq(check(&pp, "alice", "x", NULL, 0), -EPERM);
 }
+
+Test(pwpolicy, password_expiry_rule)
+{
+	const int64_t day = 86400;
+
+	cr_expect_eq(iam_password_expiry(false, 1000, 500, 90), 0, "no password");
+	cr_expect_eq(iam_password_expiry(true, 1000, 500, 0), 0, "no maximum");
+	cr_expect_eq(iam_password_expiry(true, 1000, 500, 90), 1000 + 90 * day);
+	cr_expect_eq(iam_password_expiry(true, 0, 500, 90), 500 + 90 * day,
+		     "created when the change time is unknown");
+	cr_expect_eq(iam_password_expiry(true, 0, 0, 90), 1,
+		     "an age that cannot be told has expired");
+}

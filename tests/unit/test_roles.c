@@ -9,44 +9,33 @@
  */
 #include <sys/wait.h>
 
-#include "pam_test_helpers.h"
+#include "fixtures.h"
 #include "iam/roles.h"
 
 static char dir[64];
 
-static int
-fl(void)
-{
-	return geteuid() == 0 ? 0 : IAM_STRICT_ANY_OWNER;
-}
-
 static void
 setup(void)
 {
-	strcpy(dir, "/tmp/iam-roles.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-	cr_assert_eq(chmod(dir, 0700), 0);
+	fx_tmpdir(dir, sizeof(dir), "roles", 0700);
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
+	fx_rmtree(dir);
 }
 
 /* ---- Policies and a role ---------------------------------------------- */
 
-#define ARN_ALICE "arn:iam:iam::" T_ACCOUNT ":user/alice"
-#define ARN_ROLE  "arn:iam:iam::" T_ACCOUNT ":role/deployer"
+#define ARN_ALICE "arn:iam:iam::" FX_ACCOUNT ":user/alice"
+#define ARN_ROLE  "arn:iam:iam::" FX_ACCOUNT ":role/deployer"
 
 static const char trust_text[] =
 	"{\"Version\":\"2012-10-17\",\"Statement\":["
 	"{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\","
 	" \"Principal\":{\"AWS\":[\"" ARN_ALICE "\","
-	"  \"arn:iam:iam::" T_ACCOUNT ":user/carol\"]},"
+	"  \"arn:iam:iam::" FX_ACCOUNT ":user/carol\"]},"
 	" \"Condition\":{\"Bool\":{\"aws:MultiFactorAuthPresent\":\"true\"}}},"
 	"{\"Sid\":\"NotFromOutside\",\"Effect\":\"Deny\","
 	" \"Action\":\"sts:AssumeRole\",\"Principal\":{\"AWS\":\"" ARN_ALICE "\"},"
@@ -58,7 +47,7 @@ static const char deploy_text[] =
 	"\"Condition\":{\"StringEquals\":{\"aws:PrincipalTag/Duty\":\"deploy\"}}}]}";
 
 struct fixture {
-	struct t_identity t;
+	struct fx_identity t;
 	struct iam_json_doc *trust_doc, *deploy_doc;
 	struct iam_named_policy policies[3];
 	struct iam_role role;
@@ -69,11 +58,11 @@ struct fixture {
 static void
 fixture_init(struct fixture *f)
 {
-	static const struct t_user u[] = {
-		{ "alice", 70001, NULL, T_SECRET, IAM_TOTP_SHA1, 6, false },
+	static const struct fx_user u[] = {
+		{ "alice", 70001, NULL, FX_SECRET, IAM_TOTP_SHA1, 6, false },
 	};
 
-	t_identity_init(&f->t, u, 1, 3, 900);
+	fx_identity_init(&f->t, u, 1, 3, 900);
 	cr_assert_eq(iam_json_parse(trust_text, strlen(trust_text), NULL,
 				    &f->trust_doc, NULL, 0), 0);
 	cr_assert_eq(iam_json_parse(deploy_text, strlen(deploy_text), NULL,
@@ -101,7 +90,7 @@ fixture_release(struct fixture *f)
 {
 	iam_json_free(f->trust_doc);
 	iam_json_free(f->deploy_doc);
-	t_identity_release(&f->t);
+	fx_identity_release(&f->t);
 }
 
 static void
@@ -112,7 +101,7 @@ publish_roles(struct fixture *f)
 
 	cr_assert_eq(iam_rolesdb_build(&f->t.id, 7, &b), 0);
 	snprintf(path, sizeof(path), "%s/roles.db", dir);
-	t_write(path, b.buf, b.len, 0600);
+	fx_write(path, b.buf, b.len, 0600);
 	iam_buf_release(&b);
 }
 
@@ -125,9 +114,9 @@ Test(rolesdb, builds_and_finds_a_role_with_its_policies)
 
 	fixture_init(&f);
 	publish_roles(&f);
-	cr_assert_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), 0);
+	cr_assert_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r), 0);
 	cr_expect_str_eq(r->name, "deployer");
-	cr_expect_str_eq(r->account_id, T_ACCOUNT);
+	cr_expect_str_eq(r->account_id, FX_ACCOUNT);
 	cr_expect_eq(r->max_session_seconds, 7200);
 	cr_assert_eq(r->n_tags, 1);
 	cr_expect_str_eq(r->tags[0].key, "Duty");
@@ -148,10 +137,10 @@ Test(rolesdb, unknown_role_and_missing_file_are_enoent)
 	struct iam_role_rec *r = NULL;
 
 	fixture_init(&f);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r), -ENOENT);
 	publish_roles(&f);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "Deployer", &r), -ENOENT);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "ghost", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "Deployer", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "ghost", &r), -ENOENT);
 	cr_expect_null(r);
 	fixture_release(&f);
 }
@@ -207,22 +196,22 @@ Test(rolesdb, insecure_or_corrupt_snapshot_is_refused)
 	fixture_init(&f);
 	snprintf(path, sizeof(path), "%s/roles.db", dir);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		t_write(path, bad[i], strlen(bad[i]), 0600);
-		cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r),
+		fx_write(path, bad[i], strlen(bad[i]), 0600);
+		cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r),
 			     -EBADMSG, "case %zu", i);
 	}
-	t_write(path, "", 0, 0600);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), -EBADMSG,
+	fx_write(path, "", 0, 0600);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r), -EBADMSG,
 		     "empty file");
-	t_write(path, good, strlen(good), 0600);
-	cr_assert_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), 0,
+	fx_write(path, good, strlen(good), 0600);
+	cr_assert_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r), 0,
 		     "control: a well-formed snapshot");
 	cr_expect_eq(r->max_session_seconds, 1200);
 	r = iam_role_rec_free(r);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer\tx", &r), -EINVAL);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer\tx", &r), -EINVAL);
 	publish_roles(&f);
 	cr_assert_eq(chmod(path, 0644), 0);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &r), -EPERM);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &r), -EPERM);
 	cr_expect_null(r);
 	fixture_release(&f);
 }
@@ -249,34 +238,34 @@ Test(rolesdb, bisects_many_sorted_roles)
 		char name[16];
 
 		snprintf(name, sizeof(name), "r%03d", i);
-		cr_assert_eq(iam_rolesdb_lookup(dir, fl(), name, &r), 0, "%s",
+		cr_assert_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), name, &r), 0, "%s",
 			     name);
 		cr_expect_str_eq(r->name, name);
 		cr_expect_eq(r->max_session_seconds, 900 + (uint32_t)i);
 		r = iam_role_rec_free(r);
 	}
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r", &r), -ENOENT);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r0000", &r), -ENOENT);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "r256x", &r), -ENOENT);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "zzz", &r), -ENOENT);
-	cr_expect_eq(iam_rolesdb_lookup(dir, fl(), "a", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "r", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "r0000", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "r256x", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "zzz", &r), -ENOENT);
+	cr_expect_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "a", &r), -ENOENT);
 	fixture_release(&f);
 }
 
 Test(rolesdb, published_with_the_other_snapshots)
 {
-	struct t_host h;
+	struct fx_host h;
 	struct iam_role_rec *r = NULL;
 	struct stat st;
 	char path[192];
 
-	T_NEED_ROOT();
-	t_host_init(&h);
+	FX_NEED_ROOT();
+	fx_host_init(&h);
 	/* Publishing goes through the identity file, like iamctl sync. */
 	snprintf(path, sizeof(path), "%s/identity.json", h.root);
 	{
 		static const char text[] =
-			"{\"account\":{\"id\":\"" T_ACCOUNT "\"},"
+			"{\"account\":{\"id\":\"" FX_ACCOUNT "\"},"
 			"\"groups\":[{\"name\":\"g\",\"gid\":70100}],"
 			"\"users\":[{\"name\":\"alice\",\"uid\":70001,"
 			"\"primary_group\":\"g\"}],"
@@ -293,9 +282,9 @@ Test(rolesdb, published_with_the_other_snapshots)
 		struct iam_config *cfg = NULL;
 		char err[256];
 
-		t_write(path, text, strlen(text), 0600);
+		fx_write(path, text, strlen(text), 0600);
 		snprintf(extra, sizeof(extra), "identity_file = \"%s\";", path);
-		t_host_conf(&h, extra);
+		fx_host_conf(&h, extra);
 		cr_assert_eq(iam_config_load(h.conf, true, &cfg, err,
 					     sizeof(err)), 0, "%s", err);
 		cr_assert_eq(iam_publish(cfg, NULL, NULL), 0);
@@ -308,7 +297,7 @@ Test(rolesdb, published_with_the_other_snapshots)
 	cr_assert_eq(iam_rolesdb_lookup(h.auth, 0, "deployer", &r), 0);
 	cr_expect_eq(r->max_session_seconds, 1800);
 	iam_role_rec_free(r);
-	t_host_cleanup(&h);
+	fx_host_cleanup(&h);
 }
 
 /* ---- Durations ---------------------------------------------------------- */
@@ -330,7 +319,7 @@ Test(roles, duration_defaults_and_limits)
 	cr_expect_eq(iam_role_duration(&r, 1, &s), 0);
 	cr_expect_eq(s, 1);
 	s = 42;
-	cr_expect_eq(iam_role_duration(&r, 901, &s), -ERANGE);
+	cr_expect_eq(iam_role_duration(&r, 901, &s), -EDOM);
 	cr_expect_eq(s, 42, "not set on failure");
 	r.max_session_seconds = 0;
 	cr_expect_eq(iam_role_duration(&r, 10, &s), -EINVAL);
@@ -388,11 +377,11 @@ assume_init(struct assume_case *c, const char *name)
 
 	fixture_init(&c->f);
 	publish_roles(&c->f);
-	cr_assert_eq(iam_rolesdb_lookup(dir, fl(), "deployer", &c->role), 0);
+	cr_assert_eq(iam_rolesdb_lookup(dir, fx_strict_flags(), "deployer", &c->role), 0);
 	memset(&c->u, 0, sizeof(c->u));
 	c->u.name = name;
 	c->u.uid = 70001;
-	c->u.account_id = T_ACCOUNT;
+	c->u.account_id = FX_ACCOUNT;
 	c->u.tags = tags;
 	c->u.n_tags = 1;
 	c->u.groups = groups;
@@ -537,7 +526,7 @@ Test(roles, code_check_replay_lockout_and_enrolment)
 	bool locked = false;
 	int64_t now;
 
-	t_step_margin();
+	fx_step_margin();
 	now = (int64_t)time(NULL);
 	cr_assert_eq(iam_config_defaults(&cfg), 0);
 	free(cfg->state_dir);
@@ -550,38 +539,38 @@ Test(roles, code_check_replay_lockout_and_enrolment)
 	u.mfa_period = 30;
 	u.password_policy.lockout.max_failed_attempts = 3;
 	u.password_policy.lockout.lockout_seconds = 900;
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, "123456", now, fl(), NULL),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, "123456", now, fx_strict_flags(), NULL),
 		     -ENOKEY, "no device enrolled");
-	u.mfa_secret = T_SECRET;
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fl(), NULL), 0);
-	cr_assert_eq(iam_state_read(dir, 70001, fl(), &st), 0);
+	u.mfa_secret = FX_SECRET;
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fx_strict_flags(), NULL), 0);
+	cr_assert_eq(iam_state_read(dir, 70001, fx_strict_flags(), &st), 0);
 	cr_expect_eq(st.failures, 0);
 	cr_expect_gt(st.last_step, 0);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fl(), NULL),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fx_strict_flags(), NULL),
 		     -EALREADY, "a step is never accepted twice");
 	snprintf(wrong, sizeof(wrong), "%06d", (atoi(code) + 1) % 1000000);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fl(), &locked),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fx_strict_flags(), &locked),
 		     -EACCES);
 	cr_expect_not(locked);
-	cr_assert_eq(iam_state_read(dir, 70001, fl(), &st), 0);
+	cr_assert_eq(iam_state_read(dir, 70001, fx_strict_flags(), &st), 0);
 	cr_expect_eq(st.failures, 2, "the replay counted too");
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fl(), &locked),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fx_strict_flags(), &locked),
 		     -EACCES);
 	cr_expect(locked, "the third failure locks");
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 1, code);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fl(), NULL),
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 1, code);
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now, fx_strict_flags(), NULL),
 		     -EBUSY, "locked: refused unchecked, even a right code");
-	cr_assert_eq(iam_state_read(dir, 70001, fl(), &st), 0);
+	cr_assert_eq(iam_state_read(dir, 70001, fx_strict_flags(), &st), 0);
 	cr_expect_eq(st.failures, 3, "a locked attempt does not extend the lock");
 	{
-		struct iam_totp t = { T_SECRET, IAM_TOTP_SHA1, 6, 30 };
+		struct iam_totp t = { FX_SECRET, IAM_TOTP_SHA1, 6, 30 };
 
 		cr_assert_eq(iam_totp_generate(&t, now + 901, code, 16), 0);
 	}
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + 901, fl(), NULL),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + 901, fx_strict_flags(), NULL),
 		     0, "the lock ends");
-	cr_assert_eq(iam_state_read(dir, 70001, fl(), &st), 0);
+	cr_assert_eq(iam_state_read(dir, 70001, fx_strict_flags(), &st), 0);
 	cr_expect_eq(st.failures, 0);
 	cr_expect_eq(st.lock_start, 0);
 	iam_config_free(cfg);
@@ -596,7 +585,7 @@ Test(roles, code_check_with_lockout_off_is_slowed)
 	char code[16], wrong[16];
 	int64_t now;
 
-	t_step_margin();
+	fx_step_margin();
 	now = (int64_t)time(NULL);
 	cr_assert_eq(iam_config_defaults(&cfg), 0);
 	free(cfg->state_dir);
@@ -604,23 +593,23 @@ Test(roles, code_check_with_lockout_off_is_slowed)
 	memset(&u, 0, sizeof(u));
 	u.name = "alice";
 	u.uid = 70002;
-	u.mfa_secret = T_SECRET;
+	u.mfa_secret = FX_SECRET;
 	u.mfa_algorithm = IAM_TOTP_SHA1;
 	u.mfa_digits = 6;
 	u.mfa_period = 30;
 	u.password_policy.lockout.max_failed_attempts = 0;
 	u.password_policy.lockout.lockout_seconds = 900;
-	t_code(T_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
 	snprintf(wrong, sizeof(wrong), "%06d", (atoi(code) + 1) % 1000000);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fl(), NULL),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, wrong, now, fx_strict_flags(), NULL),
 		     -EACCES);
-	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + 2, fl(), NULL),
+	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + 2, fx_strict_flags(), NULL),
 		     -EAGAIN, "within the delay: refused, not checked");
-	cr_assert_eq(iam_state_read(dir, 70002, fl(), &st), 0);
+	cr_assert_eq(iam_state_read(dir, 70002, fx_strict_flags(), &st), 0);
 	cr_expect_eq(st.failures, 1, "the refused try is not counted");
 	cr_expect_eq(st.last_step, 0);
 	cr_expect_eq(iam_role_mfa_check(cfg, &u, code, now + IAM_LOCKOUT_DELAY,
-					fl(), NULL), 0);
+					fx_strict_flags(), NULL), 0);
 	iam_config_free(cfg);
 }
 
@@ -655,7 +644,7 @@ Test(records, round_trip_root_0600)
 	new_session(&s, "s42", 600);
 	cr_expect_eq(strlen(s.id), IAM_ROLE_ID_LEN);
 	cr_expect_eq(s.expiry - s.start, 600);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
 	record_path(path, sizeof(path), "s42");
 	cr_assert_eq(lstat(path, &st), 0);
 	cr_expect_eq(st.st_mode & 07777, 0600);
@@ -663,9 +652,9 @@ Test(records, round_trip_root_0600)
 	snprintf(path, sizeof(path), "%s/roles", dir);
 	cr_assert_eq(lstat(path, &st), 0);
 	cr_expect_eq(st.st_mode & 07777, 0700);
-	cr_assert_eq(iam_role_session_read(dir, "s42", fl(), &t), 0);
+	cr_assert_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), 0);
 	cr_expect_eq(memcmp(&s, &t, sizeof(s)), 0);
-	cr_assert_eq(iam_role_session_active(dir, "s42", 70001, &clock0, fl(),
+	cr_assert_eq(iam_role_session_active(dir, "s42", 70001, &clock0, fx_strict_flags(),
 					     &t), 0);
 	cr_expect_str_eq(t.role, "deployer");
 	cr_expect_str_eq(t.reason, "deploy release 42");
@@ -686,26 +675,26 @@ Test(records, expired_other_boot_other_uid_are_no_session)
 	struct iam_role_clock c = clock0;
 
 	new_session(&s, "s42", 2);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
 	c.boot = clock0.boot + 1;
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fl(), &t), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fx_strict_flags(), &t), 0);
 	c.boot = clock0.boot + 2;
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fl(), &t),
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fx_strict_flags(), &t),
 		     -ENOENT, "expired at start + duration");
 	c.boot = clock0.boot - 1;
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fl(), &t),
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fx_strict_flags(), &t),
 		     -ENOENT, "before its start");
 	c = clock0;
 	/* Only the wall clock moves back: the boot clock decides. */
 	c.wall -= 86400;
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fl(), &t), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fx_strict_flags(), &t), 0);
 	c = clock0;
 	c.boot_id[0] = 'a';
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fl(), &t),
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70001, &c, fx_strict_flags(), &t),
 		     -ENOENT, "another boot");
-	cr_expect_eq(iam_role_session_active(dir, "s42", 70002, &clock0, fl(),
+	cr_expect_eq(iam_role_session_active(dir, "s42", 70002, &clock0, fx_strict_flags(),
 					     &t), -ENOENT, "another uid");
-	cr_expect_eq(iam_role_session_active(dir, "s43", 70001, &clock0, fl(),
+	cr_expect_eq(iam_role_session_active(dir, "s43", 70001, &clock0, fx_strict_flags(),
 					     &t), -ENOENT, "another session");
 }
 
@@ -716,15 +705,15 @@ Test(records, copied_under_another_session_key_is_refused)
 	char *text;
 
 	new_session(&s, "s42", 600);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
 	record_path(from, sizeof(from), "s42");
 	record_path(to, sizeof(to), "s43");
-	text = t_slurp(from);
+	text = fx_slurp(from);
 	cr_assert_not_null(text);
-	t_write(to, text, strlen(text), 0600);
+	fx_write(to, text, strlen(text), 0600);
 	free(text);
-	cr_expect_eq(iam_role_session_read(dir, "s43", fl(), &t), -EBADMSG);
-	cr_expect_eq(iam_role_session_active(dir, "s43", 70001, &clock0, fl(),
+	cr_expect_eq(iam_role_session_read(dir, "s43", fx_strict_flags(), &t), -EBADMSG);
+	cr_expect_eq(iam_role_session_active(dir, "s43", 70001, &clock0, fx_strict_flags(),
 					     &t), -EBADMSG);
 }
 
@@ -734,26 +723,26 @@ Test(records, wrong_owner_mode_link_are_refused)
 	char path[128], other[128];
 
 	new_session(&s, "s42", 600);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
 	record_path(path, sizeof(path), "s42");
 	cr_assert_eq(chmod(path, 0644), 0);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), -EPERM);
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), -EPERM);
 	cr_assert_eq(chmod(path, 0620), 0);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), -EPERM);
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), -EPERM);
 	cr_assert_eq(chmod(path, 0700), 0);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), -EPERM,
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), -EPERM,
 		     "an executable bit is not what the helper writes");
 	cr_assert_eq(chmod(path, 0600), 0);
 	/* A hard link elsewhere: two names for one record. */
 	snprintf(other, sizeof(other), "%s/hard", dir);
 	cr_assert_eq(link(path, other), 0);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), -EPERM);
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), -EPERM);
 	cr_assert_eq(unlink(other), 0);
 	/* A symbolic link under another key. */
 	record_path(other, sizeof(other), "s43");
 	cr_assert_eq(symlink(path, other), 0);
-	cr_expect_eq(iam_role_session_read(dir, "s43", fl(), &t), -ELOOP);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), 0);
+	cr_expect_eq(iam_role_session_read(dir, "s43", fx_strict_flags(), &t), -ELOOP);
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), 0);
 }
 
 Test(records, owned_by_the_user_is_refused)
@@ -761,7 +750,7 @@ Test(records, owned_by_the_user_is_refused)
 	struct iam_role_session s, t;
 	char path[128];
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	new_session(&s, "s42", 600);
 	cr_assert_eq(iam_role_session_write(dir, &s, 0), 0);
 	record_path(path, sizeof(path), "s42");
@@ -823,15 +812,15 @@ Test(records, corrupt_records_are_refused)
 	char path[128];
 
 	new_session(&s, "s42", 600);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
 	record_path(path, sizeof(path), "s42");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		t_write(path, bad[i], strlen(bad[i]), 0600);
-		cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t),
+		fx_write(path, bad[i], strlen(bad[i]), 0600);
+		cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t),
 			     -EBADMSG, "case %zu", i);
 	}
-	t_write(path, good, strlen(good), 0600);
-	cr_expect_eq(iam_role_session_read(dir, "s42", fl(), &t), 0,
+	fx_write(path, good, strlen(good), 0600);
+	cr_expect_eq(iam_role_session_read(dir, "s42", fx_strict_flags(), &t), 0,
 		     "control: the well-formed record is read");
 }
 
@@ -856,10 +845,10 @@ Test(records, bad_arguments_are_refused)
 	cr_expect_eq(iam_role_session_new("alice", 70001, "deployer", "s1",
 					  longreason, 60, &clock0, &s),
 		     -EINVAL);
-	cr_expect_eq(iam_role_session_read(dir, "../etc", fl(), &s), -EINVAL);
-	cr_expect_eq(iam_role_session_read("relative", "s1", fl(), &s),
+	cr_expect_eq(iam_role_session_read(dir, "../etc", fx_strict_flags(), &s), -EINVAL);
+	cr_expect_eq(iam_role_session_read("relative", "s1", fx_strict_flags(), &s),
 		     -EINVAL);
-	cr_expect_eq(iam_role_session_read(dir, "s1", fl(), &s), -ENOENT);
+	cr_expect_eq(iam_role_session_read(dir, "s1", fx_strict_flags(), &s), -ENOENT);
 }
 
 Test(records, reasons)
@@ -891,20 +880,20 @@ Test(records, remove_list_and_end_by_uid)
 	new_session(&b, "s2", 600);
 	cr_assert_eq(iam_role_session_new("bob", 70002, "deployer", "s3", "",
 					  600, &clock0, &c), 0);
-	cr_assert_eq(iam_role_session_write(dir, &a, fl()), 0);
-	cr_assert_eq(iam_role_session_write(dir, &b, fl()), 0);
-	cr_assert_eq(iam_role_session_write(dir, &c, fl()), 0);
-	cr_expect_eq(iam_role_session_remove(dir, "s1", b.id, fl()), -ESTALE,
+	cr_assert_eq(iam_role_session_write(dir, &a, fx_strict_flags()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &b, fx_strict_flags()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &c, fx_strict_flags()), 0);
+	cr_expect_eq(iam_role_session_remove(dir, "s1", b.id, fx_strict_flags()), -ESTALE,
 		     "the record holds another session");
-	cr_expect_eq(iam_role_session_read(dir, "s1", fl(), &t), 0);
-	cr_expect_eq(iam_role_sessions_end_uid(dir, 70001, fl()), 2);
-	cr_expect_eq(iam_role_session_read(dir, "s1", fl(), &t), -ENOENT);
-	cr_expect_eq(iam_role_session_read(dir, "s2", fl(), &t), -ENOENT);
-	cr_expect_eq(iam_role_session_read(dir, "s3", fl(), &t), 0,
+	cr_expect_eq(iam_role_session_read(dir, "s1", fx_strict_flags(), &t), 0);
+	cr_expect_eq(iam_role_sessions_end_uid(dir, 70001, fx_strict_flags()), 2);
+	cr_expect_eq(iam_role_session_read(dir, "s1", fx_strict_flags(), &t), -ENOENT);
+	cr_expect_eq(iam_role_session_read(dir, "s2", fx_strict_flags(), &t), -ENOENT);
+	cr_expect_eq(iam_role_session_read(dir, "s3", fx_strict_flags(), &t), 0,
 		     "bob's session stays");
-	cr_expect_eq(iam_role_session_remove(dir, "s3", c.id, fl()), 0);
-	cr_expect_eq(iam_role_session_remove(dir, "s3", c.id, fl()), -ENOENT);
-	cr_expect_eq(iam_role_sessions_end_uid(dir, 70001, fl()), 0);
+	cr_expect_eq(iam_role_session_remove(dir, "s3", c.id, fx_strict_flags()), 0);
+	cr_expect_eq(iam_role_session_remove(dir, "s3", c.id, fx_strict_flags()), -ENOENT);
+	cr_expect_eq(iam_role_sessions_end_uid(dir, 70001, fx_strict_flags()), 0);
 }
 
 static int
@@ -927,12 +916,12 @@ Test(records, list_reports_good_and_bad_records)
 	char path[128];
 	int n[2] = { 0, 0 };
 
-	cr_expect_eq(iam_role_session_list(dir, fl(), count_one, n), -ENOENT);
+	cr_expect_eq(iam_role_session_list(dir, fx_strict_flags(), count_one, n), -ENOENT);
 	new_session(&a, "s1", 600);
-	cr_assert_eq(iam_role_session_write(dir, &a, fl()), 0);
+	cr_assert_eq(iam_role_session_write(dir, &a, fx_strict_flags()), 0);
 	record_path(path, sizeof(path), "s2");
-	t_write(path, "junk\n", 5, 0600);
-	cr_expect_eq(iam_role_session_list(dir, fl(), count_one, n), 0);
+	fx_write(path, "junk\n", 5, 0600);
+	cr_expect_eq(iam_role_session_list(dir, fx_strict_flags(), count_one, n), 0);
 	cr_expect_eq(n[0], 1);
 	cr_expect_eq(n[1], 1);
 }
@@ -957,16 +946,30 @@ Test(records, active_reads_the_clocks_itself)
 	cr_assert_eq(iam_role_clock_now(&now), 0);
 	cr_assert_eq(iam_role_session_new("alice", 70001, "deployer", "s9", "",
 					  600, &now, &s), 0);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
-	cr_expect_eq(iam_role_session_active(dir, "s9", 70001, NULL, fl(), &t),
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s9", 70001, NULL, fx_strict_flags(), &t),
 		     0);
 	cr_expect_str_eq(t.id, s.id);
-	cr_expect_eq(iam_role_session_active(dir, "s8", 70001, NULL, fl(), &t),
+	cr_expect_eq(iam_role_session_active(dir, "s8", 70001, NULL, fx_strict_flags(), &t),
 		     -ENOENT);
 	/* Written at an earlier boot: the real clock refuses it. */
 	cr_assert_eq(iam_role_session_new("alice", 70001, "deployer", "s7", "",
 					  600, &clock0, &s), 0);
-	cr_assert_eq(iam_role_session_write(dir, &s, fl()), 0);
-	cr_expect_eq(iam_role_session_active(dir, "s7", 70001, NULL, fl(), &t),
+	cr_assert_eq(iam_role_session_write(dir, &s, fx_strict_flags()), 0);
+	cr_expect_eq(iam_role_session_active(dir, "s7", 70001, NULL, fx_strict_flags(), &t),
 		     -ENOENT);
+}
+
+/* -ERANGE means only "buffer too small": a number out of bounds is -EDOM. */
+Test(roles_errno, out_of_bounds_is_edom_never_erange)
+{
+	long long v;
+	char buf[8];
+	struct iam_totp t = { "JBSWY3DPEHPK3PXP", IAM_TOTP_SHA1, 6, 30 };
+
+	cr_expect_eq(iam_parse_ll("11", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("-1", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("99999999999999999999", 0, 10, &v), -EDOM);
+	cr_expect_eq(iam_parse_ll("x", 0, 10, &v), -EINVAL);
+	cr_expect_eq(iam_totp_generate(&t, 0, buf, sizeof(buf)), -ERANGE);
 }

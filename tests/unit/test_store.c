@@ -22,6 +22,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 /* Test-only fault injection of store.c. */
 extern int store_fail_point;
@@ -31,25 +32,17 @@ static char tmp[64];
 static void
 setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-store.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "store", 0755);
 	store_fail_point = 0;
 }
 
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	if (tmp[0] == '\0')
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);
@@ -607,4 +600,44 @@ Test(store, fault_injection_hook_is_not_exported)
 		       "the test-only hook is reachable from the library");
 	cr_assert_not_null(dlsym(h, "iam_write_atomic"));
 	dlclose(h);
+}
+
+/* ---- iam_map_strict: the one strict mapping of a snapshot file -------- */
+
+Test(store_map, maps_within_its_size_cap_and_refuses_the_rest)
+{
+	char dir[] = "/tmp/iam-map.XXXXXX", path[64], link[64], err[256];
+	struct iam_map m = { 0 };
+	int fd;
+
+	cr_assert_not_null(mkdtemp(dir));
+	chmod(dir, 0755);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "0123456789", 10), 10);
+	close(fd);
+	cr_assert_eq(iam_map_strict(path, IAM_STRICT_ANY_OWNER, 4, 10, &m, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(m.size, 10);
+	cr_assert_eq(memcmp(m.p, "0123456789", 10), 0);
+	iam_unmap(&m);
+	cr_assert_null(m.p);
+	iam_unmap(&m);
+	cr_assert_eq(iam_map_strict(path, IAM_STRICT_ANY_OWNER, 4, 9, &m, err,
+				    sizeof(err)), -EBADMSG);
+	cr_assert(strstr(err, "too large") != NULL, "%s", err);
+	cr_assert_eq(iam_map_strict(path, IAM_STRICT_ANY_OWNER, 11, 99, &m,
+				    err, sizeof(err)), -EBADMSG);
+	cr_assert_eq(symlink(path, link), 0);
+	cr_assert_eq(iam_map_strict(link, IAM_STRICT_ANY_OWNER, 1, 99, &m, err,
+				    sizeof(err)), -ELOOP);
+	chmod(path, 0666);
+	cr_assert_eq(iam_map_strict(path, IAM_STRICT_ANY_OWNER, 1, 99, &m, err,
+				    sizeof(err)), -EPERM);
+	cr_assert_null(m.p);
+	unlink(link);
+	unlink(path);
+	rmdir(dir);
 }

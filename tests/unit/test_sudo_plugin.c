@@ -27,6 +27,7 @@
 #include <sudo_plugin.h>
 
 #include "iam.h"
+#include "fixtures.h"
 
 #define ACCOUNT		"123456789012"
 #define ARN_CMD		"arn:iam:sudo::" ACCOUNT ":host/web1/command"
@@ -208,11 +209,8 @@ private_passwd(const char *extra)
 static void
 setup(void)
 {
-	if (geteuid() != 0)
-		cr_skip_test("needs root (run through scripts/run-unit.sh)");
-	strcpy(tmp, "/tmp/iam-sudo.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
-	cr_assert_eq(chmod(tmp, 0755), 0);
+	FX_NEED_ROOT();
+	fx_tmpdir(tmp, sizeof(tmp), "sudo", 0755);
 	cr_assert_eq(mkdir(at("etc"), 0755), 0);
 	cr_assert_eq(mkdir(at("var"), 0755), 0);
 	cr_assert_eq(mkdir(at("tools"), 0755), 0);
@@ -251,8 +249,6 @@ setup(void)
 static void
 teardown(void)
 {
-	char cmd[128];
-
 	if (so != NULL)
 		dlclose(so);
 	if (libiam != NULL)
@@ -260,10 +256,7 @@ teardown(void)
 	so = libiam = NULL;
 	if (tmp[0] == '\0')
 		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
-		fprintf(stderr, "could not remove %s\n", tmp);
-	tmp[0] = '\0';
+	fx_rmtree(tmp);
 }
 
 TestSuite(sudo, .init = setup, .fini = teardown);

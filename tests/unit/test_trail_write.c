@@ -9,7 +9,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "pam_phase_fixture.h"
+#include "fixtures.h"
 
 #define WRITERS	20
 #define EVENTS	500
@@ -17,12 +17,12 @@
 static void
 setup(void)
 {
-	if (!t_private_root())
+	if (!fx_private_root())
 		return;
-	f_nss_setup();
-	f_reset(NULL);
-	f_services(NULL);
-	f_publish_simple();
+	fx_phase_nss_setup();
+	fx_reset(NULL);
+	fx_services(NULL);
+	fx_publish_simple();
 }
 
 TestSuite(trail, .init = setup, .timeout = 120);
@@ -33,7 +33,7 @@ config(void)
 	struct iam_config *cfg = NULL;
 	char err[256] = "";
 
-	cr_assert_eq(iam_config_load(F_CONF, true, &cfg, err, sizeof(err)), 0,
+	cr_assert_eq(iam_config_load(FX_CONF, true, &cfg, err, sizeof(err)), 0,
 		     "%s", err);
 	return cfg;
 }
@@ -76,7 +76,7 @@ Test(trail, twenty_writers_at_once_never_interleave)
 	size_t lines = 0;
 	int st;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	for (int i = 0; i < WRITERS; i++) {
 		pids[i] = fork();
 		cr_assert(pids[i] >= 0);
@@ -87,7 +87,7 @@ Test(trail, twenty_writers_at_once_never_interleave)
 		cr_assert_eq(waitpid(pids[i], &st, 0), pids[i]);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 	}
-	all = t_slurp(F_TRAIL);
+	all = fx_slurp(FX_TRAIL);
 	cr_assert_not_null(all);
 	for (l = strtok_r(all, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		struct iam_json_doc *doc = NULL;
@@ -123,15 +123,15 @@ Test(trail, deleted_trail_file_is_recreated_0600)
 				.user_name = "alice" };
 	struct stat st;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	umask(0);
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	cr_assert_eq(unlink(F_TRAIL), 0);
+	cr_assert_eq(unlink(FX_TRAIL), 0);
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	cr_assert_eq(st.st_mode & 07777, 0600);
 	cr_assert_eq(st.st_uid, 0);
-	cr_assert_eq(f_trail_count("\"Login\"", NULL), 1);
+	cr_assert_eq(fx_trail_count("\"Login\"", NULL), 1);
 	iam_config_free(cfg);
 }
 
@@ -148,9 +148,9 @@ Test(trail, user_chosen_strings_come_out_escaped)
 	const struct iam_json *root;
 	char *all;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(iam_trail_write(cfg, &ev), 0);
-	all = t_slurp(F_TRAIL);
+	all = fx_slurp(FX_TRAIL);
 	cr_assert_eq(strchr(all, '\n'), all + strlen(all) - 1, "one line");
 	cr_assert_eq(iam_json_parse(all, strlen(all), NULL, &doc, NULL, 0), 0);
 	root = iam_json_root(doc);
@@ -168,18 +168,18 @@ static int
 login_with_broken_trail(bool required, void (*breakit)(void),
 			struct iam_buf *log)
 {
-	struct t_conv c = { 0 };
-	struct f_run o = { 0 };
+	struct fx_conv c = { 0 };
+	struct fx_run o = { 0 };
 	char text[128];
 	int s, r;
 
 	snprintf(text, sizeof(text), "trail_required = %s;\n"
 		 "hostname = \"web1\";\n", required ? "true" : "false");
-	t_write(F_CONF, text, strlen(text), 0644);
-	s = f_syslog_capture();
+	fx_write(FX_CONF, text, strlen(text), 0644);
+	s = fx_syslog_capture();
 	breakit();
-	r = f_account("alice", &c, &o);
-	f_syslog_read(s, log);
+	r = fx_account("alice", &c, &o);
+	fx_syslog_read(s, log);
 	close(s);
 	return r;
 }
@@ -214,7 +214,7 @@ write_fails(void)
 
 	drop_sys_resource();
 	/* Any byte more is refused: the append fails with EFBIG. */
-	fd = open(F_TRAIL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(FX_TRAIL, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 	cr_assert(fd >= 0);
 	close(fd);
 	signal(SIGXFSZ, SIG_IGN);
@@ -225,10 +225,10 @@ Test(trail, insecure_folder_with_trail_required_refuses_the_login)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(true, folder_writable_by_others,
 					     &log), PAM_AUTHINFO_UNAVAIL);
-	cr_assert(strstr(log.buf, "cannot write the trail " F_TRAIL),
+	cr_assert(strstr(log.buf, "cannot write the trail " FX_TRAIL),
 		  "syslog: %s", log.buf);
 	cr_assert(strstr(log.buf, "refusing (trail_required)"), "%s", log.buf);
 	iam_buf_release(&log);
@@ -238,10 +238,10 @@ Test(trail, insecure_folder_without_trail_required_proceeds)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(false, folder_writable_by_others,
 					     &log), PAM_SUCCESS);
-	cr_assert(strstr(log.buf, "cannot write the trail " F_TRAIL),
+	cr_assert(strstr(log.buf, "cannot write the trail " FX_TRAIL),
 		  "syslog: %s", log.buf);
 	cr_assert(strstr(log.buf, "proceeding (trail_required = false)"),
 		  "%s", log.buf);
@@ -254,7 +254,7 @@ Test(trail, failing_write_with_trail_required_refuses_the_login)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(true, write_fails, &log),
 		     PAM_AUTHINFO_UNAVAIL);
 	cr_assert(strstr(log.buf, "cannot write the trail"), "%s", log.buf);
@@ -265,7 +265,7 @@ Test(trail, failing_write_without_trail_required_proceeds)
 {
 	struct iam_buf log = IAM_BUF_INIT;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_eq(login_with_broken_trail(false, write_fails, &log),
 		     PAM_SUCCESS);
 	cr_assert(strstr(log.buf, "proceeding"), "%s", log.buf);
@@ -291,12 +291,12 @@ Test(trail, huge_event_with_a_failing_write_still_reaches_syslog)
 	ssize_t k;
 	int s;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cr_assert_not_null(big);
 	memset(big, 'p', n);
 	big[n] = '\0';
 	cfg = config();
-	s = f_syslog_capture();
+	s = fx_syslog_capture();
 	write_fails();
 	cr_expect_lt(iam_trail_write(cfg, &ev), 0, "the write did not fail");
 	while ((k = recv(s, msg, sizeof(msg) - 1, 0)) > 0) {
@@ -327,17 +327,17 @@ Test(trail, short_write_is_cut_back_to_the_size_before)
 	struct stat st;
 	off_t before;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cfg = config();
 	cr_assert_eq(iam_trail_write(cfg, &small_ev), 0);
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	before = st.st_size;
 	drop_sys_resource();
 	signal(SIGXFSZ, SIG_IGN);
 	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 10;
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
 	cr_expect_lt(iam_trail_write(cfg, &small_ev), 0);
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	cr_expect_eq(st.st_size, before, "%lld bytes, %lld before",
 		     (long long)st.st_size, (long long)before);
 	iam_config_free(cfg);
@@ -351,10 +351,10 @@ Test(trail, caller_fsize_limit_is_lifted_for_the_write)
 	struct stat st;
 	off_t before;
 
-	T_NEED_ROOT();
+	FX_NEED_ROOT();
 	cfg = config();
 	cr_assert_eq(iam_trail_write(cfg, &small_ev), 0);
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	before = st.st_size;
 	rl.rlim_cur = rl.rlim_max = (rlim_t)before + 10;
 	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
@@ -366,7 +366,7 @@ Test(trail, caller_fsize_limit_is_lifted_for_the_write)
 	cr_expect_eq(iam_trail_write(cfg, &small_ev), 0);
 	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
 	cr_expect_eq(rl.rlim_cur, (rlim_t)before + 10, "the limit not put back");
-	cr_assert_eq(stat(F_TRAIL, &st), 0);
+	cr_assert_eq(stat(FX_TRAIL, &st), 0);
 	cr_expect_gt(st.st_size, before);
 	iam_config_free(cfg);
 }

@@ -188,7 +188,14 @@ bool iam_password_hash_current(const char *hash, enum iam_hash_method method);
 int iam_password_hash(const char *password, enum iam_hash_method method,
 		      char **ret_hash);
 
-/* True when hash looks like a supported crypt(3) hash. */
+/*
+ * The one password-hash validator (identity file, credential store,
+ * pam_iam): yescrypt ($y$), sha512crypt ($6$, optional rounds=N$ of 4-9
+ * digits) or bcrypt ($2b$, $2a$, $2y$, cost 04-31), each with its exact
+ * salt and hash lengths and a setting libxcrypt accepts
+ * (crypt_checksalt).  Anything else, including locked, empty or
+ * truncated hashes, is refused.
+ */
 bool iam_password_hash_valid(const char *hash);
 
 /* ---- TOTP (RFC 6238) --------------------------------------------------- */

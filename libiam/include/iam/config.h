@@ -15,6 +15,14 @@
 
 #include "iam/util.h"
 
+/* Where the package puts things; a build may say otherwise (-D). */
+#ifndef IAM_SYSCONFDIR
+#define IAM_SYSCONFDIR "/etc"
+#endif
+#ifndef IAM_SNAPSHOT_DIR
+#define IAM_SNAPSHOT_DIR "/var/lib/iam"
+#endif
+
 #define IAM_DEFAULT_CONFIG IAM_SYSCONFDIR "/iam/iam.conf"
 
 /* Paths fixed at build time, for readers that take no configuration. */

@@ -240,13 +240,6 @@ int iam_identity_reindex(struct iam_identity *id);
 const char *iam_identity_strdup(struct iam_identity *id, const char *s);
 
 /*
- * Check a password hash's shape: yescrypt ($y$), sha512crypt ($6$,
- * optional rounds=N$) or bcrypt ($2b$, $2a$, $2y$).  Anything else,
- * including locked or empty hashes, is refused.
- */
-bool iam_hash_valid(const char *hash);
-
-/*
  * Check a TOTP secret: base32 (RFC 4648, A-Z and 2-7, optional '='
  * padding) of at least 128 bits.  On failure, *ret_why (when not NULL)
  * points to a static reason.

@@ -30,6 +30,8 @@
 #ifndef IAM_KEYS_H
 #define IAM_KEYS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -70,5 +72,21 @@ int64_t iam_ssh_key_expiry(const struct iam_ssh_key *k, uint32_t max_days);
 int iam_keysdb_print(const char *path, int strict_flags, const char *name,
 		     uint32_t uid, int64_t now, FILE *out, char *err,
 		     size_t errlen);
+
+/*
+ * Whether key (a line "TYPE BASE64 [comment]"; a newline ends it too) is
+ * one of the unexpired keys of user name with uid in the snapshot at
+ * path, compared as iam_ssh_key_same() does.  1 yes, 0 no (also for an
+ * unknown name or another uid), or the errors of iam_keysdb_print().
+ */
+int iam_keysdb_has_key(const char *path, int strict_flags, const char *name,
+		       uint32_t uid, int64_t now, const char *key, char *err,
+		       size_t errlen);
+
+/* Length of "TYPE BASE64": a key line up to its comment (space, newline). */
+size_t iam_ssh_key_material_len(const char *line);
+
+/* True when two key lines hold the same key (TYPE and BASE64), comments aside. */
+bool iam_ssh_key_same(const char *a, const char *b);
 
 #endif

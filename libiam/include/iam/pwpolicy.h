@@ -7,7 +7,9 @@
 #ifndef IAM_PWPOLICY_H
 #define IAM_PWPOLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "iam/identity.h"
 
@@ -36,5 +38,15 @@ int iam_password_policy_check(const struct iam_password_policy *pp,
 			      const char *user, const char *password,
 			      const char *const *history, size_t n_history,
 			      char *why, size_t whylen);
+
+/*
+ * When a password stops working under max_age_days: 0 for never (no
+ * password, or no maximum age); else epoch seconds, changed (or created
+ * when the change time is unknown) plus max_age_days days.  A password
+ * whose age cannot be told has expired already (1): fail closed.
+ * pam_iam's account phase and iamctl credential-report use this one rule.
+ */
+int64_t iam_password_expiry(bool has_password, int64_t changed,
+			    int64_t created, uint32_t max_age_days);
 
 #endif

@@ -95,7 +95,7 @@ struct iam_role_rec *iam_role_rec_free(struct iam_role_rec *role);
  * Duration of a new session: asked == 0 gives the default, the smaller
  * of the role's maximum and IAM_ROLE_DEFAULT_SECONDS; otherwise asked
  * itself, from 1 up to the role's maximum (a shorter session only ever
- * takes rights away, so there is no lower bound but 1).  -ERANGE above
+ * takes rights away, so there is no lower bound but 1).  -EDOM above
  * the maximum.
  */
 #define IAM_ROLE_DEFAULT_SECONDS	3600

@@ -59,6 +59,23 @@
  */
 int iam_open_strict(const char *path, int flags, char *err, size_t errlen);
 
+/* A strict file mapped read-only (iam_map_strict()). */
+struct iam_map {
+	void *p;		/* NULL when nothing is mapped */
+	size_t size;
+};
+
+/*
+ * Open path as iam_open_strict() does and map it read-only (private);
+ * its size must be min to max bytes (min at least 1), else -EBADMSG
+ * ("FILE: is truncated or too large" in err).  Release with iam_unmap().
+ */
+int iam_map_strict(const char *path, int flags, size_t min, size_t max,
+		   struct iam_map *ret_map, char *err, size_t errlen);
+
+/* Unmap; a map never set or already released is fine. */
+void iam_unmap(struct iam_map *m);
+
 /*
  * Read a whole strict file of at most max bytes into a fresh buffer.
  * You own *ret_buf (NUL-terminated); free it (iam_buf_wipe for secrets).

@@ -84,7 +84,8 @@ void iam_faults_release(struct iam_faults *f);
 /*
  * Parse a decimal integer that must fill the whole string and lie within
  * [min, max].  No sign for unsigned use, no spaces, no leading '+'.
- * -EINVAL (not a number), -ERANGE (out of bounds).
+ * -EINVAL (not a number), -EDOM (out of bounds; -ERANGE means only
+ * "buffer too small", iam.h).
  */
 int iam_parse_ll(const char *s, long long min, long long max,
 		 long long *ret_value);

@@ -1,0 +1,48 @@
+/*
+ * util_int.h - primitives libiam's files share that are not part of the
+ * public interface (hidden visibility; FNV-1a is in fnv.h).
+ */
+#ifndef IAM_UTIL_INT_H
+#define IAM_UTIL_INT_H
+
+#include <dirent.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define IAM_PRIVATE __attribute__((visibility("hidden")))
+
+/*
+ * Strict base64 (RFC 4648 alphabet, padded, '=' only in the last two
+ * places) of the n characters at s into out (max bytes).  Returns the
+ * number of bytes decoded (0 for n == 0), or -1 when s is not base64 or
+ * out is too small (n / 4 * 3 bytes always suffice).
+ */
+IAM_PRIVATE ssize_t iam_base64_decode(const char *s, size_t n,
+				      unsigned char *out, size_t max);
+
+#include <stdint.h>
+
+/*
+ * A generation's number "N" (folder gen/N): decimal digits without a
+ * leading zero, 1 up to 19 digits.  0 or -EBADMSG.
+ */
+IAM_PRIVATE int iam_generation_parse(const char *s, uint64_t *ret_gen);
+
+/* Write all of data to fd (EINTR retried, a short write is -EIO). */
+IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
+
+/*
+ * A directory stream on fd (fdopendir), closing fd when it fails (errno
+ * kept).  iam_opendir_dup(): on a duplicate of dirfd (close-on-exec),
+ * rewound, so dirfd stays the caller's.  NULL and errno on failure.
+ */
+IAM_PRIVATE DIR *iam_fdopendir(int fd);
+IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
+
+struct iam_request;
+
+/* Add key=value to req when value is neither NULL nor empty. */
+IAM_PRIVATE int iam_request_add_nonempty(struct iam_request *req,
+					 const char *key, const char *value);
+
+#endif
