@@ -57,7 +57,7 @@ struct attempt {
 	char *password;			/* own copy; wiped */
 	char *code;			/* own copy; wiped */
 	int64_t now;
-	uint64_t step;			/* matched TOTP step */
+	struct iam_mfa_match match;	/* what the code matched */
 	bool code_ok;
 	bool key_proven;		/* sshd's key step proved an IAM key:
 					   only the code is asked */
@@ -350,49 +350,51 @@ password_ok(struct attempt *a)
 	return r == 0 && a->rec != NULL && a->rec->password_hash != NULL;
 }
 
-/* OK, BAD_CODE or REPLAY; a dummy check when there is no device. */
+/*
+ * OK, BAD_CODE or REPLAY: a code of any of the user's devices (each
+ * against its own last step in st) or one unused recovery code; a dummy
+ * check when there is no device.
+ */
 static enum outcome
-code_check(struct attempt *a, uint64_t after)
+code_check(struct attempt *a, const struct iam_state *st)
 {
 	struct iam_totp t = {
 		.secret = dummy_secret, .algorithm = IAM_TOTP_SHA1,
 		.digits = 6, .period = 30,
 	};
-	bool real = a->rec != NULL && a->rec->mfa_secret != NULL;
+	bool real = a->rec != NULL && a->rec->n_mfa_devices > 0;
 	char code[16] = "";
+	uint64_t step;
 	int r;
 
 	if (!a->ask_code)
 		return OK;
 	if (real) {
-		t.secret = a->rec->mfa_secret;
-		t.algorithm = a->rec->mfa_algorithm;
-		t.digits = a->rec->mfa_digits;
-		t.period = a->rec->mfa_period;
+		r = iam_mfa_verify(a->rec, a->code != NULL ? a->code : "",
+				   a->now, a->o->cfg->totp_window, st,
+				   &a->match);
+		if (r == 0) {
+			a->code_ok = true;
+			return OK;
+		}
+		return r == -EALREADY ? REPLAY : BAD_CODE;
 	}
 	/*
 	 * The comparison reads as many bytes as the device has digits,
 	 * whatever the answer's length: give it a zero-padded copy, so a
-	 * short answer is never read past its end.  A longer answer is cut
-	 * to 15 bytes, which no device's code (6-8 digits) can equal.
+	 * short answer is never read past its end.
 	 */
 	if (a->code != NULL)
 		memcpy(code, a->code, strnlen(a->code, sizeof(code) - 1));
-	r = iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window,
-			    after, &a->step);
+	(void)iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window, 0,
+			      &step);
 	iam_wipe(code, sizeof(code));
 	/*
 	 * No device: the answer was asked only so that nothing tells this
 	 * user apart, and is ignored, whatever it is (mfa = "required"
 	 * without a device is NOT_ENROLLED before this).
 	 */
-	if (!real)
-		return OK;
-	if (r == 0) {
-		a->code_ok = true;
-		return OK;
-	}
-	return r == -EALREADY ? REPLAY : BAD_CODE;
+	return OK;
 }
 
 /* ---- After the checks -------------------------------------------------- */
@@ -504,7 +506,7 @@ static int
 check_unknown(struct attempt *a)
 {
 	(void)password_ok(a);
-	(void)code_check(a, 0);
+	(void)code_check(a, NULL);
 	return finish(a, UNKNOWN);
 }
 
@@ -540,13 +542,47 @@ settle(struct attempt *a, enum outcome *out, const struct iam_lockout_try *t,
 		IAM_LOCKOUT_FAILED;
 	int r;
 
-	r = iam_lockout_settle(t, res, a->code_ok ? a->step : 0, ret_locked);
+	r = iam_lockout_settle_mfa(t, res, a->code_ok ? &a->match : NULL,
+				   ret_locked);
 	if (r == -EALREADY) {
 		*out = REPLAY;
 		a->code_ok = false;
 		return 0;
 	}
 	return r;
+}
+
+/* A recovery code let this user in: the log and the trail say so. */
+static void
+recovery_used(struct attempt *a, const struct iam_state *st)
+{
+	uint32_t used = iam_state_recovery_used(st, a->rec->recovery_set) |
+			(1u << a->match.recovery);
+	int left = (int)a->rec->n_recovery_codes - __builtin_popcount(used);
+	char n[16];
+	struct iam_event_param params[] = {
+		{ "service", a->service },
+		{ "tty", a->tty },
+		{ "recoveryCodesLeft", n },
+	};
+	struct iam_event ev = {
+		.time = a->now,
+		.source = "pam_iam",
+		.name = "MFARecoveryCodeUsed",
+		.user_type = "IAMUser",
+		.user_name = a->user,
+		.user_arn = a->arn,
+		.source_ip = a->rhost,
+		.params = params,
+		.n_params = sizeof(params) / sizeof(params[0]),
+	};
+
+	snprintf(n, sizeof(n), "%d", left < 0 ? 0 : left);
+	pam_syslog(a->pamh, LOG_NOTICE, "%s used a recovery code; %s left",
+		   a->user, n);
+	if (iam_trail_write(a->o->cfg, &ev) < 0)
+		pam_syslog(a->pamh, LOG_WARNING, "cannot write the trail %s",
+			   a->o->cfg->trail_file);
 }
 
 static int
@@ -569,20 +605,22 @@ check_user(struct attempt *a)
 	if (r < 0)
 		return state_error(a, r);
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
-	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
+	if (out == OK && a->mfa_required && a->rec->n_mfa_devices == 0) {
 		/* Told only now, after a right password. */
-		(void)code_check(a, t.counted.last_step);
+		(void)code_check(a, &t.counted);
 		out = NOT_ENROLLED;
 	} else if (out == OK) {
-		out = code_check(a, t.counted.last_step);
+		out = code_check(a, &t.counted);
 	} else {
-		(void)code_check(a, t.counted.last_step);
+		(void)code_check(a, &t.counted);
 	}
 	r = settle(a, &out, &t, &locked);
 	if (r < 0)
 		return state_error(a, r);
 	if (out == OK && (r = record_session(a)) < 0)
 		return pam_iam_errno_code(r);
+	if (out == OK && a->code_ok && a->match.recovery >= 0)
+		recovery_used(a, &t.counted);
 	if (locked) {
 		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
 			   "attempts", a->user, t.counted.failures);
