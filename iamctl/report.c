@@ -73,7 +73,8 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
 			 iam_ssh_key_expiry(k1, pp->ssh_key_max_age_days) : 0;
 	struct iam_state st;
 	bool has_state;
-	char arn[256];
+	char arn[256], num[24];
+	uint32_t used;
 
 	has_state = iam_state_read(cfg->state_dir, u->uid, 0, &st) == 0;
 	snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s", id->account.id,
@@ -86,7 +87,7 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
 	time_field(u->password.hash && pp->max_age_days > 0 &&
 		   u->password.changed > 0 ? u->password.changed +
 		   (int64_t)pp->max_age_days * 86400 : 0, "N/A");
-	field(u->mfa.secret ? "true" : "false", false);
+	field(u->mfa.secret || u->n_mfa_devices ? "true" : "false", false);
 	/* Active means it logs in: status Active and not past its age. */
 	field(k1 != NULL && k1->active && (k1_exp == 0 || now < k1_exp) ?
 	      "true" : "false", false);
@@ -95,7 +96,17 @@ row(const struct iam_config *cfg, const struct iam_identity *id,
 	field(has_state && iam_state_locked(&st, &pp->lockout, now) ?
 	      "true" : "false", false);
 	list_field(u->groups, u->n_groups, false);
-	list_field(u->policies, u->n_policies, true);
+	list_field(u->policies, u->n_policies, false);
+	snprintf(num, sizeof(num), "%zu", (u->mfa.secret ? 1 : 0) +
+		 u->n_mfa_devices);
+	field(num, false);
+	used = iam_state_recovery_used(has_state ? &st : &(struct iam_state){ 0 },
+				       iam_recovery_set_tag(
+				       (const char *const *)u->recovery_codes,
+				       u->n_recovery_codes));
+	snprintf(num, sizeof(num), "%d", (int)u->n_recovery_codes -
+		 __builtin_popcount(used));
+	field(num, true);
 }
 
 int
@@ -121,7 +132,7 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 	puts("user,arn,user_creation_time,password_enabled,"
 	     "password_last_changed,password_next_rotation,mfa_active,"
 	     "ssh_key_1_active,ssh_key_1_last_rotated,last_login,locked,"
-	     "groups,policies");
+	     "groups,policies,mfa_devices,recovery_codes_left");
 	for (size_t i = 0; i < id->n_users; i++)
 		row(ctl->cfg, id, &id->users[i], now);
 	iam_identity_free(id);

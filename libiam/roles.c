@@ -613,7 +613,7 @@ iam_role_mfa_check(const struct iam_config *cfg,
 
 	if (cfg == NULL || u == NULL || code == NULL)
 		return -EINVAL;
-	if (u->n_mfa_devices == 0)
+	if (u->n_mfa_devices == 0 && u->mfa_secret == NULL)
 		return -ENOKEY;
 	r = iam_lockout_begin(cfg->state_dir, u->uid, strict_flags,
 			      &u->password_policy.lockout, now, &lt);

@@ -332,6 +332,9 @@ iam_mfa_verify(const struct iam_auth_user *u, const char *code, int64_t now,
 {
 	const struct iam_state none = { 0 };
 	char given[16] = "", norm[IAM_RECOVERY_RAW + 1];
+	const struct iam_auth_mfa *devs;
+	struct iam_auth_mfa one;
+	size_t n;
 	int r = -EACCES;
 
 	*m = (struct iam_mfa_match)IAM_MFA_MATCH_NONE;
@@ -339,13 +342,25 @@ iam_mfa_verify(const struct iam_auth_user *u, const char *code, int64_t now,
 		return -EINVAL;
 	if (st == NULL)
 		st = &none;
-	if (u->n_mfa_devices == 0)
+	devs = u->mfa_devices;
+	n = u->n_mfa_devices;
+	if (n == 0 && u->mfa_secret != NULL) {
+		/* A record filled in by hand: its one device is "default". */
+		one = (struct iam_auth_mfa){
+			.name = IAM_MFA_DEFAULT, .secret = u->mfa_secret,
+			.algorithm = u->mfa_algorithm, .digits = u->mfa_digits,
+			.period = u->mfa_period,
+		};
+		devs = &one;
+		n = 1;
+	}
+	if (n == 0)
 		return -ENOENT;
 	/* A zero-padded copy: iam_totp_verify() reads digits bytes. */
 	memcpy(given, code, strnlen(code, sizeof(given) - 1));
 	/* Every device is checked, whatever matched. */
-	for (size_t i = 0; i < u->n_mfa_devices; i++) {
-		const struct iam_auth_mfa *d = &u->mfa_devices[i];
+	for (size_t i = 0; i < n; i++) {
+		const struct iam_auth_mfa *d = &devs[i];
 		struct iam_totp t = { d->secret, d->algorithm, d->digits,
 				      d->period };
 		uint64_t step = 0;

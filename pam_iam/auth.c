@@ -362,7 +362,7 @@ code_check(struct attempt *a, const struct iam_state *st)
 		.secret = dummy_secret, .algorithm = IAM_TOTP_SHA1,
 		.digits = 6, .period = 30,
 	};
-	bool real = a->rec != NULL && a->rec->n_mfa_devices > 0;
+	bool real = a->rec != NULL && a->rec->mfa_secret != NULL;
 	char code[16] = "";
 	uint64_t step;
 	int r;
@@ -605,7 +605,7 @@ check_user(struct attempt *a)
 	if (r < 0)
 		return state_error(a, r);
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
-	if (out == OK && a->mfa_required && a->rec->n_mfa_devices == 0) {
+	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
 		/* Told only now, after a right password. */
 		(void)code_check(a, &t.counted);
 		out = NOT_ENROLLED;

@@ -1,0 +1,106 @@
+# 26-mfa-devices.sh - several named TOTP devices and recovery codes, with
+# the real clients: iamctl mfa enable (code from oathtool), pamtester
+# as root with a code of each device (replay refused per device), a
+# recovery code once (twice refused), the 8-device limit, mfa list
+# --json, the credential report's columns and the trail.
+mkdir -p -m 0755 /var/lib/iam
+use_identity "$TOP/etc/identity.example.json" >/dev/null || bad "publish the identity"
+for f in common-auth common-account common-password common-session-iam; do
+	install -m 0644 "$TOP/etc/pam.d/$f" "/etc/pam.d/$f"
+done
+cat > /etc/pam.d/iamtest <<'S'
+@include common-auth
+@include common-account
+S
+W=$(mktemp -d)
+PW='Mfa-Has-A-Good-Pass-7'
+TRAIL=/var/log/iam/trail.jsonl
+expect_out 0 "user mona added" "user add mona" iamctl user add mona
+expect_out 0 "password of mona changed" "passwd" sh -c "echo '$PW' | iamctl passwd mona --stdin"
+cat > "$W/login.json" <<'P'
+{ "Version": "2012-10-17",
+  "Statement": [ { "Effect": "Allow", "Action": "host:Login", "Resource": "*" } ] }
+P
+iamctl policy put MonaLogin "$W/login.json" >/dev/null && iamctl policy attach MonaLogin --user mona >/dev/null ||
+	bad "policy for mona"
+
+# enrol USER [ARGS...]: answers with oathtool's code; the secret in $SECRET
+enrol() {
+	rm -f "$W/code"; mkfifo "$W/code"
+	iamctl mfa enable "$@" --no-qr <"$W/code" >"$W/mfa.out" 2>&1 &
+	local pid=$!
+	exec 7>"$W/code"
+	for _ in $(seq 100); do grep -q '^otpauth://' "$W/mfa.out" && break; sleep 0.1; done
+	SECRET=$(sed -n 's/^otpauth:.*secret=\([A-Z2-7]*\).*/\1/p' "$W/mfa.out")
+	oathtool --totp -b "$SECRET" >&7 2>/dev/null
+	exec 7>&-
+	wait "$pid"
+}
+login() {	# login USER PASSWORD CODE
+	printf '%s\n%s\n' "$2" "$3" | pamtester iamtest "$1" authenticate 2>&1
+}
+
+enrol mona && grep -q "MFA device of mona enabled" "$W/mfa.out" && ok "device default enrolled" ||
+	{ bad "enrol default"; show "$(cat "$W/mfa.out")"; }
+S_DEFAULT=$SECRET
+enrol mona --device phone && grep -q "MFA device phone of mona enabled" "$W/mfa.out" &&
+	ok "device phone enrolled" || { bad "enrol phone"; show "$(cat "$W/mfa.out")"; }
+S_PHONE=$SECRET
+grep -q 'otpauth://totp/[^?]*mona%20%28phone%29' "$W/mfa.out" && ok "the URI names the device" || bad "URI label"
+expect_out 1 "already has a device named phone" "a second device phone is refused" \
+	sh -c 'echo 000000 | iamctl mfa enable mona --device phone --no-qr'
+expect_out 2 "not a device name" "a bad device name is refused" iamctl mfa disable mona --device '../x'
+expect_out 0 '"name":"default".*"name":"phone".*"serialNumber":"arn:iam:iam::[0-9]{12}:mfa/mona/phone"' \
+	"mfa list --json shows both devices with their ARNs" iamctl mfa list mona --json
+
+# Both devices' codes of the next step pass, each once.
+T=$(date -d '+30 sec')
+C1=$(oathtool --totp -b -N "$T" "$S_DEFAULT"); C2=$(oathtool --totp -b -N "$T" "$S_PHONE")
+out=$(login mona "$PW" "$C1"); grep -q successfully <<<"$out" && ok "a code of device default passes" || { bad "default code"; show "$out"; }
+out=$(login mona "$PW" "$C2"); grep -q successfully <<<"$out" && ok "a code of device phone of the same step passes" || { bad "phone code"; show "$out"; }
+sleep 3
+out=$(login mona "$PW" "$C1"); grep -q successfully <<<"$out" && bad "default replay accepted" || ok "device default's code again is refused (replay)"
+sleep 3
+out=$(login mona "$PW" "$C2"); grep -q successfully <<<"$out" && bad "phone replay accepted" || ok "device phone's code again is refused (replay)"
+grep -q '"errorCode":"MFAReplay"' "$TRAIL" && ok "the replays are MFAReplay in the trail" || bad "no MFAReplay"
+
+# Recovery codes: ten, shown once, each passes once.
+out=$(iamctl mfa recovery-codes mona 2>&1)
+mapfile -t RC < <(grep -Eo '^  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' <<<"$out" | tr -d ' ')
+[ "${#RC[@]}" = 10 ] && ok "mfa recovery-codes prints 10 codes" || { bad "recovery codes: ${#RC[@]}"; show "$out"; }
+f=$(ls /var/lib/iam/credentials/*.json | xargs grep -l '"recovery_codes"' | head -1)
+! grep -q "${RC[0]}" "$f" && grep -q '"\$6\$rounds=1000\$' "$f" && ok "only hashes are stored" || bad "codes stored in clear"
+sleep 3
+out=$(login mona "$PW" "$(tr 'A-Z' 'a-z' <<<"${RC[3]}")")
+grep -q successfully <<<"$out" && ok "a recovery code passes at the code prompt (any case)" || { bad "recovery code"; show "$out"; }
+grep -q '"eventName":"MFARecoveryCodeUsed".*"recoveryCodesLeft":"9"' "$TRAIL" && ok "MFARecoveryCodeUsed in the trail, 9 left" ||
+	bad "no MFARecoveryCodeUsed"
+sleep 3
+out=$(login mona "$PW" "${RC[3]}")
+grep -q successfully <<<"$out" && bad "a used recovery code passed again" || ok "the same recovery code again is refused"
+expect_out 0 '"recoveryCodesLeft":9' "mfa list counts the codes left" iamctl mfa list mona --json
+expect_out 0 '^mona,.*,2,9$' "credential-report: mfa_devices 2, recovery_codes_left 9" iamctl credential-report
+old=${RC[5]}
+iamctl mfa recovery-codes mona >/dev/null 2>&1 || bad "regenerate"
+sleep 3
+out=$(login mona "$PW" "$old")
+grep -q successfully <<<"$out" && bad "an old set's code passed" || ok "regenerating voids the old codes"
+expect_out 0 '"recoveryCodesLeft":10' "a new set has 10 left" iamctl mfa list mona --json
+
+# Limit: 8 devices in all.
+for d in d3 d4 d5 d6 d7 d8; do enrol mona --device "$d" >/dev/null 2>&1 || bad "enrol $d"; done
+expect_out 1 "already has 8 devices" "a ninth device is refused" \
+	sh -c 'echo 000000 | iamctl mfa enable mona --device d9 --no-qr'
+expect_out 0 "MFA device d8 of mona removed" "mfa disable --device d8" iamctl mfa disable mona --device d8
+expect_out 0 "MFA device of mona removed" "mfa disable (default)" iamctl mfa disable mona
+# phone's last step is that of $T: wait until the next step's code is later
+used=$(( $(date -d "$T" +%s) / 30 ))
+while [ $(( $(date +%s) / 30 )) -lt "$used" ]; do sleep 1; done
+C2=$(oathtool --totp -b -N "$(date -d '+30 sec')" "$S_PHONE")
+out=$(login mona "$PW" "$C2"); grep -q successfully <<<"$out" && ok "phone still works after default is gone" || { bad "phone after disable"; show "$out"; }
+C1=$(oathtool --totp -b -N "$(date -d '+30 sec')" "$S_DEFAULT")
+sleep 3
+out=$(login mona "$PW" "$C1"); grep -q successfully <<<"$out" && bad "a removed device's code passed" || ok "a removed device's code is refused"
+grep -q '"eventName":"DisableMFA".*"serialNumber":"arn:iam:iam::[0-9]*:mfa/mona/d8"' "$TRAIL" && ok "DisableMFA names the device ARN" ||
+	bad "DisableMFA event"
+rm -rf "$W"
