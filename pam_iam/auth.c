@@ -10,7 +10,10 @@
  * client in the middle still counts.  Anything unexpected denies.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
@@ -31,6 +34,11 @@
 			"administrator to enrol a device."
 #define PROMPT_CODE	"Verification code: "
 #define PROMPT_ONE	"Password and verification code: "
+
+#ifndef IAM_LIBEXECDIR
+#define IAM_LIBEXECDIR	"/usr/libexec/iam"
+#endif
+#define CHKPWD		IAM_LIBEXECDIR "/iam-chkpwd"
 
 /* Checked for names without a device, so their work is the same. */
 static const char dummy_secret[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -61,6 +69,7 @@ struct attempt {
 	bool code_ok;
 	bool key_proven;		/* sshd's key step proved an IAM key:
 					   only the code is asked */
+	bool via_helper;		/* not root: iam-chkpwd checks */
 	char arn[384];
 	char alias[128];		/* account alias, "" none */
 };
@@ -701,6 +710,92 @@ key_proven(struct attempt *a)
 	return found;
 }
 
+/* Write all of buf to fd (a socket: no SIGPIPE for the application). */
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The check of a caller that is not root, by the setuid helper
+ * iam-chkpwd over a socket: "SERVICE\nUSER\nPASSWORD\nCODE\n" in,
+ * the exit status out (0 yes, anything else no).  The helper counts,
+ * settles and writes the trail itself; it refuses any name but the
+ * caller's own.
+ */
+static int
+check_via_helper(struct attempt *a)
+{
+	static char *const argv[] = { (char *)"iam-chkpwd", NULL };
+	static char *const envp[] = { NULL };
+	const char *service = a->service != NULL ? a->service : "";
+	const char *code = a->code != NULL ? a->code : "";
+	struct iam_buf b = IAM_BUF_INIT;
+	int sv[2], status = 0, r;
+	pid_t pid, w;
+
+	if (a->password == NULL || strchr(a->password, '\n') != NULL ||
+	    strchr(code, '\n') != NULL || strchr(service, '\n') != NULL) {
+		say(a, PAM_ERROR_MSG, MSG_FAILED);
+		return PAM_AUTH_ERR;
+	}
+	r = iam_buf_addf(&b, "%s\n%s\n%s\n%s\n", service, a->user,
+			 a->password, code);
+	if (r < 0)
+		return PAM_BUF_ERR;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		iam_buf_wipe(&b);
+		return PAM_SYSTEM_ERR;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls between fork and exec. */
+		if (dup2(sv[1], STDIN_FILENO) < 0)
+			_exit(127);
+		execve(CHKPWD, argv, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (pid > 0) {
+		r = send_all(sv[0], b.buf, b.len);
+		(void)shutdown(sv[0], SHUT_WR);
+	}
+	close(sv[0]);
+	iam_buf_wipe(&b);
+	if (pid < 0) {
+		pam_syslog(a->pamh, LOG_ERR, "cannot run %s: %s", CHKPWD,
+			   strerror(errno));
+		return PAM_SYSTEM_ERR;
+	}
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    r == 0) {
+		pam_syslog(a->pamh, LOG_INFO, "authentication of %s succeeded "
+			   "through %s", a->user, CHKPWD);
+		return PAM_SUCCESS;
+	}
+	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		pam_syslog(a->pamh, LOG_ERR, "cannot run %s", CHKPWD);
+	else
+		pam_syslog(a->pamh, LOG_NOTICE, "authentication failure for "
+			   "%s through %s", a->user, CHKPWD);
+	say(a, PAM_ERROR_MSG, MSG_FAILED);
+	return PAM_AUTH_ERR;
+}
+
 /*
  * After a right password: one stored with another method or cost than
  * hash_method is re-hashed with it, so over time every check costs what
@@ -741,6 +836,19 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 	a->rhost = item(a->pamh, PAM_RHOST);
 	a->tty = item(a->pamh, PAM_TTY);
 	a->now = (int64_t)time(NULL);
+	if (geteuid() != 0 && a->who.kind == PAM_IAM_UNKNOWN)
+		return PAM_USER_UNKNOWN;	/* nothing to check as a user */
+	if (geteuid() != 0 && a->who.kind == PAM_IAM_USER) {
+		/*
+		 * A screen locker, running as the user: auth/ and state/
+		 * are root's, so iam-chkpwd checks.  Whether the user has
+		 * a device is not known here: the code is asked wherever
+		 * one may be due, and ignored for a user without one.
+		 */
+		a->via_helper = true;
+		a->ask_code = !service_exempt(cfg, a->service);
+		return PAM_SUCCESS;
+	}
 	r = load_user(a);
 	if (r != PAM_SUCCESS)
 		return r;
@@ -780,6 +888,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	r = r != PAM_SUCCESS ? r : get_password(&a);
 	/* The code prompt follows whatever the password was. */
 	r = r != PAM_SUCCESS ? r : get_code(&a);
+	if (a.via_helper) {
+		/* No answer to the code prompt: an empty code. */
+		if (r == PAM_CONV_ERR && a.password != NULL && a.code == NULL)
+			r = PAM_SUCCESS;
+		if (r == PAM_SUCCESS)
+			r = check_via_helper(&a);
+		goto out;
+	}
 	/*
 	 * A name that is not an IAM user answered the password but not the
 	 * code (sudo -S with one line, a client that answers one prompt):
@@ -804,6 +920,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
 	if (r == PAM_SUCCESS)
 		rehash_if_due(&a);
+out:
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);
 	a.rec = iam_auth_user_free(a.rec);

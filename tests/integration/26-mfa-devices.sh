@@ -81,14 +81,16 @@ grep -q successfully <<<"$out" && bad "a used recovery code passed again" || ok 
 expect_out 0 '"recoveryCodesLeft":9' "mfa list counts the codes left" iamctl mfa list mona --json
 expect_out 0 '^mona,.*,2,9$' "credential-report: mfa_devices 2, recovery_codes_left 9" iamctl credential-report
 old=${RC[5]}
-iamctl mfa recovery-codes mona >/dev/null 2>&1 || bad "regenerate"
+out=$(iamctl mfa recovery-codes mona 2>&1) || bad "regenerate"
+mapfile -t RC < <(grep -Eo '^  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' <<<"$out" | tr -d ' ')
 sleep 3
 out=$(login mona "$PW" "$old")
 grep -q successfully <<<"$out" && bad "an old set's code passed" || ok "regenerating voids the old codes"
 expect_out 0 '"recoveryCodesLeft":10' "a new set has 10 left" iamctl mfa list mona --json
 
 # Limit: 8 devices in all.
-for d in d3 d4 d5 d6 d7 d8; do enrol mona --device "$d" >/dev/null 2>&1 || bad "enrol $d"; done
+declare -A SEC
+for d in d3 d4 d5 d6 d7 d8; do enrol mona --device "$d" >/dev/null 2>&1 || bad "enrol $d"; SEC[$d]=$SECRET; done
 expect_out 1 "already has 8 devices" "a ninth device is refused" \
 	sh -c 'echo 000000 | iamctl mfa enable mona --device d9 --no-qr'
 expect_out 0 "MFA device d8 of mona removed" "mfa disable --device d8" iamctl mfa disable mona --device d8
@@ -103,4 +105,66 @@ sleep 3
 out=$(login mona "$PW" "$C1"); grep -q successfully <<<"$out" && bad "a removed device's code passed" || ok "a removed device's code is refused"
 grep -q '"eventName":"DisableMFA".*"serialNumber":"arn:iam:iam::[0-9]*:mfa/mona/d8"' "$TRAIL" && ok "DisableMFA names the device ARN" ||
 	bad "DisableMFA event"
+
+# ---- The non-root path: pamtester run as mona herself (a screen locker)
+# goes through the setuid iam-chkpwd.
+CHK=/usr/libexec/iam/iam-chkpwd
+[ "$(stat -c '%a %U' "$CHK")" = "4755 root" ] && ok "iam-chkpwd is installed 4755 root" || bad "iam-chkpwd mode"
+asme() { setpriv --reuid=mona --regid="$(id -g mona)" --init-groups env PATH=/usr/bin:/bin "$@"; }
+state() { cut -d' ' -f2 "/var/lib/iam/state/$(id -u mona)"; }
+T=$(date -d '+30 sec')
+C3=$(oathtool --totp -b -N "$T" "${SEC[d3]}"); C4=$(oathtool --totp -b -N "$T" "${SEC[d4]}")
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C3' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && ok "as mona: a code of device d3 passes (through iam-chkpwd)" || { bad "non-root d3"; show "$out"; }
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C4' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && ok "as mona: a code of device d4 of the same step passes" || { bad "non-root d4"; show "$out"; }
+grep -q '"eventName":"CheckPassword"' "$TRAIL" &&
+	ok "CheckPassword in the trail" || bad "no CheckPassword event"
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C3' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && bad "non-root replay of d3 accepted" || ok "as mona: d3's code again is refused (replay)"
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C4' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && bad "non-root replay of d4 accepted" || ok "as mona: d4's code again is refused (replay)"
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '${RC[0]}' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && ok "as mona: a recovery code passes" || { bad "non-root recovery"; show "$out"; }
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '${RC[0]}' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && bad "non-root recovery code twice" || ok "as mona: the same recovery code again is refused"
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' 'Wrong-Pass-1234!' '${RC[1]}' | pamtester iamtest mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && bad "non-root wrong password" || ok "as mona: a wrong password is refused"
+sleep 3
+iamctl unlock mona >/dev/null 2>&1
+f0=$(state)
+out=$(asme sh -c "printf 'iamtest\nalice\n%s\n\n' '$PW' | $CHK" 2>&1); rc=$?
+f1=$(state)
+[ "$rc" = 1 ] && [ "$f1" = $((f0 + 1)) ] && ok "iam-chkpwd refuses another name, counted ($f0 -> $f1)" ||
+	{ bad "other name: rc=$rc failures $f0 -> $f1"; show "$out"; }
+grep -q '"errorCode":"NotCaller".*\|"userNameAsked":"alice"' "$TRAIL" && ok "the refusal is in the trail (NotCaller)" || bad "no NotCaller"
+sleep 3
+out=$(asme sh -c "printf '%s\n%s\n' '$PW' '000000' | pamtester iamtest alice authenticate" 2>&1)
+f2=$(state)
+grep -q successfully <<<"$out" && bad "mona authenticated as alice" ||
+	{ [ "$f2" = $((f1 + 1)) ] && ok "pamtester as mona for alice: refused and counted on mona" || bad "alice via mona: $f1 -> $f2"; }
+out=$(asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK --config /nonexistent/iam.conf" 2>&1); rc=$?
+[ "$rc" = 1 ] && ! grep -q nonexistent <<<"$out" && [ "$(state)" = $((f2 + 1)) ] &&
+	ok "a user's --config is not honoured (the installed settings check)" || { bad "--config as user rc=$rc"; show "$out"; }
+
+# ---- One lockout counter across pam_iam (root), iam-chkpwd (as mona)
+# and the role helper: 5 failures in all lock mona.
+iamctl unlock mona >/dev/null 2>&1
+for i in 1 2; do login mona 'Wrong-Pass-1234!' 000000 >/dev/null; sleep 3; done
+asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1; sleep 3
+asme sh -c "printf 'iamtest\nalice\nx\n\n' | $CHK" >/dev/null 2>&1; sleep 3
+[ "$(state)" = 4 ] && ok "pam_iam and iam-chkpwd count on one counter (4)" || bad "counter after 4: $(state)"
+echo 000000 | asme iamctl mfa recovery-codes mona >/dev/null 2>&1 </dev/null
+asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1
+C5=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d5]}")
+out=$(login mona "$PW" "$C5")
+grep -q successfully <<<"$out" && bad "a locked user logged in" || ok "after 5 failures the right password and code are refused (locked)"
+out=$(asme sh -c "printf 'iamtest\nmona\n%s\n%s\n' '$PW' '$C5' | $CHK" 2>&1); rc=$?
+[ "$rc" = 1 ] && ok "iam-chkpwd refuses while locked" || bad "chkpwd while locked rc=$rc"
+iamctl unlock mona >/dev/null 2>&1
 rm -rf "$W"
