@@ -43,3 +43,6 @@ fuzz-chkpwd-run: build-fuzz/fuzz_chkpwd
 	build-fuzz/fuzz_chkpwd -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 		-max_len=4096 -close_fd_mask=2 -print_final_stats=1 \
 		build-fuzz/corpus-chkpwd tests/fuzz/corpus/chkpwd
+
+# The role helper runs iamctl (as root) for a user's own MFA change.
+$(B)/obj/iamctl/role_helper.o: CPPFLAGS += -DIAM_BINDIR='"$(BINDIR)"'

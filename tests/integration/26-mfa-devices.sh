@@ -152,19 +152,82 @@ out=$(asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK --config /
 [ "$rc" = 1 ] && ! grep -q nonexistent <<<"$out" && [ "$(state)" = $((f2 + 1)) ] &&
 	ok "a user's --config is not honoured (the installed settings check)" || { bad "--config as user rc=$rc"; show "$out"; }
 
+# ---- Self-service through the role helper, driven at a terminal (expect).
+iamctl unlock mona >/dev/null 2>&1
+# selfserve EXPECT-BODY ARGS...: iamctl mfa ARGS run by mona at a terminal
+selfserve() {
+	local body=$1; shift
+	cat > "$W/ss.exp" <<X
+set timeout 20
+log_user 1
+exp_internal 0
+spawn setpriv --reuid=mona --regid=$(id -g mona) --init-groups env PATH=/usr/bin:/bin iamctl mfa $*
+$body
+expect { eof {} timeout { puts "TIMEOUT"; exit 99 } }
+catch wait result
+exit [lindex \$result 3]
+X
+	command expect -f "$W/ss.exp" 2>&1
+}
+out=$(selfserve '' enable mona --device tab --no-qr); rc=$?
+[ $rc = 1 ] && grep -q "iam:CreateVirtualMFADevice on arn:iam:iam::[0-9]*:user/mona is not allowed to you (no allow)" <<<"$out" &&
+	ok "self-service without a policy allowing it is refused (AccessDenied)" || { bad "no policy rc=$rc"; show "$out"; }
+grep -q '"eventName":"MFASelfService".*"errorCode":"AccessDenied"' "$TRAIL" && ok "the denial is in the trail" || bad "no AccessDenied"
+cat > "$W/mfa-self.json" <<'P'
+{ "Version": "2012-10-17",
+  "Statement": [ { "Effect": "Allow",
+    "Action": ["iam:EnableMFADevice", "iam:CreateVirtualMFADevice", "iam:DeactivateMFADevice"],
+    "Resource": "arn:iam:iam::*:user/${aws:username}" } ] }
+P
+iamctl policy put ManageOwnMFA "$W/mfa-self.json" >/dev/null && iamctl policy attach ManageOwnMFA --user mona >/dev/null ||
+	bad "policy ManageOwnMFA"
+f0=$(state)
+out=$(selfserve '' enable alice --no-qr); rc=$?
+[ $rc = 1 ] && grep -q "only your own MFA devices (mona), not alice's" <<<"$out" && [ "$(state)" = $((f0 + 1)) ] &&
+	ok "self-service for another user's name is refused and counted" || { bad "other name rc=$rc"; show "$out"; }
+grep -q '"eventName":"MFASelfService".*"errorCode":"NotCaller"' "$TRAIL" && ok "NotCaller in the trail" || bad "no NotCaller (self-service)"
+out=$(selfserve 'expect "Current password: "; send "Wrong-Pass-1234!\r"; expect "recovery code): "; send "123456\r"' \
+	enable mona --device tab --no-qr); rc=$?
+[ $rc = 1 ] && grep -q "wrong password" <<<"$out" && ok "self-service with a wrong password is refused" || { bad "wrong pw rc=$rc"; show "$out"; }
+out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"000000\\r\"" \
+	enable mona --device tab --no-qr); rc=$?
+[ $rc = 1 ] && grep -q "wrong verification code" <<<"$out" && ok "self-service with a wrong code is refused" || { bad "wrong code rc=$rc"; show "$out"; }
+C6=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d6]}")
+out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"$C6\\r\"
+expect -re {secret=([A-Z2-7]+)}
+set code [exec oathtool --totp -b \$expect_out(1,string)]
+expect \"Verification code: \"; send \"\$code\\r\"" enable mona --device tab --no-qr); rc=$?
+[ $rc = 0 ] && grep -q "MFA device tab of mona enabled" <<<"$out" && ok "mona enrols her own device tab (password, code, confirmation)" ||
+	{ bad "self-service enable rc=$rc"; show "$out"; }
+grep '"eventName":"MFASelfService"' "$TRAIL" | grep -v '"errorCode"' | grep -q '"verb":"enable"' &&
+	grep -q '"eventName":"EnableMFA".*mfa/mona/tab' "$TRAIL" && ok "MFASelfService and EnableMFA in the trail" || bad "self-service trail"
+expect_out 0 '"name":"tab"' "the new device is listed" iamctl mfa list mona --json
+C7=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d7]}")
+out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"$C7\\r\"" \
+	disable mona --device d3); rc=$?
+[ $rc = 0 ] && grep -q "MFA device d3 of mona removed" <<<"$out" && ok "mona removes her device d3" || { bad "self disable rc=$rc"; show "$out"; }
+out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"${RC[2]}\\r\"" \
+	recovery-codes mona); rc=$?
+[ $rc = 0 ] && [ "$(grep -Ec '^  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}' <<<"${out//$'\r'/}")" = 10 ] &&
+	ok "mona regenerates her recovery codes (with a recovery code as her second factor)" || { bad "self recovery rc=$rc"; show "$out"; }
+expect_out 2 "not a device name" "a bad device name is refused before the helper" \
+	setpriv --reuid=mona --regid="$(id -g mona)" --init-groups iamctl mfa disable mona --device '../../x'
+
 # ---- One lockout counter across pam_iam (root), iam-chkpwd (as mona)
-# and the role helper: 5 failures in all lock mona.
+# and the role helper (self-service): 5 failures in all lock mona.
 iamctl unlock mona >/dev/null 2>&1
 for i in 1 2; do login mona 'Wrong-Pass-1234!' 000000 >/dev/null; sleep 3; done
 asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1; sleep 3
-asme sh -c "printf 'iamtest\nalice\nx\n\n' | $CHK" >/dev/null 2>&1; sleep 3
-[ "$(state)" = 4 ] && ok "pam_iam and iam-chkpwd count on one counter (4)" || bad "counter after 4: $(state)"
-echo 000000 | asme iamctl mfa recovery-codes mona >/dev/null 2>&1 </dev/null
+[ "$(state)" = 3 ] && ok "pam_iam and iam-chkpwd count on one counter (3)" || bad "counter after 3: $(state)"
+printf 'Wrong-Pass-1234!\n000000\n' | asme iamctl mfa recovery-codes mona >/dev/null 2>&1; sleep 3
+[ "$(state)" = 4 ] && ok "the role helper counts on the same counter (4)" || bad "counter after 4: $(state)"
 asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1
 C5=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d5]}")
 out=$(login mona "$PW" "$C5")
 grep -q successfully <<<"$out" && bad "a locked user logged in" || ok "after 5 failures the right password and code are refused (locked)"
 out=$(asme sh -c "printf 'iamtest\nmona\n%s\n%s\n' '$PW' '$C5' | $CHK" 2>&1); rc=$?
 [ "$rc" = 1 ] && ok "iam-chkpwd refuses while locked" || bad "chkpwd while locked rc=$rc"
+out=$(printf '%s\n%s\n' "$PW" "$C5" | asme iamctl mfa recovery-codes mona 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "too many failed attempts" <<<"$out" && ok "the role helper refuses while locked" || { bad "helper while locked rc=$rc"; show "$out"; }
 iamctl unlock mona >/dev/null 2>&1
 rm -rf "$W"
