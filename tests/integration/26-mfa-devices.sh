@@ -52,6 +52,9 @@ expect_out 1 "already has a device named phone" "a second device phone is refuse
 expect_out 2 "not a device name" "a bad device name is refused" iamctl mfa disable mona --device '../x'
 expect_out 0 '"name":"default".*"name":"phone".*"serialNumber":"arn:iam:iam::[0-9]{12}:mfa/mona/phone"' \
 	"mfa list --json shows both devices with their ARNs" iamctl mfa list mona --json
+out=$(iamctl doctor 2>&1)
+grep -q "user mona has MFA but no recovery codes" <<<"$out" && grep -q "iamctl mfa recovery-codes mona" <<<"$out" &&
+	ok "doctor warns: MFA and no recovery codes (and names the fix)" || { bad "doctor warning"; show "$out"; }
 
 # Both devices' codes of the next step pass, each once.
 T=$(date -d '+30 sec')
@@ -79,6 +82,8 @@ sleep 3
 out=$(login mona "$PW" "${RC[3]}")
 grep -q successfully <<<"$out" && bad "a used recovery code passed again" || ok "the same recovery code again is refused"
 expect_out 0 '"recoveryCodesLeft":9' "mfa list counts the codes left" iamctl mfa list mona --json
+out=$(iamctl doctor 2>&1)
+! grep -q "user mona has MFA but no recovery codes" <<<"$out" && ok "doctor is content once mona has codes" || bad "doctor still warns"
 expect_out 0 '^mona,.*,2,9$' "credential-report: mfa_devices 2, recovery_codes_left 9" iamctl credential-report
 old=${RC[5]}
 out=$(iamctl mfa recovery-codes mona 2>&1) || bad "regenerate"
