@@ -235,6 +235,11 @@ check(struct chk *c, const struct request *q)
 	bool locked = false;
 	int r, v;
 
+	/* A screen locker asks nothing else: a disabled user unlocks nothing. */
+	if (c->u->disabled) {
+		event(c, "CheckPassword", "AccountDisabled", NULL, NULL);
+		return EXIT_NO;
+	}
 	r = iam_lockout_begin(cfg->state_dir, c->u->uid, 0,
 			      &c->u->password_policy.lockout, now, &t);
 	if (r == -EBUSY || r == -EAGAIN) {

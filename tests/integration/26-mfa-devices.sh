@@ -218,6 +218,19 @@ out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recove
 expect_out 2 "not a device name" "a bad device name is refused before the helper" \
 	setpriv --reuid=mona --regid="$(id -g mona)" --init-groups iamctl mfa disable mona --device '../../x'
 
+# The example screen-locker service (one prompt: password and code).
+install -m 0644 "$TOP/etc/pam.d/iam-screensaver" /etc/pam.d/iam-screensaver
+C5=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d5]}")
+out=$(asme sh -c "printf '%s\n' '$PW$C5' | pamtester iam-screensaver mona authenticate" 2>&1)
+grep -q successfully <<<"$out" && ok "as mona: etc/pam.d/iam-screensaver unlocks with password+code in one answer" ||
+	{ bad "screensaver example"; show "$out"; }
+iamctl user disable mona >/dev/null 2>&1 || bad "user disable"
+sleep 3
+out=$(asme sh -c "printf 'iamtest\nmona\n%s\n%s\n' '$PW' '${RC[3]}' | $CHK" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q '"eventName":"CheckPassword".*"errorCode":"AccountDisabled"' "$TRAIL" &&
+	ok "iam-chkpwd says no for a disabled user" || { bad "disabled rc=$rc"; show "$out"; }
+iamctl user enable mona >/dev/null 2>&1 || bad "user enable"
+
 # ---- One lockout counter across pam_iam (root), iam-chkpwd (as mona)
 # and the role helper (self-service): 5 failures in all lock mona.
 iamctl unlock mona >/dev/null 2>&1
@@ -227,7 +240,7 @@ asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1
 printf 'Wrong-Pass-1234!\n000000\n' | asme iamctl mfa recovery-codes mona >/dev/null 2>&1; sleep 3
 [ "$(state)" = 4 ] && ok "the role helper counts on the same counter (4)" || bad "counter after 4: $(state)"
 asme sh -c "printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | $CHK" >/dev/null 2>&1
-C5=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d5]}")
+C5=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d4]}")
 out=$(login mona "$PW" "$C5")
 grep -q successfully <<<"$out" && bad "a locked user logged in" || ok "after 5 failures the right password and code are refused (locked)"
 out=$(asme sh -c "printf 'iamtest\nmona\n%s\n%s\n' '$PW' '$C5' | $CHK" 2>&1); rc=$?
