@@ -13,8 +13,8 @@
  * the real uid: any other name is refused, counted as a failure of the
  * caller and written to the trail.  Every check goes through the lockout
  * routine (iam_lockout_begin/settle), with the same replay rules per
- * device and recovery codes as pam_iam, and is written to the trail as a
- * CheckPassword event.  SERVICE decides only whether a code is due
+ * device and recovery codes as pam_iam, and is written to the trail as
+ * pam_iam's Login event (requestParameters.helper "iam-chkpwd").  SERVICE decides only whether a code is due
  * (mfa_exempt_services), as it does for pam_iam's own callers.
  *
  * Hardening as the role helper's: sane descriptors, no core dumps, a
@@ -144,13 +144,14 @@ static void
 event(struct chk *c, const char *name, const char *error, const char *asked,
       const char *left)
 {
-	struct iam_event_param params[4] = {
+	struct iam_event_param params[5] = {
 		{ "service", c->service },
 		{ "mfa", c->code_ok ? "true" : "false" },
+		{ "helper", "iam-chkpwd" },
 	};
 	struct iam_event ev = {
 		.time = (int64_t)time(NULL),
-		.source = "iam-chkpwd",
+		.source = "pam_iam",	/* its check, done here */
 		.name = name,
 		.user_type = "IAMUser",
 		.user_name = c->caller,
@@ -158,7 +159,7 @@ event(struct chk *c, const char *name, const char *error, const char *asked,
 		.params = params,
 		.error_code = error,
 	};
-	size_t n = 2;
+	size_t n = 3;
 
 	if (asked != NULL)
 		params[n++] = (struct iam_event_param){ "userNameAsked", asked };
@@ -216,7 +217,7 @@ other_name(struct chk *c, const char *asked)
 			      (int64_t)time(NULL), &t);
 	if (r == 0)
 		(void)iam_lockout_settle(&t, IAM_LOCKOUT_FAILED, 0, NULL);
-	event(c, "CheckPassword", "NotCaller", asked, NULL);
+	event(c, "Login", "NotCaller", asked, NULL);
 	return EXIT_NO;
 }
 
@@ -237,18 +238,18 @@ check(struct chk *c, const struct request *q)
 
 	/* A screen locker asks nothing else: a disabled user unlocks nothing. */
 	if (c->u->disabled) {
-		event(c, "CheckPassword", "AccountDisabled", NULL, NULL);
+		event(c, "Login", "AccountDisabled", NULL, NULL);
 		return EXIT_NO;
 	}
 	r = iam_lockout_begin(cfg->state_dir, c->u->uid, 0,
 			      &c->u->password_policy.lockout, now, &t);
 	if (r == -EBUSY || r == -EAGAIN) {
-		event(c, "CheckPassword", "AccountLocked", NULL, NULL);
+		event(c, "Login", "AccountLocked", NULL, NULL);
 		return EXIT_NO;
 	}
 	if (r < 0) {
 		err("state of %s unusable: %s", c->caller, strerror(-r));
-		event(c, "CheckPassword", "Unavailable", NULL, NULL);
+		event(c, "Login", "Unavailable", NULL, NULL);
 		return EXIT_NO;
 	}
 	v = iam_password_verify(q->password, c->u->password_hash);
@@ -288,7 +289,7 @@ check(struct chk *c, const struct request *q)
 			 __builtin_popcount(used));
 		event(c, "MFARecoveryCodeUsed", NULL, NULL, left);
 	}
-	event(c, "CheckPassword", error, NULL, NULL);
+	event(c, "Login", error, NULL, NULL);
 	if (locked)
 		event(c, "Lockout", "AccountLocked", NULL, NULL);
 	return res == IAM_LOCKOUT_OK ? EXIT_YES : EXIT_NO;

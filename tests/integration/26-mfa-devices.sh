@@ -123,8 +123,8 @@ out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C3' | pamtester iamtest mona authent
 grep -q successfully <<<"$out" && ok "as mona: a code of device d3 passes (through iam-chkpwd)" || { bad "non-root d3"; show "$out"; }
 out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C4' | pamtester iamtest mona authenticate" 2>&1)
 grep -q successfully <<<"$out" && ok "as mona: a code of device d4 of the same step passes" || { bad "non-root d4"; show "$out"; }
-grep -q '"eventName":"CheckPassword"' "$TRAIL" &&
-	ok "CheckPassword in the trail" || bad "no CheckPassword event"
+grep -q '"eventName":"Login".*"helper":"iam-chkpwd"' "$TRAIL" &&
+	ok "Login (helper iam-chkpwd) in the trail" || bad "no Login event of iam-chkpwd"
 sleep 3
 out=$(asme sh -c "printf '%s\n%s\n' '$PW' '$C3' | pamtester iamtest mona authenticate" 2>&1)
 grep -q successfully <<<"$out" && bad "non-root replay of d3 accepted" || ok "as mona: d3's code again is refused (replay)"
@@ -227,7 +227,7 @@ grep -q successfully <<<"$out" && ok "as mona: etc/pam.d/iam-screensaver unlocks
 iamctl user disable mona >/dev/null 2>&1 || bad "user disable"
 sleep 3
 out=$(asme sh -c "printf 'iamtest\nmona\n%s\n%s\n' '$PW' '${RC[3]}' | $CHK" 2>&1); rc=$?
-[ "$rc" = 1 ] && grep -q '"eventName":"CheckPassword".*"errorCode":"AccountDisabled"' "$TRAIL" &&
+[ "$rc" = 1 ] && grep -q '"eventName":"Login".*"helper":"iam-chkpwd".*"errorCode":"AccountDisabled"' "$TRAIL" &&
 	ok "iam-chkpwd says no for a disabled user" || { bad "disabled rc=$rc"; show "$out"; }
 iamctl user enable mona >/dev/null 2>&1 || bad "user enable"
 
