@@ -10,7 +10,6 @@
  * client in the middle still counts.  Anything unexpected denies.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
