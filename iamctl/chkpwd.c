@@ -185,7 +185,7 @@ identify(struct chk *c)
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL ||
 	    strlen(pw.pw_name) > NAME_LEN)
 		return -ENOENT;
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", c->cfg->snapshot_dir);
+	r = iam_snapshot_path(c->cfg, "auth", dir, sizeof(dir));
 	if (r == 0)
 		r = iam_authdb_open(dir, &db, why, sizeof(why));
 	if (r < 0) {

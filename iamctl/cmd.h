@@ -142,6 +142,14 @@ int parse_id(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 int opt_value(int argc, char **argv, int *i, const char *opt,
 	      const char **ret);
 
+/*
+ * Print a warning (stderr, with the JSON path where.Statement[i]...) for
+ * each "arn:aws:" Resource of the policy document doc, which can never
+ * match on a host; path names the file.  Returns how many (validate.c).
+ */
+size_t warn_aws_policy(const char *path, const char *where,
+		       const struct iam_json *doc);
+
 /* ---- Free ids (hostids.c) ------------------------------------------ */
 
 /* The host's own ids: /etc/passwd, /etc/group, /etc/subuid, /etc/subgid. */

@@ -3,7 +3,8 @@
  * finding with its fix.  Exit 1 when any finding is an error.
  *
  * Every file is read directly (never through NSS or PAM), and nothing is
- * changed: the doctor only looks.
+ * changed: the doctor only looks.  What it exists to diagnose (a broken
+ * iam.conf, a missing identity file) is a finding, never exit 2.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -16,10 +17,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/timex.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "jsonout.h"
 
 #define PAM_DIR		"/etc/pam.d"
 #define PAM_RECOMMENDED	"[success=done user_unknown=ignore " \
@@ -37,10 +40,28 @@
 
 struct doctor {
 	unsigned errors, warnings;
+	struct jout *j;		/* --json: findings go here, or NULL */
 };
 
 static void finding(struct doctor *d, bool error, const char *fix,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* One finding of --json: {"severity", "message", "fix"}. */
+static void
+finding_json(struct jout *j, bool error, const char *fix, const char *fmt,
+	     va_list ap)
+{
+	char *msg = NULL;
+
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	jout_map(j);
+	jout_kstr(j, "severity", error ? "error" : "warning");
+	jout_kstr(j, "message", msg != NULL ? msg : "(out of memory)");
+	jout_kstr(j, "fix", fix);
+	jout_map_end(j);
+	free(msg);
+}
 
 static void
 finding(struct doctor *d, bool error, const char *fix, const char *fmt, ...)
@@ -51,8 +72,13 @@ finding(struct doctor *d, bool error, const char *fix, const char *fmt, ...)
 		d->errors++;
 	else
 		d->warnings++;
-	printf("%s: ", error ? "error" : "warning");
 	va_start(ap, fmt);
+	if (d->j != NULL) {
+		finding_json(d->j, error, fix, fmt, ap);
+		va_end(ap);
+		return;
+	}
+	printf("%s: ", error ? "error" : "warning");
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n  fix: %s\n", fix);
@@ -61,10 +87,13 @@ finding(struct doctor *d, bool error, const char *fix, const char *fmt, ...)
 static void
 usage(FILE *f)
 {
-	fputs("usage: iamctl doctor\n"
-	      "  Check this host's wiring (NSS, PAM, sudo, nscd, file owners\n"
-	      "  and modes, snapshots, id overlaps, MFA, the clock) and print\n"
-	      "  each finding with its fix; exit 1 when any is an error.\n", f);
+	fputs("usage: iamctl doctor [--json]\n"
+	      "  Check this host's wiring (iam.conf, NSS, PAM, sshd, sudo,\n"
+	      "  nscd, file owners and modes, snapshots, id overlaps, MFA,\n"
+	      "  the clock) and print each finding with its fix; exit 1 when\n"
+	      "  any is an error.  --json: {\"findings\": [{\"severity\",\n"
+	      "  \"message\", \"fix\"}...], \"errors\": N,\n"
+	      "  \"warnings\": N}.\n", f);
 }
 
 /* ---- nsswitch.conf --------------------------------------------------- */
@@ -802,6 +831,410 @@ check_sudoers(struct doctor *d, const struct iam_config *cfg)
 	iam_identity_free(id);
 }
 
+/* ---- iam.conf ----------------------------------------------------------- */
+
+/* The fix for an iam.conf that does not load (r, err from the loader). */
+static void
+config_fix(const char *path, int r, const char *err, char *fix, size_t len)
+{
+	char bad[PATH_MAX];
+	const char *colon = strstr(err, ": ");
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		snprintf(fix, len, "a folder stands where the file belongs: "
+			 "move it away (mv %s %s.old); without the file every "
+			 "setting has its default (iam.conf(5))", path, path);
+	else if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+		snprintf(fix, len, "replace the symbolic link %s by the file "
+			 "itself", path);
+	else if (r == -EPERM && colon != NULL &&
+		 (size_t)(colon - err) < sizeof(bad)) {
+		memcpy(bad, err, (size_t)(colon - err));
+		bad[colon - err] = '\0';
+		snprintf(fix, len, "chown root:root %s; chmod go-w %s", bad,
+			 bad);
+	} else if (r == -ENOENT)
+		snprintf(fix, len, "give --config an existing file, or leave "
+			 "it out for %s", IAM_DEFAULT_CONFIG);
+	else if (r == -EINVAL)
+		snprintf(fix, len, "correct or remove that setting in %s "
+			 "(iam.conf(5) lists every setting, its type and its "
+			 "values; a removed one takes its default)", path);
+	else
+		snprintf(fix, len, "make %s a regular file root can read "
+			 "(iam.conf(5)), or remove it to use the defaults",
+			 path);
+}
+
+/*
+ * The configuration the checks use.  A file that does not load is an
+ * error finding with its fix (every part of IAM refuses such a file:
+ * IAM logins fail, local ones go on), and the checks go on with the
+ * defaults.  NULL only when out of memory.
+ */
+static struct iam_config *
+doctor_config(struct iamctl *ctl, struct doctor *d)
+{
+	const char *path = IAM_DEFAULT_CONFIG;
+	bool chosen = false;
+	char err[512] = "", fix[PATH_MAX * 2 + 128];
+	int r;
+
+	if (ctl->config_path != NULL && ctl->real_root) {
+		path = ctl->config_path;
+		chosen = true;
+	}
+	r = iam_config_load(path, chosen, &ctl->cfg, err, sizeof(err));
+	if (r == 0)
+		return ctl->cfg;
+	config_fix(path, r, err[0] ? err : path, fix, sizeof(fix));
+	finding(d, true, fix, "%s; pam_iam, sudo_iam and iamctl refuse to "
+		"run with it (the checks below use the defaults)",
+		err[0] ? err : strerror(-r));
+	if (iam_config_defaults(&ctl->cfg) < 0) {
+		iamctl_err("doctor: out of memory");
+		return NULL;
+	}
+	return ctl->cfg;
+}
+
+/* ---- sshd: what `sshd -T` says ----------------------------------------- */
+
+#define SSHD_PATH	"/usr/sbin/sshd"
+#define SSHD_OUT_MAX	(1u << 20)
+#define SSHD_LOCAL_MAX	32	/* local accounts tried as a break-glass */
+
+/* Read fd to its end into b, at most max bytes kept. */
+static void
+slurp_fd(int fd, struct iam_buf *b, size_t max)
+{
+	char chunk[4096];
+	ssize_t n;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (b->len + (size_t)n <= max)
+			(void)iam_buf_add(b, chunk, (size_t)n);
+	}
+	(void)iam_buf_adds(b, "");
+}
+
+/*
+ * Run `sshd -T [-C spec]` with an empty environment: its effective
+ * settings, one "keyword value" a line in lower case, into out; when it
+ * fails, the first line it printed into why.  0, or -1 when it failed.
+ */
+static int
+sshd_dump(const char *spec, struct iam_buf *out, char *why, size_t len)
+{
+	char *argv[] = { (char *)SSHD_PATH, (char *)"-T", (char *)"-C",
+			 (char *)spec, NULL };
+	char *envp[] = { NULL };
+	struct iam_buf errs = IAM_BUF_INIT;
+	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, st = 0, r = -1;
+	pid_t pid = -1;
+
+	if (spec == NULL)
+		argv[2] = NULL;
+	if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null < 0 || dup2(null, 0) < 0 || dup2(po[1], 1) < 0 ||
+		    dup2(pe[1], 2) < 0)
+			_exit(127);
+		execve(SSHD_PATH, argv, envp);
+		_exit(127);
+	}
+	if (pid < 0) {
+		snprintf(why, len, "%s", strerror(errno));
+		goto out;
+	}
+	close(po[1]);
+	close(pe[1]);
+	po[1] = pe[1] = -1;
+	/* sshd -T says little on stderr: reading stdout first cannot block. */
+	slurp_fd(po[0], out, SSHD_OUT_MAX);
+	slurp_fd(pe[0], &errs, 4096);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		r = 0;
+		goto out;
+	}
+	if (errs.buf != NULL)
+		snprintf(why, len, "%.*s", (int)strcspn(errs.buf, "\r\n"),
+			 errs.buf);
+	if (errs.buf == NULL || why[0] == '\0')
+		snprintf(why, len, "it failed without a word");
+out:
+	for (int i = 0; i < 2; i++) {
+		if (po[i] >= 0)
+			close(po[i]);
+		if (pe[i] >= 0)
+			close(pe[i]);
+	}
+	iam_buf_release(&errs);
+	return r;
+}
+
+/* The value of keyword in a dump, copied into buf ("" when absent). */
+static const char *
+sshd_value(const struct iam_buf *dump, const char *keyword, char *buf,
+	   size_t len)
+{
+	size_t n = strlen(keyword);
+
+	buf[0] = '\0';
+	for (const char *l = dump->buf; l != NULL && *l != '\0';) {
+		const char *end = strchr(l, '\n');
+		size_t ll = end != NULL ? (size_t)(end - l) : strlen(l);
+
+		if (ll > n && strncmp(l, keyword, n) == 0 && l[n] == ' ') {
+			snprintf(buf, len, "%.*s", (int)(ll - n - 1),
+				 l + n + 1);
+			break;
+		}
+		l = end != NULL ? end + 1 : NULL;
+	}
+	return buf;
+}
+
+/* AuthenticationMethods "a,b c,d": true when every list has publickey. */
+static bool
+methods_need_key(const char *methods)
+{
+	char copy[1024], *save = NULL;
+	bool any = false;
+
+	snprintf(copy, sizeof(copy), "%s", methods);
+	for (char *list = strtok_r(copy, " ", &save); list != NULL;
+	     list = strtok_r(NULL, " ", &save)) {
+		char *p = list;
+		bool key = false;
+
+		any = true;
+		while (*p != '\0') {
+			size_t m = strcspn(p, ",");
+
+			if (m == 9 && strncmp(p, "publickey", 9) == 0)
+				key = true;
+			p += m + (p[m] == ',');
+		}
+		if (!key)
+			return false;
+	}
+	return any;
+}
+
+/* The uid of a local account, read from /etc/passwd; -1 when none. */
+static long long
+local_uid(const char *name)
+{
+	char *line = NULL;
+	size_t cap = 0, n = strlen(name);
+	long long uid = -1;
+	FILE *fp = fopen("/etc/passwd", "re");
+
+	while (fp != NULL && uid < 0 && getline(&line, &cap, fp) >= 0) {
+		char *f = line + n + 1;
+
+		if (strncmp(line, name, n) != 0 || line[n] != ':' ||
+		    (f = strchr(f, ':')) == NULL)
+			continue;
+		f[1 + strcspn(f + 1, ":")] = '\0';
+		if (iam_parse_ll(f + 1, 0, UINT32_MAX, &uid) < 0)
+			uid = -1;
+	}
+	free(line);
+	if (fp != NULL)
+		fclose(fp);
+	return uid;
+}
+
+/* Is shell one of /etc/shells (a login shell, not nologin)? */
+static bool
+login_shell(const char *shell)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	FILE *fp = fopen("/etc/shells", "re");
+
+	while (fp != NULL && !found && getline(&line, &cap, fp) >= 0) {
+		line[strcspn(line, "\n")] = '\0';
+		found = line[0] == '/' && strcmp(line, shell) == 0;
+	}
+	free(line);
+	if (fp != NULL)
+		fclose(fp);
+	return found && strstr(shell, "nologin") == NULL;
+}
+
+/*
+ * A local account sshd lets in without a key (the effective settings for
+ * it, Match blocks applied, from 127.0.0.1): its name into who, or
+ * false.  Local means root or a uid outside IAM's range, with a login
+ * shell; root counts only where PermitRootLogin allows a password.
+ */
+static bool
+sshd_break_glass(const struct iam_config *cfg, char *who, size_t len)
+{
+	char *line = NULL, spec[160], val[1024];
+	size_t cap = 0, tried = 0;
+	bool found = false;
+	FILE *fp = fopen("/etc/passwd", "re");
+
+	while (fp != NULL && !found && tried < SSHD_LOCAL_MAX &&
+	       getline(&line, &cap, fp) >= 0) {
+		struct iam_buf dump = IAM_BUF_INIT;
+		char *f[7], *rest = line, *t, why[256];
+		long long uid;
+		int k = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		/* strsep: an empty field (no GECOS) is still a field. */
+		while (k < 7 && (t = strsep(&rest, ":")) != NULL)
+			f[k++] = t;
+		if (k < 7 || iam_parse_ll(f[2], 0, UINT32_MAX, &uid) < 0 ||
+		    (uid != 0 && uid >= cfg->uid_min && uid <= cfg->uid_max) ||
+		    (uid != 0 && uid < 1000) || !login_shell(f[6]) ||
+		    !iam_name_valid(f[0]))
+			continue;
+		tried++;
+		snprintf(spec, sizeof(spec), "user=%s,host=localhost,"
+			 "addr=127.0.0.1", f[0]);
+		if (sshd_dump(spec, &dump, why, sizeof(why)) == 0 &&
+		    !methods_need_key(sshd_value(&dump, "authenticationmethods",
+						 val, sizeof(val))) &&
+		    (uid != 0 || strcmp(sshd_value(&dump, "permitrootlogin",
+						   val, sizeof(val)),
+					"yes") == 0)) {
+			snprintf(who, len, "%s", f[0]);
+			found = true;
+		}
+		iam_buf_release(&dump);
+	}
+	free(line);
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}
+
+/* AuthorizedKeysCommand runs iamctl ssh-keys %u as an unprivileged user. */
+static void
+sshd_keys_command(struct doctor *d, const struct iam_buf *dump)
+{
+	static const char use[] = "AuthorizedKeysCommand /usr/bin/iamctl "
+		"ssh-keys %u and AuthorizedKeysCommandUser nobody in "
+		"/etc/ssh/sshd_config.d/iam.conf (iamctl(8))";
+	char cmd[1024], user[256], prog[PATH_MAX], err[512], fix[PATH_MAX + 64];
+	const char *base;
+	long long uid;
+	int fd;
+
+	sshd_value(dump, "authorizedkeyscommand", cmd, sizeof(cmd));
+	sshd_value(dump, "authorizedkeyscommanduser", user, sizeof(user));
+	if (cmd[0] == '\0' || strcmp(cmd, "none") == 0) {
+		finding(d, false, use, "sshd: no AuthorizedKeysCommand; IAM "
+			"users' SSH keys are never asked for");
+		return;
+	}
+	snprintf(prog, sizeof(prog), "%.*s", (int)strcspn(cmd, " "), cmd);
+	base = strrchr(prog, '/') != NULL ? strrchr(prog, '/') + 1 : prog;
+	if (strcmp(base, "iamctl") != 0 ||
+	    strncmp(cmd + strlen(prog), " ssh-keys %u", 12) != 0)
+		finding(d, false, use, "sshd: AuthorizedKeysCommand is '%s', "
+			"not iamctl ssh-keys %%u; IAM users' SSH keys are not "
+			"asked for", cmd);
+	/* sshd runs it only when it and its folders are root's alone. */
+	fd = iam_open_strict(prog, 0, err, sizeof(err));
+	if (fd >= 0)
+		close(fd);
+	else
+		finding(d, true, "install it root-owned and not writable by "
+			"group or others, in root-owned folders",
+			"sshd: AuthorizedKeysCommand %s: %s; sshd refuses to "
+			"run it", prog, err);
+	if (user[0] == '\0' || strcmp(user, "none") == 0) {
+		finding(d, true, use, "sshd: AuthorizedKeysCommand without an "
+			"AuthorizedKeysCommandUser; sshd never runs it");
+		return;
+	}
+	uid = local_uid(user);
+	snprintf(fix, sizeof(fix), "AuthorizedKeysCommandUser nobody (the "
+		 "command reads only public files)");
+	if (uid < 0)
+		finding(d, true, fix, "sshd: AuthorizedKeysCommandUser %s is "
+			"no local account in /etc/passwd", user);
+	else if (uid == 0)
+		finding(d, true, fix, "sshd: AuthorizedKeysCommandUser %s runs "
+			"the keys command as root", user);
+}
+
+/*
+ * What sshd will do, from `sshd -T` (its own reading of sshd_config,
+ * Include files and defaults): PAM and keyboard-interactive for IAM
+ * logins, the keys command, and, when AuthenticationMethods asks a key
+ * of everyone, a Match block that lets a local account in without one
+ * (`sshd -T -C user=NAME,...` per local account).  Nothing when sshd is
+ * not installed.
+ */
+static void
+check_sshd(struct doctor *d, const struct iam_config *cfg)
+{
+	struct iam_buf dump = IAM_BUF_INIT;
+	char why[512], val[1024], who[64];
+
+	if (access(SSHD_PATH, X_OK) < 0)
+		return;
+	if (sshd_dump(NULL, &dump, why, sizeof(why)) < 0) {
+		if (strstr(why, "privilege separation directory") != NULL)
+			finding(d, false, "mkdir -m 0755 /run/sshd "
+				"(ssh.service makes it when sshd starts), "
+				"then run iamctl doctor again", "sshd -T: %s; "
+				"sshd's settings were not checked", why);
+		else
+			finding(d, true, "run 'sshd -t' and correct what it "
+				"reports in /etc/ssh/sshd_config",
+				"sshd -T: %s; sshd does not start with these "
+				"settings", why);
+		iam_buf_release(&dump);
+		return;
+	}
+	if (strcmp(sshd_value(&dump, "usepam", val, sizeof(val)), "yes") != 0)
+		finding(d, true, "UsePAM yes in /etc/ssh/sshd_config",
+			"sshd: UsePAM is '%s'; IAM users' passwords, codes and "
+			"account checks (disabled, host:Login, MFA) never run",
+			val);
+	if (strcmp(sshd_value(&dump, "kbdinteractiveauthentication", val,
+			      sizeof(val)), "yes") != 0)
+		finding(d, false, "KbdInteractiveAuthentication yes in "
+			"/etc/ssh/sshd_config", "sshd: keyboard-interactive is "
+			"off; IAM users cannot answer a password and a "
+			"verification code");
+	sshd_keys_command(d, &dump);
+	sshd_value(&dump, "authenticationmethods", val, sizeof(val));
+	if (methods_need_key(val) && !sshd_break_glass(cfg, who, sizeof(who)))
+		finding(d, false, "add a break-glass block at the end of "
+			"/etc/ssh/sshd_config for a local administrator with a "
+			"strong local password: 'Match User NAME' then "
+			"'AuthenticationMethods keyboard-interactive'",
+			"sshd: AuthenticationMethods '%s' asks every user "
+			"for a key, local accounts too: without one (or with "
+			"IAM down) nobody gets in by password", val);
+	iam_buf_release(&dump);
+}
+
 /* ---- Owners and modes ------------------------------------------------ */
 
 /* path must be root's, of the given kind, with no permission beyond max. */
@@ -836,40 +1269,89 @@ check_mode(struct doctor *d, const char *path, bool dir, mode_t max,
 static void
 check_files(struct doctor *d, const struct iam_config *cfg)
 {
-	char path[PATH_MAX], trail_dir[PATH_MAX];
-	struct stat id_st, gen_st;
+	char path[PATH_MAX], gdir[PATH_MAX], trail_dir[PATH_MAX];
+	struct stat id_st;
+	static const struct {
+		const char *name;
+		bool dir;
+		mode_t max;
+	} snap[] = {
+		{ "nss.db", false, 0644 },
+		{ "keys.db", false, 0644 },
+		{ "auth", true, 0700 },
+		{ "auth/auth.db", false, 0600 },
+		{ "auth/roles.db", false, 0600 },
+	};
+	/* With no identity file, sync has nothing to publish: init first. */
+	const char *publish = lstat(cfg->identity_file, &id_st) < 0 &&
+			      errno == ENOENT ? "run iamctl init (a first, "
+			      "empty identity, published)" : "run iamctl sync";
 
 	check_mode(d, cfg->identity_file, false, 0600, true,
-		   "create it (iam-identity(5)), then run iamctl sync");
-	check_mode(d, cfg->credentials_dir, true, 0700, false,
-		   "run iamctl sync");
-	check_mode(d, cfg->state_dir, true, 0700, true, "run iamctl sync");
-	check_mode(d, cfg->snapshot_dir, true, 0755, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/nss.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0644, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/keys.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0644, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/auth", cfg->snapshot_dir);
-	check_mode(d, path, true, 0700, true, "run iamctl sync");
-	snprintf(path, sizeof(path), "%s/auth/auth.db", cfg->snapshot_dir);
-	check_mode(d, path, false, 0600, true, "run iamctl sync");
+		   strcmp(publish, "run iamctl sync") != 0 ? "run iamctl init "
+		   "(a first, empty identity), or install yours (root 0600) "
+		   "and run iamctl sync" : "make it a regular file "
+		   "(iam-identity(5)), then run iamctl sync");
+	check_mode(d, cfg->credentials_dir, true, 0700, false, publish);
+	check_mode(d, cfg->state_dir, true, 0700, true, publish);
+	check_mode(d, cfg->snapshot_dir, true, 0755, true, publish);
+	/* The files of the generation served (check_publication: the rest). */
+	if (iam_snapshot_path(cfg, NULL, gdir, sizeof(gdir)) == 0)
+		for (size_t i = 0; i < sizeof(snap) / sizeof(snap[0]); i++) {
+			if (iam_snprintf(path, sizeof(path), "%s/%s", gdir,
+					 snap[i].name) < 0)
+				continue;
+			check_mode(d, path, snap[i].dir, snap[i].max, true,
+				   publish);
+		}
 	check_mode(d, cfg->trail_file, false, 0600, false, "");
 	snprintf(trail_dir, sizeof(trail_dir), "%s", cfg->trail_file);
 	if (strrchr(trail_dir, '/') != NULL && strrchr(trail_dir, '/') != trail_dir) {
 		*strrchr(trail_dir, '/') = '\0';
 		check_mode(d, trail_dir, true, 0755, false, "");
 	}
-	/* Snapshots older than the source: a change was never published. */
-	snprintf(path, sizeof(path), "%s/generation", cfg->snapshot_dir);
-	if (stat(cfg->identity_file, &id_st) == 0 &&
-	    stat(path, &gen_st) == 0 &&
-	    (id_st.st_mtim.tv_sec > gen_st.st_mtim.tv_sec ||
-	     (id_st.st_mtim.tv_sec == gen_st.st_mtim.tv_sec &&
-	      id_st.st_mtim.tv_nsec > gen_st.st_mtim.tv_nsec)))
-		finding(d, false, "run iamctl sync (or iamctl validate to see "
-			"why it would be refused)", "%s: changed after the "
-			"last published snapshot; the host still serves the "
-			"old one", cfg->identity_file);
+}
+
+/* ---- The publication: one whole generation, nothing left over ---------- */
+
+/*
+ * current names a generation whose files are all there and of that
+ * generation, the fixed links point into it, and the identity file is the
+ * one published.  A fault reads "PATH: what; run FIX".
+ */
+static void
+check_publication(struct doctor *d, const struct iam_config *cfg)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+
+	(void)iam_publish_check(cfg, &f);
+	for (size_t i = 0; i < f.n; i++) {
+		char *text = f.v[i], *fix = strstr(text, "; run ");
+		bool stale = strstr(text, "changed after the last published") !=
+			     NULL;
+
+		if (fix != NULL) {
+			*fix = '\0';
+			fix += 2;
+		}
+		finding(d, !stale, fix != NULL ? fix : "run iamctl sync --repair",
+			"%s", text);
+	}
+	iam_faults_release(&f);
+}
+
+static void
+leftover_found(void *ctx, const char *path, const char *what)
+{
+	finding(ctx, false, "run iamctl sync: the next publication removes "
+		"it", "%s: %s", path, what);
+}
+
+/* Temporaries and generations an interrupted change left behind. */
+static void
+check_leftovers(struct doctor *d, const struct iam_config *cfg)
+{
+	(void)iam_publish_leftovers(cfg, leftover_found, d);
 }
 
 /* ---- The identity: overlaps, MFA, administrators ----------------------- */
@@ -993,11 +1475,19 @@ check_identity(struct doctor *d, const struct iam_config *cfg)
 
 	r = iam_identity_load(cfg->identity_file, true, cfg, NULL, &id,
 			      &faults);
+	if (r == -ENOENT) {
+		/* check_files() reported it, with iamctl init as the fix. */
+		iam_faults_release(&faults);
+		return;
+	}
 	if (r == 0)
 		r = iam_creds_apply(cfg, id, &faults);
 	if (r < 0 || iam_faults_any(&faults)) {
 		for (size_t i = 0; i < faults.n; i++) {
-			bool host = strstr(faults.v[i], "/etc/") != NULL;
+			/* A clash with the host's own accounts or ids. */
+			bool host = strstr(faults.v[i], "local account") ||
+				    strstr(faults.v[i], "local group") ||
+				    strstr(faults.v[i], "subordinate id");
 
 			finding(d, true, host ? "give the IAM entry another id "
 				"or name, or move the local one (iamctl edit)" :
@@ -1056,14 +1546,17 @@ check_clock(struct doctor *d)
 int
 cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 {
-	struct doctor d = { 0, 0 };
+	struct doctor d = { 0, 0, NULL };
 	struct iam_config *cfg;
+	struct jout j;
+	bool json;
 	int rc;
 
 	if (iamctl_wants_help(argc, argv)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
+	json = iamctl_take_flag(&argc, argv, "--json");
 	if (argc != 1) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -1071,12 +1564,20 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	rc = need_root("doctor");
 	if (rc != EXIT_OK)
 		return rc;
-	cfg = iamctl_config(ctl);
+	if (json) {
+		d.j = &j;
+		jout_begin(&j);
+		jout_map(&j);
+		jout_key(&j, "findings");
+		jout_array(&j);
+	}
+	cfg = doctor_config(ctl, &d);
 	if (cfg == NULL)
-		return EXIT_USAGE;
+		return EXIT_REFUSED;
 	check_nsswitch(&d);
 	check_pam(&d);
 	check_pam_local_users(&d);
+	check_sshd(&d, cfg);
 	if (nscd_running())
 		finding(&d, false, "stop nscd, or disable its passwd and group "
 			"caches (enable-cache passwd no), since it serves "
@@ -1084,8 +1585,20 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	check_sudo(&d);
 	check_sudoers(&d, cfg);
 	check_files(&d, cfg);
+	check_publication(&d, cfg);
+	check_leftovers(&d, cfg);
 	check_identity(&d, cfg);
 	check_clock(&d);
+	if (json) {
+		jout_array_end(&j);
+		jout_kint(&j, "errors", d.errors);
+		jout_kint(&j, "warnings", d.warnings);
+		jout_map_end(&j);
+		rc = jout_end(&j);
+		if (rc != EXIT_OK)
+			return rc;
+		return d.errors > 0 ? EXIT_REFUSED : EXIT_OK;
+	}
 	printf("%u error%s, %u warning%s\n", d.errors, d.errors == 1 ? "" : "s",
 	       d.warnings, d.warnings == 1 ? "" : "s");
 	if (fflush(stdout) != 0)

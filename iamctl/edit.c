@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -163,12 +164,45 @@ remove_tree(const char *dir)
 	rmdir(dir);
 }
 
+/*
+ * The private folder of this edit, beside the identity file (root's
+ * alone, unlike /tmp), with its lock held for as long as we run: a
+ * publication removes the folder of a killed edit, never a live one's.
+ * Returns the lock's descriptor, or -errno.
+ */
+static int
+make_edit_folder(const struct iam_config *cfg, char *dir, size_t len)
+{
+	const char *slash = strrchr(cfg->identity_file, '/');
+	char lock[PATH_MAX];
+	int fd;
+
+	if (slash == NULL || slash == cfg->identity_file)
+		return -EINVAL;
+	if (iam_snprintf(dir, len, "%.*s/" IAM_EDIT_DIR_PREFIX "XXXXXX",
+			 (int)(slash - cfg->identity_file),
+			 cfg->identity_file) < 0 ||
+	    iam_snprintf(lock, sizeof(lock), "%s/lock", dir) < 0)
+		return -ENAMETOOLONG;
+	/* mkdtemp makes the folder 0700, and we are root. */
+	if (mkdtemp(dir) == NULL)
+		return -errno;
+	(void)iam_snprintf(lock, sizeof(lock), "%s/lock", dir);
+	fd = open(lock, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	fd = fd >= 0 ? (close(fd), -EAGAIN) : -errno;
+	remove_tree(dir);
+	return fd;
+}
+
 int
 cmd_edit(struct iamctl *ctl, int argc, char **argv)
 {
-	char dir[] = "/tmp/iamctl-edit.XXXXXX", copy[sizeof(dir) + 32];
+	char dir[PATH_MAX], copy[PATH_MAX];
 	struct edit e;
-	int r, rc;
+	int r, rc, lockfd;
 
 	if (iamctl_wants_help(argc, argv)) {
 		usage(stdout);
@@ -184,15 +218,16 @@ cmd_edit(struct iamctl *ctl, int argc, char **argv)
 	rc = edit_open_flags(ctl, &e, false);
 	if (rc != EXIT_OK)
 		return rc;
-	/* mkdtemp makes the folder 0700, and we are root. */
-	if (mkdtemp(dir) == NULL) {
-		iamctl_err("edit: cannot make a private folder: %s",
-			   strerror(errno));
+	lockfd = make_edit_folder(e.cfg, dir, sizeof(dir));
+	if (lockfd < 0) {
+		iamctl_err("edit: cannot make a private folder beside %s: %s",
+			   e.cfg->identity_file, strerror(-lockfd));
 		edit_close(&e);
 		return EXIT_REFUSED;
 	}
-	snprintf(copy, sizeof(copy), "%s/identity.json", dir);
-	r = write_copy(copy, &e.orig);
+	r = iam_snprintf(copy, sizeof(copy), "%s/identity.json", dir);
+	if (r == 0)
+		r = write_copy(copy, &e.orig);
 	if (r < 0) {
 		iamctl_err("edit: %s: %s", copy, strerror(-r));
 		rc = EXIT_REFUSED;
@@ -200,6 +235,7 @@ cmd_edit(struct iamctl *ctl, int argc, char **argv)
 		rc = edit_loop(&e, copy);
 	}
 	remove_tree(dir);
+	close(lockfd);
 	edit_close(&e);
 	return rc;
 }

@@ -632,33 +632,33 @@ edit_commit_text(struct edit *e, const char *text, size_t len,
 			   file);
 		return EXIT_REFUSED;
 	}
-	r = iam_write_atomic(file, text, len, 0600);
-	if (r < 0) {
-		iamctl_err("%s: cannot be written: %s; nothing changed", file,
-			   strerror(-r));
-		return EXIT_REFUSED;
-	}
-	r = iam_publish_locked(e->cfg, NULL, &faults);
-	if (r < 0) {
-		print_faults(file, &faults);
-		iam_faults_release(&faults);
-		if (iam_write_atomic(file, e->orig.buf, e->orig.len, 0600) < 0)
-			iamctl_err("%s: could not be restored after the failed "
-				   "publication", file);
-		else
-			iamctl_err("refused: publishing failed (%s); %s "
-				   "restored", strerror(-r), file);
-		return EXIT_REFUSED;
-	}
-	iam_faults_release(&faults);
+	/*
+	 * The event before the change: with trail_required a change the
+	 * trail cannot record is not made.  A commit that then fails gets
+	 * a second event saying so.
+	 */
 	p[np++] = (struct iam_event_param){ "change", what };
 	for (size_t i = 0; i < n_params && np < 16; i++)
 		p[np++] = params[i];
+	if (trail(e->cfg, "IdentityCommit", NULL, p, np) < 0 &&
+	    e->cfg->trail_required) {
+		iamctl_err("refused: the trail is required and unavailable; "
+			   "nothing changed");
+		return EXIT_REFUSED;
+	}
+	/* The identity file and the generation, one transaction. */
+	r = iam_publish_text_locked(e->cfg, NULL, text, len, &faults);
+	if (r < 0) {
+		print_faults(file, &faults);
+		iam_faults_release(&faults);
+		iamctl_err("refused: publishing failed (%s); nothing changed",
+			   strerror(-r));
+		(void)trail(e->cfg, "IdentityCommit", "CommitFailed", p, np);
+		return EXIT_REFUSED;
+	}
+	iam_faults_release(&faults);
 	printf("%s\n", what);
 	fflush(stdout);
-	if (trail(e->cfg, "IdentityCommit", NULL, p, np) < 0 &&
-	    e->cfg->trail_required)
-		return EXIT_REFUSED;
 	return EXIT_OK;
 }
 

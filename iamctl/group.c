@@ -1,14 +1,16 @@
 /*
- * group.c - iamctl group add|del|add-user|remove-user.
+ * group.c - iamctl group add|del|add-user|remove-user|list.
  *
  * Membership lives in each user's "groups" list, so adding a member
  * changes the user, and deleting a group removes it from every user.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "jsonout.h"
 
 static void
 usage(FILE *f)
@@ -16,7 +18,8 @@ usage(FILE *f)
 	fputs("usage: iamctl group add NAME [--gid N]\n"
 	      "       iamctl group del NAME\n"
 	      "       iamctl group add-user GROUP USER\n"
-	      "       iamctl group remove-user GROUP USER\n", f);
+	      "       iamctl group remove-user GROUP USER\n"
+	      "       iamctl group list [--json]\n", f);
 }
 
 static int
@@ -194,6 +197,85 @@ out:
 	return rc;
 }
 
+/* The users that list group g among their groups (as getent group). */
+static size_t
+members(const struct iam_identity *id, const char *g, const char **v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < id->n_users; i++)
+		for (size_t k = 0; k < id->users[i].n_groups; k++)
+			if (strcmp(id->users[i].groups[k], g) == 0) {
+				v[n++] = id->users[i].name;
+				break;
+			}
+	return n;
+}
+
+static void
+print_words(const char *const *v, size_t n, bool last)
+{
+	if (n == 0)
+		fputs("-", stdout);
+	for (size_t i = 0; i < n; i++)
+		printf("%s%s", i ? "," : "", v[i]);
+	putchar(last ? '\n' : ' ');
+}
+
+static int
+group_list(struct iamctl *ctl, bool json)
+{
+	struct iam_identity *id = NULL;
+	const char **who = NULL;
+	struct jout j;
+	int rc;
+
+	rc = need_root("group list");
+	if (rc == EXIT_OK)
+		rc = load_identity(ctl, &id);
+	if (rc != EXIT_OK)
+		return rc;
+	who = calloc(id->n_users + 1, sizeof(*who));
+	if (who == NULL) {
+		iamctl_err("group list: out of memory");
+		iam_identity_free(id);
+		return EXIT_REFUSED;
+	}
+	if (json) {
+		jout_begin(&j);
+		jout_array(&j);
+	} else {
+		printf("%-32s %6s  %-30s %s\n", "NAME", "GID", "MEMBERS",
+		       "POLICIES");
+	}
+	for (size_t i = 0; i < id->n_groups; i++) {
+		const struct iam_group *g = &id->groups[i];
+		size_t n = members(id, g->name, who);
+
+		if (json) {
+			jout_map(&j);
+			jout_kstr(&j, "name", g->name);
+			jout_kint(&j, "gid", g->gid);
+			jout_kstrs(&j, "members", who, n);
+			jout_kstrs(&j, "policies", g->policies, g->n_policies);
+			jout_map_end(&j);
+			continue;
+		}
+		printf("%-32s %6u  ", g->name, g->gid);
+		print_words(who, n, false);
+		print_words(g->policies, g->n_policies, true);
+	}
+	if (json) {
+		jout_array_end(&j);
+		rc = jout_end(&j);
+	} else if (fflush(stdout) != 0) {
+		rc = EXIT_USAGE;
+	}
+	free(who);
+	iam_identity_free(id);
+	return rc;
+}
+
 int
 cmd_group(struct iamctl *ctl, int argc, char **argv)
 {
@@ -205,7 +287,19 @@ cmd_group(struct iamctl *ctl, int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
-	if (strcmp(sub, "add") == 0 && argc >= 3 && argv[2][0] != '-') {
+	if (strcmp(sub, "list") == 0) {
+		bool json = iamctl_take_flag(&argc, argv, "--json");
+
+		if (argc != 2) {
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+		return group_list(ctl, json);
+	}
+	for (int i = 2; i < argc && i < (strcmp(sub, "add") == 0 ? 3 : 4); i++)
+		if (iamctl_bad_name("group", argv[i]))
+			return EXIT_USAGE;
+	if (strcmp(sub, "add") == 0 && argc >= 3) {
 		int i = 3, m = 0;
 
 		if (argc > 3 &&

@@ -32,8 +32,24 @@ struct iam_config *iamctl_config(struct iamctl *ctl);
 /* Print "iamctl: " and the message to stderr. */
 void iamctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* True when argv[1] is -h or --help (after the command name). */
+/*
+ * True when -h or --help is one of argv[1..] (before a "--"): every
+ * command then prints its usage to stdout and exits 0.
+ */
 bool iamctl_wants_help(int argc, char **argv);
+
+/*
+ * Remove every argv[1..] equal to flag ("--json"), closing the gap and
+ * updating *argc; true when there was one.
+ */
+bool iamctl_take_flag(int *argc, char **argv, const char *flag);
+
+/*
+ * A word in a name's place (user, group, policy, role, key id) that
+ * begins with '-' is an option, not a name: print why and return true
+ * (the caller exits EXIT_USAGE).
+ */
+bool iamctl_bad_name(const char *cmd, const char *name);
 
 /* Command entry points: argv[0] is the command name. */
 typedef int iamctl_cmd_fn(struct iamctl *ctl, int argc, char **argv);

@@ -22,22 +22,22 @@ static const struct command commands[] = {
 	{ "validate", cmd_validate, "validate [FILE]             print every fault, or OK" },
 	{ "sync", cmd_sync, "sync                        validate and publish the snapshots" },
 	{ "edit", cmd_edit, "edit                        edit the identity file like vipw" },
-	{ "user", cmd_user, "user add|del|list|show|disable|enable ..." },
-	{ "group", cmd_group, "group add|del|add-user|remove-user ..." },
-	{ "policy", cmd_policy, "policy put|del|list|show|attach|detach|simulate ..." },
-	{ "passwd", cmd_passwd, "passwd USER [--stdin] [--must-change]" },
+	{ "user", cmd_user, "user add|del|list|show|disable|enable ... [--json]" },
+	{ "group", cmd_group, "group add|del|add-user|remove-user|list ... [--json]" },
+	{ "policy", cmd_policy, "policy put|del|list|show|attach|detach|simulate ... [--json]" },
+	{ "passwd", cmd_passwd, "passwd USER [--stdin] [--must-change [--force]]" },
 	{ "mfa", cmd_mfa, "mfa enable|disable|list|recovery-codes USER [--device NAME]" },
 	{ "unlock", cmd_unlock, "unlock USER                 clear a lockout" },
 	{ "ssh-keys", cmd_ssh_keys, "ssh-keys USER               active keys (AuthorizedKeysCommand)" },
-	{ "ssh-key", cmd_ssh_key, "ssh-key add|activate|deactivate|del|list ..." },
+	{ "ssh-key", cmd_ssh_key, "ssh-key add|activate|deactivate|del|list ... [--json]" },
 	{ "simulate", cmd_simulate, "simulate USER ACTION RESOURCE [--context K=V]... [--json]" },
 	{ "assume-role", cmd_assume_role, "assume-role ROLE [--duration S] [--reason TEXT]" },
-	{ "whoami", cmd_whoami, "whoami                      the active role session" },
+	{ "whoami", cmd_whoami, "whoami [--json]             the active role session" },
 	{ "drop-role", cmd_drop_role, "drop-role                   end the role session" },
-	{ "sessions", cmd_sessions, "sessions [--revoke ID]      role sessions on this host" },
-	{ "credential-report", cmd_credential_report, "credential-report           CSV of every user's credentials" },
-	{ "trail", cmd_trail, "trail [--user U] [--event E] [--since T] [--json]" },
-	{ "doctor", cmd_doctor, "doctor                      check this host's wiring" },
+	{ "sessions", cmd_sessions, "sessions [--json] [--revoke ID]  role sessions on this host" },
+	{ "credential-report", cmd_credential_report, "credential-report [--json]  CSV of every user's credentials" },
+	{ "trail", cmd_trail, "trail [--user U] [--actor A] [--event E] [--since T] [--json]" },
+	{ "doctor", cmd_doctor, "doctor [--json]             check this host's wiring" },
 };
 
 void
@@ -52,11 +52,48 @@ iamctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * -h or --help anywhere among a command's words, before a "--", asks for
+ * its usage: "iamctl mfa enable --help" is never a user named "--help".
+ */
 bool
 iamctl_wants_help(int argc, char **argv)
 {
-	return argc > 1 && (strcmp(argv[1], "-h") == 0 ||
-			    strcmp(argv[1], "--help") == 0);
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+iamctl_take_flag(int *argc, char **argv, const char *flag)
+{
+	bool found = false;
+	int k = 1;
+
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], flag) == 0)
+			found = true;
+		else
+			argv[k++] = argv[i];
+	}
+	argv[k] = NULL;
+	*argc = k;
+	return found;
+}
+
+bool
+iamctl_bad_name(const char *cmd, const char *name)
+{
+	if (name[0] != '-')
+		return false;
+	iamctl_err("%s: '%s' is not a name (names never begin with '-')", cmd,
+		   name);
+	return true;
 }
 
 struct iam_config *

@@ -234,11 +234,19 @@ device_arn(const struct iam_identity *id, const struct iam_user *u,
 
 enum change { ENABLE, DISABLE, RECOVERY };
 
-/* Load (or start) u's record, apply the change, commit; -errno. */
+/* The trail is required and could not record the change: not made. */
+#define TRAIL_REFUSED	(-ENOLINK)
+
+/*
+ * Load (or start) u's record, apply the change, write the event (first:
+ * a change the required trail cannot record is not made), commit;
+ * -errno, TRAIL_REFUSED.  A failed commit is a CommitFailed event.
+ */
 static int
 commit_change(struct iamctl *ctl, const struct iam_user *u, enum change what,
 	      const char *device, const struct iam_mfa *m, char *const *hashes,
-	      struct iam_faults *faults)
+	      const char *event, const struct iam_event_param *params,
+	      size_t n_params, struct iam_faults *faults)
 {
 	struct iam_creds *creds = NULL;
 	bool dflt = strcmp(device, IAM_MFA_DEFAULT) == 0;
@@ -258,10 +266,27 @@ commit_change(struct iamctl *ctl, const struct iam_user *u, enum change what,
 			   iam_creds_remove_device(creds, device);
 	else if (r == 0)
 		r = iam_creds_set_recovery(creds, hashes, IAM_RECOVERY_CODES);
-	if (r == 0)
+	if (r == 0 && trail(ctl->cfg, event, NULL, params, n_params) < 0 &&
+	    ctl->cfg->trail_required)
+		r = TRAIL_REFUSED;
+	if (r == 0) {
 		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, faults);
+		if (r < 0)
+			(void)trail(ctl->cfg, event, "CommitFailed", params,
+				    n_params);
+	}
 	iam_creds_free(creds);
 	return r;
+}
+
+static const char *
+change_error(int r)
+{
+	if (r == TRAIL_REFUSED)
+		return "the trail is required and unavailable";
+	if (r == -ENOSPC)
+		return "already 8 devices";
+	return strerror(-r);
 }
 
 static int
@@ -275,13 +300,15 @@ commit_mfa(struct iamctl *ctl, const struct iam_identity *id,
 	int r;
 
 	device_arn(id, u, device, arn, sizeof(arn));
-	r = commit_change(ctl, u, m ? ENABLE : DISABLE, device, m, NULL,
-			  &faults);
+	r = commit_change(ctl, u, m ? ENABLE : DISABLE, device, m, NULL, event,
+			  (struct iam_event_param[]){ { "userName", u->name },
+						      { "serialNumber", arn } },
+			  2, &faults);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);
 		iam_faults_release(&faults);
 		iamctl_err("mfa: %s: nothing changed (%s)", u->name,
-			   r == -ENOSPC ? "already 8 devices" : strerror(-r));
+			   change_error(r));
 		return EXIT_REFUSED;
 	}
 	iam_faults_release(&faults);
@@ -292,11 +319,6 @@ commit_mfa(struct iamctl *ctl, const struct iam_identity *id,
 		printf("MFA device %s of %s %s\n", device, u->name,
 		       m ? "enabled" : "removed");
 	fflush(stdout);
-	if (trail(ctl->cfg, event, NULL,
-		  (struct iam_event_param[]){ { "userName", u->name },
-					      { "serialNumber", arn } },
-		  2) < 0 && ctl->cfg->trail_required)
-		return EXIT_REFUSED;
 	return EXIT_OK;
 }
 
@@ -490,13 +512,14 @@ mfa_recovery(struct iamctl *ctl, const struct iam_user *u)
 	}
 	if (r == 0)
 		r = commit_change(ctl, u, RECOVERY, IAM_MFA_DEFAULT, NULL,
-				  hashes, &faults);
+				  hashes, "CreateMFARecoveryCodes",
+				  (struct iam_event_param[]){
+					  { "userName", u->name } }, 1,
+				  &faults);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);
 		iamctl_err("mfa recovery-codes: %s: nothing changed (%s)",
-			   u->name, strerror(-r));
-		trail(ctl->cfg, "CreateMFARecoveryCodes", "Failed",
-		      (struct iam_event_param[]){ { "userName", u->name } }, 1);
+			   u->name, change_error(r));
 		goto out;
 	}
 	printf("Recovery codes of %s (each works once; keep them safe, they "
@@ -507,10 +530,6 @@ mfa_recovery(struct iamctl *ctl, const struct iam_user *u)
 	putchar('\n');
 	fflush(stdout);
 	rc = EXIT_OK;
-	if (trail(ctl->cfg, "CreateMFARecoveryCodes", NULL,
-		  (struct iam_event_param[]){ { "userName", u->name } }, 1) < 0 &&
-	    ctl->cfg->trail_required)
-		rc = EXIT_REFUSED;
 out:
 	for (int i = 0; i < IAM_RECOVERY_CODES; i++)
 		iam_drop_string(hashes[i]);
@@ -567,6 +586,10 @@ cmd_mfa(struct iamctl *ctl, int argc, char **argv)
 	}
 	verb = argv[1];
 	user = argv[2];
+	if (iamctl_bad_name("mfa", user)) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
 	if (strcmp(verb, "enable") != 0 && strcmp(verb, "disable") != 0 &&
 	    strcmp(verb, "list") != 0 && strcmp(verb, "recovery-codes") != 0) {
 		usage(stderr);

@@ -1,7 +1,11 @@
 /*
- * passwd.c - iamctl passwd USER [--stdin] [--must-change]: set a user's
- * password in the credentials store, checked against the password
- * policy and the history, then publish.
+ * passwd.c - iamctl passwd USER [--stdin] [--must-change [--force]]: set
+ * a user's password in the credentials store, checked against the
+ * password policy and the history, then publish.
+ *
+ * --must-change makes the next login ask for a new password; a user who
+ * may not change it could then never log in, so that is refused unless
+ * --force, decided as pam_iam's password phase decides it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,16 +15,20 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "iam/decide.h"
 #include "iam/pwpolicy.h"
 
 static void
 usage(FILE *f)
 {
-	fputs("usage: iamctl passwd USER [--stdin] [--must-change]\n"
+	fputs("usage: iamctl passwd USER [--stdin] [--must-change [--force]]\n"
 	      "  Set USER's password: asked twice on a terminal, or one line\n"
 	      "  read from standard input with --stdin.  It must pass the\n"
 	      "  password policy; --must-change forces a change at the next\n"
-	      "  login, otherwise that flag is cleared.\n", f);
+	      "  login, otherwise that flag is cleared.  --must-change is\n"
+	      "  refused when USER may not change a password (no\n"
+	      "  iam:ChangePassword on their own ARN, or\n"
+	      "  allow_users_to_change false) unless --force.\n", f);
 }
 
 /* The new password: twice on a terminal, once with --stdin. */
@@ -58,6 +66,93 @@ ask(bool from_stdin, char *pw, size_t len)
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;
+}
+
+/*
+ * May the user change their own password at the next login?  pam_iam's
+ * password phase asks allow_users_to_change, then iam:ChangePassword on
+ * the user's ARN for the published record, with the login's MFA when
+ * the user has a device: the same here.  1 yes, 0 no (why says),
+ * or a negative errno (why says).
+ */
+static int
+may_change(const struct iam_config *cfg, const char *name, char *why,
+	   size_t len)
+{
+	struct iam_session_facts facts = { .now = (int64_t)time(NULL) };
+	struct iam_auth_user *rec = NULL;
+	struct iam_principal *pr = NULL;
+	struct iam_request *req = NULL;
+	struct iam_authdb *db = NULL;
+	struct iam_result *res = NULL;
+	char dir[4096], arn[512];
+	int r;
+
+	r = iam_snapshot_path(cfg, "auth", dir, sizeof(dir));
+	r = r ? r : iam_authdb_open(dir, &db, why, len);
+	r = r ? r : iam_authdb_lookup(db, name, &rec);
+	db = iam_authdb_close(db);
+	if (r < 0) {
+		if (r != -EPERM)
+			(void)iam_snprintf(why, len, "%s/%s: %s", dir,
+					   IAM_AUTHDB_FILE, r == -ENOENT ?
+					   "no published record (run iamctl "
+					   "sync)" : strerror(-r));
+		return r;
+	}
+	if (!rec->password_policy.allow_users_to_change) {
+		snprintf(why, len, "password_policy.allow_users_to_change is "
+			 "false");
+		r = 0;
+		goto out;
+	}
+	facts.mfa_time = rec->mfa_secret != NULL ? facts.now : 0;
+	res = malloc(sizeof(*res));
+	r = res == NULL ? -ENOMEM : 0;
+	r = r ? r : iam_arn_user(rec->account_id, rec->name, arn, sizeof(arn));
+	r = r ? r : iam_principal_new(rec, &pr);
+	r = r ? r : iam_request_for_user(cfg, rec, &facts,
+					 "iam:ChangePassword", arn, &req);
+	r = r ? r : iam_policy_evaluate(pr->set, req, res);
+	if (r < 0) {
+		snprintf(why, len, "cannot decide iam:ChangePassword: %s",
+			 strerror(-r));
+		goto out;
+	}
+	r = res->decision == IAM_ALLOW;
+	if (!r)
+		(void)iam_snprintf(why, len, "no policy allows them "
+				   "iam:ChangePassword on %s (%s%s%s)", arn,
+				   iam_decision_name(res->decision),
+				   res->decided ? " by policy " : "",
+				   res->decided ? res->decider.policy : "");
+out:
+	free(res);
+	iam_request_free(req);
+	iam_principal_free(pr);
+	iam_auth_user_free(rec);
+	return r;
+}
+
+/* --must-change for a user who cannot change it: refused unless --force. */
+static int
+check_must_change(const struct iam_config *cfg, const char *name, bool force)
+{
+	char why[512] = "";
+	int r = may_change(cfg, name, why, sizeof(why));
+
+	if (r == 1)
+		return EXIT_OK;
+	if (force) {
+		fprintf(stderr, "iamctl: passwd: warning: %s cannot change a "
+			"password at the next login (%s); --force: the flag is "
+			"set anyway\n", name, why);
+		return EXIT_OK;
+	}
+	iamctl_err("passwd: %s cannot change a password at the next login: "
+		   "%s; --must-change would lock them out, nothing changed "
+		   "(allow it, or add --force)", name, why);
+	return EXIT_REFUSED;
 }
 
 /* The stored record of u, or a fresh one from its merged credentials. */
@@ -117,24 +212,32 @@ set_password(struct iamctl *ctl, const struct iam_identity *id,
 	if (r == 0)
 		r = iam_creds_set_password(creds, hash, time(NULL), must_change,
 					   pp->reuse_prevention);
+	/* The event first: a change the required trail cannot record is not made. */
+	if (r == 0 && trail(ctl->cfg, "ChangePassword", NULL,
+			    (struct iam_event_param[]){ { "userName", u->name },
+			    { "mustChange", must_change ? "true" : "false" } },
+			    2) < 0 && ctl->cfg->trail_required) {
+		iamctl_err("passwd: %s: not changed (the trail is required and "
+			   "unavailable)", u->name);
+		goto out;
+	}
 	if (r == 0)
 		r = iam_creds_commit(ctl->cfg, u->uid, creds, NULL, &faults);
 	if (r < 0) {
 		print_faults(ctl->cfg->identity_file, &faults);
 		iamctl_err("passwd: %s: not changed (%s)", u->name,
 			   strerror(-r));
+		(void)trail(ctl->cfg, "ChangePassword", "CommitFailed",
+			    (struct iam_event_param[]){ { "userName", u->name } },
+			    1);
 	} else {
 		printf("password of %s changed%s\n", u->name,
 		       must_change ? "; it must be changed at the next login"
 				   : "");
 		fflush(stdout);
 		rc = EXIT_OK;
-		if (trail(ctl->cfg, "ChangePassword", NULL,
-			  (struct iam_event_param[]){ { "userName", u->name },
-			  { "mustChange", must_change ? "true" : "false" } },
-			  2) < 0 && ctl->cfg->trail_required)
-			rc = EXIT_REFUSED;
 	}
+out:
 	iam_faults_release(&faults);
 	iam_creds_free(creds);
 	iam_drop_string(hash);
@@ -148,7 +251,7 @@ cmd_passwd(struct iamctl *ctl, int argc, char **argv)
 	struct iam_identity *id = NULL;
 	const struct iam_user *u;
 	const char *name = NULL;
-	bool from_stdin = false, must_change = false;
+	bool from_stdin = false, must_change = false, force = false;
 	int rc;
 
 	if (iamctl_wants_help(argc, argv)) {
@@ -160,6 +263,8 @@ cmd_passwd(struct iamctl *ctl, int argc, char **argv)
 			from_stdin = true;
 		else if (strcmp(argv[i], "--must-change") == 0)
 			must_change = true;
+		else if (strcmp(argv[i], "--force") == 0)
+			force = true;
 		else if (argv[i][0] != '-' && name == NULL)
 			name = argv[i];
 		else {
@@ -167,7 +272,7 @@ cmd_passwd(struct iamctl *ctl, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (name == NULL) {
+	if (name == NULL || (force && !must_change)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -186,7 +291,10 @@ cmd_passwd(struct iamctl *ctl, int argc, char **argv)
 		iam_identity_free(id);
 		return EXIT_REFUSED;
 	}
-	rc = ask(from_stdin, pw, sizeof(pw));
+	rc = must_change ? check_must_change(ctl->cfg, u->name, force) :
+	     EXIT_OK;
+	if (rc == EXIT_OK)
+		rc = ask(from_stdin, pw, sizeof(pw));
 	if (rc == EXIT_OK)
 		rc = set_password(ctl, id, u, pw, must_change);
 	iam_wipe(pw, sizeof(pw));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "jsonout.h"
 
 #define POLICY_MAX_BYTES (1u << 20)	/* one policy document file */
 
@@ -22,8 +23,8 @@ usage(FILE *f)
 {
 	fputs("usage: iamctl policy put NAME FILE\n"
 	      "       iamctl policy del NAME\n"
-	      "       iamctl policy list\n"
-	      "       iamctl policy show NAME\n"
+	      "       iamctl policy list [--json]\n"
+	      "       iamctl policy show NAME [--json]\n"
 	      "       iamctl policy attach NAME (--user U | --group G | --role R)\n"
 	      "       iamctl policy detach NAME (--user U | --group G | --role R)\n"
 	      "       iamctl policy simulate --policy FILE [--policy FILE]... "
@@ -111,6 +112,10 @@ policy_put(struct iamctl *ctl, const char *name, const char *file)
 		 existed ? "replaced" : "added");
 	rc = edit_commit(&e, what, (struct iam_event_param[]){
 		{ "command", "policy put" }, { "policyName", name } }, 2);
+	if (rc == EXIT_OK) {
+		snprintf(what, sizeof(what), "policies.%s", name);
+		(void)warn_aws_policy(file, what, iam_json_root(doc));
+	}
 	edit_close(&e);
 	iam_json_free(doc);
 	return rc;
@@ -180,8 +185,72 @@ out:
 	return rc;
 }
 
+/* Where policy name is attached: kind 0 users, 1 groups, 2 roles, 3 as
+ * a boundary.  The names go into v (room for every user, group, role). */
+static size_t
+attached_to(const struct iam_identity *id, const char *name, int kind,
+	    const char **v)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; kind == 0 && i < id->n_users; i++)
+		for (size_t k = 0; k < id->users[i].n_policies; k++)
+			if (strcmp(id->users[i].policies[k], name) == 0) {
+				v[n++] = id->users[i].name;
+				break;
+			}
+	for (size_t i = 0; kind == 3 && i < id->n_users; i++)
+		if (id->users[i].permissions_boundary != NULL &&
+		    strcmp(id->users[i].permissions_boundary, name) == 0)
+			v[n++] = id->users[i].name;
+	for (size_t i = 0; kind == 1 && i < id->n_groups; i++)
+		for (size_t k = 0; k < id->groups[i].n_policies; k++)
+			if (strcmp(id->groups[i].policies[k], name) == 0) {
+				v[n++] = id->groups[i].name;
+				break;
+			}
+	for (size_t i = 0; kind == 2 && i < id->n_roles; i++)
+		for (size_t k = 0; k < id->roles[i].n_policies; k++)
+			if (strcmp(id->roles[i].policies[k], name) == 0) {
+				v[n++] = id->roles[i].name;
+				break;
+			}
+	return n;
+}
+
+/* policy list --json: each policy and where it is attached. */
 static int
-policy_read(struct iamctl *ctl, const char *name)
+list_json(const struct iam_identity *id)
+{
+	static const char *const keys[] = { "users", "groups", "roles",
+					    "boundary_of" };
+	size_t most = id->n_users + id->n_groups + id->n_roles + 1;
+	const char **v = calloc(most, sizeof(*v));
+	struct jout j;
+
+	if (v == NULL) {
+		iamctl_err("policy list: out of memory");
+		return EXIT_REFUSED;
+	}
+	jout_begin(&j);
+	jout_array(&j);
+	for (size_t i = 0; i < id->n_policies; i++) {
+		const char *name = id->policies[i].name;
+
+		jout_map(&j);
+		jout_kstr(&j, "name", name);
+		jout_kbool(&j, "attached", attachments(id, name, false));
+		for (int k = 0; k < 4; k++)
+			jout_kstrs(&j, keys[k], v, attached_to(id, name, k, v));
+		jout_map_end(&j);
+	}
+	jout_array_end(&j);
+	free(v);
+	return jout_end(&j);
+}
+
+static int
+policy_read(struct iamctl *ctl, const char *name, bool json)
 {
 	struct iam_buf out = IAM_BUF_INIT;
 	const struct iam_named_policy *p;
@@ -193,7 +262,9 @@ policy_read(struct iamctl *ctl, const char *name)
 		rc = load_identity(ctl, &id);
 	if (rc != EXIT_OK)
 		return rc;
-	if (name == NULL) {
+	if (name == NULL && json) {
+		rc = list_json(id);
+	} else if (name == NULL) {
 		for (size_t i = 0; i < id->n_policies; i++)
 			printf("%s%s\n", id->policies[i].name,
 			       attachments(id, id->policies[i].name, false) ?
@@ -219,6 +290,7 @@ policy_attach(struct iamctl *ctl, int argc, char **argv, bool attach)
 {
 	const char *cmd = attach ? "policy attach" : "policy detach";
 	const char *name = argv[2], *who = NULL, *kind = NULL, *array = NULL;
+	const char *key = NULL;
 	const struct iam_json *list;
 	struct edit e;
 	char what[256];
@@ -226,12 +298,16 @@ policy_attach(struct iamctl *ctl, int argc, char **argv, bool attach)
 	int rc, m, j = 3;
 
 	if ((m = opt_value(argc, argv, &j, "--user", &who)) == 1)
-		kind = "user", array = "users";
+		kind = "user", array = "users", key = "userName";
 	else if (m == 0 && (m = opt_value(argc, argv, &j, "--group", &who)) == 1)
-		kind = "group", array = "groups";
+		kind = "group", array = "groups", key = "groupName";
 	else if (m == 0 && (m = opt_value(argc, argv, &j, "--role", &who)) == 1)
-		kind = "role", array = "roles";
+		kind = "role", array = "roles", key = "roleName";
 	if (kind == NULL || j + 1 != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (iamctl_bad_name(cmd, who)) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -274,7 +350,7 @@ policy_attach(struct iamctl *ctl, int argc, char **argv, bool attach)
 		 attach ? "attached to" : "detached from", kind, who);
 	rc = edit_commit(&e, what, (struct iam_event_param[]){
 		{ "command", cmd }, { "policyName", name },
-		{ kind, who } }, 3);
+		{ key, who } }, 3);
 out:
 	edit_close(&e);
 	return rc;
@@ -284,6 +360,7 @@ int
 cmd_policy(struct iamctl *ctl, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
+	bool json = false;
 	int rc;
 
 	if (strcmp(sub, "simulate") == 0)
@@ -292,10 +369,15 @@ cmd_policy(struct iamctl *ctl, int argc, char **argv)
 		usage(stdout);
 		return EXIT_OK;
 	}
+	/* policy show prints JSON in any case: --json is accepted alike. */
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0)
+		json = iamctl_take_flag(&argc, argv, "--json");
+	if (argc > 2 && iamctl_bad_name("policy", argv[2]))
+		return EXIT_USAGE;
 	if (strcmp(sub, "list") == 0 && argc == 2)
-		return policy_read(ctl, NULL);
+		return policy_read(ctl, NULL, json);
 	if (strcmp(sub, "show") == 0 && argc == 3)
-		return policy_read(ctl, argv[2]);
+		return policy_read(ctl, argv[2], json);
 	if (!((strcmp(sub, "put") == 0 && argc == 4) ||
 	      (strcmp(sub, "del") == 0 && argc == 3) ||
 	      ((strcmp(sub, "attach") == 0 || strcmp(sub, "detach") == 0) &&

@@ -10,15 +10,106 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "jsonout.h"
+
+#define REPORT_KEYS	2	/* key columns, as AWS's two access keys */
 
 static void
 usage(FILE *f)
 {
-	fputs("usage: iamctl credential-report\n"
+	fputs("usage: iamctl credential-report [--json]\n"
 	      "  Print a CSV line per user: user,arn,user_creation_time,\n"
 	      "  password_enabled,password_last_changed,password_next_rotation,\n"
-	      "  mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,last_login,\n"
-	      "  locked,groups,policies\n", f);
+	      "  mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,\n"
+	      "  ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,\n"
+	      "  groups,policies; with --json, an array of objects with\n"
+	      "  these keys (null for N/A).\n", f);
+}
+
+/* What one line of the report says about one user. */
+struct row {
+	char arn[256];
+	bool password;			/* password_enabled */
+	int64_t pw_changed, pw_next;	/* 0: N/A */
+	bool key_active[REPORT_KEYS];
+	int64_t key_created[REPORT_KEYS];	/* 0: N/A (no such key) */
+	int64_t last_login;		/* 0: no_information */
+	bool locked;
+	int mfa_devices;		/* enrolled TOTP devices */
+	int recovery_left;		/* recovery codes not used yet */
+};
+
+/* Active means it logs in: status Active and not past its age. */
+static bool
+key_logs_in(const struct iam_ssh_key *k, uint32_t max_days, int64_t now)
+{
+	int64_t exp = iam_ssh_key_expiry(k, max_days);
+
+	return k->active && (exp == 0 || now < exp);
+}
+
+/*
+ * The two keys of the columns, in the user's order: with more than two,
+ * the keys that log in come first, so an active key is never hidden
+ * behind an old inactive one.
+ */
+static void
+pick_keys(const struct iam_user *u, uint32_t max_days, int64_t now,
+	  struct row *r)
+{
+	size_t chosen[REPORT_KEYS], n = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < u->n_ssh_keys && n < REPORT_KEYS; i++) {
+			bool in = key_logs_in(&u->ssh_keys[i], max_days, now);
+
+			if (u->n_ssh_keys > REPORT_KEYS && in != (pass == 0))
+				continue;
+			if (u->n_ssh_keys <= REPORT_KEYS && pass == 1)
+				break;
+			chosen[n++] = i;
+		}
+	if (n == 2 && chosen[0] > chosen[1]) {
+		size_t t = chosen[0];
+
+		chosen[0] = chosen[1];
+		chosen[1] = t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct iam_ssh_key *key = &u->ssh_keys[chosen[k]];
+
+		r->key_active[k] = key_logs_in(key, max_days, now);
+		r->key_created[k] = key->created;
+	}
+}
+
+static void
+make_row(const struct iam_config *cfg, const struct iam_identity *id,
+	 const struct iam_user *u, int64_t now, struct row *r)
+{
+	const struct iam_password_policy *pp = &id->password_policy;
+	struct iam_state st;
+	bool has_state;
+
+	memset(r, 0, sizeof(*r));
+	has_state = iam_state_read(cfg->state_dir, u->uid, 0, &st) == 0;
+	snprintf(r->arn, sizeof(r->arn), "arn:iam:iam::%s:user/%s",
+		 id->account.id, u->name);
+	r->password = u->password.hash != NULL;
+	r->pw_changed = r->password ? u->password.changed : 0;
+	r->pw_next = r->password && pp->max_age_days > 0 &&
+		     u->password.changed > 0 ? u->password.changed +
+		     (int64_t)pp->max_age_days * 86400 : 0;
+	pick_keys(u, pp->ssh_key_max_age_days, now, r);
+	r->last_login = has_state ? st.last_login : 0;
+	r->locked = has_state && iam_state_locked(&st, &pp->lockout, now);
+	r->mfa_devices = (u->mfa.secret != NULL ? 1 : 0) +
+			 (int)u->n_mfa_devices;
+	r->recovery_left = (int)u->n_recovery_codes - __builtin_popcount(
+		iam_state_recovery_used(has_state ? &st : &(struct iam_state){ 0 },
+					iam_recovery_set_tag(
+					(const char *const *)u->recovery_codes,
+					u->n_recovery_codes)));
 }
 
 /* One CSV field (RFC 4180): quoted when it holds , " or a line break. */
@@ -63,50 +154,57 @@ list_field(const char *const *v, size_t n, bool last)
 }
 
 static void
-row(const struct iam_config *cfg, const struct iam_identity *id,
-    const struct iam_user *u, int64_t now)
+csv_row(const struct iam_user *u, const struct row *r)
 {
-	const struct iam_password_policy *pp = &id->password_policy;
-	const struct iam_ssh_key *k1 = u->n_ssh_keys > 0 ? &u->ssh_keys[0] :
-				       NULL;
-	int64_t k1_exp = k1 != NULL ?
-			 iam_ssh_key_expiry(k1, pp->ssh_key_max_age_days) : 0;
-	struct iam_state st;
-	bool has_state;
-	char arn[256], num[24];
-	uint32_t used;
+	char num[16];
 
-	has_state = iam_state_read(cfg->state_dir, u->uid, 0, &st) == 0;
-	snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s", id->account.id,
-		 u->name);
 	field(u->name, false);
-	field(arn, false);
+	field(r->arn, false);
 	time_field(u->created, "N/A");
-	field(u->password.hash ? "true" : "false", false);
-	time_field(u->password.hash ? u->password.changed : 0, "N/A");
-	time_field(u->password.hash && pp->max_age_days > 0 &&
-		   u->password.changed > 0 ? u->password.changed +
-		   (int64_t)pp->max_age_days * 86400 : 0, "N/A");
-	field(u->mfa.secret || u->n_mfa_devices ? "true" : "false", false);
-	/* Active means it logs in: status Active and not past its age. */
-	field(k1 != NULL && k1->active && (k1_exp == 0 || now < k1_exp) ?
-	      "true" : "false", false);
-	time_field(k1 != NULL ? k1->created : 0, "N/A");
-	time_field(has_state ? st.last_login : 0, "no_information");
-	field(has_state && iam_state_locked(&st, &pp->lockout, now) ?
-	      "true" : "false", false);
+	field(r->password ? "true" : "false", false);
+	time_field(r->pw_changed, "N/A");
+	time_field(r->pw_next, "N/A");
+	field(r->mfa_devices > 0 ? "true" : "false", false);
+	for (int k = 0; k < REPORT_KEYS; k++) {
+		field(r->key_active[k] ? "true" : "false", false);
+		time_field(r->key_created[k], "N/A");
+	}
+	time_field(r->last_login, "no_information");
+	field(r->locked ? "true" : "false", false);
 	list_field(u->groups, u->n_groups, false);
 	list_field(u->policies, u->n_policies, false);
-	snprintf(num, sizeof(num), "%zu", (u->mfa.secret ? 1 : 0) +
-		 u->n_mfa_devices);
+	snprintf(num, sizeof(num), "%d", r->mfa_devices);
 	field(num, false);
-	used = iam_state_recovery_used(has_state ? &st : &(struct iam_state){ 0 },
-				       iam_recovery_set_tag(
-				       (const char *const *)u->recovery_codes,
-				       u->n_recovery_codes));
-	snprintf(num, sizeof(num), "%d", (int)u->n_recovery_codes -
-		 __builtin_popcount(used));
+	snprintf(num, sizeof(num), "%d", r->recovery_left);
 	field(num, true);
+}
+
+static void
+json_row(struct jout *j, const struct iam_user *u, const struct row *r)
+{
+	char key[32];
+
+	jout_map(j);
+	jout_kstr(j, "user", u->name);
+	jout_kstr(j, "arn", r->arn);
+	jout_ktime(j, "user_creation_time", u->created);
+	jout_kbool(j, "password_enabled", r->password);
+	jout_ktime(j, "password_last_changed", r->pw_changed);
+	jout_ktime(j, "password_next_rotation", r->pw_next);
+	jout_kbool(j, "mfa_active", r->mfa_devices > 0);
+	for (int k = 0; k < REPORT_KEYS; k++) {
+		snprintf(key, sizeof(key), "ssh_key_%d_active", k + 1);
+		jout_kbool(j, key, r->key_active[k]);
+		snprintf(key, sizeof(key), "ssh_key_%d_last_rotated", k + 1);
+		jout_ktime(j, key, r->key_created[k]);
+	}
+	jout_ktime(j, "last_login", r->last_login);
+	jout_kbool(j, "locked", r->locked);
+	jout_kstrs(j, "groups", u->groups, u->n_groups);
+	jout_kstrs(j, "policies", u->policies, u->n_policies);
+	jout_kint(j, "mfa_devices", r->mfa_devices);
+	jout_kint(j, "recovery_codes_left", r->recovery_left);
+	jout_map_end(j);
 }
 
 int
@@ -114,12 +212,16 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 {
 	struct iam_identity *id = NULL;
 	int64_t now = time(NULL);
+	struct row r;
+	struct jout j;
+	bool json;
 	int rc;
 
 	if (iamctl_wants_help(argc, argv)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
+	json = iamctl_take_flag(&argc, argv, "--json");
 	if (argc != 1) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -129,13 +231,28 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 		rc = load_identity(ctl, &id);
 	if (rc != EXIT_OK)
 		return rc;
-	puts("user,arn,user_creation_time,password_enabled,"
-	     "password_last_changed,password_next_rotation,mfa_active,"
-	     "ssh_key_1_active,ssh_key_1_last_rotated,last_login,locked,"
-	     "groups,policies,mfa_devices,recovery_codes_left");
-	for (size_t i = 0; i < id->n_users; i++)
-		row(ctl->cfg, id, &id->users[i], now);
+	if (json) {
+		jout_begin(&j);
+		jout_array(&j);
+	} else {
+		puts("user,arn,user_creation_time,password_enabled,"
+		     "password_last_changed,password_next_rotation,mfa_active,"
+		     "ssh_key_1_active,ssh_key_1_last_rotated,"
+		     "ssh_key_2_active,ssh_key_2_last_rotated,last_login,"
+		     "locked,groups,policies,mfa_devices,recovery_codes_left");
+	}
+	for (size_t i = 0; i < id->n_users; i++) {
+		make_row(ctl->cfg, id, &id->users[i], now, &r);
+		if (json)
+			json_row(&j, &id->users[i], &r);
+		else
+			csv_row(&id->users[i], &r);
+	}
 	iam_identity_free(id);
+	if (json) {
+		jout_array_end(&j);
+		return jout_end(&j);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return EXIT_USAGE;
 	return EXIT_OK;

@@ -62,6 +62,7 @@ struct helper {
 	char source_ip[256];		/* recorded by pam_iam, or "" */
 	const char *tty;		/* the caller's terminal, or NULL */
 	char ttybuf[PATH_MAX];
+	char auth_dir[PATH_MAX];	/* auth/ of the generation read */
 };
 
 static void
@@ -147,7 +148,10 @@ identify(struct helper *h)
 		err("uid %u has no name", (unsigned)uid);
 		return EXIT_REFUSED;
 	}
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", h->cfg->snapshot_dir);
+	/* One generation for the caller's record and the role. */
+	r = iam_snapshot_path(h->cfg, "auth", h->auth_dir, sizeof(h->auth_dir));
+	if (r == 0)
+		r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
 	if (r == 0)
 		r = iam_authdb_open(dir, &h->db, why, sizeof(why));
 	if (r < 0) {
@@ -482,7 +486,7 @@ assume_role(struct helper *h, int argc, char **argv)
 			      "disabled");
 	(void)iam_arn_role(h->u->account_id, a.role_name, a.role_arn,
 			   sizeof(a.role_arn));
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", h->cfg->snapshot_dir);
+	r = iam_snprintf(dir, sizeof(dir), "%s", h->auth_dir);
 	r = r ? r : iam_rolesdb_lookup(dir, 0, a.role_name, &a.role);
 	if (r == -ENOENT)
 		return refuse(h, &a, "AccessDenied", NULL, "no role named %s",

@@ -310,6 +310,10 @@ cmd_policy_simulate(struct iamctl *ctl, int argc, char **argv)
 	int c, rc;
 
 	(void)ctl;
+	if (iamctl_wants_help(argc, argv)) {
+		policy_simulate_usage(stdout);
+		return EXIT_OK;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -663,6 +667,11 @@ cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 	struct iam_config *cfg;
 	int rc, r;
 
+	if (iamctl_wants_help(argc, argv)) {
+		simulate_usage(stdout);
+		free(sm);
+		return EXIT_OK;
+	}
 	if (sm == NULL) {
 		iamctl_err("out of memory");
 		return EXIT_USAGE;
@@ -672,6 +681,10 @@ cmd_simulate(struct iamctl *ctl, int argc, char **argv)
 	if (rc != 0) {
 		free(sm);
 		return rc < 0 ? EXIT_OK : rc;
+	}
+	if (iamctl_bad_name("simulate", sm->pos[0])) {
+		free(sm);
+		return EXIT_USAGE;
 	}
 	cfg = iamctl_config(ctl);
 	if (cfg == NULL) {

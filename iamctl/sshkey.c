@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "jsonout.h"
 
 #define MAX_KEY_FILE	(IAM_ID_MAX_SSH_KEY + 4096)
 #define DAY		86400
@@ -30,7 +31,7 @@ usage(FILE *f)
 	      "       iamctl ssh-key activate USER ID\n"
 	      "       iamctl ssh-key deactivate USER ID\n"
 	      "       iamctl ssh-key del USER ID\n"
-	      "       iamctl ssh-key list USER\n", f);
+	      "       iamctl ssh-key list USER [--json]\n", f);
 }
 
 static void
@@ -487,8 +488,47 @@ print_key(const struct iam_ssh_key *k, uint32_t max_days, int64_t now)
 	       *comment ? comment : "-");
 }
 
+/* ssh-key list --json: each key, and whether it logs in now. */
 static int
-key_list(struct iamctl *ctl, const char *user)
+list_json(const struct iam_user *u, uint32_t max_days, int64_t now)
+{
+	struct jout j;
+
+	jout_begin(&j);
+	jout_array(&j);
+	for (size_t i = 0; i < u->n_ssh_keys; i++) {
+		const struct iam_ssh_key *k = &u->ssh_keys[i];
+		const char *comment = k->key + material_len(k->key);
+		int64_t exp = iam_ssh_key_expiry(k, max_days);
+		char type[64];
+
+		snprintf(type, sizeof(type), "%.*s",
+			 (int)strcspn(k->key, " "), k->key);
+		comment += strspn(comment, " ");
+		jout_map(&j);
+		jout_kstr(&j, "id", k->id);
+		jout_kstr(&j, "type", type);
+		jout_kstr(&j, "status", k->active ? "Active" : "Inactive");
+		jout_ktime(&j, "created", k->created);
+		jout_key(&j, "age_days");
+		if (k->created > 0)
+			jout_int(&j, now > k->created ?
+				 (now - k->created) / DAY : 0);
+		else
+			jout_null(&j);
+		jout_ktime(&j, "expires", exp);
+		jout_kbool(&j, "expired", exp != 0 && now >= exp);
+		jout_kbool(&j, "logs_in", k->active && !u->disabled &&
+			   (exp == 0 || now < exp));
+		jout_kstr(&j, "comment", *comment ? comment : NULL);
+		jout_map_end(&j);
+	}
+	jout_array_end(&j);
+	return jout_end(&j);
+}
+
+static int
+key_list(struct iamctl *ctl, const char *user, bool json)
 {
 	struct iam_identity *id = NULL;
 	const struct iam_user *u;
@@ -503,6 +543,12 @@ key_list(struct iamctl *ctl, const char *user)
 		iamctl_err("ssh-key list: no such user '%s'", user);
 		iam_identity_free(id);
 		return EXIT_REFUSED;
+	}
+	if (json) {
+		rc = list_json(u, id->password_policy.ssh_key_max_age_days,
+			       now);
+		iam_identity_free(id);
+		return rc;
 	}
 	printf("%-24s %-20s %-8s %-20s %7s  %-16s %s\n", "ID", "TYPE",
 	       "STATUS", "CREATED", "AGE(d)", "EXPIRY", "COMMENT");
@@ -525,19 +571,22 @@ cmd_ssh_key(struct iamctl *ctl, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
 	struct add_opts o;
+	bool json = false;
 	int rc;
 
-	if (iamctl_wants_help(argc, argv) ||
-	    (argc > 2 && (strcmp(argv[2], "-h") == 0 ||
-			  strcmp(argv[2], "--help") == 0))) {
+	if (iamctl_wants_help(argc, argv)) {
 		help();
 		return EXIT_OK;
 	}
+	if (strcmp(sub, "list") == 0)
+		json = iamctl_take_flag(&argc, argv, "--json");
 	if (strcmp(sub, "add") == 0) {
 		if (parse_add(argc, argv, &o) < 0) {
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+		if (iamctl_bad_name("ssh-key", o.user))
+			return EXIT_USAGE;
 	} else if ((strcmp(sub, "list") == 0 && argc != 3) ||
 		   ((strcmp(sub, "activate") == 0 ||
 		     strcmp(sub, "deactivate") == 0 ||
@@ -547,13 +596,16 @@ cmd_ssh_key(struct iamctl *ctl, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	for (int i = 2; strcmp(sub, "add") != 0 && i < argc; i++)
+		if (iamctl_bad_name("ssh-key", argv[i]))
+			return EXIT_USAGE;
 	rc = need_root("ssh-key");
 	if (rc != EXIT_OK)
 		return rc;
 	if (strcmp(sub, "add") == 0)
 		return key_add(ctl, &o);
 	if (strcmp(sub, "list") == 0)
-		return key_list(ctl, argv[2]);
+		return key_list(ctl, argv[2], json);
 	if (strcmp(sub, "activate") == 0)
 		return key_change(ctl, OP_ACTIVATE, argv[2], argv[3]);
 	if (strcmp(sub, "deactivate") == 0)

@@ -32,16 +32,15 @@ cmd_ssh_keys(struct iamctl *ctl, int argc, char **argv)
 		     "for sshd's AuthorizedKeysCommand (see iamctl(8)).");
 		return EXIT_OK;
 	}
-	if (argc != 2) {
+	if (argc != 2 || iamctl_bad_name("ssh-keys", argv[1])) {
 		iamctl_err("usage: iamctl ssh-keys USER");
 		return EXIT_USAGE;
 	}
 	cfg = iamctl_config(ctl);
 	if (cfg == NULL)
 		return EXIT_REFUSED;
-	if (iam_snprintf(path, sizeof(path), "%s/%s", cfg->snapshot_dir,
-			 IAM_KEYSDB_FILE) < 0) {
-		iamctl_err("%s: path too long", cfg->snapshot_dir);
+	if (iam_snapshot_path(cfg, IAM_KEYSDB_FILE, path, sizeof(path)) < 0) {
+		iamctl_err("%s: no usable generation", cfg->snapshot_dir);
 		return EXIT_REFUSED;
 	}
 	/* No account of that name (or no answer from NSS): no keys. */

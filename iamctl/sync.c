@@ -1,6 +1,11 @@
 /*
- * sync.c - iamctl sync: validate the identity file with the stored
- * credentials and, only when all is valid, publish the snapshots.
+ * sync.c - iamctl sync [--repair]: validate the identity file with the
+ * stored credentials and, only when all is valid, publish a new
+ * generation of the snapshots (libiam/publish.c).  Every publication
+ * rebuilds every file from the identity file and the credentials, so a
+ * damaged snapshot or generation file is mended by an ordinary sync;
+ * --repair also removes a `current` that is not a link and every older
+ * generation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,24 +51,30 @@ cmd_sync(struct iamctl *ctl, int argc, char **argv)
 {
 	struct iam_faults faults = IAM_FAULTS_INIT;
 	struct iam_config *cfg;
+	bool repair = false;
 	uint64_t gen = 0;
 	int r;
 
 	if (iamctl_wants_help(argc, argv)) {
-		printf("usage: iamctl sync\n\n"
+		printf("usage: iamctl sync [--repair]\n\n"
 		       "Validate the identity file with the stored credentials "
-		       "and publish\nthe snapshots (nss.db, auth/); on any fault "
-		       "nothing changes.\n");
+		       "and publish\na new generation of the snapshots (nss.db, "
+		       "keys.db, auth/); on any fault\nnothing changes.  "
+		       "--repair: also remove a damaged current and every\n"
+		       "older generation.\n");
 		return EXIT_OK;
 	}
-	if (argc != 1) {
-		iamctl_err("sync: takes no arguments");
+	if (argc == 2 && strcmp(argv[1], "--repair") == 0)
+		repair = true;
+	else if (argc != 1) {
+		iamctl_err("sync: takes no arguments but --repair");
 		return EXIT_USAGE;
 	}
 	cfg = iamctl_config(ctl);
 	if (cfg == NULL)
 		return EXIT_USAGE;
-	r = iam_publish(cfg, NULL, &faults);
+	r = repair ? iam_publish_repair(cfg, NULL, &faults) :
+		     iam_publish(cfg, NULL, &faults);
 	if (r < 0) {
 		print_faults(cfg, &faults);
 		iamctl_err("sync: %s: nothing published (%s)",

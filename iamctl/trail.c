@@ -1,10 +1,16 @@
 /*
- * trail.c - iamctl trail [--user U] [--event NAME] [--since TIME] [--json]
+ * trail.c - iamctl trail [--user U] [--actor A] [--event NAME]
+ * [--since TIME] [--json]
  *
  * Reads the audit trail (trail_file) and prints the events that match
  * every filter given: as a table, or with --json as the JSON lines
  * themselves.  TIME is ISO 8601 or an age: 15m, 2h, 7d.  The trail holds
  * user-chosen strings, so the table never prints a control character.
+ *
+ * An event names who acted in userIdentity (the IAM user at a login, a
+ * sudo or a role; the administrator for iamctl) and, for iamctl, whom it
+ * acted on in requestParameters.userName.  --user is the subject: that
+ * parameter, else the acting IAM user himself; --actor is who acted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +27,8 @@
 #define TRAIL_LINE_MAX	(256u << 10)	/* as iam_trail_format() caps it */
 
 struct filter {
-	const char *user;	/* userIdentity.userName, or NULL */
+	const char *user;	/* the subject (subject()), or NULL */
+	const char *actor;	/* userIdentity.userName, or NULL */
 	const char *event;	/* eventName (any case), or NULL */
 	int64_t since;		/* eventTime at or after; 0 none */
 	bool json;
@@ -66,6 +73,32 @@ member(const struct iam_json *obj, const char *key)
 	return v != NULL && v->type == IAM_JSON_STRING ? v->u.string : NULL;
 }
 
+/*
+ * Whom the event is about: requestParameters.userName (iamctl names the
+ * user it changed there), else the IAM user who acted for himself (a
+ * login, a sudo, a role).  An administrator's change of no user (a
+ * policy, iamctl edit) has no subject.
+ */
+static const char *
+subject(const struct iam_json *root, const struct iam_json *who)
+{
+	const char *name = member(iam_json_get(root, "requestParameters"),
+				  "userName");
+	const char *type = member(who, "type");
+
+	if (name != NULL)
+		return name;
+	if (type != NULL && strcmp(type, "IAMUser") == 0)
+		return member(who, "userName");
+	return NULL;
+}
+
+static bool
+differs(const char *want, const char *have)
+{
+	return want != NULL && (have == NULL || strcmp(want, have) != 0);
+}
+
 /* A column of the table: no control character reaches the terminal. */
 static void
 cell(const char *s, int width)
@@ -87,7 +120,7 @@ show(const struct filter *f, const char *line, size_t len)
 {
 	struct iam_json_doc *doc = NULL;
 	const struct iam_json *root, *who;
-	const char *when, *name, *user, *err;
+	const char *when, *name, *user, *err, *by;
 	int64_t t;
 	int r = 0;
 
@@ -98,13 +131,14 @@ show(const struct filter *f, const char *line, size_t len)
 		iam_json_get(root, "userIdentity") : NULL;
 	when = member(root, "eventTime");
 	name = member(root, "eventName");
-	user = member(who, "userName");
+	by = member(who, "userName");
 	err = member(root, "errorCode");
 	if (when == NULL || name == NULL || iam_parse_time(when, &t) < 0) {
 		r = -EBADMSG;
 		goto out;
 	}
-	if ((f->user && (user == NULL || strcmp(f->user, user) != 0)) ||
+	user = subject(root, who);
+	if (differs(f->user, user) || differs(f->actor, by) ||
 	    (f->event && strcasecmp(f->event, name) != 0) ||
 	    (f->since && t < f->since))
 		goto out;
@@ -117,6 +151,7 @@ show(const struct filter *f, const char *line, size_t len)
 	cell(when, 22);
 	cell(name, 16);
 	cell(user, 18);
+	cell(by, 18);
 	cell(member(root, "sourceIPAddress"), 17);
 	cell(member(root, "eventSource"), 10);
 	cell(err ? err : "OK", 0);
@@ -149,7 +184,8 @@ read_trail(const struct filter *f, const char *path)
 	}
 	if (!f->json) {
 		cell("TIME", 22), cell("EVENT", 16), cell("USER", 18);
-		cell("SOURCE", 17), cell("BY", 10), cell("RESULT", 0);
+		cell("ACTOR", 18), cell("SOURCE", 17), cell("VIA", 10);
+		cell("RESULT", 0);
 		putchar('\n');
 	}
 	while ((n = getline(&line, &cap, in)) > 0) {
@@ -173,8 +209,11 @@ read_trail(const struct filter *f, const char *path)
 static void
 trail_usage(FILE *out)
 {
-	fputs("usage: iamctl trail [--user USER] [--event NAME] "
-	      "[--since TIME] [--json]\n"
+	fputs("usage: iamctl trail [--user USER] [--actor NAME] "
+	      "[--event NAME] [--since TIME] [--json]\n"
+	      "  --user: events about USER (a change of USER, USER's own\n"
+	      "  logins, sudo and roles); --actor: events by NAME (an\n"
+	      "  administrator, or an IAM user acting).\n"
 	      "  TIME: ISO 8601 (2026-09-01T09:00:00Z) or an age "
 	      "(30s, 15m, 2h, 7d, 1w)\n", out);
 }
@@ -184,6 +223,7 @@ cmd_trail(struct iamctl *ctl, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
+		{ "actor", required_argument, NULL, 'a' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "since", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -194,12 +234,19 @@ cmd_trail(struct iamctl *ctl, int argc, char **argv)
 	struct iam_config *cfg;
 	int c;
 
+	if (iamctl_wants_help(argc, argv)) {
+		trail_usage(stdout);
+		return EXIT_OK;
+	}
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		switch (c) {
 		case 'u':
 			f.user = optarg;
+			break;
+		case 'a':
+			f.actor = optarg;
 			break;
 		case 'e':
 			f.event = optarg;

@@ -22,7 +22,7 @@ lookup_uid(const struct iam_config *cfg, const char *name, uint32_t *ret_uid,
 	struct iam_auth_user *u = NULL;
 	int r;
 
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", cfg->snapshot_dir);
+	r = iam_snapshot_path(cfg, "auth", dir, sizeof(dir));
 	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0) {
 		iamctl_err("%s", err[0] ? err : strerror(-r));
@@ -56,9 +56,14 @@ cmd_unlock(struct iamctl *ctl, int argc, char **argv)
 	uint32_t uid;
 	int r;
 
-	if (iamctl_wants_help(argc, argv) || argc != 2) {
-		fprintf(argc == 2 ? stdout : stderr, "usage: iamctl unlock USER\n");
-		return argc == 2 ? EXIT_OK : EXIT_USAGE;
+	if (iamctl_wants_help(argc, argv)) {
+		puts("usage: iamctl unlock USER\n"
+		     "  Clear USER's failed attempts and lockout.");
+		return EXIT_OK;
+	}
+	if (argc != 2 || iamctl_bad_name("unlock", argv[1])) {
+		fputs("usage: iamctl unlock USER\n", stderr);
+		return EXIT_USAGE;
 	}
 	if (need_root(argv[0]) != EXIT_OK)
 		return EXIT_REFUSED;

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "iam/roles.h"
+#include "jsonout.h"
 
 #define MAX_LIST 64	/* --group and --tag options of one command */
 
@@ -25,8 +26,8 @@ usage(FILE *f)
 	      "                 [--gecos S] [--home DIR] [--shell PATH] "
 	      "[--tag KEY=VALUE]...\n"
 	      "       iamctl user del NAME\n"
-	      "       iamctl user list\n"
-	      "       iamctl user show NAME\n"
+	      "       iamctl user list [--json]\n"
+	      "       iamctl user show NAME [--json]\n"
 	      "       iamctl user disable NAME\n"
 	      "       iamctl user enable NAME\n", f);
 }
@@ -489,8 +490,108 @@ show(const struct iam_identity *id, const struct iam_user *u)
 	printf("%-22s%s\n", "status:", u->disabled ? "disabled" : "enabled");
 }
 
+/* user list --json: one object a user, the columns of the table. */
 static int
-user_read(struct iamctl *ctl, const char *name)
+list_json(const struct iam_identity *id)
+{
+	struct jout j;
+	char arn[512];
+
+	jout_begin(&j);
+	jout_array(&j);
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+
+		snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s",
+			 id->account.id, u->name);
+		jout_map(&j);
+		jout_kstr(&j, "name", u->name);
+		jout_kstr(&j, "arn", arn);
+		jout_kint(&j, "uid", u->uid);
+		jout_kstr(&j, "primary_group", u->primary_group);
+		jout_kint(&j, "gid", u->gid);
+		jout_kbool(&j, "disabled", u->disabled);
+		jout_kbool(&j, "mfa_enabled", u->mfa.secret != NULL);
+		jout_map_end(&j);
+	}
+	jout_array_end(&j);
+	return jout_end(&j);
+}
+
+static void
+show_json_keys(struct jout *j, const struct iam_user *u)
+{
+	jout_key(j, "ssh_keys");
+	jout_array(j);
+	for (size_t i = 0; i < u->n_ssh_keys; i++) {
+		const struct iam_ssh_key *k = &u->ssh_keys[i];
+
+		jout_map(j);
+		jout_kstr(j, "id", k->id);
+		jout_kstr(j, "status", k->active ? "Active" : "Inactive");
+		jout_ktime(j, "created", k->created);
+		jout_map_end(j);
+	}
+	jout_array_end(j);
+}
+
+/* user show --json: what the text shows, typed; never a secret. */
+static int
+show_json(const struct iam_identity *id, const struct iam_user *u)
+{
+	struct jout j;
+	char arn[512];
+
+	snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s", id->account.id,
+		 u->name);
+	jout_begin(&j);
+	jout_map(&j);
+	jout_kstr(&j, "name", u->name);
+	jout_kstr(&j, "arn", arn);
+	jout_kint(&j, "uid", u->uid);
+	jout_kstr(&j, "primary_group", u->primary_group);
+	jout_kint(&j, "gid", u->gid);
+	jout_kstrs(&j, "groups", u->groups, u->n_groups);
+	jout_kstr(&j, "gecos", u->gecos);
+	jout_kstr(&j, "home", u->home);
+	jout_kstr(&j, "shell", u->shell);
+	jout_ktime(&j, "created", u->created);
+	jout_kstrs(&j, "policies", u->policies, u->n_policies);
+	jout_key(&j, "inline_policies");
+	jout_array(&j);
+	for (size_t i = 0; i < u->n_inline; i++)
+		jout_str(&j, u->inline_policies[i].name);
+	jout_array_end(&j);
+	jout_kstr(&j, "permissions_boundary", u->permissions_boundary);
+	jout_key(&j, "tags");
+	jout_map(&j);
+	for (size_t i = 0; i < u->tags.n; i++)
+		jout_kstr(&j, u->tags.v[i].key, u->tags.v[i].value);
+	jout_map_end(&j);
+	jout_key(&j, "password");
+	jout_map(&j);
+	jout_kbool(&j, "set", u->password.hash != NULL);
+	jout_ktime(&j, "changed", u->password.hash != NULL ?
+		   u->password.changed : 0);
+	jout_kbool(&j, "must_change", u->password.hash != NULL &&
+		   u->password.must_change);
+	jout_map_end(&j);
+	jout_key(&j, "mfa");
+	jout_map(&j);
+	jout_kbool(&j, "enabled", u->mfa.secret != NULL);
+	if (u->mfa.secret != NULL) {
+		jout_kstr(&j, "algorithm", algo_name(u->mfa.algorithm));
+		jout_kint(&j, "digits", u->mfa.digits);
+	}
+	jout_map_end(&j);
+	show_json_keys(&j, u);
+	jout_kbool(&j, "disabled", u->disabled);
+	jout_map_end(&j);
+	return jout_end(&j);
+}
+
+static int
+user_read(struct iamctl *ctl, const char *name, bool json)
 {
 	struct iam_identity *id = NULL;
 	const struct iam_user *u;
@@ -501,7 +602,9 @@ user_read(struct iamctl *ctl, const char *name)
 		rc = load_identity(ctl, &id);
 	if (rc != EXIT_OK)
 		return rc;
-	if (name == NULL) {
+	if (name == NULL && json) {
+		rc = list_json(id);
+	} else if (name == NULL) {
 		printf("%-32s %6s  %-20s %-8s %s\n", "NAME", "UID",
 		       "PRIMARY GROUP", "STATUS", "MFA");
 		for (size_t i = 0; i < id->n_users; i++) {
@@ -514,6 +617,8 @@ user_read(struct iamctl *ctl, const char *name)
 	} else if ((u = iam_identity_user(id, name)) == NULL) {
 		iamctl_err("user show: no such user '%s'", name);
 		rc = EXIT_REFUSED;
+	} else if (json) {
+		rc = show_json(id, u);
 	} else {
 		show(id, u);
 	}
@@ -527,14 +632,17 @@ int
 cmd_user(struct iamctl *ctl, int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "";
+	bool json = false;
 	int rc;
 
 	if (iamctl_wants_help(argc, argv)) {
 		usage(stdout);
 		return EXIT_OK;
 	}
+	if (strcmp(sub, "list") == 0 || strcmp(sub, "show") == 0)
+		json = iamctl_take_flag(&argc, argv, "--json");
 	if (strcmp(sub, "list") == 0 && argc == 2)
-		return user_read(ctl, NULL);
+		return user_read(ctl, NULL, json);
 	if (strcmp(sub, "add") != 0 && argc != 3) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -545,8 +653,10 @@ cmd_user(struct iamctl *ctl, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (strcmp(sub, "add") != 0 && iamctl_bad_name("user", argv[2]))
+		return EXIT_USAGE;
 	if (strcmp(sub, "show") == 0)
-		return user_read(ctl, argv[2]);
+		return user_read(ctl, argv[2], json);
 	rc = need_root("user");
 	if (rc != EXIT_OK)
 		return rc;

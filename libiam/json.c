@@ -60,6 +60,8 @@ struct parser {
 	size_t depth, alloc_frames;
 	char err[256];		/* our own reason, when a callback stopped */
 	char errpath[512];	/* path where that happened */
+	size_t n_strings;		/* keys and strings seen so far */
+	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
 };
 
 /* n bytes aligned to align (a power of two, at most max_align_t's). */
@@ -280,6 +282,116 @@ on_number(void *ctx, const char *s, size_t len)
 	return push(ps, &v);
 }
 
+bool
+iam_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;	/* no overlong form */
+			else if (c == 0xed)
+				hi = 0x9f;	/* no surrogate */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;	/* no overlong form */
+			else if (c == 0xf4)
+				hi = 0x8f;	/* nothing above U+10FFFF */
+		} else {
+			return false;	/* 80-C1 (overlong, stray), F5-FF */
+		}
+		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static int
+hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * yajl decodes the escape of a lone UTF-16 surrogate (\ud800 without its
+ * low half, or a low half alone) to '?', so the raw text is looked at
+ * first: the ordinal (1-based, keys and strings in document order, as
+ * yajl calls back) of the first string holding one, or 0.
+ */
+static size_t
+lone_surrogate_string(const char *buf, size_t len)
+{
+	size_t n = 0;
+	bool in = false;
+
+	for (size_t i = 0; i < len; i++) {
+		int v, w;
+
+		if (!in) {
+			if (buf[i] == '"') {
+				in = true;
+				n++;
+			}
+			continue;
+		}
+		if (buf[i] == '"') {
+			in = false;
+			continue;
+		}
+		if (buf[i] != '\\' || i + 1 >= len)
+			continue;
+		if (buf[i + 1] != 'u' || len - i < 6 ||
+		    (v = hex4(buf + i + 2)) < 0) {
+			i++;	/* the escaped character; yajl judges the rest */
+			continue;
+		}
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return n;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (len - i < 12 || buf[i + 6] != '\\' ||
+			    buf[i + 7] != 'u' || (w = hex4(buf + i + 8)) < 0xdc00 ||
+			    w > 0xdfff)
+				return n;
+			i += 6;
+		}
+		i += 5;
+	}
+	return 0;
+}
+
 /* The limits every string and key must meet; 0 when one is broken. */
 static int
 string_ok(struct parser *ps, const unsigned char *s, size_t len,
@@ -290,6 +402,13 @@ string_ok(struct parser *ps, const unsigned char *s, size_t len,
 			    what, len, ps->lim.max_string);
 	if (memchr(s, '\0', len) != NULL)
 		return fail(ps, "%s contains a NUL character", what);
+	if (++ps->n_strings == ps->bad_string)
+		return fail(ps, "%s has the escape of a lone UTF-16 surrogate "
+			    "(\\uD800-\\uDFFF without its pair)", what);
+	if (!iam_utf8_valid((const char *)s, len))
+		return fail(ps, "%s is not valid UTF-8 (RFC 3629: an overlong "
+			    "form, a surrogate or a code point above U+10FFFF)",
+			    what);
 	return 1;
 }
 
@@ -527,6 +646,7 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 	ps.doc = calloc(1, sizeof(*ps.doc));
 	if (ps.doc == NULL)
 		return -ENOMEM;
+	ps.bad_string = lone_surrogate_string(buf, len);
 	h = yajl_alloc(&callbacks, NULL, &ps);
 	if (h == NULL) {
 		free(ps.doc);

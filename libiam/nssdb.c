@@ -171,6 +171,11 @@ secure(const struct stat *st, mode_t type)
 	       (st->st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
+/*
+ * The folder of path; when it is the link current (root's, in a folder
+ * of root's that no one else may write, or the link could be changed),
+ * the generation folder it names.  Checked once per generation opened.
+ */
 static int
 folder_secure(const char *path)
 {
@@ -188,6 +193,19 @@ folder_secure(const char *path)
 	dir[n] = '\0';
 	if (lstat(dir, &st) != 0)
 		return 0;
+	if (S_ISLNK(st.st_mode)) {
+		char *up;
+
+		if (st.st_uid != 0 || stat(dir, &st) != 0 ||
+		    !secure(&st, S_IFDIR))
+			return 0;
+		up = strrchr(dir, '/');
+		if (up == NULL || up == dir)
+			return 0;
+		*up = '\0';
+		if (lstat(dir, &st) != 0)
+			return 0;
+	}
 	return secure(&st, S_IFDIR);
 }
 

@@ -39,8 +39,16 @@
 #ifndef IAM_SNAPSHOT_DIR
 #define IAM_SNAPSHOT_DIR "/var/lib/iam"
 #endif
+/*
+ * Where nss_iam reads: the generation served (IAM_NSS_DB_CURRENT, through
+ * the link current that one rename per publication replaces), or, on a
+ * host in the flat layout of earlier versions (no current), IAM_NSS_DB.
+ */
 #ifndef IAM_NSS_DB
 #define IAM_NSS_DB IAM_SNAPSHOT_DIR "/nss.db"
+#endif
+#ifndef IAM_NSS_DB_CURRENT
+#define IAM_NSS_DB_CURRENT IAM_SNAPSHOT_DIR "/current/nss.db"
 #endif
 
 #define IAM_NSSDB_MAGIC		"IAMNSSDB"	/* 8 bytes, no NUL */

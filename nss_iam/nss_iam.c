@@ -1,15 +1,18 @@
 /*
  * nss_iam.c - NSS entry points for passwd, group and initgroups, answered
- * from the public snapshot IAM_NSS_DB (libiam/nssdb.h).
+ * from the public snapshot IAM_NSS_DB_CURRENT (libiam/nssdb.h), or
+ * IAM_NSS_DB on a host still in the flat layout of earlier versions.
  *
  * Loaded into every process that resolves a name, so: libc only, no
  * logging, no NSS call of its own, no allocation except growing the
  * caller's initgroups array, and no syscall on the lookup path.
  *
- * The snapshot is mapped once.  A newly published one (publishing renames
- * a new file over the old, so the old mapping stays valid) is noticed by
- * a stat() at most once per second, timed with CLOCK_MONOTONIC_COARSE,
- * which the vDSO answers without entering the kernel.
+ * The snapshot is mapped once.  A newly published one (publishing writes
+ * a new generation and renames the link current to it; the old file
+ * stays valid while mapped) is noticed by a stat() through current at
+ * most once per second, timed with CLOCK_MONOTONIC_COARSE, which the
+ * vDSO answers without entering the kernel.  nss.db is the only file a
+ * lookup reads, so every answer comes from one generation.
  */
 #include <errno.h>
 #include <grp.h>
@@ -72,6 +75,7 @@ refresh(long now)
 {
 	struct iam_nssdb db, old;
 	struct stat st, seen;
+	const char *path;
 	int r;
 
 	/*
@@ -84,12 +88,17 @@ refresh(long now)
 		return;
 	if (now < __atomic_load_n(&next_check, __ATOMIC_ACQUIRE))
 		goto out_unlock;
-	r = stat(IAM_NSS_DB, &seen);
+	path = IAM_NSS_DB_CURRENT;
+	r = stat(path, &seen);
+	if (r < 0 && errno == ENOENT) {
+		path = IAM_NSS_DB;
+		r = stat(path, &seen);
+	}
 	if (r == 0 && cur.base != NULL && same_file(&seen, &cur_st))
 		goto out_done;
 	memset(&db, 0, sizeof(db));
 	memset(&st, 0, sizeof(st));
-	r = r == 0 ? iam_nssdb_open(IAM_NSS_DB, &db, &st) : -errno;
+	r = r == 0 ? iam_nssdb_open(path, &db, &st) : -errno;
 	pthread_rwlock_wrlock(&cur_lock);
 	old = cur;
 	cur = db;

@@ -198,7 +198,7 @@ load_user(struct attempt *a)
 
 	if (a->who.kind == PAM_IAM_UNUSABLE)
 		return unavailable(a, a->who.err, a->who.why);
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", a->o->cfg->snapshot_dir);
+	r = iam_snapshot_path(a->o->cfg, "auth", dir, sizeof(dir));
 	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0)
 		return unavailable(a, r, err[0] ? err : strerror(-r));
@@ -673,9 +673,8 @@ key_proven(struct attempt *a)
 	if (a->service == NULL || strcmp(a->service, "sshd") != 0)
 		return false;
 	info = pam_getenv(a->pamh, "SSH_AUTH_INFO_0");
-	if (info == NULL || iam_snprintf(path, sizeof(path), "%s/%s",
-					 a->o->cfg->snapshot_dir,
-					 IAM_KEYSDB_FILE) < 0)
+	if (info == NULL || iam_snapshot_path(a->o->cfg, IAM_KEYSDB_FILE,
+					      path, sizeof(path)) < 0)
 		return false;
 	f = open_memstream(&keys, &len);
 	if (f == NULL)

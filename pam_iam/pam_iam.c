@@ -130,7 +130,7 @@ load_user(struct phase *p, const char *event)
 	struct iam_authdb *db = NULL;
 	int r;
 
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", p->o.cfg->snapshot_dir);
+	r = iam_snapshot_path(p->o.cfg, "auth", dir, sizeof(dir));
 	r = r ? r : iam_authdb_open(dir, &db, err, sizeof(err));
 	if (r < 0)
 		return unavailable(p, r, err[0] ? err : strerror(-r), event);

@@ -37,6 +37,7 @@ pam_iam_who(pam_handle_t *pamh, const char *user, bool debug,
 	struct iam_nssdb db;
 	struct iam_nssdb_user u;
 	struct passwd *pw;
+	const char *path;
 	int r;
 
 	memset(w, 0, sizeof(*w));
@@ -45,7 +46,13 @@ pam_iam_who(pam_handle_t *pamh, const char *user, bool debug,
 		return;
 	}
 	memset(&db, 0, sizeof(db));
-	r = iam_nssdb_open(IAM_NSS_DB, &db, NULL);
+	/* As nss_iam reads: the generation served, else a flat-layout host. */
+	path = IAM_NSS_DB_CURRENT;
+	r = iam_nssdb_open(path, &db, NULL);
+	if (r == -ENOENT) {
+		path = IAM_NSS_DB;
+		r = iam_nssdb_open(path, &db, NULL);
+	}
 	if (r == 0) {
 		r = iam_nssdb_user_by_name(&db, user, &u);
 		if (r == 0)
@@ -60,7 +67,7 @@ pam_iam_who(pam_handle_t *pamh, const char *user, bool debug,
 	if (r < 0) {
 		w->kind = PAM_IAM_UNUSABLE;
 		w->err = r;
-		(void)snprintf(w->why, sizeof(w->why), "%s: %s", IAM_NSS_DB,
+		(void)snprintf(w->why, sizeof(w->why), "%s: %s", path,
 			       r == -EBADMSG ? "corrupt" :
 			       r == -EPERM ? "insecure owner or mode" :
 			       strerror(-r));

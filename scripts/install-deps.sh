@@ -13,7 +13,7 @@ libyajl-dev libconfig-dev liboath-dev libcrypt-dev libqrencode-dev
 libcriterion-dev
 pamtester oathtool sudo openssh-server openssh-client util-linux login
 expect man-db groff-base valgrind clang libclang-rt-14-dev llvm iproute2
-python3 jq openssl
+python3 jq openssl strace
 debhelper dh-nss dpkg-dev fakeroot lintian systemd logrotate"
 
 missing=

@@ -117,7 +117,7 @@ identify(struct check *c)
 
 	if (!c->cfg_ok)
 		return -EINVAL;
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", c->cfg->snapshot_dir);
+	r = iam_snapshot_path(c->cfg, "auth", dir, sizeof(dir));
 	if (r == 0)
 		r = iam_authdb_open(dir, &c->db, err, sizeof(err));
 	if (r < 0) {
@@ -244,7 +244,7 @@ role_session(struct check *c)
 			       c->cfg->run_dir, strerror(-r));
 		return;
 	}
-	r = iam_snprintf(dir, sizeof(dir), "%s/auth", c->cfg->snapshot_dir);
+	r = iam_snapshot_path(c->cfg, "auth", dir, sizeof(dir));
 	if (r == 0)
 		r = iam_rolesdb_lookup(dir, 0, c->rs.role, &c->role);
 	if (r < 0) {

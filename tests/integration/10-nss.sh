@@ -7,7 +7,7 @@
 # The snapshot comes from `iamctl sync` when it can publish this identity,
 # otherwise from the test generator build/mknssdb (same builder,
 # iam_nssdb_build), so the module is tested either way.
-DB=/var/lib/iam/nss.db
+DB=/var/lib/iam/current/nss.db	# the generation served; nss.db links to it
 MKNSSDB=${MKNSSDB:-$TOP/build/mknssdb}
 mkdir -p -m 0755 /var/lib/iam
 

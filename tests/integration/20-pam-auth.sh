@@ -138,7 +138,7 @@ trail_has "the success is a Login event with mfa true" \
 	'"eventName":"Login".*"userName":"alice".*"mfa":"true"'
 syslog_has "the success is a syslog line" \
 	'pam_iam\(login:auth\): authentication of alice succeeded \(mfa=yes\)'
-ls /run/iam/sessions/ 2>/dev/null | grep -q . &&
+ls /run/iam/sessions/ 2>/dev/null | has . &&
 	ok "the MFA time is recorded under run_dir" ||
 	bad "no MFA record under /run/iam/sessions"
 
@@ -290,7 +290,7 @@ echo 'localops:x:1500:1500:Local Ops:/tmp:/bin/bash' >> /etc/passwd
 echo 'localops:x:1500:' >> /etc/group
 echo 'localops:*:20000:0:99999:7:::' >> /etc/shadow
 printf 'localops:%s\nroot:%s\n' "$LOCALPW" "$ROOTPW" | chpasswd
-rm -rf /var/lib/iam/auth
+rm -rf /var/lib/iam/current/auth
 expect_out 0 'successfully authenticated' \
 	"snapshot deleted: localops authenticates through pam_unix" \
 	auth login localops "$LOCALPW"
@@ -298,7 +298,7 @@ expect_out 1 'Authentication failure' \
 	"snapshot deleted: alice is refused" \
 	auth login alice "$PW" "$(totp "$SEC_ALICE" sha1 6 '+30 sec')"
 syslog_has "the unavailable snapshot is a syslog line" 'IAM unavailable'
-rm -f /var/lib/iam/nss.db /var/lib/iam/keys.db
+rm -f /var/lib/iam/current/nss.db /var/lib/iam/current/keys.db
 expect_out 0 'uid=1500\(localops\)' \
 	"snapshots deleted: root su - localops -c id" su - localops -c id
 expect_out 0 'uid=0\(root\)' \

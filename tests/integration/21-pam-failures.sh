@@ -14,7 +14,7 @@ PW='Correct-Horse-9!x'
 LOCALPW='Local-Only-Pass1!'
 TRAIL=/var/log/iam/trail.jsonl
 SYSLOG=$T/syslog.txt
-AUTH=/var/lib/iam/auth
+AUTH=/var/lib/iam/current/auth	# the generation served; auth links to it
 STATE=/var/lib/iam/state
 UNAVAIL='Authentication service cannot retrieve authentication info'
 
@@ -90,7 +90,7 @@ refused() {
 		auth login alice "$PW"
 	if grep -Eq -- "$re" <(syslog_since); then ok "$c: syslog says why"
 	else bad "$c: syslog lacks /$re/"; show "$(syslog_since)"; fi
-	if trail_since | grep -q '"errorCode":"Unavailable"'; then
+	if trail_since | has '"errorCode":"Unavailable"'; then
 		ok "$c: the trail records Unavailable"
 	else bad "$c: no Unavailable event"; fi
 	local_login "$c"
@@ -164,7 +164,7 @@ mark
 expect_out 1 "$UNAVAIL" "auth.db with bob's record damaged: PAM_AUTHINFO_UNAVAIL" \
 	auth iamonly bob "$PW"
 expect 1 "auth.db with bob's record damaged: nothing granted" auth login bob "$PW"
-syslog_since | grep -q 'IAM unavailable: the private snapshot is corrupt' &&
+syslog_since | has 'IAM unavailable: the private snapshot is corrupt' &&
 	ok "the corrupt record is logged" || bad "corrupt record not logged"
 works "the other records are checked on their own"
 cp -p "$T/auth.db.good" "$AUTH/auth.db"
@@ -211,7 +211,7 @@ expect_out 1 "$UNAVAIL" "a symlink as bob's state file: refused" \
 expect 1 "a symlink as bob's state file: nothing granted" auth login bob "$PW"
 cmp -s /etc/shadow "$T/shadow.before" && ok "the symlink's target is untouched" ||
 	bad "/etc/shadow changed"
-syslog_since | grep -q 'state of bob.*unusable' && ok "the planted symlink is logged" ||
+syslog_since | has 'state of bob.*unusable' && ok "the planted symlink is logged" ||
 	bad "planted symlink not logged"
 rm "$STATE/70002"
 install -m 0644 /dev/null "$STATE/70002"

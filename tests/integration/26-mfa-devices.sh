@@ -71,7 +71,7 @@ grep -q '"errorCode":"MFAReplay"' "$TRAIL" && ok "the replays are MFAReplay in t
 out=$(iamctl mfa recovery-codes mona 2>&1)
 mapfile -t RC < <(grep -Eo '^  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' <<<"$out" | tr -d ' ')
 [ "${#RC[@]}" = 10 ] && ok "mfa recovery-codes prints 10 codes" || { bad "recovery codes: ${#RC[@]}"; show "$out"; }
-f=$(ls /var/lib/iam/credentials/*.json | xargs grep -l '"recovery_codes"' | head -1)
+f=/var/lib/iam/credentials/$(id -u mona).json
 ! grep -q "${RC[0]}" "$f" && grep -q '"\$6\$rounds=1000\$' "$f" && ok "only hashes are stored" || bad "codes stored in clear"
 sleep 3
 out=$(login mona "$PW" "$(tr 'A-Z' 'a-z' <<<"${RC[3]}")")
@@ -204,7 +204,7 @@ set code [exec oathtool --totp -b \$expect_out(1,string)]
 expect \"Verification code: \"; send \"\$code\\r\"" enable mona --device tab --no-qr); rc=$?
 [ $rc = 0 ] && grep -q "MFA device tab of mona enabled" <<<"$out" && ok "mona enrols her own device tab (password, code, confirmation)" ||
 	{ bad "self-service enable rc=$rc"; show "$out"; }
-grep '"eventName":"MFASelfService"' "$TRAIL" | grep -v '"errorCode"' | grep -q '"verb":"enable"' &&
+grep '"eventName":"MFASelfService"' "$TRAIL" | grep -v '"errorCode"' | has '"verb":"enable"' &&
 	grep -q '"eventName":"EnableMFA".*mfa/mona/tab' "$TRAIL" && ok "MFASelfService and EnableMFA in the trail" || bad "self-service trail"
 expect_out 0 '"name":"tab"' "the new device is listed" iamctl mfa list mona --json
 C7=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d7]}")

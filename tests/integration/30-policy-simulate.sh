@@ -221,7 +221,7 @@ as_dave() { setpriv --reuid=dave --regid="$(id -g dave)" --init-groups \
 	env HOME=/ USER=dave LOGNAME=dave PATH=/usr/bin:/bin "$@"; }
 expect_out 1 '^sudo: denied by IAM policy \(explicit deny\)$' "real sudo refuses dave /usr/bin/id, as simulate said" \
 	as_dave sudo -n /usr/bin/id -u
-grep '"eventName":"SudoRun"' /var/log/iam/trail.jsonl | tail -1 | grep -q '"sid":"NoIdOnThisHost"' \
+grep '"eventName":"SudoRun"' /var/log/iam/trail.jsonl | tail -1 | has '"sid":"NoIdOnThisHost"' \
 	&& ok "the trail names the same statement" || bad "trail: $(tail -1 /var/log/iam/trail.jsonl)"
 expect_out 0 '^root$' "real sudo allows dave /usr/bin/whoami" as_dave sudo -n /usr/bin/whoami
 expect_out 0 '^Allow' "simulate agrees on /usr/bin/whoami" iamctl simulate dave sudo:Run "$CMD/usr/bin/whoami"

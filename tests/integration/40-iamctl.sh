@@ -105,7 +105,7 @@ expect_out 0 "user erin deleted \(uid 70005 retired, own group deleted\)" "user 
 	iamctl user del erin
 expect 2 "a deleted user is gone from NSS" getent passwd erin
 expect 2 "its own group went with it" getent group erin
-if grep -A4 '"retired_ids"' "$ID" | grep -q 70005; then ok "user del retires the uid"
+if grep -A4 '"retired_ids"' "$ID" | has 70005; then ok "user del retires the uid"
 else bad "user del did not retire the uid"; fi
 refused 1 "uid 70005 is retired" "a retired uid is refused afterwards" \
 	iamctl user add erin2 --uid 70005
@@ -175,8 +175,11 @@ expect 0 "the new password is in the published snapshot (pamtester-free check vi
 	test -f "$CR/70002.json"
 refused 1 "not be one of the last 5 passwords" "passwd refuses a reused password" \
 	sh -c 'echo "Correct-Horse-9-Battery" | iamctl passwd bob --stdin'
-expect_out 0 "must be changed at the next login" "passwd --must-change" \
+refused 1 "bob cannot change a password at the next login" \
+	"passwd --must-change refuses a user without iam:ChangePassword" \
 	sh -c 'echo "Another-Horse-8-Battery" | iamctl passwd bob --stdin --must-change'
+expect_out 0 "must be changed at the next login" "passwd --must-change --force" \
+	sh -c 'echo "Another-Horse-8-Battery" | iamctl passwd bob --stdin --must-change --force'
 expect_out 0 'must change at next login' "user show says must change" iamctl user show bob
 if grep -q 'Another-Horse' "$CR/70002.json" "$ID"; then bad "a password was stored in clear"
 else ok "no password is stored in clear"; fi
@@ -204,9 +207,9 @@ out=$(iamctl mfa enable frank </dev/null 2>&1)
 grep -q $'\u2588' <<<"$out" && ok "mfa enable draws a QR code without --no-qr" || bad "no QR code drawn"
 
 # ---- credential-report ----
-expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,last_login,locked,groups,policies$' \
+expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies,mfa_devices,recovery_codes_left$' \
 	"credential-report header" iamctl credential-report
-grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,no_information,false,developers;admins,DevHostAccess$' <<<"$LAST_OUT" &&
+grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,false,N/A,no_information,false,developers;admins,DevHostAccess,1,0$' <<<"$LAST_OUT" &&
 	ok "credential-report row of alice" || bad "credential-report row of alice"
 
 # ---- edit ----
@@ -237,12 +240,40 @@ if grep -q "Alice Underneath" "$ID" && ! grep -q "Bob Edited" "$ID"; then
 else bad "edit overwrote a change made underneath"; fi
 expect_out 0 "Bob the Builder" "the published snapshot is untouched" getent passwd bob
 expect 1 "edit: a failing editor changes nothing" env EDITOR=false iamctl edit
-ls /tmp/iamctl-edit.* >/dev/null 2>&1 && bad "edit left its private folder" || ok "edit removes its private folder"
+ls -d /etc/iam/.iamctl-edit.* /tmp/iamctl-edit.* 2>/dev/null | has . &&
+	bad "edit left its private folder" || ok "edit removes its private folder"
+# The copy lives beside the identity file (root's alone, not /tmp); a
+# live edit's folder is no leftover, a killed edit's is, and the next
+# publication removes it.
+cat > "$W/ed-look.sh" <<'S'
+#!/bin/sh
+d=$(dirname "$1")
+case $d in /etc/iam/.iamctl-edit.*) ;; *) exit 1 ;; esac
+[ "$(stat -c %a:%U "$d")" = 700:root ] || exit 1
+iamctl doctor 2>&1 | grep 'iamctl-edit' >/dev/null && exit 1
+exit 0
+S
+cat > "$W/ed-kill.sh" <<'S'
+#!/bin/sh
+p=$PPID
+while [ "$p" -gt 1 ] && [ "$(cat /proc/$p/comm)" != iamctl ]; do p=$(cut -d' ' -f4 /proc/$p/stat); done
+kill -KILL "$p"
+S
+chmod 755 "$W/ed-look.sh" "$W/ed-kill.sh"
+expect_out 0 "no changes" "a live edit's private copy is root 0700 beside the identity file, and no leftover" \
+	env EDITOR="$W/ed-look.sh" timeout 20 iamctl edit
+env EDITOR="$W/ed-kill.sh" iamctl edit >/dev/null 2>&1
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | has . && ok "a killed edit leaves its folder" ||
+	bad "the editor did not kill the edit"
+expect_out 0 "interrupted iamctl edit" "doctor names the folder of a killed edit" sh -c 'iamctl doctor 2>&1; true'
+iamctl sync >/dev/null
+ls -d /etc/iam/.iamctl-edit.* 2>/dev/null | has . && bad "the next sync left a killed edit's copy" ||
+	ok "the next sync removes a killed edit's copy"
 
 # ---- the trail ----
 n=$(grep -c '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl)
 [ "$n" -ge 20 ] && ok "every change wrote an IdentityCommit ($n)" || bad "IdentityCommit events: $n"
-grep '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl | grep -q '"userName":"root".*"change":"user erin added' &&
+grep '"eventName":"IdentityCommit"' /var/log/iam/trail.jsonl | has '"userName":"root".*"change":"user erin added' &&
 	ok "IdentityCommit names the administrator and the change" || bad "IdentityCommit content"
 grep -q '"eventName":"EnableMFA"' /var/log/iam/trail.jsonl && ok "EnableMFA in the trail" || bad "EnableMFA missing"
 grep -q '"eventName":"DisableMFA"' /var/log/iam/trail.jsonl && ok "DisableMFA in the trail" || bad "DisableMFA missing"

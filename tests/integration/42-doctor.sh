@@ -10,6 +10,21 @@ done
 printf 'Plugin sudo_iam sudo_iam.so\n' > /etc/sudo.conf
 chown root:root /etc/sudo.conf; chmod 0644 /etc/sudo.conf
 rm -rf /run/nscd
+# sshd as shipped: a private sshd_config with its own host key, the
+# project's drop-in (PAM, keyboard-interactive, the keys command).
+SSHD=/usr/sbin/sshd
+if [ -x "$SSHD" ]; then
+	mkdir -p -m 0755 /run/sshd /etc/ssh/sshd_config.d
+	rm -f /etc/ssh/sshd_config.d/*.conf
+	ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/iam-test-hostkey
+	install -m 0644 "$TOP/etc/ssh/sshd_config.d/iam.conf" /etc/ssh/sshd_config.d/iam.conf
+	sshd_config() {	# sshd_config [LINES]: the private config, LINES after the drop-in
+		{ echo 'Include /etc/ssh/sshd_config.d/*.conf'
+		  echo 'HostKey /etc/ssh/iam-test-hostkey'
+		  printf '%b' "${1:-}"; } > /etc/ssh/sshd_config
+	}
+	sshd_config
+fi
 # Something to trip later, then published so nothing is stale.
 touch -d '-1 min' /etc/iam/identity.json
 iamctl sync >/dev/null
@@ -27,8 +42,11 @@ fi
 grep -q 'warning: user bob has no MFA device' <<<"$LAST_OUT" &&
 	ok "users without MFA are warned about, with the fix" || bad "no MFA warning for bob"
 grep -q 'fix: iamctl mfa enable bob' <<<"$LAST_OUT" && ok "the fix names the command" || bad "fix for bob"
-if grep -q 'alice\|carol' <<<"$LAST_OUT"; then bad "users with MFA were reported"
-else ok "users with MFA are not reported"; fi
+if grep -v 'recovery codes\|recovery-codes' <<<"$LAST_OUT" | has 'alice\|carol'; then bad "users with MFA were reported"
+else ok "users with MFA are not reported (but for their recovery codes)"; fi
+grep -q 'warning: user alice has MFA but no recovery codes' <<<"$LAST_OUT" &&
+	grep -q 'fix: iamctl mfa recovery-codes alice' <<<"$LAST_OUT" &&
+	ok "a user with MFA and no recovery codes is warned about, with the fix" || bad "no recovery-codes warning for alice"
 
 # ---- nsswitch.conf ----
 cp /etc/nsswitch.conf /tmp/nss.good
@@ -146,10 +164,10 @@ chmod 0755 /var/lib/iam/credentials
 doctor 1 'error: /var/lib/iam/credentials: mode 0755 is more open than 0700' "credentials folder open"
 chmod 0700 /var/lib/iam/credentials
 chmod 0666 /var/lib/iam/nss.db
-doctor 1 'error: /var/lib/iam/nss.db: mode 0666' "nss.db writable by others"
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/nss.db: mode 0666' "nss.db writable by others"
 chmod 0644 /var/lib/iam/nss.db
 chown 1 /var/lib/iam/auth/auth.db
-doctor 1 'error: /var/lib/iam/auth/auth.db: not owned by root' "auth.db not root's"
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/auth/auth.db: not owned by root' "auth.db not root's"
 chown 0 /var/lib/iam/auth/auth.db
 chmod 0755 /var/lib/iam/state
 doctor 1 'error: /var/lib/iam/state: mode 0755' "state folder open"
@@ -158,10 +176,10 @@ iamctl user disable bob >/dev/null; iamctl user enable bob >/dev/null
 chmod 0644 /var/log/iam/trail.jsonl
 doctor 1 'error: /var/log/iam/trail.jsonl: mode 0644' "trail readable by others"
 chmod 0600 /var/log/iam/trail.jsonl
-mv /var/lib/iam/nss.db /tmp/nss.db
-doctor 1 'error: /var/lib/iam/nss.db: No such file.*' "a missing snapshot"
+mv /var/lib/iam/current/nss.db /tmp/nss.db
+doctor 1 'error: /var/lib/iam/gen/[0-9]*/nss.db: No such file.*' "a missing snapshot"
 grep -q 'fix: run iamctl sync' <<<"$LAST_OUT" && ok "the fix for a missing snapshot" || bad "fix for a missing snapshot"
-mv /tmp/nss.db /var/lib/iam/nss.db
+mv /tmp/nss.db /var/lib/iam/current/nss.db
 
 # ---- stale snapshot ----
 touch /etc/iam/identity.json
@@ -195,3 +213,86 @@ if grep -q 'the clock is not synchronised' <<<"$LAST_OUT"; then
 else
 	echo "note: the clock is synchronised here; its finding was not exercised"
 fi
+
+# ---- sshd, as `sshd -T` reads it ----
+if [ -x "$SSHD" ]; then
+	doctor 0 '^0 errors' "sshd as shipped: no error"
+	grep -q 'sshd' <<<"$LAST_OUT" && bad "sshd as shipped has findings" || ok "sshd as shipped: no sshd finding"
+	drop=/etc/ssh/sshd_config.d/iam.conf
+	cp "$drop" /tmp/sshd-iam.good
+	sed -i 's/^UsePAM yes/UsePAM no/' "$drop"
+	doctor 1 "error: sshd: UsePAM is 'no'; IAM users' passwords, codes and account checks" "sshd without PAM"
+	grep -q 'fix: UsePAM yes' <<<"$LAST_OUT" && ok "the fix for UsePAM" || bad "fix for UsePAM"
+	cp /tmp/sshd-iam.good "$drop"
+	sed -i 's/^KbdInteractiveAuthentication yes/KbdInteractiveAuthentication no/' "$drop"
+	doctor 0 'warning: sshd: keyboard-interactive is off' "sshd without keyboard-interactive"
+	cp /tmp/sshd-iam.good "$drop"
+	sed -i '/^AuthorizedKeysCommand/d' "$drop"
+	doctor 0 'warning: sshd: no AuthorizedKeysCommand' "sshd without the keys command"
+	grep -q 'fix: AuthorizedKeysCommand /usr/bin/iamctl ssh-keys %u' <<<"$LAST_OUT" && ok "the fix names the command" ||
+		bad "fix for the keys command"
+	cp /tmp/sshd-iam.good "$drop"
+	sed -i 's/^AuthorizedKeysCommandUser nobody/AuthorizedKeysCommandUser root/' "$drop"
+	doctor 1 'error: sshd: AuthorizedKeysCommandUser root runs the keys command as root' "the keys command as root"
+	sed -i 's/^AuthorizedKeysCommandUser root/AuthorizedKeysCommandUser nosuchuser/' "$drop"
+	doctor 1 'error: sshd: AuthorizedKeysCommandUser nosuchuser is no local account' "the keys command user missing"
+	cp /tmp/sshd-iam.good "$drop"
+	mkdir -m 0777 /tmp/keys-open; cp /usr/bin/iamctl /tmp/keys-open/iamctl
+	sed -i 's|^AuthorizedKeysCommand /usr/bin/iamctl|AuthorizedKeysCommand /tmp/keys-open/iamctl|' "$drop"
+	doctor 1 'error: sshd: AuthorizedKeysCommand /tmp/keys-open/iamctl: /tmp/keys-open: is writable by others; sshd refuses to run it' \
+		"a keys command in a folder others may write"
+	cp /tmp/sshd-iam.good "$drop"; rm -rf /tmp/keys-open
+	# A key asked of everyone: a local administrator needs a Match of his own.
+	echo 'localadm:x:1500:1500::/home/localadm:/bin/bash' >> /etc/passwd
+	sshd_config 'AuthenticationMethods publickey,keyboard-interactive\n'
+	doctor 0 "warning: sshd: AuthenticationMethods 'publickey,keyboard-interactive' asks every user for a key, local accounts too" \
+		"a key for everyone, no break-glass"
+	grep -q "fix: add a break-glass block .*'Match User NAME'" <<<"$LAST_OUT" && ok "the fix shows the Match block" ||
+		bad "fix for the break-glass"
+	sshd_config 'AuthenticationMethods publickey,keyboard-interactive\nMatch User localadm\n\tAuthenticationMethods keyboard-interactive\n'
+	doctor 0 '^0 errors' "a Match block lets a local administrator in without a key"
+	grep -q 'asks every user for a key' <<<"$LAST_OUT" && bad "the break-glass Match was not seen" ||
+		ok "the break-glass Match is seen (sshd -T -C user=localadm)"
+	sshd_config 'AuthenticationMethods publickey,keyboard-interactive\nMatch User alice\n\tAuthenticationMethods keyboard-interactive\n'
+	doctor 0 'asks every user for a key' "a Match for an IAM user is no break-glass"
+	sed -i '/^localadm:/d' /etc/passwd
+	sshd_config 'NoSuchSetting yes\n'
+	doctor 1 'error: sshd -T: .*Bad configuration option: NoSuchSetting' "an sshd_config sshd refuses"
+	sshd_config
+	rmdir /run/sshd
+	doctor 0 'warning: sshd -T: Missing privilege separation directory: /run/sshd; sshd.s settings were not checked' \
+		"no /run/sshd: a warning, not a wrong finding"
+	mkdir -m 0755 /run/sshd
+	doctor 0 '^0 errors' "sshd fine again"
+else
+	echo "note: sshd is not installed; its checks were not exercised"
+fi
+
+# ---- a broken iam.conf is a finding, never exit 2 ----
+CONF=/etc/iam/iam.conf
+cp "$CONF" /tmp/iam.conf.good
+printf 'uid_min = ;\n' > "$CONF"
+doctor 1 "error: $CONF:1: .*the checks below use the defaults" "iam.conf with a syntax error: exit 1 with the finding"
+grep -q "fix: correct or remove that setting in $CONF" <<<"$LAST_OUT" && ok "the fix for a syntax error" || bad "fix for a syntax error"
+grep -q 'warning: user bob has no MFA device' <<<"$LAST_OUT" && ok "the other checks still ran" || bad "the checks stopped"
+printf 'bogus_setting = 1;\n' > "$CONF"
+doctor 1 "error: $CONF:1: unknown setting \"bogus_setting\"" "iam.conf with an unknown setting"
+printf 'mfa = "sometimes";\n' > "$CONF"
+doctor 1 "error: $CONF:1: mfa: unknown value \"sometimes\"" "iam.conf with a bad value"
+cp /tmp/iam.conf.good "$CONF"; chmod 0666 "$CONF"
+doctor 1 "error: $CONF: is writable by others" "iam.conf writable by others"
+grep -q "fix: chown root:root $CONF; chmod go-w $CONF" <<<"$LAST_OUT" && ok "the fix for its mode" || bad "fix for the mode"
+rm -f "$CONF"; mkdir "$CONF"
+doctor 1 "error: $CONF: is not a regular file" "iam.conf is a folder"
+grep -q "fix: a folder stands where the file belongs: move it away" <<<"$LAST_OUT" && ok "the fix for a folder" || bad "fix for a folder"
+rmdir "$CONF"; install -m 0644 /tmp/iam.conf.good "$CONF"
+doctor 0 '^0 errors' "iam.conf restored"
+
+# ---- no identity file: the fix is iamctl init ----
+mv /etc/iam/identity.json /tmp/identity.json.good
+doctor 1 'error: /etc/iam/identity.json: No such file or directory' "a missing identity file"
+grep -q 'fix: run iamctl init' <<<"$LAST_OUT" && ok "its fix is iamctl init" || bad "fix for a missing identity"
+grep -q 'another id' <<<"$LAST_OUT" && bad "a missing identity got the fix for clashing ids" ||
+	ok "no fix for clashing ids"
+mv /tmp/identity.json.good /etc/iam/identity.json
+doctor 0 '^0 errors' "identity restored"

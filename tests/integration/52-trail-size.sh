@@ -131,7 +131,7 @@ out=$(as bob sudo -n /usr/bin/echo "${ARGS[@]}" 2>&1); rc=$?
 [ "$rc" = 1 ] && grep -Eq '^sudo: (IAM unavailable; refused|denied by IAM policy)' <<<"$out" \
 	&& ok "denied: sudo refuses /usr/bin/echo" || bad "denied (rc=$rc): ${out:0:200}"
 check_record "$(record DENYMARK)" "denied" "/usr/bin/echo DENYMARK" 1
-grep -F 'SudoRun' "$SYSLOG" | grep -qF DENYMARK && ok "denied: the syslog copy is there" \
+grep -F 'SudoRun' "$SYSLOG" | has -F DENYMARK && ok "denied: the syslog copy is there" \
 	|| bad "denied: no syslog copy"
 
 echo "== a sudo of an allowed command with a 300 KB argument list"
@@ -140,7 +140,7 @@ as bob sudo -n /usr/bin/true "${ARGS[@]}" >/dev/null 2>&1; rc=$?
 [ "$rc" = 0 ] || [ "$rc" = 1 ] && ok "allowed command, 300 KB of arguments: sudo exits $rc" \
 	|| bad "allowed: rc=$rc"
 check_record "$(record ALLOWMARK)" "allowed" "/usr/bin/true ALLOWMARK" "$rc"
-grep -F 'SudoRun' "$SYSLOG" | grep -qF ALLOWMARK && ok "allowed: the syslog copy is there" \
+grep -F 'SudoRun' "$SYSLOG" | has -F ALLOWMARK && ok "allowed: the syslog copy is there" \
 	|| bad "allowed: no syslog copy"
 
 echo "== control: an allowed command line just under 4 KiB"

@@ -127,8 +127,8 @@ n=$(as_nobody iamctl ssh-keys alice | grep -c '^ssh-ed25519 ')
 for u in erin frank nobody-here root; do
 	expect_out 0 '^$' "no key line for $u" as_nobody iamctl ssh-keys "$u"
 done
-[ "$(stat -c %a /var/lib/iam/keys.db)" = 644 ] && ok "keys.db is 0644" ||
-	bad "keys.db mode $(stat -c %a /var/lib/iam/keys.db)"
+[ "$(stat -L -c %a /var/lib/iam/keys.db)" = 644 ] && ok "keys.db is 0644" ||
+	bad "keys.db mode $(stat -L -c %a /var/lib/iam/keys.db)"
 chmod 0666 /var/lib/iam/keys.db
 expect_out 1 'writable' "a keys.db writable by others is refused" \
 	as_nobody iamctl ssh-keys alice

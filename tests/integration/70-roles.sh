@@ -322,7 +322,7 @@ expect_out 0 'Assumed role deployer' "frank assumes deployer (creates /run/iam)"
 made=$(find /run/iam /var/log/iam /var/lib/iam/state/70006 -printf '%u:%g %m %p\n' 2>&1)
 show "$made"
 [ "$(grep -c . <<<"$made")" -ge 6 ] && ok "the helper created folders and files" || bad "created: $made"
-grep -v '^root:root ' <<<"$made" | grep -q . && bad "not root:root: $(grep -v '^root:root ' <<<"$made")" \
+grep -v '^root:root ' <<<"$made" | has . && bad "not root:root: $(grep -v '^root:root ' <<<"$made")" \
 	|| ok "everything it created is root:root"
 grep -Eq '^root:root 700 /run/iam$' <<<"$made" && grep -Eq '^root:root 700 /var/log/iam$' <<<"$made" \
 	&& grep -Eq '^root:root 600 /var/log/iam/trail.jsonl$' <<<"$made" \

@@ -67,6 +67,10 @@ finish() {
 	[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
 	exit $?
 }
+# has [GREP-OPTION...] PATTERN: grep -q that reads all of its input
+# first, so the writer of a pipe is never killed by SIGPIPE when the
+# match comes early (pipefail would turn that into a failure).
+has() { local in; in=$(cat); grep -q "$@" <<<"$in"; }
 # free_port: a TCP port on 127.0.0.1 nothing listens on now, so tests
 # (and two checkouts testing at once) never fight over a fixed port.
 free_port() {

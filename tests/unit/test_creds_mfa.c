@@ -113,7 +113,7 @@ publish_and_lookup(void)
 	struct iam_faults f = IAM_FAULTS_INIT;
 	struct iam_authdb *db = NULL;
 	struct iam_auth_user *u = NULL;
-	char err[256] = "";
+	char err[256] = "", dir[512];
 	int r;
 
 	r = iam_publish(cfg, at("host"), &f);
@@ -121,8 +121,9 @@ publish_and_lookup(void)
 		cr_log_error("%s", f.v[i]);
 	cr_assert_eq(r, 0, "publish: %s", strerror(-r));
 	iam_faults_release(&f);
-	cr_assert_eq(iam_authdb_open(at("var/snap/auth"), &db, err,
-				     sizeof(err)), 0, "%s", err);
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", dir, sizeof(dir)), 0);
+	cr_assert_eq(iam_authdb_open(dir, &db, err, sizeof(err)), 0, "%s",
+		     err);
 	cr_assert_eq(iam_authdb_lookup(db, "ann", &u), 0);
 	iam_authdb_close(db);
 	return u;

@@ -350,7 +350,7 @@ enforced(const struct iam_config *cfg, const struct row *w)
 	enum iam_decision d;
 
 	cr_assert_not_null(res);
-	snprintf(dir, sizeof(dir), "%s/auth", cfg->snapshot_dir);
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", dir, sizeof(dir)), 0);
 	cr_assert_eq(iam_authdb_open(dir, &db, NULL, 0), 0);
 	cr_assert_eq(iam_authdb_lookup(db, w->user, &u), 0);
 	cr_assert_eq(iam_principal_new(u, &pr), 0);

@@ -102,6 +102,75 @@ Test(json, refuses_invalid_utf8_with_its_path)
 		     "users[0].name: line 1: invalid UTF-8");
 }
 
+Test(json, refuses_overlong_surrogate_and_out_of_range_utf8)
+{
+	/* Each passes yajl's own check; RFC 3629 forbids them all. */
+	static const char *const bad[] = {
+		"\xc0\xaf",		/* overlong '/' */
+		"\xc1\xbf",		/* overlong */
+		"\xe0\x80\xaf",		/* overlong, three bytes */
+		"\xf0\x80\x80\xaf",	/* overlong, four bytes */
+		"\xed\xa0\x80",		/* the surrogate U+D800 itself */
+		"\xed\xbf\xbf",		/* U+DFFF */
+		"\xf4\x90\x80\x80",	/* U+110000 */
+		"\xf5\x80\x80\x80",	/* never a lead byte */
+		"\x80",			/* stray continuation */
+		"a\xe2\x82",		/* cut short */
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[128];
+
+		snprintf(text, sizeof(text),
+			 "{\"users\": [{\"gecos\": \"%s\"}]}", bad[i]);
+		expect_error(text, NULL, "users[0].gecos: ");
+		cr_assert_not(iam_utf8_valid(bad[i], strlen(bad[i])),
+			      "case %zu", i);
+	}
+	expect_error("{\"\xc0\xaf\": 1}", NULL, "key is not valid UTF-8");
+}
+
+Test(json, accepts_every_valid_utf8_boundary)
+{
+	static const char *const good[] = {
+		"\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf",
+		"\xee\x80\x80", "\xef\xbf\xbf", "\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf", "Zo\xc3\xab \xf0\x9f\x98\x80",
+	};
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		struct iam_json_doc *doc = NULL;
+		char text[128], err[256];
+
+		snprintf(text, sizeof(text), "{\"g\": \"%s\"}", good[i]);
+		cr_assert_eq(parse(text, NULL, &doc, err, sizeof(err)), 0,
+			     "case %zu: %s", i, err);
+		iam_json_free(doc);
+	}
+}
+
+Test(json, refuses_escapes_of_lone_surrogates_with_the_path)
+{
+	struct iam_json_doc *doc = NULL;
+	char err[256];
+
+	expect_error("{\"users\": [{\"gecos\": \"a\\ud800\"}]}", NULL,
+		     "users[0].gecos: string has the escape of a lone UTF-16 "
+		     "surrogate");
+	expect_error("{\"users\": [{\"gecos\": \"\\udc00b\"}]}", NULL,
+		     "users[0].gecos: string has the escape");
+	expect_error("{\"a\": \"ok\", \"b\": [\"\\ud800\\u0041\"]}", NULL,
+		     "b[0]: string has the escape");
+	expect_error("{\"a\": \"\\\\\", \"\\uD800x\": 1}", NULL,
+		     "key has the escape");
+	/* A pair is one character; an escaped backslash is not an escape. */
+	cr_assert_eq(parse("{\"a\": \"\\ud83d\\ude00 \\\\ud800\"}", NULL, &doc,
+			   err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(iam_json_get(iam_json_root(doc), "a")->u.string,
+			 "\xf0\x9f\x98\x80 \\ud800");
+	iam_json_free(doc);
+}
+
 Test(json, refuses_truncated_input)
 {
 	expect_error("{\"users\": [{\"name\": \"a\"", NULL,

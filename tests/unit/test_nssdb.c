@@ -573,3 +573,45 @@ Test(nssdb, resealed_random_damage_never_gives_a_wrong_answer)
 	free(p);
 	iam_buf_release(&b);
 }
+
+/* ---- Through the link current (the reader's path on a published host) ---- */
+
+Test(nssdb, opened_through_current_only_when_the_link_and_its_folders_are_roots)
+{
+	struct iam_nssdb db;
+	struct iam_buf b = IAM_BUF_INIT;
+	int fd;
+
+	fx_need_root();
+	fx_snapshot_dir();
+	build_fixture(&b, 7);
+	cr_assert(mkdir(IAM_SNAPSHOT_DIR "/gen", 0755) == 0 || errno == EEXIST);
+	cr_assert(mkdir(IAM_SNAPSHOT_DIR "/gen/7", 0755) == 0 || errno == EEXIST);
+	fd = open(IAM_SNAPSHOT_DIR "/gen/7/nss.db", O_WRONLY | O_CREAT | O_TRUNC |
+		  O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, b.buf, b.len), (ssize_t)b.len);
+	close(fd);
+	unlink(IAM_SNAPSHOT_DIR "/current");
+	cr_assert_eq(symlink("gen/7", IAM_SNAPSHOT_DIR "/current"), 0);
+	memset(&db, 0, sizeof(db));
+	cr_assert_eq(iam_nssdb_open(IAM_NSS_DB_CURRENT, &db, NULL), 0);
+	cr_assert_eq(db.generation, 7);
+	iam_nssdb_close(&db);
+	/* Whoever may write the link's folder could point it anywhere. */
+	cr_assert_eq(chmod(IAM_SNAPSHOT_DIR, 0777), 0);
+	cr_assert_eq(iam_nssdb_open(IAM_NSS_DB_CURRENT, &db, NULL), -EPERM);
+	cr_assert_eq(chmod(IAM_SNAPSHOT_DIR, 0755), 0);
+	/* The generation's folder itself. */
+	cr_assert_eq(chmod(IAM_SNAPSHOT_DIR "/gen/7", 0777), 0);
+	cr_assert_eq(iam_nssdb_open(IAM_NSS_DB_CURRENT, &db, NULL), -EPERM);
+	cr_assert_eq(chmod(IAM_SNAPSHOT_DIR "/gen/7", 0755), 0);
+	/* A link that is not root's. */
+	cr_assert_eq(lchown(IAM_SNAPSHOT_DIR "/current", 1, 1), 0);
+	cr_assert_eq(iam_nssdb_open(IAM_NSS_DB_CURRENT, &db, NULL), -EPERM);
+	cr_assert_eq(lchown(IAM_SNAPSHOT_DIR "/current", 0, 0), 0);
+	cr_assert_eq(iam_nssdb_open(IAM_NSS_DB_CURRENT, &db, NULL), 0);
+	iam_nssdb_close(&db);
+	unlink(IAM_SNAPSHOT_DIR "/current");
+	iam_buf_release(&b);
+}

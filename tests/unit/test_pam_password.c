@@ -284,12 +284,12 @@ expect_unchanged_after_failed_publish(const char *keep_pw, bool existed)
 	char *before = t_slurp(CREDS_ALICE), *after;
 
 	cr_assert_eq(existed, before != NULL);
-	/* Injected: the generation file turns insecure, publishing fails. */
-	cr_assert_eq(chmod("/var/lib/iam/generation", 0666), 0);
+	/* Injected: the identity file turns insecure, publishing fails. */
+	cr_assert_eq(chmod("/etc/iam/identity.json", 0644), 0);
 	cr_assert_eq(change("alice", 0, NEW2, NEW2, NULL, &c), PAM_AUTHTOK_ERR);
 	cr_assert(f_said(&c, "Password change failed; the old password stays "
 			 "in force."));
-	cr_assert_eq(chmod("/var/lib/iam/generation", 0600), 0);
+	cr_assert_eq(chmod("/etc/iam/identity.json", 0600), 0);
 	after = t_slurp(CREDS_ALICE);
 	if (existed)
 		cr_assert_str_eq(after, before, "credentials byte for byte");

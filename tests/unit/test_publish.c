@@ -41,7 +41,8 @@ at(const char *name)
 	static int next;
 	char *p = paths[next++ % 16];
 
-	snprintf(p, 256, "%s/%s", tmp, name);
+	if (snprintf(p, 256, "%s/%s", tmp, name) >= 256)
+		cr_assert_fail("path too long: %s", name);
 	return p;
 }
 
@@ -293,7 +294,7 @@ authdb(void)
 {
 	struct iam_authdb *db = NULL;
 	char err[512] = "";
-	int r = iam_authdb_open(at("var/snap/auth"), &db, err, sizeof(err));
+	int r = iam_authdb_open(at("var/snap/current/auth"), &db, err, sizeof(err));
 
 	cr_assert_eq(r, 0, "%s", err);
 	return db;
@@ -326,10 +327,12 @@ Test(publish, writes_both_snapshots_with_their_modes)
 
 	publish_ok();
 	cr_assert_eq(mode_of(at("var/snap")), 0755);
-	cr_assert_eq(mode_of(at("var/snap/nss.db")), 0644);
-	cr_assert_eq(mode_of(at("var/snap/auth")), 0700);
-	cr_assert_eq(mode_of(at("var/snap/auth/auth.db")), 0600);
-	cr_assert_eq(mode_of(at("var/snap/generation")), 0600);
+	cr_assert_eq(mode_of(at("var/snap/gen")), 0755);
+	cr_assert_eq(mode_of(at("var/snap/gen/1")), 0755);
+	cr_assert_eq(mode_of(at("var/snap/current/nss.db")), 0644);
+	cr_assert_eq(mode_of(at("var/snap/current/auth")), 0700);
+	cr_assert_eq(mode_of(at("var/snap/current/auth/auth.db")), 0600);
+	cr_assert_eq(mode_of(at("var/snap/current/generation")), 0600);
 	cr_assert_eq(mode_of(at("var/credentials")), 0700);
 	cr_assert_eq(mode_of(at("var/state")), 0700);
 	db = authdb();
@@ -356,6 +359,214 @@ Test(publish, generation_grows_and_survives_a_lost_generation_file)
 	cr_assert_eq(iam_authdb_generation(db), 3,
 		     "generation went back after its file was lost");
 	iam_authdb_close(db);
+}
+
+Test(publish, a_garbage_generation_file_or_current_does_not_block_publishing)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_authdb *db;
+	char link[64];
+	ssize_t n;
+
+	publish_ok();
+	/* The flat generation file of old, garbage: ignored, then replaced. */
+	cr_assert_eq(unlink(at("var/snap/generation")), 0);
+	put(at("var/snap/generation"), "\x01garbage\n", 9, 0600);
+	publish_ok();
+	n = readlink(at("var/snap/generation"), link, sizeof(link) - 1);
+	cr_assert_gt(n, 0, "the garbage file was not replaced by the link");
+	link[n] = '\0';
+	cr_assert_str_eq(link, "current/generation");
+	/* current itself garbage (a regular file): readers fail closed... */
+	cr_assert_eq(unlink(at("var/snap/current")), 0);
+	put(at("var/snap/current"), "garbage", 7, 0600);
+	{
+		char path[256];
+
+		cr_assert_eq(iam_snapshot_path(cfg, "auth", path, sizeof(path)),
+			     -EBADMSG);
+	}
+	cr_assert_lt(iam_publish_check(cfg, &f), 0);
+	cr_assert(has_fault(&f, "sync --repair"));
+	iam_faults_release(&f);
+	/* ...and the next publication carries on from gen/. */
+	publish_ok();
+	db = authdb();
+	cr_assert_eq(iam_authdb_generation(db), 3);
+	iam_authdb_close(db);
+	/* A folder there: only --repair removes it. */
+	cr_assert_eq(unlink(at("var/snap/current")), 0);
+	cr_assert_eq(mkdir(at("var/snap/current"), 0755), 0);
+	cr_assert_lt(iam_publish(cfg, host(), &f), 0);
+	iam_faults_release(&f);
+	cr_assert_eq(iam_publish_repair(cfg, host(), &f), 0);
+	cr_assert_eq(iam_publish_check(cfg, &f), 0, "%s", f.n ? f.v[0] : "");
+	db = authdb();
+	cr_assert_eq(iam_authdb_generation(db), 4);
+	iam_authdb_close(db);
+	{
+		static const char *const gens[] = { "4", NULL };
+
+		only_entries(at("var/snap/gen"), gens);
+	}
+	iam_faults_release(&f);
+}
+
+Test(publish, a_host_in_the_flat_layout_of_old_moves_over_and_keeps_counting)
+{
+	static const char *const names[] = { "nss.db", "keys.db", "generation",
+					     "auth", NULL };
+	struct iam_authdb *db;
+	char path[200];
+
+	cr_assert_eq(mkdir(at("var/snap"), 0755), 0);
+	cr_assert_eq(mkdir(at("var/snap/auth"), 0700), 0);
+	put(at("var/snap/generation"), "41\n", 3, 0600);
+	put(at("var/snap/nss.db"), "old", 3, 0644);
+	put(at("var/snap/keys.db"), "old", 3, 0644);
+	put(at("var/snap/auth/auth.db"), "old", 3, 0600);
+	put(at("var/snap/auth/.auth.db.0123456789abcdef"), "x", 1, 0600);
+	/* Readers of the flat layout read it as it is until then. */
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, at("var/snap/auth"));
+	publish_ok();
+	db = authdb();
+	cr_assert_eq(iam_authdb_generation(db), 42);
+	iam_authdb_close(db);
+	for (size_t i = 0; names[i] != NULL; i++) {
+		char want[64], have[64];
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "var/snap/%s", names[i]);
+		n = readlink(at(path), have, sizeof(have) - 1);
+		cr_assert_gt(n, 0, "%s is not a link", names[i]);
+		have[n] = '\0';
+		snprintf(want, sizeof(want), "current/%s", names[i]);
+		cr_assert_str_eq(have, want);
+	}
+	cr_assert_eq(iam_snapshot_path(cfg, "auth", path, sizeof(path)), 0);
+	cr_assert_str_eq(path, at("var/snap/gen/42/auth"));
+}
+
+Test(publish, a_damaged_snapshot_is_reported_and_rebuilt)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct published before;
+
+	publish_ok();
+	snap_save(&before);
+	cr_assert_eq(iam_publish_check(cfg, &f), 0, "%s", f.n ? f.v[0] : "");
+	put(at("var/snap/current/keys.db"), "IAMKEYS1 broken", 15, 0644);
+	cr_assert_lt(iam_publish_check(cfg, &f), 0);
+	cr_assert(has_fault(&f, "keys.db: unreadable"), "%s", f.n ? f.v[0] : "");
+	iam_faults_release(&f);
+	cr_assert_eq(iam_publish_repair(cfg, host(), &f), 0);
+	cr_assert_eq(iam_publish_check(cfg, &f), 0, "%s", f.n ? f.v[0] : "");
+	snap_free(&before);
+	iam_faults_release(&f);
+}
+
+Test(publish, generations_are_switched_by_one_link_and_old_ones_removed)
+{
+	char link[64];
+	ssize_t n;
+
+	publish_ok();
+	publish_ok();
+	publish_ok();
+	n = readlink(at("var/snap/current"), link, sizeof(link) - 1);
+	cr_assert_gt(n, 0);
+	link[n] = '\0';
+	cr_assert_str_eq(link, "gen/3");
+	{
+		/* The previous one stays for readers that resolved it. */
+		static const char *const gens[] = { "2", "3", NULL };
+
+		only_entries(at("var/snap/gen"), gens);
+	}
+	/* An unfinished generation and temporaries of a killed publication. */
+	cr_assert_eq(mkdir(at("var/snap/gen/4"), 0755), 0);
+	put(at("var/snap/gen/4/nss.db"), "half", 4, 0644);
+	cr_assert_eq(symlink("gen/4", at("var/snap/.current.0123456789abcdef")), 0);
+	put(at("var/snap/.nss.db.0123456789abcdef"), "x", 1, 0600);
+	put(at("etc/.identity.json.0123456789abcdef"), "x", 1, 0600);
+	cr_assert_eq(mkdir(at("var/credentials"), 0700) == 0 || errno == EEXIST, 1);
+	put(at("var/credentials/.70001.json.0123456789abcdef"), "x", 1, 0600);
+	{
+		struct iam_faults f = IAM_FAULTS_INIT;
+
+		cr_assert_eq(iam_publish_check(cfg, &f), 0);
+		iam_faults_release(&f);
+	}
+	publish_ok();
+	cr_assert_eq(access(at("var/snap/.current.0123456789abcdef"), F_OK), -1);
+	cr_assert_eq(access(at("var/snap/.nss.db.0123456789abcdef"), F_OK), -1);
+	cr_assert_eq(access(at("etc/.identity.json.0123456789abcdef"), F_OK), -1);
+	cr_assert_eq(access(at("var/credentials/.70001.json.0123456789abcdef"),
+			    F_OK), -1);
+	n = readlink(at("var/snap/current"), link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = '\0';
+	cr_assert_str_eq(link, "gen/5", "an unfinished number is skipped");
+	{
+		static const char *const gens[] = { "3", "5", NULL };
+
+		only_entries(at("var/snap/gen"), gens);
+	}
+}
+
+Test(publish, identity_text_is_committed_with_the_generation_or_not_at_all)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct published before;
+	struct iam_auth_user *u;
+	struct iam_authdb *db;
+	size_t len, nlen;
+	char *old, *now;
+
+	publish_ok();
+	snap_save(&before);
+	old = slurp(cfg->identity_file, &len);
+	write_identity(", \"gecos\": \"committed\"", NULL);
+	now = slurp(cfg->identity_file, &nlen);
+	put(cfg->identity_file, old, len, 0600);
+	/* Failing at the switch: the file is back byte for byte. */
+	store_fail_point = 1;
+	cr_assert_eq(iam_publish_text_locked(cfg, host(), now, nlen, &f), -EIO);
+	iam_faults_release(&f);
+	snap_same(&before);
+	{
+		size_t l2;
+		char *back = slurp(cfg->identity_file, &l2);
+
+		cr_assert_eq(l2, len);
+		cr_assert_eq(memcmp(back, old, len), 0, "identity changed");
+		free(back);
+	}
+	/* Invalid text: refused, nothing written. */
+	cr_assert_eq(iam_publish_text_locked(cfg, host(), "{", 1, &f), -EINVAL);
+	iam_faults_release(&f);
+	snap_same(&before);
+	/* And through. */
+	cr_assert_eq(iam_publish_text_locked(cfg, host(), now, nlen, &f), 0);
+	db = authdb();
+	u = auth_user(db, "u05");
+	cr_assert_str_eq(u->gecos, "committed");
+	iam_auth_user_free(u);
+	iam_authdb_close(db);
+	cr_assert_eq(iam_publish_check(cfg, &f), 0, "%s", f.n ? f.v[0] : "");
+	{
+		static const char *const etc[] = { "identity.json", NULL };
+
+		only_entries(at("etc"), etc);
+	}
+	/* A hand edit afterwards: doctor's check says so. */
+	put(cfg->identity_file, now, nlen, 0600);
+	cr_assert_lt(iam_publish_check(cfg, &f), 0);
+	cr_assert(has_fault(&f, "changed after the last published snapshot"));
+	iam_faults_release(&f);
+	snap_free(&before);
+	free(old);
+	free(now);
 }
 
 Test(publish, failed_validation_changes_nothing)
@@ -423,7 +634,8 @@ Test(publish, broken_identity_after_good_publish_keeps_old_snapshots)
 Test(publish, failure_between_write_and_rename_keeps_old_and_no_temporary)
 {
 	static const char *const snap[] = { "nss.db", "keys.db", "generation", "auth",
-					    NULL };
+					    "current", "gen", NULL };
+	static const char *const gens[] = { "1", NULL };
 	static const char *const auth[] = { "auth.db", "roles.db", NULL };
 	struct iam_faults f = IAM_FAULTS_INIT;
 	struct published before;
@@ -437,7 +649,8 @@ Test(publish, failure_between_write_and_rename_keeps_old_and_no_temporary)
 	cr_assert(has_fault(&f, "writing the snapshots"));
 	snap_same(&before);
 	only_entries(at("var/snap"), snap);
-	only_entries(at("var/snap/auth"), auth);
+	only_entries(at("var/snap/current/auth"), auth);
+	only_entries(at("var/snap/gen"), gens);
 	iam_faults_release(&f);
 	/* The next publication goes through. */
 	publish_ok();
@@ -484,11 +697,11 @@ Test(publish, umask_777_and_closed_stdio_still_give_the_right_modes)
 	cr_assert_eq(WEXITSTATUS(status), 0, "child failed at step %d",
 		     WEXITSTATUS(status));
 	cr_assert_eq(mode_of(at("var/snap")), 0755);
-	cr_assert_eq(mode_of(at("var/snap/nss.db")), 0644);
-	cr_assert_eq(mode_of(at("var/snap/keys.db")), 0644);
-	cr_assert_eq(mode_of(at("var/snap/auth")), 0700);
-	cr_assert_eq(mode_of(at("var/snap/auth/auth.db")), 0600);
-	cr_assert_eq(mode_of(at("var/snap/generation")), 0600);
+	cr_assert_eq(mode_of(at("var/snap/current/nss.db")), 0644);
+	cr_assert_eq(mode_of(at("var/snap/current/keys.db")), 0644);
+	cr_assert_eq(mode_of(at("var/snap/current/auth")), 0700);
+	cr_assert_eq(mode_of(at("var/snap/current/auth/auth.db")), 0600);
+	cr_assert_eq(mode_of(at("var/snap/current/generation")), 0600);
 	cr_assert_eq(mode_of(at("var/credentials")), 0700);
 	cr_assert_eq(mode_of(at("var/credentials/.lock")), 0600);
 	cr_assert_eq(mode_of(at("var/credentials/70001.json")), 0600);

@@ -61,6 +61,13 @@ struct iam_json_limits {
 struct iam_json_doc;
 
 /*
+ * Whether len bytes at s are valid UTF-8 as RFC 3629 defines it: no
+ * overlong form (C0 AF), no surrogate (ED A0 80), nothing above U+10FFFF,
+ * no stray continuation byte.  Every string iam_json_parse() accepts is.
+ */
+bool iam_utf8_valid(const char *s, size_t len);
+
+/*
  * Parse len bytes at buf.  On success *ret_doc owns the tree; release it
  * with iam_json_free().  On failure returns -EINVAL (or -ENOMEM, -E2BIG for
  * the size limit) and, when err is not NULL, writes one line such as

@@ -13,12 +13,20 @@
  *     .lock                   root 0600, the store's lock (flock)
  *     UID.json                root 0600, one user's runtime credentials
  *   snapshot_dir/             root 0755
- *     nss.db                  root 0644, public NSS snapshot
- *     keys.db                 root 0644, public SSH keys (iam/keys.h)
- *     generation              root 0600, last published generation
- *     auth/                   root 0700
- *       auth.db               root 0600, private snapshot
- *       roles.db              root 0600, roles (iam/roles.h)
+ *     current -> gen/N        the generation served (a symbolic link,
+ *                             replaced by one rename per publication)
+ *     gen/                    root 0755
+ *       N/                    root 0755, one generation, never changed
+ *         nss.db              root 0644, public NSS snapshot
+ *         keys.db             root 0644, public SSH keys (iam/keys.h)
+ *         generation          root 0600, N
+ *         source              root 0600, what the identity file was
+ *         auth/               root 0700
+ *           auth.db           root 0600, private snapshot
+ *           roles.db          root 0600, roles (iam/roles.h)
+ *     nss.db -> current/nss.db, keys.db -> current/keys.db,
+ *     generation -> current/generation, auth -> current/auth
+ *                             fixed links for the documented paths
  *
  * Writers of the identity file, the credentials or the snapshots hold the
  * store's lock for the whole read-modify-publish sequence, so two writers
@@ -220,12 +228,13 @@ int iam_creds_apply(const struct iam_config *cfg, struct iam_identity *id,
 /*
  * Publish: take the store's lock, load and validate the identity file
  * (strict) with the stored credentials, and only when all is valid write
- * nss.db and keys.db (0644), auth/auth.db and auth/roles.db (0600)
- * and the generation (0600) under
- * cfg->snapshot_dir together (iam_atomic_*), with a generation one above
- * the last.  Creates a missing snapshot_dir (0755), auth/,
- * credentials_dir and state_dir (0700).  On any fault nothing on disk
- * changes: the host keeps serving the last good snapshots.
+ * a new generation snapshot_dir/gen/N (N one above every generation
+ * there) and make it current by one rename of the link snapshot_dir/current;
+ * then remove older generations (the one current before is kept) and
+ * what interrupted publications left (temporary snapshot, identity and
+ * credential files).  Creates a missing snapshot_dir and gen/ (0755),
+ * credentials_dir and state_dir (0700).  On any fault nothing a reader
+ * sees changes: the host keeps serving the last good generation.
  * host_root: as iam_identity_load() ("/" or NULL for the real host).
  * faults (may be NULL) receives every fault found.
  * Returns 0, -EINVAL (faults), or the errno of what failed.
@@ -238,6 +247,28 @@ int iam_publish_locked(const struct iam_config *cfg, const char *host_root,
 		       struct iam_faults *faults);
 
 /*
+ * Commit text as the new identity file and publish it, one transaction
+ * (the caller holds the store's lock): text is validated with the
+ * credentials, the generation written, the file replaced (the old one
+ * kept as a hard link), current switched, the old file's link dropped.
+ * Any failure before the switch puts the old file back: a non-zero
+ * return means no reader and no file changed; 0 means all did.
+ */
+int iam_publish_text_locked(const struct iam_config *cfg,
+			    const char *host_root, const char *text,
+			    size_t len, struct iam_faults *faults);
+
+/*
+ * iam_publish(), for a damaged publication: a `current` that is not a
+ * link is removed first, and after the switch every other generation
+ * goes, the previous one included.  (An ordinary publication already
+ * rebuilds every file from the identity file and the credentials and
+ * ignores an unreadable generation file.)
+ */
+int iam_publish_repair(const struct iam_config *cfg, const char *host_root,
+		       struct iam_faults *faults);
+
+/*
  * Lock, save creds, publish, unlock.  When publishing fails (for example
  * a broken identity file, or a uid that is not a user of it), the
  * credential file is restored byte for byte (or removed when it did not
@@ -247,7 +278,50 @@ int iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 		     const struct iam_creds *creds, const char *host_root,
 		     struct iam_faults *faults);
 
-/* The last published generation (0 when nothing was published yet). */
+/*
+ * The generation served (0 when nothing was published yet): N of
+ * current, or for a host still in the flat layout of earlier versions
+ * the number in its generation file or nss.db.  -EBADMSG for a current
+ * that is not a link to gen/N.
+ */
 int iam_snapshot_generation(const struct iam_config *cfg, uint64_t *ret_gen);
+
+/*
+ * The path of name ("nss.db", "keys.db", "auth", NULL for the folder
+ * itself) in the generation served now: current is resolved once, so
+ * every file of one lookup taken under the returned folder comes from
+ * one generation.  A host without current (the flat layout of earlier
+ * versions) gives snapshot_dir/name.  -EBADMSG: current is not a link
+ * to gen/N (fail closed); -ENAMETOOLONG.
+ */
+int iam_snapshot_path(const struct iam_config *cfg, const char *name,
+		      char *buf, size_t len);
+
+/*
+ * Check the publication: current is a link to a generation whose files
+ * are all there, readable and of that generation, the fixed links point
+ * into current/, and the identity file is the one that was published.
+ * Each problem goes to faults with its fix.  0 or -EINVAL.
+ */
+int iam_publish_check(const struct iam_config *cfg, struct iam_faults *faults);
+
+/*
+ * `iamctl edit` works on a copy in a private folder (0700) named
+ * IAM_EDIT_DIR_PREFIX + six characters in the identity file's folder,
+ * holding an exclusive flock on the file "lock" inside it while it runs:
+ * a folder whose lock nobody holds was left by a killed edit.
+ */
+#define IAM_EDIT_DIR_PREFIX	".iamctl-edit."
+
+/*
+ * Call fn with the path of each leftover of an interrupted change
+ * (temporary snapshot, identity or credential files, the folder of a
+ * killed edit, unfinished or old generations) and why it is one.  The
+ * next publication removes them.
+ */
+int iam_publish_leftovers(const struct iam_config *cfg,
+			  void (*fn)(void *ctx, const char *path,
+				     const char *what),
+			  void *ctx);
 
 #endif
