@@ -163,7 +163,7 @@ iamctl unlock mona >/dev/null 2>&1
 selfserve() {
 	local body=$1; shift
 	cat > "$W/ss.exp" <<X
-set timeout 20
+set timeout 60
 log_user 1
 exp_internal 0
 spawn setpriv --reuid=mona --regid=$(id -g mona) --init-groups env PATH=/usr/bin:/bin iamctl mfa $*
@@ -172,7 +172,7 @@ expect { eof {} timeout { puts "TIMEOUT"; exit 99 } }
 catch wait result
 exit [lindex \$result 3]
 X
-	command expect -f "$W/ss.exp" 2>&1
+	timeout -k 5 150 expect -f "$W/ss.exp" 2>&1
 }
 out=$(selfserve '' enable mona --device tab --no-qr); rc=$?
 [ $rc = 1 ] && grep -q "iam:CreateVirtualMFADevice on arn:iam:iam::[0-9]*:user/mona is not allowed to you (no allow)" <<<"$out" &&
@@ -199,7 +199,7 @@ out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recove
 [ $rc = 1 ] && grep -q "wrong verification code" <<<"$out" && ok "self-service with a wrong code is refused" || { bad "wrong code rc=$rc"; show "$out"; }
 C6=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d6]}")
 out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"$C6\\r\"
-expect -re {secret=([A-Z2-7]+)}
+expect -re {secret=([A-Z2-7]{32})}
 set code [exec oathtool --totp -b \$expect_out(1,string)]
 expect \"Verification code: \"; send \"\$code\\r\"" enable mona --device tab --no-qr); rc=$?
 [ $rc = 0 ] && grep -q "MFA device tab of mona enabled" <<<"$out" && ok "mona enrols her own device tab (password, code, confirmation)" ||
