@@ -55,7 +55,7 @@ LIBIAM_SRC := $(sort $(wildcard libiam/*.c))
 PAM_SRC    := $(sort $(wildcard pam_iam/*.c))
 NSS_SRC    := $(sort $(wildcard nss_iam/*.c)) libiam/nssdb.c
 SUDO_SRC   := $(sort $(wildcard sudo_iam/*.c))
-IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c,$(wildcard iamctl/*.c)))
+IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c iamctl/chkpwd.c,$(wildcard iamctl/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))
@@ -202,7 +202,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/libiam.so.1 $(DESTDIR)$(LIBDIR)/libiam.so \
 		$(DESTDIR)$(PAMDIR)/pam_iam.so $(DESTDIR)$(LIBDIR)/libnss_iam.so.2 \
 		$(DESTDIR)$(SUDODIR)/sudo_iam.so $(DESTDIR)$(BINDIR)/iamctl \
-		$(DESTDIR)$(LIBEXECDIR)/iam-role-helper \
+		$(DESTDIR)$(LIBEXECDIR)/iam-role-helper $(DESTDIR)$(LIBEXECDIR)/iam-chkpwd \
 		$(DESTDIR)$(INCDIR)/iam.h $(DESTDIR)$(LIBDIR)/pkgconfig/libiam.pc \
 		$(DESTDIR)$(UNITDIR)/iam-sync.path $(DESTDIR)$(UNITDIR)/iam-sync.service \
 		$(DESTDIR)$(TMPFILESDIR)/iam.conf $(DESTDIR)$(PAMCONFIGDIR)/iam \

@@ -1408,6 +1408,30 @@ admin_of(const struct iam_identity *id, const struct iam_user *u)
 	return NULL;
 }
 
+/*
+ * A user with an MFA device and no recovery code left is one lost phone
+ * away from a locked-out account and a ticket.
+ */
+static void
+check_recovery_codes(struct doctor *d, const struct iam_config *cfg,
+		     const struct iam_user *u)
+{
+	struct iam_state st = { 0 };
+	uint32_t used;
+	char fix[128];
+
+	if (u->disabled || (u->mfa.secret == NULL && u->n_mfa_devices == 0))
+		return;
+	(void)iam_state_read(cfg->state_dir, u->uid, 0, &st);
+	used = iam_state_recovery_used(&st, iam_recovery_set_tag(
+		(const char *const *)u->recovery_codes, u->n_recovery_codes));
+	if ((int)u->n_recovery_codes - __builtin_popcount(used) > 0)
+		return;
+	snprintf(fix, sizeof(fix), "iamctl mfa recovery-codes %s", u->name);
+	finding(d, false, fix, "user %s has MFA but no recovery codes%s",
+		u->name, u->n_recovery_codes > 0 ? " left" : "");
+}
+
 /* Keys past ssh_key_max_age_days, and more than two active keys. */
 static void
 check_ssh_keys(struct doctor *d, const struct iam_identity *id,
@@ -1486,7 +1510,9 @@ check_identity(struct doctor *d, const struct iam_config *cfg)
 
 		if (!u->disabled)
 			check_ssh_keys(d, id, u, (int64_t)time(NULL));
-		if (u->disabled || u->mfa.secret != NULL)
+		check_recovery_codes(d, cfg, u);
+		if (u->disabled || u->mfa.secret != NULL ||
+		    u->n_mfa_devices > 0)
 			continue;
 		snprintf(fix, sizeof(fix), "iamctl mfa enable %s", u->name);
 		admin = admin_of(id, u);

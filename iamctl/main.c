@@ -27,7 +27,7 @@ static const struct command commands[] = {
 	{ "group", cmd_group, "group add|del|add-user|remove-user|list ... [--json]" },
 	{ "policy", cmd_policy, "policy put|del|list|show|attach|detach|simulate ... [--json]" },
 	{ "passwd", cmd_passwd, "passwd USER [--stdin] [--must-change [--force]]" },
-	{ "mfa", cmd_mfa, "mfa enable USER [--no-qr] | mfa disable USER" },
+	{ "mfa", cmd_mfa, "mfa enable|disable|list|recovery-codes USER [--device NAME]" },
 	{ "unlock", cmd_unlock, "unlock USER                 clear a lockout" },
 	{ "ssh-keys", cmd_ssh_keys, "ssh-keys USER               active keys (AuthorizedKeysCommand)" },
 	{ "ssh-key", cmd_ssh_key, "ssh-key add|activate|deactivate|del|list ... [--json]" },

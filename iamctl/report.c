@@ -35,6 +35,8 @@ struct row {
 	int64_t key_created[REPORT_KEYS];	/* 0: N/A (no such key) */
 	int64_t last_login;		/* 0: no_information */
 	bool locked;
+	int mfa_devices;		/* enrolled TOTP devices */
+	int recovery_left;		/* recovery codes not used yet */
 };
 
 /* Active means it logs in: status Active and not past its age. */
@@ -101,6 +103,13 @@ make_row(const struct iam_config *cfg, const struct iam_identity *id,
 	pick_keys(u, pp->ssh_key_max_age_days, now, r);
 	r->last_login = has_state ? st.last_login : 0;
 	r->locked = has_state && iam_state_locked(&st, &pp->lockout, now);
+	r->mfa_devices = (u->mfa.secret != NULL ? 1 : 0) +
+			 (int)u->n_mfa_devices;
+	r->recovery_left = (int)u->n_recovery_codes - __builtin_popcount(
+		iam_state_recovery_used(has_state ? &st : &(struct iam_state){ 0 },
+					iam_recovery_set_tag(
+					(const char *const *)u->recovery_codes,
+					u->n_recovery_codes)));
 }
 
 /* One CSV field (RFC 4180): quoted when it holds , " or a line break. */
@@ -147,13 +156,15 @@ list_field(const char *const *v, size_t n, bool last)
 static void
 csv_row(const struct iam_user *u, const struct row *r)
 {
+	char num[16];
+
 	field(u->name, false);
 	field(r->arn, false);
 	time_field(u->created, "N/A");
 	field(r->password ? "true" : "false", false);
 	time_field(r->pw_changed, "N/A");
 	time_field(r->pw_next, "N/A");
-	field(u->mfa.secret ? "true" : "false", false);
+	field(r->mfa_devices > 0 ? "true" : "false", false);
 	for (int k = 0; k < REPORT_KEYS; k++) {
 		field(r->key_active[k] ? "true" : "false", false);
 		time_field(r->key_created[k], "N/A");
@@ -161,7 +172,11 @@ csv_row(const struct iam_user *u, const struct row *r)
 	time_field(r->last_login, "no_information");
 	field(r->locked ? "true" : "false", false);
 	list_field(u->groups, u->n_groups, false);
-	list_field(u->policies, u->n_policies, true);
+	list_field(u->policies, u->n_policies, false);
+	snprintf(num, sizeof(num), "%d", r->mfa_devices);
+	field(num, false);
+	snprintf(num, sizeof(num), "%d", r->recovery_left);
+	field(num, true);
 }
 
 static void
@@ -176,7 +191,7 @@ json_row(struct jout *j, const struct iam_user *u, const struct row *r)
 	jout_kbool(j, "password_enabled", r->password);
 	jout_ktime(j, "password_last_changed", r->pw_changed);
 	jout_ktime(j, "password_next_rotation", r->pw_next);
-	jout_kbool(j, "mfa_active", u->mfa.secret != NULL);
+	jout_kbool(j, "mfa_active", r->mfa_devices > 0);
 	for (int k = 0; k < REPORT_KEYS; k++) {
 		snprintf(key, sizeof(key), "ssh_key_%d_active", k + 1);
 		jout_kbool(j, key, r->key_active[k]);
@@ -187,6 +202,8 @@ json_row(struct jout *j, const struct iam_user *u, const struct row *r)
 	jout_kbool(j, "locked", r->locked);
 	jout_kstrs(j, "groups", u->groups, u->n_groups);
 	jout_kstrs(j, "policies", u->policies, u->n_policies);
+	jout_kint(j, "mfa_devices", r->mfa_devices);
+	jout_kint(j, "recovery_codes_left", r->recovery_left);
 	jout_map_end(j);
 }
 
@@ -222,7 +239,7 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 		     "password_last_changed,password_next_rotation,mfa_active,"
 		     "ssh_key_1_active,ssh_key_1_last_rotated,"
 		     "ssh_key_2_active,ssh_key_2_last_rotated,last_login,"
-		     "locked,groups,policies");
+		     "locked,groups,policies,mfa_devices,recovery_codes_left");
 	}
 	for (size_t i = 0; i < id->n_users; i++) {
 		make_row(ctl->cfg, id, &id->users[i], now, &r);

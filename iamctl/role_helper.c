@@ -5,7 +5,19 @@
  *   iam-role-helper assume-role ROLE [--duration SECONDS] [--reason TEXT]
  *   iam-role-helper whoami
  *   iam-role-helper drop-role
+ *   iam-role-helper mfa enable|disable|recovery-codes USER [--device NAME]
  *   (--config FILE before the command, honoured for a real uid 0 only)
+ *
+ * mfa is self-service, as AWS lets a user manage their own MFA device:
+ * for the caller's own name only (any other name is refused, counted as
+ * a failure and written to the trail), allowed by iam:EnableMFADevice
+ * and iam:CreateVirtualMFADevice (enable, recovery-codes) or
+ * iam:DeactivateMFADevice (disable) on the caller's own user ARN
+ * (iam_decide), after the current password and, where the caller has a
+ * device, a current code or a recovery code (one lockout try).  Then the
+ * helper becomes root entirely and runs `iamctl mfa VERB CALLER` (a
+ * fixed path, a cleared environment), which does the change exactly as
+ * for an administrator: QR code, confirmation code, commit, trail.
  *
  * Least privilege: before anything else, descriptors 0-2 are made sane,
  * the process is made non-dumpable, the environment is cleared and the
@@ -70,7 +82,9 @@ usage(FILE *f)
 	fputs("usage: iamctl assume-role ROLE [--duration SECONDS] "
 	      "[--reason TEXT]\n"
 	      "       iamctl whoami\n"
-	      "       iamctl drop-role\n", f);
+	      "       iamctl drop-role\n"
+	      "       iamctl mfa enable|disable|recovery-codes YOURNAME "
+	      "[--device NAME] [--no-qr]\n", f);
 }
 
 /* ---- Trail -------------------------------------------------------------- */
@@ -170,7 +184,7 @@ identify_caller(struct helper *h)
  * wiped.  One byte a read, so no stdio buffer keeps a copy.
  */
 static int
-read_code(int fd, char *buf, size_t len)
+read_secret(int fd, const char *prompt, char *buf, size_t len)
 {
 	struct termios old, quiet;
 	bool restore = false, over = false;
@@ -179,13 +193,17 @@ read_code(int fd, char *buf, size_t len)
 	char c;
 
 	if (isatty(fd)) {
-		fputs("Verification code: ", stderr);
-		fflush(stderr);
+		/*
+		 * Echo off (discarding what was typed ahead) before the
+		 * prompt shows, so an answer to the prompt is never lost.
+		 */
 		if (tcgetattr(fd, &old) == 0) {
 			quiet = old;
 			quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 			restore = tcsetattr(fd, TCSAFLUSH, &quiet) == 0;
 		}
+		fputs(prompt, stderr);
+		fflush(stderr);
 	}
 	for (;;) {
 		ssize_t k = read(fd, &c, 1);
@@ -220,6 +238,12 @@ read_code(int fd, char *buf, size_t len)
 	if (r < 0)
 		iam_wipe(buf, len);
 	return r;
+}
+
+static int
+read_code(int fd, char *buf, size_t len)
+{
+	return read_secret(fd, "Verification code: ", buf, len);
 }
 
 /* ---- assume-role -------------------------------------------------------- */
@@ -563,6 +587,262 @@ drop_role(struct helper *h)
 	return EXIT_OK;
 }
 
+/* ---- MFA self-service ---------------------------------------------------- */
+
+#ifndef IAM_BINDIR
+#define IAM_BINDIR	"/usr/bin"
+#endif
+#define IAMCTL		IAM_BINDIR "/iamctl"
+
+enum mfa_verb { MFA_ENABLE, MFA_DISABLE, MFA_RECOVERY };
+
+struct selfserve {
+	enum mfa_verb verb;
+	const char *verb_word;
+	const char *user;
+	const char *device;	/* NULL: iamctl's default choice */
+	bool no_qr;
+};
+
+/* argv: "mfa" VERB USER [--device NAME | --device=NAME] [--no-qr] */
+static int
+parse_mfa(int argc, char **argv, struct selfserve *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (argc < 3)
+		return -EINVAL;
+	s->verb_word = argv[1];
+	if (strcmp(argv[1], "enable") == 0)
+		s->verb = MFA_ENABLE;
+	else if (strcmp(argv[1], "disable") == 0)
+		s->verb = MFA_DISABLE;
+	else if (strcmp(argv[1], "recovery-codes") == 0)
+		s->verb = MFA_RECOVERY;
+	else
+		return -EINVAL;
+	s->user = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--device") == 0 && i + 1 < argc &&
+		    s->device == NULL && s->verb != MFA_RECOVERY)
+			s->device = argv[++i];
+		else if (strncmp(argv[i], "--device=", 9) == 0 &&
+			 s->device == NULL && s->verb != MFA_RECOVERY)
+			s->device = argv[i] + 9;
+		else if (strcmp(argv[i], "--no-qr") == 0 &&
+			 s->verb == MFA_ENABLE)
+			s->no_qr = true;
+		else
+			return -EINVAL;
+	}
+	if (s->device != NULL && !iam_mfa_name_valid(s->device))
+		return -EINVAL;
+	return 0;
+}
+
+static int
+mfa_refuse(struct helper *h, const struct selfserve *s, const char *code,
+	   const struct iam_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int
+mfa_refuse(struct helper *h, const struct selfserve *s, const char *code,
+	   const struct iam_result *res, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	err("mfa %s: %s", s->verb_word, msg);
+	trail_event(h, "MFASelfService", code, msg, (struct iam_event_param[]){
+		{ "verb", s->verb_word }, { "userName", s->user },
+		{ "device", s->device } }, 3, res);
+	return EXIT_REFUSED;
+}
+
+/* A refused attempt that checked nothing still counts for the caller. */
+static void
+count_failure(struct helper *h)
+{
+	struct iam_lockout_try t;
+
+	if (iam_lockout_begin(h->cfg->state_dir, h->u->uid, 0,
+			      &h->u->password_policy.lockout,
+			      (int64_t)time(NULL), &t) == 0)
+		(void)iam_lockout_settle(&t, IAM_LOCKOUT_FAILED, 0, NULL);
+}
+
+/* Each action of the verb, on the caller's own ARN, through iam_decide. */
+static int
+mfa_policy(struct helper *h, const struct selfserve *s, int64_t now)
+{
+	static const char *const enable[] = { "iam:CreateVirtualMFADevice",
+					      "iam:EnableMFADevice", NULL };
+	static const char *const disable[] = { "iam:DeactivateMFADevice",
+					       NULL };
+	const char *const *actions = s->verb == MFA_DISABLE ? disable : enable;
+	struct iam_session_facts facts = {
+		.service = "iamctl",
+		.tty = h->tty,
+		.source_ip = h->source_ip[0] ? h->source_ip : NULL,
+		.now = now,
+	};
+	struct iam_principal *pr = NULL;
+	struct iam_result *res = calloc(1, sizeof(*res));
+	int r, rc = EXIT_OK;
+
+	r = res != NULL ? iam_principal_new(h->u, &pr) : -ENOMEM;
+	if (r < 0)
+		return mfa_refuse(h, s, "Unavailable", NULL, "cannot compile "
+				  "your policies: %s", strerror(-r));
+	for (size_t i = 0; actions[i] != NULL && rc == EXIT_OK; i++) {
+		struct iam_ask ask = { .action = actions[i],
+				       .resource = h->arn };
+
+		r = iam_decide(h->cfg, h->u, pr, NULL, &facts, &ask, res,
+			       NULL);
+		if (r < 0)
+			rc = mfa_refuse(h, s, "Unavailable", NULL, "cannot "
+					"decide %s: %s", actions[i],
+					strerror(-r));
+		else if (res->decision != IAM_ALLOW)
+			rc = mfa_refuse(h, s, "AccessDenied", res, "%s on %s "
+					"is not allowed to you (%s)",
+					actions[i], h->arn,
+					res->decision == IAM_EXPLICIT_DENY ?
+					"explicit deny" : "no allow");
+	}
+	iam_principal_free(pr);
+	free(res);
+	return rc;
+}
+
+/* The current password and, with a device, a code: one lockout try. */
+static int
+mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
+{
+	/* Room for a recovery code as printed, with dashes or spaces. */
+	char password[IAM_PASSWORD_MAX + 2], code[48] = "";
+	bool device = h->u->mfa_secret != NULL, locked = false;
+	struct iam_mfa_match m = IAM_MFA_MATCH_NONE;
+	enum iam_lockout_result res = IAM_LOCKOUT_FAILED;
+	const char *error = NULL;
+	struct iam_lockout_try t;
+	int r, v;
+
+	r = read_secret(STDIN_FILENO, "Current password: ", password,
+			sizeof(password));
+	if (r < 0)
+		return mfa_refuse(h, s, "InvalidPassword", NULL, "no password "
+				  "given");
+	if (device && read_secret(STDIN_FILENO, "Verification code (or a "
+				  "recovery code): ", code,
+				  sizeof(code)) < 0) {
+		iam_wipe(password, sizeof(password));
+		return mfa_refuse(h, s, "InvalidMFA", NULL, "no verification "
+				  "code given");
+	}
+	r = iam_lockout_begin(h->cfg->state_dir, h->u->uid, 0,
+			      &h->u->password_policy.lockout, now, &t);
+	if (r == 0) {
+		v = iam_password_verify(password, h->u->password_hash);
+		if (v != 0 || h->u->password_hash == NULL) {
+			error = "InvalidPassword";
+		} else if (device) {
+			v = iam_mfa_verify(h->u, code, now,
+					   h->cfg->totp_window, &t.counted, &m);
+			error = v == 0 ? NULL : v == -EALREADY ? "MFAReplay" :
+				"InvalidMFA";
+		}
+		res = error == NULL ? IAM_LOCKOUT_OK : IAM_LOCKOUT_FAILED;
+		r = iam_lockout_settle_mfa(&t, res, res == IAM_LOCKOUT_OK ?
+					   &m : NULL, &locked);
+		if (r == -EALREADY)
+			error = "MFAReplay";
+	}
+	iam_wipe(password, sizeof(password));
+	iam_wipe(code, sizeof(code));
+	if (locked)
+		trail_event(h, "Lockout", "AccountLocked", NULL, NULL, 0, NULL);
+	if (r == -EBUSY || r == -EAGAIN)
+		return mfa_refuse(h, s, "AccountLocked", NULL, "too many failed "
+				  "attempts; try again later");
+	if (r < 0 && r != -EALREADY)
+		return mfa_refuse(h, s, "Unavailable", NULL, "your state is "
+				  "unusable (%s)", strerror(-r));
+	if (error != NULL)
+		return mfa_refuse(h, s, error, NULL, "%s",
+				  strcmp(error, "InvalidPassword") == 0 ?
+				  "wrong password" : strcmp(error,
+				  "MFAReplay") == 0 ? "this code was already "
+				  "used" : "wrong verification code");
+	if (m.recovery >= 0) {
+		char left[16];
+
+		snprintf(left, sizeof(left), "%d", (int)h->u->n_recovery_codes -
+			 __builtin_popcount(iam_state_recovery_used(
+				 &t.counted, m.recovery_set) |
+				 (1u << m.recovery)));
+		trail_event(h, "MFARecoveryCodeUsed", NULL, NULL,
+		      (struct iam_event_param[]){ { "service", "iamctl" },
+						  { "recoveryCodesLeft",
+						    left } }, 2, NULL);
+	}
+	return EXIT_OK;
+}
+
+static int
+mfa_self(struct helper *h, int argc, char **argv)
+{
+	char *args[12];
+	struct selfserve s;
+	int64_t now = (int64_t)time(NULL);
+	int rc, n = 0;
+
+	rc = identify_caller(h);
+	if (rc != EXIT_OK)
+		return rc;
+	if (parse_mfa(argc, argv, &s) < 0) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(s.user, h->u->name) != 0) {
+		count_failure(h);
+		return mfa_refuse(h, &s, "NotCaller", NULL, "you may manage "
+				  "only your own MFA devices (%s), not %s's",
+				  h->u->name, s.user);
+	}
+	rc = mfa_policy(h, &s, now);
+	rc = rc ? rc : mfa_prove(h, &s, now);
+	if (rc != EXIT_OK)
+		return rc;
+	trail_event(h, "MFASelfService", NULL, NULL, (struct iam_event_param[]){
+		{ "verb", s.verb_word }, { "userName", s.user },
+		{ "device", s.device } }, 3, NULL);
+	args[n++] = (char *)"iamctl";
+	args[n++] = (char *)"mfa";
+	args[n++] = (char *)s.verb_word;
+	args[n++] = (char *)h->u->name;
+	if (s.device != NULL) {
+		args[n++] = (char *)"--device";
+		args[n++] = (char *)s.device;
+	}
+	if (s.no_qr)
+		args[n++] = (char *)"--no-qr";
+	args[n] = NULL;
+	fflush(NULL);
+	/* Root entirely, so iamctl acts as an administrator would. */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
+		err("cannot become root: %s", strerror(errno));
+		return EXIT_REFUSED;
+	}
+	execve(IAMCTL, args, (char *[]){ (char *)"PATH=/usr/sbin:/usr/bin:"
+					  "/sbin:/bin", NULL });
+	err("cannot run %s: %s", IAMCTL, strerror(errno));
+	return EXIT_REFUSED;
+}
+
 /* ---- main ------------------------------------------------------------------ */
 
 /* Everything before the first file is opened or the first argument read. */
@@ -597,6 +877,7 @@ enum command {
 	CMD_ASSUME_ROLE,
 	CMD_WHOAMI,
 	CMD_DROP_ROLE,
+	CMD_MFA,
 };
 
 /* What argv asks: the command at argv[*ret_i]; -EINVAL for a usage error. */
@@ -621,6 +902,8 @@ parse_command(int argc, char **argv, uid_t ruid, const char **ret_config,
 		*ret_cmd = CMD_WHOAMI;
 	else if (strcmp(argv[i], "drop-role") == 0 && argc - i == 1)
 		*ret_cmd = CMD_DROP_ROLE;
+	else if (strcmp(argv[i], "mfa") == 0)
+		*ret_cmd = CMD_MFA;
 	else
 		return -EINVAL;
 	*ret_config = config;
@@ -655,6 +938,8 @@ main(int argc, char **argv)
 		rc = assume_role(&h, argc - i, argv + i);
 	else if (cmd == CMD_WHOAMI)
 		rc = whoami(&h);
+	else if (cmd == CMD_MFA)
+		rc = mfa_self(&h, argc - i, argv + i);
 	else
 		rc = drop_role(&h);
 	fflush(stdout);

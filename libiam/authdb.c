@@ -336,6 +336,39 @@ add_inline(struct builder *bd, const struct iam_user *u)
 	return r;
 }
 
+/*
+ * The tail of a record: u32 named devices, u32 recovery codes, u64
+ * enable time of "default", then each device (name, secret, algorithm,
+ * digits, period, enable time) and each recovery hash.  At least 16
+ * bytes, so a record without it (at most 7 bytes of padding) reads as
+ * no named devices and no recovery codes.
+ */
+static int
+add_devices(struct iam_buf *b, const struct iam_user *u)
+{
+	int r = 0;
+
+	if (u->n_mfa_devices > IAM_MFA_MAX_DEVICES ||
+	    u->n_recovery_codes > IAM_RECOVERY_CODES)
+		return -E2BIG;
+	r = r ? r : put32(b, (uint32_t)u->n_mfa_devices);
+	r = r ? r : put32(b, (uint32_t)u->n_recovery_codes);
+	r = r ? r : put64(b, (uint64_t)u->mfa.enabled);
+	for (size_t i = 0; r == 0 && i < u->n_mfa_devices; i++) {
+		const struct iam_mfa *m = &u->mfa_devices[i];
+
+		r = putstr(b, m->name);
+		r = r ? r : putstr(b, m->secret);
+		r = r ? r : put32(b, (uint32_t)m->algorithm);
+		r = r ? r : put32(b, m->digits);
+		r = r ? r : put32(b, m->period);
+		r = r ? r : put64(b, (uint64_t)m->enabled);
+	}
+	for (size_t i = 0; r == 0 && i < u->n_recovery_codes; i++)
+		r = putstr(b, u->recovery_codes[i]);
+	return r;
+}
+
 static int
 add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 {
@@ -383,6 +416,7 @@ add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 	}
 	r = r ? r : add_refs(bd, u, &nrefs);
 	r = r ? r : add_inline(bd, u);
+	r = r ? r : add_devices(b, u);
 	r = r ? r : pad8(b, bd->base);
 	if (r < 0)
 		return r;
@@ -804,6 +838,8 @@ iam_auth_user_free(struct iam_auth_user *u)
 	free(u->groups);
 	free(u->tags);
 	free(u->policies);
+	free(u->mfa_devices);
+	free(u->recovery_codes);
 	iam_wipe(u, sizeof(*u));
 	free(u);
 	return NULL;
@@ -924,6 +960,72 @@ decode_policies(struct decode *d, uint32_t nrefs, uint32_t ninline)
 	return 0;
 }
 
+/* The tail written by add_devices(); none in records written before. */
+static int
+decode_devices(struct decode *d)
+{
+	struct iam_auth_user *u = d->u;
+	struct cur *c = &d->c;
+	uint32_t nd, nrc;
+	int64_t enabled;
+	size_t k = 0;
+
+	if (c->len - c->at < 16) {
+		nd = nrc = 0;
+		enabled = 0;
+	} else {
+		nd = get32(c);
+		nrc = get32(c);
+		enabled = (int64_t)get64(c);
+	}
+	if (nd > IAM_MFA_MAX_DEVICES || nrc > IAM_RECOVERY_CODES ||
+	    (u->mfa_secret != NULL && nd >= IAM_MFA_MAX_DEVICES))
+		return -EBADMSG;
+	u->mfa_devices = calloc(nd + 1, sizeof(*u->mfa_devices));
+	u->recovery_codes = calloc(nrc + 1, sizeof(*u->recovery_codes));
+	if (u->mfa_devices == NULL || u->recovery_codes == NULL)
+		return -ENOMEM;
+	if (u->mfa_secret != NULL)
+		u->mfa_devices[k++] = (struct iam_auth_mfa){
+			.name = IAM_MFA_DEFAULT, .secret = u->mfa_secret,
+			.algorithm = u->mfa_algorithm, .digits = u->mfa_digits,
+			.period = u->mfa_period, .enabled = enabled, .tag = 0,
+		};
+	for (uint32_t i = 0; i < nd; i++, k++) {
+		struct iam_auth_mfa *m = &u->mfa_devices[k];
+
+		m->name = getstr(c, NULL);
+		m->secret = getstr(c, NULL);
+		m->algorithm = (enum iam_totp_algo)get32(c);
+		m->digits = get32(c);
+		m->period = get32(c);
+		m->enabled = (int64_t)get64(c);
+		if (c->bad || m->algorithm > IAM_TOTP_SHA512 ||
+		    m->digits < 6 || m->digits > 8 || m->period < 1 ||
+		    m->secret[0] == '\0' || m->name[0] == '\0')
+			return -EBADMSG;
+		m->tag = iam_mfa_device_tag(m->name);
+	}
+	u->n_mfa_devices = k;
+	for (uint32_t i = 0; i < nrc; i++)
+		u->recovery_codes[i] = getstr(c, NULL);
+	if (c->bad)
+		return -EBADMSG;
+	u->n_recovery_codes = nrc;
+	u->recovery_set = iam_recovery_set_tag(u->recovery_codes, nrc);
+	/*
+	 * A user with named devices only: the single-device fields name
+	 * the first, so every "has a device" test keeps meaning that.
+	 */
+	if (u->mfa_secret == NULL && k > 0) {
+		u->mfa_secret = u->mfa_devices[0].secret;
+		u->mfa_algorithm = u->mfa_devices[0].algorithm;
+		u->mfa_digits = u->mfa_devices[0].digits;
+		u->mfa_period = u->mfa_devices[0].period;
+	}
+	return 0;
+}
+
 static int
 decode_record(struct decode *d, const char *name)
 {
@@ -970,7 +1072,8 @@ decode_record(struct decode *d, const char *name)
 	u->password_hash = (flags & R_PASSWORD) ? hash : NULL;
 	u->mfa_secret = (flags & R_MFA) ? secret : NULL;
 	r = decode_lists(d, nh, ng, nt);
-	return r < 0 ? r : decode_policies(d, nr, ni);
+	r = r < 0 ? r : decode_policies(d, nr, ni);
+	return r < 0 ? r : decode_devices(d);
 }
 
 /* Pointers into the second buffer, once it no longer moves. */

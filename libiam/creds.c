@@ -9,10 +9,17 @@
  *     "password": { "hash": "$y$...", "changed": "2026-10-01T12:00:00Z",
  *                   "must_change": false, "history": [ "$y$...", ... ] },
  *     "mfa": { "secret": "JBSW...", "algorithm": "SHA1", "digits": 6,
- *              "period": 30 } }
+ *              "period": 30, "enabled": "2026-10-01T12:00:00Z" },
+ *     "mfa_devices": [ { "name": "phone", "secret": "...", "algorithm":
+ *              "SHA1", "digits": 6, "period": 30, "enabled": "..." } ],
+ *     "recovery_codes": [ "$6$rounds=1000$...", ... ] }
  *
  * A member that is absent leaves the identity file's value in force;
- * "password": null or "mfa": null removes it.  Files are keyed by uid,
+ * "password": null or "mfa": null removes it.  "mfa" is the device named
+ * "default" (so a file written before named devices existed means
+ * exactly what it meant); "mfa_devices" are the others, at most
+ * IAM_MFA_MAX_DEVICES in all; "recovery_codes" holds only crypt(3)
+ * hashes of the one-time codes.  Both exist only in this store.  Files are keyed by uid,
  * never by a path built from a name.
  */
 #include <dirent.h>
@@ -49,7 +56,100 @@ static void
 mfa_clear(struct iam_mfa *m)
 {
 	m->secret = iam_drop_string(m->secret);
+	free(m->name);
 	memset(m, 0, sizeof(*m));
+}
+
+static void
+devices_clear(struct iam_mfa **v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		mfa_clear(&(*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+static void
+recovery_clear(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		iam_drop_string((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
+/* A copy of m (secret and name), into *dst. */
+static int
+copy_mfa(const struct iam_mfa *m, struct iam_mfa *dst)
+{
+	struct iam_mfa c = *m;
+
+	c.secret = m->secret ? strdup(m->secret) : NULL;
+	c.name = m->name ? strdup(m->name) : NULL;
+	if ((m->secret && !c.secret) || (m->name && !c.name)) {
+		mfa_clear(&c);
+		return -ENOMEM;
+	}
+	*dst = c;
+	return 0;
+}
+
+static int
+copy_devices(const struct iam_mfa *src, size_t n, struct iam_mfa **ret_v)
+{
+	struct iam_mfa *v;
+	size_t k;
+
+	*ret_v = NULL;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	for (k = 0; k < n; k++) {
+		if (copy_mfa(&src[k], &v[k]) < 0) {
+			devices_clear(&v, &k);
+			return -ENOMEM;
+		}
+	}
+	*ret_v = v;
+	return 0;
+}
+
+static int
+copy_strings(char *const *src, size_t n, char ***ret_v)
+{
+	char **v;
+	size_t k;
+
+	*ret_v = NULL;
+	if (n == 0)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	for (k = 0; k < n; k++) {
+		if ((v[k] = strdup(src[k])) == NULL) {
+			recovery_clear(&v, &k);
+			return -ENOMEM;
+		}
+	}
+	*ret_v = v;
+	return 0;
+}
+
+bool
+iam_mfa_name_valid(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return false;
+	n = strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789_.@+=-");
+	return n > 0 && n <= IAM_MFA_NAME_MAX && name[n] == '\0';
 }
 
 int
@@ -71,6 +171,8 @@ iam_creds_free(struct iam_creds *c)
 		return NULL;
 	password_clear(&c->password);
 	mfa_clear(&c->mfa);
+	devices_clear(&c->devices, &c->n_devices);
+	recovery_clear(&c->recovery, &c->n_recovery);
 	iam_wipe(c, sizeof(*c));
 	free(c);
 	return NULL;
@@ -113,6 +215,15 @@ iam_creds_from_user(const struct iam_user *u, struct iam_creds **ret_creds)
 	r = copy_password(&u->password, &c->password);
 	if (r == 0 && u->mfa.secret != NULL)
 		r = iam_creds_set_mfa(c, &u->mfa);
+	if (r == 0)
+		r = copy_devices(u->mfa_devices, u->n_mfa_devices, &c->devices);
+	if (r == 0)
+		c->n_devices = u->n_mfa_devices;
+	if (r == 0)
+		r = copy_strings(u->recovery_codes, u->n_recovery_codes,
+				 &c->recovery);
+	if (r == 0)
+		c->n_recovery = u->n_recovery_codes;
 	if (r < 0) {
 		iam_creds_free(c);
 		return r;
@@ -170,16 +281,81 @@ iam_creds_set_password(struct iam_creds *c, const char *hash, int64_t changed,
 int
 iam_creds_set_mfa(struct iam_creds *c, const struct iam_mfa *m)
 {
-	char *s = NULL;
+	struct iam_mfa n = { 0 };
 
-	if (m != NULL && (m->secret == NULL || (s = strdup(m->secret)) == NULL))
-		return m->secret == NULL ? -EINVAL : -ENOMEM;
-	mfa_clear(&c->mfa);
+	if (m != NULL && m->secret == NULL)
+		return -EINVAL;
 	if (m != NULL) {
-		c->mfa = *m;
-		c->mfa.secret = s;
+		n = *m;
+		n.name = NULL;	/* the "mfa" object is "default" */
+		if ((n.secret = strdup(m->secret)) == NULL)
+			return -ENOMEM;
 	}
+	mfa_clear(&c->mfa);
+	c->mfa = n;
 	c->has_mfa = true;
+	return 0;
+}
+
+size_t
+iam_creds_device_count(const struct iam_creds *c)
+{
+	return (c->mfa.secret != NULL ? 1 : 0) + c->n_devices;
+}
+
+int
+iam_creds_add_device(struct iam_creds *c, const struct iam_mfa *m)
+{
+	struct iam_mfa *v;
+	int r;
+
+	if (m == NULL || m->secret == NULL || !iam_mfa_name_valid(m->name) ||
+	    strcmp(m->name, IAM_MFA_DEFAULT) == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < c->n_devices; i++)
+		if (strcmp(c->devices[i].name, m->name) == 0)
+			return -EEXIST;
+	if (iam_creds_device_count(c) >= IAM_MFA_MAX_DEVICES)
+		return -ENOSPC;
+	v = reallocarray(c->devices, c->n_devices + 1, sizeof(*v));
+	if (v == NULL)
+		return -ENOMEM;
+	c->devices = v;
+	r = copy_mfa(m, &v[c->n_devices]);
+	if (r == 0)
+		c->n_devices++;
+	return r;
+}
+
+int
+iam_creds_remove_device(struct iam_creds *c, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < c->n_devices; i++) {
+		if (strcmp(c->devices[i].name, name) != 0)
+			continue;
+		mfa_clear(&c->devices[i]);
+		memmove(&c->devices[i], &c->devices[i + 1],
+			(c->n_devices - i - 1) * sizeof(*c->devices));
+		c->n_devices--;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+iam_creds_set_recovery(struct iam_creds *c, char *const *hashes, size_t n)
+{
+	char **v;
+	int r;
+
+	if (n > IAM_RECOVERY_CODES || (n > 0 && hashes == NULL))
+		return -EINVAL;
+	r = copy_strings(hashes, n, &v);
+	if (r < 0)
+		return r;
+	recovery_clear(&c->recovery, &c->n_recovery);
+	c->recovery = v;
+	c->n_recovery = n;
 	return 0;
 }
 
@@ -194,12 +370,98 @@ hash_ok(const char *h)
 	return strlen(h) <= CREDS_MAX_HASH && iam_password_hash_valid(h);
 }
 
+/* Recovery code hashes: sha512crypt (iam_recovery_hash()). */
+static bool
+recovery_hash_ok(const char *h)
+{
+	return strlen(h) <= CREDS_MAX_HASH && strncmp(h, "$6$", 3) == 0 &&
+	       strchr(h + 3, '$') != NULL;
+}
+
+static bool
+check_device(const struct iam_mfa *m, const char *file, const char *where,
+	     struct iam_faults *f)
+{
+	const char *why = NULL;
+	bool bad = false;
+
+	if (strlen(m->secret) > CREDS_MAX_SECRET ||
+	    !iam_totp_secret_valid(m->secret, &why)) {
+		iam_fault(f, file, "%s.secret: %s", where,
+			  why ? why : "is too long");
+		bad = true;
+	}
+	if ((unsigned)m->algorithm > IAM_TOTP_SHA512) {
+		iam_fault(f, file, "%s.algorithm: unknown", where);
+		bad = true;
+	}
+	if (m->digits < 6 || m->digits > 8) {
+		iam_fault(f, file, "%s.digits: %u is outside 6-8", where,
+			  m->digits);
+		bad = true;
+	}
+	if (m->period < 15 || m->period > 300) {
+		iam_fault(f, file, "%s.period: %u is outside 15-300", where,
+			  m->period);
+		bad = true;
+	}
+	return bad;
+}
+
+static bool
+check_devices(const struct iam_creds *c, const char *file,
+	      struct iam_faults *f)
+{
+	bool bad = false;
+
+	if (iam_creds_device_count(c) > IAM_MFA_MAX_DEVICES) {
+		iam_fault(f, file, "mfa_devices: more than %d devices in all",
+			  IAM_MFA_MAX_DEVICES);
+		bad = true;
+	}
+	for (size_t i = 0; i < c->n_devices; i++) {
+		const struct iam_mfa *d = &c->devices[i];
+		char where[48];
+
+		snprintf(where, sizeof(where), "mfa_devices[%zu]", i);
+		if (d->secret == NULL || !iam_mfa_name_valid(d->name) ||
+		    strcmp(d->name, IAM_MFA_DEFAULT) == 0) {
+			iam_fault(f, file, "%s: needs a secret and a name other "
+				  "than \"default\"", where);
+			bad = true;
+			continue;
+		}
+		bad |= check_device(d, file, where, f);
+		for (size_t j = 0; j < i; j++) {
+			if (c->devices[j].name != NULL &&
+			    strcmp(c->devices[j].name, d->name) == 0) {
+				iam_fault(f, file, "%s.name: \"%s\" twice",
+					  where, d->name);
+				bad = true;
+			}
+		}
+	}
+	if (c->n_recovery > IAM_RECOVERY_CODES) {
+		iam_fault(f, file, "recovery_codes: more than %d codes",
+			  IAM_RECOVERY_CODES);
+		bad = true;
+	}
+	for (size_t i = 0; i < c->n_recovery; i++) {
+		if (!recovery_hash_ok(c->recovery[i])) {
+			iam_fault(f, file, "recovery_codes[%zu]: not a "
+				  "sha512crypt hash", i);
+			bad = true;
+		}
+	}
+	return bad;
+}
+
 static int
 check_creds(const struct iam_creds *c, const char *file, struct iam_faults *f)
 {
 	const struct iam_password *p = &c->password;
 	const struct iam_mfa *m = &c->mfa;
-	bool bad = false;
+	bool bad = check_devices(c, file, f);
 
 	if (c->has_password && p->hash != NULL && !hash_ok(p->hash)) {
 		iam_fault(f, file, "password.hash: not a yescrypt, sha512crypt "
@@ -218,30 +480,8 @@ check_creds(const struct iam_creds *c, const char *file, struct iam_faults *f)
 			bad = true;
 		}
 	}
-	if (c->has_mfa && m->secret != NULL) {
-		const char *why = NULL;
-
-		if (strlen(m->secret) > CREDS_MAX_SECRET ||
-		    !iam_totp_secret_valid(m->secret, &why)) {
-			iam_fault(f, file, "mfa.secret: %s",
-				  why ? why : "is too long");
-			bad = true;
-		}
-		if ((unsigned)m->algorithm > IAM_TOTP_SHA512) {
-			iam_fault(f, file, "mfa.algorithm: unknown");
-			bad = true;
-		}
-		if (m->digits < 6 || m->digits > 8) {
-			iam_fault(f, file, "mfa.digits: %u is outside 6-8",
-				  m->digits);
-			bad = true;
-		}
-		if (m->period < 15 || m->period > 300) {
-			iam_fault(f, file, "mfa.period: %u is outside 15-300",
-				  m->period);
-			bad = true;
-		}
-	}
+	if (c->has_mfa && m->secret != NULL)
+		bad |= check_device(m, file, "mfa", f);
 	return bad ? -EINVAL : 0;
 }
 
@@ -379,27 +619,32 @@ read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 	return r;
 }
 
+/* One device object (where: "mfa." or "mfa_devices[N]."). */
 static int
-read_mfa(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
+read_device(struct reader *rd, const struct iam_json *v, const char *where,
+	    bool named, struct iam_mfa *m)
 {
 	static const char *const keys[] = { "secret", "algorithm", "digits",
-					    "period", NULL };
-	struct iam_mfa *m = &c->mfa;
-	const struct iam_json *s, *a;
+					    "period", "enabled", NULL };
+	static const char *const nkeys[] = { "name", "secret", "algorithm",
+					     "digits", "period", "enabled",
+					     NULL };
+	const struct iam_json *s, *a, *e, *n = NULL;
+	char at[64];
 	int r = 0;
 
-	c->has_mfa = true;
-	if (v->type == IAM_JSON_NULL)
-		return 0;
-	if (v->type != IAM_JSON_OBJECT) {
-		rfault(rd, "mfa: must be an object or null");
-		return 0;
+	only_keys(rd, v, where, named ? nkeys : keys);
+	s = creds_member(rd, v, "secret", IAM_JSON_STRING, where);
+	a = creds_member(rd, v, "algorithm", IAM_JSON_STRING, where);
+	e = creds_member(rd, v, "enabled", IAM_JSON_STRING, where);
+	if (named) {
+		n = creds_member(rd, v, "name", IAM_JSON_STRING, where);
+		if (n == NULL)
+			rfault(rd, "%sname: missing", where);
+		m->name = dup_string(rd, n, &r);
 	}
-	only_keys(rd, v, "mfa.", keys);
-	s = creds_member(rd, v, "secret", IAM_JSON_STRING, "mfa.");
-	a = creds_member(rd, v, "algorithm", IAM_JSON_STRING, "mfa.");
 	if (s == NULL)
-		rfault(rd, "mfa.secret: missing");
+		rfault(rd, "%ssecret: missing", where);
 	m->secret = dup_string(rd, s, &r);
 	m->algorithm = IAM_TOTP_SHA1;
 	if (a != NULL) {
@@ -408,14 +653,92 @@ read_mfa(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 		for (i = 0; i < 3 && strcmp(a->u.string, algo_names[i]); i++)
 			;
 		if (i == 3)
-			rfault(rd, "mfa.algorithm: must be SHA1, SHA256 or SHA512");
+			rfault(rd, "%salgorithm: must be SHA1, SHA256 or "
+			       "SHA512", where);
 		else
 			m->algorithm = (enum iam_totp_algo)i;
 	}
-	m->digits = get_uint(rd, iam_json_get(v, "digits"), "mfa.digits",
-			     6, 8, 6);
-	m->period = get_uint(rd, iam_json_get(v, "period"), "mfa.period",
-			     15, 300, 30);
+	if (e != NULL && iam_parse_time(e->u.string, &m->enabled) < 0)
+		rfault(rd, "%senabled: not an ISO 8601 time", where);
+	snprintf(at, sizeof(at), "%sdigits", where);
+	m->digits = get_uint(rd, iam_json_get(v, "digits"), at, 6, 8, 6);
+	snprintf(at, sizeof(at), "%speriod", where);
+	m->period = get_uint(rd, iam_json_get(v, "period"), at, 15, 300, 30);
+	return r;
+}
+
+static int
+read_mfa(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
+{
+	c->has_mfa = true;
+	if (v->type == IAM_JSON_NULL)
+		return 0;
+	if (v->type != IAM_JSON_OBJECT) {
+		rfault(rd, "mfa: must be an object or null");
+		return 0;
+	}
+	return read_device(rd, v, "mfa.", false, &c->mfa);
+}
+
+static int
+read_devices(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
+{
+	int r = 0;
+
+	if (v->type != IAM_JSON_ARRAY) {
+		rfault(rd, "mfa_devices: must be an array");
+		return 0;
+	}
+	if (v->len > IAM_MFA_MAX_DEVICES) {
+		rfault(rd, "mfa_devices: more than %d devices",
+		       IAM_MFA_MAX_DEVICES);
+		return 0;
+	}
+	c->devices = calloc(v->len ? v->len : 1, sizeof(*c->devices));
+	if (c->devices == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->len && r == 0; i++) {
+		char where[48];
+
+		snprintf(where, sizeof(where), "mfa_devices[%zu].", i);
+		if (v->u.items[i].type != IAM_JSON_OBJECT) {
+			rfault(rd, "mfa_devices[%zu]: must be an object", i);
+			continue;
+		}
+		r = read_device(rd, &v->u.items[i], where, true,
+				&c->devices[c->n_devices]);
+		c->n_devices++;
+	}
+	return r;
+}
+
+static int
+read_recovery(struct reader *rd, const struct iam_json *v,
+	      struct iam_creds *c)
+{
+	int r = 0;
+
+	if (v->type != IAM_JSON_ARRAY) {
+		rfault(rd, "recovery_codes: must be an array");
+		return 0;
+	}
+	if (v->len > IAM_RECOVERY_CODES) {
+		rfault(rd, "recovery_codes: more than %d codes",
+		       IAM_RECOVERY_CODES);
+		return 0;
+	}
+	c->recovery = calloc(v->len ? v->len : 1, sizeof(char *));
+	if (c->recovery == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->len && r == 0; i++) {
+		if (v->u.items[i].type != IAM_JSON_STRING) {
+			rfault(rd, "recovery_codes[%zu]: must be a string", i);
+			continue;
+		}
+		c->recovery[c->n_recovery] = dup_string(rd, &v->u.items[i], &r);
+		if (r == 0)
+			c->n_recovery++;
+	}
 	return r;
 }
 
@@ -423,7 +746,9 @@ static int
 parse_creds(struct reader *rd, const char *buf, size_t len, uint32_t uid,
 	    struct iam_creds *c)
 {
-	static const char *const keys[] = { "uid", "password", "mfa", NULL };
+	static const char *const keys[] = { "uid", "password", "mfa",
+					    "mfa_devices", "recovery_codes",
+					    NULL };
 	const struct iam_json_limits lim = { .max_bytes = CREDS_MAX_BYTES,
 					     .max_depth = 4,
 					     .max_string = 4096,
@@ -454,6 +779,12 @@ parse_creds(struct reader *rd, const char *buf, size_t len, uint32_t uid,
 	v = iam_json_get(root, "mfa");
 	if (r == 0 && v != NULL)
 		r = read_mfa(rd, v, c);
+	v = iam_json_get(root, "mfa_devices");
+	if (r == 0 && v != NULL)
+		r = read_devices(rd, v, c);
+	v = iam_json_get(root, "recovery_codes");
+	if (r == 0 && v != NULL)
+		r = read_recovery(rd, v, c);
 	if (r == 0 && !rd->bad && check_creds(c, rd->file, rd->faults) < 0)
 		rd->bad = true;
 out:
@@ -617,9 +948,20 @@ gen_password(yajl_gen g, const struct iam_password *p)
 static yajl_gen_status
 gen_mfa(yajl_gen g, const struct iam_mfa *m)
 {
+	char when[32];
+
 	if (m->secret == NULL)
 		return yajl_gen_null(g);
 	yajl_gen_map_open(g);
+	if (m->name != NULL) {
+		gen_str(g, "name");
+		gen_str(g, m->name);
+	}
+	if (m->enabled != 0 && iam_format_time(m->enabled, when,
+					       sizeof(when)) == 0) {
+		gen_str(g, "enabled");
+		gen_str(g, when);
+	}
 	gen_str(g, "secret");
 	gen_str(g, m->secret);
 	gen_str(g, "algorithm");
@@ -656,6 +998,21 @@ serialise(const struct iam_creds *c, struct iam_buf *out)
 	if (c->has_mfa) {
 		gen_str(g, "mfa");
 		gen_mfa(g, &c->mfa);
+	}
+	/* Written only when present: older files stay as they were. */
+	if (c->n_devices > 0) {
+		gen_str(g, "mfa_devices");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < c->n_devices; i++)
+			gen_mfa(g, &c->devices[i]);
+		yajl_gen_array_close(g);
+	}
+	if (c->n_recovery > 0) {
+		gen_str(g, "recovery_codes");
+		yajl_gen_array_open(g);
+		for (size_t i = 0; i < c->n_recovery; i++)
+			gen_str(g, c->recovery[i]);
+		yajl_gen_array_close(g);
 	}
 	s = yajl_gen_map_close(g);
 	yajl_gen_free(g);
@@ -726,6 +1083,16 @@ merge(struct iam_user *u, struct iam_creds *c)
 		u->mfa = c->mfa;
 		memset(&c->mfa, 0, sizeof(c->mfa));
 	}
+	devices_clear(&u->mfa_devices, &u->n_mfa_devices);
+	u->mfa_devices = c->devices;
+	u->n_mfa_devices = c->n_devices;
+	c->devices = NULL;
+	c->n_devices = 0;
+	recovery_clear(&u->recovery_codes, &u->n_recovery_codes);
+	u->recovery_codes = c->recovery;
+	u->n_recovery_codes = c->n_recovery;
+	c->recovery = NULL;
+	c->n_recovery = 0;
 }
 
 int

@@ -1379,6 +1379,15 @@ free_user(struct iam_user *u)
 		iam_drop_string(u->password.history[i]);
 	free(u->password.history);
 	iam_drop_string(u->mfa.secret);
+	free(u->mfa.name);
+	for (size_t i = 0; i < u->n_mfa_devices; i++) {
+		iam_drop_string(u->mfa_devices[i].secret);
+		free(u->mfa_devices[i].name);
+	}
+	free(u->mfa_devices);
+	for (size_t i = 0; i < u->n_recovery_codes; i++)
+		iam_drop_string(u->recovery_codes[i]);
+	free(u->recovery_codes);
 	free(u->ssh_keys);
 }
 

@@ -573,24 +573,25 @@ iam_role_mfa_check(const struct iam_config *cfg,
 		   int64_t now, int strict_flags, bool *ret_locked)
 {
 	struct iam_lockout_try lt;
-	struct iam_totp t;
-	uint64_t step = 0;
+	struct iam_mfa_match m;
+	struct iam_auth_user devices_only;
 	int r, v;
 
 	if (cfg == NULL || u == NULL || code == NULL)
 		return -EINVAL;
-	if (u->mfa_secret == NULL)
+	if (u->n_mfa_devices == 0 && u->mfa_secret == NULL)
 		return -ENOKEY;
 	r = iam_lockout_begin(cfg->state_dir, u->uid, strict_flags,
 			      &u->password_policy.lockout, now, &lt);
 	if (r < 0)
 		return r;
-	t = (struct iam_totp){ u->mfa_secret, u->mfa_algorithm, u->mfa_digits,
-			       u->mfa_period };
-	v = iam_totp_verify(&t, code, now, cfg->totp_window,
-			    lt.counted.last_step, &step);
-	r = iam_lockout_settle(&lt, v == 0 ? IAM_LOCKOUT_OK :
-			       IAM_LOCKOUT_FAILED, step, ret_locked);
+	/* A code of any device; recovery codes are for logging in only. */
+	devices_only = *u;
+	devices_only.n_recovery_codes = 0;
+	v = iam_mfa_verify(&devices_only, code, now, cfg->totp_window,
+			   &lt.counted, &m);
+	r = iam_lockout_settle_mfa(&lt, v == 0 ? IAM_LOCKOUT_OK :
+				   IAM_LOCKOUT_FAILED, &m, ret_locked);
 	if (r == 0 && v < 0)
 		r = v == -EALREADY ? v : -EACCES;
 	return r;

@@ -29,7 +29,7 @@
 #include "iam/auth.h"
 
 #define STATE_MAGIC	"IAMSTATE1"
-#define STATE_MAX	256
+#define STATE_MAX	1024
 
 struct iam_state_handle {
 	int fd;
@@ -120,13 +120,20 @@ parse_u64(const char **p, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * "IAMSTATE1 FAILURES LOCK_START LAST_STEP LAST_LOGIN LAST_FAILURE" and,
+ * in files written since named devices and recovery codes exist,
+ * " RC_SET RC_USED" and up to IAM_MFA_MAX_DEVICES " TAG STEP" pairs.
+ * The five-number form of older files still reads (no marks, no steps).
+ */
 static int
 read_state(int fd, struct iam_state *ret)
 {
 	char buf[STATE_MAX + 1];
-	uint64_t v[5];
+	uint64_t v[5 + 2 + 2 * IAM_MFA_MAX_DEVICES];
 	const char *p;
 	ssize_t n;
+	int k;
 
 	n = pread(fd, buf, STATE_MAX, 0);
 	if (n < 0)
@@ -138,18 +145,75 @@ read_state(int fd, struct iam_state *ret)
 	if (strncmp(buf, STATE_MAGIC " ", sizeof(STATE_MAGIC)) != 0)
 		return -EBADMSG;
 	p = buf + sizeof(STATE_MAGIC);
-	for (int i = 0; i < 5; i++)
-		if (parse_u64(&p, &v[i]) < 0)
+	for (k = 0; k < (int)(sizeof(v) / sizeof(v[0])); k++) {
+		if (parse_u64(&p, &v[k]) < 0)
 			return -EBADMSG;
+		if (p[-1] == '\n')
+			break;
+	}
+	k++;
 	if (p[-1] != '\n' || *p != '\0' || v[0] > UINT32_MAX ||
-	    v[1] > INT64_MAX || v[3] > INT64_MAX || v[4] > INT64_MAX)
+	    v[1] > INT64_MAX || v[3] > INT64_MAX || v[4] > INT64_MAX ||
+	    (k != 5 && (k < 7 || (k - 7) % 2 != 0)))
 		return -EBADMSG;
 	ret->failures = (uint32_t)v[0];
 	ret->lock_start = (int64_t)v[1];
 	ret->last_step = v[2];
 	ret->last_login = (int64_t)v[3];
 	ret->last_failure = (int64_t)v[4];
+	if (k == 5)
+		return 0;
+	if (v[5] > UINT32_MAX || v[6] > UINT32_MAX)
+		return -EBADMSG;
+	ret->rc_set = (uint32_t)v[5];
+	ret->rc_used = (uint32_t)v[6];
+	for (int i = 0; 7 + 2 * i < k; i++) {
+		if (v[7 + 2 * i] == 0 || v[7 + 2 * i] > UINT32_MAX)
+			return -EBADMSG;
+		ret->steps[i].tag = (uint32_t)v[7 + 2 * i];
+		ret->steps[i].step = v[8 + 2 * i];
+	}
 	return 0;
+}
+
+uint64_t
+iam_state_device_step(const struct iam_state *s, uint32_t tag)
+{
+	if (tag == 0)
+		return s->last_step;
+	for (size_t i = 0; i < IAM_MFA_MAX_DEVICES; i++)
+		if (s->steps[i].tag == tag)
+			return s->steps[i].step;
+	return 0;
+}
+
+uint32_t
+iam_state_recovery_used(const struct iam_state *s, uint32_t set_tag)
+{
+	return set_tag != 0 && s->rc_set == set_tag ? s->rc_used : 0;
+}
+
+void
+iam_state_set_device_step(struct iam_state *s, uint32_t tag, uint64_t step)
+{
+	size_t at = 0;
+
+	if (tag == 0) {
+		s->last_step = step;
+		return;
+	}
+	for (size_t i = 0; i < IAM_MFA_MAX_DEVICES; i++) {
+		if (s->steps[i].tag == tag) {
+			at = i;
+			break;
+		}
+		if (s->steps[i].tag == 0 || s->steps[i].step < s->steps[at].step)
+			at = i;
+		if (s->steps[i].tag == 0)
+			break;
+	}
+	s->steps[at].tag = tag;
+	s->steps[at].step = step;
 }
 
 /* The state file of uid in state_dir, under the strict rules. */
@@ -216,26 +280,42 @@ int
 iam_state_save(struct iam_state_handle *h, const struct iam_state *s)
 {
 	struct iam_fsize_guard g;
-	char buf[STATE_MAX];
+	struct iam_buf b = IAM_BUF_INIT;
 	ssize_t n;
 	int r;
 
 	if (h == NULL || s == NULL || s->lock_start < 0 || s->last_login < 0 ||
 	    s->last_failure < 0)
 		return -EINVAL;
-	r = iam_snprintf(buf, sizeof(buf), "%s %" PRIu32 " %" PRId64 " %"
-			 PRIu64 " %" PRId64 " %" PRId64 "\n", STATE_MAGIC,
-			 s->failures, s->lock_start, s->last_step,
-			 s->last_login, s->last_failure);
+	r = iam_buf_addf(&b, "%s %" PRIu32 " %" PRId64 " %" PRIu64 " %"
+			 PRId64 " %" PRId64, STATE_MAGIC, s->failures,
+			 s->lock_start, s->last_step, s->last_login,
+			 s->last_failure);
+	/* The short form while nothing else is known: older readers agree. */
+	if (r == 0 && (s->rc_set != 0 || s->steps[0].tag != 0))
+		r = iam_buf_addf(&b, " %" PRIu32 " %" PRIu32, s->rc_set,
+				 s->rc_used);
+	for (size_t i = 0; r == 0 && i < IAM_MFA_MAX_DEVICES &&
+	     s->steps[i].tag != 0; i++)
+		r = iam_buf_addf(&b, " %" PRIu32 " %" PRIu64, s->steps[i].tag,
+				 s->steps[i].step);
+	r = r ? r : iam_buf_adds(&b, "\n");
+	if (r == 0 && b.len > STATE_MAX)
+		r = -E2BIG;
 	if (r < 0)
-		return r;
+		goto out;
 	/* Whatever RLIMIT_FSIZE a setuid caller brought (fsize.c). */
 	iam_fsize_lift(&g);
-	n = pwrite(h->fd, buf, strlen(buf), 0);
-	r = n < 0 ? -errno : (size_t)n != strlen(buf) ? -EIO : 0;
-	if (r == 0 && (ftruncate(h->fd, n) < 0 || fsync(h->fd) < 0))
+	n = pwrite(h->fd, b.buf, b.len, 0);
+	if (n < 0)
+		r = -errno;
+	else if ((size_t)n != b.len)
+		r = -EIO;
+	else if (ftruncate(h->fd, n) < 0 || fsync(h->fd) < 0)
 		r = -errno;
 	iam_fsize_restore(&g);
+out:
+	iam_buf_release(&b);
 	return r;
 }
 
@@ -390,12 +470,50 @@ int
 iam_lockout_settle(const struct iam_lockout_try *t,
 		   enum iam_lockout_result res, uint64_t step, bool *ret_locked)
 {
+	struct iam_mfa_match m = IAM_MFA_MATCH_NONE;
+
+	m.step = step;
+	return iam_lockout_settle_mfa(t, res, &m, ret_locked);
+}
+
+/* Was what m matched taken by a concurrent check since? */
+static bool
+match_taken(const struct iam_state *s, const struct iam_mfa_match *m)
+{
+	if (m->recovery >= 0)
+		return m->recovery >= 32 || (iam_state_recovery_used(
+			s, m->recovery_set) & (1u << m->recovery)) != 0;
+	return m->step != 0 && iam_state_device_step(s, m->tag) >= m->step;
+}
+
+static void
+match_record(struct iam_state *s, const struct iam_mfa_match *m)
+{
+	if (m->recovery >= 0) {
+		if (s->rc_set != m->recovery_set) {
+			s->rc_set = m->recovery_set;
+			s->rc_used = 0;
+		}
+		s->rc_used |= 1u << m->recovery;
+	} else if (m->step != 0) {
+		iam_state_set_device_step(s, m->tag, m->step);
+	}
+}
+
+int
+iam_lockout_settle_mfa(const struct iam_lockout_try *t,
+		       enum iam_lockout_result res,
+		       const struct iam_mfa_match *m, bool *ret_locked)
+{
 	const struct iam_state *c = &t->counted, *b = &t->before;
 	bool started = c->lock_start == t->now && b->lock_start != t->now;
+	const struct iam_mfa_match none = IAM_MFA_MATCH_NONE;
 	struct iam_state_handle *h = NULL;
 	struct iam_state s;
 	int r;
 
+	if (m == NULL)
+		m = &none;
 	if (ret_locked != NULL)
 		*ret_locked = res == IAM_LOCKOUT_FAILED && started;
 	if (res == IAM_LOCKOUT_FAILED)
@@ -406,7 +524,7 @@ iam_lockout_settle(const struct iam_lockout_try *t,
 	/* Nothing counted since this attempt: its failure time goes too. */
 	if (s.failures == c->failures && s.last_failure == c->last_failure)
 		s.last_failure = b->last_failure;
-	if (res == IAM_LOCKOUT_OK && step != 0 && s.last_step >= step) {
+	if (res == IAM_LOCKOUT_OK && match_taken(&s, m)) {
 		r = -EALREADY;	/* a concurrent check took this step */
 		if (ret_locked != NULL)
 			*ret_locked = started;
@@ -415,8 +533,7 @@ iam_lockout_settle(const struct iam_lockout_try *t,
 		s.lock_start = 0;
 		s.last_failure = 0;	/* no delay after a success */
 		s.last_login = t->now;
-		if (step != 0)
-			s.last_step = step;
+		match_record(&s, m);
 		r = iam_state_save(h, &s);
 	} else {
 		/* A right password: no guess to count. */

@@ -11,6 +11,8 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <limits.h>
@@ -31,6 +33,11 @@
 			"administrator to enrol a device."
 #define PROMPT_CODE	"Verification code: "
 #define PROMPT_ONE	"Password and verification code: "
+
+#ifndef IAM_LIBEXECDIR
+#define IAM_LIBEXECDIR	"/usr/libexec/iam"
+#endif
+#define CHKPWD		IAM_LIBEXECDIR "/iam-chkpwd"
 
 /* Checked for names without a device, so their work is the same. */
 static const char dummy_secret[] = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -57,10 +64,11 @@ struct attempt {
 	char *password;			/* own copy; wiped */
 	char *code;			/* own copy; wiped */
 	int64_t now;
-	uint64_t step;			/* matched TOTP step */
+	struct iam_mfa_match match;	/* what the code matched */
 	bool code_ok;
 	bool key_proven;		/* sshd's key step proved an IAM key:
 					   only the code is asked */
+	bool via_helper;		/* not root: iam-chkpwd checks */
 	char arn[384];
 	char alias[128];		/* account alias, "" none */
 };
@@ -308,9 +316,13 @@ password_ok(struct attempt *a)
 	return r == 0 && a->rec != NULL && a->rec->password_hash != NULL;
 }
 
-/* OK, BAD_CODE or REPLAY; a dummy check when there is no device. */
+/*
+ * OK, BAD_CODE or REPLAY: a code of any of the user's devices (each
+ * against its own last step in st) or one unused recovery code; a dummy
+ * check when there is no device.
+ */
 static enum outcome
-code_check(struct attempt *a, uint64_t after)
+code_check(struct attempt *a, const struct iam_state *st)
 {
 	struct iam_totp t = {
 		.secret = dummy_secret, .algorithm = IAM_TOTP_SHA1,
@@ -318,39 +330,37 @@ code_check(struct attempt *a, uint64_t after)
 	};
 	bool real = a->rec != NULL && a->rec->mfa_secret != NULL;
 	char code[16] = "";
+	uint64_t step;
 	int r;
 
 	if (!a->ask_code)
 		return OK;
 	if (real) {
-		t.secret = a->rec->mfa_secret;
-		t.algorithm = a->rec->mfa_algorithm;
-		t.digits = a->rec->mfa_digits;
-		t.period = a->rec->mfa_period;
+		r = iam_mfa_verify(a->rec, a->code != NULL ? a->code : "",
+				   a->now, a->o->cfg->totp_window, st,
+				   &a->match);
+		if (r == 0) {
+			a->code_ok = true;
+			return OK;
+		}
+		return r == -EALREADY ? REPLAY : BAD_CODE;
 	}
 	/*
 	 * The comparison reads as many bytes as the device has digits,
 	 * whatever the answer's length: give it a zero-padded copy, so a
-	 * short answer is never read past its end.  A longer answer is cut
-	 * to 15 bytes, which no device's code (6-8 digits) can equal.
+	 * short answer is never read past its end.
 	 */
 	if (a->code != NULL)
 		memcpy(code, a->code, strnlen(a->code, sizeof(code) - 1));
-	r = iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window,
-			    after, &a->step);
+	(void)iam_totp_verify(&t, code, a->now, a->o->cfg->totp_window, 0,
+			      &step);
 	iam_wipe(code, sizeof(code));
 	/*
 	 * No device: the answer was asked only so that nothing tells this
 	 * user apart, and is ignored, whatever it is (mfa = "required"
 	 * without a device is NOT_ENROLLED before this).
 	 */
-	if (!real)
-		return OK;
-	if (r == 0) {
-		a->code_ok = true;
-		return OK;
-	}
-	return r == -EALREADY ? REPLAY : BAD_CODE;
+	return OK;
 }
 
 /* ---- After the checks -------------------------------------------------- */
@@ -462,7 +472,7 @@ static int
 check_unknown(struct attempt *a)
 {
 	(void)password_ok(a);
-	(void)code_check(a, 0);
+	(void)code_check(a, NULL);
 	return finish(a, UNKNOWN);
 }
 
@@ -498,13 +508,47 @@ settle(struct attempt *a, enum outcome *out, const struct iam_lockout_try *t,
 		IAM_LOCKOUT_FAILED;
 	int r;
 
-	r = iam_lockout_settle(t, res, a->code_ok ? a->step : 0, ret_locked);
+	r = iam_lockout_settle_mfa(t, res, a->code_ok ? &a->match : NULL,
+				   ret_locked);
 	if (r == -EALREADY) {
 		*out = REPLAY;
 		a->code_ok = false;
 		return 0;
 	}
 	return r;
+}
+
+/* A recovery code let this user in: the log and the trail say so. */
+static void
+recovery_used(struct attempt *a, const struct iam_state *st)
+{
+	uint32_t used = iam_state_recovery_used(st, a->rec->recovery_set) |
+			(1u << a->match.recovery);
+	int left = (int)a->rec->n_recovery_codes - __builtin_popcount(used);
+	char n[16];
+	struct iam_event_param params[] = {
+		{ "service", a->service },
+		{ "tty", a->tty },
+		{ "recoveryCodesLeft", n },
+	};
+	struct iam_event ev = {
+		.time = a->now,
+		.source = "pam_iam",
+		.name = "MFARecoveryCodeUsed",
+		.user_type = "IAMUser",
+		.user_name = a->user,
+		.user_arn = a->arn,
+		.source_ip = a->rhost,
+		.params = params,
+		.n_params = sizeof(params) / sizeof(params[0]),
+	};
+
+	snprintf(n, sizeof(n), "%d", left < 0 ? 0 : left);
+	pam_syslog(a->pamh, LOG_NOTICE, "%s used a recovery code; %s left",
+		   a->user, n);
+	if (iam_trail_write(a->o->cfg, &ev) < 0)
+		pam_syslog(a->pamh, LOG_WARNING, "cannot write the trail %s",
+			   a->o->cfg->trail_file);
 }
 
 static int
@@ -529,18 +573,20 @@ check_user(struct attempt *a)
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
 	if (out == OK && a->mfa_required && a->rec->mfa_secret == NULL) {
 		/* Told only now, after a right password. */
-		(void)code_check(a, t.counted.last_step);
+		(void)code_check(a, &t.counted);
 		out = NOT_ENROLLED;
 	} else if (out == OK) {
-		out = code_check(a, t.counted.last_step);
+		out = code_check(a, &t.counted);
 	} else {
-		(void)code_check(a, t.counted.last_step);
+		(void)code_check(a, &t.counted);
 	}
 	r = settle(a, &out, &t, &locked);
 	if (r < 0)
 		return state_error(a, r);
 	if (out == OK && (r = record_session(a)) < 0)
 		return pam_iam_errno_code(r);
+	if (out == OK && a->code_ok && a->match.recovery >= 0)
+		recovery_used(a, &t.counted);
 	if (locked) {
 		pam_syslog(a->pamh, LOG_NOTICE, "%s locked after %u failed "
 			   "attempts", a->user, t.counted.failures);
@@ -580,6 +626,92 @@ key_proven(struct attempt *a)
 		line = line != NULL ? line + 1 : NULL;
 	}
 	return false;
+}
+
+/* Write all of buf to fd (a socket: no SIGPIPE for the application). */
+static int
+send_all(int fd, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -EIO;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The check of a caller that is not root, by the setuid helper
+ * iam-chkpwd over a socket: "SERVICE\nUSER\nPASSWORD\nCODE\n" in,
+ * the exit status out (0 yes, anything else no).  The helper counts,
+ * settles and writes the trail itself; it refuses any name but the
+ * caller's own.
+ */
+static int
+check_via_helper(struct attempt *a)
+{
+	static char *const argv[] = { (char *)"iam-chkpwd", NULL };
+	static char *const envp[] = { NULL };
+	const char *service = a->service != NULL ? a->service : "";
+	const char *code = a->code != NULL ? a->code : "";
+	struct iam_buf b = IAM_BUF_INIT;
+	int sv[2], status = 0, r;
+	pid_t pid, w;
+
+	if (a->password == NULL || strchr(a->password, '\n') != NULL ||
+	    strchr(code, '\n') != NULL || strchr(service, '\n') != NULL) {
+		tell_user(a, PAM_ERROR_MSG, MSG_FAILED);
+		return PAM_AUTH_ERR;
+	}
+	r = iam_buf_addf(&b, "%s\n%s\n%s\n%s\n", service, a->user,
+			 a->password, code);
+	if (r < 0)
+		return PAM_BUF_ERR;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		iam_buf_wipe(&b);
+		return PAM_SYSTEM_ERR;
+	}
+	pid = fork();
+	if (pid == 0) {
+		/* Only async-signal-safe calls between fork and exec. */
+		if (dup2(sv[1], STDIN_FILENO) < 0)
+			_exit(127);
+		execve(CHKPWD, argv, envp);
+		_exit(127);
+	}
+	close(sv[1]);
+	if (pid > 0) {
+		r = send_all(sv[0], b.buf, b.len);
+		(void)shutdown(sv[0], SHUT_WR);
+	}
+	close(sv[0]);
+	iam_buf_wipe(&b);
+	if (pid < 0) {
+		pam_syslog(a->pamh, LOG_ERR, "cannot run %s: %s", CHKPWD,
+			   strerror(errno));
+		return PAM_SYSTEM_ERR;
+	}
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    r == 0) {
+		pam_syslog(a->pamh, LOG_INFO, "authentication of %s succeeded "
+			   "through %s", a->user, CHKPWD);
+		return PAM_SUCCESS;
+	}
+	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		pam_syslog(a->pamh, LOG_ERR, "cannot run %s", CHKPWD);
+	else
+		pam_syslog(a->pamh, LOG_NOTICE, "authentication failure for "
+			   "%s through %s", a->user, CHKPWD);
+	tell_user(a, PAM_ERROR_MSG, MSG_FAILED);
+	return PAM_AUTH_ERR;
 }
 
 /*
@@ -622,6 +754,19 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 	a->rhost = pam_iam_item(a->pamh, PAM_RHOST);
 	a->tty = pam_iam_item(a->pamh, PAM_TTY);
 	a->now = (int64_t)time(NULL);
+	if (geteuid() != 0 && a->who.kind == IAM_WHO_UNKNOWN)
+		return PAM_USER_UNKNOWN;	/* nothing to check as a user */
+	if (geteuid() != 0 && a->who.kind == IAM_WHO_USER) {
+		/*
+		 * A screen locker, running as the user: auth/ and state/
+		 * are root's, so iam-chkpwd checks.  Whether the user has
+		 * a device is not known here: the code is asked wherever
+		 * one may be due, and ignored for a user without one.
+		 */
+		a->via_helper = true;
+		a->ask_code = !service_exempt(cfg, a->service);
+		return PAM_SUCCESS;
+	}
 	r = load_attempt_record(a);
 	if (r != PAM_SUCCESS)
 		return r;
@@ -661,6 +806,14 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 	r = r != PAM_SUCCESS ? r : get_password(&a);
 	/* The code prompt follows whatever the password was. */
 	r = r != PAM_SUCCESS ? r : get_code(&a);
+	if (a.via_helper) {
+		/* No answer to the code prompt: an empty code. */
+		if (r == PAM_CONV_ERR && a.password != NULL && a.code == NULL)
+			r = PAM_SUCCESS;
+		if (r == PAM_SUCCESS)
+			r = check_via_helper(&a);
+		goto out;
+	}
 	/*
 	 * A name that is not an IAM user answered the password but not the
 	 * code (sudo -S with one line, a client that answers one prompt):
@@ -685,6 +838,7 @@ pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc,
 		r = a.rec != NULL ? check_user(&a) : check_unknown(&a);
 	if (r == PAM_SUCCESS)
 		rehash_if_due(&a);
+out:
 	/*
 	 * pam_unix's delay on every failure of a name that is not local
 	 * (an IAM user's, an unknown name's), so the time of a failure

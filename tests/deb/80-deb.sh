@@ -65,6 +65,8 @@ grep -Eq '^passwd:\s.*\sfiles iam(\s|$)' /etc/nsswitch.conf && grep -Eq '^group:
 	ok "libnss-iam put iam after files in passwd: and group:" || bad "nsswitch.conf: $(grep -E '^(passwd|group):' /etc/nsswitch.conf)"
 [ "$(stat -c '%a %U' /usr/libexec/iam/iam-role-helper)" = "4755 root" ] && ok "iam-role-helper is root 4755" ||
 	bad "iam-role-helper: $(stat -c '%a %U' /usr/libexec/iam/iam-role-helper 2>&1)"
+[ "$(stat -c '%a %U' /usr/libexec/iam/iam-chkpwd)" = "4755 root" ] && ok "iam-chkpwd is root 4755" ||
+	bad "iam-chkpwd: $(stat -c '%a %U' /usr/libexec/iam/iam-chkpwd 2>&1)"
 [ "$(command -v iamctl)" = /usr/bin/iamctl ] && ok "iamctl is /usr/bin/iamctl, on every user's PATH" || bad "iamctl: $(command -v iamctl)"
 [ "$(stat -c '%a %U' /run/iam 2>&1)" = "700 root" ] && ok "the postinst made /run/iam root 0700 (tmpfiles.d)" ||
 	bad "/run/iam: $(stat -c '%a %U' /run/iam 2>&1)"

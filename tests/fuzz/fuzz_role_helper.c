@@ -6,8 +6,8 @@
  * functions the installed helper runs are fuzzed.  The first byte picks
  * the input:
  *   even: the rest is argv, arguments separated by NUL bytes; parsed as
- *         the helper's main and assume-role parse it, for a real uid of
- *         root and of a user.
+ *         the helper's main, assume-role and mfa parse it, for a real
+ *         uid of root and of a user.
  *   odd:  the rest is standard input: the code line is read as the
  *         helper reads it, then checked against a device through the
  *         lockout routine in a private state folder.
@@ -79,6 +79,17 @@ fuzz_argv(const uint8_t *data, size_t size)
 			abort();	/* only a real root picks the settings */
 		if (i >= argc)
 			abort();
+		if (cmd == CMD_MFA) {
+			struct selfserve ss;
+
+			/* Only a valid device name, only known verbs. */
+			if (parse_mfa(argc - i, argv + i, &ss) == 0 &&
+			    (ss.user == NULL ||
+			     (ss.device != NULL &&
+			      !iam_mfa_name_valid(ss.device)) ||
+			     (ss.verb == MFA_RECOVERY && ss.device != NULL)))
+				abort();
+		}
 		if (cmd == CMD_ASSUME_ROLE) {
 			struct assume a;
 

@@ -207,9 +207,9 @@ out=$(iamctl mfa enable frank </dev/null 2>&1)
 grep -q $'\u2588' <<<"$out" && ok "mfa enable draws a QR code without --no-qr" || bad "no QR code drawn"
 
 # ---- credential-report ----
-expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies$' \
+expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies,mfa_devices,recovery_codes_left$' \
 	"credential-report header" iamctl credential-report
-grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,false,N/A,no_information,false,developers;admins,DevHostAccess$' <<<"$LAST_OUT" &&
+grep -q '^alice,arn:iam:iam::123456789012:user/alice,2026-09-01T09:00:00Z,true,2026-10-01T12:00:00Z,2026-12-30T12:00:00Z,true,true,2026-09-01T09:00:00Z,false,N/A,no_information,false,developers;admins,DevHostAccess,1,0$' <<<"$LAST_OUT" &&
 	ok "credential-report row of alice" || bad "credential-report row of alice"
 
 # ---- edit ----

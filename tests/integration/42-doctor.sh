@@ -42,8 +42,11 @@ fi
 grep -q 'warning: user bob has no MFA device' <<<"$LAST_OUT" &&
 	ok "users without MFA are warned about, with the fix" || bad "no MFA warning for bob"
 grep -q 'fix: iamctl mfa enable bob' <<<"$LAST_OUT" && ok "the fix names the command" || bad "fix for bob"
-if grep -q 'alice\|carol' <<<"$LAST_OUT"; then bad "users with MFA were reported"
-else ok "users with MFA are not reported"; fi
+if grep -v 'recovery codes\|recovery-codes' <<<"$LAST_OUT" | has 'alice\|carol'; then bad "users with MFA were reported"
+else ok "users with MFA are not reported (but for their recovery codes)"; fi
+grep -q 'warning: user alice has MFA but no recovery codes' <<<"$LAST_OUT" &&
+	grep -q 'fix: iamctl mfa recovery-codes alice' <<<"$LAST_OUT" &&
+	ok "a user with MFA and no recovery codes is warned about, with the fix" || bad "no recovery-codes warning for alice"
 
 # ---- nsswitch.conf ----
 cp /etc/nsswitch.conf /tmp/nss.good

@@ -1130,3 +1130,48 @@ Test(pam_auth, every_failure_requests_pam_unix_delay)
 	auth_delay("localuser", "whatever", "123456");
 	cr_expect_eq(delay_usec, 0, "a local name: %u us", delay_usec);
 }
+
+Test(pam_auth, any_device_passes_replay_per_device_recovery_code_once)
+{
+	struct iam_mfa phone = { .secret = (char *)FX_SECRET2,
+				 .algorithm = IAM_TOTP_SHA1, .digits = 6,
+				 .period = 30, .name = (char *)"phone" };
+	char *rc[1] = { NULL };
+	char c1[16], c2[16];
+	struct fx_conv c;
+
+	FX_NEED_ROOT();
+	fx_step_margin();
+	cr_assert_eq(iam_recovery_hash("ABCD-EFGH-IJKL-MNOP", &rc[0]), 0);
+	ident.users[0].mfa_devices = &phone;
+	ident.users[0].n_mfa_devices = 1;
+	ident.users[0].recovery_codes = rc;
+	ident.users[0].n_recovery_codes = 1;
+	fx_host_publish(&host, &ident.id);
+	ident.users[0].mfa_devices = NULL;
+	ident.users[0].n_mfa_devices = 0;
+	ident.users[0].recovery_codes = NULL;
+	ident.users[0].n_recovery_codes = 0;
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, c1);
+	fx_code(FX_SECRET2, IAM_TOTP_SHA1, 6, 0, c2);
+	/* Device default, then phone of the same step: both pass. */
+	cr_expect_eq(login("alice", FX_PASSWORD, c1, &c), PAM_SUCCESS);
+	cr_expect_eq(login("alice", FX_PASSWORD, c2, &c), PAM_SUCCESS,
+		     "a code of the second device");
+	/* Each again: refused, each for its own device. */
+	cr_expect_eq(login("alice", FX_PASSWORD, c1, &c), PAM_AUTH_ERR);
+	expect_prompts(&c, "alice", true, M_FAILED);
+	cr_expect_eq(login("alice", FX_PASSWORD, c2, &c), PAM_AUTH_ERR);
+	cr_expect(trail_has("\"errorCode\":\"MFAReplay\""));
+	/* A recovery code at the code prompt, once. */
+	cr_expect_eq(login("alice", FX_PASSWORD, "abcd efgh ijkl mnop", &c),
+		     PAM_SUCCESS);
+	cr_expect(trail_has("\"eventName\":\"MFARecoveryCodeUsed\""));
+	cr_expect(trail_has("\"recoveryCodesLeft\":\"0\""));
+	cr_expect_eq(login("alice", FX_PASSWORD, "ABCD-EFGH-IJKL-MNOP", &c),
+		     PAM_AUTH_ERR, "a used recovery code");
+	/* A recovery code does not stand in for the password. */
+	cr_expect_eq(login("alice", "wrong-password", "ABCD-EFGH-IJKL-MNOP",
+			   &c), PAM_AUTH_ERR);
+	free(rc[0]);
+}

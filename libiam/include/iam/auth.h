@@ -62,6 +62,17 @@ struct iam_auth_tag {
 	const char *value;
 };
 
+/* One TOTP device of a user's record. */
+struct iam_auth_mfa {
+	const char *name;		/* "default" for the "mfa" object */
+	const char *secret;		/* base32 */
+	enum iam_totp_algo algorithm;
+	uint32_t digits;		/* 6-8 */
+	uint32_t period;		/* seconds */
+	int64_t enabled;		/* epoch seconds; 0 unknown */
+	uint32_t tag;			/* its replay key, iam_mfa_device_tag() */
+};
+
 /*
  * One user's record.  Every string is owned by the record (NUL-terminated)
  * and lives until iam_auth_user_free(), which wipes the secrets.
@@ -83,6 +94,12 @@ struct iam_auth_user {
 	enum iam_totp_algo mfa_algorithm;
 	uint32_t mfa_digits;		/* 6-8 */
 	uint32_t mfa_period;		/* seconds */
+	/* Every device, "default" (the fields above) first when enrolled. */
+	struct iam_auth_mfa *mfa_devices;
+	size_t n_mfa_devices;
+	const char **recovery_codes;	/* crypt(3) hashes */
+	size_t n_recovery_codes;
+	uint32_t recovery_set;		/* iam_recovery_set_tag(); 0 none */
 	const char **groups;		/* IAM groups (supplementary) */
 	size_t n_groups;
 	struct iam_auth_tag *tags;
@@ -226,6 +243,60 @@ int iam_totp_generate(const struct iam_totp *t, int64_t now, char *buf,
 /* The step holding time now. */
 uint64_t iam_totp_step(const struct iam_totp *t, int64_t now);
 
+/* ---- Devices and recovery codes --------------------------------------- */
+
+/*
+ * The replay key of a device in the state file: 0 for "default" (and
+ * NULL), whose step is iam_state.last_step as it always was; otherwise
+ * a non-zero hash of the name.
+ */
+uint32_t iam_mfa_device_tag(const char *name);
+
+/* The tag of a set of recovery hashes (0 when n is 0). */
+uint32_t iam_recovery_set_tag(const char *const *hashes, size_t n);
+
+#define IAM_RECOVERY_RAW	16	/* base32 characters: 80 bits */
+#define IAM_RECOVERY_LEN	19	/* "ABCD-EFGH-JKLM-NPQR" */
+
+/* One new code from getrandom, "XXXX-XXXX-XXXX-XXXX" (base32). */
+int iam_recovery_generate(char code[IAM_RECOVERY_LEN + 1]);
+
+/*
+ * A code as typed (any case, dashes and spaces ignored) to its 16
+ * characters; -EINVAL when it is not one.
+ */
+int iam_recovery_normalise(const char *in, char out[IAM_RECOVERY_RAW + 1]);
+
+/* The stored form of a code: sha512crypt, own salt.  You free() it. */
+int iam_recovery_hash(const char *code, char **ret_hash);
+
+/*
+ * What a right code matched: a step of one device (tag 0 is the device
+ * "default", whose step is iam_state.last_step), or one recovery code.
+ */
+struct iam_mfa_match {
+	uint32_t tag;		/* device tag; 0 "default" */
+	uint64_t step;		/* matched step; 0 none */
+	int recovery;		/* index of the recovery code; -1 none */
+	uint32_t recovery_set;	/* the set's tag when recovery >= 0 */
+};
+
+#define IAM_MFA_MATCH_NONE	{ .tag = 0, .step = 0, .recovery = -1 }
+
+struct iam_state;
+
+/*
+ * Check code against every device of u (each against its own last step
+ * in st, which may be NULL for none) and, when it has the shape of one,
+ * against u's recovery codes not yet used.  Every device is checked,
+ * whatever matched.  0 and *m set; -EALREADY only a replayed step or a
+ * used recovery code matched; -EACCES nothing matched; -ENOENT u has no
+ * device.  Settle with iam_lockout_settle_mfa(m).
+ */
+int iam_mfa_verify(const struct iam_auth_user *u, const char *code,
+		   int64_t now, int window, const struct iam_state *st,
+		   struct iam_mfa_match *m);
+
 /* ---- Runtime state per uid (state_dir) -------------------------------- */
 
 /*
@@ -234,13 +305,39 @@ uint64_t iam_totp_step(const struct iam_totp *t, int64_t now);
  * every open file is checked with fstat: a symlink, a non-regular file or
  * a wrong owner or mode is refused (-ELOOP, -EPERM).
  */
+/* The last accepted step of one named device (tag: iam_mfa_device_tag()). */
+struct iam_state_step {
+	uint32_t tag;		/* 0: unused slot */
+	uint64_t step;
+};
+
 struct iam_state {
 	uint32_t failures;	/* consecutive failed attempts */
 	int64_t lock_start;	/* when the failure that locked happened; 0 none */
-	uint64_t last_step;	/* last accepted TOTP step; 0 none */
+	uint64_t last_step;	/* last accepted TOTP step of the device
+				   "default"; 0 none */
 	int64_t last_login;	/* epoch seconds of the last success; 0 none */
 	int64_t last_failure;	/* epoch seconds of the last failure; 0 none */
+	uint32_t rc_set;	/* recovery code set rc_used refers to; 0 none */
+	uint32_t rc_used;	/* bit i: recovery code i of rc_set used */
+	struct iam_state_step steps[IAM_MFA_MAX_DEVICES];	/* named devices */
 };
+
+/* The last accepted step of the device tagged tag (0: "default") in s. */
+uint64_t iam_state_device_step(const struct iam_state *s, uint32_t tag);
+
+/*
+ * Record step as the last accepted step of the device tagged tag (0:
+ * last_step); a full table drops the slot with the oldest step.
+ */
+void iam_state_set_device_step(struct iam_state *s, uint32_t tag,
+			       uint64_t step);
+
+/*
+ * Recovery codes of set set_tag used so far, as a bit mask (0 when s
+ * refers to another set: regenerating voids the old marks with the codes).
+ */
+uint32_t iam_state_recovery_used(const struct iam_state *s, uint32_t set_tag);
 
 struct iam_state_handle;
 
@@ -339,6 +436,16 @@ int iam_lockout_begin(const char *state_dir, uint32_t uid, int strict_flags,
 int iam_lockout_settle(const struct iam_lockout_try *t,
 		       enum iam_lockout_result res, uint64_t step,
 		       bool *ret_locked);
+
+/*
+ * iam_lockout_settle() for a code: with IAM_LOCKOUT_OK, records m's step
+ * for m's device, or marks m's recovery code used; -EALREADY when a
+ * concurrent check took that step or used that code meanwhile (a replay,
+ * which stays counted).  m NULL: no code.
+ */
+int iam_lockout_settle_mfa(const struct iam_lockout_try *t,
+			   enum iam_lockout_result res,
+			   const struct iam_mfa_match *m, bool *ret_locked);
 
 /*
  * Check that state_dir is usable (exists, a root-owned folder closed to

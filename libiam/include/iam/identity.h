@@ -101,7 +101,15 @@ struct iam_mfa {
 	enum iam_totp_algo algorithm;
 	uint32_t digits;	/* 6-8 */
 	uint32_t period;	/* seconds, 15-300; default 30 */
+	char *name;		/* NULL: the device "default" (the identity
+				   file's or the store's "mfa" object) */
+	int64_t enabled;	/* epoch seconds of enrolment; 0 unknown */
 };
+
+#define IAM_MFA_MAX_DEVICES	8		/* TOTP devices of one user (AWS's limit) */
+#define IAM_MFA_DEFAULT		"default"	/* name of the "mfa" device */
+#define IAM_MFA_NAME_MAX	64		/* bytes of a device name */
+#define IAM_RECOVERY_CODES	10		/* codes of one set */
 
 /* A named policy document and its compiled form. */
 struct iam_named_policy {
@@ -129,6 +137,12 @@ struct iam_user {
 	struct iam_tags tags;
 	struct iam_password password;	/* merged: credentials store wins */
 	struct iam_mfa mfa;		/* merged: credentials store wins */
+	/* Named devices beside "default" (credentials store only). */
+	struct iam_mfa *mfa_devices;
+	size_t n_mfa_devices;
+	/* Hashes of the recovery codes (credentials store only). */
+	char **recovery_codes;
+	size_t n_recovery_codes;
 	struct iam_ssh_key *ssh_keys;
 	size_t n_ssh_keys;
 	bool disabled;

@@ -154,6 +154,10 @@ struct iam_creds {
 	struct iam_password password;	/* hash NULL: no password */
 	bool has_mfa;		/* the store decides the MFA device */
 	struct iam_mfa mfa;	/* secret NULL: no device (disabled) */
+	struct iam_mfa *devices;	/* named devices beside "default" */
+	size_t n_devices;
+	char **recovery;	/* crypt(3) hashes of the recovery codes */
+	size_t n_recovery;
 };
 
 /* A fresh, empty record for uid.  Release with iam_creds_free(). */
@@ -201,6 +205,29 @@ int iam_creds_set_password(struct iam_creds *creds, const char *hash,
  * identity file's initial device then no longer applies either).
  */
 int iam_creds_set_mfa(struct iam_creds *creds, const struct iam_mfa *m);
+
+/*
+ * Named devices (AWS's arn:iam:iam::ACCOUNT:mfa/USER/NAME).  The device
+ * "default" is the "mfa" object (iam_creds_set_mfa()); others are
+ * added here, at most IAM_MFA_MAX_DEVICES in all.  add: m->name must be
+ * a valid name other than "default" (-EINVAL), not taken (-EEXIST), with
+ * room left (-ENOSPC); the secret and name are copied.  remove: -ENOENT.
+ */
+int iam_creds_add_device(struct iam_creds *creds, const struct iam_mfa *m);
+int iam_creds_remove_device(struct iam_creds *creds, const char *name);
+
+/* Number of enrolled devices, "default" included. */
+size_t iam_creds_device_count(const struct iam_creds *creds);
+
+/*
+ * Replace the recovery codes with n hashes (copied; n 0 removes them).
+ * Each is a crypt(3) hash made by iam_recovery_hash().  -EINVAL, -ENOMEM.
+ */
+int iam_creds_set_recovery(struct iam_creds *creds, char *const *hashes,
+			   size_t n);
+
+/* True when name is a device name: [A-Za-z0-9_.@+=-]{1,64}. */
+bool iam_mfa_name_valid(const char *name);
 
 /*
  * Override every user's initial credentials in id with the stored ones:
