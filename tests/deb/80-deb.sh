@@ -180,6 +180,18 @@ grep -q 'Accepted keyboard-interactive/pam for alice' "$W/sshd.log" && ok "sshd 
 [ -e /home/localu ] && [ "$(ls /home)" = "$(printf 'alice\nlocalu')" ] && ok "no other home was made" || bad "homes: $(ls /home)"
 kill "$SSHD_PID"; wait "$SSHD_PID" 2>/dev/null; SSHD_PID=
 
+echo "== su"
+# bob: a second IAM user without a device (his answer to the code prompt
+# is ignored under mfa = "optional"), reached with su by a local user.
+BOBPW='Queen-Of-Hearts-2026%'
+expect_out 0 'user bob added' "iamctl user add bob" iamctl user add bob
+expect_out 0 'attached' "iamctl policy attach --user bob" iamctl policy attach DebUser --user bob
+expect_out 0 'password of bob changed' "iamctl passwd bob --stdin" sh -c "echo '$BOBPW' | iamctl passwd bob --stdin"
+expect_out 0 'SU-OK bob 70001 /home/bob$' "su: a local user becomes bob with his password (home made on first login)" \
+	sh -c "printf '%s\n%s\n' '$BOBPW' 000000 | setpriv --reuid=localu --regid=localu --clear-groups su - bob -c 'echo SU-OK \$(id -un) \$(id -u) \$(pwd)'"
+expect_out 1 'Authentication failure' "su: a wrong password for bob is refused" \
+	sh -c "printf '%s\n%s\n' 'not-his-password' 000000 | setpriv --reuid=localu --regid=localu --clear-groups su - bob -c true"
+
 echo "== sudo through the packaged plugin"
 install -m 0644 /usr/share/doc/iam-tools/examples/sudo.conf.example /etc/sudo.conf
 printf 'alice ALL=(ALL:ALL) NOPASSWD: ALL\n' > /etc/sudoers.d/iam-test
