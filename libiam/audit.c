@@ -22,6 +22,7 @@
 
 #include "iam.h"
 #include "iam/audit.h"
+#include "util_int.h"
 
 /*
  * No event is dropped for its size: a string over TRAIL_FIELD_MAX bytes

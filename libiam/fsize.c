@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "iam/util.h"
+#include "util_int.h"
 
 void
 iam_fsize_lift(struct iam_fsize_guard *g)

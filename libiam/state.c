@@ -27,6 +27,7 @@
 
 #include "iam.h"
 #include "iam/auth.h"
+#include "util_int.h"
 
 #define STATE_MAGIC	"IAMSTATE1"
 #define STATE_MAX	1024

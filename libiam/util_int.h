@@ -6,7 +6,10 @@
 #define IAM_UTIL_INT_H
 
 #include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define IAM_PRIVATE __attribute__((visibility("hidden")))
@@ -27,6 +30,21 @@ IAM_PRIVATE ssize_t iam_base64_decode(const char *s, size_t n,
  * leading zero, 1 up to 19 digits.  0 or -EBADMSG.
  */
 IAM_PRIVATE int iam_generation_parse(const char *s, uint64_t *ret_gen);
+
+/*
+ * Around a write of a privileged process (trail, state, credentials,
+ * publication): with euid 0, RLIMIT_FSIZE is lifted to infinity and
+ * SIGXFSZ blocked (one the write raises is discarded); restore puts both
+ * back.  Nothing happens for another euid.  errno is kept.
+ */
+struct iam_fsize_guard {
+	struct rlimit old;
+	sigset_t mask;
+	bool lifted, blocked, was_pending;
+};
+
+IAM_PRIVATE void iam_fsize_lift(struct iam_fsize_guard *g);
+IAM_PRIVATE void iam_fsize_restore(struct iam_fsize_guard *g);
 
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);

@@ -105,21 +105,6 @@ int iam_format_time(int64_t epoch, char *buf, size_t len);
 int iam_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/*
- * Around a write of a privileged process (trail, state, credentials,
- * publication): with euid 0, RLIMIT_FSIZE is lifted to infinity and
- * SIGXFSZ blocked (one the write raises is discarded); restore puts both
- * back.  Nothing happens for another euid.  errno is kept.
- */
-struct iam_fsize_guard {
-	struct rlimit old;
-	sigset_t mask;
-	bool lifted, blocked, was_pending;
-};
-
-void iam_fsize_lift(struct iam_fsize_guard *g);
-void iam_fsize_restore(struct iam_fsize_guard *g);
-
 /* True when s matches ^[a-z_][a-z0-9_.-]{0,31}$ (user and group names). */
 bool iam_name_valid(const char *s);
 
