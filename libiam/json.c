@@ -606,6 +606,19 @@ yajl_reason(yajl_handle h, const char *buf, size_t len, char *out, size_t n)
 		yajl_free_error(h, msg);
 }
 
+/*
+ * The offset of the first byte at or after off that is not JSON's white
+ * space (RFC 8259 section 2); len when there is none.
+ */
+static size_t
+skip_white_space(const char *s, size_t off, size_t len)
+{
+	while (off < len && (s[off] == ' ' || s[off] == '\t' ||
+			     s[off] == '\n' || s[off] == '\r'))
+		off++;
+	return off;
+}
+
 static void
 set_defaults(struct iam_json_limits *lim, const struct iam_json_limits *in)
 {
@@ -652,7 +665,23 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 		free(ps.doc);
 		return -ENOMEM;
 	}
+	/*
+	 * yajl's own check of what follows the value takes a token cut by
+	 * the end of the input (a lone '"') for the end: it is told to stop
+	 * after the value, and everything after it must be white space.
+	 */
+	yajl_config(h, yajl_allow_trailing_garbage, 1);
 	st = yajl_parse(h, (const unsigned char *)buf, len);
+	if (st == yajl_status_ok) {
+		size_t at = skip_white_space(buf, yajl_get_bytes_consumed(h),
+					     len);
+
+		if (at < len) {
+			snprintf(ps.err, sizeof(ps.err), "line %zu: trailing "
+				 "garbage", line_of(buf, at));
+			st = yajl_status_error;
+		}
+	}
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
 	if (st == yajl_status_ok && ps.n_stack == 1 && ps.depth == 0) {

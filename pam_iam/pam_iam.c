@@ -181,6 +181,31 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	return r;
 }
 
+/*
+ * The session of a user who is not IAM's: none of ours (PAM_IGNORE),
+ * unless it is opened on behalf of an IAM user -- sudo's run-as user
+ * with PAM_RUSER the IAM user who asked.  That one is accepted, so a
+ * session stack of pam_iam alone does not fail for want of a module
+ * that answered (libpam's verdict on a stack that only ignored).  A
+ * session phase grants nothing: sudo_iam decided the command.
+ */
+static int
+session_not_ours(pam_handle_t *pamh)
+{
+	const void *ruser = NULL;
+	struct iam_who w;
+	int r = PAM_IGNORE;
+
+	if (pam_get_item(pamh, PAM_RUSER, &ruser) != PAM_SUCCESS ||
+	    ruser == NULL || *(const char *)ruser == '\0')
+		return PAM_IGNORE;
+	iam_who(IAM_SNAPSHOT_DIR, ruser, IAM_WHO_PASSWD_LOCAL, &w);
+	if (w.kind == IAM_WHO_USER)
+		r = PAM_SUCCESS;
+	iam_who_release(&w);
+	return r;
+}
+
 PAM_IAM_EXPORT int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
@@ -192,7 +217,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_open(&p);
 	else if (r == PAM_USER_UNKNOWN)
-		r = PAM_IGNORE;		/* not an IAM user: none of ours */
+		r = session_not_ours(pamh);
 	pam_iam_phase_end(&p);
 	return r;
 }
@@ -208,7 +233,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_close(&p);
 	else if (r == PAM_USER_UNKNOWN)
-		r = PAM_IGNORE;		/* not an IAM user: none of ours */
+		r = session_not_ours(pamh);
 	pam_iam_phase_end(&p);
 	return r;
 }

@@ -206,8 +206,9 @@ chmod 0644 /etc/iam/iam.conf
 cat > /etc/pam.d/sudo <<EOF
 auth     required pam_iam.so
 account  required pam_iam.so
-session  required pam_limits.so
 session  required pam_iam.so
 EOF
+# sudo opens the session for the run-as user (root, PAM_RUSER bob):
+# pam_iam alone must answer it, not ignore it.
 expect_out 0 'code: 0$' "minimal sudo stack: bob (no device) runs sudo id -u as root" \
 	piped "$BOBPW" x -- as bob sudo -S /usr/bin/id -u

@@ -182,6 +182,25 @@ Test(json, refuses_trailing_garbage_and_comments)
 {
 	expect_error("{} {}", NULL, "line 1");
 	expect_error("{/* c */}", NULL, "line 1");
+	/* A token cut by the end of the input is garbage too. */
+	expect_error("{\"a\": 1}\n\"", NULL, "line 2: trailing garbage");
+	expect_error("{\"a\": 1}\"abc\"", NULL, "trailing garbage");
+	expect_error("{\"a\": 1} tru", NULL, "trailing garbage");
+	expect_error("[1] 5", NULL, "trailing garbage");
+}
+
+Test(json, takes_white_space_after_the_value)
+{
+	struct iam_json_doc *d = NULL;
+	char err[256];
+
+	cr_assert_eq(iam_json_parse("{\"a\": 1} \t\r\n\n", 13, NULL, &d, err,
+				    sizeof(err)), 0, "%s", err);
+	cr_assert_eq(iam_json_root(d)->type, IAM_JSON_OBJECT);
+	iam_json_free(d);
+	cr_assert_eq(iam_json_parse("5", 1, NULL, &d, err, sizeof(err)), 0,
+		     "%s", err);
+	iam_json_free(d);
 }
 
 Test(json, enforces_depth_without_recursion)
