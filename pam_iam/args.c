@@ -39,6 +39,8 @@ parse_args(pam_handle_t *pamh, int flags, int argc, const char **argv,
 			o->use_authtok = true;
 		else if (strcmp(a, "one_prompt") == 0)
 			o->one_prompt = true;
+		else if (strcmp(a, "nodelay") == 0)
+			o->nodelay = true;
 		else if (strncmp(a, "config=", 7) == 0 && a[7] == '/') {
 			o->config = a + 7;
 			o->named = true;

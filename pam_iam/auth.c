@@ -845,7 +845,7 @@ out:
 	 * does not tell an IAM user from a name pam_unix turns down.
 	 */
 	if (r != PAM_SUCCESS && r != PAM_INCOMPLETE &&
-	    a.who.kind != IAM_WHO_LOCAL)
+	    a.who.kind != IAM_WHO_LOCAL && !o.nodelay)
 		(void)pam_fail_delay(pamh, PAM_IAM_FAIL_DELAY_USEC);
 	a.password = iam_drop_string(a.password);
 	a.code = iam_drop_string(a.code);

@@ -23,6 +23,8 @@ struct pam_iam_opts {
 	bool use_first_pass;	/* use an earlier module's password, never ask */
 	bool use_authtok;	/* password phase: the new token of an earlier module */
 	bool one_prompt;	/* password and code in one answer, code last */
+	bool nodelay;		/* no delay requested on a failure (pam_unix's
+				   nodelay) */
 	bool bad_arg;		/* an unknown argument was given */
 	bool named;		/* config= given: the file must exist */
 	bool quiet;		/* PAM_SILENT: no message to the user */

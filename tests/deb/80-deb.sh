@@ -74,8 +74,9 @@ grep -q pam_iam /etc/pam.d/common-auth /etc/pam.d/common-account /etc/pam.d/comm
 	bad "installing alone enabled pam_iam for logins" || ok "installing alone adds pam_iam to no login stack (iam: Default: no)"
 awk '/pam_unix\.so/ && !u {u=NR} /pam_iam\.so/ {i=NR} END {exit !(i && u && u < i)}' /etc/pam.d/common-password &&
 	ok "common-password: pam_iam after pam_unix (iam-password)" || bad "common-password: $(grep -E 'pam_(iam|unix)' /etc/pam.d/common-password)"
-expect_out 0 '' "systemd-analyze verify iam-sync.path iam-sync.service" \
-	systemd-analyze verify /lib/systemd/system/iam-sync.path /lib/systemd/system/iam-sync.service
+expect_out 0 '' "systemd-analyze verify iam-sync.path iam-sync.service iam-agent.service" \
+	systemd-analyze verify /lib/systemd/system/iam-sync.path /lib/systemd/system/iam-sync.service \
+	/lib/systemd/system/iam-agent.service
 [ -z "$LAST_OUT" ] || bad "systemd-analyze verify printed something"
 
 echo "== first run"

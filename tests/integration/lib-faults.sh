@@ -50,7 +50,9 @@ FAULT_PREFIX=()
 mkdir -p "$FAULT_DIR"
 
 fault_pam_service() {
-	printf '%s\n' 'auth required pam_iam.so' 'account required pam_iam.so' \
+	# nodelay: a wrong password is asked after every fault; the 2 s of
+	# pam_fail_delay each time are not what this test measures.
+	printf '%s\n' 'auth required pam_iam.so nodelay' 'account required pam_iam.so' \
 		> /etc/pam.d/iamfault
 }
 

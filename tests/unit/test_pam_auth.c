@@ -1131,6 +1131,21 @@ Test(pam_auth, every_failure_requests_pam_unix_delay)
 	cr_expect_eq(delay_usec, 0, "a local name: %u us", delay_usec);
 }
 
+Test(pam_auth, nodelay_requests_no_delay)
+{
+	char code[16];
+
+	FX_NEED_ROOT();
+	fx_step_margin();
+	fx_code(FX_SECRET, IAM_TOTP_SHA1, 6, 0, code);
+	fx_host_service(&host, "nodelay");
+	cr_assert_eq(auth_delay("alice", "wrong password", code), PAM_AUTH_ERR);
+	cr_expect_eq(delay_usec, 0, "nodelay: %u us", delay_usec);
+	cr_assert_eq(auth_delay("nosuchuser", "whatever", "123456"),
+		     PAM_USER_UNKNOWN);
+	cr_expect_eq(delay_usec, 0, "nodelay, unknown name: %u us", delay_usec);
+}
+
 Test(pam_auth, any_device_passes_replay_per_device_recovery_code_once)
 {
 	struct iam_mfa phone = { .secret = (char *)FX_SECRET2,
