@@ -265,7 +265,14 @@ apply_change(struct iam_creds **cr, void *arg)
 
 	if (*cr == NULL)
 		r = iam_creds_from_user(c->u, cr);
-	if (r == 0 && c->what == ENABLE && !dflt &&
+	/*
+	 * What was checked before the code was asked is checked again on
+	 * the record as stored: a default device enabled meanwhile by
+	 * another process is never replaced, nor the limit passed.
+	 */
+	if (r == 0 && c->what == ENABLE && dflt && (*cr)->mfa.secret != NULL)
+		r = -EEXIST;
+	if (r == 0 && c->what == ENABLE &&
 	    iam_creds_device_count(*cr) >= IAM_MFA_MAX_DEVICES)
 		r = -ENOSPC;
 	if (r == 0 && c->what == ENABLE)
@@ -310,6 +317,8 @@ change_error(int r)
 		return "the trail is required and unavailable";
 	if (r == -ENOSPC)
 		return "already 8 devices";
+	if (r == -EEXIST)
+		return "a device of that name was enabled meanwhile";
 	return strerror(-r);
 }
 
