@@ -467,6 +467,22 @@ finish(struct attempt *a, enum outcome out)
 	return result_code(out);
 }
 
+/*
+ * The work of an unknown name's check (the dummy hash and code), for a
+ * refusal that checks nothing (locked, or too soon after a failure): its
+ * time does not tell an IAM user from a name IAM does not know.
+ */
+static void
+unknown_work(struct attempt *a)
+{
+	struct iam_auth_user *rec = a->rec;
+
+	a->rec = NULL;
+	(void)password_ok(a);
+	(void)code_check(a, NULL);
+	a->rec = rec;
+}
+
 /* Unknown names: the same work as a user, then PAM_USER_UNKNOWN. */
 static int
 check_unknown(struct attempt *a)
@@ -566,8 +582,10 @@ check_user(struct attempt *a)
 	 */
 	r = iam_lockout_begin(a->o->cfg->state_dir, a->rec->uid, 0,
 			      &a->rec->password_policy.lockout, a->now, &t);
-	if (r == -EBUSY || r == -EAGAIN)
+	if (r == -EBUSY || r == -EAGAIN) {
+		unknown_work(a);
 		return finish(a, LOCKED);
+	}
 	if (r < 0)
 		return state_error(a, r);
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
