@@ -18,23 +18,57 @@
 #define ETC_PASSWD	"/etc/passwd"
 #define PWBUF_MAX	(1u << 20)
 
+/*
+ * Past the line of f that starts at pos (fgetpwent_r(3) hands back ERANGE
+ * with the stream put back at the start of a line too long for its
+ * buffer; retrying as is would read the same line for ever).
+ */
+static bool
+skip_line(FILE *f, long pos)
+{
+	int c;
+
+	if (pos < 0 || fseek(f, pos, SEEK_SET) < 0)
+		return false;
+	while ((c = getc(f)) != EOF && c != '\n')
+		;
+	return c != EOF;
+}
+
 bool
 iam_passwd_has(const char *name)
 {
 	struct passwd pw, *pwp = NULL;
-	char buf[4096];
+	size_t size = 4096;
+	char *buf = NULL;
 	bool found = false;
 	FILE *f;
 
 	f = fopen(ETC_PASSWD, "re");
 	if (f == NULL)
 		return false;
-	/* A line too long for buf (ERANGE) is skipped, as pam_unix would. */
 	for (;;) {
-		int r = fgetpwent_r(f, &pw, buf, sizeof(buf), &pwp);
+		long pos = ftell(f);
+		int r;
 
-		if (r == ERANGE)
+		if (buf == NULL && (buf = malloc(size)) == NULL)
+			break;
+		r = fgetpwent_r(f, &pw, buf, size, &pwp);
+		if (r == ERANGE) {
+			/* A longer buffer, up to PWBUF_MAX; past that skipped. */
+			explicit_bzero(buf, size);
+			free(buf);
+			buf = NULL;
+			if (size < PWBUF_MAX)
+				size *= 2;
+			else if (!skip_line(f, pos))
+				break;
+			else
+				size = 4096;
+			if (size > 4096 && (pos < 0 || fseek(f, pos, SEEK_SET) < 0))
+				break;
 			continue;
+		}
 		if (r != 0 || pwp == NULL)
 			break;
 		if (strcmp(pwp->pw_name, name) == 0) {
@@ -42,7 +76,10 @@ iam_passwd_has(const char *name)
 			break;
 		}
 	}
-	explicit_bzero(buf, sizeof(buf));
+	if (buf != NULL) {
+		explicit_bzero(buf, size);
+		free(buf);
+	}
 	fclose(f);
 	return found;
 }
