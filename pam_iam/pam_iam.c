@@ -183,25 +183,33 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 /*
  * The session of a user who is not IAM's: none of ours (PAM_IGNORE),
- * unless it is opened on behalf of an IAM user -- sudo's run-as user
- * with PAM_RUSER the IAM user who asked.  That one is accepted, so a
- * session stack of pam_iam alone does not fail for want of a module
- * that answered (libpam's verdict on a stack that only ignored).  A
- * session phase grants nothing: sudo_iam decided the command.
+ * unless it is a local account's opened on behalf of an IAM user --
+ * sudo's run-as user, with PAM_RUSER the IAM user who asked.  That one
+ * is accepted (and logged), so a session stack of pam_iam alone does
+ * not fail for want of a module that answered (libpam's verdict on a
+ * stack that only ignored).  A session phase grants nothing: sudo_iam
+ * decided the command.
  */
 static int
-session_not_ours(pam_handle_t *pamh)
+session_not_ours(const struct phase *p)
 {
+	pam_handle_t *pamh = p->pamh;
 	const void *ruser = NULL;
 	struct iam_who w;
 	int r = PAM_IGNORE;
 
+	/* Only a local account (/etc/passwd), never a name nobody has. */
+	if (!p->opts_loaded || p->who.kind != IAM_WHO_LOCAL)
+		return PAM_IGNORE;
 	if (pam_get_item(pamh, PAM_RUSER, &ruser) != PAM_SUCCESS ||
 	    ruser == NULL || *(const char *)ruser == '\0')
 		return PAM_IGNORE;
 	iam_who(IAM_SNAPSHOT_DIR, ruser, IAM_WHO_PASSWD_LOCAL, &w);
-	if (w.kind == IAM_WHO_USER)
+	if (w.kind == IAM_WHO_USER) {
+		pam_syslog(pamh, LOG_INFO, "session of %s on behalf of IAM "
+			   "user %s", p->user, (const char *)ruser);
 		r = PAM_SUCCESS;
+	}
 	iam_who_release(&w);
 	return r;
 }
@@ -217,7 +225,7 @@ pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_open(&p);
 	else if (r == PAM_USER_UNKNOWN)
-		r = session_not_ours(pamh);
+		r = session_not_ours(&p);
 	pam_iam_phase_end(&p);
 	return r;
 }
@@ -233,7 +241,7 @@ pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 	if (r == PAM_SUCCESS)
 		r = pam_iam_session_close(&p);
 	else if (r == PAM_USER_UNKNOWN)
-		r = session_not_ours(pamh);
+		r = session_not_ours(&p);
 	pam_iam_phase_end(&p);
 	return r;
 }

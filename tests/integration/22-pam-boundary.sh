@@ -212,3 +212,16 @@ EOF
 # pam_iam alone must answer it, not ignore it.
 expect_out 0 'code: 0$' "minimal sudo stack: bob (no device) runs sudo id -u as root" \
 	piped "$BOBPW" x -- as bob sudo -S /usr/bin/id -u
+# Only a local account's session on behalf of an IAM user is answered:
+# a name nobody has, or a local user's own session, is left ignored (and
+# a stack of pam_iam alone then fails, as libpam does).
+printf 'session required pam_iam.so\n' > /etc/pam.d/iamsess
+expect 0 "session of root with PAM_RUSER bob (an IAM user): accepted" \
+	pamtester -I ruser=bob iamsess root open_session close_session
+expect 1 "session of a name nobody has with PAM_RUSER bob: not answered" \
+	pamtester -I ruser=bob iamsess nosuchname open_session
+expect 1 "session of root with PAM_RUSER a local user: not answered" \
+	pamtester -I ruser=localops iamsess root open_session
+expect 1 "session of root with no PAM_RUSER: not answered" \
+	pamtester iamsess root open_session
+rm -f /etc/pam.d/iamsess
