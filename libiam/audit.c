@@ -378,9 +378,9 @@ append_line(int fd, const struct iam_buf *line)
 	ssize_t n;
 	int r;
 
-	while (flock(fd, LOCK_EX) < 0)
-		if (errno != EINTR)
-			return -errno;
+	r = iam_flock_bounded(fd, LOCK_EX);
+	if (r < 0)
+		return r;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;

@@ -241,8 +241,8 @@ open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
 	fd = open_state_file(state_dir, uid, create, strict_flags);
 	if (fd < 0)
 		return fd;
-	if (flock(fd, LOCK_EX) < 0) {
-		r = -errno;
+	r = iam_flock_bounded(fd, LOCK_EX);
+	if (r < 0) {
 		close(fd);
 		return r;
 	}
@@ -340,7 +340,8 @@ iam_state_read(const char *state_dir, uint32_t uid, int strict_flags,
 	fd = open_state_file(state_dir, uid, false, strict_flags);
 	if (fd < 0)
 		return fd;
-	r = flock(fd, LOCK_SH) < 0 ? -errno : read_state(fd, &s);
+	r = iam_flock_bounded(fd, LOCK_SH);
+	r = r ? r : read_state(fd, &s);
 	close(fd);
 	if (r == 0)
 		*ret_state = s;

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "iam.h"
@@ -444,6 +445,26 @@ iam_write_all(int fd, const void *data, size_t len)
 	}
 	iam_fsize_restore(&g);
 	return r;
+}
+
+int
+iam_flock_bounded(int fd, int op)
+{
+	struct timespec nap = { 0, 1000000 };	/* 1 ms, doubled up to 64 ms */
+	long waited_ms = 0;
+
+	for (;;) {
+		if (flock(fd, op | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (waited_ms >= IAM_LOCK_WAIT_MS)
+			return -ETIMEDOUT;
+		(void)nanosleep(&nap, NULL);
+		waited_ms += nap.tv_nsec / 1000000;
+		if (nap.tv_nsec < 64000000)
+			nap.tv_nsec *= 2;
+	}
 }
 
 static int

@@ -50,6 +50,16 @@ IAM_PRIVATE void iam_fsize_restore(struct iam_fsize_guard *g);
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
 
 /*
+ * flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most IAM_LOCK_WAIT_MS.
+ * The trail's and a user's state lock are held for a few system calls,
+ * but by processes a user may stop (su, sudo, passwd run with the user's
+ * real uid): a stopped holder then costs a bounded wait and a refusal
+ * (-ETIMEDOUT), never a login that hangs.  0 or -errno.
+ */
+#define IAM_LOCK_WAIT_MS	5000
+IAM_PRIVATE int iam_flock_bounded(int fd, int op);
+
+/*
  * A directory stream on fd (fdopendir), closing fd when it fails (errno
  * kept).  iam_opendir_dup(): on a duplicate of dirfd (close-on-exec),
  * rewound, so dirfd stays the caller's.  NULL and errno on failure.
