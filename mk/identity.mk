@@ -32,3 +32,9 @@ $(B)/bench/bench_identity: tests/bench/bench_identity.c $(LIBIAM_OBJ)
 
 bench-identity: $(B)/bench/bench_identity
 	@tests/bench/bench-identity.sh $(B)/bench/bench_identity $(IDENTITY_BENCH_USERS)
+
+# 96-scale with a million users (make check runs it with 200000); the
+# time and peak memory of each step are in its log.
+.PHONY: check-scale
+check-scale: all
+	@SCALE_USERS=$${SCALE_USERS:-1000000} B=$(B) scripts/run-integration.sh 96-scale
