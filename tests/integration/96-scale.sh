@@ -64,7 +64,7 @@ out=$(timed "getent passwd (all)" getent passwd | wc -l)
 [ "$out" = $((N + locals)) ] && ok "getent passwd enumerates $N IAM users" ||
 	bad "getent passwd enumerates $out entries, not $((N + locals))"
 expect_out 0 "^g1:\\*:100001:u" "getent group of a group" \
-	sh -c 'getent group g1 | cut -c 1-72' 
+	sh -c 'getent group g1 | cut -c 1-72'
 
 # ---- a login ----
 printf 'auth required pam_iam.so\naccount required pam_iam.so\n' > /etc/pam.d/iamscale
