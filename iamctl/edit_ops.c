@@ -697,6 +697,17 @@ edit_commit(struct edit *e, const char *what,
 		iamctl_err("out of memory; nothing changed");
 		return EXIT_REFUSED;
 	}
+	/*
+	 * The text is all that is committed: the trees and the model go
+	 * before it is validated and published, so at a million users the
+	 * edit holds one model at a time, not three.
+	 */
+	e->root = (struct iam_json){ .type = IAM_JSON_NULL };
+	for (size_t i = 0; i < e->n_allocs; i++)
+		free(e->allocs[i]);
+	e->n_allocs = 0;
+	e->id = iam_identity_free(e->id);
+	e->doc = iam_json_free(e->doc);
 	rc = edit_commit_text(e, text.buf, text.len, what, params, n_params);
 	iam_buf_wipe(&text);
 	return rc;
