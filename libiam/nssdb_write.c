@@ -72,6 +72,16 @@ find_group(const struct builder *b, const char *name, uint32_t *ret_idx)
 	size_t lo = 0, hi = b->id->n_groups, mid;
 	int c;
 
+	/* A loaded identity has its own hash index; a bare model (tests)
+	   has none and is searched. */
+	if (b->id->priv != NULL) {
+		const struct iam_group *g = iam_identity_group(b->id, name);
+
+		if (g == NULL)
+			return -ENOENT;
+		*ret_idx = (uint32_t)(g - b->id->groups);
+		return 0;
+	}
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
 		c = strcmp(name, b->id->groups[b->gsorted[mid]].name);
