@@ -88,6 +88,6 @@ for n in $SIZES; do
 		[ $m = sync ] && [ $can_sync = 0 ] && continue
 		ir=$(cg $m)
 		[ -z "$base" ] && base=$ir
-		awk -v m="$m" -v ir="$ir" -v b="$base" 'BEGIN{printf "%-12s %14d %7.2fx%s\n", m, ir, ir/b, m == "sync" ? "  (aim <= 2x)" : ""}'
+		awk -v m="$m" -v ir="$ir" -v b="$base" 'BEGIN{printf "%-12s %14.0f %7.2fx%s\n", m, ir, ir/b, m == "sync" ? "  (aim <= 2x)" : ""}'
 	done
 done
