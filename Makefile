@@ -6,6 +6,8 @@
 #   make asan         the unit tests under AddressSanitizer + UBSan
 #   make fuzz         build the libFuzzer targets (FUZZ_SECONDS=N make fuzz-run)
 #   make bench        benchmarks, as ratios against baselines run side by side
+#                     (BENCH_1M=1 adds a million users where it applies)
+#   make check-scale  a million users end to end (SCALE_USERS=N for another)
 #   make install DESTDIR=...   /   make uninstall
 #   make deb          Debian packages (debhelper) into build/deb/
 #   make deb-check    lintian, then install them on a throw-away root and log in

@@ -114,8 +114,8 @@ edit_loop(struct edit *e, const char *copy)
 			break;
 		}
 		iam_buf_wipe(&text);
-		r = iam_read_strict(copy, IAM_STRICT_SECRET, IAM_ID_MAX_BYTES,
-				    &text, NULL, 0);
+		r = iam_read_strict(copy, IAM_STRICT_SECRET,
+				    e->cfg->identity_max_bytes, &text, NULL, 0);
 		if (r < 0) {
 			iamctl_err("edit: %s: %s; nothing changed", copy,
 				   strerror(-r));

@@ -537,9 +537,15 @@ edit_open_flags(struct iamctl *ctl, struct edit *e, bool need_valid)
 	}
 	err[0] = '\0';
 	r = iam_read_strict(e->cfg->identity_file, IAM_STRICT_SECRET,
-			    IAM_ID_MAX_BYTES, &e->orig, err, sizeof(err));
+			    e->cfg->identity_max_bytes, &e->orig, err,
+			    sizeof(err));
 	if (r < 0) {
-		if (err[0] != '\0')
+		if (r == -EFBIG)
+			iamctl_err("%s: is over the size limit of %zu bytes "
+				   "(identity_max_bytes in iam.conf)",
+				   e->cfg->identity_file,
+				   e->cfg->identity_max_bytes);
+		else if (err[0] != '\0')
 			iamctl_err("%s", err);
 		else
 			iamctl_err("%s: %s", e->cfg->identity_file,
@@ -552,9 +558,13 @@ edit_open_flags(struct iamctl *ctl, struct edit *e, bool need_valid)
 		return EXIT_OK;
 	r = iam_identity_parse(e->orig.buf ? e->orig.buf : "", e->orig.len,
 			       e->cfg, NULL, &e->id, &faults);
-	if (r == 0)
-		r = iam_json_parse(e->orig.buf, e->orig.len, NULL, &e->doc,
+	if (r == 0) {
+		struct iam_json_limits lim;
+
+		iam_identity_json_limits(e->cfg, &lim);
+		r = iam_json_parse(e->orig.buf, e->orig.len, &lim, &e->doc,
 				   err, sizeof(err));
+	}
 	if (r < 0) {
 		print_faults(e->cfg->identity_file, &faults);
 		iamctl_err("%s: the identity file has faults; fix them first "
@@ -595,7 +605,7 @@ unchanged(struct edit *e)
 	bool same;
 
 	if (iam_read_strict(e->cfg->identity_file, IAM_STRICT_SECRET,
-			    IAM_ID_MAX_BYTES, &now, NULL, 0) < 0)
+			    e->cfg->identity_max_bytes, &now, NULL, 0) < 0)
 		return false;
 	same = now.len == e->orig.len &&
 	       (now.len == 0 || memcmp(now.buf, e->orig.buf, now.len) == 0);
@@ -616,6 +626,12 @@ edit_commit_text(struct edit *e, const char *text, size_t len,
 	int r;
 
 	e->invalid = false;
+	if (len > e->cfg->identity_max_bytes) {
+		iamctl_err("refused: %s would be %zu bytes, over the limit of "
+			   "%zu (identity_max_bytes in iam.conf); nothing "
+			   "changed", file, len, e->cfg->identity_max_bytes);
+		return EXIT_REFUSED;
+	}
 	r = iam_identity_parse(text, len, e->cfg, NULL, &nid, &faults);
 	nid = iam_identity_free(nid);
 	if (r < 0) {
@@ -681,6 +697,17 @@ edit_commit(struct edit *e, const char *what,
 		iamctl_err("out of memory; nothing changed");
 		return EXIT_REFUSED;
 	}
+	/*
+	 * The text is all that is committed: the trees and the model go
+	 * before it is validated and published, so at a million users the
+	 * edit holds one model at a time, not three.
+	 */
+	e->root = (struct iam_json){ .type = IAM_JSON_NULL };
+	for (size_t i = 0; i < e->n_allocs; i++)
+		free(e->allocs[i]);
+	e->n_allocs = 0;
+	e->id = iam_identity_free(e->id);
+	e->doc = iam_json_free(e->doc);
 	rc = edit_commit_text(e, text.buf, text.len, what, params, n_params);
 	iam_buf_wipe(&text);
 	return rc;

@@ -489,7 +489,8 @@ iam_authdb_build(const struct iam_identity *id, uint64_t generation,
 
 	if (id == NULL || out == NULL)
 		return -EINVAL;
-	if (id->n_users > IAM_ID_MAX_USERS)
+	/* the identity's own caps apply when it is loaded; here the format's */
+	if (id->n_users > IAM_ID_LIMIT_ENTRIES)
 		return -E2BIG;
 	while (nbuckets < 2 * id->n_users)
 		nbuckets *= 2;

@@ -97,6 +97,9 @@ iam_config_defaults(struct iam_config **ret_cfg)
 	c->uniform_prompts = true;
 	c->sudo_unknown_user = IAM_UNKNOWN_DEFER;
 	c->log_level = LOG_NOTICE;
+	c->identity_max_bytes = IAM_ID_MAX_BYTES;
+	c->identity_max_users = IAM_ID_MAX_USERS;
+	c->identity_max_groups = IAM_ID_MAX_GROUPS;
 	fleet_defaults(&c->fleet, &r);
 	if (r < 0) {
 		iam_config_free(c);
@@ -219,6 +222,24 @@ set_id(struct loader *l, const config_setting_t *s, uint32_t *dst)
 		return bad(l, s, "%s: %lld is outside 1000-4294967294",
 			   config_setting_name(s), v);
 	*dst = (uint32_t)v;
+	return 0;
+}
+
+/* A count or size within [min, max]. */
+static int
+set_limit(struct loader *l, const config_setting_t *s, long long min,
+	  long long max, long long *dst)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return bad(l, s, "%s: must be an integer", config_setting_name(s));
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return bad(l, s, "%s: %lld is outside %lld-%lld",
+			   config_setting_name(s), v, min, max);
+	*dst = v;
 	return 0;
 }
 
@@ -443,6 +464,27 @@ apply(struct loader *l, const config_setting_t *s, struct iam_config *c)
 		return set_id(l, s, &c->gid_max);
 	if (strcmp(name, "mfa_exempt_services") == 0)
 		return set_exempt(l, s, c);
+	if (strcmp(name, "identity_max_bytes") == 0) {
+		long long n;
+
+		if (set_limit(l, s, IAM_ID_MIN_BYTES, IAM_ID_LIMIT_BYTES, &n) == 0)
+			c->identity_max_bytes = (size_t)n;
+		return l->r;
+	}
+	if (strcmp(name, "identity_max_users") == 0) {
+		long long n;
+
+		if (set_limit(l, s, 1, IAM_ID_LIMIT_ENTRIES, &n) == 0)
+			c->identity_max_users = (uint32_t)n;
+		return l->r;
+	}
+	if (strcmp(name, "identity_max_groups") == 0) {
+		long long n;
+
+		if (set_limit(l, s, 1, IAM_ID_LIMIT_ENTRIES, &n) == 0)
+			c->identity_max_groups = (uint32_t)n;
+		return l->r;
+	}
 	if (strcmp(name, "totp_window") == 0) {
 		if (config_setting_type(s) != CONFIG_TYPE_INT)
 			return bad(l, s, "totp_window: must be an integer");

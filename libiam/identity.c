@@ -1124,17 +1124,24 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 		  &r->n_policies);
 }
 
-/* users, groups, roles: an array of objects, each built by fn. */
-#define BUILD_ARRAY(w, root, key, max, arr, n, fn)                         \
+/*
+ * users, groups, roles: an array of objects, each built by fn; more than
+ * max entries is refused, naming the setting of iam.conf(5) that raises
+ * the cap when there is one.
+ */
+#define BUILD_ARRAY(w, root, key, max, setting, arr, n, fn)                \
 	do {                                                               \
 		const struct iam_json *a_ = field(w, root, key,            \
 						  IAM_JSON_ARRAY, false);  \
 		size_t old_;                                               \
 		if (a_ == NULL)                                            \
 			break;                                             \
-		if (a_->len > (max)) {                                     \
+		if (a_->len > (size_t)(max)) {                             \
 			fault_at(w, key, "%zu entries are over the limit " \
-				 "of %d", a_->len, (max));                 \
+				 "of %zu%s%s%s", a_->len, (size_t)(max),   \
+				 (setting) ? " (" : "",                    \
+				 (setting) ? (setting) : "",               \
+				 (setting) ? " in iam.conf)" : "");        \
 			break;                                             \
 		}                                                          \
 		(arr) = xcalloc(w, a_->len, sizeof(*(arr)));               \
@@ -1170,12 +1177,12 @@ build(struct walk *w, const struct iam_json *root)
 	build_retired(w, &fr);
 	build_policy_map(w, &fr, "policies", IAM_ID_MAX_POLICIES,
 			 &id->policies, &id->n_policies);
-	BUILD_ARRAY(w, &fr, "groups", IAM_ID_MAX_GROUPS, id->groups,
-		    id->n_groups, build_group);
-	BUILD_ARRAY(w, &fr, "users", IAM_ID_MAX_USERS, id->users, id->n_users,
-		    build_user);
-	BUILD_ARRAY(w, &fr, "roles", IAM_ID_MAX_ROLES, id->roles, id->n_roles,
-		    build_role);
+	BUILD_ARRAY(w, &fr, "groups", w->cfg->identity_max_groups,
+		    "identity_max_groups", id->groups, id->n_groups, build_group);
+	BUILD_ARRAY(w, &fr, "users", w->cfg->identity_max_users,
+		    "identity_max_users", id->users, id->n_users, build_user);
+	BUILD_ARRAY(w, &fr, "roles", IAM_ID_MAX_ROLES, (const char *)NULL,
+		    id->roles, id->n_roles, build_role);
 }
 
 /* ---- Entry points ---------------------------------------------------- */
@@ -1186,20 +1193,38 @@ faults_grew(const struct iam_faults *f, size_t n, size_t dropped)
 	return f->n > n || f->dropped > dropped || f->oom;
 }
 
+void
+iam_identity_json_limits(const struct iam_config *cfg,
+			 struct iam_json_limits *ret)
+{
+	size_t items = cfg->identity_max_users > cfg->identity_max_groups ?
+		       cfg->identity_max_users : cfg->identity_max_groups;
+
+	/* One past the caps on users and groups, so the walk refuses them
+	   with its own message; no other array or object is near 1M. */
+	if (items < IAM_ID_MAX_RETIRED)
+		items = IAM_ID_MAX_RETIRED;
+	*ret = (struct iam_json_limits){
+		.max_bytes = cfg->identity_max_bytes,
+		.max_depth = IAM_ID_MAX_DEPTH, .max_string = IAM_ID_MAX_STRING,
+		.max_items = items + 1 };
+}
+
 int
 iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
 		   const char *host_root, struct iam_identity **ret_id,
 		   struct iam_faults *faults)
 {
-	const struct iam_json_limits lim = {
-		.max_bytes = IAM_ID_MAX_BYTES, .max_depth = IAM_ID_MAX_DEPTH,
-		.max_string = IAM_ID_MAX_STRING };
+	struct iam_json_limits lim;
 	struct iam_faults local = IAM_FAULTS_INIT;
 	struct walk *w;
 	size_t n0, d0;
 	char err[1024];
 	int r;
 
+	if (cfg == NULL)
+		return -EINVAL;
+	iam_identity_json_limits(cfg, &lim);
 	if (faults == NULL)
 		faults = &local;
 	n0 = faults->n;
@@ -1218,6 +1243,12 @@ iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
 	r = iam_json_parse(buf, len, &lim, &w->id->doc, err, sizeof(err));
 	if (r == -ENOMEM)
 		goto out;
+	if (r == -E2BIG) {
+		iam_fault(faults, NULL, "%s (identity_max_bytes in iam.conf)",
+			  err);
+		r = -EINVAL;
+		goto out;
+	}
 	if (r < 0) {
 		iam_fault(faults, NULL, "%s", err);
 		r = -EINVAL;
@@ -1244,7 +1275,8 @@ out:
 
 /* Read a file as it is (iamctl validate FILE); "-" is standard input. */
 static int
-read_plain(const char *path, struct iam_buf *ret, char *err, size_t errlen)
+read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
+	   size_t errlen)
 {
 	struct iam_buf b = IAM_BUF_INIT;
 	bool in = strcmp(path, "-") == 0;
@@ -1258,16 +1290,18 @@ read_plain(const char *path, struct iam_buf *ret, char *err, size_t errlen)
 		r = -errno;
 	else if (S_ISDIR(st.st_mode))
 		r = -EISDIR;
-	else if (S_ISREG(st.st_mode) && st.st_size > (off_t)IAM_ID_MAX_BYTES)
+	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
 		r = -EFBIG;	/* refused without reading it */
+	else if (S_ISREG(st.st_mode))
+		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
 	while (r == 0) {
 		ssize_t n;
 
-		if (b.len > IAM_ID_MAX_BYTES) {
+		if (b.len > max) {
 			r = -EFBIG;
 			break;
 		}
-		r = iam_buf_grow(&b, 1u << 20);
+		r = iam_buf_grow(&b, b.alloc - b.len > 1 ? 0 : 1u << 20);
 		if (r < 0)
 			break;
 		n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
@@ -1283,8 +1317,8 @@ read_plain(const char *path, struct iam_buf *ret, char *err, size_t errlen)
 	if (fd >= 0 && !in)
 		close(fd);
 	if (r == -EFBIG)
-		snprintf(err, errlen, "%s: is over the size limit of %u bytes",
-			 path, IAM_ID_MAX_BYTES);
+		snprintf(err, errlen, "%s: is over the size limit of %zu bytes "
+			 "(identity_max_bytes in iam.conf)", path, max);
 	else if (r < 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 	if (r < 0) {
@@ -1307,17 +1341,22 @@ iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
 	char err[1024] = "";
 	int r;
 
+	if (cfg == NULL)
+		return -EINVAL;
 	if (faults == NULL)
 		faults = &local;
 	if (strict)
-		r = iam_read_strict(path, IAM_STRICT_SECRET, IAM_ID_MAX_BYTES,
-				    &b, err, sizeof(err));
+		r = iam_read_strict(path, IAM_STRICT_SECRET,
+				    cfg->identity_max_bytes, &b, err,
+				    sizeof(err));
 	else
-		r = read_plain(path, &b, err, sizeof(err));
+		r = read_plain(path, cfg->identity_max_bytes, &b, err,
+			       sizeof(err));
 	if (r < 0) {
 		if (r == -EFBIG && strict)
 			snprintf(err, sizeof(err), "%s: is over the size limit "
-				 "of %u bytes", path, IAM_ID_MAX_BYTES);
+				 "of %zu bytes (identity_max_bytes in iam.conf)",
+				 path, cfg->identity_max_bytes);
 		iam_fault(faults, NULL, "%s", err[0] ? err : strerror(-r));
 	} else {
 		r = iam_identity_parse(b.buf, b.len, cfg, host_root, ret_id,

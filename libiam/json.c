@@ -289,10 +289,21 @@ iam_utf8_valid(const char *str, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		unsigned char c = s[i];
+		unsigned char c;
 		unsigned char lo = 0x80, hi = 0xbf;
 		size_t n;
+		uint64_t w;
 
+		/* ASCII, the usual text, eight bytes at a time */
+		while (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
 		if (c < 0x80) {
 			i++;
 			continue;
@@ -356,6 +367,16 @@ lone_surrogate_string(const char *buf, size_t len)
 {
 	size_t n = 0;
 	bool in = false;
+
+	/* Without a backslash followed by u anywhere there is no such
+	   escape, and most files have none: memchr() instead of the walk. */
+	for (const char *p = buf, *end = buf + len;; p++) {
+		p = memchr(p, '\\', (size_t)(end - p));
+		if (p == NULL)
+			return 0;
+		if (p + 1 < end && p[1] == 'u')
+			break;
+	}
 
 	for (size_t i = 0; i < len; i++) {
 		int v, w;

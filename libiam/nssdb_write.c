@@ -15,7 +15,8 @@ struct builder {
 	const struct iam_identity *id;
 	struct iam_buf strings;
 	struct iam_buf names;	/* member names, a run per group */
-	uint32_t *gsorted;	/* group indices sorted by name */
+	uint32_t *gslots;	/* group index + 1 by name hash, 0 empty */
+	uint32_t gmask;		/* slots - 1 */
 	uint32_t *ugids;	/* supplementary gids, a run per user */
 	uint32_t *ugids_at;	/* n_users + 1 run starts */
 	uint32_t *members;	/* user indices, a run per group */
@@ -57,32 +58,43 @@ add_string(struct builder *b, const char *s, uint32_t *ret_off)
 	return 0;
 }
 
+/* Index every group by its name's hash: O(1) per name resolved. */
 static int
-cmp_group_name(const void *a, const void *b, void *arg)
+group_slots(struct builder *b)
 {
-	const struct iam_identity *id = arg;
+	const struct iam_identity *id = b->id;
+	uint32_t slots = 8, h;
 
-	return strcmp(id->groups[*(const uint32_t *)a].name,
-		      id->groups[*(const uint32_t *)b].name);
+	while (slots < 2 * id->n_groups)
+		slots *= 2;
+	b->gslots = calloc(slots, sizeof(uint32_t));
+	if (b->gslots == NULL)
+		return -ENOMEM;
+	b->gmask = slots - 1;
+	for (size_t i = 0; i < id->n_groups; i++) {
+		const char *name = id->groups[i].name;
+
+		if (name == NULL)
+			return -EINVAL;
+		h = iam_nssdb_hash_name(name, strlen(name)) & b->gmask;
+		while (b->gslots[h] != 0)
+			h = (h + 1) & b->gmask;
+		b->gslots[h] = (uint32_t)i + 1;
+	}
+	return 0;
 }
 
 static int
 find_group(const struct builder *b, const char *name, uint32_t *ret_idx)
 {
-	size_t lo = 0, hi = b->id->n_groups, mid;
-	int c;
+	uint32_t h = iam_nssdb_hash_name(name, strlen(name)) & b->gmask, g;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = strcmp(name, b->id->groups[b->gsorted[mid]].name);
-		if (c == 0) {
-			*ret_idx = b->gsorted[mid];
+	for (; b->gslots[h] != 0; h = (h + 1) & b->gmask) {
+		g = b->gslots[h] - 1;
+		if (strcmp(b->id->groups[g].name, name) == 0) {
+			*ret_idx = g;
 			return 0;
 		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
 	return -ENOENT;
 }
@@ -361,7 +373,6 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		struct iam_buf *out)
 {
 	struct builder b;
-	size_t i;
 	int r = -ENOMEM;
 
 	/* the identity's own caps apply when it is loaded; here the format's */
@@ -372,14 +383,8 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 	b.id = id;
 	b.strings = (struct iam_buf)IAM_BUF_INIT;
 	b.names = (struct iam_buf)IAM_BUF_INIT;
-	b.gsorted = calloc(id->n_groups + 1, sizeof(uint32_t));
-	if (b.gsorted == NULL)
-		goto out;
-	for (i = 0; i < id->n_groups; i++)
-		b.gsorted[i] = (uint32_t)i;
-	qsort_r(b.gsorted, id->n_groups, sizeof(uint32_t), cmp_group_name,
-		(void *)id);
-	if ((r = memberships(&b)) < 0 || (r = records(&b)) < 0)
+	if ((r = group_slots(&b)) < 0 || (r = memberships(&b)) < 0 ||
+	    (r = records(&b)) < 0)
 		goto out;
 	/* the section must end with a NUL even when there is no string */
 	if (b.strings.len == 0 && iam_buf_add(&b.strings, "", 1) < 0) {
@@ -388,7 +393,7 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 	}
 	r = emit(&b, generation, out);
 out:
-	free(b.gsorted);
+	free(b.gslots);
 	free(b.ugids);
 	free(b.ugids_at);
 	free(b.members);

@@ -4,11 +4,11 @@
 #
 #   make fuzz-nss                  build $(FUZZ_B)/fuzz_nssdb
 #   make fuzz-nss-run FUZZ_SECONDS=600
-#   make bench-nss [BENCH_USERS="1000 10000 100000"]
+#   make bench-nss [NSS_BENCH_USERS="1000 10000 100000"] [BENCH_1M=1]
 
 FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
-NSS_BENCH_USERS ?= 1000 10000 100000
+NSS_BENCH_USERS ?= 1000 10000 100000 $(if $(filter 1,$(BENCH_1M)),1000000)
 
 MKNSSDB    := $(B)/mknssdb
 BENCH_NSS  := $(B)/bench_nss

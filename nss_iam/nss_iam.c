@@ -187,11 +187,17 @@ pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
 
 	if (len < need)
 		return -ERANGE;
-	pw->pw_name = put(&p, u->name, u->name_len);
+	/*
+	 * The reader checked that name, gecos, home and shell lie one after
+	 * the other, each ended by its NUL: one copy takes all four.
+	 */
+	memcpy(p, u->name, need - 2);
+	pw->pw_name = p;
+	pw->pw_gecos = p + u->name_len + 1;
+	pw->pw_dir = pw->pw_gecos + u->gecos_len + 1;
+	pw->pw_shell = pw->pw_dir + u->home_len + 1;
+	p += need - 2;
 	pw->pw_passwd = put(&p, "*", 1);
-	pw->pw_gecos = put(&p, u->gecos, u->gecos_len);
-	pw->pw_dir = put(&p, u->home, u->home_len);
-	pw->pw_shell = put(&p, u->shell, u->shell_len);
 	pw->pw_uid = u->uid;
 	pw->pw_gid = u->gid;
 	return 0;

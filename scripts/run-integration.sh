@@ -28,6 +28,7 @@ for t in tests/integration/[0-9]*.sh; do
 	start=$EPOCHREALTIME
 	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		TOP="$top" ROOT="$root" TEST="$top/$t" LANG=C.UTF-8 \
+		${SCALE_USERS:+SCALE_USERS="$SCALE_USERS"} \
 		setsid -w unshare --mount --propagation private \
 		bash "$top/tests/integration/harness.sh" </dev/null
 	rc=$?

@@ -6,6 +6,8 @@
  *   bench_identity USERS                print a table of median times
  *   bench_identity USERS MODE           run MODE once inside measure(),
  *                                       for callgrind --toggle-collect
+ *   bench_identity USERS print          write the identity file to stdout
+ *                                       (uids and gids from 100000)
  * MODE: stream, yajltree, tree (iam_json_parse), identity (parse and
  * validate the whole model).
  */
@@ -148,8 +150,10 @@ main(int argc, char **argv)
 	if (iam_config_defaults(&cfg) < 0)
 		return 1;
 	cfg->uid_min = cfg->gid_min = 100000;
-	cfg->uid_max = cfg->gid_max = 999999;
+	cfg->uid_max = cfg->gid_max = 1999999;
 	generate(users);
+	if (argc > 2 && strcmp(argv[2], "print") == 0)
+		return fwrite(text.buf, 1, text.len, stdout) != text.len;
 	if (argc > 2)
 		return measure(argv[2]) < 0;
 	printf("identity file: %u users, %.1f MB\n", users, text.len / 1e6);

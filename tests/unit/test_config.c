@@ -89,6 +89,9 @@ assert_defaults(const struct iam_config *c)
 	cr_assert(c->uniform_prompts);
 	cr_assert_eq(c->sudo_unknown_user, IAM_UNKNOWN_DEFER);
 	cr_assert_eq(c->log_level, LOG_NOTICE);
+	cr_assert_eq(c->identity_max_bytes, 1024u << 20);
+	cr_assert_eq(c->identity_max_users, 2000000);
+	cr_assert_eq(c->identity_max_groups, 2000000);
 }
 
 Test(config, absent_file_gives_every_default)
@@ -161,7 +164,7 @@ Test(config, shipped_file_uncommented_parses)
 	}
 	fclose(in);
 	fclose(out);
-	cr_assert_eq(n, 20, "%d settings in etc/iam.conf, not 20", n);
+	cr_assert_eq(n, 23, "%d settings in etc/iam.conf, not 23", n);
 	cr_assert_eq(chmod(conf, 0644), 0);
 	cr_assert_eq(iam_config_load(conf, true, &c, err, sizeof(err)), 0,
 		     "%s", err);
@@ -189,7 +192,10 @@ Test(config, every_setting_is_read)
 		"hash_method = \"sha512crypt\";\n"
 		"uniform_prompts = false;\n"
 		"sudo_unknown_user = \"deny\";\n"
-		"log_level = \"debug\";\n";
+		"log_level = \"debug\";\n"
+		"identity_max_bytes = 4294967296L;\n"
+		"identity_max_users = 3000000;\n"
+		"identity_max_groups = 500;\n";
 	struct iam_config *c = NULL;
 	char err[512] = "";
 
@@ -221,6 +227,9 @@ Test(config, every_setting_is_read)
 	cr_assert_not(c->uniform_prompts);
 	cr_assert_eq(c->sudo_unknown_user, IAM_UNKNOWN_DENY);
 	cr_assert_eq(c->log_level, LOG_DEBUG);
+	cr_assert_eq(c->identity_max_bytes, 4294967296ull);
+	cr_assert_eq(c->identity_max_users, 3000000);
+	cr_assert_eq(c->identity_max_groups, 500);
 	cr_assert_str_eq(c->path, conf);
 	iam_config_free(c);
 }
@@ -316,6 +325,16 @@ Test(config, out_of_range_values_are_refused)
 	refused("totp_window = -1;\n", 1, "outside 0-10");
 	refused("uid_min = 0;\n", 1, "uid_min: 0 is outside 1000-4294967294");
 	refused("gid_max = 4294967295L;\n", 1, "gid_max");
+	refused("identity_max_bytes = 1023;\n", 1,
+		"identity_max_bytes: 1023 is outside 1024-17179869184");
+	refused("identity_max_bytes = 17179869185L;\n", 1,
+		"identity_max_bytes: 17179869185 is outside");
+	refused("identity_max_users = 0;\n", 1,
+		"identity_max_users: 0 is outside 1-16777216");
+	refused("identity_max_groups = 16777217;\n", 1,
+		"identity_max_groups: 16777217 is outside 1-16777216");
+	refused("identity_max_users = \"1M\";\n", 1,
+		"identity_max_users: must be an integer");
 	refused("uid_min = 90000;\nuid_max = 80000;\n", 1,
 		"uid_min 90000 is above uid_max 80000");
 	refused("gid_min = 90000;\ngid_max = 80000;\n", 1,

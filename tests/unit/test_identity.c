@@ -708,9 +708,11 @@ Test(identity, string_of_100_mb_is_refused_quickly)
 	memset(text + len, 'x', n);
 	len += n;
 	len += (size_t)sprintf(text + len, "\"}}");
+	cfg->identity_max_bytes = 64u << 20;
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	expect_refused("100 MB string", text, len,
-		       "is over the limit of 67108864");
+		       "is over the limit of 67108864 "
+		       "(identity_max_bytes in iam.conf)");
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	ms = (double)(b.tv_sec - a.tv_sec) * 1e3 +
 	     (double)(b.tv_nsec - a.tv_nsec) / 1e6;
@@ -729,27 +731,78 @@ Test(identity, file_over_the_size_limit_is_not_read_whole)
 	/* sparse: 100 MB that costs nothing to create */
 	cr_assert_eq(ftruncate(fd, 100 << 20), 0);
 	close(fd);
+	cfg->identity_max_bytes = 64u << 20;
 	cr_expect_eq(iam_identity_load(path, false, cfg, HOST, &id, &f), -EFBIG);
 	cr_expect_eq(id, &untouched);
-	cr_expect(has_fault(&f, "is over the size limit"), "%s", all_faults(&f));
+	cr_expect(has_fault(&f, "is over the size limit of 67108864 bytes "
+			    "(identity_max_bytes in iam.conf)"),
+		  "%s", all_faults(&f));
 	unlink(path);
 	iam_faults_release(&f);
 }
 
-Test(identity, too_many_users_is_refused)
+/* "KEY":[{},{},...] with n empty objects, in an identity file. */
+static char *
+many_entries(const char *key, size_t n, size_t *ret_len)
 {
-	size_t n = IAM_ID_MAX_USERS + 1, len;
 	char *text = malloc(3 * n + 128);
+	size_t len;
 
 	len = (size_t)sprintf(text, "{\"account\":{\"id\":\"123456789012\"},"
-			      "\"users\":[");
+			      "\"%s\":[", key);
 	for (size_t i = 0; i < n; i++) {
 		memcpy(text + len, i ? ",{}" : "{}", i ? 3 : 2);
 		len += i ? 3 : 2;
 	}
 	len += (size_t)sprintf(text + len, "]}");
-	expect_refused("200001 users", text, len,
-		       "users: 200001 entries are over the limit of 200000");
+	*ret_len = len;
+	return text;
+}
+
+Test(identity, too_many_users_is_refused)
+{
+	size_t len;
+	char *text = many_entries("users", IAM_ID_MAX_USERS + 1, &len);
+
+	expect_refused("2000001 users", text, len,
+		       "users: 2000001 entries are over the limit of 2000000 "
+		       "(identity_max_users in iam.conf)");
+	free(text);
+}
+
+Test(identity, user_and_group_caps_are_settings)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = &untouched;
+	size_t len;
+	char *text;
+
+	cfg->identity_max_users = 10;
+	text = many_entries("users", 11, &len);
+	expect_refused("11 users", text, len, "users: 11 entries are over the "
+		       "limit of 10 (identity_max_users in iam.conf)");
+	free(text);
+	cfg->identity_max_groups = 3;
+	text = many_entries("groups", 4, &len);
+	expect_refused("4 groups", text, len, "groups: 4 entries are over the "
+		       "limit of 3 (identity_max_groups in iam.conf)");
+	free(text);
+	/* At the cap: no fault about the count (only about the empty
+	   entries themselves). */
+	text = many_entries("groups", 3, &len);
+	cr_expect_eq(iam_identity_parse(text, len, cfg, HOST, &id, &f), -EINVAL);
+	cr_expect_not(has_fault(&f, "over the limit"), "%s", all_faults(&f));
+	cr_expect(has_fault(&f, "groups[2].name: required field is missing"),
+		  "%s", all_faults(&f));
+	free(text);
+	iam_faults_release(&f);
+	/* A file over identity_max_bytes, by one byte. */
+	cfg->identity_max_bytes = 1024;
+	text = many_entries("roles", 400, &len);
+	cr_assert_gt(len, 1024);
+	expect_refused("a file of 1 KiB and more", text, len,
+		       "over the limit of 1024 (identity_max_bytes in "
+		       "iam.conf)");
 	free(text);
 }
 

@@ -149,6 +149,47 @@ Test(json, accepts_every_valid_utf8_boundary)
 	}
 }
 
+/* The ASCII run is checked eight bytes at a time: a fault at every
+   offset of a long string, and every valid sequence there, are seen. */
+Test(json, utf8_checks_every_offset_of_a_long_string)
+{
+	static const char *const bad[] = {
+		"\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80",
+		"\xff", "\xc3",
+	};
+	static const char *const good[] = {
+		"\xc3\xab", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	};
+	char text[64];
+
+	for (size_t off = 0; off < 20; off++) {
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			size_t n = strlen(bad[i]);
+
+			memset(text, 'a', off);
+			memcpy(text + off, bad[i], n);
+			memset(text + off + n, 'b', 11);
+			cr_expect_not(iam_utf8_valid(text, off + n + 11),
+				      "bad %zu at %zu", i, off);
+			/* and as the very end of the text */
+			cr_expect_not(iam_utf8_valid(text, off + n),
+				      "bad %zu ending at %zu", i, off);
+		}
+		for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			size_t n = strlen(good[i]);
+
+			memset(text, 'a', off);
+			memcpy(text + off, good[i], n);
+			memset(text + off + n, 'b', 11);
+			cr_expect(iam_utf8_valid(text, off + n + 11),
+				  "good %zu at %zu", i, off);
+			/* cut short by one byte: invalid */
+			cr_expect_not(iam_utf8_valid(text, off + n - 1),
+				      "good %zu cut at %zu", i, off);
+		}
+	}
+}
+
 Test(json, refuses_escapes_of_lone_surrogates_with_the_path)
 {
 	struct iam_json_doc *doc = NULL;
@@ -163,6 +204,10 @@ Test(json, refuses_escapes_of_lone_surrogates_with_the_path)
 		     "b[0]: string has the escape");
 	expect_error("{\"a\": \"\\\\\", \"\\uD800x\": 1}", NULL,
 		     "key has the escape");
+	/* after backslashes that are no \\u escape, and a long text */
+	expect_error("{\"a\": \"\\\\ \\\" \\n \\/ x\", \"pad\": \"................"
+		     "..........................\", \"b\": \"\\uDBFF\"}", NULL,
+		     "b: string has the escape");
 	/* A pair is one character; an escaped backslash is not an escape. */
 	cr_assert_eq(parse("{\"a\": \"\\ud83d\\ude00 \\\\ud800\"}", NULL, &doc,
 			   err, sizeof(err)), 0, "%s", err);

@@ -82,6 +82,11 @@ struct iam_config {
 	int log_level;			/* syslog priority, LOG_NOTICE default */
 	struct iam_fleet_config fleet;	/* the fleet = { } group */
 	char *path;			/* file this came from, or NULL (defaults) */
+	/* Caps on the identity file (iam.conf(5)); each refusal names its
+	   setting.  Defaults IAM_ID_MAX_BYTES, _USERS, _GROUPS. */
+	size_t identity_max_bytes;	/* the whole file */
+	uint32_t identity_max_users;	/* entries of "users" */
+	uint32_t identity_max_groups;	/* entries of "groups" */
 };
 
 /*

@@ -32,12 +32,20 @@
 #include "iam/policy.h"
 #include "iam/util.h"
 
-/* Limits on the identity file, each refused with its own message. */
-#define IAM_ID_MAX_BYTES	(64u << 20)	/* whole file */
+/*
+ * Limits on the identity file, each refused with its own message.  The
+ * whole file, its users and its groups are capped by settings of
+ * iam.conf(5) (identity_max_bytes, _users, _groups); these are their
+ * defaults, and the LIMIT ones the highest values the settings take.
+ */
+#define IAM_ID_MAX_BYTES	(1024u << 20)	/* whole file (default) */
+#define IAM_ID_MIN_BYTES	1024u		/* lowest identity_max_bytes */
+#define IAM_ID_LIMIT_BYTES	(16ull << 30)	/* highest identity_max_bytes */
 #define IAM_ID_MAX_DEPTH	64		/* JSON nesting */
 #define IAM_ID_MAX_STRING	(64u << 10)	/* one string */
-#define IAM_ID_MAX_USERS	200000
-#define IAM_ID_MAX_GROUPS	100000
+#define IAM_ID_MAX_USERS	2000000		/* users (default) */
+#define IAM_ID_MAX_GROUPS	2000000		/* groups (default) */
+#define IAM_ID_LIMIT_ENTRIES	(1u << 24)	/* highest _users, _groups */
 #define IAM_ID_MAX_ROLES	10000
 #define IAM_ID_MAX_POLICIES	100000
 #define IAM_ID_MAX_PER_USER	1000	/* groups, policies, tags, keys of one user */
@@ -206,7 +214,15 @@ int iam_identity_parse(const char *buf, size_t len,
 		       struct iam_identity **ret_id, struct iam_faults *faults);
 
 /*
- * Read path (at most IAM_ID_MAX_BYTES) and iam_identity_parse() it.
+ * The JSON limits an identity file is parsed with under cfg (its
+ * identity_max_bytes, nesting, string and item caps), for a caller that
+ * parses the file's tree itself.
+ */
+void iam_identity_json_limits(const struct iam_config *cfg,
+			      struct iam_json_limits *ret);
+
+/*
+ * Read path (at most cfg's identity_max_bytes) and iam_identity_parse() it.
  * When strict, the file is opened with iam_open_strict() as a secret
  * (root-owned, not readable or writable by group or others, parents not
  * writable by others, no symbolic link); otherwise only its content is
