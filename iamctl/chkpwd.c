@@ -18,9 +18,12 @@
  * (mfa_exempt_services), as it does for pam_iam's own callers.
  *
  * Hardening as the role helper's: sane descriptors, no core dumps, a
- * cleared environment, --config only for a real root.
+ * cleared environment, --config only for a real root; once the request
+ * is read, root entirely (become_root()), so the caller cannot stop it
+ * while it holds a lock.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -53,6 +56,7 @@ struct request {
 
 struct chk {
 	struct iam_config *cfg;
+	uid_t uid;			/* the caller: the real uid at start */
 	struct iam_auth_user *u;	/* the caller's record */
 	char caller[NAME_LEN + 1];
 	char arn[512];
@@ -179,7 +183,7 @@ identify(struct chk *c)
 	struct passwd pw, *pwp = NULL;
 	char buf[4096], dir[PATH_MAX], why[512] = "";
 	struct iam_authdb *db = NULL;
-	uid_t uid = getuid();
+	uid_t uid = c->uid;
 	int r;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL ||
@@ -319,6 +323,27 @@ harden(void)
 	return 0;
 }
 
+/*
+ * Once the request is read, root entirely: the caller can no longer
+ * stop (SIGSTOP) or kill the check while it holds the lock of the state
+ * or of the trail, and the terminal's job-control, interrupt and hang-up
+ * signals are ignored.  Until then (waiting for standard input) the
+ * caller may still kill it: it holds nothing.
+ */
+static int
+become_root(void)
+{
+	static const int ignored[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGINT,
+				       SIGQUIT, SIGHUP, SIGPIPE };
+
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		(void)signal(ignored[i], SIG_IGN);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+	    setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 /* "--config PATH" (honoured for a real root only) or nothing. */
 static int
 parse_args(int argc, char **argv, uid_t ruid, const char **ret_config)
@@ -338,7 +363,7 @@ parse_args(int argc, char **argv, uid_t ruid, const char **ret_config)
 int
 main(int argc, char **argv)
 {
-	struct chk c = { 0 };
+	struct chk c = { .uid = getuid() };
 	struct request *q;
 	const char *config = NULL;
 	char why[512] = "";
@@ -347,7 +372,7 @@ main(int argc, char **argv)
 
 	if (harden() < 0)
 		return EXIT_NO;
-	if (parse_args(argc, argv, getuid(), &config) < 0) {
+	if (parse_args(argc, argv, c.uid, &config) < 0) {
 		err("usage: iam-chkpwd [--config PATH] < SERVICE USER "
 		    "PASSWORD CODE lines (run by pam_iam)");
 		return EXIT_USAGE;
@@ -360,6 +385,10 @@ main(int argc, char **argv)
 		err("malformed request");
 		goto out;
 	}
+	if (become_root() < 0) {
+		err("cannot become root: %s", strerror(errno));
+		goto out;
+	}
 	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
 			    config != NULL, &c.cfg, why, sizeof(why)) < 0) {
 		err("%s", why);
@@ -367,7 +396,7 @@ main(int argc, char **argv)
 	}
 	c.service = q->service;
 	if (identify(&c) < 0) {
-		err("uid %u is not an IAM user", (unsigned)getuid());
+		err("uid %u is not an IAM user", (unsigned)c.uid);
 		goto out;
 	}
 	if (strcmp(q->user, c.caller) != 0)

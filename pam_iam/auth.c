@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -660,6 +661,7 @@ check_via_helper(struct attempt *a)
 	const char *service = a->service != NULL ? a->service : "";
 	const char *code = a->code != NULL ? a->code : "";
 	struct iam_buf b = IAM_BUF_INIT;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 	int sv[2], status = 0, r;
 	pid_t pid, w;
 
@@ -676,6 +678,12 @@ check_via_helper(struct attempt *a)
 		iam_buf_wipe(&b);
 		return PAM_SYSTEM_ERR;
 	}
+	/*
+	 * An application that ignores SIGCHLD (its children reaped by the
+	 * kernel) or reaps them in a handler would take the helper's exit
+	 * status from us: the default while we wait, as pam_unix does.
+	 */
+	(void)sigaction(SIGCHLD, &dfl, &old);
 	pid = fork();
 	if (pid == 0) {
 		/* Only async-signal-safe calls between fork and exec. */
@@ -694,11 +702,13 @@ check_via_helper(struct attempt *a)
 	if (pid < 0) {
 		pam_syslog(a->pamh, LOG_ERR, "cannot run %s: %s", CHKPWD,
 			   strerror(errno));
+		(void)sigaction(SIGCHLD, &old, NULL);
 		return PAM_SYSTEM_ERR;
 	}
 	do
 		w = waitpid(pid, &status, 0);
 	while (w < 0 && errno == EINTR);
+	(void)sigaction(SIGCHLD, &old, NULL);
 	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    r == 0) {
 		pam_syslog(a->pamh, LOG_INFO, "authentication of %s succeeded "
