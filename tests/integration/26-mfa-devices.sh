@@ -254,6 +254,18 @@ out=$(printf '%s\n%s\n' "$PW" "$C5" | asme iamctl mfa recovery-codes mona 2>&1);
 [ "$rc" = 1 ] && grep -q "too many failed attempts" <<<"$out" && ok "the role helper refuses while locked" || { bad "helper while locked rc=$rc"; show "$out"; }
 iamctl unlock mona >/dev/null 2>&1
 
+# What one failure costs: iam-chkpwd itself (a hash, no sleep: the state
+# bounds guessing) and pam_iam as mona (its fail delay, as pam_unix's).
+t0=$(date +%s%N)
+printf 'iamtest\nmona\nWrong-Pass-1234!\n\n' | asme "$CHK" >/dev/null 2>&1
+t1=$(date +%s%N)
+asme sh -c "printf '%s\n%s\n' 'Wrong-Pass-1234!' 000000 | pamtester iamtest mona authenticate" >/dev/null 2>&1
+t2=$(date +%s%N)
+ms1=$(( (t1 - t0) / 1000000 )); ms2=$(( (t2 - t1) / 1000000 ))
+[ "$ms2" -ge 1500 ] && ok "a failure as mona through pam_iam costs ${ms2} ms (iam-chkpwd alone ${ms1} ms)" ||
+	bad "a failure as mona cost only ${ms2} ms"
+iamctl unlock mona >/dev/null 2>&1
+
 # ---- Every device through both paths: a code of each passes as mona
 # (iam-chkpwd), and the same step is then a replay as root (pam_iam).
 SEC[phone]=$S_PHONE; SEC[tab]=$S_TAB
