@@ -182,7 +182,7 @@ csv_row(const struct iam_user *u, const struct row *r)
 static void
 json_row(struct jout *j, const struct iam_user *u, const struct row *r)
 {
-	char key[32];
+	char key[48];
 
 	jout_map(j);
 	jout_kstr(j, "user", u->name);
