@@ -209,6 +209,24 @@ identify(struct chk *c)
 			    sizeof(c->arn));
 }
 
+/*
+ * A used recovery code leaves the credentials store (the state's mark
+ * refuses it here meanwhile), so every host sharing the store refuses it.
+ */
+static void
+spend_recovery(struct chk *c, int i)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
+	r = iam_creds_spend_recovery(c->cfg, c->u->uid,
+				     c->u->recovery_codes[i], &f);
+	if (r < 0 && r != -ENOENT)
+		err("%s: the used recovery code of %s stays in the store: %s",
+		    c->cfg->credentials_dir, c->caller, strerror(-r));
+	iam_faults_release(&f);
+}
+
 /* Another name than the caller's: refused unchecked, counted, recorded. */
 static int
 other_name(struct chk *c, const char *asked)
@@ -292,6 +310,7 @@ check(struct chk *c, const struct request *q)
 			 (int)c->u->n_recovery_codes -
 			 __builtin_popcount(used));
 		event(c, "MFARecoveryCodeUsed", NULL, NULL, left);
+		spend_recovery(c, m.recovery);
 	}
 	event(c, "Login", error, NULL, NULL);
 	if (locked)

@@ -721,6 +721,24 @@ mfa_policy(struct helper *h, const struct selfserve *s, int64_t now)
 	return rc;
 }
 
+/*
+ * A used recovery code leaves the credentials store (the state's mark
+ * refuses it here meanwhile), so every host sharing the store refuses it.
+ */
+static void
+spend_recovery(struct helper *h, int i)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
+	r = iam_creds_spend_recovery(h->cfg, h->u->uid,
+				     h->u->recovery_codes[i], &f);
+	if (r < 0 && r != -ENOENT)
+		err("%s: your used recovery code stays in the store: %s",
+		    h->cfg->credentials_dir, strerror(-r));
+	iam_faults_release(&f);
+}
+
 /* The current password and, with a device, a code: one lockout try. */
 static int
 mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
@@ -791,6 +809,7 @@ mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
 		      (struct iam_event_param[]){ { "service", "iamctl" },
 						  { "recoveryCodesLeft",
 						    left } }, 2, NULL);
+		spend_recovery(h, m.recovery);
 	}
 	return EXIT_OK;
 }

@@ -19,8 +19,9 @@
  * "default" (so a file written before named devices existed means
  * exactly what it meant); "mfa_devices" are the others, at most
  * IAM_MFA_MAX_DEVICES in all; "recovery_codes" holds only crypt(3)
- * hashes of the one-time codes.  Both exist only in this store.  Files are keyed by uid,
- * never by a path built from a name.
+ * hashes of the one-time codes (a used code is removed, so every host
+ * that shares the store refuses it).  Both exist only in this store.
+ * Files are keyed by uid, never by a path built from a name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -357,6 +358,36 @@ iam_creds_set_recovery(struct iam_creds *c, char *const *hashes, size_t n)
 	c->recovery = v;
 	c->n_recovery = n;
 	return 0;
+}
+
+/* Drop the hash arg from the record, keeping the others in their order. */
+static int
+spend_change(struct iam_creds **cr, void *arg)
+{
+	const char *hash = arg;
+	char *keep[IAM_RECOVERY_CODES];
+	bool found = false;
+	size_t n = 0;
+
+	if (*cr == NULL || (*cr)->n_recovery > IAM_RECOVERY_CODES)
+		return -ENOENT;
+	for (size_t i = 0; i < (*cr)->n_recovery; i++) {
+		if (!found && strcmp((*cr)->recovery[i], hash) == 0)
+			found = true;
+		else
+			keep[n++] = (*cr)->recovery[i];
+	}
+	return found ? iam_creds_set_recovery(*cr, keep, n) : -ENOENT;
+}
+
+int
+iam_creds_spend_recovery(const struct iam_config *cfg, uint32_t uid,
+			 const char *hash, struct iam_faults *faults)
+{
+	if (cfg == NULL || hash == NULL)
+		return -EINVAL;
+	return iam_creds_update(cfg, uid, spend_change, (void *)hash, NULL,
+				faults);
 }
 
 /* ---- Checks ----------------------------------------------------------- */

@@ -544,12 +544,23 @@ recovery_used(struct attempt *a, const struct iam_state *st)
 		.n_params = sizeof(params) / sizeof(params[0]),
 	};
 
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
 	snprintf(n, sizeof(n), "%d", left < 0 ? 0 : left);
 	pam_syslog(a->pamh, LOG_NOTICE, "%s used a recovery code; %s left",
 		   a->user, n);
 	if (iam_trail_write(a->o->cfg, &ev) < 0)
 		pam_syslog(a->pamh, LOG_WARNING, "cannot write the trail %s",
 			   a->o->cfg->trail_file);
+	/* Out of the store too, so no host that shares it takes it again. */
+	r = iam_creds_spend_recovery(a->o->cfg, a->rec->uid,
+				     a->rec->recovery_codes[a->match.recovery],
+				     &f);
+	if (r < 0 && r != -ENOENT)
+		pam_syslog(a->pamh, LOG_ERR, "the used recovery code of %s "
+			   "stays in the store: %s", a->user, strerror(-r));
+	iam_faults_release(&f);
 }
 
 static int
