@@ -307,8 +307,8 @@ check(struct chk *c, const struct request *q)
 		char left[16];
 
 		snprintf(left, sizeof(left), "%d",
-			 (int)c->u->n_recovery_codes -
-			 __builtin_popcount(used));
+			 iam_recovery_left(c->u->recovery_codes,
+					   c->u->n_recovery_codes, used));
 		event(c, "MFARecoveryCodeUsed", NULL, NULL, left);
 		spend_recovery(c, m.recovery);
 	}

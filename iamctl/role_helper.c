@@ -801,10 +801,10 @@ mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
 	if (m.recovery >= 0) {
 		char left[16];
 
-		snprintf(left, sizeof(left), "%d", (int)h->u->n_recovery_codes -
-			 __builtin_popcount(iam_state_recovery_used(
-				 &t.counted, m.recovery_set) |
-				 (1u << m.recovery)));
+		snprintf(left, sizeof(left), "%d", iam_recovery_left(
+			 h->u->recovery_codes, h->u->n_recovery_codes,
+			 iam_state_recovery_used(&t.counted, m.recovery_set) |
+			 (1u << m.recovery)));
 		trail_event(h, "MFARecoveryCodeUsed", NULL, NULL,
 		      (struct iam_event_param[]){ { "service", "iamctl" },
 						  { "recoveryCodesLeft",

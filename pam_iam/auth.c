@@ -525,7 +525,8 @@ recovery_used(struct attempt *a, const struct iam_state *st)
 {
 	uint32_t used = iam_state_recovery_used(st, a->rec->recovery_set) |
 			(1u << a->match.recovery);
-	int left = (int)a->rec->n_recovery_codes - __builtin_popcount(used);
+	int left = iam_recovery_left(a->rec->recovery_codes,
+				     a->rec->n_recovery_codes, used);
 	char n[16];
 	struct iam_event_param params[] = {
 		{ "service", a->service },
