@@ -127,7 +127,7 @@ jq_is "credential-report: alice has one key" \
 jq_is "credential-report: dave has no password" '.[] | select(.user == "dave") | "\(.password_enabled) \(.password_last_changed)"' "false null"
 jq_is "credential-report: groups as a list" '.[] | select(.user == "alice") | .groups | join(";")' "developers;admins"
 
-expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies$' \
+expect_out 0 '^user,arn,user_creation_time,password_enabled,password_last_changed,password_next_rotation,mfa_active,ssh_key_1_active,ssh_key_1_last_rotated,ssh_key_2_active,ssh_key_2_last_rotated,last_login,locked,groups,policies,mfa_devices,recovery_codes_left$' \
 	"credential-report: a column set per key" iamctl credential-report
 grep -q '^carol,arn:iam:iam::123456789012:user/carol,2026-08-15T08:00:00Z,true,2026-08-15T08:00:00Z,2026-11-13T08:00:00Z,true,false,2025-11-20T16:45:00Z,true,2026-08-15T08:05:00Z,' <<<"$LAST_OUT" &&
 	ok "credential-report: carol's row has ssh_key_1_active=false, ssh_key_2_active=true" ||
