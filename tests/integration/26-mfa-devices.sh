@@ -205,10 +205,18 @@ C6=$(oathtool --totp -b -N "$(date -d '+30 sec')" "${SEC[d6]}")
 out=$(selfserve "expect \"Current password: \"; send \"$PW\\r\"; expect \"recovery code): \"; send \"$C6\\r\"
 expect -re {secret=([A-Z2-7]{32})}
 set code [exec oathtool --totp -b \$expect_out(1,string)]
-expect \"Verification code: \"; send \"\$code\\r\"" enable mona --device tab --no-qr); rc=$?
+expect \"Verification code: \"; send \"\$code\\r\"; puts \"CONFIRM=\$code\"" enable mona --device tab --no-qr); rc=$?
 [ $rc = 0 ] && grep -q "MFA device tab of mona enabled" <<<"$out" && ok "mona enrols her own device tab (password, code, confirmation)" ||
 	{ bad "self-service enable rc=$rc"; show "$out"; }
 S_TAB=$(grep -Eo 'secret=[A-Z2-7]{32}' <<<"$out" | head -1 | cut -d= -f2)
+CONFIRM=$(grep -Eo 'CONFIRM=[0-9]{6}' <<<"$out" | head -1 | cut -d= -f2)
+out=$(login mona "$PW" "$CONFIRM")
+[ -n "$CONFIRM" ] && ! grep -q successfully <<<"$out" && ok "the enrolment's confirmation code is refused at login (replay)" ||
+	{ bad "confirmation code replay: '$CONFIRM'"; show "$out"; }
+out=$(login mona "$PW" "$C6")
+grep -q successfully <<<"$out" && bad "the self-service proof's code passed at login" ||
+	ok "the code that proved the self-service is refused at login (replay)"
+iamctl unlock mona >/dev/null 2>&1
 grep '"eventName":"MFASelfService"' "$TRAIL" | grep -v '"errorCode"' | has '"verb":"enable"' &&
 	grep -q '"eventName":"EnableMFA".*mfa/mona/tab' "$TRAIL" && ok "MFASelfService and EnableMFA in the trail" || bad "self-service trail"
 expect_out 0 '"name":"tab"' "the new device is listed" iamctl mfa list mona --json
@@ -362,6 +370,22 @@ out=$(selfserve '' recovery-codes mona); rc=$?
 	grep '"eventName":"MFASelfService"' "$TRAIL" | tail -1 | has '"errorCode":"AccountDisabled"' &&
 	ok "a disabled user's self-service is refused (AccountDisabled)" || { bad "disabled self-service rc=$rc"; show "$out"; }
 iamctl user enable mona >/dev/null 2>&1 || bad "user enable"
+
+# ---- iam-chkpwd's input and limits, as mona: 300 KB on standard input,
+# descriptors 0-2 closed, RLIMIT_FSIZE 0, RLIMIT_NOFILE 3.
+f0=$(state); tl=$(wc -l < "$TRAIL")
+out=$(head -c 300000 /dev/zero | tr '\0' a | asme "$CHK" 2>&1); rc=$?
+[ "$rc" = 1 ] && grep -q "malformed request" <<<"$out" && [ "$(state)" = "$f0" ] && [ "$(wc -l < "$TRAIL")" = "$tl" ] &&
+	ok "300 KB on iam-chkpwd's stdin: refused unread, nothing counted or written" || { bad "300 KB rc=$rc"; show "$out"; }
+asme sh -c "exec $CHK <&- >&- 2>&-"; rc=$?
+[ "$rc" = 1 ] && [ "$(wc -l < "$TRAIL")" = "$tl" ] && ! tail -1 "$TRAIL" | grep -q 'iam-chkpwd:' &&
+	ok "iam-chkpwd with 0-2 closed: no, and nothing of it lands in the trail" || bad "closed fds rc=$rc"
+out=$(asme sh -c "ulimit -f 0; exec $CHK" < "$W/req" 2>&1); rc=$?
+[ "$rc" = 0 ] && tail -1 "$TRAIL" | grep -q '"helper":"iam-chkpwd"' &&
+	ok "RLIMIT_FSIZE 0: the check, its state and its trail line still complete" || { bad "ulimit -f 0 rc=$rc"; show "$out"; }
+out=$(asme sh -c "ulimit -n 3; exec $CHK" < "$W/req" 2>&1); rc=$?
+[ "$rc" = 1 ] && ok "RLIMIT_NOFILE 3: iam-chkpwd fails closed" || { bad "ulimit -n 3 rc=$rc"; show "$out"; }
+iamctl unlock mona >/dev/null 2>&1
 
 # ---- A planted state or credentials file is refused, never followed.
 cp -p "$sf" "$W/state.bak"
