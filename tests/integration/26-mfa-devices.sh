@@ -380,11 +380,19 @@ out=$(head -c 300000 /dev/zero | tr '\0' a | asme "$CHK" 2>&1); rc=$?
 asme sh -c "exec $CHK <&- >&- 2>&-"; rc=$?
 [ "$rc" = 1 ] && [ "$(wc -l < "$TRAIL")" = "$tl" ] && ! tail -1 "$TRAIL" | grep -q 'iam-chkpwd:' &&
 	ok "iam-chkpwd with 0-2 closed: no, and nothing of it lands in the trail" || bad "closed fds rc=$rc"
-out=$(asme sh -c "ulimit -f 0; exec $CHK" < "$W/req" 2>&1); rc=$?
-[ "$rc" = 0 ] && tail -1 "$TRAIL" | grep -q '"helper":"iam-chkpwd"' &&
+tl=$(wc -l < "$TRAIL")
+out=$(asme sh -c "ulimit -S -f 0; exec $CHK" < "$W/req" 2>&1); rc=$?
+[ "$rc" = 0 ] && [ "$(wc -l < "$TRAIL")" = $((tl + 1)) ] && tail -1 "$TRAIL" | grep -q '"helper":"iam-chkpwd"' &&
 	ok "RLIMIT_FSIZE 0: the check, its state and its trail line still complete" || { bad "ulimit -f 0 rc=$rc"; show "$out"; }
+# A hard limit of 0 root may raise only with CAP_SYS_RESOURCE: then the
+# check completes, else the helper says no before anything is counted.
+f0=$(state); tl=$(wc -l < "$TRAIL")
+out=$(asme sh -c "ulimit -H -f 0; exec $CHK" < "$W/req" 2>&1); rc=$?
+{ [ "$rc" = 0 ] && tail -1 "$TRAIL" | grep -q '"helper":"iam-chkpwd"'; } ||
+	{ [ "$rc" != 0 ] && [ "$(state)" = "$f0" ] && [ "$(wc -l < "$TRAIL")" = "$tl" ]; } &&
+	ok "a hard RLIMIT_FSIZE of 0: complete or refused untouched (rc=$rc)" || { bad "ulimit -H -f 0 rc=$rc"; show "$out"; }
 out=$(asme sh -c "ulimit -n 3; exec $CHK" < "$W/req" 2>&1); rc=$?
-[ "$rc" = 1 ] && ok "RLIMIT_NOFILE 3: iam-chkpwd fails closed" || { bad "ulimit -n 3 rc=$rc"; show "$out"; }
+[ "$rc" != 0 ] && ok "RLIMIT_NOFILE 3: iam-chkpwd says no (rc=$rc)" || { bad "ulimit -n 3 rc=$rc"; show "$out"; }
 iamctl unlock mona >/dev/null 2>&1
 
 # ---- A planted state or credentials file is refused, never followed.
