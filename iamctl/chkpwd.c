@@ -210,8 +210,9 @@ identify(struct chk *c)
 }
 
 /*
- * A used recovery code leaves the credentials store (the state's mark
- * refuses it here meanwhile), so every host sharing the store refuses it.
+ * A used recovery code is spent in the credentials store (the state's
+ * mark refuses it here meanwhile), so every host sharing the store
+ * refuses it.
  */
 static void
 spend_recovery(struct chk *c, int i)

@@ -22,8 +22,8 @@
  * Least privilege: before anything else, descriptors 0-2 are made sane,
  * the process is made non-dumpable, the environment is cleared and the
  * umask is set; then it becomes root entirely, so the caller cannot stop
- * it while it holds a lock; the settings come from the default iam.conf unless the
- * real uid is 0; the caller is identified only by the real uid (NSS name,
+ * it while it holds a lock; the settings come from the default iam.conf
+ * unless the real uid is 0; the caller is identified only by the real uid (NSS name,
  * which must be an IAM user of the private snapshot with the same uid).
  * The helper only ever acts on the caller's own login session record,
  * never on a path or a user taken from its arguments, and every file it
@@ -722,8 +722,9 @@ mfa_policy(struct helper *h, const struct selfserve *s, int64_t now)
 }
 
 /*
- * A used recovery code leaves the credentials store (the state's mark
- * refuses it here meanwhile), so every host sharing the store refuses it.
+ * A used recovery code is spent in the credentials store (the state's
+ * mark refuses it here meanwhile), so every host sharing the store
+ * refuses it.
  */
 static void
 spend_recovery(struct helper *h, int i)
