@@ -23,8 +23,9 @@
  * the process is made non-dumpable, the environment is cleared and the
  * umask is set; then it becomes root entirely, so the caller cannot stop
  * it while it holds a lock; the settings come from the default iam.conf
- * unless the real uid is 0; the caller is identified only by the real uid (NSS name,
- * which must be an IAM user of the private snapshot with the same uid).
+ * unless the real uid is 0; the caller is identified only by the real
+ * uid (NSS name, which must be an IAM user of the private snapshot with
+ * the same uid).
  * The helper only ever acts on the caller's own login session record,
  * never on a path or a user taken from its arguments, and every file it
  * writes is created with its mode set explicitly.
