@@ -18,9 +18,12 @@
  * (mfa_exempt_services), as it does for pam_iam's own callers.
  *
  * Hardening as the role helper's: sane descriptors, no core dumps, a
- * cleared environment, --config only for a real root.
+ * cleared environment, --config only for a real root; once the request
+ * is read, root entirely (become_root()), so the caller cannot stop it
+ * while it holds a lock.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -53,6 +56,7 @@ struct request {
 
 struct chk {
 	struct iam_config *cfg;
+	uid_t uid;			/* the caller: the real uid at start */
 	struct iam_auth_user *u;	/* the caller's record */
 	char caller[NAME_LEN + 1];
 	char arn[512];
@@ -179,7 +183,7 @@ identify(struct chk *c)
 	struct passwd pw, *pwp = NULL;
 	char buf[4096], dir[PATH_MAX], why[512] = "";
 	struct iam_authdb *db = NULL;
-	uid_t uid = getuid();
+	uid_t uid = c->uid;
 	int r;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL ||
@@ -203,6 +207,25 @@ identify(struct chk *c)
 	memcpy(c->caller, pw.pw_name, strlen(pw.pw_name) + 1);
 	return iam_arn_user(c->u->account_id, c->u->name, c->arn,
 			    sizeof(c->arn));
+}
+
+/*
+ * A used recovery code is spent in the credentials store (the state's
+ * mark refuses it here meanwhile), so every host sharing the store
+ * refuses it.
+ */
+static void
+spend_recovery(struct chk *c, int i)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
+	r = iam_creds_spend_recovery(c->cfg, c->u->uid,
+				     c->u->recovery_codes[i], &f);
+	if (r < 0 && r != -ENOENT)
+		err("%s: the used recovery code of %s stays in the store: %s",
+		    c->cfg->credentials_dir, c->caller, strerror(-r));
+	iam_faults_release(&f);
 }
 
 /* Another name than the caller's: refused unchecked, counted, recorded. */
@@ -285,9 +308,10 @@ check(struct chk *c, const struct request *q)
 		char left[16];
 
 		snprintf(left, sizeof(left), "%d",
-			 (int)c->u->n_recovery_codes -
-			 __builtin_popcount(used));
+			 iam_recovery_left(c->u->recovery_codes,
+					   c->u->n_recovery_codes, used));
 		event(c, "MFARecoveryCodeUsed", NULL, NULL, left);
+		spend_recovery(c, m.recovery);
 	}
 	event(c, "Login", error, NULL, NULL);
 	if (locked)
@@ -319,6 +343,27 @@ harden(void)
 	return 0;
 }
 
+/*
+ * Once the request is read, root entirely: the caller can no longer
+ * stop (SIGSTOP) or kill the check while it holds the lock of the state
+ * or of the trail, and the terminal's job-control, interrupt and hang-up
+ * signals are ignored.  Until then (waiting for standard input) the
+ * caller may still kill it: it holds nothing.
+ */
+static int
+become_root(void)
+{
+	static const int ignored[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGINT,
+				       SIGQUIT, SIGHUP, SIGPIPE };
+
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		(void)signal(ignored[i], SIG_IGN);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+	    setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 /* "--config PATH" (honoured for a real root only) or nothing. */
 static int
 parse_args(int argc, char **argv, uid_t ruid, const char **ret_config)
@@ -338,7 +383,7 @@ parse_args(int argc, char **argv, uid_t ruid, const char **ret_config)
 int
 main(int argc, char **argv)
 {
-	struct chk c = { 0 };
+	struct chk c = { .uid = getuid() };
 	struct request *q;
 	const char *config = NULL;
 	char why[512] = "";
@@ -347,7 +392,7 @@ main(int argc, char **argv)
 
 	if (harden() < 0)
 		return EXIT_NO;
-	if (parse_args(argc, argv, getuid(), &config) < 0) {
+	if (parse_args(argc, argv, c.uid, &config) < 0) {
 		err("usage: iam-chkpwd [--config PATH] < SERVICE USER "
 		    "PASSWORD CODE lines (run by pam_iam)");
 		return EXIT_USAGE;
@@ -360,6 +405,10 @@ main(int argc, char **argv)
 		err("malformed request");
 		goto out;
 	}
+	if (become_root() < 0) {
+		err("cannot become root: %s", strerror(errno));
+		goto out;
+	}
 	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
 			    config != NULL, &c.cfg, why, sizeof(why)) < 0) {
 		err("%s", why);
@@ -367,7 +416,7 @@ main(int argc, char **argv)
 	}
 	c.service = q->service;
 	if (identify(&c) < 0) {
-		err("uid %u is not an IAM user", (unsigned)getuid());
+		err("uid %u is not an IAM user", (unsigned)c.uid);
 		goto out;
 	}
 	if (strcmp(q->user, c.caller) != 0)

@@ -1425,7 +1425,8 @@ check_recovery_codes(struct doctor *d, const struct iam_config *cfg,
 	(void)iam_state_read(cfg->state_dir, u->uid, 0, &st);
 	used = iam_state_recovery_used(&st, iam_recovery_set_tag(
 		(const char *const *)u->recovery_codes, u->n_recovery_codes));
-	if ((int)u->n_recovery_codes - __builtin_popcount(used) > 0)
+	if (iam_recovery_left((const char *const *)u->recovery_codes,
+			      u->n_recovery_codes, used) > 0)
 		return;
 	snprintf(fix, sizeof(fix), "iamctl mfa recovery-codes %s", u->name);
 	finding(d, false, fix, "user %s has MFA but no recovery codes%s",

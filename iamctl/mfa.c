@@ -221,7 +221,8 @@ recovery_left(const struct iam_config *cfg, const struct iam_user *u)
 				   u->n_recovery_codes);
 	(void)iam_state_read(cfg->state_dir, u->uid, 0, &st);
 	used = iam_state_recovery_used(&st, tag);
-	return (int)u->n_recovery_codes - __builtin_popcount(used);
+	return iam_recovery_left((const char *const *)u->recovery_codes,
+				 u->n_recovery_codes, used);
 }
 
 static void

@@ -105,7 +105,8 @@ make_row(const struct iam_config *cfg, const struct iam_identity *id,
 	r->locked = has_state && iam_state_locked(&st, &pp->lockout, now);
 	r->mfa_devices = (u->mfa.secret != NULL ? 1 : 0) +
 			 (int)u->n_mfa_devices;
-	r->recovery_left = (int)u->n_recovery_codes - __builtin_popcount(
+	r->recovery_left = iam_recovery_left(
+		(const char *const *)u->recovery_codes, u->n_recovery_codes,
 		iam_state_recovery_used(has_state ? &st : &(struct iam_state){ 0 },
 					iam_recovery_set_tag(
 					(const char *const *)u->recovery_codes,
@@ -182,7 +183,7 @@ csv_row(const struct iam_user *u, const struct row *r)
 static void
 json_row(struct jout *j, const struct iam_user *u, const struct row *r)
 {
-	char key[32];
+	char key[48];
 
 	jout_map(j);
 	jout_kstr(j, "user", u->name);

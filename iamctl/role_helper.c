@@ -21,14 +21,17 @@
  *
  * Least privilege: before anything else, descriptors 0-2 are made sane,
  * the process is made non-dumpable, the environment is cleared and the
- * umask is set; the settings come from the default iam.conf unless the
- * real uid is 0; the caller is identified only by the real uid (NSS name,
- * which must be an IAM user of the private snapshot with the same uid).
+ * umask is set; then it becomes root entirely, so the caller cannot stop
+ * it while it holds a lock; the settings come from the default iam.conf
+ * unless the real uid is 0; the caller is identified only by the real
+ * uid (NSS name, which must be an IAM user of the private snapshot with
+ * the same uid).
  * The helper only ever acts on the caller's own login session record,
  * never on a path or a user taken from its arguments, and every file it
  * writes is created with its mode set explicitly.
  */
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pwd.h>
@@ -55,6 +58,7 @@
 /* Who asks, and the state of the one operation. */
 struct helper {
 	struct iam_config *cfg;
+	uid_t caller;			/* the real uid at start */
 	struct iam_who who;		/* who asks; owns u */
 	struct iam_auth_user *u;	/* the caller's record */
 	char arn[512];			/* the caller's ARN */
@@ -144,7 +148,7 @@ identify_caller(struct helper *h)
 	struct passwd pw, *pwp = NULL;
 	char buf[4096];
 	struct iam_session_rec rec;
-	uid_t uid = getuid();
+	uid_t uid = h->caller;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
 		err("uid %u has no name", (unsigned)uid);
@@ -718,6 +722,25 @@ mfa_policy(struct helper *h, const struct selfserve *s, int64_t now)
 	return rc;
 }
 
+/*
+ * A used recovery code is spent in the credentials store (the state's
+ * mark refuses it here meanwhile), so every host sharing the store
+ * refuses it.
+ */
+static void
+spend_recovery(struct helper *h, int i)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
+	r = iam_creds_spend_recovery(h->cfg, h->u->uid,
+				     h->u->recovery_codes[i], &f);
+	if (r < 0 && r != -ENOENT)
+		err("%s: your used recovery code stays in the store: %s",
+		    h->cfg->credentials_dir, strerror(-r));
+	iam_faults_release(&f);
+}
+
 /* The current password and, with a device, a code: one lockout try. */
 static int
 mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
@@ -780,14 +803,15 @@ mfa_prove(struct helper *h, const struct selfserve *s, int64_t now)
 	if (m.recovery >= 0) {
 		char left[16];
 
-		snprintf(left, sizeof(left), "%d", (int)h->u->n_recovery_codes -
-			 __builtin_popcount(iam_state_recovery_used(
-				 &t.counted, m.recovery_set) |
-				 (1u << m.recovery)));
+		snprintf(left, sizeof(left), "%d", iam_recovery_left(
+			 h->u->recovery_codes, h->u->n_recovery_codes,
+			 iam_state_recovery_used(&t.counted, m.recovery_set) |
+			 (1u << m.recovery)));
 		trail_event(h, "MFARecoveryCodeUsed", NULL, NULL,
 		      (struct iam_event_param[]){ { "service", "iamctl" },
 						  { "recoveryCodesLeft",
 						    left } }, 2, NULL);
+		spend_recovery(h, m.recovery);
 	}
 	return EXIT_OK;
 }
@@ -813,6 +837,9 @@ mfa_self(struct helper *h, int argc, char **argv)
 				  "only your own MFA devices (%s), not %s's",
 				  h->u->name, s.user);
 	}
+	if (h->u->disabled)
+		return mfa_refuse(h, &s, "AccountDisabled", NULL, "account "
+				  "disabled");
 	rc = mfa_policy(h, &s, now);
 	rc = rc ? rc : mfa_prove(h, &s, now);
 	if (rc != EXIT_OK)
@@ -873,6 +900,27 @@ harden(void)
 	return 0;
 }
 
+/*
+ * Root entirely once the caller is known (h->caller): the caller can no
+ * longer stop (SIGSTOP) the helper while it holds the lock of the state
+ * or of the trail, and the terminal's job-control keys are ignored here
+ * and in the iamctl it runs for a self-service change, which must not be
+ * suspended while it holds the store's lock.  ^C still ends it (a dead
+ * process holds no lock).
+ */
+static int
+become_root(void)
+{
+	static const int ignored[] = { SIGTSTP, SIGTTIN, SIGTTOU, SIGPIPE };
+
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		(void)signal(ignored[i], SIG_IGN);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 ||
+	    setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 enum command {
 	CMD_ASSUME_ROLE,
 	CMD_WHOAMI,
@@ -925,9 +973,14 @@ main(int argc, char **argv)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
 	h.who.gen.fd = -1;
-	if (parse_command(argc, argv, getuid(), &config, &cmd, &i) < 0) {
+	h.caller = getuid();
+	if (parse_command(argc, argv, h.caller, &config, &cmd, &i) < 0) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (become_root() < 0) {
+		err("cannot become root: %s", strerror(errno));
+		return EXIT_REFUSED;
 	}
 	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
 			    config != NULL, &h.cfg, why, sizeof(why)) < 0) {

@@ -365,22 +365,45 @@ open_trail(const char *path, int strict_flags)
 }
 
 /*
+ * The trail's lock, waited for at most TRAIL_LOCK_MS.  Its holder may be
+ * a process a user can stop (su, sudo or passwd run pam_iam as root with
+ * the user's real uid): a stopped holder must not hold up every login
+ * and sudo on the host, so after the wait the line goes out unlocked.
+ * O_APPEND keeps a single write whole and at the end; only the cut-back
+ * of a short write needs the lock.  True when the lock is held.
+ */
+#define TRAIL_LOCK_MS	2000
+
+static bool
+lock_trail(int fd)
+{
+	for (int waited = 0; waited < TRAIL_LOCK_MS; waited += 10) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return false;
+		(void)nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 },
+				NULL);
+	}
+	return false;
+}
+
+/*
  * One line at the end of the trail, whole or not at all: under an
- * exclusive flock (every writer is root and takes it), with a caller's
- * RLIMIT_FSIZE lifted (fsize.c); a short or failed write is cut back to
- * the size before it, so no torn line glues itself to the next event.
+ * exclusive flock (every writer is root and takes it; lock_trail()), with
+ * a caller's RLIMIT_FSIZE lifted (fsize.c); a short or failed write is
+ * cut back to the size before it, so no torn line glues itself to the
+ * next event.
  */
 static int
 append_line(int fd, const struct iam_buf *line)
 {
 	struct iam_fsize_guard g;
+	bool locked = lock_trail(fd);
 	struct stat st;
 	ssize_t n;
 	int r;
 
-	r = iam_flock_bounded(fd, LOCK_EX);
-	if (r < 0)
-		return r;
 	if (fstat(fd, &st) < 0) {
 		r = -errno;
 		goto out;
@@ -388,11 +411,13 @@ append_line(int fd, const struct iam_buf *line)
 	iam_fsize_lift(&g);
 	n = write(fd, line->buf, line->len);
 	r = n < 0 ? -errno : (size_t)n != line->len ? -EIO : 0;
-	if (r < 0 && n > 0 && ftruncate(fd, st.st_size) < 0)
+	/* Unlocked, the size before may no longer be this line's start. */
+	if (r < 0 && n > 0 && locked && ftruncate(fd, st.st_size) < 0)
 		r = -errno;
 	iam_fsize_restore(&g);
 out:
-	(void)flock(fd, LOCK_UN);
+	if (locked)
+		(void)flock(fd, LOCK_UN);
 	return r;
 }
 

@@ -19,8 +19,10 @@
  * "default" (so a file written before named devices existed means
  * exactly what it meant); "mfa_devices" are the others, at most
  * IAM_MFA_MAX_DEVICES in all; "recovery_codes" holds only crypt(3)
- * hashes of the one-time codes.  Both exist only in this store.  Files are keyed by uid,
- * never by a path built from a name.
+ * hashes of the one-time codes (a used code is marked spent with a
+ * leading '!', so every host that shares the store refuses it).  Both
+ * exist only in this store.
+ * Files are keyed by uid, never by a path built from a name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -359,6 +361,42 @@ iam_creds_set_recovery(struct iam_creds *c, char *const *hashes, size_t n)
 	return 0;
 }
 
+/*
+ * Mark the hash arg of the record spent (IAM_RECOVERY_SPENT): it keeps
+ * its place, so the set's tag and the state's marks of the other codes
+ * stay right on every host and in every generation still being read.
+ */
+static int
+spend_change(struct iam_creds **cr, void *arg)
+{
+	const char *hash = arg;
+	struct iam_creds *c = *cr;
+	char *spent;
+
+	if (c == NULL || hash[0] == IAM_RECOVERY_SPENT)
+		return -ENOENT;
+	for (size_t i = 0; i < c->n_recovery; i++) {
+		if (strcmp(c->recovery[i], hash) != 0)
+			continue;
+		if (asprintf(&spent, "%c%s", IAM_RECOVERY_SPENT, hash) < 0)
+			return -ENOMEM;
+		iam_drop_string(c->recovery[i]);
+		c->recovery[i] = spent;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+iam_creds_spend_recovery(const struct iam_config *cfg, uint32_t uid,
+			 const char *hash, struct iam_faults *faults)
+{
+	if (cfg == NULL || hash == NULL)
+		return -EINVAL;
+	return iam_creds_update(cfg, uid, spend_change, (void *)hash, NULL,
+				faults);
+}
+
 /* ---- Checks ----------------------------------------------------------- */
 
 static const char *const algo_names[] = { "SHA1", "SHA256", "SHA512" };
@@ -370,10 +408,15 @@ hash_ok(const char *h)
 	return strlen(h) <= CREDS_MAX_HASH && iam_password_hash_valid(h);
 }
 
-/* Recovery code hashes: sha512crypt (iam_recovery_hash()). */
+/*
+ * Recovery code hashes: sha512crypt (iam_recovery_hash()), a spent one
+ * marked with a leading IAM_RECOVERY_SPENT.
+ */
 static bool
 recovery_hash_ok(const char *h)
 {
+	if (h[0] == IAM_RECOVERY_SPENT)
+		h++;
 	return strlen(h) <= CREDS_MAX_HASH && strncmp(h, "$6$", 3) == 0 &&
 	       strchr(h + 3, '$') != NULL;
 }

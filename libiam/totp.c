@@ -221,9 +221,24 @@ iam_recovery_set_tag(const char *const *hashes, size_t n)
 
 	if (n == 0 || hashes == NULL || hashes[0] == NULL)
 		return 0;
-	/* The first hash's salt is random: a new set gets a new tag. */
-	h = fnv32(hashes[0]);
+	/*
+	 * The first hash's salt is random: a new set gets a new tag; a
+	 * spent first code leaves it as it was.
+	 */
+	h = fnv32(hashes[0] + (hashes[0][0] == IAM_RECOVERY_SPENT));
 	return h != 0 ? h : 1;
+}
+
+int
+iam_recovery_left(const char *const *hashes, size_t n, uint32_t used)
+{
+	int left = 0;
+
+	for (size_t i = 0; hashes != NULL && i < n; i++)
+		if (hashes[i] != NULL && hashes[i][0] != IAM_RECOVERY_SPENT &&
+		    (i >= 32 || (used & (1u << i)) == 0))
+			left++;
+	return left;
 }
 
 static const char b32[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -303,7 +318,10 @@ iam_recovery_hash(const char *code, char **ret_hash)
 	return r;
 }
 
-/* Index of the hash norm matches, or -1; every hash is computed. */
+/*
+ * Index of the hash norm matches, or -1; every hash is computed, a
+ * spent one too (IAM_RECOVERY_SPENT), which never matches.
+ */
 static int
 recovery_match(const char *norm, const char *const *hashes, size_t n)
 {
@@ -313,11 +331,13 @@ recovery_match(const char *norm, const char *const *hashes, size_t n)
 	if (cd == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		const char *h = crypt_r(norm, hashes[i], cd);
-		size_t len = strlen(hashes[i]);
+		bool spent = hashes[i][0] == IAM_RECOVERY_SPENT;
+		const char *stored = hashes[i] + spent;
+		const char *h = crypt_r(norm, stored, cd);
+		size_t len = strlen(stored);
 
 		if (h != NULL && h[0] != '*' && strlen(h) == len &&
-		    ct_equal(h, hashes[i], len) && found < 0)
+		    ct_equal(h, stored, len) && !spent && found < 0)
 			found = (int)i;
 	}
 	iam_wipe(cd, sizeof(*cd));

@@ -51,7 +51,7 @@ IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
 
 /*
  * flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most IAM_LOCK_WAIT_MS.
- * The trail's and a user's state lock are held for a few system calls,
+ * A user's state lock is held for a few system calls,
  * but by processes a user may stop (su, sudo, passwd run with the user's
  * real uid): a stopped holder then costs a bounded wait and a refusal
  * (-ETIMEDOUT), never a login that hangs.  0 or -errno.

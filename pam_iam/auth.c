@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -540,7 +541,8 @@ recovery_used(struct attempt *a, const struct iam_state *st)
 {
 	uint32_t used = iam_state_recovery_used(st, a->rec->recovery_set) |
 			(1u << a->match.recovery);
-	int left = (int)a->rec->n_recovery_codes - __builtin_popcount(used);
+	int left = iam_recovery_left(a->rec->recovery_codes,
+				     a->rec->n_recovery_codes, used);
 	char n[16];
 	struct iam_event_param params[] = {
 		{ "service", a->service },
@@ -559,12 +561,23 @@ recovery_used(struct attempt *a, const struct iam_state *st)
 		.n_params = sizeof(params) / sizeof(params[0]),
 	};
 
+	struct iam_faults f = IAM_FAULTS_INIT;
+	int r;
+
 	snprintf(n, sizeof(n), "%d", left < 0 ? 0 : left);
 	pam_syslog(a->pamh, LOG_NOTICE, "%s used a recovery code; %s left",
 		   a->user, n);
 	if (iam_trail_write(a->o->cfg, &ev) < 0)
 		pam_syslog(a->pamh, LOG_WARNING, "cannot write the trail %s",
 			   a->o->cfg->trail_file);
+	/* Out of the store too, so no host that shares it takes it again. */
+	r = iam_creds_spend_recovery(a->o->cfg, a->rec->uid,
+				     a->rec->recovery_codes[a->match.recovery],
+				     &f);
+	if (r < 0 && r != -ENOENT)
+		pam_syslog(a->pamh, LOG_ERR, "the used recovery code of %s "
+			   "stays in the store: %s", a->user, strerror(-r));
+	iam_faults_release(&f);
 }
 
 static int
@@ -678,6 +691,7 @@ check_via_helper(struct attempt *a)
 	const char *service = a->service != NULL ? a->service : "";
 	const char *code = a->code != NULL ? a->code : "";
 	struct iam_buf b = IAM_BUF_INIT;
+	struct sigaction dfl = { .sa_handler = SIG_DFL }, old;
 	int sv[2], status = 0, r;
 	pid_t pid, w;
 
@@ -694,6 +708,12 @@ check_via_helper(struct attempt *a)
 		iam_buf_wipe(&b);
 		return PAM_SYSTEM_ERR;
 	}
+	/*
+	 * An application that ignores SIGCHLD (its children reaped by the
+	 * kernel) or reaps them in a handler would take the helper's exit
+	 * status from us: the default while we wait, as pam_unix does.
+	 */
+	(void)sigaction(SIGCHLD, &dfl, &old);
 	pid = fork();
 	if (pid == 0) {
 		/* Only async-signal-safe calls between fork and exec. */
@@ -712,11 +732,13 @@ check_via_helper(struct attempt *a)
 	if (pid < 0) {
 		pam_syslog(a->pamh, LOG_ERR, "cannot run %s: %s", CHKPWD,
 			   strerror(errno));
+		(void)sigaction(SIGCHLD, &old, NULL);
 		return PAM_SYSTEM_ERR;
 	}
 	do
 		w = waitpid(pid, &status, 0);
 	while (w < 0 && errno == EINTR);
+	(void)sigaction(SIGCHLD, &old, NULL);
 	if (w == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    r == 0) {
 		pam_syslog(a->pamh, LOG_INFO, "authentication of %s succeeded "

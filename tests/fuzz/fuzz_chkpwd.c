@@ -2,7 +2,8 @@
  * fuzz_chkpwd.c - libFuzzer target on the input of the setuid-root
  * iam-chkpwd: the request lines pam_iam writes (SERVICE, USER, PASSWORD,
  * CODE), split as the helper splits them, then the code line checked
- * against two devices and a recovery code through the state as the
+ * against two devices, a recovery code and a spent one (which must never
+ * match) through the state as the
  * helper checks it (iam_mfa_verify, iam_lockout_settle_mfa) in a
  * private state folder.
  *
@@ -20,21 +21,25 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 static char state_dir[] = "/tmp/fuzz-chkpwd.XXXXXX";
 static struct iam_auth_user user;
 static struct iam_auth_mfa devices[2];
-static const char *recovery[1];
+static const char *recovery[2];	/* one live, one spent */
 static int64_t clock_now = 1800000000;
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *h = NULL;
+	char *h = NULL, *spent = NULL;
 
 	(void)argc;
 	(void)argv;
 	if (mkdtemp(state_dir) == NULL || chmod(state_dir, 0700) < 0)
 		abort();
-	if (iam_recovery_hash("ABCD-EFGH-IJKL-MNOP", &h) < 0)
+	if (iam_recovery_hash("ABCD-EFGH-IJKL-MNOP", &h) < 0 ||
+	    iam_recovery_hash("QRST-UVWX-YZ23-4567", &spent) < 0 ||
+	    asprintf((char **)&recovery[1], "%c%s", IAM_RECOVERY_SPENT,
+		     spent) < 0)
 		abort();
 	recovery[0] = h;
+	free(spent);
 	devices[0] = (struct iam_auth_mfa){ "default",
 		"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", IAM_TOTP_SHA1, 6, 30, 0, 0 };
 	devices[1] = (struct iam_auth_mfa){ "phone",
@@ -46,8 +51,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	user.mfa_devices = devices;
 	user.n_mfa_devices = 2;
 	user.recovery_codes = recovery;
-	user.n_recovery_codes = 1;
-	user.recovery_set = iam_recovery_set_tag(recovery, 1);
+	user.n_recovery_codes = 2;
+	user.recovery_set = iam_recovery_set_tag(recovery, 2);
 	/* Lockout off, the clock moving on: every input is checked. */
 	user.password_policy.lockout.max_failed_attempts = 0;
 	user.password_policy.lockout.lockout_seconds = 900;
@@ -92,6 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (v == 0 && m.recovery >= 0 &&
 		    iam_recovery_normalise(q->code, norm) < 0)
 			abort();	/* only a code of the right shape */
+		if (v == 0 && m.recovery == 1)
+			abort();	/* a spent code never matches */
 		r = iam_lockout_settle_mfa(&t, v == 0 ? IAM_LOCKOUT_OK :
 					   IAM_LOCKOUT_FAILED,
 					   v == 0 ? &m : NULL, NULL);

@@ -2,6 +2,8 @@
  * test_audit.c - the audit trail: CloudTrail-shaped lines generated with
  * yajl_gen, one write per event, strict file and folder rules.
  */
+#include <sys/file.h>
+
 #include "fixtures.h"
 
 static char dir[64];
@@ -317,4 +319,35 @@ Test(audit, folder_and_file_created_root_root_whatever_the_callers_group)
 	cr_expect(st.st_uid == 0 && st.st_gid == 0, "file %u:%u",
 		  (unsigned)st.st_uid, (unsigned)st.st_gid);
 	cr_expect_eq(st.st_mode & 07777, 0600);
+}
+
+/*
+ * A holder of the trail's lock that never lets go (a user stopped su,
+ * sudo or passwd while pam_iam wrote its line) holds up no one: the line
+ * goes out, whole, after a bounded wait.
+ */
+Test(audit, a_stopped_lock_holder_delays_a_write_but_never_blocks_it,
+     .timeout = 15)
+{
+	struct iam_event ev = { .source = "pam_iam", .name = "Login" };
+	struct timespec a, b;
+	double secs;
+	char *t;
+	int fd;
+
+	cr_assert_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
+	fd = open(cfg->trail_file, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(flock(fd, LOCK_EX), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	cr_expect_eq(iam_trail_write_flags(cfg, &ev, fx_strict_flags()), 0);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	close(fd);
+	secs = (double)(b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+	cr_expect(secs >= 1.5 && secs < 5, "waited %.2f s", secs);
+	t = fx_slurp(cfg->trail_file);
+	cr_assert_not_null(t);
+	cr_expect(strstr(strchr(t, '\n') + 1, "\"eventName\":\"Login\"") != NULL,
+		  "the second line: %s", t);
+	free(t);
 }

@@ -353,6 +353,56 @@ Test(mfa, replay_is_per_device_and_recovery_codes_pass_once)
 	free(h);
 }
 
+/*
+ * A spent code (iam_creds_spend_recovery()) keeps its place marked '!':
+ * it never matches again, the set's tag and the other codes' places
+ * stay, and the store reads it back.
+ */
+Test(mfa, a_spent_recovery_code_never_matches_and_keeps_the_set)
+{
+	struct iam_auth_user u = { .name = "ann", .uid = UID1 };
+	struct iam_creds *c = NULL, *back = NULL;
+	struct iam_mfa_match m;
+	const char *rc[2];
+	char *h0 = NULL, *h1 = NULL, *spent;
+	int64_t now = (int64_t)time(NULL);
+
+	cr_assert_eq(iam_recovery_hash("ABCD-EFGH-IJKL-MNOP", &h0), 0);
+	cr_assert_eq(iam_recovery_hash("QRST-UVWX-YZ23-4567", &h1), 0);
+	cr_assert_geq(asprintf(&spent, "!%s", h0), 0);
+	rc[0] = h0;
+	rc[1] = h1;
+	u.recovery_set = iam_recovery_set_tag(rc, 2);
+	rc[0] = spent;
+	cr_expect_eq(iam_recovery_set_tag(rc, 2), u.recovery_set,
+		     "spending the first code keeps the set's tag");
+	u.mfa_secret = S1;
+	u.mfa_algorithm = IAM_TOTP_SHA1;
+	u.mfa_digits = 6;
+	u.mfa_period = 30;
+	u.recovery_codes = rc;
+	u.n_recovery_codes = 2;
+	cr_expect_eq(iam_mfa_verify(&u, "abcd-efgh-ijkl-mnop", now, 1, NULL,
+				    &m), -EACCES, "a spent code never matches");
+	cr_expect_eq(iam_mfa_verify(&u, "QRST-UVWX-YZ23-4567", now, 1, NULL,
+				    &m), 0);
+	cr_expect_eq(m.recovery, 1, "the other code keeps its place");
+	cr_expect_eq(iam_recovery_left(rc, 2, 0), 1);
+	cr_expect_eq(iam_recovery_left(rc, 2, 1u), 1, "spent and marked: once");
+	cr_expect_eq(iam_recovery_left(rc, 2, 2u), 0);
+	cr_assert_eq(iam_creds_new(UID1, &c), 0);
+	cr_assert_eq(iam_creds_set_recovery(c, (char *const *)rc, 2), 0);
+	cr_assert_eq(iam_creds_save(cfg, c), 0);
+	cr_assert_eq(iam_creds_load(cfg, UID1, &back, NULL), 0);
+	cr_assert_eq(back->n_recovery, 2);
+	cr_expect_str_eq(back->recovery[0], spent);
+	iam_creds_free(c);
+	iam_creds_free(back);
+	free(spent);
+	free(h0);
+	free(h1);
+}
+
 Test(mfa, an_older_state_file_still_reads)
 {
 	struct iam_state st;

@@ -271,6 +271,20 @@ int iam_recovery_normalise(const char *in, char out[IAM_RECOVERY_RAW + 1]);
 int iam_recovery_hash(const char *code, char **ret_hash);
 
 /*
+ * A spent code keeps its place in the set, its hash marked with a
+ * leading IAM_RECOVERY_SPENT (iam_creds_spend_recovery()): it never
+ * matches again, on any host sharing the store, and the set's tag and
+ * the other codes' places (the state's marks) stay as they were.
+ */
+#define IAM_RECOVERY_SPENT	'!'
+
+/*
+ * How many codes of the set (hashes, n) are left: neither spent nor
+ * marked in used (iam_state_recovery_used() of the set's tag).
+ */
+int iam_recovery_left(const char *const *hashes, size_t n, uint32_t used);
+
+/*
  * What a right code matched: a step of one device (tag 0 is the device
  * "default", whose step is iam_state.last_step), or one recovery code.
  */

@@ -311,6 +311,18 @@ int iam_creds_update(const struct iam_config *cfg, uint32_t uid,
 		     const char *host_root, struct iam_faults *faults);
 
 /*
+ * Spend one recovery code: mark hash (one of the record's recovery code
+ * hashes, as the private snapshot carried it) spent in uid's record
+ * (IAM_RECOVERY_SPENT) through iam_creds_update(), so the store, and
+ * every host that shares it, never takes that code again; the state's
+ * mark refuses it meanwhile.  -ENOENT when the record does not hold it
+ * (spent or regenerated in the meantime); other errors as
+ * iam_creds_update().
+ */
+int iam_creds_spend_recovery(const struct iam_config *cfg, uint32_t uid,
+			     const char *hash, struct iam_faults *faults);
+
+/*
  * The generation served (0 when nothing was published yet): N of
  * current, or for a host still in the flat layout of earlier versions
  * the number in its generation file or nss.db.  -EBADMSG for a current
