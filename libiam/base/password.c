@@ -10,7 +10,7 @@
 #include <sys/random.h>
 
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/password.h"
 
 #define BCRYPT_COST	11
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/totp.h"
 
 #define MAX_WINDOW	10
 /*

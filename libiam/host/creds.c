@@ -34,6 +34,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "iam.h"
+#include "iam/creds.h"
 
 #define CREDS_MAX_BYTES		(64u << 10)
 #define CREDS_MAX_HASH		512

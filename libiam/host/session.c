@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/session.h"
 #include "iam/store.h"
 
 #define SESSION_MAGIC	"IAMSESS1"

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/state.h"
 #include "util_int.h"
 
 #define STATE_MAGIC	"IAMSTATE1"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "iam.h"
+#include "iam/store.h"
 #include "util_int.h"
 
 int

@@ -9,7 +9,7 @@
 #include <strings.h>
 
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/password.h"
 #include "iam/pwpolicy.h"
 
 static int

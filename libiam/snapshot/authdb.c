@@ -1,7 +1,7 @@
 /*
  * authdb.c - the private snapshot auth/auth.db: builder and reader.
  *
- * The layout is described in iam/auth.h.  The builder is pure (it only
+ * The layout is described in iam/authdb.h.  The builder is pure (it only
  * appends to a buffer); the reader maps the file and trusts nothing in it:
  * every offset, length and count is checked against the mapping before
  * use, and each part carries its own checksum, so a lookup verifies only
@@ -18,7 +18,7 @@
 
 #include "fnv.h"
 #include "iam.h"
-#include "iam/auth.h"
+#include "iam/authdb.h"
 
 #define HDR_SIZE	128
 #define MAX_FILE	0xfffffff8u	/* offsets are 32 bits */

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "iam.h"
-#include "iam/who.h"
+#include "iam/generation.h"
 #include "util_int.h"
 
 #define CURRENT		"current"
