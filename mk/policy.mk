@@ -8,8 +8,8 @@ FUZZ_DIR   := build-fuzz
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-D_GNU_SOURCE -Ilibiam/include $(addprefix -Ilibiam/,$(LIBIAM_PARTS)) -std=gnu11
-POLICY_SRC := libiam/policy/policy.c libiam/policy/eval.c libiam/policy/condition.c libiam/policy/glob.c \
-	libiam/base/util.c
+POLICY_SRC := $(addprefix libiam/policy/,policy.c eval.c request.c variables.c \
+	explain.c condition.c glob.c) libiam/base/util.c
 FUZZ_JSON_FLAGS ?=
 FUZZ_SECONDS ?= 60
 

@@ -153,6 +153,15 @@ struct eval_ctx {
 IAM_INTERNAL uint64_t iam_key_hash(const char *s, size_t n);
 
 /*
+ * Hash of an index key of a policy set: an action and a resource
+ * (K_EXACT), an action (K_ACTION) or a service (K_SERVICE), the action
+ * ASCII case folded (request.c; the set files statements under it).
+ */
+enum { K_EXACT = 1, K_ACTION, K_SERVICE };
+IAM_INTERNAL uint64_t iam_index_hash(int kind, const char *action,
+				     size_t alen, const char *res, size_t rlen);
+
+/*
  * A request (eval.c builds it; condition.c reads it).  Context keys live
  * in an array in the order first added; an open addressed table of key
  * positions, filled as keys are added, finds a key by its folded hash
