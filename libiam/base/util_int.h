@@ -46,6 +46,15 @@ struct iam_fsize_guard {
 IAM_PRIVATE void iam_fsize_lift(struct iam_fsize_guard *g);
 IAM_PRIVATE void iam_fsize_restore(struct iam_fsize_guard *g);
 
+/*
+ * Of the strict opening (host/store.c), shared with atomic.c: every folder
+ * above path root-owned and not writable by others (0, or -EPERM/-ELOOP
+ * with why in err); a folder opened O_NOFOLLOW|O_DIRECTORY (fd or -errno).
+ */
+IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
+				  size_t errlen);
+IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
+
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
 
