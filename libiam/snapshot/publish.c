@@ -27,6 +27,10 @@
  * between the two renames leaves the identity file ahead of the served
  * set, never behind it: nothing a reader sees changed, and the next
  * publication (iam-sync.path runs one when the file changes) serves it.
+ *
+ * Over 600 lines: the one publication transaction; not split while the
+ * streaming loader is written into it (names, leftovers and the doctor's
+ * check are the parts that can leave).
  */
 #include <dirent.h>
 #include <errno.h>
