@@ -41,7 +41,7 @@
 #include "iam/session.h"
 #include "iam/audit.h"
 #include "iam/decide.h"
-#include "iam/keys.h"
+#include "iam/keysdb.h"
 #include "iam/rolesdb.h"
 #include "iam/roles.h"
 #include "iam/role_session.h"

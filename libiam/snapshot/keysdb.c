@@ -11,7 +11,7 @@
 
 #include "fnv.h"
 #include "iam.h"
-#include "iam/keys.h"
+#include "iam/keysdb.h"
 
 #define HDR_SIZE	64
 #define MAX_FILE	(256u << 20)

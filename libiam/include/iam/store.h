@@ -20,7 +20,7 @@
  *     gen/                    root 0755
  *       N/                    root 0755, one generation, never changed
  *         nss.db              root 0644, public NSS snapshot
- *         keys.db             root 0644, public SSH keys (iam/keys.h)
+ *         keys.db             root 0644, public SSH keys (iam/keysdb.h)
  *         generation          root 0600, N
  *         source              root 0600, what the identity file was
  *         auth/               root 0700
