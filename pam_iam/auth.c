@@ -80,15 +80,6 @@ tell_user(struct attempt *a, int style, const char *text)
 		(void)pam_prompt(a->pamh, style, NULL, "%s", text);
 }
 
-static bool
-service_exempt(const struct iam_config *cfg, const char *service)
-{
-	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
-		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
-			return true;
-	return false;
-}
-
 /* ---- The trail and the log -------------------------------------------- */
 
 static const char *const error_codes[] = {
@@ -764,7 +755,7 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 		 * one may be due, and ignored for a user without one.
 		 */
 		a->via_helper = true;
-		a->ask_code = !service_exempt(cfg, a->service);
+		a->ask_code = !iam_config_mfa_exempt(cfg, a->service);
 		return PAM_SUCCESS;
 	}
 	r = load_attempt_record(a);
@@ -776,7 +767,7 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 		return a->rec != NULL ? state_error(a, r) :
 			refuse_unavailable(a, r, "state folder unusable");
 	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
-		!service_exempt(cfg, a->service);
+		!iam_config_mfa_exempt(cfg, a->service);
 	/*
 	 * The code prompt: every name gets it where a code is due, so
 	 * nothing tells who has a device (the answer of a user without one

@@ -590,6 +590,15 @@ out:
 	return r;
 }
 
+bool
+iam_config_mfa_exempt(const struct iam_config *cfg, const char *service)
+{
+	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
+		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
+			return true;
+	return false;
+}
+
 int
 iam_config_hostname(const struct iam_config *cfg, char *buf, size_t len)
 {

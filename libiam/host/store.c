@@ -9,12 +9,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +42,25 @@ iam_sanitize_fds(void)
 		}
 	}
 	return 0;
+}
+
+int
+iam_setuid_harden(void)
+{
+	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	static const struct rlimit none = { 0, 0 };
+
+	if (iam_sanitize_fds() < 0)
+		return -EBADF;
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	(void)signal(SIGXFSZ, SIG_IGN);
+	if (geteuid() == 0 && setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
+		return -errno;
+	(void)setrlimit(RLIMIT_CORE, &none);
+	if (clearenv() != 0)
+		return -ENOMEM;
+	umask(077);
+	return geteuid() == 0 ? 0 : -EPERM;
 }
 
 static int

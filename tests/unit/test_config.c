@@ -103,6 +103,21 @@ Test(config, absent_file_gives_every_default)
 	iam_config_free(c);
 }
 
+/* One answer for pam_iam and iam-chkpwd: listed, not listed, no service. */
+Test(config, mfa_exempt_services_by_name)
+{
+	struct iam_config *c = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(iam_config_load(conf, false, &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert(iam_config_mfa_exempt(c, "cron"));
+	cr_assert_not(iam_config_mfa_exempt(c, "sshd"));
+	cr_assert_not(iam_config_mfa_exempt(c, "cro"));
+	cr_assert_not(iam_config_mfa_exempt(c, NULL));
+	iam_config_free(c);
+}
+
 Test(config, absent_file_is_an_error_when_it_must_exist)
 {
 	struct iam_config *c = NULL;

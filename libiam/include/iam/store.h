@@ -131,6 +131,16 @@ struct iam_atomic *iam_atomic_free(struct iam_atomic *set);
  */
 int iam_sanitize_fds(void);
 
+/*
+ * What a setuid-root helper does before it opens a file or reads any
+ * input: sane fds 0-2, not dumpable, SIGXFSZ ignored and RLIMIT_FSIZE
+ * lifted (the caller's limits never cut a state, record or trail write
+ * short), no core file, an empty environment, umask 077.  -EPERM when
+ * the effective uid is not 0 (not installed setuid root), -EBADF,
+ * -ENOMEM or the errno of setrlimit.
+ */
+int iam_setuid_harden(void);
+
 /* ---- The store's lock ------------------------------------------------ */
 
 /*
