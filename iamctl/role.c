@@ -313,7 +313,8 @@ list_json(struct walk *w, const char *key, const struct iam_role_session *s,
 }
 
 static int
-list_one(const char *key, const struct iam_role_session *s, int err, void *arg)
+list_session(const char *key, const struct iam_role_session *s, int err,
+	     void *arg)
 {
 	struct walk *w = arg;
 	char start[32], end[32], left[32] = "-";
@@ -428,7 +429,7 @@ cmd_sessions(struct iamctl *ctl, int argc, char **argv)
 		jout_begin(&j);
 		jout_array(&j);
 	}
-	r = iam_role_session_list(ctl->cfg->run_dir, 0, list_one, &w);
+	r = iam_role_session_list(ctl->cfg->run_dir, 0, list_session, &w);
 	if (json) {
 		jout_array_end(&j);
 		rc = jout_end(&j);

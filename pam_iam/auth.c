@@ -440,7 +440,7 @@ result_code(enum outcome out)
 
 /* Report one outcome: trail, log, message, code. */
 static int
-finish(struct attempt *a, enum outcome out)
+report_outcome(struct attempt *a, enum outcome out)
 {
 	int r;
 
@@ -464,7 +464,7 @@ check_unknown(struct attempt *a)
 {
 	(void)password_ok(a);
 	(void)code_check(a, NULL);
-	return finish(a, UNKNOWN);
+	return report_outcome(a, UNKNOWN);
 }
 
 /* An unknown name whose code prompt went unanswered: PAM_USER_UNKNOWN. */
@@ -472,7 +472,7 @@ static int
 check_unknown_unanswered(struct attempt *a)
 {
 	(void)password_ok(a);
-	return finish(a, UNKNOWN);
+	return report_outcome(a, UNKNOWN);
 }
 
 static int
@@ -558,7 +558,7 @@ check_user(struct attempt *a)
 	r = iam_lockout_begin(a->o->cfg->state_dir, a->rec->uid, 0,
 			      &a->rec->password_policy.lockout, a->now, &t);
 	if (r == -EBUSY || r == -EAGAIN)
-		return finish(a, LOCKED);
+		return report_outcome(a, LOCKED);
 	if (r < 0)
 		return state_error(a, r);
 	out = a->key_proven || password_ok(a) ? OK : BAD_PASSWORD;
@@ -583,7 +583,7 @@ check_user(struct attempt *a)
 			   "attempts", a->user, t.counted.failures);
 		(void)trail_login(a, "Lockout", "AccountLocked");
 	}
-	return finish(a, out);
+	return report_outcome(a, out);
 }
 
 /*

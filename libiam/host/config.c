@@ -403,7 +403,8 @@ set_fleet(struct loader *l, const config_setting_t *s, struct iam_fleet_config *
 }
 
 static int
-apply(struct loader *l, const config_setting_t *s, struct iam_config *c)
+apply_setting(struct loader *l, const config_setting_t *s,
+	      struct iam_config *c)
 {
 	static const char *const mfa[] = { "optional", "required" };
 	static const char *const hash[] = { "yescrypt", "sha512crypt", "bcrypt" };
@@ -510,7 +511,7 @@ parse_text(struct loader *l, const char *text, struct iam_config *c)
 	root = config_root_setting(&cf);
 	n = config_setting_length(root);
 	for (int i = 0; i < n && l->r == 0; i++)
-		apply(l, config_setting_get_elem(root, (unsigned)i), c);
+		apply_setting(l, config_setting_get_elem(root, (unsigned)i), c);
 	if (l->r == 0)
 		check_ranges(l, &cf, c);
 	config_destroy(&cf);

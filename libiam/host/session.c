@@ -96,7 +96,7 @@ session_key_valid(const char *key)
 }
 
 static int
-ensure_dir(const char *path, int strict_flags)
+ensure_private_dir(const char *path, int strict_flags)
 {
 	bool created = mkdir(path, 0700) == 0;
 	int fd, r = 0;
@@ -121,10 +121,10 @@ iam_run_dir_prepare(const char *run_dir, int strict_flags)
 
 	if (run_dir == NULL || run_dir[0] != '/')
 		return -EINVAL;
-	r = ensure_dir(run_dir, strict_flags);
+	r = ensure_private_dir(run_dir, strict_flags);
 	r = r ? r : iam_snprintf(sub, sizeof(sub), "%s/%s", run_dir,
 				 SESSION_DIR);
-	return r ? r : ensure_dir(sub, strict_flags);
+	return r ? r : ensure_private_dir(sub, strict_flags);
 }
 
 int

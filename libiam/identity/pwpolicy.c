@@ -13,7 +13,7 @@
 #include "iam/pwpolicy.h"
 
 static int
-reject(char *why, size_t whylen, const char *rule)
+refuse_rule(char *why, size_t whylen, const char *rule)
 {
 	if (whylen > 0)
 		snprintf(why, whylen, "Password rejected: %s.", rule);
@@ -89,27 +89,29 @@ iam_password_policy_check(const struct iam_password_policy *pp,
 	if (strnlen(password, IAM_PASSWORD_MAX + 1) > IAM_PASSWORD_MAX) {
 		snprintf(rule, sizeof(rule), "it must be at most %d bytes long",
 			 IAM_PASSWORD_MAX);
-		return reject(why, whylen, rule);
+		return refuse_rule(why, whylen, rule);
 	}
 	if (characters(password) < pp->minimum_length) {
 		snprintf(rule, sizeof(rule), "it must have at least %u "
 			 "characters", pp->minimum_length);
-		return reject(why, whylen, rule);
+		return refuse_rule(why, whylen, rule);
 	}
 	c = classes_of(password);
 	if (pp->require_uppercase && !c.upper)
-		return reject(why, whylen, "it must contain an uppercase "
-			      "letter (A-Z)");
+		return refuse_rule(why, whylen, "it must contain an uppercase "
+				   "letter (A-Z)");
 	if (pp->require_lowercase && !c.lower)
-		return reject(why, whylen, "it must contain a lowercase "
-			      "letter (a-z)");
+		return refuse_rule(why, whylen, "it must contain a lowercase "
+				   "letter (a-z)");
 	if (pp->require_numbers && !c.digit)
-		return reject(why, whylen, "it must contain a number (0-9)");
+		return refuse_rule(why, whylen,
+				   "it must contain a number (0-9)");
 	if (pp->require_symbols && !c.symbol)
-		return reject(why, whylen, "it must contain a symbol such as "
-			      "! @ # $ % ^ & *");
+		return refuse_rule(why, whylen, "it must contain a symbol "
+				   "such as ! @ # $ % ^ & *");
 	if (contains_ci(password, user))
-		return reject(why, whylen, "it must not contain the user name");
+		return refuse_rule(why, whylen,
+				   "it must not contain the user name");
 	n = n_history < pp->reuse_prevention ? n_history : pp->reuse_prevention;
 	for (size_t i = 0; i < n; i++) {
 		int r;
@@ -122,7 +124,7 @@ iam_password_policy_check(const struct iam_password_policy *pp,
 		if (r == 0) {
 			snprintf(rule, sizeof(rule), "it must not be one of "
 				 "the last %u passwords", pp->reuse_prevention);
-			return reject(why, whylen, rule);
+			return refuse_rule(why, whylen, rule);
 		}
 	}
 	return 0;
