@@ -132,6 +132,40 @@ path_idx(struct path *out, const char *parent, size_t i)
 		strcpy(out->s + sizeof(out->s) - 4, "...");
 }
 
+/* The path of item i of v: path[i] in an array, path for a lone value. */
+static void
+path_item(struct path *out, const char *path, const struct iam_json *v,
+	  size_t i)
+{
+	if (v->type == IAM_JSON_ARRAY)
+		path_idx(out, path, i);
+	else
+		snprintf(out->s, sizeof(out->s), "%s", path);
+}
+
+/*
+ * The items of an element that is one value or an array of them: v
+ * itself, or the array's items.  An empty array is faulted at path with
+ * empty_why: false.
+ */
+static bool
+items_of(struct compiler *cc, const struct iam_json *v, const char *path,
+	 const char *empty_why, const struct iam_json **ret_items,
+	 size_t *ret_n)
+{
+	*ret_items = v;
+	*ret_n = 1;
+	if (v->type != IAM_JSON_ARRAY)
+		return true;
+	*ret_items = v->u.items;
+	*ret_n = v->len;
+	if (v->len == 0) {
+		fault(cc, path, "%s", empty_why);
+		return false;
+	}
+	return true;
+}
+
 static void *
 cc_alloc(struct compiler *cc, size_t n)
 {
@@ -269,34 +303,26 @@ string_list(struct compiler *cc, const struct iam_json *v, const char *path,
 	    bool vars, struct ptext **ret, uint32_t *ret_n, bool is_action,
 	    bool trust)
 {
-	const struct iam_json *items = v;
-	size_t n = 1;
+	const struct iam_json *items;
+	size_t n;
 	struct path p;
 	const char *why;
 	struct ptext *out;
 
-	if (v->type == IAM_JSON_ARRAY) {
-		items = v->u.items;
-		n = v->len;
-		if (n == 0) {
-			fault(cc, path, "must not be an empty array");
-			return false;
-		}
-	} else if (v->type != IAM_JSON_STRING) {
+	if (v->type != IAM_JSON_ARRAY && v->type != IAM_JSON_STRING) {
 		fault(cc, path, "must be a string or an array of strings, not %s",
 		      iam_json_type_name(v->type));
 		return false;
 	}
+	if (!items_of(cc, v, path, "must not be an empty array", &items, &n))
+		return false;
 	out = cc_alloc(cc, n * sizeof(*out));
 	if (out == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct iam_json *it = &items[i];
 
-		if (v->type == IAM_JSON_ARRAY)
-			path_idx(&p, path, i);
-		else
-			snprintf(p.s, sizeof(p.s), "%s", path);
+		path_item(&p, path, v, i);
 		if (it->type != IAM_JSON_STRING) {
 			fault(cc, p.s, "must be a string, not %s",
 			      iam_json_type_name(it->type));
@@ -421,25 +447,14 @@ principal(struct compiler *cc, const struct iam_json *v, const char *path,
 		fault(cc, path, "missing \"AWS\"");
 		return;
 	}
-	items = aws;
-	n = 1;
-	if (aws->type == IAM_JSON_ARRAY) {
-		items = aws->u.items;
-		n = aws->len;
-		if (n == 0) {
-			fault(cc, p.s, "must not be an empty array");
-			return;
-		}
-	}
+	if (!items_of(cc, aws, p.s, "must not be an empty array", &items, &n))
+		return;
 	st->principals = cc_alloc(cc, n * sizeof(*st->principals));
 	if (st->principals == NULL)
 		return;
 	st->n_principals = (uint32_t)n;
 	for (size_t i = 0; i < n; i++) {
-		if (aws->type == IAM_JSON_ARRAY)
-			path_idx(&q, p.s, i);
-		else
-			q = p;
+		path_item(&q, p.s, aws, i);
 		one_principal(cc, &items[i], q.s, &st->principals[i]);
 	}
 }
@@ -457,20 +472,14 @@ static void
 cond_values(struct compiler *cc, const struct iam_json *v, const char *path,
 	    struct condition *c)
 {
-	const struct iam_json *items = v;
-	size_t n = 1;
+	const struct iam_json *items;
+	size_t n;
 	struct path p;
 	const char *text, *why;
 	char num[64];
 
-	if (v->type == IAM_JSON_ARRAY) {
-		items = v->u.items;
-		n = v->len;
-		if (n == 0) {
-			fault(cc, path, "must not be an empty array");
-			return;
-		}
-	}
+	if (!items_of(cc, v, path, "must not be an empty array", &items, &n))
+		return;
 	c->values = cc_alloc(cc, n * sizeof(*c->values));
 	if (c->values == NULL)
 		return;
@@ -478,10 +487,7 @@ cond_values(struct compiler *cc, const struct iam_json *v, const char *path,
 	for (size_t i = 0; i < n; i++) {
 		const struct iam_json *it = &items[i];
 
-		if (v->type == IAM_JSON_ARRAY)
-			path_idx(&p, path, i);
-		else
-			snprintf(p.s, sizeof(p.s), "%s", path);
+		path_item(&p, path, v, i);
 		switch (it->type) {
 		case IAM_JSON_STRING:
 			text = it->u.string;
@@ -804,22 +810,16 @@ document(struct compiler *cc, const struct iam_json *doc, const char *prefix)
 		fault(cc, prefix[0] ? prefix : NULL, "missing Statement");
 		return;
 	}
-	items = sts;
-	n = 1;
-	if (sts->type == IAM_JSON_ARRAY) {
-		items = sts->u.items;
-		n = sts->len;
-		if (n == 0) {
-			fault(cc, p.s, "must hold at least one statement");
-			return;
-		}
-		if (n > IAM_POLICY_MAX_STATEMENTS) {
-			fault(cc, p.s, "more than %d statements",
-			      IAM_POLICY_MAX_STATEMENTS);
-			return;
-		}
-	} else if (sts->type != IAM_JSON_OBJECT) {
+	if (sts->type != IAM_JSON_ARRAY && sts->type != IAM_JSON_OBJECT) {
 		fault(cc, p.s, "must be an object or an array of objects");
+		return;
+	}
+	if (!items_of(cc, sts, p.s, "must hold at least one statement",
+		      &items, &n))
+		return;
+	if (n > IAM_POLICY_MAX_STATEMENTS) {
+		fault(cc, p.s, "more than %d statements",
+		      IAM_POLICY_MAX_STATEMENTS);
 		return;
 	}
 	pol->st = cc_alloc(cc, n * sizeof(*pol->st));
@@ -827,10 +827,7 @@ document(struct compiler *cc, const struct iam_json *doc, const char *prefix)
 		return;
 	pol->n_st = (uint32_t)n;
 	for (size_t i = 0; i < n && !cc->oom; i++) {
-		if (sts->type == IAM_JSON_ARRAY)
-			path_idx(&q, p.s, i);
-		else
-			q = p;
+		path_item(&q, p.s, sts, i);
 		statement(cc, &items[i], q.s, (uint32_t)i, &pol->st[i]);
 	}
 	if (!cc->oom)
