@@ -300,10 +300,27 @@ find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 int
 iam_request_add(struct iam_request *req, const char *key, const char *value)
 {
-	/* One value, which must not be empty (add_values takes ""). */
-	if (value == NULL || value[0] == '\0')
+	size_t kl, vl, slot;
+	struct ctxkey *k;
+	bool created;
+	int r;
+
+	if (req == NULL || key == NULL || value == NULL)
 		return -EINVAL;
-	return iam_request_add_values(req, key, &value, 1);
+	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	vl = strnlen(value, IAM_REQUEST_MAX_VALUE + 1);
+	if (kl == 0 || vl == 0)
+		return -EINVAL;
+	if (kl > IAM_REQUEST_MAX_KEY || vl > IAM_REQUEST_MAX_VALUE)
+		return -E2BIG;
+	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r < 0)
+		return r;
+	r = add_value(req, k, value, vl);
+	/* A key this call created is kept only with its value. */
+	if (r < 0 && created)
+		drop_new_key(req, slot);
+	return r;
 }
 
 int
