@@ -1,5 +1,5 @@
 /*
- * atomic.c - atomic replacement of files (iam/store.h): each new file
+ * atomic.c - atomic replacement of files (iam/atomic.h): each new file
  * written beside its target and fsync'd, then renamed over it; a set of
  * files is committed only when every one was written.
  */
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "iam.h"
+#include "iam/atomic.h"
 #include "iam/store.h"
 #include "util_int.h"
 

@@ -31,6 +31,7 @@
 #include "iam/policy.h"
 #include "iam/identity.h"
 #include "iam/store.h"
+#include "iam/atomic.h"
 #include "iam/creds.h"
 #include "iam/publish.h"
 #include "iam/nssdb_write.h"

@@ -1,8 +1,8 @@
 /*
- * iam/store.h - files on a host: strict opening, atomic writes, the
- * store's lock (libiam/host/store.c).  The credentials store is in
- * iam/creds.h, publishing in iam/publish.h; both are included here for
- * the users of this header when it held them.
+ * iam/store.h - files on a host: strict opening, strict folders, the
+ * store's lock (libiam/host/store.c).  Atomic writes are in iam/atomic.h,
+ * the credentials store in iam/creds.h, publishing in iam/publish.h; the
+ * three are included here for the users of this header when it held them.
  *
  * Every file or folder holding secrets or settings is opened with
  * O_NOFOLLOW|O_CLOEXEC and checked on the open descriptor: owned by root,
@@ -97,34 +97,6 @@ int iam_read_strict(const char *path, int flags, size_t max,
 int iam_ensure_dir(const char *path, mode_t mode, int flags, char *err,
 		   size_t errlen);
 
-/* ---- Atomic writes --------------------------------------------------- */
-
-/*
- * Replace path atomically with len bytes at data, with the given mode:
- * temporary file in the same folder (O_CREAT|O_EXCL|O_NOFOLLOW), fchmod
- * (mode), write everything (a short write is retried, an error fails),
- * fsync, rename, fsync the folder.  A reader never sees half a file; on
- * any failure the old file is untouched and the temporary file removed.
- * The folder must exist, be owned by root (or the caller) and not be
- * writable by group or others.  The caller holds the store's lock.
- */
-int iam_write_atomic(const char *path, const void *data, size_t len,
-		     mode_t mode);
-
-/*
- * Several files replaced together: each iam_atomic_add() writes and
- * fsyncs its temporary file; iam_atomic_commit() renames them all, in the
- * order added, then fsyncs their folders.  A failure before the first
- * rename leaves every old file intact.  iam_atomic_free() removes the
- * temporary files not yet renamed; NULL is fine; returns NULL.
- */
-struct iam_atomic;
-int iam_atomic_new(struct iam_atomic **ret_set);
-int iam_atomic_add(struct iam_atomic *set, const char *path, const void *data,
-		   size_t len, mode_t mode);
-int iam_atomic_commit(struct iam_atomic *set);
-struct iam_atomic *iam_atomic_free(struct iam_atomic *set);
-
 /*
  * Make fds 0, 1 and 2 open (to /dev/null when closed), so that no file
  * the library opens can become a process's stdin/stdout/stderr.
@@ -153,6 +125,7 @@ int iam_setuid_harden(void);
 int iam_store_lock(const struct iam_config *cfg);
 void iam_store_unlock(int lockfd);
 
+#include "iam/atomic.h"
 #include "iam/creds.h"
 #include "iam/publish.h"
 
