@@ -1,6 +1,6 @@
 /*
  * test_config.c - iam.conf(5): defaults, every setting, and every kind of
- * bad file refused with "FILE:LINE: message" (libiam/config.c).
+ * bad file refused with "FILE:LINE: message" (libiam/host/config.c).
  */
 #include <errno.h>
 #include <fcntl.h>
