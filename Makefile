@@ -43,7 +43,10 @@ WARN := -Wall -Wextra -Werror -Wformat=2 -Wformat-security -Wshadow \
 	-Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith -Wvla \
 	-Wimplicit-fallthrough
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC
-CPPFLAGS += -D_GNU_SOURCE -Ilibiam/include -Ilibiam \
+# libiam's five parts, one folder each; their private headers (*_int.h,
+# fnv.h, nssdb.h) are found by name from every part.
+LIBIAM_PARTS := policy identity snapshot host base
+CPPFLAGS += -D_GNU_SOURCE -Ilibiam/include $(addprefix -Ilibiam/,$(LIBIAM_PARTS)) \
 	-DIAM_SNAPSHOT_DIR='"$(SNAPSHOT_DIR)"' -DIAM_SYSCONFDIR='"$(SYSCONFDIR)"' \
 	-DIAM_VERSION='"$(VERSION)"'
 CFLAGS  ?= $(OPT)
@@ -53,9 +56,9 @@ LDFLAGS += $(LDHARDEN)
 
 LIBIAM_DEPS := -lyajl -lconfig -loath -lcrypt -lpthread
 
-LIBIAM_SRC := $(sort $(wildcard libiam/*.c))
+LIBIAM_SRC := $(sort $(wildcard $(addsuffix /*.c,$(addprefix libiam/,$(LIBIAM_PARTS)))))
 PAM_SRC    := $(sort $(wildcard pam_iam/*.c))
-NSS_SRC    := $(sort $(wildcard nss_iam/*.c)) libiam/nssdb.c
+NSS_SRC    := $(sort $(wildcard nss_iam/*.c)) libiam/snapshot/nssdb.c
 SUDO_SRC   := $(sort $(wildcard sudo_iam/*.c))
 IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c iamctl/chkpwd.c,$(wildcard iamctl/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))

@@ -44,6 +44,9 @@
 #define FLEET_HASH_BYTES	32
 #define FLEET_KEY_ID_LEN	16		/* hex characters */
 
+/* Append s as a JSON string (escaped by libiam's writer) to out. */
+int fleet_json_string(struct iam_buf *out, const char *s);
+
 /* ---- Object sets ------------------------------------------------------ */
 
 struct fleet_obj {

@@ -281,7 +281,6 @@ static void
 trail_cred(struct fleet_host_ctx *h, const char *name, const char *code,
 	   uint32_t uid, const char *from, const char *reason)
 {
-	struct iam_event ev = { 0 };
 	char u[16];
 	struct iam_event_param p[4] = {
 		{ "host", h->hostname }, { "uid", u }, { "from", from },
@@ -289,15 +288,7 @@ trail_cred(struct fleet_host_ctx *h, const char *name, const char *code,
 	};
 
 	snprintf(u, sizeof(u), "%" PRIu32, uid);
-	ev.source = h->source;
-	ev.name = name;
-	ev.user_type = "Root";
-	ev.user_name = h->source;
-	ev.params = p;
-	ev.n_params = 4;
-	ev.error_code = code;
-	ev.error_message = reason;
-	iam_trail_write(h->cfg, &ev);
+	fleet_host_trail(h, name, code, reason, p);
 }
 
 /* ---- Starting ------------------------------------------------------------- */

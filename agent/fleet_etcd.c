@@ -71,7 +71,7 @@ fleet_etcd_set_serializable(struct fleet_etcd *e, bool on)
 }
 
 static size_t
-collect(char *p, size_t size, size_t n, void *arg)
+collect_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct body *b = arg;
 
@@ -85,7 +85,7 @@ collect(char *p, size_t size, size_t n, void *arg)
 }
 
 static int
-read_password(struct fleet_etcd *e)
+read_password_file(struct fleet_etcd *e)
 {
 	struct iam_buf t = IAM_BUF_INIT;
 	int r;
@@ -129,7 +129,7 @@ fleet_etcd_open(const struct iam_config *cfg, const char *account,
 	e->wcurl[0] = curl_easy_init();
 	e->wcurl[1] = curl_easy_init();
 	r = e->curl == NULL || e->wcurl[0] == NULL || e->wcurl[1] == NULL ?
-	    -ENOMEM : read_password(e);
+	    -ENOMEM : read_password_file(e);
 	if (r < 0) {
 		snprintf(err, errlen, "%s", e->err[0] ? e->err : strerror(-r));
 		fleet_etcd_close(e);
@@ -158,7 +158,7 @@ fleet_etcd_close(struct fleet_etcd *e)
 
 /* TLS and timeouts of one request to endpoint i. */
 static int
-prepare(struct fleet_etcd *e, CURL *c, size_t i, const char *path,
+setup_request(struct fleet_etcd *e, CURL *c, size_t i, const char *path,
 	const char *body, struct curl_slist **hdrs, long timeout_ms)
 {
 	char url[512];
@@ -211,12 +211,12 @@ post_raw(struct fleet_etcd *e, const char *path, const char *body,
 		long status = 0;
 		int r;
 
-		r = prepare(e, e->curl, i, path, body, &hdrs, 5000);
+		r = setup_request(e, e->curl, i, path, body, &hdrs, 5000);
 		if (r < 0) {
 			curl_slist_free_all(hdrs);
 			return r;
 		}
-		curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, collect);
+		curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, collect_body);
 		curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &b);
 		cc = curl_easy_perform(e->curl);
 		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -250,16 +250,6 @@ post_raw(struct fleet_etcd *e, const char *path, const char *body,
 	return -EHOSTUNREACH;
 }
 
-/* A JSON string, escaped by the writer. */
-static int
-add_json_string(struct iam_buf *b, const char *s)
-{
-	struct iam_json v = { .type = IAM_JSON_STRING, .len = strlen(s) };
-
-	v.u.string = s;
-	return iam_json_write(&v, b);
-}
-
 static int
 authenticate(struct fleet_etcd *e)
 {
@@ -273,11 +263,11 @@ authenticate(struct fleet_etcd *e)
 	e->token = NULL;
 	r = iam_buf_adds(&body, "{\"name\":");
 	if (r == 0)
-		r = add_json_string(&body, e->fc->user);
+		r = fleet_json_string(&body, e->fc->user);
 	if (r == 0)
 		r = iam_buf_adds(&body, ",\"password\":");
 	if (r == 0)
-		r = add_json_string(&body, e->password);
+		r = fleet_json_string(&body, e->password);
 	if (r == 0)
 		r = iam_buf_adds(&body, "}");
 	if (r == 0)
@@ -348,7 +338,7 @@ post(struct fleet_etcd *e, const char *path, const char *body,
 
 /* A 64-bit number the gateway wrote as a string (or a number); 0 absent. */
 static int64_t
-num(const struct iam_json *v)
+json_int64(const struct iam_json *v)
 {
 	long long x = 0;
 
@@ -431,7 +421,8 @@ read_page(struct fleet_etcd *e, const char *from_abs, size_t from_len,
 	if (r < 0)
 		return r;
 	root = iam_json_root(doc);
-	*ret_rev = num(iam_json_get(iam_json_get(root, "header"), "revision"));
+	*ret_rev = json_int64(iam_json_get(iam_json_get(root, "header"),
+					    "revision"));
 	kvs = iam_json_get(root, "kvs");
 	iam_buf_release(next);
 	for (size_t i = 0; kvs != NULL && i < kvs->len && r == 0; i++) {
@@ -442,7 +433,7 @@ read_page(struct fleet_etcd *e, const char *from_abs, size_t from_len,
 		if (r == 0 && (keep == NULL || keep(k.buf + strlen(e->base))))
 			r = fleet_set_add(out, k.buf + strlen(e->base),
 					  v.buf ? v.buf : "", v.len,
-					  num(iam_json_get(kv, "mod_revision")));
+					  json_int64(iam_json_get(kv, "mod_revision")));
 		if (r == 0 && i + 1 == kvs->len &&
 		    iam_json_get(root, "more") != NULL) {
 			/* The next page starts just after this key. */
@@ -557,7 +548,7 @@ fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
 		r = -ECANCELED;
 	}
 	if (ret_rev != NULL)
-		*ret_rev = num(iam_json_get(iam_json_get(root, "header"),
+		*ret_rev = json_int64(iam_json_get(iam_json_get(root, "header"),
 					    "revision"));
 	iam_json_free(doc);
 	return r;
@@ -575,7 +566,7 @@ fleet_etcd_lease_grant(struct fleet_etcd *e, int64_t ttl, int64_t *ret_id)
 	r = post(e, "/v3/lease/grant", body, &doc);
 	if (r < 0)
 		return r;
-	id = num(iam_json_get(iam_json_root(doc), "ID"));
+	id = json_int64(iam_json_get(iam_json_root(doc), "ID"));
 	iam_json_free(doc);
 	if (id == 0) {
 		seterr(e, "/v3/lease/grant: no lease id");
@@ -598,8 +589,8 @@ fleet_etcd_lease_keepalive(struct fleet_etcd *e, int64_t id)
 	if (r < 0)
 		return r;
 	/* The stream's first answer; a lease that expired has no TTL. */
-	ttl = num(iam_json_get(iam_json_get(iam_json_root(doc), "result"),
-			       "TTL"));
+	ttl = json_int64(iam_json_get(iam_json_get(iam_json_root(doc),
+						   "result"), "TTL"));
 	iam_json_free(doc);
 	return ttl > 0 ? 0 : -ENOENT;
 }
@@ -634,7 +625,8 @@ static int
 watch_events(struct watch *w, const struct iam_json *res)
 {
 	const struct iam_json *evs = iam_json_get(res, "events");
-	int64_t rev = num(iam_json_get(iam_json_get(res, "header"), "revision"));
+	int64_t rev = json_int64(iam_json_get(iam_json_get(res, "header"),
+						"revision"));
 	struct fleet_event *v = NULL;
 	struct iam_buf *keys = NULL, *vals = NULL;
 	size_t n = evs ? evs->len : 0, bl = strlen(w->e->base);
@@ -658,7 +650,7 @@ watch_events(struct watch *w, const struct iam_json *res)
 		v[i].key = r == 0 ? keys[i].buf + bl : NULL;
 		v[i].val = del ? NULL : vals[i].buf ? vals[i].buf : "";
 		v[i].len = vals[i].len;
-		v[i].mod_rev = num(iam_json_get(kv, "mod_revision"));
+		v[i].mod_rev = json_int64(iam_json_get(kv, "mod_revision"));
 	}
 	if (r == 0 && w->on_events(w->ctx, v, n, rev) != 0)
 		w->stop = true;
@@ -689,8 +681,9 @@ watch_line(struct watch *w, const char *text, size_t len)
 		seterr(w->e, "/v3/watch: %.300s", text);
 		w->r = strstr(text, "compacted") ? -ESTALE : -EIO;
 		w->stop = true;
-	} else if (num(iam_json_get(res, "compact_revision")) > 0) {
-		w->compacted = num(iam_json_get(res, "compact_revision"));
+	} else if (json_int64(iam_json_get(res, "compact_revision")) > 0) {
+		w->compacted = json_int64(iam_json_get(res,
+							"compact_revision"));
 		seterr(w->e, "/v3/watch: revision compacted (now %" PRId64 ")",
 		       w->compacted);
 		w->r = -ESTALE;
@@ -821,8 +814,8 @@ fleet_etcd_watch(struct fleet_etcd *e, int64_t start_rev,
 		CURLcode cc = CURLE_OK;
 
 		for (size_t j = 0; j < 2 && r == 0; j++) {
-			r = prepare(e, e->wcurl[j], i, "/v3/watch", body[j].buf,
-				    &hdrs[j], 0);
+			r = setup_request(e, e->wcurl[j], i, "/v3/watch",
+					  body[j].buf, &hdrs[j], 0);
 			curl_easy_setopt(e->wcurl[j], CURLOPT_WRITEFUNCTION,
 					 watch_data);
 			curl_easy_setopt(e->wcurl[j], CURLOPT_WRITEDATA, &w[j]);

@@ -222,11 +222,28 @@ fleet_host_read(struct fleet_host_ctx *h)
 
 /* ---- Trail ------------------------------------------------------------ */
 
+void
+fleet_host_trail(struct fleet_host_ctx *h, const char *name,
+		 const char *code, const char *reason,
+		 struct iam_event_param params[4])
+{
+	struct iam_event ev = { 0 };
+
+	ev.source = h->source;
+	ev.name = name;
+	ev.user_type = "Root";
+	ev.user_name = h->source;
+	ev.params = params;
+	ev.n_params = 4;
+	ev.error_code = code;
+	ev.error_message = reason;
+	iam_trail_write(h->cfg, &ev);
+}
+
 static void
 trail_fleet(struct fleet_host_ctx *h, const char *name, const char *code,
 	    const char *reason, uint64_t gen)
 {
-	struct iam_event ev = { 0 };
 	char g[32], rev[32];
 	struct iam_event_param p[4] = {
 		{ "host", h->hostname },
@@ -237,15 +254,7 @@ trail_fleet(struct fleet_host_ctx *h, const char *name, const char *code,
 
 	snprintf(g, sizeof(g), "%" PRIu64, gen);
 	snprintf(rev, sizeof(rev), "%" PRId64, h->rev);
-	ev.source = h->source;
-	ev.name = name;
-	ev.user_type = "Root";
-	ev.user_name = h->source;
-	ev.params = p;
-	ev.n_params = 4;
-	ev.error_code = code;
-	ev.error_message = reason;
-	iam_trail_write(h->cfg, &ev);
+	fleet_host_trail(h, name, code, reason, p);
 }
 
 /* Refuse once per distinct reason; the host keeps its generation. */

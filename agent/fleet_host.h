@@ -62,6 +62,15 @@ int fleet_host_read(struct fleet_host_ctx *h);
 int fleet_host_evaluate(struct fleet_host_ctx *h, bool tentative, char *msg,
 			size_t msglen);
 
+/*
+ * Write one event of this host to the trail (source and actor: the
+ * agent, as root): name, its four parameters, and when it failed, the
+ * code and the reason.
+ */
+void fleet_host_trail(struct fleet_host_ctx *h, const char *name,
+		      const char *code, const char *reason,
+		      struct iam_event_param params[4]);
+
 /* Put status/HOSTNAME (with h->lease when set). */
 int fleet_host_status(struct fleet_host_ctx *h, const char *state);
 

@@ -351,9 +351,8 @@ parse_object(const struct fleet_obj *o, struct iam_json_doc **ret,
 	return 0;
 }
 
-/* A JSON string (escaped by the writer) for a key. */
-static int
-add_string(struct iam_buf *out, const char *s)
+int
+fleet_json_string(struct iam_buf *out, const char *s)
 {
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = strlen(s) };
 
@@ -389,7 +388,7 @@ assemble_account(const struct fleet_set *s, struct iam_buf *out, char *err,
 		if (i > 0)
 			r = iam_buf_adds(out, ",");
 		if (r == 0)
-			r = add_string(out, root->u.members[i].key);
+			r = fleet_json_string(out, root->u.members[i].key);
 		if (r == 0)
 			r = iam_buf_adds(out, ":");
 		if (r == 0)
@@ -428,7 +427,7 @@ assemble_one(const struct fleet_obj *o, const char *name, bool by_key,
 	}
 	r = first ? 0 : iam_buf_adds(out, ",");
 	if (r == 0 && by_key) {
-		r = add_string(out, name);
+		r = fleet_json_string(out, name);
 		if (r == 0)
 			r = iam_buf_adds(out, ":");
 	}

@@ -30,9 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -133,15 +130,6 @@ read_request(int fd, struct request *q, size_t *ret_len)
 	}
 	*ret_len = n;
 	return 0;
-}
-
-static bool
-service_exempt(const struct iam_config *cfg, const char *service)
-{
-	for (size_t i = 0; i < cfg->n_mfa_exempt; i++)
-		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
-			return true;
-	return false;
 }
 
 static void
@@ -249,7 +237,7 @@ check(struct chk *c, const struct request *q)
 {
 	const struct iam_config *cfg = c->cfg;
 	bool has_device = c->u->mfa_secret != NULL;
-	bool code_due = !service_exempt(cfg, q->service) &&
+	bool code_due = !iam_config_mfa_exempt(cfg, q->service) &&
 		(has_device || cfg->mfa == IAM_MFA_REQUIRED);
 	enum iam_lockout_result res = IAM_LOCKOUT_FAILED;
 	struct iam_mfa_match m = IAM_MFA_MATCH_NONE;
@@ -319,30 +307,6 @@ check(struct chk *c, const struct request *q)
 	return res == IAM_LOCKOUT_OK ? EXIT_YES : EXIT_NO;
 }
 
-/* Everything before the first file is opened or the first byte read. */
-static int
-harden(void)
-{
-	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	static const struct rlimit none = { 0, 0 };
-
-	if (iam_sanitize_fds() < 0)
-		return -EBADF;
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	(void)signal(SIGXFSZ, SIG_IGN);
-	if (geteuid() == 0 && setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
-		return -errno;
-	(void)setrlimit(RLIMIT_CORE, &none);
-	if (clearenv() != 0)
-		return -ENOMEM;
-	umask(077);
-	if (geteuid() != 0) {
-		err("must be installed setuid root");
-		return -EPERM;
-	}
-	return 0;
-}
-
 /*
  * Once the request is read, root entirely: the caller can no longer
  * stop (SIGSTOP) or kill the check while it holds the lock of the state
@@ -390,8 +354,12 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int rc = EXIT_NO;
 
-	if (harden() < 0)
+	rc = iam_setuid_harden();
+	if (rc == -EPERM)
+		err("must be installed setuid root");
+	if (rc < 0)
 		return EXIT_NO;
+	rc = EXIT_NO;
 	if (parse_args(argc, argv, c.uid, &config) < 0) {
 		err("usage: iam-chkpwd [--config PATH] < SERVICE USER "
 		    "PASSWORD CODE lines (run by pam_iam)");

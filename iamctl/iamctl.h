@@ -33,6 +33,14 @@ struct iam_config *iamctl_config(struct iamctl *ctl);
 void iamctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Run iam-role-helper with argv (argc at most IAMCTL_HELPER_MAX_ARGS),
+ * passing --config on for a real root only, as iamctl honours it.
+ * Returns EXIT_USAGE, with the reason printed, only when it cannot run.
+ */
+#define IAMCTL_HELPER_MAX_ARGS	12
+int iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv);
+
+/*
  * True when -h or --help is one of argv[1..] (before a "--"): every
  * command then prints its usage to stdout and exits 0.
  */

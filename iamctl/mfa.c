@@ -28,11 +28,6 @@
 #include "cmd.h"
 
 #define SECRET_BYTES	20	/* 160 bits */
-#ifndef IAM_LIBEXECDIR
-#define IAM_LIBEXECDIR "/usr/libexec/iam"
-#endif
-#define MFA_HELPER	IAM_LIBEXECDIR "/iam-role-helper"
-#define HELPER_ARGS	16
 #define CODE_MAX	16
 
 static void
@@ -580,25 +575,11 @@ out:
 static int
 mfa_self_service(struct iamctl *ctl, int argc, char **argv)
 {
-	char *args[HELPER_ARGS];
-	int n = 0;
-
-	if (argc + 3 >= HELPER_ARGS) {
+	if (argc > IAMCTL_HELPER_MAX_ARGS) {
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	args[n++] = (char *)MFA_HELPER;
-	if (ctl->real_root && ctl->config_path != NULL) {
-		args[n++] = (char *)"--config";
-		args[n++] = (char *)ctl->config_path;
-	}
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	fflush(NULL);
-	execv(MFA_HELPER, args);
-	iamctl_err("mfa: cannot run %s: %s", MFA_HELPER, strerror(errno));
-	return EXIT_USAGE;
+	return iamctl_exec_role_helper(ctl, argc, argv);
 }
 
 int

@@ -115,7 +115,7 @@ make_row(const struct iam_config *cfg, const struct iam_identity *id,
 
 /* One CSV field (RFC 4180): quoted when it holds , " or a line break. */
 static void
-field(const char *s, bool last)
+csv_field(const char *s, bool last)
 {
 	if (strpbrk(s, ",\"\r\n") != NULL) {
 		putchar('"');
@@ -137,9 +137,9 @@ time_field(int64_t t, const char *none)
 	char buf[32];
 
 	if (t <= 0 || iam_format_time(t, buf, sizeof(buf)) < 0)
-		field(none, false);
+		csv_field(none, false);
 	else
-		field(buf, false);
+		csv_field(buf, false);
 }
 
 static void
@@ -150,7 +150,7 @@ list_field(const char *const *v, size_t n, bool last)
 	for (size_t i = 0; i < n; i++)
 		if (iam_buf_addf(&b, "%s%s", i ? ";" : "", v[i]) < 0)
 			break;
-	field(b.buf ? b.buf : "", last);
+	csv_field(b.buf ? b.buf : "", last);
 	iam_buf_release(&b);
 }
 
@@ -159,25 +159,25 @@ csv_row(const struct iam_user *u, const struct row *r)
 {
 	char num[16];
 
-	field(u->name, false);
-	field(r->arn, false);
+	csv_field(u->name, false);
+	csv_field(r->arn, false);
 	time_field(u->created, "N/A");
-	field(r->password ? "true" : "false", false);
+	csv_field(r->password ? "true" : "false", false);
 	time_field(r->pw_changed, "N/A");
 	time_field(r->pw_next, "N/A");
-	field(r->mfa_devices > 0 ? "true" : "false", false);
+	csv_field(r->mfa_devices > 0 ? "true" : "false", false);
 	for (int k = 0; k < REPORT_KEYS; k++) {
-		field(r->key_active[k] ? "true" : "false", false);
+		csv_field(r->key_active[k] ? "true" : "false", false);
 		time_field(r->key_created[k], "N/A");
 	}
 	time_field(r->last_login, "no_information");
-	field(r->locked ? "true" : "false", false);
+	csv_field(r->locked ? "true" : "false", false);
 	list_field(u->groups, u->n_groups, false);
 	list_field(u->policies, u->n_policies, false);
 	snprintf(num, sizeof(num), "%d", r->mfa_devices);
-	field(num, false);
+	csv_field(num, false);
 	snprintf(num, sizeof(num), "%d", r->recovery_left);
-	field(num, true);
+	csv_field(num, true);
 }
 
 static void

@@ -27,7 +27,6 @@
 #define IAM_LIBEXECDIR "/usr/libexec/iam"
 #endif
 #define ROLE_HELPER IAM_LIBEXECDIR "/iam-role-helper"
-#define HELPER_ARGS 16
 #define WHOAMI_MAX  (16u << 10)	/* the helper's answer to whoami */
 
 static void
@@ -43,21 +42,14 @@ role_usage(FILE *f)
 	      "  (default: the role's maximum, at most 3600 seconds).\n", f);
 }
 
-/* Hand the command to the helper; returns only when it cannot run. */
-static int
-run_helper(struct iamctl *ctl, int argc, char **argv, int max_args)
+int
+iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv)
 {
-	char *args[HELPER_ARGS];
+	char *args[IAMCTL_HELPER_MAX_ARGS + 4];
 	int n = 0;
 
-	if (iamctl_wants_help(argc, argv)) {
-		role_usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc > max_args) {
-		role_usage(stderr);
+	if (argc > IAMCTL_HELPER_MAX_ARGS)
 		return EXIT_USAGE;
-	}
 	args[n++] = (char *)ROLE_HELPER;
 	/* The helper honours it only for a real root, as iamctl does. */
 	if (ctl->real_root && ctl->config_path != NULL) {
@@ -72,6 +64,21 @@ run_helper(struct iamctl *ctl, int argc, char **argv, int max_args)
 	iamctl_err("%s: cannot run %s: %s", argv[0], ROLE_HELPER,
 		   strerror(errno));
 	return EXIT_USAGE;
+}
+
+/* Hand the command to the helper; returns only when it cannot run. */
+static int
+run_helper(struct iamctl *ctl, int argc, char **argv, int max_args)
+{
+	if (iamctl_wants_help(argc, argv)) {
+		role_usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc > max_args) {
+		role_usage(stderr);
+		return EXIT_USAGE;
+	}
+	return iamctl_exec_role_helper(ctl, argc, argv);
 }
 
 int
@@ -313,7 +320,8 @@ list_json(struct walk *w, const char *key, const struct iam_role_session *s,
 }
 
 static int
-list_one(const char *key, const struct iam_role_session *s, int err, void *arg)
+list_session(const char *key, const struct iam_role_session *s, int err,
+	     void *arg)
 {
 	struct walk *w = arg;
 	char start[32], end[32], left[32] = "-";
@@ -428,7 +436,7 @@ cmd_sessions(struct iamctl *ctl, int argc, char **argv)
 		jout_begin(&j);
 		jout_array(&j);
 	}
-	r = iam_role_session_list(ctl->cfg->run_dir, 0, list_one, &w);
+	r = iam_role_session_list(ctl->cfg->run_dir, 0, list_session, &w);
 	if (json) {
 		jout_array_end(&j);
 		rc = jout_end(&j);

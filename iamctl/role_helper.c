@@ -39,9 +39,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
@@ -872,34 +869,6 @@ mfa_self(struct helper *h, int argc, char **argv)
 
 /* ---- main ------------------------------------------------------------------ */
 
-/* Everything before the first file is opened or the first argument read. */
-static int
-harden(void)
-{
-	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	static const struct rlimit none = { 0, 0 };
-
-	if (iam_sanitize_fds() < 0)
-		return -EBADF;
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	/*
-	 * The caller's limits must not cut a state, record or trail write
-	 * short (SIGXFSZ would kill us between two of them).
-	 */
-	(void)signal(SIGXFSZ, SIG_IGN);
-	if (geteuid() == 0 && setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
-		return -errno;
-	(void)setrlimit(RLIMIT_CORE, &none);
-	if (clearenv() != 0)
-		return -ENOMEM;
-	umask(077);
-	if (geteuid() != 0) {
-		err("iam-role-helper must be installed setuid root");
-		return -EPERM;
-	}
-	return 0;
-}
-
 /*
  * Root entirely once the caller is known (h->caller): the caller can no
  * longer stop (SIGSTOP) the helper while it holds the lock of the state
@@ -969,7 +938,10 @@ main(int argc, char **argv)
 	char why[512] = "";
 	int i = 1, rc;
 
-	if (harden() < 0)
+	rc = iam_setuid_harden();
+	if (rc == -EPERM)
+		err("iam-role-helper must be installed setuid root");
+	if (rc < 0)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
 	h.who.gen.fd = -1;

@@ -263,8 +263,8 @@ evaluation_failed(int r)
 
 /* Evaluate and print; the exit status of the decision. */
 static int
-decide(const struct iam_policy_set *set, const struct iam_request *req,
-       bool json)
+print_decision(const struct iam_policy_set *set,
+	       const struct iam_request *req, bool json)
 {
 	struct iam_result *res = malloc(sizeof(*res));
 	int r, rc = EXIT_USAGE;
@@ -375,7 +375,7 @@ cmd_policy_simulate(struct iamctl *ctl, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	rc = decide(set, req, json);
+	rc = print_decision(set, req, json);
 out:
 	iam_policy_set_free(set);
 	iam_request_free(req);

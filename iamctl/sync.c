@@ -1,7 +1,7 @@
 /*
  * sync.c - iamctl sync [--repair]: validate the identity file with the
  * stored credentials and, only when all is valid, publish a new
- * generation of the snapshots (libiam/publish.c).  Every publication
+ * generation of the snapshots (libiam/snapshot/publish.c).  Every publication
  * rebuilds every file from the identity file and the credentials, so a
  * damaged snapshot or generation file is mended by an ordinary sync;
  * --repair also removes a `current` that is not a link and every older

@@ -116,7 +116,7 @@ cell(const char *s, int width)
 
 /* 1 printed, 0 filtered out, -EBADMSG not an event. */
 static int
-show(const struct filter *f, const char *line, size_t len)
+show_event(const struct filter *f, const char *line, size_t len)
 {
 	struct iam_json_doc *doc = NULL;
 	const struct iam_json *root, *who;
@@ -193,7 +193,8 @@ read_trail(const struct filter *f, const char *path)
 			line[--n] = '\0';
 		if (n == 0)
 			continue;
-		if ((size_t)n > TRAIL_LINE_MAX || show(f, line, (size_t)n) < 0)
+		if ((size_t)n > TRAIL_LINE_MAX ||
+		    show_event(f, line, (size_t)n) < 0)
 			bad++;
 	}
 	free(line);

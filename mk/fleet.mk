@@ -57,7 +57,7 @@ build-fuzz/fuzz_fleet_manifest: tests/fuzz/fuzz_fleet_manifest.c $(FLEET_SRC) $(
 	clang $(CPPFLAGS) -Iagent -std=gnu11 \
 		-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_fleet_manifest.c $(FLEET_SRC) \
-		$(filter-out libiam/nssdb.c,$(LIBIAM_SRC)) libiam/nssdb.c \
+		$(filter-out libiam/snapshot/nssdb.c,$(LIBIAM_SRC)) libiam/snapshot/nssdb.c \
 		$(FLEET_DEPS) $(LIBIAM_DEPS)
 
 fuzz-fleet-run: build-fuzz/fuzz_fleet_manifest

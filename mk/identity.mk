@@ -2,7 +2,7 @@
 # identity loader (make fuzz-identity; FUZZ_SECONDS=600 make fuzz-run).
 
 IDENTITY_BENCH_USERS ?= 1000 100000
-IDENTITY_FUZZ_SRC := $(filter-out libiam/nssdb.c,$(LIBIAM_SRC)) libiam/nssdb.c
+IDENTITY_FUZZ_SRC := $(filter-out libiam/snapshot/nssdb.c,$(LIBIAM_SRC)) libiam/snapshot/nssdb.c
 
 .PHONY: fuzz-identity fuzz-identity-run
 fuzz: fuzz-identity

@@ -2,8 +2,8 @@
 # non-root user's own changes to the role helper; pam_iam hands a
 # non-root caller's own password check to iam-chkpwd.
 
-# iamctl finds the helper where `make install` puts it.
-$(B)/obj/iamctl/mfa.o: CPPFLAGS += -DIAM_LIBEXECDIR='"$(LIBEXECDIR)"'
+# pam_iam finds iam-chkpwd where `make install` puts it (iamctl mfa
+# reaches the role helper through role.o, mk/roles.mk).
 $(B)/obj/pam_iam/auth.o: CPPFLAGS += -DIAM_LIBEXECDIR='"$(LIBEXECDIR)"'
 
 # iam-chkpwd: setuid root, links libiam's objects directly (as the role

@@ -13,7 +13,7 @@ NSS_BENCH_USERS ?= 1000 10000 100000 $(if $(filter 1,$(BENCH_1M)),1000000)
 MKNSSDB    := $(B)/mknssdb
 BENCH_NSS  := $(B)/bench_nss
 
-$(MKNSSDB): tests/bench/mknssdb.c $(B)/obj/libiam/nssdb.o $(B)/obj/libiam/nssdb_write.o $(B)/obj/libiam/util.o
+$(MKNSSDB): tests/bench/mknssdb.c $(B)/obj/libiam/snapshot/nssdb.o $(B)/obj/libiam/snapshot/nssdb_write.o $(B)/obj/libiam/base/util.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $^
 
@@ -22,10 +22,10 @@ $(BENCH_NSS): tests/bench/bench_nss.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $< -ldl
 
-$(FUZZ_B)/fuzz_nssdb: tests/fuzz/fuzz_nssdb.c libiam/nssdb.c libiam/nssdb.h
+$(FUZZ_B)/fuzz_nssdb: tests/fuzz/fuzz_nssdb.c libiam/snapshot/nssdb.c libiam/snapshot/nssdb.h
 	@mkdir -p $(dir $@)
 	clang $(CPPFLAGS) -DIAM_NSS_MODULE -g -O1 -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_nssdb.c libiam/nssdb.c
+		-fno-sanitize-recover=all -o $@ tests/fuzz/fuzz_nssdb.c libiam/snapshot/nssdb.c
 
 .PHONY: fuzz-nss fuzz-nss-run bench-nss nss-tools
 nss-tools: $(MKNSSDB) $(BENCH_NSS)

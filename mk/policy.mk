@@ -7,9 +7,9 @@
 FUZZ_DIR   := build-fuzz
 FUZZ_CC    ?= clang
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	-D_GNU_SOURCE -Ilibiam/include -Ilibiam -std=gnu11
-POLICY_SRC := libiam/policy.c libiam/eval.c libiam/condition.c libiam/glob.c \
-	libiam/util.c
+	-D_GNU_SOURCE -Ilibiam/include $(addprefix -Ilibiam/,$(LIBIAM_PARTS)) -std=gnu11
+POLICY_SRC := $(addprefix libiam/policy/,policy.c eval.c request.c variables.c \
+	explain.c condition.c glob.c) libiam/base/util.c
 FUZZ_JSON_FLAGS ?=
 FUZZ_SECONDS ?= 60
 
@@ -20,18 +20,18 @@ bench: bench-policy
 
 fuzz-policy: $(FUZZ_DIR)/fuzz_policy $(FUZZ_DIR)/fuzz_glob
 
-$(FUZZ_DIR)/fuzz_policy_json.o: libiam/json.c libiam/include/iam/json.h
+$(FUZZ_DIR)/fuzz_policy_json.o: libiam/base/json.c libiam/include/iam/json.h
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_JSON_FLAGS) -c -o $@ libiam/json.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_JSON_FLAGS) -c -o $@ libiam/base/json.c
 
-$(FUZZ_DIR)/fuzz_policy: tests/fuzz/fuzz_policy.c $(POLICY_SRC) $(FUZZ_DIR)/fuzz_policy_json.o libiam/policy_int.h libiam/include/iam/policy.h
+$(FUZZ_DIR)/fuzz_policy: tests/fuzz/fuzz_policy.c $(POLICY_SRC) $(FUZZ_DIR)/fuzz_policy_json.o libiam/policy/policy_int.h libiam/include/iam/policy.h
 	@mkdir -p $(FUZZ_DIR)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c $(POLICY_SRC) \
 		$(FUZZ_DIR)/fuzz_policy_json.o -lyajl
 
-$(FUZZ_DIR)/fuzz_glob: tests/fuzz/fuzz_glob.c libiam/glob.c libiam/policy_int.h
+$(FUZZ_DIR)/fuzz_glob: tests/fuzz/fuzz_glob.c libiam/policy/glob.c libiam/policy/policy_int.h
 	@mkdir -p $(FUZZ_DIR)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_glob.c libiam/glob.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_glob.c libiam/policy/glob.c
 
 # New inputs go to a scratch folder; the kept corpora stay as committed.
 fuzz-policy-run: fuzz-policy

@@ -202,7 +202,7 @@ pam_iam_account(struct phase *p)
 		goto out;
 	}
 	if (cfg->mfa == IAM_MFA_REQUIRED && a.mfa_time == 0 &&
-	    !pam_iam_mfa_exempt(cfg, p->service)) {
+	    !iam_config_mfa_exempt(cfg, p->service)) {
 		pam_syslog(p->pamh, LOG_NOTICE, "%s refused: mfa = required "
 			   "and no verification code in this session "
 			   "(service %s)", p->user,

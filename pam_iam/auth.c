@@ -81,15 +81,6 @@ tell_user(struct attempt *a, int style, const char *text)
 		(void)pam_prompt(a->pamh, style, NULL, "%s", text);
 }
 
-static bool
-service_exempt(const struct iam_config *cfg, const char *service)
-{
-	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
-		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
-			return true;
-	return false;
-}
-
 /* ---- The trail and the log -------------------------------------------- */
 
 static const char *const error_codes[] = {
@@ -450,7 +441,7 @@ result_code(enum outcome out)
 
 /* Report one outcome: trail, log, message, code. */
 static int
-finish(struct attempt *a, enum outcome out)
+report_outcome(struct attempt *a, enum outcome out)
 {
 	int r;
 
@@ -490,7 +481,7 @@ check_unknown(struct attempt *a)
 {
 	(void)password_ok(a);
 	(void)code_check(a, NULL);
-	return finish(a, UNKNOWN);
+	return report_outcome(a, UNKNOWN);
 }
 
 /* An unknown name whose code prompt went unanswered: PAM_USER_UNKNOWN. */
@@ -498,7 +489,7 @@ static int
 check_unknown_unanswered(struct attempt *a)
 {
 	(void)password_ok(a);
-	return finish(a, UNKNOWN);
+	return report_outcome(a, UNKNOWN);
 }
 
 static int
@@ -597,7 +588,7 @@ check_user(struct attempt *a)
 			      &a->rec->password_policy.lockout, a->now, &t);
 	if (r == -EBUSY || r == -EAGAIN) {
 		unknown_work(a);
-		return finish(a, LOCKED);
+		return report_outcome(a, LOCKED);
 	}
 	if (r < 0)
 		return state_error(a, r);
@@ -623,7 +614,7 @@ check_user(struct attempt *a)
 			   "attempts", a->user, t.counted.failures);
 		(void)trail_login(a, "Lockout", "AccountLocked");
 	}
-	return finish(a, out);
+	return report_outcome(a, out);
 }
 
 /*
@@ -804,7 +795,7 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 		 * one may be due, and ignored for a user without one.
 		 */
 		a->via_helper = true;
-		a->ask_code = !service_exempt(cfg, a->service);
+		a->ask_code = !iam_config_mfa_exempt(cfg, a->service);
 		return PAM_SUCCESS;
 	}
 	r = load_attempt_record(a);
@@ -816,7 +807,7 @@ prepare(struct attempt *a, int flags, int argc, const char **argv)
 		return a->rec != NULL ? state_error(a, r) :
 			refuse_unavailable(a, r, "state folder unusable");
 	a->mfa_required = cfg->mfa == IAM_MFA_REQUIRED &&
-		!service_exempt(cfg, a->service);
+		!iam_config_mfa_exempt(cfg, a->service);
 	/*
 	 * The code prompt: every name gets it where a code is due, so
 	 * nothing tells who has a device (the answer of a user without one

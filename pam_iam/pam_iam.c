@@ -24,15 +24,6 @@ pam_iam_say(struct phase *p, int style, const char *text)
 		(void)pam_prompt(p->pamh, style, NULL, "%s", text);
 }
 
-bool
-pam_iam_mfa_exempt(const struct iam_config *cfg, const char *service)
-{
-	for (size_t i = 0; service != NULL && i < cfg->n_mfa_exempt; i++)
-		if (strcmp(cfg->mfa_exempt_services[i], service) == 0)
-			return true;
-	return false;
-}
-
 int64_t
 pam_iam_mfa_time(struct phase *p)
 {

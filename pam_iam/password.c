@@ -349,7 +349,8 @@ creds_of(struct iam_creds **cr, const struct iam_auth_user *u)
 
 /* The stored password is still the one u was checked against. */
 static bool
-unchanged(const struct iam_creds *cr, const struct iam_auth_user *u)
+password_unchanged(const struct iam_creds *cr,
+		   const struct iam_auth_user *u)
 {
 	return cr->password.hash != NULL && u->password_hash != NULL &&
 	       strcmp(cr->password.hash, u->password_hash) == 0;
@@ -368,7 +369,7 @@ rehash_change(struct iam_creds **cr, void *arg)
 
 	r = creds_of(cr, rh->u);
 	/* Changed meanwhile (passwd, iamctl): that one stands. */
-	if (r == 0 && !unchanged(*cr, rh->u))
+	if (r == 0 && !password_unchanged(*cr, rh->u))
 		r = -ESTALE;
 	if (r == 0) {
 		/* The same password: its age, history and must_change stay. */
@@ -426,7 +427,7 @@ set_pw_change(struct iam_creds **cr, void *arg)
 
 	r = creds_of(cr, sp->u);
 	/* Reset or changed meanwhile: the current password checked is gone. */
-	if (r == 0 && !unchanged(*cr, sp->u))
+	if (r == 0 && !password_unchanged(*cr, sp->u))
 		r = -ESTALE;
 	r = r ? r : iam_creds_set_password(*cr, sp->hash, sp->now, false,
 					   sp->keep > 0 ? sp->keep - 1 : 0);

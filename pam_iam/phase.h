@@ -68,9 +68,6 @@ int pam_iam_trail(struct phase *p, const char *event, const char *error,
 /* The time of a TOTP check by this handle's authentication, or 0. */
 int64_t pam_iam_mfa_time(struct phase *p);
 
-/* True when service is listed in mfa_exempt_services. */
-bool pam_iam_mfa_exempt(const struct iam_config *cfg, const char *service);
-
 /* The phases' entry points' bodies (account.c, session.c, password.c). */
 int pam_iam_account(struct phase *p);
 int pam_iam_session_open(struct phase *p);

@@ -22,7 +22,7 @@ static struct {
 } plugin;
 
 static void
-say(int type, const char *msg)
+tell_user(int type, const char *msg)
 {
 	if (plugin.say != NULL)
 		(void)plugin.say(type, "%s\n", msg);
@@ -108,8 +108,8 @@ iam_open(unsigned int version, sudo_conv_t conv, sudo_printf_t pf,
 	plugin.say = pf;
 	plugin.opened = false;
 	if (SUDO_API_VERSION_GET_MAJOR(version) != SUDO_API_VERSION_MAJOR) {
-		say(SUDO_CONV_ERROR_MSG, "sudo_iam: incompatible sudo plugin "
-		    "API version");
+		tell_user(SUDO_CONV_ERROR_MSG,
+			  "sudo_iam: incompatible sudo plugin API version");
 		*errstr = "sudo_iam: incompatible plugin API";
 		return -1;
 	}
@@ -207,10 +207,10 @@ iam_check(char *const command_info[], char *const run_argv[],
 		if (out.kind != NULL)
 			say_denied(&out, "explicit deny");
 		else
-			say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_EXPLICIT);
+			tell_user(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_EXPLICIT);
 		break;
 	case SUDO_IAM_DISABLED:
-		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_DISABLED);
+		tell_user(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_DISABLED);
 		break;
 	case SUDO_IAM_NO_ALLOW:
 		if (out.kind != NULL) {
@@ -219,11 +219,11 @@ iam_check(char *const command_info[], char *const run_argv[],
 		}
 		/* fall through */
 	case SUDO_IAM_NOT_IAM:
-		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_NO_ALLOW);
+		tell_user(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_NO_ALLOW);
 		break;
 	case SUDO_IAM_UNAVAIL:
 	default:
-		say(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_UNAVAIL);
+		tell_user(SUDO_CONV_ERROR_MSG, SUDO_IAM_MSG_UNAVAIL);
 		*errstr = "IAM unavailable";
 		return 0;
 	}

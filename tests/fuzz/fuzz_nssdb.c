@@ -1,5 +1,5 @@
 /*
- * fuzz_nssdb.c - libFuzzer target on the nss.db reader (libiam/nssdb.c),
+ * fuzz_nssdb.c - libFuzzer target on the nss.db reader (libiam/snapshot/nssdb.c),
  * the code every process runs on the snapshot.
  *
  * The first input byte picks the mode: odd, the rest is used as is; even,

@@ -1,6 +1,6 @@
 /*
  * test_config.c - iam.conf(5): defaults, every setting, and every kind of
- * bad file refused with "FILE:LINE: message" (libiam/config.c).
+ * bad file refused with "FILE:LINE: message" (libiam/host/config.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -103,6 +103,21 @@ Test(config, absent_file_gives_every_default)
 		     "%s", err);
 	assert_defaults(c);
 	cr_assert_null(c->path);
+	iam_config_free(c);
+}
+
+/* One answer for pam_iam and iam-chkpwd: listed, not listed, no service. */
+Test(config, mfa_exempt_services_by_name)
+{
+	struct iam_config *c = NULL;
+	char err[512] = "";
+
+	cr_assert_eq(iam_config_load(conf, false, &c, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert(iam_config_mfa_exempt(c, "cron"));
+	cr_assert_not(iam_config_mfa_exempt(c, "sshd"));
+	cr_assert_not(iam_config_mfa_exempt(c, "cro"));
+	cr_assert_not(iam_config_mfa_exempt(c, NULL));
 	iam_config_free(c);
 }
 

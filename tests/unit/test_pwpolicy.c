@@ -1,6 +1,6 @@
 /*
  * test_pwpolicy.c - the password policy applied to new passwords
- * (libiam/pwpolicy.c): each rule refuses with its words, in order, and
+ * (libiam/identity/pwpolicy.c): each rule refuses with its words, in order, and
  * a password passing every rule is accepted.
  */
 #include <criterion/criterion.h>

@@ -1,6 +1,6 @@
 /*
  * test_store.c - strict files and folders, atomic writes, the store's
- * lock, sane descriptors (libiam/store.c).
+ * lock, sane descriptors (libiam/host/store.c).
  *
  * Owner checks need root: run through scripts/run-unit.sh, which gives
  * each binary a private mount namespace.  Without root they skip.

@@ -115,6 +115,9 @@ struct iam_config *iam_config_free(struct iam_config *cfg);
  */
 int iam_config_hostname(const struct iam_config *cfg, char *buf, size_t len);
 
+/* True when PAM service is one of mfa_exempt_services (NULL: false). */
+bool iam_config_mfa_exempt(const struct iam_config *cfg, const char *service);
+
 /* Parse "yescrypt", "sha512crypt", "bcrypt".  -EINVAL otherwise. */
 int iam_hash_method_parse(const char *s, enum iam_hash_method *ret);
 

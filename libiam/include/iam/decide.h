@@ -89,7 +89,7 @@ int iam_request_add_context(struct iam_request *req,
 
 /* ---- One decision --------------------------------------------------- */
 
-struct iam_role_rec;	/* iam/roles.h */
+struct iam_role_rec;	/* iam/rolesdb.h */
 
 /* The role session a decision is made in. */
 struct iam_as_role {

@@ -2,6 +2,8 @@
  * iam/identity.h - the identity model: account, password policy, users,
  * groups, roles, policies, tags, SSH keys and credentials, loaded from the
  * identity file (iam-identity(5)) and merged with the credentials store.
+ * Implemented in libiam/identity/: identity.c loads, identity_validate.c
+ * checks and indexes, identity_write.c writes.
  *
  * Invariants of a loaded identity (iam_identity_parse() returned 0):
  *

@@ -1,6 +1,8 @@
 /*
  * iam/policy.h - the policy engine: AWS IAM identity-policy JSON compiled
  * once, evaluated many times, every decision explained (iam-policy(5)).
+ * Implemented in libiam/policy/: policy.c compiles, request.c builds
+ * requests, eval.c evaluates, explain.c explains, glob.c matches.
  *
  * Invariants:
  *

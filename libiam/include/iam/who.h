@@ -1,7 +1,8 @@
 /*
  * iam/who.h - who is asking: an IAM user, a local name, a name IAM does
- * not know, or a question the snapshot cannot answer; and the generation
- * of the snapshot every file of that one lookup is taken from.
+ * not know, or a question the snapshot cannot answer (libiam/snapshot/
+ * who.c); every file of that one lookup is taken from one generation
+ * (iam/generation.h).
  *
  * The rule (DESIGN.md "Who is an IAM user"): a name is an IAM user when
  * the published snapshot's nss.db has it and NSS resolves the name to the
@@ -19,34 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "iam/auth.h"
-
-/*
- * One generation of a snapshot: current is read once, the folder gen/N
- * opened (O_DIRECTORY|O_NOFOLLOW, owned by root or the caller, writable
- * by nobody else), and every file of a lookup is named under it.  A host
- * without current (the flat layout of earlier versions) gives the
- * snapshot folder itself.
- */
-struct iam_generation {
-	int fd;			/* the folder, -1 when closed */
-	uint64_t gen;		/* N; 0 for the flat layout */
-	char base[4096];	/* the snapshot folder it was opened from */
-	char dir[4096];		/* base/gen/N, or base */
-};
-
-/*
- * Open the generation served under snapshot_dir.  -ENOENT no snapshot
- * folder, -EBADMSG current is not a link to gen/N, -EPERM an insecure
- * folder, -ELOOP a link where a folder must be, -ENAMETOOLONG.  Release
- * with iam_generation_close() (also after a failure).
- */
-int iam_generation_open(const char *snapshot_dir, struct iam_generation *g);
-void iam_generation_close(struct iam_generation *g);
-
-/* g->dir "/" name (name NULL or "": g->dir).  -ENAMETOOLONG. */
-int iam_generation_path(const struct iam_generation *g, const char *name,
-			char *buf, size_t len);
+#include "iam/authdb.h"
+#include "iam/generation.h"
 
 enum iam_who_kind {
 	IAM_WHO_LOCAL,		/* /etc/passwd (IAM_WHO_PASSWD_LOCAL), or a

@@ -1,0 +1,888 @@
+/*
+ * json.c - a strict JSON tree in one arena, parsed with yajl's callbacks.
+ *
+ * Values are collected on a stack while their container is open; when it
+ * closes, its children are copied into one contiguous arena array, so the
+ * finished tree needs no per-node allocation and no per-node free.  Keys
+ * are interned: every occurrence of one key text shares one copy, so a
+ * file of many alike objects stores each key once, and two keys of a
+ * document are equal exactly when their pointers are.
+ *
+ * Over 600 lines: the parser, its arena and key interning, and the tree's
+ * accessors and writers share the private node layout.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "iam.h"
+
+#define ARENA_BLOCK (64u << 10)
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+struct iam_json_doc {
+	struct arena_block *blocks;
+	struct iam_json root;
+};
+
+struct slot {
+	const char *key;	/* member key when the parent is an object */
+	struct iam_json v;
+};
+
+struct frame {
+	enum iam_json_type type;	/* IAM_JSON_ARRAY or IAM_JSON_OBJECT */
+	size_t base;			/* first child's index in the stack */
+	const char *key;		/* pending key of an object */
+};
+
+/* The keys seen so far, by their text: open addressing, linear probing. */
+struct key_set {
+	const char **v;		/* mask + 1 slots, NULL when empty */
+	size_t *len;
+	size_t mask, n;
+};
+
+struct parser {
+	struct iam_json_doc *doc;
+	struct key_set keys;
+	struct iam_json_limits lim;
+	struct slot *stack;
+	size_t n_stack, alloc_stack;
+	struct frame *frames;
+	size_t depth, alloc_frames;
+	char err[256];		/* our own reason, when a callback stopped */
+	char errpath[512];	/* path where that happened */
+	size_t n_strings;		/* keys and strings seen so far */
+	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
+};
+
+/* n bytes aligned to align (a power of two, at most max_align_t's). */
+static void *
+arena_alloc_aligned(struct iam_json_doc *doc, size_t n, size_t align)
+{
+	struct arena_block *b = doc->blocks;
+	size_t off = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
+
+	if (b == NULL || off > b->size || b->size - off < n) {
+		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		b = malloc(sizeof(*b) + size);
+		if (b == NULL)
+			return NULL;
+		b->size = size;
+		b->used = 0;
+		b->next = doc->blocks;
+		doc->blocks = b;
+		off = 0;
+	}
+	b->used = off + n;
+	return (char *)b->data + off;
+}
+
+static void *
+arena_alloc(struct iam_json_doc *doc, size_t n)
+{
+	return arena_alloc_aligned(doc, n, sizeof(max_align_t));
+}
+
+/* Text needs no alignment: strings are packed byte by byte. */
+static char *
+arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
+{
+	char *p = arena_alloc_aligned(doc, len + 1, 1);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+static size_t
+hash_bytes(const unsigned char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int
+key_set_grow(struct key_set *ks)
+{
+	size_t cap = ks->v != NULL ? (ks->mask + 1) * 2 : 64;
+	const char **v = calloc(cap, sizeof(*v));
+	size_t *len = calloc(cap, sizeof(*len));
+
+	if (v == NULL || len == NULL) {
+		free(v);
+		free(len);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; ks->v != NULL && i <= ks->mask; i++) {
+		size_t h;
+
+		if (ks->v[i] == NULL)
+			continue;
+		h = hash_bytes((const unsigned char *)ks->v[i], ks->len[i]) &
+		    (cap - 1);
+		while (v[h] != NULL)
+			h = (h + 1) & (cap - 1);
+		v[h] = ks->v[i];
+		len[h] = ks->len[i];
+	}
+	free(ks->v);
+	free(ks->len);
+	ks->v = v;
+	ks->len = len;
+	ks->mask = cap - 1;
+	return 0;
+}
+
+/* The document's one copy of key s[0..len), made on first sight. */
+static const char *
+intern_key(struct parser *ps, const unsigned char *s, size_t len)
+{
+	struct key_set *ks = &ps->keys;
+	size_t h;
+	char *p;
+
+	if ((ks->v == NULL || 2 * (ks->n + 1) > ks->mask + 1) &&
+	    key_set_grow(ks) < 0)
+		return NULL;
+	for (h = hash_bytes(s, len) & ks->mask; ks->v[h] != NULL;
+	     h = (h + 1) & ks->mask)
+		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
+			return ks->v[h];
+	p = arena_strdup(ps->doc, s, len);
+	if (p == NULL)
+		return NULL;
+	ks->v[h] = p;
+	ks->len[h] = len;
+	ks->n++;
+	return p;
+}
+
+/* The JSON path of the value being parsed: users[3].name */
+static void
+current_path(const struct parser *ps, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ps->depth && off < len; i++) {
+		const struct frame *f = &ps->frames[i];
+		int n;
+
+		if (f->type == IAM_JSON_ARRAY) {
+			/* index of the child being parsed */
+			size_t idx = i + 1 < ps->depth ?
+				     ps->frames[i + 1].base - f->base :
+				     ps->n_stack - f->base;
+
+			n = snprintf(buf + off, len - off, "[%zu]", idx);
+		} else if (f->key != NULL) {
+			n = snprintf(buf + off, len - off, "%s%s",
+				     off ? "." : "", f->key);
+		} else {
+			n = 0;
+		}
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+static int
+fail(struct parser *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+fail(struct parser *ps, const char *fmt, ...)
+{
+	va_list ap;
+
+	current_path(ps, ps->errpath, sizeof(ps->errpath));
+	va_start(ap, fmt);
+	vsnprintf(ps->err, sizeof(ps->err), fmt, ap);
+	va_end(ap);
+	return 0;	/* yajl: stop parsing */
+}
+
+static int
+push(struct parser *ps, const struct iam_json *v)
+{
+	struct frame *top = ps->depth ? &ps->frames[ps->depth - 1] : NULL;
+
+	if (top != NULL && ps->n_stack - top->base >= ps->lim.max_items)
+		return fail(ps, "more than %zu items", ps->lim.max_items);
+	if (ps->n_stack == ps->alloc_stack) {
+		size_t alloc = ps->alloc_stack ? ps->alloc_stack * 2 : 64;
+		struct slot *s = reallocarray(ps->stack, alloc, sizeof(*s));
+
+		if (s == NULL)
+			return fail(ps, "out of memory");
+		ps->stack = s;
+		ps->alloc_stack = alloc;
+	}
+	ps->stack[ps->n_stack].key = top && top->type == IAM_JSON_OBJECT ?
+				     top->key : NULL;
+	ps->stack[ps->n_stack].v = *v;
+	ps->n_stack++;
+	return 1;
+}
+
+static int
+on_null(void *ctx)
+{
+	struct iam_json v = { .type = IAM_JSON_NULL };
+
+	return push(ctx, &v);
+}
+
+static int
+on_boolean(void *ctx, int b)
+{
+	struct iam_json v = { .type = IAM_JSON_BOOL, .u.boolean = b != 0 };
+
+	return push(ctx, &v);
+}
+
+static int
+on_number(void *ctx, const char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct iam_json v = { .type = IAM_JSON_NUMBER };
+	long long i;
+	char *text;
+
+	if (len > 64)
+		return fail(ps, "number of %zu digits is too long", len);
+	text = arena_strdup(ps->doc, (const unsigned char *)s, len);
+	if (text == NULL)
+		return fail(ps, "out of memory");
+	v.u.number.text = text;
+	if (strspn(text + (text[0] == '-'), "0123456789") ==
+	    len - (text[0] == '-') &&
+	    iam_parse_ll(text, INT64_MIN, INT64_MAX, &i) == 0) {
+		v.u.number.is_int = true;
+		v.u.number.i = i;
+	}
+	return push(ps, &v);
+}
+
+bool
+iam_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c;
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t n;
+		uint64_t w;
+
+		/* ASCII, the usual text, eight bytes at a time */
+		while (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= len)
+			break;
+		c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			if (c == 0xe0)
+				lo = 0xa0;	/* no overlong form */
+			else if (c == 0xed)
+				hi = 0x9f;	/* no surrogate */
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			if (c == 0xf0)
+				lo = 0x90;	/* no overlong form */
+			else if (c == 0xf4)
+				hi = 0x8f;	/* nothing above U+10FFFF */
+		} else {
+			return false;	/* 80-C1 (overlong, stray), F5-FF */
+		}
+		if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+			return false;
+		for (size_t k = 2; k <= n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xbf)
+				return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static int
+hex4(const char *p)
+{
+	int v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * yajl decodes the escape of a lone UTF-16 surrogate (\ud800 without its
+ * low half, or a low half alone) to '?', so the raw text is looked at
+ * first: the ordinal (1-based, keys and strings in document order, as
+ * yajl calls back) of the first string holding one, or 0.
+ */
+static size_t
+lone_surrogate_string(const char *buf, size_t len)
+{
+	size_t n = 0;
+	bool in = false;
+
+	/* Without a backslash followed by u anywhere there is no such
+	   escape, and most files have none: memchr() instead of the walk. */
+	for (const char *p = buf, *end = buf + len;; p++) {
+		p = memchr(p, '\\', (size_t)(end - p));
+		if (p == NULL)
+			return 0;
+		if (p + 1 < end && p[1] == 'u')
+			break;
+	}
+
+	for (size_t i = 0; i < len; i++) {
+		int v, w;
+
+		if (!in) {
+			if (buf[i] == '"') {
+				in = true;
+				n++;
+			}
+			continue;
+		}
+		if (buf[i] == '"') {
+			in = false;
+			continue;
+		}
+		if (buf[i] != '\\' || i + 1 >= len)
+			continue;
+		if (buf[i + 1] != 'u' || len - i < 6 ||
+		    (v = hex4(buf + i + 2)) < 0) {
+			i++;	/* the escaped character; yajl judges the rest */
+			continue;
+		}
+		if (v >= 0xdc00 && v <= 0xdfff)
+			return n;
+		if (v >= 0xd800 && v <= 0xdbff) {
+			if (len - i < 12 || buf[i + 6] != '\\' ||
+			    buf[i + 7] != 'u' || (w = hex4(buf + i + 8)) < 0xdc00 ||
+			    w > 0xdfff)
+				return n;
+			i += 6;
+		}
+		i += 5;
+	}
+	return 0;
+}
+
+/* The limits every string and key must meet; 0 when one is broken. */
+static int
+string_ok(struct parser *ps, const unsigned char *s, size_t len,
+	  const char *what)
+{
+	if (len > ps->lim.max_string)
+		return fail(ps, "%s of %zu bytes is over the limit of %zu",
+			    what, len, ps->lim.max_string);
+	if (memchr(s, '\0', len) != NULL)
+		return fail(ps, "%s contains a NUL character", what);
+	if (++ps->n_strings == ps->bad_string)
+		return fail(ps, "%s has the escape of a lone UTF-16 surrogate "
+			    "(\\uD800-\\uDFFF without its pair)", what);
+	if (!iam_utf8_valid((const char *)s, len))
+		return fail(ps, "%s is not valid UTF-8 (RFC 3629: an overlong "
+			    "form, a surrogate or a code point above U+10FFFF)",
+			    what);
+	return 1;
+}
+
+static const char *
+checked_string(struct parser *ps, const unsigned char *s, size_t len)
+{
+	char *p;
+
+	if (!string_ok(ps, s, len, "string"))
+		return NULL;
+	p = arena_strdup(ps->doc, s, len);
+	if (p == NULL)
+		fail(ps, "out of memory");
+	return p;
+}
+
+static int
+on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct iam_json v = { .type = IAM_JSON_STRING, .len = len };
+
+	v.u.string = checked_string(ps, s, len);
+	if (v.u.string == NULL)
+		return 0;
+	return push(ps, &v);
+}
+
+static int
+open_container(struct parser *ps, enum iam_json_type type)
+{
+	if (ps->depth >= ps->lim.max_depth)
+		return fail(ps, "nesting deeper than %zu levels",
+			    ps->lim.max_depth);
+	if (ps->depth == ps->alloc_frames) {
+		size_t alloc = ps->alloc_frames ? ps->alloc_frames * 2 : 16;
+		struct frame *f = reallocarray(ps->frames, alloc, sizeof(*f));
+
+		if (f == NULL)
+			return fail(ps, "out of memory");
+		ps->frames = f;
+		ps->alloc_frames = alloc;
+	}
+	ps->frames[ps->depth++] = (struct frame){
+		.type = type, .base = ps->n_stack, .key = NULL };
+	return 1;
+}
+
+static int
+on_start_map(void *ctx)
+{
+	return open_container(ctx, IAM_JSON_OBJECT);
+}
+
+static int
+on_start_array(void *ctx)
+{
+	return open_container(ctx, IAM_JSON_ARRAY);
+}
+
+static int
+on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+	struct frame *top = &ps->frames[ps->depth - 1];
+	const char *key;
+
+	if (!string_ok(ps, s, len, "key"))
+		return 0;
+	key = intern_key(ps, s, len);
+	if (key == NULL)
+		return fail(ps, "out of memory");
+	top->key = key;
+	return 1;
+}
+
+static int
+cmp_keys(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A duplicate key is an error, never "last one wins". */
+static const char *
+duplicate_key(const struct slot *s, size_t n)
+{
+	const char **keys;
+	const char *dup = NULL;
+
+	if (n < 16) {
+		/* interned keys: equal text, equal pointer */
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (s[i].key == s[j].key)
+					return s[i].key;
+		return NULL;
+	}
+	keys = reallocarray(NULL, n, sizeof(*keys));
+	if (keys == NULL)
+		return "";	/* treated as failure by the caller */
+	for (size_t i = 0; i < n; i++)
+		keys[i] = s[i].key;
+	qsort(keys, n, sizeof(*keys), cmp_keys);
+	for (size_t i = 1; i < n && dup == NULL; i++)
+		if (strcmp(keys[i], keys[i - 1]) == 0)
+			dup = keys[i];
+	free(keys);
+	return dup;
+}
+
+static int
+close_container(void *ctx)
+{
+	struct parser *ps = ctx;
+	struct frame *top = &ps->frames[ps->depth - 1];
+	size_t n = ps->n_stack - top->base;
+	struct slot *kids = ps->stack ? &ps->stack[top->base] : NULL;
+	struct iam_json v = { .type = top->type, .len = n };
+
+	if (top->type == IAM_JSON_OBJECT) {
+		struct iam_json_member *m;
+		const char *dup = duplicate_key(kids, n);
+
+		if (dup != NULL) {
+			top->key = dup;
+			return fail(ps, "duplicate key");
+		}
+		m = arena_alloc(ps->doc, n ? n * sizeof(*m) : 1);
+		if (m == NULL)
+			return fail(ps, "out of memory");
+		for (size_t i = 0; i < n; i++) {
+			m[i].key = kids[i].key;
+			m[i].value = kids[i].v;
+		}
+		v.u.members = m;
+	} else {
+		struct iam_json *items = arena_alloc(ps->doc,
+						     n ? n * sizeof(*items) : 1);
+
+		if (items == NULL)
+			return fail(ps, "out of memory");
+		for (size_t i = 0; i < n; i++)
+			items[i] = kids[i].v;
+		v.u.items = items;
+	}
+	ps->n_stack = top->base;
+	ps->depth--;
+	return push(ps, &v);
+}
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = close_container,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = close_container,
+};
+
+static size_t
+line_of(const char *buf, size_t off)
+{
+	size_t line = 1;
+
+	for (size_t i = 0; i < off; i++)
+		line += buf[i] == '\n';
+	return line;
+}
+
+/* yajl's own message, first line only, without its trailing newline. */
+static void
+yajl_reason(yajl_handle h, const char *buf, size_t len, char *out, size_t n)
+{
+	unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)buf,
+					    len);
+	const char *m = msg ? (const char *)msg : "parse error";
+	size_t l = strcspn(m, "\n");
+
+	if (strncmp(m, "lexical error: ", 15) == 0) {
+		m += 15;
+		l -= 15;
+	} else if (strncmp(m, "parse error: ", 13) == 0) {
+		m += 13;
+		l -= 13;
+	}
+	snprintf(out, n, "%.*s", (int)l, m);
+	if (strstr(out, "invalid bytes in UTF8") != NULL)
+		snprintf(out, n, "invalid UTF-8 in string");
+	else if (strstr(out, "premature EOF") != NULL)
+		snprintf(out, n, "premature end of input");
+	if (msg != NULL)
+		yajl_free_error(h, msg);
+}
+
+/*
+ * The offset of the first byte at or after off that is not JSON's white
+ * space (RFC 8259 section 2); len when there is none.
+ */
+static size_t
+skip_white_space(const char *s, size_t off, size_t len)
+{
+	while (off < len && (s[off] == ' ' || s[off] == '\t' ||
+			     s[off] == '\n' || s[off] == '\r'))
+		off++;
+	return off;
+}
+
+static void
+set_defaults(struct iam_json_limits *lim, const struct iam_json_limits *in)
+{
+	*lim = (struct iam_json_limits){ 64u << 20, 64, 64u << 10, 1000000 };
+	if (in == NULL)
+		return;
+	if (in->max_bytes)
+		lim->max_bytes = in->max_bytes;
+	if (in->max_depth)
+		lim->max_depth = in->max_depth;
+	if (in->max_string)
+		lim->max_string = in->max_string;
+	if (in->max_items)
+		lim->max_items = in->max_items;
+}
+
+int
+iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits,
+	       struct iam_json_doc **ret_doc, char *err, size_t errlen)
+{
+	struct parser ps = { 0 };
+	char reason[256];
+	yajl_handle h;
+	yajl_status st;
+	int r = -EINVAL;
+
+	set_defaults(&ps.lim, limits);
+	if (err == NULL || errlen == 0) {
+		err = reason;
+		errlen = sizeof(reason);
+	}
+	err[0] = '\0';
+	if (len > ps.lim.max_bytes) {
+		snprintf(err, errlen, "input of %zu bytes is over the limit of %zu",
+			 len, ps.lim.max_bytes);
+		return -E2BIG;
+	}
+	ps.doc = calloc(1, sizeof(*ps.doc));
+	if (ps.doc == NULL)
+		return -ENOMEM;
+	ps.bad_string = lone_surrogate_string(buf, len);
+	h = yajl_alloc(&callbacks, NULL, &ps);
+	if (h == NULL) {
+		free(ps.doc);
+		return -ENOMEM;
+	}
+	/*
+	 * yajl's own check of what follows the value takes a token cut by
+	 * the end of the input (a lone '"') for the end: it is told to stop
+	 * after the value, and everything after it must be white space.
+	 */
+	yajl_config(h, yajl_allow_trailing_garbage, 1);
+	st = yajl_parse(h, (const unsigned char *)buf, len);
+	if (st == yajl_status_ok) {
+		size_t at = skip_white_space(buf, yajl_get_bytes_consumed(h),
+					     len);
+
+		if (at < len) {
+			snprintf(ps.err, sizeof(ps.err), "line %zu: trailing "
+				 "garbage", line_of(buf, at));
+			st = yajl_status_error;
+		}
+	}
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	if (st == yajl_status_ok && ps.n_stack == 1 && ps.depth == 0) {
+		ps.doc->root = ps.stack[0].v;
+		*ret_doc = ps.doc;
+		ps.doc = NULL;
+		r = 0;
+	} else if (ps.err[0] != '\0') {
+		snprintf(err, errlen, "%s%s%s", ps.errpath,
+			 ps.errpath[0] ? ": " : "", ps.err);
+		if (strcmp(ps.err, "out of memory") == 0)
+			r = -ENOMEM;
+	} else {
+		size_t off = yajl_get_bytes_consumed(h);
+		char path[512];
+
+		yajl_reason(h, buf, len, reason, sizeof(reason));
+		current_path(&ps, path, sizeof(path));
+		if (st == yajl_status_ok || off >= len)
+			snprintf(reason, sizeof(reason), "premature end of input");
+		snprintf(err, errlen, "%s%sline %zu: %s", path,
+			 path[0] ? ": " : "", line_of(buf, off < len ? off : len),
+			 reason);
+	}
+	yajl_free(h);
+	free(ps.stack);
+	free(ps.frames);
+	free(ps.keys.v);
+	free(ps.keys.len);
+	iam_json_free(ps.doc);
+	return r;
+}
+
+const struct iam_json *
+iam_json_root(const struct iam_json_doc *doc)
+{
+	return &doc->root;
+}
+
+struct iam_json_doc *
+iam_json_free(struct iam_json_doc *doc)
+{
+	struct arena_block *b, *next;
+
+	if (doc == NULL)
+		return NULL;
+	/* Identity and credential documents carry hashes and secrets. */
+	for (b = doc->blocks; b != NULL; b = next) {
+		next = b->next;
+		iam_wipe(b->data, b->used);
+		free(b);
+	}
+	free(doc);
+	return NULL;
+}
+
+const struct iam_json *
+iam_json_get(const struct iam_json *v, const char *key)
+{
+	if (v == NULL || v->type != IAM_JSON_OBJECT)
+		return NULL;
+	/* The first byte filters most members without a call. */
+	for (size_t i = 0; i < v->len; i++)
+		if (v->u.members[i].key[0] == key[0] &&
+		    strcmp(v->u.members[i].key, key) == 0)
+			return &v->u.members[i].value;
+	return NULL;
+}
+
+const struct iam_json *
+iam_json_get_ci(const struct iam_json *v, const char *key)
+{
+	if (v == NULL || v->type != IAM_JSON_OBJECT)
+		return NULL;
+	for (size_t i = 0; i < v->len; i++)
+		if (strcasecmp(v->u.members[i].key, key) == 0)
+			return &v->u.members[i].value;
+	return NULL;
+}
+
+const char *
+iam_json_type_name(enum iam_json_type t)
+{
+	switch (t) {
+	case IAM_JSON_NULL:
+		return "null";
+	case IAM_JSON_BOOL:
+		return "boolean";
+	case IAM_JSON_NUMBER:
+		return "number";
+	case IAM_JSON_STRING:
+		return "string";
+	case IAM_JSON_ARRAY:
+		return "array";
+	case IAM_JSON_OBJECT:
+		return "object";
+	}
+	return "value";
+}
+
+static int
+gen_value(yajl_gen g, const struct iam_json *v)
+{
+	yajl_gen_status s = yajl_gen_status_ok;
+
+	switch (v->type) {
+	case IAM_JSON_NULL:
+		s = yajl_gen_null(g);
+		break;
+	case IAM_JSON_BOOL:
+		s = yajl_gen_bool(g, v->u.boolean);
+		break;
+	case IAM_JSON_NUMBER:
+		s = yajl_gen_number(g, v->u.number.text,
+				    strlen(v->u.number.text));
+		break;
+	case IAM_JSON_STRING:
+		s = yajl_gen_string(g, (const unsigned char *)v->u.string,
+				    v->len);
+		break;
+	case IAM_JSON_ARRAY:
+		s = yajl_gen_array_open(g);
+		for (size_t i = 0; s == yajl_gen_status_ok && i < v->len; i++)
+			if (gen_value(g, &v->u.items[i]) < 0)
+				return -ENOMEM;
+		if (s == yajl_gen_status_ok)
+			s = yajl_gen_array_close(g);
+		break;
+	case IAM_JSON_OBJECT:
+		s = yajl_gen_map_open(g);
+		for (size_t i = 0; s == yajl_gen_status_ok && i < v->len; i++) {
+			const char *k = v->u.members[i].key;
+
+			s = yajl_gen_string(g, (const unsigned char *)k,
+					    strlen(k));
+			if (s == yajl_gen_status_ok &&
+			    gen_value(g, &v->u.members[i].value) < 0)
+				return -ENOMEM;
+		}
+		if (s == yajl_gen_status_ok)
+			s = yajl_gen_map_close(g);
+		break;
+	}
+	return s == yajl_gen_status_ok ? 0 : -ENOMEM;
+}
+
+static int
+write_json(const struct iam_json *v, bool pretty, struct iam_buf *out)
+{
+	const unsigned char *text;
+	size_t len;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	int r;
+
+	if (g == NULL)
+		return -ENOMEM;
+	if (pretty) {
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	}
+	r = gen_value(g, v);
+	if (r == 0 && yajl_gen_get_buf(g, &text, &len) == yajl_gen_status_ok)
+		r = iam_buf_add(out, text, len);
+	else if (r == 0)
+		r = -ENOMEM;
+	yajl_gen_free(g);
+	return r;
+}
+
+int
+iam_json_write(const struct iam_json *v, struct iam_buf *out)
+{
+	return write_json(v, false, out);
+}
+
+int
+iam_json_write_pretty(const struct iam_json *v, struct iam_buf *out)
+{
+	return write_json(v, true, out);
+}

@@ -1,0 +1,85 @@
+/*
+ * util_int.h - primitives libiam's files share that are not part of the
+ * public interface (hidden visibility; FNV-1a is in fnv.h).
+ */
+#ifndef IAM_UTIL_INT_H
+#define IAM_UTIL_INT_H
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#define IAM_PRIVATE __attribute__((visibility("hidden")))
+
+/*
+ * Strict base64 (RFC 4648 alphabet, padded, '=' only in the last two
+ * places) of the n characters at s into out (max bytes).  Returns the
+ * number of bytes decoded (0 for n == 0), or -1 when s is not base64 or
+ * out is too small (n / 4 * 3 bytes always suffice).
+ */
+IAM_PRIVATE ssize_t iam_base64_decode(const char *s, size_t n,
+				      unsigned char *out, size_t max);
+
+#include <stdint.h>
+
+/*
+ * A generation's number "N" (folder gen/N): decimal digits without a
+ * leading zero, 1 up to 19 digits.  0 or -EBADMSG.
+ */
+IAM_PRIVATE int iam_generation_parse(const char *s, uint64_t *ret_gen);
+
+/*
+ * Around a write of a privileged process (trail, state, credentials,
+ * publication): with euid 0, RLIMIT_FSIZE is lifted to infinity and
+ * SIGXFSZ blocked (one the write raises is discarded); restore puts both
+ * back.  Nothing happens for another euid.  errno is kept.
+ */
+struct iam_fsize_guard {
+	struct rlimit old;
+	sigset_t mask;
+	bool lifted, blocked, was_pending;
+};
+
+IAM_PRIVATE void iam_fsize_lift(struct iam_fsize_guard *g);
+IAM_PRIVATE void iam_fsize_restore(struct iam_fsize_guard *g);
+
+/*
+ * Of the strict opening (host/store.c), shared with atomic.c: every folder
+ * above path root-owned and not writable by others (0, or -EPERM/-ELOOP
+ * with why in err); a folder opened O_NOFOLLOW|O_DIRECTORY (fd or -errno).
+ */
+IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
+				  size_t errlen);
+IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
+
+/* Write all of data to fd (EINTR retried, a short write is -EIO). */
+IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
+
+/*
+ * flock(fd, op) (LOCK_SH or LOCK_EX), waiting at most IAM_LOCK_WAIT_MS.
+ * A user's state lock is held for a few system calls,
+ * but by processes a user may stop (su, sudo, passwd run with the user's
+ * real uid): a stopped holder then costs a bounded wait and a refusal
+ * (-ETIMEDOUT), never a login that hangs.  0 or -errno.
+ */
+#define IAM_LOCK_WAIT_MS	5000
+IAM_PRIVATE int iam_flock_bounded(int fd, int op);
+
+/*
+ * A directory stream on fd (fdopendir), closing fd when it fails (errno
+ * kept).  iam_opendir_dup(): on a duplicate of dirfd (close-on-exec),
+ * rewound, so dirfd stays the caller's.  NULL and errno on failure.
+ */
+IAM_PRIVATE DIR *iam_fdopendir(int fd);
+IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
+
+struct iam_request;
+
+/* Add key=value to req when value is neither NULL nor empty. */
+IAM_PRIVATE int iam_request_add_nonempty(struct iam_request *req,
+					 const char *key, const char *value);
+
+#endif

@@ -1,0 +1,1470 @@
+/*
+ * identity.c - the identity file (iam-identity(5)): walk the strict JSON
+ * tree into the model, checking every field where it stands (types,
+ * unknown keys, ranges, shapes), then hand the model to the checks across
+ * it (identity_validate.c).  Every fault is recorded with its JSON path
+ * and the walk goes on, so one run reports them all.
+ *
+ * Over 600 lines: one walk of the grammar of iam-identity(5); not split
+ * while the streaming loader for large identities is written into it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "identity_int.h"
+
+struct walk {
+	const struct iam_config *cfg;
+	struct iam_faults *f;
+	struct iam_identity *id;
+	int err;		/* -ENOMEM once an allocation failed */
+	char path[1024];	/* JSON path of the value being checked */
+	size_t plen;
+};
+
+/* ---- JSON paths and faults ------------------------------------------ */
+
+/*
+ * Where to cut buf[0..len) so that no UTF-8 sequence is left half: drop
+ * trailing continuation bytes and the lead byte they belong to, never
+ * going below min.
+ */
+static size_t
+utf8_cut(const char *buf, size_t len, size_t min)
+{
+	size_t i = len;
+
+	while (i > min && ((unsigned char)buf[i - 1] & 0xc0) == 0x80)
+		i--;
+	if (i > min && (unsigned char)buf[i - 1] >= 0xc0)
+		i--;
+	else if (i < len)
+		i = len;	/* only continuation bytes: keep as it was */
+	return i;
+}
+
+/* Append ".key" (control characters shown as '?', long keys cut). */
+static size_t
+push_key(struct walk *w, const char *key)
+{
+	size_t old = w->plen, i = old, n;
+
+	if (old > 0 && i + 1 < sizeof(w->path))
+		w->path[i++] = '.';
+	for (n = 0; key[n] != '\0' && i + 4 < sizeof(w->path); n++) {
+		unsigned char c = (unsigned char)key[n];
+
+		if (n == 64) {
+			i = utf8_cut(w->path, i, old);
+			memcpy(w->path + i, "...", 3);
+			i += 3;
+			break;
+		}
+		w->path[i++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	w->path[i] = '\0';
+	w->plen = i;
+	return old;
+}
+
+/* Append "[idx]"; called for every item, so without printf. */
+static size_t
+push_idx(struct walk *w, size_t idx)
+{
+	size_t old = w->plen, n = 0;
+	char digits[24];
+
+	do {
+		digits[n++] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx > 0);
+	if (old + n + 3 > sizeof(w->path))
+		return old;
+	w->path[w->plen++] = '[';
+	while (n > 0)
+		w->path[w->plen++] = digits[--n];
+	w->path[w->plen++] = ']';
+	w->path[w->plen] = '\0';
+	return old;
+}
+
+static void
+pop(struct walk *w, size_t old)
+{
+	w->plen = old;
+	w->path[old] = '\0';
+}
+
+static void
+fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+fault(struct walk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	iam_faultv(w->f, w->path, fmt, ap);
+	va_end(ap);
+}
+
+/* fault() at path.key */
+static void
+fault_at(struct walk *w, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void
+fault_at(struct walk *w, const char *key, const char *fmt, ...)
+{
+	size_t old = push_key(w, key);
+	va_list ap;
+
+	va_start(ap, fmt);
+	iam_faultv(w->f, w->path, fmt, ap);
+	va_end(ap);
+	pop(w, old);
+}
+
+const char *
+iam_id_quote(const char *s, char *buf, size_t len)
+{
+	size_t i = 0, n;
+
+	if (len < 8) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	buf[i++] = '"';
+	for (n = 0; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (n == 48 || i + 8 >= len) {
+			i = utf8_cut(buf, i, 1);
+			memcpy(buf + i, "...", 3);
+			i += 3;
+			break;
+		}
+		if (c == '\n') {
+			buf[i++] = '\\';
+			buf[i++] = 'n';
+		} else if (c < 0x20 || c == 0x7f) {
+			i += (size_t)snprintf(buf + i, len - i, "\\x%02x", c);
+		} else if (c == '"' || c == '\\') {
+			buf[i++] = '\\';
+			buf[i++] = (char)c;
+		} else {
+			buf[i++] = (char)c;
+		}
+	}
+	buf[i++] = '"';
+	buf[i] = '\0';
+	return buf;
+}
+
+/* A string value for a message: quoted, or the number as written. */
+static const char *
+shown(const struct iam_json *v, char *buf, size_t len)
+{
+	if (v->type == IAM_JSON_STRING)
+		return iam_id_quote(v->u.string, buf, len);
+	if (v->type == IAM_JSON_NUMBER)
+		return v->u.number.text;
+	return iam_json_type_name(v->type);
+}
+
+static const char *
+a_type(enum iam_json_type t)
+{
+	switch (t) {
+	case IAM_JSON_OBJECT:
+		return "an object";
+	case IAM_JSON_ARRAY:
+		return "an array";
+	case IAM_JSON_STRING:
+		return "a string";
+	case IAM_JSON_NUMBER:
+		return "a number";
+	case IAM_JSON_BOOL:
+		return "a boolean";
+	case IAM_JSON_NULL:
+		break;
+	}
+	return "null";
+}
+
+/* ---- Storage --------------------------------------------------------- */
+
+static void *
+xcalloc(struct walk *w, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (p == NULL)
+		w->err = -ENOMEM;
+	return p;
+}
+
+static const char *
+own_string(struct iam_identity *id, char *s)
+{
+	struct iam_id_priv *p = id->priv;
+
+	if (s == NULL)
+		return NULL;
+	if (p->n_strs == p->alloc_strs) {
+		size_t alloc = p->alloc_strs ? p->alloc_strs * 2 : 16;
+		char **v = reallocarray(p->strs, alloc, sizeof(*v));
+
+		if (v == NULL) {
+			free(s);
+			return NULL;
+		}
+		p->strs = v;
+		p->alloc_strs = alloc;
+	}
+	p->strs[p->n_strs++] = s;
+	return s;
+}
+
+const char *
+iam_identity_strdup(struct iam_identity *id, const char *s)
+{
+	if (id == NULL || s == NULL)
+		return NULL;
+	return own_string(id, strdup(s));
+}
+
+/* ---- Typed fields ---------------------------------------------------- */
+
+/*
+ * The members of one object, gathered in a single pass: v[j] is the value
+ * of keys[j], or NULL when the object does not have it.  Lookups name a
+ * key with the same string constant as the table, so a pointer compare
+ * finds it (strcmp() is only the fallback), and mostly in table order, so
+ * the entry after the last one found is tried first.
+ */
+#define MAX_FIELDS 20	/* the longest table, a user's, has 16 */
+
+struct fields {
+	const char *const *keys;		/* allowed keys, NULL-ended */
+	const struct iam_json *v[MAX_FIELDS];
+	size_t next;				/* after the last lookup */
+};
+
+/*
+ * Gather obj's members into fs; fault every key not in keys.  Members
+ * mostly come in table order, so each search starts after the last match.
+ */
+static void
+collect(struct walk *w, const struct iam_json *obj, const char *const *keys,
+	struct fields *fs)
+{
+	size_t n = 0, j = 0;
+
+	memset(fs, 0, sizeof(*fs));
+	fs->keys = keys;
+	while (n < MAX_FIELDS && keys[n] != NULL)
+		n++;
+	for (size_t i = 0; i < obj->len; i++) {
+		const char *k = obj->u.members[i].key;
+		size_t tried;
+
+		for (tried = 0; tried < n; tried++, j = j + 1 < n ? j + 1 : 0)
+			if (k[0] == keys[j][0] && strcmp(k, keys[j]) == 0)
+				break;
+		if (tried < n) {
+			fs->v[j] = &obj->u.members[i].value;
+			j = j + 1 < n ? j + 1 : 0;
+		} else {
+			fault_at(w, k, "unknown field");
+		}
+	}
+}
+
+/* The value of key in fs, or NULL. */
+static const struct iam_json *
+lookup(struct fields *fs, const char *key)
+{
+	size_t j = fs->next;
+
+	if (j >= MAX_FIELDS || fs->keys[j] != key) {
+		for (j = 0; j < MAX_FIELDS && fs->keys[j] != NULL; j++)
+			if (fs->keys[j] == key)
+				break;
+	}
+	if (j >= MAX_FIELDS || fs->keys[j] == NULL) {
+		for (j = 0; j < MAX_FIELDS && fs->keys[j] != NULL; j++)
+			if (strcmp(fs->keys[j], key) == 0)
+				break;
+	}
+	if (j >= MAX_FIELDS || fs->keys[j] == NULL)
+		return NULL;
+	fs->next = j + 1;
+	return fs->v[j];
+}
+
+/* obj.key when it has type; faults a wrong type or a missing field. */
+static const struct iam_json *
+field(struct walk *w, struct fields *obj, const char *key,
+      enum iam_json_type type, bool required)
+{
+	const struct iam_json *v = lookup(obj, key);
+
+	if (v == NULL) {
+		if (required)
+			fault_at(w, key, "required field is missing");
+		return NULL;
+	}
+	if (v->type != type) {
+		char q[80];
+
+		if (v->type == IAM_JSON_STRING || v->type == IAM_JSON_NUMBER)
+			fault_at(w, key, "must be %s, not %s %s", a_type(type),
+				 a_type(v->type), shown(v, q, sizeof(q)));
+		else
+			fault_at(w, key, "must be %s, not %s", a_type(type),
+				 a_type(v->type));
+		return NULL;
+	}
+	return v;
+}
+
+/* A whole number within [min, max], at the current path. */
+static bool
+number_in(struct walk *w, const struct iam_json *v, long long min,
+	  long long max, long long *ret)
+{
+	const char *t;
+	char q[80];
+
+	if (v->type != IAM_JSON_NUMBER) {
+		if (v->type == IAM_JSON_STRING)
+			fault(w, "must be a number, not a string %s",
+			      shown(v, q, sizeof(q)));
+		else
+			fault(w, "must be a number, not %s", a_type(v->type));
+		return false;
+	}
+	t = v->u.number.text;
+	if (!v->u.number.is_int) {
+		size_t skip = t[0] == '-';
+
+		if (strspn(t + skip, "0123456789") == strlen(t + skip))
+			fault(w, "%s is outside %lld-%lld", t, min, max);
+		else
+			fault(w, "%s is not a whole number", t);
+		return false;
+	}
+	if (v->u.number.i < min || v->u.number.i > max) {
+		fault(w, "%s is outside %lld-%lld", t, min, max);
+		return false;
+	}
+	*ret = v->u.number.i;
+	return true;
+}
+
+static bool
+get_u32(struct walk *w, struct fields *obj, const char *key,
+	long long min, long long max, bool required, uint32_t *ret)
+{
+	const struct iam_json *v = lookup(obj, key);
+	long long n;
+	size_t old;
+	bool ok;
+
+	if (v == NULL) {
+		if (required)
+			fault_at(w, key, "required field is missing");
+		return false;
+	}
+	old = push_key(w, key);
+	ok = number_in(w, v, min, max, &n);
+	pop(w, old);
+	if (ok)
+		*ret = (uint32_t)n;
+	return ok;
+}
+
+static bool
+get_bool(struct walk *w, struct fields *obj, const char *key,
+	 bool *ret)
+{
+	const struct iam_json *v = field(w, obj, key, IAM_JSON_BOOL, false);
+
+	if (v == NULL)
+		return false;
+	*ret = v->u.boolean;
+	return true;
+}
+
+static const char *
+get_str(struct walk *w, struct fields *obj, const char *key,
+	bool required)
+{
+	const struct iam_json *v = field(w, obj, key, IAM_JSON_STRING, required);
+
+	return v ? v->u.string : NULL;
+}
+
+static bool
+get_time(struct walk *w, struct fields *obj, const char *key,
+	 int64_t *ret)
+{
+	const char *s = get_str(w, obj, key, false);
+	char q[80];
+
+	if (s == NULL)
+		return false;
+	if (iam_parse_time(s, ret) < 0) {
+		fault_at(w, key, "%s is not an ISO 8601 time such as "
+			 "2026-09-01T09:00:00Z", iam_id_quote(s, q, sizeof(q)));
+		return false;
+	}
+	return true;
+}
+
+/* Free text of passwd(5) fields: no ':' and no control character. */
+static bool
+text_ok(struct walk *w, const char *key, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n > max) {
+		fault_at(w, key, "is longer than %zu bytes", max);
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ':') {
+			fault_at(w, key, "must not contain ':'");
+			return false;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			fault_at(w, key, "must not contain a control character");
+			return false;
+		}
+	}
+	return true;
+}
+
+static const char *
+get_path(struct walk *w, struct fields *obj, const char *key)
+{
+	const char *s = get_str(w, obj, key, false);
+	char q[80];
+
+	if (s == NULL || !text_ok(w, key, s, IAM_ID_MAX_PATH))
+		return NULL;
+	if (s[0] != '/') {
+		fault_at(w, key, "%s is not an absolute path",
+			 iam_id_quote(s, q, sizeof(q)));
+		return NULL;
+	}
+	return s;
+}
+
+/* A user or group name: ^[a-z_][a-z0-9_.-]{0,31}$ */
+static const char *
+get_name(struct walk *w, struct fields *obj)
+{
+	const char *s = get_str(w, obj, "name", true);
+	char q[80];
+
+	if (s != NULL && !iam_name_valid(s)) {
+		fault_at(w, "name", "%s is not a valid name "
+			 "(^[a-z_][a-z0-9_.-]{0,31}$)",
+			 iam_id_quote(s, q, sizeof(q)));
+		return NULL;
+	}
+	return s;
+}
+
+/* Role and policy names, as AWS spells them: [A-Za-z0-9+=,.@_-]{1,max} */
+static bool
+aws_name_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	return n >= 1 && n <= max &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789+=,.@_-") == n;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+cmp_str_ci(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The first string listed twice in v (compared with cmp), or NULL;
+ * sorting a copy keeps this O(n log n) for long lists.
+ */
+static const char *
+first_duplicate(struct walk *w, const char **v, size_t n,
+		int (*cmp)(const void *, const void *))
+{
+	const char **s, *dup = NULL;
+
+	if (n < 2)
+		return NULL;
+	if (n <= 8) {
+		/* short lists, the usual case: no copy, no sort */
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (cmp(&v[i], &v[j]) == 0)
+					return v[i];
+		return NULL;
+	}
+	s = reallocarray(NULL, n, sizeof(*s));
+	if (s == NULL) {
+		w->err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp);
+	for (size_t i = 1; i < n && dup == NULL; i++)
+		if (cmp(&s[i - 1], &s[i]) == 0)
+			dup = s[i];
+	free(s);
+	return dup;
+}
+
+/* An array of names (groups, policies): strings, each listed once. */
+static void
+get_names(struct walk *w, struct fields *obj, const char *key,
+	  size_t max, const char ***ret, size_t *ret_n)
+{
+	const struct iam_json *a = field(w, obj, key, IAM_JSON_ARRAY, false);
+	const char **v, *dup;
+	size_t n = 0, old;
+	char q[80];
+
+	if (a == NULL)
+		return;
+	if (a->len > max) {
+		fault_at(w, key, "%zu entries are over the limit of %zu",
+			 a->len, max);
+		return;
+	}
+	v = reallocarray(NULL, a->len ? a->len : 1, sizeof(*v));
+	if (v == NULL) {
+		w->err = -ENOMEM;
+		return;
+	}
+	old = push_key(w, key);
+	for (size_t i = 0; i < a->len; i++) {
+		const struct iam_json *it = &a->u.items[i];
+		size_t o2;
+
+		if (it->type == IAM_JSON_STRING) {
+			v[n++] = it->u.string;
+			continue;
+		}
+		o2 = push_idx(w, i);
+		fault(w, "must be a string, not %s", a_type(it->type));
+		pop(w, o2);
+	}
+	dup = first_duplicate(w, v, n, cmp_str);
+	if (dup != NULL)
+		fault(w, "%s is listed twice", iam_id_quote(dup, q, sizeof(q)));
+	pop(w, old);
+	*ret = v;
+	*ret_n = n;
+}
+
+/* Characters (not bytes) of a UTF-8 string the parser already checked. */
+static size_t
+utf8_len(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* "tags": { "KEY": "VALUE", ... } */
+static void
+get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
+{
+	const struct iam_json *t = field(w, obj, "tags", IAM_JSON_OBJECT, false);
+	const char *few[8], **keys, *dup;
+	size_t old;
+	char q[80];
+
+	if (t == NULL)
+		return;
+	if (t->len > IAM_ID_MAX_TAGS) {
+		fault_at(w, "tags", "%zu tags are over the limit of %d", t->len,
+			 IAM_ID_MAX_TAGS);
+		return;
+	}
+	ret->v = xcalloc(w, t->len, sizeof(*ret->v));
+	/* the usual handful of tags needs no allocation for the keys */
+	keys = t->len <= 8 ? few : xcalloc(w, t->len, sizeof(*keys));
+	if (ret->v == NULL || keys == NULL) {
+		if (keys != few)
+			free(keys);
+		return;
+	}
+	old = push_key(w, "tags");
+	for (size_t i = 0; i < t->len; i++) {
+		const struct iam_json_member *m = &t->u.members[i];
+		size_t kl = utf8_len(m->key);
+
+		keys[i] = m->key;
+		if (kl < 1 || kl > IAM_ID_MAX_TAG_KEY || has_control(m->key))
+			fault_at(w, m->key, "tag key must be 1-%d characters "
+				 "without control characters",
+				 IAM_ID_MAX_TAG_KEY);
+		else if (strncasecmp(m->key, "aws:", 4) == 0)
+			fault_at(w, m->key, "tag keys starting with aws: "
+				 "are reserved");
+		if (m->value.type != IAM_JSON_STRING)
+			fault_at(w, m->key, "must be a string, not %s",
+				 a_type(m->value.type));
+		else if (utf8_len(m->value.u.string) > IAM_ID_MAX_TAG_VALUE ||
+			 has_control(m->value.u.string))
+			fault_at(w, m->key, "tag value must be at most %d "
+				 "characters without control characters",
+				 IAM_ID_MAX_TAG_VALUE);
+		else
+			ret->v[ret->n++] = (struct iam_tag){
+				.key = (char *)m->key,
+				.value = (char *)m->value.u.string };
+	}
+	/* As in AWS, keys that differ only in case are the same key. */
+	dup = first_duplicate(w, keys, t->len, cmp_str_ci);
+	if (dup != NULL)
+		fault(w, "tag key %s is given twice (keys ignore case)",
+		      iam_id_quote(dup, q, sizeof(q)));
+	if (keys != few)
+		free(keys);
+	pop(w, old);
+}
+
+/* ---- Sections -------------------------------------------------------- */
+
+static void
+build_account(struct walk *w, struct fields *root)
+{
+	static const char *const keys[] = { "id", "alias", NULL };
+	const struct iam_json *a = field(w, root, "account", IAM_JSON_OBJECT,
+					 true);
+	struct iam_account *acc = &w->id->account;
+	struct fields fa;
+	const char *s;
+	size_t old;
+	char q[80];
+
+	if (a == NULL)
+		return;
+	old = push_key(w, "account");
+	collect(w, a, keys, &fa);
+	s = get_str(w, &fa, "id", true);
+	if (s != NULL && (strlen(s) != 12 || strspn(s, "0123456789") != 12))
+		fault_at(w, "id", "%s is not a 12-digit account id",
+			 iam_id_quote(s, q, sizeof(q)));
+	else
+		acc->id = s;
+	s = get_str(w, &fa, "alias", false);
+	/* AWS account aliases: 3-63 of [a-z0-9-], no hyphen at either end. */
+	if (s != NULL && (strlen(s) < 3 || strlen(s) > 63 ||
+			  strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+			  strlen(s) || s[0] == '-' || s[strlen(s) - 1] == '-'))
+		fault_at(w, "alias", "%s is not a valid alias (3-63 of a-z, "
+			 "0-9 and '-', no '-' at either end)",
+			 iam_id_quote(s, q, sizeof(q)));
+	else
+		acc->alias = s;
+	pop(w, old);
+}
+
+static void
+build_password_policy(struct walk *w, struct fields *root)
+{
+	static const char *const keys[] = {
+		"minimum_length", "require_uppercase", "require_lowercase",
+		"require_numbers", "require_symbols", "max_age_days",
+		"reuse_prevention", "hard_expiry", "allow_users_to_change",
+		"ssh_key_max_age_days", "lockout", NULL };
+	static const char *const lkeys[] = {
+		"max_failed_attempts", "lockout_seconds", NULL };
+	struct iam_password_policy *pp = &w->id->password_policy;
+	const struct iam_json *p, *l;
+	struct fields fp, fl;
+	size_t old;
+
+	pp->minimum_length = 8;
+	pp->allow_users_to_change = true;
+	/* Lockout is on unless the file turns it off. */
+	pp->lockout.max_failed_attempts = 5;
+	pp->lockout.lockout_seconds = 900;
+	p = field(w, root, "password_policy", IAM_JSON_OBJECT, false);
+	if (p == NULL)
+		return;
+	old = push_key(w, "password_policy");
+	collect(w, p, keys, &fp);
+	get_u32(w, &fp, "minimum_length", 6, 128, false, &pp->minimum_length);
+	get_bool(w, &fp, "require_uppercase", &pp->require_uppercase);
+	get_bool(w, &fp, "require_lowercase", &pp->require_lowercase);
+	get_bool(w, &fp, "require_numbers", &pp->require_numbers);
+	get_bool(w, &fp, "require_symbols", &pp->require_symbols);
+	get_u32(w, &fp, "max_age_days", 1, 1095, false, &pp->max_age_days);
+	get_u32(w, &fp, "reuse_prevention", 1, IAM_ID_MAX_HISTORY, false,
+		&pp->reuse_prevention);
+	get_bool(w, &fp, "hard_expiry", &pp->hard_expiry);
+	get_bool(w, &fp, "allow_users_to_change", &pp->allow_users_to_change);
+	get_u32(w, &fp, "ssh_key_max_age_days", 1, 36500, false,
+		&pp->ssh_key_max_age_days);
+	l = lookup(&fp, "lockout");
+	if (l != NULL && l->type == IAM_JSON_NULL) {
+		/* "lockout": null turns it off. */
+		pp->lockout.max_failed_attempts = 0;
+		l = NULL;
+	} else {
+		l = field(w, &fp, "lockout", IAM_JSON_OBJECT, false);
+	}
+	if (l != NULL) {
+		size_t o2 = push_key(w, "lockout");
+
+		collect(w, l, lkeys, &fl);
+		/* max_failed_attempts 0 turns it off. */
+		get_u32(w, &fl, "max_failed_attempts", 0, 1000, false,
+			&pp->lockout.max_failed_attempts);
+		get_u32(w, &fl, "lockout_seconds", 1, 31622400, false,
+			&pp->lockout.lockout_seconds);
+		pop(w, o2);
+	}
+	pop(w, old);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+build_retired(struct walk *w, struct fields *root)
+{
+	const struct iam_json *a = field(w, root, "retired_ids", IAM_JSON_ARRAY,
+					 false);
+	struct iam_identity *id = w->id;
+	size_t old;
+
+	if (a == NULL)
+		return;
+	if (a->len > IAM_ID_MAX_RETIRED) {
+		fault_at(w, "retired_ids", "%zu ids are over the limit of %d",
+			 a->len, IAM_ID_MAX_RETIRED);
+		return;
+	}
+	id->retired_ids = xcalloc(w, a->len, sizeof(*id->retired_ids));
+	if (id->retired_ids == NULL)
+		return;
+	old = push_key(w, "retired_ids");
+	for (size_t i = 0; i < a->len; i++) {
+		size_t o2 = push_idx(w, i);
+		long long n;
+
+		if (number_in(w, &a->u.items[i], 1, UINT32_MAX - 1, &n))
+			id->retired_ids[id->n_retired++] = (uint32_t)n;
+		pop(w, o2);
+	}
+	pop(w, old);
+	qsort(id->retired_ids, id->n_retired, sizeof(uint32_t), cmp_u32);
+}
+
+/* Compile one policy document found at the current path. */
+static void
+compile_policy(struct walk *w, const char *name, const struct iam_json *doc,
+	       bool trust, struct iam_named_policy *ret)
+{
+	size_t n0 = w->f->n;
+	int r;
+
+	ret->name = name;
+	ret->doc = doc;
+	if (doc->type != IAM_JSON_OBJECT) {
+		fault(w, "a policy document must be an object, not %s",
+		      a_type(doc->type));
+		return;
+	}
+	r = iam_policy_compile(doc, name, trust, w->path, &ret->compiled,
+			       w->f);
+	if (r == -ENOMEM)
+		w->err = r;
+	else if (r < 0 && w->f->n == n0 && !w->f->dropped)
+		fault(w, "invalid policy");
+}
+
+/* An object of named policy documents: "policies", "inline_policies". */
+static void
+build_policy_map(struct walk *w, struct fields *obj, const char *key,
+		 size_t max, struct iam_named_policy **ret, size_t *ret_n)
+{
+	const struct iam_json *m = field(w, obj, key, IAM_JSON_OBJECT, false);
+	struct iam_named_policy *v;
+	size_t old;
+	char q[80];
+
+	if (m == NULL)
+		return;
+	if (m->len > max) {
+		fault_at(w, key, "%zu policies are over the limit of %zu",
+			 m->len, max);
+		return;
+	}
+	v = xcalloc(w, m->len, sizeof(*v));
+	if (v == NULL)
+		return;
+	old = push_key(w, key);
+	for (size_t i = 0; i < m->len; i++) {
+		const struct iam_json_member *e = &m->u.members[i];
+		size_t o2 = push_key(w, e->key);
+
+		if (!aws_name_valid(e->key, 128))
+			fault(w, "%s is not a valid policy name "
+			      "([A-Za-z0-9+=,.@_-], 1-128 characters)",
+			      iam_id_quote(e->key, q, sizeof(q)));
+		compile_policy(w, e->key, &e->value, false, &v[i]);
+		pop(w, o2);
+	}
+	pop(w, old);
+	*ret = v;
+	*ret_n = m->len;
+}
+
+static void
+build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
+{
+	static const char *const keys[] = { "id", "key", "created", "status",
+					    NULL };
+	struct fields fk;
+	const char *s, *why;
+	char q[80];
+
+	if (k->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(k->type));
+		return;
+	}
+	collect(w, k, keys, &fk);
+	s = get_str(w, &fk, "id", true);
+	if (s != NULL && !aws_name_valid(s, 64))
+		fault_at(w, "id", "%s is not a valid key id "
+			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
+			 iam_id_quote(s, q, sizeof(q)));
+	else
+		ret->id = s;
+	s = get_str(w, &fk, "key", true);
+	if (s != NULL && !iam_ssh_key_valid(s, &why))
+		fault_at(w, "key", "%s", why);
+	else
+		ret->key = s;
+	get_time(w, &fk, "created", &ret->created);
+	ret->active = true;
+	s = get_str(w, &fk, "status", false);
+	if (s != NULL && strcmp(s, "Active") != 0 && strcmp(s, "Inactive") != 0)
+		fault_at(w, "status", "%s must be Active or Inactive",
+			 iam_id_quote(s, q, sizeof(q)));
+	else if (s != NULL)
+		ret->active = strcmp(s, "Active") == 0;
+}
+
+static void
+build_ssh_keys(struct walk *w, struct fields *obj, struct iam_user *u)
+{
+	const struct iam_json *a = field(w, obj, "ssh_keys", IAM_JSON_ARRAY,
+					 false);
+	const char **ids, *dup;
+	size_t old, n = 0;
+	char q[80];
+
+	if (a == NULL)
+		return;
+	if (a->len > IAM_ID_MAX_PER_USER) {
+		fault_at(w, "ssh_keys", "%zu keys are over the limit of %d",
+			 a->len, IAM_ID_MAX_PER_USER);
+		return;
+	}
+	u->ssh_keys = xcalloc(w, a->len, sizeof(*u->ssh_keys));
+	ids = xcalloc(w, a->len, sizeof(*ids));
+	if (u->ssh_keys == NULL || ids == NULL) {
+		free(ids);
+		return;
+	}
+	u->n_ssh_keys = a->len;
+	old = push_key(w, "ssh_keys");
+	for (size_t i = 0; i < a->len; i++) {
+		size_t o2 = push_idx(w, i);
+
+		build_ssh_key(w, &a->u.items[i], &u->ssh_keys[i]);
+		if (u->ssh_keys[i].id != NULL)
+			ids[n++] = u->ssh_keys[i].id;
+		pop(w, o2);
+	}
+	dup = first_duplicate(w, ids, n, cmp_str);
+	if (dup != NULL)
+		fault(w, "key id %s is used twice",
+		      iam_id_quote(dup, q, sizeof(q)));
+	free(ids);
+	pop(w, old);
+}
+
+static void
+build_password(struct walk *w, struct fields *obj, struct iam_user *u)
+{
+	static const char *const keys[] = { "hash", "changed", "must_change",
+					    NULL };
+	const struct iam_json *p = field(w, obj, "password", IAM_JSON_OBJECT,
+					 false);
+	struct fields fp;
+	const char *h;
+	size_t old;
+
+	if (p == NULL)
+		return;
+	u->file_password = p;
+	old = push_key(w, "password");
+	collect(w, p, keys, &fp);
+	h = get_str(w, &fp, "hash", false);
+	/* The hash itself is never echoed: it is a secret. */
+	if (h != NULL && !iam_password_hash_valid(h)) {
+		fault_at(w, "hash", "not a yescrypt ($y$), sha512crypt ($6$) "
+			 "or bcrypt ($2b$) hash");
+	} else if (h != NULL) {
+		u->password.hash = strdup(h);
+		if (u->password.hash == NULL)
+			w->err = -ENOMEM;
+	}
+	get_time(w, &fp, "changed", &u->password.changed);
+	get_bool(w, &fp, "must_change", &u->password.must_change);
+	pop(w, old);
+}
+
+static void
+build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
+{
+	static const char *const keys[] = { "type", "secret", "algorithm",
+					    "digits", "period", NULL };
+	const struct iam_json *m = field(w, obj, "mfa", IAM_JSON_OBJECT, false);
+	struct iam_mfa *mfa = &u->mfa;
+	struct fields fm;
+	const char *s, *why;
+	size_t old;
+	char q[80];
+
+	if (m == NULL)
+		return;
+	u->file_mfa = m;
+	old = push_key(w, "mfa");
+	collect(w, m, keys, &fm);
+	s = get_str(w, &fm, "type", false);
+	if (s != NULL && strcmp(s, "totp") != 0)
+		fault_at(w, "type", "%s is not a known device type (totp)",
+			 iam_id_quote(s, q, sizeof(q)));
+	mfa->algorithm = IAM_TOTP_SHA1;
+	s = get_str(w, &fm, "algorithm", false);
+	if (s != NULL && strcmp(s, "SHA256") == 0)
+		mfa->algorithm = IAM_TOTP_SHA256;
+	else if (s != NULL && strcmp(s, "SHA512") == 0)
+		mfa->algorithm = IAM_TOTP_SHA512;
+	else if (s != NULL && strcmp(s, "SHA1") != 0)
+		fault_at(w, "algorithm", "%s must be SHA1, SHA256 or SHA512",
+			 iam_id_quote(s, q, sizeof(q)));
+	mfa->digits = 6;
+	mfa->period = 30;
+	get_u32(w, &fm, "digits", 6, 8, false, &mfa->digits);
+	get_u32(w, &fm, "period", 15, 300, false, &mfa->period);
+	s = get_str(w, &fm, "secret", true);
+	/* The secret itself is never echoed. */
+	if (s != NULL && !iam_totp_secret_valid(s, &why)) {
+		fault_at(w, "secret", "%s", why);
+	} else if (s != NULL) {
+		mfa->secret = strdup(s);
+		if (mfa->secret == NULL)
+			w->err = -ENOMEM;
+	}
+	pop(w, old);
+}
+
+static void
+build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
+{
+	struct fields fv;
+	static const char *const keys[] = {
+		"name", "uid", "primary_group", "gecos", "home", "shell",
+		"created", "groups", "policies", "inline_policies",
+		"permissions_boundary", "tags", "password", "mfa", "ssh_keys",
+		"disabled", NULL };
+	const struct iam_config *cfg = w->cfg;
+	const char *s;
+
+	if (v->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(v->type));
+		return;
+	}
+	collect(w, v, keys, &fv);
+	u->name = get_name(w, &fv);
+	get_u32(w, &fv, "uid", cfg->uid_min, cfg->uid_max, true, &u->uid);
+	u->primary_group = get_str(w, &fv, "primary_group", true);
+	s = get_str(w, &fv, "gecos", false);
+	u->gecos = s != NULL && text_ok(w, "gecos", s, IAM_ID_MAX_GECOS) ?
+		   s : "";
+	u->home = get_path(w, &fv, "home");
+	if (u->home == NULL && u->name != NULL &&
+	    lookup(&fv, "home") == NULL) {
+		size_t n = strlen(u->name);
+		char *h = malloc(sizeof("/home/") + n);
+
+		if (h != NULL) {
+			memcpy(h, "/home/", 6);
+			memcpy(h + 6, u->name, n + 1);
+		}
+		if (h == NULL || (u->home = own_string(w->id, h)) == NULL)
+			w->err = -ENOMEM;
+	}
+	u->shell = get_path(w, &fv, "shell");
+	if (u->shell == NULL)
+		u->shell = "/bin/bash";
+	get_time(w, &fv, "created", &u->created);
+	get_names(w, &fv, "groups", IAM_ID_MAX_PER_USER, &u->groups,
+		  &u->n_groups);
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &u->policies,
+		  &u->n_policies);
+	build_policy_map(w, &fv, "inline_policies", IAM_ID_MAX_PER_USER,
+			 &u->inline_policies, &u->n_inline);
+	u->permissions_boundary = get_str(w, &fv, "permissions_boundary",
+					  false);
+	get_tags(w, &fv, &u->tags);
+	build_password(w, &fv, u);
+	build_mfa(w, &fv, u);
+	build_ssh_keys(w, &fv, u);
+	get_bool(w, &fv, "disabled", &u->disabled);
+}
+
+static void
+build_group(struct walk *w, const struct iam_json *v, struct iam_group *g)
+{
+	struct fields fv;
+	static const char *const keys[] = { "name", "gid", "policies", NULL };
+
+	if (v->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(v->type));
+		return;
+	}
+	collect(w, v, keys, &fv);
+	g->name = get_name(w, &fv);
+	get_u32(w, &fv, "gid", w->cfg->gid_min, w->cfg->gid_max, true, &g->gid);
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &g->policies,
+		  &g->n_policies);
+}
+
+static void
+build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
+{
+	struct fields fv;
+	static const char *const keys[] = { "name", "max_session_seconds",
+					    "tags", "trust_policy", "policies",
+					    NULL };
+	const struct iam_json *t;
+	const char *s;
+	char q[80];
+
+	if (v->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(v->type));
+		return;
+	}
+	collect(w, v, keys, &fv);
+	s = get_str(w, &fv, "name", true);
+	if (s != NULL && !aws_name_valid(s, 64))
+		fault_at(w, "name", "%s is not a valid role name "
+			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
+			 iam_id_quote(s, q, sizeof(q)));
+	else
+		r->name = s;
+	r->max_session_seconds = 3600;
+	get_u32(w, &fv, "max_session_seconds", 900, 43200, false,
+		&r->max_session_seconds);
+	get_tags(w, &fv, &r->tags);
+	t = field(w, &fv, "trust_policy", IAM_JSON_OBJECT, true);
+	if (t != NULL) {
+		size_t old = push_key(w, "trust_policy");
+
+		compile_policy(w, r->name ? r->name : "trust_policy", t, true,
+			       &r->trust_policy);
+		pop(w, old);
+	}
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &r->policies,
+		  &r->n_policies);
+}
+
+/*
+ * users, groups, roles: an array of objects, each built by fn; more than
+ * max entries is refused, naming the setting of iam.conf(5) that raises
+ * the cap when there is one.
+ */
+#define BUILD_ARRAY(w, root, key, max, setting, arr, n, fn)                \
+	do {                                                               \
+		const struct iam_json *a_ = field(w, root, key,            \
+						  IAM_JSON_ARRAY, false);  \
+		size_t old_;                                               \
+		if (a_ == NULL)                                            \
+			break;                                             \
+		if (a_->len > (size_t)(max)) {                             \
+			fault_at(w, key, "%zu entries are over the limit " \
+				 "of %zu%s%s%s", a_->len, (size_t)(max),   \
+				 (setting) ? " (" : "",                    \
+				 (setting) ? (setting) : "",               \
+				 (setting) ? " in iam.conf)" : "");        \
+			break;                                             \
+		}                                                          \
+		(arr) = xcalloc(w, a_->len, sizeof(*(arr)));               \
+		if ((arr) == NULL)                                         \
+			break;                                             \
+		(n) = a_->len;                                             \
+		old_ = push_key(w, key);                                   \
+		for (size_t i_ = 0; i_ < a_->len; i_++) {                  \
+			size_t o2_ = push_idx(w, i_);                      \
+			fn(w, &a_->u.items[i_], &(arr)[i_]);               \
+			pop(w, o2_);                                       \
+		}                                                          \
+		pop(w, old_);                                              \
+	} while (0)
+
+static void
+build(struct walk *w, const struct iam_json *root)
+{
+	static const char *const keys[] = {
+		"account", "password_policy", "retired_ids", "users", "groups",
+		"roles", "policies", NULL };
+	struct iam_identity *id = w->id;
+	struct fields fr;
+
+	if (root->type != IAM_JSON_OBJECT) {
+		iam_fault(w->f, NULL, "the identity file must hold a JSON "
+			  "object, not %s", a_type(root->type));
+		return;
+	}
+	collect(w, root, keys, &fr);
+	build_account(w, &fr);
+	build_password_policy(w, &fr);
+	build_retired(w, &fr);
+	build_policy_map(w, &fr, "policies", IAM_ID_MAX_POLICIES,
+			 &id->policies, &id->n_policies);
+	BUILD_ARRAY(w, &fr, "groups", w->cfg->identity_max_groups,
+		    "identity_max_groups", id->groups, id->n_groups, build_group);
+	BUILD_ARRAY(w, &fr, "users", w->cfg->identity_max_users,
+		    "identity_max_users", id->users, id->n_users, build_user);
+	BUILD_ARRAY(w, &fr, "roles", IAM_ID_MAX_ROLES, (const char *)NULL,
+		    id->roles, id->n_roles, build_role);
+}
+
+/* ---- Entry points ---------------------------------------------------- */
+
+static bool
+faults_grew(const struct iam_faults *f, size_t n, size_t dropped)
+{
+	return f->n > n || f->dropped > dropped || f->oom;
+}
+
+void
+iam_identity_json_limits(const struct iam_config *cfg,
+			 struct iam_json_limits *ret)
+{
+	size_t items = cfg->identity_max_users > cfg->identity_max_groups ?
+		       cfg->identity_max_users : cfg->identity_max_groups;
+
+	/* One past the caps on users and groups, so the walk refuses them
+	   with its own message; no other array or object is near 1M. */
+	if (items < IAM_ID_MAX_RETIRED)
+		items = IAM_ID_MAX_RETIRED;
+	*ret = (struct iam_json_limits){
+		.max_bytes = cfg->identity_max_bytes,
+		.max_depth = IAM_ID_MAX_DEPTH, .max_string = IAM_ID_MAX_STRING,
+		.max_items = items + 1 };
+}
+
+int
+iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
+		   const char *host_root, struct iam_identity **ret_id,
+		   struct iam_faults *faults)
+{
+	struct iam_json_limits lim;
+	struct iam_faults local = IAM_FAULTS_INIT;
+	struct walk *w;
+	size_t n0, d0;
+	char err[1024];
+	int r;
+
+	if (cfg == NULL)
+		return -EINVAL;
+	iam_identity_json_limits(cfg, &lim);
+	if (faults == NULL)
+		faults = &local;
+	n0 = faults->n;
+	d0 = faults->dropped;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->cfg = cfg;
+	w->f = faults;
+	w->id = calloc(1, sizeof(*w->id));
+	if (w->id == NULL || (w->id->priv = calloc(1, sizeof(struct iam_id_priv)))
+	    == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = iam_json_parse(buf, len, &lim, &w->id->doc, err, sizeof(err));
+	if (r == -ENOMEM)
+		goto out;
+	if (r == -E2BIG) {
+		iam_fault(faults, NULL, "%s (identity_max_bytes in iam.conf)",
+			  err);
+		r = -EINVAL;
+		goto out;
+	}
+	if (r < 0) {
+		iam_fault(faults, NULL, "%s", err);
+		r = -EINVAL;
+		goto out;
+	}
+	build(w, iam_json_root(w->id->doc));
+	r = w->err;
+	if (r == 0)
+		r = iam_id_index(w->id);
+	if (r == 0)
+		r = iam_id_cross_check(w->id, cfg, host_root, faults);
+	if (r == 0 && faults_grew(faults, n0, d0))
+		r = -EINVAL;
+	if (r == 0) {
+		*ret_id = w->id;
+		w->id = NULL;
+	}
+out:
+	iam_identity_free(w->id);
+	free(w);
+	iam_faults_release(&local);
+	return r;
+}
+
+/* Read a file as it is (iamctl validate FILE); "-" is standard input. */
+static int
+read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
+	   size_t errlen)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	bool in = strcmp(path, "-") == 0;
+	struct stat st;
+	int fd, r = 0;
+
+	fd = in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		r = -errno;
+	else if (fstat(fd, &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = -EISDIR;
+	else if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > max)
+		r = -EFBIG;	/* refused without reading it */
+	else if (S_ISREG(st.st_mode))
+		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
+	while (r == 0) {
+		ssize_t n;
+
+		if (b.len > max) {
+			r = -EFBIG;
+			break;
+		}
+		r = iam_buf_grow(&b, b.alloc - b.len > 1 ? 0 : 1u << 20);
+		if (r < 0)
+			break;
+		n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			r = -errno;
+		if (n <= 0)
+			break;
+		b.len += (size_t)n;
+		b.buf[b.len] = '\0';
+	}
+	if (fd >= 0 && !in)
+		close(fd);
+	if (r == -EFBIG)
+		snprintf(err, errlen, "%s: is over the size limit of %zu bytes "
+			 "(identity_max_bytes in iam.conf)", path, max);
+	else if (r < 0)
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
+	if (r < 0) {
+		iam_buf_wipe(&b);
+		return r;
+	}
+	if (b.buf == NULL && iam_buf_grow(&b, 0) < 0)
+		return -ENOMEM;
+	*ret = b;
+	return 0;
+}
+
+int
+iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
+		  const char *host_root, struct iam_identity **ret_id,
+		  struct iam_faults *faults)
+{
+	struct iam_faults local = IAM_FAULTS_INIT;
+	struct iam_buf b = IAM_BUF_INIT;
+	char err[1024] = "";
+	int r;
+
+	if (cfg == NULL)
+		return -EINVAL;
+	if (faults == NULL)
+		faults = &local;
+	if (strict)
+		r = iam_read_strict(path, IAM_STRICT_SECRET,
+				    cfg->identity_max_bytes, &b, err,
+				    sizeof(err));
+	else
+		r = read_plain(path, cfg->identity_max_bytes, &b, err,
+			       sizeof(err));
+	if (r < 0) {
+		if (r == -EFBIG && strict)
+			snprintf(err, sizeof(err), "%s: is over the size limit "
+				 "of %zu bytes (identity_max_bytes in iam.conf)",
+				 path, cfg->identity_max_bytes);
+		iam_fault(faults, NULL, "%s", err[0] ? err : strerror(-r));
+	} else {
+		r = iam_identity_parse(b.buf, b.len, cfg, host_root, ret_id,
+				       faults);
+		iam_buf_wipe(&b);
+	}
+	iam_faults_release(&local);
+	return r;
+}
+
+/* ---- Release --------------------------------------------------------- */
+
+/*
+ * The initial credentials inside the JSON document are secrets too: wipe
+ * them from the tree itself, so a document refused before its users were
+ * built is wiped as well.
+ */
+static void
+wipe_member(const struct iam_json *obj, const char *key)
+{
+	const struct iam_json *v = iam_json_get(obj, key);
+
+	if (v != NULL && v->type == IAM_JSON_STRING)
+		iam_wipe((char *)v->u.string, v->len);
+}
+
+static void
+wipe_secrets(const struct iam_json *root)
+{
+	const struct iam_json *users = iam_json_get(root, "users");
+
+	if (users == NULL || users->type != IAM_JSON_ARRAY)
+		return;
+	for (size_t i = 0; i < users->len; i++) {
+		const struct iam_json *u = &users->u.items[i];
+
+		wipe_member(iam_json_get(u, "password"), "hash");
+		wipe_member(iam_json_get(u, "mfa"), "secret");
+	}
+}
+
+static void
+free_policies(struct iam_named_policy *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		iam_policy_free(v[i].compiled);
+	free(v);
+}
+
+static void
+free_user(struct iam_user *u)
+{
+	free(u->groups);
+	free(u->policies);
+	free_policies(u->inline_policies, u->n_inline);
+	free(u->tags.v);
+	iam_drop_string(u->password.hash);
+	for (size_t i = 0; i < u->password.n_history; i++)
+		iam_drop_string(u->password.history[i]);
+	free(u->password.history);
+	iam_drop_string(u->mfa.secret);
+	free(u->mfa.name);
+	for (size_t i = 0; i < u->n_mfa_devices; i++) {
+		iam_drop_string(u->mfa_devices[i].secret);
+		free(u->mfa_devices[i].name);
+	}
+	free(u->mfa_devices);
+	for (size_t i = 0; i < u->n_recovery_codes; i++)
+		iam_drop_string(u->recovery_codes[i]);
+	free(u->recovery_codes);
+	free(u->ssh_keys);
+}
+
+struct iam_identity *
+iam_identity_free(struct iam_identity *id)
+{
+	struct iam_id_priv *p;
+
+	if (id == NULL)
+		return NULL;
+	for (size_t i = 0; i < id->n_users; i++)
+		free_user(&id->users[i]);
+	free(id->users);
+	for (size_t i = 0; i < id->n_groups; i++)
+		free(id->groups[i].policies);
+	free(id->groups);
+	for (size_t i = 0; i < id->n_roles; i++) {
+		free(id->roles[i].tags.v);
+		iam_policy_free(id->roles[i].trust_policy.compiled);
+		free(id->roles[i].policies);
+	}
+	free(id->roles);
+	free_policies(id->policies, id->n_policies);
+	free(id->retired_ids);
+	if (id->doc != NULL)
+		wipe_secrets(iam_json_root(id->doc));
+	iam_json_free(id->doc);
+	p = id->priv;
+	if (p != NULL) {
+		for (size_t i = 0; i < p->n_strs; i++)
+			free(p->strs[i]);
+		free(p->strs);
+		iam_id_index_release(p);
+		free(p);
+	}
+	free(id);
+	return NULL;
+}
