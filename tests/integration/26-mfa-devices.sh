@@ -270,7 +270,8 @@ t1=$(date +%s%N)
 asme sh -c "printf '%s\n%s\n' 'Wrong-Pass-1234!' 000000 | pamtester iamtest mona authenticate" >/dev/null 2>&1
 t2=$(date +%s%N)
 ms1=$(( (t1 - t0) / 1000000 )); ms2=$(( (t2 - t1) / 1000000 ))
-[ "$ms2" -ge 1500 ] && ok "a failure as mona through pam_iam costs ${ms2} ms (iam-chkpwd alone ${ms1} ms)" ||
+# libpam spreads the 2 s it is asked for over 1-3 s (pam_delay.c).
+[ "$ms2" -ge 900 ] && ok "a failure as mona through pam_iam costs ${ms2} ms (iam-chkpwd alone ${ms1} ms)" ||
 	bad "a failure as mona cost only ${ms2} ms"
 iamctl unlock mona >/dev/null 2>&1
 
