@@ -15,10 +15,10 @@
  * PAM, NSS and sudo never wait for the agent: they read the published
  * files, which change only by one atomic step.
  */
+#include <err.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,21 +46,6 @@ struct agent {
 	int64_t last_eval;	/* ms of the last decision */
 	bool dirty;		/* objects changed since it */
 };
-
-static void
-say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-say(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iam-agent: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static int64_t
 now_ms(void)
@@ -135,14 +120,14 @@ decide(struct agent *a, bool tentative)
 	}
 	a->grace_until = 0;
 	if (r == 1) {
-		say("%s", msg);
+		warnx("%s", msg);
 		fleet_host_status(&a->h, "applied");
 	} else if (r == 0) {
 		fleet_host_status(&a->h, "current");
 	} else if (r == -EPERM) {
-		say("%s", msg);
+		warnx("%s", msg);
 	} else {
-		say("%s", msg);
+		warnx("%s", msg);
 	}
 }
 
@@ -214,10 +199,10 @@ run(struct agent *a)
 		if (full) {
 			r = fleet_host_read(&a->h);
 			if (r < 0) {
-				say("etcd: %s; serving generation %" PRIu64
-				    ", retrying in %d s",
-				    fleet_etcd_error(a->h.etcd),
-				    a->h.applied_gen, backoff);
+				warnx("etcd: %s; serving generation %" PRIu64
+				      ", retrying in %d s",
+				      fleet_etcd_error(a->h.etcd),
+				      a->h.applied_gen, backoff);
 				nap(a, backoff);
 				backoff = backoff < BACKOFF_MAX ? backoff * 2 :
 					  BACKOFF_MAX;
@@ -236,13 +221,13 @@ run(struct agent *a)
 		if (stopping)
 			break;
 		if (r == -ESTALE) {
-			say("revision %" PRId64 " was compacted; reading "
-			    "everything again", a->h.rev + 1);
+			warnx("revision %" PRId64 " was compacted; reading "
+			      "everything again", a->h.rev + 1);
 			full = true;
 		} else if (r < 0) {
-			say("etcd watch: %s; serving generation %" PRIu64
-			    ", retrying in %d s", fleet_etcd_error(a->h.etcd),
-			    a->h.applied_gen, backoff);
+			warnx("etcd watch: %s; serving generation %" PRIu64
+			      ", retrying in %d s", fleet_etcd_error(a->h.etcd),
+			      a->h.applied_gen, backoff);
 			nap(a, backoff);
 			backoff = backoff < BACKOFF_MAX ? backoff * 2 : BACKOFF_MAX;
 		} else {
@@ -270,6 +255,8 @@ main(int argc, char **argv)
 	char err[512];
 	int r;
 
+	/* warnx() names the program, whatever argv[0] says */
+	program_invocation_short_name = (char *)"iam-agent";
 	if (iam_sanitize_fds() < 0)
 		return 2;
 	for (int i = 1; i < argc; i++) {
@@ -288,7 +275,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (getuid() != 0 || geteuid() != 0) {
-		say("must be run as root");
+		warnx("must be run as root");
 		return 1;
 	}
 	memset(&sa, 0, sizeof(sa));
@@ -301,26 +288,26 @@ main(int argc, char **argv)
 			    strcmp(path, IAM_DEFAULT_CONFIG) != 0, &cfg, err,
 			    sizeof(err));
 	if (r < 0) {
-		say("%s", err);
+		warnx("%s", err);
 		return 1;
 	}
 	memset(&a, 0, sizeof(a));
 	r = fleet_host_open(&a.h, cfg, "iam-agent", err, sizeof(err));
 	if (r < 0) {
-		say("%s", err);
+		warnx("%s", err);
 		fleet_host_close(&a.h);
 		iam_config_free(cfg);
 		return 1;
 	}
 	r = fleet_creds_start(&a.h, err, sizeof(err));
 	if (r < 0)
-		say("credentials will not travel: %s", err);
+		warnx("credentials will not travel: %s", err);
 	else if (!a.h.have_host_key || !a.h.have_fleet_key)
-		say("credentials will not travel: %s or %s is missing",
-		    cfg->fleet.host_key, cfg->fleet.fleet_key);
+		warnx("credentials will not travel: %s or %s is missing",
+		      cfg->fleet.host_key, cfg->fleet.fleet_key);
 	fleet_etcd_set_serializable(a.h.etcd, true);
-	say("host %s, account %s, generation %" PRIu64 " applied", a.h.hostname,
-	    a.h.account, a.h.applied_gen);
+	warnx("host %s, account %s, generation %" PRIu64 " applied",
+	      a.h.hostname, a.h.account, a.h.applied_gen);
 	run(&a);
 	if (a.h.lease != 0)
 		fleet_etcd_lease_revoke(a.h.etcd, a.h.lease);

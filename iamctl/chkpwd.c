@@ -22,11 +22,11 @@
  * is read, root entirely (become_root()), so the caller cannot stop it
  * while it holds a lock.
  */
+#include <err.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,21 +60,6 @@ struct chk {
 	const char *service;
 	bool code_ok;
 };
-
-static void
-err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iam-chkpwd: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /*
  * Split buf (len bytes, NUL added) into the four lines.  Every line must
@@ -160,8 +145,8 @@ event(struct chk *c, const char *name, const char *error, const char *asked,
 							left };
 	ev.n_params = n;
 	if (iam_trail_write(c->cfg, &ev) < 0)
-		err("%s: the trail could not record %s", c->cfg->trail_file,
-		    name);
+		warnx("%s: the trail could not record %s", c->cfg->trail_file,
+		      name);
 }
 
 /* The real uid's IAM record: its name through NSS, its uid the same. */
@@ -181,7 +166,7 @@ identify(struct chk *c)
 	if (r == 0)
 		r = iam_authdb_open(dir, &db, why, sizeof(why));
 	if (r < 0) {
-		err("IAM unavailable: %s", why[0] ? why : strerror(-r));
+		warnx("IAM unavailable: %s", why[0] ? why : strerror(-r));
 		return r;
 	}
 	r = iam_authdb_lookup(db, pw.pw_name, &c->u);
@@ -211,8 +196,8 @@ spend_recovery(struct chk *c, int i)
 	r = iam_creds_spend_recovery(c->cfg, c->u->uid,
 				     c->u->recovery_codes[i], &f);
 	if (r < 0 && r != -ENOENT)
-		err("%s: the used recovery code of %s stays in the store: %s",
-		    c->cfg->credentials_dir, c->caller, strerror(-r));
+		warnx("%s: the used recovery code of %s stays in the store: %s",
+		      c->cfg->credentials_dir, c->caller, strerror(-r));
 	iam_faults_release(&f);
 }
 
@@ -259,7 +244,7 @@ check(struct chk *c, const struct request *q)
 		return EXIT_NO;
 	}
 	if (r < 0) {
-		err("state of %s unusable: %s", c->caller, strerror(-r));
+		warnx("state of %s unusable: %s", c->caller, strerror(-r));
 		event(c, "Login", "Unavailable", NULL, NULL);
 		return EXIT_NO;
 	}
@@ -285,7 +270,7 @@ check(struct chk *c, const struct request *q)
 		error = "MFAReplay";
 		res = IAM_LOCKOUT_FAILED;
 	} else if (r < 0) {
-		err("state of %s unusable: %s", c->caller, strerror(-r));
+		warnx("state of %s unusable: %s", c->caller, strerror(-r));
 		error = "Unavailable";
 		res = IAM_LOCKOUT_FAILED;
 	}
@@ -354,15 +339,17 @@ main(int argc, char **argv)
 	size_t len = 0;
 	int rc = EXIT_NO;
 
+	/* warnx() names the program, whatever argv[0] says */
+	program_invocation_short_name = (char *)"iam-chkpwd";
 	rc = iam_setuid_harden();
 	if (rc == -EPERM)
-		err("must be installed setuid root");
+		warnx("must be installed setuid root");
 	if (rc < 0)
 		return EXIT_NO;
 	rc = EXIT_NO;
 	if (parse_args(argc, argv, c.uid, &config) < 0) {
-		err("usage: iam-chkpwd [--config PATH] < SERVICE USER "
-		    "PASSWORD CODE lines (run by pam_iam)");
+		warnx("usage: iam-chkpwd [--config PATH] < SERVICE USER "
+		      "PASSWORD CODE lines (run by pam_iam)");
 		return EXIT_USAGE;
 	}
 	q = calloc(1, sizeof(*q));
@@ -370,21 +357,21 @@ main(int argc, char **argv)
 		return EXIT_NO;
 	if (read_request(STDIN_FILENO, q, &len) < 0 ||
 	    parse_request(q, len) < 0) {
-		err("malformed request");
+		warnx("malformed request");
 		goto out;
 	}
 	if (become_root() < 0) {
-		err("cannot become root: %s", strerror(errno));
+		warnx("cannot become root: %s", strerror(errno));
 		goto out;
 	}
 	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
 			    config != NULL, &c.cfg, why, sizeof(why)) < 0) {
-		err("%s", why);
+		warnx("%s", why);
 		goto out;
 	}
 	c.service = q->service;
 	if (identify(&c) < 0) {
-		err("uid %u is not an IAM user", (unsigned)c.uid);
+		warnx("uid %u is not an IAM user", (unsigned)c.uid);
 		goto out;
 	}
 	if (strcmp(q->user, c.caller) != 0)

@@ -9,6 +9,7 @@
 #ifndef IAMCTL_H
 #define IAMCTL_H
 
+#include <err.h>
 #include <stdbool.h>
 
 #include "iam.h"
@@ -29,8 +30,11 @@ struct iamctl {
  */
 struct iam_config *iamctl_config(struct iamctl *ctl);
 
-/* Print "iamctl: " and the message to stderr. */
-void iamctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * Print "iamctl: " and the message to stderr: err.h's warnx, with the
+ * program's name set by main() whatever argv[0] says.
+ */
+#define iamctl_err warnx
 
 /*
  * Run iam-role-helper with argv (argc at most IAMCTL_HELPER_MAX_ARGS),

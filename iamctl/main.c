@@ -1,8 +1,8 @@
 /*
  * main.c - iamctl: option parsing and command dispatch.
  */
+#include <err.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +41,6 @@ static const struct command commands[] = {
 	{ "doctor", cmd_doctor, "doctor [--json]             check this host's wiring" },
 	{ "fleet", cmd_fleet, "fleet init|enroll-host|revoke-host|push|status|pull ..." },
 };
-
-void
-iamctl_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iamctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 /*
  * -h or --help anywhere among a command's words, before a "--", asks for
@@ -137,6 +125,8 @@ main(int argc, char **argv)
 	struct iamctl ctl = { .real_root = getuid() == 0 };
 	int i = 1, rc;
 
+	/* warnx() names the program, whatever argv[0] says */
+	program_invocation_short_name = (char *)"iamctl";
 	if (iam_sanitize_fds() < 0)
 		return EXIT_USAGE;
 	while (i < argc && argv[i][0] == '-') {

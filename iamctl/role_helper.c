@@ -30,6 +30,7 @@
  * never on a path or a user taken from its arguments, and every file it
  * writes is created with its mode set explicitly.
  */
+#include <err.h>
 #include <errno.h>
 #include <grp.h>
 #include <inttypes.h>
@@ -64,18 +65,6 @@ struct helper {
 	const char *tty;		/* the caller's terminal, or NULL */
 	char ttybuf[PATH_MAX];
 };
-
-static void
-err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("iamctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 static void
 usage(FILE *f)
@@ -118,8 +107,8 @@ trail_event(struct helper *h, const char *name, const char *error,
 		r = iam_trail_write(h->cfg, &ev);
 	iam_buf_release(&decision);
 	if (r < 0)
-		err("%s: the trail could not record %s: %s",
-		    h->cfg->trail_file, name, strerror(-r));
+		warnx("%s: the trail could not record %s: %s",
+		      h->cfg->trail_file, name, strerror(-r));
 	return r;
 }
 
@@ -148,17 +137,17 @@ identify_caller(struct helper *h)
 	uid_t uid = h->caller;
 
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL) {
-		err("uid %u has no name", (unsigned)uid);
+		warnx("uid %u has no name", (unsigned)uid);
 		return EXIT_REFUSED;
 	}
 	iam_who_decide(h->cfg->snapshot_dir, pw.pw_name, IAM_WHO_PRIVATE,
 		       &h->who);
 	if (h->who.kind == IAM_WHO_UNAVAILABLE) {
-		err("IAM unavailable: %s", h->who.why);
+		warnx("IAM unavailable: %s", h->who.why);
 		return EXIT_REFUSED;
 	}
 	if (h->who.kind != IAM_WHO_USER || h->who.rec->uid != (uint32_t)uid) {
-		err("%s is not an IAM user", pw.pw_name);
+		warnx("%s is not an IAM user", pw.pw_name);
 		return EXIT_REFUSED;
 	}
 	h->u = h->who.rec;
@@ -167,7 +156,7 @@ identify_caller(struct helper *h)
 		return EXIT_REFUSED;
 	h->tty = caller_tty(h->ttybuf, sizeof(h->ttybuf));
 	if (iam_session_key(h->u->uid, h->tty, h->key, sizeof(h->key)) < 0) {
-		err("cannot name this login session");
+		warnx("cannot name this login session");
 		return EXIT_REFUSED;
 	}
 	/* The source address pam_iam recorded, as root, for this session. */
@@ -278,17 +267,18 @@ parse_assume(int argc, char **argv, struct assume *a)
 			return -EINVAL;
 		if (strcmp(argv[i], "--duration") == 0) {
 			if (iam_parse_ll(argv[++i], 1, 43200 * 10LL, &v) < 0) {
-				err("assume-role: --duration takes a number "
-				    "of seconds from 1");
+				warnx("assume-role: --duration takes a number "
+				      "of seconds from 1");
 				return -EINVAL;
 			}
 			a->asked = (uint32_t)v;
 		} else if (strcmp(argv[i], "--reason") == 0) {
 			a->reason = argv[++i];
 			if (!iam_role_reason_valid(a->reason)) {
-				err("assume-role: --reason must be at most %d "
-				    "bytes of UTF-8 text without control "
-				    "characters", IAM_ROLE_REASON_MAX);
+				warnx("assume-role: --reason must be at most "
+				      "%d bytes of UTF-8 text without "
+				      "control characters",
+				      IAM_ROLE_REASON_MAX);
 				return -EINVAL;
 			}
 		} else {
@@ -316,7 +306,7 @@ refuse_assume(struct helper *h, struct assume *a, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	err("assume-role: refused: %s", why);
+	warnx("assume-role: refused: %s", why);
 	trail_event(h, "AssumeRole", code, why, params,
 	      sizeof(params) / sizeof(params[0]), res);
 	return EXIT_REFUSED;
@@ -438,14 +428,14 @@ write_role_session(struct helper *h, struct assume *a, const struct iam_role_clo
 	if (trail_event(h, "AssumeRole", NULL, NULL, params,
 		  sizeof(params) / sizeof(params[0]), a->trust) < 0 &&
 	    h->cfg->trail_required) {
-		err("assume-role: refused: the trail is unavailable");
+		warnx("assume-role: refused: the trail is unavailable");
 		return EXIT_REFUSED;
 	}
 	end_previous(h, now);
 	r = iam_role_session_write(h->cfg->run_dir, &a->s, 0);
 	if (r < 0) {
-		err("assume-role: %s: cannot record the session: %s",
-		    h->cfg->run_dir, strerror(-r));
+		warnx("assume-role: %s: cannot record the session: %s",
+		      h->cfg->run_dir, strerror(-r));
 		trail_event(h, "RoleSessionEnd", "Unavailable", NULL,
 		      (struct iam_event_param[]){ { "roleName", a->role->name },
 			{ "roleSessionId", a->s.id },
@@ -572,12 +562,13 @@ drop_role(struct helper *h)
 		    s.uid == h->u->uid)
 			(void)iam_role_session_remove(h->cfg->run_dir, h->key,
 						      s.id, 0);
-		err("drop-role: no active role session in this login session");
+		warnx("drop-role: no active role session in this login "
+		      "session");
 		return EXIT_REFUSED;
 	}
 	r = iam_role_session_remove(h->cfg->run_dir, h->key, s.id, 0);
 	if (r < 0) {
-		err("drop-role: %s: %s", h->cfg->run_dir, strerror(-r));
+		warnx("drop-role: %s: %s", h->cfg->run_dir, strerror(-r));
 		return EXIT_REFUSED;
 	}
 	trail_event(h, "RoleSessionEnd", NULL, NULL, (struct iam_event_param[]){
@@ -655,7 +646,7 @@ mfa_refuse(struct helper *h, const struct selfserve *s, const char *code,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	err("mfa %s: %s", s->verb_word, msg);
+	warnx("mfa %s: %s", s->verb_word, msg);
 	trail_event(h, "MFASelfService", code, msg, (struct iam_event_param[]){
 		{ "verb", s->verb_word }, { "userName", s->user },
 		{ "device", s->device } }, 3, res);
@@ -733,8 +724,8 @@ spend_recovery(struct helper *h, int i)
 	r = iam_creds_spend_recovery(h->cfg, h->u->uid,
 				     h->u->recovery_codes[i], &f);
 	if (r < 0 && r != -ENOENT)
-		err("%s: your used recovery code stays in the store: %s",
-		    h->cfg->credentials_dir, strerror(-r));
+		warnx("%s: your used recovery code stays in the store: %s",
+		      h->cfg->credentials_dir, strerror(-r));
 	iam_faults_release(&f);
 }
 
@@ -858,12 +849,12 @@ mfa_self(struct helper *h, int argc, char **argv)
 	fflush(NULL);
 	/* Root entirely, so iamctl acts as an administrator would. */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0) {
-		err("cannot become root: %s", strerror(errno));
+		warnx("cannot become root: %s", strerror(errno));
 		return EXIT_REFUSED;
 	}
 	execve(IAMCTL, args, (char *[]){ (char *)"PATH=/usr/sbin:/usr/bin:"
 					  "/sbin:/bin", NULL });
-	err("cannot run %s: %s", IAMCTL, strerror(errno));
+	warnx("cannot run %s: %s", IAMCTL, strerror(errno));
 	return EXIT_REFUSED;
 }
 
@@ -938,9 +929,11 @@ main(int argc, char **argv)
 	char why[512] = "";
 	int i = 1, rc;
 
+	/* warnx() speaks as iamctl, whose commands these are */
+	program_invocation_short_name = (char *)"iamctl";
 	rc = iam_setuid_harden();
 	if (rc == -EPERM)
-		err("iam-role-helper must be installed setuid root");
+		warnx("iam-role-helper must be installed setuid root");
 	if (rc < 0)
 		return EXIT_REFUSED;
 	memset(&h, 0, sizeof(h));
@@ -951,12 +944,12 @@ main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (become_root() < 0) {
-		err("cannot become root: %s", strerror(errno));
+		warnx("cannot become root: %s", strerror(errno));
 		return EXIT_REFUSED;
 	}
 	if (iam_config_load(config ? config : IAM_DEFAULT_CONFIG,
 			    config != NULL, &h.cfg, why, sizeof(why)) < 0) {
-		err("%s", why);
+		warnx("%s", why);
 		return EXIT_USAGE;
 	}
 	if (cmd == CMD_ASSUME_ROLE)
