@@ -96,6 +96,13 @@ struct iam_json j_replace(struct edit *e, const struct iam_json *arr, size_t i,
 ssize_t j_find_string(const struct iam_json *arr, const char *s);
 /* Index of the object with "name": name in arr, or -1. */
 ssize_t j_find_named(const struct iam_json *arr, const char *name);
+/*
+ * edit_open(), then the index in "users" of the user name, who must also
+ * be in the model.  EXIT_OK with the edit open, or the exit status with
+ * the reason printed ("CMD: no such user 'NAME'") and the edit closed.
+ */
+int edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
+		   const char *name, size_t *ret);
 /* Replace member key of the idx-th object of top-level array (e.g. users). */
 void edit_set_in(struct edit *e, const char *array, size_t idx,
 		 const char *key, struct iam_json val);
@@ -109,6 +116,21 @@ void edit_del_in(struct edit *e, const char *array, size_t idx,
  * credentials.  Prints the faults and returns an exit status on failure.
  */
 int load_identity(struct iamctl *ctl, struct iam_identity **ret_id);
+
+/* What a command needs before it reads the identity (load_for()). */
+enum load_need {
+	NEED_ROOT = 1,		/* root's privileges: need_root(cmd) */
+	NEED_STORE = 2,		/* credentials_dir's parent: store_prepare() */
+};
+
+/*
+ * A command's prologue: what need asks, then load_identity(); with name,
+ * also that user's record (*ret_u), refused as "CMD: no such user 'NAME'".
+ * EXIT_OK, or the exit status with the reason printed and nothing held.
+ */
+int load_for(struct iamctl *ctl, const char *cmd, unsigned need,
+	     struct iam_identity **ret_id, const char *name,
+	     const struct iam_user **ret_u);
 
 /* Print a fault list to stderr, relative paths prefixed with file. */
 void print_faults(const char *file, const struct iam_faults *f);

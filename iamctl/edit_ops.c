@@ -86,20 +86,28 @@ j_bool(bool b)
 	return v;
 }
 
-static struct iam_json_member *
-members_copy(struct edit *e, const struct iam_json *obj, size_t extra,
-	     size_t *ret_n)
+/*
+ * A tracked copy of the members (type IAM_JSON_OBJECT) or the items
+ * (IAM_JSON_ARRAY) of src with room for extra more; *ret_n is how many
+ * were copied: none when src is NULL or of another type.
+ */
+static void *
+copy_of(struct edit *e, const struct iam_json *src, enum iam_json_type type,
+	size_t extra, size_t *ret_n)
 {
-	size_t n = obj != NULL && obj->type == IAM_JSON_OBJECT ? obj->len : 0;
-	struct iam_json_member *m;
+	bool obj = type == IAM_JSON_OBJECT;
+	size_t size = obj ? sizeof(struct iam_json_member)
+			  : sizeof(struct iam_json);
+	size_t n = src != NULL && src->type == type ? src->len : 0;
+	void *p = track(e, calloc(n + extra + 1, size));
 
-	m = track(e, calloc(n + extra + 1, sizeof(*m)));
-	if (m == NULL)
+	if (p == NULL)
 		return NULL;
 	if (n > 0)
-		memcpy(m, obj->u.members, n * sizeof(*m));
+		memcpy(p, obj ? (const void *)src->u.members
+			      : (const void *)src->u.items, n * size);
 	*ret_n = n;
-	return m;
+	return p;
 }
 
 struct iam_json
@@ -110,7 +118,7 @@ j_set(struct edit *e, const struct iam_json *obj, const char *key,
 	struct iam_json_member *m;
 	size_t n, i;
 
-	m = members_copy(e, obj, 1, &n);
+	m = copy_of(e, obj, IAM_JSON_OBJECT, 1, &n);
 	if (m == NULL)
 		return null_value;
 	for (i = 0; i < n; i++)
@@ -135,7 +143,7 @@ j_del(struct edit *e, const struct iam_json *obj, const char *key)
 	struct iam_json_member *m;
 	size_t n, k = 0;
 
-	m = members_copy(e, obj, 0, &n);
+	m = copy_of(e, obj, IAM_JSON_OBJECT, 0, &n);
 	if (m == NULL)
 		return null_value;
 	for (size_t i = 0; i < n; i++)
@@ -146,35 +154,15 @@ j_del(struct edit *e, const struct iam_json *obj, const char *key)
 	return v;
 }
 
-static struct iam_json *
-items_copy(struct edit *e, const struct iam_json *arr, size_t extra,
-	   size_t *ret_n)
-{
-	size_t n = arr != NULL && arr->type == IAM_JSON_ARRAY ? arr->len : 0;
-	struct iam_json *it;
-
-	it = track(e, calloc(n + extra + 1, sizeof(*it)));
-	if (it == NULL)
-		return NULL;
-	if (n > 0)
-		memcpy(it, arr->u.items, n * sizeof(*it));
-	*ret_n = n;
-	return it;
-}
-
 struct iam_json
 j_push(struct edit *e, const struct iam_json *arr, struct iam_json val)
 {
 	struct iam_json v = { .type = IAM_JSON_ARRAY };
-	struct iam_json *it;
-	size_t n;
 
-	it = items_copy(e, arr, 1, &n);
-	if (it == NULL)
+	v.u.items = copy_of(e, arr, IAM_JSON_ARRAY, 1, &v.len);
+	if (v.u.items == NULL)
 		return null_value;
-	it[n++] = val;
-	v.len = n;
-	v.u.items = it;
+	v.u.items[v.len++] = val;
 	return v;
 }
 
@@ -182,17 +170,15 @@ struct iam_json
 j_remove(struct edit *e, const struct iam_json *arr, size_t idx)
 {
 	struct iam_json v = { .type = IAM_JSON_ARRAY };
-	struct iam_json *it;
-	size_t n, k = 0;
 
-	it = items_copy(e, arr, 0, &n);
-	if (it == NULL)
+	v.u.items = copy_of(e, arr, IAM_JSON_ARRAY, 0, &v.len);
+	if (v.u.items == NULL)
 		return null_value;
-	for (size_t i = 0; i < n; i++)
-		if (i != idx)
-			it[k++] = it[i];
-	v.len = k;
-	v.u.items = it;
+	if (idx < v.len) {
+		v.len--;
+		memmove(&v.u.items[idx], &v.u.items[idx + 1],
+			(v.len - idx) * sizeof(*v.u.items));
+	}
 	return v;
 }
 
@@ -201,16 +187,12 @@ j_replace(struct edit *e, const struct iam_json *arr, size_t idx,
 	  struct iam_json val)
 {
 	struct iam_json v = { .type = IAM_JSON_ARRAY };
-	struct iam_json *it;
-	size_t n;
 
-	it = items_copy(e, arr, 0, &n);
-	if (it == NULL)
+	v.u.items = copy_of(e, arr, IAM_JSON_ARRAY, 0, &v.len);
+	if (v.u.items == NULL)
 		return null_value;
-	if (idx < n)
-		it[idx] = val;
-	v.len = n;
-	v.u.items = it;
+	if (idx < v.len)
+		v.u.items[idx] = val;
 	return v;
 }
 
@@ -240,6 +222,26 @@ j_find_named(const struct iam_json *arr, const char *name)
 			return (ssize_t)i;
 	}
 	return -1;
+}
+
+int
+edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
+	       const char *name, size_t *ret)
+{
+	ssize_t i;
+	int rc;
+
+	rc = edit_open(ctl, e);
+	if (rc != EXIT_OK)
+		return rc;
+	i = j_find_named(iam_json_get(&e->root, "users"), name);
+	if (i < 0 || iam_identity_user(e->id, name) == NULL) {
+		iamctl_err("%s: no such user '%s'", cmd, name);
+		edit_close(e);
+		return EXIT_REFUSED;
+	}
+	*ret = (size_t)i;
+	return EXIT_OK;
 }
 
 void
@@ -473,6 +475,35 @@ load_identity(struct iamctl *ctl, struct iam_identity **ret_id)
 		       r == -EIO ? EXIT_USAGE : EXIT_REFUSED;
 	}
 	iam_faults_release(&faults);
+	*ret_id = id;
+	return EXIT_OK;
+}
+
+int
+load_for(struct iamctl *ctl, const char *cmd, unsigned need,
+	 struct iam_identity **ret_id, const char *name,
+	 const struct iam_user **ret_u)
+{
+	struct iam_identity *id = NULL;
+	int rc = need & NEED_ROOT ? need_root(cmd) : EXIT_OK;
+
+	if (rc == EXIT_OK && (need & NEED_STORE) && iamctl_config(ctl) == NULL)
+		rc = EXIT_USAGE;
+	if (rc == EXIT_OK && (need & NEED_STORE) &&
+	    store_prepare(ctl->cfg) < 0)
+		rc = EXIT_REFUSED;
+	if (rc == EXIT_OK)
+		rc = load_identity(ctl, &id);
+	if (rc != EXIT_OK)
+		return rc;
+	if (name != NULL) {
+		*ret_u = iam_identity_user(id, name);
+		if (*ret_u == NULL) {
+			iamctl_err("%s: no such user '%s'", cmd, name);
+			iam_identity_free(id);
+			return EXIT_REFUSED;
+		}
+	}
 	*ret_id = id;
 	return EXIT_OK;
 }

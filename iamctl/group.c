@@ -230,9 +230,7 @@ group_list(struct iamctl *ctl, bool json)
 	struct jout j;
 	int rc;
 
-	rc = need_root("group list");
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, "group list", NEED_ROOT, &id, NULL, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	who = calloc(id->n_users + 1, sizeof(*who));

@@ -636,20 +636,10 @@ cmd_mfa(struct iamctl *ctl, int argc, char **argv)
 	}
 	if (geteuid() != 0 && strcmp(verb, "list") != 0)
 		return mfa_self_service(ctl, argc, argv);
-	rc = need_root("mfa");
-	if (rc == EXIT_OK && iamctl_config(ctl) == NULL)
-		rc = EXIT_USAGE;
-	if (rc == EXIT_OK && store_prepare(ctl->cfg) < 0)
-		rc = EXIT_REFUSED;
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, "mfa", NEED_ROOT | NEED_STORE, &id, user, &u);
 	if (rc != EXIT_OK)
 		return rc;
-	u = iam_identity_user(id, user);
-	if (u == NULL) {
-		iamctl_err("mfa: no such user '%s'", user);
-		rc = EXIT_REFUSED;
-	} else if (strcmp(verb, "enable") == 0) {
+	if (strcmp(verb, "enable") == 0) {
 		rc = mfa_enable(ctl, id, u, device ? device : IAM_MFA_DEFAULT,
 				qr);
 	} else if (strcmp(verb, "disable") == 0) {

@@ -302,21 +302,9 @@ cmd_passwd(struct iamctl *ctl, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = need_root("passwd");
-	if (rc == EXIT_OK && iamctl_config(ctl) == NULL)
-		rc = EXIT_USAGE;
-	if (rc == EXIT_OK && store_prepare(ctl->cfg) < 0)
-		rc = EXIT_REFUSED;
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, "passwd", NEED_ROOT | NEED_STORE, &id, name, &u);
 	if (rc != EXIT_OK)
 		return rc;
-	u = iam_identity_user(id, name);
-	if (u == NULL) {
-		iamctl_err("passwd: no such user '%s'", name);
-		iam_identity_free(id);
-		return EXIT_REFUSED;
-	}
 	rc = must_change ? check_must_change(ctl->cfg, u->name, force) :
 	     EXIT_OK;
 	if (rc == EXIT_OK)

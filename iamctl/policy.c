@@ -257,9 +257,7 @@ policy_read(struct iamctl *ctl, const char *name, bool json)
 	struct iam_identity *id = NULL;
 	int rc;
 
-	rc = need_root(name != NULL ? "policy show" : "policy list");
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, name != NULL ? "policy show" : "policy list", NEED_ROOT, &id, NULL, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	if (name == NULL && json) {

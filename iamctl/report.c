@@ -227,9 +227,7 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = need_root("credential-report");
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, "credential-report", NEED_ROOT, &id, NULL, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	if (json) {

@@ -172,20 +172,6 @@ user_node(struct edit *e, size_t idx)
 	return &iam_json_get(&e->root, "users")->u.items[idx];
 }
 
-/* The index of user name in the tree, or a refusal printed. */
-static int
-find_user(struct edit *e, const char *cmd, const char *name, size_t *ret)
-{
-	ssize_t i = j_find_named(iam_json_get(&e->root, "users"), name);
-
-	if (i < 0 || iam_identity_user(e->id, name) == NULL) {
-		iamctl_err("%s: no such user '%s'", cmd, name);
-		return EXIT_REFUSED;
-	}
-	*ret = (size_t)i;
-	return EXIT_OK;
-}
-
 /* Index of the key with "id": id in the array keys, or -1. */
 static ssize_t
 find_key(const struct iam_json *keys, const char *id)
@@ -324,12 +310,10 @@ key_add(struct iamctl *ctl, const struct add_opts *o)
 	rc = read_key(o->file, &text, &line);
 	if (rc != EXIT_OK)
 		goto out_text;
-	rc = edit_open(ctl, &e);
+	rc = edit_open_user(ctl, &e, "ssh-key add", o->user, &idx);
 	if (rc != EXIT_OK)
 		goto out_text;
-	rc = find_user(&e, "ssh-key add", o->user, &idx);
-	if (rc == EXIT_OK)
-		rc = refuse_duplicate(e.id, line);
+	rc = refuse_duplicate(e.id, line);
 	if (rc != EXIT_OK)
 		goto out;
 	u = iam_identity_user(e.id, o->user);
@@ -384,12 +368,9 @@ key_change(struct iamctl *ctl, enum key_op op, const char *user,
 	size_t idx;
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_user(ctl, &e, cmd, user, &idx);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = find_user(&e, cmd, user, &idx);
-	if (rc != EXIT_OK)
-		goto out;
 	keys = iam_json_get(user_node(&e, idx), "ssh_keys");
 	k = find_key(keys, kid);
 	if (k < 0) {
@@ -516,15 +497,9 @@ key_list(struct iamctl *ctl, const char *user, bool json)
 	int64_t now = (int64_t)time(NULL);
 	int rc;
 
-	rc = load_identity(ctl, &id);
+	rc = load_for(ctl, "ssh-key list", 0, &id, user, &u);
 	if (rc != EXIT_OK)
 		return rc;
-	u = iam_identity_user(id, user);
-	if (u == NULL) {
-		iamctl_err("ssh-key list: no such user '%s'", user);
-		iam_identity_free(id);
-		return EXIT_REFUSED;
-	}
 	if (json) {
 		rc = list_json(u, id->password_policy.ssh_key_max_age_days,
 			       now);

@@ -273,20 +273,6 @@ group_used(const struct iam_identity *id, const char *group, const char *skip)
 	return false;
 }
 
-/* The index of user name in the tree, or a refusal printed. */
-static int
-find_user(struct edit *e, const char *cmd, const char *name, size_t *ret)
-{
-	ssize_t i = j_find_named(iam_json_get(&e->root, "users"), name);
-
-	if (i < 0 || iam_identity_user(e->id, name) == NULL) {
-		iamctl_err("%s: no such user '%s'", cmd, name);
-		return EXIT_REFUSED;
-	}
-	*ret = (size_t)i;
-	return EXIT_OK;
-}
-
 /*
  * A disabled or deleted user keeps no elevation: end their role sessions
  * at once (sudo_iam also ignores them, since the user is gone from the
@@ -326,12 +312,9 @@ user_del(struct iamctl *ctl, const char *name)
 	size_t idx;
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_user(ctl, &e, "user del", name, &idx);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = find_user(&e, "user del", name, &idx);
-	if (rc != EXIT_OK)
-		goto out;
 	u = iam_identity_user(e.id, name);
 	e.root = j_set(&e, &e.root, "users",
 		       j_remove(&e, iam_json_get(&e.root, "users"), idx));
@@ -361,7 +344,6 @@ user_del(struct iamctl *ctl, const char *name)
 		{ "uid", uidtext } }, 3);
 	if (rc == EXIT_OK)
 		end_role_sessions(ctl, name, uid, "user deleted");
-out:
 	edit_close(&e);
 	return rc;
 }
@@ -377,12 +359,9 @@ user_able(struct iamctl *ctl, const char *name, bool disable)
 	size_t idx;
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_user(ctl, &e, cmd, name, &idx);
 	if (rc != EXIT_OK)
 		return rc;
-	rc = find_user(&e, cmd, name, &idx);
-	if (rc != EXIT_OK)
-		goto out;
 	u = iam_identity_user(e.id, name);
 	if (u->disabled == disable) {
 		printf("user %s is already %s\n", name,
@@ -597,9 +576,7 @@ user_read(struct iamctl *ctl, const char *name, bool json)
 	const struct iam_user *u;
 	int rc;
 
-	rc = need_root(name != NULL ? "user show" : "user list");
-	if (rc == EXIT_OK)
-		rc = load_identity(ctl, &id);
+	rc = load_for(ctl, name != NULL ? "user show" : "user list", NEED_ROOT, &id, NULL, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	if (name == NULL && json) {
