@@ -1553,15 +1553,10 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	bool json;
 	int rc;
 
-	if (iamctl_wants_help(argc, argv)) {
-		usage(stdout);
-		return EXIT_OK;
-	}
 	json = iamctl_take_flag(&argc, argv, "--json");
-	if (argc != 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = iamctl_words(argc, argv, usage, 1, 1);
+	if (rc >= 0)
+		return rc;
 	rc = need_root("doctor");
 	if (rc != EXIT_OK)
 		return rc;

@@ -204,14 +204,9 @@ cmd_edit(struct iamctl *ctl, int argc, char **argv)
 	struct edit e;
 	int r, rc, lockfd;
 
-	if (iamctl_wants_help(argc, argv)) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc != 1) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = iamctl_words(argc, argv, usage, 1, 1);
+	if (rc >= 0)
+		return rc;
 	rc = need_root("edit");
 	if (rc != EXIT_OK)
 		return rc;

@@ -11,6 +11,7 @@
 
 #include <err.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "iam.h"
 
@@ -49,6 +50,14 @@ int iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv);
  * command then prints its usage to stdout and exits 0.
  */
 bool iamctl_wants_help(int argc, char **argv);
+
+/*
+ * The start every command shares: with -h or --help (iamctl_wants_help),
+ * usage(stdout) and EXIT_OK; with argc outside [min, max], usage(stderr)
+ * and EXIT_USAGE.  Otherwise -1: the command goes on.
+ */
+int iamctl_words(int argc, char **argv, void (*usage)(FILE *), int min,
+		 int max);
 
 /*
  * Remove every argv[1..] equal to flag ("--json"), closing the gap and

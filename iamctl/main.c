@@ -59,6 +59,20 @@ iamctl_wants_help(int argc, char **argv)
 	return false;
 }
 
+int
+iamctl_words(int argc, char **argv, void (*usage)(FILE *), int min, int max)
+{
+	if (iamctl_wants_help(argc, argv)) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (argc < min || argc > max) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	return -1;
+}
+
 bool
 iamctl_take_flag(int *argc, char **argv, const char *flag)
 {

@@ -16,6 +16,7 @@
  * a new set voids the old one.  Which were used is in the user's state.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -575,11 +576,9 @@ out:
 static int
 mfa_self_service(struct iamctl *ctl, int argc, char **argv)
 {
-	if (argc > IAMCTL_HELPER_MAX_ARGS) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
-	return iamctl_exec_role_helper(ctl, argc, argv);
+	int rc = iamctl_words(argc, argv, usage, 1, IAMCTL_HELPER_MAX_ARGS);
+
+	return rc >= 0 ? rc : iamctl_exec_role_helper(ctl, argc, argv);
 }
 
 int
@@ -591,14 +590,9 @@ cmd_mfa(struct iamctl *ctl, int argc, char **argv)
 	bool qr = true, json = false;
 	int rc;
 
-	if (iamctl_wants_help(argc, argv)) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc < 3) {
-		usage(stderr);
-		return EXIT_USAGE;
-	}
+	rc = iamctl_words(argc, argv, usage, 3, INT_MAX);
+	if (rc >= 0)
+		return rc;
 	verb = argv[1];
 	user = argv[2];
 	if (iamctl_bad_name("mfa", user)) {

@@ -70,15 +70,9 @@ iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv)
 static int
 run_helper(struct iamctl *ctl, int argc, char **argv, int max_args)
 {
-	if (iamctl_wants_help(argc, argv)) {
-		role_usage(stdout);
-		return EXIT_OK;
-	}
-	if (argc > max_args) {
-		role_usage(stderr);
-		return EXIT_USAGE;
-	}
-	return iamctl_exec_role_helper(ctl, argc, argv);
+	int rc = iamctl_words(argc, argv, role_usage, 1, max_args);
+
+	return rc >= 0 ? rc : iamctl_exec_role_helper(ctl, argc, argv);
 }
 
 int
