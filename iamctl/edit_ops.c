@@ -224,9 +224,10 @@ j_find_named(const struct iam_json *arr, const char *name)
 	return -1;
 }
 
-int
-edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
-	       const char *name, size_t *ret)
+/* edit_open_user() or edit_open_group(). */
+static int
+edit_open_named(struct iamctl *ctl, struct edit *e, const char *cmd,
+		bool group, const char *name, size_t *ret)
 {
 	ssize_t i;
 	int rc;
@@ -234,14 +235,31 @@ edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
 	rc = edit_open(ctl, e);
 	if (rc != EXIT_OK)
 		return rc;
-	i = j_find_named(iam_json_get(&e->root, "users"), name);
-	if (i < 0 || iam_identity_user(e->id, name) == NULL) {
-		iamctl_err("%s: no such user '%s'", cmd, name);
+	i = j_find_named(iam_json_get(&e->root, group ? "groups" : "users"),
+			 name);
+	if (i < 0 || (group ? iam_identity_group(e->id, name) == NULL :
+		      iam_identity_user(e->id, name) == NULL)) {
+		iamctl_err("%s: no such %s '%s'", cmd, group ? "group" : "user",
+			   name);
 		edit_close(e);
 		return EXIT_REFUSED;
 	}
 	*ret = (size_t)i;
 	return EXIT_OK;
+}
+
+int
+edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
+	       const char *name, size_t *ret)
+{
+	return edit_open_named(ctl, e, cmd, false, name, ret);
+}
+
+int
+edit_open_group(struct iamctl *ctl, struct edit *e, const char *cmd,
+		const char *name, size_t *ret)
+{
+	return edit_open_named(ctl, e, cmd, true, name, ret);
 }
 
 void

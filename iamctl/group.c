@@ -107,18 +107,13 @@ group_del(struct iamctl *ctl, const char *name)
 	const struct iam_json *users;
 	struct edit e;
 	char what[160];
-	ssize_t g;
+	size_t g;
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_group(ctl, &e, "group del", name, &g);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_REFUSED;
-	g = j_find_named(iam_json_get(&e.root, "groups"), name);
-	if (g < 0) {
-		iamctl_err("group del: no such group '%s'", name);
-		goto out;
-	}
 	for (size_t i = 0; i < e.id->n_users; i++) {
 		if (strcmp(e.id->users[i].primary_group, name) == 0) {
 			iamctl_err("group del: '%s' is the primary group of "
@@ -128,8 +123,7 @@ group_del(struct iamctl *ctl, const char *name)
 		}
 	}
 	e.root = j_set(&e, &e.root, "groups",
-		       j_remove(&e, iam_json_get(&e.root, "groups"),
-				(size_t)g));
+		       j_remove(&e, iam_json_get(&e.root, "groups"), g));
 	users = iam_json_get(&e.root, "users");
 	for (size_t i = 0; users != NULL && users->type == IAM_JSON_ARRAY &&
 			   i < users->len; i++) {
@@ -152,20 +146,17 @@ membership(struct iamctl *ctl, const char *group, const char *user, bool add)
 	const struct iam_user *u;
 	struct edit e;
 	char what[160];
+	size_t g;
 	ssize_t i;
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_group(ctl, &e, cmd, group, &g);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_REFUSED;
 	users = iam_json_get(&e.root, "users");
 	i = j_find_named(users, user);
 	u = iam_identity_user(e.id, user);
-	if (iam_identity_group(e.id, group) == NULL) {
-		iamctl_err("%s: no such group '%s'", cmd, group);
-		goto out;
-	}
 	if (i < 0 || u == NULL) {
 		iamctl_err("%s: no such user '%s'", cmd, user);
 		goto out;

@@ -469,26 +469,35 @@ show(const struct iam_identity *id, const struct iam_user *u)
 	printf("%-22s%s\n", "status:", u->disabled ? "disabled" : "enabled");
 }
 
+/* Open a user's object with what list and show both say first. */
+static void
+json_user_head(struct jout *j, const struct iam_identity *id,
+	       const struct iam_user *u)
+{
+	char arn[512];
+
+	snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s", id->account.id,
+		 u->name);
+	jout_map(j);
+	jout_kstr(j, "name", u->name);
+	jout_kstr(j, "arn", arn);
+	jout_kint(j, "uid", u->uid);
+	jout_kstr(j, "primary_group", u->primary_group);
+	jout_kint(j, "gid", u->gid);
+}
+
 /* user list --json: one object a user, the columns of the table. */
 static int
 list_json(const struct iam_identity *id)
 {
 	struct jout j;
-	char arn[512];
 
 	jout_begin(&j);
 	jout_array(&j);
 	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
 
-		snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s",
-			 id->account.id, u->name);
-		jout_map(&j);
-		jout_kstr(&j, "name", u->name);
-		jout_kstr(&j, "arn", arn);
-		jout_kint(&j, "uid", u->uid);
-		jout_kstr(&j, "primary_group", u->primary_group);
-		jout_kint(&j, "gid", u->gid);
+		json_user_head(&j, id, u);
 		jout_kbool(&j, "disabled", u->disabled);
 		jout_kbool(&j, "mfa_enabled", u->mfa.secret != NULL);
 		jout_map_end(&j);
@@ -519,17 +528,9 @@ static int
 show_json(const struct iam_identity *id, const struct iam_user *u)
 {
 	struct jout j;
-	char arn[512];
 
-	snprintf(arn, sizeof(arn), "arn:iam:iam::%s:user/%s", id->account.id,
-		 u->name);
 	jout_begin(&j);
-	jout_map(&j);
-	jout_kstr(&j, "name", u->name);
-	jout_kstr(&j, "arn", arn);
-	jout_kint(&j, "uid", u->uid);
-	jout_kstr(&j, "primary_group", u->primary_group);
-	jout_kint(&j, "gid", u->gid);
+	json_user_head(&j, id, u);
 	jout_kstrs(&j, "groups", u->groups, u->n_groups);
 	jout_kstr(&j, "gecos", u->gecos);
 	jout_kstr(&j, "home", u->home);
