@@ -142,6 +142,14 @@ void print_faults(const char *file, const struct iam_faults *f);
 int need_root(const char *cmd);
 
 /*
+ * The start of a root command of no words: with json, --json taken into
+ * *json; then iamctl_words(argc, argv, usage, 1, 1) and need_root(cmd).
+ * -1 when the command goes on, else the exit status (reason printed).
+ */
+int root_command(int argc, char **argv, void (*usage)(FILE *),
+		 const char *cmd, bool *json);
+
+/*
  * The acting administrator: the kernel's login uid, else the real uid,
  * never the environment.  name receives the account name or "uid N".
  */

@@ -250,49 +250,38 @@ scan_pam(const char *service, const char *type, struct pam_scan *s, int depth)
 	return 0;
 }
 
+/*
+ * The PAM services doctor reads and their types that pam_iam serves; a
+ * session line is only checked for letting local users through.
+ */
+static const struct {
+	const char *service;
+	const char *types[3];
+} svc[] = {
+	{ "sshd", { "auth", "account", "session" } },
+	{ "login", { "auth", "account", "session" } },
+	{ "su", { "auth", "account", "session" } },
+	{ "sudo", { "auth", "account", NULL } },
+	{ "passwd", { "password", NULL, NULL } },
+};
+
+/* Does the service's type use pam_iam, in the recommended stack? */
 static void
-check_pam(struct doctor *d)
+check_wiring(struct doctor *d, const char *service, const char *type,
+	     const struct pam_scan *s)
 {
-	static const struct {
-		const char *service;
-		const char *types[3];
-	} svc[] = {
-		{ "sshd", { "auth", "account", NULL } },
-		{ "login", { "auth", "account", NULL } },
-		{ "su", { "auth", "account", NULL } },
-		{ "sudo", { "auth", "account", NULL } },
-		{ "passwd", { "password", NULL, NULL } },
-	};
+	char fix[256], use[256];
 
-	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
-		for (int t = 0; t < 3 && svc[i].types[t] != NULL; t++) {
-			struct pam_scan s = { false, false, false, "" };
-			const char *type = svc[i].types[t];
-			int r = scan_pam(svc[i].service, type, &s, 0);
-
-			if (r == -ENOENT) {
-				finding(d, false, "install the service or "
-					"ignore this if it is not used",
-					PAM_DIR "/%s: missing", svc[i].service);
-				break;
-			}
-			char fix[256], use[256];
-
-			snprintf(fix, sizeof(fix), "add '%s %s pam_iam.so' "
-				 "before pam_unix.so", type, recommended(type));
-			snprintf(use, sizeof(use), "use '%s pam_iam.so' before "
-				 "pam_unix.so, so local users never depend on "
-				 "IAM", recommended(type));
-			if (!s.iam)
-				finding(d, true, fix, PAM_DIR "/%s: %s does not use pam_iam",
-					svc[i].service, type);
-			else if (!s.recommended || s.unix_first)
-				finding(d, false, use,
-					PAM_DIR "/%s: %s uses pam_iam outside "
-					"the recommended stack",
-					svc[i].service, type);
-		}
-	}
+	snprintf(fix, sizeof(fix), "add '%s %s pam_iam.so' before pam_unix.so",
+		 type, recommended(type));
+	snprintf(use, sizeof(use), "use '%s pam_iam.so' before pam_unix.so, "
+		 "so local users never depend on IAM", recommended(type));
+	if (!s->iam)
+		finding(d, true, fix, PAM_DIR "/%s: %s does not use pam_iam",
+			service, type);
+	else if (!s->recommended || s->unix_first)
+		finding(d, false, use, PAM_DIR "/%s: %s uses pam_iam outside "
+			"the recommended stack", service, type);
 }
 
 /*
@@ -319,44 +308,57 @@ local_user_fault(const char *type, const struct pam_scan *s)
 	return NULL;
 }
 
+/* Does the service's pam_iam line of type let local users through? */
 static void
-check_pam_local_users(struct doctor *d)
+check_local_users(struct doctor *d, const char *service, const char *type,
+		  const struct pam_scan *s)
 {
-	static const struct {
-		const char *service;
-		const char *types[3];
-	} svc[] = {
-		{ "sshd", { "auth", "account", "session" } },
-		{ "login", { "auth", "account", "session" } },
-		{ "su", { "auth", "account", "session" } },
-		{ "sudo", { "auth", "account", NULL } },
-		{ "passwd", { "password", NULL, NULL } },
-	};
+	const char *why = local_user_fault(type, s);
+	char fix[320];
 
+	if (why == NULL)
+		return;
+	if (strcmp(type, "session") == 0)
+		snprintf(fix, sizeof(fix), "use 'session [success=ok "
+			 "user_unknown=ignore ignore=ignore "
+			 "authinfo_unavail=ignore default=bad] "
+			 "pam_iam.so' (common-session-iam)");
+	else
+		snprintf(fix, sizeof(fix), "use '%s %s pam_iam.so' before "
+			 "pam_unix.so", type, recommended(type));
+	finding(d, true, fix, PAM_DIR "/%s: %s: %s; local users may be "
+		"refused or shown IAM prompts", service, type, why);
+}
+
+/*
+ * One pass over the PAM services: the wiring (auth, account, password;
+ * a missing service once), or with local_users whether each pam_iam line
+ * lets local users through.
+ */
+static void
+check_pam(struct doctor *d, bool local_users)
+{
 	for (size_t i = 0; i < sizeof(svc) / sizeof(svc[0]); i++) {
 		for (int t = 0; t < 3 && svc[i].types[t] != NULL; t++) {
 			struct pam_scan s = { false, false, false, "" };
 			const char *type = svc[i].types[t];
-			const char *why;
-			char fix[320];
+			int r;
 
-			if (scan_pam(svc[i].service, type, &s, 0) < 0 || !s.iam)
+			if (!local_users && strcmp(type, "session") == 0)
 				continue;
-			why = local_user_fault(type, &s);
-			if (why == NULL)
-				continue;
-			if (strcmp(type, "session") == 0)
-				snprintf(fix, sizeof(fix), "use 'session [success=ok "
-					 "user_unknown=ignore ignore=ignore "
-					 "authinfo_unavail=ignore default=bad] "
-					 "pam_iam.so' (common-session-iam)");
-			else
-				snprintf(fix, sizeof(fix), "use '%s %s pam_iam.so' "
-					 "before pam_unix.so", type,
-					 recommended(type));
-			finding(d, true, fix, PAM_DIR "/%s: %s: %s; local users "
-				"may be refused or shown IAM prompts",
-				svc[i].service, type, why);
+			r = scan_pam(svc[i].service, type, &s, 0);
+			if (local_users) {
+				if (r >= 0 && s.iam)
+					check_local_users(d, svc[i].service,
+							  type, &s);
+			} else if (r == -ENOENT) {
+				finding(d, false, "install the service or "
+					"ignore this if it is not used",
+					PAM_DIR "/%s: missing", svc[i].service);
+				break;
+			} else {
+				check_wiring(d, svc[i].service, type, &s);
+			}
 		}
 	}
 }
@@ -1553,12 +1555,8 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	bool json;
 	int rc;
 
-	json = iamctl_take_flag(&argc, argv, "--json");
-	rc = iamctl_words(argc, argv, usage, 1, 1);
+	rc = root_command(argc, argv, usage, "doctor", &json);
 	if (rc >= 0)
-		return rc;
-	rc = need_root("doctor");
-	if (rc != EXIT_OK)
 		return rc;
 	if (json) {
 		d.j = &j;
@@ -1571,8 +1569,8 @@ cmd_doctor(struct iamctl *ctl, int argc, char **argv)
 	if (cfg == NULL)
 		return EXIT_REFUSED;
 	check_nsswitch(&d);
-	check_pam(&d);
-	check_pam_local_users(&d);
+	check_pam(&d, false);
+	check_pam(&d, true);
 	check_sshd(&d, cfg);
 	if (nscd_running())
 		finding(&d, false, "stop nscd, or disable its passwd and group "

@@ -204,11 +204,8 @@ cmd_edit(struct iamctl *ctl, int argc, char **argv)
 	struct edit e;
 	int r, rc, lockfd;
 
-	rc = iamctl_words(argc, argv, usage, 1, 1);
+	rc = root_command(argc, argv, usage, "edit", NULL);
 	if (rc >= 0)
-		return rc;
-	rc = need_root("edit");
-	if (rc != EXIT_OK)
 		return rc;
 	rc = edit_open_flags(ctl, &e, false);
 	if (rc != EXIT_OK)

@@ -322,6 +322,20 @@ need_root(const char *cmd)
 	return EXIT_REFUSED;
 }
 
+int
+root_command(int argc, char **argv, void (*usage)(FILE *), const char *cmd,
+	     bool *json)
+{
+	int rc;
+
+	if (json != NULL)
+		*json = iamctl_take_flag(&argc, argv, "--json");
+	rc = iamctl_words(argc, argv, usage, 1, 1);
+	if (rc < 0 && need_root(cmd) != EXIT_OK)
+		rc = EXIT_REFUSED;
+	return rc;
+}
+
 uid_t
 actor(char *name, size_t len)
 {

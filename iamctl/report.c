@@ -218,11 +218,10 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 	bool json;
 	int rc;
 
-	json = iamctl_take_flag(&argc, argv, "--json");
-	rc = iamctl_words(argc, argv, usage, 1, 1);
+	rc = root_command(argc, argv, usage, "credential-report", &json);
 	if (rc >= 0)
 		return rc;
-	rc = load_for(ctl, "credential-report", NEED_ROOT, &id, NULL, NULL);
+	rc = load_for(ctl, "credential-report", 0, &id, NULL, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	if (json) {
