@@ -166,6 +166,13 @@ int trail(const struct iam_config *cfg, const char *event, const char *error,
  */
 int read_line(const char *prompt, bool echo, char *buf, size_t len);
 
+/*
+ * Read fd to its end into b (NUL-terminated), at most max bytes: 0, or
+ * -EFBIG when there is more (with drain the rest is still read, and
+ * dropped, so a writer never blocks), -errno, -ENOMEM.
+ */
+int read_fd(int fd, struct iam_buf *b, size_t max, bool drain);
+
 /* Parse a uid/gid option value within [min, max]. */
 int parse_id(const char *s, uint32_t min, uint32_t max, uint32_t *ret);
 

@@ -907,24 +907,6 @@ doctor_config(struct iamctl *ctl, struct doctor *d)
 #define SSHD_OUT_MAX	(1u << 20)
 #define SSHD_LOCAL_MAX	32	/* local accounts tried as a break-glass */
 
-/* Read fd to its end into b, at most max bytes kept. */
-static void
-slurp_fd(int fd, struct iam_buf *b, size_t max)
-{
-	char chunk[4096];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		if (b->len + (size_t)n <= max)
-			(void)iam_buf_add(b, chunk, (size_t)n);
-	}
-	(void)iam_buf_adds(b, "");
-}
-
 /*
  * Run `sshd -T [-C spec]` with an empty environment: its effective
  * settings, one "keyword value" a line in lower case, into out; when it
@@ -965,8 +947,8 @@ sshd_dump(const char *spec, struct iam_buf *out, char *why, size_t len)
 	close(pe[1]);
 	po[1] = pe[1] = -1;
 	/* sshd -T says little on stderr: reading stdout first cannot block. */
-	slurp_fd(po[0], out, SSHD_OUT_MAX);
-	slurp_fd(pe[0], &errs, 4096);
+	(void)read_fd(po[0], out, SSHD_OUT_MAX, true);
+	(void)read_fd(pe[0], &errs, 4096, true);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {

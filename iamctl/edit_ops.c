@@ -336,6 +336,36 @@ root_command(int argc, char **argv, void (*usage)(FILE *), const char *cmd,
 	return rc;
 }
 
+int
+read_fd(int fd, struct iam_buf *b, size_t max, bool drain)
+{
+	char chunk[4096];
+	ssize_t n;
+	int r = 0;
+
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
+		}
+		if (b->len + (size_t)n > max) {
+			r = -EFBIG;
+			if (drain)
+				continue;
+			break;
+		}
+		if (iam_buf_add(b, chunk, (size_t)n) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+	}
+	if (iam_buf_adds(b, "") < 0 && r == 0)
+		r = -ENOMEM;
+	return r;
+}
+
 uid_t
 actor(char *name, size_t len)
 {

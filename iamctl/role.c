@@ -172,26 +172,6 @@ whoami_json(char *text, size_t len)
 	return jout_end(&j);
 }
 
-/* Read the whole of fd, at most WHOAMI_MAX bytes. */
-static int
-read_all(int fd, struct iam_buf *b)
-{
-	char chunk[4096];
-	ssize_t n;
-
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (b->len + (size_t)n > WHOAMI_MAX)
-			return -EFBIG;
-		if (iam_buf_add(b, chunk, (size_t)n) < 0)
-			return -ENOMEM;
-	}
-	return iam_buf_adds(b, "");
-}
-
 /*
  * The helper answers whoami as text (it runs setuid and stays small);
  * --json runs it with its output in a pipe and turns the answer into
@@ -222,7 +202,7 @@ whoami_via_pipe(struct iamctl *ctl, char **argv)
 		_exit(run_helper(ctl, 1, argv, 1));
 	}
 	close(fds[1]);
-	r = read_all(fds[0], &out);
+	r = read_fd(fds[0], &out, WHOAMI_MAX, false);
 	close(fds[0]);
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;

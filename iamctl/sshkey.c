@@ -57,28 +57,6 @@ help(void)
 
 /* ---- Reading a key line ----------------------------------------------- */
 
-/* Read fd into b, at most MAX_KEY_FILE bytes.  -E2BIG, -errno. */
-static int
-read_all(int fd, struct iam_buf *b)
-{
-	char chunk[4096];
-
-	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		if (b->len + (size_t)n > MAX_KEY_FILE)
-			return -E2BIG;
-		if (iam_buf_add(b, chunk, (size_t)n) < 0)
-			return -ENOMEM;
-	}
-}
-
 /*
  * The key line of the file's text, trimmed of surrounding blanks, in
  * place.  NULL and *why set when the text is not exactly one line.
@@ -142,10 +120,10 @@ read_key(const char *path, struct iam_buf *b, char **ret_line)
 		close(fd);
 		return EXIT_USAGE;
 	}
-	r = read_all(fd, b);
+	r = read_fd(fd, b, MAX_KEY_FILE, false);
 	if (fd != STDIN_FILENO)
 		close(fd);
-	if (r == -E2BIG) {
+	if (r == -EFBIG) {
 		iamctl_err("ssh-key add: %s: too large for a public key "
 			   "(over %d bytes)", name, MAX_KEY_FILE);
 		return EXIT_REFUSED;
