@@ -171,17 +171,22 @@ account_of(struct iamctl *ctl, struct iam_identity **ret_id, char account[13])
 }
 
 /*
- * Open etcd and the trusted keys.  id (may be NULL): the validated
- * identity file decides the account; else fleet.account or the file's.
+ * Open etcd and the trusted keys, refused unless root when root_cmd is
+ * not NULL (need_root).  id (may be NULL): the validated identity file
+ * decides the account; else fleet.account or the file's.  admin_close()
+ * after, whatever it returned.
  */
 static int
-admin_open(struct iamctl *ctl, struct admin *a, struct iam_identity **id)
+admin_open(struct iamctl *ctl, struct admin *a, struct iam_identity **id,
+	   const char *root_cmd)
 {
 	struct iam_identity *tmp = NULL;
 	char err[512];
 	int rc;
 
 	memset(a, 0, sizeof(*a));
+	if (root_cmd != NULL && need_root(root_cmd) != EXIT_OK)
+		return EXIT_REFUSED;
 	a->cfg = iamctl_config(ctl);
 	if (a->cfg == NULL)
 		return EXIT_USAGE;
@@ -496,7 +501,7 @@ fleet_push(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet push: takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = admin_open(ctl, &a, &id);
+	rc = admin_open(ctl, &a, &id, NULL);
 	if (rc != EXIT_OK)
 		goto out;
 	if (a.mobj != NULL && !a.verified)
@@ -534,14 +539,26 @@ trusted_copy(const struct admin *a, struct fleet_set *want)
 	return EXIT_OK;
 }
 
-/* Write a host record: with a new signed state, or alone before any push. */
+/*
+ * Date and sign the host record h with the admin key, then write it: with
+ * a new signed state, or alone before any push.
+ */
 static int
-put_host(struct admin *a, const struct fleet_host *h, const char *what)
+put_host(struct admin *a, struct fleet_host *h, const char *what)
 {
 	struct fleet_set want = FLEET_SET_INIT;
 	struct iam_buf t = IAM_BUF_INIT, key = IAM_BUF_INIT;
-	int rc = EXIT_REFUSED;
+	uint8_t sk[FLEET_SK_BYTES];
+	int rc;
 
+	h->time = time(NULL);
+	rc = load_admin_key(a->cfg, sk);
+	if (rc == EXIT_OK && fleet_host_sign(h, sk) < 0)
+		rc = EXIT_REFUSED;
+	iam_wipe(sk, sizeof(sk));
+	if (rc != EXIT_OK)
+		return rc;
+	rc = EXIT_REFUSED;
 	if (fleet_host_format(h, &t) < 0 ||
 	    iam_buf_addf(&key, "hosts/%s", h->name) < 0)
 		goto out;
@@ -597,6 +614,17 @@ ensure_dir(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The configuration, for root only; NULL with *rc set and the reason printed. */
+static struct iam_config *
+root_config(struct iamctl *ctl, const char *cmd, int *rc)
+{
+	struct iam_config *cfg = iamctl_config(ctl);
+
+	*rc = cfg == NULL ? EXIT_USAGE :
+	      need_root(cmd) != EXIT_OK ? EXIT_REFUSED : EXIT_OK;
+	return *rc == EXIT_OK ? cfg : NULL;
+}
+
 static int
 fleet_init(struct iamctl *ctl, int argc, char **argv)
 {
@@ -612,11 +640,9 @@ fleet_init(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet init: usage: iamctl fleet init [--force]");
 		return EXIT_USAGE;
 	}
-	cfg = iamctl_config(ctl);
+	cfg = root_config(ctl, "fleet init", &r);
 	if (cfg == NULL)
-		return EXIT_USAGE;
-	if (need_root("fleet init") != EXIT_OK)
-		return EXIT_REFUSED;
+		return r;
 	if (fleet_crypto_init() < 0)
 		return EXIT_REFUSED;
 	if (lstat(cfg->fleet.admin_key, &st) == 0 && !force) {
@@ -697,28 +723,35 @@ copy_trusted(const struct iam_config *cfg, const char *dir)
 	return r;
 }
 
+/* Write t as the file dir/name. */
+static int
+write_in(const char *dir, const char *name, const struct iam_buf *t,
+	 mode_t mode)
+{
+	char path[4096];
+	int r = iam_snprintf(path, sizeof(path), "%s/%s", dir, name);
+
+	return r < 0 ? r : write_file(path, t->buf, t->len, mode);
+}
+
 static int
 write_host_files(const struct iam_config *cfg, const char *dir,
 		 const uint8_t *pk, const uint8_t *sk, const char *name)
 {
 	struct iam_buf t = IAM_BUF_INIT;
-	char path[4096], err[512];
+	char err[512];
 	int r;
 
 	r = ensure_dir(dir, 0700);
 	if (r == 0)
 		r = fleet_secret_key_format(sk, &t);
 	if (r == 0)
-		r = iam_snprintf(path, sizeof(path), "%s/host.key", dir);
-	if (r == 0)
-		r = write_file(path, t.buf, t.len, 0600);
+		r = write_in(dir, "host.key", &t, 0600);
 	iam_buf_wipe(&t);
 	if (r == 0)
 		r = fleet_public_key_format(pk, name, &t);
 	if (r == 0)
-		r = iam_snprintf(path, sizeof(path), "%s/host.pub", dir);
-	if (r == 0)
-		r = write_file(path, t.buf, t.len, 0644);
+		r = write_in(dir, "host.pub", &t, 0644);
 	iam_buf_release(&t);
 	if (r == 0) {
 		r = iam_read_strict(cfg->fleet.fleet_key, IAM_STRICT_SECRET, 512,
@@ -727,9 +760,7 @@ write_host_files(const struct iam_config *cfg, const char *dir,
 			iamctl_err("fleet: %s", err);
 	}
 	if (r == 0)
-		r = iam_snprintf(path, sizeof(path), "%s/fleet.key", dir);
-	if (r == 0)
-		r = write_file(path, t.buf, t.len, 0600);
+		r = write_in(dir, "fleet.key", &t, 0600);
 	iam_buf_wipe(&t);
 	if (r == 0)
 		r = copy_trusted(cfg, dir);
@@ -765,9 +796,7 @@ fleet_enroll(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet enroll-host: '%s': not a valid host name", argv[1]);
 		return EXIT_USAGE;
 	}
-	if (need_root("fleet enroll-host") != EXIT_OK)
-		return EXIT_REFUSED;
-	rc = admin_open(ctl, &a, NULL);
+	rc = admin_open(ctl, &a, NULL, "fleet enroll-host");
 	if (rc != EXIT_OK)
 		goto out;
 	crypto_sign_keypair(pk, sk);
@@ -778,13 +807,7 @@ fleet_enroll(struct iamctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	memcpy(h.pk, pk, sizeof(pk));
-	h.time = time(NULL);
-	rc = load_admin_key(a.cfg, sk);
-	if (rc == EXIT_OK && fleet_host_sign(&h, sk) < 0)
-		rc = EXIT_REFUSED;
-	iam_wipe(sk, sizeof(sk));
-	if (rc == EXIT_OK)
-		rc = put_host(&a, &h, "enroll-host");
+	rc = put_host(&a, &h, "enroll-host");
 	if (rc == EXIT_OK)
 		printf("fleet: host %s enrolled; copy %s/host.key, fleet.key "
 		       "and trusted-keys/ into that host's /etc/iam/\n", h.name,
@@ -797,7 +820,6 @@ out:
 static int
 fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 {
-	uint8_t sk[FLEET_SK_BYTES];
 	struct fleet_set known = FLEET_SET_INIT;
 	const struct fleet_obj *o;
 	struct fleet_host h;
@@ -809,9 +831,7 @@ fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet revoke-host: usage: iamctl fleet revoke-host NAME");
 		return EXIT_USAGE;
 	}
-	if (need_root("fleet revoke-host") != EXIT_OK)
-		return EXIT_REFUSED;
-	rc = admin_open(ctl, &a, NULL);
+	rc = admin_open(ctl, &a, NULL, "fleet revoke-host");
 	if (rc != EXIT_OK)
 		goto out;
 	if (add_signed_hosts(&a, &known) < 0) {
@@ -826,13 +846,7 @@ fleet_revoke(struct iamctl *ctl, int argc, char **argv)
 		goto out;
 	}
 	h.revoked = true;
-	h.time = time(NULL);
-	rc = load_admin_key(a.cfg, sk);
-	if (rc == EXIT_OK && fleet_host_sign(&h, sk) < 0)
-		rc = EXIT_REFUSED;
-	iam_wipe(sk, sizeof(sk));
-	if (rc == EXIT_OK)
-		rc = put_host(&a, &h, "revoke-host");
+	rc = put_host(&a, &h, "revoke-host");
 	if (rc == EXIT_OK)
 		printf("fleet: host %s revoked\n", h.name);
 out:
@@ -864,7 +878,7 @@ fleet_status(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet status: takes no arguments");
 		return EXIT_USAGE;
 	}
-	rc = admin_open(ctl, &a, NULL);
+	rc = admin_open(ctl, &a, NULL, NULL);
 	if (rc != EXIT_OK)
 		goto out;
 	if (fleet_etcd_read_all(a.etcd, 0, keep_status, &s, &rev) < 0) {
@@ -922,11 +936,9 @@ fleet_pull(struct iamctl *ctl, int argc, char **argv)
 		iamctl_err("fleet pull: usage: iamctl fleet pull --once");
 		return EXIT_USAGE;
 	}
-	cfg = iamctl_config(ctl);
+	cfg = root_config(ctl, "fleet pull", &r);
 	if (cfg == NULL)
-		return EXIT_USAGE;
-	if (need_root("fleet pull") != EXIT_OK)
-		return EXIT_REFUSED;
+		return r;
 	r = fleet_host_open(&h, cfg, "iamctl", err, sizeof(err));
 	if (r < 0) {
 		iamctl_err("fleet pull: %s", err);
