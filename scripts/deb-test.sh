@@ -8,19 +8,14 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
-	echo "deb-test: FAILED: needs root and mount namespaces (unshare -m)" >&2
-	exit 1
-fi
+. scripts/ns.sh
+need_ns "deb-test: FAILED: needs root and mount namespaces (unshare -m)"
 ls build/deb/*.deb >/dev/null 2>&1 || { echo "deb-test: FAILED: no build/deb/*.deb (make deb)" >&2; exit 1; }
 W=$(mktemp -d /tmp/iam-deb.XXXXXX)
 chmod 755 "$W"
 trap 'rm -rf "$W"' EXIT
 start=$EPOCHREALTIME
-env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-	TOP="$top" W="$W" LANG=C.UTF-8 \
-	setsid -w unshare --mount --propagation private \
-	bash "$top/tests/deb/80-deb.sh" </dev/null
+in_ns TOP="$top" W="$W" "$top/tests/deb/80-deb.sh"
 rc=$?
 if dpkg-query -W -f='${Status}\n' iam-tools libiam1 2>/dev/null | grep installed >/dev/null; then
 	echo "FAIL: the host's dpkg database lists the packages"; rc=1

@@ -7,16 +7,10 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
-	# A check that cannot run the real clients has not passed.
-	echo "integration: FAILED: needs root and mount namespaces (unshare -m)" >&2
-	exit 1
-fi
+. scripts/ns.sh
+need_ns "integration: FAILED: needs root and mount namespaces (unshare -m)"
 # B= picks another build folder, as for make.
-B=${B:-build}
-root=$top/$B/root
-rm -rf "$root"
-make -s install B="$B" DESTDIR="$root" >/dev/null || exit 1
+install_root || exit 1
 pass=0 fail=0
 for t in tests/integration/[0-9]*.sh; do
 	name=$(basename "$t" .sh)
@@ -26,11 +20,9 @@ for t in tests/integration/[0-9]*.sh; do
 		[ $want = 1 ] || continue
 	fi
 	start=$EPOCHREALTIME
-	env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		TOP="$top" ROOT="$root" TEST="$top/$t" LANG=C.UTF-8 \
+	in_ns TOP="$top" ROOT="$root" TEST="$top/$t" \
 		${SCALE_USERS:+SCALE_USERS="$SCALE_USERS"} \
-		setsid -w unshare --mount --propagation private \
-		bash "$top/tests/integration/harness.sh" </dev/null
+		"$top/tests/integration/harness.sh"
 	rc=$?
 	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
 	if [ $rc = 0 ]; then
