@@ -154,58 +154,89 @@ list_field(const char *const *v, size_t n, bool last)
 	iam_buf_release(&b);
 }
 
+/*
+ * The columns of a row, once for both outputs: j NULL writes a CSV field
+ * (last ends the line), else a member of the JSON object.
+ */
 static void
-csv_row(const struct iam_user *u, const struct row *r)
+col_str(struct jout *j, const char *key, const char *s)
 {
-	char num[16];
-
-	csv_field(u->name, false);
-	csv_field(r->arn, false);
-	time_field(u->created, "N/A");
-	csv_field(r->password ? "true" : "false", false);
-	time_field(r->pw_changed, "N/A");
-	time_field(r->pw_next, "N/A");
-	csv_field(r->mfa_devices > 0 ? "true" : "false", false);
-	for (int k = 0; k < REPORT_KEYS; k++) {
-		csv_field(r->key_active[k] ? "true" : "false", false);
-		time_field(r->key_created[k], "N/A");
-	}
-	time_field(r->last_login, "no_information");
-	csv_field(r->locked ? "true" : "false", false);
-	list_field(u->groups, u->n_groups, false);
-	list_field(u->policies, u->n_policies, false);
-	snprintf(num, sizeof(num), "%d", r->mfa_devices);
-	csv_field(num, false);
-	snprintf(num, sizeof(num), "%d", r->recovery_left);
-	csv_field(num, true);
+	if (j != NULL)
+		jout_kstr(j, key, s);
+	else
+		csv_field(s, false);
 }
 
 static void
-json_row(struct jout *j, const struct iam_user *u, const struct row *r)
+col_bool(struct jout *j, const char *key, bool v)
+{
+	if (j != NULL)
+		jout_kbool(j, key, v);
+	else
+		csv_field(v ? "true" : "false", false);
+}
+
+/* A time; none is the CSV's word for no time (JSON: null). */
+static void
+col_time(struct jout *j, const char *key, int64_t t, const char *none)
+{
+	if (j != NULL)
+		jout_ktime(j, key, t);
+	else
+		time_field(t, none);
+}
+
+static void
+col_list(struct jout *j, const char *key, const char *const *v, size_t n)
+{
+	if (j != NULL)
+		jout_kstrs(j, key, v, n);
+	else
+		list_field(v, n, false);
+}
+
+static void
+col_int(struct jout *j, const char *key, int v, bool last)
+{
+	char num[16];
+
+	if (j != NULL) {
+		jout_kint(j, key, v);
+		return;
+	}
+	snprintf(num, sizeof(num), "%d", v);
+	csv_field(num, last);
+}
+
+/* One user's row: a CSV line (j NULL) or a JSON object. */
+static void
+put_row(struct jout *j, const struct iam_user *u, const struct row *r)
 {
 	char key[48];
 
-	jout_map(j);
-	jout_kstr(j, "user", u->name);
-	jout_kstr(j, "arn", r->arn);
-	jout_ktime(j, "user_creation_time", u->created);
-	jout_kbool(j, "password_enabled", r->password);
-	jout_ktime(j, "password_last_changed", r->pw_changed);
-	jout_ktime(j, "password_next_rotation", r->pw_next);
-	jout_kbool(j, "mfa_active", r->mfa_devices > 0);
+	if (j != NULL)
+		jout_map(j);
+	col_str(j, "user", u->name);
+	col_str(j, "arn", r->arn);
+	col_time(j, "user_creation_time", u->created, "N/A");
+	col_bool(j, "password_enabled", r->password);
+	col_time(j, "password_last_changed", r->pw_changed, "N/A");
+	col_time(j, "password_next_rotation", r->pw_next, "N/A");
+	col_bool(j, "mfa_active", r->mfa_devices > 0);
 	for (int k = 0; k < REPORT_KEYS; k++) {
 		snprintf(key, sizeof(key), "ssh_key_%d_active", k + 1);
-		jout_kbool(j, key, r->key_active[k]);
+		col_bool(j, key, r->key_active[k]);
 		snprintf(key, sizeof(key), "ssh_key_%d_last_rotated", k + 1);
-		jout_ktime(j, key, r->key_created[k]);
+		col_time(j, key, r->key_created[k], "N/A");
 	}
-	jout_ktime(j, "last_login", r->last_login);
-	jout_kbool(j, "locked", r->locked);
-	jout_kstrs(j, "groups", u->groups, u->n_groups);
-	jout_kstrs(j, "policies", u->policies, u->n_policies);
-	jout_kint(j, "mfa_devices", r->mfa_devices);
-	jout_kint(j, "recovery_codes_left", r->recovery_left);
-	jout_map_end(j);
+	col_time(j, "last_login", r->last_login, "no_information");
+	col_bool(j, "locked", r->locked);
+	col_list(j, "groups", u->groups, u->n_groups);
+	col_list(j, "policies", u->policies, u->n_policies);
+	col_int(j, "mfa_devices", r->mfa_devices, false);
+	col_int(j, "recovery_codes_left", r->recovery_left, true);
+	if (j != NULL)
+		jout_map_end(j);
 }
 
 int
@@ -236,10 +267,7 @@ cmd_credential_report(struct iamctl *ctl, int argc, char **argv)
 	}
 	for (size_t i = 0; i < id->n_users; i++) {
 		make_row(ctl->cfg, id, &id->users[i], now, &r);
-		if (json)
-			json_row(&j, &id->users[i], &r);
-		else
-			csv_row(&id->users[i], &r);
+		put_row(json ? &j : NULL, &id->users[i], &r);
 	}
 	iam_identity_free(id);
 	if (json) {
