@@ -75,33 +75,37 @@ jout_end(struct jout *j)
 	return EXIT_OK;
 }
 
+/* One yajl_gen step of no value, unless an error came before. */
+static void
+step(struct jout *j, yajl_gen_status (*op)(yajl_gen))
+{
+	if (j->err == 0)
+		gen_status(j, op(j->g));
+}
+
 void
 jout_map(struct jout *j)
 {
-	if (j->err == 0)
-		gen_status(j, yajl_gen_map_open(j->g));
+	step(j, yajl_gen_map_open);
 }
 
 void
 jout_map_end(struct jout *j)
 {
-	if (j->err == 0)
-		gen_status(j, yajl_gen_map_close(j->g));
+	step(j, yajl_gen_map_close);
 	flush(j, false);
 }
 
 void
 jout_array(struct jout *j)
 {
-	if (j->err == 0)
-		gen_status(j, yajl_gen_array_open(j->g));
+	step(j, yajl_gen_array_open);
 }
 
 void
 jout_array_end(struct jout *j)
 {
-	if (j->err == 0)
-		gen_status(j, yajl_gen_array_close(j->g));
+	step(j, yajl_gen_array_close);
 }
 
 void
@@ -114,7 +118,7 @@ jout_str(struct jout *j, const char *s)
 	if (j->err != 0)
 		return;
 	if (s == NULL) {
-		gen_status(j, yajl_gen_null(j->g));
+		jout_null(j);
 		return;
 	}
 	n = strlen(s);
@@ -159,8 +163,7 @@ jout_int(struct jout *j, long long v)
 void
 jout_null(struct jout *j)
 {
-	if (j->err == 0)
-		gen_status(j, yajl_gen_null(j->g));
+	step(j, yajl_gen_null);
 }
 
 void
