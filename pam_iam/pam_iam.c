@@ -159,19 +159,6 @@ pam_iam_phase_end(struct phase *p)
 	p->opts_loaded = false;
 }
 
-PAM_IAM_EXPORT int
-pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
-{
-	struct phase p;
-	int r;
-
-	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "Login");
-	if (r == PAM_SUCCESS)
-		r = pam_iam_account(&p);
-	pam_iam_phase_end(&p);
-	return r;
-}
-
 /*
  * The session of a user who is not IAM's: none of ours (PAM_IGNORE),
  * unless it is a local account's opened on behalf of an IAM user --
@@ -205,49 +192,68 @@ session_not_ours(const struct phase *p)
 	return r;
 }
 
+/* The entry points that run as one phase (pam_iam_phase_begin). */
+enum step { STEP_ACCOUNT, STEP_OPEN, STEP_CLOSE, STEP_CHAUTHTOK };
+
+static int
+run_phase(pam_handle_t *pamh, int flags, int argc, const char **argv,
+	  enum step s)
+{
+	static const char *const event[] = {
+		[STEP_ACCOUNT] = "Login", [STEP_OPEN] = "SessionOpen",
+		[STEP_CLOSE] = "SessionClose",
+		[STEP_CHAUTHTOK] = "ChangePassword",
+	};
+	struct phase p;
+	int r;
+
+	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, event[s]);
+	if (r == PAM_SUCCESS) {
+		switch (s) {
+		case STEP_ACCOUNT:
+			r = pam_iam_account(&p);
+			break;
+		case STEP_OPEN:
+			r = pam_iam_session_open(&p);
+			break;
+		case STEP_CLOSE:
+			r = pam_iam_session_close(&p);
+			break;
+		case STEP_CHAUTHTOK:
+			r = pam_iam_chauthtok(&p, flags);
+			break;
+		}
+	} else if (r == PAM_USER_UNKNOWN && s == STEP_CHAUTHTOK) {
+		r = PAM_IGNORE;		/* not an IAM user: none of ours */
+	} else if (r == PAM_USER_UNKNOWN && s != STEP_ACCOUNT) {
+		r = session_not_ours(&p);
+	}
+	pam_iam_phase_end(&p);
+	return r;
+}
+
+PAM_IAM_EXPORT int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	return run_phase(pamh, flags, argc, argv, STEP_ACCOUNT);
+}
+
 PAM_IAM_EXPORT int
 pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
 		    const char **argv)
 {
-	struct phase p;
-	int r;
-
-	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionOpen");
-	if (r == PAM_SUCCESS)
-		r = pam_iam_session_open(&p);
-	else if (r == PAM_USER_UNKNOWN)
-		r = session_not_ours(&p);
-	pam_iam_phase_end(&p);
-	return r;
+	return run_phase(pamh, flags, argc, argv, STEP_OPEN);
 }
 
 PAM_IAM_EXPORT int
 pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
 		     const char **argv)
 {
-	struct phase p;
-	int r;
-
-	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "SessionClose");
-	if (r == PAM_SUCCESS)
-		r = pam_iam_session_close(&p);
-	else if (r == PAM_USER_UNKNOWN)
-		r = session_not_ours(&p);
-	pam_iam_phase_end(&p);
-	return r;
+	return run_phase(pamh, flags, argc, argv, STEP_CLOSE);
 }
 
 PAM_IAM_EXPORT int
 pam_sm_chauthtok(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	struct phase p;
-	int r;
-
-	r = pam_iam_phase_begin(&p, pamh, flags, argc, argv, "ChangePassword");
-	if (r == PAM_SUCCESS)
-		r = pam_iam_chauthtok(&p, flags);
-	else if (r == PAM_USER_UNKNOWN)
-		r = PAM_IGNORE;		/* not an IAM user: none of ours */
-	pam_iam_phase_end(&p);
-	return r;
+	return run_phase(pamh, flags, argc, argv, STEP_CHAUTHTOK);
 }
