@@ -347,13 +347,28 @@ creds_of(struct iam_creds **cr, const struct iam_auth_user *u)
 	return r;
 }
 
-/* The stored password is still the one u was checked against. */
-static bool
-password_unchanged(const struct iam_creds *cr,
-		   const struct iam_auth_user *u)
+/*
+ * creds_of(), then -ESTALE unless the stored password is still the one
+ * u was checked against (changed or reset meanwhile).
+ */
+static int
+creds_as_checked(struct iam_creds **cr, const struct iam_auth_user *u)
 {
-	return cr->password.hash != NULL && u->password_hash != NULL &&
-	       strcmp(cr->password.hash, u->password_hash) == 0;
+	int r = creds_of(cr, u);
+
+	if (r == 0 && ((*cr)->password.hash == NULL ||
+		       u->password_hash == NULL ||
+		       strcmp((*cr)->password.hash, u->password_hash) != 0))
+		r = -ESTALE;
+	return r;
+}
+
+/* The first ten faults of a publication that failed. */
+static void
+log_faults(pam_handle_t *pamh, const struct iam_faults *f)
+{
+	for (size_t i = 0; i < f->n && i < 10; i++)
+		pam_syslog(pamh, LOG_ERR, "publishing: %s", f->v[i]);
 }
 
 struct rehash {
@@ -367,10 +382,8 @@ rehash_change(struct iam_creds **cr, void *arg)
 	struct rehash *rh = arg;
 	int r;
 
-	r = creds_of(cr, rh->u);
 	/* Changed meanwhile (passwd, iamctl): that one stands. */
-	if (r == 0 && !password_unchanged(*cr, rh->u))
-		r = -ESTALE;
+	r = creds_as_checked(cr, rh->u);
 	if (r == 0) {
 		/* The same password: its age, history and must_change stay. */
 		(*cr)->password.hash = iam_drop_string((*cr)->password.hash);
@@ -392,8 +405,7 @@ pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 	r = r ? r : iam_creds_update(cfg, u->uid, rehash_change, &rh, NULL,
 				     &faults);
 	if (r < 0 && r != -ESTALE) {
-		for (size_t i = 0; i < faults.n && i < 10; i++)
-			pam_syslog(pamh, LOG_ERR, "publishing: %s", faults.v[i]);
+		log_faults(pamh, &faults);
 		pam_syslog(pamh, LOG_WARNING, "password of %s not re-hashed "
 			   "with hash_method: %s", u->name, strerror(-r));
 	} else if (r == 0) {
@@ -403,13 +415,6 @@ pam_iam_rehash(pam_handle_t *pamh, const struct iam_config *cfg,
 	iam_faults_release(&faults);
 	rh.hash = iam_drop_string(rh.hash);
 	return r;
-}
-
-static void
-log_faults(struct change *c, const struct iam_faults *f)
-{
-	for (size_t i = 0; i < f->n && i < 10; i++)
-		pam_syslog(c->p->pamh, LOG_ERR, "publishing: %s", f->v[i]);
 }
 
 struct set_pw {
@@ -425,10 +430,8 @@ set_pw_change(struct iam_creds **cr, void *arg)
 	struct set_pw *sp = arg;
 	int r;
 
-	r = creds_of(cr, sp->u);
 	/* Reset or changed meanwhile: the current password checked is gone. */
-	if (r == 0 && !password_unchanged(*cr, sp->u))
-		r = -ESTALE;
+	r = creds_as_checked(cr, sp->u);
 	r = r ? r : iam_creds_set_password(*cr, sp->hash, sp->now, false,
 					   sp->keep > 0 ? sp->keep - 1 : 0);
 	return r;
@@ -450,7 +453,7 @@ commit(struct change *c)
 			   "not committed: the password was changed by "
 			   "another process meanwhile", c->p->user);
 	} else if (r < 0) {
-		log_faults(c, &faults);
+		log_faults(c->p->pamh, &faults);
 		pam_syslog(c->p->pamh, r == -ENOMEM ? LOG_CRIT : LOG_ERR,
 			   "password change of %s not committed: %s",
 			   c->p->user, strerror(-r));
