@@ -480,26 +480,18 @@ decide_iam_user(struct check *c)
 
 /* ---- The trail -------------------------------------------------------- */
 
-static const char *const decision_names[] = {
-	[SUDO_IAM_ALLOW] = "Allow",
-	[SUDO_IAM_DEFER] = "Deferred",
-	[SUDO_IAM_NO_ALLOW] = "ImplicitDeny",
-	[SUDO_IAM_EXPLICIT] = "ExplicitDeny",
-	[SUDO_IAM_DISABLED] = "AccountDisabled",
-	[SUDO_IAM_NOT_IAM] = "NotAnIAMUser",
-	[SUDO_IAM_UNAVAIL] = "Unavailable",
-	[SUDO_IAM_REFUSED] = "RefusedVariable",
-};
-
-static const char *const error_codes[] = {
-	[SUDO_IAM_ALLOW] = NULL,
-	[SUDO_IAM_DEFER] = NULL,
-	[SUDO_IAM_NO_ALLOW] = "AccessDenied",
-	[SUDO_IAM_EXPLICIT] = "AccessDenied",
-	[SUDO_IAM_DISABLED] = "AccountDisabled",
-	[SUDO_IAM_NOT_IAM] = "AccessDenied",
-	[SUDO_IAM_UNAVAIL] = "Unavailable",
-	[SUDO_IAM_REFUSED] = "AccessDenied",
+/* A verdict in the trail: its "decision" and its error code. */
+static const struct {
+	const char *decision, *error;
+} verdicts[] = {
+	[SUDO_IAM_ALLOW] = { "Allow", NULL },
+	[SUDO_IAM_DEFER] = { "Deferred", NULL },
+	[SUDO_IAM_NO_ALLOW] = { "ImplicitDeny", "AccessDenied" },
+	[SUDO_IAM_EXPLICIT] = { "ExplicitDeny", "AccessDenied" },
+	[SUDO_IAM_DISABLED] = { "AccountDisabled", "AccountDisabled" },
+	[SUDO_IAM_NOT_IAM] = { "NotAnIAMUser", "AccessDenied" },
+	[SUDO_IAM_UNAVAIL] = { "Unavailable", "Unavailable" },
+	[SUDO_IAM_REFUSED] = { "RefusedVariable", "AccessDenied" },
 };
 
 /* The names of the variables asked (values may be secret: never kept). */
@@ -538,7 +530,7 @@ trail(struct check *c, enum sudo_iam_verdict v)
 		{ "mfaAge", c->mfa_age[0] ? c->mfa_age : NULL },
 		{ "role", c->role != NULL ? c->role->name : NULL },
 		{ "roleSessionId", c->role != NULL ? c->rs.id : NULL },
-		{ "decision", decision_names[v] },
+		{ "decision", verdicts[v].decision },
 	};
 	struct iam_event ev = {
 		.time = c->facts.now,
@@ -551,7 +543,7 @@ trail(struct check *c, enum sudo_iam_verdict v)
 		.source_ip = c->facts.source_ip,
 		.params = params,
 		.n_params = sizeof(params) / sizeof(params[0]),
-		.error_code = error_codes[v],
+		.error_code = verdicts[v].error,
 	};
 	int r = 0;
 

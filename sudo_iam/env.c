@@ -235,20 +235,12 @@ sudo_iam_env_ask_release(struct sudo_iam_env_ask *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Is name one of the n strings of names (exactly)? */
 static bool
-set_by_user(const struct sudo_iam_env_ask *a, const char *name)
+have(char *const *names, size_t n, const char *name)
 {
-	for (size_t i = 0; i < a->n_set; i++)
-		if (strcmp(a->set[i], name) == 0)
-			return true;
-	return false;
-}
-
-static bool
-preserved(const struct sudo_iam_env_ask *a, const char *entry)
-{
-	for (size_t i = 0; i < a->n_submit; i++)
-		if (strcmp(a->submit[i], entry) == 0)
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
 			return true;
 	return false;
 }
@@ -268,20 +260,12 @@ sudo_iam_env_classify(const struct sudo_iam_env_ask *a, const char *entry,
 	/* A bash function, whatever its name (sudoers' "*=()*"). */
 	if (listed(refused_names, name) || strncmp(eq + 1, "()", 2) == 0)
 		return SUDO_IAM_ENV_REFUSED;
-	if (set_by_user(a, name))
+	if (have(a->set, a->n_set, name))
 		return SUDO_IAM_ENV_DECIDE;
-	if (a->preserve && !listed(reset_names, name) && preserved(a, entry))
+	if (a->preserve && !listed(reset_names, name) &&
+	    have(a->submit, a->n_submit, entry))
 		return SUDO_IAM_ENV_DECIDE;
 	return SUDO_IAM_ENV_RESET;
-}
-
-static bool
-have(char *const *names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
 }
 
 int
