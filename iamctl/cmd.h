@@ -106,6 +106,9 @@ int edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
 /* The same for the group name in "groups" ("CMD: no such group 'NAME'"). */
 int edit_open_group(struct iamctl *ctl, struct edit *e, const char *cmd,
 		    const char *name, size_t *ret);
+/* The same for the managed policy name ("CMD: no such policy 'NAME'"). */
+int edit_open_policy(struct iamctl *ctl, struct edit *e, const char *cmd,
+		     const char *name);
 /* Replace member key of the idx-th object of top-level array (e.g. users). */
 void edit_set_in(struct edit *e, const char *array, size_t idx,
 		 const char *key, struct iam_json val);

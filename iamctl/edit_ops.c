@@ -224,27 +224,38 @@ j_find_named(const struct iam_json *arr, const char *name)
 	return -1;
 }
 
-/* edit_open_user() or edit_open_group(). */
+enum named { NAMED_USER, NAMED_GROUP, NAMED_POLICY };
+
+/* edit_open_user(), edit_open_group() or edit_open_policy(). */
 static int
 edit_open_named(struct iamctl *ctl, struct edit *e, const char *cmd,
-		bool group, const char *name, size_t *ret)
+		enum named kind, const char *name, size_t *ret)
 {
-	ssize_t i;
+	static const char *const word[] = { "user", "group", "policy" };
+	ssize_t i = -1;
+	bool found;
 	int rc;
 
 	rc = edit_open(ctl, e);
 	if (rc != EXIT_OK)
 		return rc;
-	i = j_find_named(iam_json_get(&e->root, group ? "groups" : "users"),
-			 name);
-	if (i < 0 || (group ? iam_identity_group(e->id, name) == NULL :
-		      iam_identity_user(e->id, name) == NULL)) {
-		iamctl_err("%s: no such %s '%s'", cmd, group ? "group" : "user",
-			   name);
+	if (kind == NAMED_POLICY) {
+		/* "policies" is an object: its members are named by key. */
+		found = iam_identity_policy(e->id, name) != NULL;
+	} else {
+		i = j_find_named(iam_json_get(&e->root, kind == NAMED_GROUP ?
+					      "groups" : "users"), name);
+		found = i >= 0 && (kind == NAMED_GROUP ?
+				   iam_identity_group(e->id, name) != NULL :
+				   iam_identity_user(e->id, name) != NULL);
+	}
+	if (!found) {
+		iamctl_err("%s: no such %s '%s'", cmd, word[kind], name);
 		edit_close(e);
 		return EXIT_REFUSED;
 	}
-	*ret = (size_t)i;
+	if (ret != NULL)
+		*ret = (size_t)i;
 	return EXIT_OK;
 }
 
@@ -252,14 +263,21 @@ int
 edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
 	       const char *name, size_t *ret)
 {
-	return edit_open_named(ctl, e, cmd, false, name, ret);
+	return edit_open_named(ctl, e, cmd, NAMED_USER, name, ret);
 }
 
 int
 edit_open_group(struct iamctl *ctl, struct edit *e, const char *cmd,
 		const char *name, size_t *ret)
 {
-	return edit_open_named(ctl, e, cmd, true, name, ret);
+	return edit_open_named(ctl, e, cmd, NAMED_GROUP, name, ret);
+}
+
+int
+edit_open_policy(struct iamctl *ctl, struct edit *e, const char *cmd,
+		 const char *name)
+{
+	return edit_open_named(ctl, e, cmd, NAMED_POLICY, name, NULL);
 }
 
 void

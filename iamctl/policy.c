@@ -121,6 +121,16 @@ policy_put(struct iamctl *ctl, const char *name, const char *file)
 	return rc;
 }
 
+/* Is name one of the n names of v? */
+static bool
+named_in(const char *const *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], name) == 0)
+			return true;
+	return false;
+}
+
 /* Print where policy name is attached; true when anywhere. */
 static bool
 attachments(const struct iam_identity *id, const char *name, bool print)
@@ -163,14 +173,10 @@ policy_del(struct iamctl *ctl, const char *name)
 	char what[256];
 	int rc;
 
-	rc = edit_open(ctl, &e);
+	rc = edit_open_policy(ctl, &e, "policy del", name);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_REFUSED;
-	if (iam_identity_policy(e.id, name) == NULL) {
-		iamctl_err("policy del: no such policy '%s'", name);
-		goto out;
-	}
 	if (attachments(e.id, name, true)) {
 		iamctl_err("policy del: detach it first; nothing changed");
 		goto out;
@@ -194,27 +200,21 @@ attached_to(const struct iam_identity *id, const char *name, int kind,
 	size_t n = 0;
 
 	for (size_t i = 0; kind == 0 && i < id->n_users; i++)
-		for (size_t k = 0; k < id->users[i].n_policies; k++)
-			if (strcmp(id->users[i].policies[k], name) == 0) {
-				v[n++] = id->users[i].name;
-				break;
-			}
+		if (named_in(id->users[i].policies, id->users[i].n_policies,
+			     name))
+			v[n++] = id->users[i].name;
 	for (size_t i = 0; kind == 3 && i < id->n_users; i++)
 		if (id->users[i].permissions_boundary != NULL &&
 		    strcmp(id->users[i].permissions_boundary, name) == 0)
 			v[n++] = id->users[i].name;
 	for (size_t i = 0; kind == 1 && i < id->n_groups; i++)
-		for (size_t k = 0; k < id->groups[i].n_policies; k++)
-			if (strcmp(id->groups[i].policies[k], name) == 0) {
-				v[n++] = id->groups[i].name;
-				break;
-			}
+		if (named_in(id->groups[i].policies, id->groups[i].n_policies,
+			     name))
+			v[n++] = id->groups[i].name;
 	for (size_t i = 0; kind == 2 && i < id->n_roles; i++)
-		for (size_t k = 0; k < id->roles[i].n_policies; k++)
-			if (strcmp(id->roles[i].policies[k], name) == 0) {
-				v[n++] = id->roles[i].name;
-				break;
-			}
+		if (named_in(id->roles[i].policies, id->roles[i].n_policies,
+			     name))
+			v[n++] = id->roles[i].name;
 	return n;
 }
 
@@ -309,14 +309,10 @@ policy_attach(struct iamctl *ctl, int argc, char **argv, bool attach)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	rc = edit_open(ctl, &e);
+	rc = edit_open_policy(ctl, &e, cmd, name);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_REFUSED;
-	if (iam_identity_policy(e.id, name) == NULL) {
-		iamctl_err("%s: no such policy '%s'", cmd, name);
-		goto out;
-	}
 	i = j_find_named(iam_json_get(&e.root, array), who);
 	if (i < 0) {
 		iamctl_err("%s: no such %s '%s'", cmd, kind, who);
