@@ -70,6 +70,13 @@ int edit_commit_text(struct edit *e, const char *text, size_t len,
 		     const char *what, const struct iam_event_param *params,
 		     size_t n_params);
 
+/*
+ * The folder of path, made root 0755 when missing (iam_ensure_dir; with
+ * if_missing, one that lstat finds is left as it is).  0, or -errno with
+ * the reason printed.
+ */
+int make_parent(const char *path, bool if_missing);
+
 /* Create the parent of credentials_dir when missing (root 0755). */
 int store_prepare(const struct iam_config *cfg);
 

@@ -591,32 +591,38 @@ load_for(struct iamctl *ctl, const char *cmd, unsigned need,
 /* ---- Opening and committing an edit --------------------------------- */
 
 int
-store_prepare(const struct iam_config *cfg)
+make_parent(const char *path, bool if_missing)
 {
-	char parent[PATH_MAX], err[PATH_MAX + 128];
+	char dir[PATH_MAX], err[PATH_MAX + 128] = "";
 	struct stat st;
 	char *slash;
 	int fd;
 
-	/*
-	 * The store creates only the last component of credentials_dir; on
-	 * a fresh host its parent (/var/lib/iam) may be missing too.
-	 */
-	if (iam_snprintf(parent, sizeof(parent), "%s", cfg->credentials_dir) < 0)
+	if (iam_snprintf(dir, sizeof(dir), "%s", path) < 0)
 		return -ENAMETOOLONG;
-	slash = strrchr(parent, '/');
-	if (slash == NULL || slash == parent)
+	slash = strrchr(dir, '/');
+	if (slash == NULL || slash == dir)
 		return 0;
 	*slash = '\0';
-	if (lstat(parent, &st) == 0 || errno != ENOENT)
+	if (if_missing && (lstat(dir, &st) == 0 || errno != ENOENT))
 		return 0;
-	fd = iam_ensure_dir(parent, 0755, 0, err, sizeof(err));
+	fd = iam_ensure_dir(dir, 0755, 0, err, sizeof(err));
 	if (fd < 0) {
 		iamctl_err("%s", err[0] ? err : strerror(-fd));
 		return fd;
 	}
 	close(fd);
 	return 0;
+}
+
+int
+store_prepare(const struct iam_config *cfg)
+{
+	/*
+	 * The store creates only the last component of credentials_dir; on
+	 * a fresh host its parent (/var/lib/iam) may be missing too.
+	 */
+	return make_parent(cfg->credentials_dir, true);
 }
 
 int

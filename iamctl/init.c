@@ -42,14 +42,8 @@ usage_init(FILE *f)
 static bool
 account_id_valid(const char *s)
 {
-	size_t n = strlen(s);
-
-	if (n != ACCOUNT_ID_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
+	return strlen(s) == ACCOUNT_ID_LEN &&
+	       strspn(s, "0123456789") == ACCOUNT_ID_LEN;
 }
 
 static int
@@ -60,30 +54,6 @@ random_account_id(char *buf, size_t len)
 	if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
 		return -errno;
 	return iam_snprintf(buf, len, "%012llu", v % 1000000000000ULL);
-}
-
-/* The folder of path, created root 0755 when missing. */
-static int
-ensure_parent(const char *path)
-{
-	char dir[PATH_MAX], err[PATH_MAX + 128];
-	char *slash;
-	int fd;
-
-	if (iam_snprintf(dir, sizeof(dir), "%s", path) < 0)
-		return -ENAMETOOLONG;
-	slash = strrchr(dir, '/');
-	if (slash == NULL || slash == dir)
-		return 0;
-	*slash = '\0';
-	err[0] = '\0';
-	fd = iam_ensure_dir(dir, 0755, 0, err, sizeof(err));
-	if (fd < 0) {
-		iamctl_err("%s", err[0] ? err : strerror(-fd));
-		return fd;
-	}
-	close(fd);
-	return 0;
 }
 
 /*
@@ -131,7 +101,7 @@ init_config(const char *path)
 
 	if (lstat(path, &st) == 0 || errno != ENOENT)
 		return EXIT_OK;
-	if (ensure_parent(path) < 0)
+	if (make_parent(path, false) < 0)
 		return EXIT_REFUSED;
 	r = create_new(path, conf_text, sizeof(conf_text) - 1, 0644);
 	if (r == -EEXIST)
@@ -223,7 +193,7 @@ init_identity(const struct iam_config *cfg, const struct iam_buf *text)
 
 	if (refuse_existing(file) != EXIT_OK)
 		return EXIT_REFUSED;
-	if (ensure_parent(file) < 0)
+	if (make_parent(file, false) < 0)
 		return EXIT_REFUSED;
 	r = create_new(file, text->buf, text->len, 0600);
 	if (r < 0) {
