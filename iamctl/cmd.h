@@ -110,7 +110,10 @@ ssize_t j_find_named(const struct iam_json *arr, const char *name);
  */
 int edit_open_user(struct iamctl *ctl, struct edit *e, const char *cmd,
 		   const char *name, size_t *ret);
-/* The same for the group name in "groups" ("CMD: no such group 'NAME'"). */
+/*
+ * The same for the group name in "groups" ("CMD: no such group 'NAME'");
+ * ret may be NULL.
+ */
 int edit_open_group(struct iamctl *ctl, struct edit *e, const char *cmd,
 		    const char *name, size_t *ret);
 /* The same for the managed policy name ("CMD: no such policy 'NAME'"). */

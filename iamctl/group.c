@@ -146,11 +146,10 @@ membership(struct iamctl *ctl, const char *group, const char *user, bool add)
 	const struct iam_user *u;
 	struct edit e;
 	char what[160];
-	size_t g;
 	ssize_t i;
 	int rc;
 
-	rc = edit_open_group(ctl, &e, cmd, group, &g);
+	rc = edit_open_group(ctl, &e, cmd, group, NULL);
 	if (rc != EXIT_OK)
 		return rc;
 	rc = EXIT_REFUSED;
