@@ -37,6 +37,15 @@
  * a record whose key is compared, so damage anywhere is either answered
  * as corrupt (-EBADMSG) by the lookup that reads it, or not read at all:
  * never a wrong answer.
+ *
+ * Version 3 (version 2 before it is refused: its records had no string
+ * lengths, and its hashes were others): a user record holds the lengths
+ * of its four strings, which lie one after the other from its offset,
+ * and a group record the length of its name, so a lookup checks a NUL at
+ * each end rather than searching for it; a name is hashed 8 bytes at a
+ * time.  A reader of version 3 answers UNAVAIL for an older snapshot
+ * until the next publication, which the Debian postinst of iam-tools
+ * makes on upgrade.
  */
 #ifndef IAM_NSSDB_H
 #define IAM_NSSDB_H
@@ -61,7 +70,7 @@
 #endif
 
 #define IAM_NSSDB_MAGIC		"IAMNSSDB"	/* 8 bytes, no NUL */
-#define IAM_NSSDB_VERSION	2
+#define IAM_NSSDB_VERSION	3
 #define IAM_NSSDB_MAX_SIZE	0xfffffff8u	/* offsets are 32 bits */
 #define IAM_NSSDB_MAX_STRING	4096		/* one name, gecos, home, shell */
 /* Users or groups in one snapshot: slots of 2x as many still fit 32 bits. */
@@ -104,24 +113,27 @@ struct iam_nssdb_header {
 #define IAM_NSSDB_SUMMED_FROM	32
 
 struct iam_nssdb_urec {
-	uint32_t name;		/* string offsets */
+	uint32_t strs;		/* string offset of the name; gecos, home and
+				   shell follow it, each ended by a NUL */
 	uint32_t uid;
 	uint32_t gid;		/* primary gid */
-	uint32_t gecos;
-	uint32_t home;
-	uint32_t shell;
 	uint32_t gids;		/* first entry in the gids section */
 	uint32_t n_gids;	/* supplementary gids */
+	uint16_t name_len;	/* 1 .. IAM_NSSDB_MAX_STRING, NULs excluded */
+	uint16_t gecos_len;	/* 0 .. IAM_NSSDB_MAX_STRING */
+	uint16_t home_len;
+	uint16_t shell_len;
+	uint32_t reserved;	/* zero */
 	uint64_t sum;		/* fields above, strings, gids, index */
 };
 
 struct iam_nssdb_grec {
-	uint32_t name;
+	uint32_t name;		/* string offset */
 	uint32_t gid;
 	uint32_t members;	/* first byte in the members section */
 	uint32_t n_members;
 	uint32_t members_size;	/* bytes of member names, NULs included */
-	uint32_t reserved;	/* zero */
+	uint32_t name_len;	/* 1 .. IAM_NSSDB_MAX_STRING, NUL excluded */
 	uint64_t sum;		/* fields above, name, member names, index */
 };
 

@@ -234,6 +234,7 @@ static int
 records(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
+	uint32_t off;
 	size_t i, k;
 	int r;
 
@@ -248,11 +249,16 @@ records(struct builder *b)
 		if (!field_ok(u->name, 1) || !field_ok(u->gecos, 0) ||
 		    !field_ok(u->home, 0) || !field_ok(u->shell, 0))
 			return -EINVAL;
-		if ((r = add_string(b, u->name, &x->name)) < 0 ||
-		    (r = add_string(b, u->gecos, &x->gecos)) < 0 ||
-		    (r = add_string(b, u->home, &x->home)) < 0 ||
-		    (r = add_string(b, u->shell, &x->shell)) < 0)
+		/* the four strings one after the other, as the reader wants */
+		if ((r = add_string(b, u->name, &x->strs)) < 0 ||
+		    (r = add_string(b, u->gecos, &off)) < 0 ||
+		    (r = add_string(b, u->home, &off)) < 0 ||
+		    (r = add_string(b, u->shell, &off)) < 0)
 			return r;
+		x->name_len = (uint16_t)strlen(u->name);
+		x->gecos_len = (uint16_t)strlen(u->gecos);
+		x->home_len = (uint16_t)strlen(u->home);
+		x->shell_len = (uint16_t)strlen(u->shell);
 		x->uid = u->uid;
 		x->gid = u->gid;
 		x->gids = b->ugids_at[i];
@@ -265,6 +271,7 @@ records(struct builder *b)
 			return -EINVAL;
 		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0)
 			return r;
+		x->name_len = (uint32_t)strlen(id->groups[i].name);
 		x->gid = id->groups[i].gid;
 		x->members = (uint32_t)b->names.len;
 		x->n_members = b->members_at[i + 1] - b->members_at[i];
