@@ -5,6 +5,7 @@
 #   make fuzz-nss                  build $(FUZZ_B)/fuzz_nssdb
 #   make fuzz-nss-run FUZZ_SECONDS=600
 #   make bench-nss [NSS_BENCH_USERS="1000 10000 100000"] [BENCH_1M=1]
+#                  [NSCD=path] [BENCH_NSS_GLIBC_ONLY=1: getpwnam through glibc only]
 
 FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
