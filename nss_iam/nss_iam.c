@@ -298,8 +298,9 @@ lookup_pw(enum key_kind kind, const char *name, uid_t uid, struct passwd *pw,
 	r = acquire(&h);
 	if (r < 0)
 		return status(unusable(r), errnop);
-	r = kind == BY_NAME ? iam_nssdb_user_by_name(h.db, name, &u) :
-			      iam_nssdb_user_by_uid(h.db, (uint32_t)uid, &u);
+	/* getpwnam and getpwuid answer no gids: they are not read */
+	r = iam_nssdb_user(h.db, kind == BY_NAME ? name : NULL, (uint32_t)uid,
+			   0, &u);
 	if (r == 0)
 		r = pack_passwd(&u, pw, buf, len);
 	release(&h);

@@ -362,17 +362,27 @@ iam_nssdb_close(struct iam_nssdb *db)
 /*
  * Record sums: one multiply-xor step per 8 bytes, each step a bijection
  * of the running value, so a change confined to one word always changes
- * the sum.  The last 1 to 7 bytes are one more word, their count in its
- * top byte.
+ * the sum.  mix_words() takes whole words (strings padded to 8 bytes);
+ * mix_bytes() takes any run, its last 1 to 7 bytes one more word, their
+ * count in its top byte.
  */
+static inline uint64_t
+mix_words(uint64_t h, const unsigned char *s, size_t words)
+{
+	for (; words > 0; s += 8, words--)
+		h = (h ^ load64(s)) * P1;
+	return h;
+}
+
 static inline uint64_t
 mix_bytes(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t w;
 
-	for (; n >= 8; s += 8, n -= 8)
-		h = (h ^ load64(s)) * P1;
+	h = mix_words(h, s, n / 8);
+	s += n & ~(size_t)7;
+	n &= 7;
 	if (n > 0) {
 		w = (uint64_t)n << 56;
 		if (n & 4)
@@ -396,6 +406,17 @@ finish(uint64_t h)
 	return h;
 }
 
+/* The sum of a user's gids: each step a bijection, as above. */
+static inline uint32_t
+gids_sum(const uint32_t *g, uint32_t n, uint32_t i)
+{
+	uint32_t h = 0x9e3779b9u ^ i;
+
+	for (; n > 0; g++, n--)
+		h = (h ^ *g) * 0x85ebca77u;
+	return h ^ (h >> 16);
+}
+
 /* Does s hold a NUL in its first n bytes?  8 bytes at a time. */
 static inline int
 has_nul(const char *s, size_t n)
@@ -414,33 +435,38 @@ has_nul(const char *s, size_t n)
 	return 0;
 }
 
+/* Offset off holds len bytes and a NUL, zeros to a multiple of 8 after. */
+static inline int
+padded_ok(const struct iam_nssdb *db, uint32_t off, size_t len)
+{
+	return off % 8 == 0 && off <= db->strings_size &&
+	       ((len + 8) & ~(size_t)7) <= db->strings_size - off;
+}
+
 /*
  * Bounds and sum of user record i, *x filled.  The four strings lie one
  * after the other from u->strs, their lengths in the record: a NUL must
- * end each, so they are summed in one run.  A NUL inside one would only
- * shorten it, and the checksum says its bytes are the publisher's; the
- * name is checked for one by the callers that do not compare it with a
- * key.  The caller compares *ret_sum with the record's.
+ * end each, so they are summed in one run, whole words.  A NUL inside
+ * one would only shorten it, and the sum says its bytes are the
+ * publisher's; the name is checked for one by the callers that do not
+ * compare it with a key.  The gids are checked, against their own sum,
+ * only when gids is set; otherwise x has none.  The caller compares
+ * *ret_sum with the record's.
  */
-static inline int
+static inline __attribute__((always_inline)) int
 user_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
-	 uint64_t *ret_sum)
+	 uint64_t *ret_sum, int gids)
 {
 	const struct iam_nssdb_urec *u = &db->users[i];
 	size_t nl = u->name_len, gl = u->gecos_len, hl = u->home_len,
-	       sl = u->shell_len, run = nl + gl + hl + sl + 4;
-	const char *s;
-	uint64_t h;
+	       sl = u->shell_len, run = nl + gl + hl + sl + 3;
+	const unsigned char *s;
 
-	if (nl - 1 >= IAM_NSSDB_MAX_STRING || gl > IAM_NSSDB_MAX_STRING ||
-	    hl > IAM_NSSDB_MAX_STRING || sl > IAM_NSSDB_MAX_STRING ||
-	    u->strs > db->strings_size || run > db->strings_size - u->strs ||
-	    u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids ||
-	    u->reserved != 0)
+	if (nl == 0 || !padded_ok(db, u->strs, run))
 		return -EBADMSG;
-	s = db->strings + u->strs;
-	x->name = s;
-	x->gecos = s + nl + 1;
+	s = (const unsigned char *)db->strings + u->strs;
+	x->name = (const char *)s;
+	x->gecos = x->name + nl + 1;
 	x->home = x->gecos + gl + 1;
 	x->shell = x->home + hl + 1;
 	if (x->name[nl] != '\0' || x->gecos[gl] != '\0' ||
@@ -452,17 +478,22 @@ user_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
 	x->shell_len = sl;
 	x->uid = u->uid;
 	x->gid = u->gid;
-	x->gids = db->gids + u->gids;
-	x->n_gids = u->n_gids;
-	h = mix_bytes(P2 ^ i, u, offsetof(struct iam_nssdb_urec, sum));
-	h = mix_bytes(h, s, run);
-	h = mix_bytes(h, x->gids, (size_t)x->n_gids * 4);
-	*ret_sum = finish(h);
+	x->gids = NULL;
+	x->n_gids = 0;
+	*ret_sum = finish(mix_words(mix_words(P2 ^ i, (const void *)u, 4), s,
+				    (run + 8) / 8));
+	if (gids) {
+		if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids ||
+		    gids_sum(db->gids + u->gids, u->n_gids, i) != u->gids_sum)
+			return -EBADMSG;
+		x->gids = db->gids + u->gids;
+		x->n_gids = u->n_gids;
+	}
 	return 0;
 }
 
 /* Bounds and sum of group record i, *x filled, as above. */
-static inline int
+static inline __attribute__((always_inline)) int
 group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	  uint64_t *ret_sum)
 {
@@ -470,8 +501,7 @@ group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	size_t nl = g->name_len;
 	uint64_t h;
 
-	if (nl - 1 >= IAM_NSSDB_MAX_STRING || g->name > db->strings_size ||
-	    nl >= db->strings_size - g->name ||
+	if (nl == 0 || !padded_ok(db, g->name, nl) ||
 	    g->members > db->members_size ||
 	    g->members_size > db->members_size - g->members ||
 	    (g->n_members == 0) != (g->members_size == 0) ||
@@ -487,26 +517,27 @@ group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	x->gid = g->gid;
 	x->index = i;
 	x->n_members = g->n_members;
-	h = mix_bytes(P1 ^ i, g, offsetof(struct iam_nssdb_grec, sum));
-	h = mix_bytes(h, x->name, nl + 1);
+	h = mix_words(P1 ^ i, (const void *)g, 3);
+	h = mix_words(h, (const unsigned char *)x->name, (nl + 8) / 8);
 	h = mix_bytes(h, x->members, x->members_size);
 	*ret_sum = finish(h);
 	return 0;
 }
 
 /* Record i checked, its sum too, into *x: 0 or -EBADMSG. */
-static inline int
-user_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x)
+static inline __attribute__((always_inline)) int
+user_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
+	int gids)
 {
 	uint64_t sum;
 
-	if (i >= db->n_users || user_rec(db, i, x, &sum) < 0 ||
+	if (i >= db->n_users || user_rec(db, i, x, &sum, gids) < 0 ||
 	    sum != db->users[i].sum)
 		return -EBADMSG;
 	return 0;
 }
 
-static inline int
+static inline __attribute__((always_inline)) int
 group_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x)
 {
 	uint64_t sum;
@@ -540,6 +571,7 @@ struct key {
 	const char *s;		/* a name, or NULL: id */
 	size_t len;
 	uint32_t id;
+	int gids;		/* a user's gids are wanted */
 };
 
 typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
@@ -573,18 +605,39 @@ probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
 	return -ENOENT;
 }
 
+/*
+ * Are the len bytes of a record's name (padded with zeros to a multiple
+ * of 8 past its NUL) those of key (len bytes and a NUL)?  8 at a time.
+ */
+static inline int
+same_name(const char *name, const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8)
+		if (load64(name + i) != load64(key + i))
+			return 0;
+	if (len - i >= 4)
+		return load32(name + i) == load32(key + i) &&
+		       load32(name + len - 4) == load32(key + len - 4);
+	for (; i < len; i++)
+		if (name[i] != key[i])
+			return 0;
+	return 1;
+}
+
 static inline __attribute__((always_inline)) int
 match_user(const struct iam_nssdb *db, uint32_t idx, const struct key *k,
 	   void *ret)
 {
 	struct iam_nssdb_user *u = ret;
 
-	if (user_ok(db, idx, u) < 0)
+	if (user_ok(db, idx, u, k->gids) < 0)
 		return -EBADMSG;
 	if (k->s == NULL)
 		return u->uid != k->id ? 0 :
 		       has_nul(u->name, u->name_len) ? -EBADMSG : 1;
-	return u->name_len == k->len && memcmp(u->name, k->s, k->len) == 0;
+	return u->name_len == k->len && same_name(u->name, k->s, k->len);
 }
 
 static inline __attribute__((always_inline)) int
@@ -598,7 +651,7 @@ match_group(const struct iam_nssdb *db, uint32_t idx, const struct key *k,
 	if (k->s == NULL)
 		return g->gid != k->id ? 0 :
 		       has_nul(g->name, g->name_len) ? -EBADMSG : 1;
-	return g->name_len == k->len && memcmp(g->name, k->s, k->len) == 0;
+	return g->name_len == k->len && same_name(g->name, k->s, k->len);
 }
 
 /* A name key: 0, or -ENOENT when no entry can have it. */
@@ -613,11 +666,14 @@ name_key(const char *name, struct key *k)
 }
 
 int
-iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
-		       struct iam_nssdb_user *ret)
+iam_nssdb_user(const struct iam_nssdb *db, const char *name, uint32_t uid,
+	       int gids, struct iam_nssdb_user *ret)
 {
-	struct key k;
+	struct key k = { NULL, 0, uid, gids };
 
+	if (name == NULL)
+		return probe(db, HT_USER_UID, iam_nssdb_hash_id(uid),
+			     match_user, &k, ret);
 	if (name_key(name, &k) < 0)
 		return -ENOENT;
 	return probe(db, HT_USER_NAME, iam_nssdb_hash_name(k.s, k.len),
@@ -625,13 +681,17 @@ iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
 }
 
 int
+iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
+		       struct iam_nssdb_user *ret)
+{
+	return iam_nssdb_user(db, name, 0, 1, ret);
+}
+
+int
 iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
 		      struct iam_nssdb_user *ret)
 {
-	struct key k = { NULL, 0, uid };
-
-	return probe(db, HT_USER_UID, iam_nssdb_hash_id(uid), match_user, &k,
-		     ret);
+	return iam_nssdb_user(db, NULL, uid, 1, ret);
 }
 
 int
@@ -650,7 +710,7 @@ int
 iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
 		       struct iam_nssdb_group *ret)
 {
-	struct key k = { NULL, 0, gid };
+	struct key k = { NULL, 0, gid, 0 };
 
 	return probe(db, HT_GROUP_GID, iam_nssdb_hash_id(gid), match_group,
 		     &k, ret);
@@ -664,7 +724,7 @@ iam_nssdb_user_at(const struct iam_nssdb *db, uint32_t i,
 		return -EBADMSG;
 	if (i >= db->n_users)
 		return -ENOENT;
-	if (user_ok(db, i, ret) < 0 || has_nul(ret->name, ret->name_len))
+	if (user_ok(db, i, ret, 1) < 0 || has_nul(ret->name, ret->name_len))
 		return -EBADMSG;
 	return 0;
 }
@@ -749,9 +809,14 @@ iam_nssdb_seal(void *p, size_t size)
 	fill(&db, base, size, &h);
 	ur = (void *)(base + h.sect[IAM_NSSDB_USERS].off);
 	gr = (void *)(base + h.sect[IAM_NSSDB_GROUPS].off);
-	for (i = 0; i < db.n_users; i++)
-		if (user_rec(&db, i, &u, &sum) == 0)
+	for (i = 0; i < db.n_users; i++) {
+		if (ur[i].gids <= db.n_gids &&
+		    ur[i].n_gids <= db.n_gids - ur[i].gids)
+			ur[i].gids_sum = gids_sum(db.gids + ur[i].gids,
+						  ur[i].n_gids, i);
+		if (user_rec(&db, i, &u, &sum, 0) == 0)
 			ur[i].sum = sum;
+	}
 	for (i = 0; i < db.n_groups; i++)
 		if (group_rec(&db, i, &g, &sum) == 0)
 			gr[i].sum = sum;

@@ -58,6 +58,21 @@ add_string(struct builder *b, const char *s, uint32_t *ret_off)
 	return 0;
 }
 
+/*
+ * Zeros up to the next multiple of 8: each record's strings start and
+ * end on one, so the reader sums them 8 bytes at a time.
+ */
+static int
+pad_strings(struct builder *b)
+{
+	static const char zero[8];
+	size_t k = (8 - b->strings.len % 8) % 8;
+
+	if (k > 0 && iam_buf_add(&b->strings, zero, k) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Index every group by its name's hash: O(1) per name resolved. */
 static int
 group_slots(struct builder *b)
@@ -253,7 +268,8 @@ records(struct builder *b)
 		if ((r = add_string(b, u->name, &x->strs)) < 0 ||
 		    (r = add_string(b, u->gecos, &off)) < 0 ||
 		    (r = add_string(b, u->home, &off)) < 0 ||
-		    (r = add_string(b, u->shell, &off)) < 0)
+		    (r = add_string(b, u->shell, &off)) < 0 ||
+		    (r = pad_strings(b)) < 0)
 			return r;
 		x->name_len = (uint16_t)strlen(u->name);
 		x->gecos_len = (uint16_t)strlen(u->gecos);
@@ -269,7 +285,8 @@ records(struct builder *b)
 
 		if (!field_ok(id->groups[i].name, 1))
 			return -EINVAL;
-		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0)
+		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0 ||
+		    (r = pad_strings(b)) < 0)
 			return r;
 		x->name_len = (uint32_t)strlen(id->groups[i].name);
 		x->gid = id->groups[i].gid;

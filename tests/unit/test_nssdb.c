@@ -622,7 +622,8 @@ Test(nssdb, record_offsets_past_the_end_are_caught_at_lookup)
 	for (f = 0; f < 8; f++) {
 		uint32_t *field;
 
-		if (f == 1 || f == 2)	/* uid, gid: any value is a value */
+		/* uid, gid: any value is a value; 7, the gids' sum, is resealed */
+		if (f == 1 || f == 2 || f == 7)
 			continue;
 		memcpy(p, b.buf, b.len);
 		rec = (void *)(p + hdr(p)->sect[IAM_NSSDB_USERS].off);
