@@ -99,13 +99,17 @@ drain_readers(void)
 	}
 }
 
-static void
+/*
+ * Out of the lookups' way (they are inlined, this is not), and leaving
+ * errno as it found it: stat() and open() may set it, a lookup must not.
+ */
+static __attribute__((noinline)) void
 refresh(long now)
 {
 	struct snap *old, *next;
 	struct stat seen;
 	const char *path;
-	int r;
+	int r, saved = errno;
 
 	/*
 	 * Until the first check is done there is nothing to go on with:
@@ -140,6 +144,7 @@ out_done:
 	__atomic_store_n(&checked, 1, __ATOMIC_RELEASE);
 out_unlock:
 	pthread_mutex_unlock(&refresh_lock);
+	errno = saved;
 }
 
 /* A reader's hold on the current snapshot. */
@@ -148,14 +153,14 @@ struct hold {
 	unsigned int phase;
 };
 
-static void
+static inline void
 release(const struct hold *h)
 {
 	__atomic_fetch_sub(&readers[h->phase], 1, __ATOMIC_RELEASE);
 }
 
 /* Hold the current snapshot; 0 or the reason there is none. */
-static int
+static inline __attribute__((always_inline)) int
 acquire(struct hold *h)
 {
 	const struct snap *s;
@@ -216,7 +221,7 @@ put(char **p, const char *s, size_t len)
 	return d;
 }
 
-static int
+static inline int
 pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
 	    size_t len)
 {
@@ -285,13 +290,14 @@ pack_group(const struct iam_nssdb_group *g, struct group *gr, char *buf,
 
 enum key_kind { BY_NAME, BY_ID };
 
-static enum nss_status
+/* Inlined into getpwnam_r and getpwuid_r: errno is left alone. */
+static inline __attribute__((always_inline)) enum nss_status
 lookup_pw(enum key_kind kind, const char *name, uid_t uid, struct passwd *pw,
       char *buf, size_t len, int *errnop)
 {
 	struct iam_nssdb_user u;
 	struct hold h;
-	int saved = errno, r;
+	int r;
 
 	if (kind == BY_NAME && (name == NULL || *name == '\0'))
 		return status(-ENOENT, errnop);
@@ -304,7 +310,6 @@ lookup_pw(enum key_kind kind, const char *name, uid_t uid, struct passwd *pw,
 	if (r == 0)
 		r = pack_passwd(&u, pw, buf, len);
 	release(&h);
-	errno = saved;
 	return status(r, errnop);
 }
 
@@ -477,13 +482,13 @@ _nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
 
 /* ---- group ------------------------------------------------------------ */
 
-static enum nss_status
+static inline __attribute__((always_inline)) enum nss_status
 lookup_gr(enum key_kind kind, const char *name, gid_t gid, struct group *gr,
       char *buf, size_t len, int *errnop)
 {
 	struct iam_nssdb_group g;
 	struct hold h;
-	int saved = errno, r;
+	int r;
 
 	if (kind == BY_NAME && (name == NULL || *name == '\0'))
 		return status(-ENOENT, errnop);
@@ -495,7 +500,6 @@ lookup_gr(enum key_kind kind, const char *name, gid_t gid, struct group *gr,
 	if (r == 0)
 		r = pack_group(&g, gr, buf, len);
 	release(&h);
-	errno = saved;
 	return status(r, errnop);
 }
 

@@ -76,8 +76,8 @@ load32(const void *p)
  * overlapping 4-byte words or three single bytes.  The length is mixed
  * in first, so the overlap is never ambiguous.
  */
-uint32_t
-iam_nssdb_hash_name(const char *s, size_t len)
+static inline uint32_t
+hash_name(const char *s, size_t len)
 {
 	uint64_t h = P1 ^ ((uint64_t)len * P2), w;
 
@@ -95,6 +95,12 @@ iam_nssdb_hash_name(const char *s, size_t len)
 	h ^= h >> 29;
 	h *= P2;
 	return (uint32_t)(h >> 32);
+}
+
+uint32_t
+iam_nssdb_hash_name(const char *s, size_t len)
+{
+	return hash_name(s, len);
 }
 
 uint32_t
@@ -369,7 +375,11 @@ iam_nssdb_close(struct iam_nssdb *db)
 static inline uint64_t
 mix_words(uint64_t h, const unsigned char *s, size_t words)
 {
-	for (; words > 0; s += 8, words--)
+	for (; words >= 2; s += 16, words -= 2) {
+		h = (h ^ load64(s)) * P1;
+		h = (h ^ load64(s + 8)) * P1;
+	}
+	if (words > 0)
 		h = (h ^ load64(s)) * P1;
 	return h;
 }
@@ -676,7 +686,7 @@ iam_nssdb_user(const struct iam_nssdb *db, const char *name, uint32_t uid,
 			     match_user, &k, ret);
 	if (name_key(name, &k) < 0)
 		return -ENOENT;
-	return probe(db, HT_USER_NAME, iam_nssdb_hash_name(k.s, k.len),
+	return probe(db, HT_USER_NAME, hash_name(k.s, k.len),
 		     match_user, &k, ret);
 }
 
@@ -702,7 +712,7 @@ iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
 
 	if (name_key(name, &k) < 0)
 		return -ENOENT;
-	return probe(db, HT_GROUP_NAME, iam_nssdb_hash_name(k.s, k.len),
+	return probe(db, HT_GROUP_NAME, hash_name(k.s, k.len),
 		     match_group, &k, ret);
 }
 
