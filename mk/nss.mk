@@ -16,7 +16,7 @@ BENCH_NSS  := $(B)/bench_nss
 
 $(MKNSSDB): tests/bench/mknssdb.c $(B)/obj/libiam/snapshot/nssdb.o $(B)/obj/libiam/snapshot/nssdb_write.o $(B)/obj/libiam/base/util.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $^
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 # Plain libc + libdl: it loads libnss_iam.so.2 and libnss_files.so.2 itself.
 $(BENCH_NSS): tests/bench/bench_nss.c

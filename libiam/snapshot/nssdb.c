@@ -449,8 +449,9 @@ has_nul(const char *s, size_t n)
 static inline int
 padded_ok(const struct iam_nssdb *db, uint32_t off, size_t len)
 {
-	return off % 8 == 0 && off <= db->strings_size &&
-	       ((len + 8) & ~(size_t)7) <= db->strings_size - off;
+	/* 64 bits: a 32-bit offset and lengths of 16 bits cannot wrap */
+	return off % 8 == 0 &&
+	       (uint64_t)off + ((len + 8) & ~(size_t)7) <= db->strings_size;
 }
 
 /*
