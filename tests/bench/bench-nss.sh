@@ -166,7 +166,7 @@ if [ -n "$NSCD" ] && [ -x "$NSCD" ] && [ $have_vg = 1 ]; then
 	[ -s /run/nscd/nscd.pid ] && kill "$(cat /run/nscd/nscd.pid)" 2>/dev/null
 	rm -f /run/nscd/socket
 	echo "glibc getpwnam_r($mid) answered by nscd's client side: $nir Ir per call;" \
-		"nss_iam costs $(ratio "$glir" "$nir")x that"
+		"nss_iam costs $(awk -v a="$glir" -v b="$nir" 'BEGIN{printf "%.2f", a/b}')x that (aim <= 2)"
 else
 	echo "  nscd: not measured (neither installed nor NSCD=path given, or no valgrind)"
 fi
