@@ -5,6 +5,7 @@
 #   make fuzz-nss                  build $(FUZZ_B)/fuzz_nssdb
 #   make fuzz-nss-run FUZZ_SECONDS=600
 #   make bench-nss [NSS_BENCH_USERS="1000 10000 100000"] [BENCH_1M=1]
+#                  [NSCD=path] [BENCH_NSS_GLIBC_ONLY=1: getpwnam through glibc only]
 
 FUZZ_B       ?= build-fuzz
 FUZZ_SECONDS ?= 60
@@ -15,7 +16,7 @@ BENCH_NSS  := $(B)/bench_nss
 
 $(MKNSSDB): tests/bench/mknssdb.c $(B)/obj/libiam/snapshot/nssdb.o $(B)/obj/libiam/snapshot/nssdb_write.o $(B)/obj/libiam/base/util.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $^
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
 
 # Plain libc + libdl: it loads libnss_iam.so.2 and libnss_files.so.2 itself.
 $(BENCH_NSS): tests/bench/bench_nss.c

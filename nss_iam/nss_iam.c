@@ -20,6 +20,7 @@
 #include <nss.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +32,28 @@
 #define EXPORT __attribute__((visibility("default")))
 
 /*
- * The current snapshot.  Lookups hold cur_lock for reading while they
- * copy out of the mapping; a refresh maps the new file first, swaps it in
- * under the write lock, and unmaps the old one after.  refresh_lock keeps
- * to one the threads that stat(); the others go on with the old mapping.
- * The lock prefers the writer, so a busy process cannot starve a swap.
- * No destructor unmaps the snapshot: glibc never unloads an NSS module,
- * and at exit() another thread may still be reading it.
+ * The current snapshot, *live: one of two slots.  Lookups take no lock:
+ * a reader counts itself in readers[phase] before it loads live and
+ * uncounts itself when it has copied out of the mapping.  A refresh maps
+ * the new file into the other slot, points live at it, then waits until
+ * every reader that may still hold the old slot is gone, the two
+ * counters drained in turn (new readers count in the other one, so a
+ * busy process cannot starve it), and only then unmaps the old file.
+ * refresh_lock keeps to one the threads that stat(); the others go on
+ * with the mapping they have.  No destructor unmaps the snapshot: glibc
+ * never unloads an NSS module, and at exit() another thread may still
+ * be reading it.
  */
-static pthread_rwlock_t cur_lock =
-	PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+struct snap {
+	struct iam_nssdb db;		/* db.base == NULL: none */
+	int err;			/* why there is none */
+	struct stat st;			/* of the file mapped, or zero */
+};
+static struct snap snaps[2] = { { .err = -ENOENT }, { .err = -ENOENT } };
+static struct snap *live = &snaps[0];
+static unsigned long readers[2];
+static unsigned int phase;
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct iam_nssdb cur;		/* cur.base == NULL: none */
-static int cur_err = -ENOENT;		/* why there is none */
-static struct stat cur_st;		/* of the file mapped, or zero */
 static long next_check;			/* coarse monotonic seconds */
 static int checked;			/* the first check is done */
 
@@ -70,13 +79,37 @@ same_file(const struct stat *a, const struct stat *b)
 	       a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+/*
+ * Wait until no reader can hold the slot live pointed at before: flip
+ * the phase and wait for the old counter, twice, so a reader that read
+ * the phase just before a flip is waited for too.  A reader is inside
+ * for one copy out of the mapping; the wait yields meanwhile.
+ */
 static void
+drain_readers(void)
+{
+	unsigned int p;
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		p = __atomic_load_n(&phase, __ATOMIC_RELAXED);
+		__atomic_store_n(&phase, p ^ 1, __ATOMIC_SEQ_CST);
+		while (__atomic_load_n(&readers[p], __ATOMIC_SEQ_CST) != 0)
+			sched_yield();
+	}
+}
+
+/*
+ * Out of the lookups' way (they are inlined, this is not), and leaving
+ * errno as it found it: stat() and open() may set it, a lookup must not.
+ */
+static __attribute__((noinline)) void
 refresh(long now)
 {
-	struct iam_nssdb db, old;
-	struct stat st, seen;
+	struct snap *old, *next;
+	struct stat seen;
 	const char *path;
-	int r;
+	int r, saved = errno;
 
 	/*
 	 * Until the first check is done there is nothing to go on with:
@@ -94,47 +127,58 @@ refresh(long now)
 		path = IAM_NSS_DB;
 		r = stat(path, &seen);
 	}
-	if (r == 0 && cur.base != NULL && same_file(&seen, &cur_st))
+	old = live;
+	if (r == 0 && old->db.base != NULL && same_file(&seen, &old->st))
 		goto out_done;
-	memset(&db, 0, sizeof(db));
-	memset(&st, 0, sizeof(st));
-	r = r == 0 ? iam_nssdb_open(path, &db, &st) : -errno;
-	pthread_rwlock_wrlock(&cur_lock);
-	old = cur;
-	cur = db;
-	cur_st = st;
-	cur_err = r < 0 ? r : 0;
-	pthread_rwlock_unlock(&cur_lock);
-	iam_nssdb_close(&old);
+	/* the other slot: no reader holds it since the last refresh */
+	next = old == &snaps[0] ? &snaps[1] : &snaps[0];
+	memset(next, 0, sizeof(*next));
+	r = r == 0 ? iam_nssdb_open(path, &next->db, &next->st) : -errno;
+	next->err = r < 0 ? r : 0;
+	__atomic_store_n(&live, next, __ATOMIC_SEQ_CST);
+	drain_readers();
+	iam_nssdb_close(&old->db);
+	memset(old, 0, sizeof(*old));
 out_done:
 	__atomic_store_n(&next_check, now + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&checked, 1, __ATOMIC_RELEASE);
 out_unlock:
 	pthread_mutex_unlock(&refresh_lock);
+	errno = saved;
 }
 
-/* Read-lock the current snapshot; 0 or the reason there is none. */
-static int
-acquire(void)
+/* A reader's hold on the current snapshot. */
+struct hold {
+	const struct iam_nssdb *db;
+	unsigned int phase;
+};
+
+static inline void
+release(const struct hold *h)
 {
+	__atomic_fetch_sub(&readers[h->phase], 1, __ATOMIC_RELEASE);
+}
+
+/* Hold the current snapshot; 0 or the reason there is none. */
+static inline __attribute__((always_inline)) int
+acquire(struct hold *h)
+{
+	const struct snap *s;
 	long now = now_coarse();
+	int r;
 
 	if (now >= __atomic_load_n(&next_check, __ATOMIC_ACQUIRE))
 		refresh(now);
-	pthread_rwlock_rdlock(&cur_lock);
-	if (cur.base == NULL) {
-		int r = cur_err < 0 ? cur_err : -ENOENT;
-
-		pthread_rwlock_unlock(&cur_lock);
+	h->phase = __atomic_load_n(&phase, __ATOMIC_RELAXED) & 1;
+	__atomic_fetch_add(&readers[h->phase], 1, __ATOMIC_SEQ_CST);
+	s = __atomic_load_n(&live, __ATOMIC_SEQ_CST);
+	if (s->db.base == NULL) {
+		r = s->err < 0 ? s->err : -ENOENT;
+		release(h);
 		return r;
 	}
+	h->db = &s->db;
 	return 0;
-}
-
-static void
-release(void)
-{
-	pthread_rwlock_unlock(&cur_lock);
 }
 
 /* Map a reader result (0 / -errno) to NSS, as nss-systemd does. */
@@ -177,7 +221,7 @@ put(char **p, const char *s, size_t len)
 	return d;
 }
 
-static int
+static inline int
 pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
 	    size_t len)
 {
@@ -246,24 +290,26 @@ pack_group(const struct iam_nssdb_group *g, struct group *gr, char *buf,
 
 enum key_kind { BY_NAME, BY_ID };
 
-static enum nss_status
+/* Inlined into getpwnam_r and getpwuid_r: errno is left alone. */
+static inline __attribute__((always_inline)) enum nss_status
 lookup_pw(enum key_kind kind, const char *name, uid_t uid, struct passwd *pw,
       char *buf, size_t len, int *errnop)
 {
 	struct iam_nssdb_user u;
-	int saved = errno, r;
+	struct hold h;
+	int r;
 
 	if (kind == BY_NAME && (name == NULL || *name == '\0'))
 		return status(-ENOENT, errnop);
-	r = acquire();
+	r = acquire(&h);
 	if (r < 0)
 		return status(unusable(r), errnop);
-	r = kind == BY_NAME ? iam_nssdb_user_by_name(&cur, name, &u) :
-			      iam_nssdb_user_by_uid(&cur, (uint32_t)uid, &u);
+	/* getpwnam and getpwuid answer no gids: they are not read */
+	r = iam_nssdb_user(h.db, kind == BY_NAME ? name : NULL, (uint32_t)uid,
+			   0, &u);
 	if (r == 0)
 		r = pack_passwd(&u, pw, buf, len);
-	release();
-	errno = saved;
+	release(&h);
 	return status(r, errnop);
 }
 
@@ -329,30 +375,27 @@ fork_prepare(void)
 	pthread_mutex_lock(&pw_cursor.lock);
 	pthread_mutex_lock(&gr_cursor.lock);
 	pthread_mutex_lock(&refresh_lock);
-	pthread_rwlock_wrlock(&cur_lock);
 }
 
 static void
 fork_parent(void)
 {
-	pthread_rwlock_unlock(&cur_lock);
 	pthread_mutex_unlock(&refresh_lock);
 	pthread_mutex_unlock(&gr_cursor.lock);
 	pthread_mutex_unlock(&pw_cursor.lock);
 }
 
 /*
- * The child's thread has another id than the one that locked, and an
- * rwlock knows its writer by id: start the child with fresh locks.
+ * Start the child with fresh locks, and with no reader counted: the
+ * threads that were reading are not in the child, and the forking one
+ * is not inside a lookup.
  */
 static void
 fork_child(void)
 {
-	static const pthread_rwlock_t rw =
-		PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 	static const pthread_mutex_t mx = PTHREAD_MUTEX_INITIALIZER;
 
-	cur_lock = rw;
+	readers[0] = readers[1] = 0;
 	refresh_lock = mx;
 	gr_cursor.lock = mx;
 	pw_cursor.lock = mx;
@@ -374,16 +417,46 @@ cursor_reset(struct cursor *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Under c->lock and the snapshot's read lock: may the walk go on? */
+/* Under c->lock, holding db: may the walk go on? */
 static int
-cursor_valid(struct cursor *c)
+cursor_valid(struct cursor *c, const struct iam_nssdb *db)
 {
 	if (!c->started) {
 		c->started = 1;
-		c->generation = cur.generation;
+		c->generation = db->generation;
 		c->next = 0;
 	}
-	return c->generation == cur.generation;
+	return c->generation == db->generation;
+}
+
+/* The next entry of the walk c, a group's or a user's, into ent. */
+static enum nss_status
+walk_next(struct cursor *c, int groups, void *ent, char *buf, size_t len,
+	  int *errnop)
+{
+	struct iam_nssdb_user u;
+	struct iam_nssdb_group g;
+	struct hold h;
+	int saved = errno, r;
+
+	pthread_mutex_lock(&c->lock);
+	r = acquire(&h);
+	if (r < 0) {
+		pthread_mutex_unlock(&c->lock);
+		return status(unusable(r), errnop);
+	}
+	if (!cursor_valid(c, h.db))
+		r = -ENOENT;
+	else if (groups && (r = iam_nssdb_group_at(h.db, c->next, &g)) == 0)
+		r = pack_group(&g, ent, buf, len);
+	else if (!groups && (r = iam_nssdb_user_at(h.db, c->next, &u)) == 0)
+		r = pack_passwd(&u, ent, buf, len);
+	if (r == 0)
+		c->next++;
+	release(&h);
+	pthread_mutex_unlock(&c->lock);
+	errno = saved;
+	return status(r, errnop);
 }
 
 enum nss_status
@@ -404,47 +477,29 @@ _nss_iam_endpwent(void)
 enum nss_status
 _nss_iam_getpwent_r(struct passwd *pw, char *buf, size_t len, int *errnop)
 {
-	struct iam_nssdb_user u;
-	int saved = errno, r;
-
-	pthread_mutex_lock(&pw_cursor.lock);
-	r = acquire();
-	if (r < 0) {
-		pthread_mutex_unlock(&pw_cursor.lock);
-		return status(unusable(r), errnop);
-	}
-	r = cursor_valid(&pw_cursor) ?
-		iam_nssdb_user_at(&cur, pw_cursor.next, &u) : -ENOENT;
-	if (r == 0)
-		r = pack_passwd(&u, pw, buf, len);
-	if (r == 0)
-		pw_cursor.next++;
-	release();
-	pthread_mutex_unlock(&pw_cursor.lock);
-	errno = saved;
-	return status(r, errnop);
+	return walk_next(&pw_cursor, 0, pw, buf, len, errnop);
 }
 
 /* ---- group ------------------------------------------------------------ */
 
-static enum nss_status
+static inline __attribute__((always_inline)) enum nss_status
 lookup_gr(enum key_kind kind, const char *name, gid_t gid, struct group *gr,
       char *buf, size_t len, int *errnop)
 {
 	struct iam_nssdb_group g;
-	int saved = errno, r;
+	struct hold h;
+	int r;
 
 	if (kind == BY_NAME && (name == NULL || *name == '\0'))
 		return status(-ENOENT, errnop);
-	r = acquire();
+	r = acquire(&h);
 	if (r < 0)
 		return status(unusable(r), errnop);
-	r = kind == BY_NAME ? iam_nssdb_group_by_name(&cur, name, &g) :
-			      iam_nssdb_group_by_gid(&cur, (uint32_t)gid, &g);
+	r = kind == BY_NAME ? iam_nssdb_group_by_name(h.db, name, &g) :
+			      iam_nssdb_group_by_gid(h.db, (uint32_t)gid, &g);
 	if (r == 0)
 		r = pack_group(&g, gr, buf, len);
-	release();
-	errno = saved;
+	release(&h);
 	return status(r, errnop);
 }
 
@@ -480,25 +535,7 @@ _nss_iam_endgrent(void)
 enum nss_status
 _nss_iam_getgrent_r(struct group *gr, char *buf, size_t len, int *errnop)
 {
-	struct iam_nssdb_group g;
-	int saved = errno, r;
-
-	pthread_mutex_lock(&gr_cursor.lock);
-	r = acquire();
-	if (r < 0) {
-		pthread_mutex_unlock(&gr_cursor.lock);
-		return status(unusable(r), errnop);
-	}
-	r = cursor_valid(&gr_cursor) ?
-		iam_nssdb_group_at(&cur, gr_cursor.next, &g) : -ENOENT;
-	if (r == 0)
-		r = pack_group(&g, gr, buf, len);
-	if (r == 0)
-		gr_cursor.next++;
-	release();
-	pthread_mutex_unlock(&gr_cursor.lock);
-	errno = saved;
-	return status(r, errnop);
+	return walk_next(&gr_cursor, 1, gr, buf, len, errnop);
 }
 
 /* ---- initgroups -------------------------------------------------------- */
@@ -539,21 +576,22 @@ _nss_iam_initgroups_dyn(const char *user, gid_t group, long *start,
 			long *size, gid_t **groupsp, long limit, int *errnop)
 {
 	struct iam_nssdb_user u;
+	struct hold h;
 	int saved = errno, r;
 	uint32_t i;
 
 	if (user == NULL || *user == '\0')
 		return status(-ENOENT, errnop);
-	r = acquire();
+	r = acquire(&h);
 	if (r < 0)
 		return status(unusable(r), errnop);
-	r = iam_nssdb_user_by_name(&cur, user, &u);
+	r = iam_nssdb_user_by_name(h.db, user, &u);
 	for (i = 0; r == 0 && i < u.n_gids; i++) {
 		if (u.gids[i] == (uint32_t)group)
 			continue;
 		r = add_gid(u.gids[i], start, size, groupsp, limit);
 	}
-	release();
+	release(&h);
 	errno = saved;
 	if (r == -E2BIG)	/* the caller's limit: what fits is the answer */
 		r = 0;

@@ -53,16 +53,54 @@ iam_nssdb_checksum(const void *p, size_t n)
 	return r;
 }
 
+static inline uint64_t
+load64(const void *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return w;
+}
+
+static inline uint64_t
+load32(const void *p)
+{
+	uint32_t w;
+
+	memcpy(&w, p, 4);
+	return w;
+}
+
+/*
+ * 8 bytes at a time; the last 1 to 7 in one step too, read as two
+ * overlapping 4-byte words or three single bytes.  The length is mixed
+ * in first, so the overlap is never ambiguous.
+ */
+static inline uint32_t
+hash_name(const char *s, size_t len)
+{
+	uint64_t h = P1 ^ ((uint64_t)len * P2), w;
+
+	for (; len > 8; s += 8, len -= 8)
+		h = ((h ^ load64(s)) * P2) ^ (h >> 32);
+	if (len >= 4)
+		w = load32(s) | load32(s + len - 4) << 32;
+	else if (len > 0)
+		w = (uint64_t)(unsigned char)s[0] |
+		    (uint64_t)(unsigned char)s[len / 2] << 8 |
+		    (uint64_t)(unsigned char)s[len - 1] << 16;
+	else
+		w = 0;
+	h = (h ^ w) * P1;
+	h ^= h >> 29;
+	h *= P2;
+	return (uint32_t)(h >> 32);
+}
+
 uint32_t
 iam_nssdb_hash_name(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	while (len-- > 0) {
-		h ^= (unsigned char)*s++;
-		h *= 16777619u;
-	}
-	return h ^ (h >> 15);
+	return hash_name(s, len);
 }
 
 uint32_t
@@ -327,51 +365,49 @@ iam_nssdb_close(struct iam_nssdb *db)
 	memset(db, 0, sizeof(*db));
 }
 
-/* The string at offset off, bounds-checked; NULL when damaged. */
-static const char *
-str_at(const struct iam_nssdb *db, uint32_t off, size_t *ret_len)
-{
-	const char *s, *nul;
-	size_t max;
-
-	if (off >= db->strings_size)
-		return NULL;
-	s = db->strings + off;
-	max = db->strings_size - off;
-	if (max > IAM_NSSDB_MAX_STRING + 1)
-		max = IAM_NSSDB_MAX_STRING + 1;
-	nul = memchr(s, '\0', max);
-	if (nul == NULL)
-		return NULL;
-	*ret_len = (size_t)(nul - s);
-	return s;
-}
-
 /*
  * Record sums: one multiply-xor step per 8 bytes, each step a bijection
  * of the running value, so a change confined to one word always changes
- * the sum.  The caller sums lengths, or NULs, with the bytes they count.
+ * the sum.  mix_words() takes whole words (strings padded to 8 bytes);
+ * mix_bytes() takes any run, its last 1 to 7 bytes one more word, their
+ * count in its top byte.
  */
-static uint64_t
+static inline uint64_t
+mix_words(uint64_t h, const unsigned char *s, size_t words)
+{
+	for (; words >= 2; s += 16, words -= 2) {
+		h = (h ^ load64(s)) * P1;
+		h = (h ^ load64(s + 8)) * P1;
+	}
+	if (words > 0)
+		h = (h ^ load64(s)) * P1;
+	return h;
+}
+
+static inline uint64_t
 mix_bytes(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *s = p;
 	uint64_t w;
 
-	for (; n >= 8; s += 8, n -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * P1;
-	}
+	h = mix_words(h, s, n / 8);
+	s += n & ~(size_t)7;
+	n &= 7;
 	if (n > 0) {
-		w = n;		/* the tail's length, in its top byte */
-		w <<= 56;
-		memcpy(&w, s, n);
+		w = (uint64_t)n << 56;
+		if (n & 4)
+			w |= load32(s + (n & 3)) << ((n & 3) * 8);
+		if (n & 2)
+			w |= (uint64_t)(s[n & 1] | s[(n & 1) + 1] << 8)
+			     << ((n & 1) * 8);
+		if (n & 1)
+			w |= s[0];
 		h = (h ^ w) * P1;
 	}
 	return h;
 }
 
-static uint64_t
+static inline uint64_t
 finish(uint64_t h)
 {
 	h ^= h >> 31;
@@ -380,131 +416,190 @@ finish(uint64_t h)
 	return h;
 }
 
-/*
- * Bounds and sum of user record i; the strings' lengths in x.  The four
- * strings lie one after the other, so their bytes and NULs are summed
- * in one run.
- */
-static int
-urec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
-	 uint64_t *ret_sum)
+/* The sum of a user's gids: each step a bijection, as above. */
+static inline uint32_t
+gids_sum(const uint32_t *g, uint32_t n, uint32_t i)
 {
-	const struct iam_nssdb_urec *u = &db->users[i];
-	uint64_t h;
+	uint32_t h = 0x9e3779b9u ^ i;
 
-	x->name = str_at(db, u->name, &x->name_len);
-	x->gecos = str_at(db, u->gecos, &x->gecos_len);
-	x->home = str_at(db, u->home, &x->home_len);
-	x->shell = str_at(db, u->shell, &x->shell_len);
-	if (x->name == NULL || x->gecos == NULL || x->home == NULL ||
-	    x->shell == NULL || x->name_len == 0 ||
-	    x->gecos != x->name + x->name_len + 1 ||
-	    x->home != x->gecos + x->gecos_len + 1 ||
-	    x->shell != x->home + x->home_len + 1)
-		return -EBADMSG;
-	if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids)
-		return -EBADMSG;
-	x->uid = u->uid;
-	x->gid = u->gid;
-	x->gids = db->gids + u->gids;
-	x->n_gids = u->n_gids;
-	h = mix_bytes(P2 ^ i, u, offsetof(struct iam_nssdb_urec, sum));
-	h = mix_bytes(h, x->name,
-		      (size_t)(x->shell + x->shell_len + 1 - x->name));
-	h = mix_bytes(h, x->gids, (size_t)x->n_gids * 4);
-	*ret_sum = finish(h);
+	for (; n > 0; g++, n--)
+		h = (h ^ *g) * 0x85ebca77u;
+	return h ^ (h >> 16);
+}
+
+/* Does s hold a NUL in its first n bytes?  8 bytes at a time. */
+static inline int
+has_nul(const char *s, size_t n)
+{
+	const uint64_t lo = 0x0101010101010101ULL, hi = 0x8080808080808080ULL;
+	uint64_t w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		w = load64(s);
+		if ((w - lo) & ~w & hi)
+			return 1;
+	}
+	for (; n > 0; s++, n--)
+		if (*s == '\0')
+			return 1;
 	return 0;
 }
 
-/* Bounds and sum of group record i. */
-static int
-grec_sum(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
-	 uint64_t *ret_sum)
+/* Offset off holds len bytes and a NUL, zeros to a multiple of 8 after. */
+static inline int
+padded_ok(const struct iam_nssdb *db, uint32_t off, size_t len)
+{
+	/* 64 bits: a 32-bit offset and lengths of 16 bits cannot wrap */
+	return off % 8 == 0 &&
+	       (uint64_t)off + ((len + 8) & ~(size_t)7) <= db->strings_size;
+}
+
+/*
+ * Bounds and sum of user record i, *x filled.  The four strings lie one
+ * after the other from u->strs, their lengths in the record: a NUL must
+ * end each, so they are summed in one run, whole words.  A NUL inside
+ * one would only shorten it, and the sum says its bytes are the
+ * publisher's; the name is checked for one by the callers that do not
+ * compare it with a key.  The gids are checked, against their own sum,
+ * only when gids is set; otherwise x has none.  The caller compares
+ * *ret_sum with the record's.
+ */
+static inline __attribute__((always_inline)) int
+user_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
+	 uint64_t *ret_sum, int gids)
+{
+	const struct iam_nssdb_urec *u = &db->users[i];
+	size_t nl = u->name_len, gl = u->gecos_len, hl = u->home_len,
+	       sl = u->shell_len, run = nl + gl + hl + sl + 3;
+	const unsigned char *s;
+
+	if (nl == 0 || !padded_ok(db, u->strs, run))
+		return -EBADMSG;
+	s = (const unsigned char *)db->strings + u->strs;
+	x->name = (const char *)s;
+	x->gecos = x->name + nl + 1;
+	x->home = x->gecos + gl + 1;
+	x->shell = x->home + hl + 1;
+	if (x->name[nl] != '\0' || x->gecos[gl] != '\0' ||
+	    x->home[hl] != '\0' || x->shell[sl] != '\0')
+		return -EBADMSG;
+	x->name_len = nl;
+	x->gecos_len = gl;
+	x->home_len = hl;
+	x->shell_len = sl;
+	x->uid = u->uid;
+	x->gid = u->gid;
+	x->gids = NULL;
+	x->n_gids = 0;
+	*ret_sum = finish(mix_words(mix_words(P2 ^ i, (const void *)u, 4), s,
+				    (run + 8) / 8));
+	if (gids) {
+		if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids ||
+		    gids_sum(db->gids + u->gids, u->n_gids, i) != u->gids_sum)
+			return -EBADMSG;
+		x->gids = db->gids + u->gids;
+		x->n_gids = u->n_gids;
+	}
+	return 0;
+}
+
+/* Bounds and sum of group record i, *x filled, as above. */
+static inline __attribute__((always_inline)) int
+group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
+	  uint64_t *ret_sum)
 {
 	const struct iam_nssdb_grec *g = &db->groups[i];
+	size_t nl = g->name_len;
 	uint64_t h;
 
-	x->name = str_at(db, g->name, &x->name_len);
-	if (x->name == NULL || x->name_len == 0)
-		return -EBADMSG;
-	if (g->members > db->members_size ||
+	if (nl == 0 || !padded_ok(db, g->name, nl) ||
+	    g->members > db->members_size ||
 	    g->members_size > db->members_size - g->members ||
 	    (g->n_members == 0) != (g->members_size == 0) ||
-	    g->n_members > g->members_size / 2 + 1 || g->reserved != 0)
+	    g->n_members > g->members_size / 2 + 1)
 		return -EBADMSG;
+	x->name = db->strings + g->name;
+	x->name_len = nl;
 	x->members = db->members + g->members;
 	x->members_size = g->members_size;
-	if (x->members_size > 0 && x->members[x->members_size - 1] != '\0')
+	if (x->name[nl] != '\0' ||
+	    (x->members_size > 0 && x->members[x->members_size - 1] != '\0'))
 		return -EBADMSG;
 	x->gid = g->gid;
 	x->index = i;
 	x->n_members = g->n_members;
-	h = mix_bytes(P1 ^ i, g, offsetof(struct iam_nssdb_grec, sum));
-	h = mix_bytes(h, x->name, x->name_len + 1);
+	h = mix_words(P1 ^ i, (const void *)g, 3);
+	h = mix_words(h, (const unsigned char *)x->name, (nl + 8) / 8);
 	h = mix_bytes(h, x->members, x->members_size);
 	*ret_sum = finish(h);
 	return 0;
 }
 
-static int
-user_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *ret)
+/* Record i checked, its sum too, into *x: 0 or -EBADMSG. */
+static inline __attribute__((always_inline)) int
+user_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
+	int gids)
 {
-	struct iam_nssdb_user x;
 	uint64_t sum;
 
-	if (i >= db->n_users)
+	if (i >= db->n_users || user_rec(db, i, x, &sum, gids) < 0 ||
+	    sum != db->users[i].sum)
 		return -EBADMSG;
-	if (urec_sum(db, i, &x, &sum) < 0 || sum != db->users[i].sum)
-		return -EBADMSG;
-	*ret = x;
 	return 0;
 }
 
-static int
-group_at(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *ret)
+static inline __attribute__((always_inline)) int
+group_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x)
 {
-	struct iam_nssdb_group x;
 	uint64_t sum;
 
-	if (i >= db->n_groups)
+	if (i >= db->n_groups || group_rec(db, i, x, &sum) < 0 ||
+	    sum != db->groups[i].sum)
 		return -EBADMSG;
-	if (grec_sum(db, i, &x, &sum) < 0 || sum != db->groups[i].sum)
-		return -EBADMSG;
-	*ret = x;
 	return 0;
 }
 
 uint32_t
 iam_nssdb_slot_check(uint32_t idx, uint32_t tag)
 {
-	uint32_t t = iam_nssdb_hash_id(tag);
+	uint32_t t = tag * 0x85ebca77u;
 
-	/* bijections that keep 0 at 0, each changing whole when one word does */
-	return iam_nssdb_hash_id(idx) ^ (t << 13 | t >> 19);
+	/* odd multiples: bijections keeping 0 at 0; one word changed, all is */
+	return idx * 0x9e3779b1u ^ (t << 16 | t >> 16);
 }
 
 /*
- * Walk the probe sequence of hash h in table t; for each occupied slot
- * call match(), which says 1 found, 0 go on, or a negative error.  The
- * walk is bounded by the slot count, so a table without an empty slot
- * cannot loop.  Every slot on the way is checked, and every record whose
- * slot carries the key's hash, the ones that turn out not to match too:
- * damage on the path of a key is -EBADMSG, never a "no such entry" that
- * hides it.
+ * The probe sequence of hash h in table t: for each occupied slot that
+ * carries h, match() checks the record (its sum too) and compares its
+ * key: 1 found, 0 go on, or a negative error.  The walk is bounded by
+ * the slot count, so a table without an empty slot cannot loop.  Every
+ * slot on the way is checked, and every record whose slot carries the
+ * key's hash, the ones that turn out not to match too: damage on the
+ * path of a key is -EBADMSG, never a "no such entry" that hides it.
+ * Inlined into each lookup with its match(), so nothing is copied twice.
  */
-typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
-			const void *key, void *ret);
+struct key {
+	const char *s;		/* a name, or NULL: id */
+	size_t len;
+	uint32_t id;
+	int gids;		/* a user's gids are wanted */
+};
 
-static int
+typedef int (*match_fn)(const struct iam_nssdb *db, uint32_t idx,
+			const struct key *key, void *ret);
+
+static inline __attribute__((always_inline)) int
 probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
-      const void *key, void *ret)
+      const struct key *key, void *ret)
 {
-	uint32_t slots = db->ht_slots[t], mask = slots - 1, n, v;
+	uint32_t slots, mask, n, v;
 	const struct iam_nssdb_slot *slot;
 	int r;
 
-	if (slots == 0)
-		return -ENOENT;
+	if (db == NULL || db->base == NULL)
+		return -EBADMSG;
+	slots = db->ht_slots[t];
+	mask = slots - 1;
 	for (n = 0; n < slots; n++) {
 		slot = &db->ht[t][(h + n) & mask];
 		v = slot->idx;
@@ -521,105 +616,115 @@ probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
 	return -ENOENT;
 }
 
-struct name_key {
-	const char *s;
-	size_t len;
-};
-
-static int
-match_user_name(const struct iam_nssdb *db, uint32_t idx, const void *key,
-		void *ret)
+/*
+ * Are the len bytes of a record's name (padded with zeros to a multiple
+ * of 8 past its NUL) those of key (len bytes and a NUL)?  8 at a time.
+ */
+static inline int
+same_name(const char *name, const char *key, size_t len)
 {
-	const struct name_key *k = key;
-	struct iam_nssdb_user u;
-	int r;
+	size_t i;
 
-	r = user_at(db, idx, &u);
-	if (r < 0)
-		return r;
-	if (u.name_len != k->len || memcmp(u.name, k->s, k->len) != 0)
-		return 0;
-	*(struct iam_nssdb_user *)ret = u;
+	for (i = 0; i + 8 <= len; i += 8)
+		if (load64(name + i) != load64(key + i))
+			return 0;
+	if (len - i >= 4)
+		return load32(name + i) == load32(key + i) &&
+		       load32(name + len - 4) == load32(key + len - 4);
+	for (; i < len; i++)
+		if (name[i] != key[i])
+			return 0;
 	return 1;
 }
 
-static int
-match_user_uid(const struct iam_nssdb *db, uint32_t idx, const void *key,
-	       void *ret)
+static inline __attribute__((always_inline)) int
+match_user(const struct iam_nssdb *db, uint32_t idx, const struct key *k,
+	   void *ret)
 {
-	struct iam_nssdb_user u;
-	int r;
+	struct iam_nssdb_user *u = ret;
 
-	if (idx >= db->n_users)
+	if (user_ok(db, idx, u, k->gids) < 0)
 		return -EBADMSG;
-	r = user_at(db, idx, &u);
-	if (r < 0)
-		return r;
-	if (u.uid != *(const uint32_t *)key)
-		return 0;
-	*(struct iam_nssdb_user *)ret = u;
-	return 1;
+	if (k->s == NULL)
+		return u->uid != k->id ? 0 :
+		       has_nul(u->name, u->name_len) ? -EBADMSG : 1;
+	return u->name_len == k->len && same_name(u->name, k->s, k->len);
 }
 
-static int
-match_group_name(const struct iam_nssdb *db, uint32_t idx, const void *key,
-		 void *ret)
+static inline __attribute__((always_inline)) int
+match_group(const struct iam_nssdb *db, uint32_t idx, const struct key *k,
+	    void *ret)
 {
-	const struct name_key *k = key;
-	struct iam_nssdb_group g;
-	int r;
+	struct iam_nssdb_group *g = ret;
 
-	r = group_at(db, idx, &g);
-	if (r < 0)
-		return r;
-	if (g.name_len != k->len || memcmp(g.name, k->s, k->len) != 0)
-		return 0;
-	*(struct iam_nssdb_group *)ret = g;
-	return 1;
-}
-
-static int
-match_group_gid(const struct iam_nssdb *db, uint32_t idx, const void *key,
-		void *ret)
-{
-	struct iam_nssdb_group g;
-	int r;
-
-	if (idx >= db->n_groups)
+	if (group_ok(db, idx, g) < 0)
 		return -EBADMSG;
-	r = group_at(db, idx, &g);
-	if (r < 0)
-		return r;
-	if (g.gid != *(const uint32_t *)key)
-		return 0;
-	*(struct iam_nssdb_group *)ret = g;
-	return 1;
+	if (k->s == NULL)
+		return g->gid != k->id ? 0 :
+		       has_nul(g->name, g->name_len) ? -EBADMSG : 1;
+	return g->name_len == k->len && same_name(g->name, k->s, k->len);
+}
+
+/* A name key: 0, or -ENOENT when no entry can have it. */
+static inline int
+name_key(const char *name, struct key *k)
+{
+	k->s = name;
+	k->len = strnlen(name, IAM_NSSDB_MAX_STRING + 1);
+	if (k->len == 0 || k->len > IAM_NSSDB_MAX_STRING)
+		return -ENOENT;
+	return 0;
+}
+
+int
+iam_nssdb_user(const struct iam_nssdb *db, const char *name, uint32_t uid,
+	       int gids, struct iam_nssdb_user *ret)
+{
+	struct key k = { NULL, 0, uid, gids };
+
+	if (name == NULL)
+		return probe(db, HT_USER_UID, iam_nssdb_hash_id(uid),
+			     match_user, &k, ret);
+	if (name_key(name, &k) < 0)
+		return -ENOENT;
+	return probe(db, HT_USER_NAME, hash_name(k.s, k.len),
+		     match_user, &k, ret);
 }
 
 int
 iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
 		       struct iam_nssdb_user *ret)
 {
-	struct name_key k;
-
-	if (db == NULL || db->base == NULL)
-		return -EBADMSG;
-	k.s = name;
-	k.len = strnlen(name, IAM_NSSDB_MAX_STRING + 1);
-	if (k.len == 0 || k.len > IAM_NSSDB_MAX_STRING)
-		return -ENOENT;
-	return probe(db, HT_USER_NAME, iam_nssdb_hash_name(k.s, k.len),
-		     match_user_name, &k, ret);
+	return iam_nssdb_user(db, name, 0, 1, ret);
 }
 
 int
 iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
 		      struct iam_nssdb_user *ret)
 {
-	if (db == NULL || db->base == NULL)
-		return -EBADMSG;
-	return probe(db, HT_USER_UID, iam_nssdb_hash_id(uid), match_user_uid,
-		     &uid, ret);
+	return iam_nssdb_user(db, NULL, uid, 1, ret);
+}
+
+int
+iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
+			struct iam_nssdb_group *ret)
+{
+	struct key k;
+
+	if (name_key(name, &k) < 0)
+		return -ENOENT;
+	return probe(db, HT_GROUP_NAME, hash_name(k.s, k.len),
+		     match_group, &k, ret);
+}
+
+int
+iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
+		       struct iam_nssdb_group *ret)
+{
+	struct key k = { NULL, 0, gid, 0 };
+
+	return probe(db, HT_GROUP_GID, iam_nssdb_hash_id(gid), match_group,
+		     &k, ret);
 }
 
 int
@@ -630,33 +735,9 @@ iam_nssdb_user_at(const struct iam_nssdb *db, uint32_t i,
 		return -EBADMSG;
 	if (i >= db->n_users)
 		return -ENOENT;
-	return user_at(db, i, ret);
-}
-
-int
-iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
-			struct iam_nssdb_group *ret)
-{
-	struct name_key k;
-
-	if (db == NULL || db->base == NULL)
+	if (user_ok(db, i, ret, 1) < 0 || has_nul(ret->name, ret->name_len))
 		return -EBADMSG;
-	k.s = name;
-	k.len = strnlen(name, IAM_NSSDB_MAX_STRING + 1);
-	if (k.len == 0 || k.len > IAM_NSSDB_MAX_STRING)
-		return -ENOENT;
-	return probe(db, HT_GROUP_NAME, iam_nssdb_hash_name(k.s, k.len),
-		     match_group_name, &k, ret);
-}
-
-int
-iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
-		       struct iam_nssdb_group *ret)
-{
-	if (db == NULL || db->base == NULL)
-		return -EBADMSG;
-	return probe(db, HT_GROUP_GID, iam_nssdb_hash_id(gid), match_group_gid,
-		     &gid, ret);
+	return 0;
 }
 
 int
@@ -667,7 +748,9 @@ iam_nssdb_group_at(const struct iam_nssdb *db, uint32_t i,
 		return -EBADMSG;
 	if (i >= db->n_groups)
 		return -ENOENT;
-	return group_at(db, i, ret);
+	if (group_ok(db, i, ret) < 0 || has_nul(ret->name, ret->name_len))
+		return -EBADMSG;
+	return 0;
 }
 
 int
@@ -737,11 +820,16 @@ iam_nssdb_seal(void *p, size_t size)
 	fill(&db, base, size, &h);
 	ur = (void *)(base + h.sect[IAM_NSSDB_USERS].off);
 	gr = (void *)(base + h.sect[IAM_NSSDB_GROUPS].off);
-	for (i = 0; i < db.n_users; i++)
-		if (urec_sum(&db, i, &u, &sum) == 0)
+	for (i = 0; i < db.n_users; i++) {
+		if (ur[i].gids <= db.n_gids &&
+		    ur[i].n_gids <= db.n_gids - ur[i].gids)
+			ur[i].gids_sum = gids_sum(db.gids + ur[i].gids,
+						  ur[i].n_gids, i);
+		if (user_rec(&db, i, &u, &sum, 0) == 0)
 			ur[i].sum = sum;
+	}
 	for (i = 0; i < db.n_groups; i++)
-		if (grec_sum(&db, i, &g, &sum) == 0)
+		if (group_rec(&db, i, &g, &sum) == 0)
 			gr[i].sum = sum;
 	for (t = 0; t < 4; t++) {
 		slot = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + t].off);

@@ -28,15 +28,26 @@
  *
  * Integrity is checked where it is read, so opening costs the same at
  * any size: the header carries the checksum of its own bytes and the
- * section layout; each user record the checksum of its fields, strings
- * and gids; each group record that of its fields, name and member names;
- * each hash slot a check of the index and hash it holds, so a probe skips
- * the slots of other keys without reading their records, and a damaged
- * slot is noticed rather than hiding an entry.  Every index and offset
- * is bounds-checked again when used, and a hash slot only ever leads to
- * a record whose key is compared, so damage anywhere is either answered
- * as corrupt (-EBADMSG) by the lookup that reads it, or not read at all:
- * never a wrong answer.
+ * section layout; each user record the checksum of its fields and
+ * strings, and another of its gids; each group record that of its
+ * fields, name and member names; each hash slot a check of the index
+ * and hash it holds, so a probe skips the slots of other keys without
+ * reading their records, and a damaged slot is noticed rather than
+ * hiding an entry.  Every index and offset is bounds-checked again when
+ * used, and a hash slot only ever leads to a record whose key is
+ * compared, so damage anywhere is either answered as corrupt (-EBADMSG)
+ * by the lookup that reads it, or not read at all: never a wrong answer.
+ *
+ * Version 3 (version 2 before it is refused: its records had no string
+ * lengths, and its hashes were others): a user record holds the lengths
+ * of its four strings, which lie one after the other from its offset,
+ * and a group record the length of its name, so a lookup checks a NUL at
+ * each end rather than searching for it; a record's strings start at a
+ * multiple of 8 and are padded with zeros to one, so they are summed 8
+ * bytes at a time; a user's gids have a sum of their own, read by
+ * initgroups alone; a name is hashed 8 bytes at a time.  A reader of version 3 answers UNAVAIL for an older snapshot
+ * until the next publication, which the Debian postinst of iam-tools
+ * makes on upgrade.
  */
 #ifndef IAM_NSSDB_H
 #define IAM_NSSDB_H
@@ -61,7 +72,7 @@
 #endif
 
 #define IAM_NSSDB_MAGIC		"IAMNSSDB"	/* 8 bytes, no NUL */
-#define IAM_NSSDB_VERSION	2
+#define IAM_NSSDB_VERSION	3
 #define IAM_NSSDB_MAX_SIZE	0xfffffff8u	/* offsets are 32 bits */
 #define IAM_NSSDB_MAX_STRING	4096		/* one name, gecos, home, shell */
 /* Users or groups in one snapshot: slots of 2x as many still fit 32 bits. */
@@ -104,24 +115,30 @@ struct iam_nssdb_header {
 #define IAM_NSSDB_SUMMED_FROM	32
 
 struct iam_nssdb_urec {
-	uint32_t name;		/* string offsets */
+	uint32_t strs;		/* string offset of the name, a multiple of 8;
+				   gecos, home and shell follow it, each ended
+				   by a NUL, then zeros to a multiple of 8 */
 	uint32_t uid;
 	uint32_t gid;		/* primary gid */
-	uint32_t gecos;
-	uint32_t home;
-	uint32_t shell;
 	uint32_t gids;		/* first entry in the gids section */
 	uint32_t n_gids;	/* supplementary gids */
-	uint64_t sum;		/* fields above, strings, gids, index */
+	uint16_t name_len;	/* 1 .. IAM_NSSDB_MAX_STRING, NULs excluded */
+	uint16_t gecos_len;	/* 0 .. IAM_NSSDB_MAX_STRING */
+	uint16_t home_len;
+	uint16_t shell_len;
+	uint32_t gids_sum;	/* of the gids and the index: only initgroups
+				   reads them */
+	uint64_t sum;		/* fields above, strings, index */
 };
 
 struct iam_nssdb_grec {
-	uint32_t name;
+	uint32_t name;		/* string offset, a multiple of 8; the name,
+				   its NUL, zeros to a multiple of 8 */
 	uint32_t gid;
 	uint32_t members;	/* first byte in the members section */
 	uint32_t n_members;
 	uint32_t members_size;	/* bytes of member names, NULs included */
-	uint32_t reserved;	/* zero */
+	uint32_t name_len;	/* 1 .. IAM_NSSDB_MAX_STRING, NUL excluded */
 	uint64_t sum;		/* fields above, name, member names, index */
 };
 
@@ -206,6 +223,13 @@ int iam_nssdb_user_by_name(const struct iam_nssdb *db, const char *name,
 			   struct iam_nssdb_user *ret);
 int iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
 			  struct iam_nssdb_user *ret);
+/*
+ * Either of the two above (name NULL: by uid); when gids is 0 the user's
+ * gids are neither read nor checked, ret->gids NULL and ret->n_gids 0:
+ * what getpwnam() and getpwuid() need.
+ */
+int iam_nssdb_user(const struct iam_nssdb *db, const char *name, uint32_t uid,
+		   int gids, struct iam_nssdb_user *ret);
 int iam_nssdb_user_at(const struct iam_nssdb *db, uint32_t i,
 		      struct iam_nssdb_user *ret);
 int iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,

@@ -58,6 +58,21 @@ add_string(struct builder *b, const char *s, uint32_t *ret_off)
 	return 0;
 }
 
+/*
+ * Zeros up to the next multiple of 8: each record's strings start and
+ * end on one, so the reader sums them 8 bytes at a time.
+ */
+static int
+pad_strings(struct builder *b)
+{
+	static const char zero[8];
+	size_t k = (8 - b->strings.len % 8) % 8;
+
+	if (k > 0 && iam_buf_add(&b->strings, zero, k) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 /* Index every group by its name's hash: O(1) per name resolved. */
 static int
 group_slots(struct builder *b)
@@ -234,6 +249,7 @@ static int
 records(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
+	uint32_t off;
 	size_t i, k;
 	int r;
 
@@ -248,11 +264,17 @@ records(struct builder *b)
 		if (!field_ok(u->name, 1) || !field_ok(u->gecos, 0) ||
 		    !field_ok(u->home, 0) || !field_ok(u->shell, 0))
 			return -EINVAL;
-		if ((r = add_string(b, u->name, &x->name)) < 0 ||
-		    (r = add_string(b, u->gecos, &x->gecos)) < 0 ||
-		    (r = add_string(b, u->home, &x->home)) < 0 ||
-		    (r = add_string(b, u->shell, &x->shell)) < 0)
+		/* the four strings one after the other, as the reader wants */
+		if ((r = add_string(b, u->name, &x->strs)) < 0 ||
+		    (r = add_string(b, u->gecos, &off)) < 0 ||
+		    (r = add_string(b, u->home, &off)) < 0 ||
+		    (r = add_string(b, u->shell, &off)) < 0 ||
+		    (r = pad_strings(b)) < 0)
 			return r;
+		x->name_len = (uint16_t)strlen(u->name);
+		x->gecos_len = (uint16_t)strlen(u->gecos);
+		x->home_len = (uint16_t)strlen(u->home);
+		x->shell_len = (uint16_t)strlen(u->shell);
 		x->uid = u->uid;
 		x->gid = u->gid;
 		x->gids = b->ugids_at[i];
@@ -263,8 +285,10 @@ records(struct builder *b)
 
 		if (!field_ok(id->groups[i].name, 1))
 			return -EINVAL;
-		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0)
+		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0 ||
+		    (r = pad_strings(b)) < 0)
 			return r;
+		x->name_len = (uint32_t)strlen(id->groups[i].name);
 		x->gid = id->groups[i].gid;
 		x->members = (uint32_t)b->names.len;
 		x->n_members = b->members_at[i + 1] - b->members_at[i];

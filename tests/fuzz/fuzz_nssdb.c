@@ -3,10 +3,11 @@
  * the code every process runs on the snapshot.
  *
  * The first input byte picks the mode: odd, the rest is used as is; even,
- * every checksum (header, records, slots) is recomputed first, so the
+ * every checksum (header, records, gids, slots) is recomputed first, so the
  * fuzzer gets past them and reaches the structure checks and the lookups.  Whatever the reader
  * accepts must answer consistently: an entry found by name has that
- * name, by id that id, and every string lies inside the input.
+ * name, by id that id, and every string lies inside the input, whether
+ * the lookup reads the user's gids (getgrouplist) or not (getpwnam).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,6 +55,13 @@ walk(const struct iam_nssdb *db)
 			check(v.name_len == u.name_len && !strcmp(v.name, u.name));
 		if (iam_nssdb_user_by_uid(db, u.uid, &v) == 0)
 			check(v.uid == u.uid);
+		if (iam_nssdb_user(db, u.name, 0, 0, &v) == 0) {
+			check(v.name_len == u.name_len && !strcmp(v.name, u.name));
+			check(v.gids == NULL && v.n_gids == 0);
+			inside(db, v.shell, v.shell_len);
+		}
+		if (iam_nssdb_user(db, NULL, u.uid, 0, &v) == 0)
+			check(v.uid == u.uid && v.gids == NULL);
 	}
 	for (i = 0; i < db->n_groups && i < 4096; i++) {
 		if (iam_nssdb_group_at(db, i, &g) != 0)
@@ -71,6 +79,15 @@ walk(const struct iam_nssdb *db)
 		check(!strcmp(u.name, "alice"));
 	if (iam_nssdb_user_by_uid(db, 70001, &u) == 0)
 		check(u.uid == 70001);
+	if (iam_nssdb_user(db, "alice", 0, 0, &u) == 0) {
+		check(!strcmp(u.name, "alice"));
+		inside(db, u.gecos, u.gecos_len);
+		inside(db, u.home, u.home_len);
+	}
+	if (iam_nssdb_user(db, NULL, 70001, 0, &u) == 0) {
+		check(u.uid == 70001);
+		inside(db, u.name, u.name_len);
+	}
 	if (iam_nssdb_group_by_gid(db, 80001, &g) == 0)
 		check(g.gid == 80001);
 }

@@ -459,6 +459,23 @@ Test(nss, corrupt_snapshot_is_unavail, .init = setup_empty_dir)
 }
 
 /*
+ * A snapshot of version 2 (written before this reader) is UNAVAIL until
+ * the publisher writes version 3 (the Debian postinst publishes on
+ * upgrade): never misread as the new layout.
+ */
+Test(nss, a_version_2_snapshot_is_unavail, .init = setup_empty_dir)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	uint32_t v2 = 2;
+
+	publish_fixture_bytes(&b);
+	memcpy(b.buf + offsetof(struct iam_nssdb_header, version), &v2, 4);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
+	expect_unavail("version 2");
+	iam_buf_release(&b);
+}
+
+/*
  * Records are checked where they are read: a flipped bit in one user's
  * or one group's bytes makes every entry point that reads them answer
  * UNAVAIL, never NOTFOUND and never another entry.

@@ -401,6 +401,9 @@ sweep(const unsigned char *p, size_t len, const struct keys *k,
 	for (i = 0; i < k->nu; i++) {
 		say_user(s, iam_nssdb_user_by_name(&db, k->names[i], &u), &u);
 		say_user(s, iam_nssdb_user_by_uid(&db, k->uids[i], &u), &u);
+		/* getpwnam's and getpwuid's lookups: the gids left unread */
+		say_user(s, iam_nssdb_user(&db, k->names[i], 0, 0, &u), &u);
+		say_user(s, iam_nssdb_user(&db, NULL, k->uids[i], 0, &u), &u);
 	}
 	for (i = 0; i < k->ng; i++) {
 		say_group(s, &db, iam_nssdb_group_by_name(&db, k->gnames[i], &g), &g);
@@ -622,7 +625,8 @@ Test(nssdb, record_offsets_past_the_end_are_caught_at_lookup)
 	for (f = 0; f < 8; f++) {
 		uint32_t *field;
 
-		if (f == 1 || f == 2)	/* uid, gid: any value is a value */
+		/* uid, gid: any value is a value; 7, the gids' sum, is resealed */
+		if (f == 1 || f == 2 || f == 7)
 			continue;
 		memcpy(p, b.buf, b.len);
 		rec = (void *)(p + hdr(p)->sect[IAM_NSSDB_USERS].off);
@@ -666,6 +670,126 @@ Test(nssdb, record_offsets_past_the_end_are_caught_at_lookup)
 		cr_expect_eq(iam_nssdb_group_member(&db, &g, g.n_members - 1,
 						    &n, &len), -EBADMSG);
 	}
+	free(p);
+	iam_buf_release(&b);
+}
+
+/* Version 2 had no string lengths and other hashes: refused, not misread. */
+Test(nssdb, a_version_2_snapshot_is_refused)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb db;
+	unsigned char *p;
+
+	build_fixture(&b, 1);
+	p = copy8(b.buf, b.len);
+	cr_assert_eq(hdr(p)->version, 3);
+	hdr(p)->version = 2;
+	reseal(p, b.len);
+	cr_expect_eq(iam_nssdb_open_mem(p, b.len, &db), -EBADMSG);
+	free(p);
+	iam_buf_release(&b);
+}
+
+/*
+ * Alice's record edited and resealed, so only the structure checks stand
+ * between the edit and an answer: a length that does not end at a NUL,
+ * strings that do not start on 8 bytes, a NUL inside her name.
+ */
+static unsigned char *
+alice_edited(const struct iam_buf *b, struct iam_nssdb *db,
+	     void (*edit)(unsigned char *p, struct iam_nssdb_urec *alice))
+{
+	unsigned char *p = copy8(b->buf, b->len);
+	struct iam_nssdb_urec *rec;
+
+	rec = (void *)(p + hdr(p)->sect[IAM_NSSDB_USERS].off);
+	cr_assert_eq(rec[0].uid, 70001);
+	edit(p, &rec[0]);
+	reseal(p, b->len);
+	cr_assert_eq(iam_nssdb_open_mem(p, b->len, db), 0);
+	return p;
+}
+
+static void
+name_one_longer(unsigned char *p, struct iam_nssdb_urec *alice)
+{
+	(void)p;
+	alice->name_len++;
+}
+
+static void
+home_one_shorter(unsigned char *p, struct iam_nssdb_urec *alice)
+{
+	(void)p;
+	alice->home_len--;
+}
+
+static void
+strings_moved_by_one(unsigned char *p, struct iam_nssdb_urec *alice)
+{
+	(void)p;
+	alice->strs++;
+}
+
+static void
+nul_inside_the_name(unsigned char *p, struct iam_nssdb_urec *alice)
+{
+	p[hdr(p)->sect[IAM_NSSDB_STRINGS].off + alice->strs + 2] = '\0';
+}
+
+Test(nssdb, string_lengths_and_offsets_are_checked_at_lookup)
+{
+	void (*edits[])(unsigned char *, struct iam_nssdb_urec *) = {
+		name_one_longer, home_one_shorter, strings_moved_by_one,
+		nul_inside_the_name,
+	};
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	unsigned char *p;
+	size_t e;
+
+	build_fixture(&b, 1);
+	for (e = 0; e < sizeof(edits) / sizeof(edits[0]); e++) {
+		p = alice_edited(&b, &db, edits[e]);
+		cr_expect_eq(iam_nssdb_user_at(&db, 0, &u), -EBADMSG, "edit %zu", e);
+		cr_expect_eq(iam_nssdb_user_by_uid(&db, 70001, &u), -EBADMSG,
+			     "edit %zu", e);
+		cr_expect_eq(iam_nssdb_user(&db, NULL, 70001, 0, &u), -EBADMSG,
+			     "edit %zu", e);
+		/* by name: refused, or (a NUL inside) no longer hers */
+		cr_expect_neq(iam_nssdb_user(&db, "alice", 0, 0, &u), 0,
+			      "edit %zu", e);
+		cr_expect_neq(iam_nssdb_user_by_name(&db, "al", &u), 0);
+		/* the others are still answered */
+		cr_expect_eq(iam_nssdb_user(&db, "bob", 0, 0, &u), 0);
+		cr_expect_str_eq(u.home, "/home/bob");
+		free(p);
+	}
+	iam_buf_release(&b);
+}
+
+/* getpwnam leaves the gids unread; what reads them checks their sum. */
+Test(nssdb, a_damaged_gid_is_caught_by_what_reads_the_gids)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	unsigned char *p;
+
+	build_fixture(&b, 1);
+	p = copy8(b.buf, b.len);
+	p[hdr(p)->sect[IAM_NSSDB_GIDS].off] ^= 1;	/* alice's first gid */
+	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
+	cr_expect_eq(iam_nssdb_user_by_name(&db, "alice", &u), -EBADMSG);
+	cr_expect_eq(iam_nssdb_user_by_uid(&db, 70001, &u), -EBADMSG);
+	cr_expect_eq(iam_nssdb_user_at(&db, 0, &u), -EBADMSG);
+	cr_assert_eq(iam_nssdb_user(&db, "alice", 0, 0, &u), 0);
+	cr_expect_eq(u.uid, 70001);
+	cr_expect_str_eq(u.shell, "/bin/bash");
+	cr_expect_null(u.gids);
+	cr_expect_eq(u.n_gids, 0);
 	free(p);
 	iam_buf_release(&b);
 }
