@@ -35,7 +35,7 @@
  * The current snapshot, *live: one of two slots.  Lookups take no lock:
  * a reader counts itself in readers[phase] before it loads live and
  * uncounts itself when it has copied out of the mapping.  A refresh maps
- * the new file into the other slot, points live at it, then waits until
+ * the new file into the spare slot, points live at it, then waits until
  * every reader that may still hold the old slot is gone, the two
  * counters drained in turn (new readers count in the other one, so a
  * busy process cannot starve it), and only then unmaps the old file.
@@ -51,6 +51,7 @@ struct snap {
 };
 static struct snap snaps[2] = { { .err = -ENOENT }, { .err = -ENOENT } };
 static struct snap *live = &snaps[0];
+static struct snap *spare = &snaps[1];	/* held by no reader; NULL: none */
 static unsigned long readers[2];
 static unsigned int phase;
 static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -83,20 +84,36 @@ same_file(const struct stat *a, const struct stat *b)
  * Wait until no reader can hold the slot live pointed at before: flip
  * the phase and wait for the old counter, twice, so a reader that read
  * the phase just before a flip is waited for too.  A reader is inside
- * for one copy out of the mapping; the wait yields meanwhile.
+ * for one copy out of the mapping: the wait yields, then naps.  A count
+ * that never comes back (a lookup left by longjmp from a signal handler,
+ * a thread cancelled inside one, a handler's lookup waiting on the lookup
+ * it interrupted) is given up on after DRAIN_MS: 0 drained, -1 not.
  */
-static void
+#define DRAIN_MS 2000
+
+static int
 drain_readers(void)
 {
+	struct timespec nap = { 0, 1000000 };
 	unsigned int p;
-	int k;
+	int k, spins, napped = 0;
 
 	for (k = 0; k < 2; k++) {
 		p = __atomic_load_n(&phase, __ATOMIC_RELAXED);
 		__atomic_store_n(&phase, p ^ 1, __ATOMIC_SEQ_CST);
-		while (__atomic_load_n(&readers[p], __ATOMIC_SEQ_CST) != 0)
-			sched_yield();
+		for (spins = 0;
+		     __atomic_load_n(&readers[p], __ATOMIC_SEQ_CST) != 0;
+		     spins++) {
+			if (spins < 100) {
+				sched_yield();
+				continue;
+			}
+			if (napped++ >= DRAIN_MS)
+				return -1;
+			(void)nanosleep(&nap, NULL);
+		}
 	}
+	return 0;
 }
 
 /*
@@ -130,15 +147,22 @@ refresh(long now)
 	old = live;
 	if (r == 0 && old->db.base != NULL && same_file(&seen, &old->st))
 		goto out_done;
-	/* the other slot: no reader holds it since the last refresh */
-	next = old == &snaps[0] ? &snaps[1] : &snaps[0];
+	/* the spare slot: no reader holds it since the last refresh */
+	next = spare;
+	if (next == NULL)
+		goto out_done;		/* none to be had: keep the old one */
 	memset(next, 0, sizeof(*next));
 	r = r == 0 ? iam_nssdb_open(path, &next->db, &next->st) : -errno;
 	next->err = r < 0 ? r : 0;
 	__atomic_store_n(&live, next, __ATOMIC_SEQ_CST);
-	drain_readers();
-	iam_nssdb_close(&old->db);
-	memset(old, 0, sizeof(*old));
+	if (drain_readers() == 0) {
+		iam_nssdb_close(&old->db);
+		memset(old, 0, sizeof(*old));
+		spare = old;
+	} else {
+		/* a reader may hold old for good: leave it mapped, as it is */
+		spare = calloc(1, sizeof(*spare));
+	}
 out_done:
 	__atomic_store_n(&next_check, now + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&checked, 1, __ATOMIC_RELEASE);

@@ -103,8 +103,8 @@ iam_nssdb_hash_name(const char *s, size_t len)
 	return hash_name(s, len);
 }
 
-uint32_t
-iam_nssdb_hash_id(uint32_t id)
+static inline uint32_t
+hash_id(uint32_t id)
 {
 	id ^= id >> 16;
 	id *= 0x7feb352du;
@@ -112,6 +112,24 @@ iam_nssdb_hash_id(uint32_t id)
 	id *= 0x846ca68bu;
 	id ^= id >> 16;
 	return id;
+}
+
+uint32_t
+iam_nssdb_hash_id(uint32_t id)
+{
+	return hash_id(id);
+}
+
+/*
+ * A slot's check: a bijection of idx for any tag and of tag for any idx,
+ * so one field changed always shows; not linear in any bit, so two
+ * fields changed together do not cancel out; and never 0 for the empty
+ * slot (0, 0), so a zeroed page of a table is damage, not "no entry".
+ */
+static inline uint32_t
+slot_check(uint32_t idx, uint32_t tag)
+{
+	return hash_id(idx ^ hash_id(tag ^ 0x9e3779b9u));
 }
 
 /* Does sect describe count records of size bytes inside the file? */
@@ -366,21 +384,29 @@ iam_nssdb_close(struct iam_nssdb *db)
 }
 
 /*
- * Record sums: one multiply-xor step per 8 bytes, each step a bijection
- * of the running value, so a change confined to one word always changes
- * the sum.  mix_words() takes whole words (strings padded to 8 bytes);
+ * Record sums: one step per 8 bytes -- xor the word in, multiply by an
+ * odd constant, fold the high half down -- each a bijection of the
+ * running value, so a change confined to one word always changes the
+ * sum.  The fold matters: a product's top bit depends on the factor's
+ * top bit alone, so without it the same bit flipped in two words would
+ * cancel out.  mix_words() takes whole words (strings padded to 8 bytes);
  * mix_bytes() takes any run, its last 1 to 7 bytes one more word, their
  * count in its top byte.
  */
 static inline uint64_t
+step(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * P1;
+	return h ^ h >> 32;
+}
+
+static inline uint64_t
 mix_words(uint64_t h, const unsigned char *s, size_t words)
 {
-	for (; words >= 2; s += 16, words -= 2) {
-		h = (h ^ load64(s)) * P1;
-		h = (h ^ load64(s + 8)) * P1;
-	}
+	for (; words >= 2; s += 16, words -= 2)
+		h = step(step(h, load64(s)), load64(s + 8));
 	if (words > 0)
-		h = (h ^ load64(s)) * P1;
+		h = step(h, load64(s));
 	return h;
 }
 
@@ -402,7 +428,7 @@ mix_bytes(uint64_t h, const void *p, size_t n)
 			     << ((n & 1) * 8);
 		if (n & 1)
 			w |= s[0];
-		h = (h ^ w) * P1;
+		h = step(h, w);
 	}
 	return h;
 }
@@ -416,14 +442,16 @@ finish(uint64_t h)
 	return h;
 }
 
-/* The sum of a user's gids: each step a bijection, as above. */
+/* The sum of a user's gids: each step a bijection, folded, as above. */
 static inline uint32_t
 gids_sum(const uint32_t *g, uint32_t n, uint32_t i)
 {
 	uint32_t h = 0x9e3779b9u ^ i;
 
-	for (; n > 0; g++, n--)
+	for (; n > 0; g++, n--) {
 		h = (h ^ *g) * 0x85ebca77u;
+		h ^= h >> 16;
+	}
 	return h ^ (h >> 16);
 }
 
@@ -451,7 +479,8 @@ padded_ok(const struct iam_nssdb *db, uint32_t off, size_t len)
 {
 	/* 64 bits: a 32-bit offset and lengths of 16 bits cannot wrap */
 	return off % 8 == 0 &&
-	       (uint64_t)off + ((len + 8) & ~(size_t)7) <= db->strings_size;
+	       (uint64_t)off + (((uint64_t)len + 8) & ~(uint64_t)7) <=
+	       db->strings_size;
 }
 
 /*
@@ -512,7 +541,8 @@ group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	size_t nl = g->name_len;
 	uint64_t h;
 
-	if (nl == 0 || !padded_ok(db, g->name, nl) ||
+	if (nl == 0 || nl > IAM_NSSDB_MAX_STRING ||
+	    !padded_ok(db, g->name, nl) ||
 	    g->members > db->members_size ||
 	    g->members_size > db->members_size - g->members ||
 	    (g->n_members == 0) != (g->members_size == 0) ||
@@ -562,10 +592,7 @@ group_ok(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x)
 uint32_t
 iam_nssdb_slot_check(uint32_t idx, uint32_t tag)
 {
-	uint32_t t = tag * 0x85ebca77u;
-
-	/* odd multiples: bijections keeping 0 at 0; one word changed, all is */
-	return idx * 0x9e3779b1u ^ (t << 16 | t >> 16);
+	return slot_check(idx, tag);
 }
 
 /*
@@ -603,7 +630,7 @@ probe(const struct iam_nssdb *db, int t, uint32_t h, match_fn match,
 	for (n = 0; n < slots; n++) {
 		slot = &db->ht[t][(h + n) & mask];
 		v = slot->idx;
-		if (slot->check != iam_nssdb_slot_check(v, slot->tag))
+		if (slot->check != slot_check(v, slot->tag))
 			return -EBADMSG;	/* a changed slot hides nothing */
 		if (v == 0)
 			return -ENOENT;
@@ -834,8 +861,7 @@ iam_nssdb_seal(void *p, size_t size)
 	for (t = 0; t < 4; t++) {
 		slot = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + t].off);
 		for (i = 0; i < db.ht_slots[t]; i++)
-			slot[i].check = iam_nssdb_slot_check(slot[i].idx,
-							     slot[i].tag);
+			slot[i].check = slot_check(slot[i].idx, slot[i].tag);
 	}
 	return 0;
 }

@@ -794,6 +794,88 @@ Test(nssdb, a_damaged_gid_is_caught_by_what_reads_the_gids)
 	iam_buf_release(&b);
 }
 
+/*
+ * No two flipped bits of a user record's fixed fields cancel out in its
+ * sum: a product's top bit depends on the factor's top bit alone, so
+ * without the fold in each step the top bit of uid and that of the gids
+ * index flipped together gave another uid as the answer.
+ */
+Test(nssdb, two_flipped_bits_of_a_record_are_caught)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	unsigned char *p, *rec;
+	size_t i, j, n = offsetof(struct iam_nssdb_urec, sum) * 8;
+	int wrong = 0;
+
+	build_fixture(&b, 1);
+	p = copy8(b.buf, b.len);
+	rec = p + hdr(p)->sect[IAM_NSSDB_USERS].off;	/* alice's */
+	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
+	for (i = 0; i < n; i++) {
+		rec[i / 8] ^= 1u << i % 8;
+		for (j = i + 1; j < n; j++) {
+			rec[j / 8] ^= 1u << j % 8;
+			/* getpwnam's lookup: the gids left unread */
+			if (iam_nssdb_user(&db, "alice", 0, 0, &u) != -EBADMSG)
+				wrong++;
+			rec[j / 8] ^= 1u << j % 8;
+		}
+		rec[i / 8] ^= 1u << i % 8;
+	}
+	cr_expect_eq(wrong, 0, "%d pairs of flipped bits not caught", wrong);
+	cr_assert_eq(iam_nssdb_user_by_uid(&db, 70001, &u), 0);
+	cr_expect_str_eq(u.name, "alice");
+	free(p);
+	iam_buf_release(&b);
+}
+
+/*
+ * A slot's fields changed together (a bit of its tag and a bit of its
+ * check), or a table's page zeroed, never hide an entry as "no such
+ * user": the lookup is answered rightly or refused as damaged.
+ */
+Test(nssdb, damaged_slots_never_hide_an_entry)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_nssdb db;
+	struct iam_nssdb_user u;
+	struct iam_nssdb_slot *ht;
+	unsigned char *p;
+	uint32_t slots, i, tb, cb;
+	int r, hidden = 0, other = 0;
+
+	build_fixture(&b, 1);
+	p = copy8(b.buf, b.len);
+	cr_assert_eq(iam_nssdb_open_mem(p, b.len, &db), 0);
+	ht = (void *)(p + hdr(p)->sect[IAM_NSSDB_USER_UID_HT].off);
+	slots = hdr(p)->sect[IAM_NSSDB_USER_UID_HT].size / sizeof(*ht);
+	for (i = 0; i < slots; i++) {
+		for (tb = 0; tb < 32; tb++) {
+			for (cb = 0; cb < 32; cb++) {
+				ht[i].tag ^= 1u << tb;
+				ht[i].check ^= 1u << cb;
+				r = iam_nssdb_user_by_uid(&db, 70001, &u);
+				if (r == -ENOENT)
+					hidden++;
+				else if (r == 0 && strcmp(u.name, "alice") != 0)
+					other++;
+				ht[i].tag ^= 1u << tb;
+				ht[i].check ^= 1u << cb;
+			}
+		}
+	}
+	cr_expect_eq(hidden, 0, "%d damaged slots hid alice", hidden);
+	cr_expect_eq(other, 0, "%d damaged slots gave another user", other);
+	/* a zeroed table: every slot (0, 0, 0) */
+	memset(ht, 0, slots * sizeof(*ht));
+	cr_expect_eq(iam_nssdb_user_by_uid(&db, 70001, &u), -EBADMSG);
+	cr_expect_eq(iam_nssdb_user_by_uid(&db, 4242, &u), -EBADMSG);
+	free(p);
+	iam_buf_release(&b);
+}
+
 Test(nssdb, damaged_index_never_returns_another_entry)
 {
 	struct iam_buf b = IAM_BUF_INIT;
