@@ -6,6 +6,7 @@
  * The store's lock is credentials_dir/.lock: credentials_dir is root
  * 0700, so no other user can even open the lock file to hold it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -486,6 +487,37 @@ iam_store_unlock(int lockfd)
 }
 
 /*
+ * pid has the file st open: a descriptor of it under /proc/PID/fd (at
+ * most 4096 looked at).  Overlayfs may show a lock under its own device
+ * while stat() gives the upper layer's: a lock on an inode of that
+ * number is the store's when its holder has the store's lock file open.
+ */
+static bool
+holds_open(long pid, const struct stat *st)
+{
+	char dir[64], fd[320];
+	struct dirent *e;
+	struct stat fst;
+	bool found = false;
+	int n = 0;
+	DIR *d;
+
+	(void)snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	d = opendir(dir);
+	if (d == NULL)
+		return false;
+	while (!found && n++ < 4096 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(fd, sizeof(fd), "%s/%s", dir, e->d_name);
+		found = stat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
+			fst.st_ino == st->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
  * One line of /proc/locks: "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INO
  * START END" (major and minor in hex); a waiter's line has "->" after
  * "N:" and is skipped.  The kernel's word, unlike a pid written into the
@@ -503,8 +535,10 @@ holder_line(const char *line, const struct stat *st, pid_t *ret_pid)
 		   mode, &pid, &maj, &min, &ino) != 7)
 		return false;
 	if (strcmp(type, "FLOCK") != 0 || pid <= 0 || pid > INT_MAX ||
-	    ino != (unsigned long long)st->st_ino ||
-	    maj != major(st->st_dev) || min != minor(st->st_dev))
+	    ino != (unsigned long long)st->st_ino)
+		return false;
+	if ((maj != major(st->st_dev) || min != minor(st->st_dev)) &&
+	    !holds_open(pid, st))
 		return false;
 	*ret_pid = (pid_t)pid;
 	return true;
