@@ -24,15 +24,19 @@ cat > "$T/identity.json" <<EOF
   "groups": [ { "name": "iamstaff", "gid": 70100 } ],
   "users": [
     { "name": "alice", "uid": 70001, "primary_group": "iamstaff",
-      "policies": ["ChangeOwn"], "password": { "hash": "$HASH" } } ],
+      "policies": ["ChangeOwn"], "password": { "hash": "$HASH" } },
+    { "name": "bob", "uid": 70002, "primary_group": "iamstaff",
+      "policies": ["LoginAll"], "password": { "hash": "$HASH" } } ],
   "policies": {
+    "LoginAll": { "Version": "2012-10-17", "Statement": [
+      { "Effect": "Allow", "Action": "host:Login", "Resource": "*" } ] },
     "ChangeOwn": { "Version": "2012-10-17", "Statement": [
       { "Effect": "Allow", "Action": "iam:ChangePassword",
         "Resource": "arn:iam:iam::$ACCT:user/\${aws:username}" } ] } } }
 EOF
 mkdir -p -m 0755 /var/lib/iam
 use_identity "$T/identity.json" >/dev/null || bad "publish the identity"
-for f in common-password passwd; do
+for f in common-auth common-account common-session-iam common-password passwd su; do
 	install -m 0644 "$TOP/etc/pam.d/$f" "/etc/pam.d/$f"
 done
 printf 'auth required pam_iam.so nodelay\n' > /etc/pam.d/iamcheck
@@ -62,19 +66,24 @@ whole() {	# whole A B: A works xor B works, and the record parses
 	works "$2" && b=1
 	[ $((a + b)) = 1 ]
 }
+# slow CMD...: CMD in the background under strace, every rename (each
+# write of a commit) held 1 s; its pid in P, strace's in S.
+slow() {
+	rm -f "$W/pid"
+	strace -f -qq -o "$W/strace.out" -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:delay_enter=1000000 \
+		sh -c 'echo $$ > "$0"; exec "$@"' "$W/pid" "$@" \
+		< "$W/in" > "$W/out" 2>&1 &
+	S=$!
+	for _ in $(seq 100); do [ -s "$W/pid" ] && break; sleep 0.05; done
+	P=$(cat "$W/pid")
+}
 # passwd_slow CURRENT NEW: alice's passwd in the background, every rename
 # (each write of the commit) held 1 s by strace; its pid in P, strace's
 # in S.
 passwd_slow() {
 	printf '%s\n%s\n%s\n' "$1" "$2" "$2" > "$W/in"
-	rm -f "$W/pid"
-	strace -f -qq -o "$W/strace.out" -e trace=rename,renameat,renameat2 \
-		-e inject=rename,renameat,renameat2:delay_enter=1000000 \
-		sh -c "echo \$\$ > $W/pid; exec setpriv --reuid=70001 --regid=70100 --clear-groups /usr/bin/passwd" \
-		< "$W/in" > "$W/passwd.out" 2>&1 &
-	S=$!
-	for _ in $(seq 100); do [ -s "$W/pid" ] && break; sleep 0.05; done
-	P=$(cat "$W/pid")
+	slow setpriv --reuid=70001 --regid=70100 --clear-groups /usr/bin/passwd
 }
 
 # ---- passwd stopped by its user while its change holds the lock --------------
@@ -88,7 +97,7 @@ if wait_holder; then
 		bad "alice stopped the holder of the store's lock" ||
 		ok "alice cannot stop the holder of the store's lock: $out"
 	start=$EPOCHREALTIME
-	out=$(timeout 40 iamctl user add zed 2>&1); rc=$?
+	out=$(timeout -k 5 40 iamctl user add zed 2>&1); rc=$?
 	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 	[ $rc = 0 ] && [ "$secs" -lt 30 ] && ok "iamctl user add completes while passwd is stopped (${secs}s)" ||
 		{ bad "iamctl user add with passwd stopped: rc=$rc after ${secs}s (124: it hung)"; show "$out"; }
@@ -102,7 +111,7 @@ else
 	bad "nobody ever held the store's lock"
 fi
 wait "$S"; rc=$?
-[ $rc = 0 ] && ok "passwd ends well once continued" || { bad "passwd rc=$rc"; show "$(cat "$W/passwd.out")"; }
+[ $rc = 0 ] && ok "passwd ends well once continued" || { bad "passwd rc=$rc"; show "$(cat "$W/out")"; }
 works "$NEW" && ! works "$OLD" && ok "the new password works, the old one not" ||
 	bad "the password is not the new one"
 grep -q '"eventName":"ChangePassword".*"userName":"alice"' "$TRAIL" &&
@@ -114,7 +123,7 @@ passwd_slow "$NEW" "$NEWER"
 if wait_holder; then
 	as_alice kill -KILL "$P" && ok "alice kills her passwd" || bad "alice cannot kill her passwd"
 	out=$(as_alice kill -KILL "$H" 2>&1) && bad "alice killed the holder" || ok "alice cannot kill the holder"
-	out=$(timeout 40 iamctl user add zoe 2>&1); rc=$?
+	out=$(timeout -k 5 40 iamctl user add zoe 2>&1); rc=$?
 	[ $rc = 0 ] && ok "iamctl user add completes after passwd was killed" ||
 		{ bad "iamctl user add: rc=$rc"; show "$out"; }
 else
@@ -126,18 +135,42 @@ whole "$NEWER" "$NEW" && ok "the change is whole: one password works, the record
 [ -z "$(holder)" ] && ok "nothing holds the lock afterwards" || bad "the lock is still held by $(holder)"
 CUR=$NEW; works "$NEWER" && CUR=$NEWER
 
+# ---- su stopped by its user while the login's re-hash holds the lock ----------
+# bob's sha512crypt hash is re-hashed with hash_method (yescrypt) at his
+# first login, a commit like passwd's.
+useradd -M -s /bin/sh localu 2>/dev/null; echo 'localu:Local-Pass-1x' | chpasswd
+printf '%s\n000000\n' "$OLD" > "$W/in"
+slow setpriv --reuid="$(id -u localu)" --regid="$(id -g localu)" --clear-groups su bob -c true
+if wait_holder; then
+	as_local() { setpriv --reuid="$(id -u localu)" --regid="$(id -g localu)" --clear-groups "$@"; }
+	as_local kill -STOP "$P" && ok "the user stops su during bob's re-hash" || bad "cannot stop su"
+	out=$(as_local kill -STOP "$H" 2>&1) && bad "the user stopped the re-hash's holder" ||
+		ok "the user cannot stop the holder of the re-hash"
+	out=$(timeout -k 5 40 iamctl user add zia 2>&1); rc=$?
+	[ $rc = 0 ] && ok "iamctl user add completes while su is stopped" ||
+		{ bad "iamctl user add with su stopped: rc=$rc (124: it hung)"; show "$out"; }
+	kill -CONT "$P"
+else
+	bad "the login's re-hash never held the store's lock"
+fi
+wait "$S"; rc=$?
+[ $rc = 0 ] && ok "su ends well once continued" || { bad "su rc=$rc"; show "$(cat "$W/out")"; }
+jq -r .password.hash /var/lib/iam/credentials/70002.json 2>/dev/null | has '^\$y\$' &&
+	ok "bob's password was re-hashed with yescrypt" || bad "bob's hash was not re-hashed"
+printf '%s\n' "$OLD" | timeout 20 pamtester iamcheck bob authenticate >/dev/null 2>&1 &&
+	ok "bob logs in with his password after the re-hash" || bad "bob cannot log in after the re-hash"
+
 # ---- a lock held for good: the bound, the message, nothing hangs --------------
 python3 -c 'import fcntl, sys, time
 f = open(sys.argv[1]); fcntl.flock(f, fcntl.LOCK_EX); print("held", flush=True); time.sleep(300)' "$LOCK" > "$W/held" &
 HOLD=$!
 for _ in $(seq 100); do grep -q held "$W/held" 2>/dev/null && break; sleep 0.05; done
 kill -STOP "$HOLD"
-useradd -M -s /bin/sh localu 2>/dev/null; echo 'localu:Local-Pass-1x' | chpasswd
 start=$EPOCHREALTIME
-( timeout 60 iamctl user add zack > "$W/add.out" 2>&1; echo $? > "$W/add.rc" ) & J1=$!
-( timeout 60 iamctl sync > "$W/sync.out" 2>&1; echo $? > "$W/sync.rc" ) & J2=$!
+( timeout -k 5 60 iamctl user add zack > "$W/add.out" 2>&1; echo $? > "$W/add.rc" ) & J1=$!
+( timeout -k 5 60 iamctl sync > "$W/sync.out" 2>&1; echo $? > "$W/sync.rc" ) & J2=$!
 ( printf '%s\n%s\n%s\n' "$CUR" 'Third-Pass-2026!' 'Third-Pass-2026!' |
-	timeout 60 setpriv --reuid=70001 --regid=70100 --clear-groups /usr/bin/passwd > "$W/pw.out" 2>&1
+	timeout -k 5 60 setpriv --reuid=70001 --regid=70100 --clear-groups /usr/bin/passwd > "$W/pw.out" 2>&1
   echo $? > "$W/pw.rc" ) & J3=$!
 # A local user's passwd is none of pam_iam's business: not held up.
 out=$(printf '%s\n%s\n%s\n' 'Local-Pass-1x' 'Quite-Other-77#' 'Quite-Other-77#' |
