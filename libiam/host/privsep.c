@@ -140,7 +140,8 @@ child(int fd, iam_privsep_fn fn, void *arg)
 		r = fn(arg, &f);
 	(void)send_result(fd, r, &f);
 	iam_faults_release(&f);
-	_exit(0);
+	/* The outcome in the exit status too, should the message be lost. */
+	_exit(r == 0 ? 0 : 1);
 }
 
 /* Up to len bytes from fd, until end of file (EINTR retried). */
@@ -217,10 +218,13 @@ iam_privsep_run(iam_privsep_fn fn, void *arg, struct iam_faults *faults)
 			w = waitpid(pid, &status, 0);
 		while (w < 0 && errno == EINTR);
 		r = take_result(buf, len, faults);
-		if (r == -EIO && w == pid && WIFSIGNALED(status))
+		if (len < HEAD_LEN && w == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
+			r = 0;	/* done; only its message was lost */
+		else if (len < HEAD_LEN && w == pid && WIFSIGNALED(status))
 			iam_fault(faults, NULL, "the process making the change "
 				  "was killed (signal %d)", WTERMSIG(status));
-		else if (r == -EIO && len < HEAD_LEN)
+		else if (len < HEAD_LEN)
 			iam_fault(faults, NULL, "the process making the change "
 				  "ended without a result");
 	}

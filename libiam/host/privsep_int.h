@@ -30,9 +30,10 @@ IAM_PRIVATE bool iam_privsep_wanted(void);
  * stopped, the child goes on to its end.
  *
  * fn works on a copy of this process's memory: what it writes into arg
- * never comes back.  Returns fn's result, or -EIO (the child ended
- * without one: killed, or could not become root), or the errno of
- * pipe/fork.
+ * never comes back.  Returns fn's result (also when only its faults
+ * were lost: the child's exit status says whether it was 0), the errno
+ * of becoming root, -EIO when the child ended without a result (killed
+ * by root or the kernel), or the errno of pipe/fork.
  */
 #define IAM_PRIVSEP_RESULT_MAX	4096	/* PIPE_BUF: one write, never blocked */
 
