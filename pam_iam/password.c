@@ -515,6 +515,13 @@ update(struct change *c)
 		(void)trail_change(c, "Unavailable");
 		return PAM_AUTHTOK_LOCK_BUSY;
 	}
+	if (r == -ECHILD) {
+		/* Its process was killed (root, the kernel): whole or none. */
+		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change interrupted; "
+			    "either the old or the new password is in force.");
+		(void)trail_change(c, "Unavailable");
+		return PAM_AUTHTOK_ERR;
+	}
 	if (r < 0) {
 		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed; "
 			    "the old password stays in force.");

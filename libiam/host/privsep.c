@@ -227,6 +227,10 @@ iam_privsep_run(iam_privsep_fn fn, void *arg, struct iam_faults *faults)
 		else if (len < HEAD_LEN)
 			iam_fault(faults, NULL, "the process making the change "
 				  "ended without a result");
+		/* Killed midway: the change was made whole or not at all,
+		   which of the two nobody here can tell. */
+		if (len < HEAD_LEN && r == -EIO)
+			r = -ECHILD;
 	}
 	(void)sigaction(SIGCHLD, &old, NULL);
 	explicit_bzero(buf, sizeof(buf));

@@ -32,8 +32,9 @@ IAM_PRIVATE bool iam_privsep_wanted(void);
  * fn works on a copy of this process's memory: what it writes into arg
  * never comes back.  Returns fn's result (also when only its faults
  * were lost: the child's exit status says whether it was 0), the errno
- * of becoming root, -EIO when the child ended without a result (killed
- * by root or the kernel), or the errno of pipe/fork.
+ * of becoming root, -ECHILD when the child ended without a result
+ * (killed by root or the kernel: fn's work done whole or not at all,
+ * unknown which), or the errno of pipe/fork.
  */
 #define IAM_PRIVSEP_RESULT_MAX	4096	/* PIPE_BUF: one write, never blocked */
 

@@ -374,7 +374,8 @@ check_results(void)
 	int r;
 
 	r = iam_privsep_run(die, NULL, &f);
-	if (r != -EIO || f.n != 1 || strstr(f.v[0], "killed (signal 9)") == NULL)
+	if (r != -ECHILD || f.n != 1 ||
+	    strstr(f.v[0], "killed (signal 9)") == NULL)
 		_exit(1);
 	iam_faults_release(&f);
 	r = iam_privsep_run(many_faults, NULL, &f);
