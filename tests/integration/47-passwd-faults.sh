@@ -26,6 +26,9 @@ passwd_by_alice() {
 S=$FAULT_SYSCALLS
 fault_sweep "passwd by alice" "$S" KILL : -- passwd_by_alice
 fault_sweep "passwd by alice" "$S" EIO : -- passwd_by_alice
+# Every call of any kind, in passwd and in the child (fork, setsid,
+# setresuid, flock, the pipe, waitpid included).
+fault_sweep "passwd by alice (every call)" all EIO : -- passwd_by_alice
 # The commit ran in a child of its own session that became root entirely.
 strace -f -qq -o "$W/ids.out" -e trace=setresuid,setsid sh -c \
 	"printf '%s\n%s\n%s\n' '$FX_PW_A' '$FX_PW_NEW' '$FX_PW_NEW' |
