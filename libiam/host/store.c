@@ -4,7 +4,11 @@
  * replacement is in atomic.c).
  *
  * The store's lock is credentials_dir/.lock: credentials_dir is root
- * 0700, so no other user can even open the lock file to hold it.
+ * 0700, so no other user can even open the lock file to hold it, and a
+ * setuid caller holds it only in a child that is root entirely
+ * (privsep.c).  Still, a root process stopped or hung under it would
+ * hold up every writer: it is waited for a bounded time, and the
+ * refusal names the holder.
  */
 #include <dirent.h>
 #include <errno.h>
