@@ -169,6 +169,8 @@ kill -STOP "$HOLD"
 start=$EPOCHREALTIME
 ( timeout -k 5 60 iamctl user add zack > "$W/add.out" 2>&1; echo $? > "$W/add.rc" ) & J1=$!
 ( timeout -k 5 60 iamctl sync > "$W/sync.out" 2>&1; echo $? > "$W/sync.rc" ) & J2=$!
+( echo 'Admin-Set-Pass-9!' | timeout -k 5 60 iamctl passwd alice --stdin > "$W/ipw.out" 2>&1
+  echo $? > "$W/ipw.rc" ) & J4=$!
 ( printf '%s\n%s\n%s\n' "$CUR" 'Third-Pass-2026!' 'Third-Pass-2026!' |
 	timeout -k 5 60 setpriv --reuid=70001 --regid=70100 --clear-groups /usr/bin/passwd > "$W/pw.out" 2>&1
   echo $? > "$W/pw.rc" ) & J3=$!
@@ -178,7 +180,7 @@ out=$(printf '%s\n%s\n%s\n' 'Local-Pass-1x' 'Quite-Other-77#' 'Quite-Other-77#' 
 lsecs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 [ $rc = 0 ] && [ "$lsecs" -lt 10 ] && ok "a local user's passwd is not held up (${lsecs}s)" ||
 	{ bad "local passwd rc=$rc after ${lsecs}s"; show "$out"; }
-wait "$J1" "$J2" "$J3"
+wait "$J1" "$J2" "$J3" "$J4"
 secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", b - a }')
 kill -CONT "$HOLD"; kill "$HOLD"; wait "$HOLD" 2>/dev/null
 msg="the credential store is locked by another change (pid $HOLD)"
@@ -188,6 +190,9 @@ msg="the credential store is locked by another change (pid $HOLD)"
 [ "$(cat "$W/sync.rc")" = 1 ] && grep -qF "$msg" "$W/sync.out" &&
 	ok "iamctl sync fails after the bound, naming the holder" ||
 	{ bad "iamctl sync rc=$(cat "$W/sync.rc")"; show "$(cat "$W/sync.out")"; }
+[ "$(cat "$W/ipw.rc")" = 1 ] && grep -qF "$msg" "$W/ipw.out" &&
+	ok "iamctl passwd fails after the bound, naming the holder" ||
+	{ bad "iamctl passwd rc=$(cat "$W/ipw.rc")"; show "$(cat "$W/ipw.out")"; }
 rc=$(cat "$W/pw.rc")
 [ "$rc" != 0 ] && [ "$rc" != 124 ] &&
 	grep -qF "Password change failed: $msg; try again later." "$W/pw.out" &&
