@@ -125,13 +125,42 @@ send_result(int fd, int r, const struct iam_faults *f)
 	return write(fd, buf, len) == (ssize_t)len ? 0 : -EPIPE;
 }
 
+/*
+ * Nothing of the parent's but the pipe, moved to descriptor 3: the
+ * application's descriptors (the user's terminal, its sockets and
+ * pipes) closed, 0-2 on /dev/null.  Returns 3 or -errno.
+ */
+static int
+keep_only_pipe(int fd)
+{
+	int null;
+
+	if (fd != 3 && dup2(fd, 3) < 0)
+		return -errno;
+	(void)close_range(4, ~0U, 0);
+	null = open("/dev/null", O_RDWR | O_NOCTTY);
+	if (null < 0)
+		return -errno;
+	for (int i = 0; i <= 2; i++) {
+		if (i != null && dup2(null, i) < 0)
+			return -errno;
+	}
+	if (null > 2)
+		close(null);
+	(void)fcntl(3, F_SETFL, O_NONBLOCK);
+	return 3;
+}
+
 static void __attribute__((noreturn))
 child(int fd, iam_privsep_fn fn, void *arg)
 {
 	struct iam_faults f = IAM_FAULTS_INIT;
 	int r;
 
-	(void)fcntl(fd, F_SETFL, O_NONBLOCK);
+	r = keep_only_pipe(fd);
+	if (r < 0)
+		_exit(1);	/* no pipe to say it on: -ECHILD */
+	fd = r;
 	r = become_root_alone();
 	if (r < 0)
 		iam_fault(&f, NULL, "cannot become root to make the change: %s",
@@ -187,6 +216,24 @@ take_result(const char *buf, size_t len, struct iam_faults *faults)
 	return code > 0 || code < -4095 ? -EIO : code;
 }
 
+/* The outcome of a child that sent no result, from how it ended. */
+static int
+no_result(int status, struct iam_faults *faults)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;	/* done; only its message was lost */
+	if (WIFSIGNALED(status)) {
+		/* Killed midway: the change was made whole or not at all,
+		   which of the two nobody here can tell. */
+		iam_fault(faults, NULL, "the process making the change was "
+			  "killed (signal %d)", WTERMSIG(status));
+		return -ECHILD;
+	}
+	iam_fault(faults, NULL, "the process making the change failed "
+		  "without a result");
+	return -EIO;
+}
+
 int
 iam_privsep_run(iam_privsep_fn fn, void *arg, struct iam_faults *faults)
 {
@@ -217,20 +264,8 @@ iam_privsep_run(iam_privsep_fn fn, void *arg, struct iam_faults *faults)
 		do
 			w = waitpid(pid, &status, 0);
 		while (w < 0 && errno == EINTR);
-		r = take_result(buf, len, faults);
-		if (len < HEAD_LEN && w == pid && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0)
-			r = 0;	/* done; only its message was lost */
-		else if (len < HEAD_LEN && w == pid && WIFSIGNALED(status))
-			iam_fault(faults, NULL, "the process making the change "
-				  "was killed (signal %d)", WTERMSIG(status));
-		else if (len < HEAD_LEN)
-			iam_fault(faults, NULL, "the process making the change "
-				  "ended without a result");
-		/* Killed midway: the change was made whole or not at all,
-		   which of the two nobody here can tell. */
-		if (len < HEAD_LEN && r == -EIO)
-			r = -ECHILD;
+		r = len < HEAD_LEN && w == pid ? no_result(status, faults) :
+			take_result(buf, len, faults);
 	}
 	(void)sigaction(SIGCHLD, &old, NULL);
 	explicit_bzero(buf, sizeof(buf));

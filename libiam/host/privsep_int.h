@@ -29,12 +29,13 @@ IAM_PRIVATE bool iam_privsep_wanted(void);
  * are counted in faults->dropped).  If this process is killed or
  * stopped, the child goes on to its end.
  *
- * fn works on a copy of this process's memory: what it writes into arg
- * never comes back.  Returns fn's result (also when only its faults
- * were lost: the child's exit status says whether it was 0), the errno
- * of becoming root, -ECHILD when the child ended without a result
- * (killed by root or the kernel: fn's work done whole or not at all,
- * unknown which), or the errno of pipe/fork.
+ * fn works on a copy of this process's memory, with none of its
+ * descriptors (0-2 on /dev/null): what it writes into arg never comes
+ * back.  Returns fn's result (also when only its faults were lost: the
+ * child's exit status says whether it was 0), the errno of becoming
+ * root, -ECHILD when the child was killed (by root or the kernel: fn's
+ * work done whole or not at all, unknown which), -EIO when it failed
+ * without a result, or the errno of pipe/fork.
  */
 #define IAM_PRIVSEP_RESULT_MAX	4096	/* PIPE_BUF: one write, never blocked */
 
