@@ -7,6 +7,7 @@
  * taken by a forked test process with setresuid (real 1000, effective
  * and saved 0: what a setuid-root program started by that user has).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -201,14 +202,29 @@ describe_child(void *arg, struct iam_faults *f)
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
 
+	struct stat null, st;
+	int fds = 0;
+	DIR *d;
+
 	(void)arg;
 	getresuid(&r, &e, &s);
 	getresgid(&gr, &ge, &gs);
 	sigaction(SIGTSTP, NULL, &sa);
+	/* Open: 0-2 on /dev/null, the pipe, and this listing's own. */
+	d = opendir("/proc/self/fd");
+	while (d != NULL && readdir(d) != NULL)
+		fds++;
+	if (d != NULL)
+		closedir(d);
+	stat("/dev/null", &null);
+	for (int i = 0; i <= 2; i++)
+		if (fstat(i, &st) < 0 || st.st_rdev != null.st_rdev)
+			fds = -1;
 	iam_fault(f, NULL, "pid %ld sid %ld uids %u %u %u gids %u %u %u "
-		  "groups %d tstp %s", (long)getpid(), (long)getsid(0),
+		  "groups %d tstp %s fds %d", (long)getpid(), (long)getsid(0),
 		  r, e, s, gr, ge, gs, getgroups(0, NULL),
-		  sa.sa_handler == SIG_IGN ? "ignored" : "not ignored");
+		  sa.sa_handler == SIG_IGN ? "ignored" : "not ignored",
+		  fds - 2);
 	return -ESTALE;
 }
 
@@ -232,6 +248,9 @@ check_the_child(void)
 		 "ignored");
 	if (strstr(f.v[0], want) == NULL)
 		_exit(4);
+	/* 0-2 on /dev/null, the pipe, the listing: none of the parent's. */
+	if (strstr(f.v[0], "fds 5") == NULL)
+		_exit(5);
 	iam_faults_release(&f);
 }
 
@@ -240,7 +259,8 @@ Test(privsep, a_setuid_caller_runs_the_section_in_a_root_child_of_its_own_sessio
 	int rc = in_setuid_program(check_the_child);
 
 	cr_assert_eq(rc, 0, "step %d failed (1 not wanted, 2 result, 3 not "
-		     "its own process and session, 4 not root entirely)", rc);
+		     "its own process and session, 4 not root entirely, 5 "
+		     "descriptors of the parent kept)", rc);
 }
 
 Test(privsep, a_process_that_is_root_entirely_keeps_the_section_in_process)
