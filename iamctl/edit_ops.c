@@ -648,8 +648,11 @@ edit_open_flags(struct iamctl *ctl, struct edit *e, bool need_valid)
 		goto fail;
 	e->lockfd = iam_store_lock(e->cfg);
 	if (e->lockfd < 0) {
-		iamctl_err("%s: cannot take the store's lock: %s",
-			   e->cfg->credentials_dir, strerror(-e->lockfd));
+		char why[160];
+
+		iamctl_err("%s: %s", e->cfg->credentials_dir,
+			   iam_store_lock_strerror(e->cfg, e->lockfd, why,
+						   sizeof(why)));
 		goto fail;
 	}
 	err[0] = '\0';

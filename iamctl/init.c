@@ -279,8 +279,11 @@ cmd_init(struct iamctl *ctl, int argc, char **argv)
 	}
 	lockfd = iam_store_lock(cfg);
 	if (lockfd < 0) {
-		iamctl_err("%s: cannot take the store's lock: %s",
-			   cfg->credentials_dir, strerror(-lockfd));
+		char why[160];
+
+		iamctl_err("%s: %s", cfg->credentials_dir,
+			   iam_store_lock_strerror(cfg, lockfd, why,
+						   sizeof(why)));
 		iam_buf_wipe(&text);
 		return EXIT_REFUSED;
 	}

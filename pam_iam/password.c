@@ -437,6 +437,25 @@ set_pw_change(struct iam_creds **cr, void *arg)
 	return r;
 }
 
+/*
+ * c->msg for a store whose lock another process held for all of
+ * IAM_STORE_LOCK_WAIT_MS: the fault that says so names its pid.
+ */
+static void
+locked_message(struct change *c, const struct iam_faults *f)
+{
+	const char *why = IAM_STORE_LOCKED_MSG;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const char *m = strstr(f->v[i], IAM_STORE_LOCKED_MSG);
+
+		if (m != NULL)
+			why = m;
+	}
+	(void)snprintf(c->msg, sizeof(c->msg), "Password change failed: %s; "
+		       "try again later.", why);
+}
+
 static int
 commit(struct change *c)
 {
@@ -452,6 +471,10 @@ commit(struct change *c)
 		pam_syslog(c->p->pamh, LOG_WARNING, "password change of %s "
 			   "not committed: the password was changed by "
 			   "another process meanwhile", c->p->user);
+	} else if (r == -ETIMEDOUT) {
+		locked_message(c, &faults);
+		pam_syslog(c->p->pamh, LOG_ERR, "password change of %s not "
+			   "committed: %s", c->p->user, c->msg);
 	} else if (r < 0) {
 		log_faults(c->p->pamh, &faults);
 		pam_syslog(c->p->pamh, r == -ENOMEM ? LOG_CRIT : LOG_ERR,
@@ -487,6 +510,18 @@ update(struct change *c)
 	if (r == -ESTALE) {
 		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change failed: the "
 			    "password was changed meanwhile; try again.");
+		(void)trail_change(c, "Unavailable");
+		return PAM_AUTHTOK_ERR;
+	}
+	if (r == -ETIMEDOUT) {
+		pam_iam_say(c->p, PAM_ERROR_MSG, c->msg);
+		(void)trail_change(c, "Unavailable");
+		return PAM_AUTHTOK_LOCK_BUSY;
+	}
+	if (r == -ECHILD) {
+		/* Its process was killed (root, the kernel): whole or none. */
+		pam_iam_say(c->p, PAM_ERROR_MSG, "Password change interrupted; "
+			    "either the old or the new password is in force.");
 		(void)trail_change(c, "Unavailable");
 		return PAM_AUTHTOK_ERR;
 	}

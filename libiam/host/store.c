@@ -4,8 +4,13 @@
  * replacement is in atomic.c).
  *
  * The store's lock is credentials_dir/.lock: credentials_dir is root
- * 0700, so no other user can even open the lock file to hold it.
+ * 0700, so no other user can even open the lock file to hold it, and a
+ * setuid caller holds it only in a child that is root entirely
+ * (privsep.c).  Still, a root process stopped or hung under it would
+ * hold up every writer: it is waited for a bounded time, and the
+ * refusal names the holder.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -367,24 +373,44 @@ fail:
 	return r;
 }
 
-int
-iam_flock_bounded(int fd, int op)
+/* Milliseconds on the monotonic clock (never stepped back by a clock change). */
+static long long
+now_ms(void)
 {
-	struct timespec nap = { 0, 1000000 };	/* 1 ms, doubled up to 64 ms */
-	long waited_ms = 0;
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * flock(fd, op) tried without blocking, then again after naps of 1 ms
+ * doubled up to 64 ms, until ms milliseconds have passed: -ETIMEDOUT.
+ * Never a blocking flock, so no holder can make the caller wait longer.
+ */
+static int
+flock_within(int fd, int op, long ms)
+{
+	struct timespec nap = { 0, 1000000 };
+	long long end = now_ms() + ms;
 
 	for (;;) {
 		if (flock(fd, op | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
 			return -errno;
-		if (waited_ms >= IAM_LOCK_WAIT_MS)
+		if (now_ms() >= end)
 			return -ETIMEDOUT;
 		(void)nanosleep(&nap, NULL);
-		waited_ms += nap.tv_nsec / 1000000;
 		if (nap.tv_nsec < 64000000)
 			nap.tv_nsec *= 2;
 	}
+}
+
+int
+iam_flock_bounded(int fd, int op)
+{
+	return flock_within(fd, op, IAM_LOCK_WAIT_MS);
 }
 
 /* ---- The store's lock ------------------------------------------------- */
@@ -418,6 +444,12 @@ make_parents(const char *path)
 int
 iam_store_lock(const struct iam_config *cfg)
 {
+	return iam_store_lock_wait(cfg, IAM_STORE_LOCK_WAIT_MS);
+}
+
+int
+iam_store_lock_wait(const struct iam_config *cfg, unsigned int ms)
+{
 	struct stat st;
 	int dfd, fd, r = 0;
 
@@ -442,10 +474,8 @@ iam_store_lock(const struct iam_config *cfg)
 		r = -errno;
 	else if (st.st_gid != 0 && geteuid() == 0 && fchown(fd, 0, 0) < 0)
 		r = -errno;
-	while (r == 0 && flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR)
-			r = -errno;
-	}
+	if (r == 0)
+		r = flock_within(fd, LOCK_EX, ms);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -458,4 +488,108 @@ iam_store_unlock(int lockfd)
 {
 	if (lockfd >= 0)
 		close(lockfd);	/* releases the flock */
+}
+
+/*
+ * pid has the file st open: a descriptor of it under /proc/PID/fd (at
+ * most 4096 looked at).  Overlayfs may show a lock under its own device
+ * while stat() gives the upper layer's: a lock on an inode of that
+ * number is the store's when its holder has the store's lock file open.
+ */
+static bool
+holds_open(long pid, const struct stat *st)
+{
+	char dir[64], fd[320];
+	struct dirent *e;
+	struct stat fst;
+	bool found = false;
+	int n = 0;
+	DIR *d;
+
+	(void)snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
+	d = opendir(dir);
+	if (d == NULL)
+		return false;
+	while (!found && n++ < 4096 && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		(void)snprintf(fd, sizeof(fd), "%s/%s", dir, e->d_name);
+		found = stat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
+			fst.st_ino == st->st_ino;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * One line of /proc/locks: "N: FLOCK  ADVISORY  WRITE PID MAJ:MIN:INO
+ * START END" (major and minor in hex); a waiter's line has "->" after
+ * "N:" and is skipped.  The kernel's word, unlike a pid written into the
+ * file: it names the holder now, and a holder that died holds nothing.
+ */
+static bool
+holder_line(const char *line, const struct stat *st, pid_t *ret_pid)
+{
+	char type[16], kind[16], mode[16];
+	unsigned int maj, min;
+	unsigned long long ino;
+	long pid;
+
+	if (sscanf(line, "%*d: %15s %15s %15s %ld %x:%x:%llu", type, kind,
+		   mode, &pid, &maj, &min, &ino) != 7)
+		return false;
+	if (strcmp(type, "FLOCK") != 0 || pid <= 0 || pid > INT_MAX ||
+	    ino != (unsigned long long)st->st_ino)
+		return false;
+	if ((maj != major(st->st_dev) || min != minor(st->st_dev)) &&
+	    !holds_open(pid, st))
+		return false;
+	*ret_pid = (pid_t)pid;
+	return true;
+}
+
+int
+iam_store_lock_holder(const struct iam_config *cfg, pid_t *ret_pid)
+{
+	char path[PATH_MAX], line[256];
+	struct stat st;
+	bool whole = true;
+	FILE *f;
+	int r = -ENOENT;
+
+	if (iam_snprintf(path, sizeof(path), "%s/.lock",
+			 cfg->credentials_dir) < 0)
+		return -ENAMETOOLONG;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	f = fopen("/proc/locks", "re");
+	if (f == NULL)
+		return -errno;
+	/* A line longer than the buffer is skipped, all of its pieces. */
+	while (r == -ENOENT && fgets(line, sizeof(line), f) != NULL) {
+		bool start = whole;
+
+		whole = strchr(line, '\n') != NULL;
+		if (start && holder_line(line, &st, ret_pid))
+			r = 0;
+	}
+	fclose(f);
+	return r;
+}
+
+const char *
+iam_store_lock_strerror(const struct iam_config *cfg, int r, char *buf,
+			size_t len)
+{
+	pid_t pid;
+
+	if (r != -ETIMEDOUT)
+		(void)snprintf(buf, len, "cannot take the store's lock: %s",
+			       strerror(-r));
+	else if (iam_store_lock_holder(cfg, &pid) == 0)
+		(void)snprintf(buf, len, IAM_STORE_LOCKED_MSG " (pid %ld)",
+			       (long)pid);
+	else
+		(void)snprintf(buf, len, IAM_STORE_LOCKED_MSG);
+	return buf;
 }

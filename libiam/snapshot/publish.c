@@ -49,6 +49,7 @@
 #include "iam/keys.h"
 #include "iam/roles.h"
 #include "nssdb.h"
+#include "privsep_int.h"
 #include "util_int.h"
 
 #define CURRENT		"current"
@@ -1237,8 +1238,11 @@ publish_under_lock(struct pub *p)
 		goto out;
 	lockfd = iam_store_lock(p->cfg);
 	if (lockfd < 0) {
-		iam_fault(p->faults, p->cfg->credentials_dir,
-			  "cannot take the store's lock: %s", strerror(-lockfd));
+		char why[160];
+
+		iam_fault(p->faults, p->cfg->credentials_dir, "%s",
+			  iam_store_lock_strerror(p->cfg, lockfd, why,
+						  sizeof(why)));
 		r = lockfd;
 		goto out;
 	}
@@ -1313,8 +1317,11 @@ commit_locked(const struct iam_config *cfg, uint32_t uid,
 		return r;
 	lockfd = iam_store_lock(cfg);
 	if (lockfd < 0) {
-		iam_fault(faults, cfg->credentials_dir,
-			  "cannot take the store's lock: %s", strerror(-lockfd));
+		char why[160];
+
+		iam_fault(faults, cfg->credentials_dir, "%s",
+			  iam_store_lock_strerror(cfg, lockfd, why,
+						  sizeof(why)));
 		return lockfd;
 	}
 	r = iam_read_strict(path, IAM_STRICT_SECRET, 1u << 20, &old, NULL, 0);
@@ -1352,18 +1359,55 @@ out_unlock:
 	return r;
 }
 
+/* What commit_locked() is asked, for the child of commit(). */
+struct commit_args {
+	const struct iam_config *cfg;
+	uint32_t uid;
+	const struct iam_creds *creds;
+	iam_creds_change_fn change;
+	void *arg;
+	const char *host_root;
+};
+
+static int
+commit_in_child(void *arg, struct iam_faults *faults)
+{
+	const struct commit_args *a = arg;
+
+	return commit_locked(a->cfg, a->uid, a->creds, a->change, a->arg,
+			     a->host_root, faults);
+}
+
+/*
+ * commit_locked(), in a child that is root entirely when this process
+ * runs setuid for a user (passwd, su, sudo, login): that user cannot
+ * stop it while it holds the store's lock (privsep.c).  Only the result
+ * and the faults come back, so a change callback's writes into its arg
+ * are lost there: pam_iam's callbacks return all they have to say in
+ * their result; iamctl's, which record more, run as root entirely.
+ */
+static int
+commit(const struct commit_args *a, struct iam_faults *faults)
+{
+	if (iam_privsep_wanted())
+		return iam_privsep_run(commit_in_child, (void *)a, faults);
+	return commit_locked(a->cfg, a->uid, a->creds, a->change, a->arg,
+			     a->host_root, faults);
+}
+
 int
 iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 		 const struct iam_creds *creds, const char *host_root,
 		 struct iam_faults *faults)
 {
 	struct iam_faults scratch = IAM_FAULTS_INIT;
+	struct commit_args a = { .cfg = cfg, .uid = uid, .creds = creds,
+				 .host_root = host_root };
 	int r;
 
 	if (creds == NULL || creds->uid != uid)
 		return -EINVAL;
-	r = commit_locked(cfg, uid, creds, NULL, NULL, host_root,
-			  faults ? faults : &scratch);
+	r = commit(&a, faults ? faults : &scratch);
 	iam_faults_release(&scratch);
 	return r;
 }
@@ -1374,12 +1418,13 @@ iam_creds_update(const struct iam_config *cfg, uint32_t uid,
 		 const char *host_root, struct iam_faults *faults)
 {
 	struct iam_faults scratch = IAM_FAULTS_INIT;
+	struct commit_args a = { .cfg = cfg, .uid = uid, .change = change,
+				 .arg = arg, .host_root = host_root };
 	int r;
 
 	if (change == NULL)
 		return -EINVAL;
-	r = commit_locked(cfg, uid, NULL, change, arg, host_root,
-			  faults ? faults : &scratch);
+	r = commit(&a, faults ? faults : &scratch);
 	iam_faults_release(&scratch);
 	return r;
 }

@@ -116,14 +116,46 @@ int iam_setuid_harden(void);
 /* ---- The store's lock ------------------------------------------------ */
 
 /*
- * Take the store's lock, waiting: flock(LOCK_EX) on credentials_dir/.lock
+ * How long a writer waits for the store's lock before it gives up: 30
+ * seconds (lckpwdf(3) waits 15).  A change holds the lock for
+ * milliseconds, at a million users some twenty seconds; a holder that
+ * never lets go (a stopped or hung process) then costs every other
+ * writer this wait and a clear refusal, never a hang.
+ */
+#define IAM_STORE_LOCK_WAIT_MS	30000
+
+/* The refusal of a writer that waited IAM_STORE_LOCK_WAIT_MS in vain. */
+#define IAM_STORE_LOCKED_MSG	"the credential store is locked by another change"
+
+/*
+ * Take the store's lock: flock(LOCK_EX) on credentials_dir/.lock
  * (created root 0600; credentials_dir is created root 0700 when
- * missing).  One lock guards the identity file, the credentials and the
- * snapshots.  Returns a descriptor for iam_store_unlock(), or a negative
- * errno.  Not recursive: a holder calls the *_locked variants.
+ * missing), waiting at most IAM_STORE_LOCK_WAIT_MS (iam_store_lock())
+ * or ms milliseconds (iam_store_lock_wait(), 0: not at all).  One lock
+ * guards the identity file, the credentials and the snapshots.  Returns
+ * a descriptor for iam_store_unlock(), -ETIMEDOUT when another process
+ * held the lock all that time, or another negative errno.  Not
+ * recursive: a holder calls the *_locked variants.
  */
 int iam_store_lock(const struct iam_config *cfg);
+int iam_store_lock_wait(const struct iam_config *cfg, unsigned int ms);
 void iam_store_unlock(int lockfd);
+
+/*
+ * The process holding the store's lock now, from the kernel's table of
+ * locks (/proc/locks): 0 and *ret_pid, -ENOENT when nobody holds it (or
+ * the holder is outside this pid namespace), or the errno of reading.
+ */
+int iam_store_lock_holder(const struct iam_config *cfg, pid_t *ret_pid);
+
+/*
+ * What a failed iam_store_lock() (r) means, in buf (len bytes): for
+ * -ETIMEDOUT IAM_STORE_LOCKED_MSG with " (pid N)" when the holder is
+ * known, else "cannot take the store's lock: " and the errno's text.
+ * Returns buf.
+ */
+const char *iam_store_lock_strerror(const struct iam_config *cfg, int r,
+				    char *buf, size_t len);
 
 #include "iam/atomic.h"
 #include "iam/creds.h"
