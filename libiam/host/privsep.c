@@ -58,8 +58,9 @@ iam_privsep_wanted(void)
  * terminal signals ignored, a session of its own, root entirely, not
  * dumpable, and none of the limits or the scheduling the user set on
  * the setuid program (a CPU or file-size limit would kill the child
- * midway; SCHED_IDLE or nice 19 would starve it while it holds the
- * lock).
+ * midway, an address-space, data, stack or descriptor limit make it fail
+ * at a call of the user's choosing; SCHED_IDLE or nice 19 would starve
+ * it while it holds the lock).
  */
 static int
 become_root_alone(void)
@@ -68,6 +69,10 @@ become_root_alone(void)
 				       SIGTSTP, SIGTTIN, SIGTTOU, SIGXFSZ };
 	static const struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	static const struct rlimit none = { 0, 0 };
+	/* what a user's limit could make fail at a point of their choosing */
+	static const int lifted[] = { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_AS,
+				      RLIMIT_DATA, RLIMIT_STACK };
+	struct rlimit nofile;
 	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct sched_param sp = { 0 };
@@ -89,9 +94,16 @@ become_root_alone(void)
 	if (getresuid(&r, &e, &s) < 0 || r != 0 || e != 0 || s != 0)
 		return -EPERM;
 	(void)setrlimit(RLIMIT_CORE, &none);
-	if (setrlimit(RLIMIT_CPU, &unlimited) < 0 ||
-	    setrlimit(RLIMIT_FSIZE, &unlimited) < 0)
+	for (size_t i = 0; i < sizeof(lifted) / sizeof(lifted[0]); i++)
+		if (setrlimit(lifted[i], &unlimited) < 0)
+			return -errno;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) < 0)
 		return -errno;
+	if (nofile.rlim_cur < 1024 || nofile.rlim_max < 1024) {
+		nofile.rlim_cur = nofile.rlim_max = 1024;
+		if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+			return -errno;
+	}
 	(void)sched_setscheduler(0, SCHED_OTHER, &sp);
 	(void)setpriority(PRIO_PROCESS, 0, 0);
 	(void)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, 0);

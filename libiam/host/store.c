@@ -491,21 +491,29 @@ iam_store_unlock(int lockfd)
 }
 
 /*
- * pid has the file st open: a descriptor of it under /proc/PID/fd (at
- * most 4096 looked at).  Overlayfs may show a lock under its own device
- * while stat() gives the upper layer's: a lock on an inode of that
- * number is the store's when its holder has the store's lock file open.
+ * pid, a process of root's, has the file named want open: a descriptor
+ * under /proc/PID/fd (at most 4096 looked at) whose link reads want.
+ * Overlayfs may show a lock under its own device while stat() gives the
+ * upper layer's: a lock on an inode of that number is the store's when
+ * its holder has the store's lock file open.  Only the links are read,
+ * never the files: a user's descriptor on a file system that does not
+ * answer (FUSE) cannot hold this up, and a user's process is not looked
+ * at (only root can open the lock file).
  */
 static bool
-holds_open(long pid, const struct stat *st)
+holds_open(long pid, const char *want)
 {
-	char dir[64], fd[320];
+	char dir[64], fd[320], link[PATH_MAX];
 	struct dirent *e;
-	struct stat fst;
+	struct stat pst;
 	bool found = false;
+	ssize_t len;
 	int n = 0;
 	DIR *d;
 
+	(void)snprintf(dir, sizeof(dir), "/proc/%ld", pid);
+	if (stat(dir, &pst) < 0 || pst.st_uid != 0)
+		return false;
 	(void)snprintf(dir, sizeof(dir), "/proc/%ld/fd", pid);
 	d = opendir(dir);
 	if (d == NULL)
@@ -514,8 +522,11 @@ holds_open(long pid, const struct stat *st)
 		if (e->d_name[0] == '.')
 			continue;
 		(void)snprintf(fd, sizeof(fd), "%s/%s", dir, e->d_name);
-		found = stat(fd, &fst) == 0 && fst.st_dev == st->st_dev &&
-			fst.st_ino == st->st_ino;
+		len = readlink(fd, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		found = strcmp(link, want) == 0;
 	}
 	closedir(d);
 	return found;
@@ -528,7 +539,8 @@ holds_open(long pid, const struct stat *st)
  * file: it names the holder now, and a holder that died holds nothing.
  */
 static bool
-holder_line(const char *line, const struct stat *st, pid_t *ret_pid)
+holder_line(const char *line, const struct stat *st, const char *want,
+	    pid_t *ret_pid)
 {
 	char type[16], kind[16], mode[16];
 	unsigned int maj, min;
@@ -542,16 +554,39 @@ holder_line(const char *line, const struct stat *st, pid_t *ret_pid)
 	    ino != (unsigned long long)st->st_ino)
 		return false;
 	if ((maj != major(st->st_dev) || min != minor(st->st_dev)) &&
-	    !holds_open(pid, st))
+	    !holds_open(pid, want))
 		return false;
 	*ret_pid = (pid_t)pid;
 	return true;
 }
 
+/*
+ * The name the kernel gives the lock file in /proc/PID/fd links (the
+ * folders' links resolved as it sees them), or path itself.
+ */
+static void
+lock_file_name(const char *path, char *buf, size_t len)
+{
+	char self[64];
+	ssize_t n = -1;
+	int fd;
+
+	fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		n = readlink(self, buf, len - 1);
+		close(fd);
+	}
+	if (n > 0)
+		buf[n] = '\0';
+	else
+		(void)snprintf(buf, len, "%s", path);
+}
+
 int
 iam_store_lock_holder(const struct iam_config *cfg, pid_t *ret_pid)
 {
-	char path[PATH_MAX], line[256];
+	char path[PATH_MAX], line[256], want[PATH_MAX];
 	struct stat st;
 	bool whole = true;
 	FILE *f;
@@ -562,6 +597,7 @@ iam_store_lock_holder(const struct iam_config *cfg, pid_t *ret_pid)
 		return -ENAMETOOLONG;
 	if (lstat(path, &st) < 0)
 		return -errno;
+	lock_file_name(path, want, sizeof(want));
 	f = fopen("/proc/locks", "re");
 	if (f == NULL)
 		return -errno;
@@ -570,7 +606,7 @@ iam_store_lock_holder(const struct iam_config *cfg, pid_t *ret_pid)
 		bool start = whole;
 
 		whole = strchr(line, '\n') != NULL;
-		if (start && holder_line(line, &st, ret_pid))
+		if (start && holder_line(line, &st, want, ret_pid))
 			r = 0;
 	}
 	fclose(f);

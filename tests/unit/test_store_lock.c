@@ -203,6 +203,7 @@ describe_child(void *arg, struct iam_faults *f)
 	gid_t gr, ge, gs;
 
 	struct stat null, st;
+	struct rlimit as, data, stack, nofile;
 	int fds = 0;
 	DIR *d;
 
@@ -220,11 +221,19 @@ describe_child(void *arg, struct iam_faults *f)
 	for (int i = 0; i <= 2; i++)
 		if (fstat(i, &st) < 0 || st.st_rdev != null.st_rdev)
 			fds = -1;
+	getrlimit(RLIMIT_AS, &as);
+	getrlimit(RLIMIT_DATA, &data);
+	getrlimit(RLIMIT_STACK, &stack);
+	getrlimit(RLIMIT_NOFILE, &nofile);
 	iam_fault(f, NULL, "pid %ld sid %ld uids %u %u %u gids %u %u %u "
-		  "groups %d tstp %s fds %d", (long)getpid(), (long)getsid(0),
+		  "groups %d tstp %s fds %d limits %s nofile %s",
+		  (long)getpid(), (long)getsid(0),
 		  r, e, s, gr, ge, gs, getgroups(0, NULL),
 		  sa.sa_handler == SIG_IGN ? "ignored" : "not ignored",
-		  fds - 2);
+		  fds - 2,
+		  as.rlim_cur == RLIM_INFINITY && data.rlim_cur == RLIM_INFINITY &&
+		  stack.rlim_cur == RLIM_INFINITY ? "lifted" : "kept",
+		  nofile.rlim_cur >= 1024 ? "lifted" : "kept");
 	return -ESTALE;
 }
 
@@ -236,8 +245,26 @@ check_the_child(void)
 	long pid, sid;
 	int r;
 
+	/*
+	 * The user's (soft) limits, which the child must not keep.  A hard
+	 * limit lowered too is lifted only with CAP_SYS_RESOURCE; without
+	 * it the child refuses (the change is not made).
+	 */
+	static const struct { int res; rlim_t cur; } user[] = {
+		{ RLIMIT_NOFILE, 100 }, { RLIMIT_AS, 1 << 30 },
+		{ RLIMIT_DATA, 1 << 30 }, { RLIMIT_STACK, 1 << 20 },
+	};
+	struct rlimit rl;
+
 	if (!iam_privsep_wanted())
 		_exit(1);
+	for (size_t i = 0; i < sizeof(user) / sizeof(user[0]); i++) {
+		if (getrlimit(user[i].res, &rl) < 0)
+			_exit(6);
+		rl.rlim_cur = user[i].cur;
+		if (setrlimit(user[i].res, &rl) < 0)
+			_exit(6);
+	}
 	r = iam_privsep_run(describe_child, NULL, &f);
 	if (r != -ESTALE || f.n != 1)
 		_exit(2);
@@ -249,8 +276,10 @@ check_the_child(void)
 	if (strstr(f.v[0], want) == NULL)
 		_exit(4);
 	/* 0-2 on /dev/null, the pipe, the listing: none of the parent's. */
-	if (strstr(f.v[0], "fds 5") == NULL)
+	if (strstr(f.v[0], "fds 5 ") == NULL)
 		_exit(5);
+	if (strstr(f.v[0], "limits lifted nofile lifted") == NULL)
+		_exit(7);
 	iam_faults_release(&f);
 }
 
@@ -260,7 +289,8 @@ Test(privsep, a_setuid_caller_runs_the_section_in_a_root_child_of_its_own_sessio
 
 	cr_assert_eq(rc, 0, "step %d failed (1 not wanted, 2 result, 3 not "
 		     "its own process and session, 4 not root entirely, 5 "
-		     "descriptors of the parent kept)", rc);
+		     "descriptors of the parent kept, 6 limits not set, 7 the user's "
+		     "limits kept)", rc);
 }
 
 Test(privsep, a_process_that_is_root_entirely_keeps_the_section_in_process)
