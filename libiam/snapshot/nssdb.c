@@ -736,7 +736,7 @@ int
 iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
 			struct iam_nssdb_group *ret)
 {
-	struct key k;
+	struct key k = { NULL, 0, 0, 0 };
 
 	if (name_key(name, &k) < 0)
 		return -ENOENT;
