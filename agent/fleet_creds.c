@@ -564,12 +564,54 @@ host_key_of(const struct fleet_host_ctx *h, const char *name, uint8_t *pk,
 	return NULL;
 }
 
-/* Replace the credential file and publish; restore it when refused. */
+/*
+ * Spent stays spent: a recovery code of the set in c that this host's
+ * record (mine) has spent is marked spent in c too.  Records are
+ * last-writer-wins, so two hosts spending two codes of one set at once
+ * would otherwise each undo the other's spend fleet-wide.  The merged
+ * file differs from the record applied, so the agent sends it on as a
+ * change of this host's, and the fleet converges on the union.  1 when
+ * c was changed, 0 when not, -ENOMEM.
+ */
+static int
+keep_spent(struct iam_creds *c, const struct iam_creds *mine)
+{
+	int changed = 0;
+
+	if (mine == NULL)
+		return 0;
+	for (size_t i = 0; i < c->n_recovery; i++) {
+		const char *code = c->recovery[i];
+
+		if (code[0] == IAM_RECOVERY_SPENT)
+			continue;
+		for (size_t j = 0; j < mine->n_recovery; j++) {
+			const char *m = mine->recovery[j];
+			char *spent;
+
+			if (m[0] != IAM_RECOVERY_SPENT || strcmp(m + 1, code) != 0)
+				continue;
+			spent = strdup(m);
+			if (spent == NULL)
+				return -ENOMEM;
+			free(c->recovery[i]);
+			c->recovery[i] = spent;
+			changed = 1;
+			break;
+		}
+	}
+	return changed;
+}
+
+/*
+ * Replace the credential file and publish; restore it when refused.
+ * Recovery codes spent here stay spent (keep_spent()).
+ */
 static int
 install_creds(struct fleet_host_ctx *h, uint32_t uid, const struct iam_buf *plain)
 {
 	struct iam_faults f = IAM_FAULTS_INIT;
-	struct iam_creds *c = NULL;
+	struct iam_creds *c = NULL, *mine = NULL;
 	struct iam_buf old = IAM_BUF_INIT;
 	char path[4096];
 	int lock, had, r;
@@ -582,10 +624,18 @@ install_creds(struct fleet_host_ctx *h, uint32_t uid, const struct iam_buf *plai
 	if (lock < 0)
 		return lock;
 	had = iam_read_strict(path, IAM_STRICT_SECRET, CRED_MAX_FILE, &old, NULL, 0);
+	if (had == 0 && iam_creds_load(h->cfg, uid, &mine, NULL) < 0)
+		mine = NULL;	/* unreadable here: the record replaces it */
 	r = iam_write_atomic(path, plain->buf, plain->len, 0600);
 	if (r == 0)
 		r = iam_creds_load(h->cfg, uid, &c, &f);
+	if (r == 0) {
+		r = keep_spent(c, mine);
+		if (r > 0)
+			r = iam_creds_save(h->cfg, c);
+	}
 	iam_creds_free(c);
+	iam_creds_free(mine);
 	if (r == 0)
 		r = iam_publish_locked(h->cfg, NULL, &f);
 	if (r < 0) {

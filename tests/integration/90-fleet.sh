@@ -409,6 +409,48 @@ expect 0 "etcd back: the queued change reaches every host" same_creds 70001 "$(c
 expect 0 "the offline password logs in on h02" auth h02 alice "$PW5"
 expect 1 "h04's outbox is empty" test -s "$T/h/h04/var/fleet/outbox/70001"
 
+# ---- recovery codes spent on two hosts at once: spent stays spent everywhere ------
+# Credential records are last-writer-wins; a host applying another's record
+# keeps the codes it spent itself and sends the union on.
+H1="iamctl --config $T/h/h01/etc/iam.conf"
+rm -f "$T/code"; mkfifo "$T/code"
+$H1 mfa enable alice --no-qr <"$T/code" >"$T/mfa.out" 2>&1 &
+mpid=$!
+exec 7>"$T/code"
+for _ in $(seq 100); do grep -q '^otpauth://' "$T/mfa.out" && break; sleep 0.1; done
+oathtool --totp -b "$(sed -n 's/^otpauth:.*secret=\([A-Z2-7]*\).*/\1/p' "$T/mfa.out")" >&7 2>/dev/null
+exec 7>&-
+wait "$mpid" && grep -q "MFA device of alice enabled" "$T/mfa.out" && ok "alice enrols a device on h01" ||
+	{ bad "enrol on h01"; show "$(cat "$T/mfa.out")"; }
+out=$($H1 mfa recovery-codes alice 2>&1)
+mapfile -t RC < <(grep -Eo '^  [A-Z2-7]{4}(-[A-Z2-7]{4}){3}$' <<<"$out" | tr -d ' ')
+[ "${#RC[@]}" = 10 ] && ok "h01 prints alice's 10 recovery codes" || { bad "recovery codes: ${#RC[@]}"; show "$out"; }
+expect 0 "her device and codes reach every host" same_creds 70001 "$(credsof h01 70001)" 15
+mfa_auth() { printf '%s\n%s\n' "$3" "$4" | pamtester "iam-$1" "$2" authenticate; }	# HOST USER PW CODE
+# spent_everywhere N SECONDS: every host's file has N codes spent
+spent_everywhere() {
+	local h miss
+	for _ in $(seq $(( $2 * 10 ))); do
+		miss=
+		for h in "${HOSTS[@]}"; do
+			[ "$(grep -o '"!\$6' "$(credsof "$h" 70001)" 2>/dev/null | wc -l)" = "$1" ] || miss="$miss $h"
+		done
+		[ -z "$miss" ] && return 0
+		sleep 0.1
+	done
+	echo "not on:$miss"
+	return 1
+}
+for i in 0 1 2; do stop_member $i; done
+expect 0 "etcd down: alice spends a recovery code on h01" mfa_auth h01 alice "$PW5" "${RC[0]}"
+expect 0 "and another on h02" mfa_auth h02 alice "$PW5" "${RC[1]}"
+for i in 0 1 2; do member $i; done
+for _ in $(seq 100); do E endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+expect 0 "etcd back: both codes are spent on every host" spent_everywhere 2 30
+expect 1 "the code spent on h02 is refused on h01" mfa_auth h01 alice "$PW5" "${RC[1]}"
+expect 1 "the code spent on h01 is refused on h02" mfa_auth h02 alice "$PW5" "${RC[0]}"
+expect 0 "an unspent code still passes on h02" mfa_auth h02 alice "$PW5" "${RC[2]}"
+
 # ---- a whole-cluster outage; the agents' revision compacted meanwhile --------------
 # The agents are held (SIGSTOP) so that the compaction surely happens
 # before they are back: their watches then start at a compacted revision.
