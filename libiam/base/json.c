@@ -724,7 +724,8 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 
 		yajl_reason(h, buf, len, reason, sizeof(reason));
 		current_path(&ps, path, sizeof(path));
-		if (st == yajl_status_ok || off >= len)
+		/* yajl's word when it stopped at a token; ok: at the end */
+		if (st == yajl_status_ok)
 			snprintf(reason, sizeof(reason), "premature end of input");
 		snprintf(err, errlen, "%s%sline %zu: %s", path,
 			 path[0] ? ": " : "", line_of(buf, off < len ? off : len),

@@ -223,6 +223,15 @@ Test(json, refuses_truncated_input)
 	expect_error("", NULL, "premature end of input");
 }
 
+/* A complete input with a token out of place is not cut short. */
+Test(json, a_token_out_of_place_is_named_not_taken_for_the_end)
+{
+	expect_error("[1,]", NULL, "line 1: unallowed token");
+	expect_error("{\"a\": 1,}", NULL, "line 1: ");
+	expect_error("{\"a\":}", NULL, "line 1: unallowed token");
+	expect_error("[1,2", NULL, "premature end of input");
+}
+
 Test(json, refuses_trailing_garbage_and_comments)
 {
 	expect_error("{} {}", NULL, "line 1");
