@@ -181,8 +181,9 @@ int read_line(const char *prompt, bool echo, char *buf, size_t len);
 
 /*
  * Read fd to its end into b (NUL-terminated), at most max bytes: 0, or
- * -EFBIG when there is more (with drain the rest is still read, and
- * dropped, so a writer never blocks), -errno, -ENOMEM.
+ * -EFBIG when there is more, -errno, -ENOMEM.  With drain, after -EFBIG
+ * or -ENOMEM the rest is still read and dropped (b keeps what came
+ * before), so a writer never blocks.
  */
 int read_fd(int fd, struct iam_buf *b, size_t max, bool drain);
 

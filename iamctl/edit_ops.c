@@ -368,16 +368,13 @@ read_fd(int fd, struct iam_buf *b, size_t max, bool drain)
 			r = -errno;
 			break;
 		}
-		if (b->len + (size_t)n > max) {
+		/* after a failure, drain: read the rest, keep nothing more */
+		if (r == 0 && b->len + (size_t)n > max)
 			r = -EFBIG;
-			if (drain)
-				continue;
-			break;
-		}
-		if (iam_buf_add(b, chunk, (size_t)n) < 0) {
+		else if (r == 0 && iam_buf_add(b, chunk, (size_t)n) < 0)
 			r = -ENOMEM;
+		if (r < 0 && !drain)
 			break;
-		}
 	}
 	if (iam_buf_adds(b, "") < 0 && r == 0)
 		r = -ENOMEM;
