@@ -34,6 +34,14 @@ iam_drop_string(char *s)
 	return NULL;
 }
 
+void
+iam_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int
 iam_buf_grow(struct iam_buf *b, size_t extra)
 {

@@ -55,6 +55,9 @@ IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
 				  size_t errlen);
 IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
 
+/* Free the n strings of v, then v (NULL with n == 0 is fine). */
+IAM_PRIVATE void iam_strv_free(char **v, size_t n);
+
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
 
