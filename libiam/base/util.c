@@ -34,6 +34,15 @@ iam_drop_string(char *s)
 	return NULL;
 }
 
+bool
+iam_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 void
 iam_strv_free(char **v, size_t n)
 {

@@ -55,6 +55,9 @@ IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
 				  size_t errlen);
 IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
 
+/* Whether s holds a control character (below 0x20, or 0x7f). */
+IAM_PRIVATE bool iam_has_control(const char *s);
+
 /* Free the n strings of v, then v (NULL with n == 0 is fine). */
 IAM_PRIVATE void iam_strv_free(char **v, size_t n);
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "identity_int.h"
+#include "util_int.h"
 
 struct walk {
 	const struct iam_config *cfg;
@@ -599,15 +600,6 @@ utf8_len(const char *s)
 	return n;
 }
 
-static bool
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* "tags": { "KEY": "VALUE", ... } */
 static void
 get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
@@ -638,7 +630,7 @@ get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 		size_t kl = utf8_len(m->key);
 
 		keys[i] = m->key;
-		if (kl < 1 || kl > IAM_ID_MAX_TAG_KEY || has_control(m->key))
+		if (kl < 1 || kl > IAM_ID_MAX_TAG_KEY || iam_has_control(m->key))
 			fault_at(w, m->key, "tag key must be 1-%d characters "
 				 "without control characters",
 				 IAM_ID_MAX_TAG_KEY);
@@ -649,7 +641,7 @@ get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 			fault_at(w, m->key, "must be a string, not %s",
 				 a_type(m->value.type));
 		else if (utf8_len(m->value.u.string) > IAM_ID_MAX_TAG_VALUE ||
-			 has_control(m->value.u.string))
+			 iam_has_control(m->value.u.string))
 			fault_at(w, m->key, "tag value must be at most %d "
 				 "characters without control characters",
 				 IAM_ID_MAX_TAG_VALUE);

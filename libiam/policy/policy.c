@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "policy_int.h"
+#include "util_int.h"
 
 /* ---- Arena ---------------------------------------------------------------- */
 
@@ -253,15 +254,6 @@ iam_arn_valid(const char *s, size_t n)
 	return n >= 4 && strncmp(s, "arn:", 4) == 0 && arn_parts(s, n) >= 6;
 }
 
-static bool
-has_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* ---- Action, Resource, Principal ------------------------------------------- */
 
 static bool
@@ -337,7 +329,7 @@ string_list(struct compiler *cc, const struct iam_json *v, const char *path,
 			      IAM_POLICY_MAX_PATTERN);
 			continue;
 		}
-		if (has_ctl(it->u.string)) {
+		if (iam_has_control(it->u.string)) {
 			fault(cc, p.s, "holds a control character");
 			continue;
 		}
@@ -575,7 +567,7 @@ condition_block(struct compiler *cc, const struct iam_json *v,
 
 			path_key(&q, p.s, km->key);
 			if (kl == 0 || kl > IAM_REQUEST_MAX_KEY ||
-			    strchr(km->key, ':') == NULL || has_ctl(km->key)) {
+			    strchr(km->key, ':') == NULL || iam_has_control(km->key)) {
 				fault(cc, q.s, "is not a condition key "
 				      "(\"prefix:name\")");
 				continue;

@@ -183,6 +183,22 @@ check_header(struct iam_authdb *db)
 	return read_globals(db, map32(db, H_GLOBALS), map32(db, H_GLOBALS_LEN));
 }
 
+struct iam_authdb *
+iam_authdb_close(struct iam_authdb *db)
+{
+	if (db == NULL)
+		return NULL;
+	if (db->copy) {
+		explicit_bzero((void *)db->map, db->size);
+		free((void *)db->map);
+		free(db);
+		return NULL;
+	}
+	munmap((void *)db->map, db->size);
+	free(db);
+	return NULL;
+}
+
 int
 iam_authdb_open_flags(const char *dir, int strict_flags,
 		      struct iam_authdb **ret_db, char *err, size_t errlen)
@@ -260,22 +276,6 @@ iam_authdb_open_buffer(const void *buf, size_t len,
 	}
 	*ret_db = db;
 	return 0;
-}
-
-struct iam_authdb *
-iam_authdb_close(struct iam_authdb *db)
-{
-	if (db == NULL)
-		return NULL;
-	if (db->copy) {
-		explicit_bzero((void *)db->map, db->size);
-		free((void *)db->map);
-		free(db);
-		return NULL;
-	}
-	munmap((void *)db->map, db->size);
-	free(db);
-	return NULL;
 }
 
 uint64_t
