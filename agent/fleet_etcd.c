@@ -44,11 +44,7 @@ static const struct iam_json_limits answer_limits = {
 	.max_items = 1000000,
 };
 
-static void
-seterr(struct fleet_etcd *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 seterr(struct fleet_etcd *e, const char *fmt, ...)
 {
 	va_list ap;

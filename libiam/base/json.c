@@ -207,11 +207,7 @@ current_path(const struct parser *ps, char *buf, size_t len)
 	}
 }
 
-static int
-fail(struct parser *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
+static int __attribute__((format(printf, 2, 3)))
 fail(struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;

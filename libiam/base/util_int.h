@@ -55,6 +55,14 @@ IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
 				  size_t errlen);
 IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
 
+/*
+ * Read fd to its end onto b (NUL-terminated; b->buf is set after a 0,
+ * even for nothing read), EINTR retried; b grows only when full.  0,
+ * -EFBIG once more than max bytes are in b, or -errno.
+ */
+struct iam_buf;
+IAM_PRIVATE int iam_buf_read_fd(struct iam_buf *b, int fd, size_t max);
+
 /* Whether s holds a control character (below 0x20, or 0x7f). */
 IAM_PRIVATE bool iam_has_control(const char *s);
 

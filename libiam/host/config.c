@@ -234,11 +234,7 @@ struct loader {
 	int r;
 };
 
-static int
-bad(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
+static int __attribute__((format(printf, 3, 4)))
 bad(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 {
 	char msg[256];

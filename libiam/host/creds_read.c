@@ -25,19 +25,15 @@ struct reader {
 	bool bad;
 };
 
-static void
-rfault(struct reader *rd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 rfault(struct reader *rd, const char *fmt, ...)
 {
 	va_list ap;
 
+	rd->bad = true;
 	va_start(ap, fmt);
 	iam_faultv(rd->faults, rd->file, fmt, ap);
 	va_end(ap);
-	rd->bad = true;
 }
 
 static const struct iam_json *
@@ -362,21 +358,11 @@ load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
 		r = -EPERM;
 	if (r == 0)
 		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
-	while (r == 0) {
-		ssize_t n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-		if (b.len + 1 >= b.alloc) {
-			rfault(&rd, "grew while being read");
-			r = -EIO;
-		}
+	if (r == 0)
+		r = iam_buf_read_fd(&b, fd, (size_t)st.st_size);
+	if (r == -EFBIG) {
+		rfault(&rd, "grew while being read");
+		r = -EIO;
 	}
 	close(fd);
 	if (r == 0)

@@ -103,10 +103,7 @@ pop(struct walk *w, size_t old)
 	w->path[old] = '\0';
 }
 
-static void
-fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 fault(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -117,11 +114,7 @@ fault(struct walk *w, const char *fmt, ...)
 }
 
 /* fault() at path.key */
-static void
-fault_at(struct walk *w, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
+static void __attribute__((format(printf, 3, 4)))
 fault_at(struct walk *w, const char *key, const char *fmt, ...)
 {
 	size_t old = push_key(w, key);
@@ -1289,26 +1282,8 @@ read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
 		r = -EFBIG;	/* refused without reading it */
 	else if (S_ISREG(st.st_mode))
 		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
-	while (r == 0) {
-		ssize_t n;
-
-		if (b.len > max) {
-			r = -EFBIG;
-			break;
-		}
-		r = iam_buf_grow(&b, b.alloc - b.len > 1 ? 0 : 1u << 20);
-		if (r < 0)
-			break;
-		n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-	}
+	if (r == 0)
+		r = iam_buf_read_fd(&b, fd, max);
 	if (fd >= 0 && !in)
 		close(fd);
 	if (r == -EFBIG)
@@ -1320,8 +1295,6 @@ read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
 		iam_buf_wipe(&b);
 		return r;
 	}
-	if (b.buf == NULL && iam_buf_grow(&b, 0) < 0)
-		return -ENOMEM;
 	*ret = b;
 	return 0;
 }
