@@ -321,6 +321,20 @@ out:
 	return r;
 }
 
+static int
+open_creds_dir(const struct iam_config *cfg, struct iam_faults *faults)
+{
+	char err[PATH_MAX + 64];
+	int fd;
+
+	fd = iam_open_strict(cfg->credentials_dir,
+			     IAM_STRICT_DIR | IAM_STRICT_SECRET, err,
+			     sizeof(err));
+	if (fd < 0 && fd != -ENOENT)
+		iam_fault(faults, NULL, "%s", err);
+	return fd;
+}
+
 /* Read UID.json inside the open credentials folder dirfd. */
 static int
 load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
@@ -380,20 +394,6 @@ load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
 	}
 	*ret = c;
 	return 0;
-}
-
-static int
-open_creds_dir(const struct iam_config *cfg, struct iam_faults *faults)
-{
-	char err[PATH_MAX + 64];
-	int fd;
-
-	fd = iam_open_strict(cfg->credentials_dir,
-			     IAM_STRICT_DIR | IAM_STRICT_SECRET, err,
-			     sizeof(err));
-	if (fd < 0 && fd != -ENOENT)
-		iam_fault(faults, NULL, "%s", err);
-	return fd;
 }
 
 int
