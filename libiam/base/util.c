@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "util_int.h"
@@ -32,6 +33,17 @@ iam_drop_string(char *s)
 	iam_wipe_string(s);
 	free(s);
 	return NULL;
+}
+
+int
+iam_temp_name(char *buf, size_t len, const char *base)
+{
+	uint64_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	return iam_snprintf(buf, len, ".%s.%016llx", base,
+			    (unsigned long long)rnd);
 }
 
 bool

@@ -63,11 +63,26 @@ IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
 struct iam_buf;
 IAM_PRIVATE int iam_buf_read_fd(struct iam_buf *b, int fd, size_t max);
 
+/*
+ * A fresh temporary name ".BASE.<16 random hex digits>" in buf: 0, -EIO
+ * (no randomness) or -ENAMETOOLONG.
+ */
+IAM_PRIVATE int iam_temp_name(char *buf, size_t len, const char *base);
+
 /* Whether s holds a control character (below 0x20, or 0x7f). */
 IAM_PRIVATE bool iam_has_control(const char *s);
 
 /* Free the n strings of v, then v (NULL with n == 0 is fine). */
 IAM_PRIVATE void iam_strv_free(char **v, size_t n);
+
+/*
+ * A new file's owner root (when euid is 0) and its mode, whatever the
+ * umask or a setuid caller's group: 0 or -errno.  iam_fill_file(): that,
+ * then all of data written and fsynced; fd is closed either way.
+ */
+IAM_PRIVATE int iam_own_and_mode(int fd, mode_t mode);
+IAM_PRIVATE int iam_fill_file(int fd, const void *data, size_t len,
+			      mode_t mode);
 
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
