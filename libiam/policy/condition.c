@@ -524,7 +524,7 @@ static enum tri
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
 	const struct ctxkey *k;
-	enum tri t, acc;
+	enum tri t, acc, decisive;
 	size_t n;
 
 	k = iam_request_find_lc(ctx->req, c->key_hash, c->key_lc, c->key_len);
@@ -546,25 +546,18 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	}
 	switch (c->set) {
 	case SET_ANY:
-		/* One value that holds decides; else any unknown is. */
-		acc = T_NO;
-		for (size_t i = 0; i < n; i++) {
-			t = holds(ctx, c, (const char *const *)&k->values[i],
-				  &k->lens[i], 1);
-			if (t == T_YES)
-				return T_YES;
-			if (t == T_UNKNOWN)
-				acc = T_UNKNOWN;
-		}
-		return acc;
 	case SET_ALL:
-		/* One value that fails decides; else any unknown is. */
-		acc = T_YES;
+		/*
+		 * ForAnyValue: one value that holds decides; ForAllValues:
+		 * one that fails does.  Else any unknown is.
+		 */
+		decisive = c->set == SET_ANY ? T_YES : T_NO;
+		acc = c->set == SET_ANY ? T_NO : T_YES;
 		for (size_t i = 0; i < n; i++) {
 			t = holds(ctx, c, (const char *const *)&k->values[i],
 				  &k->lens[i], 1);
-			if (t == T_NO)
-				return T_NO;
+			if (t == decisive)
+				return t;
 			if (t == T_UNKNOWN)
 				acc = T_UNKNOWN;
 		}
