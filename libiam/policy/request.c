@@ -297,6 +297,18 @@ find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 	return 0;
 }
 
+/* A key's length: -EINVAL when it is NULL or empty, -E2BIG over the cap. */
+static int
+key_length(const char *key, size_t *ret)
+{
+	if (key == NULL)
+		return -EINVAL;
+	*ret = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	if (*ret == 0)
+		return -EINVAL;
+	return *ret > IAM_REQUEST_MAX_KEY ? -E2BIG : 0;
+}
+
 int
 iam_request_add(struct iam_request *req, const char *key, const char *value)
 {
@@ -323,21 +335,22 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	return r;
 }
 
-int
-iam_request_add_values(struct iam_request *req, const char *key,
-		       const char *const *values, size_t n)
+/* Add values to key (replace: instead of its values); all checked first. */
+static int
+put_values(struct iam_request *req, const char *key,
+	   const char *const *values, size_t n, bool replace)
 {
 	size_t kl, slot;
 	struct ctxkey *k;
 	bool created;
-	int r = 0;
+	int r;
 
-	if (req == NULL || key == NULL || (values == NULL && n > 0))
+	if (req == NULL || (values == NULL && n > 0))
 		return -EINVAL;
-	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
-	if (kl == 0)
-		return -EINVAL;
-	if (kl > IAM_REQUEST_MAX_KEY || n > IAM_REQUEST_MAX_VALUES)
+	r = key_length(key, &kl);
+	if (r < 0)
+		return r;
+	if (n > IAM_REQUEST_MAX_VALUES)
 		return -E2BIG;
 	for (size_t i = 0; i < n; i++) {
 		if (values[i] == NULL)
@@ -347,6 +360,10 @@ iam_request_add_values(struct iam_request *req, const char *key,
 			return -E2BIG;
 	}
 	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r == 0 && replace) {
+		k->n = 0;
+		k->values[0] = NULL;
+	}
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = add_value(req, k, values[i], strlen(values[i]));
 	if (r < 0 && created)
@@ -355,27 +372,17 @@ iam_request_add_values(struct iam_request *req, const char *key,
 }
 
 int
+iam_request_add_values(struct iam_request *req, const char *key,
+		       const char *const *values, size_t n)
+{
+	return put_values(req, key, values, n, false);
+}
+
+int
 iam_request_set_values(struct iam_request *req, const char *key,
 		       const char *const *values, size_t n)
 {
-	size_t kl, slot;
-	struct ctxkey *k;
-	bool created;
-	int r;
-
-	if (req == NULL || key == NULL || (values == NULL && n > 0))
-		return -EINVAL;
-	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
-	if (kl == 0)
-		return -EINVAL;
-	if (kl > IAM_REQUEST_MAX_KEY)
-		return -E2BIG;
-	r = find_or_create_key(req, key, kl, &k, &slot, &created);
-	if (r < 0)
-		return r;
-	k->n = 0;
-	k->values[0] = NULL;
-	return iam_request_add_values(req, key, values, n);
+	return put_values(req, key, values, n, true);
 }
 
 size_t
