@@ -21,6 +21,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 #define ARENA_BLOCK (64u << 10)
 
@@ -100,13 +101,7 @@ arena_alloc(struct iam_json_doc *doc, size_t n)
 static char *
 arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
 {
-	char *p = arena_alloc_aligned(doc, len + 1, 1);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
+	return iam_copy_string(arena_alloc_aligned(doc, len + 1, 1), s, len);
 }
 
 static size_t

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -68,6 +69,17 @@ IAM_PRIVATE int iam_buf_read_fd(struct iam_buf *b, int fd, size_t max);
  * (no randomness) or -ENAMETOOLONG.
  */
 IAM_PRIVATE int iam_temp_name(char *buf, size_t len, const char *base);
+
+/* The n bytes at s and a NUL into dst (n + 1 bytes), unless dst is NULL. */
+static inline char *
+iam_copy_string(char *dst, const void *s, size_t n)
+{
+	if (dst != NULL) {
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+	}
+	return dst;
+}
 
 /* Whether s holds a control character (below 0x20, or 0x7f). */
 IAM_PRIVATE bool iam_has_control(const char *s);

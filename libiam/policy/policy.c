@@ -74,13 +74,7 @@ arena_free(struct arena *a)
 static char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = iam_arena_alloc(a, n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return iam_copy_string(iam_arena_alloc(a, n + 1), s, n);
 }
 
 /* ---- Compiler state -------------------------------------------------------- */

@@ -11,6 +11,7 @@
 
 #include "fnv.h"
 #include "policy_int.h"
+#include "util_int.h"
 
 /* ---- Hashing (FNV-1a of fnv.h; keys case-folded) ----------------------- */
 
@@ -94,13 +95,7 @@ req_alloc(struct iam_request *req, size_t n)
 static char *
 req_strndup(struct iam_request *req, const char *s, size_t n)
 {
-	char *p = req_alloc(req, n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return iam_copy_string(req_alloc(req, n + 1), s, n);
 }
 
 static bool
