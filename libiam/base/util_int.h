@@ -70,6 +70,22 @@ IAM_PRIVATE int iam_buf_read_fd(struct iam_buf *b, int fd, size_t max);
  */
 IAM_PRIVATE int iam_temp_name(char *buf, size_t len, const char *base);
 
+/*
+ * A block of an arena (policy, request, JSON document): blocks stand
+ * newest first and are freed together.  iam_block_push(): a new block of
+ * size bytes, none used, put at *head (NULL when out of memory).
+ * iam_blocks_free(): all of them, their used bytes wiped first if asked.
+ */
+struct iam_block {
+	struct iam_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+IAM_PRIVATE struct iam_block *iam_block_push(struct iam_block **head,
+					     size_t size);
+IAM_PRIVATE void iam_blocks_free(struct iam_block *head, bool wipe);
+
 /* The n bytes at s and a NUL into dst (n + 1 bytes), unless dst is NULL. */
 static inline char *
 iam_copy_string(char *dst, const void *s, size_t n)

@@ -22,20 +22,14 @@
 
 /* ---- Arena ---------------------------------------------------------------- */
 
-struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
 struct arena {
-	struct chunk *head;
+	struct iam_block *head;
 };
 
 void *
 iam_arena_alloc(struct arena *a, size_t n)
 {
-	struct chunk *c = a->head;
+	struct iam_block *c = a->head;
 	size_t size;
 	void *p;
 
@@ -44,13 +38,9 @@ iam_arena_alloc(struct arena *a, size_t n)
 		n = 16;
 	if (c == NULL || c->size - c->used < n) {
 		size = n > 16384 ? n : 16384;
-		c = malloc(sizeof(*c) + size);
+		c = iam_block_push(&a->head, size);
 		if (c == NULL)
 			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
@@ -60,14 +50,9 @@ iam_arena_alloc(struct arena *a, size_t n)
 static void
 arena_free(struct arena *a)
 {
-	struct chunk *c, *next;
-
 	if (a == NULL)
 		return;
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
+	iam_blocks_free(a->head, false);
 	free(a);
 }
 

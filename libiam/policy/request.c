@@ -52,27 +52,17 @@ iam_index_hash(int kind, const char *action, size_t alen, const char *res,
 /* ---- Requests ------------------------------------------------------------------ */
 
 /* A block of a request's strings and value lists. */
-struct req_block {
-	struct req_block *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
 #define REQ_BLOCK	2048
 
 static void *
 req_alloc_block(struct iam_request *req, size_t n)
 {
-	struct req_block *b;
-	size_t cap = n > REQ_BLOCK ? n : REQ_BLOCK;
+	struct iam_block *b;
 
-	b = malloc(sizeof(*b) + cap);
+	b = iam_block_push(&req->blocks, n > REQ_BLOCK ? n : REQ_BLOCK);
 	if (b == NULL)
 		return NULL;
-	b->next = req->blocks;
 	b->used = n;
-	b->cap = cap;
-	req->blocks = b;
 	return b->data;
 }
 
@@ -80,11 +70,11 @@ req_alloc_block(struct iam_request *req, size_t n)
 static inline void *
 req_alloc(struct iam_request *req, size_t n)
 {
-	struct req_block *b = req->blocks;
+	struct iam_block *b = req->blocks;
 	void *p;
 
 	n = (n + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
-	if (b == NULL || b->cap - b->used < n)
+	if (b == NULL || b->size - b->used < n)
 		return req_alloc_block(req, n);
 	p = (char *)b->data + b->used;
 	b->used += n;
@@ -411,14 +401,8 @@ iam_request_resource(const struct iam_request *req)
 struct iam_request *
 iam_request_free(struct iam_request *req)
 {
-	struct req_block *b;
-
-	if (req == NULL)
-		return NULL;
-	while ((b = req->blocks) != NULL) {
-		req->blocks = b->next;
-		free(b);
-	}
+	if (req != NULL)
+		iam_blocks_free(req->blocks, false);
 	free(req);
 	return NULL;
 }
