@@ -283,6 +283,19 @@ collect(struct walk *w, const struct iam_json *obj, const char *const *keys,
 	}
 }
 
+/* collect() of v, which must be an object (else a fault and false). */
+static bool
+collect_object(struct walk *w, const struct iam_json *v,
+	       const char *const *keys, struct fields *fs)
+{
+	if (v->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(v->type));
+		return false;
+	}
+	collect(w, v, keys, fs);
+	return true;
+}
+
 /* The value of key in fs, or NULL. */
 static const struct iam_json *
 lookup(struct fields *fs, const char *key)
@@ -327,6 +340,42 @@ field(struct walk *w, struct fields *obj, const char *key,
 			fault_at(w, key, "must be %s, not %s", a_type(type),
 				 a_type(v->type));
 		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The optional field(), when it holds at most max items (else a fault
+ * "N what are over the limit of max" and NULL).
+ */
+static const struct iam_json *
+field_capped(struct walk *w, struct fields *obj, const char *key,
+	     enum iam_json_type type, size_t max, const char *what)
+{
+	const struct iam_json *v = field(w, obj, key, type, false);
+
+	if (v != NULL && v->len > max) {
+		fault_at(w, key, "%zu %s are over the limit of %zu", v->len,
+			 what, max);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The optional object obj.key, its members collected into fs (keys: the
+ * allowed ones) and its path entered (pop(w, *old) leaves it); NULL when
+ * it is absent.
+ */
+static const struct iam_json *
+enter_object(struct walk *w, struct fields *obj, const char *key,
+	     const char *const *keys, struct fields *fs, size_t *old)
+{
+	const struct iam_json *v = field(w, obj, key, IAM_JSON_OBJECT, false);
+
+	if (v != NULL) {
+		*old = push_key(w, key);
+		collect(w, v, keys, fs);
 	}
 	return v;
 }
@@ -493,6 +542,23 @@ aws_name_valid(const char *s, size_t max)
 			 "0123456789+=,.@_-") == n;
 }
 
+/* A key id or role name (AWS's characters, 1-64); NULL when invalid. */
+static const char *
+get_aws_name(struct walk *w, struct fields *obj, const char *key,
+	     const char *what)
+{
+	const char *s = get_str(w, obj, key, true);
+	char q[80];
+
+	if (s != NULL && !aws_name_valid(s, 64)) {
+		fault_at(w, key, "%s is not a valid %s "
+			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
+			 iam_id_quote(s, q, sizeof(q)), what);
+		return NULL;
+	}
+	return s;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -544,18 +610,14 @@ static void
 get_names(struct walk *w, struct fields *obj, const char *key,
 	  size_t max, const char ***ret, size_t *ret_n)
 {
-	const struct iam_json *a = field(w, obj, key, IAM_JSON_ARRAY, false);
+	const struct iam_json *a = field_capped(w, obj, key, IAM_JSON_ARRAY, max,
+						"entries");
 	const char **v, *dup;
 	size_t n = 0, old;
 	char q[80];
 
 	if (a == NULL)
 		return;
-	if (a->len > max) {
-		fault_at(w, key, "%zu entries are over the limit of %zu",
-			 a->len, max);
-		return;
-	}
 	v = reallocarray(NULL, a->len ? a->len : 1, sizeof(*v));
 	if (v == NULL) {
 		w->err = -ENOMEM;
@@ -597,18 +659,14 @@ utf8_len(const char *s)
 static void
 get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 {
-	const struct iam_json *t = field(w, obj, "tags", IAM_JSON_OBJECT, false);
+	const struct iam_json *t = field_capped(w, obj, "tags", IAM_JSON_OBJECT,
+						IAM_ID_MAX_TAGS, "tags");
 	const char *few[8], **keys, *dup;
 	size_t old;
 	char q[80];
 
 	if (t == NULL)
 		return;
-	if (t->len > IAM_ID_MAX_TAGS) {
-		fault_at(w, "tags", "%zu tags are over the limit of %d", t->len,
-			 IAM_ID_MAX_TAGS);
-		return;
-	}
 	ret->v = xcalloc(w, t->len, sizeof(*ret->v));
 	/* the usual handful of tags needs no allocation for the keys */
 	keys = t->len <= 8 ? few : xcalloc(w, t->len, sizeof(*keys));
@@ -760,18 +818,14 @@ cmp_u32(const void *a, const void *b)
 static void
 build_retired(struct walk *w, struct fields *root)
 {
-	const struct iam_json *a = field(w, root, "retired_ids", IAM_JSON_ARRAY,
-					 false);
+	const struct iam_json *a = field_capped(w, root, "retired_ids",
+						IAM_JSON_ARRAY,
+						IAM_ID_MAX_RETIRED, "ids");
 	struct iam_identity *id = w->id;
 	size_t old;
 
 	if (a == NULL)
 		return;
-	if (a->len > IAM_ID_MAX_RETIRED) {
-		fault_at(w, "retired_ids", "%zu ids are over the limit of %d",
-			 a->len, IAM_ID_MAX_RETIRED);
-		return;
-	}
 	id->retired_ids = xcalloc(w, a->len, sizeof(*id->retired_ids));
 	if (id->retired_ids == NULL)
 		return;
@@ -816,18 +870,14 @@ static void
 build_policy_map(struct walk *w, struct fields *obj, const char *key,
 		 size_t max, struct iam_named_policy **ret, size_t *ret_n)
 {
-	const struct iam_json *m = field(w, obj, key, IAM_JSON_OBJECT, false);
+	const struct iam_json *m = field_capped(w, obj, key, IAM_JSON_OBJECT,
+						max, "policies");
 	struct iam_named_policy *v;
 	size_t old;
 	char q[80];
 
 	if (m == NULL)
 		return;
-	if (m->len > max) {
-		fault_at(w, key, "%zu policies are over the limit of %zu",
-			 m->len, max);
-		return;
-	}
 	v = xcalloc(w, m->len, sizeof(*v));
 	if (v == NULL)
 		return;
@@ -857,18 +907,9 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 	const char *s, *why;
 	char q[80];
 
-	if (k->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(k->type));
+	if (!collect_object(w, k, keys, &fk))
 		return;
-	}
-	collect(w, k, keys, &fk);
-	s = get_str(w, &fk, "id", true);
-	if (s != NULL && !aws_name_valid(s, 64))
-		fault_at(w, "id", "%s is not a valid key id "
-			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
-			 iam_id_quote(s, q, sizeof(q)));
-	else
-		ret->id = s;
+	ret->id = get_aws_name(w, &fk, "id", "key id");
 	s = get_str(w, &fk, "key", true);
 	if (s != NULL && !iam_ssh_key_valid(s, &why))
 		fault_at(w, "key", "%s", why);
@@ -887,19 +928,15 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 static void
 build_ssh_keys(struct walk *w, struct fields *obj, struct iam_user *u)
 {
-	const struct iam_json *a = field(w, obj, "ssh_keys", IAM_JSON_ARRAY,
-					 false);
+	const struct iam_json *a = field_capped(w, obj, "ssh_keys",
+						IAM_JSON_ARRAY,
+						IAM_ID_MAX_PER_USER, "keys");
 	const char **ids, *dup;
 	size_t old, n = 0;
 	char q[80];
 
 	if (a == NULL)
 		return;
-	if (a->len > IAM_ID_MAX_PER_USER) {
-		fault_at(w, "ssh_keys", "%zu keys are over the limit of %d",
-			 a->len, IAM_ID_MAX_PER_USER);
-		return;
-	}
 	u->ssh_keys = xcalloc(w, a->len, sizeof(*u->ssh_keys));
 	ids = xcalloc(w, a->len, sizeof(*ids));
 	if (u->ssh_keys == NULL || ids == NULL) {
@@ -929,17 +966,13 @@ build_password(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "hash", "changed", "must_change",
 					    NULL };
-	const struct iam_json *p = field(w, obj, "password", IAM_JSON_OBJECT,
-					 false);
 	struct fields fp;
 	const char *h;
 	size_t old;
 
-	if (p == NULL)
+	u->file_password = enter_object(w, obj, "password", keys, &fp, &old);
+	if (u->file_password == NULL)
 		return;
-	u->file_password = p;
-	old = push_key(w, "password");
-	collect(w, p, keys, &fp);
 	h = get_str(w, &fp, "hash", false);
 	/* The hash itself is never echoed: it is a secret. */
 	if (h != NULL && !iam_password_hash_valid(h)) {
@@ -960,18 +993,15 @@ build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "type", "secret", "algorithm",
 					    "digits", "period", NULL };
-	const struct iam_json *m = field(w, obj, "mfa", IAM_JSON_OBJECT, false);
 	struct iam_mfa *mfa = &u->mfa;
 	struct fields fm;
 	const char *s, *why;
 	size_t old;
 	char q[80];
 
-	if (m == NULL)
+	u->file_mfa = enter_object(w, obj, "mfa", keys, &fm, &old);
+	if (u->file_mfa == NULL)
 		return;
-	u->file_mfa = m;
-	old = push_key(w, "mfa");
-	collect(w, m, keys, &fm);
 	s = get_str(w, &fm, "type", false);
 	if (s != NULL && strcmp(s, "totp") != 0)
 		fault_at(w, "type", "%s is not a known device type (totp)",
@@ -1013,11 +1043,8 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 	const struct iam_config *cfg = w->cfg;
 	const char *s;
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
 	u->name = get_name(w, &fv);
 	get_u32(w, &fv, "uid", cfg->uid_min, cfg->uid_max, true, &u->uid);
 	u->primary_group = get_str(w, &fv, "primary_group", true);
@@ -1062,11 +1089,8 @@ build_group(struct walk *w, const struct iam_json *v, struct iam_group *g)
 	struct fields fv;
 	static const char *const keys[] = { "name", "gid", "policies", NULL };
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
 	g->name = get_name(w, &fv);
 	get_u32(w, &fv, "gid", w->cfg->gid_min, w->cfg->gid_max, true, &g->gid);
 	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &g->policies,
@@ -1081,21 +1105,10 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 					    "tags", "trust_policy", "policies",
 					    NULL };
 	const struct iam_json *t;
-	const char *s;
-	char q[80];
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
-	s = get_str(w, &fv, "name", true);
-	if (s != NULL && !aws_name_valid(s, 64))
-		fault_at(w, "name", "%s is not a valid role name "
-			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
-			 iam_id_quote(s, q, sizeof(q)));
-	else
-		r->name = s;
+	r->name = get_aws_name(w, &fv, "name", "role name");
 	r->max_session_seconds = 3600;
 	get_u32(w, &fv, "max_session_seconds", 900, 43200, false,
 		&r->max_session_seconds);
