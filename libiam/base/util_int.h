@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -85,6 +86,17 @@ struct iam_block {
 IAM_PRIVATE struct iam_block *iam_block_push(struct iam_block **head,
 					     size_t size);
 IAM_PRIVATE void iam_blocks_free(struct iam_block *head, bool wipe);
+
+/* fd, when r (how a step on it went) is 0; else fd closed, and r. */
+static inline int
+iam_keep_fd(int fd, int r)
+{
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
 
 /* The n bytes at s and a NUL into dst (n + 1 bytes), unless dst is NULL. */
 static inline char *

@@ -236,17 +236,12 @@ open_state_file(const char *state_dir, uint32_t uid, bool create,
 static int
 open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
 {
-	int fd, r;
+	int fd;
 
 	fd = open_state_file(state_dir, uid, create, strict_flags);
 	if (fd < 0)
 		return fd;
-	r = iam_flock_bounded(fd, LOCK_EX);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, iam_flock_bounded(fd, LOCK_EX));
 }
 
 int

@@ -158,11 +158,7 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 	r = check_stat(&st, path, flags, false, err, errlen);
 	if (r == 0)
 		r = iam_check_parents(path, flags, err, errlen);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, r);
 }
 
 DIR *

@@ -568,19 +568,14 @@ write_new_at(int dirfd, const char *name, const void *data, size_t len,
 static int
 mkdir_new_at(int dirfd, const char *name, mode_t mode)
 {
-	int fd, r;
+	int fd;
 
 	if (mkdirat(dirfd, name, 0700) < 0)
 		return -errno;
 	fd = open_subdir(dirfd, name);
 	if (fd < 0)
 		return fd;
-	r = iam_own_and_mode(fd, mode);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, iam_own_and_mode(fd, mode));
 }
 
 /* What one generation holds. */
