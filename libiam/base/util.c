@@ -35,23 +35,6 @@ iam_drop_string(char *s)
 	return NULL;
 }
 
-struct iam_block *
-iam_block_push(struct iam_block **head, size_t size)
-{
-	struct iam_block *b;
-
-	if (size > SIZE_MAX - sizeof(*b))
-		return NULL;
-	b = malloc(sizeof(*b) + size);
-	if (b == NULL)
-		return NULL;
-	b->next = *head;
-	b->used = 0;
-	b->size = size;
-	*head = b;
-	return b;
-}
-
 void
 iam_blocks_free(struct iam_block *head, bool wipe)
 {

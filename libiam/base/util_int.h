@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
@@ -83,9 +85,25 @@ struct iam_block {
 	max_align_t data[];
 };
 
-IAM_PRIVATE struct iam_block *iam_block_push(struct iam_block **head,
-					     size_t size);
 IAM_PRIVATE void iam_blocks_free(struct iam_block *head, bool wipe);
+
+/* Inline: a request takes its first block on the policy decision's path. */
+static inline struct iam_block *
+iam_block_push(struct iam_block **head, size_t size)
+{
+	struct iam_block *b;
+
+	if (size > SIZE_MAX - sizeof(*b))
+		return NULL;
+	b = malloc(sizeof(*b) + size);
+	if (b == NULL)
+		return NULL;
+	b->next = *head;
+	b->used = 0;
+	b->size = size;
+	*head = b;
+	return b;
+}
 
 /* fd, when r (how a step on it went) is 0; else fd closed, and r. */
 static inline int
