@@ -37,7 +37,7 @@ gen_str(yajl_gen g, const char *s)
 
 /* Member k with the string v. */
 static void
-gen_member(yajl_gen g, const char *k, const char *v)
+creds_gen_member(yajl_gen g, const char *k, const char *v)
 {
 	gen_str(g, k);
 	gen_str(g, v);
@@ -45,12 +45,12 @@ gen_member(yajl_gen g, const char *k, const char *v)
 
 /* Member k with the time t in ISO 8601; left out when t is 0. */
 static void
-gen_time_member(yajl_gen g, const char *k, int64_t t)
+creds_gen_time(yajl_gen g, const char *k, int64_t t)
 {
 	char when[32];
 
 	if (t != 0 && iam_format_time(t, when, sizeof(when)) == 0)
-		gen_member(g, k, when);
+		creds_gen_member(g, k, when);
 }
 
 static yajl_gen_status
@@ -59,8 +59,8 @@ gen_password(yajl_gen g, const struct iam_password *p)
 	if (p->hash == NULL)
 		return yajl_gen_null(g);
 	yajl_gen_map_open(g);
-	gen_member(g, "hash", p->hash);
-	gen_time_member(g, "changed", p->changed);
+	creds_gen_member(g, "hash", p->hash);
+	creds_gen_time(g, "changed", p->changed);
 	gen_str(g, "must_change");
 	yajl_gen_bool(g, p->must_change);
 	gen_str(g, "history");
@@ -78,10 +78,10 @@ gen_mfa(yajl_gen g, const struct iam_mfa *m)
 		return yajl_gen_null(g);
 	yajl_gen_map_open(g);
 	if (m->name != NULL)
-		gen_member(g, "name", m->name);
-	gen_time_member(g, "enabled", m->enabled);
-	gen_member(g, "secret", m->secret);
-	gen_member(g, "algorithm", iam_creds_algo_names[m->algorithm]);
+		creds_gen_member(g, "name", m->name);
+	creds_gen_time(g, "enabled", m->enabled);
+	creds_gen_member(g, "secret", m->secret);
+	creds_gen_member(g, "algorithm", iam_creds_algo_names[m->algorithm]);
 	gen_str(g, "digits");
 	yajl_gen_integer(g, m->digits);
 	gen_str(g, "period");

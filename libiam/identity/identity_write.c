@@ -68,7 +68,7 @@ gen_time_member(struct gen *g, const char *k, int64_t t)
 
 /* One structural event (yajl_gen_map_open, ..._array_close...). */
 static void
-gen_event(struct gen *g, yajl_gen_status (*event)(yajl_gen))
+gen_bracket(struct gen *g, yajl_gen_status (*event)(yajl_gen))
 {
 	if (g->st == yajl_gen_status_ok)
 		g->st = event(g->g);
@@ -79,7 +79,7 @@ static void
 key_open(struct gen *g, const char *k, yajl_gen_status (*open)(yajl_gen))
 {
 	key(g, k);
-	gen_event(g, open);
+	gen_bracket(g, open);
 }
 
 /* key_open() for a member left out when empty (n items): whether open. */
@@ -114,18 +114,18 @@ json(struct gen *g, const struct iam_json *v)
 					v->len);
 		break;
 	case IAM_JSON_ARRAY:
-		gen_event(g, yajl_gen_array_open);
+		gen_bracket(g, yajl_gen_array_open);
 		for (size_t i = 0; i < v->len; i++)
 			json(g, &v->u.items[i]);
-		gen_event(g, yajl_gen_array_close);
+		gen_bracket(g, yajl_gen_array_close);
 		break;
 	case IAM_JSON_OBJECT:
-		gen_event(g, yajl_gen_map_open);
+		gen_bracket(g, yajl_gen_map_open);
 		for (size_t i = 0; i < v->len; i++) {
 			key(g, v->u.members[i].key);
 			json(g, &v->u.members[i].value);
 		}
-		gen_event(g, yajl_gen_map_close);
+		gen_bracket(g, yajl_gen_map_close);
 		break;
 	}
 }
@@ -138,7 +138,7 @@ names(struct gen *g, const char *k, const char *const *v, size_t n)
 	for (size_t i = 0; i < n && g->st == yajl_gen_status_ok; i++)
 		g->st = yajl_gen_string(g->g, (const unsigned char *)v[i],
 					strlen(v[i]));
-	gen_event(g, yajl_gen_array_close);
+	gen_bracket(g, yajl_gen_array_close);
 }
 
 static void
@@ -148,7 +148,7 @@ tags(struct gen *g, const struct iam_tags *t)
 		return;
 	for (size_t i = 0; i < t->n; i++)
 		str(g, t->v[i].key, t->v[i].value);
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
@@ -165,7 +165,7 @@ policy_map(struct gen *g, const char *k, const struct iam_named_policy *v,
 		key(g, v[i].name);
 		json(g, v[i].doc);
 	}
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
@@ -178,7 +178,7 @@ account(struct gen *g, const struct iam_identity *id)
 		str(g, "id", id->account.id);
 	if (id->account.alias != NULL)
 		str(g, "alias", id->account.alias);
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 	key_open(g, "password_policy", yajl_gen_map_open);
 	num(g, "minimum_length", pp->minimum_length);
 	boolean(g, "require_uppercase", pp->require_uppercase);
@@ -195,21 +195,21 @@ account(struct gen *g, const struct iam_identity *id)
 		num(g, "ssh_key_max_age_days", pp->ssh_key_max_age_days);
 	key(g, "lockout");
 	if (pp->lockout.max_failed_attempts > 0) {
-		gen_event(g, yajl_gen_map_open);
+		gen_bracket(g, yajl_gen_map_open);
 		num(g, "max_failed_attempts", pp->lockout.max_failed_attempts);
 		num(g, "lockout_seconds", pp->lockout.lockout_seconds);
-		gen_event(g, yajl_gen_map_close);
+		gen_bracket(g, yajl_gen_map_close);
 	} else if (g->st == yajl_gen_status_ok) {
 		g->st = yajl_gen_null(g->g);	/* off: absent would mean on */
 	}
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 	if (id->n_retired > 0) {
 		key_open(g, "retired_ids", yajl_gen_array_open);
 		for (size_t i = 0; i < id->n_retired; i++)
 			if (g->st == yajl_gen_status_ok)
 				g->st = yajl_gen_integer(g->g,
 							 id->retired_ids[i]);
-		gen_event(g, yajl_gen_array_close);
+		gen_bracket(g, yajl_gen_array_close);
 	}
 }
 
@@ -221,14 +221,14 @@ ssh_keys(struct gen *g, const struct iam_user *u)
 	for (size_t i = 0; i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
 
-		gen_event(g, yajl_gen_map_open);
+		gen_bracket(g, yajl_gen_map_open);
 		str(g, "id", k->id);
 		str(g, "key", k->key);
 		gen_time_member(g, "created", k->created);
 		str(g, "status", k->active ? "Active" : "Inactive");
-		gen_event(g, yajl_gen_map_close);
+		gen_bracket(g, yajl_gen_map_close);
 	}
-	gen_event(g, yajl_gen_array_close);
+	gen_bracket(g, yajl_gen_array_close);
 }
 
 static void
@@ -236,7 +236,7 @@ user(struct gen *g, const struct iam_user *u)
 {
 	char home[64];
 
-	gen_event(g, yajl_gen_map_open);
+	gen_bracket(g, yajl_gen_map_open);
 	str(g, "name", u->name);
 	num(g, "uid", u->uid);
 	str(g, "primary_group", u->primary_group);
@@ -266,13 +266,13 @@ user(struct gen *g, const struct iam_user *u)
 	ssh_keys(g, u);
 	if (u->disabled)
 		boolean(g, "disabled", true);
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
 role(struct gen *g, const struct iam_role *r)
 {
-	gen_event(g, yajl_gen_map_open);
+	gen_bracket(g, yajl_gen_map_open);
 	str(g, "name", r->name);
 	num(g, "max_session_seconds", r->max_session_seconds);
 	tags(g, &r->tags);
@@ -281,36 +281,36 @@ role(struct gen *g, const struct iam_role *r)
 		json(g, r->trust_policy.doc);
 	}
 	names(g, "policies", r->policies, r->n_policies);
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
 identity(struct gen *g, const struct iam_identity *id)
 {
-	gen_event(g, yajl_gen_map_open);
+	gen_bracket(g, yajl_gen_map_open);
 	account(g, id);
 	key_open(g, "users", yajl_gen_array_open);
 	for (size_t i = 0; i < id->n_users; i++)
 		user(g, &id->users[i]);
-	gen_event(g, yajl_gen_array_close);
+	gen_bracket(g, yajl_gen_array_close);
 	key_open(g, "groups", yajl_gen_array_open);
 	for (size_t i = 0; i < id->n_groups; i++) {
 		const struct iam_group *gr = &id->groups[i];
 
-		gen_event(g, yajl_gen_map_open);
+		gen_bracket(g, yajl_gen_map_open);
 		str(g, "name", gr->name);
 		num(g, "gid", gr->gid);
 		names(g, "policies", gr->policies, gr->n_policies);
-		gen_event(g, yajl_gen_map_close);
+		gen_bracket(g, yajl_gen_map_close);
 	}
-	gen_event(g, yajl_gen_array_close);
+	gen_bracket(g, yajl_gen_array_close);
 	if (key_open_items(g, "roles", id->n_roles, yajl_gen_array_open)) {
 		for (size_t i = 0; i < id->n_roles; i++)
 			role(g, &id->roles[i]);
-		gen_event(g, yajl_gen_array_close);
+		gen_bracket(g, yajl_gen_array_close);
 	}
 	policy_map(g, "policies", id->policies, id->n_policies);
-	gen_event(g, yajl_gen_map_close);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 int
