@@ -40,17 +40,24 @@ struct cur {
 	bool bad;
 };
 
+/* The next n bytes of c into dst; fewer left make c bad (dst untouched). */
+static inline void
+take(struct cur *c, void *dst, size_t n)
+{
+	if (c->bad || c->len - c->at < n) {
+		c->bad = true;
+		return;
+	}
+	memcpy(dst, c->p + c->at, n);
+	c->at += n;
+}
+
 static uint32_t
 get32(struct cur *c)
 {
 	uint32_t v = 0;
 
-	if (c->bad || c->len - c->at < 4) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p + c->at, 4);
-	c->at += 4;
+	take(c, &v, sizeof(v));
 	return v;
 }
 
@@ -59,12 +66,7 @@ get64(struct cur *c)
 {
 	uint64_t v = 0;
 
-	if (c->bad || c->len - c->at < 8) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p + c->at, 8);
-	c->at += 8;
+	take(c, &v, sizeof(v));
 	return v;
 }
 
