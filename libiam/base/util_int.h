@@ -161,6 +161,8 @@ IAM_PRIVATE int iam_flock_bounded(int fd, int op);
  * rewound, so dirfd stays the caller's.  NULL and errno on failure.
  */
 IAM_PRIVATE DIR *iam_fdopendir(int fd);
+/* The stream into *ret: 0, or -errno (an fd < 0 is an opener's -errno). */
+IAM_PRIVATE int iam_opendir_fd(int fd, DIR **ret);
 IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
 
 struct iam_request;

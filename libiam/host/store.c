@@ -178,6 +178,15 @@ iam_fdopendir(int fd)
 	return d;
 }
 
+int
+iam_opendir_fd(int fd, DIR **ret)
+{
+	if (fd < 0)
+		return fd;
+	*ret = iam_fdopendir(fd);
+	return *ret != NULL ? 0 : -errno;
+}
+
 DIR *
 iam_opendir_dup(int dirfd)
 {

@@ -280,7 +280,7 @@ remove_at(int at, const char *name, int depth)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r;
 
 	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
 		return 0;
@@ -288,12 +288,9 @@ remove_at(int at, const char *name, int depth)
 		return -errno;
 	if (depth <= 0)
 		return -ELOOP;
-	fd = open_subdir(at, name);
-	if (fd < 0)
-		return fd;
-	d = iam_fdopendir(fd);
-	if (d == NULL)
-		return -errno;
+	r = iam_opendir_fd(open_subdir(at, name), &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d)) != NULL) {
 		int q;
 
