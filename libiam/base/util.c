@@ -114,14 +114,14 @@ iam_buf_read_fd(struct iam_buf *b, int fd, size_t max)
 		if (b->alloc - b->len <= 1 && (r = iam_buf_grow(b, 64 << 10)) < 0)
 			return r;
 		n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
 		if (n == 0)
 			return 0;
-		b->len += (size_t)n;
-		b->buf[b->len] = '\0';
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			b->len += (size_t)n;
+			b->buf[b->len] = '\0';
+		}
 	}
 }
 
