@@ -171,6 +171,15 @@ int fleet_keyring_load(const char *dir, int strict_flags,
 int fleet_manifest_verify(const struct fleet_manifest *m,
 			  const struct fleet_keyring *ring);
 
+/*
+ * A one-line secret file (root's, not for others, at most 512 bytes) into
+ * text, its final newlines cut; *ret_rest: what follows prefix, NULL when
+ * the text does not start with it.  0 or -errno (err says why).
+ */
+int fleet_secret_read(const char *path, int strict_flags, const char *prefix,
+		      struct iam_buf *text, const char **ret_rest, char *err,
+		      size_t errlen);
+
 /* Key files: one line "iam-ed25519-secret BASE64" (root 0600). */
 int fleet_secret_key_load(const char *path, int strict_flags,
 			  uint8_t sk[FLEET_SK_BYTES], char *err, size_t errlen);

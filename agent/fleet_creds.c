@@ -297,18 +297,15 @@ static int
 load_fleet_key(struct fleet_host_ctx *h, char *err, size_t errlen)
 {
 	struct iam_buf t = IAM_BUF_INIT, k = IAM_BUF_INIT;
-	size_t n;
+	const char *b64;
 	int r;
 
-	r = iam_read_strict(h->cfg->fleet.fleet_key, IAM_STRICT_SECRET, 512, &t,
-			    err, errlen);
+	r = fleet_secret_read(h->cfg->fleet.fleet_key, 0, "iam-fleet-key ", &t,
+			      &b64, err, errlen);
 	if (r < 0)
 		return r;
-	n = t.len;
-	while (n > 0 && t.buf[n - 1] == '\n')
-		t.buf[--n] = '\0';
-	if (strncmp(t.buf, "iam-fleet-key ", 14) != 0 ||
-	    fleet_b64_decode(t.buf + 14, n - 14, &k) < 0 || k.len != 32) {
+	if (b64 == NULL || fleet_b64_decode(b64, t.len - 14, &k) < 0 ||
+	    k.len != 32) {
 		snprintf(err, errlen, "%s: not an iam-fleet-key",
 			 h->cfg->fleet.fleet_key);
 		r = -EINVAL;

@@ -44,11 +44,7 @@ static const struct iam_json_limits answer_limits = {
 	.max_items = 1000000,
 };
 
-static void
-seterr(struct fleet_etcd *e, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 seterr(struct fleet_etcd *e, const char *fmt, ...)
 {
 	va_list ap;
@@ -336,6 +332,20 @@ post(struct fleet_etcd *e, const char *path, const char *body,
 	return r;
 }
 
+/*
+ * post() of a body built in b, when building it went well (r is 0); b is
+ * wiped and released either way.
+ */
+static int
+post_built(struct fleet_etcd *e, const char *path, struct iam_buf *b, int r,
+	   struct iam_json_doc **ret)
+{
+	if (r == 0)
+		r = post(e, path, b->buf, ret);
+	iam_buf_wipe(b);
+	return r;
+}
+
 /* A 64-bit number the gateway wrote as a string (or a number); 0 absent. */
 static int64_t
 json_int64(const struct iam_json *v)
@@ -350,6 +360,14 @@ json_int64(const struct iam_json *v)
 	    iam_parse_ll(v->u.string, INT64_MIN, INT64_MAX, &x) == 0)
 		return x;
 	return 0;
+}
+
+/* The revision in an answer's header (0 when it has none). */
+static int64_t
+header_revision(const struct iam_json *answer)
+{
+	return json_int64(iam_json_get(iam_json_get(answer, "header"),
+				       "revision"));
 }
 
 static int
@@ -415,14 +433,11 @@ read_page(struct fleet_etcd *e, const char *from_abs, size_t from_len,
 		r = iam_buf_addf(&body, "\",\"limit\":%d,\"revision\":\"%" PRId64
 				 "\",\"serializable\":%s}", PAGE_KEYS, rev,
 				 e->serializable ? "true" : "false");
-	if (r == 0)
-		r = post(e, "/v3/kv/range", body.buf, &doc);
-	iam_buf_release(&body);
+	r = post_built(e, "/v3/kv/range", &body, r, &doc);
 	if (r < 0)
 		return r;
 	root = iam_json_root(doc);
-	*ret_rev = json_int64(iam_json_get(iam_json_get(root, "header"),
-					    "revision"));
+	*ret_rev = header_revision(root);
 	kvs = iam_json_get(root, "kvs");
 	iam_buf_release(next);
 	for (size_t i = 0; kvs != NULL && i < kvs->len && r == 0; i++) {
@@ -537,9 +552,7 @@ fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
 		r = add_ops(e, &b, ops, n_ops);
 	if (r == 0)
 		r = iam_buf_adds(&b, "]}");
-	if (r == 0)
-		r = post(e, "/v3/kv/txn", b.buf, &doc);
-	iam_buf_wipe(&b);
+	r = post_built(e, "/v3/kv/txn", &b, r, &doc);
 	if (r < 0)
 		return r;
 	root = iam_json_root(doc);
@@ -548,8 +561,32 @@ fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
 		r = -ECANCELED;
 	}
 	if (ret_rev != NULL)
-		*ret_rev = json_int64(iam_json_get(iam_json_get(root, "header"),
-					    "revision"));
+		*ret_rev = header_revision(root);
+	iam_json_free(doc);
+	return r;
+}
+
+/*
+ * POST {"field":"n"} to a lease endpoint; with key, the number at
+ * key of the answer (below its member in, when in is not NULL) in *ret.
+ */
+static int
+lease_call(struct fleet_etcd *e, const char *path, const char *field,
+	   int64_t n, const char *in, const char *key, int64_t *ret)
+{
+	struct iam_json_doc *doc = NULL;
+	const struct iam_json *at;
+	char body[64];
+	int r;
+
+	snprintf(body, sizeof(body), "{\"%s\":\"%" PRId64 "\"}", field, n);
+	r = post(e, path, body, &doc);
+	if (r == 0 && key != NULL) {
+		at = iam_json_root(doc);
+		if (in != NULL)
+			at = iam_json_get(at, in);
+		*ret = json_int64(iam_json_get(at, key));
+	}
 	iam_json_free(doc);
 	return r;
 }
@@ -557,17 +594,12 @@ fleet_etcd_txn(struct fleet_etcd *e, const struct fleet_cmp *cmps,
 int
 fleet_etcd_lease_grant(struct fleet_etcd *e, int64_t ttl, int64_t *ret_id)
 {
-	struct iam_json_doc *doc = NULL;
-	char body[64];
 	int64_t id;
 	int r;
 
-	snprintf(body, sizeof(body), "{\"TTL\":\"%" PRId64 "\"}", ttl);
-	r = post(e, "/v3/lease/grant", body, &doc);
+	r = lease_call(e, "/v3/lease/grant", "TTL", ttl, NULL, "ID", &id);
 	if (r < 0)
 		return r;
-	id = json_int64(iam_json_get(iam_json_root(doc), "ID"));
-	iam_json_free(doc);
 	if (id == 0) {
 		seterr(e, "/v3/lease/grant: no lease id");
 		return -EPROTO;
@@ -579,33 +611,21 @@ fleet_etcd_lease_grant(struct fleet_etcd *e, int64_t ttl, int64_t *ret_id)
 int
 fleet_etcd_lease_keepalive(struct fleet_etcd *e, int64_t id)
 {
-	struct iam_json_doc *doc = NULL;
-	char body[64];
 	int64_t ttl;
 	int r;
 
-	snprintf(body, sizeof(body), "{\"ID\":\"%" PRId64 "\"}", id);
-	r = post(e, "/v3/lease/keepalive", body, &doc);
+	/* The stream's first answer; a lease that expired has no TTL. */
+	r = lease_call(e, "/v3/lease/keepalive", "ID", id, "result", "TTL",
+		       &ttl);
 	if (r < 0)
 		return r;
-	/* The stream's first answer; a lease that expired has no TTL. */
-	ttl = json_int64(iam_json_get(iam_json_get(iam_json_root(doc),
-						   "result"), "TTL"));
-	iam_json_free(doc);
 	return ttl > 0 ? 0 : -ENOENT;
 }
 
 int
 fleet_etcd_lease_revoke(struct fleet_etcd *e, int64_t id)
 {
-	struct iam_json_doc *doc = NULL;
-	char body[64];
-	int r;
-
-	snprintf(body, sizeof(body), "{\"ID\":\"%" PRId64 "\"}", id);
-	r = post(e, "/v3/lease/revoke", body, &doc);
-	iam_json_free(doc);
-	return r;
+	return lease_call(e, "/v3/lease/revoke", "ID", id, NULL, NULL, NULL);
 }
 
 /* ---- Watch ----------------------------------------------------------------- */
@@ -625,8 +645,7 @@ static int
 watch_events(struct watch *w, const struct iam_json *res)
 {
 	const struct iam_json *evs = iam_json_get(res, "events");
-	int64_t rev = json_int64(iam_json_get(iam_json_get(res, "header"),
-						"revision"));
+	int64_t rev = header_revision(res);
 	struct fleet_event *v = NULL;
 	struct iam_buf *keys = NULL, *vals = NULL;
 	size_t n = evs ? evs->len : 0, bl = strlen(w->e->base);

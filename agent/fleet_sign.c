@@ -103,6 +103,56 @@ fleet_key_id(const uint8_t pk[FLEET_PK_BYTES], char id[FLEET_KEY_ID_LEN + 1])
 
 /* ---- Manifest ------------------------------------------------------------ */
 
+static const struct fleet_trusted *
+ring_find(const struct fleet_keyring *ring, const char *key_id)
+{
+	for (size_t i = 0; i < ring->n; i++)
+		if (strcmp(ring->v[i].key_id, key_id) == 0)
+			return &ring->v[i];
+	return NULL;
+}
+
+/*
+ * Sign msg (r: how building it went) with sk into sig, and name the key
+ * in key_id; msg is released.  r.
+ */
+static int
+sign_signed(const uint8_t sk[FLEET_SK_BYTES], char *key_id, uint8_t *sig,
+	    struct iam_buf *msg, int r)
+{
+	uint8_t pk[FLEET_PK_BYTES];
+
+	if (r == 0) {
+		crypto_sign_ed25519_sk_to_pk(pk, sk);
+		fleet_key_id(pk, key_id);
+		crypto_sign_detached(sig, NULL, (const unsigned char *)msg->buf,
+				     msg->len, sk);
+	}
+	iam_buf_release(msg);
+	return r;
+}
+
+/*
+ * Whether sig over msg (r: how building msg went) verifies with the
+ * trusted key key_id: 0, -ENOKEY (not trusted), -EBADMSG or r; msg is
+ * released.
+ */
+static int
+verify_signed(const struct fleet_keyring *ring, const char *key_id,
+	      const uint8_t *sig, struct iam_buf *msg, int r)
+{
+	const struct fleet_trusted *t = ring_find(ring, key_id);
+
+	if (t == NULL)
+		r = -ENOKEY;
+	else if (r == 0 &&
+		 crypto_sign_verify_detached(sig, (const unsigned char *)msg->buf,
+					     msg->len, t->pk) != 0)
+		r = -EBADMSG;
+	iam_buf_release(msg);
+	return r;
+}
+
 /* The bytes an administrator signs: every field but the signature. */
 static int
 manifest_signed(const struct fleet_manifest *m, struct iam_buf *out)
@@ -119,18 +169,8 @@ int
 fleet_manifest_sign(struct fleet_manifest *m, const uint8_t sk[FLEET_SK_BYTES])
 {
 	struct iam_buf msg = IAM_BUF_INIT;
-	uint8_t pk[FLEET_PK_BYTES];
-	int r;
 
-	r = manifest_signed(m, &msg);
-	if (r < 0)
-		return r;
-	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	fleet_key_id(pk, m->key_id);
-	crypto_sign_detached(m->sig, NULL, (const unsigned char *)msg.buf,
-			     msg.len, sk);
-	iam_buf_release(&msg);
-	return 0;
+	return sign_signed(sk, m->key_id, m->sig, &msg, manifest_signed(m, &msg));
 }
 
 int
@@ -212,29 +252,51 @@ only_members(const struct iam_json *o, const char *const *allowed, size_t n,
 	return 0;
 }
 
+/* What fields() reads one small object into (a manifest, a host). */
+union small_object {
+	struct fleet_manifest manifest;
+	struct fleet_host host;
+};
+
+/*
+ * One small JSON object, its members read by fields() into out (size
+ * bytes of one of union small_object), which stays as it was on failure.
+ */
 static int
-parse_small(const char *text, size_t len, struct iam_json_doc **doc,
-	    char *err, size_t errlen)
+parse_small(const char *text, size_t len,
+	    int (*fields)(const struct iam_json *, union small_object *,
+			  char *, size_t),
+	    void *out, size_t size, char *err, size_t errlen)
 {
+	struct iam_json_doc *doc = NULL;
+	union small_object tmp;
+	int r;
+
 	if (len > FLEET_MAX_MANIFEST) {
 		snprintf(err, errlen, "%zu bytes, more than %u", len,
 			 FLEET_MAX_MANIFEST);
 		return -EINVAL;
 	}
-	if (iam_json_parse(text, len, &small_limits, doc, err, errlen) < 0)
+	if (iam_json_parse(text, len, &small_limits, &doc, err, errlen) < 0)
 		return -EINVAL;
-	if (iam_json_root(*doc)->type != IAM_JSON_OBJECT) {
+	memset(&tmp, 0, sizeof(tmp));
+	if (iam_json_root(doc)->type != IAM_JSON_OBJECT) {
 		snprintf(err, errlen, "not a JSON object");
-		*doc = iam_json_free(*doc);
-		return -EINVAL;
+		r = -EINVAL;
+	} else {
+		r = fields(iam_json_root(doc), &tmp, err, errlen);
 	}
-	return 0;
+	iam_json_free(doc);
+	if (r == 0)
+		memcpy(out, &tmp, size);
+	return r;
 }
 
 static int
-manifest_fields(const struct iam_json *o, struct fleet_manifest *m, char *err,
+manifest_fields(const struct iam_json *o, union small_object *u, char *err,
 		size_t errlen)
 {
+	struct fleet_manifest *m = &u->manifest;
 	static const char *const allowed[] = { "format", "account",
 		"generation", "time", "time_text", "root", "count", "key_id",
 		"signature" };
@@ -283,47 +345,17 @@ int
 fleet_manifest_parse(const char *text, size_t len, struct fleet_manifest *ret,
 		     char *err, size_t errlen)
 {
-	struct iam_json_doc *doc = NULL;
-	struct fleet_manifest m;
-	int r;
-
-	memset(&m, 0, sizeof(m));
-	r = parse_small(text, len, &doc, err, errlen);
-	if (r == 0)
-		r = manifest_fields(iam_json_root(doc), &m, err, errlen);
-	iam_json_free(doc);
-	if (r == 0)
-		*ret = m;
-	return r;
-}
-
-static const struct fleet_trusted *
-ring_find(const struct fleet_keyring *ring, const char *key_id)
-{
-	for (size_t i = 0; i < ring->n; i++)
-		if (strcmp(ring->v[i].key_id, key_id) == 0)
-			return &ring->v[i];
-	return NULL;
+	return parse_small(text, len, manifest_fields, ret, sizeof(*ret), err,
+			   errlen);
 }
 
 int
 fleet_manifest_verify(const struct fleet_manifest *m,
 		      const struct fleet_keyring *ring)
 {
-	const struct fleet_trusted *t = ring_find(ring, m->key_id);
 	struct iam_buf msg = IAM_BUF_INIT;
-	int r;
 
-	if (t == NULL)
-		return -ENOKEY;
-	r = manifest_signed(m, &msg);
-	if (r < 0)
-		return r;
-	if (crypto_sign_verify_detached(m->sig, (const unsigned char *)msg.buf,
-					msg.len, t->pk) != 0)
-		r = -EBADMSG;
-	iam_buf_release(&msg);
-	return r;
+	return verify_signed(ring, m->key_id, m->sig, &msg, manifest_signed(m, &msg));
 }
 
 /* ---- Key files ----------------------------------------------------------- */
@@ -383,22 +415,39 @@ fleet_sealing_key_format(const uint8_t key[32], struct iam_buf *out)
 }
 
 int
+fleet_secret_read(const char *path, int strict_flags, const char *prefix,
+		  struct iam_buf *text, const char **ret_rest, char *err,
+		  size_t errlen)
+{
+	size_t n;
+	int r;
+
+	r = iam_read_strict(path, strict_flags | IAM_STRICT_SECRET, 512, text,
+			    err, errlen);
+	if (r < 0)
+		return r;
+	n = text->len;
+	while (n > 0 && text->buf[n - 1] == '\n')
+		text->buf[--n] = '\0';
+	text->len = n;
+	*ret_rest = strncmp(text->buf, prefix, strlen(prefix)) == 0 ?
+		    text->buf + strlen(prefix) : NULL;
+	return 0;
+}
+
+int
 fleet_secret_key_load(const char *path, int strict_flags,
 		      uint8_t sk[FLEET_SK_BYTES], char *err, size_t errlen)
 {
 	struct iam_buf text = IAM_BUF_INIT;
-	size_t n;
+	const char *b64;
 	int r;
 
-	r = iam_read_strict(path, strict_flags | IAM_STRICT_SECRET, 512, &text,
-			    err, errlen);
+	r = fleet_secret_read(path, strict_flags, "iam-ed25519-secret ", &text,
+			      &b64, err, errlen);
 	if (r < 0)
 		return r;
-	n = text.len;
-	while (n > 0 && text.buf[n - 1] == '\n')
-		text.buf[--n] = '\0';
-	if (strncmp(text.buf, "iam-ed25519-secret ", 19) != 0 ||
-	    b64_exact(text.buf + 19, sk, FLEET_SK_BYTES) < 0) {
+	if (b64 == NULL || b64_exact(b64, sk, FLEET_SK_BYTES) < 0) {
 		snprintf(err, errlen, "%s: not an iam-ed25519-secret key", path);
 		r = -EINVAL;
 	}
@@ -488,23 +537,6 @@ host_signed(const struct fleet_host *h, struct iam_buf *out)
 }
 
 int
-fleet_host_sign(struct fleet_host *h, const uint8_t sk[FLEET_SK_BYTES])
-{
-	struct iam_buf msg = IAM_BUF_INIT;
-	uint8_t pk[FLEET_PK_BYTES];
-	int r = host_signed(h, &msg);
-
-	if (r < 0)
-		return r;
-	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	fleet_key_id(pk, h->key_id);
-	crypto_sign_detached(h->sig, NULL, (const unsigned char *)msg.buf,
-			     msg.len, sk);
-	iam_buf_release(&msg);
-	return 0;
-}
-
-int
 fleet_host_format(const struct fleet_host *h, struct iam_buf *out)
 {
 	int r = iam_buf_addf(out, "{\"host\":\"%s\",\"public_key\":\"", h->name);
@@ -523,10 +555,19 @@ fleet_host_format(const struct fleet_host *h, struct iam_buf *out)
 	return r;
 }
 
+int
+fleet_host_sign(struct fleet_host *h, const uint8_t sk[FLEET_SK_BYTES])
+{
+	struct iam_buf msg = IAM_BUF_INIT;
+
+	return sign_signed(sk, h->key_id, h->sig, &msg, host_signed(h, &msg));
+}
+
 static int
-host_fields(const struct iam_json *o, struct fleet_host *h, char *err,
+host_fields(const struct iam_json *o, union small_object *u, char *err,
 	    size_t errlen)
 {
+	struct fleet_host *h = &u->host;
 	static const char *const allowed[] = { "host", "public_key", "state",
 		"time", "key_id", "signature" };
 	const char *name, *pk, *state, *key_id, *sig;
@@ -556,38 +597,17 @@ host_fields(const struct iam_json *o, struct fleet_host *h, char *err,
 }
 
 int
-fleet_host_parse(const char *text, size_t len, struct fleet_host *ret,
-		 char *err, size_t errlen)
+fleet_host_verify(const struct fleet_host *h, const struct fleet_keyring *ring)
 {
-	struct iam_json_doc *doc = NULL;
-	struct fleet_host h;
-	int r;
+	struct iam_buf msg = IAM_BUF_INIT;
 
-	memset(&h, 0, sizeof(h));
-	r = parse_small(text, len, &doc, err, errlen);
-	if (r == 0)
-		r = host_fields(iam_json_root(doc), &h, err, errlen);
-	iam_json_free(doc);
-	if (r == 0)
-		*ret = h;
-	return r;
+	return verify_signed(ring, h->key_id, h->sig, &msg, host_signed(h, &msg));
 }
 
 int
-fleet_host_verify(const struct fleet_host *h, const struct fleet_keyring *ring)
+fleet_host_parse(const char *text, size_t len, struct fleet_host *ret,
+		 char *err, size_t errlen)
 {
-	const struct fleet_trusted *t = ring_find(ring, h->key_id);
-	struct iam_buf msg = IAM_BUF_INIT;
-	int r;
-
-	if (t == NULL)
-		return -ENOKEY;
-	r = host_signed(h, &msg);
-	if (r < 0)
-		return r;
-	if (crypto_sign_verify_detached(h->sig, (const unsigned char *)msg.buf,
-					msg.len, t->pk) != 0)
-		r = -EBADMSG;
-	iam_buf_release(&msg);
-	return r;
+	return parse_small(text, len, host_fields, ret, sizeof(*ret), err,
+			   errlen);
 }

@@ -21,17 +21,12 @@
 #include <yajl/yajl_parse.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 #define ARENA_BLOCK (64u << 10)
 
-struct arena_block {
-	struct arena_block *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
 struct iam_json_doc {
-	struct arena_block *blocks;
+	struct iam_block *blocks;
 	struct iam_json root;
 };
 
@@ -71,19 +66,15 @@ struct parser {
 static void *
 arena_alloc_aligned(struct iam_json_doc *doc, size_t n, size_t align)
 {
-	struct arena_block *b = doc->blocks;
+	struct iam_block *b = doc->blocks;
 	size_t off = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
 
 	if (b == NULL || off > b->size || b->size - off < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
-		b = malloc(sizeof(*b) + size);
+		b = iam_block_push(&doc->blocks, size);
 		if (b == NULL)
 			return NULL;
-		b->size = size;
-		b->used = 0;
-		b->next = doc->blocks;
-		doc->blocks = b;
 		off = 0;
 	}
 	b->used = off + n;
@@ -100,13 +91,7 @@ arena_alloc(struct iam_json_doc *doc, size_t n)
 static char *
 arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
 {
-	char *p = arena_alloc_aligned(doc, len + 1, 1);
-
-	if (p == NULL)
-		return NULL;
-	memcpy(p, s, len);
-	p[len] = '\0';
-	return p;
+	return iam_copy_string(arena_alloc_aligned(doc, len + 1, 1), s, len);
 }
 
 static size_t
@@ -207,11 +192,7 @@ current_path(const struct parser *ps, char *buf, size_t len)
 	}
 }
 
-static int
-fail(struct parser *ps, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static int
+static int __attribute__((format(printf, 2, 3)))
 fail(struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;
@@ -749,16 +730,10 @@ iam_json_root(const struct iam_json_doc *doc)
 struct iam_json_doc *
 iam_json_free(struct iam_json_doc *doc)
 {
-	struct arena_block *b, *next;
-
 	if (doc == NULL)
 		return NULL;
 	/* Identity and credential documents carry hashes and secrets. */
-	for (b = doc->blocks; b != NULL; b = next) {
-		next = b->next;
-		iam_wipe(b->data, b->used);
-		free(b);
-	}
+	iam_blocks_free(doc->blocks, true);
 	free(doc);
 	return NULL;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 #include "util_int.h"
@@ -34,6 +35,47 @@ iam_drop_string(char *s)
 	return NULL;
 }
 
+void
+iam_blocks_free(struct iam_block *head, bool wipe)
+{
+	struct iam_block *next;
+
+	for (; head != NULL; head = next) {
+		next = head->next;
+		if (wipe)
+			iam_wipe(head->data, head->used);
+		free(head);
+	}
+}
+
+int
+iam_temp_name(char *buf, size_t len, const char *base)
+{
+	uint64_t rnd;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -EIO;
+	return iam_snprintf(buf, len, ".%s.%016llx", base,
+			    (unsigned long long)rnd);
+}
+
+bool
+iam_has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+void
+iam_strv_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int
 iam_buf_grow(struct iam_buf *b, size_t extra)
 {
@@ -58,6 +100,29 @@ iam_buf_grow(struct iam_buf *b, size_t extra)
 	b->alloc = alloc;
 	b->buf[b->len] = '\0';
 	return 0;
+}
+
+int
+iam_buf_read_fd(struct iam_buf *b, int fd, size_t max)
+{
+	for (;;) {
+		ssize_t n;
+		int r;
+
+		if (b->len > max)
+			return -EFBIG;
+		if (b->alloc - b->len <= 1 && (r = iam_buf_grow(b, 64 << 10)) < 0)
+			return r;
+		n = read(fd, b->buf + b->len, b->alloc - b->len - 1);
+		if (n == 0)
+			return 0;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			b->len += (size_t)n;
+			b->buf[b->len] = '\0';
+		}
+	}
 }
 
 int

@@ -9,6 +9,10 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -55,6 +59,89 @@ IAM_PRIVATE int iam_check_parents(const char *path, int flags, char *err,
 				  size_t errlen);
 IAM_PRIVATE int iam_open_dir_nofollow(const char *path);
 
+/*
+ * Read fd to its end onto b (NUL-terminated; b->buf is set after a 0,
+ * even for nothing read), EINTR retried; b grows only when full.  0,
+ * -EFBIG once more than max bytes are in b, or -errno.
+ */
+struct iam_buf;
+IAM_PRIVATE int iam_buf_read_fd(struct iam_buf *b, int fd, size_t max);
+
+/*
+ * A fresh temporary name ".BASE.<16 random hex digits>" in buf: 0, -EIO
+ * (no randomness) or -ENAMETOOLONG.
+ */
+IAM_PRIVATE int iam_temp_name(char *buf, size_t len, const char *base);
+
+/*
+ * A block of an arena (policy, request, JSON document): blocks stand
+ * newest first and are freed together.  iam_block_push(): a new block of
+ * size bytes, none used, put at *head (NULL when out of memory).
+ * iam_blocks_free(): all of them, their used bytes wiped first if asked.
+ */
+struct iam_block {
+	struct iam_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+IAM_PRIVATE void iam_blocks_free(struct iam_block *head, bool wipe);
+
+/* Inline: a request takes its first block on the policy decision's path. */
+static inline struct iam_block *
+iam_block_push(struct iam_block **head, size_t size)
+{
+	struct iam_block *b;
+
+	if (size > SIZE_MAX - sizeof(*b))
+		return NULL;
+	b = malloc(sizeof(*b) + size);
+	if (b == NULL)
+		return NULL;
+	b->next = *head;
+	b->used = 0;
+	b->size = size;
+	*head = b;
+	return b;
+}
+
+/* fd, when r (how a step on it went) is 0; else fd closed, and r. */
+static inline int
+iam_keep_fd(int fd, int r)
+{
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* The n bytes at s and a NUL into dst (n + 1 bytes), unless dst is NULL. */
+static inline char *
+iam_copy_string(char *dst, const void *s, size_t n)
+{
+	if (dst != NULL) {
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+	}
+	return dst;
+}
+
+/* Whether s holds a control character (below 0x20, or 0x7f). */
+IAM_PRIVATE bool iam_has_control(const char *s);
+
+/* Free the n strings of v, then v (NULL with n == 0 is fine). */
+IAM_PRIVATE void iam_strv_free(char **v, size_t n);
+
+/*
+ * A new file's owner root (when euid is 0) and its mode, whatever the
+ * umask or a setuid caller's group: 0 or -errno.  iam_fill_file(): that,
+ * then all of data written and fsynced; fd is closed either way.
+ */
+IAM_PRIVATE int iam_own_and_mode(int fd, mode_t mode);
+IAM_PRIVATE int iam_fill_file(int fd, const void *data, size_t len,
+			      mode_t mode);
+
 /* Write all of data to fd (EINTR retried, a short write is -EIO). */
 IAM_PRIVATE int iam_write_all(int fd, const void *data, size_t len);
 
@@ -74,6 +161,8 @@ IAM_PRIVATE int iam_flock_bounded(int fd, int op);
  * rewound, so dirfd stays the caller's.  NULL and errno on failure.
  */
 IAM_PRIVATE DIR *iam_fdopendir(int fd);
+/* The stream into *ret: 0, or -errno (an fd < 0 is an opener's -errno). */
+IAM_PRIVATE int iam_opendir_fd(int fd, DIR **ret);
 IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
 
 struct iam_request;

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -125,14 +124,10 @@ static int
 make_temp(int dirfd, const char *base, char *tmp, size_t tmplen)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		uint64_t rnd;
-		int fd;
+		int fd = iam_temp_name(tmp, tmplen, base);
 
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -EIO;
-		if (iam_snprintf(tmp, tmplen, ".%s.%016llx", base,
-				 (unsigned long long)rnd) < 0)
-			return -ENAMETOOLONG;
+		if (fd < 0)
+			return fd;
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 		if (fd >= 0 || errno != EEXIST)
@@ -141,17 +136,22 @@ make_temp(int dirfd, const char *base, char *tmp, size_t tmplen)
 	return -EEXIST;
 }
 
-/* Write, chmod and fsync the temporary file; close it either way. */
-static int
-fill_temp(int fd, const void *data, size_t len, mode_t mode)
+int
+iam_own_and_mode(int fd, mode_t mode)
 {
-	int r = 0;
-
-	/* Explicit owner and mode: never the umask or a setuid caller's gid. */
 	if (geteuid() == 0 && fchown(fd, 0, 0) < 0)
-		r = -errno;
-	if (r == 0 && fchmod(fd, mode) < 0)
-		r = -errno;
+		return -errno;
+	if (fchmod(fd, mode) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+iam_fill_file(int fd, const void *data, size_t len, mode_t mode)
+{
+	int r;
+
+	r = iam_own_and_mode(fd, mode);
 	if (r == 0)
 		r = iam_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
@@ -199,7 +199,7 @@ iam_atomic_add(struct iam_atomic *s, const char *path, const void *data,
 		r = fd;
 		goto fail_dir;
 	}
-	r = fill_temp(fd, data, len, mode);
+	r = iam_fill_file(fd, data, len, mode);
 	if (r < 0) {
 		unlinkat(f->dirfd, f->tmp, 0);
 		goto fail_dir;

@@ -8,6 +8,7 @@
  * About 600 lines: one loader, its defaults and one check per setting.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +18,93 @@
 
 #include <libconfig.h>
 
+#include "util_int.h"
 #include "iam.h"
 
 #define CONFIG_MAX_BYTES (256u << 10)
 
 static const char *const defaults_exempt[] = { "cron" };
+
+/* How a setting of the settings table is read into its field. */
+enum setting_kind {
+	SETTING_PATH,		/* an absolute path (char *) */
+	SETTING_TEXT,		/* any string (char *) */
+	SETTING_BOOL,		/* bool */
+	SETTING_ID,		/* a uid or gid, 1000-4294967294 (uint32_t) */
+	SETTING_BYTES,		/* a size, [min, max] (size_t) */
+	SETTING_COUNT,		/* a count, [min, max] (uint32_t) */
+	SETTING_ENUM,		/* one of names, its index (an enum) */
+	SETTING_OPTIONAL,	/* an absolute path, or "" for none (char *) */
+};
+
+static const char *const mfa_names[] = { "optional", "required" };
+static const char *const hash_names[] = { "yescrypt", "sha512crypt", "bcrypt" };
+static const char *const unknown_names[] = { "defer", "deny" };
+
+/* A setting of the table: its name is the field's. */
+#define SETTING(f, k, ...)	{ .name = #f, .kind = SETTING_##k, \
+				  .off = offsetof(struct iam_config, f), __VA_ARGS__ }
+static const struct setting {
+	const char *name;
+	enum setting_kind kind;
+	size_t off;
+	long long min, max;		/* SETTING_BYTES, SETTING_COUNT */
+	const char *const *names;	/* SETTING_ENUM */
+	int n_names;
+} settings[] = {
+	SETTING(identity_file, PATH), SETTING(credentials_dir, PATH),
+	SETTING(state_dir, PATH), SETTING(run_dir, PATH),
+	SETTING(trail_file, PATH), SETTING(snapshot_dir, PATH),
+	SETTING(hostname, TEXT),
+	SETTING(trail_required, BOOL), SETTING(uniform_prompts, BOOL),
+	SETTING(uid_min, ID), SETTING(uid_max, ID),
+	SETTING(gid_min, ID), SETTING(gid_max, ID),
+	SETTING(identity_max_bytes, BYTES, .min = IAM_ID_MIN_BYTES,
+		.max = IAM_ID_LIMIT_BYTES),
+	SETTING(identity_max_users, COUNT, .min = 1, .max = IAM_ID_LIMIT_ENTRIES),
+	SETTING(identity_max_groups, COUNT, .min = 1, .max = IAM_ID_LIMIT_ENTRIES),
+	SETTING(mfa, ENUM, .names = mfa_names, .n_names = 2),
+	SETTING(hash_method, ENUM, .names = hash_names, .n_names = 3),
+	SETTING(sudo_unknown_user, ENUM, .names = unknown_names, .n_names = 2),
+};
+#undef SETTING
+
+/* The string settings of fleet = { ... }; each name is its field's. */
+#define FLEET_STRING(f, k)	{ #f, SETTING_##k, \
+				  offsetof(struct iam_fleet_config, f) }
+static const struct fleet_string {
+	const char *name;
+	enum setting_kind kind;	/* SETTING_OPTIONAL: "" turns the file off */
+	size_t off;
+} fleet_strings[] = {
+	FLEET_STRING(prefix, TEXT), FLEET_STRING(account, TEXT),
+	FLEET_STRING(user, TEXT), FLEET_STRING(admin_key, PATH),
+	FLEET_STRING(trusted_keys, PATH), FLEET_STRING(host_key, PATH),
+	FLEET_STRING(fleet_key, PATH), FLEET_STRING(state_dir, PATH),
+	FLEET_STRING(ca_file, OPTIONAL), FLEET_STRING(cert_file, OPTIONAL),
+	FLEET_STRING(key_file, OPTIONAL), FLEET_STRING(password_file, OPTIONAL),
+};
+#undef FLEET_STRING
+
+/* Whether a string setting of kind with value v must be an absolute path. */
+static bool
+wants_path(enum setting_kind kind, const char *v)
+{
+	return kind == SETTING_PATH ||
+	       (kind == SETTING_OPTIONAL && !(v != NULL && v[0] == '\0'));
+}
+
+/* The char * field at off in the structure at base. */
+static char **
+string_at(void *base, size_t off)
+{
+	return (char **)((char *)base + off);
+}
+
+/* The enum fields are stored as the int set_enum() gives. */
+_Static_assert(sizeof(enum iam_mfa_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum iam_hash_method) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum iam_unknown_user) == sizeof(int), "enum size");
 
 static char *
 xstrdup(const char *s, int *r)
@@ -53,21 +136,30 @@ fleet_defaults(struct iam_fleet_config *f, int *r)
 static void
 fleet_free(struct iam_fleet_config *f)
 {
-	for (size_t i = 0; i < f->n_endpoints; i++)
-		free(f->endpoints[i]);
-	free(f->endpoints);
-	free(f->prefix);
-	free(f->account);
-	free(f->ca_file);
-	free(f->cert_file);
-	free(f->key_file);
-	free(f->user);
-	free(f->password_file);
-	free(f->admin_key);
-	free(f->trusted_keys);
-	free(f->host_key);
-	free(f->fleet_key);
-	free(f->state_dir);
+	iam_strv_free(f->endpoints, f->n_endpoints);
+	for (size_t i = 0; i < sizeof(fleet_strings) / sizeof(fleet_strings[0]); i++)
+		free(*string_at(f, fleet_strings[i].off));
+}
+
+struct iam_config *
+iam_config_free(struct iam_config *c)
+{
+	if (c == NULL)
+		return NULL;
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (settings[i].kind == SETTING_PATH ||
+		    settings[i].kind == SETTING_TEXT)
+			free(*string_at(c, settings[i].off));
+	for (size_t i = 0; i < c->n_host_tags; i++) {
+		free(c->host_tags[i].key);
+		free(c->host_tags[i].value);
+	}
+	free(c->host_tags);
+	iam_strv_free(c->mfa_exempt_services, c->n_mfa_exempt);
+	fleet_free(&c->fleet);
+	free(c->path);
+	free(c);
+	return NULL;
 }
 
 int
@@ -111,32 +203,6 @@ iam_config_defaults(struct iam_config **ret_cfg)
 	return 0;
 }
 
-struct iam_config *
-iam_config_free(struct iam_config *c)
-{
-	if (c == NULL)
-		return NULL;
-	free(c->identity_file);
-	free(c->credentials_dir);
-	free(c->state_dir);
-	free(c->run_dir);
-	free(c->trail_file);
-	free(c->snapshot_dir);
-	free(c->hostname);
-	for (size_t i = 0; i < c->n_host_tags; i++) {
-		free(c->host_tags[i].key);
-		free(c->host_tags[i].value);
-	}
-	free(c->host_tags);
-	for (size_t i = 0; i < c->n_mfa_exempt; i++)
-		free(c->mfa_exempt_services[i]);
-	free(c->mfa_exempt_services);
-	fleet_free(&c->fleet);
-	free(c->path);
-	free(c);
-	return NULL;
-}
-
 int
 iam_hash_method_parse(const char *s, enum iam_hash_method *ret)
 {
@@ -168,11 +234,7 @@ struct loader {
 	int r;
 };
 
-static int
-bad(struct loader *l, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
+static int __attribute__((format(printf, 3, 4)))
 bad(struct loader *l, const config_setting_t *s, const char *fmt, ...)
 {
 	char msg[256];
@@ -288,33 +350,50 @@ set_host_tags(struct loader *l, const config_setting_t *s, struct iam_config *c)
 	return 0;
 }
 
+/* A libconfig array or list (of any length). */
+static bool
+is_list(const config_setting_t *s)
+{
+	return config_setting_type(s) == CONFIG_TYPE_ARRAY ||
+	       config_setting_type(s) == CONFIG_TYPE_LIST;
+}
+
+/*
+ * The strings of list s into *v (*n of them), replacing the list there;
+ * an element that is not a string, or that ok() refuses, is "name[i]:
+ * why".
+ */
+static int
+set_strings(struct loader *l, const config_setting_t *s, const char *name,
+	    bool (*ok)(const char *), const char *why, char ***v, size_t *n)
+{
+	int len = config_setting_length(s);
+
+	iam_strv_free(*v, *n);
+	*n = 0;
+	*v = calloc(len ? (size_t)len : 1, sizeof(char *));
+	if (*v == NULL)
+		return l->r = -ENOMEM;
+	for (int i = 0; i < len; i++) {
+		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
+		const char *str = config_setting_get_string(t);
+
+		if (str == NULL || (ok != NULL && !ok(str)))
+			return bad(l, t, "%s[%d]: %s", name, i, why);
+		if (((*v)[i] = strdup(str)) == NULL)
+			return l->r = -ENOMEM;
+		(*n)++;
+	}
+	return 0;
+}
+
 static int
 set_exempt(struct loader *l, const config_setting_t *s, struct iam_config *c)
 {
-	int n = config_setting_length(s);
-
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	    config_setting_type(s) != CONFIG_TYPE_LIST)
+	if (!is_list(s))
 		return bad(l, s, "mfa_exempt_services: must be a list of strings");
-	for (size_t i = 0; i < c->n_mfa_exempt; i++)
-		free(c->mfa_exempt_services[i]);
-	free(c->mfa_exempt_services);
-	c->n_mfa_exempt = 0;
-	c->mfa_exempt_services = calloc(n ? (size_t)n : 1, sizeof(char *));
-	if (c->mfa_exempt_services == NULL)
-		return l->r = -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
-		const char *v = config_setting_get_string(t);
-
-		if (v == NULL)
-			return bad(l, t, "mfa_exempt_services[%d]: must be a string", i);
-		c->mfa_exempt_services[i] = strdup(v);
-		if (c->mfa_exempt_services[i] == NULL)
-			return l->r = -ENOMEM;
-		c->n_mfa_exempt++;
-	}
-	return 0;
+	return set_strings(l, s, "mfa_exempt_services", NULL, "must be a string",
+			   &c->mfa_exempt_services, &c->n_mfa_exempt);
 }
 
 static int
@@ -326,46 +405,29 @@ set_bool(struct loader *l, const config_setting_t *s, bool *dst)
 	return 0;
 }
 
+/* An etcd client URL: http:// or https://, at most 256 bytes, no blanks. */
+static bool
+endpoint_valid(const char *v)
+{
+	return (strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) &&
+	       strlen(v) <= 256 && strpbrk(v, " \t\r\n") == NULL;
+}
+
 static int
 set_endpoints(struct loader *l, const config_setting_t *s,
 	      struct iam_fleet_config *f)
 {
-	int n = config_setting_length(s);
-
-	if ((config_setting_type(s) != CONFIG_TYPE_ARRAY &&
-	     config_setting_type(s) != CONFIG_TYPE_LIST) || n > 64)
+	if (!is_list(s) || config_setting_length(s) > 64)
 		return bad(l, s, "fleet.endpoints: must be a list of at most 64 URLs");
-	for (size_t i = 0; i < f->n_endpoints; i++)
-		free(f->endpoints[i]);
-	free(f->endpoints);
-	f->n_endpoints = 0;
-	f->endpoints = calloc(n ? (size_t)n : 1, sizeof(char *));
-	if (f->endpoints == NULL)
-		return l->r = -ENOMEM;
-	for (int i = 0; i < n; i++) {
-		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
-		const char *v = config_setting_get_string(t);
-
-		if (v == NULL || (strncmp(v, "http://", 7) != 0 &&
-				  strncmp(v, "https://", 8) != 0) ||
-		    strlen(v) > 256 || strpbrk(v, " \t\r\n") != NULL)
-			return bad(l, t, "fleet.endpoints[%d]: must be an "
-				   "http:// or https:// URL", i);
-		f->endpoints[i] = strdup(v);
-		if (f->endpoints[i] == NULL)
-			return l->r = -ENOMEM;
-		f->n_endpoints++;
-	}
-	return 0;
+	return set_strings(l, s, "fleet.endpoints", endpoint_valid,
+			   "must be an http:// or https:// URL",
+			   &f->endpoints, &f->n_endpoints);
 }
 
 /* fleet = { ... }: every member known, paths absolute (or "" for none). */
 static int
 set_fleet(struct loader *l, const config_setting_t *s, struct iam_fleet_config *f)
 {
-	static const char *const optional_paths[] = {
-		"ca_file", "cert_file", "key_file", "password_file",
-	};
 	int n = config_setting_length(s);
 
 	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
@@ -374,49 +436,23 @@ set_fleet(struct loader *l, const config_setting_t *s, struct iam_fleet_config *
 		const config_setting_t *t = config_setting_get_elem(s, (unsigned)i);
 		const char *name = config_setting_name(t);
 		const char *v = config_setting_get_string(t);
-		char **dst = NULL;
-		bool path = true;
+		const struct fleet_string *fs = NULL;
 
 		if (strcmp(name, "endpoints") == 0) {
 			set_endpoints(l, t, f);
 			continue;
 		}
-		if (strcmp(name, "prefix") == 0) {
-			if (v == NULL || v[0] != '/' || v[strlen(v) - 1] != '/' ||
-			    strlen(v) > 128)
-				return bad(l, t, "fleet.prefix: must be a string "
-					   "that starts and ends with /");
-			dst = &f->prefix;
-			path = false;
-		} else if (strcmp(name, "account") == 0) {
-			dst = &f->account;
-			path = false;
-		} else if (strcmp(name, "user") == 0) {
-			dst = &f->user;
-			path = false;
-		} else if (strcmp(name, "admin_key") == 0) {
-			dst = &f->admin_key;
-		} else if (strcmp(name, "trusted_keys") == 0) {
-			dst = &f->trusted_keys;
-		} else if (strcmp(name, "host_key") == 0) {
-			dst = &f->host_key;
-		} else if (strcmp(name, "fleet_key") == 0) {
-			dst = &f->fleet_key;
-		} else if (strcmp(name, "state_dir") == 0) {
-			dst = &f->state_dir;
-		} else {
-			for (size_t k = 0; k < 4; k++)
-				if (strcmp(name, optional_paths[k]) == 0)
-					dst = k == 0 ? &f->ca_file :
-					      k == 1 ? &f->cert_file :
-					      k == 2 ? &f->key_file :
-					      &f->password_file;
-			/* "" turns an optional file off. */
-			path = !(v != NULL && v[0] == '\0');
-		}
-		if (dst == NULL)
+		if (strcmp(name, "prefix") == 0 &&
+		    (v == NULL || v[0] != '/' || v[strlen(v) - 1] != '/' ||
+		     strlen(v) > 128))
+			return bad(l, t, "fleet.prefix: must be a string "
+				   "that starts and ends with /");
+		for (size_t k = 0; k < sizeof(fleet_strings) / sizeof(fleet_strings[0]); k++)
+			if (strcmp(name, fleet_strings[k].name) == 0)
+				fs = &fleet_strings[k];
+		if (fs == NULL)
 			return bad(l, t, "fleet: unknown setting \"%s\"", name);
-		set_string(l, t, dst, path);
+		set_string(l, t, string_at(f, fs->off), wants_path(fs->kind, v));
 	}
 	if (l->r == 0 && f->account[0] != '\0' &&
 	    (strlen(f->account) != 12 ||
@@ -426,68 +462,55 @@ set_fleet(struct loader *l, const config_setting_t *s, struct iam_fleet_config *
 }
 
 static int
+apply_table_setting(struct loader *l, const config_setting_t *s,
+		    const struct setting *t, struct iam_config *c)
+{
+	void *dst = (char *)c + t->off;
+	long long n;
+	int v = 0;
+
+	switch (t->kind) {
+	case SETTING_PATH:
+	case SETTING_TEXT:
+	case SETTING_OPTIONAL:
+		return set_string(l, s, dst,
+				  wants_path(t->kind, config_setting_get_string(s)));
+	case SETTING_BOOL:
+		return set_bool(l, s, dst);
+	case SETTING_ID:
+		return set_id(l, s, dst);
+	case SETTING_BYTES:
+		if (set_limit(l, s, t->min, t->max, &n) == 0)
+			*(size_t *)dst = (size_t)n;
+		break;
+	case SETTING_COUNT:
+		if (set_limit(l, s, t->min, t->max, &n) == 0)
+			*(uint32_t *)dst = (uint32_t)n;
+		break;
+	case SETTING_ENUM:
+		if (set_enum(l, s, t->names, t->n_names, &v) == 0)
+			memcpy(dst, &v, sizeof(v));
+		break;
+	}
+	return l->r;
+}
+
+static int
 apply_setting(struct loader *l, const config_setting_t *s,
 	      struct iam_config *c)
 {
-	static const char *const mfa[] = { "optional", "required" };
-	static const char *const hash[] = { "yescrypt", "sha512crypt", "bcrypt" };
-	static const char *const unknown[] = { "defer", "deny" };
 	const char *name = config_setting_name(s);
 	int v = 0;
 
-	if (strcmp(name, "identity_file") == 0)
-		return set_string(l, s, &c->identity_file, true);
-	if (strcmp(name, "credentials_dir") == 0)
-		return set_string(l, s, &c->credentials_dir, true);
-	if (strcmp(name, "state_dir") == 0)
-		return set_string(l, s, &c->state_dir, true);
-	if (strcmp(name, "run_dir") == 0)
-		return set_string(l, s, &c->run_dir, true);
-	if (strcmp(name, "trail_file") == 0)
-		return set_string(l, s, &c->trail_file, true);
-	if (strcmp(name, "snapshot_dir") == 0)
-		return set_string(l, s, &c->snapshot_dir, true);
-	if (strcmp(name, "hostname") == 0)
-		return set_string(l, s, &c->hostname, false);
-	if (strcmp(name, "trail_required") == 0)
-		return set_bool(l, s, &c->trail_required);
-	if (strcmp(name, "uniform_prompts") == 0)
-		return set_bool(l, s, &c->uniform_prompts);
+	for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+		if (strcmp(name, settings[i].name) == 0)
+			return apply_table_setting(l, s, &settings[i], c);
 	if (strcmp(name, "host_tags") == 0)
 		return set_host_tags(l, s, c);
 	if (strcmp(name, "fleet") == 0)
 		return set_fleet(l, s, &c->fleet);
-	if (strcmp(name, "uid_min") == 0)
-		return set_id(l, s, &c->uid_min);
-	if (strcmp(name, "uid_max") == 0)
-		return set_id(l, s, &c->uid_max);
-	if (strcmp(name, "gid_min") == 0)
-		return set_id(l, s, &c->gid_min);
-	if (strcmp(name, "gid_max") == 0)
-		return set_id(l, s, &c->gid_max);
 	if (strcmp(name, "mfa_exempt_services") == 0)
 		return set_exempt(l, s, c);
-	if (strcmp(name, "identity_max_bytes") == 0) {
-		long long n;
-
-		if (set_limit(l, s, IAM_ID_MIN_BYTES, IAM_ID_LIMIT_BYTES, &n) == 0)
-			c->identity_max_bytes = (size_t)n;
-		return l->r;
-	}
-	if (strcmp(name, "identity_max_users") == 0) {
-		long long n;
-
-		if (set_limit(l, s, 1, IAM_ID_LIMIT_ENTRIES, &n) == 0)
-			c->identity_max_users = (uint32_t)n;
-		return l->r;
-	}
-	if (strcmp(name, "identity_max_groups") == 0) {
-		long long n;
-
-		if (set_limit(l, s, 1, IAM_ID_LIMIT_ENTRIES, &n) == 0)
-			c->identity_max_groups = (uint32_t)n;
-		return l->r;
-	}
 	if (strcmp(name, "totp_window") == 0) {
 		if (config_setting_type(s) != CONFIG_TYPE_INT)
 			return bad(l, s, "totp_window: must be an integer");
@@ -496,21 +519,6 @@ apply_setting(struct loader *l, const config_setting_t *s,
 			return bad(l, s, "totp_window: %d is outside 0-10", v);
 		c->totp_window = v;
 		return 0;
-	}
-	if (strcmp(name, "mfa") == 0) {
-		if (set_enum(l, s, mfa, 2, &v) == 0)
-			c->mfa = (enum iam_mfa_mode)v;
-		return l->r;
-	}
-	if (strcmp(name, "hash_method") == 0) {
-		if (set_enum(l, s, hash, 3, &v) == 0)
-			c->hash_method = (enum iam_hash_method)v;
-		return l->r;
-	}
-	if (strcmp(name, "sudo_unknown_user") == 0) {
-		if (set_enum(l, s, unknown, 2, &v) == 0)
-			c->sudo_unknown_user = (enum iam_unknown_user)v;
-		return l->r;
 	}
 	if (strcmp(name, "log_level") == 0) {
 		const char *names[sizeof(levels) / sizeof(levels[0])];

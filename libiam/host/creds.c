@@ -96,47 +96,35 @@ copy_mfa(const struct iam_mfa *m, struct iam_mfa *dst)
 	return 0;
 }
 
+/*
+ * Copies of the n devices at src into a new *v, *ret_k of them: on
+ * failure those made so far stay there for devices_clear().
+ */
 static int
-copy_devices(const struct iam_mfa *src, size_t n, struct iam_mfa **ret_v)
+copy_devices(const struct iam_mfa *src, size_t n, struct iam_mfa **v,
+	     size_t *ret_k)
 {
-	struct iam_mfa *v;
-	size_t k;
-
-	*ret_v = NULL;
-	if (n == 0)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (v == NULL)
+	*ret_k = 0;
+	*v = n > 0 ? calloc(n, sizeof(**v)) : NULL;
+	if (n > 0 && *v == NULL)
 		return -ENOMEM;
-	for (k = 0; k < n; k++) {
-		if (copy_mfa(&src[k], &v[k]) < 0) {
-			devices_clear(&v, &k);
+	for (; *ret_k < n; (*ret_k)++)
+		if (copy_mfa(&src[*ret_k], &(*v)[*ret_k]) < 0)
 			return -ENOMEM;
-		}
-	}
-	*ret_v = v;
 	return 0;
 }
 
+/* The same for strings (recovery_clear()). */
 static int
-copy_strings(char *const *src, size_t n, char ***ret_v)
+copy_strings(char *const *src, size_t n, char ***v, size_t *ret_k)
 {
-	char **v;
-	size_t k;
-
-	*ret_v = NULL;
-	if (n == 0)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (v == NULL)
+	*ret_k = 0;
+	*v = n > 0 ? calloc(n, sizeof(**v)) : NULL;
+	if (n > 0 && *v == NULL)
 		return -ENOMEM;
-	for (k = 0; k < n; k++) {
-		if ((v[k] = strdup(src[k])) == NULL) {
-			recovery_clear(&v, &k);
+	for (; *ret_k < n; (*ret_k)++)
+		if (((*v)[*ret_k] = strdup(src[*ret_k])) == NULL)
 			return -ENOMEM;
-		}
-	}
-	*ret_v = v;
 	return 0;
 }
 
@@ -216,14 +204,11 @@ iam_creds_from_user(const struct iam_user *u, struct iam_creds **ret_creds)
 	if (r == 0 && u->mfa.secret != NULL)
 		r = iam_creds_set_mfa(c, &u->mfa);
 	if (r == 0)
-		r = copy_devices(u->mfa_devices, u->n_mfa_devices, &c->devices);
-	if (r == 0)
-		c->n_devices = u->n_mfa_devices;
+		r = copy_devices(u->mfa_devices, u->n_mfa_devices, &c->devices,
+				 &c->n_devices);
 	if (r == 0)
 		r = copy_strings(u->recovery_codes, u->n_recovery_codes,
-				 &c->recovery);
-	if (r == 0)
-		c->n_recovery = u->n_recovery_codes;
+				 &c->recovery, &c->n_recovery);
 	if (r < 0) {
 		iam_creds_free(c);
 		return r;
@@ -346,13 +331,16 @@ int
 iam_creds_set_recovery(struct iam_creds *c, char *const *hashes, size_t n)
 {
 	char **v;
+	size_t k;
 	int r;
 
 	if (n > IAM_RECOVERY_CODES || (n > 0 && hashes == NULL))
 		return -EINVAL;
-	r = copy_strings(hashes, n, &v);
-	if (r < 0)
+	r = copy_strings(hashes, n, &v, &k);
+	if (r < 0) {
+		recovery_clear(&v, &k);
 		return r;
+	}
 	recovery_clear(&c->recovery, &c->n_recovery);
 	c->recovery = v;
 	c->n_recovery = n;

@@ -25,19 +25,15 @@ struct reader {
 	bool bad;
 };
 
-static void
-rfault(struct reader *rd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 rfault(struct reader *rd, const char *fmt, ...)
 {
 	va_list ap;
 
+	rd->bad = true;
 	va_start(ap, fmt);
 	iam_faultv(rd->faults, rd->file, fmt, ap);
 	va_end(ap);
-	rd->bad = true;
 }
 
 static const struct iam_json *
@@ -101,6 +97,56 @@ get_uint(struct reader *rd, const struct iam_json *v, const char *where,
 	return (uint32_t)v->u.number.i;
 }
 
+/* Whether v is an object; null is none, anything else a fault at name. */
+static bool
+object_or_null(struct reader *rd, const struct iam_json *v, const char *name)
+{
+	if (v->type != IAM_JSON_OBJECT && v->type != IAM_JSON_NULL)
+		rfault(rd, "%s: must be an object or null", name);
+	return v->type == IAM_JSON_OBJECT;
+}
+
+/* Whether v is an array of at most max items (else a fault: name: ...). */
+static bool
+array_within(struct reader *rd, const struct iam_json *v, const char *name,
+	     int max, const char *what)
+{
+	if (v->type != IAM_JSON_ARRAY) {
+		rfault(rd, "%s: must be an array", name);
+		return false;
+	}
+	if (v->len > (size_t)max) {
+		rfault(rd, "%s: more than %d %s", name, max, what);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The strings of the array v into a new *ret (*n of them); an item that
+ * is not a string is a fault at name[i].
+ */
+static int
+read_strings(struct reader *rd, const struct iam_json *v, const char *name,
+	     char ***ret, size_t *n)
+{
+	int r = 0;
+
+	*ret = calloc(v->len ? v->len : 1, sizeof(char *));
+	if (*ret == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < v->len && r == 0; i++) {
+		if (v->u.items[i].type != IAM_JSON_STRING) {
+			rfault(rd, "%s[%zu]: must be a string", name, i);
+			continue;
+		}
+		(*ret)[*n] = dup_string(rd, &v->u.items[i], &r);
+		if (r == 0)
+			(*n)++;
+	}
+	return r;
+}
+
 static int
 read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 {
@@ -111,12 +157,8 @@ read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 	int r = 0;
 
 	c->has_password = true;
-	if (v->type == IAM_JSON_NULL)
+	if (!object_or_null(rd, v, "password"))
 		return 0;
-	if (v->type != IAM_JSON_OBJECT) {
-		rfault(rd, "password: must be an object or null");
-		return 0;
-	}
 	only_keys(rd, v, "password.", keys);
 	h = creds_member(rd, v, "hash", IAM_JSON_STRING, "password.");
 	t = creds_member(rd, v, "changed", IAM_JSON_STRING, "password.");
@@ -130,24 +172,11 @@ read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 	p->must_change = m != NULL && m->u.boolean;
 	if (hist == NULL)
 		return r;
-	if (hist->len > IAM_ID_MAX_HISTORY) {
-		rfault(rd, "password.history: more than %d hashes",
-		       IAM_ID_MAX_HISTORY);
+	if (!array_within(rd, hist, "password.history", IAM_ID_MAX_HISTORY,
+			  "hashes"))
 		return r;
-	}
-	p->history = calloc(hist->len ? hist->len : 1, sizeof(char *));
-	if (p->history == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < hist->len && r == 0; i++) {
-		if (hist->u.items[i].type != IAM_JSON_STRING) {
-			rfault(rd, "password.history[%zu]: must be a string", i);
-			continue;
-		}
-		p->history[p->n_history] = dup_string(rd, &hist->u.items[i], &r);
-		if (r == 0)
-			p->n_history++;
-	}
-	return r;
+	return r ? r : read_strings(rd, hist, "password.history", &p->history,
+				    &p->n_history);
 }
 
 /* One device object (where: "mfa." or "mfa_devices[N]."). */
@@ -202,12 +231,8 @@ static int
 read_mfa(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 {
 	c->has_mfa = true;
-	if (v->type == IAM_JSON_NULL)
+	if (!object_or_null(rd, v, "mfa"))
 		return 0;
-	if (v->type != IAM_JSON_OBJECT) {
-		rfault(rd, "mfa: must be an object or null");
-		return 0;
-	}
 	return read_device(rd, v, "mfa.", false, &c->mfa);
 }
 
@@ -216,15 +241,8 @@ read_devices(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 {
 	int r = 0;
 
-	if (v->type != IAM_JSON_ARRAY) {
-		rfault(rd, "mfa_devices: must be an array");
+	if (!array_within(rd, v, "mfa_devices", IAM_MFA_MAX_DEVICES, "devices"))
 		return 0;
-	}
-	if (v->len > IAM_MFA_MAX_DEVICES) {
-		rfault(rd, "mfa_devices: more than %d devices",
-		       IAM_MFA_MAX_DEVICES);
-		return 0;
-	}
 	c->devices = calloc(v->len ? v->len : 1, sizeof(*c->devices));
 	if (c->devices == NULL)
 		return -ENOMEM;
@@ -247,30 +265,10 @@ static int
 read_recovery(struct reader *rd, const struct iam_json *v,
 	      struct iam_creds *c)
 {
-	int r = 0;
-
-	if (v->type != IAM_JSON_ARRAY) {
-		rfault(rd, "recovery_codes: must be an array");
+	if (!array_within(rd, v, "recovery_codes", IAM_RECOVERY_CODES, "codes"))
 		return 0;
-	}
-	if (v->len > IAM_RECOVERY_CODES) {
-		rfault(rd, "recovery_codes: more than %d codes",
-		       IAM_RECOVERY_CODES);
-		return 0;
-	}
-	c->recovery = calloc(v->len ? v->len : 1, sizeof(char *));
-	if (c->recovery == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < v->len && r == 0; i++) {
-		if (v->u.items[i].type != IAM_JSON_STRING) {
-			rfault(rd, "recovery_codes[%zu]: must be a string", i);
-			continue;
-		}
-		c->recovery[c->n_recovery] = dup_string(rd, &v->u.items[i], &r);
-		if (r == 0)
-			c->n_recovery++;
-	}
-	return r;
+	return read_strings(rd, v, "recovery_codes", &c->recovery,
+			    &c->n_recovery);
 }
 
 static int
@@ -323,6 +321,20 @@ out:
 	return r;
 }
 
+static int
+open_creds_dir(const struct iam_config *cfg, struct iam_faults *faults)
+{
+	char err[PATH_MAX + 64];
+	int fd;
+
+	fd = iam_open_strict(cfg->credentials_dir,
+			     IAM_STRICT_DIR | IAM_STRICT_SECRET, err,
+			     sizeof(err));
+	if (fd < 0 && fd != -ENOENT)
+		iam_fault(faults, NULL, "%s", err);
+	return fd;
+}
+
 /* Read UID.json inside the open credentials folder dirfd. */
 static int
 load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
@@ -362,21 +374,11 @@ load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
 		r = -EPERM;
 	if (r == 0)
 		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
-	while (r == 0) {
-		ssize_t n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-		if (b.len + 1 >= b.alloc) {
-			rfault(&rd, "grew while being read");
-			r = -EIO;
-		}
+	if (r == 0)
+		r = iam_buf_read_fd(&b, fd, (size_t)st.st_size);
+	if (r == -EFBIG) {
+		rfault(&rd, "grew while being read");
+		r = -EIO;
 	}
 	close(fd);
 	if (r == 0)
@@ -392,20 +394,6 @@ load_at(int dirfd, const char *dir, uint32_t uid, struct iam_creds **ret,
 	}
 	*ret = c;
 	return 0;
-}
-
-static int
-open_creds_dir(const struct iam_config *cfg, struct iam_faults *faults)
-{
-	char err[PATH_MAX + 64];
-	int fd;
-
-	fd = iam_open_strict(cfg->credentials_dir,
-			     IAM_STRICT_DIR | IAM_STRICT_SECRET, err,
-			     sizeof(err));
-	if (fd < 0 && fd != -ENOENT)
-		iam_fault(faults, NULL, "%s", err);
-	return fd;
 }
 
 int

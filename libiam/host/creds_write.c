@@ -35,21 +35,32 @@ gen_str(yajl_gen g, const char *s)
 	return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
 }
 
-static yajl_gen_status
-gen_password(yajl_gen g, const struct iam_password *p)
+/* Member k with the string v. */
+static void
+creds_gen_member(yajl_gen g, const char *k, const char *v)
+{
+	gen_str(g, k);
+	gen_str(g, v);
+}
+
+/* Member k with the time t in ISO 8601; left out when t is 0. */
+static void
+creds_gen_time(yajl_gen g, const char *k, int64_t t)
 {
 	char when[32];
 
+	if (t != 0 && iam_format_time(t, when, sizeof(when)) == 0)
+		creds_gen_member(g, k, when);
+}
+
+static yajl_gen_status
+gen_password(yajl_gen g, const struct iam_password *p)
+{
 	if (p->hash == NULL)
 		return yajl_gen_null(g);
 	yajl_gen_map_open(g);
-	gen_str(g, "hash");
-	gen_str(g, p->hash);
-	if (p->changed != 0 && iam_format_time(p->changed, when,
-					       sizeof(when)) == 0) {
-		gen_str(g, "changed");
-		gen_str(g, when);
-	}
+	creds_gen_member(g, "hash", p->hash);
+	creds_gen_time(g, "changed", p->changed);
 	gen_str(g, "must_change");
 	yajl_gen_bool(g, p->must_change);
 	gen_str(g, "history");
@@ -63,24 +74,14 @@ gen_password(yajl_gen g, const struct iam_password *p)
 static yajl_gen_status
 gen_mfa(yajl_gen g, const struct iam_mfa *m)
 {
-	char when[32];
-
 	if (m->secret == NULL)
 		return yajl_gen_null(g);
 	yajl_gen_map_open(g);
-	if (m->name != NULL) {
-		gen_str(g, "name");
-		gen_str(g, m->name);
-	}
-	if (m->enabled != 0 && iam_format_time(m->enabled, when,
-					       sizeof(when)) == 0) {
-		gen_str(g, "enabled");
-		gen_str(g, when);
-	}
-	gen_str(g, "secret");
-	gen_str(g, m->secret);
-	gen_str(g, "algorithm");
-	gen_str(g, iam_creds_algo_names[m->algorithm]);
+	if (m->name != NULL)
+		creds_gen_member(g, "name", m->name);
+	creds_gen_time(g, "enabled", m->enabled);
+	creds_gen_member(g, "secret", m->secret);
+	creds_gen_member(g, "algorithm", iam_creds_algo_names[m->algorithm]);
 	gen_str(g, "digits");
 	yajl_gen_integer(g, m->digits);
 	gen_str(g, "period");

@@ -448,18 +448,15 @@ list_names(const char *run_dir, int strict_flags, char ***ret, size_t *ret_n)
 	size_t n = 0, alloc = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd, r;
+	int r;
 
 	r = roles_dir(run_dir, dir, sizeof(dir));
 	if (r < 0)
 		return r;
-	fd = iam_open_strict(dir, strict_flags | IAM_STRICT_DIR |
-			     IAM_STRICT_SECRET, NULL, 0);
-	if (fd < 0)
-		return fd;
-	d = iam_fdopendir(fd);
-	if (d == NULL)
-		return -errno;
+	r = iam_opendir_fd(iam_open_strict(dir, strict_flags | IAM_STRICT_DIR |
+					   IAM_STRICT_SECRET, NULL, 0), &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d)) != NULL) {
 		if (!role_session_key_valid(de->d_name))
 			continue;

@@ -236,17 +236,12 @@ open_state_file(const char *state_dir, uint32_t uid, bool create,
 static int
 open_locked(const char *state_dir, uint32_t uid, bool create, int strict_flags)
 {
-	int fd, r;
+	int fd;
 
 	fd = open_state_file(state_dir, uid, create, strict_flags);
 	if (fd < 0)
 		return fd;
-	r = iam_flock_bounded(fd, LOCK_EX);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, iam_flock_bounded(fd, LOCK_EX));
 }
 
 int
@@ -401,21 +396,20 @@ iam_state_count_failure(struct iam_state *s, const struct iam_lockout *lk,
 int
 iam_state_unlock(const char *state_dir, uint32_t uid, int strict_flags)
 {
-	struct iam_state_handle *h;
+	struct iam_state_handle h;
 	struct iam_state s;
-	int fd, r;
+	int r;
 
-	fd = open_locked(state_dir, uid, false, strict_flags);
-	if (fd < 0)
-		return fd;
+	h.fd = open_locked(state_dir, uid, false, strict_flags);
+	if (h.fd < 0)
+		return h.fd;
 	/* A damaged file is replaced: unlocking is how an admin repairs it. */
-	if (read_state(fd, &s) < 0)
+	if (read_state(h.fd, &s) < 0)
 		memset(&s, 0, sizeof(s));
 	s.failures = 0;
 	s.lock_start = 0;
-	h = &(struct iam_state_handle){ .fd = fd };
-	r = iam_state_save(h, &s);
-	close(fd);
+	r = iam_state_save(&h, &s);
+	close(h.fd);
 	return r;
 }
 

@@ -164,11 +164,7 @@ iam_open_strict(const char *path, int flags, char *err, size_t errlen)
 	r = check_stat(&st, path, flags, false, err, errlen);
 	if (r == 0)
 		r = iam_check_parents(path, flags, err, errlen);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, r);
 }
 
 DIR *
@@ -186,6 +182,15 @@ iam_fdopendir(int fd)
 		errno = e;
 	}
 	return d;
+}
+
+int
+iam_opendir_fd(int fd, DIR **ret)
+{
+	if (fd < 0)
+		return fd;
+	*ret = iam_fdopendir(fd);
+	return *ret != NULL ? 0 : -errno;
 }
 
 DIR *
@@ -251,29 +256,11 @@ iam_read_strict(const char *path, int flags, size_t max,
 	fd = iam_open_strict(path, flags, err, errlen);
 	if (fd < 0)
 		return fd;
-	for (;;) {
-		ssize_t n;
-
-		if (b.len > max) {
-			r = refuse(err, errlen, -EFBIG, path,
-				   "is over the size limit");
-			break;
-		}
-		r = iam_buf_grow(&b, 64 << 10);
-		if (r < 0)
-			break;
-		n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = refuse(err, errlen, -errno, path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-	}
+	r = iam_buf_read_fd(&b, fd, max);
+	if (r == -EFBIG)
+		r = refuse(err, errlen, r, path, "is over the size limit");
+	else if (r < 0)
+		r = refuse(err, errlen, r, path, strerror(-r));
 	close(fd);
 	if (r < 0) {
 		if (flags & IAM_STRICT_SECRET)
@@ -282,8 +269,6 @@ iam_read_strict(const char *path, int flags, size_t max,
 			iam_buf_release(&b);
 		return r;
 	}
-	if (b.buf == NULL && iam_buf_grow(&b, 0) < 0)
-		return -ENOMEM;
 	*ret_buf = b;
 	return 0;
 }

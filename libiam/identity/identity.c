@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "identity_int.h"
+#include "util_int.h"
 
 struct walk {
 	const struct iam_config *cfg;
@@ -102,10 +103,7 @@ pop(struct walk *w, size_t old)
 	w->path[old] = '\0';
 }
 
-static void
-fault(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+static void __attribute__((format(printf, 2, 3)))
 fault(struct walk *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -116,11 +114,7 @@ fault(struct walk *w, const char *fmt, ...)
 }
 
 /* fault() at path.key */
-static void
-fault_at(struct walk *w, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
+static void __attribute__((format(printf, 3, 4)))
 fault_at(struct walk *w, const char *key, const char *fmt, ...)
 {
 	size_t old = push_key(w, key);
@@ -289,6 +283,19 @@ collect(struct walk *w, const struct iam_json *obj, const char *const *keys,
 	}
 }
 
+/* collect() of v, which must be an object (else a fault and false). */
+static bool
+collect_object(struct walk *w, const struct iam_json *v,
+	       const char *const *keys, struct fields *fs)
+{
+	if (v->type != IAM_JSON_OBJECT) {
+		fault(w, "must be an object, not %s", a_type(v->type));
+		return false;
+	}
+	collect(w, v, keys, fs);
+	return true;
+}
+
 /* The value of key in fs, or NULL. */
 static const struct iam_json *
 lookup(struct fields *fs, const char *key)
@@ -333,6 +340,42 @@ field(struct walk *w, struct fields *obj, const char *key,
 			fault_at(w, key, "must be %s, not %s", a_type(type),
 				 a_type(v->type));
 		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The optional field(), when it holds at most max items (else a fault
+ * "N what are over the limit of max" and NULL).
+ */
+static const struct iam_json *
+field_capped(struct walk *w, struct fields *obj, const char *key,
+	     enum iam_json_type type, size_t max, const char *what)
+{
+	const struct iam_json *v = field(w, obj, key, type, false);
+
+	if (v != NULL && v->len > max) {
+		fault_at(w, key, "%zu %s are over the limit of %zu", v->len,
+			 what, max);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The optional object obj.key, its members collected into fs (keys: the
+ * allowed ones) and its path entered (pop(w, *old) leaves it); NULL when
+ * it is absent.
+ */
+static const struct iam_json *
+enter_object(struct walk *w, struct fields *obj, const char *key,
+	     const char *const *keys, struct fields *fs, size_t *old)
+{
+	const struct iam_json *v = field(w, obj, key, IAM_JSON_OBJECT, false);
+
+	if (v != NULL) {
+		*old = push_key(w, key);
+		collect(w, v, keys, fs);
 	}
 	return v;
 }
@@ -499,6 +542,23 @@ aws_name_valid(const char *s, size_t max)
 			 "0123456789+=,.@_-") == n;
 }
 
+/* A key id or role name (AWS's characters, 1-64); NULL when invalid. */
+static const char *
+get_aws_name(struct walk *w, struct fields *obj, const char *key,
+	     const char *what)
+{
+	const char *s = get_str(w, obj, key, true);
+	char q[80];
+
+	if (s != NULL && !aws_name_valid(s, 64)) {
+		fault_at(w, key, "%s is not a valid %s "
+			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
+			 iam_id_quote(s, q, sizeof(q)), what);
+		return NULL;
+	}
+	return s;
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -550,18 +610,14 @@ static void
 get_names(struct walk *w, struct fields *obj, const char *key,
 	  size_t max, const char ***ret, size_t *ret_n)
 {
-	const struct iam_json *a = field(w, obj, key, IAM_JSON_ARRAY, false);
+	const struct iam_json *a = field_capped(w, obj, key, IAM_JSON_ARRAY, max,
+						"entries");
 	const char **v, *dup;
 	size_t n = 0, old;
 	char q[80];
 
 	if (a == NULL)
 		return;
-	if (a->len > max) {
-		fault_at(w, key, "%zu entries are over the limit of %zu",
-			 a->len, max);
-		return;
-	}
 	v = reallocarray(NULL, a->len ? a->len : 1, sizeof(*v));
 	if (v == NULL) {
 		w->err = -ENOMEM;
@@ -599,31 +655,18 @@ utf8_len(const char *s)
 	return n;
 }
 
-static bool
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 /* "tags": { "KEY": "VALUE", ... } */
 static void
 get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 {
-	const struct iam_json *t = field(w, obj, "tags", IAM_JSON_OBJECT, false);
+	const struct iam_json *t = field_capped(w, obj, "tags", IAM_JSON_OBJECT,
+						IAM_ID_MAX_TAGS, "tags");
 	const char *few[8], **keys, *dup;
 	size_t old;
 	char q[80];
 
 	if (t == NULL)
 		return;
-	if (t->len > IAM_ID_MAX_TAGS) {
-		fault_at(w, "tags", "%zu tags are over the limit of %d", t->len,
-			 IAM_ID_MAX_TAGS);
-		return;
-	}
 	ret->v = xcalloc(w, t->len, sizeof(*ret->v));
 	/* the usual handful of tags needs no allocation for the keys */
 	keys = t->len <= 8 ? few : xcalloc(w, t->len, sizeof(*keys));
@@ -638,7 +681,7 @@ get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 		size_t kl = utf8_len(m->key);
 
 		keys[i] = m->key;
-		if (kl < 1 || kl > IAM_ID_MAX_TAG_KEY || has_control(m->key))
+		if (kl < 1 || kl > IAM_ID_MAX_TAG_KEY || iam_has_control(m->key))
 			fault_at(w, m->key, "tag key must be 1-%d characters "
 				 "without control characters",
 				 IAM_ID_MAX_TAG_KEY);
@@ -649,7 +692,7 @@ get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 			fault_at(w, m->key, "must be a string, not %s",
 				 a_type(m->value.type));
 		else if (utf8_len(m->value.u.string) > IAM_ID_MAX_TAG_VALUE ||
-			 has_control(m->value.u.string))
+			 iam_has_control(m->value.u.string))
 			fault_at(w, m->key, "tag value must be at most %d "
 				 "characters without control characters",
 				 IAM_ID_MAX_TAG_VALUE);
@@ -775,18 +818,14 @@ cmp_u32(const void *a, const void *b)
 static void
 build_retired(struct walk *w, struct fields *root)
 {
-	const struct iam_json *a = field(w, root, "retired_ids", IAM_JSON_ARRAY,
-					 false);
+	const struct iam_json *a = field_capped(w, root, "retired_ids",
+						IAM_JSON_ARRAY,
+						IAM_ID_MAX_RETIRED, "ids");
 	struct iam_identity *id = w->id;
 	size_t old;
 
 	if (a == NULL)
 		return;
-	if (a->len > IAM_ID_MAX_RETIRED) {
-		fault_at(w, "retired_ids", "%zu ids are over the limit of %d",
-			 a->len, IAM_ID_MAX_RETIRED);
-		return;
-	}
 	id->retired_ids = xcalloc(w, a->len, sizeof(*id->retired_ids));
 	if (id->retired_ids == NULL)
 		return;
@@ -831,18 +870,14 @@ static void
 build_policy_map(struct walk *w, struct fields *obj, const char *key,
 		 size_t max, struct iam_named_policy **ret, size_t *ret_n)
 {
-	const struct iam_json *m = field(w, obj, key, IAM_JSON_OBJECT, false);
+	const struct iam_json *m = field_capped(w, obj, key, IAM_JSON_OBJECT,
+						max, "policies");
 	struct iam_named_policy *v;
 	size_t old;
 	char q[80];
 
 	if (m == NULL)
 		return;
-	if (m->len > max) {
-		fault_at(w, key, "%zu policies are over the limit of %zu",
-			 m->len, max);
-		return;
-	}
 	v = xcalloc(w, m->len, sizeof(*v));
 	if (v == NULL)
 		return;
@@ -872,18 +907,9 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 	const char *s, *why;
 	char q[80];
 
-	if (k->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(k->type));
+	if (!collect_object(w, k, keys, &fk))
 		return;
-	}
-	collect(w, k, keys, &fk);
-	s = get_str(w, &fk, "id", true);
-	if (s != NULL && !aws_name_valid(s, 64))
-		fault_at(w, "id", "%s is not a valid key id "
-			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
-			 iam_id_quote(s, q, sizeof(q)));
-	else
-		ret->id = s;
+	ret->id = get_aws_name(w, &fk, "id", "key id");
 	s = get_str(w, &fk, "key", true);
 	if (s != NULL && !iam_ssh_key_valid(s, &why))
 		fault_at(w, "key", "%s", why);
@@ -902,19 +928,15 @@ build_ssh_key(struct walk *w, const struct iam_json *k, struct iam_ssh_key *ret)
 static void
 build_ssh_keys(struct walk *w, struct fields *obj, struct iam_user *u)
 {
-	const struct iam_json *a = field(w, obj, "ssh_keys", IAM_JSON_ARRAY,
-					 false);
+	const struct iam_json *a = field_capped(w, obj, "ssh_keys",
+						IAM_JSON_ARRAY,
+						IAM_ID_MAX_PER_USER, "keys");
 	const char **ids, *dup;
 	size_t old, n = 0;
 	char q[80];
 
 	if (a == NULL)
 		return;
-	if (a->len > IAM_ID_MAX_PER_USER) {
-		fault_at(w, "ssh_keys", "%zu keys are over the limit of %d",
-			 a->len, IAM_ID_MAX_PER_USER);
-		return;
-	}
 	u->ssh_keys = xcalloc(w, a->len, sizeof(*u->ssh_keys));
 	ids = xcalloc(w, a->len, sizeof(*ids));
 	if (u->ssh_keys == NULL || ids == NULL) {
@@ -944,17 +966,13 @@ build_password(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "hash", "changed", "must_change",
 					    NULL };
-	const struct iam_json *p = field(w, obj, "password", IAM_JSON_OBJECT,
-					 false);
 	struct fields fp;
 	const char *h;
 	size_t old;
 
-	if (p == NULL)
+	u->file_password = enter_object(w, obj, "password", keys, &fp, &old);
+	if (u->file_password == NULL)
 		return;
-	u->file_password = p;
-	old = push_key(w, "password");
-	collect(w, p, keys, &fp);
 	h = get_str(w, &fp, "hash", false);
 	/* The hash itself is never echoed: it is a secret. */
 	if (h != NULL && !iam_password_hash_valid(h)) {
@@ -975,18 +993,15 @@ build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
 {
 	static const char *const keys[] = { "type", "secret", "algorithm",
 					    "digits", "period", NULL };
-	const struct iam_json *m = field(w, obj, "mfa", IAM_JSON_OBJECT, false);
 	struct iam_mfa *mfa = &u->mfa;
 	struct fields fm;
 	const char *s, *why;
 	size_t old;
 	char q[80];
 
-	if (m == NULL)
+	u->file_mfa = enter_object(w, obj, "mfa", keys, &fm, &old);
+	if (u->file_mfa == NULL)
 		return;
-	u->file_mfa = m;
-	old = push_key(w, "mfa");
-	collect(w, m, keys, &fm);
 	s = get_str(w, &fm, "type", false);
 	if (s != NULL && strcmp(s, "totp") != 0)
 		fault_at(w, "type", "%s is not a known device type (totp)",
@@ -1028,11 +1043,8 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 	const struct iam_config *cfg = w->cfg;
 	const char *s;
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
 	u->name = get_name(w, &fv);
 	get_u32(w, &fv, "uid", cfg->uid_min, cfg->uid_max, true, &u->uid);
 	u->primary_group = get_str(w, &fv, "primary_group", true);
@@ -1077,11 +1089,8 @@ build_group(struct walk *w, const struct iam_json *v, struct iam_group *g)
 	struct fields fv;
 	static const char *const keys[] = { "name", "gid", "policies", NULL };
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
 	g->name = get_name(w, &fv);
 	get_u32(w, &fv, "gid", w->cfg->gid_min, w->cfg->gid_max, true, &g->gid);
 	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &g->policies,
@@ -1096,21 +1105,10 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 					    "tags", "trust_policy", "policies",
 					    NULL };
 	const struct iam_json *t;
-	const char *s;
-	char q[80];
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(w, "must be an object, not %s", a_type(v->type));
+	if (!collect_object(w, v, keys, &fv))
 		return;
-	}
-	collect(w, v, keys, &fv);
-	s = get_str(w, &fv, "name", true);
-	if (s != NULL && !aws_name_valid(s, 64))
-		fault_at(w, "name", "%s is not a valid role name "
-			 "([A-Za-z0-9+=,.@_-], 1-64 characters)",
-			 iam_id_quote(s, q, sizeof(q)));
-	else
-		r->name = s;
+	r->name = get_aws_name(w, &fv, "name", "role name");
 	r->max_session_seconds = 3600;
 	get_u32(w, &fv, "max_session_seconds", 900, 43200, false,
 		&r->max_session_seconds);
@@ -1297,26 +1295,8 @@ read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
 		r = -EFBIG;	/* refused without reading it */
 	else if (S_ISREG(st.st_mode))
 		r = iam_buf_grow(&b, (size_t)st.st_size + 1);
-	while (r == 0) {
-		ssize_t n;
-
-		if (b.len > max) {
-			r = -EFBIG;
-			break;
-		}
-		r = iam_buf_grow(&b, b.alloc - b.len > 1 ? 0 : 1u << 20);
-		if (r < 0)
-			break;
-		n = read(fd, b.buf + b.len, b.alloc - b.len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			r = -errno;
-		if (n <= 0)
-			break;
-		b.len += (size_t)n;
-		b.buf[b.len] = '\0';
-	}
+	if (r == 0)
+		r = iam_buf_read_fd(&b, fd, max);
 	if (fd >= 0 && !in)
 		close(fd);
 	if (r == -EFBIG)
@@ -1328,8 +1308,6 @@ read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
 		iam_buf_wipe(&b);
 		return r;
 	}
-	if (b.buf == NULL && iam_buf_grow(&b, 0) < 0)
-		return -ENOMEM;
 	*ret = b;
 	return 0;
 }

@@ -33,13 +33,19 @@ struct iam_id_index {
 	size_t n_dups;
 };
 
+/* The lookup indexes of an identity, in iam_id_priv.ix. */
+enum iam_id_ix {
+	IAM_IX_USER_BY_NAME, IAM_IX_USER_BY_UID,
+	IAM_IX_GROUP_BY_NAME, IAM_IX_GROUP_BY_GID,
+	IAM_IX_ROLE_BY_NAME, IAM_IX_POLICY_BY_NAME,
+	IAM_IX_COUNT
+};
+
 /* The loader's own storage, behind iam_identity.priv. */
 struct iam_id_priv {
 	char **strs;		/* strings owned by the identity */
 	size_t n_strs, alloc_strs;
-	struct iam_id_index user_by_name, user_by_uid;
-	struct iam_id_index group_by_name, group_by_gid;
-	struct iam_id_index role_by_name, policy_by_name;
+	struct iam_id_index ix[IAM_IX_COUNT];
 };
 
 /* Quote s for a message: "..." with control characters escaped and

@@ -266,48 +266,42 @@ nomem:
 void
 iam_id_index_release(struct iam_id_priv *p)
 {
-	index_release(&p->user_by_name);
-	index_release(&p->user_by_uid);
-	index_release(&p->group_by_name);
-	index_release(&p->group_by_gid);
-	index_release(&p->role_by_name);
-	index_release(&p->policy_by_name);
+	for (size_t i = 0; i < IAM_IX_COUNT; i++)
+		index_release(&p->ix[i]);
 }
 
 int
 iam_id_index(struct iam_identity *id)
 {
-	struct iam_id_index ix[6];
+	struct iam_id_index ix[IAM_IX_COUNT];
 	struct iam_id_priv *p = id->priv;
 	int r;
 
 	memset(ix, 0, sizeof(ix));
-	r = make_index(&ix[0], id->users, id->n_users, user_name, NULL);
+	r = make_index(&ix[IAM_IX_USER_BY_NAME], id->users, id->n_users,
+		       user_name, NULL);
 	if (r == 0)
-		r = make_index(&ix[1], id->users, id->n_users, NULL, user_uid);
+		r = make_index(&ix[IAM_IX_USER_BY_UID], id->users, id->n_users,
+			       NULL, user_uid);
 	if (r == 0)
-		r = make_index(&ix[2], id->groups, id->n_groups, group_name,
-			       NULL);
+		r = make_index(&ix[IAM_IX_GROUP_BY_NAME], id->groups,
+			       id->n_groups, group_name, NULL);
 	if (r == 0)
-		r = make_index(&ix[3], id->groups, id->n_groups, NULL,
-			       group_gid);
+		r = make_index(&ix[IAM_IX_GROUP_BY_GID], id->groups,
+			       id->n_groups, NULL, group_gid);
 	if (r == 0)
-		r = make_index(&ix[4], id->roles, id->n_roles, role_name, NULL);
+		r = make_index(&ix[IAM_IX_ROLE_BY_NAME], id->roles, id->n_roles,
+			       role_name, NULL);
 	if (r == 0)
-		r = make_index(&ix[5], id->policies, id->n_policies,
-			       named_policy_name, NULL);
+		r = make_index(&ix[IAM_IX_POLICY_BY_NAME], id->policies,
+			       id->n_policies, named_policy_name, NULL);
 	if (r < 0) {
-		for (size_t i = 0; i < 6; i++)
+		for (size_t i = 0; i < IAM_IX_COUNT; i++)
 			index_release(&ix[i]);
 		return r;
 	}
 	iam_id_index_release(p);
-	p->user_by_name = ix[0];
-	p->user_by_uid = ix[1];
-	p->group_by_name = ix[2];
-	p->group_by_gid = ix[3];
-	p->role_by_name = ix[4];
-	p->policy_by_name = ix[5];
+	memcpy(p->ix, ix, sizeof(ix));
 	/* A user's gid is its primary group's. */
 	for (size_t i = 0; i < id->n_users; i++) {
 		struct iam_user *u = &id->users[i];
@@ -361,7 +355,8 @@ iam_identity_user(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->user_by_name, id->users, user_name, name);
+	i = find_name(&PRIV(id)->ix[IAM_IX_USER_BY_NAME],
+		      id->users, user_name, name);
 	return i == SIZE_MAX ? NULL : &id->users[i];
 }
 
@@ -372,7 +367,8 @@ iam_identity_user_by_uid(const struct iam_identity *id, uint32_t uid)
 
 	if (id == NULL || uid == 0)
 		return NULL;
-	i = find_id(&PRIV(id)->user_by_uid, id->users, user_uid, uid);
+	i = find_id(&PRIV(id)->ix[IAM_IX_USER_BY_UID],
+		    id->users, user_uid, uid);
 	return i == SIZE_MAX ? NULL : &id->users[i];
 }
 
@@ -383,7 +379,8 @@ iam_identity_group(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->group_by_name, id->groups, group_name, name);
+	i = find_name(&PRIV(id)->ix[IAM_IX_GROUP_BY_NAME],
+		      id->groups, group_name, name);
 	return i == SIZE_MAX ? NULL : &id->groups[i];
 }
 
@@ -394,7 +391,8 @@ iam_identity_group_by_gid(const struct iam_identity *id, uint32_t gid)
 
 	if (id == NULL || gid == 0)
 		return NULL;
-	i = find_id(&PRIV(id)->group_by_gid, id->groups, group_gid, gid);
+	i = find_id(&PRIV(id)->ix[IAM_IX_GROUP_BY_GID],
+		    id->groups, group_gid, gid);
 	return i == SIZE_MAX ? NULL : &id->groups[i];
 }
 
@@ -405,7 +403,8 @@ iam_identity_role(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->role_by_name, id->roles, role_name, name);
+	i = find_name(&PRIV(id)->ix[IAM_IX_ROLE_BY_NAME],
+		      id->roles, role_name, name);
 	return i == SIZE_MAX ? NULL : &id->roles[i];
 }
 
@@ -416,8 +415,8 @@ iam_identity_policy(const struct iam_identity *id, const char *name)
 
 	if (id == NULL || name == NULL)
 		return NULL;
-	i = find_name(&PRIV(id)->policy_by_name, id->policies, named_policy_name,
-		      name);
+	i = find_name(&PRIV(id)->ix[IAM_IX_POLICY_BY_NAME],
+		      id->policies, named_policy_name, name);
 	return i == SIZE_MAX ? NULL : &id->policies[i];
 }
 
@@ -607,11 +606,16 @@ model_checks(const struct iam_identity *id, struct iam_faults *f)
 	const struct iam_id_priv *p = id->priv;
 	char path[96];
 
-	dup_names(f, &p->user_by_name, id->users, user_name, "users");
-	dup_ids(f, &p->user_by_uid, id->users, user_uid, "users", "uid");
-	dup_names(f, &p->group_by_name, id->groups, group_name, "groups");
-	dup_ids(f, &p->group_by_gid, id->groups, group_gid, "groups", "gid");
-	dup_names(f, &p->role_by_name, id->roles, role_name, "roles");
+	dup_names(f, &p->ix[IAM_IX_USER_BY_NAME], id->users, user_name,
+		  "users");
+	dup_ids(f, &p->ix[IAM_IX_USER_BY_UID], id->users, user_uid, "users",
+		"uid");
+	dup_names(f, &p->ix[IAM_IX_GROUP_BY_NAME], id->groups, group_name,
+		  "groups");
+	dup_ids(f, &p->ix[IAM_IX_GROUP_BY_GID], id->groups, group_gid,
+		"groups", "gid");
+	dup_names(f, &p->ix[IAM_IX_ROLE_BY_NAME], id->roles, role_name,
+		  "roles");
 	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
 

@@ -66,32 +66,30 @@ gen_time_member(struct gen *g, const char *k, int64_t t)
 	str(g, k, buf);
 }
 
+/* One structural event (yajl_gen_map_open, ..._array_close...). */
 static void
-open_map(struct gen *g)
+gen_bracket(struct gen *g, yajl_gen_status (*event)(yajl_gen))
 {
 	if (g->st == yajl_gen_status_ok)
-		g->st = yajl_gen_map_open(g->g);
+		g->st = event(g->g);
 }
 
+/* Member k, a map or an array opening as its value. */
 static void
-close_map(struct gen *g)
+key_open(struct gen *g, const char *k, yajl_gen_status (*open)(yajl_gen))
 {
-	if (g->st == yajl_gen_status_ok)
-		g->st = yajl_gen_map_close(g->g);
+	key(g, k);
+	gen_bracket(g, open);
 }
 
-static void
-open_array(struct gen *g)
+/* key_open() for a member left out when empty (n items): whether open. */
+static bool
+key_open_items(struct gen *g, const char *k, size_t n,
+	       yajl_gen_status (*open)(yajl_gen))
 {
-	if (g->st == yajl_gen_status_ok)
-		g->st = yajl_gen_array_open(g->g);
-}
-
-static void
-close_array(struct gen *g)
-{
-	if (g->st == yajl_gen_status_ok)
-		g->st = yajl_gen_array_close(g->g);
+	if (n > 0)
+		key_open(g, k, open);
+	return n > 0;
 }
 
 /* A JSON value as it was parsed (policy documents, initial credentials). */
@@ -116,18 +114,18 @@ json(struct gen *g, const struct iam_json *v)
 					v->len);
 		break;
 	case IAM_JSON_ARRAY:
-		open_array(g);
+		gen_bracket(g, yajl_gen_array_open);
 		for (size_t i = 0; i < v->len; i++)
 			json(g, &v->u.items[i]);
-		close_array(g);
+		gen_bracket(g, yajl_gen_array_close);
 		break;
 	case IAM_JSON_OBJECT:
-		open_map(g);
+		gen_bracket(g, yajl_gen_map_open);
 		for (size_t i = 0; i < v->len; i++) {
 			key(g, v->u.members[i].key);
 			json(g, &v->u.members[i].value);
 		}
-		close_map(g);
+		gen_bracket(g, yajl_gen_map_close);
 		break;
 	}
 }
@@ -135,36 +133,30 @@ json(struct gen *g, const struct iam_json *v)
 static void
 names(struct gen *g, const char *k, const char *const *v, size_t n)
 {
-	if (n == 0)
+	if (!key_open_items(g, k, n, yajl_gen_array_open))
 		return;
-	key(g, k);
-	open_array(g);
 	for (size_t i = 0; i < n && g->st == yajl_gen_status_ok; i++)
 		g->st = yajl_gen_string(g->g, (const unsigned char *)v[i],
 					strlen(v[i]));
-	close_array(g);
+	gen_bracket(g, yajl_gen_array_close);
 }
 
 static void
 tags(struct gen *g, const struct iam_tags *t)
 {
-	if (t->n == 0)
+	if (!key_open_items(g, "tags", t->n, yajl_gen_map_open))
 		return;
-	key(g, "tags");
-	open_map(g);
 	for (size_t i = 0; i < t->n; i++)
 		str(g, t->v[i].key, t->v[i].value);
-	close_map(g);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
 policy_map(struct gen *g, const char *k, const struct iam_named_policy *v,
 	   size_t n)
 {
-	if (n == 0)
+	if (!key_open_items(g, k, n, yajl_gen_map_open))
 		return;
-	key(g, k);
-	open_map(g);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].doc == NULL) {
 			g->st = yajl_gen_invalid_string;
@@ -173,7 +165,7 @@ policy_map(struct gen *g, const char *k, const struct iam_named_policy *v,
 		key(g, v[i].name);
 		json(g, v[i].doc);
 	}
-	close_map(g);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
@@ -181,15 +173,13 @@ account(struct gen *g, const struct iam_identity *id)
 {
 	const struct iam_password_policy *pp = &id->password_policy;
 
-	key(g, "account");
-	open_map(g);
+	key_open(g, "account", yajl_gen_map_open);
 	if (id->account.id != NULL)
 		str(g, "id", id->account.id);
 	if (id->account.alias != NULL)
 		str(g, "alias", id->account.alias);
-	close_map(g);
-	key(g, "password_policy");
-	open_map(g);
+	gen_bracket(g, yajl_gen_map_close);
+	key_open(g, "password_policy", yajl_gen_map_open);
 	num(g, "minimum_length", pp->minimum_length);
 	boolean(g, "require_uppercase", pp->require_uppercase);
 	boolean(g, "require_lowercase", pp->require_lowercase);
@@ -205,43 +195,40 @@ account(struct gen *g, const struct iam_identity *id)
 		num(g, "ssh_key_max_age_days", pp->ssh_key_max_age_days);
 	key(g, "lockout");
 	if (pp->lockout.max_failed_attempts > 0) {
-		open_map(g);
+		gen_bracket(g, yajl_gen_map_open);
 		num(g, "max_failed_attempts", pp->lockout.max_failed_attempts);
 		num(g, "lockout_seconds", pp->lockout.lockout_seconds);
-		close_map(g);
+		gen_bracket(g, yajl_gen_map_close);
 	} else if (g->st == yajl_gen_status_ok) {
 		g->st = yajl_gen_null(g->g);	/* off: absent would mean on */
 	}
-	close_map(g);
+	gen_bracket(g, yajl_gen_map_close);
 	if (id->n_retired > 0) {
-		key(g, "retired_ids");
-		open_array(g);
+		key_open(g, "retired_ids", yajl_gen_array_open);
 		for (size_t i = 0; i < id->n_retired; i++)
 			if (g->st == yajl_gen_status_ok)
 				g->st = yajl_gen_integer(g->g,
 							 id->retired_ids[i]);
-		close_array(g);
+		gen_bracket(g, yajl_gen_array_close);
 	}
 }
 
 static void
 ssh_keys(struct gen *g, const struct iam_user *u)
 {
-	if (u->n_ssh_keys == 0)
+	if (!key_open_items(g, "ssh_keys", u->n_ssh_keys, yajl_gen_array_open))
 		return;
-	key(g, "ssh_keys");
-	open_array(g);
 	for (size_t i = 0; i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
 
-		open_map(g);
+		gen_bracket(g, yajl_gen_map_open);
 		str(g, "id", k->id);
 		str(g, "key", k->key);
 		gen_time_member(g, "created", k->created);
 		str(g, "status", k->active ? "Active" : "Inactive");
-		close_map(g);
+		gen_bracket(g, yajl_gen_map_close);
 	}
-	close_array(g);
+	gen_bracket(g, yajl_gen_array_close);
 }
 
 static void
@@ -249,7 +236,7 @@ user(struct gen *g, const struct iam_user *u)
 {
 	char home[64];
 
-	open_map(g);
+	gen_bracket(g, yajl_gen_map_open);
 	str(g, "name", u->name);
 	num(g, "uid", u->uid);
 	str(g, "primary_group", u->primary_group);
@@ -279,52 +266,51 @@ user(struct gen *g, const struct iam_user *u)
 	ssh_keys(g, u);
 	if (u->disabled)
 		boolean(g, "disabled", true);
-	close_map(g);
+	gen_bracket(g, yajl_gen_map_close);
+}
+
+static void
+role(struct gen *g, const struct iam_role *r)
+{
+	gen_bracket(g, yajl_gen_map_open);
+	str(g, "name", r->name);
+	num(g, "max_session_seconds", r->max_session_seconds);
+	tags(g, &r->tags);
+	if (r->trust_policy.doc != NULL) {
+		key(g, "trust_policy");
+		json(g, r->trust_policy.doc);
+	}
+	names(g, "policies", r->policies, r->n_policies);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 static void
 identity(struct gen *g, const struct iam_identity *id)
 {
-	open_map(g);
+	gen_bracket(g, yajl_gen_map_open);
 	account(g, id);
-	key(g, "users");
-	open_array(g);
+	key_open(g, "users", yajl_gen_array_open);
 	for (size_t i = 0; i < id->n_users; i++)
 		user(g, &id->users[i]);
-	close_array(g);
-	key(g, "groups");
-	open_array(g);
+	gen_bracket(g, yajl_gen_array_close);
+	key_open(g, "groups", yajl_gen_array_open);
 	for (size_t i = 0; i < id->n_groups; i++) {
 		const struct iam_group *gr = &id->groups[i];
 
-		open_map(g);
+		gen_bracket(g, yajl_gen_map_open);
 		str(g, "name", gr->name);
 		num(g, "gid", gr->gid);
 		names(g, "policies", gr->policies, gr->n_policies);
-		close_map(g);
+		gen_bracket(g, yajl_gen_map_close);
 	}
-	close_array(g);
-	if (id->n_roles > 0) {
-		key(g, "roles");
-		open_array(g);
-		for (size_t i = 0; i < id->n_roles; i++) {
-			const struct iam_role *r = &id->roles[i];
-
-			open_map(g);
-			str(g, "name", r->name);
-			num(g, "max_session_seconds", r->max_session_seconds);
-			tags(g, &r->tags);
-			if (r->trust_policy.doc != NULL) {
-				key(g, "trust_policy");
-				json(g, r->trust_policy.doc);
-			}
-			names(g, "policies", r->policies, r->n_policies);
-			close_map(g);
-		}
-		close_array(g);
+	gen_bracket(g, yajl_gen_array_close);
+	if (key_open_items(g, "roles", id->n_roles, yajl_gen_array_open)) {
+		for (size_t i = 0; i < id->n_roles; i++)
+			role(g, &id->roles[i]);
+		gen_bracket(g, yajl_gen_array_close);
 	}
 	policy_map(g, "policies", id->policies, id->n_policies);
-	close_map(g);
+	gen_bracket(g, yajl_gen_map_close);
 }
 
 int

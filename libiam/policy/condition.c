@@ -520,11 +520,31 @@ vars_resolve(struct eval_ctx *ctx, const struct condition *c)
 	return true;
 }
 
+/*
+ * ForAnyValue (decisive T_YES) and ForAllValues (T_NO): each value of k
+ * alone; the first that gives decisive decides, else any unknown is.
+ */
+static inline enum tri
+each_value(struct eval_ctx *ctx, const struct condition *c,
+	   const struct ctxkey *k, size_t n, enum tri decisive)
+{
+	enum tri t, acc = decisive == T_YES ? T_NO : T_YES;
+
+	for (size_t i = 0; i < n; i++) {
+		t = holds(ctx, c, (const char *const *)&k->values[i], &k->lens[i],
+			  1);
+		if (t == decisive)
+			return t;
+		if (t == T_UNKNOWN)
+			acc = T_UNKNOWN;
+	}
+	return acc;
+}
+
 static enum tri
 cond_holds(struct eval_ctx *ctx, const struct condition *c)
 {
 	const struct ctxkey *k;
-	enum tri t, acc;
 	size_t n;
 
 	k = iam_request_find_lc(ctx->req, c->key_hash, c->key_lc, c->key_len);
@@ -547,28 +567,10 @@ cond_holds(struct eval_ctx *ctx, const struct condition *c)
 	switch (c->set) {
 	case SET_ANY:
 		/* One value that holds decides; else any unknown is. */
-		acc = T_NO;
-		for (size_t i = 0; i < n; i++) {
-			t = holds(ctx, c, (const char *const *)&k->values[i],
-				  &k->lens[i], 1);
-			if (t == T_YES)
-				return T_YES;
-			if (t == T_UNKNOWN)
-				acc = T_UNKNOWN;
-		}
-		return acc;
+		return each_value(ctx, c, k, n, T_YES);
 	case SET_ALL:
 		/* One value that fails decides; else any unknown is. */
-		acc = T_YES;
-		for (size_t i = 0; i < n; i++) {
-			t = holds(ctx, c, (const char *const *)&k->values[i],
-				  &k->lens[i], 1);
-			if (t == T_NO)
-				return T_NO;
-			if (t == T_UNKNOWN)
-				acc = T_UNKNOWN;
-		}
-		return acc;
+		return each_value(ctx, c, k, n, T_NO);
 	case SET_NONE:
 		break;
 	}

@@ -246,6 +246,46 @@ iam_request_add_context(struct iam_request *req, const struct iam_config *cfg,
 	return r ? r : add_host(req, cfg);
 }
 
+/* The request of one principal, with the action's own keys. */
+static int
+build_request(const struct iam_config *cfg, const struct iam_auth_user *u,
+	      const struct iam_as_role *as,
+	      const struct iam_session_facts *facts,
+	      const struct iam_ask *ask, struct iam_request **ret)
+{
+	struct iam_request *req = NULL;
+	int r;
+
+	if (as != NULL)
+		r = iam_request_for_role(cfg, u, as->role, as->session_id,
+					 facts, ask->action, ask->resource,
+					 &req);
+	else
+		r = iam_request_for_user(cfg, u, facts, ask->action,
+					 ask->resource, &req);
+	if (r == 0 && ask->add_keys != NULL)
+		r = ask->add_keys(req, ask->arg);
+	if (r < 0)
+		req = iam_request_free(req);
+	*ret = req;
+	return r;
+}
+
+/* Evaluate one principal; the request is kept in *ret_req. */
+static int
+evaluate_as(const struct iam_config *cfg, const struct iam_auth_user *u,
+	    const struct iam_policy_set *set, const struct iam_as_role *as,
+	    const struct iam_session_facts *facts, const struct iam_ask *ask,
+	    struct iam_result *res, struct iam_request **ret_req)
+{
+	int r;
+
+	r = build_request(cfg, u, as, facts, ask, ret_req);
+	if (r == 0)
+		r = iam_policy_evaluate(set, *ret_req, res);
+	return r;
+}
+
 int
 iam_request_for_user(const struct iam_config *cfg,
 		     const struct iam_auth_user *u,
@@ -268,48 +308,6 @@ iam_request_for_user(const struct iam_config *cfg,
 	}
 	*ret_req = req;
 	return 0;
-}
-
-/* The request of one principal, with the action's own keys. */
-static int
-build_request(const struct iam_config *cfg, const struct iam_auth_user *u,
-	      const struct iam_as_role *as,
-	      const struct iam_session_facts *facts,
-	      const struct iam_ask *ask, struct iam_request **ret)
-{
-	struct iam_request *req = NULL;
-	int r;
-
-	if (as != NULL)
-		r = iam_request_for_role(cfg, u, as->role, as->session_id,
-					 facts, ask->action, ask->resource,
-					 &req);
-	else
-		r = iam_request_for_user(cfg, u, facts, ask->action,
-					 ask->resource, &req);
-	if (r == 0 && ask->add_keys != NULL)
-		r = ask->add_keys(req, ask->arg);
-	if (r < 0) {
-		iam_request_free(req);
-		return r;
-	}
-	*ret = req;
-	return 0;
-}
-
-/* Evaluate one principal; the request is kept in *ret_req. */
-static int
-evaluate_as(const struct iam_config *cfg, const struct iam_auth_user *u,
-	    const struct iam_policy_set *set, const struct iam_as_role *as,
-	    const struct iam_session_facts *facts, const struct iam_ask *ask,
-	    struct iam_result *res, struct iam_request **ret_req)
-{
-	int r;
-
-	r = build_request(cfg, u, as, facts, ask, ret_req);
-	if (r == 0)
-		r = iam_policy_evaluate(set, *ret_req, res);
-	return r;
 }
 
 int

@@ -318,6 +318,24 @@ add_policy(struct iam_policy_set *set, const struct iam_policy *p,
 	return 0;
 }
 
+struct iam_policy_set *
+iam_policy_set_free(struct iam_policy_set *set)
+{
+	if (set == NULL)
+		return NULL;
+	if (set->tab != NULL) {
+		for (size_t i = 0; i <= set->tab_mask; i++) {
+			free(set->tab[i].action);
+			free(set->tab[i].ids);
+		}
+		free(set->tab);
+	}
+	free(set->generic);
+	free(set->e);
+	free(set);
+	return NULL;
+}
+
 int
 iam_policy_set_new(const struct iam_policy *const *policies, size_t n,
 		   const struct iam_policy *boundary,
@@ -366,24 +384,6 @@ iam_policy_set_new(const struct iam_policy *const *policies, size_t n,
 	}
 	*ret_set = set;
 	return 0;
-}
-
-struct iam_policy_set *
-iam_policy_set_free(struct iam_policy_set *set)
-{
-	if (set == NULL)
-		return NULL;
-	if (set->tab != NULL) {
-		for (size_t i = 0; i <= set->tab_mask; i++) {
-			free(set->tab[i].action);
-			free(set->tab[i].ids);
-		}
-		free(set->tab);
-	}
-	free(set->generic);
-	free(set->e);
-	free(set);
-	return NULL;
 }
 
 /* ---- Evaluation ---------------------------------------------------------------- */

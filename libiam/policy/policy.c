@@ -18,23 +18,18 @@
 #include <strings.h>
 
 #include "policy_int.h"
+#include "util_int.h"
 
 /* ---- Arena ---------------------------------------------------------------- */
 
-struct chunk {
-	struct chunk *next;
-	size_t used, size;
-	max_align_t data[];
-};
-
 struct arena {
-	struct chunk *head;
+	struct iam_block *head;
 };
 
 void *
 iam_arena_alloc(struct arena *a, size_t n)
 {
-	struct chunk *c = a->head;
+	struct iam_block *c = a->head;
 	size_t size;
 	void *p;
 
@@ -43,13 +38,9 @@ iam_arena_alloc(struct arena *a, size_t n)
 		n = 16;
 	if (c == NULL || c->size - c->used < n) {
 		size = n > 16384 ? n : 16384;
-		c = malloc(sizeof(*c) + size);
+		c = iam_block_push(&a->head, size);
 		if (c == NULL)
 			return NULL;
-		c->size = size;
-		c->used = 0;
-		c->next = a->head;
-		a->head = c;
 	}
 	p = (char *)c->data + c->used;
 	c->used += n;
@@ -59,27 +50,16 @@ iam_arena_alloc(struct arena *a, size_t n)
 static void
 arena_free(struct arena *a)
 {
-	struct chunk *c, *next;
-
 	if (a == NULL)
 		return;
-	for (c = a->head; c != NULL; c = next) {
-		next = c->next;
-		free(c);
-	}
+	iam_blocks_free(a->head, false);
 	free(a);
 }
 
 static char *
 arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = iam_arena_alloc(a, n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return iam_copy_string(iam_arena_alloc(a, n + 1), s, n);
 }
 
 /* ---- Compiler state -------------------------------------------------------- */
@@ -178,6 +158,21 @@ cc_alloc(struct compiler *cc, size_t n)
 	return p;
 }
 
+/*
+ * items_of() an element that must not be an empty array, and a zeroed
+ * array of as many entries of size bytes: NULL when it is empty (a fault)
+ * or there is no memory.
+ */
+static void *
+items_array(struct compiler *cc, const struct iam_json *v, const char *path,
+	    size_t size, const struct iam_json **ret_items, size_t *ret_n)
+{
+	if (!items_of(cc, v, path, "must not be an empty array", ret_items,
+		      ret_n))
+		return NULL;
+	return cc_alloc(cc, *ret_n * size);
+}
+
 /* ---- Texts and variables ----------------------------------------------------- */
 
 /* True when s holds a well-formed ${...}. */
@@ -253,12 +248,14 @@ iam_arn_valid(const char *s, size_t n)
 	return n >= 4 && strncmp(s, "arn:", 4) == 0 && arn_parts(s, n) >= 6;
 }
 
+/* Whether v has type t; else a fault at path, "what, not <its type>". */
 static bool
-has_ctl(const char *s)
+has_type(struct compiler *cc, const char *path, const struct iam_json *v,
+	 enum iam_json_type t, const char *what)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
+	if (v->type == t)
+		return true;
+	fault(cc, path, "%s, not %s", what, iam_json_type_name(v->type));
 	return false;
 }
 
@@ -314,20 +311,15 @@ string_list(struct compiler *cc, const struct iam_json *v, const char *path,
 		      iam_json_type_name(v->type));
 		return false;
 	}
-	if (!items_of(cc, v, path, "must not be an empty array", &items, &n))
-		return false;
-	out = cc_alloc(cc, n * sizeof(*out));
+	out = items_array(cc, v, path, sizeof(*out), &items, &n);
 	if (out == NULL)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const struct iam_json *it = &items[i];
 
 		path_item(&p, path, v, i);
-		if (it->type != IAM_JSON_STRING) {
-			fault(cc, p.s, "must be a string, not %s",
-			      iam_json_type_name(it->type));
+		if (!has_type(cc, p.s, it, IAM_JSON_STRING, "must be a string"))
 			continue;
-		}
 		if (it->len == 0) {
 			fault(cc, p.s, "must not be empty");
 			continue;
@@ -337,7 +329,7 @@ string_list(struct compiler *cc, const struct iam_json *v, const char *path,
 			      IAM_POLICY_MAX_PATTERN);
 			continue;
 		}
-		if (has_ctl(it->u.string)) {
+		if (iam_has_control(it->u.string)) {
 			fault(cc, p.s, "holds a control character");
 			continue;
 		}
@@ -379,11 +371,8 @@ one_principal(struct compiler *cc, const struct iam_json *v, const char *path,
 	const char *s;
 	size_t n;
 
-	if (v->type != IAM_JSON_STRING) {
-		fault(cc, path, "must be a string, not %s",
-		      iam_json_type_name(v->type));
+	if (!has_type(cc, path, v, IAM_JSON_STRING, "must be a string"))
 		return;
-	}
 	s = v->u.string;
 	n = v->len;
 	if (strcmp(s, "*") == 0) {
@@ -447,9 +436,8 @@ principal(struct compiler *cc, const struct iam_json *v, const char *path,
 		fault(cc, path, "missing \"AWS\"");
 		return;
 	}
-	if (!items_of(cc, aws, p.s, "must not be an empty array", &items, &n))
-		return;
-	st->principals = cc_alloc(cc, n * sizeof(*st->principals));
+	st->principals = items_array(cc, aws, p.s, sizeof(*st->principals),
+				     &items, &n);
 	if (st->principals == NULL)
 		return;
 	st->n_principals = (uint32_t)n;
@@ -478,9 +466,7 @@ cond_values(struct compiler *cc, const struct iam_json *v, const char *path,
 	const char *text, *why;
 	char num[64];
 
-	if (!items_of(cc, v, path, "must not be an empty array", &items, &n))
-		return;
-	c->values = cc_alloc(cc, n * sizeof(*c->values));
+	c->values = items_array(cc, v, path, sizeof(*c->values), &items, &n);
 	if (c->values == NULL)
 		return;
 	c->n_values = (uint32_t)n;
@@ -531,11 +517,8 @@ condition_block(struct compiler *cc, const struct iam_json *v,
 	size_t total = 0, k = 0;
 	struct path p, q;
 
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(cc, path, "must be an object, not %s",
-		      iam_json_type_name(v->type));
+	if (!has_type(cc, path, v, IAM_JSON_OBJECT, "must be an object"))
 		return;
-	}
 	for (size_t i = 0; i < v->len; i++) {
 		const struct iam_json *keys = &v->u.members[i].value;
 
@@ -575,7 +558,7 @@ condition_block(struct compiler *cc, const struct iam_json *v,
 
 			path_key(&q, p.s, km->key);
 			if (kl == 0 || kl > IAM_REQUEST_MAX_KEY ||
-			    strchr(km->key, ':') == NULL || has_ctl(km->key)) {
+			    strchr(km->key, ':') == NULL || iam_has_control(km->key)) {
 				fault(cc, q.s, "is not a condition key "
 				      "(\"prefix:name\")");
 				continue;
@@ -619,11 +602,8 @@ static void
 sid(struct compiler *cc, const struct iam_json *v, const char *path,
     struct statement *st)
 {
-	if (v->type != IAM_JSON_STRING) {
-		fault(cc, path, "must be a string, not %s",
-		      iam_json_type_name(v->type));
+	if (!has_type(cc, path, v, IAM_JSON_STRING, "must be a string"))
 		return;
-	}
 	for (const char *s = v->u.string; *s != '\0'; s++) {
 		if (!isalnum((unsigned char)*s)) {
 			fault(cc, path, "\"%s\": only letters A-Z, a-z and "
@@ -638,20 +618,46 @@ sid(struct compiler *cc, const struct iam_json *v, const char *path,
 		cc->oom = true;
 }
 
+/*
+ * Exactly one of element name and Not<name> in v: its value, its path in
+ * p and *ret_not whether it is the Not form; else a fault at path ("has
+ * both", or "missing <missing>") and NULL.
+ */
+static const struct iam_json *
+element_or_not(struct compiler *cc, const struct iam_json *v, const char *path,
+	       const char *name, const char *missing, struct path *p,
+	       bool *ret_not)
+{
+	const struct iam_json *a, *na;
+	char not[32];
+
+	snprintf(not, sizeof(not), "Not%s", name);
+	a = iam_json_get(v, name);
+	na = iam_json_get(v, not);
+	if (a != NULL && na != NULL) {
+		fault(cc, path, "has both %s and %s", name, not);
+		return NULL;
+	}
+	if (a == NULL && na == NULL) {
+		fault(cc, path, "missing %s", missing);
+		return NULL;
+	}
+	path_key(p, path, a != NULL ? name : not);
+	*ret_not = a == NULL;
+	return a != NULL ? a : na;
+}
+
 static void
 statement(struct compiler *cc, const struct iam_json *v, const char *path,
 	  uint32_t index, struct statement *st)
 {
-	const struct iam_json *a, *na, *r, *nr, *e, *x;
+	const struct iam_json *a, *r, *nr, *e, *x;
 	bool trust = cc->pol->trust;
 	struct path p;
 
 	st->index = index;
-	if (v->type != IAM_JSON_OBJECT) {
-		fault(cc, path, "must be an object, not %s",
-		      iam_json_type_name(v->type));
+	if (!has_type(cc, path, v, IAM_JSON_OBJECT, "must be an object"))
 		return;
-	}
 	for (size_t i = 0; i < v->len; i++) {
 		const char *k = v->u.members[i].key;
 
@@ -677,52 +683,30 @@ statement(struct compiler *cc, const struct iam_json *v, const char *path,
 	else
 		st->deny = strcmp(e->u.string, "Deny") == 0;
 
-	a = iam_json_get(v, "Action");
-	na = iam_json_get(v, "NotAction");
-	if (a != NULL && na != NULL) {
-		fault(cc, path, "has both Action and NotAction");
-	} else if (a == NULL && na == NULL) {
-		fault(cc, path, "missing Action or NotAction");
-	} else {
-		path_key(&p, path, a != NULL ? "Action" : "NotAction");
-		st->not_action = a == NULL;
-		string_list(cc, a != NULL ? a : na, p.s, false, &st->actions,
-			    &st->n_actions, true, trust);
-	}
+	a = element_or_not(cc, v, path, "Action", "Action or NotAction", &p,
+			   &st->not_action);
+	if (a != NULL)
+		string_list(cc, a, p.s, false, &st->actions, &st->n_actions,
+			    true, trust);
 
-	r = iam_json_get(v, "Resource");
-	nr = iam_json_get(v, "NotResource");
 	if (trust) {
+		r = iam_json_get(v, "Resource");
+		nr = iam_json_get(v, "NotResource");
 		if (r != NULL || nr != NULL) {
 			path_key(&p, path, r != NULL ? "Resource" : "NotResource");
 			fault(cc, p.s, "not allowed in a trust policy");
 		}
 		st->no_resource = true;
-	} else if (r != NULL && nr != NULL) {
-		fault(cc, path, "has both Resource and NotResource");
-	} else if (r == NULL && nr == NULL) {
-		fault(cc, path, "missing Resource or NotResource");
-	} else {
-		path_key(&p, path, r != NULL ? "Resource" : "NotResource");
-		st->not_resource = r == NULL;
-		string_list(cc, r != NULL ? r : nr, p.s, cc->pol->variables,
-			    &st->resources, &st->n_resources, false, false);
+	} else if ((r = element_or_not(cc, v, path, "Resource",
+				       "Resource or NotResource", &p,
+				       &st->not_resource)) != NULL) {
+		string_list(cc, r, p.s, cc->pol->variables, &st->resources,
+			    &st->n_resources, false, false);
 	}
 
-	if (trust) {
-		const struct iam_json *pr = iam_json_get(v, "Principal");
-		const struct iam_json *npr = iam_json_get(v, "NotPrincipal");
-
-		if (pr != NULL && npr != NULL) {
-			fault(cc, path, "has both Principal and NotPrincipal");
-		} else if (pr == NULL && npr == NULL) {
-			fault(cc, path, "missing Principal");
-		} else {
-			path_key(&p, path, pr != NULL ? "Principal" : "NotPrincipal");
-			st->not_principal = pr == NULL;
-			principal(cc, pr != NULL ? pr : npr, p.s, st);
-		}
-	}
+	if (trust && (x = element_or_not(cc, v, path, "Principal", "Principal",
+					 &p, &st->not_principal)) != NULL)
+		principal(cc, x, p.s, st);
 	if ((x = iam_json_get(v, "Condition")) != NULL) {
 		path_key(&p, path, "Condition");
 		condition_block(cc, x, p.s, st);
@@ -775,11 +759,9 @@ document(struct compiler *cc, const struct iam_json *doc, const char *prefix)
 	struct path p, q;
 	size_t n;
 
-	if (doc->type != IAM_JSON_OBJECT) {
-		fault(cc, prefix, "a policy must be a JSON object, not %s",
-		      iam_json_type_name(doc->type));
+	if (!has_type(cc, prefix, doc, IAM_JSON_OBJECT,
+		      "a policy must be a JSON object"))
 		return;
-	}
 	for (size_t i = 0; i < doc->len; i++) {
 		const char *k = doc->u.members[i].key;
 

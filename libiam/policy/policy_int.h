@@ -192,7 +192,7 @@ struct iam_request {
 	uint64_t h_exact, h_action, h_service;
 	struct ctxkey *keys;
 	size_t n_keys, alloc;
-	struct req_block *blocks;	/* newest first */
+	struct iam_block *blocks;	/* newest first */
 	uint16_t slot[REQ_SLOTS];	/* key position + 1; 0: empty */
 };
 

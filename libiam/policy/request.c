@@ -11,6 +11,7 @@
 
 #include "fnv.h"
 #include "policy_int.h"
+#include "util_int.h"
 
 /* ---- Hashing (FNV-1a of fnv.h; keys case-folded) ----------------------- */
 
@@ -51,27 +52,17 @@ iam_index_hash(int kind, const char *action, size_t alen, const char *res,
 /* ---- Requests ------------------------------------------------------------------ */
 
 /* A block of a request's strings and value lists. */
-struct req_block {
-	struct req_block *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
 #define REQ_BLOCK	2048
 
 static void *
 req_alloc_block(struct iam_request *req, size_t n)
 {
-	struct req_block *b;
-	size_t cap = n > REQ_BLOCK ? n : REQ_BLOCK;
+	struct iam_block *b;
 
-	b = malloc(sizeof(*b) + cap);
+	b = iam_block_push(&req->blocks, n > REQ_BLOCK ? n : REQ_BLOCK);
 	if (b == NULL)
 		return NULL;
-	b->next = req->blocks;
 	b->used = n;
-	b->cap = cap;
-	req->blocks = b;
 	return b->data;
 }
 
@@ -79,11 +70,11 @@ req_alloc_block(struct iam_request *req, size_t n)
 static inline void *
 req_alloc(struct iam_request *req, size_t n)
 {
-	struct req_block *b = req->blocks;
+	struct iam_block *b = req->blocks;
 	void *p;
 
 	n = (n + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
-	if (b == NULL || b->cap - b->used < n)
+	if (b == NULL || b->size - b->used < n)
 		return req_alloc_block(req, n);
 	p = (char *)b->data + b->used;
 	b->used += n;
@@ -94,13 +85,7 @@ req_alloc(struct iam_request *req, size_t n)
 static char *
 req_strndup(struct iam_request *req, const char *s, size_t n)
 {
-	char *p = req_alloc(req, n + 1);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
-	return p;
+	return iam_copy_string(req_alloc(req, n + 1), s, n);
 }
 
 static bool
@@ -297,6 +282,18 @@ find_or_create_key(struct iam_request *req, const char *key, size_t kl,
 	return 0;
 }
 
+/* A key's length: -EINVAL when it is NULL or empty, -E2BIG over the cap. */
+static int
+key_length(const char *key, size_t *ret)
+{
+	if (key == NULL)
+		return -EINVAL;
+	*ret = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
+	if (*ret == 0)
+		return -EINVAL;
+	return *ret > IAM_REQUEST_MAX_KEY ? -E2BIG : 0;
+}
+
 int
 iam_request_add(struct iam_request *req, const char *key, const char *value)
 {
@@ -323,21 +320,22 @@ iam_request_add(struct iam_request *req, const char *key, const char *value)
 	return r;
 }
 
-int
-iam_request_add_values(struct iam_request *req, const char *key,
-		       const char *const *values, size_t n)
+/* Add values to key (replace: instead of its values); all checked first. */
+static int
+put_values(struct iam_request *req, const char *key,
+	   const char *const *values, size_t n, bool replace)
 {
 	size_t kl, slot;
 	struct ctxkey *k;
 	bool created;
-	int r = 0;
+	int r;
 
-	if (req == NULL || key == NULL || (values == NULL && n > 0))
+	if (req == NULL || (values == NULL && n > 0))
 		return -EINVAL;
-	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
-	if (kl == 0)
-		return -EINVAL;
-	if (kl > IAM_REQUEST_MAX_KEY || n > IAM_REQUEST_MAX_VALUES)
+	r = key_length(key, &kl);
+	if (r < 0)
+		return r;
+	if (n > IAM_REQUEST_MAX_VALUES)
 		return -E2BIG;
 	for (size_t i = 0; i < n; i++) {
 		if (values[i] == NULL)
@@ -347,6 +345,10 @@ iam_request_add_values(struct iam_request *req, const char *key,
 			return -E2BIG;
 	}
 	r = find_or_create_key(req, key, kl, &k, &slot, &created);
+	if (r == 0 && replace) {
+		k->n = 0;
+		k->values[0] = NULL;
+	}
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = add_value(req, k, values[i], strlen(values[i]));
 	if (r < 0 && created)
@@ -355,27 +357,17 @@ iam_request_add_values(struct iam_request *req, const char *key,
 }
 
 int
+iam_request_add_values(struct iam_request *req, const char *key,
+		       const char *const *values, size_t n)
+{
+	return put_values(req, key, values, n, false);
+}
+
+int
 iam_request_set_values(struct iam_request *req, const char *key,
 		       const char *const *values, size_t n)
 {
-	size_t kl, slot;
-	struct ctxkey *k;
-	bool created;
-	int r;
-
-	if (req == NULL || key == NULL || (values == NULL && n > 0))
-		return -EINVAL;
-	kl = strnlen(key, IAM_REQUEST_MAX_KEY + 1);
-	if (kl == 0)
-		return -EINVAL;
-	if (kl > IAM_REQUEST_MAX_KEY)
-		return -E2BIG;
-	r = find_or_create_key(req, key, kl, &k, &slot, &created);
-	if (r < 0)
-		return r;
-	k->n = 0;
-	k->values[0] = NULL;
-	return iam_request_add_values(req, key, values, n);
+	return put_values(req, key, values, n, true);
 }
 
 size_t
@@ -409,14 +401,8 @@ iam_request_resource(const struct iam_request *req)
 struct iam_request *
 iam_request_free(struct iam_request *req)
 {
-	struct req_block *b;
-
-	if (req == NULL)
-		return NULL;
-	while ((b = req->blocks) != NULL) {
-		req->blocks = b->next;
-		free(b);
-	}
+	if (req != NULL)
+		iam_blocks_free(req->blocks, false);
 	free(req);
 	return NULL;
 }

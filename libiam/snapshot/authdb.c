@@ -40,17 +40,24 @@ struct cur {
 	bool bad;
 };
 
+/* The next n bytes of c into dst; fewer left make c bad (dst untouched). */
+static inline void
+take(struct cur *c, void *dst, size_t n)
+{
+	if (c->bad || c->len - c->at < n) {
+		c->bad = true;
+		return;
+	}
+	memcpy(dst, c->p + c->at, n);
+	c->at += n;
+}
+
 static uint32_t
 get32(struct cur *c)
 {
 	uint32_t v = 0;
 
-	if (c->bad || c->len - c->at < 4) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p + c->at, 4);
-	c->at += 4;
+	take(c, &v, sizeof(v));
 	return v;
 }
 
@@ -59,12 +66,7 @@ get64(struct cur *c)
 {
 	uint64_t v = 0;
 
-	if (c->bad || c->len - c->at < 8) {
-		c->bad = true;
-		return 0;
-	}
-	memcpy(&v, c->p + c->at, 8);
-	c->at += 8;
+	take(c, &v, sizeof(v));
 	return v;
 }
 
@@ -183,6 +185,22 @@ check_header(struct iam_authdb *db)
 	return read_globals(db, map32(db, H_GLOBALS), map32(db, H_GLOBALS_LEN));
 }
 
+struct iam_authdb *
+iam_authdb_close(struct iam_authdb *db)
+{
+	if (db == NULL)
+		return NULL;
+	if (db->copy) {
+		explicit_bzero((void *)db->map, db->size);
+		free((void *)db->map);
+		free(db);
+		return NULL;
+	}
+	munmap((void *)db->map, db->size);
+	free(db);
+	return NULL;
+}
+
 int
 iam_authdb_open_flags(const char *dir, int strict_flags,
 		      struct iam_authdb **ret_db, char *err, size_t errlen)
@@ -260,22 +278,6 @@ iam_authdb_open_buffer(const void *buf, size_t len,
 	}
 	*ret_db = db;
 	return 0;
-}
-
-struct iam_authdb *
-iam_authdb_close(struct iam_authdb *db)
-{
-	if (db == NULL)
-		return NULL;
-	if (db->copy) {
-		explicit_bzero((void *)db->map, db->size);
-		free((void *)db->map);
-		free(db);
-		return NULL;
-	}
-	munmap((void *)db->map, db->size);
-	free(db);
-	return NULL;
 }
 
 uint64_t

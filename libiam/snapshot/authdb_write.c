@@ -37,6 +37,24 @@ putstr(struct iam_buf *b, const char *s)
 	return r;
 }
 
+/* The n words of v, in order. */
+static int
+put32s(struct iam_buf *b, const uint32_t *v, size_t n)
+{
+	return iam_buf_add(b, v, n * sizeof(*v));
+}
+
+/* The n strings of v (NULL as ""), in order. */
+static int
+putstrs(struct iam_buf *b, const char *const *v, size_t n)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = putstr(b, v[i]);
+	return r;
+}
+
 static int
 pad8(struct iam_buf *b, size_t base)
 {
@@ -130,17 +148,19 @@ add_globals(struct builder *bd)
 	flags |= pp->require_symbols ? P_SYMBOLS : 0;
 	flags |= pp->hard_expiry ? P_HARD : 0;
 	flags |= pp->allow_users_to_change ? P_CHANGE : 0;
+	const uint32_t words[] = {
+		flags, pp->minimum_length, pp->max_age_days,
+		pp->reuse_prevention, pp->ssh_key_max_age_days,
+		pp->lockout.max_failed_attempts, pp->lockout.lockout_seconds,
+		bd->id->account.alias != NULL,
+	};
+	const char *const strings[] = {
+		bd->id->account.id, bd->id->account.alias,
+	};
+
 	r = r ? r : put64(b, 0);	/* checksum, patched below */
-	r = r ? r : put32(b, flags);
-	r = r ? r : put32(b, pp->minimum_length);
-	r = r ? r : put32(b, pp->max_age_days);
-	r = r ? r : put32(b, pp->reuse_prevention);
-	r = r ? r : put32(b, pp->ssh_key_max_age_days);
-	r = r ? r : put32(b, pp->lockout.max_failed_attempts);
-	r = r ? r : put32(b, pp->lockout.lockout_seconds);
-	r = r ? r : put32(b, bd->id->account.alias != NULL);
-	r = r ? r : putstr(b, bd->id->account.id);
-	r = r ? r : putstr(b, bd->id->account.alias);
+	r = r ? r : put32s(b, words, sizeof(words) / sizeof(words[0]));
+	r = r ? r : putstrs(b, strings, sizeof(strings) / sizeof(strings[0]));
 	r = r ? r : pad8(b, bd->base);
 	if (r < 0)
 		return r;
@@ -304,6 +324,15 @@ add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 {
 	struct iam_buf *b = bd->out;
 	size_t start = b->len;
+	const uint32_t counts[] = {
+		(uint32_t)u->mfa.algorithm, u->mfa.digits, u->mfa.period,
+		(uint32_t)u->password.n_history, (uint32_t)u->n_groups,
+		(uint32_t)u->tags.n, 0 /* refs, patched */, (uint32_t)u->n_inline,
+	};
+	const char *const strings[] = {
+		u->name, u->primary_group, u->gecos, u->home, u->shell,
+		u->password.hash, u->mfa.secret,
+	};
 	uint32_t flags = 0, nrefs = 0;
 	int r = 0;
 
@@ -321,21 +350,8 @@ add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 	r = r ? r : put32(b, flags);
 	r = r ? r : put64(b, (uint64_t)u->created);
 	r = r ? r : put64(b, (uint64_t)u->password.changed);
-	r = r ? r : put32(b, (uint32_t)u->mfa.algorithm);
-	r = r ? r : put32(b, u->mfa.digits);
-	r = r ? r : put32(b, u->mfa.period);
-	r = r ? r : put32(b, (uint32_t)u->password.n_history);
-	r = r ? r : put32(b, (uint32_t)u->n_groups);
-	r = r ? r : put32(b, (uint32_t)u->tags.n);
-	r = r ? r : put32(b, 0);		/* refs, patched */
-	r = r ? r : put32(b, (uint32_t)u->n_inline);
-	r = r ? r : putstr(b, u->name);
-	r = r ? r : putstr(b, u->primary_group);
-	r = r ? r : putstr(b, u->gecos);
-	r = r ? r : putstr(b, u->home);
-	r = r ? r : putstr(b, u->shell);
-	r = r ? r : putstr(b, u->password.hash);
-	r = r ? r : putstr(b, u->mfa.secret);
+	r = r ? r : put32s(b, counts, sizeof(counts) / sizeof(counts[0]));
+	r = r ? r : putstrs(b, strings, sizeof(strings) / sizeof(strings[0]));
 	for (size_t i = 0; r == 0 && i < u->password.n_history; i++)
 		r = putstr(b, u->password.history[i]);
 	for (size_t i = 0; r == 0 && i < u->n_groups; i++)

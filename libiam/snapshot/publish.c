@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -282,7 +281,7 @@ remove_at(int at, const char *name, int depth)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd, r = 0;
+	int r;
 
 	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
 		return 0;
@@ -290,12 +289,9 @@ remove_at(int at, const char *name, int depth)
 		return -errno;
 	if (depth <= 0)
 		return -ELOOP;
-	fd = open_subdir(at, name);
-	if (fd < 0)
-		return fd;
-	d = iam_fdopendir(fd);
-	if (d == NULL)
-		return -errno;
+	r = iam_opendir_fd(open_subdir(at, name), &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d)) != NULL) {
 		int q;
 
@@ -552,55 +548,32 @@ highest_generation(const struct iam_config *cfg)
 
 /* ---- Writing a generation ---------------------------------------------- */
 
-/* Root's, mode as given, whatever the umask or the caller's group. */
-static int
-own_and_mode(int fd, mode_t mode)
-{
-	if (geteuid() == 0 && fchown(fd, 0, 0) < 0)
-		return -errno;
-	if (fchmod(fd, mode) < 0)
-		return -errno;
-	return 0;
-}
-
 /* A new file name below dirfd: written, mode set, fsynced, closed. */
 static int
 write_new_at(int dirfd, const char *name, const void *data, size_t len,
 	     mode_t mode)
 {
-	int fd, r;
+	int fd;
 
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
-	r = own_and_mode(fd, mode);
-	if (r == 0)
-		r = iam_write_all(fd, data, len);
-	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	return r;
+	return iam_fill_file(fd, data, len, mode);
 }
 
 /* A new folder below dirfd, root's, mode as given; its descriptor. */
 static int
 mkdir_new_at(int dirfd, const char *name, mode_t mode)
 {
-	int fd, r;
+	int fd;
 
 	if (mkdirat(dirfd, name, 0700) < 0)
 		return -errno;
 	fd = open_subdir(dirfd, name);
 	if (fd < 0)
 		return fd;
-	r = own_and_mode(fd, mode);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
+	return iam_keep_fd(fd, iam_own_and_mode(fd, mode));
 }
 
 /* What one generation holds. */
@@ -669,13 +642,8 @@ link_temp_at(int dirfd, const char *base, const char *target, char *tmp,
 	     size_t tmplen)
 {
 	for (int tries = 0; tries < 100; tries++) {
-		uint64_t rnd;
-		int r;
+		int r = iam_temp_name(tmp, tmplen, base);
 
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -EIO;
-		r = iam_snprintf(tmp, tmplen, ".%s.%016llx", base,
-				 (unsigned long long)rnd);
 		if (r < 0)
 			return r;
 		if (symlinkat(target, dirfd, tmp) == 0) {
@@ -791,13 +759,8 @@ temp_name(int dirfd, const char *base, char *tmp, size_t len)
 {
 	for (int tries = 0; tries < 100; tries++) {
 		struct stat st;
-		uint64_t rnd;
-		int r;
+		int r = iam_temp_name(tmp, len, base);
 
-		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
-			return -EIO;
-		r = iam_snprintf(tmp, len, ".%s.%016llx", base,
-				 (unsigned long long)rnd);
 		if (r < 0)
 			return r;
 		if (fstatat(dirfd, tmp, &st, AT_SYMLINK_NOFOLLOW) < 0 &&
@@ -825,7 +788,7 @@ identity_stage(const struct iam_config *cfg, struct id_commit *c,
 	if (fd < 0)
 		return -errno;
 	c->have_tmp = true;
-	r = own_and_mode(fd, 0600);
+	r = iam_own_and_mode(fd, 0600);
 	if (r == 0)
 		r = iam_write_all(fd, text, len);
 	if (r == 0 && fsync(fd) < 0)

@@ -599,6 +599,27 @@ Test(request, set_values_replaces_every_value)
 	iam_request_free(r);
 }
 
+Test(request, set_values_refused_leaves_the_key_as_it_was)
+{
+	struct iam_request *r;
+	const char *const *v = NULL;
+	const char *bad[] = { "web", NULL };
+
+	cr_assert_eq(iam_request_new("host:Login", "arn:iam:host::1:host/h", &r), 0);
+	cr_assert_eq(iam_request_add(r, "iam:PrincipalGroups", "dev"), 0);
+	cr_assert_eq(iam_request_add(r, "iam:PrincipalGroups", "adm"), 0);
+	/* A bad value refuses the whole call before the key is touched. */
+	cr_expect_eq(iam_request_set_values(r, "iam:PrincipalGroups", bad, 2),
+		     -EINVAL);
+	cr_expect_eq(iam_request_get(r, "iam:PrincipalGroups", &v), 2);
+	cr_expect_str_eq(v[0], "dev");
+	cr_expect_str_eq(v[1], "adm");
+	/* Nor is a key made that did not exist. */
+	cr_expect_eq(iam_request_set_values(r, "aws:New", bad, 2), -EINVAL);
+	cr_expect_eq(iam_request_get(r, "aws:New", &v), 0);
+	iam_request_free(r);
+}
+
 Test(request, numbers_parse_exactly)
 {
 	struct number n;
