@@ -104,7 +104,7 @@ iam_nssdb_hash_name(const char *s, size_t len)
 }
 
 static inline uint32_t
-hash_id(uint32_t id)
+mix32(uint32_t id)
 {
 	id ^= id >> 16;
 	id *= 0x7feb352du;
@@ -117,7 +117,7 @@ hash_id(uint32_t id)
 uint32_t
 iam_nssdb_hash_id(uint32_t id)
 {
-	return hash_id(id);
+	return mix32(id);
 }
 
 /*
@@ -129,7 +129,7 @@ iam_nssdb_hash_id(uint32_t id)
 static inline uint32_t
 slot_check(uint32_t idx, uint32_t tag)
 {
-	return hash_id(idx ^ hash_id(tag ^ 0x9e3779b9u));
+	return mix32(idx ^ mix32(tag ^ 0x9e3779b9u));
 }
 
 /* Does sect describe count records of size bytes inside the file? */
@@ -394,7 +394,7 @@ iam_nssdb_close(struct iam_nssdb *db)
  * count in its top byte.
  */
 static inline uint64_t
-step(uint64_t h, uint64_t w)
+sum_step(uint64_t h, uint64_t w)
 {
 	h = (h ^ w) * P1;
 	return h ^ h >> 32;
@@ -404,9 +404,9 @@ static inline uint64_t
 mix_words(uint64_t h, const unsigned char *s, size_t words)
 {
 	for (; words >= 2; s += 16, words -= 2)
-		h = step(step(h, load64(s)), load64(s + 8));
+		h = sum_step(sum_step(h, load64(s)), load64(s + 8));
 	if (words > 0)
-		h = step(h, load64(s));
+		h = sum_step(h, load64(s));
 	return h;
 }
 
@@ -428,7 +428,7 @@ mix_bytes(uint64_t h, const void *p, size_t n)
 			     << ((n & 1) * 8);
 		if (n & 1)
 			w |= s[0];
-		h = step(h, w);
+		h = sum_step(h, w);
 	}
 	return h;
 }

@@ -1322,7 +1322,7 @@ out_unlock:
 	return r;
 }
 
-/* What commit_locked() is asked, for the child of commit(). */
+/* What commit_locked() is asked, for the child of commit_record(). */
 struct commit_args {
 	const struct iam_config *cfg;
 	uint32_t uid;
@@ -1350,7 +1350,7 @@ commit_in_child(void *arg, struct iam_faults *faults)
  * their result; iamctl's, which record more, run as root entirely.
  */
 static int
-commit(const struct commit_args *a, struct iam_faults *faults)
+commit_record(const struct commit_args *a, struct iam_faults *faults)
 {
 	if (iam_privsep_wanted())
 		return iam_privsep_run(commit_in_child, (void *)a, faults);
@@ -1370,7 +1370,7 @@ iam_creds_commit(const struct iam_config *cfg, uint32_t uid,
 
 	if (creds == NULL || creds->uid != uid)
 		return -EINVAL;
-	r = commit(&a, faults ? faults : &scratch);
+	r = commit_record(&a, faults ? faults : &scratch);
 	iam_faults_release(&scratch);
 	return r;
 }
@@ -1387,7 +1387,7 @@ iam_creds_update(const struct iam_config *cfg, uint32_t uid,
 
 	if (change == NULL)
 		return -EINVAL;
-	r = commit(&a, faults ? faults : &scratch);
+	r = commit_record(&a, faults ? faults : &scratch);
 	iam_faults_release(&scratch);
 	return r;
 }
