@@ -692,6 +692,17 @@ fleet_creds_apply(struct fleet_host_ctx *h, const char *key)
 		goto out;
 	}
 	r = install_creds(h, uid, &plain);
+	if (r < 0 && r != -EINVAL) {
+		char msg[160];
+
+		/* not the record's fault (the store's lock, memory): again */
+		fprintf(stderr, "credential record of uid %" PRIu32 " from %s "
+			"not applied yet: %s\n", uid, c.host, r == -ETIMEDOUT ?
+			iam_store_lock_strerror(h->cfg, r, msg, sizeof(msg)) :
+			strerror(-r));
+		h->creds_retry = true;
+		goto out;
+	}
 	if (r < 0) {
 		r = cred_reject(h, &c, "InvalidCredentials",
 				"refused by validation or publishing");
@@ -716,6 +727,11 @@ fleet_creds_sync(struct fleet_host_ctx *h, bool full)
 			scan_all(h);
 		else
 			scan_notified(h);
+	}
+	/* a record that waited for the store's lock is tried again */
+	if (h->creds_retry && !full) {
+		h->creds_retry = false;
+		full = true;
 	}
 	if (full)
 		for (size_t i = 0; i < h->set.n; i++)

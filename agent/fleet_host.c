@@ -332,8 +332,12 @@ apply(struct fleet_host_ctx *h, const struct fleet_manifest *m, char *msg,
 	}
 	iam_faults_release(&faults);
 	if (r < 0) {
+		char why[160];
+
 		snprintf(msg, msglen, "publishing generation %" PRIu64
-			 " failed: %s", m->generation, strerror(-r));
+			 " failed: %s", m->generation, r == -ETIMEDOUT ?
+			 iam_store_lock_strerror(h->cfg, r, why, sizeof(why)) :
+			 strerror(-r));
 		return r;
 	}
 	h->applied_gen = m->generation;

@@ -34,6 +34,7 @@ struct fleet_host_ctx {
 	uint8_t fleet_key[32];		/* the fleet's sealing key */
 	bool have_fleet_key;
 	int inotify;			/* on credentials_dir, -1 none */
+	bool creds_retry;		/* a record waits for the store's lock */
 };
 
 /*

@@ -451,6 +451,19 @@ expect 1 "the code spent on h02 is refused on h01" mfa_auth h01 alice "$PW5" "${
 expect 1 "the code spent on h01 is refused on h02" mfa_auth h02 alice "$PW5" "${RC[0]}"
 expect 0 "an unspent code still passes on h02" mfa_auth h02 alice "$PW5" "${RC[2]}"
 
+# ---- a host whose store's lock is held: the record waits, it is not rejected ------
+: > "$(trailof h05)"
+flock "$T/h/h05/var/credentials/.lock" sleep 60 &
+hold=$!
+sleep 0.2
+PW6='Changed-On-h01-6'
+expect 0 "a change on h01 while h05's store is locked" setpw_on h01 alice "$PW6"
+expect 0 "h05's agent says the record waits for the lock, naming its holder" \
+	sh -c "for i in \$(seq 450); do grep -q 'not applied yet: the credential store is locked by another change (pid ' $T/agent-h05.log && exit 0; sleep 0.1; done; exit 1"
+kill "$hold"; wait "$hold" 2>/dev/null
+expect 0 "the lock released, h05 applies it (every host holds h01's file)" same_creds 70001 "$(credsof h01 70001)" 40
+expect 1 "and it was never a FleetReject on h05" grep -q FleetReject "$(trailof h05)"
+
 # ---- a whole-cluster outage; the agents' revision compacted meanwhile --------------
 # The agents are held (SIGSTOP) so that the compaction surely happens
 # before they are back: their watches then start at a compacted revision.
