@@ -275,14 +275,51 @@ pack_passwd(const struct iam_nssdb_user *u, struct passwd *pw, char *buf,
  * The group's member names were checked with its record: copy them in
  * one go, then point gr_mem at each.
  */
+/*
+ * Point mem[0..n-1] at the n names of the member block p (size bytes,
+ * each name ended by a NUL, none empty, the last byte a NUL), as
+ * iam_nssdb_next_member() would walk it, but in one pass of 8 bytes at
+ * a time: a group's members are the hot part of getgrnam and getgrent.
+ * 0, or -EBADMSG when the block is not n such names.
+ */
+static inline int
+index_members(char **mem, char *p, size_t size, uint32_t n)
+{
+	const uint64_t m7 = 0x7f7f7f7f7f7f7f7fULL;
+	size_t off = 0, start = 0, at;
+	uint32_t i = 0;
+	uint64_t w, z;
+
+	for (;; off += 8) {
+		if (off + 8 <= size) {
+			memcpy(&w, p + off, 8);
+			/* the high bit of each byte that is 0, exactly */
+			z = ~(((w & m7) + m7) | w | m7);
+		} else {
+			for (z = 0, at = off; at < size; at++)
+				if (p[at] == '\0')
+					z |= 0x80ULL << ((at - off) * 8);
+		}
+		for (; z != 0; z &= z - 1) {
+			at = off + (size_t)__builtin_ctzll(z) / 8;
+			if (at == start || i == n ||
+			    at - start > IAM_NSSDB_MAX_STRING)
+				return -EBADMSG;
+			mem[i++] = p + start;
+			start = at + 1;
+		}
+		if (off + 8 >= size)
+			break;
+	}
+	return i == n && start == size ? 0 : -EBADMSG;
+}
+
 static int
 pack_group(const struct iam_nssdb_group *g, struct group *gr, char *buf,
 	   size_t len)
 {
-	size_t need, pad, i, n;
-	const char *name;
+	size_t need, pad;
 	char **mem, *p;
-	uint32_t pos = 0;
 
 	/* gr_mem is an array of pointers in buf: align it first */
 	pad = (sizeof(char *) - (uintptr_t)buf % sizeof(char *)) %
@@ -294,12 +331,7 @@ pack_group(const struct iam_nssdb_group *g, struct group *gr, char *buf,
 	mem = (char **)(void *)(buf + pad);
 	p = (char *)(mem + g->n_members + 1);
 	memcpy(p, g->members, g->members_size);
-	for (i = 0; i < g->n_members; i++) {
-		if (iam_nssdb_next_member(g, &pos, &name, &n) < 0)
-			return -EBADMSG;
-		mem[i] = p + (name - g->members);
-	}
-	if (pos != g->members_size)
+	if (index_members(mem, p, g->members_size, g->n_members) < 0)
 		return -EBADMSG;
 	mem[g->n_members] = NULL;
 	p += g->members_size;

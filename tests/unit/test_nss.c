@@ -534,6 +534,58 @@ Test(nss, corrupt_user_record_is_unavail_where_read, .init = setup_empty_dir)
 	free(g);
 }
 
+/*
+ * A member block that its sum vouches for (resealed) but that does not
+ * hold n_members names is UNAVAIL where getgrnam and getgrent list the
+ * members.  Edits: 0 the first name empty; 1 it and the next run
+ * together; 2 both (as many names as the record says, one empty).  One
+ * test each: a loaded module looks for a new snapshot once a second.
+ */
+static void
+expect_member_block_edit_unavail(int edit)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct group gr;
+	char buf[1024];
+	size_t at;
+	int err = 0;
+
+	publish_fixture_bytes(&b);
+	at = section_of(IAM_NSSDB_MEMBERS);
+	if (edit != 1)
+		b.buf[at] = '\0';
+	if (edit != 0) {
+		at += 1 + strlen(b.buf + at + 1);
+		b.buf[at] = 'x';
+	}
+	cr_assert_eq(iam_nssdb_seal(b.buf, b.len), 0);
+	fx_nssdb_publish_bytes(b.buf, b.len, 0644);
+	load();
+	cr_expect_eq(m.getgrnam("iamusers", &gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	m.setgrent(0);
+	cr_expect_eq(m.getgrent(&gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_UNAVAIL);
+	cr_expect_eq(m.getgrgid(80003, &gr, buf, sizeof(buf), &err),
+		     NSS_STATUS_SUCCESS);
+	iam_buf_release(&b);
+}
+
+Test(nss, a_resealed_member_block_with_an_empty_name_is_unavail, .init = setup_empty_dir)
+{
+	expect_member_block_edit_unavail(0);
+}
+
+Test(nss, a_resealed_member_block_with_names_run_together_is_unavail, .init = setup_empty_dir)
+{
+	expect_member_block_edit_unavail(1);
+}
+
+Test(nss, a_resealed_member_block_of_the_right_count_one_empty_is_unavail, .init = setup_empty_dir)
+{
+	expect_member_block_edit_unavail(2);
+}
+
 Test(nss, corrupt_group_record_is_unavail_where_read, .init = setup_empty_dir)
 {
 	struct group gr;
