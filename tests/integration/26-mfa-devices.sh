@@ -172,7 +172,7 @@ expect { eof {} timeout { puts "TIMEOUT"; exit 99 } }
 catch wait result
 exit [lindex \$result 3]
 X
-	timeout -k 5 150 expect -f "$W/ss.exp" 2>&1
+	timeout -k 5 300 expect -f "$W/ss.exp" 2>&1
 }
 out=$(selfserve '' enable mona --device tab --no-qr); rc=$?
 [ $rc = 1 ] && grep -q "iam:CreateVirtualMFADevice on arn:iam:iam::[0-9]*:user/mona is not allowed to you (no allow)" <<<"$out" &&
