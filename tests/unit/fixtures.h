@@ -70,6 +70,22 @@ fx_tmpdir(char *buf, size_t len, const char *name, mode_t mode)
 	cr_assert_eq(chmod(buf, mode), 0);
 }
 
+/*
+ * DIR/NAME in one of 16 rotating buffers, so a call may hold several at
+ * once (a rename's two paths); a path too long fails the test.
+ */
+static inline const char *
+fx_path(const char *dir, const char *name)
+{
+	static char paths[16][256];
+	static int next;
+	char *p = paths[next++ % 16];
+
+	if (snprintf(p, 256, "%s/%s", dir, name) >= 256)
+		cr_assert_fail("path too long: %s", name);
+	return p;
+}
+
 /* Remove a folder made by fx_tmpdir() and everything in it; "" is fine. */
 static inline void
 fx_rmtree(char *dir)

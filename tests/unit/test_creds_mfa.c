@@ -20,6 +20,7 @@
 
 #include "iam.h"
 #include "iam/auth.h"
+#include "fixtures.h"
 
 #define UID1	70001
 #define S1	"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -32,12 +33,7 @@ static struct iam_config *cfg;
 static const char *
 at(const char *name)
 {
-	static char paths[8][256];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, 256, "%s/%s", tmp, name);
-	return p;
+	return fx_path(tmp, name);
 }
 
 static void

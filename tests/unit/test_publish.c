@@ -39,13 +39,7 @@ static char hashes[N_USERS][128];
 static const char *
 at(const char *name)
 {
-	static char paths[16][256];
-	static int next;
-	char *p = paths[next++ % 16];
-
-	if (snprintf(p, 256, "%s/%s", tmp, name) >= 256)
-		cr_assert_fail("path too long: %s", name);
-	return p;
+	return fx_path(tmp, name);
 }
 
 static void

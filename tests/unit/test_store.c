@@ -50,12 +50,7 @@ TestSuite(store, .init = setup, .fini = teardown);
 static const char *
 at(const char *name)
 {
-	static char paths[8][256];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, 256, "%s/%s", tmp, name);
-	return p;
+	return fx_path(tmp, name);
 }
 
 static void

@@ -34,13 +34,7 @@ static struct iam_config *cfg;
 static const char *
 at(const char *name)
 {
-	static char paths[8][256];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	if (snprintf(p, 256, "%s/%s", tmp, name) >= 256)
-		cr_assert_fail("path too long: %s", name);
-	return p;
+	return fx_path(tmp, name);
 }
 
 static void

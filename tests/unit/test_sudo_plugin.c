@@ -54,12 +54,7 @@ static int said_type;
 static const char *
 at(const char *name)
 {
-	static char paths[16][256];
-	static int next;
-	char *p = paths[next++ % 16];
-
-	snprintf(p, 256, "%s/%s", tmp, name);
-	return p;
+	return fx_path(tmp, name);
 }
 
 static void
