@@ -58,7 +58,7 @@ LIBIAM_DEPS := -lyajl -lconfig -loath -lcrypt -lpthread
 
 LIBIAM_SRC := $(sort $(wildcard $(addsuffix /*.c,$(addprefix libiam/,$(LIBIAM_PARTS)))))
 PAM_SRC    := $(sort $(wildcard pam_iam/*.c))
-NSS_SRC    := $(sort $(wildcard nss_iam/*.c)) libiam/snapshot/nssdb.c
+NSS_SRC    := $(sort $(wildcard nss_iam/*.c))
 SUDO_SRC   := $(sort $(wildcard sudo_iam/*.c))
 IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c iamctl/chkpwd.c,$(wildcard iamctl/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -91,7 +91,8 @@ $(B)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-# The NSS module is compiled on its own: libc only, no libiam headers' deps.
+# The NSS module is compiled on its own: libc only, no libiam headers' deps;
+# nss_iam.c includes the snapshot reader libiam/snapshot/nssdb.c.
 $(B)/nss/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC nss  $<")

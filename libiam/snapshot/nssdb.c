@@ -1,8 +1,9 @@
 /*
  * nssdb.c - reader of the public snapshot nss.db (format in nssdb.h).
  *
- * libc only: this file is compiled into libiam and into libnss_iam.so.2,
- * which is loaded into every process that resolves a name.  It never
+ * libc only: this file is compiled into libiam, and included by
+ * nss_iam.c into libnss_iam.so.2, which is loaded into every process that
+ * resolves a name (there the point lookups inline into the entry points).  It never
  * calls NSS, never logs, never allocates, and trusts no byte of the file.
  *
  * Over 600 lines: the whole reader is this one libc-only file, because
@@ -22,6 +23,13 @@
 #define P2 0xc2b2ae3d27d4eb4fULL
 
 enum { HT_USER_NAME, HT_USER_UID, HT_GROUP_NAME, HT_GROUP_GID };
+
+/* Point lookups: inlined into nss_iam's entry points, a call elsewhere. */
+#ifdef IAM_NSS_MODULE
+#define IAM_NSSDB_LOOKUP __attribute__((always_inline)) inline
+#else
+#define IAM_NSSDB_LOOKUP
+#endif
 
 uint64_t
 iam_nssdb_checksum(const void *p, size_t n)
@@ -703,7 +711,7 @@ name_key(const char *name, struct key *k)
 	return 0;
 }
 
-int
+IAM_NSSDB_LOOKUP int
 iam_nssdb_user(const struct iam_nssdb *db, const char *name, uint32_t uid,
 	       int gids, struct iam_nssdb_user *ret)
 {
@@ -732,7 +740,7 @@ iam_nssdb_user_by_uid(const struct iam_nssdb *db, uint32_t uid,
 	return iam_nssdb_user(db, NULL, uid, 1, ret);
 }
 
-int
+IAM_NSSDB_LOOKUP int
 iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
 			struct iam_nssdb_group *ret)
 {
@@ -744,7 +752,7 @@ iam_nssdb_group_by_name(const struct iam_nssdb *db, const char *name,
 		     match_group, &k, ret);
 }
 
-int
+IAM_NSSDB_LOOKUP int
 iam_nssdb_group_by_gid(const struct iam_nssdb *db, uint32_t gid,
 		       struct iam_nssdb_group *ret)
 {
