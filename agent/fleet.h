@@ -95,9 +95,12 @@ int fleet_key_check(const char *rel, char *err, size_t errlen);
  * The canonical objects of a validated identity: iam_identity_write's
  * stable text, split per object, each written compactly.  Refuses
  * (-EPERM, reason in err) an identity file that carries an MFA secret:
- * MFA secrets never travel in the clear.  Adds to out (not sorted).
+ * MFA secrets never travel in the clear.  The text is read under cfg's
+ * identity limits (identity_max_bytes, _users, _groups), as the identity
+ * file itself.  Adds to out (not sorted).
  */
-int fleet_split_identity(const struct iam_identity *id, struct fleet_set *out,
+int fleet_split_identity(const struct iam_config *cfg,
+			 const struct iam_identity *id, struct fleet_set *out,
 			 char *err, size_t errlen);
 
 /*

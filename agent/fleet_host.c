@@ -114,13 +114,15 @@ account_of_identity(const struct iam_config *cfg, char account[13])
 {
 	struct iam_buf t = IAM_BUF_INIT;
 	struct iam_json_doc *doc = NULL;
+	struct iam_json_limits lim;
 	const struct iam_json *id;
 	int r;
 
+	iam_identity_json_limits(cfg, &lim);
 	r = iam_read_strict(cfg->identity_file, IAM_STRICT_SECRET,
-			    IAM_ID_MAX_BYTES, &t, NULL, 0);
+			    cfg->identity_max_bytes, &t, NULL, 0);
 	if (r == 0)
-		r = iam_json_parse(t.buf, t.len, NULL, &doc, NULL, 0);
+		r = iam_json_parse(t.buf, t.len, &lim, &doc, NULL, 0);
 	if (r == 0) {
 		id = iam_json_get(iam_json_get(iam_json_root(doc), "account"), "id");
 		if (id == NULL || id->type != IAM_JSON_STRING || id->len != 12)

@@ -298,16 +298,25 @@ split_root(const struct iam_json *root, struct fleet_set *out, char *err,
 }
 
 int
-fleet_split_identity(const struct iam_identity *id, struct fleet_set *out,
+fleet_split_identity(const struct iam_config *cfg,
+		     const struct iam_identity *id, struct fleet_set *out,
 		     char *err, size_t errlen)
 {
 	struct iam_buf text = IAM_BUF_INIT;
 	struct iam_json_doc *doc = NULL;
+	struct iam_json_limits lim;
 	int r;
 
+	iam_identity_json_limits(cfg, &lim);
 	r = iam_identity_write(id, &text);
 	if (r == 0)
-		r = iam_json_parse(text.buf, text.len, NULL, &doc, err, errlen);
+		r = iam_json_parse(text.buf, text.len, &lim, &doc, err, errlen);
+	if (r == -E2BIG) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (identity_max_bytes in iam.conf)");
+		r = -EINVAL;
+	}
 	if (r == 0 && iam_json_root(doc)->type != IAM_JSON_OBJECT)
 		r = -EINVAL;
 	if (r == 0)

@@ -507,7 +507,7 @@ fleet_push(struct iamctl *ctl, int argc, char **argv)
 	if (a.mobj != NULL && !a.verified)
 		fprintf(stderr, "iamctl: fleet push: the state in etcd does not "
 			"match a trusted manifest; this push replaces it\n");
-	if (fleet_split_identity(id, &want, err, sizeof(err)) < 0 ||
+	if (fleet_split_identity(a.cfg, id, &want, err, sizeof(err)) < 0 ||
 	    fleet_set_sort(&want) < 0 || add_signed_hosts(&a, &want) < 0) {
 		iamctl_err("fleet push: %s: %s", a.cfg->identity_file,
 			   err[0] ? err : "out of memory");

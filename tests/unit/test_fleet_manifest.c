@@ -57,7 +57,7 @@ split(const char *text, struct fleet_set *s)
 
 	cr_assert_eq(iam_identity_parse(text, strlen(text), cfg, HOST, &id, &f), 0,
 		     "%s", f.n ? f.v[0] : "");
-	cr_assert_eq(fleet_split_identity(id, s, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(fleet_split_identity(cfg, id, s, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(fleet_set_sort(s), 0);
 	iam_identity_free(id);
 	iam_faults_release(&f);
@@ -132,7 +132,7 @@ Test(fleet, an_mfa_secret_is_never_split_into_objects)
 	char err[256] = "";
 
 	cr_assert_eq(iam_identity_parse(t, strlen(t), cfg, HOST, &id, &f), 0);
-	cr_expect_eq(fleet_split_identity(id, &s, err, sizeof(err)), -EPERM);
+	cr_expect_eq(fleet_split_identity(cfg, id, &s, err, sizeof(err)), -EPERM);
 	cr_expect_not_null(strstr(err, "MFA secret"), "%s", err);
 	iam_identity_free(id);
 	fleet_set_release(&s);
@@ -371,5 +371,44 @@ Test(fleet, assembled_text_is_written_from_the_parsed_tree)
 					    sizeof(err)), 0, "%s: %s", err, t.buf);
 	iam_json_free(doc);
 	iam_buf_release(&t);
+	fleet_set_release(&s);
+}
+
+/*
+ * The identity's own text is split under iam.conf's identity limits, not
+ * the JSON defaults (64 MiB, 1M items): an identity of a million users
+ * (~300 MB) is pushed whole, and identity_max_bytes still bounds it.
+ */
+Test(fleet, the_split_is_bounded_by_the_identity_settings)
+{
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct fleet_set s = FLEET_SET_INIT;
+	struct iam_identity *id = NULL;
+	struct iam_buf t = IAM_BUF_INIT;
+	char err[256] = "";
+
+	cr_assert_eq(iam_buf_adds(&t, "{\"account\":{\"id\":\"123456789012\"},"
+				  "\"groups\":[{\"name\":\"dev\",\"gid\":90000}],"
+				  "\"users\":["), 0);
+	for (int i = 0; i < 300; i++)
+		cr_assert_eq(iam_buf_addf(&t, "%s{\"name\":\"u%d\",\"uid\":%d,"
+					  "\"primary_group\":\"dev\"}",
+					  i ? "," : "", i, 90001 + i), 0);
+	cr_assert_eq(iam_buf_adds(&t, "]}"), 0);
+	cr_assert_eq(iam_identity_parse(t.buf, t.len, cfg, HOST, &id, &f), 0,
+		     "%s", f.n ? f.v[0] : "");
+
+	cfg->identity_max_bytes = t.len / 2;
+	cr_expect_eq(fleet_split_identity(cfg, id, &s, err, sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, "identity_max_bytes in iam.conf"), "%s", err);
+	cr_expect_eq(s.n, 0, "nothing split from a refused identity");
+
+	cfg->identity_max_bytes = t.len * 8;
+	err[0] = '\0';
+	cr_expect_eq(fleet_split_identity(cfg, id, &s, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(s.n, 302, "account, one group, 300 users: %zu", s.n);
+	iam_identity_free(id);
+	iam_faults_release(&f);
+	iam_buf_wipe(&t);
 	fleet_set_release(&s);
 }
