@@ -749,17 +749,29 @@ check_via_helper(struct attempt *a)
  * After a right password: one stored with another method or cost than
  * hash_method is re-hashed with it, so over time every check costs what
  * the dummy hash of an unknown name costs.  A failure changes nothing.
+ * Re-hashing publishes a whole generation inside the login, so above
+ * rehash_max_users users it is left to the user's next password change
+ * (the stored hash keeps working).
  */
 static void
 rehash_if_due(struct attempt *a)
 {
+	const struct iam_config *cfg = a->o->cfg;
+
 	/* Only root can write the store (not a screen locker). */
 	if (geteuid() != 0 || a->key_proven || a->password == NULL ||
 	    a->rec->password_hash == NULL ||
 	    iam_password_hash_current(a->rec->password_hash,
-				      a->o->cfg->hash_method))
+				      cfg->hash_method))
 		return;
-	(void)pam_iam_rehash(a->pamh, a->o->cfg, a->rec, a->password);
+	if (a->who.n_users > cfg->rehash_max_users) {
+		pam_syslog(a->pamh, LOG_INFO, "password of %s not re-hashed "
+			   "with hash_method at login: %zu users are over "
+			   "rehash_max_users (%u)", a->rec->name,
+			   a->who.n_users, cfg->rehash_max_users);
+		return;
+	}
+	(void)pam_iam_rehash(a->pamh, cfg, a->rec, a->password);
 }
 
 /*

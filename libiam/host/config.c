@@ -63,6 +63,7 @@ static const struct setting {
 		.max = IAM_ID_LIMIT_BYTES),
 	SETTING(identity_max_users, COUNT, .min = 1, .max = IAM_ID_LIMIT_ENTRIES),
 	SETTING(identity_max_groups, COUNT, .min = 1, .max = IAM_ID_LIMIT_ENTRIES),
+	SETTING(rehash_max_users, COUNT, .min = 0, .max = IAM_ID_LIMIT_ENTRIES),
 	SETTING(mfa, ENUM, .names = mfa_names, .n_names = 2),
 	SETTING(hash_method, ENUM, .names = hash_names, .n_names = 3),
 	SETTING(sudo_unknown_user, ENUM, .names = unknown_names, .n_names = 2),
@@ -193,6 +194,7 @@ iam_config_defaults(struct iam_config **ret_cfg)
 	c->log_level = LOG_NOTICE;
 	c->identity_max_bytes = IAM_ID_MAX_BYTES;
 	c->identity_max_users = IAM_ID_MAX_USERS;
+	c->rehash_max_users = IAM_REHASH_MAX_USERS;
 	c->identity_max_groups = IAM_ID_MAX_GROUPS;
 	fleet_defaults(&c->fleet, &r);
 	if (r < 0) {

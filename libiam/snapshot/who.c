@@ -163,6 +163,7 @@ read_auth_record(struct iam_who *w, const char *user)
 	if (alias == NULL || iam_snprintf(w->alias, sizeof(w->alias), "%s",
 					  alias) < 0)
 		w->alias[0] = '\0';
+	w->n_users = iam_authdb_count(db);
 	r = iam_authdb_lookup(db, user, &w->rec);
 	db = iam_authdb_close(db);
 	w->record_read = true;

@@ -68,12 +68,32 @@ expect_out 0 "^g1:\\*:100001:u" "getent group of a group" \
 
 # ---- a login ----
 printf 'auth required pam_iam.so\naccount required pam_iam.so\n' > /etc/pam.d/iamscale
-# The first right password of a sha512crypt hash re-hashes it with
-# yescrypt, which publishes; the second is a plain login.
+# Above rehash_max_users (100000 by default) a right sha512crypt password
+# is not re-hashed at login, which would publish a whole generation inside
+# it: both logins are plain, nothing is published.
+CRED=/var/lib/iam/credentials/$((100000 + N - 1)).json
+gen0=$(readlink /var/lib/iam/current)
 for i in 1 2; do
 	expect_out 0 'successfully authenticated' "pamtester: $LAST logs in ($i)" \
 		timed "login ($i)" sh -c "printf '%s\n' '$PW' 000000 | pamtester -v iamscale $LAST authenticate acct_mgmt"
 done
+if [ "$N" -gt 100000 ]; then
+	[ "$(readlink /var/lib/iam/current)" = "$gen0" ] &&
+		! grep -qs '"hash": *"\$y\$' "$CRED" &&
+		ok "over rehash_max_users: no re-hash, no generation published at login" ||
+		bad "a login at $N users re-hashed or published ($gen0 -> $(readlink /var/lib/iam/current))"
+	# raised, the next right password is re-hashed with yescrypt
+	echo "rehash_max_users = 16777216;" >> /etc/iam/iam.conf
+	expect_out 0 'successfully authenticated' "pamtester: $LAST logs in, rehash_max_users raised" \
+		timed "login (re-hash)" sh -c "printf '%s\n' '$PW' 000000 | pamtester -v iamscale $LAST authenticate"
+	grep -qs '"hash": *"\$y\$' "$CRED" &&
+		[ "$(readlink /var/lib/iam/current)" != "$gen0" ] &&
+		ok "rehash_max_users raised: re-hashed with yescrypt and published" ||
+		bad "no re-hash with rehash_max_users raised"
+	cp "$T/iam.conf.orig" /etc/iam/iam.conf
+	expect_out 0 'successfully authenticated' "pamtester: $LAST logs in with the re-hashed password" \
+		sh -c "printf '%s\n' '$PW' 000000 | pamtester -v iamscale $LAST authenticate"
+fi
 expect_out 1 'Authentication failure' "pamtester: a wrong password is refused" \
 	sh -c "printf '%s\n' 'Wrong-Horse-9!x' 000000 | pamtester -v iamscale $LAST authenticate"
 

@@ -92,6 +92,7 @@ assert_defaults(const struct iam_config *c)
 	cr_assert_eq(c->identity_max_bytes, 1024u << 20);
 	cr_assert_eq(c->identity_max_users, 2000000);
 	cr_assert_eq(c->identity_max_groups, 2000000);
+	cr_assert_eq(c->rehash_max_users, 100000);
 }
 
 Test(config, absent_file_gives_every_default)
@@ -210,7 +211,8 @@ Test(config, every_setting_is_read)
 		"log_level = \"debug\";\n"
 		"identity_max_bytes = 4294967296L;\n"
 		"identity_max_users = 3000000;\n"
-		"identity_max_groups = 500;\n";
+		"identity_max_groups = 500;\n"
+		"rehash_max_users = 0;\n";
 	struct iam_config *c = NULL;
 	char err[512] = "";
 
@@ -245,6 +247,7 @@ Test(config, every_setting_is_read)
 	cr_assert_eq(c->identity_max_bytes, 4294967296ull);
 	cr_assert_eq(c->identity_max_users, 3000000);
 	cr_assert_eq(c->identity_max_groups, 500);
+	cr_assert_eq(c->rehash_max_users, 0);
 	cr_assert_str_eq(c->path, conf);
 	iam_config_free(c);
 }
@@ -350,6 +353,10 @@ Test(config, out_of_range_values_are_refused)
 		"identity_max_groups: 16777217 is outside 1-16777216");
 	refused("identity_max_users = \"1M\";\n", 1,
 		"identity_max_users: must be an integer");
+	refused("rehash_max_users = -1;\n", 1,
+		"rehash_max_users: -1 is outside 0-16777216");
+	refused("rehash_max_users = true;\n", 1,
+		"rehash_max_users: must be an integer");
 	refused("uid_min = 90000;\nuid_max = 80000;\n", 1,
 		"uid_min 90000 is above uid_max 80000");
 	refused("gid_min = 90000;\ngid_max = 80000;\n", 1,

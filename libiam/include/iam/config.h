@@ -87,7 +87,13 @@ struct iam_config {
 	size_t identity_max_bytes;	/* the whole file */
 	uint32_t identity_max_users;	/* entries of "users" */
 	uint32_t identity_max_groups;	/* entries of "groups" */
+	/* pam_iam re-hashes a password at login (which publishes a whole
+	   generation) only while the identity has at most this many users;
+	   0: never.  Default IAM_REHASH_MAX_USERS. */
+	uint32_t rehash_max_users;
 };
+
+#define IAM_REHASH_MAX_USERS	100000
 
 /*
  * Fill a fresh configuration with the defaults of iam.conf(5).

@@ -49,6 +49,7 @@ struct iam_who {
 	char alias[128];		/* the account alias, "" none */
 	bool record_read;		/* auth.db read already */
 	struct iam_generation gen;	/* the generation read */
+	size_t n_users;			/* users of that auth.db, once read */
 };
 
 /*
