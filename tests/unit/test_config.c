@@ -180,7 +180,7 @@ Test(config, shipped_file_uncommented_parses)
 	}
 	fclose(in);
 	fclose(out);
-	cr_assert_eq(n, 23, "%d settings in etc/iam.conf, not 23", n);
+	cr_assert_eq(n, 24, "%d settings in etc/iam.conf, not 24", n);
 	cr_assert_eq(chmod(conf, 0644), 0);
 	cr_assert_eq(iam_config_load(conf, true, &c, err, sizeof(err)), 0,
 		     "%s", err);
