@@ -98,20 +98,19 @@ supported_prefix(const char *hash)
 		strncmp(hash, "$2a$", 4) == 0;
 }
 
-/* The characters of crypt's base64: ./0-9A-Za-z */
-static bool
-is_b64crypt(unsigned char c)
-{
-	return (c >= '.' && c <= '9') || (c >= 'A' && c <= 'Z') ||
-	       (c >= 'a' && c <= 'z');
-}
+/* The characters of crypt's base64: ./0-9A-Za-z; one look-up each. */
+#define B64C_RANGE(a, b)	[a ... b] = 1
+static const unsigned char b64crypt[256] = {
+	B64C_RANGE('.', '9'), B64C_RANGE('A', 'Z'), B64C_RANGE('a', 'z'),
+};
+#undef B64C_RANGE
 
 static size_t
 b64crypt_span(const char *s)
 {
 	size_t k = 0;
 
-	while (is_b64crypt((unsigned char)s[k]))
+	while (b64crypt[(unsigned char)s[k]])
 		k++;
 	return k;
 }
