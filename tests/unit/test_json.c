@@ -96,6 +96,53 @@ Test(json, refuses_nul_inside_strings_and_keys)
 	expect_error("{\"a\\u0000\": 1}", NULL, "key contains a NUL character");
 }
 
+/*
+ * Plain ASCII is judged 8 bytes at a time, the rest byte by byte: a NUL,
+ * a byte of valid UTF-8 and a byte that is not, at every place of every
+ * length up to 24, in a string and in a key, are each told apart.
+ */
+Test(json, every_byte_of_a_string_or_key_is_judged)
+{
+	static const struct {
+		const char *in;		/* JSON text of the one odd byte */
+		const char *fault;	/* NULL: accepted */
+	} odd[] = {
+		{ "\\u0000", "contains a NUL character" },
+		{ "\xc3\xa9", NULL },
+		{ "\xe2\x82\xac", NULL },
+		{ "\xff", "UTF-8" },			/* yajl's refusal */
+		{ "\x80", "UTF-8" },
+		{ "\xc0\xaf", "is not valid UTF-8" },	/* overlong: ours */
+		{ "\xed\xa0\x80", "is not valid UTF-8" },	/* a surrogate */
+		{ "\x7f", NULL },
+	};
+	char text[128], s[64], err[512];
+
+	for (size_t k = 0; k < sizeof(odd) / sizeof(odd[0]); k++)
+		for (size_t len = 1; len <= 24; len++)
+			for (size_t at = 0; at < len; at++)
+				for (int key = 0; key < 2; key++) {
+					struct iam_json_doc *doc = NULL;
+					int r;
+
+					snprintf(s, sizeof(s), "%.*s%s%.*s",
+						 (int)at, "abcdefghijklmnopqrstuvwx",
+						 odd[k].in, (int)(len - at - 1),
+						 "ABCDEFGHIJKLMNOPQRSTUVWX");
+					snprintf(text, sizeof(text), key ?
+						 "{\"%s\":1}" : "[\"%s\"]", s);
+					r = parse(text, NULL, &doc, err, sizeof(err));
+					if (odd[k].fault == NULL) {
+						cr_expect_eq(r, 0, "%s: %s", text, err);
+					} else {
+						cr_expect_lt(r, 0, "accepted: %s", text);
+						cr_expect(strstr(err, odd[k].fault) != NULL,
+							  "%s: %s", text, err);
+					}
+					iam_json_free(doc);
+				}
+}
+
 Test(json, refuses_invalid_utf8_with_its_path)
 {
 	expect_error("{\"users\": [{\"name\": \"\xc3\x28\"}]}", NULL,
