@@ -1211,10 +1211,15 @@ iam_identity_json_limits(const struct iam_config *cfg,
 		.max_items = items + 1 };
 }
 
-int
-iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
-		   const char *host_root, struct iam_identity **ret_id,
-		   struct iam_faults *faults)
+/*
+ * iam_identity_parse(); text, when given, holds buf and is wiped as soon
+ * as the tree has its own copy of everything, before the model is built,
+ * so the file's text and the model are never in memory together.
+ */
+static int
+parse_text(const char *buf, size_t len, struct iam_buf *text,
+	   const struct iam_config *cfg, const char *host_root,
+	   struct iam_identity **ret_id, struct iam_faults *faults)
 {
 	struct iam_json_limits lim;
 	struct iam_faults local = IAM_FAULTS_INIT;
@@ -1242,6 +1247,8 @@ iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
 		goto out;
 	}
 	r = iam_json_parse(buf, len, &lim, &w->id->doc, err, sizeof(err));
+	if (text != NULL)
+		iam_buf_wipe(text);
 	if (r == -ENOMEM)
 		goto out;
 	if (r == -E2BIG) {
@@ -1272,6 +1279,14 @@ out:
 	free(w);
 	iam_faults_release(&local);
 	return r;
+}
+
+int
+iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
+		   const char *host_root, struct iam_identity **ret_id,
+		   struct iam_faults *faults)
+{
+	return parse_text(buf, len, NULL, cfg, host_root, ret_id, faults);
 }
 
 /* Read a file as it is (iamctl validate FILE); "-" is standard input. */
@@ -1340,9 +1355,9 @@ iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
 				 path, cfg->identity_max_bytes);
 		iam_fault(faults, NULL, "%s", err[0] ? err : strerror(-r));
 	} else {
-		r = iam_identity_parse(b.buf, b.len, cfg, host_root, ret_id,
-				       faults);
-		iam_buf_wipe(&b);
+		r = parse_text(b.buf, b.len, &b, cfg, host_root, ret_id,
+			       faults);
+		iam_buf_wipe(&b);	/* on every path */
 	}
 	iam_faults_release(&local);
 	return r;
