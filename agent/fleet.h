@@ -95,10 +95,19 @@ int fleet_key_check(const char *rel, char *err, size_t errlen);
  * The canonical objects of a validated identity: iam_identity_write's
  * stable text, split per object, each written compactly.  Refuses
  * (-EPERM, reason in err) an identity file that carries an MFA secret:
- * MFA secrets never travel in the clear.  The text is read under cfg's
- * identity limits (identity_max_bytes, _users, _groups), as the identity
- * file itself.  Adds to out (not sorted).
+ * MFA secrets never travel in the clear.  The text is read under
+ * fleet_identity_limits().  Adds to out (not sorted).
  */
+/*
+ * The JSON limits of an identity's text of len bytes in the fleet: those
+ * of the identity file (iam.conf's identity_max_bytes, _users, _groups;
+ * not the parser's defaults of 64 MiB and 1M items), and at least len
+ * bytes, for iam_identity_write()'s indented text of an identity that
+ * loaded under them may be longer than its file.
+ */
+void fleet_identity_limits(const struct iam_config *cfg, size_t len,
+			   struct iam_json_limits *ret);
+
 int fleet_split_identity(const struct iam_config *cfg,
 			 const struct iam_identity *id, struct fleet_set *out,
 			 char *err, size_t errlen);

@@ -118,9 +118,9 @@ account_of_identity(const struct iam_config *cfg, char account[13])
 	const struct iam_json *id;
 	int r;
 
-	iam_identity_json_limits(cfg, &lim);
 	r = iam_read_strict(cfg->identity_file, IAM_STRICT_SECRET,
 			    cfg->identity_max_bytes, &t, NULL, 0);
+	fleet_identity_limits(cfg, t.len, &lim);
 	if (r == 0)
 		r = iam_json_parse(t.buf, t.len, &lim, &doc, NULL, 0);
 	if (r == 0) {

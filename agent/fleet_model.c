@@ -297,6 +297,15 @@ split_root(const struct iam_json *root, struct fleet_set *out, char *err,
 	return r;
 }
 
+void
+fleet_identity_limits(const struct iam_config *cfg, size_t len,
+		      struct iam_json_limits *ret)
+{
+	iam_identity_json_limits(cfg, ret);
+	if (ret->max_bytes < len)
+		ret->max_bytes = len;
+}
+
 int
 fleet_split_identity(const struct iam_config *cfg,
 		     const struct iam_identity *id, struct fleet_set *out,
@@ -307,16 +316,10 @@ fleet_split_identity(const struct iam_config *cfg,
 	struct iam_json_limits lim;
 	int r;
 
-	iam_identity_json_limits(cfg, &lim);
 	r = iam_identity_write(id, &text);
+	fleet_identity_limits(cfg, text.len, &lim);
 	if (r == 0)
 		r = iam_json_parse(text.buf, text.len, &lim, &doc, err, errlen);
-	if (r == -E2BIG) {
-		size_t n = strlen(err);
-
-		snprintf(err + n, errlen - n, " (identity_max_bytes in iam.conf)");
-		r = -EINVAL;
-	}
 	if (r == 0 && iam_json_root(doc)->type != IAM_JSON_OBJECT)
 		r = -EINVAL;
 	if (r == 0)

@@ -64,6 +64,18 @@ admin_keeps(const char *rel)
 }
 
 /*
+ * A host's status/HOSTNAME is written by that host (or anyone who can
+ * write etcd) and signed by nobody: five small members, read with limits
+ * to match, so a planted value cannot make push or status slow.
+ */
+static const struct iam_json_limits status_limits = {
+	.max_bytes = 16u << 10,
+	.max_depth = 2,
+	.max_string = 8u << 10,
+	.max_items = 16,
+};
+
+/*
  * The next generation: above the manifest in etcd, above every
  * generation a host reports, and above the last this administrator
  * pushed, so a manifest an attacker replayed into etcd cannot pull the
@@ -82,8 +94,8 @@ next_generation(const struct admin *a)
 		const struct iam_json *v;
 
 		if (strncmp(a->cur.v[i].key, "status/", 7) != 0 ||
-		    iam_json_parse(a->cur.v[i].val, a->cur.v[i].len, NULL, &doc,
-				   NULL, 0) < 0)
+		    iam_json_parse(a->cur.v[i].val, a->cur.v[i].len,
+				   &status_limits, &doc, NULL, 0) < 0)
 			continue;
 		v = iam_json_get(iam_json_root(doc), "generation");
 		if (v != NULL && v->type == IAM_JSON_NUMBER && v->u.number.is_int &&
@@ -899,7 +911,8 @@ fleet_status(struct iamctl *ctl, int argc, char **argv)
 		char when[32] = "-";
 
 		if (strncmp(s.v[i].key, "status/", 7) != 0 ||
-		    iam_json_parse(s.v[i].val, s.v[i].len, NULL, &doc, NULL, 0) < 0)
+		    iam_json_parse(s.v[i].val, s.v[i].len, &status_limits, &doc,
+				   NULL, 0) < 0)
 			continue;
 		root = iam_json_root(doc);
 		g = iam_json_get(root, "generation");

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
@@ -46,6 +47,7 @@ struct key_set {
 	const char **v;		/* mask + 1 slots, NULL when empty */
 	size_t *len;
 	size_t mask, n;
+	uint64_t seed;		/* of hash_bytes(), secret, per process */
 };
 
 struct parser {
@@ -131,11 +133,33 @@ tail_word(const unsigned char *s, size_t len)
 	return 0;
 }
 
-/* Of the keys' table only (never stored): 8 bytes a step. */
-static size_t
-hash_bytes(const unsigned char *s, size_t len)
+/*
+ * The seed of the keys' tables: random, once per process, so that no
+ * document can be written whose keys all land on one slot (linear
+ * probing would make its parse quadratic).  Should getrandom() fail, the
+ * address of a stack variable (randomised by ASLR) stands in.  Threads
+ * that race here each pick a seed; a table keeps the one it started with.
+ */
+static uint64_t
+keys_seed(void)
 {
-	uint64_t h = 0xcbf29ce484222325ULL ^ len;
+	static uint64_t seed;
+	uint64_t s = __atomic_load_n(&seed, __ATOMIC_RELAXED);
+
+	if (s != 0)
+		return s;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+		s = (uint64_t)(uintptr_t)&s * 0x9e3779b97f4a7c15ULL;
+	s |= 1;
+	__atomic_store_n(&seed, s, __ATOMIC_RELAXED);
+	return s;
+}
+
+/* Of the keys' table only (never stored): 8 bytes a step, seeded. */
+static size_t
+hash_bytes(uint64_t seed, const unsigned char *s, size_t len)
+{
+	uint64_t h = seed ^ len;
 
 	for (size_t i = 0; i + 8 < len; i += 8)
 		h = (h ^ load_word(s + i)) * 0x9e3779b97f4a7c15ULL;
@@ -188,7 +212,8 @@ key_set_grow(struct key_set *ks)
 
 		if (ks->v[i] == NULL)
 			continue;
-		h = hash_bytes((const unsigned char *)ks->v[i], ks->len[i]) &
+		h = hash_bytes(ks->seed, (const unsigned char *)ks->v[i],
+			       ks->len[i]) &
 		    (cap - 1);
 		while (v[h] != NULL)
 			h = (h + 1) & (cap - 1);
@@ -214,7 +239,7 @@ intern_key(struct parser *ps, const unsigned char *s, size_t len)
 	if ((ks->v == NULL || 2 * (ks->n + 1) > ks->mask + 1) &&
 	    key_set_grow(ks) < 0)
 		return NULL;
-	for (h = hash_bytes(s, len) & ks->mask; ks->v[h] != NULL;
+	for (h = hash_bytes(ks->seed, s, len) & ks->mask; ks->v[h] != NULL;
 	     h = (h + 1) & ks->mask)
 		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
 			return ks->v[h];
@@ -721,6 +746,7 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 	int r = -EINVAL;
 
 	set_defaults(&ps.lim, limits);
+	ps.keys.seed = keys_seed();
 	if (err == NULL || errlen == 0) {
 		err = reason;
 		errlen = sizeof(reason);

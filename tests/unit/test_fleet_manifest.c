@@ -377,9 +377,25 @@ Test(fleet, assembled_text_is_written_from_the_parsed_tree)
 /*
  * The identity's own text is split under iam.conf's identity limits, not
  * the JSON defaults (64 MiB, 1M items): an identity of a million users
- * (~300 MB) is pushed whole, and identity_max_bytes still bounds it.
+ * (~300 MB) is pushed whole; and its indented rewrite, longer than a
+ * compact file that loaded under identity_max_bytes, is split too.
  */
-Test(fleet, the_split_is_bounded_by_the_identity_settings)
+Test(fleet, the_identity_limits_are_iam_confs)
+{
+	struct iam_json_limits lim;
+
+	fleet_identity_limits(cfg, 10, &lim);
+	cr_expect_eq(lim.max_bytes, IAM_ID_MAX_BYTES);
+	cr_expect_gt(lim.max_items, 2000000, "%zu", lim.max_items);
+	cfg->identity_max_users = 5000000;
+	fleet_identity_limits(cfg, 10, &lim);
+	cr_expect_gt(lim.max_items, 5000000, "%zu", lim.max_items);
+	cfg->identity_max_bytes = 4096;
+	fleet_identity_limits(cfg, 9000, &lim);
+	cr_expect_eq(lim.max_bytes, 9000, "at least the text: %zu", lim.max_bytes);
+}
+
+Test(fleet, a_compact_identity_at_its_byte_limit_is_split)
 {
 	struct iam_faults f = IAM_FAULTS_INIT;
 	struct fleet_set s = FLEET_SET_INIT;
@@ -395,16 +411,9 @@ Test(fleet, the_split_is_bounded_by_the_identity_settings)
 					  "\"primary_group\":\"dev\"}",
 					  i ? "," : "", i, 90001 + i), 0);
 	cr_assert_eq(iam_buf_adds(&t, "]}"), 0);
+	cfg->identity_max_bytes = t.len;
 	cr_assert_eq(iam_identity_parse(t.buf, t.len, cfg, HOST, &id, &f), 0,
 		     "%s", f.n ? f.v[0] : "");
-
-	cfg->identity_max_bytes = t.len / 2;
-	cr_expect_eq(fleet_split_identity(cfg, id, &s, err, sizeof(err)), -EINVAL);
-	cr_expect_not_null(strstr(err, "identity_max_bytes in iam.conf"), "%s", err);
-	cr_expect_eq(s.n, 0, "nothing split from a refused identity");
-
-	cfg->identity_max_bytes = t.len * 8;
-	err[0] = '\0';
 	cr_expect_eq(fleet_split_identity(cfg, id, &s, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(s.n, 302, "account, one group, 300 users: %zu", s.n);
 	iam_identity_free(id);
