@@ -35,7 +35,7 @@
 
 #define IAM_AUTHDB_FILE		"auth.db"
 #define IAM_AUTHDB_MAGIC	"IAMAUTH1"	/* 8 bytes, no NUL */
-#define IAM_AUTHDB_VERSION	1
+#define IAM_AUTHDB_VERSION	2
 
 /* Where a policy of a user comes from. */
 enum iam_auth_policy_kind {
