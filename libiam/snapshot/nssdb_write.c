@@ -13,8 +13,6 @@
 
 struct builder {
 	const struct iam_identity *id;
-	struct iam_buf strings;
-	struct iam_buf names;	/* member names, a run per group */
 	uint32_t *gslots;	/* group index + 1 by name hash, 0 empty */
 	uint32_t gmask;		/* slots - 1 */
 	uint32_t *ugids;	/* supplementary gids, a run per user */
@@ -22,55 +20,54 @@ struct builder {
 	uint32_t *members;	/* user indices, a run per group */
 	uint32_t *members_at;	/* n_groups + 1 run starts */
 	size_t n_gids, n_members;
-	struct iam_nssdb_urec *urecs;
-	struct iam_nssdb_grec *grecs;
+	uint16_t (*ulen)[4];	/* each user's name, gecos, home, shell length */
+	uint32_t *glen;		/* each group's name length */
+	size_t strings_size, members_size;
 };
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Whether a byte of w is below 0x20, ':' or 0x7f (exact, word-wide). */
+static inline uint64_t
+word_bad(uint64_t w)
+{
+	uint64_t colon = w ^ (ONES * ':'), del = w ^ (ONES * 0x7f);
+
+	return ((w - ONES * 0x20) & ~w & HIGHS) |
+	       ((colon - ONES) & ~colon & HIGHS) |
+	       ((del - ONES) & ~del & HIGHS);
+}
 
 /*
  * Fields end up in colon-separated passwd(5) and group(5) lines and on
  * terminals: refuse a colon or a control character, whatever the
- * validation before us let through.
+ * validation before us let through.  The length, or -1 when refused;
+ * checked 8 bytes at a time.
  */
-static int
-field_ok(const char *s, int is_name)
+static long
+field_len(const char *s, int is_name)
 {
-	const unsigned char *p;
+	size_t n, i;
+	uint64_t w;
 
-	if (s == NULL || (is_name && *s == '\0'))
-		return 0;
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p == ':' || *p < 0x20 || *p == 0x7f ||
-		    p - (const unsigned char *)s >= IAM_NSSDB_MAX_STRING)
-			return 0;
-	return 1;
-}
-
-static int
-add_string(struct builder *b, const char *s, uint32_t *ret_off)
-{
-	size_t off = b->strings.len;
-
-	if (off > IAM_NSSDB_MAX_SIZE)
-		return -E2BIG;
-	if (iam_buf_add(&b->strings, s, strlen(s) + 1) < 0)
-		return -ENOMEM;
-	*ret_off = (uint32_t)off;
-	return 0;
-}
-
-/*
- * Zeros up to the next multiple of 8: each record's strings start and
- * end on one, so the reader sums them 8 bytes at a time.
- */
-static int
-pad_strings(struct builder *b)
-{
-	static const char zero[8];
-	size_t k = (8 - b->strings.len % 8) % 8;
-
-	if (k > 0 && iam_buf_add(&b->strings, zero, k) < 0)
-		return -ENOMEM;
-	return 0;
+	if (s == NULL)
+		return -1;
+	n = strlen(s);
+	if ((is_name && n == 0) || n > IAM_NSSDB_MAX_STRING)
+		return -1;
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (word_bad(w))
+			return -1;
+	}
+	if (i < n) {
+		w = ONES * 'a';
+		memcpy(&w, s + i, n - i);
+		if (word_bad(w))
+			return -1;
+	}
+	return (long)n;
 }
 
 /* Index every group by its name's hash: O(1) per name resolved. */
@@ -244,65 +241,102 @@ layout(struct iam_nssdb_header *h, const size_t sizes[IAM_NSSDB_NSECT])
 	return off;
 }
 
-/* Records with their string offsets, in identity order. */
+/*
+ * Check every field and size the strings and members sections: each
+ * user's four strings, then each group's name, from a multiple of 8.
+ */
 static int
-records(struct builder *b)
+measure(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t off;
-	size_t i, k;
-	int r;
+	size_t strings = 0, members = 0;
+	long l[4];
 
-	b->urecs = calloc(id->n_users + 1, sizeof(*b->urecs));
-	b->grecs = calloc(id->n_groups + 1, sizeof(*b->grecs));
-	if (b->urecs == NULL || b->grecs == NULL)
+	b->ulen = calloc(id->n_users + 1, sizeof(*b->ulen));
+	b->glen = calloc(id->n_groups + 1, sizeof(*b->glen));
+	if (b->ulen == NULL || b->glen == NULL)
 		return -ENOMEM;
-	for (i = 0; i < id->n_users; i++) {
+	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
-		struct iam_nssdb_urec *x = &b->urecs[i];
 
-		if (!field_ok(u->name, 1) || !field_ok(u->gecos, 0) ||
-		    !field_ok(u->home, 0) || !field_ok(u->shell, 0))
+		if ((l[0] = field_len(u->name, 1)) < 0 ||
+		    (l[1] = field_len(u->gecos, 0)) < 0 ||
+		    (l[2] = field_len(u->home, 0)) < 0 ||
+		    (l[3] = field_len(u->shell, 0)) < 0)
 			return -EINVAL;
+		for (int k = 0; k < 4; k++)
+			b->ulen[i][k] = (uint16_t)l[k];
+		strings += align8((size_t)(l[0] + l[1] + l[2] + l[3]) + 4);
+		members += (size_t)(l[0] + 1) *
+			(b->ugids_at[i + 1] - b->ugids_at[i]);
+	}
+	for (size_t i = 0; i < id->n_groups; i++) {
+		if ((l[0] = field_len(id->groups[i].name, 1)) < 0)
+			return -EINVAL;
+		b->glen[i] = (uint32_t)l[0];
+		strings += align8((size_t)l[0] + 1);
+	}
+	/* the section must end with a NUL even when there is no string */
+	b->strings_size = strings > 0 ? strings : 1;
+	b->members_size = members;
+	return 0;
+}
+
+/* Records with their string offsets, in identity order, written at base. */
+static void
+records(const struct builder *b, unsigned char *base,
+	const struct iam_nssdb_header *h)
+{
+	const struct iam_identity *id = b->id;
+	struct iam_nssdb_urec *ur = (void *)(base + h->sect[IAM_NSSDB_USERS].off);
+	struct iam_nssdb_grec *gr = (void *)(base + h->sect[IAM_NSSDB_GROUPS].off);
+	char *strings = (char *)base + h->sect[IAM_NSSDB_STRINGS].off;
+	char *names = (char *)base + h->sect[IAM_NSSDB_MEMBERS].off;
+	size_t off = 0, at = 0;
+
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+		const uint16_t *l = b->ulen[i];
+		struct iam_nssdb_urec *x = &ur[i];
+		char *p = strings + off;
+
 		/* the four strings one after the other, as the reader wants */
-		if ((r = add_string(b, u->name, &x->strs)) < 0 ||
-		    (r = add_string(b, u->gecos, &off)) < 0 ||
-		    (r = add_string(b, u->home, &off)) < 0 ||
-		    (r = add_string(b, u->shell, &off)) < 0 ||
-		    (r = pad_strings(b)) < 0)
-			return r;
-		x->name_len = (uint16_t)strlen(u->name);
-		x->gecos_len = (uint16_t)strlen(u->gecos);
-		x->home_len = (uint16_t)strlen(u->home);
-		x->shell_len = (uint16_t)strlen(u->shell);
+		x->strs = (uint32_t)off;
+		memcpy(p, u->name, l[0]);
+		p += l[0] + 1;
+		memcpy(p, u->gecos, l[1]);
+		p += l[1] + 1;
+		memcpy(p, u->home, l[2]);
+		p += l[2] + 1;
+		memcpy(p, u->shell, l[3]);
+		off += align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
+		x->name_len = l[0];
+		x->gecos_len = l[1];
+		x->home_len = l[2];
+		x->shell_len = l[3];
 		x->uid = u->uid;
 		x->gid = u->gid;
 		x->gids = b->ugids_at[i];
 		x->n_gids = b->ugids_at[i + 1] - b->ugids_at[i];
 	}
-	for (i = 0; i < id->n_groups; i++) {
-		struct iam_nssdb_grec *x = &b->grecs[i];
+	for (size_t i = 0; i < id->n_groups; i++) {
+		struct iam_nssdb_grec *x = &gr[i];
 
-		if (!field_ok(id->groups[i].name, 1))
-			return -EINVAL;
-		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0 ||
-		    (r = pad_strings(b)) < 0)
-			return r;
-		x->name_len = (uint32_t)strlen(id->groups[i].name);
+		x->name = (uint32_t)off;
+		memcpy(strings + off, id->groups[i].name, b->glen[i]);
+		off += align8((size_t)b->glen[i] + 1);
+		x->name_len = b->glen[i];
 		x->gid = id->groups[i].gid;
-		x->members = (uint32_t)b->names.len;
+		x->members = (uint32_t)at;
 		x->n_members = b->members_at[i + 1] - b->members_at[i];
-		for (k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
-			const char *m = id->users[b->members[k]].name;
+		for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
+			uint32_t m = b->members[k];
 
-			if (b->names.len > IAM_NSSDB_MAX_SIZE)
-				return -E2BIG;
-			if (iam_buf_add(&b->names, m, strlen(m) + 1) < 0)
-				return -ENOMEM;
+			memcpy(names + at, id->users[m].name, b->ulen[m][0]);
+			at += (size_t)b->ulen[m][0] + 1;
 		}
-		x->members_size = (uint32_t)b->names.len - x->members;
+		x->members_size = (uint32_t)(at - x->members);
 	}
-	return 0;
 }
 
 /* The four hash indexes, into tables of the given slot counts. */
@@ -323,47 +357,39 @@ indexes(const struct builder *b, struct iam_nssdb_slot *const t[4],
 	return 0;
 }
 
+/*
+ * Lay the file out, then write every section in place into one zeroed
+ * block (fresh pages: no clearing to pay for) and seal it.
+ */
 static int
-emit(struct builder *b, uint64_t generation, struct iam_buf *out)
+emit(struct builder *b, uint64_t generation, unsigned char **ret,
+     size_t *ret_size)
 {
 	const struct iam_identity *id = b->id;
 	struct iam_nssdb_header h;
 	size_t sizes[IAM_NSSDB_NSECT], total, i;
 	uint32_t slots[4];
-	struct iam_nssdb_slot *t[4] = { NULL, NULL, NULL, NULL };
-	const void *src[IAM_NSSDB_NSECT];
-	unsigned char *base = NULL;
-	int r = -ENOMEM;
+	struct iam_nssdb_slot *t[4];
+	unsigned char *base;
+	int r;
 
 	slots[0] = slots[1] = slots_for(id->n_users);
 	slots[2] = slots[3] = slots_for(id->n_groups);
-	for (i = 0; i < 4; i++)
-		if ((t[i] = calloc((size_t)slots[i] + 1, sizeof(**t))) == NULL)
-			goto out;
-	if ((r = indexes(b, t, slots)) < 0)
-		goto out;
-	r = -ENOMEM;
 	sizes[IAM_NSSDB_USERS] = id->n_users * sizeof(struct iam_nssdb_urec);
 	sizes[IAM_NSSDB_GROUPS] = id->n_groups * sizeof(struct iam_nssdb_grec);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		sizes[IAM_NSSDB_USER_NAME_HT + i] = (size_t)slots[i] * sizeof(**t);
-		src[IAM_NSSDB_USER_NAME_HT + i] = t[i];
-	}
 	sizes[IAM_NSSDB_GIDS] = b->n_gids * 4;
-	sizes[IAM_NSSDB_MEMBERS] = b->names.len;
-	sizes[IAM_NSSDB_STRINGS] = b->strings.len;
-	src[IAM_NSSDB_USERS] = b->urecs;
-	src[IAM_NSSDB_GROUPS] = b->grecs;
-	src[IAM_NSSDB_GIDS] = b->ugids;
-	src[IAM_NSSDB_MEMBERS] = b->names.buf;
-	src[IAM_NSSDB_STRINGS] = b->strings.buf;
+	sizes[IAM_NSSDB_MEMBERS] = b->members_size;
+	sizes[IAM_NSSDB_STRINGS] = b->strings_size;
+	for (i = 0; i < IAM_NSSDB_NSECT; i++)
+		if (sizes[i] > IAM_NSSDB_MAX_SIZE)
+			return -E2BIG;
 
 	memset(&h, 0, sizeof(h));
 	total = layout(&h, sizes);
-	if (total > IAM_NSSDB_MAX_SIZE) {
-		r = -E2BIG;
-		goto out;
-	}
+	if (total > IAM_NSSDB_MAX_SIZE)
+		return -E2BIG;
 	memcpy(h.magic, IAM_NSSDB_MAGIC, 8);
 	h.version = IAM_NSSDB_VERSION;
 	h.header_size = sizeof(h);
@@ -374,22 +400,26 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 	h.n_gids = (uint32_t)b->n_gids;
 	h.n_members = (uint32_t)b->n_members;
 
-	if ((base = calloc(1, total)) == NULL)
-		goto out;
-	for (i = 0; i < IAM_NSSDB_NSECT; i++)
-		if (sizes[i] > 0)
-			memcpy(base + h.sect[i].off, src[i], sizes[i]);
+	/* one more byte: the NUL an iam_buf keeps after its bytes */
+	if ((base = calloc(1, total + 1)) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < 4; i++)
+		t[i] = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
+	if ((r = indexes(b, t, slots)) < 0) {
+		free(base);
+		return r;
+	}
+	records(b, base, &h);
+	if (b->n_gids > 0)
+		memcpy(base + h.sect[IAM_NSSDB_GIDS].off, b->ugids, b->n_gids * 4);
 	memcpy(base, &h, sizeof(h));
 	if (iam_nssdb_seal(base, total) < 0) {
-		r = -EINVAL;
-		goto out;
+		free(base);
+		return -EINVAL;
 	}
-	r = iam_buf_add(out, base, total) < 0 ? -ENOMEM : 0;
-out:
-	free(base);
-	for (i = 0; i < 4; i++)
-		free(t[i]);
-	return r;
+	*ret = base;
+	*ret_size = total;
+	return 0;
 }
 
 int
@@ -397,7 +427,9 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		struct iam_buf *out)
 {
 	struct builder b;
-	int r = -ENOMEM;
+	unsigned char *base = NULL;
+	size_t size = 0;
+	int r;
 
 	/* the identity's own caps apply when it is loaded; here the format's */
 	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
@@ -405,26 +437,26 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		return -E2BIG;
 	memset(&b, 0, sizeof(b));
 	b.id = id;
-	b.strings = (struct iam_buf)IAM_BUF_INIT;
-	b.names = (struct iam_buf)IAM_BUF_INIT;
 	if ((r = group_slots(&b)) < 0 || (r = memberships(&b)) < 0 ||
-	    (r = records(&b)) < 0)
+	    (r = measure(&b)) < 0 || (r = emit(&b, generation, &base, &size)) < 0)
 		goto out;
-	/* the section must end with a NUL even when there is no string */
-	if (b.strings.len == 0 && iam_buf_add(&b.strings, "", 1) < 0) {
+	if (out->buf == NULL) {
+		/* the common case: the block becomes the buffer, no copy */
+		out->buf = (char *)base;
+		out->len = size;
+		out->alloc = size + 1;
+		base = NULL;
+	} else if (iam_buf_add(out, base, size) < 0) {
 		r = -ENOMEM;
-		goto out;
 	}
-	r = emit(&b, generation, out);
 out:
+	free(base);
 	free(b.gslots);
 	free(b.ugids);
 	free(b.ugids_at);
 	free(b.members);
 	free(b.members_at);
-	free(b.urecs);
-	free(b.grecs);
-	iam_buf_release(&b.strings);
-	iam_buf_release(&b.names);
+	free(b.ulen);
+	free(b.glen);
 	return r;
 }
