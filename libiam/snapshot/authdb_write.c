@@ -13,6 +13,7 @@
 #include "iam.h"
 #include "iam/authdb.h"
 #include "authdb_format.h"
+#include "util_int.h"
 
 /* Bytes a window of a file collects before they are written out. */
 #define WINDOW		(64u << 10)
@@ -21,7 +22,8 @@
  * Where the bytes go.  File offset f (from the header's first byte) is
  * w->buf[skip + f - at] while it is in the window.  In memory w is the
  * caller's buffer and nothing leaves it; into a file (fd >= 0) the window
- * is written out whole at `at` and emptied between records.  The header
+ * is written out whole (at `at`, where the file stands) and emptied
+ * between records.  The header
  * and the buckets are kept aside and placed last.
  */
 struct out {
@@ -91,25 +93,6 @@ out_take(struct out *o, size_t n)
 	return p;
 }
 
-static int
-pwrite_all(int fd, const void *p, size_t n, size_t off)
-{
-	const char *s = p;
-
-	while (n > 0) {
-		ssize_t k = pwrite(fd, s, n, (off_t)off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		s += k;
-		n -= (size_t)k;
-		off += (size_t)k;
-	}
-	return 0;
-}
-
 /* Into a file: write the window out once it holds enough. */
 static int
 out_flush(struct out *o, size_t least)
@@ -118,7 +101,7 @@ out_flush(struct out *o, size_t least)
 
 	if (o->fd < 0 || o->w->len < least)
 		return 0;
-	r = pwrite_all(o->fd, o->w->buf, o->w->len, o->at);
+	r = iam_write_all(o->fd, o->w->buf, o->w->len);
 	o->io = r < 0;
 	if (r < 0)
 		return r;
@@ -642,6 +625,10 @@ build(struct builder *bd, uint64_t generation)
 	set32(bd->hdr, H_BUCKETS, HDR_SIZE);
 	/* the window starts after the header and the buckets */
 	bd->o.at = bd->o.fd >= 0 ? head : 0;
+	if (bd->o.fd >= 0 && lseek(bd->o.fd, (off_t)head, SEEK_SET) < 0) {
+		bd->o.io = true;
+		return -errno;
+	}
 	if (bd->o.fd < 0) {
 		r = out_room(&bd->o, head);
 		if (r < 0)
@@ -711,13 +698,18 @@ iam_authdb_write(const struct iam_identity *id, uint64_t generation, int fd,
 
 	if (id == NULL || fd < 0)
 		return -EINVAL;
+	/*
+	 * The parts go after the header and the buckets, which are written
+	 * last, at the start: write(2) in order, the calls a publication
+	 * makes everywhere else.
+	 */
 	r = out_room(&bd.o, WINDOW);
 	r = r ? r : build(&bd, generation);
-	r = r ? r : out_flush(&bd.o, 0);
-	if (r == 0) {
-		r = pwrite_all(fd, bd.buckets, (size_t)bd.nbuckets * 8,
-			       HDR_SIZE);
-		r = r ? r : pwrite_all(fd, bd.hdr, HDR_SIZE, 0);
+	if (r == 0 && (r = out_flush(&bd.o, 0)) == 0) {
+		r = lseek(fd, 0, SEEK_SET) < 0 ? -errno : 0;
+		r = r ? r : iam_write_all(fd, bd.hdr, HDR_SIZE);
+		r = r ? r : iam_write_all(fd, bd.buckets,
+					  (size_t)bd.nbuckets * 8);
 		bd.o.io = r < 0;
 	}
 	*ret_io = bd.o.io;

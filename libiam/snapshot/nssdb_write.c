@@ -301,42 +301,55 @@ records(const struct builder *b, unsigned char *base,
 		char *p = strings + off;
 
 		/* the four strings one after the other, as the reader wants */
-		x->strs = (uint32_t)off;
-		memcpy(p, u->name, l[0]);
+		size_t n = align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
+
+		/* the padding's zeros first, then each string and its NUL */
+		memset(p + n - 8, 0, 8);
+		memcpy(p, u->name, (size_t)l[0] + 1);
 		p += l[0] + 1;
-		memcpy(p, u->gecos, l[1]);
+		memcpy(p, u->gecos, (size_t)l[1] + 1);
 		p += l[1] + 1;
-		memcpy(p, u->home, l[2]);
+		memcpy(p, u->home, (size_t)l[2] + 1);
 		p += l[2] + 1;
-		memcpy(p, u->shell, l[3]);
-		off += align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
-		x->name_len = l[0];
-		x->gecos_len = l[1];
-		x->home_len = l[2];
-		x->shell_len = l[3];
-		x->uid = u->uid;
-		x->gid = u->gid;
-		x->gids = b->ugids_at[i];
-		x->n_gids = b->ugids_at[i + 1] - b->ugids_at[i];
+		memcpy(p, u->shell, (size_t)l[3] + 1);
+		*x = (struct iam_nssdb_urec){
+			.strs = (uint32_t)off,
+			.uid = u->uid,
+			.gid = u->gid,
+			.gids = b->ugids_at[i],
+			.n_gids = b->ugids_at[i + 1] - b->ugids_at[i],
+			.name_len = l[0],
+			.gecos_len = l[1],
+			.home_len = l[2],
+			.shell_len = l[3],
+		};
+		off += n;
 	}
 	for (size_t i = 0; i < id->n_groups; i++) {
 		struct iam_nssdb_grec *x = &gr[i];
+		size_t n = align8((size_t)b->glen[i] + 1), from = at;
 
-		x->name = (uint32_t)off;
-		memcpy(strings + off, id->groups[i].name, b->glen[i]);
-		off += align8((size_t)b->glen[i] + 1);
-		x->name_len = b->glen[i];
-		x->gid = id->groups[i].gid;
-		x->members = (uint32_t)at;
-		x->n_members = b->members_at[i + 1] - b->members_at[i];
+		memset(strings + off + n - 8, 0, 8);
+		memcpy(strings + off, id->groups[i].name, (size_t)b->glen[i] + 1);
 		for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
 			uint32_t m = b->members[k];
 
-			memcpy(names + at, id->users[m].name, b->ulen[m][0]);
+			memcpy(names + at, id->users[m].name,
+			       (size_t)b->ulen[m][0] + 1);
 			at += (size_t)b->ulen[m][0] + 1;
 		}
-		x->members_size = (uint32_t)(at - x->members);
+		*x = (struct iam_nssdb_grec){
+			.name = (uint32_t)off,
+			.gid = id->groups[i].gid,
+			.members = (uint32_t)from,
+			.n_members = b->members_at[i + 1] - b->members_at[i],
+			.members_size = (uint32_t)(at - from),
+			.name_len = b->glen[i],
+		};
+		off += n;
 	}
+	if (off == 0)
+		strings[0] = '\0';	/* the one NUL of a section without strings */
 }
 
 /* The four hash indexes, into tables of the given slot counts. */
@@ -358,8 +371,30 @@ indexes(const struct builder *b, struct iam_nssdb_slot *const t[4],
 }
 
 /*
- * Lay the file out, then write every section in place into one zeroed
- * block (fresh pages: no clearing to pay for) and seal it.
+ * Zero what records() and the gids do not write: the hash tables (empty
+ * slots are zeros), the gaps between sections and the NUL after the
+ * file.
+ */
+static void
+zero_rest(unsigned char *base, const struct iam_nssdb_header *h, size_t total)
+{
+	size_t i, end, next;
+
+	for (i = 0; i < 4; i++)
+		memset(base + h->sect[IAM_NSSDB_USER_NAME_HT + i].off, 0,
+		       h->sect[IAM_NSSDB_USER_NAME_HT + i].size);
+	for (i = 0; i < IAM_NSSDB_NSECT; i++) {
+		end = (size_t)h->sect[i].off + h->sect[i].size;
+		next = i + 1 < IAM_NSSDB_NSECT ? h->sect[i + 1].off : total;
+		memset(base + end, 0, next - end);
+	}
+	base[total] = 0;
+}
+
+/*
+ * Lay the file out, then write every section in place into one block
+ * and seal it: each byte written once, zeros only where nothing else
+ * goes.
  */
 static int
 emit(struct builder *b, uint64_t generation, unsigned char **ret,
@@ -401,8 +436,9 @@ emit(struct builder *b, uint64_t generation, unsigned char **ret,
 	h.n_members = (uint32_t)b->n_members;
 
 	/* one more byte: the NUL an iam_buf keeps after its bytes */
-	if ((base = calloc(1, total + 1)) == NULL)
+	if ((base = malloc(total + 1)) == NULL)
 		return -ENOMEM;
+	zero_rest(base, &h, total);
 	for (i = 0; i < 4; i++)
 		t[i] = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
 	if ((r = indexes(b, t, slots)) < 0) {
