@@ -56,18 +56,22 @@ field_len(const char *s, int is_name)
 	n = strlen(s);
 	if ((is_name && n == 0) || n > IAM_NSSDB_MAX_STRING)
 		return -1;
+	if (n < 8) {
+		unsigned char t[8] = "aaaaaaaa";
+
+		for (i = 0; i < n; i++)
+			t[i] = (unsigned char)s[i];
+		memcpy(&w, t, 8);
+		return word_bad(w) ? -1 : (long)n;
+	}
+	/* whole words, then the last 8 bytes (overlapping: checked twice) */
 	for (i = 0; i + 8 <= n; i += 8) {
 		memcpy(&w, s + i, 8);
 		if (word_bad(w))
 			return -1;
 	}
-	if (i < n) {
-		w = ONES * 'a';
-		memcpy(&w, s + i, n - i);
-		if (word_bad(w))
-			return -1;
-	}
-	return (long)n;
+	memcpy(&w, s + n - 8, 8);
+	return word_bad(w) ? -1 : (long)n;
 }
 
 /* Index every group by its name's hash: O(1) per name resolved. */

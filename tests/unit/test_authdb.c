@@ -363,3 +363,22 @@ Test(authdb, sum64_sees_every_bit_and_the_length)
 	for (size_t n = 0; n < 64; n++)
 		cr_expect_neq(iam_sum64(buf, n), iam_sum64(buf, n + 1), "%zu", n);
 }
+
+/* FNV-1a taken 8 bytes a load: the same value as byte after byte. */
+Test(authdb, fnv1a_by_words_is_fnv1a)
+{
+	unsigned char buf[80];
+
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 151 + 7);
+	for (size_t at = 0; at < 8; at++)
+		for (size_t n = 0; n + at <= sizeof(buf); n++) {
+			uint64_t h = IAM_FNV1A_OFFSET;
+
+			for (size_t i = 0; i < n; i++)
+				h = (h ^ buf[at + i]) * IAM_FNV1A_PRIME;
+			cr_expect_eq(iam_fnv1a(buf + at, n), h, "at %zu n %zu", at, n);
+		}
+	/* the published value of "a", as a fixed point */
+	cr_expect_eq(iam_fnv1a("a", 1), 0xaf63dc4c8601ec8cULL);
+}
