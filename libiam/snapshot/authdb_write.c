@@ -176,6 +176,34 @@ struct name_ht {
 	uint32_t mask;
 };
 
+/*
+ * A name's slot hash, for the builder's own tables (the buckets of the
+ * file keep authdb_name_hash()): every byte, 8 a step.
+ */
+static uint32_t
+name_key(const char *s)
+{
+	size_t n = strlen(s), i;
+	uint64_t h = (uint64_t)n * IAM_SUM64_P2, w = 0;
+
+	if (n < 8) {
+		unsigned char t[8] = { 0 };
+
+		for (i = 0; i < n; i++)
+			t[i] = (unsigned char)s[i];
+		memcpy(&w, t, 8);
+		h = iam_rotl64(h ^ w, 29) * IAM_SUM64_P1;
+	} else {
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&w, s + i, 8);
+			h = iam_rotl64(h ^ w, 29) * IAM_SUM64_P1;
+		}
+		memcpy(&w, s + n - 8, 8);
+		h = iam_rotl64(h ^ w, 31) * IAM_SUM64_P2;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
 static int
 ht_build(struct name_ht *x, const char *const *names, size_t n)
 {
@@ -190,7 +218,7 @@ ht_build(struct name_ht *x, const char *const *names, size_t n)
 		return -ENOMEM;
 	/* the first of equal names wins, as a sorted search's would not */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t h = authdb_name_hash(names[i]) & x->mask;
+		uint32_t h = name_key(names[i]) & x->mask;
 
 		while (x->slot[h] != 0) {
 			if (strcmp(names[x->slot[h] - 1], names[i]) == 0)
@@ -206,7 +234,7 @@ ht_build(struct name_ht *x, const char *const *names, size_t n)
 static uint32_t
 ht_find(const struct name_ht *x, const char *name)
 {
-	uint32_t h = authdb_name_hash(name) & x->mask;
+	uint32_t h = name_key(name) & x->mask;
 
 	for (; x->slot[h] != 0; h = (h + 1) & x->mask)
 		if (strcmp(name, x->names[x->slot[h] - 1]) == 0)
