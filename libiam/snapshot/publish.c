@@ -677,7 +677,7 @@ write_generation(int genfd, const char *name, const struct iam_identity *id,
 		r = write_authdb_at(afd, id, gen, ret_built);
 	if (r == 0)
 		r = build_write_at(afd, IAM_ROLESDB_FILE, 0600,
-				   iam_rolesdb_build, id, gen, true, ret_built);
+				   iam_rolesdb_build, id, gen, false, ret_built);
 	if (r == 0 && fsync(afd) < 0)
 		r = -errno;
 	if (r == 0 && fsync(dfd) < 0)
