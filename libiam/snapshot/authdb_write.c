@@ -137,6 +137,15 @@ wstr(unsigned char **p, const char *s)
 	*p += n + 1;
 }
 
+/* wstr() of a string of n bytes. */
+static inline void
+wstrn(unsigned char **p, const char *s, size_t n)
+{
+	w32(p, (uint32_t)n);
+	memcpy(*p, s != NULL ? s : "", n + 1);
+	*p += n + 1;
+}
+
 /* Bytes wstr() writes; the caller's size check bounds them. */
 static inline size_t
 strsize(const char *s)
@@ -259,6 +268,8 @@ struct builder {
 	struct ref *refs;
 	size_t n_refs, cap_refs;
 	struct iam_buf json;	/* a record's inline documents, NUL after each */
+	uint32_t *lens;		/* a record's string lengths, in written order */
+	size_t n_lens, cap_lens, at_lens;
 	uint32_t *buckets;	/* n_buckets x (hash, offset) */
 	uint32_t nbuckets;
 	unsigned char hdr[HDR_SIZE];
@@ -437,37 +448,71 @@ inline_texts(struct builder *bd, const struct iam_user *u)
 	return r;
 }
 
+/* strsize() of s, its length kept for write_record(). */
+static inline size_t
+slen(struct builder *bd, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	bd->lens[bd->n_lens++] = (uint32_t)n;
+	return 5 + n;
+}
+
 /*
  * Bytes of a record (before padding): the fixed part, the strings, the
  * lists, the references and inline documents resolved in bd, then the
- * tail of devices and recovery codes.
+ * tail of devices and recovery codes.  The lengths of the strings are
+ * kept in bd->lens in the order write_record() writes them.
  */
-static size_t
-record_size(const struct builder *bd, const struct iam_user *u)
+static int
+record_size(struct builder *bd, const struct iam_user *u, size_t *ret)
 {
-	size_t n = R_FIXED;
+	size_t n = R_FIXED, want;
 
-	n += strsize(u->name) + strsize(u->primary_group) + strsize(u->gecos) +
-	     strsize(u->home) + strsize(u->shell) +
-	     strsize(u->password.hash) + strsize(u->mfa.secret);
+	want = 7 + u->password.n_history + u->n_groups + 2 * u->tags.n +
+	       bd->n_refs + u->n_inline + 2 * u->n_mfa_devices +
+	       u->n_recovery_codes;
+	if (want > bd->cap_lens) {
+		uint32_t *v = reallocarray(bd->lens, want, sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		bd->lens = v;
+		bd->cap_lens = want;
+	}
+	bd->n_lens = bd->at_lens = 0;
+	n += slen(bd, u->name) + slen(bd, u->primary_group) +
+	     slen(bd, u->gecos) + slen(bd, u->home) + slen(bd, u->shell) +
+	     slen(bd, u->password.hash) + slen(bd, u->mfa.secret);
 	for (size_t i = 0; i < u->password.n_history; i++)
-		n += strsize(u->password.history[i]);
+		n += slen(bd, u->password.history[i]);
 	for (size_t i = 0; i < u->n_groups; i++)
-		n += strsize(u->groups[i]);
-	for (size_t i = 0; i < u->tags.n; i++)
-		n += strsize(u->tags.v[i].key) + strsize(u->tags.v[i].value);
+		n += slen(bd, u->groups[i]);
+	for (size_t i = 0; i < u->tags.n; i++) {
+		n += slen(bd, u->tags.v[i].key);
+		n += slen(bd, u->tags.v[i].value);
+	}
 	for (size_t i = 0; i < bd->n_refs; i++)
-		n += 8 + strsize(bd->refs[i].via);
+		n += 8 + slen(bd, bd->refs[i].via);
 	for (size_t i = 0; i < u->n_inline; i++)
-		n += strsize(u->inline_policies[i].name) + 4;
+		n += slen(bd, u->inline_policies[i].name) + 4;
 	n += bd->json.len;	/* each text with its NUL */
 	n += 16;
-	for (size_t i = 0; i < u->n_mfa_devices; i++)
-		n += strsize(u->mfa_devices[i].name) +
-		     strsize(u->mfa_devices[i].secret) + 12 + 8;
+	for (size_t i = 0; i < u->n_mfa_devices; i++) {
+		n += slen(bd, u->mfa_devices[i].name);
+		n += slen(bd, u->mfa_devices[i].secret) + 12 + 8;
+	}
 	for (size_t i = 0; i < u->n_recovery_codes; i++)
-		n += strsize(u->recovery_codes[i]);
-	return n;
+		n += slen(bd, u->recovery_codes[i]);
+	*ret = n;
+	return 0;
+}
+
+/* The next string, with the length record_size() kept. */
+static inline void
+wnext(struct builder *bd, unsigned char **p, const char *s)
+{
+	wstrn(p, s, bd->lens[bd->at_lens++]);
 }
 
 /*
@@ -478,7 +523,7 @@ record_size(const struct builder *bd, const struct iam_user *u)
  * no named devices and no recovery codes.
  */
 static void
-write_devices(unsigned char **p, const struct iam_user *u)
+write_devices(struct builder *bd, unsigned char **p, const struct iam_user *u)
 {
 	w32(p, (uint32_t)u->n_mfa_devices);
 	w32(p, (uint32_t)u->n_recovery_codes);
@@ -486,19 +531,19 @@ write_devices(unsigned char **p, const struct iam_user *u)
 	for (size_t i = 0; i < u->n_mfa_devices; i++) {
 		const struct iam_mfa *m = &u->mfa_devices[i];
 
-		wstr(p, m->name);
-		wstr(p, m->secret);
+		wnext(bd, p, m->name);
+		wnext(bd, p, m->secret);
 		w32(p, (uint32_t)m->algorithm);
 		w32(p, m->digits);
 		w32(p, m->period);
 		w64(p, (uint64_t)m->enabled);
 	}
 	for (size_t i = 0; i < u->n_recovery_codes; i++)
-		wstr(p, u->recovery_codes[i]);
+		wnext(bd, p, u->recovery_codes[i]);
 }
 
 static void
-write_record(const struct builder *bd, const struct iam_user *u,
+write_record(struct builder *bd, const struct iam_user *u,
 	     unsigned char *q, size_t len)
 {
 	unsigned char *p = q + 8;
@@ -523,32 +568,32 @@ write_record(const struct builder *bd, const struct iam_user *u,
 	w32(&p, (uint32_t)u->tags.n);
 	w32(&p, (uint32_t)bd->n_refs);
 	w32(&p, (uint32_t)u->n_inline);
-	wstr(&p, u->name);
-	wstr(&p, u->primary_group);
-	wstr(&p, u->gecos);
-	wstr(&p, u->home);
-	wstr(&p, u->shell);
-	wstr(&p, u->password.hash);
-	wstr(&p, u->mfa.secret);
+	wnext(bd, &p, u->name);
+	wnext(bd, &p, u->primary_group);
+	wnext(bd, &p, u->gecos);
+	wnext(bd, &p, u->home);
+	wnext(bd, &p, u->shell);
+	wnext(bd, &p, u->password.hash);
+	wnext(bd, &p, u->mfa.secret);
 	for (size_t i = 0; i < u->password.n_history; i++)
-		wstr(&p, u->password.history[i]);
+		wnext(bd, &p, u->password.history[i]);
 	for (size_t i = 0; i < u->n_groups; i++)
-		wstr(&p, u->groups[i]);
+		wnext(bd, &p, u->groups[i]);
 	for (size_t i = 0; i < u->tags.n; i++) {
-		wstr(&p, u->tags.v[i].key);
-		wstr(&p, u->tags.v[i].value);
+		wnext(bd, &p, u->tags.v[i].key);
+		wnext(bd, &p, u->tags.v[i].value);
 	}
 	for (size_t i = 0; i < bd->n_refs; i++) {
 		w32(&p, bd->refs[i].kind);
 		w32(&p, bd->refs[i].policy);
-		wstr(&p, bd->refs[i].via);
+		wnext(bd, &p, bd->refs[i].via);
 	}
 	for (size_t i = 0; i < u->n_inline; i++) {
-		wstr(&p, u->inline_policies[i].name);
+		wnext(bd, &p, u->inline_policies[i].name);
 		wstr(&p, json);
 		json += strlen(json) + 1;
 	}
-	write_devices(&p, u);
+	write_devices(bd, &p, u);
 	wpad(p, q + len);
 	seal_part(q, len);
 }
@@ -568,7 +613,9 @@ add_record(struct builder *bd, const struct iam_user *u, uint32_t *ret_off)
 		return r;
 	if (bd->n_refs > MAX_LIST)
 		return -E2BIG;
-	len = pad8(record_size(bd, u));
+	if ((r = record_size(bd, u, &len)) < 0)
+		return r;
+	len = pad8(len);
 	if (len > MAX_FILE - start)
 		return -E2BIG;
 	if ((r = out_room(&bd->o, len)) < 0)
@@ -685,6 +732,7 @@ builder_release(struct builder *bd)
 	free(bd->gnames);
 	free(bd->pnames);
 	free(bd->refs);
+	free(bd->lens);
 	free(bd->buckets);
 	iam_buf_release(&bd->json);
 }
