@@ -31,6 +31,11 @@
  * policies that record references, so its cost does not grow with the
  * number of users.  Every offset and length is bounds-checked on use; any
  * inconsistency is -EBADMSG.
+ *
+ * Version 2 sums the header and every part 8 bytes a step; version 1
+ * (FNV-1a, byte after byte) is still read, until the next publication
+ * replaces it.  The builder sizes each part before writing it in place,
+ * and a publication streams the file to disk through a small window.
  */
 
 #define IAM_AUTHDB_FILE		"auth.db"
