@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "util_int.h"
@@ -105,6 +106,25 @@ iam_buf_grow(struct iam_buf *b, size_t extra)
 int
 iam_buf_read_fd(struct iam_buf *b, int fd, size_t max)
 {
+	struct stat st;
+
+	/*
+	 * A regular file is read into room of its size (and 2 bytes: the
+	 * NUL, and the read that sees the end), not into doublings: no
+	 * copy, and nothing beyond it to wipe.
+	 */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uint64_t)st.st_size <= max && b->alloc - b->len <= 1 &&
+	    (size_t)st.st_size <= SIZE_MAX - b->len - 2) {
+		size_t want = b->len + (size_t)st.st_size + 2;
+		char *p = realloc(b->buf, want);
+
+		if (p == NULL)
+			return -ENOMEM;
+		b->buf = p;
+		b->alloc = want;
+		b->buf[b->len] = '\0';
+	}
 	for (;;) {
 		ssize_t n;
 		int r;

@@ -25,6 +25,7 @@ struct iam_authdb {
 	const unsigned char *map;
 	size_t size;
 	bool copy;		/* map is a malloc'd copy, not a mapping */
+	uint32_t version;	/* of the format: which checksum */
 	uint64_t generation;
 	uint32_t n_users, n_buckets, buckets;
 	uint32_t n_pol, poltab;
@@ -108,7 +109,7 @@ part(const struct iam_authdb *db, uint32_t off, uint32_t len, struct cur *c)
 	    len > db->size - off)
 		return -EBADMSG;
 	memcpy(&sum, db->map + off, 8);
-	if (sum != iam_fnv1a(db->map + off + 8, len - 8))
+	if (sum != authdb_sum(db->version, db->map + off + 8, len - 8))
 		return -EBADMSG;
 	c->p = db->map + off;
 	c->len = len;
@@ -159,14 +160,17 @@ check_header(struct iam_authdb *db)
 
 	if (db->size < HDR_SIZE || memcmp(h, IAM_AUTHDB_MAGIC, 8) != 0)
 		return -EBADMSG;
+	memcpy(&v, h + H_VERSION, 4);
+	if (v != IAM_AUTHDB_VERSION && v != AUTHDB_VERSION_FNV)
+		return -EBADMSG;
 	memcpy(copy, h, HDR_SIZE);
 	memcpy(&sum, copy + H_CHECKSUM, 8);
 	memset(copy + H_CHECKSUM, 0, 8);
-	if (sum != iam_fnv1a(copy, HDR_SIZE))
+	if (sum != authdb_sum(v, copy, HDR_SIZE))
 		return -EBADMSG;
-	memcpy(&v, h + H_VERSION, 4);
-	if (v != IAM_AUTHDB_VERSION || map32(db, H_HDRSIZE) != HDR_SIZE)
+	if (map32(db, H_HDRSIZE) != HDR_SIZE)
 		return -EBADMSG;
+	db->version = v;
 	memcpy(&size, h + H_FILESIZE, 8);
 	if (size != db->size)
 		return -EBADMSG;
@@ -613,7 +617,7 @@ load_record(const struct iam_authdb *db, uint32_t off, const char *name,
 	if (len < R_FIXED || len > db->size - off)
 		return -EBADMSG;
 	memcpy(&sum, db->map + off, 8);
-	if (sum != iam_fnv1a(db->map + off + 8, len - 8))
+	if (sum != authdb_sum(db->version, db->map + off + 8, len - 8))
 		return -EBADMSG;
 	d.u = calloc(1, sizeof(*d.u));
 	d.st = calloc(1, sizeof(*d.st));

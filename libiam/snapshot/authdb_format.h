@@ -6,6 +6,7 @@
 #ifndef IAM_AUTHDB_FORMAT_H
 #define IAM_AUTHDB_FORMAT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -62,6 +63,19 @@
 #define P_HARD		0x10
 #define P_CHANGE	0x20
 
+/*
+ * The version 1 files summed every part with FNV-1a, byte after byte;
+ * version 2 with iam_sum64(), 8 bytes a step.  The reader takes both.
+ */
+#define AUTHDB_VERSION_FNV	1
+
+/* The checksum of a part (or of the header) of a file of that version. */
+static inline uint64_t
+authdb_sum(uint32_t version, const void *p, size_t n)
+{
+	return version == AUTHDB_VERSION_FNV ? iam_fnv1a(p, n) : iam_sum64(p, n);
+}
+
 /* The bucket hash of a user name. */
 static inline uint32_t
 authdb_name_hash(const char *name)
@@ -70,5 +84,17 @@ authdb_name_hash(const char *name)
 
 	return (uint32_t)(h ^ (h >> 32));
 }
+
+struct iam_identity;
+
+/*
+ * iam_authdb_build() straight into fd, an empty file open for writing,
+ * through a window of some 64 KiB (wiped): the same bytes, without the
+ * file in memory.  0, or iam_authdb_build()'s errors, or -errno of a
+ * write with *ret_io set; the file is then incomplete.
+ */
+__attribute__((visibility("hidden")))
+int iam_authdb_write(const struct iam_identity *id, uint64_t generation,
+		     int fd, bool *ret_io);
 
 #endif

@@ -32,12 +32,6 @@ struct header {
 };
 _Static_assert(sizeof(struct header) == HDR_SIZE, "header size");
 
-static int
-put_bytes(struct iam_buf *b, const void *p, size_t n)
-{
-	return iam_buf_add(b, p, n);
-}
-
 /*
  * 0 for never; otherwise at least 1, so that a creation time that is
  * unknown (0) or absurdly early still gives an expired key, never one
@@ -57,45 +51,67 @@ iam_ssh_key_expiry(const struct iam_ssh_key *k, uint32_t max_days)
 	return k->created + max;
 }
 
+/* Bytes p..p+n of a record, and p moved past them. */
+static inline void
+put(unsigned char **p, const void *v, size_t n)
+{
+	memcpy(*p, v, n);
+	*p += n;
+}
+
+/*
+ * A user's record, sized first and written in place: checksum, length,
+ * uid, name, then each active key with its expiry.
+ */
 static int
 put_record(struct iam_buf *b, const struct iam_user *u, uint32_t max_days)
 {
-	size_t start = b->len;
-	uint64_t sum = 0;
-	uint32_t len = 0, uid = u->uid;
-	uint16_t nlen = (uint16_t)strlen(u->name), n = 0;
+	size_t nlen = strlen(u->name), len = MIN_RECORD + nlen;
+	uint16_t n = 0, l16;
+	unsigned char *q, *p;
+	uint64_t sum;
 	int r;
 
-	for (size_t i = 0; i < u->n_ssh_keys; i++)
-		n += u->ssh_keys[i].active;
-	r = put_bytes(b, &sum, 8);
-	r = r ? r : put_bytes(b, &len, 4);
-	r = r ? r : put_bytes(b, &uid, 4);
-	r = r ? r : put_bytes(b, &nlen, 2);
-	r = r ? r : put_bytes(b, u->name, nlen);
-	r = r ? r : put_bytes(b, &n, 2);
-	for (size_t i = 0; r == 0 && i < u->n_ssh_keys; i++) {
+	if (nlen > UINT16_MAX)
+		return -E2BIG;
+	for (size_t i = 0; i < u->n_ssh_keys; i++) {
+		size_t l;
+
+		if (!u->ssh_keys[i].active)
+			continue;
+		l = strlen(u->ssh_keys[i].key);
+		if (l > MAX_LINE)
+			return -E2BIG;
+		len += 10 + l;
+		n++;
+	}
+	if (len > UINT32_MAX)
+		return -E2BIG;
+	if ((r = iam_buf_grow(b, len)) < 0)
+		return r;
+	q = p = (unsigned char *)b->buf + b->len;
+	p += 8;
+	put(&p, &(uint32_t){ (uint32_t)len }, 4);
+	put(&p, &u->uid, 4);
+	put(&p, &(uint16_t){ (uint16_t)nlen }, 2);
+	put(&p, u->name, nlen);
+	put(&p, &n, 2);
+	for (size_t i = 0; i < u->n_ssh_keys; i++) {
 		const struct iam_ssh_key *k = &u->ssh_keys[i];
-		int64_t exp = iam_ssh_key_expiry(k, max_days);
-		size_t l = strlen(k->key);
-		uint16_t l16 = (uint16_t)l;
+		int64_t exp;
 
 		if (!k->active)
 			continue;
-		if (l > MAX_LINE)
-			return -E2BIG;
-		r = put_bytes(b, &exp, 8);
-		r = r ? r : put_bytes(b, &l16, 2);
-		r = r ? r : put_bytes(b, k->key, l);
+		exp = iam_ssh_key_expiry(k, max_days);
+		l16 = (uint16_t)strlen(k->key);
+		put(&p, &exp, 8);
+		put(&p, &l16, 2);
+		put(&p, k->key, l16);
 	}
-	if (r < 0)
-		return r;
-	if (b->len - start > UINT32_MAX)
-		return -E2BIG;
-	len = (uint32_t)(b->len - start);
-	memcpy(b->buf + start + 8, &len, 4);
-	sum = iam_fnv1a(b->buf + start + 8, len - 8);
-	memcpy(b->buf + start, &sum, 8);
+	sum = iam_fnv1a(q + 8, len - 8);
+	memcpy(q, &sum, 8);
+	b->len += len;
+	b->buf[b->len] = '\0';
 	return 0;
 }
 
@@ -118,12 +134,11 @@ iam_keysdb_build(const struct iam_identity *id, uint64_t generation,
 	h.n_buckets = (uint32_t)nb;
 	h.generation = generation;
 	h.n_users = (uint32_t)n;
-	r = put_bytes(out, &h, sizeof(h));
-	r = r ? r : iam_buf_grow(out, nb * 4);
+	r = iam_buf_grow(out, sizeof(h) + nb * 4);
 	if (r < 0)
 		return r;
-	memset(out->buf + out->len, 0, nb * 4);
-	out->len += nb * 4;
+	memset(out->buf + out->len, 0, sizeof(h) + nb * 4);
+	out->len += sizeof(h) + nb * 4;
 	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
 		size_t off = out->len - base, slot;

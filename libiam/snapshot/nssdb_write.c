@@ -13,8 +13,6 @@
 
 struct builder {
 	const struct iam_identity *id;
-	struct iam_buf strings;
-	struct iam_buf names;	/* member names, a run per group */
 	uint32_t *gslots;	/* group index + 1 by name hash, 0 empty */
 	uint32_t gmask;		/* slots - 1 */
 	uint32_t *ugids;	/* supplementary gids, a run per user */
@@ -22,55 +20,58 @@ struct builder {
 	uint32_t *members;	/* user indices, a run per group */
 	uint32_t *members_at;	/* n_groups + 1 run starts */
 	size_t n_gids, n_members;
-	struct iam_nssdb_urec *urecs;
-	struct iam_nssdb_grec *grecs;
+	uint16_t (*ulen)[4];	/* each user's name, gecos, home, shell length */
+	uint32_t *glen;		/* each group's name length */
+	size_t strings_size, members_size;
 };
+
+#define ONES	0x0101010101010101ULL
+#define HIGHS	0x8080808080808080ULL
+
+/* Whether a byte of w is below 0x20, ':' or 0x7f (exact, word-wide). */
+static inline uint64_t
+word_bad(uint64_t w)
+{
+	uint64_t colon = w ^ (ONES * ':'), del = w ^ (ONES * 0x7f);
+
+	return ((w - ONES * 0x20) & ~w & HIGHS) |
+	       ((colon - ONES) & ~colon & HIGHS) |
+	       ((del - ONES) & ~del & HIGHS);
+}
 
 /*
  * Fields end up in colon-separated passwd(5) and group(5) lines and on
  * terminals: refuse a colon or a control character, whatever the
- * validation before us let through.
+ * validation before us let through.  The length, or -1 when refused;
+ * checked 8 bytes at a time.
  */
-static int
-field_ok(const char *s, int is_name)
+static long
+field_len(const char *s, int is_name)
 {
-	const unsigned char *p;
+	size_t n, i;
+	uint64_t w;
 
-	if (s == NULL || (is_name && *s == '\0'))
-		return 0;
-	for (p = (const unsigned char *)s; *p != '\0'; p++)
-		if (*p == ':' || *p < 0x20 || *p == 0x7f ||
-		    p - (const unsigned char *)s >= IAM_NSSDB_MAX_STRING)
-			return 0;
-	return 1;
-}
+	if (s == NULL)
+		return -1;
+	n = strlen(s);
+	if ((is_name && n == 0) || n > IAM_NSSDB_MAX_STRING)
+		return -1;
+	if (n < 8) {
+		unsigned char t[8] = "aaaaaaaa";
 
-static int
-add_string(struct builder *b, const char *s, uint32_t *ret_off)
-{
-	size_t off = b->strings.len;
-
-	if (off > IAM_NSSDB_MAX_SIZE)
-		return -E2BIG;
-	if (iam_buf_add(&b->strings, s, strlen(s) + 1) < 0)
-		return -ENOMEM;
-	*ret_off = (uint32_t)off;
-	return 0;
-}
-
-/*
- * Zeros up to the next multiple of 8: each record's strings start and
- * end on one, so the reader sums them 8 bytes at a time.
- */
-static int
-pad_strings(struct builder *b)
-{
-	static const char zero[8];
-	size_t k = (8 - b->strings.len % 8) % 8;
-
-	if (k > 0 && iam_buf_add(&b->strings, zero, k) < 0)
-		return -ENOMEM;
-	return 0;
+		for (i = 0; i < n; i++)
+			t[i] = (unsigned char)s[i];
+		memcpy(&w, t, 8);
+		return word_bad(w) ? -1 : (long)n;
+	}
+	/* whole words, then the last 8 bytes (overlapping: checked twice) */
+	for (i = 0; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (word_bad(w))
+			return -1;
+	}
+	memcpy(&w, s + n - 8, 8);
+	return word_bad(w) ? -1 : (long)n;
 }
 
 /* Index every group by its name's hash: O(1) per name resolved. */
@@ -244,65 +245,115 @@ layout(struct iam_nssdb_header *h, const size_t sizes[IAM_NSSDB_NSECT])
 	return off;
 }
 
-/* Records with their string offsets, in identity order. */
+/*
+ * Check every field and size the strings and members sections: each
+ * user's four strings, then each group's name, from a multiple of 8.
+ */
 static int
-records(struct builder *b)
+measure(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t off;
-	size_t i, k;
-	int r;
+	size_t strings = 0, members = 0;
+	long l[4];
 
-	b->urecs = calloc(id->n_users + 1, sizeof(*b->urecs));
-	b->grecs = calloc(id->n_groups + 1, sizeof(*b->grecs));
-	if (b->urecs == NULL || b->grecs == NULL)
+	b->ulen = calloc(id->n_users + 1, sizeof(*b->ulen));
+	b->glen = calloc(id->n_groups + 1, sizeof(*b->glen));
+	if (b->ulen == NULL || b->glen == NULL)
 		return -ENOMEM;
-	for (i = 0; i < id->n_users; i++) {
+	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
-		struct iam_nssdb_urec *x = &b->urecs[i];
 
-		if (!field_ok(u->name, 1) || !field_ok(u->gecos, 0) ||
-		    !field_ok(u->home, 0) || !field_ok(u->shell, 0))
+		if ((l[0] = field_len(u->name, 1)) < 0 ||
+		    (l[1] = field_len(u->gecos, 0)) < 0 ||
+		    (l[2] = field_len(u->home, 0)) < 0 ||
+		    (l[3] = field_len(u->shell, 0)) < 0)
 			return -EINVAL;
-		/* the four strings one after the other, as the reader wants */
-		if ((r = add_string(b, u->name, &x->strs)) < 0 ||
-		    (r = add_string(b, u->gecos, &off)) < 0 ||
-		    (r = add_string(b, u->home, &off)) < 0 ||
-		    (r = add_string(b, u->shell, &off)) < 0 ||
-		    (r = pad_strings(b)) < 0)
-			return r;
-		x->name_len = (uint16_t)strlen(u->name);
-		x->gecos_len = (uint16_t)strlen(u->gecos);
-		x->home_len = (uint16_t)strlen(u->home);
-		x->shell_len = (uint16_t)strlen(u->shell);
-		x->uid = u->uid;
-		x->gid = u->gid;
-		x->gids = b->ugids_at[i];
-		x->n_gids = b->ugids_at[i + 1] - b->ugids_at[i];
+		for (int k = 0; k < 4; k++)
+			b->ulen[i][k] = (uint16_t)l[k];
+		strings += align8((size_t)(l[0] + l[1] + l[2] + l[3]) + 4);
+		members += (size_t)(l[0] + 1) *
+			(b->ugids_at[i + 1] - b->ugids_at[i]);
 	}
-	for (i = 0; i < id->n_groups; i++) {
-		struct iam_nssdb_grec *x = &b->grecs[i];
-
-		if (!field_ok(id->groups[i].name, 1))
+	for (size_t i = 0; i < id->n_groups; i++) {
+		if ((l[0] = field_len(id->groups[i].name, 1)) < 0)
 			return -EINVAL;
-		if ((r = add_string(b, id->groups[i].name, &x->name)) < 0 ||
-		    (r = pad_strings(b)) < 0)
-			return r;
-		x->name_len = (uint32_t)strlen(id->groups[i].name);
-		x->gid = id->groups[i].gid;
-		x->members = (uint32_t)b->names.len;
-		x->n_members = b->members_at[i + 1] - b->members_at[i];
-		for (k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
-			const char *m = id->users[b->members[k]].name;
-
-			if (b->names.len > IAM_NSSDB_MAX_SIZE)
-				return -E2BIG;
-			if (iam_buf_add(&b->names, m, strlen(m) + 1) < 0)
-				return -ENOMEM;
-		}
-		x->members_size = (uint32_t)b->names.len - x->members;
+		b->glen[i] = (uint32_t)l[0];
+		strings += align8((size_t)l[0] + 1);
 	}
+	/* the section must end with a NUL even when there is no string */
+	b->strings_size = strings > 0 ? strings : 1;
+	b->members_size = members;
 	return 0;
+}
+
+/* Records with their string offsets, in identity order, written at base. */
+static void
+records(const struct builder *b, unsigned char *base,
+	const struct iam_nssdb_header *h)
+{
+	const struct iam_identity *id = b->id;
+	struct iam_nssdb_urec *ur = (void *)(base + h->sect[IAM_NSSDB_USERS].off);
+	struct iam_nssdb_grec *gr = (void *)(base + h->sect[IAM_NSSDB_GROUPS].off);
+	char *strings = (char *)base + h->sect[IAM_NSSDB_STRINGS].off;
+	char *names = (char *)base + h->sect[IAM_NSSDB_MEMBERS].off;
+	size_t off = 0, at = 0;
+
+	for (size_t i = 0; i < id->n_users; i++) {
+		const struct iam_user *u = &id->users[i];
+		const uint16_t *l = b->ulen[i];
+		struct iam_nssdb_urec *x = &ur[i];
+		char *p = strings + off;
+
+		/* the four strings one after the other, as the reader wants */
+		size_t n = align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
+
+		/* the padding's zeros first, then each string and its NUL */
+		memset(p + n - 8, 0, 8);
+		memcpy(p, u->name, (size_t)l[0] + 1);
+		p += l[0] + 1;
+		memcpy(p, u->gecos, (size_t)l[1] + 1);
+		p += l[1] + 1;
+		memcpy(p, u->home, (size_t)l[2] + 1);
+		p += l[2] + 1;
+		memcpy(p, u->shell, (size_t)l[3] + 1);
+		*x = (struct iam_nssdb_urec){
+			.strs = (uint32_t)off,
+			.uid = u->uid,
+			.gid = u->gid,
+			.gids = b->ugids_at[i],
+			.n_gids = b->ugids_at[i + 1] - b->ugids_at[i],
+			.name_len = l[0],
+			.gecos_len = l[1],
+			.home_len = l[2],
+			.shell_len = l[3],
+		};
+		off += n;
+	}
+	for (size_t i = 0; i < id->n_groups; i++) {
+		struct iam_nssdb_grec *x = &gr[i];
+		size_t n = align8((size_t)b->glen[i] + 1), from = at;
+
+		memset(strings + off + n - 8, 0, 8);
+		memcpy(strings + off, id->groups[i].name, (size_t)b->glen[i] + 1);
+		for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
+			uint32_t m = b->members[k];
+
+			memcpy(names + at, id->users[m].name,
+			       (size_t)b->ulen[m][0] + 1);
+			at += (size_t)b->ulen[m][0] + 1;
+		}
+		*x = (struct iam_nssdb_grec){
+			.name = (uint32_t)off,
+			.gid = id->groups[i].gid,
+			.members = (uint32_t)from,
+			.n_members = b->members_at[i + 1] - b->members_at[i],
+			.members_size = (uint32_t)(at - from),
+			.name_len = b->glen[i],
+		};
+		off += n;
+	}
+	if (off == 0)
+		strings[0] = '\0';	/* the one NUL of a section without strings */
 }
 
 /* The four hash indexes, into tables of the given slot counts. */
@@ -323,47 +374,61 @@ indexes(const struct builder *b, struct iam_nssdb_slot *const t[4],
 	return 0;
 }
 
+/*
+ * Zero what records() and the gids do not write: the hash tables (empty
+ * slots are zeros), the gaps between sections and the NUL after the
+ * file.
+ */
+static void
+zero_rest(unsigned char *base, const struct iam_nssdb_header *h, size_t total)
+{
+	size_t i, end, next;
+
+	for (i = 0; i < 4; i++)
+		memset(base + h->sect[IAM_NSSDB_USER_NAME_HT + i].off, 0,
+		       h->sect[IAM_NSSDB_USER_NAME_HT + i].size);
+	for (i = 0; i < IAM_NSSDB_NSECT; i++) {
+		end = (size_t)h->sect[i].off + h->sect[i].size;
+		next = i + 1 < IAM_NSSDB_NSECT ? h->sect[i + 1].off : total;
+		memset(base + end, 0, next - end);
+	}
+	base[total] = 0;
+}
+
+/*
+ * Lay the file out, then write every section in place into one block
+ * and seal it: each byte written once, zeros only where nothing else
+ * goes.
+ */
 static int
-emit(struct builder *b, uint64_t generation, struct iam_buf *out)
+emit(struct builder *b, uint64_t generation, unsigned char **ret,
+     size_t *ret_size)
 {
 	const struct iam_identity *id = b->id;
 	struct iam_nssdb_header h;
 	size_t sizes[IAM_NSSDB_NSECT], total, i;
 	uint32_t slots[4];
-	struct iam_nssdb_slot *t[4] = { NULL, NULL, NULL, NULL };
-	const void *src[IAM_NSSDB_NSECT];
-	unsigned char *base = NULL;
-	int r = -ENOMEM;
+	struct iam_nssdb_slot *t[4];
+	unsigned char *base;
+	int r;
 
 	slots[0] = slots[1] = slots_for(id->n_users);
 	slots[2] = slots[3] = slots_for(id->n_groups);
-	for (i = 0; i < 4; i++)
-		if ((t[i] = calloc((size_t)slots[i] + 1, sizeof(**t))) == NULL)
-			goto out;
-	if ((r = indexes(b, t, slots)) < 0)
-		goto out;
-	r = -ENOMEM;
 	sizes[IAM_NSSDB_USERS] = id->n_users * sizeof(struct iam_nssdb_urec);
 	sizes[IAM_NSSDB_GROUPS] = id->n_groups * sizeof(struct iam_nssdb_grec);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 4; i++)
 		sizes[IAM_NSSDB_USER_NAME_HT + i] = (size_t)slots[i] * sizeof(**t);
-		src[IAM_NSSDB_USER_NAME_HT + i] = t[i];
-	}
 	sizes[IAM_NSSDB_GIDS] = b->n_gids * 4;
-	sizes[IAM_NSSDB_MEMBERS] = b->names.len;
-	sizes[IAM_NSSDB_STRINGS] = b->strings.len;
-	src[IAM_NSSDB_USERS] = b->urecs;
-	src[IAM_NSSDB_GROUPS] = b->grecs;
-	src[IAM_NSSDB_GIDS] = b->ugids;
-	src[IAM_NSSDB_MEMBERS] = b->names.buf;
-	src[IAM_NSSDB_STRINGS] = b->strings.buf;
+	sizes[IAM_NSSDB_MEMBERS] = b->members_size;
+	sizes[IAM_NSSDB_STRINGS] = b->strings_size;
+	for (i = 0; i < IAM_NSSDB_NSECT; i++)
+		if (sizes[i] > IAM_NSSDB_MAX_SIZE)
+			return -E2BIG;
 
 	memset(&h, 0, sizeof(h));
 	total = layout(&h, sizes);
-	if (total > IAM_NSSDB_MAX_SIZE) {
-		r = -E2BIG;
-		goto out;
-	}
+	if (total > IAM_NSSDB_MAX_SIZE)
+		return -E2BIG;
 	memcpy(h.magic, IAM_NSSDB_MAGIC, 8);
 	h.version = IAM_NSSDB_VERSION;
 	h.header_size = sizeof(h);
@@ -374,22 +439,27 @@ emit(struct builder *b, uint64_t generation, struct iam_buf *out)
 	h.n_gids = (uint32_t)b->n_gids;
 	h.n_members = (uint32_t)b->n_members;
 
-	if ((base = calloc(1, total)) == NULL)
-		goto out;
-	for (i = 0; i < IAM_NSSDB_NSECT; i++)
-		if (sizes[i] > 0)
-			memcpy(base + h.sect[i].off, src[i], sizes[i]);
+	/* one more byte: the NUL an iam_buf keeps after its bytes */
+	if ((base = malloc(total + 1)) == NULL)
+		return -ENOMEM;
+	zero_rest(base, &h, total);
+	for (i = 0; i < 4; i++)
+		t[i] = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
+	if ((r = indexes(b, t, slots)) < 0) {
+		free(base);
+		return r;
+	}
+	records(b, base, &h);
+	if (b->n_gids > 0)
+		memcpy(base + h.sect[IAM_NSSDB_GIDS].off, b->ugids, b->n_gids * 4);
 	memcpy(base, &h, sizeof(h));
 	if (iam_nssdb_seal(base, total) < 0) {
-		r = -EINVAL;
-		goto out;
+		free(base);
+		return -EINVAL;
 	}
-	r = iam_buf_add(out, base, total) < 0 ? -ENOMEM : 0;
-out:
-	free(base);
-	for (i = 0; i < 4; i++)
-		free(t[i]);
-	return r;
+	*ret = base;
+	*ret_size = total;
+	return 0;
 }
 
 int
@@ -397,7 +467,9 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		struct iam_buf *out)
 {
 	struct builder b;
-	int r = -ENOMEM;
+	unsigned char *base = NULL;
+	size_t size = 0;
+	int r;
 
 	/* the identity's own caps apply when it is loaded; here the format's */
 	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
@@ -405,26 +477,26 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		return -E2BIG;
 	memset(&b, 0, sizeof(b));
 	b.id = id;
-	b.strings = (struct iam_buf)IAM_BUF_INIT;
-	b.names = (struct iam_buf)IAM_BUF_INIT;
 	if ((r = group_slots(&b)) < 0 || (r = memberships(&b)) < 0 ||
-	    (r = records(&b)) < 0)
+	    (r = measure(&b)) < 0 || (r = emit(&b, generation, &base, &size)) < 0)
 		goto out;
-	/* the section must end with a NUL even when there is no string */
-	if (b.strings.len == 0 && iam_buf_add(&b.strings, "", 1) < 0) {
+	if (out->buf == NULL) {
+		/* the common case: the block becomes the buffer, no copy */
+		out->buf = (char *)base;
+		out->len = size;
+		out->alloc = size + 1;
+		base = NULL;
+	} else if (iam_buf_add(out, base, size) < 0) {
 		r = -ENOMEM;
-		goto out;
 	}
-	r = emit(&b, generation, out);
 out:
+	free(base);
 	free(b.gslots);
 	free(b.ugids);
 	free(b.ugids_at);
 	free(b.members);
 	free(b.members_at);
-	free(b.urecs);
-	free(b.grecs);
-	iam_buf_release(&b.strings);
-	iam_buf_release(&b.names);
+	free(b.ulen);
+	free(b.glen);
 	return r;
 }

@@ -47,6 +47,7 @@
 #include "iam.h"
 #include "iam/keys.h"
 #include "iam/roles.h"
+#include "authdb_format.h"
 #include "nssdb.h"
 #include "privsep_int.h"
 #include "util_int.h"
@@ -576,35 +577,91 @@ mkdir_new_at(int dirfd, const char *name, mode_t mode)
 	return iam_keep_fd(fd, iam_own_and_mode(fd, mode));
 }
 
-/* What one generation holds. */
+/* What one generation holds besides the snapshots built as it is written. */
 struct gen_files {
-	struct iam_buf nss, keys, auth, roles, source;
+	struct iam_buf source;
 	char gtext[32];
 };
 
 static void
 gen_files_release(struct gen_files *g)
 {
-	iam_buf_release(&g->nss);
-	iam_buf_release(&g->keys);
-	iam_buf_release(&g->roles);
 	iam_buf_release(&g->source);
-	iam_buf_wipe(&g->auth);
 }
 
-/* Write gen/N completely and durably; on failure nothing of it stays. */
+/* A snapshot builder: iam_nssdb_build() and its kind. */
+typedef int (*snapshot_builder)(const struct iam_identity *id,
+				uint64_t generation, struct iam_buf *out);
+
+/*
+ * Build one snapshot into memory, write it as name below dirfd, release
+ * it: only one is held at a time.  *ret_built tells a failure to build
+ * from one to write.
+ */
 static int
-write_generation(int genfd, const char *name, const struct gen_files *g)
+build_write_at(int dirfd, const char *name, mode_t mode, snapshot_builder fn,
+	       const struct iam_identity *id, uint64_t gen, bool secret,
+	       bool *ret_built)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	int r;
+
+	r = fn(id, gen, &b);
+	*ret_built = r == 0;
+	if (r == 0)
+		r = write_new_at(dirfd, name, b.buf, b.len, mode);
+	if (secret)
+		iam_buf_wipe(&b);
+	else
+		iam_buf_release(&b);
+	return r;
+}
+
+/* auth.db, written as it is built (it is the largest, and secret). */
+static int
+write_authdb_at(int dirfd, const struct iam_identity *id, uint64_t gen,
+		bool *ret_built)
+{
+	bool io = false;
+	int fd, r;
+
+	fd = openat(dirfd, IAM_AUTHDB_FILE, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	if (fd < 0)
+		return -errno;
+	r = iam_own_and_mode(fd, 0600);
+	io = r < 0;
+	if (r == 0) {
+		r = iam_authdb_write(id, gen, fd, &io);
+		*ret_built = r == 0 || io;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
+/*
+ * Build and write gen/N completely and durably, one snapshot at a time;
+ * on failure nothing of it stays.  *ret_built is false when a snapshot
+ * could not be built (the identity's fault, not the disk's).
+ */
+static int
+write_generation(int genfd, const char *name, const struct iam_identity *id,
+		 uint64_t gen, const struct gen_files *g, bool *ret_built)
 {
 	int dfd, afd = -1, r;
 
+	*ret_built = true;
 	dfd = mkdir_new_at(genfd, name, 0755);
 	if (dfd < 0)
 		return dfd;
-	r = write_new_at(dfd, "nss.db", g->nss.buf, g->nss.len, 0644);
+	r = build_write_at(dfd, "nss.db", 0644, iam_nssdb_build, id, gen,
+			   false, ret_built);
 	if (r == 0)
-		r = write_new_at(dfd, IAM_KEYSDB_FILE, g->keys.buf, g->keys.len,
-				 0644);
+		r = build_write_at(dfd, IAM_KEYSDB_FILE, 0644, iam_keysdb_build,
+				   id, gen, false, ret_built);
 	if (r == 0)
 		r = write_new_at(dfd, GENERATION_FILE, g->gtext,
 				 strlen(g->gtext), 0600);
@@ -617,11 +674,10 @@ write_generation(int genfd, const char *name, const struct gen_files *g)
 			r = afd;
 	}
 	if (r == 0)
-		r = write_new_at(afd, IAM_AUTHDB_FILE, g->auth.buf, g->auth.len,
-				 0600);
+		r = write_authdb_at(afd, id, gen, ret_built);
 	if (r == 0)
-		r = write_new_at(afd, IAM_ROLESDB_FILE, g->roles.buf,
-				 g->roles.len, 0600);
+		r = build_write_at(afd, IAM_ROLESDB_FILE, 0600,
+				   iam_rolesdb_build, id, gen, false, ret_built);
 	if (r == 0 && fsync(afd) < 0)
 		r = -errno;
 	if (r == 0 && fsync(dfd) < 0)
@@ -910,22 +966,6 @@ source_line(struct iam_buf *out, const struct stat *st)
 			    (long)st->st_mtim.tv_nsec);
 }
 
-static int
-build_files(const struct iam_identity *id, uint64_t gen, struct gen_files *g)
-{
-	int r;
-
-	snprintf(g->gtext, sizeof(g->gtext), "%llu\n", (unsigned long long)gen);
-	r = iam_authdb_build(id, gen, &g->auth);
-	if (r == 0)
-		r = iam_nssdb_build(id, gen, &g->nss);
-	if (r == 0)
-		r = iam_keysdb_build(id, gen, &g->keys);
-	if (r == 0)
-		r = iam_rolesdb_build(id, gen, &g->roles);
-	return r;
-}
-
 struct pub {
 	const struct iam_config *cfg;
 	const char *host_root;
@@ -1001,13 +1041,12 @@ publish(const struct pub *p)
 	const struct iam_config *cfg = p->cfg;
 	struct iam_faults *faults = p->faults;
 	struct id_commit idc = { .dirfd = -1 };
-	struct gen_files g = { IAM_BUF_INIT, IAM_BUF_INIT, IAM_BUF_INIT,
-			       IAM_BUF_INIT, IAM_BUF_INIT, "" };
+	struct gen_files g = { IAM_BUF_INIT, "" };
 	struct iam_identity *id = NULL;
 	uint64_t cur = 0, max = 0, prev = 0, hw, gen;
 	char name[32], target[64], ltmp[NAME_MAX + 1];
 	int snapfd = -1, genfd = -1, r, cr;
-	bool have_gen = false, have_link = false;
+	bool have_gen = false, have_link = false, built = true;
 
 	/*
 	 * What an interrupted publication left goes first, to free its
@@ -1063,12 +1102,7 @@ publish(const struct pub *p)
 	snprintf(name, sizeof(name), "%llu", (unsigned long long)gen);
 	snprintf(target, sizeof(target), GEN_DIR "/%s", name);
 
-	r = build_files(id, gen, &g);
-	if (r < 0) {
-		iam_fault(faults, NULL, "building the snapshots: %s",
-			  strerror(-r));
-		goto out;
-	}
+	snprintf(g.gtext, sizeof(g.gtext), "%llu\n", (unsigned long long)gen);
 	if (p->text != NULL)
 		r = identity_stage(cfg, &idc, p->text, p->len);
 	if (r == 0) {
@@ -1084,7 +1118,12 @@ publish(const struct pub *p)
 			  strerror(-r));
 		goto out;
 	}
-	r = write_generation(genfd, name, &g);
+	r = write_generation(genfd, name, id, gen, &g, &built);
+	if (r < 0 && !built) {
+		iam_fault(faults, NULL, "building the snapshots: %s",
+			  strerror(-r));
+		goto out;
+	}
 	if (r == 0) {
 		have_gen = true;
 		r = link_temp_at(snapfd, CURRENT, target, ltmp, sizeof(ltmp));

@@ -242,6 +242,62 @@ Test(nssdb, builder_refuses_what_would_break_lookups)
 	iam_buf_release(&b);
 }
 
+/*
+ * The builder checks fields 8 bytes at a time: a bad byte is found at
+ * every position of a word and of the tail, and what is allowed (bytes
+ * 0x20-0x7e but ':', UTF-8 above 0x7f) passes, up to the length cap.
+ */
+Test(nssdb, builder_checks_every_byte_of_every_field)
+{
+	static const unsigned char bad[] = { ':', 0x01, '\n', 0x1f, 0x7f };
+	static const unsigned char good[] = { ' ', '~', 0x80, 0xc3, 0xff };
+	struct fx_nss_group g[1] = { { "g", 1000 } };
+	struct fx_nss_user u[1] = { { "x", 1, 1000, "", "/", "/bin/sh", { NULL } } };
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_identity *id;
+	static char field[IAM_NSSDB_MAX_STRING + 2];
+	size_t len, at, k;
+
+	for (len = 1; len <= 19; len++)
+		for (at = 0; at < len; at++)
+			for (k = 0; k < sizeof(bad) + sizeof(good); k++) {
+				int want = k < sizeof(bad) ? -EINVAL : 0;
+
+				memset(field, 'a', len);
+				field[len] = '\0';
+				field[at] = (char)(k < sizeof(bad) ? bad[k] :
+						   good[k - sizeof(bad)]);
+				u[0].gecos = field;
+				id = fx_nss_identity(u, 1, g, 1);
+				cr_expect_eq(iam_nssdb_build(id, 1, &b), want,
+					     "byte 0x%02x at %zu of %zu",
+					     (unsigned char)field[at], at, len);
+				fx_nss_identity_free(id);
+				iam_buf_release(&b);
+			}
+	/* the cap: IAM_NSSDB_MAX_STRING bytes pass, one more does not */
+	memset(field, 'a', IAM_NSSDB_MAX_STRING + 1);
+	field[IAM_NSSDB_MAX_STRING] = '\0';
+	u[0].gecos = field;
+	id = fx_nss_identity(u, 1, g, 1);
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), 0);
+	fx_nss_identity_free(id);
+	iam_buf_release(&b);
+	field[IAM_NSSDB_MAX_STRING] = 'a';
+	field[IAM_NSSDB_MAX_STRING + 1] = '\0';
+	id = fx_nss_identity(u, 1, g, 1);
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL);
+	cr_expect_eq(b.len, 0);
+	fx_nss_identity_free(id);
+	/* a bad byte in a group name too, past the first word */
+	u[0].gecos = "";
+	g[0].name = "group:name";
+	id = fx_nss_identity(u, 1, g, 1);
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL);
+	fx_nss_identity_free(id);
+	iam_buf_release(&b);
+}
+
 Test(nssdb, builder_drops_a_group_listed_twice)
 {
 	struct fx_nss_user u[1] = { { "x", 1, 1000, "", "/", "/bin/sh",

@@ -31,11 +31,16 @@
  * policies that record references, so its cost does not grow with the
  * number of users.  Every offset and length is bounds-checked on use; any
  * inconsistency is -EBADMSG.
+ *
+ * Version 2 sums the header and every part 8 bytes a step; version 1
+ * (FNV-1a, byte after byte) is still read, until the next publication
+ * replaces it.  The builder sizes each part before writing it in place,
+ * and a publication streams the file to disk through a small window.
  */
 
 #define IAM_AUTHDB_FILE		"auth.db"
 #define IAM_AUTHDB_MAGIC	"IAMAUTH1"	/* 8 bytes, no NUL */
-#define IAM_AUTHDB_VERSION	1
+#define IAM_AUTHDB_VERSION	2
 
 /* Where a policy of a user comes from. */
 enum iam_auth_policy_kind {
