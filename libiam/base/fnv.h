@@ -64,12 +64,26 @@ iam_rotl64(uint64_t x, unsigned k)
 }
 
 /*
- * Checksum of n bytes at p: two lanes of 8-byte words, each step
- * (h ^ word), rotated, times an odd constant -- a bijection of h -- so a
- * change confined to one 8-byte word always changes the sum, and the
- * rotation carries every bit into the whole lane.  n itself is summed, so
- * zeros added or cut change it too.  A checksum against damage, not
- * against forgery (as FNV-1a before it).
+ * One step of a lane: (h ^ word), rotated, times an odd constant, then
+ * the product's high half folded into its low half -- each a bijection of
+ * h, so a change confined to one 8-byte word always changes the lane.
+ * The fold matters: a product's top bit depends on its factor's top bit
+ * alone, so without it one bit flipped in a word and the top bit flipped
+ * in the lane's next word would cancel out.
+ */
+static inline uint64_t
+iam_sum64_step(uint64_t h, uint64_t w, unsigned k, uint64_t p)
+{
+	h = iam_rotl64(h ^ w, k) * p;
+	return h ^ (h >> 32);
+}
+
+/*
+ * Checksum of n bytes at p: two lanes of 8-byte words, stepped as above,
+ * the rotation carrying every bit into the whole lane; no fixed pattern
+ * of two flipped bits cancels (test_authdb sweeps every pair).  n itself
+ * is summed, so zeros added or cut change it too.  A checksum against
+ * damage, not against forgery (as FNV-1a before it).
  */
 static inline uint64_t
 iam_sum64(const void *p, size_t n)
@@ -81,16 +95,16 @@ iam_sum64(const void *p, size_t n)
 	for (; n >= 16; s += 16, n -= 16) {
 		memcpy(&w, s, 8);
 		memcpy(&v, s + 8, 8);
-		a = iam_rotl64(a ^ w, 29) * IAM_SUM64_P1;
-		b = iam_rotl64(b ^ v, 31) * IAM_SUM64_P2;
+		a = iam_sum64_step(a, w, 29, IAM_SUM64_P1);
+		b = iam_sum64_step(b, v, 31, IAM_SUM64_P2);
 	}
 	if (n > 0) {
 		w = v = 0;
 		memcpy(&w, s, n < 8 ? n : 8);
 		if (n > 8)
 			memcpy(&v, s + 8, n - 8);
-		a = iam_rotl64(a ^ w, 29) * IAM_SUM64_P1;
-		b = iam_rotl64(b ^ v, 31) * IAM_SUM64_P2;
+		a = iam_sum64_step(a, w, 29, IAM_SUM64_P1);
+		b = iam_sum64_step(b, v, 31, IAM_SUM64_P2);
 	}
 	a ^= iam_rotl64(b * IAM_SUM64_P1, 32);
 	a ^= a >> 33;

@@ -364,6 +364,37 @@ Test(authdb, sum64_sees_every_bit_and_the_length)
 		cr_expect_neq(iam_sum64(buf, n), iam_sum64(buf, n + 1), "%zu", n);
 }
 
+/*
+ * No fixed pattern of two flipped bits cancels out: every pair of bits of
+ * 16, 40 and 64 bytes (two fills each).  Without the fold of each step,
+ * bit 34 of one word and bit 63 of its lane's next word did.
+ */
+Test(authdb, two_flipped_bits_never_cancel_in_sum64)
+{
+	unsigned char buf[64];
+	static const size_t sizes[] = { 16, 40, 64 };
+
+	for (int fill = 0; fill < 2; fill++)
+		for (size_t k = 0; k < 3; k++) {
+			size_t n = sizes[k], same = 0;
+			uint64_t base;
+
+			for (size_t i = 0; i < n; i++)
+				buf[i] = fill ? (unsigned char)(i * 37 + 11) : 0;
+			base = iam_sum64(buf, n);
+			for (size_t a = 0; a < 8 * n; a++)
+				for (size_t b = a + 1; b < 8 * n; b++) {
+					buf[a / 8] ^= (unsigned char)(1u << (a % 8));
+					buf[b / 8] ^= (unsigned char)(1u << (b % 8));
+					same += iam_sum64(buf, n) == base;
+					buf[a / 8] ^= (unsigned char)(1u << (a % 8));
+					buf[b / 8] ^= (unsigned char)(1u << (b % 8));
+				}
+			cr_expect_eq(same, 0, "%zu pairs of %zu bytes (fill %d) cancel",
+				     same, n, fill);
+		}
+}
+
 /* FNV-1a taken 8 bytes a load: the same value as byte after byte. */
 Test(authdb, fnv1a_by_words_is_fnv1a)
 {
