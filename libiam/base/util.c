@@ -77,11 +77,33 @@ iam_strv_free(char **v, size_t n)
 	free(v);
 }
 
+/*
+ * Move b into alloc bytes: a new block, the old one wiped before it is
+ * freed (realloc() would leave a copy of what may be a secret in freed
+ * memory).  0 or -ENOMEM, b unchanged then.
+ */
+static int
+buf_move(struct iam_buf *b, size_t alloc)
+{
+	char *p = malloc(alloc);
+
+	if (p == NULL)
+		return -ENOMEM;
+	if (b->buf != NULL) {
+		memcpy(p, b->buf, b->len);
+		iam_wipe(b->buf, b->alloc);
+		free(b->buf);
+	}
+	b->buf = p;
+	b->alloc = alloc;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
 int
 iam_buf_grow(struct iam_buf *b, size_t extra)
 {
 	size_t want, alloc;
-	char *p;
 
 	if (extra > SIZE_MAX - b->len - 1)
 		return -EOVERFLOW;
@@ -94,13 +116,7 @@ iam_buf_grow(struct iam_buf *b, size_t extra)
 			return -EOVERFLOW;
 		alloc *= 2;
 	}
-	p = realloc(b->buf, alloc);
-	if (p == NULL)
-		return -ENOMEM;
-	b->buf = p;
-	b->alloc = alloc;
-	b->buf[b->len] = '\0';
-	return 0;
+	return buf_move(b, alloc);
 }
 
 int
@@ -115,16 +131,9 @@ iam_buf_read_fd(struct iam_buf *b, int fd, size_t max)
 	 */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
 	    (uint64_t)st.st_size <= max && b->alloc - b->len <= 1 &&
-	    (size_t)st.st_size <= SIZE_MAX - b->len - 2) {
-		size_t want = b->len + (size_t)st.st_size + 2;
-		char *p = realloc(b->buf, want);
-
-		if (p == NULL)
-			return -ENOMEM;
-		b->buf = p;
-		b->alloc = want;
-		b->buf[b->len] = '\0';
-	}
+	    (size_t)st.st_size <= SIZE_MAX - b->len - 2 &&
+	    buf_move(b, b->len + (size_t)st.st_size + 2) < 0)
+		return -ENOMEM;
 	for (;;) {
 		ssize_t n;
 		int r;
