@@ -47,39 +47,13 @@ out_at(const struct out *o, size_t f)
 }
 
 /*
- * Room for n more bytes at the end of the window; the old storage is
- * wiped when it moves (it holds password hashes).
+ * Room for n more bytes at the end of the window; iam_buf_grow() wipes
+ * the old storage when it moves (it holds password hashes).
  */
 static int
 out_room(struct out *o, size_t n)
 {
-	struct iam_buf *b = o->w;
-	size_t want, alloc;
-	char *p;
-
-	if (n > SIZE_MAX - b->len - 1)
-		return -EOVERFLOW;
-	want = b->len + n + 1;
-	if (want <= b->alloc)
-		return 0;
-	alloc = b->alloc > 64 ? b->alloc : 64;
-	while (alloc < want) {
-		if (alloc > SIZE_MAX / 2)
-			return -EOVERFLOW;
-		alloc *= 2;
-	}
-	p = malloc(alloc);
-	if (p == NULL)
-		return -ENOMEM;
-	if (b->buf != NULL) {
-		memcpy(p, b->buf, b->len);
-		iam_wipe(b->buf, b->alloc);
-		free(b->buf);
-	}
-	b->buf = p;
-	b->alloc = alloc;
-	b->buf[b->len] = '\0';
-	return 0;
+	return iam_buf_grow(o->w, n);
 }
 
 /* n bytes at the end of the window, to be filled by the caller. */
