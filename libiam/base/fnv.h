@@ -54,6 +54,21 @@ iam_fnv1a(const void *p, size_t n)
 	return iam_fnv1a_more(IAM_FNV1A_OFFSET, p, n);
 }
 
+/*
+ * splitmix64's finalizer: every bit of h reaches every bit of the result,
+ * so a table may take its index from any bits (the low ones, masked).
+ */
+static inline uint64_t
+iam_mix64(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
 #define IAM_SUM64_P1	0x9e3779b97f4a7c15ULL
 #define IAM_SUM64_P2	0xc2b2ae3d27d4eb4fULL
 

@@ -21,6 +21,7 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
+#include "fnv.h"
 #include "iam.h"
 #include "util_int.h"
 
@@ -164,7 +165,9 @@ hash_bytes(uint64_t seed, const unsigned char *s, size_t len)
 	for (size_t i = 0; i + 8 < len; i += 8)
 		h = (h ^ load_word(s + i)) * 0x9e3779b97f4a7c15ULL;
 	h = (h ^ tail_word(s, len)) * 0x9e3779b97f4a7c15ULL;
-	return (size_t)(h ^ (h >> 29));
+	/* a product's high bytes come from all of its factor's bytes, its
+	   low bytes from the low ones alone: mix before the mask */
+	return (size_t)iam_mix64(h);
 }
 
 /*

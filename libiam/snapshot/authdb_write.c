@@ -184,7 +184,7 @@ name_key(const char *s)
 		memcpy(&w, s + n - 8, 8);
 		h = iam_rotl64(h ^ w, 31) * IAM_SUM64_P2;
 	}
-	return (uint32_t)(h ^ (h >> 32));
+	return (uint32_t)iam_mix64(h);	/* every bit into the masked ones */
 }
 
 static int
