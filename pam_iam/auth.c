@@ -764,7 +764,8 @@ rehash_if_due(struct attempt *a)
 	    iam_password_hash_current(a->rec->password_hash,
 				      cfg->hash_method))
 		return;
-	if (a->who.n_users > cfg->rehash_max_users) {
+	if (cfg->rehash_max_users == 0 ||
+	    a->who.n_users > cfg->rehash_max_users) {
 		pam_syslog(a->pamh, LOG_INFO, "password of %s not re-hashed "
 			   "with hash_method at login: %zu users are over "
 			   "rehash_max_users (%u)", a->rec->name,

@@ -120,6 +120,14 @@ grep -q '"eventName":"SudoRun".*"sourceIPAddress":"203.0.113.5"' \
 grep -q '"hash": *"\$y\$' /var/lib/iam/credentials/70001.json 2>/dev/null &&
 	ok "alice's password was re-hashed with yescrypt after her login" ||
 	bad "no yescrypt hash in the credentials store"
+# rehash_max_users = 0: never at login, whatever the number of users
+echo 'rehash_max_users = 0;' >> /etc/iam/iam.conf
+expect_out 0 'successfully authenticated' "bob logs in with rehash_max_users = 0" \
+	sh -c "printf '%s\n%s\n' '$BOBPW' 'whatever' | pamtester plain bob authenticate"
+! grep -qs '"hash": *"\$y\$' /var/lib/iam/credentials/70002.json &&
+	ok "rehash_max_users = 0: bob's sha512crypt hash is left as it is" ||
+	bad "bob re-hashed with rehash_max_users = 0"
+cp "$T/iam.conf.good" /etc/iam/iam.conf
 expect_out 0 'successfully authenticated' \
 	"bob: the re-hash happens on his first login too" \
 	sh -c "printf '%s\n%s\n' '$BOBPW' 'whatever' | pamtester plain bob authenticate"
