@@ -23,12 +23,28 @@
 
 #include "fnv.h"
 #include "iam.h"
+#include "json_int.h"
 #include "util_int.h"
+
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#else
+#define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#define ASAN_UNPOISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
+#endif
 
 #define ARENA_BLOCK (64u << 10)
 
+/*
+ * Two arenas: strings and keys in one (they last as long as the document,
+ * and carry the secrets, so it is wiped when freed), the tree's nodes and
+ * numbers' text in the other.  A split parse (iam_json_parse_split())
+ * rewinds the nodes' arena after each item it hands out, so the strings
+ * an item's reader kept stay valid while its nodes are reused.
+ */
 struct iam_json_doc {
-	struct iam_block *blocks;
+	struct iam_block *blocks;	/* nodes, numbers' text */
+	struct iam_block *text;		/* strings and keys */
 	struct iam_json root;
 };
 
@@ -41,6 +57,10 @@ struct frame {
 	enum iam_json_type type;	/* IAM_JSON_ARRAY or IAM_JSON_OBJECT */
 	size_t base;			/* first child's index in the stack */
 	const char *key;		/* pending key of an object */
+	const char *split;		/* array handed out item by item: its key */
+	size_t handed;			/* items of it handed out so far */
+	struct iam_block *mark;		/* nodes' arena where its next item */
+	size_t mark_used;		/* starts */
 };
 
 /* The keys seen so far, by their text: open addressing, linear probing. */
@@ -63,38 +83,69 @@ struct parser {
 	char errpath[512];	/* path where that happened */
 	size_t n_strings;		/* keys and strings seen so far */
 	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
+	const struct iam_json_split *split;	/* NULL: build the whole tree */
+	int split_err;			/* what split->each() returned, < 0 */
+	uint32_t split_seen;		/* split->keys[i] split: bit i */
 };
 
-/* n bytes aligned to align (a power of two, at most max_align_t's). */
+/* n bytes of the arena *head aligned to align (a power of two, at most
+   max_align_t's). */
 static void *
-arena_alloc_aligned(struct iam_json_doc *doc, size_t n, size_t align)
+arena_alloc_aligned(struct iam_block **head, size_t n, size_t align)
 {
-	struct iam_block *b = doc->blocks;
+	struct iam_block *b = *head;
 	size_t off = b != NULL ? (b->used + align - 1) & ~(align - 1) : 0;
 
 	if (b == NULL || off > b->size || b->size - off < n) {
 		size_t size = n > ARENA_BLOCK ? n : ARENA_BLOCK;
 
-		b = iam_block_push(&doc->blocks, size);
+		b = iam_block_push(head, size);
 		if (b == NULL)
 			return NULL;
+		ASAN_POISON_MEMORY_REGION(b->data, b->size);
 		off = 0;
 	}
 	b->used = off + n;
+	ASAN_UNPOISON_MEMORY_REGION((char *)b->data + off, n);
 	return (char *)b->data + off;
 }
 
+/* Nodes of the tree. */
 static void *
 arena_alloc(struct iam_json_doc *doc, size_t n)
 {
-	return arena_alloc_aligned(doc, n, sizeof(max_align_t));
+	return arena_alloc_aligned(&doc->blocks, n, sizeof(max_align_t));
 }
 
 /* Text needs no alignment: strings are packed byte by byte. */
 static char *
-arena_strdup(struct iam_json_doc *doc, const unsigned char *s, size_t len)
+arena_strdup(struct iam_block **head, const unsigned char *s, size_t len)
 {
-	return iam_copy_string(arena_alloc_aligned(doc, len + 1, 1), s, len);
+	return iam_copy_string(arena_alloc_aligned(head, len + 1, 1), s, len);
+}
+
+/*
+ * Give back the nodes' arena down to where it stood at (mark, used):
+ * later blocks are freed, the rest of mark's made unusable under
+ * AddressSanitizer, so a reader that kept a node of a handed-out item is
+ * caught there.  Nodes hold no secret (strings are in the other arena).
+ */
+static void
+arena_rewind(struct iam_json_doc *doc, struct iam_block *mark, size_t used)
+{
+	while (doc->blocks != mark) {
+		struct iam_block *b = doc->blocks;
+
+		doc->blocks = b->next;
+		b->next = NULL;
+		ASAN_UNPOISON_MEMORY_REGION(b->data, b->size);
+		iam_blocks_free(b, false);
+	}
+	if (mark != NULL) {
+		ASAN_POISON_MEMORY_REGION((char *)mark->data + used,
+					  mark->size - used);
+		mark->used = used;
+	}
 }
 
 static inline uint64_t
@@ -246,7 +297,7 @@ intern_key(struct parser *ps, const unsigned char *s, size_t len)
 	     h = (h + 1) & ks->mask)
 		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
 			return ks->v[h];
-	p = arena_strdup(ps->doc, s, len);
+	p = arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
 		return NULL;
 	ks->v[h] = p;
@@ -268,9 +319,9 @@ current_path(const struct parser *ps, char *buf, size_t len)
 
 		if (f->type == IAM_JSON_ARRAY) {
 			/* index of the child being parsed */
-			size_t idx = i + 1 < ps->depth ?
+			size_t idx = f->handed + (i + 1 < ps->depth ?
 				     ps->frames[i + 1].base - f->base :
-				     ps->n_stack - f->base;
+				     ps->n_stack - f->base);
 
 			n = snprintf(buf + off, len - off, "[%zu]", idx);
 		} else if (f->key != NULL) {
@@ -297,12 +348,33 @@ fail(struct parser *ps, const char *fmt, ...)
 	return 0;	/* yajl: stop parsing */
 }
 
+/*
+ * Hand the item just completed in the split array f to its reader, then
+ * take it off the stack and give its nodes' memory back.
+ */
+static int
+hand_out(struct parser *ps, struct frame *f)
+{
+	const struct iam_json *item = &ps->stack[--ps->n_stack].v;
+	int r = ps->split->each(ps->split->ctx, ps->doc, f->split, f->handed,
+				item);
+
+	if (r < 0) {
+		ps->split_err = r;
+		return fail(ps, "%s", strerror(-r));
+	}
+	f->handed++;
+	arena_rewind(ps->doc, f->mark, f->mark_used);
+	return 1;
+}
+
 static int
 push(struct parser *ps, const struct iam_json *v)
 {
 	struct frame *top = ps->depth ? &ps->frames[ps->depth - 1] : NULL;
 
-	if (top != NULL && ps->n_stack - top->base >= ps->lim.max_items)
+	if (top != NULL &&
+	    ps->n_stack - top->base + top->handed >= ps->lim.max_items)
 		return fail(ps, "more than %zu items", ps->lim.max_items);
 	if (ps->n_stack == ps->alloc_stack) {
 		size_t alloc = ps->alloc_stack ? ps->alloc_stack * 2 : 64;
@@ -317,6 +389,8 @@ push(struct parser *ps, const struct iam_json *v)
 				     top->key : NULL;
 	ps->stack[ps->n_stack].v = *v;
 	ps->n_stack++;
+	if (top != NULL && top->split != NULL)
+		return hand_out(ps, top);
 	return 1;
 }
 
@@ -346,7 +420,7 @@ on_number(void *ctx, const char *s, size_t len)
 
 	if (len > 64)
 		return fail(ps, "number of %zu digits is too long", len);
-	text = arena_strdup(ps->doc, (const unsigned char *)s, len);
+	text = arena_strdup(&ps->doc->blocks, (const unsigned char *)s, len);
 	if (text == NULL)
 		return fail(ps, "out of memory");
 	v.u.number.text = text;
@@ -522,7 +596,7 @@ checked_string(struct parser *ps, const unsigned char *s, size_t len)
 
 	if (!string_ok(ps, s, len, "string"))
 		return NULL;
-	p = arena_strdup(ps->doc, s, len);
+	p = arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
 		fail(ps, "out of memory");
 	return p;
@@ -555,8 +629,27 @@ open_container(struct parser *ps, enum iam_json_type type)
 		ps->frames = f;
 		ps->alloc_frames = alloc;
 	}
-	ps->frames[ps->depth++] = (struct frame){
+	ps->frames[ps->depth] = (struct frame){
 		.type = type, .base = ps->n_stack, .key = NULL };
+	if (type == IAM_JSON_ARRAY && ps->depth == 1 && ps->split != NULL &&
+	    ps->frames[0].type == IAM_JSON_OBJECT) {
+		const char *key = ps->frames[0].key;
+		struct frame *f = &ps->frames[1];
+
+		/* a key given twice is refused at the object's end; its
+		   second array is built whole until then */
+		for (size_t k = 0; k < 32 && ps->split->keys[k] != NULL; k++) {
+			if (strcmp(ps->split->keys[k], key) != 0 ||
+			    ps->split_seen & 1u << k)
+				continue;
+			ps->split_seen |= 1u << k;
+			f->split = key;
+			f->mark = ps->doc->blocks;
+			f->mark_used = f->mark != NULL ? f->mark->used : 0;
+			break;
+		}
+	}
+	ps->depth++;
 	return 1;
 }
 
@@ -742,7 +835,17 @@ int
 iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits,
 	       struct iam_json_doc **ret_doc, char *err, size_t errlen)
 {
-	struct parser ps = { 0 };
+	return iam_json_parse_split(buf, len, limits, NULL, ret_doc, err,
+				    errlen);
+}
+
+int
+iam_json_parse_split(const char *buf, size_t len,
+		     const struct iam_json_limits *limits,
+		     const struct iam_json_split *split,
+		     struct iam_json_doc **ret_doc, char *err, size_t errlen)
+{
+	struct parser ps = { .split = split };
 	char reason[256];
 	yajl_handle h;
 	yajl_status st;
@@ -793,6 +896,10 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 		*ret_doc = ps.doc;
 		ps.doc = NULL;
 		r = 0;
+	} else if (ps.split_err < 0) {
+		snprintf(err, errlen, "%s%s%s", ps.errpath,
+			 ps.errpath[0] ? ": " : "", ps.err);
+		r = ps.split_err;
 	} else if (ps.err[0] != '\0') {
 		snprintf(err, errlen, "%s%s%s", ps.errpath,
 			 ps.errpath[0] ? ": " : "", ps.err);
@@ -831,10 +938,75 @@ iam_json_free(struct iam_json_doc *doc)
 {
 	if (doc == NULL)
 		return NULL;
+	for (struct iam_block *b = doc->blocks; b != NULL; b = b->next)
+		ASAN_UNPOISON_MEMORY_REGION(b->data, b->size);
+	for (struct iam_block *b = doc->text; b != NULL; b = b->next)
+		ASAN_UNPOISON_MEMORY_REGION(b->data, b->size);
+	iam_blocks_free(doc->blocks, false);
 	/* Identity and credential documents carry hashes and secrets. */
-	iam_blocks_free(doc->blocks, true);
+	iam_blocks_free(doc->text, true);
 	free(doc);
 	return NULL;
+}
+
+/* *out: a copy of v whose nodes and numbers live in doc's lasting arena. */
+static int
+keep_node(struct iam_json_doc *doc, const struct iam_json *v,
+	  struct iam_json *out)
+{
+	size_t n = v->len;
+
+	*out = *v;
+	switch (v->type) {
+	case IAM_JSON_NUMBER: {
+		const char *t = v->u.number.text;
+
+		out->u.number.text = arena_strdup(&doc->text,
+						  (const unsigned char *)t,
+						  strlen(t));
+		return out->u.number.text != NULL ? 0 : -ENOMEM;
+	}
+	case IAM_JSON_ARRAY: {
+		struct iam_json *items = arena_alloc_aligned(&doc->text,
+			n ? n * sizeof(*items) : 1, sizeof(max_align_t));
+
+		if (items == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (keep_node(doc, &v->u.items[i], &items[i]) < 0)
+				return -ENOMEM;
+		out->u.items = items;
+		return 0;
+	}
+	case IAM_JSON_OBJECT: {
+		struct iam_json_member *m = arena_alloc_aligned(&doc->text,
+			n ? n * sizeof(*m) : 1, sizeof(max_align_t));
+
+		if (m == NULL)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++) {
+			m[i].key = v->u.members[i].key;
+			if (keep_node(doc, &v->u.members[i].value,
+				      &m[i].value) < 0)
+				return -ENOMEM;
+		}
+		out->u.members = m;
+		return 0;
+	}
+	default:
+		return 0;	/* strings and keys already last */
+	}
+}
+
+const struct iam_json *
+iam_json_keep(struct iam_json_doc *doc, const struct iam_json *v)
+{
+	struct iam_json *out = arena_alloc_aligned(&doc->text, sizeof(*out),
+						   sizeof(max_align_t));
+
+	if (out == NULL || keep_node(doc, v, out) < 0)
+		return NULL;
+	return out;
 }
 
 const struct iam_json *

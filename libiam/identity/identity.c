@@ -19,7 +19,24 @@
 #include <unistd.h>
 
 #include "identity_int.h"
+#include "json_int.h"
 #include "util_int.h"
+
+/*
+ * users and groups are built item by item while the file is parsed
+ * (iam_json_parse_split()), so their JSON trees are never in memory
+ * together; their faults wait in lists of their own, so that a file that
+ * turns out not to be JSON reports only that, and the rest come in the
+ * order of the other sections.
+ */
+enum { SPLIT_GROUPS, SPLIT_USERS, SPLIT_N };
+
+struct split_array {
+	bool on;		/* the array was split: built below */
+	size_t seen;		/* its items */
+	size_t alloc;		/* slots of the model's array */
+	struct iam_faults f;	/* faults of its items */
+};
 
 struct walk {
 	const struct iam_config *cfg;
@@ -28,6 +45,7 @@ struct walk {
 	int err;		/* -ENOMEM once an allocation failed */
 	char path[1024];	/* JSON path of the value being checked */
 	size_t plen;
+	struct split_array split[SPLIT_N];
 };
 
 /* ---- JSON paths and faults ------------------------------------------ */
@@ -1158,6 +1176,161 @@ build_role(struct walk *w, const struct iam_json *v, struct iam_role *r)
 		pop(w, old_);                                              \
 	} while (0)
 
+/* The limit of the split array k, and the setting that raises it. */
+static size_t
+split_max(const struct walk *w, int k, const char **ret_setting)
+{
+	*ret_setting = k == SPLIT_USERS ? "identity_max_users" :
+					  "identity_max_groups";
+	return k == SPLIT_USERS ? w->cfg->identity_max_users :
+				  w->cfg->identity_max_groups;
+}
+
+/*
+ * The lasting copy of an item's value the model keeps (the user's
+ * initial credentials as written, inline policy documents): the item's
+ * own nodes are reused once it is built.
+ */
+static const struct iam_json *
+keep(struct walk *w, struct iam_json_doc *doc, const struct iam_json *v)
+{
+	const struct iam_json *k;
+
+	if (v == NULL)
+		return NULL;
+	k = iam_json_keep(doc, v);
+	if (k == NULL)
+		w->err = -ENOMEM;
+	return k;
+}
+
+/*
+ * Make room for item idx of the model's array *arr of size-byte entries,
+ * and clear that entry.  The room ahead is left untouched: realloc() of
+ * a large block remaps it, so pages not yet used take no memory.
+ */
+static int
+split_room(struct split_array *a, void **arr, size_t size, size_t idx)
+{
+	if (idx >= a->alloc) {
+		size_t alloc = a->alloc < 64 ? 64 : a->alloc + a->alloc / 2;
+		void *v = reallocarray(*arr, alloc, size);
+
+		if (v == NULL)
+			return -ENOMEM;
+		*arr = v;
+		a->alloc = alloc;
+	}
+	memset((char *)*arr + idx * size, 0, size);
+	return 0;
+}
+
+/* iam_json_split's reader: build users[idx] or groups[idx] at once. */
+static int
+build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
+	   const struct iam_json *item)
+{
+	struct walk *w = ctx;
+	struct iam_identity *id = w->id;
+	int k = strcmp(key, "users") == 0 ? SPLIT_USERS : SPLIT_GROUPS;
+	struct split_array *a = &w->split[k];
+	struct iam_faults *main_f = w->f;
+	const char *setting;
+	size_t old;
+
+	a->on = true;
+	a->seen = idx + 1;
+	if (w->err < 0)
+		return w->err;
+	if (idx >= split_max(w, k, &setting))
+		return 0;	/* refused as a whole by build() */
+	if (k == SPLIT_USERS ?
+	    split_room(a, (void **)&id->users, sizeof(*id->users), idx) :
+	    split_room(a, (void **)&id->groups, sizeof(*id->groups), idx))
+		return -ENOMEM;
+	w->f = &a->f;
+	old = push_key(w, key);
+	push_idx(w, idx);
+	if (k == SPLIT_USERS) {
+		struct iam_user *u = &id->users[idx];
+
+		id->n_users = idx + 1;
+		build_user(w, item, u);
+		u->file_password = keep(w, doc, u->file_password);
+		u->file_mfa = keep(w, doc, u->file_mfa);
+		for (size_t i = 0; i < u->n_inline; i++)
+			u->inline_policies[i].doc =
+				keep(w, doc, u->inline_policies[i].doc);
+	} else {
+		id->n_groups = idx + 1;
+		build_group(w, item, &id->groups[idx]);
+	}
+	pop(w, old);
+	w->f = main_f;
+	return w->err;
+}
+
+/* Move the faults of from to the end of to (within its cap). */
+static void
+move_faults(struct iam_faults *to, struct iam_faults *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		iam_fault(to, NULL, "%s", from->v[i]);
+	to->dropped += from->dropped;
+	to->oom |= from->oom;
+	iam_faults_release(from);
+}
+
+static void free_user(struct iam_user *u);
+
+/*
+ * Where build() would have built split array k: its faults, or the one
+ * fault of an array over its limit (then nothing of it is kept).
+ */
+static void
+finish_split(struct walk *w, int k)
+{
+	struct split_array *a = &w->split[k];
+	struct iam_identity *id = w->id;
+	const char *setting;
+	size_t max = split_max(w, k, &setting);
+
+	if (a->seen > max) {
+		fault_at(w, k == SPLIT_USERS ? "users" : "groups",
+			 "%zu entries are over the limit of %zu (%s in "
+			 "iam.conf)", a->seen, max, setting);
+		iam_faults_release(&a->f);
+		if (k == SPLIT_USERS) {
+			for (size_t i = 0; i < id->n_users; i++)
+				free_user(&id->users[i]);
+			free(id->users);
+			id->users = NULL;
+			id->n_users = 0;
+		} else {
+			for (size_t i = 0; i < id->n_groups; i++)
+				free(id->groups[i].policies);
+			free(id->groups);
+			id->groups = NULL;
+			id->n_groups = 0;
+		}
+		return;
+	}
+	move_faults(w->f, &a->f);
+	/* give back the growth room: a million users' worth is large */
+	if (k == SPLIT_USERS && id->n_users > 0 && id->n_users < a->alloc) {
+		void *v = reallocarray(id->users, id->n_users,
+				       sizeof(*id->users));
+
+		id->users = v != NULL ? v : id->users;
+	} else if (k == SPLIT_GROUPS && id->n_groups > 0 &&
+		   id->n_groups < a->alloc) {
+		void *v = reallocarray(id->groups, id->n_groups,
+				       sizeof(*id->groups));
+
+		id->groups = v != NULL ? v : id->groups;
+	}
+}
+
 static void
 build(struct walk *w, const struct iam_json *root)
 {
@@ -1178,10 +1351,18 @@ build(struct walk *w, const struct iam_json *root)
 	build_retired(w, &fr);
 	build_policy_map(w, &fr, "policies", IAM_ID_MAX_POLICIES,
 			 &id->policies, &id->n_policies);
-	BUILD_ARRAY(w, &fr, "groups", w->cfg->identity_max_groups,
-		    "identity_max_groups", id->groups, id->n_groups, build_group);
-	BUILD_ARRAY(w, &fr, "users", w->cfg->identity_max_users,
-		    "identity_max_users", id->users, id->n_users, build_user);
+	if (w->split[SPLIT_GROUPS].on)
+		finish_split(w, SPLIT_GROUPS);
+	else
+		BUILD_ARRAY(w, &fr, "groups", w->cfg->identity_max_groups,
+			    "identity_max_groups", id->groups, id->n_groups,
+			    build_group);
+	if (w->split[SPLIT_USERS].on)
+		finish_split(w, SPLIT_USERS);
+	else
+		BUILD_ARRAY(w, &fr, "users", w->cfg->identity_max_users,
+			    "identity_max_users", id->users, id->n_users,
+			    build_user);
 	BUILD_ARRAY(w, &fr, "roles", IAM_ID_MAX_ROLES, (const char *)NULL,
 		    id->roles, id->n_roles, build_role);
 }
@@ -1221,8 +1402,11 @@ parse_text(const char *buf, size_t len, struct iam_buf *text,
 	   const struct iam_config *cfg, const char *host_root,
 	   struct iam_identity **ret_id, struct iam_faults *faults)
 {
+	static const char *const split_keys[] = { "users", "groups", NULL };
 	struct iam_json_limits lim;
 	struct iam_faults local = IAM_FAULTS_INIT;
+	struct iam_json_split split = { .keys = split_keys,
+					.each = build_item };
 	struct walk *w;
 	size_t n0, d0;
 	char err[1024];
@@ -1240,15 +1424,19 @@ parse_text(const char *buf, size_t len, struct iam_buf *text,
 		return -ENOMEM;
 	w->cfg = cfg;
 	w->f = faults;
+	split.ctx = w;
 	w->id = calloc(1, sizeof(*w->id));
 	if (w->id == NULL || (w->id->priv = calloc(1, sizeof(struct iam_id_priv)))
 	    == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
-	r = iam_json_parse(buf, len, &lim, &w->id->doc, err, sizeof(err));
+	r = iam_json_parse_split(buf, len, &lim, &split, &w->id->doc, err,
+				 sizeof(err));
 	if (text != NULL)
 		iam_buf_wipe(text);
+	if (r == 0 && w->err < 0)
+		r = w->err;
 	if (r == -ENOMEM)
 		goto out;
 	if (r == -E2BIG) {
@@ -1276,6 +1464,8 @@ parse_text(const char *buf, size_t len, struct iam_buf *text,
 	}
 out:
 	iam_identity_free(w->id);
+	for (int k = 0; k < SPLIT_N; k++)
+		iam_faults_release(&w->split[k].f);
 	free(w);
 	iam_faults_release(&local);
 	return r;

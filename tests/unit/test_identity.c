@@ -1216,3 +1216,127 @@ Test(identity, subordinate_ranges_are_found_behind_narrow_ones)
 	rmdir(p);
 	rmdir(dir);
 }
+
+/* ---- users and groups built one at a time ---------------------------- */
+
+/*
+ * users and groups are built while the file is parsed, item by item: a
+ * file that is not JSON after them reports only that, their faults come
+ * in the order of the sections whatever the order of the file, and what
+ * the model keeps of an item (initial credentials, inline policies)
+ * outlives the item's tree.
+ */
+Test(identity, users_built_while_parsing_report_like_a_whole_tree)
+{
+	const char *late_error = "{\"users\":[{\"name\":\"Bad Name\",\"uid\":1}],"
+		ACC "," GRP ",\"roles\":[}";
+	const char *order = "{\"users\":[{\"name\":\"ann\",\"uid\":70001,"
+		"\"primary_group\":\"devs\",\"colour\":\"red\"}],"
+		"\"groups\":[{\"name\":\"devs\",\"gid\":70101,\"x\":1}],"
+		"\"account\":{\"id\":\"12\"}}";
+	const char *twice = "{" ACC "," GRP ",\"users\":[{\"name\":\"ann\","
+		"\"uid\":70001,\"primary_group\":\"devs\"}],\"users\":[{\"name\":"
+		"\"bob\",\"uid\":70002,\"primary_group\":\"devs\"}]}";
+	const char *scalars = "{" ACC "," GRP ",\"users\":[1,\"x\",null]}";
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = &untouched;
+
+	/* a JSON error after the users: that fault alone */
+	cr_expect_eq(iam_identity_parse(late_error, strlen(late_error), cfg,
+					HOST, &id, &f), -EINVAL);
+	cr_expect_eq(f.n, 1, "%s", all_faults(&f));
+	cr_expect(has_fault(&f, "roles"), "%s", all_faults(&f));
+	cr_expect_not(has_fault(&f, "Bad Name"));
+	cr_expect_eq(id, &untouched);
+	iam_faults_release(&f);
+
+	/* account, then groups, then users, as the sections are checked */
+	cr_expect_eq(iam_identity_parse(order, strlen(order), cfg, HOST, &id,
+					&f), -EINVAL);
+	cr_assert_eq(f.n, 3, "%s", all_faults(&f));
+	cr_expect(strstr(f.v[0], "account.id:") == f.v[0], "%s", f.v[0]);
+	cr_expect_str_eq(f.v[1], "groups[0].x: unknown field");
+	cr_expect_str_eq(f.v[2], "users[0].colour: unknown field");
+	iam_faults_release(&f);
+
+	/* "users" twice: the duplicate key, nothing built kept */
+	expect_refused("users twice", twice, strlen(twice),
+		       "users: duplicate key");
+	cr_expect_eq(iam_identity_parse(twice, strlen(twice), cfg, HOST, &id,
+					&f), -EINVAL);
+	cr_expect_eq(f.n, 1, "%s", all_faults(&f));
+	iam_faults_release(&f);
+
+	/* items that are not objects, each at its own index */
+	cr_expect_eq(iam_identity_parse(scalars, strlen(scalars), cfg, HOST,
+					&id, &f), -EINVAL);
+	cr_expect(has_fault(&f, "users[0]: must be an object, not a number"),
+		  "%s", all_faults(&f));
+	cr_expect(has_fault(&f, "users[1]: must be an object, not a string"));
+	cr_expect(has_fault(&f, "users[2]: must be an object, not null"));
+	cr_expect_eq(id, &untouched);
+	iam_faults_release(&f);
+}
+
+Test(identity, what_a_user_keeps_outlives_its_tree)
+{
+	struct iam_buf t = IAM_BUF_INIT, out = IAM_BUF_INIT;
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	const size_t n = 3000;
+
+	/* enough users that their trees' memory is reused many times over */
+	iam_buf_addf(&t, "{" ACC "," GRP ",\"users\":[");
+	for (size_t i = 0; i < n; i++)
+		iam_buf_addf(&t, "%s{\"name\":\"u%zu\",\"uid\":%zu,"
+			     "\"primary_group\":\"devs\",\"groups\":[\"devs\"],"
+			     "\"tags\":{\"Seq\":\"s%zu\"},"
+			     "\"password\":{\"changed\":\"2026-10-01T12:00:00Z\","
+			     "\"must_change\":%s},"
+			     "\"mfa\":{\"secret\":\"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\","
+			     "\"digits\":%d},"
+			     "\"inline_policies\":{\"P%zu\":{\"Version\":"
+			     "\"2012-10-17\",\"Statement\":[{\"Effect\":"
+			     "\"Allow\",\"Action\":\"host:Login\",\"Resource\":"
+			     "\"*\",\"Condition\":{\"NumericLessThan\":"
+			     "{\"aws:EpochTime\":%zu}}}]}}}",
+			     i ? "," : "", i, 80001 + i, i,
+			     i % 2 ? "true" : "false", 6 + (int)(i % 3), i,
+			     1000000 + i);
+	iam_buf_addf(&t, "]}");
+	cr_assert_eq(iam_identity_parse(t.buf, t.len, cfg, HOST, &id, &f), 0,
+		     "%s", all_faults(&f));
+	cr_assert_eq(id->n_users, n);
+	for (size_t i = 0; i < n; i += 997) {
+		const struct iam_user *u = &id->users[i];
+		const struct iam_json *d;
+		char name[32];
+
+		snprintf(name, sizeof(name), "u%zu", i);
+		cr_expect_str_eq(u->name, name);
+		cr_expect_eq(u->mfa.digits, 6 + i % 3);
+		cr_assert_not_null(u->file_password);
+		d = iam_json_get(u->file_password, "must_change");
+		cr_assert_not_null(d);
+		cr_expect_eq(d->u.boolean, i % 2 == 1);
+		d = iam_json_get(u->file_mfa, "digits");
+		cr_assert_not_null(d);
+		cr_expect_str_eq(d->u.number.text, i % 3 == 0 ? "6" :
+				 i % 3 == 1 ? "7" : "8");
+		cr_assert_eq(u->n_inline, 1);
+		d = iam_json_get(u->inline_policies[0].doc, "Statement");
+		cr_assert_not_null(d);
+		cr_expect_eq(d->len, 1);
+		cr_expect_eq(iam_json_get(iam_json_get(iam_json_get(
+			&d->u.items[0], "Condition"), "NumericLessThan"),
+			"aws:EpochTime")->u.number.i, (int64_t)(1000000 + i));
+	}
+	/* and the whole model is written back as it was read */
+	cr_assert_eq(iam_identity_write(id, &out), 0);
+	cr_expect_not_null(strstr(out.buf, "\"aws:EpochTime\": 1002999"));
+	cr_expect_not_null(strstr(out.buf, "\"Seq\": \"s2999\""));
+	iam_buf_wipe(&out);
+	iam_buf_wipe(&t);
+	iam_identity_free(id);
+	iam_faults_release(&f);
+}

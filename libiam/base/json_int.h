@@ -1,0 +1,43 @@
+/*
+ * json_int.h - libiam's own use of the JSON parser (iam/json.h): a parse
+ * that hands the items of a document's large arrays to their reader one
+ * at a time, so the tree of a million users is never in memory at once.
+ */
+#ifndef IAM_JSON_INT_H
+#define IAM_JSON_INT_H
+
+#include "iam/json.h"
+#include "util_int.h"
+
+/*
+ * The arrays to split: the values of keys[] (NULL-ended, at most 32) in the
+ * top-level object.  Each of their items, once complete, goes to
+ * each(ctx, doc, key, idx, item), key being the document's copy of the
+ * key and idx the item's index; item and the nodes under it are valid
+ * only during the call (their memory is reused for the next item),
+ * while the strings and keys under it last as long as doc.  A negative
+ * return stops the parse with that value.  In the finished tree a split
+ * array stands empty (len 0).
+ */
+struct iam_json_split {
+	const char *const *keys;
+	int (*each)(void *ctx, struct iam_json_doc *doc, const char *key,
+		    size_t idx, const struct iam_json *item);
+	void *ctx;
+};
+
+/* iam_json_parse(), the arrays named by split (NULL: none) split. */
+IAM_PRIVATE int iam_json_parse_split(const char *buf, size_t len,
+				     const struct iam_json_limits *limits,
+				     const struct iam_json_split *split,
+				     struct iam_json_doc **ret_doc, char *err,
+				     size_t errlen);
+
+/*
+ * A copy of v (a value of doc, or of an item being handed out) that lasts
+ * as long as doc; NULL when out of memory.
+ */
+IAM_PRIVATE const struct iam_json *iam_json_keep(struct iam_json_doc *doc,
+						 const struct iam_json *v);
+
+#endif
