@@ -14,7 +14,8 @@ fuzz-snapshots: build-fuzz/fuzz_snapshots
 
 build-fuzz/fuzz_identity: tests/fuzz/fuzz_identity.c $(LIBIAM_SRC)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -DFUZZ_HOST_ROOT='"$(CURDIR)/tests/fuzz/host"' -std=gnu11 \
+	clang $(CPPFLAGS) -DFUZZ_HOST_ROOT='"$(CURDIR)/tests/fuzz/host"' \
+		-DIAM_JSON_WINDOW=61 -std=gnu11 \
 		-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_identity.c $(IDENTITY_FUZZ_SRC) $(LIBIAM_DEPS)
 
@@ -27,7 +28,8 @@ fuzz-identity-run: build-fuzz/fuzz_identity
 # The snapshot builders and readers on every identity the loader accepts.
 build-fuzz/fuzz_snapshots: tests/fuzz/fuzz_snapshots.c $(LIBIAM_SRC)
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -DFUZZ_HOST_ROOT='"$(CURDIR)/tests/fuzz/host"' -std=gnu11 \
+	clang $(CPPFLAGS) -DFUZZ_HOST_ROOT='"$(CURDIR)/tests/fuzz/host"' \
+		-DIAM_JSON_WINDOW=61 -std=gnu11 \
 		-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_snapshots.c $(IDENTITY_FUZZ_SRC) $(LIBIAM_DEPS)
 

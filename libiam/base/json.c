@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
@@ -26,7 +28,14 @@
 #include "json_int.h"
 #include "util_int.h"
 
-#ifdef __SANITIZE_ADDRESS__
+#if defined(__SANITIZE_ADDRESS__)
+#define JSON_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JSON_ASAN 1
+#endif
+#endif
+#ifdef JSON_ASAN
 #include <sanitizer/asan_interface.h>
 #else
 #define ASAN_POISON_MEMORY_REGION(p, n) ((void)(p), (void)(n))
@@ -806,11 +815,16 @@ yajl_reason(yajl_handle h, const char *buf, size_t len, char *out, size_t n)
  * The offset of the first byte at or after off that is not JSON's white
  * space (RFC 8259 section 2); len when there is none.
  */
+static inline bool
+is_white_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 static size_t
 skip_white_space(const char *s, size_t off, size_t len)
 {
-	while (off < len && (s[off] == ' ' || s[off] == '\t' ||
-			     s[off] == '\n' || s[off] == '\r'))
+	while (off < len && is_white_space(s[off]))
 		off++;
 	return off;
 }
@@ -839,6 +853,98 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 				    errlen);
 }
 
+/*
+ * Newlines in s[0..n): eight bytes a step.  A byte of w ^ "\n\n..." is
+ * zero exactly where s has '\n'; ((x & 0x7f..) + 0x7f..) | x has a
+ * byte's high bit set exactly where that byte is not zero.  The flags
+ * are summed in byte lanes, emptied before any lane can reach 256.
+ */
+static size_t
+count_newlines(const char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL, hi = ones << 7;
+	size_t count = 0, i = 0;
+
+	while (n - i >= 8) {
+		uint64_t lanes = 0;
+
+		for (size_t k = 0; k < 255 && n - i >= 8; k++, i += 8) {
+			uint64_t x = load_word((const unsigned char *)s + i) ^
+				     (ones * '\n');
+
+			lanes += (~(((x & ~hi) + ~hi) | x) & hi) >> 7;
+		}
+		count += (size_t)((lanes * ones) >> 56);
+	}
+	for (; i < n; i++)
+		count += s[i] == '\n';
+	return count;
+}
+
+/*
+ * Text the caller gave to be wiped as it is consumed: buf[0..done) is
+ * wiped, its whole pages given back, and lines counts its newlines.
+ */
+struct consumed {
+	char *buf;
+	size_t done;
+	size_t lines;		/* newlines in buf[0..done) */
+	size_t last_line;	/* of its last byte not white space; 0 */
+	uintptr_t page;		/* the page size */
+	uintptr_t pages;	/* given back up to here */
+};
+
+static void
+consume(struct consumed *c, size_t upto)
+{
+	uintptr_t end;
+
+	size_t k = upto, nl_after = 0, n;
+
+	if (c->buf == NULL || upto <= c->done)
+		return;
+	while (k > c->done && is_white_space(c->buf[k - 1]))
+		nl_after += c->buf[--k] == '\n';
+	n = count_newlines(c->buf + c->done, upto - c->done);
+	if (k > c->done)
+		c->last_line = c->lines + n - nl_after + 1;
+	c->lines += n;
+	iam_wipe(c->buf + c->done, upto - c->done);
+	c->done = upto;
+	end = ((uintptr_t)c->buf + upto) & ~(c->page - 1);
+	if (end > c->pages) {
+		/* best effort: the bytes are wiped either way */
+		(void)madvise((void *)c->pages, end - c->pages, MADV_DONTNEED);
+		c->pages = end;
+	}
+}
+
+/* The line of offset off of the text, when off is not consumed yet. */
+static size_t
+line_at(const struct consumed *c, const char *buf, size_t off)
+{
+	return c->lines + line_of(buf + c->done, off - c->done);
+}
+
+/* Where a text cut short stops: the line of its last byte not white
+   space (1 when there is none). */
+static size_t
+end_line(const struct consumed *c, const char *buf, size_t len)
+{
+	size_t i = len;
+
+	while (i > c->done && is_white_space(buf[i - 1]))
+		i--;
+	if (i > c->done)
+		return line_at(c, buf, i - 1);
+	return c->last_line ? c->last_line : 1;
+}
+
+/* Text consumed a window at a time; fuzzing builds set a small one. */
+#ifndef IAM_JSON_WINDOW
+#define IAM_JSON_WINDOW (1u << 20)
+#endif
+
 int
 iam_json_parse_split(const char *buf, size_t len,
 		     const struct iam_json_limits *limits,
@@ -846,9 +952,12 @@ iam_json_parse_split(const char *buf, size_t len,
 		     struct iam_json_doc **ret_doc, char *err, size_t errlen)
 {
 	struct parser ps = { .split = split };
+	struct consumed c = { 0 };
+	size_t base = 0, n = len, window = len;
 	char reason[256];
 	yajl_handle h;
-	yajl_status st;
+	yajl_status st = yajl_status_ok;
+	bool at_end = false;	/* the failure is yajl_complete_parse()'s */
 	int r = -EINVAL;
 
 	set_defaults(&ps.lim, limits);
@@ -863,6 +972,14 @@ iam_json_parse_split(const char *buf, size_t len,
 			 len, ps.lim.max_bytes);
 		return -E2BIG;
 	}
+	if (split != NULL && split->consumed != NULL) {
+		long page = sysconf(_SC_PAGESIZE);
+
+		c.buf = (char *)buf;
+		c.page = page > 0 ? (uintptr_t)page : 4096;
+		c.pages = ((uintptr_t)buf + c.page - 1) & ~(c.page - 1);
+		window = IAM_JSON_WINDOW;
+	}
 	ps.doc = calloc(1, sizeof(*ps.doc));
 	if (ps.doc == NULL)
 		return -ENOMEM;
@@ -876,21 +993,36 @@ iam_json_parse_split(const char *buf, size_t len,
 	 * yajl's own check of what follows the value takes a token cut by
 	 * the end of the input (a lone '"') for the end: it is told to stop
 	 * after the value, and everything after it must be white space.
+	 * The text goes to yajl in windows when it is to be consumed (yajl
+	 * keeps a token cut by a window's end), else at once.
 	 */
 	yajl_config(h, yajl_allow_trailing_garbage, 1);
-	st = yajl_parse(h, (const unsigned char *)buf, len);
-	if (st == yajl_status_ok) {
-		size_t at = skip_white_space(buf, yajl_get_bytes_consumed(h),
-					     len);
+	for (;;) {
+		size_t used;
 
-		if (at < len) {
-			snprintf(ps.err, sizeof(ps.err), "line %zu: trailing "
-				 "garbage", line_of(buf, at));
-			st = yajl_status_error;
+		n = len - base < window ? len - base : window;
+		st = yajl_parse(h, (const unsigned char *)buf + base, n);
+		if (st != yajl_status_ok)
+			break;
+		used = yajl_get_bytes_consumed(h);
+		if (used < n || base + n == len) {
+			size_t at = skip_white_space(buf, base + used, len);
+
+			if (at < len) {
+				snprintf(ps.err, sizeof(ps.err), "line %zu: "
+					 "trailing garbage",
+					 line_at(&c, buf, at));
+				st = yajl_status_error;
+			}
+			break;
 		}
+		consume(&c, base + n);
+		base += n;
 	}
-	if (st == yajl_status_ok)
+	if (st == yajl_status_ok) {
+		at_end = true;
 		st = yajl_complete_parse(h);
+	}
 	if (st == yajl_status_ok && ps.n_stack == 1 && ps.depth == 0) {
 		ps.doc->root = ps.stack[0].v;
 		*ret_doc = ps.doc;
@@ -906,18 +1038,21 @@ iam_json_parse_split(const char *buf, size_t len,
 		if (strcmp(ps.err, "out of memory") == 0)
 			r = -ENOMEM;
 	} else {
-		size_t off = yajl_get_bytes_consumed(h);
+		size_t off = base + yajl_get_bytes_consumed(h);
 		char path[512];
 
-		yajl_reason(h, buf, len, reason, sizeof(reason));
+		yajl_reason(h, buf + base, n, reason, sizeof(reason));
 		current_path(&ps, path, sizeof(path));
 		/* yajl's word when it stopped at a token; ok: at the end */
 		if (st == yajl_status_ok)
 			snprintf(reason, sizeof(reason), "premature end of input");
 		snprintf(err, errlen, "%s%sline %zu: %s", path,
-			 path[0] ? ": " : "", line_of(buf, off < len ? off : len),
-			 reason);
+			 path[0] ? ": " : "",
+			 at_end ? end_line(&c, buf, len) :
+			 line_at(&c, buf, off < len ? off : len), reason);
 	}
+	if (split != NULL && split->consumed != NULL)
+		*split->consumed = c.done;
 	yajl_free(h);
 	free(ps.stack);
 	free(ps.frames);

@@ -24,6 +24,14 @@ struct iam_json_split {
 	int (*each)(void *ctx, struct iam_json_doc *doc, const char *key,
 		    size_t idx, const struct iam_json *item);
 	void *ctx;
+	/*
+	 * NULL, or: the text is the caller's own, writable, to be wiped as
+	 * it is consumed.  It then goes to yajl a window at a time, each
+	 * window wiped (and its whole pages given back) once parsed, so the
+	 * text and the model built from it are not in memory together; on
+	 * return *consumed is how many leading bytes were wiped.
+	 */
+	size_t *consumed;
 };
 
 /* iam_json_parse(), the arrays named by split (NULL: none) split. */

@@ -46,6 +46,7 @@ struct walk {
 	char path[1024];	/* JSON path of the value being checked */
 	size_t plen;
 	struct split_array split[SPLIT_N];
+	bool sources;		/* keep file_password and file_mfa */
 };
 
 /* ---- JSON paths and faults ------------------------------------------ */
@@ -1256,8 +1257,9 @@ build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
 
 		id->n_users = idx + 1;
 		build_user(w, item, u);
-		u->file_password = keep(w, doc, u->file_password);
-		u->file_mfa = keep(w, doc, u->file_mfa);
+		u->file_password = w->sources ?
+				   keep(w, doc, u->file_password) : NULL;
+		u->file_mfa = w->sources ? keep(w, doc, u->file_mfa) : NULL;
 		for (size_t i = 0; i < u->n_inline; i++)
 			u->inline_policies[i].doc =
 				keep(w, doc, u->inline_policies[i].doc);
@@ -1393,14 +1395,14 @@ iam_identity_json_limits(const struct iam_config *cfg,
 }
 
 /*
- * iam_identity_parse(); text, when given, holds buf and is wiped as soon
- * as the tree has its own copy of everything, before the model is built,
- * so the file's text and the model are never in memory together.
+ * iam_identity_parse(); with consumed, buf is the caller's own text and
+ * is wiped a window at a time as it is parsed (iam_json_split), *consumed
+ * telling how far.
  */
 static int
-parse_text(const char *buf, size_t len, struct iam_buf *text,
-	   const struct iam_config *cfg, const char *host_root,
-	   struct iam_identity **ret_id, struct iam_faults *faults)
+parse_inner(const char *buf, size_t len, size_t *consumed,
+	    const struct iam_config *cfg, const char *host_root, int flags,
+	    struct iam_identity **ret_id, struct iam_faults *faults)
 {
 	static const char *const split_keys[] = { "users", "groups", NULL };
 	struct iam_json_limits lim;
@@ -1424,6 +1426,7 @@ parse_text(const char *buf, size_t len, struct iam_buf *text,
 		return -ENOMEM;
 	w->cfg = cfg;
 	w->f = faults;
+	w->sources = !(flags & IAM_ID_NO_SOURCES);
 	split.ctx = w;
 	w->id = calloc(1, sizeof(*w->id));
 	if (w->id == NULL || (w->id->priv = calloc(1, sizeof(struct iam_id_priv)))
@@ -1431,10 +1434,9 @@ parse_text(const char *buf, size_t len, struct iam_buf *text,
 		r = -ENOMEM;
 		goto out;
 	}
+	split.consumed = consumed;
 	r = iam_json_parse_split(buf, len, &lim, &split, &w->id->doc, err,
 				 sizeof(err));
-	if (text != NULL)
-		iam_buf_wipe(text);
 	if (r == 0 && w->err < 0)
 		r = w->err;
 	if (r == -ENOMEM)
@@ -1471,12 +1473,40 @@ out:
 	return r;
 }
 
+/*
+ * parse_inner(); with IAM_ID_CONSUME, buf is wiped as the parse consumes
+ * it (*consumed leading bytes), the rest after it, on every path, so the
+ * file's text and the model built from it are never in memory together.
+ */
+static int
+parse_text(const char *buf, size_t len, const struct iam_config *cfg,
+	   const char *host_root, int flags, struct iam_identity **ret_id,
+	   struct iam_faults *faults)
+{
+	size_t wiped = 0;
+	bool consume = flags & IAM_ID_CONSUME && buf != NULL;
+	int r = parse_inner(buf, len, consume ? &wiped : NULL, cfg, host_root,
+			    flags, ret_id, faults);
+
+	if (consume)
+		iam_wipe((char *)buf + wiped, len - wiped);
+	return r;
+}
+
+int
+iam_id_parse(const char *buf, size_t len, const struct iam_config *cfg,
+	     const char *host_root, int flags, struct iam_identity **ret_id,
+	     struct iam_faults *faults)
+{
+	return parse_text(buf, len, cfg, host_root, flags, ret_id, faults);
+}
+
 int
 iam_identity_parse(const char *buf, size_t len, const struct iam_config *cfg,
 		   const char *host_root, struct iam_identity **ret_id,
 		   struct iam_faults *faults)
 {
-	return parse_text(buf, len, NULL, cfg, host_root, ret_id, faults);
+	return iam_id_parse(buf, len, cfg, host_root, 0, ret_id, faults);
 }
 
 /* Read a file as it is (iamctl validate FILE); "-" is standard input. */
@@ -1518,9 +1548,9 @@ read_plain(const char *path, size_t max, struct iam_buf *ret, char *err,
 }
 
 int
-iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
-		  const char *host_root, struct iam_identity **ret_id,
-		  struct iam_faults *faults)
+iam_id_load(const char *path, bool strict, const struct iam_config *cfg,
+	    const char *host_root, int flags, struct iam_identity **ret_id,
+	    struct iam_faults *faults)
 {
 	struct iam_faults local = IAM_FAULTS_INIT;
 	struct iam_buf b = IAM_BUF_INIT;
@@ -1545,12 +1575,20 @@ iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
 				 path, cfg->identity_max_bytes);
 		iam_fault(faults, NULL, "%s", err[0] ? err : strerror(-r));
 	} else {
-		r = parse_text(b.buf, b.len, &b, cfg, host_root, ret_id,
-			       faults);
-		iam_buf_wipe(&b);	/* on every path */
+		r = parse_text(b.buf, b.len, cfg, host_root,
+			       flags | IAM_ID_CONSUME, ret_id, faults);
+		iam_buf_release(&b);	/* wiped on every path */
 	}
 	iam_faults_release(&local);
 	return r;
+}
+
+int
+iam_identity_load(const char *path, bool strict, const struct iam_config *cfg,
+		  const char *host_root, struct iam_identity **ret_id,
+		  struct iam_faults *faults)
+{
+	return iam_id_load(path, strict, cfg, host_root, 0, ret_id, faults);
 }
 
 /* ---- Release --------------------------------------------------------- */

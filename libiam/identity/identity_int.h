@@ -52,6 +52,26 @@ struct iam_id_priv {
    anything past 48 characters cut with "...".  Returns buf. */
 IAM_HIDDEN const char *iam_id_quote(const char *s, char *buf, size_t len);
 
+/*
+ * iam_identity_parse() and iam_identity_load() for libiam's own use.
+ * flags: IAM_ID_NO_SOURCES, for a model that is only published, never
+ * written back: file_password and file_mfa stay NULL (a million users'
+ * copies of them are 136 MB).  IAM_ID_CONSUME (iam_id_parse()): buf is
+ * the caller's own writable copy, wiped as it is parsed and wholly by
+ * the return, on every path.
+ */
+#define IAM_ID_NO_SOURCES	0x1
+#define IAM_ID_CONSUME		0x2
+IAM_HIDDEN int iam_id_parse(const char *buf, size_t len,
+			    const struct iam_config *cfg,
+			    const char *host_root, int flags,
+			    struct iam_identity **ret_id,
+			    struct iam_faults *faults);
+IAM_HIDDEN int iam_id_load(const char *path, bool strict,
+			   const struct iam_config *cfg, const char *host_root,
+			   int flags, struct iam_identity **ret_id,
+			   struct iam_faults *faults);
+
 /* Build the lookup indexes of id (iam_identity_reindex()). */
 IAM_HIDDEN int iam_id_index(struct iam_identity *id);
 

@@ -50,6 +50,7 @@
 #include "authdb_format.h"
 #include "nssdb.h"
 #include "privsep_int.h"
+#include "identity_int.h"
 #include "util_int.h"
 
 #define CURRENT		"current"
@@ -987,12 +988,14 @@ load_source(const struct pub *p, struct iam_identity **ret_id)
 	struct iam_identity *id = NULL;
 	int r;
 
+	/* published, never written back: the file's own credentials'
+	   sources are not kept */
 	if (p->text != NULL)
-		r = iam_identity_parse(p->text, p->len, cfg, p->host_root, &id,
-				       faults);
+		r = iam_id_parse(p->text, p->len, cfg, p->host_root,
+				 IAM_ID_NO_SOURCES, &id, faults);
 	else
-		r = iam_identity_load(cfg->identity_file, true, cfg,
-				      p->host_root, &id, faults);
+		r = iam_id_load(cfg->identity_file, true, cfg, p->host_root,
+				IAM_ID_NO_SOURCES, &id, faults);
 	if (r < 0) {
 		if (r != -EINVAL && !iam_faults_any(faults))
 			iam_fault(faults, cfg->identity_file, "%s",

@@ -20,6 +20,7 @@
 
 #include "iam.h"
 #include "fixtures.h"
+#include "identity_int.h"
 
 #define DATA SRC_DIR "/tests/unit/identity-bad"
 #define HOST DATA "/host"
@@ -1339,4 +1340,130 @@ Test(identity, what_a_user_keeps_outlives_its_tree)
 	iam_buf_wipe(&t);
 	iam_identity_free(id);
 	iam_faults_release(&f);
+}
+
+/*
+ * A file is parsed a window (1 MiB) at a time and each window wiped once
+ * parsed, so its text and its model are not in memory together: faults
+ * past the first window still name their line, and a file that is
+ * refused or accepted is the same either way.
+ */
+static void
+write_file(const char *path, const struct iam_buf *b)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, b->buf, b->len), (ssize_t)b->len);
+	close(fd);
+}
+
+/* n users, one line each, after the account and a group (lines 1-3) */
+static void
+users_text(struct iam_buf *b, size_t n)
+{
+	iam_buf_addf(b, "{" ACC ",\n" GRP ",\n\"users\":[\n");
+	for (size_t i = 0; i < n; i++)
+		iam_buf_addf(b, "%s{\"name\":\"u%zu\",\"uid\":%zu,"
+			     "\"primary_group\":\"devs\",\"gecos\":\"User %zu of "
+			     "many, with some words to make the file long\"}\n",
+			     i ? "," : "", i, 80001 + i, i);
+}
+
+Test(identity, a_file_past_one_window_names_its_lines)
+{
+	char path[] = "/tmp/iam-id-win.XXXXXX";
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	const size_t n = 15000;	/* ~1.6 MB: two windows */
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	close(fd);
+
+	/* whole: every user loaded */
+	users_text(&b, n);
+	iam_buf_addf(&b, "]}\n\n");
+	cr_assert_gt(b.len, 1u << 20);
+	write_file(path, &b);
+	cr_assert_eq(iam_identity_load(path, false, cfg, HOST, &id, &f), 0,
+		     "%s", all_faults(&f));
+	cr_expect_eq(id->n_users, n);
+	cr_expect_str_eq(id->users[n - 1].name, "u14999");
+	id = iam_identity_free(id);
+
+	/* a syntax error on the line of user 14000 (line 4 + 14000) */
+	iam_buf_release(&b);
+	users_text(&b, 14000);
+	iam_buf_addf(&b, ",{\"name\":\"x\",\"uid\":1,,}]}\n");
+	write_file(path, &b);
+	id = &untouched;
+	cr_expect_eq(iam_identity_load(path, false, cfg, HOST, &id, &f),
+		     -EINVAL);
+	cr_expect_eq(f.n, 1, "%s", all_faults(&f));
+	cr_expect(has_fault(&f, "users[14000].uid: line 14004: "), "%s",
+		  all_faults(&f));
+	cr_expect_eq(id, &untouched);
+	iam_faults_release(&f);
+
+	/* cut short: named at its last line, past the first window */
+	iam_buf_release(&b);
+	users_text(&b, n);
+	iam_buf_addf(&b, "\n\n");
+	write_file(path, &b);
+	cr_expect_eq(iam_identity_load(path, false, cfg, HOST, &id, &f),
+		     -EINVAL);
+	cr_expect(has_fault(&f, "line 15003: premature end of input"), "%s",
+		  all_faults(&f));
+	cr_expect_eq(f.n, 1);
+	iam_faults_release(&f);
+
+	/* something after the object, far past the first window */
+	iam_buf_release(&b);
+	users_text(&b, n);
+	iam_buf_addf(&b, "]}\n\n{}\n");
+	write_file(path, &b);
+	cr_expect_eq(iam_identity_load(path, false, cfg, HOST, &id, &f),
+		     -EINVAL);
+	cr_expect(has_fault(&f, "line 15006: trailing garbage"), "%s",
+		  all_faults(&f));
+	cr_expect_eq(f.n, 1);
+	cr_expect_eq(id, &untouched);
+	iam_faults_release(&f);
+
+	iam_buf_release(&b);
+	unlink(path);
+}
+
+/* A text given to be consumed is wiped whole, accepted or refused. */
+Test(identity, a_consumed_text_is_wiped_on_every_path)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	struct iam_faults f = IAM_FAULTS_INIT;
+	struct iam_identity *id = NULL;
+	const char *tails[] = { "]}\n", "]}{}", "", ",{\"name\":1}]}" };
+
+	for (size_t t = 0; t < sizeof(tails) / sizeof(tails[0]); t++) {
+		size_t nonzero = 0;
+
+		iam_buf_release(&b);
+		users_text(&b, 12000);
+		iam_buf_addf(&b, "%s", tails[t]);
+		cr_assert_eq(iam_id_parse(b.buf, b.len, cfg, HOST,
+					  IAM_ID_CONSUME, &id, &f),
+			     t == 0 ? 0 : -EINVAL, "tail %zu: %s", t,
+			     all_faults(&f));
+		for (size_t i = 0; i < b.len; i++)
+			nonzero += b.buf[i] != 0;
+		cr_expect_eq(nonzero, 0, "tail %zu: %zu bytes left", t,
+			     nonzero);
+		if (t == 0) {
+			cr_expect_eq(id->n_users, 12000);
+			cr_expect_str_eq(id->users[11999].name, "u11999");
+		}
+		id = iam_identity_free(id);
+		iam_faults_release(&f);
+	}
+	iam_buf_release(&b);
 }

@@ -268,6 +268,9 @@ Test(json, refuses_truncated_input)
 	expect_error("{\"users\": [{\"name\": \"a\"", NULL,
 		     "premature end of input");
 	expect_error("", NULL, "premature end of input");
+	/* named at the line where the text stops, not at its first line */
+	expect_error("{\"a\":\n[1,\n2\n\n", NULL,
+		     "a[2]: line 3: premature end of input");
 }
 
 /* A complete input with a token out of place is not cut short. */
