@@ -854,27 +854,31 @@ iam_json_parse(const char *buf, size_t len, const struct iam_json_limits *limits
 }
 
 /*
- * Newlines in s[0..n): eight bytes a step.  A byte of w ^ "\n\n..." is
- * zero exactly where s has '\n'; ((x & 0x7f..) + 0x7f..) | x has a
- * byte's high bit set exactly where that byte is not zero.  The flags
- * are summed in byte lanes, emptied before any lane can reach 256.
+ * Newlines in s[0..n): sixteen bytes a step, as GCC's vector extension
+ * (SSE2 on x86-64, NEON on arm64): a lane compared equal is -1, so
+ * subtracting the comparison counts, in byte lanes emptied before any
+ * can pass 255.
  */
+typedef unsigned char nl_v16 __attribute__((vector_size(16)));
+
 static size_t
 count_newlines(const char *s, size_t n)
 {
-	const uint64_t ones = 0x0101010101010101ULL, hi = ones << 7;
+	const nl_v16 nl = { '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n',
+			    '\n', '\n', '\n', '\n', '\n', '\n', '\n', '\n' };
 	size_t count = 0, i = 0;
 
-	while (n - i >= 8) {
-		uint64_t lanes = 0;
+	while (n - i >= 16) {
+		nl_v16 lanes = { 0 };
 
-		for (size_t k = 0; k < 255 && n - i >= 8; k++, i += 8) {
-			uint64_t x = load_word((const unsigned char *)s + i) ^
-				     (ones * '\n');
+		for (size_t k = 0; k < 255 && n - i >= 16; k++, i += 16) {
+			nl_v16 v;
 
-			lanes += (~(((x & ~hi) + ~hi) | x) & hi) >> 7;
+			memcpy(&v, s + i, 16);
+			lanes -= (nl_v16)(v == nl);
 		}
-		count += (size_t)((lanes * ones) >> 56);
+		for (size_t k = 0; k < 16; k++)
+			count += lanes[k];
 	}
 	for (; i < n; i++)
 		count += s[i] == '\n';

@@ -1432,6 +1432,18 @@ Test(identity, a_file_past_one_window_names_its_lines)
 	cr_expect_eq(id, &untouched);
 	iam_faults_release(&f);
 
+	/* newlines alone, 1.2 MB of them, then a text cut short */
+	iam_buf_release(&b);
+	for (size_t i = 0; i < 1200000; i++)
+		iam_buf_add(&b, "\n", 1);
+	iam_buf_addf(&b, "{\"account\":\n\n");
+	write_file(path, &b);
+	cr_expect_eq(iam_identity_load(path, false, cfg, HOST, &id, &f),
+		     -EINVAL);
+	cr_expect(has_fault(&f, "line 1200001: premature end of input"), "%s",
+		  all_faults(&f));
+	iam_faults_release(&f);
+
 	iam_buf_release(&b);
 	unlink(path);
 }
