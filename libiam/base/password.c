@@ -189,10 +189,56 @@ setting_usable(const char *hash)
 		crypt_checksalt(hash) == CRYPT_SALT_OK;
 }
 
+/*
+ * What of a hash of good shape crypt_checksalt() has left to judge: the
+ * method and its cost, everything before the salt, and the salt's
+ * length (its characters the shape checked).  Returns that prefix's
+ * length and the salt's.
+ */
+static size_t
+judged_prefix(const char *h, size_t *ret_salt)
+{
+	const char *last = strrchr(h, '$'), *p = last - 1;
+
+	if (h[1] == '2') {	/* $2b$CC$ then 22 of salt, no '$' after */
+		*ret_salt = 22;
+		return 7;
+	}
+	while (*p != '$')	/* $y$PARAMS$ and $6$[rounds=N$] end in '$' */
+		p--;
+	*ret_salt = (size_t)(last - p - 1);
+	return (size_t)(p + 1 - h);
+}
+
+/*
+ * A file of a million users holds a million hashes of a handful of
+ * methods and costs: the last judgement of libxcrypt is kept per thread
+ * and reused for a hash that differs from the last one only in salt and
+ * hash characters, which hash_shape_ok() has checked.
+ */
 bool
 iam_password_hash_valid(const char *hash)
 {
-	return setting_usable(hash) && hash_shape_ok(hash);
+	static __thread char last[64];
+	static __thread size_t last_len, last_salt;
+	static __thread bool last_ok;
+	size_t len, salt;
+
+	if (!hash_shape_ok(hash) || strlen(hash) >= CRYPT_OUTPUT_SIZE)
+		return false;
+	len = judged_prefix(hash, &salt);
+	if (len == last_len && salt == last_salt &&
+	    memcmp(hash, last, len) == 0)
+		return last_ok;
+	last_ok = setting_usable(hash);
+	if (len < sizeof(last)) {
+		memcpy(last, hash, len);
+		last_len = len;
+		last_salt = salt;
+	} else {
+		last_len = 0;
+	}
+	return last_ok;
 }
 
 /* Compare n bytes without an early exit. */

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <crypt.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -206,4 +207,64 @@ Test(password, one_hash_validator_answers_the_nine_shapes)
 	cr_expect_not(iam_password_hash_valid("$6$rounds=0999$saltsalt$8RWsOfwR6M6PpnoeQiEiWzNTPo1f0HjVYjDnLZhGx16aBFRkeqiHAzfXP/LgrOWMBMXqiU2pLrXsSOHNUyUm91"));
 	/* A refused hash never verifies, whatever the password. */
 	cr_expect_neq(iam_password_verify("x", "$6$pvmn4htoh.wWMtTq$ILMhIry"), 0);
+}
+
+/*
+ * The validator keeps libxcrypt's last judgement per thread and reuses
+ * it for a hash differing only in salt and hash characters: each hash,
+ * judged right after each other, gets the answer a fresh thread gives.
+ */
+static const char *const judged[] = {
+	"$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+	"$y$j9T$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtn",
+	"$y$j9T$OXp/GwF3TnE0H.m.bLPMR$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+	"$y$j9T$OXp/GwF3TnE0H.m.bLPM:0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+	"$y$jBT$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+	"$6$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/",
+	"$6$rounds=5000$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/",
+	"$6$rounds=0500$pvmn4htoh.wWMtTq$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/",
+	"$6$pvmn4htoh.wWMtTqX$ILMhIryS8piZ7L.0POP69EF9dmT6iojLuRRvZgZxPELCm45O5syH23C0CcMPQtJF/oNKQxx2OBvqHEmXUjWDP/",
+	"$2b$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a",
+	"$2b$03$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a",
+	"$2b$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8",
+	"$2y$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a",
+	"$2x$05$GQOpAtKmwvxZnFBZDNCR7eRdXeJkHEMtFpJfzh4Ie6RrTXGp28Y8a",
+	"$y$j9T$$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+	"$y$$OXp/GwF3TnE0H.m.bLPMR0$g9cEIFuSX2q.kwXDNsmbf1Uv5TTJ99DkA2Aq0wDgtnB",
+};
+#define N_JUDGED (sizeof(judged) / sizeof(judged[0]))
+
+static void *
+judge_alone(void *arg)
+{
+	return (void *)(uintptr_t)iam_password_hash_valid(arg);
+}
+
+Test(password, a_reused_judgement_is_the_one_a_fresh_thread_gives)
+{
+	bool alone[N_JUDGED];
+	size_t n_valid = 0;
+
+	for (size_t i = 0; i < N_JUDGED; i++) {
+		pthread_t t;
+		void *r;
+
+		cr_assert_eq(pthread_create(&t, NULL, judge_alone,
+					    (void *)judged[i]), 0);
+		cr_assert_eq(pthread_join(t, &r), 0);
+		alone[i] = r != NULL;
+		n_valid += alone[i];
+	}
+	/* the list holds both kinds */
+	cr_expect_geq(n_valid, 4);
+	cr_expect_leq(n_valid, N_JUDGED - 6);
+	/* every ordered pair, one right after the other, in this thread */
+	for (size_t i = 0; i < N_JUDGED; i++)
+		for (size_t j = 0; j < N_JUDGED; j++) {
+			cr_expect_eq(iam_password_hash_valid(judged[i]),
+				     alone[i], "%s", judged[i]);
+			cr_expect_eq(iam_password_hash_valid(judged[j]),
+				     alone[j], "%s after %s", judged[j],
+				     judged[i]);
+		}
 }
