@@ -1137,6 +1137,14 @@ keep_node(struct iam_json_doc *doc, const struct iam_json *v,
 	}
 }
 
+void *
+iam_json_doc_alloc(struct iam_json_doc *doc, size_t n)
+{
+	void *p = arena_alloc_aligned(&doc->text, n, sizeof(void *));
+
+	return p != NULL ? memset(p, 0, n) : NULL;
+}
+
 const struct iam_json *
 iam_json_keep(struct iam_json_doc *doc, const struct iam_json *v)
 {

@@ -48,4 +48,11 @@ IAM_PRIVATE int iam_json_parse_split(const char *buf, size_t len,
 IAM_PRIVATE const struct iam_json *iam_json_keep(struct iam_json_doc *doc,
 						 const struct iam_json *v);
 
+/*
+ * n bytes, zeroed and aligned for pointers and sizes (not for long
+ * double), that last as long as doc and are wiped with it; NULL when out
+ * of memory.
+ */
+IAM_PRIVATE void *iam_json_doc_alloc(struct iam_json_doc *doc, size_t n);
+
 #endif

@@ -47,6 +47,7 @@ struct walk {
 	size_t plen;
 	struct split_array split[SPLIT_N];
 	bool sources;		/* keep file_password and file_mfa */
+	struct iam_json_doc *doc;	/* lasting storage of the model's lists */
 };
 
 /* ---- JSON paths and faults ------------------------------------------ */
@@ -220,6 +221,25 @@ xcalloc(struct walk *w, size_t n, size_t size)
 {
 	void *p = calloc(n ? n : 1, size);
 
+	if (p == NULL)
+		w->err = -ENOMEM;
+	return p;
+}
+
+/*
+ * n zeroed entries of size bytes that live as long as the identity (the
+ * document's lasting arena): the lists of a user, group or role, so a
+ * million users are not four million small blocks.
+ */
+static void *
+lasting(struct walk *w, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (n == 0)
+		n = 1;
+	if (n <= SIZE_MAX / size)
+		p = iam_json_doc_alloc(w->doc, n * size);
 	if (p == NULL)
 		w->err = -ENOMEM;
 	return p;
@@ -637,11 +657,9 @@ get_names(struct walk *w, struct fields *obj, const char *key,
 
 	if (a == NULL)
 		return;
-	v = reallocarray(NULL, a->len ? a->len : 1, sizeof(*v));
-	if (v == NULL) {
-		w->err = -ENOMEM;
+	v = lasting(w, a->len, sizeof(*v));
+	if (v == NULL)
 		return;
-	}
 	old = push_key(w, key);
 	for (size_t i = 0; i < a->len; i++) {
 		const struct iam_json *it = &a->u.items[i];
@@ -686,7 +704,7 @@ get_tags(struct walk *w, struct fields *obj, struct iam_tags *ret)
 
 	if (t == NULL)
 		return;
-	ret->v = xcalloc(w, t->len, sizeof(*ret->v));
+	ret->v = lasting(w, t->len, sizeof(*ret->v));
 	/* the usual handful of tags needs no allocation for the keys */
 	keys = t->len <= 8 ? few : xcalloc(w, t->len, sizeof(*keys));
 	if (ret->v == NULL || keys == NULL) {
@@ -1074,14 +1092,13 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 	if (u->home == NULL && u->name != NULL &&
 	    lookup(&fv, "home") == NULL) {
 		size_t n = strlen(u->name);
-		char *h = malloc(sizeof("/home/") + n);
+		char *h = lasting(w, sizeof("/home/") + n, 1);
 
 		if (h != NULL) {
 			memcpy(h, "/home/", 6);
 			memcpy(h + 6, u->name, n + 1);
+			u->home = h;
 		}
-		if (h == NULL || (u->home = own_string(w->id, h)) == NULL)
-			w->err = -ENOMEM;
 	}
 	u->shell = get_path(w, &fv, "shell");
 	if (u->shell == NULL)
@@ -1241,6 +1258,7 @@ build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
 
 	a->on = true;
 	a->seen = idx + 1;
+	w->doc = doc;
 	if (w->err < 0)
 		return w->err;
 	if (idx >= split_max(w, k, &setting))
@@ -1309,8 +1327,6 @@ finish_split(struct walk *w, int k)
 			id->users = NULL;
 			id->n_users = 0;
 		} else {
-			for (size_t i = 0; i < id->n_groups; i++)
-				free(id->groups[i].policies);
 			free(id->groups);
 			id->groups = NULL;
 			id->n_groups = 0;
@@ -1437,6 +1453,7 @@ parse_inner(const char *buf, size_t len, size_t *consumed,
 	split.consumed = consumed;
 	r = iam_json_parse_split(buf, len, &lim, &split, &w->id->doc, err,
 				 sizeof(err));
+	w->doc = w->id->doc;
 	if (r == 0 && w->err < 0)
 		r = w->err;
 	if (r == -ENOMEM)
@@ -1630,13 +1647,12 @@ free_policies(struct iam_named_policy *v, size_t n)
 	free(v);
 }
 
+/* groups, policies, tags.v and a default home are in the document's
+   lasting arena (lasting()), released with it. */
 static void
 free_user(struct iam_user *u)
 {
-	free(u->groups);
-	free(u->policies);
 	free_policies(u->inline_policies, u->n_inline);
-	free(u->tags.v);
 	iam_drop_string(u->password.hash);
 	for (size_t i = 0; i < u->password.n_history; i++)
 		iam_drop_string(u->password.history[i]);
@@ -1664,14 +1680,9 @@ iam_identity_free(struct iam_identity *id)
 	for (size_t i = 0; i < id->n_users; i++)
 		free_user(&id->users[i]);
 	free(id->users);
-	for (size_t i = 0; i < id->n_groups; i++)
-		free(id->groups[i].policies);
 	free(id->groups);
-	for (size_t i = 0; i < id->n_roles; i++) {
-		free(id->roles[i].tags.v);
+	for (size_t i = 0; i < id->n_roles; i++)
 		iam_policy_free(id->roles[i].trust_policy.compiled);
-		free(id->roles[i].policies);
-	}
 	free(id->roles);
 	free_policies(id->policies, id->n_policies);
 	free(id->retired_ids);

@@ -20,6 +20,10 @@
  *  - Arrays (users, groups, ...) are malloc'd and owned by the identity; a
  *    caller that edits the model may realloc them, then must call
  *    iam_identity_reindex() before the next lookup.
+ *  - The lists of a user, group or role (groups, policies, tags.v) live
+ *    in the identity's own storage, as its strings do: never free or
+ *    realloc them; to change one, point it at storage of your own that
+ *    outlives the identity.
  */
 #ifndef IAM_IDENTITY_H
 #define IAM_IDENTITY_H
