@@ -38,13 +38,22 @@ struct split_array {
 	struct iam_faults f;	/* faults of its items */
 };
 
+/* A part of a JSON path: ".key", or "[idx]" when key is NULL. */
+struct seg {
+	const char *key;
+	size_t idx;
+};
+
+#define MAX_SEGS 32	/* the walk goes some 6 deep */
+
 struct walk {
 	const struct iam_config *cfg;
 	struct iam_faults *f;
 	struct iam_identity *id;
 	int err;		/* -ENOMEM once an allocation failed */
-	char path[1024];	/* JSON path of the value being checked */
-	size_t plen;
+	struct seg segs[MAX_SEGS];	/* path of the value being checked */
+	size_t nseg;
+	char path[1024];	/* path(): segs written out */
 	struct split_array split[SPLIT_N];
 	bool sources;		/* keep file_password and file_mfa */
 	struct iam_json_doc *doc;	/* lasting storage of the model's lists */
@@ -71,56 +80,92 @@ utf8_cut(const char *buf, size_t len, size_t min)
 	return i;
 }
 
-/* Append ".key" (control characters shown as '?', long keys cut). */
+/*
+ * The path is kept as its parts and written out only for a fault: most
+ * values have none, and a million users have some forty million parts.
+ */
 static size_t
 push_key(struct walk *w, const char *key)
 {
-	size_t old = w->plen, i = old, n;
+	size_t old = w->nseg;
 
-	if (old > 0 && i + 1 < sizeof(w->path))
-		w->path[i++] = '.';
-	for (n = 0; key[n] != '\0' && i + 4 < sizeof(w->path); n++) {
-		unsigned char c = (unsigned char)key[n];
-
-		if (n == 64) {
-			i = utf8_cut(w->path, i, old);
-			memcpy(w->path + i, "...", 3);
-			i += 3;
-			break;
-		}
-		w->path[i++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
-	}
-	w->path[i] = '\0';
-	w->plen = i;
+	if (w->nseg < MAX_SEGS)
+		w->segs[w->nseg++] = (struct seg){ key, 0 };
 	return old;
 }
 
-/* Append "[idx]"; called for every item, so without printf. */
 static size_t
 push_idx(struct walk *w, size_t idx)
 {
-	size_t old = w->plen, n = 0;
-	char digits[24];
+	size_t old = w->nseg;
 
-	do {
-		digits[n++] = (char)('0' + idx % 10);
-		idx /= 10;
-	} while (idx > 0);
-	if (old + n + 3 > sizeof(w->path))
-		return old;
-	w->path[w->plen++] = '[';
-	while (n > 0)
-		w->path[w->plen++] = digits[--n];
-	w->path[w->plen++] = ']';
-	w->path[w->plen] = '\0';
+	if (w->nseg < MAX_SEGS)
+		w->segs[w->nseg++] = (struct seg){ NULL, idx };
 	return old;
 }
 
 static void
 pop(struct walk *w, size_t old)
 {
-	w->plen = old;
-	w->path[old] = '\0';
+	w->nseg = old;
+}
+
+/* Append ".key" (control characters shown as '?', long keys cut). */
+static size_t
+path_key(char *path, size_t size, size_t old, const char *key)
+{
+	size_t i = old, n;
+
+	if (old > 0 && i + 1 < size)
+		path[i++] = '.';
+	for (n = 0; key[n] != '\0' && i + 4 < size; n++) {
+		unsigned char c = (unsigned char)key[n];
+
+		if (n == 64) {
+			i = utf8_cut(path, i, old);
+			memcpy(path + i, "...", 3);
+			i += 3;
+			break;
+		}
+		path[i++] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	path[i] = '\0';
+	return i;
+}
+
+/* Append "[idx]", when it fits. */
+static size_t
+path_idx(char *path, size_t size, size_t old, size_t idx)
+{
+	size_t i = old, n = 0;
+	char digits[24];
+
+	do {
+		digits[n++] = (char)('0' + idx % 10);
+		idx /= 10;
+	} while (idx > 0);
+	if (old + n + 3 > size)
+		return old;
+	path[i++] = '[';
+	while (n > 0)
+		path[i++] = digits[--n];
+	path[i++] = ']';
+	path[i] = '\0';
+	return i;
+}
+
+/* The JSON path of the value being checked: users[3].password.hash */
+static const char *
+path(struct walk *w)
+{
+	size_t len = 0;
+
+	w->path[0] = '\0';
+	for (size_t i = 0; i < w->nseg; i++)
+		len = w->segs[i].key != NULL ?
+		      path_key(w->path, sizeof(w->path), len, w->segs[i].key) :
+		      path_idx(w->path, sizeof(w->path), len, w->segs[i].idx);
+	return w->path;
 }
 
 static void __attribute__((format(printf, 2, 3)))
@@ -129,7 +174,7 @@ fault(struct walk *w, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	iam_faultv(w->f, w->path, fmt, ap);
+	iam_faultv(w->f, path(w), fmt, ap);
 	va_end(ap);
 }
 
@@ -141,7 +186,7 @@ fault_at(struct walk *w, const char *key, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	iam_faultv(w->f, w->path, fmt, ap);
+	iam_faultv(w->f, path(w), fmt, ap);
 	va_end(ap);
 	pop(w, old);
 }
@@ -894,7 +939,7 @@ compile_policy(struct walk *w, const char *name, const struct iam_json *doc,
 		      a_type(doc->type));
 		return;
 	}
-	r = iam_policy_compile(doc, name, trust, w->path, &ret->compiled,
+	r = iam_policy_compile(doc, name, trust, path(w), &ret->compiled,
 			       w->f);
 	if (r == -ENOMEM)
 		w->err = r;
