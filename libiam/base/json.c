@@ -12,6 +12,7 @@
  * accessors and writers share the private node layout.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -764,6 +765,49 @@ close_container(void *ctx)
 	return push(ps, &v);
 }
 
+/*
+ * yajl's own memory: its lexer keeps a token cut by the end of a window,
+ * and its decoder a string with escapes, in buffers of its own, which
+ * may hold a hash or a secret; they are wiped before they go back.
+ */
+static void *
+yajl_mem_malloc(void *ctx, size_t n)
+{
+	(void)ctx;
+	return malloc(n);
+}
+
+static void
+yajl_mem_free(void *ctx, void *p)
+{
+	(void)ctx;
+	if (p != NULL) {
+		iam_wipe(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void *
+yajl_mem_realloc(void *ctx, void *p, size_t n)
+{
+	size_t old;
+	void *q;
+
+	if (p == NULL)
+		return yajl_mem_malloc(ctx, n);
+	old = malloc_usable_size(p);
+	q = malloc(n ? n : 1);
+	if (q == NULL)
+		return NULL;
+	memcpy(q, p, old < n ? old : n);
+	yajl_mem_free(ctx, p);
+	return q;
+}
+
+static yajl_alloc_funcs yajl_mem = {
+	yajl_mem_malloc, yajl_mem_realloc, yajl_mem_free, NULL
+};
+
 static const yajl_callbacks callbacks = {
 	.yajl_null = on_null,
 	.yajl_boolean = on_boolean,
@@ -988,7 +1032,7 @@ iam_json_parse_split(const char *buf, size_t len,
 	if (ps.doc == NULL)
 		return -ENOMEM;
 	ps.bad_string = lone_surrogate_string(buf, len);
-	h = yajl_alloc(&callbacks, NULL, &ps);
+	h = yajl_alloc(&callbacks, &yajl_mem, &ps);
 	if (h == NULL) {
 		free(ps.doc);
 		return -ENOMEM;
