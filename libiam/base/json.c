@@ -81,6 +81,9 @@ struct key_set {
 	uint64_t seed;		/* of hash_bytes(), secret, per process */
 };
 
+#define GUESS_DEPTH	8
+#define GUESS_MEMBERS	24
+
 struct parser {
 	struct iam_json_doc *doc;
 	struct key_set keys;
@@ -93,6 +96,9 @@ struct parser {
 	char errpath[512];	/* path where that happened */
 	size_t n_strings;		/* keys and strings seen so far */
 	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
+	/* the key last seen at depth d, member m (on_map_key()) */
+	const char *guess[GUESS_DEPTH][GUESS_MEMBERS];
+	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS];
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
 	int split_err;			/* what split->each() returned, < 0 */
 	uint32_t split_seen;		/* split->keys[i] split: bit i */
@@ -680,13 +686,35 @@ on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct parser *ps = ctx;
 	struct frame *top = &ps->frames[ps->depth - 1];
+	size_t d = ps->depth - 1, m = ps->n_stack - top->base;
+	const char **guess = d < GUESS_DEPTH && m < GUESS_MEMBERS ?
+			     &ps->guess[d][m] : NULL;
 	const char *key;
 
+	/*
+	 * The objects of an array mostly have the same keys in the same
+	 * order: the key the last object at this depth had at this place
+	 * is tried first.  Being the same bytes as a key judged already,
+	 * only its place among the strings is left to judge.
+	 */
+	if (guess != NULL && *guess != NULL &&
+	    ps->guess_len[d][m] == len && memcmp(*guess, s, len) == 0) {
+		if (++ps->n_strings == ps->bad_string)
+			return fail(ps, "key has the escape of a lone UTF-16 "
+				    "surrogate (\\uD800-\\uDFFF without its "
+				    "pair)");
+		top->key = *guess;
+		return 1;
+	}
 	if (!string_ok(ps, s, len, "key"))
 		return 0;
 	key = intern_key(ps, s, len);
 	if (key == NULL)
 		return fail(ps, "out of memory");
+	if (guess != NULL) {
+		*guess = key;
+		ps->guess_len[d][m] = len;
+	}
 	top->key = key;
 	return 1;
 }

@@ -251,6 +251,12 @@ Test(json, refuses_escapes_of_lone_surrogates_with_the_path)
 		     "b[0]: string has the escape");
 	expect_error("{\"a\": \"\\\\\", \"\\uD800x\": 1}", NULL,
 		     "key has the escape");
+	/* a key the same bytes, once decoded, as the one before it at its
+	   place in the object before (yajl decodes the escape to '?') */
+	expect_error("[{\"a?b\": 1, \"c\": 2}, {\"a\\uD800b\": 1}]", NULL,
+		     "[1]: key has the escape of a lone UTF-16 surrogate");
+	expect_error("[{\"x\": 1, \"a?\": 1}, {\"x\": 1, \"a\\udc00\": 1}]",
+		     NULL, "key has the escape");
 	/* after backslashes that are no \\u escape, and a long text */
 	expect_error("{\"a\": \"\\\\ \\\" \\n \\/ x\", \"pad\": \"................"
 		     "..........................\", \"b\": \"\\uDBFF\"}", NULL,
