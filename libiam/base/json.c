@@ -836,6 +836,12 @@ static yajl_alloc_funcs yajl_mem = {
 	yajl_mem_malloc, yajl_mem_realloc, yajl_mem_free, NULL
 };
 
+yajl_alloc_funcs *
+iam_yajl_wiping(void)
+{
+	return &yajl_mem;
+}
+
 static const yajl_callbacks callbacks = {
 	.yajl_null = on_null,
 	.yajl_boolean = on_boolean,
@@ -1323,7 +1329,8 @@ write_json(const struct iam_json *v, bool pretty, struct iam_buf *out)
 {
 	const unsigned char *text;
 	size_t len;
-	yajl_gen g = yajl_gen_alloc(NULL);
+	/* the document may hold hashes and secrets: so may yajl's buffer */
+	yajl_gen g = yajl_gen_alloc(iam_yajl_wiping());
 	int r;
 
 	if (g == NULL)

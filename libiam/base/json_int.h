@@ -6,6 +6,8 @@
 #ifndef IAM_JSON_INT_H
 #define IAM_JSON_INT_H
 
+#include <yajl/yajl_common.h>
+
 #include "iam/json.h"
 #include "util_int.h"
 
@@ -54,5 +56,12 @@ IAM_PRIVATE const struct iam_json *iam_json_keep(struct iam_json_doc *doc,
  * of memory.
  */
 IAM_PRIVATE void *iam_json_doc_alloc(struct iam_json_doc *doc, size_t n);
+
+/*
+ * Allocation functions for yajl (yajl_alloc(), yajl_gen_alloc()) that
+ * wipe a block before it is freed and move it on realloc, so what yajl
+ * held of a document with hashes or secrets is not left in freed memory.
+ */
+IAM_PRIVATE yajl_alloc_funcs *iam_yajl_wiping(void);
 
 #endif

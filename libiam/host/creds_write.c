@@ -9,6 +9,7 @@
 
 #include <yajl/yajl_gen.h>
 
+#include "json_int.h"
 #include "iam.h"
 #include "iam/creds.h"
 #include "creds_int.h"
@@ -99,7 +100,7 @@ serialise(const struct iam_creds *c, struct iam_buf *out)
 	/* One allocation up front, so no realloc leaves a copy behind. */
 	if (iam_buf_grow(out, CREDS_MAX_BYTES) < 0)
 		return -ENOMEM;
-	g = yajl_gen_alloc(NULL);
+	g = yajl_gen_alloc(iam_yajl_wiping());
 	if (g == NULL)
 		return -ENOMEM;
 	yajl_gen_config(g, yajl_gen_beautify, 1);

@@ -10,6 +10,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "identity_int.h"
+#include "json_int.h"
 
 /* Every generator call goes through one status; the first failure sticks. */
 struct gen {
@@ -316,7 +317,9 @@ identity(struct gen *g, const struct iam_identity *id)
 int
 iam_identity_write(const struct iam_identity *id, struct iam_buf *out)
 {
-	struct gen g = { yajl_gen_alloc(NULL), yajl_gen_status_ok };
+	/* initial credentials may be in yajl's buffer too: wiped when freed */
+	struct gen g = { yajl_gen_alloc(iam_yajl_wiping()),
+			 yajl_gen_status_ok };
 	const unsigned char *text;
 	size_t len;
 	int r;

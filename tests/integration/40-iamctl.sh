@@ -280,4 +280,56 @@ grep -q '"eventName":"DisableMFA"' /var/log/iam/trail.jsonl && ok "DisableMFA in
 grep -q '"errorCode":"PasswordPolicy"' /var/log/iam/trail.jsonl && ok "a refused password is in the trail" || bad "PasswordPolicy missing"
 if grep -Eq 'Correct-Horse|\$y\$|\$6\$' /var/log/iam/trail.jsonl; then bad "the trail holds a secret"
 else ok "the trail holds no password and no hash"; fi
+
+# ---- secrets in freed memory ----
+# An edit writes the whole document again, the file's initial hashes
+# with it: yajl's buffers that held them are wiped before they are freed
+# or moved.  A free() and realloc() that look for a marker say so.
+cat > "$W/scan.c" <<'SCAN'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <malloc.h>
+#include <string.h>
+#include <unistd.h>
+static int marked(void *p)
+{
+	return p != NULL && memmem(p, malloc_usable_size(p), "QQMARKQQ", 8);
+}
+void free(void *p)
+{
+	static void (*real)(void *);
+	if (real == NULL)
+		real = (void (*)(void *))dlsym(RTLD_NEXT, "free");
+	if (marked(p))
+		(void)write(2, "FREED-WITH-MARKER\n", 18);
+	real(p);
+}
+void *realloc(void *p, size_t n)
+{
+	static void *(*real)(void *, size_t);
+	void *q;
+	if (real == NULL)
+		real = (void *(*)(void *, size_t))dlsym(RTLD_NEXT, "realloc");
+	int had = marked(p);
+	q = real(p, n);
+	if (had && q != p)
+		(void)write(2, "MOVED-WITH-MARKER\n", 18);
+	return q;
+}
+SCAN
+if cc -shared -fPIC -o "$W/scan.so" "$W/scan.c" -ldl 2>/dev/null; then
+	sed 's|"hash": "$y$j9T$HVaMC32.DAF9NYetHa2Ej0\$|"hash": "$y$j9T$QQMARKQQHVaMC32.DAF9NY$|' \
+		"$TOP/etc/identity.example.json" > "$W/marked.json"
+	grep -q QQMARKQQ "$W/marked.json" || bad "the marker is in the file"
+	use_identity "$W/marked.json" >/dev/null
+	out=$(LD_PRELOAD="$W/scan.so" iamctl user disable carol 2>&1)
+	if grep -q 'carol disabled' <<<"$out" && ! grep -q MARKER <<<"$out"; then
+		ok "an edit leaves no hash of the file in freed memory"
+	else
+		bad "an edit leaves no hash of the file in freed memory"
+	fi
+	show "$out"
+else
+	bad "no C compiler for the scanner of freed blocks"
+fi
 rm -rf "$W"
