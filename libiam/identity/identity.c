@@ -1290,6 +1290,22 @@ split_room(struct split_array *a, void **arr, size_t size, size_t idx)
 	return 0;
 }
 
+/*
+ * Give back split_room()'s growth room once all n entries are in: a
+ * million users' worth is large.  Kept as it is when that fails.
+ */
+static void
+split_trim(const struct split_array *a, void **arr, size_t n, size_t size)
+{
+	void *v;
+
+	if (n == 0 || n >= a->alloc)
+		return;
+	v = reallocarray(*arr, n, size);
+	if (v != NULL)
+		*arr = v;
+}
+
 /* iam_json_split's reader: build users[idx] or groups[idx] at once. */
 static int
 build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
@@ -1381,19 +1397,12 @@ finish_split(struct walk *w, int k)
 		return;
 	}
 	move_faults(w->f, &a->f);
-	/* give back the growth room: a million users' worth is large */
-	if (k == SPLIT_USERS && id->n_users > 0 && id->n_users < a->alloc) {
-		void *v = reallocarray(id->users, id->n_users,
-				       sizeof(*id->users));
-
-		id->users = v != NULL ? v : id->users;
-	} else if (k == SPLIT_GROUPS && id->n_groups > 0 &&
-		   id->n_groups < a->alloc) {
-		void *v = reallocarray(id->groups, id->n_groups,
-				       sizeof(*id->groups));
-
-		id->groups = v != NULL ? v : id->groups;
-	}
+	if (k == SPLIT_USERS)
+		split_trim(a, (void **)&id->users, id->n_users,
+			   sizeof(*id->users));
+	else
+		split_trim(a, (void **)&id->groups, id->n_groups,
+			   sizeof(*id->groups));
 }
 
 static void
