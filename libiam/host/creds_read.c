@@ -15,6 +15,8 @@
 #include "iam.h"
 #include "iam/creds.h"
 #include "creds_int.h"
+#include "identity_int.h"
+#include "json_int.h"
 
 /* ---- Reading ---------------------------------------------------------- */
 
@@ -438,6 +440,41 @@ file_uid(const char *name, uint32_t *ret_uid)
 	return true;
 }
 
+/*
+ * iam_creds_merge() of c into id's user u.  When id's hashes are lent
+ * (iam_id_priv.hashes_lent), the lent hash is not freed and the merged
+ * one is copied into the document's arena too (the store's copy
+ * wiped), so the model stays of one kind.  0 or -ENOMEM (u unchanged).
+ */
+static int
+merge_into(struct iam_identity *id, struct iam_user *u, struct iam_creds *c)
+{
+	struct iam_id_priv *p = id->priv;
+	char *h = c->has_password ? c->password.hash : NULL, *copy = NULL;
+	size_t n;
+
+	if (p == NULL || !p->hashes_lent) {
+		iam_creds_merge(u, c);
+		return 0;
+	}
+	if (h != NULL) {
+		n = strlen(h) + 1;
+		copy = iam_json_doc_alloc(id->doc, n);
+		if (copy == NULL)
+			return -ENOMEM;
+		memcpy(copy, h, n);
+	}
+	/* the lent hash stays in the arena: the merge must not free it */
+	if (c->has_password)
+		u->password.hash = NULL;
+	iam_creds_merge(u, c);
+	if (copy != NULL) {
+		iam_drop_string(u->password.hash);
+		u->password.hash = copy;
+	}
+	return 0;
+}
+
 int
 iam_creds_apply(const struct iam_config *cfg, struct iam_identity *id,
 		struct iam_faults *faults)
@@ -485,7 +522,8 @@ iam_creds_apply(const struct iam_config *cfg, struct iam_identity *id,
 			bad = lr;
 		if (lr < 0)
 			continue;
-		iam_creds_merge(&id->users[cu - id->users], c);
+		if (merge_into(id, &id->users[cu - id->users], c) < 0)
+			r = -ENOMEM;
 		iam_creds_free(c);
 	}
 	if (r == 0 && de == NULL && errno != 0)

@@ -1062,6 +1062,9 @@ build_password(struct walk *w, struct fields *obj, struct iam_user *u)
 	if (h != NULL && !iam_password_hash_valid(h)) {
 		fault_at(w, "hash", "not a yescrypt ($y$), sha512crypt ($6$) "
 			 "or bcrypt ($2b$) hash");
+	} else if (h != NULL && !w->sources) {
+		/* lent: h is in the document's text arena, wiped with it */
+		u->password.hash = (char *)h;
 	} else if (h != NULL) {
 		u->password.hash = strdup(h);
 		if (u->password.hash == NULL)
@@ -1364,7 +1367,7 @@ move_faults(struct iam_faults *to, struct iam_faults *from)
 	iam_faults_release(from);
 }
 
-static void free_user(struct iam_user *u);
+static void free_user(struct iam_user *u, bool hash_lent);
 
 /*
  * Where build() would have built split array k: its faults, or the one
@@ -1385,7 +1388,7 @@ finish_split(struct walk *w, int k)
 		iam_faults_release(&a->f);
 		if (k == SPLIT_USERS) {
 			for (size_t i = 0; i < id->n_users; i++)
-				free_user(&id->users[i]);
+				free_user(&id->users[i], !w->sources);
 			free(id->users);
 			id->users = NULL;
 			id->n_users = 0;
@@ -1506,6 +1509,7 @@ parse_inner(const char *buf, size_t len, size_t *consumed,
 		r = -ENOMEM;
 		goto out;
 	}
+	((struct iam_id_priv *)w->id->priv)->hashes_lent = !w->sources;
 	split.consumed = consumed;
 	r = iam_json_parse_split(buf, len, &lim, &split, &w->id->doc, err,
 				 sizeof(err));
@@ -1706,10 +1710,11 @@ free_policies(struct iam_named_policy *v, size_t n)
 /* groups, policies, tags.v and a default home are in the document's
    lasting arena (lasting()), released with it. */
 static void
-free_user(struct iam_user *u)
+free_user(struct iam_user *u, bool hash_lent)
 {
 	free_policies(u->inline_policies, u->n_inline);
-	iam_drop_string(u->password.hash);
+	if (!hash_lent)
+		iam_drop_string(u->password.hash);
 	for (size_t i = 0; i < u->password.n_history; i++)
 		iam_drop_string(u->password.history[i]);
 	free(u->password.history);
@@ -1730,11 +1735,14 @@ struct iam_identity *
 iam_identity_free(struct iam_identity *id)
 {
 	struct iam_id_priv *p;
+	bool lent;
 
 	if (id == NULL)
 		return NULL;
+	p = id->priv;
+	lent = p != NULL && p->hashes_lent;
 	for (size_t i = 0; i < id->n_users; i++)
-		free_user(&id->users[i]);
+		free_user(&id->users[i], lent);
 	free(id->users);
 	free(id->groups);
 	for (size_t i = 0; i < id->n_roles; i++)
@@ -1745,7 +1753,6 @@ iam_identity_free(struct iam_identity *id)
 	if (id->doc != NULL)
 		wipe_secrets(iam_json_root(id->doc));
 	iam_json_free(id->doc);
-	p = id->priv;
 	if (p != NULL) {
 		for (size_t i = 0; i < p->n_strs; i++)
 			free(p->strs[i]);

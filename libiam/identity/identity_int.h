@@ -45,6 +45,12 @@ enum iam_id_ix {
 struct iam_id_priv {
 	char **strs;		/* strings owned by the identity */
 	size_t n_strs, alloc_strs;
+	/*
+	 * Every user's password.hash lives in the document's text arena
+	 * (wiped with it), never malloc'd: an IAM_ID_NO_SOURCES model,
+	 * whose credentials only iam_creds_apply() merges (merge_lent()).
+	 */
+	bool hashes_lent;
 	struct iam_id_index ix[IAM_IX_COUNT];
 };
 
@@ -56,7 +62,8 @@ IAM_HIDDEN const char *iam_id_quote(const char *s, char *buf, size_t len);
  * iam_identity_parse() and iam_identity_load() for libiam's own use.
  * flags: IAM_ID_NO_SOURCES, for a model that is only published, never
  * written back: file_password and file_mfa stay NULL (a million users'
- * copies of them are 136 MB).  IAM_ID_CONSUME (iam_id_parse()): buf is
+ * copies of them are 136 MB), and password hashes are lent from the
+ * document (struct iam_id_priv.hashes_lent), not copied.  IAM_ID_CONSUME (iam_id_parse()): buf is
  * the caller's own writable copy, wiped as it is parsed and wholly by
  * the return, on every path.
  */

@@ -947,6 +947,8 @@ Test(creds, stored_credentials_override_and_survive_identity_replacement)
 	struct iam_authdb *db;
 	struct iam_auth_user *u;
 	struct iam_creds *c;
+	struct iam_mfa m = { .secret = SECRET, .algorithm = IAM_TOTP_SHA1,
+			     .digits = 6, .period = 30 };
 	char extra[256];
 
 	/* The identity file carries an initial password for everyone. */
@@ -957,6 +959,11 @@ Test(creds, stored_credentials_override_and_survive_identity_replacement)
 	cr_assert_eq(iam_creds_new(FIRST_UID + 1, &c), 0);
 	cr_assert_eq(iam_creds_set_password(c, hashes[1], 5000, false, 5), 0);
 	cr_assert_eq(iam_creds_commit(cfg, FIRST_UID + 1, c, host(), &f), 0);
+	iam_creds_free(c);
+	/* Another user's record holds only a device. */
+	cr_assert_eq(iam_creds_new(FIRST_UID + 4, &c), 0);
+	cr_assert_eq(iam_creds_set_mfa(c, &m), 0);
+	cr_assert_eq(iam_creds_commit(cfg, FIRST_UID + 4, c, host(), &f), 0);
 	iam_creds_free(c);
 	/* Configuration management replaces the identity file. */
 	write_identity(extra, NULL);
@@ -970,6 +977,10 @@ Test(creds, stored_credentials_override_and_survive_identity_replacement)
 	u = auth_user(db, "u03");
 	cr_assert_str_eq(u->password_hash, hashes[9], "initial one applies");
 	cr_assert(u->must_change);
+	iam_auth_user_free(u);
+	u = auth_user(db, "u04");
+	cr_assert_str_eq(u->password_hash, hashes[9], "a device only keeps it");
+	cr_assert_str_eq(u->mfa_secret, SECRET);
 	iam_auth_user_free(u);
 	iam_authdb_close(db);
 	iam_faults_release(&f);
