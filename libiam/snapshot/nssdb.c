@@ -463,6 +463,51 @@ gids_sum(const uint32_t *g, uint32_t n, uint32_t i)
 	return h ^ (h >> 16);
 }
 
+/*
+ * The sum of user record u at index i: its first four words (gids_sum
+ * included) and the run of its four strings at s, run bytes with their
+ * NULs, then zeros to a multiple of 8.
+ */
+static inline uint64_t
+user_sum(const struct iam_nssdb_urec *u, uint32_t i, const unsigned char *s,
+	 size_t run)
+{
+	return finish(mix_words(mix_words(P2 ^ i, (const void *)u, 4), s,
+				(run + 8) / 8));
+}
+
+/* The sum of group record g at index i, its name (nl bytes, a NUL, zeros
+   to a multiple of 8) and its member names. */
+static inline uint64_t
+group_sum(const struct iam_nssdb_grec *g, uint32_t i, const char *name,
+	  size_t nl, const char *members, size_t members_size)
+{
+	uint64_t h = mix_words(P1 ^ i, (const void *)g, 3);
+
+	h = mix_words(h, (const unsigned char *)name, (nl + 8) / 8);
+	return finish(mix_bytes(h, members, members_size));
+}
+
+uint64_t
+iam_nssdb_user_sum(const struct iam_nssdb_urec *u, uint32_t i,
+		   const void *run, size_t run_len)
+{
+	return user_sum(u, i, run, run_len);
+}
+
+uint64_t
+iam_nssdb_group_sum(const struct iam_nssdb_grec *g, uint32_t i,
+		    const char *name, const char *members)
+{
+	return group_sum(g, i, name, g->name_len, members, g->members_size);
+}
+
+uint32_t
+iam_nssdb_gids_sum(const uint32_t *gids, uint32_t n, uint32_t i)
+{
+	return gids_sum(gids, n, i);
+}
+
 /* Does s hold a NUL in its first n bytes?  8 bytes at a time. */
 static inline int
 has_nul(const char *s, size_t n)
@@ -528,8 +573,7 @@ user_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_user *x,
 	x->gid = u->gid;
 	x->gids = NULL;
 	x->n_gids = 0;
-	*ret_sum = finish(mix_words(mix_words(P2 ^ i, (const void *)u, 4), s,
-				    (run + 8) / 8));
+	*ret_sum = user_sum(u, i, s, run);
 	if (gids) {
 		if (u->gids > db->n_gids || u->n_gids > db->n_gids - u->gids ||
 		    gids_sum(db->gids + u->gids, u->n_gids, i) != u->gids_sum)
@@ -547,7 +591,6 @@ group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 {
 	const struct iam_nssdb_grec *g = &db->groups[i];
 	size_t nl = g->name_len;
-	uint64_t h;
 
 	if (nl == 0 || nl > IAM_NSSDB_MAX_STRING ||
 	    !padded_ok(db, g->name, nl) ||
@@ -566,10 +609,7 @@ group_rec(const struct iam_nssdb *db, uint32_t i, struct iam_nssdb_group *x,
 	x->gid = g->gid;
 	x->index = i;
 	x->n_members = g->n_members;
-	h = mix_words(P1 ^ i, (const void *)g, 3);
-	h = mix_words(h, (const unsigned char *)x->name, (nl + 8) / 8);
-	h = mix_bytes(h, x->members, x->members_size);
-	*ret_sum = finish(h);
+	*ret_sum = group_sum(g, i, x->name, nl, x->members, x->members_size);
 	return 0;
 }
 

@@ -270,6 +270,19 @@ int iam_nssdb_seal(void *p, size_t size);
  */
 uint32_t iam_nssdb_slot_check(uint32_t idx, uint32_t tag);
 
+/*
+ * The sums of the records, for a builder that writes them as it goes:
+ * user record u at index i (its gids_sum set) with the run of its four
+ * strings (run_len bytes, NULs included, then zeros to a multiple of 8
+ * readable); group record g with its name (NUL, zeros to a multiple of
+ * 8) and its g->members_size bytes of member names; the gids of user i.
+ */
+uint64_t iam_nssdb_user_sum(const struct iam_nssdb_urec *u, uint32_t i,
+			    const void *run, size_t run_len);
+uint64_t iam_nssdb_group_sum(const struct iam_nssdb_grec *g, uint32_t i,
+			     const char *name, const char *members);
+uint32_t iam_nssdb_gids_sum(const uint32_t *gids, uint32_t n, uint32_t i);
+
 /* Hashes of the indexes, shared by the builder and the reader. */
 uint32_t iam_nssdb_hash_name(const char *s, size_t len);
 uint32_t iam_nssdb_hash_id(uint32_t id);

@@ -1,7 +1,9 @@
 /*
  * nssdb_write.c - builder of the public snapshot nss.db (format in
  * nssdb.h): users, groups and memberships of a validated identity, no
- * secret of any kind.
+ * secret of any kind.  The file is written in order, each record with
+ * its sum as it goes, into one block or through a small window into a
+ * file: beside the identity only a hash table at a time is held.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 
 #include "iam/snapshot.h"
 #include "nssdb.h"
+#include "util_int.h"
 
 struct builder {
 	const struct iam_identity *id;
@@ -23,6 +26,9 @@ struct builder {
 	uint16_t (*ulen)[4];	/* each user's name, gecos, home, shell length */
 	uint32_t *glen;		/* each group's name length */
 	size_t strings_size, members_size;
+	size_t user_strings;	/* bytes of the users' strings */
+	char *run;		/* one user's strings (user_run()) */
+	struct iam_buf names;	/* one group's member names (member_run()) */
 };
 
 #define ONES	0x0101010101010101ULL
@@ -274,6 +280,7 @@ measure(struct builder *b)
 		members += (size_t)(l[0] + 1) *
 			(b->ugids_at[i + 1] - b->ugids_at[i]);
 	}
+	b->user_strings = strings;
 	for (size_t i = 0; i < id->n_groups; i++) {
 		if ((l[0] = field_len(id->groups[i].name, 1)) < 0)
 			return -EINVAL;
@@ -286,37 +293,122 @@ measure(struct builder *b)
 	return 0;
 }
 
-/* Records with their string offsets, in identity order, written at base. */
+/* Bytes a file's window collects before they are written out. */
+#define WINDOW		(64u << 10)
+
+/*
+ * Where the bytes go, in file order: into one block of the whole file's
+ * size (mem), or into a file (fd) through a window.
+ */
+struct sink {
+	unsigned char *mem;	/* memory: the file; file: the window */
+	size_t pos;		/* bytes put so far */
+	size_t fill;		/* file: bytes in the window */
+	int fd;			/* -1 in memory */
+	int err;		/* the first failure to write, or 0 */
+};
+
 static void
-records(const struct builder *b, unsigned char *base,
-	const struct iam_nssdb_header *h)
+sink_flush(struct sink *k)
 {
-	const struct iam_identity *id = b->id;
-	struct iam_nssdb_urec *ur = (void *)(base + h->sect[IAM_NSSDB_USERS].off);
-	struct iam_nssdb_grec *gr = (void *)(base + h->sect[IAM_NSSDB_GROUPS].off);
-	char *strings = (char *)base + h->sect[IAM_NSSDB_STRINGS].off;
-	char *names = (char *)base + h->sect[IAM_NSSDB_MEMBERS].off;
-	size_t off = 0, at = 0;
+	int r;
 
-	for (size_t i = 0; i < id->n_users; i++) {
-		const struct iam_user *u = &id->users[i];
+	if (k->fd < 0 || k->fill == 0 || k->err < 0)
+		return;
+	r = iam_write_all(k->fd, k->mem, k->fill);
+	if (r < 0)
+		k->err = r;
+	k->fill = 0;
+}
+
+/* n bytes of p, or zeros when p is NULL. */
+static void
+put(struct sink *k, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+
+	if (k->fd < 0) {
+		if (p != NULL)
+			memcpy(k->mem + k->pos, p, n);
+		else
+			memset(k->mem + k->pos, 0, n);
+		k->pos += n;
+		return;
+	}
+	k->pos += n;
+	while (n > 0) {
+		size_t c = WINDOW - k->fill < n ? WINDOW - k->fill : n;
+
+		if (s != NULL) {
+			memcpy(k->mem + k->fill, s, c);
+			s += c;
+		} else {
+			memset(k->mem + k->fill, 0, c);
+		}
+		k->fill += c;
+		n -= c;
+		if (k->fill == WINDOW)
+			sink_flush(k);
+	}
+}
+
+/* Zeros up to file offset off, where the next section starts. */
+static void
+pad_to(struct sink *k, size_t off)
+{
+	put(k, NULL, off - k->pos);
+}
+
+/*
+ * User i's four strings one after the other into b->run, each with its
+ * NUL, then zeros to a multiple of 8: the bytes its record's strs points
+ * at.  Their count, padding included.
+ */
+static size_t
+user_run(const struct builder *b, size_t i)
+{
+	const struct iam_user *u = &b->id->users[i];
+	const uint16_t *l = b->ulen[i];
+	size_t n = align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
+	char *p = b->run;
+
+	memset(p + n - 8, 0, 8);
+	memcpy(p, u->name, (size_t)l[0] + 1);
+	p += l[0] + 1;
+	memcpy(p, u->gecos, (size_t)l[1] + 1);
+	p += l[1] + 1;
+	memcpy(p, u->home, (size_t)l[2] + 1);
+	p += l[2] + 1;
+	memcpy(p, u->shell, (size_t)l[3] + 1);
+	return n;
+}
+
+/* Group i's member names, each with its NUL, into b->names. */
+static int
+member_run(struct builder *b, size_t i)
+{
+	b->names.len = 0;	/* its bytes are overwritten, never read past len */
+	for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
+		uint32_t m = b->members[k];
+
+		if (iam_buf_add(&b->names, b->id->users[m].name,
+				(size_t)b->ulen[m][0] + 1) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* User records with their sums; the strings go at string offset 0 on. */
+static void
+user_records(struct builder *b, struct sink *k)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < b->id->n_users; i++) {
+		const struct iam_user *u = &b->id->users[i];
 		const uint16_t *l = b->ulen[i];
-		struct iam_nssdb_urec *x = &ur[i];
-		char *p = strings + off;
-
-		/* the four strings one after the other, as the reader wants */
-		size_t n = align8((size_t)l[0] + l[1] + l[2] + l[3] + 4);
-
-		/* the padding's zeros first, then each string and its NUL */
-		memset(p + n - 8, 0, 8);
-		memcpy(p, u->name, (size_t)l[0] + 1);
-		p += l[0] + 1;
-		memcpy(p, u->gecos, (size_t)l[1] + 1);
-		p += l[1] + 1;
-		memcpy(p, u->home, (size_t)l[2] + 1);
-		p += l[2] + 1;
-		memcpy(p, u->shell, (size_t)l[3] + 1);
-		*x = (struct iam_nssdb_urec){
+		size_t n = user_run(b, i);
+		struct iam_nssdb_urec x = {
 			.strs = (uint32_t)off,
 			.uid = u->uid,
 			.gid = u->gid,
@@ -327,97 +419,120 @@ records(const struct builder *b, unsigned char *base,
 			.home_len = l[2],
 			.shell_len = l[3],
 		};
+
+		x.gids_sum = iam_nssdb_gids_sum(b->ugids + x.gids, x.n_gids,
+						(uint32_t)i);
+		x.sum = iam_nssdb_user_sum(&x, (uint32_t)i, b->run,
+					   (size_t)l[0] + l[1] + l[2] + l[3] + 3);
+		put(k, &x, sizeof(x));
 		off += n;
 	}
-	for (size_t i = 0; i < id->n_groups; i++) {
-		struct iam_nssdb_grec *x = &gr[i];
-		size_t n = align8((size_t)b->glen[i] + 1), from = at;
-
-		memset(strings + off + n - 8, 0, 8);
-		memcpy(strings + off, id->groups[i].name, (size_t)b->glen[i] + 1);
-		for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
-			uint32_t m = b->members[k];
-
-			memcpy(names + at, id->users[m].name,
-			       (size_t)b->ulen[m][0] + 1);
-			at += (size_t)b->ulen[m][0] + 1;
-		}
-		*x = (struct iam_nssdb_grec){
-			.name = (uint32_t)off,
-			.gid = id->groups[i].gid,
-			.members = (uint32_t)from,
-			.n_members = b->members_at[i + 1] - b->members_at[i],
-			.members_size = (uint32_t)(at - from),
-			.name_len = b->glen[i],
-		};
-		off += n;
-	}
-	if (off == 0)
-		strings[0] = '\0';	/* the one NUL of a section without strings */
 }
 
-/* The four hash indexes, into tables of the given slot counts. */
+/* Group records with their sums, their names after the users' strings. */
 static int
-indexes(const struct builder *b, struct iam_nssdb_slot *const t[4],
-	const uint32_t slots[4])
+group_records(struct builder *b, struct sink *k)
 {
-	size_t n;
-	uint32_t i;
-	int w, r;
+	size_t off = b->user_strings, at = 0;
+	char name[IAM_NSSDB_MAX_STRING + 16];
 
-	for (w = 0; w < 4; w++) {
-		n = w < 2 ? b->id->n_users : b->id->n_groups;
-		for (i = 0; i < n; i++)
-			if ((r = ht_put(b, w, t[w], slots[w], i)) < 0)
-				return r;
+	for (size_t i = 0; i < b->id->n_groups; i++) {
+		size_t n = align8((size_t)b->glen[i] + 1);
+		struct iam_nssdb_grec x;
+
+		if (member_run(b, i) < 0)
+			return -ENOMEM;
+		x = (struct iam_nssdb_grec){
+			.name = (uint32_t)off,
+			.gid = b->id->groups[i].gid,
+			.members = (uint32_t)at,
+			.n_members = b->members_at[i + 1] - b->members_at[i],
+			.members_size = (uint32_t)b->names.len,
+			.name_len = b->glen[i],
+		};
+		memset(name + n - 8, 0, 8);
+		memcpy(name, b->id->groups[i].name, (size_t)b->glen[i] + 1);
+		x.sum = iam_nssdb_group_sum(&x, (uint32_t)i, name,
+					    b->names.buf);
+		put(k, &x, sizeof(x));
+		off += n;
+		at += b->names.len;
 	}
 	return 0;
 }
 
 /*
- * Zero what records() and the gids do not write: the hash tables (empty
- * slots are zeros), the gaps between sections and the NUL after the
- * file.
- */
-static void
-zero_rest(unsigned char *base, const struct iam_nssdb_header *h, size_t total)
-{
-	size_t i, end, next;
-
-	for (i = 0; i < 4; i++)
-		memset(base + h->sect[IAM_NSSDB_USER_NAME_HT + i].off, 0,
-		       h->sect[IAM_NSSDB_USER_NAME_HT + i].size);
-	for (i = 0; i < IAM_NSSDB_NSECT; i++) {
-		end = (size_t)h->sect[i].off + h->sect[i].size;
-		next = i + 1 < IAM_NSSDB_NSECT ? h->sect[i + 1].off : total;
-		memset(base + end, 0, next - end);
-	}
-	base[total] = 0;
-}
-
-/*
- * Lay the file out, then write every section in place into one block
- * and seal it: each byte written once, zeros only where nothing else
- * goes.
+ * Hash index w (user name, uid, group name, gid) into a table of its
+ * own, each slot's check set, out to k; one table is held at a time.
  */
 static int
-emit(struct builder *b, uint64_t generation, unsigned char **ret,
-     size_t *ret_size)
+index_table(const struct builder *b, int w, uint32_t slots, struct sink *k)
+{
+	size_t n = w < 2 ? b->id->n_users : b->id->n_groups;
+	struct iam_nssdb_slot *t;
+	int r = 0;
+
+	if (slots == 0)
+		return 0;
+	t = calloc(slots, sizeof(*t));
+	if (t == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n && r == 0; i++)
+		r = ht_put(b, w, t, slots, i);
+	for (uint32_t i = 0; i < slots; i++)
+		t[i].check = iam_nssdb_slot_check(t[i].idx, t[i].tag);
+	if (r == 0)
+		put(k, t, (size_t)slots * sizeof(*t));
+	free(t);
+	return r;
+}
+
+/* Every user's strings, then every group's name. */
+static void
+strings(struct builder *b, struct sink *k)
+{
+	char name[IAM_NSSDB_MAX_STRING + 16];
+
+	for (size_t i = 0; i < b->id->n_users; i++)
+		put(k, b->run, user_run(b, i));
+	for (size_t i = 0; i < b->id->n_groups; i++) {
+		size_t n = align8((size_t)b->glen[i] + 1);
+
+		memset(name + n - 8, 0, 8);
+		memcpy(name, b->id->groups[i].name, (size_t)b->glen[i] + 1);
+		put(k, name, n);
+	}
+	if (b->strings_size == 1)
+		put(k, NULL, 1);	/* the one NUL of a section without strings */
+}
+
+/* Each group's member names, in group order. */
+static int
+members(struct builder *b, struct sink *k)
+{
+	for (size_t i = 0; i < b->id->n_groups; i++) {
+		if (member_run(b, i) < 0)
+			return -ENOMEM;
+		put(k, b->names.buf, b->names.len);
+	}
+	return 0;
+}
+
+/* The header and its layout; the file's size in *ret_total. */
+static int
+header(const struct builder *b, uint64_t generation,
+       struct iam_nssdb_header *h, uint32_t slots[4], size_t *ret_total)
 {
 	const struct iam_identity *id = b->id;
-	struct iam_nssdb_header h;
 	size_t sizes[IAM_NSSDB_NSECT], total, i;
-	uint32_t slots[4];
-	struct iam_nssdb_slot *t[4];
-	unsigned char *base;
-	int r;
 
 	slots[0] = slots[1] = slots_for(id->n_users);
 	slots[2] = slots[3] = slots_for(id->n_groups);
 	sizes[IAM_NSSDB_USERS] = id->n_users * sizeof(struct iam_nssdb_urec);
 	sizes[IAM_NSSDB_GROUPS] = id->n_groups * sizeof(struct iam_nssdb_grec);
 	for (i = 0; i < 4; i++)
-		sizes[IAM_NSSDB_USER_NAME_HT + i] = (size_t)slots[i] * sizeof(**t);
+		sizes[IAM_NSSDB_USER_NAME_HT + i] =
+			(size_t)slots[i] * sizeof(struct iam_nssdb_slot);
 	sizes[IAM_NSSDB_GIDS] = b->n_gids * 4;
 	sizes[IAM_NSSDB_MEMBERS] = b->members_size;
 	sizes[IAM_NSSDB_STRINGS] = b->strings_size;
@@ -425,41 +540,93 @@ emit(struct builder *b, uint64_t generation, unsigned char **ret,
 		if (sizes[i] > IAM_NSSDB_MAX_SIZE)
 			return -E2BIG;
 
-	memset(&h, 0, sizeof(h));
-	total = layout(&h, sizes);
+	memset(h, 0, sizeof(*h));
+	total = layout(h, sizes);
 	if (total > IAM_NSSDB_MAX_SIZE)
 		return -E2BIG;
-	memcpy(h.magic, IAM_NSSDB_MAGIC, 8);
-	h.version = IAM_NSSDB_VERSION;
-	h.header_size = sizeof(h);
-	h.file_size = total;
-	h.generation = generation;
-	h.n_users = (uint32_t)id->n_users;
-	h.n_groups = (uint32_t)id->n_groups;
-	h.n_gids = (uint32_t)b->n_gids;
-	h.n_members = (uint32_t)b->n_members;
-
-	/* one more byte: the NUL an iam_buf keeps after its bytes */
-	if ((base = malloc(total + 1)) == NULL)
-		return -ENOMEM;
-	zero_rest(base, &h, total);
-	for (i = 0; i < 4; i++)
-		t[i] = (void *)(base + h.sect[IAM_NSSDB_USER_NAME_HT + i].off);
-	if ((r = indexes(b, t, slots)) < 0) {
-		free(base);
-		return r;
-	}
-	records(b, base, &h);
-	if (b->n_gids > 0)
-		memcpy(base + h.sect[IAM_NSSDB_GIDS].off, b->ugids, b->n_gids * 4);
-	memcpy(base, &h, sizeof(h));
-	if (iam_nssdb_seal(base, total) < 0) {
-		free(base);
-		return -EINVAL;
-	}
-	*ret = base;
-	*ret_size = total;
+	memcpy(h->magic, IAM_NSSDB_MAGIC, 8);
+	h->version = IAM_NSSDB_VERSION;
+	h->header_size = sizeof(*h);
+	h->file_size = total;
+	h->generation = generation;
+	h->n_users = (uint32_t)id->n_users;
+	h->n_groups = (uint32_t)id->n_groups;
+	h->n_gids = (uint32_t)b->n_gids;
+	h->n_members = (uint32_t)b->n_members;
+	h->checksum = iam_nssdb_checksum((const unsigned char *)h +
+					 IAM_NSSDB_SUMMED_FROM,
+					 sizeof(*h) - IAM_NSSDB_SUMMED_FROM);
+	*ret_total = total;
 	return 0;
+}
+
+/*
+ * The file in order, section after section, each record with its sum
+ * and each gap zeros: every byte is written once.
+ */
+static int
+emit(struct builder *b, const struct iam_nssdb_header *h,
+     const uint32_t slots[4], size_t total, struct sink *k)
+{
+	int r;
+
+	put(k, h, sizeof(*h));
+	pad_to(k, h->sect[IAM_NSSDB_USERS].off);
+	user_records(b, k);
+	pad_to(k, h->sect[IAM_NSSDB_GROUPS].off);
+	if ((r = group_records(b, k)) < 0)
+		return r;
+	for (int w = 0; w < 4; w++) {
+		pad_to(k, h->sect[IAM_NSSDB_USER_NAME_HT + w].off);
+		if ((r = index_table(b, w, slots[w], k)) < 0)
+			return r;
+	}
+	pad_to(k, h->sect[IAM_NSSDB_GIDS].off);
+	put(k, b->ugids, b->n_gids * 4);
+	pad_to(k, h->sect[IAM_NSSDB_MEMBERS].off);
+	if ((r = members(b, k)) < 0)
+		return r;
+	pad_to(k, h->sect[IAM_NSSDB_STRINGS].off);
+	strings(b, k);
+	pad_to(k, total);
+	sink_flush(k);
+	return k->err;
+}
+
+/* Everything emit() needs of the identity, checked and measured. */
+static int
+prepare(struct builder *b, const struct iam_identity *id)
+{
+	int r;
+
+	/* the identity's own caps apply when it is loaded; here the format's */
+	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
+	    id->n_groups > IAM_NSSDB_MAX_ENTRIES)
+		return -E2BIG;
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->names = (struct iam_buf)IAM_BUF_INIT;
+	b->run = malloc(4 * (IAM_NSSDB_MAX_STRING + 1) + 16);
+	if (b->run == NULL)
+		return -ENOMEM;
+	if ((r = group_slots(b)) < 0 || (r = memberships(b)) < 0 ||
+	    (r = measure(b)) < 0)
+		return r;
+	return 0;
+}
+
+static void
+release(struct builder *b)
+{
+	free(b->gslots);
+	free(b->ugids);
+	free(b->ugids_at);
+	free(b->members);
+	free(b->members_at);
+	free(b->ulen);
+	free(b->glen);
+	free(b->run);
+	iam_buf_release(&b->names);
 }
 
 int
@@ -467,36 +634,63 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		struct iam_buf *out)
 {
 	struct builder b;
-	unsigned char *base = NULL;
-	size_t size = 0;
+	struct iam_nssdb_header h;
+	struct sink k = { .fd = -1 };
+	uint32_t slots[4];
+	size_t total = 0;
 	int r;
 
-	/* the identity's own caps apply when it is loaded; here the format's */
-	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
-	    id->n_groups > IAM_NSSDB_MAX_ENTRIES)
-		return -E2BIG;
-	memset(&b, 0, sizeof(b));
-	b.id = id;
-	if ((r = group_slots(&b)) < 0 || (r = memberships(&b)) < 0 ||
-	    (r = measure(&b)) < 0 || (r = emit(&b, generation, &base, &size)) < 0)
+	if ((r = prepare(&b, id)) < 0 ||
+	    (r = header(&b, generation, &h, slots, &total)) < 0)
 		goto out;
+	/* one more byte: the NUL an iam_buf keeps after its bytes */
+	k.mem = malloc(total + 1);
+	if (k.mem == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	if ((r = emit(&b, &h, slots, total, &k)) < 0)
+		goto out;
+	k.mem[total] = '\0';
 	if (out->buf == NULL) {
 		/* the common case: the block becomes the buffer, no copy */
-		out->buf = (char *)base;
-		out->len = size;
-		out->alloc = size + 1;
-		base = NULL;
-	} else if (iam_buf_add(out, base, size) < 0) {
+		out->buf = (char *)k.mem;
+		out->len = total;
+		out->alloc = total + 1;
+		k.mem = NULL;
+	} else if (iam_buf_add(out, k.mem, total) < 0) {
 		r = -ENOMEM;
 	}
 out:
-	free(base);
-	free(b.gslots);
-	free(b.ugids);
-	free(b.ugids_at);
-	free(b.members);
-	free(b.members_at);
-	free(b.ulen);
-	free(b.glen);
+	free(k.mem);
+	release(&b);
+	return r;
+}
+
+int
+iam_nssdb_write(const struct iam_identity *id, uint64_t generation, int fd,
+		bool *ret_io)
+{
+	struct builder b;
+	struct iam_nssdb_header h;
+	struct sink k = { .fd = fd };
+	uint32_t slots[4];
+	size_t total = 0;
+	int r;
+
+	*ret_io = false;
+	if ((r = prepare(&b, id)) < 0 ||
+	    (r = header(&b, generation, &h, slots, &total)) < 0)
+		goto out;
+	k.mem = malloc(WINDOW);
+	if (k.mem == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = emit(&b, &h, slots, total, &k);
+	*ret_io = k.err < 0;
+out:
+	free(k.mem);
+	release(&b);
 	return r;
 }

@@ -590,7 +590,7 @@ gen_files_release(struct gen_files *g)
 	iam_buf_release(&g->source);
 }
 
-/* A snapshot builder: iam_nssdb_build() and its kind. */
+/* A snapshot builder: iam_keysdb_build() and its kind. */
 typedef int (*snapshot_builder)(const struct iam_identity *id,
 				uint64_t generation, struct iam_buf *out);
 
@@ -618,22 +618,29 @@ build_write_at(int dirfd, const char *name, mode_t mode, snapshot_builder fn,
 	return r;
 }
 
-/* auth.db, written as it is built (it is the largest, and secret). */
+/* A snapshot writer: iam_authdb_write() and its kind. */
+typedef int (*snapshot_writer)(const struct iam_identity *id,
+			       uint64_t generation, int fd, bool *ret_io);
+
+/*
+ * auth.db and nss.db, the two that grow with the users, are written as
+ * they are built: never whole in memory.
+ */
 static int
-write_authdb_at(int dirfd, const struct iam_identity *id, uint64_t gen,
-		bool *ret_built)
+stream_write_at(int dirfd, const char *name, mode_t mode, snapshot_writer fn,
+		const struct iam_identity *id, uint64_t gen, bool *ret_built)
 {
 	bool io = false;
 	int fd, r;
 
-	fd = openat(dirfd, IAM_AUTHDB_FILE, O_WRONLY | O_CREAT | O_EXCL |
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
 	if (fd < 0)
 		return -errno;
-	r = iam_own_and_mode(fd, 0600);
+	r = iam_own_and_mode(fd, mode);
 	io = r < 0;
 	if (r == 0) {
-		r = iam_authdb_write(id, gen, fd, &io);
+		r = fn(id, gen, fd, &io);
 		*ret_built = r == 0 || io;
 	}
 	if (r == 0 && fsync(fd) < 0)
@@ -658,8 +665,8 @@ write_generation(int genfd, const char *name, const struct iam_identity *id,
 	dfd = mkdir_new_at(genfd, name, 0755);
 	if (dfd < 0)
 		return dfd;
-	r = build_write_at(dfd, "nss.db", 0644, iam_nssdb_build, id, gen,
-			   false, ret_built);
+	r = stream_write_at(dfd, "nss.db", 0644, iam_nssdb_write, id, gen,
+			    ret_built);
 	if (r == 0)
 		r = build_write_at(dfd, IAM_KEYSDB_FILE, 0644, iam_keysdb_build,
 				   id, gen, false, ret_built);
@@ -675,7 +682,8 @@ write_generation(int genfd, const char *name, const struct iam_identity *id,
 			r = afd;
 	}
 	if (r == 0)
-		r = write_authdb_at(afd, id, gen, ret_built);
+		r = stream_write_at(afd, IAM_AUTHDB_FILE, 0600,
+				    iam_authdb_write, id, gen, ret_built);
 	if (r == 0)
 		r = build_write_at(afd, IAM_ROLESDB_FILE, 0600,
 				   iam_rolesdb_build, id, gen, false, ret_built);

@@ -6,6 +6,7 @@
 #ifndef IAM_NSSDB_WRITE_H
 #define IAM_NSSDB_WRITE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "iam/identity.h"
@@ -17,5 +18,14 @@
  */
 int iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 		    struct iam_buf *out);
+
+/*
+ * The same bytes written to fd, from where it stands, through a 64 KiB
+ * window: the file is never whole in memory.  *ret_io is set when a
+ * write failed (the error returned); otherwise a failure is the
+ * identity's, as iam_nssdb_build()'s.
+ */
+int iam_nssdb_write(const struct iam_identity *id, uint64_t generation,
+		    int fd, bool *ret_io);
 
 #endif
