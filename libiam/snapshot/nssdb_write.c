@@ -308,16 +308,19 @@ struct sink {
 	int err;		/* the first failure to write, or 0 */
 };
 
+/* The window out to the file; after a failure its bytes are dropped. */
 static void
 sink_flush(struct sink *k)
 {
 	int r;
 
-	if (k->fd < 0 || k->fill == 0 || k->err < 0)
+	if (k->fd < 0)
 		return;
-	r = iam_write_all(k->fd, k->mem, k->fill);
-	if (r < 0)
-		k->err = r;
+	if (k->fill > 0 && k->err == 0) {
+		r = iam_write_all(k->fd, k->mem, k->fill);
+		if (r < 0)
+			k->err = r;
+	}
 	k->fill = 0;
 }
 

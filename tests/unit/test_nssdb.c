@@ -30,9 +30,22 @@ build_fixture(struct iam_buf *b, uint64_t gen)
 	fx_nss_identity_free(id);
 }
 
+static void build_many_with(struct iam_buf *b, size_t n, size_t ng,
+			    void (*also)(const struct iam_identity *id,
+					 const struct iam_buf *b));
+
 /* n users u0..u(n-1), each in 3 of ng groups: a snapshot of some KiB. */
 static void
 build_many(struct iam_buf *b, size_t n, size_t ng)
+{
+	build_many_with(b, n, ng, NULL);
+}
+
+/* As build_many(), then also(id, b) with the identity built from. */
+static void
+build_many_with(struct iam_buf *b, size_t n, size_t ng,
+		void (*also)(const struct iam_identity *id,
+			     const struct iam_buf *b))
 {
 	struct fx_nss_user *u = calloc(n, sizeof(*u));
 	struct fx_nss_group *g = calloc(ng, sizeof(*g));
@@ -56,6 +69,8 @@ build_many(struct iam_buf *b, size_t n, size_t ng)
 	}
 	id = fx_nss_identity(u, n, g, ng);
 	fx_nss_build(id, 7, b);
+	if (also != NULL)
+		also(id, b);
 	fx_nss_identity_free(id);
 	free(u);
 	free(g);
@@ -129,6 +144,56 @@ Test(nssdb, round_trip_answers_every_user_and_group)
 	cr_assert_eq(iam_nssdb_group_by_gid(&db, 80004, &g), 0);
 	cr_expect_str_eq(g.name, "empty");
 	cr_expect_eq(g.n_members, 0);
+	iam_buf_release(&b);
+}
+
+/* iam_nssdb_write() of id into a file: the same bytes as b, and a write
+   that fails is told apart from a refusal. */
+static void
+check_written(const struct iam_identity *id, const struct iam_buf *b)
+{
+	char path[] = "/tmp/iam-nssdb-write.XXXXXX";
+	char *back;
+	bool io = true;
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	unlink(path);
+	cr_assert_eq(write(fd, "x", 1), 1);	/* written from where it stands */
+	cr_assert_eq(iam_nssdb_write(id, 7, fd, &io), 0);
+	cr_assert_not(io);
+	cr_assert_eq(lseek(fd, 0, SEEK_END), (off_t)b->len + 1);
+	back = malloc(b->len + 1);
+	cr_assert_not_null(back);
+	cr_assert_eq(pread(fd, back, b->len + 1, 0), (ssize_t)b->len + 1);
+	cr_assert_eq(back[0], 'x');
+	cr_assert_eq(memcmp(back + 1, b->buf, b->len), 0);
+	close(fd);
+	free(back);
+
+	fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	io = false;
+	cr_assert_eq(iam_nssdb_write(id, 7, fd, &io), -ENOSPC);
+	cr_assert(io, "a failed write is told as one");
+	close(fd);
+}
+
+Test(nssdb, written_through_a_window_is_the_snapshot_built_in_memory)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+	unsigned char *p;
+
+	/* some 500 KiB: many windows, tables and strings across their ends */
+	build_many_with(&b, 3000, 97, check_written);
+	cr_assert_gt(b.len, 7 * 64 * 1024);
+	/* every sum the builder wrote as it went is the reader's own */
+	p = copy8(b.buf, b.len);
+	cr_assert_eq(iam_nssdb_seal(p, b.len), 0);
+	cr_assert_eq(memcmp(p, b.buf, b.len), 0, "a sum differs from a reseal");
+	free(p);
+	iam_buf_release(&b);
+	build_many_with(&b, 1, 1, check_written);
 	iam_buf_release(&b);
 }
 
