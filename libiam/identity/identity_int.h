@@ -27,7 +27,7 @@ struct iam_id_dup {
 };
 
 struct iam_id_index {
-	size_t *slot;
+	uint32_t *slot;		/* entries are at most IAM_ID_LIMIT_ENTRIES */
 	size_t mask;		/* slots - 1, a power of two minus one */
 	struct iam_id_dup *dups;
 	size_t n_dups;

@@ -216,8 +216,11 @@ make_index(struct iam_id_index *ret, const void *base, size_t n,
 {
 	struct sort_ctx c = { name, id, base };
 	struct iam_id_index ix = { NULL, 0, NULL, 0 };
-	size_t cap = 8, *last = NULL, alloc_dups = 0;
+	size_t cap = 8, alloc_dups = 0;
+	uint32_t *last = NULL;
 
+	if (n >= UINT32_MAX / 2)
+		return -E2BIG;	/* slots hold index + 1 in 32 bits */
 	while (cap < 2 * n)
 		cap *= 2;
 	ix.mask = cap - 1;
@@ -235,8 +238,8 @@ make_index(struct iam_id_index *ret, const void *base, size_t n,
 			if (key_eq(&c, ix.slot[h] - 1, i))
 				break;
 		if (ix.slot[h] == 0) {
-			ix.slot[h] = i + 1;
-			last[h] = i;
+			ix.slot[h] = (uint32_t)i + 1;
+			last[h] = (uint32_t)i;
 			continue;
 		}
 		if (ix.n_dups == alloc_dups) {
@@ -250,7 +253,7 @@ make_index(struct iam_id_index *ret, const void *base, size_t n,
 			alloc_dups = a;
 		}
 		ix.dups[ix.n_dups++] = (struct iam_id_dup){ i, last[h] };
-		last[h] = i;
+		last[h] = (uint32_t)i;
 	}
 	if (ix.n_dups > 1)
 		qsort_r(ix.dups, ix.n_dups, sizeof(*ix.dups), cmp_dup, &c);
