@@ -390,14 +390,23 @@ user_run(const struct builder *b, size_t i)
 static int
 member_run(struct builder *b, size_t i)
 {
-	b->names.len = 0;	/* its bytes are overwritten, never read past len */
-	for (size_t k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
-		uint32_t m = b->members[k];
+	size_t n = 0, k;
+	char *p;
 
-		if (iam_buf_add(&b->names, b->id->users[m].name,
-				(size_t)b->ulen[m][0] + 1) < 0)
-			return -ENOMEM;
+	for (k = b->members_at[i]; k < b->members_at[i + 1]; k++)
+		n += (size_t)b->ulen[b->members[k]][0] + 1;
+	b->names.len = 0;	/* its bytes are overwritten, never read past len */
+	if (iam_buf_grow(&b->names, n) < 0)
+		return -ENOMEM;
+	p = b->names.buf;
+	for (k = b->members_at[i]; k < b->members_at[i + 1]; k++) {
+		uint32_t m = b->members[k];
+		size_t l = (size_t)b->ulen[m][0] + 1;
+
+		memcpy(p, b->id->users[m].name, l);
+		p += l;
 	}
+	b->names.len = n;
 	return 0;
 }
 
@@ -472,6 +481,7 @@ static int
 index_table(const struct builder *b, int w, uint32_t slots, struct sink *k)
 {
 	size_t n = w < 2 ? b->id->n_users : b->id->n_groups;
+	uint32_t empty = iam_nssdb_slot_check(0, 0);
 	struct iam_nssdb_slot *t;
 	int r = 0;
 
@@ -483,7 +493,8 @@ index_table(const struct builder *b, int w, uint32_t slots, struct sink *k)
 	for (uint32_t i = 0; i < n && r == 0; i++)
 		r = ht_put(b, w, t, slots, i);
 	for (uint32_t i = 0; i < slots; i++)
-		t[i].check = iam_nssdb_slot_check(t[i].idx, t[i].tag);
+		t[i].check = t[i].idx == 0 && t[i].tag == 0 ? empty :
+			     iam_nssdb_slot_check(t[i].idx, t[i].tag);
 	if (r == 0)
 		put(k, t, (size_t)slots * sizeof(*t));
 	free(t);
