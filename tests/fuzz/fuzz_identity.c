@@ -58,8 +58,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		for (size_t i = 0; id2 != NULL && i < id2->n_users; i++)
 			if (id2->users[i].file_password != NULL ||
-			    id2->users[i].file_mfa != NULL)
-				abort();
+			    id2->users[i].file_mfa != NULL ||
+			    (id2->users[i].password.hash == NULL) !=
+			    (id->users[i].password.hash == NULL) ||
+			    (id2->users[i].password.hash != NULL &&
+			     strcmp(id2->users[i].password.hash,
+				    id->users[i].password.hash) != 0))
+				abort();	/* a lent hash is the copied one */
 		iam_identity_free(id2);
 		iam_faults_release(&f2);
 	}

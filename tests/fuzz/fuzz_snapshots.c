@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "iam.h"
 #include "iam/nssdb_write.h"
@@ -92,6 +94,25 @@ check_nssdb(const struct iam_identity *id, const struct iam_buf *b)
 	free(copy);
 }
 
+/* iam_nssdb_write() gives the bytes iam_nssdb_build() gave. */
+static void
+check_written(const struct iam_identity *id, const struct iam_buf *b)
+{
+	static int fd = -1;
+	char *back = malloc(b->len + 1);
+	bool io = true;
+
+	if (fd < 0)
+		fd = memfd_create("fuzz-nssdb", MFD_CLOEXEC);
+	check(fd >= 0 && back != NULL && ftruncate(fd, 0) == 0 &&
+	      lseek(fd, 0, SEEK_SET) == 0);
+	check(iam_nssdb_write(id, 7, fd, &io) == 0 && !io);
+	check(lseek(fd, 0, SEEK_END) == (off_t)b->len);
+	check(pread(fd, back, b->len + 1, 0) == (ssize_t)b->len);
+	check(memcmp(back, b->buf, b->len) == 0);
+	free(back);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -109,6 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	iam_buf_wipe(&b);
 	check(iam_nssdb_build(id, 7, &b) == 0);
 	check_nssdb(id, &b);
+	check_written(id, &b);
 	iam_buf_release(&b);
 	iam_identity_free(id);
 	return 0;
