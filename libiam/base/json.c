@@ -426,6 +426,29 @@ on_boolean(void *ctx, int b)
 	return push(ctx, &v);
 }
 
+/*
+ * The usual number, an integer of 1 to 18 digits (it cannot overflow),
+ * read directly: true and *ret when s is one.  Anything else is left to
+ * iam_parse_ll().
+ */
+static inline bool
+small_int(const char *s, size_t len, long long *ret)
+{
+	bool neg = len > 0 && s[0] == '-';
+	long long v = 0;
+	size_t i = neg;
+
+	if (len - i == 0 || len - i > 18)
+		return false;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = neg ? -v : v;
+	return true;
+}
+
 static int
 on_number(void *ctx, const char *s, size_t len)
 {
@@ -440,7 +463,10 @@ on_number(void *ctx, const char *s, size_t len)
 	if (text == NULL)
 		return fail(ps, "out of memory");
 	v.u.number.text = text;
-	if (strspn(text + (text[0] == '-'), "0123456789") ==
+	if (small_int(text, len, &i)) {
+		v.u.number.is_int = true;
+		v.u.number.i = i;
+	} else if (strspn(text + (text[0] == '-'), "0123456789") ==
 	    len - (text[0] == '-') &&
 	    iam_parse_ll(text, INT64_MIN, INT64_MAX, &i) == 0) {
 		v.u.number.is_int = true;

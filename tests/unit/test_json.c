@@ -71,6 +71,45 @@ Test(json, huge_integers_are_not_integers)
 	iam_json_free(doc);
 }
 
+Test(json, integers_read_the_same_on_both_sides_of_18_digits)
+{
+	static const struct {
+		const char *text;
+		bool is_int;
+		long long i;
+	} cases[] = {
+		{ "0", true, 0 },
+		{ "-0", true, 0 },
+		{ "7", true, 7 },
+		{ "-7", true, -7 },
+		{ "999999999999999999", true, 999999999999999999LL },
+		{ "-999999999999999999", true, -999999999999999999LL },
+		{ "1000000000000000000", true, 1000000000000000000LL },
+		{ "9223372036854775807", true, INT64_MAX },
+		{ "-9223372036854775808", true, INT64_MIN },
+		{ "9223372036854775808", false, 0 },
+		{ "-9223372036854775809", false, 0 },
+		{ "12.0", false, 0 },
+		{ "-1e2", false, 0 },
+		{ "10E0", false, 0 },
+	};
+	struct iam_json_doc *doc;
+	const struct iam_json *v;
+	char text[64], err[256];
+
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		snprintf(text, sizeof(text), "[%s]", cases[k].text);
+		cr_assert_eq(parse(text, NULL, &doc, err, sizeof(err)), 0,
+			     "%s: %s", text, err);
+		v = &iam_json_root(doc)->u.items[0];
+		cr_expect_eq(v->u.number.is_int, cases[k].is_int, "%s", text);
+		if (cases[k].is_int)
+			cr_expect_eq(v->u.number.i, cases[k].i, "%s", text);
+		cr_expect_str_eq(v->u.number.text, cases[k].text);
+		iam_json_free(doc);
+	}
+}
+
 Test(json, refuses_duplicate_keys_with_their_path)
 {
 	expect_error("{\"users\": [{\"name\": \"a\", \"name\": \"b\"}]}", NULL,
