@@ -613,13 +613,14 @@ prepare(struct builder *b, const struct iam_identity *id)
 {
 	int r;
 
+	/* release() is safe from here on, whatever is returned */
+	memset(b, 0, sizeof(*b));
+	b->id = id;
+	b->names = (struct iam_buf)IAM_BUF_INIT;
 	/* the identity's own caps apply when it is loaded; here the format's */
 	if (id->n_users > IAM_NSSDB_MAX_ENTRIES ||
 	    id->n_groups > IAM_NSSDB_MAX_ENTRIES)
 		return -E2BIG;
-	memset(b, 0, sizeof(*b));
-	b->id = id;
-	b->names = (struct iam_buf)IAM_BUF_INIT;
 	b->run = malloc(4 * (IAM_NSSDB_MAX_STRING + 1) + 16);
 	if (b->run == NULL)
 		return -ENOMEM;
@@ -702,7 +703,8 @@ iam_nssdb_write(const struct iam_identity *id, uint64_t generation, int fd,
 		goto out;
 	}
 	r = emit(&b, &h, slots, total, &k);
-	*ret_io = k.err < 0;
+	/* a refusal after a failed write is still the identity's */
+	*ret_io = r < 0 && r == k.err;
 out:
 	free(k.mem);
 	release(&b);

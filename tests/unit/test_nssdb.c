@@ -197,6 +197,62 @@ Test(nssdb, written_through_a_window_is_the_snapshot_built_in_memory)
 	iam_buf_release(&b);
 }
 
+/* Two users with one uid: refused after the first window failed to go
+   out, and the refusal is the identity's, not the disk's. */
+static void
+check_refusal_after_a_failed_write(const struct iam_identity *cid,
+				   const struct iam_buf *b)
+{
+	struct iam_identity *id = (struct iam_identity *)cid;
+	uint32_t uid = id->users[2999].uid;
+	struct iam_buf again = IAM_BUF_INIT;
+	bool io = true;
+	int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_gt(b->len, 2 * 64 * 1024);
+	id->users[2999].uid = id->users[0].uid;
+	cr_expect_eq(iam_nssdb_build(id, 7, &again), -EINVAL);
+	cr_expect_eq(iam_nssdb_write(id, 7, fd, &io), -EINVAL);
+	cr_expect_not(io, "the uid given twice is named, not the disk");
+	id->users[2999].uid = uid;
+	iam_buf_release(&again);
+	close(fd);
+}
+
+Test(nssdb, a_refusal_after_a_failed_write_is_the_identitys)
+{
+	struct iam_buf b = IAM_BUF_INIT;
+
+	build_many_with(&b, 3000, 97, check_refusal_after_a_failed_write);
+	iam_buf_release(&b);
+}
+
+Test(nssdb, more_entries_than_the_format_holds_are_refused_whole)
+{
+	struct iam_identity *id = fx_nss_identity(fx_nss_users, FX_NSS_NUSERS,
+						  fx_nss_groups, FX_NSS_NGROUPS);
+	struct iam_buf b = IAM_BUF_INIT;
+	size_t n = id->n_users, ng = id->n_groups;
+	bool io = true;
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+	cr_assert_geq(fd, 0);
+	/* refused on the counts alone: the arrays are never read */
+	id->n_users = IAM_NSSDB_MAX_ENTRIES + 1;
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), -E2BIG);
+	cr_expect_eq(iam_nssdb_write(id, 1, fd, &io), -E2BIG);
+	cr_expect_not(io, "a refusal is not a failed write");
+	id->n_users = n;
+	id->n_groups = IAM_NSSDB_MAX_ENTRIES + 1;
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), -E2BIG);
+	cr_expect_eq(iam_nssdb_write(id, 1, fd, &io), -E2BIG);
+	id->n_groups = ng;
+	cr_expect_null(b.buf);
+	close(fd);
+	fx_nss_identity_free(id);
+}
+
 Test(nssdb, unknown_names_and_ids_are_enoent)
 {
 	struct iam_buf b = IAM_BUF_INIT;
