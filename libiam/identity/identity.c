@@ -48,6 +48,19 @@ struct seg {
 
 #define MAX_SEGS 32	/* the walk goes some 6 deep */
 
+/*
+ * collect()'s answer for one key of the document against one table: the
+ * keys of a document are interned (one pointer per text, kept as long as
+ * the document), and the tables are static, so the same two pointers
+ * always get the same answer.  Direct-mapped by both pointers.
+ */
+#define KEY_MEMO 256
+struct key_memo {
+	const char *const *keys;	/* the table, NULL when empty */
+	const char *key;		/* the document's key */
+	size_t j;			/* its index in keys, or MAX_FIELDS */
+};
+
 struct walk {
 	const struct iam_config *cfg;
 	struct iam_faults *f;
@@ -59,6 +72,7 @@ struct walk {
 	struct split_array split[SPLIT_N];
 	bool sources;		/* keep file_password and file_mfa */
 	struct iam_json_doc *doc;	/* lasting storage of the model's lists */
+	struct key_memo memo[KEY_MEMO];	/* collect()'s answers */
 };
 
 /* ---- JSON paths and faults ------------------------------------------ */
@@ -355,16 +369,28 @@ collect(struct walk *w, const struct iam_json *obj, const char *const *keys,
 		n++;
 	for (size_t i = 0; i < obj->len; i++) {
 		const char *k = obj->u.members[i].key;
+		struct key_memo *m = &w->memo[((uintptr_t)k >> 3 ^
+					       (uintptr_t)keys >> 4) %
+					      KEY_MEMO];
 		size_t tried;
 
-		for (tried = 0; tried < n; tried++, j = j + 1 < n ? j + 1 : 0)
-			if (k[0] == keys[j][0] && strcmp(k, keys[j]) == 0)
-				break;
+		if (m->keys == keys && m->key == k) {
+			tried = m->j < n ? 0 : n;
+			j = m->j;
+		} else {
+			for (tried = 0; tried < n;
+			     tried++, j = j + 1 < n ? j + 1 : 0)
+				if (k[0] == keys[j][0] && strcmp(k, keys[j]) == 0)
+					break;
+			*m = (struct key_memo){ keys, k,
+						tried < n ? j : MAX_FIELDS };
+		}
 		if (tried < n) {
 			fs->v[j] = &obj->u.members[i].value;
 			j = j + 1 < n ? j + 1 : 0;
 		} else {
 			fault_at(w, k, "unknown field");
+			j = 0;
 		}
 	}
 }
