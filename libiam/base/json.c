@@ -18,13 +18,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_parse.h>
 
-#include "fnv.h"
 #include "iam.h"
 #include "json_int.h"
 #include "util_int.h"
@@ -78,7 +76,7 @@ struct key_set {
 	const char **v;		/* mask + 1 slots, NULL when empty */
 	size_t *len;
 	size_t mask, n;
-	uint64_t seed;		/* of hash_bytes(), secret, per process */
+	uint64_t seed;		/* of iam_table_hash(), secret, per process */
 };
 
 #define GUESS_DEPTH	8
@@ -202,42 +200,6 @@ tail_word(const unsigned char *s, size_t len)
 }
 
 /*
- * The seed of the keys' tables: random, once per process, so that no
- * document can be written whose keys all land on one slot (linear
- * probing would make its parse quadratic).  Should getrandom() fail, the
- * address of a stack variable (randomised by ASLR) stands in.  Threads
- * that race here each pick a seed; a table keeps the one it started with.
- */
-static uint64_t
-keys_seed(void)
-{
-	static uint64_t seed;
-	uint64_t s = __atomic_load_n(&seed, __ATOMIC_RELAXED);
-
-	if (s != 0)
-		return s;
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
-		s = (uint64_t)(uintptr_t)&s * 0x9e3779b97f4a7c15ULL;
-	s |= 1;
-	__atomic_store_n(&seed, s, __ATOMIC_RELAXED);
-	return s;
-}
-
-/* Of the keys' table only (never stored): 8 bytes a step, seeded. */
-static size_t
-hash_bytes(uint64_t seed, const unsigned char *s, size_t len)
-{
-	uint64_t h = seed ^ len;
-
-	for (size_t i = 0; i + 8 < len; i += 8)
-		h = (h ^ load_word(s + i)) * 0x9e3779b97f4a7c15ULL;
-	h = (h ^ tail_word(s, len)) * 0x9e3779b97f4a7c15ULL;
-	/* a product's high bytes come from all of its factor's bytes, its
-	   low bytes from the low ones alone: mix before the mask */
-	return (size_t)iam_mix64(h);
-}
-
-/*
  * Is s[0..len) plain ASCII text: no NUL and no byte above 0x7f?  Eight
  * bytes at a time: a word has a zero byte exactly when (w - 0x01..) & ~w
  * has a high bit set, and its high bits show the rest.  tail_word()'s
@@ -282,7 +244,7 @@ key_set_grow(struct key_set *ks)
 
 		if (ks->v[i] == NULL)
 			continue;
-		h = hash_bytes(ks->seed, (const unsigned char *)ks->v[i],
+		h = iam_table_hash(ks->seed, (const unsigned char *)ks->v[i],
 			       ks->len[i]) &
 		    (cap - 1);
 		while (v[h] != NULL)
@@ -309,7 +271,7 @@ intern_key(struct parser *ps, const unsigned char *s, size_t len)
 	if ((ks->v == NULL || 2 * (ks->n + 1) > ks->mask + 1) &&
 	    key_set_grow(ks) < 0)
 		return NULL;
-	for (h = hash_bytes(ks->seed, s, len) & ks->mask; ks->v[h] != NULL;
+	for (h = iam_table_hash(ks->seed, s, len) & ks->mask; ks->v[h] != NULL;
 	     h = (h + 1) & ks->mask)
 		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
 			return ks->v[h];
@@ -1069,7 +1031,7 @@ iam_json_parse_split(const char *buf, size_t len,
 	int r = -EINVAL;
 
 	set_defaults(&ps.lim, limits);
-	ps.keys.seed = keys_seed();
+	ps.keys.seed = iam_table_seed();
 	if (err == NULL || errlen == 0) {
 		err = reason;
 		errlen = sizeof(reason);

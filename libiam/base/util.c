@@ -60,6 +60,24 @@ iam_temp_name(char *buf, size_t len, const char *base)
 			    (unsigned long long)rnd);
 }
 
+uint64_t
+iam_table_seed(void)
+{
+	static uint64_t seed;
+	uint64_t s = __atomic_load_n(&seed, __ATOMIC_ACQUIRE), none = 0;
+
+	if (s != 0)
+		return s;
+	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) != (ssize_t)sizeof(s))
+		s = (uint64_t)(uintptr_t)&s * 0x9e3779b97f4a7c15ULL;
+	s |= 1;
+	/* the first to store wins; a thread that lost takes its seed */
+	if (!__atomic_compare_exchange_n(&seed, &none, s, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		s = none;
+	return s;
+}
+
 bool
 iam_has_control(const char *s)
 {

@@ -127,6 +127,52 @@ iam_copy_string(char *dst, const void *s, size_t n)
 	return dst;
 }
 
+/*
+ * The seed of libiam's in-memory hash tables: random, once per process
+ * (the address of a stack variable, randomised by ASLR, should
+ * getrandom() fail), never 0, and the same for every thread from its
+ * first use, so that no identity file can be written whose names all
+ * land on one slot.
+ */
+IAM_PRIVATE uint64_t iam_table_seed(void);
+
+/*
+ * The hash of n bytes at p for such a table (never stored), under seed:
+ * 8 bytes a step, the last 1 to 8 bytes one more word, the length mixed
+ * in first so that the overlap of that word is never ambiguous.
+ */
+static inline uint64_t
+iam_table_hash(uint64_t seed, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h = seed ^ n, w = 0, k = 0x9e3779b97f4a7c15ULL;
+	size_t i;
+
+	for (i = 0; i + 8 < n; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * k;
+	}
+	if (n >= 8) {
+		memcpy(&w, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t a, b;
+
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		w = a | (uint64_t)b << 32;
+	} else if (n > 0) {
+		w = (uint64_t)s[0] | (uint64_t)s[n / 2] << 8 |
+		    (uint64_t)s[n - 1] << 16;
+	}
+	h = (h ^ w) * k;
+	/* a product's high bytes come from all of its factors' bytes, its
+	   low ones from the low ones alone: mix before a mask */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
 /* Whether s holds a control character (below 0x20, or 0x7f). */
 IAM_PRIVATE bool iam_has_control(const char *s);
 

@@ -18,7 +18,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "fnv.h"
 #include "util_int.h"
 #include "identity_int.h"
 #include "iam/keys.h"
@@ -146,12 +145,11 @@ named_policy_name(const void *b, size_t i)
 	return ((const struct iam_named_policy *)b)[i].name;
 }
 
+/* Seeded: the identity file's names never choose their slots. */
 static uint64_t
 hash_str(const char *s)
 {
-	uint64_t h = iam_fnv1a(s, strlen(s));
-
-	return h ^ (h >> 29);
+	return iam_table_hash(iam_table_seed(), s, strlen(s));
 }
 
 static uint64_t
@@ -648,6 +646,23 @@ struct host_ent {
 	uint64_t start, count;	/* id, 1; or a subordinate range */
 };
 
+/*
+ * A name's sign, from its length and its first and last bytes: the
+ * host's few names set few of the bits, so most IAM names are told
+ * apart from all of them without a search.
+ */
+#define NAME_SIGNS 8192
+
+static inline size_t
+name_sign(const char *s)
+{
+	size_t n = strlen(s);
+	unsigned char a = n ? (unsigned char)s[0] : 0,
+		      z = n ? (unsigned char)s[n - 1] : 0;
+
+	return ((size_t)a * 131 + z * 7 + n) % NAME_SIGNS;
+}
+
 struct host_file {
 	char path[4096];
 	struct host_ent *v;
@@ -655,6 +670,8 @@ struct host_file {
 	struct host_ent **by_name;	/* sorted views of v */
 	struct host_ent **by_start;
 	uint64_t max_count;		/* the widest range of v */
+	/* name_sign() of every name: a name whose bit is clear is not one */
+	uint64_t signs[NAME_SIGNS / 64];
 };
 
 static int
@@ -773,9 +790,12 @@ host_load(struct host_file *h, const char *root, const char *file, bool sub,
 	if (h->by_name == NULL || h->by_start == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n; i++) {
+		size_t sign = h->v[i].name != NULL ? name_sign(h->v[i].name) : 0;
+
 		h->by_name[i] = h->by_start[i] = &h->v[i];
 		if (h->v[i].count > h->max_count)
 			h->max_count = h->v[i].count;
+		h->signs[sign / 64] |= 1ULL << (sign % 64);
 	}
 	qsort(h->by_name, h->n, sizeof(*h->by_name), cmp_ent_name);
 	qsort(h->by_start, h->n, sizeof(*h->by_start), cmp_ent_start);
@@ -787,7 +807,9 @@ host_by_name(const struct host_file *h, const char *name)
 {
 	struct host_ent key = { .name = (char *)name }, *kp = &key, **e;
 
-	if (h->n == 0)
+	size_t sign = name_sign(name);
+
+	if (h->n == 0 || !(h->signs[sign / 64] >> (sign % 64) & 1))
 		return NULL;
 	e = bsearch(&kp, h->by_name, h->n, sizeof(*h->by_name), cmp_ent_name);
 	return e != NULL ? *e : NULL;
