@@ -150,7 +150,10 @@ iam_table_hash(uint64_t seed, const void *p, size_t n)
 
 	for (i = 0; i + 8 < n; i += 8) {
 		memcpy(&w, s + i, 8);
+		/* folded each step: a top bit flipped in two words would
+		   otherwise cancel out whatever the seed */
 		h = (h ^ w) * k;
+		h ^= h >> 32;
 	}
 	if (n >= 8) {
 		memcpy(&w, s + n - 8, 8);

@@ -155,9 +155,7 @@ hash_str(const char *s)
 static uint64_t
 hash_id(uint32_t id)
 {
-	uint64_t h = (uint64_t)id * 0x9e3779b97f4a7c15ULL;
-
-	return h ^ (h >> 31);
+	return iam_table_hash(iam_table_seed(), &id, sizeof(id));
 }
 
 static uint64_t

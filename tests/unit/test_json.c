@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "util_int.h"
 
 static int
 parse(const char *text, const struct iam_json_limits *lim,
@@ -108,6 +109,25 @@ Test(json, integers_read_the_same_on_both_sides_of_18_digits)
 		cr_expect_str_eq(v->u.number.text, cases[k].text);
 		iam_json_free(doc);
 	}
+}
+
+Test(json, table_hash_keeps_top_bits_flipped_in_two_words_apart)
+{
+	unsigned char a[32], b[32];
+	uint64_t seeds[] = { 1, 0x9e3779b97f4a7c15ULL, iam_table_seed() };
+
+	memset(a, 'k', sizeof(a));
+	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+		for (size_t n = 16; n <= sizeof(a); n += 8) {
+			memcpy(b, a, sizeof(b));
+			b[7] ^= 0x80;
+			b[15] ^= 0x80;
+			cr_expect_neq(iam_table_hash(seeds[s], a, n),
+				      iam_table_hash(seeds[s], b, n),
+				      "length %zu, seed %zu", n, s);
+		}
+	cr_expect_eq(iam_table_seed(), iam_table_seed(), "one seed a process");
+	cr_expect_neq(iam_table_seed(), 0);
 }
 
 Test(json, refuses_duplicate_keys_with_their_path)
