@@ -644,13 +644,16 @@ release(struct builder *b)
 	iam_buf_release(&b->names);
 }
 
-int
-iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
-		struct iam_buf *out)
+/*
+ * The whole file into k: into memory (k->fd < 0; k->mem becomes the
+ * file and the NUL an iam_buf keeps after it) or through a window into
+ * k->fd.  k->mem is the caller's to free, whatever is returned.
+ */
+static int
+write_out(const struct iam_identity *id, uint64_t generation, struct sink *k)
 {
 	struct builder b;
 	struct iam_nssdb_header h;
-	struct sink k = { .fd = -1 };
 	uint32_t slots[4];
 	size_t total = 0;
 	int r;
@@ -658,27 +661,36 @@ iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
 	if ((r = prepare(&b, id)) < 0 ||
 	    (r = header(&b, generation, &h, slots, &total)) < 0)
 		goto out;
-	/* one more byte: the NUL an iam_buf keeps after its bytes */
-	k.mem = malloc(total + 1);
-	if (k.mem == NULL) {
+	k->mem = malloc(k->fd < 0 ? total + 1 : WINDOW);
+	if (k->mem == NULL) {
 		r = -ENOMEM;
 		goto out;
 	}
-	if ((r = emit(&b, &h, slots, total, &k)) < 0)
-		goto out;
-	k.mem[total] = '\0';
-	if (out->buf == NULL) {
+	r = emit(&b, &h, slots, total, k);
+	if (r == 0 && k->fd < 0)
+		k->mem[total] = '\0';
+out:
+	release(&b);
+	return r;
+}
+
+int
+iam_nssdb_build(const struct iam_identity *id, uint64_t generation,
+		struct iam_buf *out)
+{
+	struct sink k = { .fd = -1 };
+	int r = write_out(id, generation, &k);
+
+	if (r == 0 && out->buf == NULL) {
 		/* the common case: the block becomes the buffer, no copy */
 		out->buf = (char *)k.mem;
-		out->len = total;
-		out->alloc = total + 1;
+		out->len = k.pos;
+		out->alloc = k.pos + 1;
 		k.mem = NULL;
-	} else if (iam_buf_add(out, k.mem, total) < 0) {
+	} else if (r == 0 && iam_buf_add(out, k.mem, k.pos) < 0) {
 		r = -ENOMEM;
 	}
-out:
 	free(k.mem);
-	release(&b);
 	return r;
 }
 
@@ -686,27 +698,11 @@ int
 iam_nssdb_write(const struct iam_identity *id, uint64_t generation, int fd,
 		bool *ret_io)
 {
-	struct builder b;
-	struct iam_nssdb_header h;
 	struct sink k = { .fd = fd };
-	uint32_t slots[4];
-	size_t total = 0;
-	int r;
+	int r = write_out(id, generation, &k);
 
-	*ret_io = false;
-	if ((r = prepare(&b, id)) < 0 ||
-	    (r = header(&b, generation, &h, slots, &total)) < 0)
-		goto out;
-	k.mem = malloc(WINDOW);
-	if (k.mem == NULL) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = emit(&b, &h, slots, total, &k);
 	/* a refusal after a failed write is still the identity's */
 	*ret_io = r < 0 && r == k.err;
-out:
 	free(k.mem);
-	release(&b);
 	return r;
 }
