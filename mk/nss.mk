@@ -14,9 +14,9 @@ NSS_BENCH_USERS ?= 1000 10000 100000 $(if $(filter 1,$(BENCH_1M)),1000000)
 MKNSSDB    := $(B)/mknssdb
 BENCH_NSS  := $(B)/bench_nss
 
-$(MKNSSDB): tests/bench/mknssdb.c $(B)/obj/libiam/snapshot/nssdb.o $(B)/obj/libiam/snapshot/nssdb_write.o $(B)/obj/libiam/base/util.o
+$(MKNSSDB): tests/bench/mknssdb.c $(LIBIAM_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $(filter %.c %.o,$^)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -pie $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LIBIAM_DEPS)
 
 # Plain libc + libdl: it loads libnss_iam.so.2 and libnss_files.so.2 itself.
 $(BENCH_NSS): tests/bench/bench_nss.c
