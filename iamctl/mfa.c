@@ -437,7 +437,7 @@ mfa_disable(struct iamctl *ctl, const struct iam_identity *id,
 	if (device == NULL && u->mfa.secret == NULL && u->n_mfa_devices == 1)
 		device = u->mfa_devices[0].name;
 	if (device == NULL && u->mfa.secret == NULL && u->n_mfa_devices > 1) {
-		iamctl_err("mfa disable: %s has %zu devices; name one with "
+		iamctl_err("mfa disable: %s has %u devices; name one with "
 			   "--device NAME ('iamctl mfa list %s')", u->name,
 			   u->n_mfa_devices, u->name);
 		return EXIT_REFUSED;

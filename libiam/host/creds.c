@@ -61,23 +61,21 @@ mfa_clear(struct iam_mfa *m)
 }
 
 static void
-devices_clear(struct iam_mfa **v, size_t *n)
+devices_clear(struct iam_mfa **v, size_t n)
 {
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < n; i++)
 		mfa_clear(&(*v)[i]);
 	free(*v);
 	*v = NULL;
-	*n = 0;
 }
 
 static void
-recovery_clear(char ***v, size_t *n)
+recovery_clear(char ***v, size_t n)
 {
-	for (size_t i = 0; i < *n; i++)
+	for (size_t i = 0; i < n; i++)
 		iam_drop_string((*v)[i]);
 	free(*v);
 	*v = NULL;
-	*n = 0;
 }
 
 /* A copy of m (secret and name), into *dst. */
@@ -159,8 +157,10 @@ iam_creds_free(struct iam_creds *c)
 		return NULL;
 	password_clear(&c->password);
 	mfa_clear(&c->mfa);
-	devices_clear(&c->devices, &c->n_devices);
-	recovery_clear(&c->recovery, &c->n_recovery);
+	devices_clear(&c->devices, c->n_devices);
+	c->n_devices = 0;
+	recovery_clear(&c->recovery, c->n_recovery);
+	c->n_recovery = 0;
 	iam_wipe(c, sizeof(*c));
 	free(c);
 	return NULL;
@@ -338,10 +338,11 @@ iam_creds_set_recovery(struct iam_creds *c, char *const *hashes, size_t n)
 		return -EINVAL;
 	r = copy_strings(hashes, n, &v, &k);
 	if (r < 0) {
-		recovery_clear(&v, &k);
+		recovery_clear(&v, k);
 		return r;
 	}
-	recovery_clear(&c->recovery, &c->n_recovery);
+	recovery_clear(&c->recovery, c->n_recovery);
+	c->n_recovery = 0;
 	c->recovery = v;
 	c->n_recovery = n;
 	return 0;
@@ -528,12 +529,12 @@ iam_creds_merge(struct iam_user *u, struct iam_creds *c)
 		u->mfa = c->mfa;
 		memset(&c->mfa, 0, sizeof(c->mfa));
 	}
-	devices_clear(&u->mfa_devices, &u->n_mfa_devices);
+	devices_clear(&u->mfa_devices, u->n_mfa_devices);
 	u->mfa_devices = c->devices;
 	u->n_mfa_devices = c->n_devices;
 	c->devices = NULL;
 	c->n_devices = 0;
-	recovery_clear(&u->recovery_codes, &u->n_recovery_codes);
+	recovery_clear(&u->recovery_codes, u->n_recovery_codes);
 	u->recovery_codes = c->recovery;
 	u->n_recovery_codes = c->n_recovery;
 	c->recovery = NULL;

@@ -177,8 +177,14 @@ read_password(struct reader *rd, const struct iam_json *v, struct iam_creds *c)
 	if (!array_within(rd, hist, "password.history", IAM_ID_MAX_HISTORY,
 			  "hashes"))
 		return r;
-	return r ? r : read_strings(rd, hist, "password.history", &p->history,
-				    &p->n_history);
+	if (r == 0) {
+		size_t n = 0;
+
+		r = read_strings(rd, hist, "password.history", &p->history,
+				 &n);
+		p->n_history = (uint32_t)n;	/* capped just above */
+	}
+	return r;
 }
 
 /* One device object (where: "mfa." or "mfa_devices[N]."). */

@@ -24,6 +24,9 @@
 #include "json_int.h"
 #include "util_int.h"
 
+/* A million users take 240 MB of records (identity.h): keep it so. */
+_Static_assert(sizeof(struct iam_user) <= 240, "struct iam_user grew");
+
 /*
  * users and groups are built item by item while the file is parsed
  * (iam_json_parse_split()), so their JSON trees are never in memory
@@ -1109,6 +1112,7 @@ build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
 	struct iam_mfa *mfa = &u->mfa;
 	struct fields fm;
 	const char *s, *why;
+	uint32_t digits, period;
 	size_t old;
 	char q[80];
 
@@ -1128,10 +1132,12 @@ build_mfa(struct walk *w, struct fields *obj, struct iam_user *u)
 	else if (s != NULL && strcmp(s, "SHA1") != 0)
 		fault_at(w, "algorithm", "%s must be SHA1, SHA256 or SHA512",
 			 iam_id_quote(s, q, sizeof(q)));
-	mfa->digits = 6;
-	mfa->period = 30;
-	get_u32(w, &fm, "digits", 6, 8, false, &mfa->digits);
-	get_u32(w, &fm, "period", 15, 300, false, &mfa->period);
+	digits = 6;
+	period = 30;
+	get_u32(w, &fm, "digits", 6, 8, false, &digits);
+	get_u32(w, &fm, "period", 15, 300, false, &period);
+	mfa->digits = (uint16_t)digits;		/* 6-8 */
+	mfa->period = (uint16_t)period;		/* 15-300 */
 	s = get_str(w, &fm, "secret", true);
 	/* The secret itself is never echoed. */
 	if (s != NULL && !iam_totp_secret_valid(s, &why)) {
@@ -1155,6 +1161,7 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 		"disabled", NULL };
 	const struct iam_config *cfg = w->cfg;
 	const char *s;
+	size_t n;
 
 	if (!collect_object(w, v, keys, &fv))
 		return;
@@ -1167,12 +1174,12 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 	u->home = get_path(w, &fv, "home");
 	if (u->home == NULL && u->name != NULL &&
 	    lookup(&fv, "home") == NULL) {
-		size_t n = strlen(u->name);
-		char *h = lasting(w, sizeof("/home/") + n, 1);
+		size_t nl = strlen(u->name);
+		char *h = lasting(w, sizeof("/home/") + nl, 1);
 
 		if (h != NULL) {
 			memcpy(h, "/home/", 6);
-			memcpy(h + 6, u->name, n + 1);
+			memcpy(h + 6, u->name, nl + 1);
 			u->home = h;
 		}
 	}
@@ -1180,12 +1187,18 @@ build_user(struct walk *w, const struct iam_json *v, struct iam_user *u)
 	if (u->shell == NULL)
 		u->shell = "/bin/bash";
 	get_time(w, &fv, "created", &u->created);
-	get_names(w, &fv, "groups", IAM_ID_MAX_PER_USER, &u->groups,
-		  &u->n_groups);
-	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &u->policies,
-		  &u->n_policies);
+	/* each list is capped at IAM_ID_MAX_PER_USER, and left as it is
+	   when absent */
+	n = u->n_groups;
+	get_names(w, &fv, "groups", IAM_ID_MAX_PER_USER, &u->groups, &n);
+	u->n_groups = (uint32_t)n;
+	n = u->n_policies;
+	get_names(w, &fv, "policies", IAM_ID_MAX_PER_USER, &u->policies, &n);
+	u->n_policies = (uint32_t)n;
+	n = u->n_inline;
 	build_policy_map(w, &fv, "inline_policies", IAM_ID_MAX_PER_USER,
-			 &u->inline_policies, &u->n_inline);
+			 &u->inline_policies, &n);
+	u->n_inline = (uint32_t)n;
 	u->permissions_boundary = get_str(w, &fv, "permissions_boundary",
 					  false);
 	get_tags(w, &fv, &u->tags);

@@ -104,20 +104,20 @@ struct iam_ssh_key {
 struct iam_password {
 	char *hash;		/* crypt(3) hash: $y$, $6$, $2b$ */
 	int64_t changed;	/* epoch seconds; 0 unknown */
-	bool must_change;	/* change forced at next login */
 	char **history;		/* earlier hashes, newest first */
-	size_t n_history;
+	uint32_t n_history;	/* at most IAM_ID_MAX_HISTORY */
+	bool must_change;	/* change forced at next login */
 };
 
 /* TOTP device; secret == NULL means no device is enrolled. */
 struct iam_mfa {
 	char *secret;		/* base32, >= 128 bits; a secret: wipe */
-	enum iam_totp_algo algorithm;
-	uint32_t digits;	/* 6-8 */
-	uint32_t period;	/* seconds, 15-300; default 30 */
 	char *name;		/* NULL: the device "default" (the identity
 				   file's or the store's "mfa" object) */
 	int64_t enabled;	/* epoch seconds of enrolment; 0 unknown */
+	enum iam_totp_algo algorithm;
+	uint16_t digits;	/* 6-8 */
+	uint16_t period;	/* seconds, 15-300; default 30 */
 };
 
 #define IAM_MFA_MAX_DEVICES	8		/* TOTP devices of one user (AWS's limit) */
@@ -132,33 +132,38 @@ struct iam_named_policy {
 	struct iam_policy *compiled;	/* owned; iam_policy_free() */
 };
 
+/*
+ * One user.  The fields are ordered, and the counts are 32-bit, so that
+ * a million of them fit in 240 MB (every count is capped far below by
+ * the IAM_ID_MAX_* limits above).
+ */
 struct iam_user {
 	const char *name;
-	uint32_t uid;
 	const char *primary_group;	/* name of an IAM group */
-	uint32_t gid;			/* resolved gid of primary_group */
 	const char *gecos;		/* "" when absent */
 	const char *home;		/* /home/NAME when absent */
 	const char *shell;		/* /bin/bash when absent */
 	int64_t created;		/* epoch seconds; 0 unknown */
+	uint32_t uid;
+	uint32_t gid;			/* resolved gid of primary_group */
 	const char **groups;		/* IAM group names (supplementary) */
-	size_t n_groups;
 	const char **policies;		/* names of managed policies attached */
-	size_t n_policies;
 	struct iam_named_policy *inline_policies;
-	size_t n_inline;
 	const char *permissions_boundary;	/* policy name or NULL */
 	struct iam_tags tags;
 	struct iam_password password;	/* merged: credentials store wins */
 	struct iam_mfa mfa;		/* merged: credentials store wins */
 	/* Named devices beside "default" (credentials store only). */
 	struct iam_mfa *mfa_devices;
-	size_t n_mfa_devices;
 	/* Hashes of the recovery codes (credentials store only). */
 	char **recovery_codes;
-	size_t n_recovery_codes;
 	struct iam_ssh_key *ssh_keys;
-	size_t n_ssh_keys;
+	uint32_t n_groups;
+	uint32_t n_policies;
+	uint32_t n_inline;
+	uint32_t n_mfa_devices;
+	uint32_t n_recovery_codes;
+	uint32_t n_ssh_keys;
 	bool disabled;
 	/*
 	 * The initial credentials exactly as the identity file wrote them
