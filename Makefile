@@ -60,7 +60,7 @@ LIBIAM_SRC := $(sort $(wildcard $(addsuffix /*.c,$(addprefix libiam/,$(LIBIAM_PA
 PAM_SRC    := $(sort $(wildcard pam_iam/*.c))
 NSS_SRC    := $(sort $(wildcard nss_iam/*.c))
 SUDO_SRC   := $(sort $(wildcard sudo_iam/*.c))
-IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c iamctl/chkpwd.c,$(wildcard iamctl/*.c)))
+IAMCTL_SRC := $(sort $(filter-out iamctl/role_helper.c iamctl/chkpwd.c iamctl/fleet.c,$(wildcard iamctl/*.c)))
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 
 obj = $(patsubst %.c,$(B)/obj/%.o,$(1))

@@ -11,13 +11,19 @@ IAM_AGENT  := $(B)/iam-agent
 $(FLEET_OBJ) $(call obj,agent/iam_agent.c) $(call obj,iamctl/fleet.c): \
 	CPPFLAGS += -Iagent
 
-# iamctl fleet: the objects and libraries of the fleet (private: never
-# inherited by libiam.so.1 when make builds it for iamctl).
-IAMCTL_OBJ += $(FLEET_OBJ)
-$(IAMCTL): $(FLEET_OBJ)
-$(IAMCTL): private LIBIAM_DEPS += $(FLEET_DEPS)
+# iamctl fleet runs iamctl-fleet (iamctl/fleet_exec.c): iamctl's own
+# objects with fleet.c in place of fleet_exec.c, and the fleet's objects
+# and libraries.  iamctl itself never links libcurl or libsodium.
+IAMCTL_FLEET     := $(B)/iamctl-fleet
+IAMCTL_FLEET_OBJ := $(filter-out $(call obj,iamctl/fleet_exec.c),$(IAMCTL_OBJ)) \
+		    $(call obj,iamctl/fleet.c) $(FLEET_OBJ)
+$(call obj,iamctl/fleet_exec.c): CPPFLAGS += -DIAM_LIBEXECDIR='"$(LIBEXECDIR)"'
 
-all: $(IAM_AGENT)
+all: $(IAM_AGENT) $(IAMCTL_FLEET)
+
+$(IAMCTL_FLEET): $(IAMCTL_FLEET_OBJ) $(LIBIAM_SO)
+	$(CC) -pie $(LDFLAGS) -o $@ $(IAMCTL_FLEET_OBJ) -L$(B) -liam -lqrencode \
+		$(FLEET_DEPS) $(LIBIAM_DEPS)
 
 $(IAM_AGENT): $(call obj,agent/iam_agent.c) $(FLEET_OBJ) $(LIBIAM_SO)
 	$(CC) -pie $(LDFLAGS) -o $@ $(call obj,agent/iam_agent.c) $(FLEET_OBJ) \
@@ -36,14 +42,16 @@ UNITDIR  ?= /lib/systemd/system
 
 .PHONY: install-agent uninstall-agent
 install: install-agent
-install-agent: $(IAM_AGENT)
-	install -d $(DESTDIR)$(AGENTDIR) $(DESTDIR)$(UNITDIR)
+install-agent: $(IAM_AGENT) $(IAMCTL_FLEET)
+	install -d $(DESTDIR)$(AGENTDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(LIBEXECDIR)
 	install -m 0755 $(IAM_AGENT) $(DESTDIR)$(AGENTDIR)/iam-agent
+	install -m 0755 $(IAMCTL_FLEET) $(DESTDIR)$(LIBEXECDIR)/iamctl-fleet
 	install -m 0644 etc/systemd/iam-agent.service $(DESTDIR)$(UNITDIR)/
 
 uninstall: uninstall-agent
 uninstall-agent:
-	rm -f $(DESTDIR)$(AGENTDIR)/iam-agent $(DESTDIR)$(UNITDIR)/iam-agent.service
+	rm -f $(DESTDIR)$(AGENTDIR)/iam-agent $(DESTDIR)$(UNITDIR)/iam-agent.service \
+		$(DESTDIR)$(LIBEXECDIR)/iamctl-fleet
 
 # libFuzzer target on what a host reads from etcd (manifests, host
 # records, objects assembled into an identity file).

@@ -18,7 +18,9 @@ for c in etcd etcdctl python3; do
 done
 [ "$(id -u)" = 0 ] || { echo "bench-fleet: run as root (strict file checks)"; exit 77; }
 export LD_LIBRARY_PATH=$B ETCDCTL_API=3
-IAMCTL=$B/iamctl AGENT=$B/iam-agent
+# iamctl-fleet is the iamctl that carries `fleet` (iamctl runs it from
+# /usr/libexec/iam once installed).
+IAMCTL=$B/iamctl-fleet AGENT=$B/iam-agent
 W=$B/bench-fleet
 rm -rf "$W"; mkdir -p -m 0755 "$W"
 declare -a PID APID

@@ -6,6 +6,13 @@ for f in "$LIBDIR/security/pam_iam.so" "$LIBDIR/libnss_iam.so.2" \
 	if [ -e "$f" ]; then ok "installed $f"; else bad "missing $f"; fi
 done
 expect_out 0 '^iamctl ' "iamctl runs from /usr/bin" iamctl --version
+# The fleet's network code is iamctl-fleet's alone (iamctl(8), FILES).
+out=$(ldd /usr/bin/iamctl | grep -E 'libcurl|libsodium')
+[ -z "$out" ] && ok "iamctl links neither libcurl nor libsodium" || bad "iamctl links: $out"
+out=$(ldd /usr/libexec/iam/iamctl-fleet | grep -cE 'libcurl|libsodium')
+[ "$out" = 2 ] && ok "iamctl-fleet links libcurl and libsodium" || bad "iamctl-fleet links $out of them"
+expect_out 0 'iamctl fleet push' "iamctl fleet runs iamctl-fleet" iamctl fleet --help
+expect_out 2 'unknown command' "iamctl-fleet refuses what iamctl refuses" iamctl fleet nonsense
 out=$(nm -D --defined-only "$LIBDIR/security/pam_iam.so" | awk '{print $3}' | grep -v '^pam_sm_' | grep -v '^$')
 [ -z "$out" ] && ok "pam_iam.so exports only pam_sm_*" || bad "pam_iam.so exports: $out"
 out=$(nm -D --defined-only "$LIBDIR/libnss_iam.so.2" | awk '{print $3}' | grep -v '^_nss_iam_' | grep -v '^$')

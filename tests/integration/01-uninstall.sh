@@ -5,6 +5,7 @@ D=$T/destdir
 expect 0 "make install DESTDIR=" make -s -C "$TOP" install DESTDIR="$D"
 for f in "usr/lib/$MULTIARCH/security/pam_iam.so" "usr/lib/$MULTIARCH/libnss_iam.so.2" \
 	 "usr/lib/$MULTIARCH/libiam.so.1" usr/libexec/sudo/sudo_iam.so usr/bin/iamctl \
+	 usr/libexec/iam/iamctl-fleet \
 	 etc/iam/iam.conf usr/include/iam.h "usr/lib/$MULTIARCH/pkgconfig/libiam.pc" \
 	 usr/share/man/man8/pam_iam.8 usr/share/man/man8/iamctl.8 usr/share/man/man8/libnss_iam.8 \
 	 usr/share/man/man8/sudo_iam.8 usr/share/man/man5/iam.conf.5 usr/share/man/man5/iam-identity.5 \
