@@ -98,6 +98,8 @@ struct parser {
 	const char *guess[GUESS_DEPTH][GUESS_MEMBERS];
 	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS];
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
+	const char *shared[4];		/* split->shared, as interned keys */
+	size_t n_shared;
 	int split_err;			/* what split->each() returned, < 0 */
 	uint32_t split_seen;		/* split->keys[i] split: bit i */
 };
@@ -593,14 +595,38 @@ string_ok(struct parser *ps, const unsigned char *s, size_t len,
 	return 1;
 }
 
+/*
+ * Whether the string being parsed is one of split->shared: a member of a
+ * split item named there, or an item of the array that such a member is
+ * (frames: the root object, the split array, the item, an array).
+ */
+static bool
+shared_string(const struct parser *ps)
+{
+	const struct frame *f = ps->frames;
+	const char *key = NULL;
+
+	if (ps->n_shared == 0 || ps->depth < 3 || ps->depth > 4 ||
+	    f[1].split == NULL || f[2].type != IAM_JSON_OBJECT)
+		return false;
+	if (ps->depth == 3 || f[3].type == IAM_JSON_ARRAY)
+		key = f[2].key;
+	for (size_t i = 0; key != NULL && i < ps->n_shared; i++)
+		if (key == ps->shared[i])
+			return true;
+	return false;
+}
+
 static const char *
 checked_string(struct parser *ps, const unsigned char *s, size_t len)
 {
-	char *p;
+	const char *p;
 
 	if (!string_ok(ps, s, len, "string"))
 		return NULL;
-	p = arena_strdup(&ps->doc->text, s, len);
+	/* the key set holds the one copy of a shared string */
+	p = shared_string(ps) ? intern_key(ps, s, len) :
+				arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
 		fail(ps, "out of memory");
 	return p;
@@ -1053,6 +1079,20 @@ iam_json_parse_split(const char *buf, size_t len,
 	ps.doc = calloc(1, sizeof(*ps.doc));
 	if (ps.doc == NULL)
 		return -ENOMEM;
+	for (size_t i = 0; split != NULL && split->shared != NULL &&
+	     split->shared[i] != NULL && i < 4; i++) {
+		const char *k = split->shared[i];
+
+		ps.shared[i] = intern_key(&ps, (const unsigned char *)k,
+					  strlen(k));
+		if (ps.shared[i] == NULL) {
+			free(ps.keys.v);
+			free(ps.keys.len);
+			iam_json_free(ps.doc);
+			return -ENOMEM;
+		}
+		ps.n_shared = i + 1;
+	}
 	ps.bad_string = lone_surrogate_string(buf, len);
 	h = yajl_alloc(&callbacks, &yajl_mem, &ps);
 	if (h == NULL) {

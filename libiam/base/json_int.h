@@ -34,6 +34,14 @@ struct iam_json_split {
 	 * return *consumed is how many leading bytes were wiped.
 	 */
 	size_t *consumed;
+	/*
+	 * NULL, or member names (NULL-ended, at most 4) whose strings in an
+	 * item are stored once for the whole document: the member's value
+	 * when it is a string, the strings of its array when it is one.
+	 * Names of groups and policies repeat in every user; equal strings
+	 * then share one copy, which is never to be written (not a secret).
+	 */
+	const char *const *shared;
 };
 
 /* iam_json_parse(), the arrays named by split (NULL: none) split. */

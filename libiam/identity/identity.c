@@ -1519,10 +1519,14 @@ parse_inner(const char *buf, size_t len, size_t *consumed,
 	    struct iam_identity **ret_id, struct iam_faults *faults)
 {
 	static const char *const split_keys[] = { "users", "groups", NULL };
+	/* the names users and groups refer to: one copy of each */
+	static const char *const shared[] = { "primary_group", "groups",
+					      "policies", NULL };
 	struct iam_json_limits lim;
 	struct iam_faults local = IAM_FAULTS_INIT;
 	struct iam_json_split split = { .keys = split_keys,
-					.each = build_item };
+					.each = build_item,
+					.shared = shared };
 	struct walk *w;
 	size_t n0, d0;
 	char err[1024];

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 
 #include "iam.h"
+#include "json_int.h"
 #include "util_int.h"
 
 static int
@@ -491,5 +492,103 @@ Test(json, packed_strings_keep_containers_aligned)
 	cr_expect_str_eq(iam_json_get(root, "m")->u.number.text, "-12.5");
 	cr_expect_str_eq(iam_json_get(root, "nopqrstuvwxyz0123")->u.string,
 			 "\xc3\xa9t\xc3\xa9");
+	iam_json_free(doc);
+}
+
+/* ---- Shared strings of split items ---------------------------------------- */
+
+struct seen {
+	const char *pg[2], *g[2][2], *tag, *nested, *gecos, *pol[3], *gname;
+};
+
+static const char *
+str_of(const struct iam_json *obj, const char *key)
+{
+	const struct iam_json *v = iam_json_get(obj, key);
+
+	cr_assert_not_null(v, "no %s", key);
+	cr_assert_eq(v->type, IAM_JSON_STRING, "%s is not a string", key);
+	return v->u.string;
+}
+
+static const char *
+item_of(const struct iam_json *obj, const char *key, size_t i)
+{
+	const struct iam_json *a = iam_json_get(obj, key);
+
+	cr_assert(a != NULL && a->type == IAM_JSON_ARRAY && i < a->len);
+	cr_assert_eq(a->u.items[i].type, IAM_JSON_STRING);
+	return a->u.items[i].u.string;
+}
+
+static int
+remember(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
+	 const struct iam_json *item)
+{
+	struct seen *s = ctx;
+
+	(void)doc;
+	if (strcmp(key, "groups") == 0) {
+		s->gname = str_of(item, "name");
+		s->pol[2] = item_of(item, "policies", 0);
+		return 0;
+	}
+	s->pg[idx] = str_of(item, "primary_group");
+	s->g[idx][0] = item_of(item, "groups", 0);
+	s->pol[idx] = item_of(item, "policies", 0);
+	if (idx == 0) {
+		s->g[0][1] = item_of(item, "groups", 1);
+		s->tag = str_of(iam_json_get(item, "tags"), "groups");
+		s->nested = item_of(iam_json_get(item, "x"), "groups", 0);
+	} else {
+		s->gecos = str_of(item, "gecos");
+	}
+	return 0;
+}
+
+Test(json, shared_members_of_split_items_keep_one_copy_of_each_text)
+{
+	static const char text[] =
+		"{\"users\":["
+		"{\"name\":\"a\",\"primary_group\":\"g1\",\"groups\":[\"g1\",\"g2\"],"
+		"\"tags\":{\"groups\":\"g1\"},\"x\":{\"groups\":[\"g1\"]},"
+		"\"policies\":[\"P\"]},"
+		"{\"name\":\"b\",\"primary_group\":\"g2\",\"groups\":[\"g2\"],"
+		"\"gecos\":\"g1\",\"policies\":[\"P\"]}],"
+		"\"groups\":[{\"name\":\"g1\",\"policies\":[\"P\"]}],"
+		"\"other\":{\"groups\":[\"g1\"]}}";
+	static const char *const keys[] = { "users", "groups", NULL };
+	static const char *const shared[] = { "primary_group", "groups",
+					      "policies", NULL };
+	struct seen s = { 0 };
+	struct iam_json_split split = { .keys = keys, .each = remember,
+					.ctx = &s, .shared = shared };
+	struct iam_json_doc *doc = NULL;
+	const char *other;
+	char err[256];
+
+	cr_assert_eq(iam_json_parse_split(text, sizeof(text) - 1, NULL, &split,
+					  &doc, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(s.pg[0], "g1");
+	cr_expect_str_eq(s.g[0][1], "g2");
+	/* the same text under a shared member: one copy */
+	cr_expect_eq(s.pg[0], s.g[0][0]);
+	cr_expect_eq(s.g[0][1], s.pg[1]);
+	cr_expect_eq(s.pg[1], s.g[1][0]);
+	cr_expect_eq(s.pol[0], s.pol[1]);
+	cr_expect_eq(s.pol[1], s.pol[2]);
+	cr_expect_str_eq(s.pol[0], "P");
+	/* under any other member, or deeper, each string is its own */
+	cr_expect_str_eq(s.tag, "g1");
+	cr_expect_neq(s.tag, s.pg[0]);
+	cr_expect_str_eq(s.nested, "g1");
+	cr_expect_neq(s.nested, s.pg[0]);
+	cr_expect_str_eq(s.gecos, "g1");
+	cr_expect_neq(s.gecos, s.pg[0]);
+	cr_expect_str_eq(s.gname, "g1");
+	cr_expect_neq(s.gname, s.pg[0]);
+	other = item_of(iam_json_get(iam_json_root(doc), "other"), "groups", 0);
+	cr_expect_str_eq(other, "g1");
+	cr_expect_neq(other, s.pg[0]);
 	iam_json_free(doc);
 }
