@@ -100,6 +100,9 @@ struct parser {
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
 	const char *shared[4];		/* split->shared, as interned keys */
 	size_t n_shared;
+	const char *transient[8];	/* split->transient, interned; an
+					   item's own members: parent NULL */
+	size_t n_transient;		/* pairs */
 	int split_err;			/* what split->each() returned, < 0 */
 	uint32_t split_seen;		/* split->keys[i] split: bit i */
 };
@@ -617,6 +620,25 @@ shared_string(const struct parser *ps)
 	return false;
 }
 
+/* Whether the string being parsed is one of split->transient. */
+static bool
+transient_string(const struct parser *ps)
+{
+	const struct frame *f = ps->frames, *top = &f[ps->depth - 1];
+	const char *parent;
+
+	if (ps->n_transient == 0 || ps->depth < 3 || ps->depth > 4 ||
+	    f[1].split == NULL || f[2].type != IAM_JSON_OBJECT ||
+	    top->type != IAM_JSON_OBJECT)
+		return false;
+	parent = ps->depth == 3 ? NULL : f[2].key;
+	for (size_t i = 0; i < ps->n_transient; i++)
+		if (top->key == ps->transient[2 * i + 1] &&
+		    parent == ps->transient[2 * i])
+			return true;
+	return false;
+}
+
 static const char *
 checked_string(struct parser *ps, const unsigned char *s, size_t len)
 {
@@ -624,12 +646,49 @@ checked_string(struct parser *ps, const unsigned char *s, size_t len)
 
 	if (!string_ok(ps, s, len, "string"))
 		return NULL;
-	/* the key set holds the one copy of a shared string */
+	/* the key set holds the one copy of a shared string; a transient
+	   one goes with the item's nodes */
 	p = shared_string(ps) ? intern_key(ps, s, len) :
-				arena_strdup(&ps->doc->text, s, len);
+	    transient_string(ps) ? arena_strdup(&ps->doc->blocks, s, len) :
+				   arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
 		fail(ps, "out of memory");
 	return p;
+}
+
+/* split->shared and ->transient as the document's keys: -ENOMEM. */
+static int
+intern_names(struct parser *ps)
+{
+	const struct iam_json_split *split = ps->split;
+	const char *const *t;
+
+	for (size_t i = 0; split != NULL && split->shared != NULL &&
+	     split->shared[i] != NULL && i < 4; i++) {
+		const char *k = split->shared[i];
+
+		ps->shared[i] = intern_key(ps, (const unsigned char *)k,
+					   strlen(k));
+		if (ps->shared[i] == NULL)
+			return -ENOMEM;
+		ps->n_shared = i + 1;
+	}
+	t = split != NULL ? split->transient : NULL;
+	for (size_t i = 0; t != NULL && t[2 * i] != NULL &&
+	     t[2 * i + 1] != NULL && i < 4; i++) {
+		const char *parent = t[2 * i], *k = t[2 * i + 1];
+
+		ps->transient[2 * i] = parent[0] == '\0' ? NULL :
+			intern_key(ps, (const unsigned char *)parent,
+				   strlen(parent));
+		ps->transient[2 * i + 1] =
+			intern_key(ps, (const unsigned char *)k, strlen(k));
+		if ((parent[0] != '\0' && ps->transient[2 * i] == NULL) ||
+		    ps->transient[2 * i + 1] == NULL)
+			return -ENOMEM;
+		ps->n_transient = i + 1;
+	}
+	return 0;
 }
 
 static int
@@ -1079,19 +1138,11 @@ iam_json_parse_split(const char *buf, size_t len,
 	ps.doc = calloc(1, sizeof(*ps.doc));
 	if (ps.doc == NULL)
 		return -ENOMEM;
-	for (size_t i = 0; split != NULL && split->shared != NULL &&
-	     split->shared[i] != NULL && i < 4; i++) {
-		const char *k = split->shared[i];
-
-		ps.shared[i] = intern_key(&ps, (const unsigned char *)k,
-					  strlen(k));
-		if (ps.shared[i] == NULL) {
-			free(ps.keys.v);
-			free(ps.keys.len);
-			iam_json_free(ps.doc);
-			return -ENOMEM;
-		}
-		ps.n_shared = i + 1;
+	if (intern_names(&ps) < 0) {
+		free(ps.keys.v);
+		free(ps.keys.len);
+		iam_json_free(ps.doc);
+		return -ENOMEM;
 	}
 	ps.bad_string = lone_surrogate_string(buf, len);
 	h = yajl_alloc(&callbacks, &yajl_mem, &ps);

@@ -42,6 +42,14 @@ struct iam_json_split {
 	 * then share one copy, which is never to be written (not a secret).
 	 */
 	const char *const *shared;
+	/*
+	 * NULL, or members whose string value in an item lasts only as long
+	 * as the item's nodes, for a value its reader converts and keeps
+	 * nothing of (a time): pairs of the key of the member's object in
+	 * the item ("" for the item itself) and the member's name, NULL
+	 * after the last (at most 4 pairs).
+	 */
+	const char *const *transient;
 };
 
 /* iam_json_parse(), the arrays named by split (NULL: none) split. */

@@ -54,6 +54,15 @@ struct iam_id_priv {
 	struct iam_id_index ix[IAM_IX_COUNT];
 };
 
+/*
+ * Free the indexes of users by name and by uid (at a million users, 17
+ * MB): for a model that is about to be published, whose snapshot
+ * builders never look a user up.  A lookup of a user after it scans the
+ * users, so it is slow, never wrong; iam_identity_reindex() builds them
+ * again.
+ */
+IAM_HIDDEN void iam_id_drop_user_indexes(struct iam_identity *id);
+
 /* Quote s for a message: "..." with control characters escaped and
    anything past 48 characters cut with "...".  Returns buf. */
 IAM_HIDDEN const char *iam_id_quote(const char *s, char *buf, size_t len);

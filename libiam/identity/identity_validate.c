@@ -312,19 +312,37 @@ iam_id_index(struct iam_identity *id)
 	return 0;
 }
 
+void
+iam_id_drop_user_indexes(struct iam_identity *id)
+{
+	struct iam_id_priv *p = id->priv;
+
+	index_release(&p->ix[IAM_IX_USER_BY_NAME]);
+	index_release(&p->ix[IAM_IX_USER_BY_UID]);
+}
+
 int
 iam_identity_reindex(struct iam_identity *id)
 {
 	return id != NULL && id->priv != NULL ? iam_id_index(id) : -EINVAL;
 }
 
-/* Position in base of the (first) entry named key, or SIZE_MAX. */
+/*
+ * Position in base (n entries) of the (first) entry named key, or
+ * SIZE_MAX.  Without its index (iam_id_drop_user_indexes(), or none
+ * could be built) the entries are scanned: slower, never a wrong answer.
+ */
 static size_t
-find_name(const struct iam_id_index *ix, const void *base,
+find_name(const struct iam_id_index *ix, const void *base, size_t n,
 	  const char *(*name)(const void *, size_t), const char *key)
 {
-	if (ix->slot == NULL)
+	if (ix->slot == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (name(base, i) != NULL &&
+			    strcmp(name(base, i), key) == 0)
+				return i;
 		return SIZE_MAX;
+	}
 	for (size_t h = hash_str(key) & ix->mask; ix->slot[h] != 0;
 	     h = (h + 1) & ix->mask)
 		if (strcmp(name(base, ix->slot[h] - 1), key) == 0)
@@ -333,11 +351,15 @@ find_name(const struct iam_id_index *ix, const void *base,
 }
 
 static size_t
-find_id(const struct iam_id_index *ix, const void *base,
+find_id(const struct iam_id_index *ix, const void *base, size_t n,
 	uint32_t (*id)(const void *, size_t), uint32_t key)
 {
-	if (ix->slot == NULL)
+	if (ix->slot == NULL) {
+		for (size_t i = 0; i < n; i++)
+			if (id(base, i) == key)
+				return i;
 		return SIZE_MAX;
+	}
 	for (size_t h = hash_id(key) & ix->mask; ix->slot[h] != 0;
 	     h = (h + 1) & ix->mask)
 		if (id(base, ix->slot[h] - 1) == key)
@@ -355,7 +377,7 @@ iam_identity_user(const struct iam_identity *id, const char *name)
 	if (id == NULL || name == NULL)
 		return NULL;
 	i = find_name(&PRIV(id)->ix[IAM_IX_USER_BY_NAME],
-		      id->users, user_name, name);
+		      id->users, id->n_users, user_name, name);
 	return i == SIZE_MAX ? NULL : &id->users[i];
 }
 
@@ -367,7 +389,7 @@ iam_identity_user_by_uid(const struct iam_identity *id, uint32_t uid)
 	if (id == NULL || uid == 0)
 		return NULL;
 	i = find_id(&PRIV(id)->ix[IAM_IX_USER_BY_UID],
-		    id->users, user_uid, uid);
+		    id->users, id->n_users, user_uid, uid);
 	return i == SIZE_MAX ? NULL : &id->users[i];
 }
 
@@ -379,7 +401,7 @@ iam_identity_group(const struct iam_identity *id, const char *name)
 	if (id == NULL || name == NULL)
 		return NULL;
 	i = find_name(&PRIV(id)->ix[IAM_IX_GROUP_BY_NAME],
-		      id->groups, group_name, name);
+		      id->groups, id->n_groups, group_name, name);
 	return i == SIZE_MAX ? NULL : &id->groups[i];
 }
 
@@ -391,7 +413,7 @@ iam_identity_group_by_gid(const struct iam_identity *id, uint32_t gid)
 	if (id == NULL || gid == 0)
 		return NULL;
 	i = find_id(&PRIV(id)->ix[IAM_IX_GROUP_BY_GID],
-		    id->groups, group_gid, gid);
+		    id->groups, id->n_groups, group_gid, gid);
 	return i == SIZE_MAX ? NULL : &id->groups[i];
 }
 
@@ -403,7 +425,7 @@ iam_identity_role(const struct iam_identity *id, const char *name)
 	if (id == NULL || name == NULL)
 		return NULL;
 	i = find_name(&PRIV(id)->ix[IAM_IX_ROLE_BY_NAME],
-		      id->roles, role_name, name);
+		      id->roles, id->n_roles, role_name, name);
 	return i == SIZE_MAX ? NULL : &id->roles[i];
 }
 
@@ -415,7 +437,7 @@ iam_identity_policy(const struct iam_identity *id, const char *name)
 	if (id == NULL || name == NULL)
 		return NULL;
 	i = find_name(&PRIV(id)->ix[IAM_IX_POLICY_BY_NAME],
-		      id->policies, named_policy_name, name);
+		      id->policies, id->n_policies, named_policy_name, name);
 	return i == SIZE_MAX ? NULL : &id->policies[i];
 }
 

@@ -18,7 +18,7 @@ struct builder {
 	const struct iam_identity *id;
 	uint32_t *gslots;	/* group index + 1 by name hash, 0 empty */
 	uint32_t gmask;		/* slots - 1 */
-	uint32_t *ugids;	/* supplementary gids, a run per user */
+	uint32_t *ugidx;	/* supplementary groups' indices, a run per user */
 	uint32_t *ugids_at;	/* n_users + 1 run starts */
 	uint32_t *members;	/* user indices, a run per group */
 	uint32_t *members_at;	/* n_groups + 1 run starts */
@@ -28,6 +28,7 @@ struct builder {
 	size_t strings_size, members_size;
 	size_t user_strings;	/* bytes of the users' strings */
 	char *run;		/* one user's strings (user_run()) */
+	uint32_t gids[IAM_ID_MAX_PER_USER];	/* a run of gids (gid_run()) */
 	struct iam_buf names;	/* one group's member names (member_run()) */
 };
 
@@ -130,7 +131,7 @@ static int
 memberships(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t *gidx = NULL, *fill = NULL, g;
+	uint32_t *gidx, *fill = NULL, g;
 	size_t i, j, k, total = 0;
 	int r = -ENOMEM;
 
@@ -141,12 +142,11 @@ memberships(struct builder *b)
 	}
 	if (total > UINT32_MAX / 4)
 		return -E2BIG;
-	b->ugids = calloc(total + 1, sizeof(uint32_t));
-	gidx = calloc(total + 1, sizeof(uint32_t));
+	gidx = b->ugidx = calloc(total + 1, sizeof(uint32_t));
 	b->ugids_at = calloc(id->n_users + 1, sizeof(uint32_t));
 	b->members_at = calloc(id->n_groups + 1, sizeof(uint32_t));
 	fill = calloc(id->n_groups + 1, sizeof(uint32_t));
-	if (!b->ugids || !gidx || !b->ugids_at || !b->members_at || !fill)
+	if (!gidx || !b->ugids_at || !b->members_at || !fill)
 		goto out;
 	for (i = 0; i < id->n_users; i++) {
 		b->ugids_at[i] = (uint32_t)b->n_gids;
@@ -160,8 +160,7 @@ memberships(struct builder *b)
 					break;
 			if (k < b->n_gids)
 				continue;
-			gidx[b->n_gids] = g;
-			b->ugids[b->n_gids++] = id->groups[g].gid;
+			gidx[b->n_gids++] = g;
 			b->members_at[g + 1]++;
 		}
 	}
@@ -179,7 +178,6 @@ memberships(struct builder *b)
 		}
 	r = 0;
 out:
-	free(gidx);
 	free(fill);
 	return r;
 }
@@ -201,32 +199,37 @@ slots_for(size_t n)
  * make one of them unreachable: refuse them (-EINVAL), whatever the
  * validation before us let through.
  */
-static int
-ht_put(const struct builder *b, int which, struct iam_nssdb_slot *t,
-       uint32_t slots, uint32_t idx)
+/* The hash of entry idx's key in index which: a slot's tag. */
+static uint32_t
+key_hash(const struct builder *b, int which, uint32_t idx)
 {
 	const struct iam_identity *id = b->id;
-	uint32_t mask = slots - 1, h, o, tag;
 
 	switch (which) {
-	case 0: h = iam_nssdb_hash_name(id->users[idx].name,
-				       strlen(id->users[idx].name)); break;
-	case 1: h = iam_nssdb_hash_id(id->users[idx].uid); break;
-	case 2: h = iam_nssdb_hash_name(id->groups[idx].name,
-				       strlen(id->groups[idx].name)); break;
-	default: h = iam_nssdb_hash_id(id->groups[idx].gid); break;
+	case 0: return iam_nssdb_hash_name(id->users[idx].name,
+					  b->ulen[idx][0]);
+	case 1: return iam_nssdb_hash_id(id->users[idx].uid);
+	case 2: return iam_nssdb_hash_name(id->groups[idx].name, b->glen[idx]);
+	default: return iam_nssdb_hash_id(id->groups[idx].gid);
 	}
-	tag = h;
-	for (; t[h & mask].idx != 0; h++) {
-		o = t[h & mask].idx - 1;
+}
+
+static int
+ht_put(const struct builder *b, int which, uint32_t *t, uint32_t slots,
+       uint32_t idx)
+{
+	const struct iam_identity *id = b->id;
+	uint32_t mask = slots - 1, h = key_hash(b, which, idx), o;
+
+	for (; t[h & mask] != 0; h++) {
+		o = t[h & mask] - 1;
 		if ((which == 0 && !strcmp(id->users[o].name, id->users[idx].name)) ||
 		    (which == 1 && id->users[o].uid == id->users[idx].uid) ||
 		    (which == 2 && !strcmp(id->groups[o].name, id->groups[idx].name)) ||
 		    (which == 3 && id->groups[o].gid == id->groups[idx].gid))
 			return -EINVAL;
 	}
-	t[h & mask].idx = idx + 1;
-	t[h & mask].tag = tag;
+	t[h & mask] = idx + 1;
 	return 0;
 }
 
@@ -410,6 +413,15 @@ member_run(struct builder *b, size_t i)
 	return 0;
 }
 
+/* The gids of ugidx[at..at+n) (n at most IAM_ID_MAX_PER_USER) into b->gids. */
+static const uint32_t *
+gid_run(struct builder *b, size_t at, size_t n)
+{
+	for (size_t j = 0; j < n; j++)
+		b->gids[j] = b->id->groups[b->ugidx[at + j]].gid;
+	return b->gids;
+}
+
 /* User records with their sums; the strings go at string offset 0 on. */
 static void
 user_records(struct builder *b, struct sink *k)
@@ -432,8 +444,8 @@ user_records(struct builder *b, struct sink *k)
 			.shell_len = l[3],
 		};
 
-		x.gids_sum = iam_nssdb_gids_sum(b->ugids + x.gids, x.n_gids,
-						(uint32_t)i);
+		x.gids_sum = iam_nssdb_gids_sum(gid_run(b, x.gids, x.n_gids),
+						x.n_gids, (uint32_t)i);
 		x.sum = iam_nssdb_user_sum(&x, (uint32_t)i, b->run,
 					   (size_t)l[0] + l[1] + l[2] + l[3] + 3);
 		put(k, &x, sizeof(x));
@@ -475,14 +487,16 @@ group_records(struct builder *b, struct sink *k)
 
 /*
  * Hash index w (user name, uid, group name, gid) into a table of its
- * own, each slot's check set, out to k; one table is held at a time.
+ * own, out to k with each slot's tag and check.  One table is held at a
+ * time, and only its entries' indices (a third of the slots' size): the
+ * tags are hashed again as the slots go out.
  */
 static int
 index_table(const struct builder *b, int w, uint32_t slots, struct sink *k)
 {
 	size_t n = w < 2 ? b->id->n_users : b->id->n_groups;
-	uint32_t empty = iam_nssdb_slot_check(0, 0);
-	struct iam_nssdb_slot *t;
+	struct iam_nssdb_slot out[256];
+	uint32_t *t, empty = iam_nssdb_slot_check(0, 0);
 	int r = 0;
 
 	if (slots == 0)
@@ -492,11 +506,16 @@ index_table(const struct builder *b, int w, uint32_t slots, struct sink *k)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < n && r == 0; i++)
 		r = ht_put(b, w, t, slots, i);
-	for (uint32_t i = 0; i < slots; i++)
-		t[i].check = t[i].idx == 0 && t[i].tag == 0 ? empty :
-			     iam_nssdb_slot_check(t[i].idx, t[i].tag);
-	if (r == 0)
-		put(k, t, (size_t)slots * sizeof(*t));
+	for (uint32_t i = 0; i < slots && r == 0; i++) {
+		struct iam_nssdb_slot *o = &out[i % 256];
+
+		o->idx = t[i];
+		o->tag = t[i] != 0 ? key_hash(b, w, t[i] - 1) : 0;
+		o->check = t[i] != 0 ? iam_nssdb_slot_check(o->idx, o->tag) :
+				       empty;
+		if (i % 256 == 255 || i + 1 == slots)
+			put(k, out, (size_t)(i % 256 + 1) * sizeof(*out));
+	}
 	free(t);
 	return r;
 }
@@ -596,7 +615,11 @@ emit(struct builder *b, const struct iam_nssdb_header *h,
 			return r;
 	}
 	pad_to(k, h->sect[IAM_NSSDB_GIDS].off);
-	put(k, b->ugids, b->n_gids * 4);
+	for (size_t at = 0, n; at < b->n_gids; at += n) {
+		n = b->n_gids - at < IAM_ID_MAX_PER_USER ? b->n_gids - at :
+							   IAM_ID_MAX_PER_USER;
+		put(k, gid_run(b, at, n), n * 4);
+	}
 	pad_to(k, h->sect[IAM_NSSDB_MEMBERS].off);
 	if ((r = members(b, k)) < 0)
 		return r;
@@ -634,7 +657,7 @@ static void
 release(struct builder *b)
 {
 	free(b->gslots);
-	free(b->ugids);
+	free(b->ugidx);
 	free(b->ugids_at);
 	free(b->members);
 	free(b->members_at);

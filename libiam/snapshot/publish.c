@@ -1023,6 +1023,8 @@ load_source(const struct pub *p, struct iam_identity **ret_id)
 		iam_identity_free(id);
 		return r;
 	}
+	/* the snapshots' builders look no user up: their room goes to them */
+	iam_id_drop_user_indexes(id);
 	*ret_id = id;
 	return 0;
 }

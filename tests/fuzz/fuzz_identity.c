@@ -65,6 +65,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     strcmp(id2->users[i].password.hash,
 				    id->users[i].password.hash) != 0))
 				abort();	/* a lent hash is the copied one */
+		/* times read from transient text, names from shared text */
+		for (size_t i = 0; id2 != NULL && i < id2->n_users; i++) {
+			const struct iam_user *a = &id->users[i], *b = &id2->users[i];
+
+			if (a->created != b->created ||
+			    a->password.changed != b->password.changed ||
+			    a->n_groups != b->n_groups ||
+			    (a->primary_group == NULL) != (b->primary_group == NULL) ||
+			    (a->primary_group != NULL &&
+			     strcmp(a->primary_group, b->primary_group) != 0))
+				abort();
+			for (size_t j = 0; j < a->n_groups; j++)
+				if (strcmp(a->groups[j], b->groups[j]) != 0)
+					abort();
+		}
 		iam_identity_free(id2);
 		iam_faults_release(&f2);
 	}

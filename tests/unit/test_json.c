@@ -592,3 +592,63 @@ Test(json, shared_members_of_split_items_keep_one_copy_of_each_text)
 	cr_expect_neq(other, s.pg[0]);
 	iam_json_free(doc);
 }
+
+struct times_seen {
+	const char *changed[2], *created[2], *gecos[2], *tag[2];
+	char text[2][32];
+};
+
+static int
+remember_times(void *ctx, struct iam_json_doc *doc, const char *key,
+	       size_t idx, const struct iam_json *item)
+{
+	struct times_seen *s = ctx;
+	const struct iam_json *pw = iam_json_get(item, "password");
+
+	(void)doc;
+	(void)key;
+	cr_assert(idx < 2 && pw != NULL);
+	s->changed[idx] = str_of(pw, "changed");
+	s->created[idx] = str_of(item, "created");
+	s->gecos[idx] = str_of(item, "gecos");
+	s->tag[idx] = str_of(iam_json_get(item, "tags"), "created");
+	snprintf(s->text[idx], sizeof(s->text[idx]), "%s", s->changed[idx]);
+	return 0;
+}
+
+Test(json, transient_members_of_split_items_go_with_the_items_nodes)
+{
+	static const char text[] =
+		"{\"users\":["
+		"{\"gecos\":\"A\",\"created\":\"2026-01-01T00:00:00Z\","
+		"\"tags\":{\"created\":\"t1\"},"
+		"\"password\":{\"changed\":\"2026-02-01T00:00:00Z\"}},"
+		"{\"gecos\":\"B\",\"created\":\"2026-01-02T00:00:00Z\","
+		"\"tags\":{\"created\":\"t2\"},"
+		"\"password\":{\"changed\":\"2026-02-02T00:00:00Z\"}}]}";
+	static const char *const keys[] = { "users", NULL };
+	static const char *const times[] = { "", "created",
+					     "password", "changed", NULL };
+	struct times_seen s = { 0 };
+	struct iam_json_split split = { .keys = keys, .each = remember_times,
+					.ctx = &s, .transient = times };
+	struct iam_json_doc *doc = NULL;
+	char err[256];
+
+	cr_assert_eq(iam_json_parse_split(text, sizeof(text) - 1, NULL, &split,
+					  &doc, err, sizeof(err)), 0, "%s", err);
+	/* each item read its own text */
+	cr_expect_str_eq(s.text[0], "2026-02-01T00:00:00Z");
+	cr_expect_str_eq(s.text[1], "2026-02-02T00:00:00Z");
+	/* the second item's times took the first's place: nothing kept */
+	cr_expect_eq(s.changed[0], s.changed[1]);
+	cr_expect_eq(s.created[0], s.created[1]);
+	/* what the reader may keep lasts as long as the document */
+	cr_expect_neq(s.gecos[0], s.gecos[1]);
+	cr_expect_str_eq(s.gecos[0], "A");
+	cr_expect_str_eq(s.gecos[1], "B");
+	/* a member of that name deeper in the item (a tag) is kept too */
+	cr_expect_neq(s.tag[0], s.tag[1]);
+	cr_expect_str_eq(s.tag[0], "t1");
+	iam_json_free(doc);
+}
