@@ -259,6 +259,27 @@ Test(identity, edited_model_is_reindexed)
 	iam_identity_free(id);
 }
 
+Test(identity, users_are_found_without_their_indexes)
+{
+	struct iam_identity *id = load_ok(EXAMPLE);
+
+	cr_assert_gt(id->n_users, 1);
+	iam_id_drop_user_indexes(id);
+	for (size_t i = 0; i < id->n_users; i++) {
+		cr_expect_eq(iam_identity_user(id, id->users[i].name),
+			     &id->users[i], "%s", id->users[i].name);
+		cr_expect_eq(iam_identity_user_by_uid(id, id->users[i].uid),
+			     &id->users[i], "%u", id->users[i].uid);
+	}
+	cr_expect_null(iam_identity_user(id, "nobody-here"));
+	cr_expect_null(iam_identity_user_by_uid(id, 4000000000u));
+	/* groups keep theirs, and reindexing brings the users' back */
+	cr_expect_not_null(iam_identity_group(id, id->users[0].primary_group));
+	cr_assert_eq(iam_identity_reindex(id), 0);
+	cr_expect_eq(iam_identity_user(id, id->users[1].name), &id->users[1]);
+	iam_identity_free(id);
+}
+
 /* ---- Bad files: the table -------------------------------------------------- */
 
 #define ACC "\"account\":{\"id\":\"123456789012\"}"
