@@ -214,6 +214,51 @@ IAM_PRIVATE DIR *iam_fdopendir(int fd);
 IAM_PRIVATE int iam_opendir_fd(int fd, DIR **ret);
 IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
 
+/*
+ * Names already resolved, by the address of their text.  A loaded
+ * identity keeps one copy of each name its users and groups refer to
+ * (iam_json_split.shared), so a builder that resolves every user's
+ * groups meets the same few addresses again and again.  Sound only while
+ * no name is written or freed, which holds for a const identity; a miss
+ * costs nothing but the lookup that follows it.
+ */
+#define IAM_NAME_MEMO	1024
+struct iam_name_memo {
+	const char *name[IAM_NAME_MEMO];
+	uint32_t idx[IAM_NAME_MEMO];
+};
+
+static inline size_t
+iam_name_memo_slot(const char *name)
+{
+	return (size_t)(((uint64_t)(uintptr_t)name * 0x9e3779b97f4a7c15ULL) >>
+			54) & (IAM_NAME_MEMO - 1);
+}
+
+/* Whether name's address was put, with its index in *ret. */
+static inline bool
+iam_name_memo_get(const struct iam_name_memo *m, const char *name,
+		  uint32_t *ret)
+{
+	size_t s = iam_name_memo_slot(name);
+
+	if (m == NULL || m->name[s] != name)
+		return false;
+	*ret = m->idx[s];
+	return true;
+}
+
+static inline void
+iam_name_memo_put(struct iam_name_memo *m, const char *name, uint32_t idx)
+{
+	size_t s = iam_name_memo_slot(name);
+
+	if (m != NULL) {
+		m->name[s] = name;
+		m->idx[s] = idx;
+	}
+}
+
 struct iam_request;
 
 /* Add key=value to req when value is neither NULL nor empty. */

@@ -269,9 +269,41 @@ iam_id_index_release(struct iam_id_priv *p)
 		index_release(&p->ix[i]);
 }
 
+/* iam_identity_group() and _policy() through memo m (NULL: none). */
+static const struct iam_group *
+group_of(const struct iam_identity *id, struct iam_name_memo *m,
+	 const char *name)
+{
+	const struct iam_group *g;
+	uint32_t i;
+
+	if (iam_name_memo_get(m, name, &i))
+		return &id->groups[i];
+	g = iam_identity_group(id, name);
+	if (g != NULL)
+		iam_name_memo_put(m, name, (uint32_t)(g - id->groups));
+	return g;
+}
+
+static const struct iam_named_policy *
+policy_of(const struct iam_identity *id, struct iam_name_memo *m,
+	  const char *name)
+{
+	const struct iam_named_policy *p;
+	uint32_t i;
+
+	if (iam_name_memo_get(m, name, &i))
+		return &id->policies[i];
+	p = iam_identity_policy(id, name);
+	if (p != NULL)
+		iam_name_memo_put(m, name, (uint32_t)(p - id->policies));
+	return p;
+}
+
 int
 iam_id_index(struct iam_identity *id)
 {
+	struct iam_name_memo *memo;
 	struct iam_id_index ix[IAM_IX_COUNT];
 	struct iam_id_priv *p = id->priv;
 	int r;
@@ -302,13 +334,15 @@ iam_id_index(struct iam_identity *id)
 	iam_id_index_release(p);
 	memcpy(p->ix, ix, sizeof(ix));
 	/* A user's gid is its primary group's. */
+	memo = calloc(1, sizeof(*memo));	/* none: only slower */
 	for (size_t i = 0; i < id->n_users; i++) {
 		struct iam_user *u = &id->users[i];
 		const struct iam_group *g = u->primary_group ?
-			iam_identity_group(id, u->primary_group) : NULL;
+			group_of(id, memo, u->primary_group) : NULL;
 
 		u->gid = g != NULL ? g->gid : 0;
 	}
+	free(memo);
 	return 0;
 }
 
@@ -490,38 +524,41 @@ need_policy(const struct iam_identity *id, struct iam_faults *f,
 
 static void
 need_policies(const struct iam_identity *id, struct iam_faults *f,
-	      const char *arr, size_t i, const char *const *v, size_t n)
+	      struct iam_name_memo *pm, const char *arr, size_t i,
+	      const char *const *v, size_t n)
 {
 	char path[96];
 
 	for (size_t j = 0; j < n; j++) {
-		if (iam_identity_policy(id, v[j]) != NULL)
+		if (policy_of(id, pm, v[j]) != NULL)
 			continue;
 		snprintf(path, sizeof(path), "%s[%zu].policies[%zu]", arr, i, j);
 		need_policy(id, f, path, v[j]);
 	}
 }
 
+/* The references of user i; gm, pm: memos of groups, policies. */
 static void
-user_refs(const struct iam_identity *id, struct iam_faults *f, size_t i)
+user_refs(const struct iam_identity *id, struct iam_faults *f, size_t i,
+	  struct iam_name_memo *gm, struct iam_name_memo *pm)
 {
 	const struct iam_user *u = &id->users[i];
 	char path[96], q[80];
 
 	if (u->primary_group != NULL && u->gid == 0 &&
-	    iam_identity_group(id, u->primary_group) == NULL) {
+	    group_of(id, gm, u->primary_group) == NULL) {
 		snprintf(path, sizeof(path), "users[%zu].primary_group", i);
 		iam_fault(f, path, "no group named %s in groups",
 			  iam_id_quote(u->primary_group, q, sizeof(q)));
 	}
 	for (size_t j = 0; j < u->n_groups; j++) {
-		if (iam_identity_group(id, u->groups[j]) != NULL)
+		if (group_of(id, gm, u->groups[j]) != NULL)
 			continue;
 		snprintf(path, sizeof(path), "users[%zu].groups[%zu]", i, j);
 		iam_fault(f, path, "no group named %s in groups",
 			  iam_id_quote(u->groups[j], q, sizeof(q)));
 	}
-	need_policies(id, f, "users", i, u->policies, u->n_policies);
+	need_policies(id, f, pm, "users", i, u->policies, u->n_policies);
 	if (u->permissions_boundary != NULL &&
 	    iam_identity_policy(id, u->permissions_boundary) == NULL) {
 		snprintf(path, sizeof(path), "users[%zu].permissions_boundary",
@@ -625,6 +662,9 @@ static void
 model_checks(const struct iam_identity *id, struct iam_faults *f)
 {
 	const struct iam_id_priv *p = id->priv;
+	/* none: only slower */
+	struct iam_name_memo *gm = calloc(1, sizeof(*gm));
+	struct iam_name_memo *pm = calloc(1, sizeof(*pm));
 	char path[96];
 
 	dup_names(f, &p->ix[IAM_IX_USER_BY_NAME], id->users, user_name,
@@ -640,7 +680,7 @@ model_checks(const struct iam_identity *id, struct iam_faults *f)
 	for (size_t i = 0; i < id->n_users; i++) {
 		const struct iam_user *u = &id->users[i];
 
-		user_refs(id, f, i);
+		user_refs(id, f, i, gm, pm);
 		if (u->uid != 0 && id->n_retired > 0 &&
 		    bsearch(&u->uid, id->retired_ids,
 					   id->n_retired, sizeof(uint32_t),
@@ -651,11 +691,13 @@ model_checks(const struct iam_identity *id, struct iam_faults *f)
 		}
 	}
 	for (size_t i = 0; i < id->n_groups; i++)
-		need_policies(id, f, "groups", i, id->groups[i].policies,
+		need_policies(id, f, pm, "groups", i, id->groups[i].policies,
 			      id->groups[i].n_policies);
 	for (size_t i = 0; i < id->n_roles; i++)
-		need_policies(id, f, "roles", i, id->roles[i].policies,
+		need_policies(id, f, pm, "roles", i, id->roles[i].policies,
 			      id->roles[i].n_policies);
+	free(gm);
+	free(pm);
 	ssh_key_checks(id, f);
 }
 

@@ -157,6 +157,7 @@ struct name_ht {
 	const char *const *names;
 	uint32_t *slot;
 	uint32_t mask;
+	struct iam_name_memo *memo;	/* names found; NULL: none */
 };
 
 /*
@@ -199,6 +200,7 @@ ht_build(struct name_ht *x, const char *const *names, size_t n)
 	x->slot = calloc(slots, sizeof(*x->slot));
 	if (x->slot == NULL)
 		return -ENOMEM;
+	x->memo = calloc(1, sizeof(*x->memo));	/* none: only slower */
 	/* the first of equal names wins, as a sorted search's would not */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t h = name_key(names[i]) & x->mask;
@@ -217,11 +219,18 @@ ht_build(struct name_ht *x, const char *const *names, size_t n)
 static uint32_t
 ht_find(const struct name_ht *x, const char *name)
 {
-	uint32_t h = name_key(name) & x->mask;
+	uint32_t h, i;
 
-	for (; x->slot[h] != 0; h = (h + 1) & x->mask)
-		if (strcmp(name, x->names[x->slot[h] - 1]) == 0)
-			return x->slot[h] - 1;
+	if (iam_name_memo_get(x->memo, name, &i))
+		return i;
+	for (h = name_key(name) & x->mask; x->slot[h] != 0;
+	     h = (h + 1) & x->mask) {
+		i = x->slot[h] - 1;
+		if (strcmp(name, x->names[i]) == 0) {
+			iam_name_memo_put(x->memo, name, i);
+			return i;
+		}
+	}
 	return NO_INDEX;
 }
 
@@ -702,7 +711,9 @@ static void
 builder_release(struct builder *bd)
 {
 	free(bd->groups.slot);
+	free(bd->groups.memo);
 	free(bd->policies.slot);
+	free(bd->policies.memo);
 	free(bd->gnames);
 	free(bd->pnames);
 	free(bd->refs);

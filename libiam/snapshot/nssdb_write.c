@@ -107,14 +107,20 @@ group_slots(struct builder *b)
 	return 0;
 }
 
+/* The index of the group named name, through memo m (NULL: none). */
 static int
-find_group(const struct builder *b, const char *name, uint32_t *ret_idx)
+find_group(const struct builder *b, struct iam_name_memo *m, const char *name,
+	   uint32_t *ret_idx)
 {
-	uint32_t h = iam_nssdb_hash_name(name, strlen(name)) & b->gmask, g;
+	uint32_t h, g;
 
+	if (iam_name_memo_get(m, name, ret_idx))
+		return 0;
+	h = iam_nssdb_hash_name(name, strlen(name)) & b->gmask;
 	for (; b->gslots[h] != 0; h = (h + 1) & b->gmask) {
 		g = b->gslots[h] - 1;
 		if (strcmp(b->id->groups[g].name, name) == 0) {
+			iam_name_memo_put(m, name, g);
 			*ret_idx = g;
 			return 0;
 		}
@@ -131,6 +137,7 @@ static int
 memberships(struct builder *b)
 {
 	const struct iam_identity *id = b->id;
+	struct iam_name_memo *memo = NULL;
 	uint32_t *gidx, *fill = NULL, g;
 	size_t i, j, k, total = 0;
 	int r = -ENOMEM;
@@ -146,12 +153,13 @@ memberships(struct builder *b)
 	b->ugids_at = calloc(id->n_users + 1, sizeof(uint32_t));
 	b->members_at = calloc(id->n_groups + 1, sizeof(uint32_t));
 	fill = calloc(id->n_groups + 1, sizeof(uint32_t));
+	memo = calloc(1, sizeof(*memo));	/* none: only slower */
 	if (!gidx || !b->ugids_at || !b->members_at || !fill)
 		goto out;
 	for (i = 0; i < id->n_users; i++) {
 		b->ugids_at[i] = (uint32_t)b->n_gids;
 		for (j = 0; j < id->users[i].n_groups; j++) {
-			if (find_group(b, id->users[i].groups[j], &g) < 0) {
+			if (find_group(b, memo, id->users[i].groups[j], &g) < 0) {
 				r = -EINVAL;	/* validation let a name through */
 				goto out;
 			}
@@ -178,6 +186,7 @@ memberships(struct builder *b)
 		}
 	r = 0;
 out:
+	free(memo);
 	free(fill);
 	return r;
 }
