@@ -624,12 +624,14 @@ shared_string(const struct parser *ps)
 static bool
 transient_string(const struct parser *ps)
 {
-	const struct frame *f = ps->frames, *top = &f[ps->depth - 1];
+	const struct frame *f = ps->frames, *top;
 	const char *parent;
 
 	if (ps->n_transient == 0 || ps->depth < 3 || ps->depth > 4 ||
-	    f[1].split == NULL || f[2].type != IAM_JSON_OBJECT ||
-	    top->type != IAM_JSON_OBJECT)
+	    f[1].split == NULL || f[2].type != IAM_JSON_OBJECT)
+		return false;
+	top = &f[ps->depth - 1];
+	if (top->type != IAM_JSON_OBJECT)
 		return false;
 	parent = ps->depth == 3 ? NULL : f[2].key;
 	for (size_t i = 0; i < ps->n_transient; i++)

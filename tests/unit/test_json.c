@@ -651,4 +651,10 @@ Test(json, transient_members_of_split_items_go_with_the_items_nodes)
 	cr_expect_neq(s.tag[0], s.tag[1]);
 	cr_expect_str_eq(s.tag[0], "t1");
 	iam_json_free(doc);
+	/* a document that is one string has no frame to look at */
+	doc = NULL;
+	cr_assert_eq(iam_json_parse_split("\"u\"", 3, NULL, &split, &doc, err,
+					  sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(iam_json_root(doc)->u.string, "u");
+	iam_json_free(doc);
 }
