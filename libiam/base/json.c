@@ -98,7 +98,7 @@ struct parser {
 	const char *guess[GUESS_DEPTH][GUESS_MEMBERS];
 	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS];
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
-	const char *shared[4];		/* split->shared, as interned keys */
+	const char *shared[4];		/* split->shared, interned */
 	size_t n_shared;
 	const char *transient[8];	/* split->transient, interned; an
 					   item's own members: parent NULL */

@@ -18,7 +18,7 @@ struct builder {
 	const struct iam_identity *id;
 	uint32_t *gslots;	/* group index + 1 by name hash, 0 empty */
 	uint32_t gmask;		/* slots - 1 */
-	uint32_t *ugidx;	/* supplementary groups' indices, a run per user */
+	uint32_t *ugidx;	/* groups' indices, a run per user */
 	uint32_t *ugids_at;	/* n_users + 1 run starts */
 	uint32_t *members;	/* user indices, a run per group */
 	uint32_t *members_at;	/* n_groups + 1 run starts */
@@ -28,7 +28,7 @@ struct builder {
 	size_t strings_size, members_size;
 	size_t user_strings;	/* bytes of the users' strings */
 	char *run;		/* one user's strings (user_run()) */
-	uint32_t gids[IAM_ID_MAX_PER_USER];	/* a run of gids (gid_run()) */
+	uint32_t gids[IAM_ID_MAX_PER_USER];	/* gid_run()'s */
 	struct iam_buf names;	/* one group's member names (member_run()) */
 };
 
@@ -159,7 +159,8 @@ memberships(struct builder *b)
 	for (i = 0; i < id->n_users; i++) {
 		b->ugids_at[i] = (uint32_t)b->n_gids;
 		for (j = 0; j < id->users[i].n_groups; j++) {
-			if (find_group(b, memo, id->users[i].groups[j], &g) < 0) {
+			if (find_group(b, memo, id->users[i].groups[j],
+				       &g) < 0) {
 				r = -EINVAL;	/* validation let a name through */
 				goto out;
 			}

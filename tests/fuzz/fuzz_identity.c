@@ -67,12 +67,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();	/* a lent hash is the copied one */
 		/* times read from transient text, names from shared text */
 		for (size_t i = 0; id2 != NULL && i < id2->n_users; i++) {
-			const struct iam_user *a = &id->users[i], *b = &id2->users[i];
+			const struct iam_user *a = &id->users[i];
+			const struct iam_user *b = &id2->users[i];
 
 			if (a->created != b->created ||
 			    a->password.changed != b->password.changed ||
 			    a->n_groups != b->n_groups ||
-			    (a->primary_group == NULL) != (b->primary_group == NULL) ||
+			    !a->primary_group != !b->primary_group ||
 			    (a->primary_group != NULL &&
 			     strcmp(a->primary_group, b->primary_group) != 0))
 				abort();

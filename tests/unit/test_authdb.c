@@ -223,8 +223,14 @@ Test(authdb, written_through_the_window_as_built_in_memory)
 	memset(gecos, 'g', sizeof(gecos) - 1);
 	for (size_t i = 0; i < 60; i++)
 		ident.users[i].gecos = gecos;
-	dev[0] = (struct iam_mfa){ .secret = FX_SECRET, .algorithm = IAM_TOTP_SHA1, .digits = 6, .period = 30, .name = "phone", .enabled = 1700000000 };
-	dev[1] = (struct iam_mfa){ .secret = FX_SECRET, .algorithm = IAM_TOTP_SHA512, .digits = 8, .period = 60, .name = "key", .enabled = 1700000001 };
+	dev[0] = (struct iam_mfa){ .secret = FX_SECRET, .name = "phone",
+				   .enabled = 1700000000,
+				   .algorithm = IAM_TOTP_SHA1, .digits = 6,
+				   .period = 30 };
+	dev[1] = (struct iam_mfa){ .secret = FX_SECRET, .name = "key",
+				   .enabled = 1700000001,
+				   .algorithm = IAM_TOTP_SHA512, .digits = 8,
+				   .period = 60 };
 	ident.users[5].mfa_devices = dev;
 	ident.users[5].n_mfa_devices = 2;
 	ident.users[5].recovery_codes = codes;

@@ -495,7 +495,7 @@ Test(json, packed_strings_keep_containers_aligned)
 	iam_json_free(doc);
 }
 
-/* ---- Shared strings of split items ---------------------------------------- */
+/* ---- Shared strings of split items -------------------------------------- */
 
 struct seen {
 	const char *pg[2], *g[2][2], *tag, *nested, *gecos, *pol[3], *gname;
