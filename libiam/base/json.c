@@ -100,6 +100,7 @@ struct parser {
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
 	const char *shared[4];		/* split->shared, interned */
 	size_t n_shared;
+	size_t shared_new, shared_hits;	/* share()'s texts added, found */
 	const char *transient[8];	/* split->transient, interned; an
 					   item's own members: parent NULL */
 	size_t n_transient;		/* pairs */
@@ -265,9 +266,12 @@ key_set_grow(struct key_set *ks)
 	return 0;
 }
 
-/* The document's one copy of key s[0..len), made on first sight. */
+/*
+ * The document's one copy of key s[0..len), made on first sight; with
+ * add false, only found (NULL when it is not there yet).
+ */
 static const char *
-intern_key(struct parser *ps, const unsigned char *s, size_t len)
+find_key(struct parser *ps, const unsigned char *s, size_t len, bool add)
 {
 	struct key_set *ks = &ps->keys;
 	size_t h;
@@ -280,12 +284,48 @@ intern_key(struct parser *ps, const unsigned char *s, size_t len)
 	     h = (h + 1) & ks->mask)
 		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
 			return ks->v[h];
+	if (!add)
+		return NULL;
 	p = arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
 		return NULL;
 	ks->v[h] = p;
 	ks->len[h] = len;
 	ks->n++;
+	return p;
+}
+
+static const char *
+intern_key(struct parser *ps, const unsigned char *s, size_t len)
+{
+	return find_key(ps, s, len, true);
+}
+
+/*
+ * A shared string's one copy.  Names that come back are what sharing is
+ * for; names that do not (a group of each user's own, a file of unique
+ * names) would only grow the key set, 16 bytes a slot.  So once past
+ * SHARED_TRIAL new texts, a text seen for the first time is added only
+ * while shared texts come back at least SHARED_GAIN times as often as new
+ * ones come; otherwise it is copied as any string is.
+ */
+#define SHARED_TRIAL	4096
+#define SHARED_GAIN	4
+
+static const char *
+share(struct parser *ps, const unsigned char *s, size_t len)
+{
+	bool add = ps->shared_new < SHARED_TRIAL ||
+		   ps->shared_hits >= SHARED_GAIN * ps->shared_new;
+	size_t n = ps->keys.n;
+	const char *p = find_key(ps, s, len, add);
+
+	if (p == NULL && !add)
+		return arena_strdup(&ps->doc->text, s, len);
+	if (p != NULL && ps->keys.n == n)
+		ps->shared_hits++;
+	else if (p != NULL)
+		ps->shared_new++;
 	return p;
 }
 
@@ -650,7 +690,7 @@ checked_string(struct parser *ps, const unsigned char *s, size_t len)
 		return NULL;
 	/* the key set holds the one copy of a shared string; a transient
 	   one goes with the item's nodes */
-	p = shared_string(ps) ? intern_key(ps, s, len) :
+	p = shared_string(ps) ? share(ps, s, len) :
 	    transient_string(ps) ? arena_strdup(&ps->doc->blocks, s, len) :
 				   arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)

@@ -658,3 +658,65 @@ Test(json, transient_members_of_split_items_go_with_the_items_nodes)
 	cr_expect_str_eq(iam_json_root(doc)->u.string, "u");
 	iam_json_free(doc);
 }
+
+struct names_seen {
+	const char *early[2], *late[2], *common[2];
+};
+
+static int
+remember_names(void *ctx, struct iam_json_doc *doc, const char *key,
+	       size_t idx, const struct iam_json *item)
+{
+	struct names_seen *s = ctx;
+	const char *g0 = item_of(item, "groups", 0);
+
+	(void)doc;
+	(void)key;
+	if (idx == 0)
+		s->common[0] = g0;
+	if (idx == 1 || idx == 2)
+		s->early[idx - 1] = item_of(item, "groups", 1);
+	if (idx == 9998 || idx == 9999)
+		s->late[idx - 9998] = item_of(item, "groups", 1);
+	if (idx == 9999)
+		s->common[1] = g0;
+	return 0;
+}
+
+/*
+ * Names that never come back stop being added to the shared set: 10,000
+ * users with one name in common and one of their own each.
+ */
+Test(json, shared_names_that_do_not_come_back_are_not_kept_in_the_set)
+{
+	static const char *const keys[] = { "users", NULL };
+	static const char *const shared[] = { "groups", NULL };
+	struct names_seen s = { 0 };
+	struct iam_json_split split = { .keys = keys, .each = remember_names,
+					.ctx = &s, .shared = shared };
+	struct iam_json_doc *doc = NULL;
+	struct iam_buf t = IAM_BUF_INIT;
+	char err[256];
+
+	iam_buf_adds(&t, "{\"users\":[");
+	for (int i = 0; i < 10000; i++)
+		iam_buf_addf(&t, "%s{\"groups\":[\"common\",\"%s%d\"]}",
+			     i ? "," : "",
+			     i == 1 || i == 2 ? "early" :
+			     i >= 9998 ? "late" : "own", i >= 9998 || i == 1 ||
+			     i == 2 ? 0 : i);
+	iam_buf_adds(&t, "]}");
+	cr_assert_eq(iam_json_parse_split(t.buf, t.len, NULL, &split, &doc,
+					  err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(s.early[0], "early0");
+	cr_expect_str_eq(s.late[1], "late0");
+	/* the name everyone has stays one copy from first to last */
+	cr_expect_eq(s.common[0], s.common[1]);
+	/* while the set was on trial, a repeated new name was shared */
+	cr_expect_eq(s.early[0], s.early[1]);
+	/* past it, with names mostly new, a new one is copied each time */
+	cr_expect_neq(s.late[0], s.late[1]);
+	cr_expect_str_eq(s.late[0], s.late[1]);
+	iam_json_free(doc);
+	iam_buf_release(&t);
+}
