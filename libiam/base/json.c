@@ -1336,6 +1336,16 @@ keep_node(struct iam_json_doc *doc, const struct iam_json *v,
 	}
 }
 
+size_t
+iam_json_doc_text_bytes(const struct iam_json_doc *doc)
+{
+	size_t n = 0;
+
+	for (const struct iam_block *b = doc->text; b != NULL; b = b->next)
+		n += b->used;
+	return n;
+}
+
 void *
 iam_json_doc_alloc(struct iam_json_doc *doc, size_t n)
 {

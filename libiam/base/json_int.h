@@ -73,6 +73,9 @@ IAM_PRIVATE const struct iam_json *iam_json_keep(struct iam_json_doc *doc,
  */
 IAM_PRIVATE void *iam_json_doc_alloc(struct iam_json_doc *doc, size_t n);
 
+/* Bytes of doc's lasting text arena in use: what its strings keep. */
+IAM_PRIVATE size_t iam_json_doc_text_bytes(const struct iam_json_doc *doc);
+
 /*
  * Allocation functions for yajl (yajl_alloc(), yajl_gen_alloc()) that
  * wipe a block before it is freed and move it on realloc, so what yajl
