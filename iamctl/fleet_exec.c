@@ -6,11 +6,6 @@
  * mapped only into the process that talks to etcd, and every other
  * command loads a third of the libraries (iamctl(8), FILES).
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
 #include "cmd.h"
 
 #ifndef IAM_LIBEXECDIR
@@ -21,25 +16,5 @@
 int
 cmd_fleet(struct iamctl *ctl, int argc, char **argv)
 {
-	char **args = calloc((size_t)argc + 4, sizeof(*args));
-	int n = 0;
-
-	if (args == NULL) {
-		iamctl_err("fleet: out of memory");
-		return EXIT_REFUSED;
-	}
-	args[n++] = (char *)FLEET_HELPER;
-	/* the helper applies iamctl's own rule to it (root only) */
-	if (ctl->config_path != NULL) {
-		args[n++] = (char *)"--config";
-		args[n++] = (char *)ctl->config_path;
-	}
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	fflush(NULL);
-	execv(FLEET_HELPER, args);
-	iamctl_err("fleet: cannot run %s: %s", FLEET_HELPER, strerror(errno));
-	free(args);
-	return EXIT_USAGE;
+	return iamctl_exec(ctl, FLEET_HELPER, argc, argv);
 }

@@ -46,6 +46,14 @@ struct iam_config *iamctl_config(struct iamctl *ctl);
 int iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv);
 
 /*
+ * Run the program at path with argv, --config passed on for a real root
+ * only (as iamctl honours it): iamctl_exec_role_helper() and iamctl
+ * fleet.  Returns EXIT_USAGE, with the reason printed, only when it
+ * cannot run.
+ */
+int iamctl_exec(struct iamctl *ctl, const char *path, int argc, char **argv);
+
+/*
  * True when -h or --help is one of argv[1..] (before a "--"): every
  * command then prints its usage to stdout and exits 0.
  */

@@ -100,6 +100,32 @@ iamctl_bad_name(const char *cmd, const char *name)
 	return true;
 }
 
+int
+iamctl_exec(struct iamctl *ctl, const char *path, int argc, char **argv)
+{
+	char **args = calloc((size_t)argc + 4, sizeof(*args));
+	int n = 0;
+
+	if (args == NULL) {
+		iamctl_err("%s: out of memory", argv[0]);
+		return EXIT_USAGE;
+	}
+	args[n++] = (char *)path;
+	/* The helper honours it only for a real root, as iamctl does. */
+	if (ctl->real_root && ctl->config_path != NULL) {
+		args[n++] = (char *)"--config";
+		args[n++] = (char *)ctl->config_path;
+	}
+	for (int i = 0; i < argc; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	fflush(NULL);
+	execv(path, args);
+	iamctl_err("%s: cannot run %s: %s", argv[0], path, strerror(errno));
+	free(args);
+	return EXIT_USAGE;
+}
+
 struct iam_config *
 iamctl_config(struct iamctl *ctl)
 {

@@ -45,25 +45,9 @@ role_usage(FILE *f)
 int
 iamctl_exec_role_helper(struct iamctl *ctl, int argc, char **argv)
 {
-	char *args[IAMCTL_HELPER_MAX_ARGS + 4];
-	int n = 0;
-
 	if (argc > IAMCTL_HELPER_MAX_ARGS)
 		return EXIT_USAGE;
-	args[n++] = (char *)ROLE_HELPER;
-	/* The helper honours it only for a real root, as iamctl does. */
-	if (ctl->real_root && ctl->config_path != NULL) {
-		args[n++] = (char *)"--config";
-		args[n++] = (char *)ctl->config_path;
-	}
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
-	args[n] = NULL;
-	fflush(NULL);
-	execv(ROLE_HELPER, args);
-	iamctl_err("%s: cannot run %s: %s", argv[0], ROLE_HELPER,
-		   strerror(errno));
-	return EXIT_USAGE;
+	return iamctl_exec(ctl, ROLE_HELPER, argc, argv);
 }
 
 /* Hand the command to the helper; returns only when it cannot run. */
