@@ -216,11 +216,12 @@ IAM_PRIVATE DIR *iam_opendir_dup(int dirfd);
 
 /*
  * Names already resolved, by the address of their text.  A loaded
- * identity keeps one copy of each name its users and groups refer to
+ * identity keeps the names its users and groups refer to once as a rule
  * (iam_json_split.shared), so a builder that resolves every user's
  * groups meets the same few addresses again and again.  Sound only while
  * no name is written or freed, which holds for a const identity; a miss
- * costs nothing but the lookup that follows it.
+ * costs nothing but the lookup that follows it.  NULL is never a name:
+ * never found, never put (an empty slot holds NULL).
  */
 #define IAM_NAME_MEMO	1024
 struct iam_name_memo {
@@ -242,7 +243,7 @@ iam_name_memo_get(const struct iam_name_memo *m, const char *name,
 {
 	size_t s = iam_name_memo_slot(name);
 
-	if (m == NULL || m->name[s] != name)
+	if (m == NULL || name == NULL || m->name[s] != name)
 		return false;
 	*ret = m->idx[s];
 	return true;
@@ -253,7 +254,7 @@ iam_name_memo_put(struct iam_name_memo *m, const char *name, uint32_t idx)
 {
 	size_t s = iam_name_memo_slot(name);
 
-	if (m != NULL) {
+	if (m != NULL && name != NULL) {
 		m->name[s] = name;
 		m->idx[s] = idx;
 	}

@@ -221,6 +221,8 @@ ht_find(const struct name_ht *x, const char *name)
 {
 	uint32_t h, i;
 
+	if (name == NULL)
+		return NO_INDEX;
 	if (iam_name_memo_get(x->memo, name, &i))
 		return i;
 	for (h = name_key(name) & x->mask; x->slot[h] != 0;

@@ -114,6 +114,8 @@ find_group(const struct builder *b, struct iam_name_memo *m, const char *name,
 {
 	uint32_t h, g;
 
+	if (name == NULL)
+		return -ENOENT;
 	if (iam_name_memo_get(m, name, ret_idx))
 		return 0;
 	h = iam_nssdb_hash_name(name, strlen(name)) & b->gmask;

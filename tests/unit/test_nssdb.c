@@ -363,6 +363,23 @@ Test(nssdb, builder_refuses_what_would_break_lookups)
 	iam_buf_release(&b);
 }
 
+/* A model edited through the library with no name in a user's groups. */
+Test(nssdb, a_missing_group_name_is_refused_not_taken_for_another)
+{
+	struct fx_nss_user u[2] = {
+		{ "x", 1, 1000, "", "/", "/bin/sh", { "g", NULL } },
+		{ "y", 2, 1000, "", "/", "/bin/sh", { "h", NULL } } };
+	struct fx_nss_group g[2] = { { "g", 1000 }, { "h", 1001 } };
+	struct iam_identity *id = fx_nss_identity(u, 2, g, 2);
+	struct iam_buf b = IAM_BUF_INIT;
+
+	id->users[1].groups[0] = NULL;
+	cr_expect_eq(iam_nssdb_build(id, 1, &b), -EINVAL);
+	cr_expect_eq(b.len, 0, "nothing written");
+	fx_nss_identity_free(id);
+	iam_buf_release(&b);
+}
+
 /*
  * The builder checks fields 8 bytes at a time: a bad byte is found at
  * every position of a word and of the tail, and what is allowed (bytes
