@@ -54,6 +54,7 @@ struct iam_json_doc {
 	struct iam_block *blocks;	/* nodes, numbers' text */
 	struct iam_block *text;		/* strings and keys */
 	struct iam_json root;
+	struct parser *ps;		/* the parse building it, until done */
 };
 
 struct slot {
@@ -81,6 +82,7 @@ struct key_set {
 
 #define GUESS_DEPTH	8
 #define GUESS_MEMBERS	24
+#define FAST_DEPTH	8	/* containers open in an item read as events */
 
 struct parser {
 	struct iam_json_doc *doc;
@@ -106,6 +108,21 @@ struct parser {
 	size_t n_transient;		/* pairs */
 	int split_err;			/* what split->each() returned, < 0 */
 	uint32_t split_seen;		/* split->keys[i] split: bit i */
+	/* the text and where yajl is in it, for an item parsed again */
+	const char *buf;
+	size_t len;
+	size_t base;			/* of the window being parsed */
+	yajl_handle h;
+	bool finishing;			/* in yajl_complete_parse(): at len */
+	/* the item being read by split->events, when fast */
+	bool fast;
+	bool reparsing;			/* to_tree() at work: no fast item */
+	size_t fast_depth;		/* containers open inside it */
+	size_t fast_count[FAST_DEPTH];	/* values of each so far */
+	size_t item_start;		/* offset of its '{' in buf */
+	size_t item_strings;		/* n_strings, shared_new and */
+	size_t item_shared_new;		/* shared_hits at its start */
+	size_t item_shared_hits;
 };
 
 /* n bytes of the arena *head aligned to align (a power of two, at most
@@ -417,20 +434,172 @@ push(struct parser *ps, const struct iam_json *v)
 	return 1;
 }
 
+/*
+ * An item read as events (split->events) is given up: its text so far,
+ * through the token just read, is parsed again by a second yajl handle
+ * with the tree's callbacks, so the tree stands as if the item had never
+ * been read otherwise, and the events after it build the rest.  A number
+ * ends only where the next token starts: a blank after it has yajl end
+ * it.  The strings' count and the sharing's tally go back to where the
+ * item started, as the same strings come again.
+ */
+static const yajl_callbacks callbacks;
+
+/*
+ * The item's text from its start to end parsed again as a tree (a blank
+ * after it when it ends in a number; yajl's end of input after it when
+ * at_end), the callbacks seeing what they would have seen the first time.
+ */
+static yajl_status
+reparse(struct parser *ps, size_t end, bool number, bool at_end)
+{
+	yajl_handle h;
+	yajl_status st;
+
+	ps->fast = false;
+	ps->n_strings = ps->item_strings;
+	ps->shared_new = ps->item_shared_new;
+	ps->shared_hits = ps->item_shared_hits;
+	h = yajl_alloc(&callbacks, iam_yajl_wiping(), ps);
+	if (h == NULL) {
+		fail(ps, "out of memory");
+		return yajl_status_error;
+	}
+	yajl_config(h, yajl_allow_trailing_garbage, 1);
+	ps->reparsing = true;
+	st = yajl_parse(h, (const unsigned char *)ps->buf + ps->item_start,
+			end - ps->item_start);
+	if (st == yajl_status_ok && number)
+		st = yajl_parse(h, (const unsigned char *)" ", 1);
+	if (st == yajl_status_ok && at_end)
+		st = yajl_complete_parse(h);
+	ps->reparsing = false;
+	yajl_free(h);
+	return st;
+}
+
+static int
+to_tree(struct parser *ps, bool number)
+{
+	/* yajl_complete_parse() ends the text with a blank of its own */
+	size_t upto = ps->finishing ? ps->len :
+		      ps->base + yajl_get_bytes_consumed(ps->h);
+
+	if (reparse(ps, upto, number, false) == yajl_status_ok)
+		return 1;
+	/* a callback's fault (the text itself passed once already) */
+	return ps->err[0] != '\0' ? 0 : fail(ps, "item could not be parsed");
+}
+
+/* What an event's reader answered: go on, give the item up, or stop. */
+static int
+fast_result(struct parser *ps, int r, bool number)
+{
+	if (r > 0)
+		return 1;
+	if (r == 0)
+		return to_tree(ps, number);
+	ps->fast = false;
+	ps->split_err = r;
+	return fail(ps, "%s", strerror(-r));
+}
+
+/* One more value in the container the fast item has open: within the
+   limit of items a tree would keep. */
+static inline bool
+fast_room(struct parser *ps)
+{
+	return ps->fast_count[ps->fast_depth]++ < ps->lim.max_items;
+}
+
+/*
+ * Whether the object being opened is an item to be read as events, and
+ * if so its start: a split array's item (frames: the root object, the
+ * array) whose reader takes it.
+ */
+static bool
+fast_start(struct parser *ps)
+{
+	const struct iam_json_events *ev = ps->split ? ps->split->events : NULL;
+	const struct frame *f;
+	size_t at;
+
+	if (ev == NULL || ps->reparsing || ps->depth != 2 || ps->h == NULL)
+		return false;
+	f = &ps->frames[1];
+	if (f->split == NULL)
+		return false;
+	at = ps->base + yajl_get_bytes_consumed(ps->h);
+	if (at == 0 || ps->buf[at - 1] != '{' ||
+	    !ev->start(ps->split->ctx, ps->doc, f->split, f->handed))
+		return false;
+	ps->fast = true;
+	ps->fast_depth = 0;
+	ps->fast_count[0] = 0;
+	ps->item_start = at - 1;
+	ps->item_strings = ps->n_strings;
+	ps->item_shared_new = ps->shared_new;
+	ps->item_shared_hits = ps->shared_hits;
+	return true;
+}
+
+static int
+fast_open(struct parser *ps, enum iam_json_type type)
+{
+	if (ps->depth + 1 + ps->fast_depth >= ps->lim.max_depth ||
+	    ps->fast_depth + 1 >= FAST_DEPTH || !fast_room(ps))
+		return to_tree(ps, false);
+	ps->fast_count[++ps->fast_depth] = 0;
+	return fast_result(ps, ps->split->events->open(ps->split->ctx, type),
+			   false);
+}
+
+static int
+fast_close(struct parser *ps)
+{
+	const struct iam_json_events *ev = ps->split->events;
+	struct frame *f = &ps->frames[ps->depth - 1];
+	int r;
+
+	if (ps->fast_depth > 0) {
+		ps->fast_depth--;
+		return fast_result(ps, ev->close(ps->split->ctx), false);
+	}
+	/* the item's end: it counts as an item of the array */
+	if (f->handed >= ps->lim.max_items)
+		return to_tree(ps, false);
+	r = ev->end(ps->split->ctx);
+	if (r <= 0)
+		return fast_result(ps, r, false);
+	ps->fast = false;
+	f->handed++;
+	arena_rewind(ps->doc, f->mark, f->mark_used);
+	return 1;
+}
+
 static int
 on_null(void *ctx)
 {
+	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_NULL };
 
-	return push(ctx, &v);
+	if (ps->fast)
+		return to_tree(ps, false);	/* no reader keeps a null */
+	return push(ps, &v);
 }
 
 static int
 on_boolean(void *ctx, int b)
 {
+	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_BOOL, .u.boolean = b != 0 };
 
-	return push(ctx, &v);
+	if (ps->fast)
+		return fast_room(ps) ?
+		       fast_result(ps, ps->split->events->boolean(
+				   ps->split->ctx, b != 0), false) :
+		       to_tree(ps, false);
+	return push(ps, &v);
 }
 
 /*
@@ -464,6 +633,11 @@ on_number(void *ctx, const char *s, size_t len)
 	long long i;
 	char *text;
 
+	if (ps->fast)
+		return len <= 64 && fast_room(ps) ?
+		       fast_result(ps, ps->split->events->number(
+				   ps->split->ctx, s, len), true) :
+		       to_tree(ps, true);
 	if (len > 64)
 		return fail(ps, "number of %zu digits is too long", len);
 	text = arena_strdup(&ps->doc->blocks, (const unsigned char *)s, len);
@@ -739,6 +913,15 @@ on_string(void *ctx, const unsigned char *s, size_t len)
 	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = len };
 
+	if (ps->fast) {
+		/* anything but plain text within the limits: the tree's */
+		if (len > ps->lim.max_string || !plain_ascii(s, len) ||
+		    ps->n_strings + 1 == ps->bad_string || !fast_room(ps))
+			return to_tree(ps, false);
+		ps->n_strings++;
+		return fast_result(ps, ps->split->events->string(
+				   ps->split->ctx, s, len), false);
+	}
 	v.u.string = checked_string(ps, s, len);
 	if (v.u.string == NULL)
 		return 0;
@@ -748,9 +931,13 @@ on_string(void *ctx, const unsigned char *s, size_t len)
 static int
 open_container(struct parser *ps, enum iam_json_type type)
 {
+	if (ps->fast)
+		return fast_open(ps, type);
 	if (ps->depth >= ps->lim.max_depth)
 		return fail(ps, "nesting deeper than %zu levels",
 			    ps->lim.max_depth);
+	if (type == IAM_JSON_OBJECT && fast_start(ps))
+		return 1;
 	if (ps->depth == ps->alloc_frames) {
 		size_t alloc = ps->alloc_frames ? ps->alloc_frames * 2 : 16;
 		struct frame *f = reallocarray(ps->frames, alloc, sizeof(*f));
@@ -801,7 +988,10 @@ on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
 	struct parser *ps = ctx;
 	struct frame *top = &ps->frames[ps->depth - 1];
-	size_t d = ps->depth - 1, m = ps->n_stack - top->base;
+	/* an item read as events has no frames of its own */
+	size_t d = ps->fast ? ps->depth + ps->fast_depth : ps->depth - 1;
+	size_t m = ps->fast ? ps->fast_count[ps->fast_depth] :
+			      ps->n_stack - top->base;
 	const char **guess = d < GUESS_DEPTH && m < GUESS_MEMBERS ?
 			     &ps->guess[d][m] : NULL;
 	const char *key;
@@ -814,22 +1004,31 @@ on_map_key(void *ctx, const unsigned char *s, size_t len)
 	 */
 	if (guess != NULL && *guess != NULL &&
 	    ps->guess_len[d][m] == len && memcmp(*guess, s, len) == 0) {
+		if (ps->fast && ps->n_strings + 1 == ps->bad_string)
+			return to_tree(ps, false);
 		if (++ps->n_strings == ps->bad_string)
 			return fail(ps, "key has the escape of a lone UTF-16 "
 				    "surrogate (\\uD800-\\uDFFF without its "
 				    "pair)");
-		top->key = *guess;
-		return 1;
+		key = *guess;
+	} else if (ps->fast && (len > ps->lim.max_string ||
+				!plain_ascii(s, len) ||
+				ps->n_strings + 1 == ps->bad_string)) {
+		return to_tree(ps, false);
+	} else {
+		if (!string_ok(ps, s, len, "key"))
+			return 0;
+		key = intern_key(ps, s, len);
+		if (key == NULL)
+			return fail(ps, "out of memory");
+		if (guess != NULL) {
+			*guess = key;
+			ps->guess_len[d][m] = len;
+		}
 	}
-	if (!string_ok(ps, s, len, "key"))
-		return 0;
-	key = intern_key(ps, s, len);
-	if (key == NULL)
-		return fail(ps, "out of memory");
-	if (guess != NULL) {
-		*guess = key;
-		ps->guess_len[d][m] = len;
-	}
+	if (ps->fast)
+		return fast_result(ps, ps->split->events->key(ps->split->ctx,
+							       key), false);
 	top->key = key;
 	return 1;
 }
@@ -877,6 +1076,8 @@ close_container(void *ctx)
 	struct slot *kids = ps->stack ? &ps->stack[top->base] : NULL;
 	struct iam_json v = { .type = top->type, .len = n };
 
+	if (ps->fast)
+		return fast_close(ps);
 	if (top->type == IAM_JSON_OBJECT) {
 		struct iam_json_member *m;
 		const char *dup = duplicate_key(kids, n);
@@ -1192,6 +1393,10 @@ iam_json_parse_split(const char *buf, size_t len,
 		free(ps.doc);
 		return -ENOMEM;
 	}
+	ps.h = h;
+	ps.buf = buf;
+	ps.len = len;
+	ps.doc->ps = &ps;
 	/*
 	 * yajl's own check of what follows the value takes a token cut by
 	 * the end of the input (a lone '"') for the end: it is told to stop
@@ -1204,6 +1409,7 @@ iam_json_parse_split(const char *buf, size_t len,
 		size_t used;
 
 		n = len - base < window ? len - base : window;
+		ps.base = base;
 		st = yajl_parse(h, (const unsigned char *)buf + base, n);
 		if (st != yajl_status_ok)
 			break;
@@ -1219,13 +1425,25 @@ iam_json_parse_split(const char *buf, size_t len,
 			}
 			break;
 		}
-		consume(&c, base + n);
+		/* an item read as events keeps its text, to be parsed again
+		   if given up */
+		consume(&c, ps.fast && ps.item_start < base + n ?
+			    ps.item_start : base + n);
 		base += n;
 	}
 	if (st == yajl_status_ok) {
 		at_end = true;
+		ps.finishing = true;
 		st = yajl_complete_parse(h);
 	}
+	/*
+	 * yajl stopped inside an item read as events: the item is parsed
+	 * again as a tree, stopping where yajl stopped, so the error names
+	 * the path a tree's parse would.
+	 */
+	if (st != yajl_status_ok && ps.fast && ps.err[0] == '\0')
+		(void)reparse(&ps, at_end ? len : base + n, false, at_end);
+	ps.doc->ps = NULL;
 	if (st == yajl_status_ok && ps.n_stack == 1 && ps.depth == 0) {
 		ps.doc->root = ps.stack[0].v;
 		*ret_doc = ps.doc;
@@ -1352,6 +1570,20 @@ iam_json_doc_alloc(struct iam_json_doc *doc, size_t n)
 	void *p = arena_alloc_aligned(&doc->text, n, sizeof(void *));
 
 	return p != NULL ? memset(p, 0, n) : NULL;
+}
+
+const char *
+iam_json_doc_strdup(struct iam_json_doc *doc, const unsigned char *s,
+		    size_t len)
+{
+	return arena_strdup(&doc->text, s, len);
+}
+
+const char *
+iam_json_doc_share(struct iam_json_doc *doc, const unsigned char *s,
+		   size_t len)
+{
+	return doc->ps != NULL ? share(doc->ps, s, len) : NULL;
 }
 
 const struct iam_json *

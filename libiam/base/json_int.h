@@ -50,7 +50,55 @@ struct iam_json_split {
 	 * after the last (at most 4 pairs).
 	 */
 	const char *const *transient;
+	/*
+	 * NULL, or a reader that takes the items of the split arrays from
+	 * the parse's events as they come, with no tree built (below).
+	 */
+	const struct iam_json_events *events;
 };
+
+/*
+ * The events of one item of a split array that is an object, for a
+ * reader that builds what it keeps straight from them.  start() says
+ * whether to take the item (false: it is built as a tree and handed to
+ * each() as usual); the events of a taken item follow, its own members
+ * at depth 0 (open() and close() bracket the containers inside it), and
+ * end() comes at its closing brace.
+ *
+ * Keys and strings have passed the parse's checks (length, UTF-8, NUL)
+ * and are plain ASCII: any other text gives the item to the tree.  A
+ * key is the document's copy; a string is the parser's bytes, s[len] not
+ * NUL, to be copied with iam_json_doc_strdup() or _share() when kept.
+ * The parse's limits (depth, items) are kept as for a tree.
+ *
+ * Every callback returns 1 to go on, < 0 to stop the parse with that
+ * error, or 0 to give the item up: it is then parsed again from its
+ * text, built as a tree and handed to each() as if never taken, so
+ * faults and errors are a tree's own.  A reader therefore takes only
+ * what it can build exactly as each() would, and gives up the rest.
+ */
+struct iam_json_events {
+	bool (*start)(void *ctx, struct iam_json_doc *doc, const char *key,
+		      size_t idx);
+	int (*key)(void *ctx, const char *key);
+	int (*string)(void *ctx, const unsigned char *s, size_t len);
+	int (*number)(void *ctx, const char *s, size_t len);
+	int (*boolean)(void *ctx, bool b);
+	int (*open)(void *ctx, enum iam_json_type type);
+	int (*close)(void *ctx);
+	int (*end)(void *ctx);
+};
+
+/*
+ * A lasting copy of s[0..len) in doc's text arena (NUL ended), and the
+ * one shared copy of a split->shared string; NULL when out of memory.
+ * _share() is only for a reader of events, during the parse.
+ */
+IAM_PRIVATE const char *iam_json_doc_strdup(struct iam_json_doc *doc,
+					    const unsigned char *s,
+					    size_t len);
+IAM_PRIVATE const char *iam_json_doc_share(struct iam_json_doc *doc,
+					   const unsigned char *s, size_t len);
 
 /* iam_json_parse(), the arrays named by split (NULL: none) split. */
 IAM_PRIVATE int iam_json_parse_split(const char *buf, size_t len,

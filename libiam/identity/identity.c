@@ -64,6 +64,42 @@ struct key_memo {
 	size_t j;			/* its index in keys, or MAX_FIELDS */
 };
 
+/*
+ * A user read straight from the parse's events (fast_events below): the
+ * members build_user() reads, as they come.
+ */
+enum fast_field {
+	FF_NONE, FF_NAME, FF_UID, FF_PRIMARY, FF_GECOS, FF_HOME, FF_SHELL,
+	FF_CREATED, FF_GROUPS, FF_POLICIES, FF_BOUNDARY, FF_TAGS,
+	FF_PASSWORD, FF_DISABLED,
+	FF_HASH, FF_CHANGED, FF_MUST_CHANGE,	/* of "password" */
+	FF_N
+};
+
+struct fast_names {
+	const char **v;
+	size_t n, alloc;
+};
+
+#define FAST_MEMO 64
+struct fast_user {
+	struct iam_json_doc *doc;
+	size_t idx;
+	enum fast_field field;	/* the member whose value comes next */
+	enum fast_field in;	/* the member whose container is open */
+	uint32_t seen;		/* members given: bit by enum fast_field */
+	const char *str[FF_N];	/* their strings, kept */
+	uint32_t uid;
+	int64_t created, changed;
+	bool disabled, must_change;
+	struct fast_names groups, policies, tags;	/* tags: key, value */
+	const char *tag_key;
+	struct {			/* a document's key: its member */
+		const char *key;
+		enum fast_field field;
+	} memo[FAST_MEMO];
+};
+
 struct walk {
 	const struct iam_config *cfg;
 	struct iam_faults *f;
@@ -76,6 +112,7 @@ struct walk {
 	bool sources;		/* keep file_password and file_mfa */
 	struct iam_json_doc *doc;	/* lasting storage of the model's lists */
 	struct key_memo memo[KEY_MEMO];	/* collect()'s answers */
+	struct fast_user fu;
 };
 
 /* ---- JSON paths and faults ------------------------------------------ */
@@ -591,10 +628,27 @@ get_time(struct walk *w, struct fields *obj, const char *key,
 
 /* Free text of passwd(5) fields: no ':' and no control character. */
 static bool
+text_clean(const char *s, size_t n, size_t max)
+{
+	if (n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == ':' || c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+/* text_clean(), or a fault that says why not. */
+static bool
 text_ok(struct walk *w, const char *key, const char *s, size_t max)
 {
 	size_t n = strlen(s);
 
+	if (text_clean(s, n, max))
+		return true;
 	if (n > max) {
 		fault_at(w, key, "is longer than %zu bytes", max);
 		return false;
@@ -1348,6 +1402,36 @@ split_trim(const struct split_array *a, void **arr, size_t n, size_t size)
 		*arr = v;
 }
 
+/*
+ * Item idx of split array k has come: 1 when its entry in the model is
+ * ready (cleared, counted), 0 when the array is over its limit (refused
+ * as a whole by build()), < 0 on error.
+ */
+static int
+split_item(struct walk *w, struct iam_json_doc *doc, int k, size_t idx)
+{
+	struct iam_identity *id = w->id;
+	struct split_array *a = &w->split[k];
+	const char *setting;
+
+	a->on = true;
+	a->seen = idx + 1;
+	w->doc = doc;
+	if (w->err < 0)
+		return w->err;
+	if (idx >= split_max(w, k, &setting))
+		return 0;
+	if (k == SPLIT_USERS ?
+	    split_room(a, (void **)&id->users, sizeof(*id->users), idx) :
+	    split_room(a, (void **)&id->groups, sizeof(*id->groups), idx))
+		return -ENOMEM;
+	if (k == SPLIT_USERS)
+		id->n_users = idx + 1;
+	else
+		id->n_groups = idx + 1;
+	return 1;
+}
+
 /* iam_json_split's reader: build users[idx] or groups[idx] at once. */
 static int
 build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
@@ -1358,27 +1442,17 @@ build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
 	int k = strcmp(key, "users") == 0 ? SPLIT_USERS : SPLIT_GROUPS;
 	struct split_array *a = &w->split[k];
 	struct iam_faults *main_f = w->f;
-	const char *setting;
 	size_t old;
+	int r = split_item(w, doc, k, idx);
 
-	a->on = true;
-	a->seen = idx + 1;
-	w->doc = doc;
-	if (w->err < 0)
-		return w->err;
-	if (idx >= split_max(w, k, &setting))
-		return 0;	/* refused as a whole by build() */
-	if (k == SPLIT_USERS ?
-	    split_room(a, (void **)&id->users, sizeof(*id->users), idx) :
-	    split_room(a, (void **)&id->groups, sizeof(*id->groups), idx))
-		return -ENOMEM;
+	if (r <= 0)
+		return r;
 	w->f = &a->f;
 	old = push_key(w, key);
 	push_idx(w, idx);
 	if (k == SPLIT_USERS) {
 		struct iam_user *u = &id->users[idx];
 
-		id->n_users = idx + 1;
 		build_user(w, item, u);
 		u->file_password = w->sources ?
 				   keep(w, doc, u->file_password) : NULL;
@@ -1387,13 +1461,367 @@ build_item(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
 			u->inline_policies[i].doc =
 				keep(w, doc, u->inline_policies[i].doc);
 	} else {
-		id->n_groups = idx + 1;
 		build_group(w, item, &id->groups[idx]);
 	}
 	pop(w, old);
 	w->f = main_f;
 	return w->err;
 }
+
+/* ---- Users straight from the parse's events -------------------------- */
+
+/*
+ * A user of the usual shape is built from the parse's events, with no
+ * tree (iam_json_events): the members build_user() reads, each checked as
+ * build_user() checks it, and the user taken only when every check
+ * passes, so it is the user build_user() would build and there is no
+ * fault to tell.  Anything else (a fault of any kind, mfa, ssh_keys,
+ * inline_policies, text that is not plain ASCII) gives the user up to
+ * build_user(), which then says what is wrong.  Only a model that keeps
+ * no source (IAM_ID_NO_SOURCES) reads users so: the sources are trees.
+ */
+static const struct {
+	const char *name;
+	enum fast_field field;
+} fast_members[] = {
+	{ "name", FF_NAME }, { "uid", FF_UID },
+	{ "primary_group", FF_PRIMARY }, { "gecos", FF_GECOS },
+	{ "home", FF_HOME }, { "shell", FF_SHELL },
+	{ "created", FF_CREATED }, { "groups", FF_GROUPS },
+	{ "policies", FF_POLICIES },
+	{ "permissions_boundary", FF_BOUNDARY }, { "tags", FF_TAGS },
+	{ "password", FF_PASSWORD }, { "disabled", FF_DISABLED },
+	{ "hash", FF_HASH }, { "changed", FF_CHANGED },
+	{ "must_change", FF_MUST_CHANGE },
+};
+
+/* The member key (the document's copy) names; FF_NONE: none we take. */
+static enum fast_field
+fast_member(struct fast_user *fu, const char *key)
+{
+	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
+	enum fast_field f = FF_NONE;
+
+	if (fu->memo[h].key == key)
+		return fu->memo[h].field;
+	for (size_t i = 0; i < sizeof(fast_members) / sizeof(fast_members[0]);
+	     i++)
+		if (strcmp(key, fast_members[i].name) == 0)
+			f = fast_members[i].field;
+	fu->memo[h].key = key;
+	fu->memo[h].field = f;
+	return f;
+}
+
+static bool
+fast_start(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx)
+{
+	struct walk *w = ctx;
+	struct fast_user *fu = &w->fu;
+
+	if (strcmp(key, "users") != 0)
+		return false;
+	fu->doc = doc;
+	fu->idx = idx;
+	fu->field = fu->in = FF_NONE;
+	fu->seen = 0;
+	fu->groups.n = fu->policies.n = fu->tags.n = 0;
+	fu->disabled = fu->must_change = false;
+	return true;
+}
+
+static int
+fast_key(void *ctx, const char *key)
+{
+	struct fast_user *fu = &((struct walk *)ctx)->fu;
+	enum fast_field f;
+
+	if (fu->in == FF_TAGS) {
+		fu->tag_key = key;
+		fu->field = FF_TAGS;
+		return 1;
+	}
+	f = fast_member(fu, key);
+	/* a member of the user's own, or of its password; given once */
+	if (f == FF_NONE || (fu->in == FF_PASSWORD) != (f >= FF_HASH) ||
+	    fu->seen & 1u << f)
+		return 0;
+	fu->seen |= 1u << f;
+	fu->field = f;
+	return 1;
+}
+
+static int
+fast_open(void *ctx, enum iam_json_type type)
+{
+	struct fast_user *fu = &((struct walk *)ctx)->fu;
+	enum fast_field f = fu->field;
+
+	if (fu->in != FF_NONE ||
+	    type != (f == FF_GROUPS || f == FF_POLICIES ? IAM_JSON_ARRAY :
+		     f == FF_TAGS || f == FF_PASSWORD ? IAM_JSON_OBJECT :
+		     IAM_JSON_NULL))
+		return 0;
+	fu->in = f;
+	fu->field = f == FF_GROUPS || f == FF_POLICIES ? f : FF_NONE;
+	return 1;
+}
+
+static int
+fast_close(void *ctx)
+{
+	struct fast_user *fu = &((struct walk *)ctx)->fu;
+
+	fu->in = fu->field = FF_NONE;
+	return 1;
+}
+
+/* Room for one more entry of a list (2 pointers a tag). */
+static int
+fast_add(struct fast_names *l, const char *a, const char *b)
+{
+	if (l->n + 2 > l->alloc) {
+		size_t alloc = l->alloc ? 2 * l->alloc : 32;
+		const char **v = reallocarray(l->v, alloc, sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		l->v = v;
+		l->alloc = alloc;
+	}
+	l->v[l->n++] = a;
+	if (b != NULL)
+		l->v[l->n++] = b;
+	return 1;
+}
+
+/* A time as get_time() takes it; false when it would not. */
+static bool
+fast_time(const unsigned char *s, size_t len, int64_t *ret)
+{
+	char t[64];
+
+	if (len >= sizeof(t))
+		return false;
+	memcpy(t, s, len);
+	t[len] = '\0';
+	return iam_parse_time(t, ret) == 0;
+}
+
+static int
+fast_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct walk *w = ctx;
+	struct fast_user *fu = &w->fu;
+	enum fast_field f = fu->field;
+	const char *p;
+
+	switch (f) {
+	case FF_CREATED:
+		return fast_time(s, len, &fu->created) ? (fu->field = FF_NONE, 1) :
+							 0;
+	case FF_CHANGED:
+		return fast_time(s, len, &fu->changed) ? (fu->field = FF_NONE, 1) :
+							 0;
+	case FF_PRIMARY:
+		p = iam_json_doc_share(fu->doc, s, len);
+		break;
+	case FF_GROUPS:
+	case FF_POLICIES:
+		if (fu->in != f)
+			return 0;
+		p = iam_json_doc_share(fu->doc, s, len);
+		if (p == NULL)
+			return -ENOMEM;
+		/* more than build_user() takes: its fault */
+		if ((f == FF_GROUPS ? fu->groups.n : fu->policies.n) >=
+		    IAM_ID_MAX_PER_USER)
+			return 0;
+		return fast_add(f == FF_GROUPS ? &fu->groups : &fu->policies, p,
+				NULL);
+	case FF_TAGS:
+		if (fu->in != FF_TAGS)
+			return 0;	/* "tags" itself a string */
+		/* fall through */
+	case FF_NAME:
+	case FF_GECOS:
+	case FF_HOME:
+	case FF_SHELL:
+	case FF_BOUNDARY:
+	case FF_HASH:
+		p = iam_json_doc_strdup(fu->doc, s, len);
+		break;
+	default:
+		return 0;
+	}
+	if (p == NULL)
+		return -ENOMEM;
+	switch (f) {
+	case FF_NAME:
+		if (!iam_name_valid(p))
+			return 0;
+		break;
+	case FF_GECOS:
+		if (!text_clean(p, len, IAM_ID_MAX_GECOS))
+			return 0;
+		break;
+	case FF_HOME:
+	case FF_SHELL:
+		if (!text_clean(p, len, IAM_ID_MAX_PATH) || p[0] != '/')
+			return 0;
+		break;
+	case FF_HASH:
+		if (!iam_password_hash_valid(p))
+			return 0;
+		break;
+	case FF_TAGS:
+		/* get_tags()'s checks; keys and values are plain ASCII */
+		if (fu->tags.n >= 2 * IAM_ID_MAX_TAGS ||
+		    strlen(fu->tag_key) < 1 ||
+		    strlen(fu->tag_key) > IAM_ID_MAX_TAG_KEY ||
+		    iam_has_control(fu->tag_key) ||
+		    strncasecmp(fu->tag_key, "aws:", 4) == 0 ||
+		    len > IAM_ID_MAX_TAG_VALUE || iam_has_control(p))
+			return 0;
+		return fast_add(&fu->tags, fu->tag_key, p);
+	default:
+		break;
+	}
+	fu->str[f] = p;
+	fu->field = FF_NONE;
+	return 1;
+}
+
+static int
+fast_number(void *ctx, const char *s, size_t len)
+{
+	struct walk *w = ctx;
+	struct fast_user *fu = &w->fu;
+	long long v = 0;
+
+	/* a uid of plain digits within the range; the rest is get_u32()'s */
+	if (fu->field != FF_UID || len < 1 || len > 18)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v < w->cfg->uid_min || v > w->cfg->uid_max)
+		return 0;
+	fu->uid = (uint32_t)v;
+	fu->field = FF_NONE;
+	return 1;
+}
+
+static int
+fast_boolean(void *ctx, bool b)
+{
+	struct fast_user *fu = &((struct walk *)ctx)->fu;
+
+	if (fu->field == FF_DISABLED)
+		fu->disabled = b;
+	else if (fu->field == FF_MUST_CHANGE)
+		fu->must_change = b;
+	else
+		return 0;
+	fu->field = FF_NONE;
+	return 1;
+}
+
+/* A list of the model's own, from a fast one: lasting(), as get_names(). */
+static const char **
+fast_list(struct walk *w, const struct fast_names *l)
+{
+	const char **v = lasting(w, l->n, sizeof(*v));
+
+	if (v != NULL && l->n > 0)
+		memcpy(v, l->v, l->n * sizeof(*v));
+	return v;
+}
+
+/* The user complete: taken when build_user() would find no fault. */
+static int
+fast_end(void *ctx)
+{
+	struct walk *w = ctx;
+	struct fast_user *fu = &w->fu;
+	const uint32_t required = 1u << FF_NAME | 1u << FF_UID |
+				  1u << FF_PRIMARY;
+	const char *few[IAM_ID_MAX_TAGS];
+	struct iam_user *u;
+	size_t n_tags = fu->tags.n / 2;
+	int r;
+
+	if ((fu->seen & required) != required ||
+	    first_duplicate(w, fu->groups.v, fu->groups.n, cmp_str) != NULL ||
+	    first_duplicate(w, fu->policies.v, fu->policies.n,
+			    cmp_str) != NULL)
+		return w->err < 0 ? w->err : 0;
+	for (size_t i = 0; i < n_tags; i++)
+		few[i] = fu->tags.v[2 * i];
+	if (first_duplicate(w, few, n_tags, cmp_str_ci) != NULL)
+		return w->err < 0 ? w->err : 0;
+	if (w->err < 0)
+		return w->err;
+	r = split_item(w, fu->doc, SPLIT_USERS, fu->idx);
+	if (r <= 0)
+		return r < 0 ? r : 1;	/* over the limit: refused as a whole */
+	u = &w->id->users[fu->idx];
+	u->name = fu->str[FF_NAME];
+	u->uid = fu->uid;
+	u->primary_group = fu->str[FF_PRIMARY];
+	u->gecos = fu->seen & 1u << FF_GECOS ? fu->str[FF_GECOS] : "";
+	u->home = fu->str[FF_HOME];
+	if (!(fu->seen & 1u << FF_HOME)) {
+		size_t nl = strlen(u->name);
+		char *h = lasting(w, sizeof("/home/") + nl, 1);
+
+		if (h == NULL)
+			return w->err;
+		memcpy(h, "/home/", 6);
+		memcpy(h + 6, u->name, nl + 1);
+		u->home = h;
+	}
+	u->shell = fu->seen & 1u << FF_SHELL ? fu->str[FF_SHELL] : "/bin/bash";
+	if (fu->seen & 1u << FF_CREATED)
+		u->created = fu->created;
+	if (fu->seen & 1u << FF_GROUPS) {
+		u->groups = fast_list(w, &fu->groups);
+		u->n_groups = (uint32_t)fu->groups.n;
+	}
+	if (fu->seen & 1u << FF_POLICIES) {
+		u->policies = fast_list(w, &fu->policies);
+		u->n_policies = (uint32_t)fu->policies.n;
+	}
+	u->permissions_boundary = fu->seen & 1u << FF_BOUNDARY ?
+				  fu->str[FF_BOUNDARY] : NULL;
+	if (fu->seen & 1u << FF_TAGS) {
+		u->tags.v = lasting(w, n_tags, sizeof(*u->tags.v));
+		for (size_t i = 0; u->tags.v != NULL && i < n_tags; i++)
+			u->tags.v[u->tags.n++] = (struct iam_tag){
+				.key = (char *)fu->tags.v[2 * i],
+				.value = (char *)fu->tags.v[2 * i + 1] };
+	}
+	if (fu->seen & 1u << FF_HASH)
+		u->password.hash = (char *)fu->str[FF_HASH];	/* lent */
+	if (fu->seen & 1u << FF_CHANGED)
+		u->password.changed = fu->changed;
+	u->password.must_change = fu->must_change;
+	u->disabled = fu->disabled;
+	return w->err < 0 ? w->err : 1;
+}
+
+static const struct iam_json_events fast_events = {
+	.start = fast_start,
+	.key = fast_key,
+	.string = fast_string,
+	.number = fast_number,
+	.boolean = fast_boolean,
+	.open = fast_open,
+	.close = fast_close,
+	.end = fast_end,
+};
 
 /* Move the faults of from to the end of to (within its cap). */
 static void
@@ -1550,8 +1978,10 @@ parse_inner(const char *buf, size_t len, size_t *consumed,
 	split.ctx = w;
 	/* times are kept as numbers; a model that keeps no source has no
 	   use for their text (a million users' "changed" are 21 MB) */
-	if (!w->sources)
+	if (!w->sources) {
 		split.transient = times;
+		split.events = &fast_events;
+	}
 	w->id = calloc(1, sizeof(*w->id));
 	if (w->id == NULL || (w->id->priv = calloc(1, sizeof(struct iam_id_priv)))
 	    == NULL) {
@@ -1594,6 +2024,9 @@ out:
 	iam_identity_free(w->id);
 	for (int k = 0; k < SPLIT_N; k++)
 		iam_faults_release(&w->split[k].f);
+	free(w->fu.groups.v);
+	free(w->fu.policies.v);
+	free(w->fu.tags.v);
 	free(w);
 	iam_faults_release(&local);
 	return r;

@@ -3,6 +3,7 @@
  * identity loader with its validation, on arbitrary bytes.  Host checks
  * read the empty host folder tests/fuzz/host (no local accounts).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,6 +14,50 @@
 #include "identity_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+same_list(const char **a, size_t na, const char **b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (!same_str(a[i], b[i]))
+			return false;
+	return true;
+}
+
+/* Every field of a user the model keeps without its sources. */
+static bool
+same_user(const struct iam_user *a, const struct iam_user *b)
+{
+	if (!same_str(a->name, b->name) || a->uid != b->uid ||
+	    !same_str(a->primary_group, b->primary_group) ||
+	    !same_str(a->gecos, b->gecos) || !same_str(a->home, b->home) ||
+	    !same_str(a->shell, b->shell) || a->created != b->created ||
+	    !same_list(a->groups, a->n_groups, b->groups, b->n_groups) ||
+	    !same_list(a->policies, a->n_policies, b->policies,
+		       b->n_policies) ||
+	    !same_str(a->permissions_boundary, b->permissions_boundary) ||
+	    a->tags.n != b->tags.n || a->n_inline != b->n_inline ||
+	    a->n_ssh_keys != b->n_ssh_keys ||
+	    !same_str(a->password.hash, b->password.hash) ||
+	    a->password.changed != b->password.changed ||
+	    a->password.must_change != b->password.must_change ||
+	    !same_str(a->mfa.secret, b->mfa.secret) ||
+	    a->disabled != b->disabled)
+		return false;
+	for (size_t i = 0; i < a->tags.n; i++)
+		if (!same_str(a->tags.v[i].key, b->tags.v[i].key) ||
+		    !same_str(a->tags.v[i].value, b->tags.v[i].value))
+			return false;
+	return true;
+}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -65,22 +110,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			     strcmp(id2->users[i].password.hash,
 				    id->users[i].password.hash) != 0))
 				abort();	/* a lent hash is the copied one */
-		/* times read from transient text, names from shared text */
-		for (size_t i = 0; id2 != NULL && i < id2->n_users; i++) {
-			const struct iam_user *a = &id->users[i];
-			const struct iam_user *b = &id2->users[i];
-
-			if (a->created != b->created ||
-			    a->password.changed != b->password.changed ||
-			    a->n_groups != b->n_groups ||
-			    !a->primary_group != !b->primary_group ||
-			    (a->primary_group != NULL &&
-			     strcmp(a->primary_group, b->primary_group) != 0))
+		/* times read from transient text, names from shared text,
+		   users read straight from the parse's events: the same
+		   users as the tree's */
+		for (size_t i = 0; id2 != NULL && i < id2->n_users; i++)
+			if (!same_user(&id->users[i], &id2->users[i]))
 				abort();
-			for (size_t j = 0; j < a->n_groups; j++)
-				if (strcmp(a->groups[j], b->groups[j]) != 0)
-					abort();
-		}
 		iam_identity_free(id2);
 		iam_faults_release(&f2);
 	}
