@@ -96,9 +96,9 @@ struct parser {
 	char errpath[512];	/* path where that happened */
 	size_t n_strings;		/* keys and strings seen so far */
 	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
-	/* the key last seen at depth d, member m (on_map_key()) */
-	const char *guess[GUESS_DEPTH][GUESS_MEMBERS];
-	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS];
+	/* the two keys last seen at depth d, member m (on_map_key()) */
+	const char *guess[GUESS_DEPTH][GUESS_MEMBERS][2];
+	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS][2];
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
 	const char *shared[4];		/* split->shared, interned */
 	size_t n_shared;
@@ -250,6 +250,21 @@ plain_ascii(const unsigned char *s, size_t len)
 	return (acc & hi) == 0;
 }
 
+/*
+ * a[0..len) and b[0..len) hold the same bytes: the usual key or name,
+ * at most 16 bytes, in two words read within both (tail_word() and the
+ * first word cover every byte), without a call.
+ */
+static inline bool
+same_text(const unsigned char *a, const unsigned char *b, size_t len)
+{
+	if (len > 16)
+		return memcmp(a, b, len) == 0;
+	if (len > 8 && load_word(a) != load_word(b))
+		return false;
+	return tail_word(a, len) == tail_word(b, len);
+}
+
 static int
 key_set_grow(struct key_set *ks)
 {
@@ -299,7 +314,8 @@ find_key(struct parser *ps, const unsigned char *s, size_t len, bool add)
 		return NULL;
 	for (h = iam_table_hash(ks->seed, s, len) & ks->mask; ks->v[h] != NULL;
 	     h = (h + 1) & ks->mask)
-		if (ks->len[h] == len && memcmp(ks->v[h], s, len) == 0)
+		if (ks->len[h] == len &&
+		    same_text((const unsigned char *)ks->v[h], s, len))
 			return ks->v[h];
 	if (!add)
 		return NULL;
@@ -478,7 +494,7 @@ reparse(struct parser *ps, size_t end, bool number, bool at_end)
 	return st;
 }
 
-static int
+static __attribute__((noinline)) int
 to_tree(struct parser *ps, bool number)
 {
 	/* yajl_complete_parse() ends the text with a blank of its own */
@@ -491,17 +507,23 @@ to_tree(struct parser *ps, bool number)
 	return ps->err[0] != '\0' ? 0 : fail(ps, "item could not be parsed");
 }
 
-/* What an event's reader answered: go on, give the item up, or stop. */
-static int
-fast_result(struct parser *ps, int r, bool number)
+/* The reader gave up (0) or failed (< 0): the item goes to the tree, or
+   the parse stops. */
+static __attribute__((noinline)) int
+fast_refused(struct parser *ps, int r, bool number)
 {
-	if (r > 0)
-		return 1;
 	if (r == 0)
 		return to_tree(ps, number);
 	ps->fast = false;
 	ps->split_err = r;
 	return fail(ps, "%s", strerror(-r));
+}
+
+/* What an event's reader answered: go on, give the item up, or stop. */
+static inline int
+fast_result(struct parser *ps, int r, bool number)
+{
+	return r > 0 ? 1 : fast_refused(ps, r, number);
 }
 
 /* One more value in the container the fast item has open: within the
@@ -588,18 +610,25 @@ on_null(void *ctx)
 	return push(ps, &v);
 }
 
+static __attribute__((noinline)) int
+tree_boolean(struct parser *ps, int b)
+{
+	struct iam_json v = { .type = IAM_JSON_BOOL, .u.boolean = b != 0 };
+
+	return push(ps, &v);
+}
+
 static int
 on_boolean(void *ctx, int b)
 {
 	struct parser *ps = ctx;
-	struct iam_json v = { .type = IAM_JSON_BOOL, .u.boolean = b != 0 };
 
-	if (ps->fast)
-		return fast_room(ps) ?
-		       fast_result(ps, ps->split->events->boolean(
-				   ps->split->ctx, b != 0), false) :
-		       to_tree(ps, false);
-	return push(ps, &v);
+	if (!ps->fast)
+		return tree_boolean(ps, b);
+	return fast_room(ps) ?
+	       fast_result(ps, ps->split->events->boolean(ps->split->ctx,
+							   b != 0), false) :
+	       to_tree(ps, false);
 }
 
 /*
@@ -625,19 +654,13 @@ small_int(const char *s, size_t len, long long *ret)
 	return true;
 }
 
-static int
-on_number(void *ctx, const char *s, size_t len)
+static __attribute__((noinline)) int
+tree_number(struct parser *ps, const char *s, size_t len)
 {
-	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_NUMBER };
 	long long i;
 	char *text;
 
-	if (ps->fast)
-		return len <= 64 && fast_room(ps) ?
-		       fast_result(ps, ps->split->events->number(
-				   ps->split->ctx, s, len), true) :
-		       to_tree(ps, true);
 	if (len > 64)
 		return fail(ps, "number of %zu digits is too long", len);
 	text = arena_strdup(&ps->doc->blocks, (const unsigned char *)s, len);
@@ -654,6 +677,19 @@ on_number(void *ctx, const char *s, size_t len)
 		v.u.number.i = i;
 	}
 	return push(ps, &v);
+}
+
+static int
+on_number(void *ctx, const char *s, size_t len)
+{
+	struct parser *ps = ctx;
+
+	if (!ps->fast)
+		return tree_number(ps, s, len);
+	return len <= 64 && fast_room(ps) ?
+	       fast_result(ps, ps->split->events->number(ps->split->ctx, s,
+							  len), true) :
+	       to_tree(ps, true);
 }
 
 bool
@@ -907,25 +943,32 @@ intern_names(struct parser *ps)
 	return 0;
 }
 
-static int
-on_string(void *ctx, const unsigned char *s, size_t len)
+/* A string of the tree (out of line: the fast path needs no frame). */
+static __attribute__((noinline)) int
+tree_string(struct parser *ps, const unsigned char *s, size_t len)
 {
-	struct parser *ps = ctx;
 	struct iam_json v = { .type = IAM_JSON_STRING, .len = len };
 
-	if (ps->fast) {
-		/* anything but plain text within the limits: the tree's */
-		if (len > ps->lim.max_string || !plain_ascii(s, len) ||
-		    ps->n_strings + 1 == ps->bad_string || !fast_room(ps))
-			return to_tree(ps, false);
-		ps->n_strings++;
-		return fast_result(ps, ps->split->events->string(
-				   ps->split->ctx, s, len), false);
-	}
 	v.u.string = checked_string(ps, s, len);
 	if (v.u.string == NULL)
 		return 0;
 	return push(ps, &v);
+}
+
+static int
+on_string(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+
+	if (!ps->fast)
+		return tree_string(ps, s, len);
+	/* anything but plain text within the limits: the tree's */
+	if (len > ps->lim.max_string || !plain_ascii(s, len) ||
+	    ps->n_strings + 1 == ps->bad_string || !fast_room(ps))
+		return to_tree(ps, false);
+	ps->n_strings++;
+	return fast_result(ps, ps->split->events->string(ps->split->ctx, s,
+							  len), false);
 }
 
 static int
@@ -983,6 +1026,60 @@ on_start_array(void *ctx)
 	return open_container(ctx, IAM_JSON_ARRAY);
 }
 
+/*
+ * A key not guessed: judged, interned and made the first guess at depth
+ * d, member m.  NULL when the parse stopped; give_up when a fast item is
+ * to be given up (a key that is not plain text, or at a limit).
+ */
+static const char give_up[1];
+
+static __attribute__((noinline)) const char *
+new_key(struct parser *ps, size_t d, size_t m, const unsigned char *s,
+	size_t len)
+{
+	const char *key;
+
+	if (ps->fast && (len > ps->lim.max_string || !plain_ascii(s, len) ||
+			 ps->n_strings + 1 == ps->bad_string))
+		return give_up;
+	if (!string_ok(ps, s, len, "key"))
+		return NULL;
+	key = intern_key(ps, s, len);
+	if (key == NULL) {
+		fail(ps, "out of memory");
+		return NULL;
+	}
+	if (d < GUESS_DEPTH && m < GUESS_MEMBERS) {
+		ps->guess[d][m][1] = ps->guess[d][m][0];
+		ps->guess_len[d][m][1] = ps->guess_len[d][m][0];
+		ps->guess[d][m][0] = key;
+		ps->guess_len[d][m][0] = len;
+	}
+	return key;
+}
+
+/*
+ * The objects of an array mostly have the same keys in the same order:
+ * the two keys the last objects at this depth had at this place are
+ * tried first (two, for objects of two kinds at one depth).  Being the
+ * same bytes as a key judged already, only its place among the strings
+ * is left to judge.  NULL when neither is s[0..len).
+ */
+static inline const char *
+guessed_key(const struct parser *ps, size_t d, size_t m,
+	    const unsigned char *s, size_t len)
+{
+	if (d >= GUESS_DEPTH || m >= GUESS_MEMBERS)
+		return NULL;
+	for (int i = 0; i < 2; i++)
+		if (ps->guess[d][m][i] != NULL &&
+		    ps->guess_len[d][m][i] == len &&
+		    same_text((const unsigned char *)ps->guess[d][m][i], s,
+			      len))
+			return ps->guess[d][m][i];
+	return NULL;
+}
+
 static int
 on_map_key(void *ctx, const unsigned char *s, size_t len)
 {
@@ -992,39 +1089,19 @@ on_map_key(void *ctx, const unsigned char *s, size_t len)
 	size_t d = ps->fast ? ps->depth + ps->fast_depth : ps->depth - 1;
 	size_t m = ps->fast ? ps->fast_count[ps->fast_depth] :
 			      ps->n_stack - top->base;
-	const char **guess = d < GUESS_DEPTH && m < GUESS_MEMBERS ?
-			     &ps->guess[d][m] : NULL;
-	const char *key;
+	const char *key = guessed_key(ps, d, m, s, len);
 
-	/*
-	 * The objects of an array mostly have the same keys in the same
-	 * order: the key the last object at this depth had at this place
-	 * is tried first.  Being the same bytes as a key judged already,
-	 * only its place among the strings is left to judge.
-	 */
-	if (guess != NULL && *guess != NULL &&
-	    ps->guess_len[d][m] == len && memcmp(*guess, s, len) == 0) {
+	if (key != NULL) {
 		if (ps->fast && ps->n_strings + 1 == ps->bad_string)
 			return to_tree(ps, false);
 		if (++ps->n_strings == ps->bad_string)
 			return fail(ps, "key has the escape of a lone UTF-16 "
 				    "surrogate (\\uD800-\\uDFFF without its "
 				    "pair)");
-		key = *guess;
-	} else if (ps->fast && (len > ps->lim.max_string ||
-				!plain_ascii(s, len) ||
-				ps->n_strings + 1 == ps->bad_string)) {
+	} else if ((key = new_key(ps, d, m, s, len)) == NULL) {
+		return 0;
+	} else if (key == give_up) {
 		return to_tree(ps, false);
-	} else {
-		if (!string_ok(ps, s, len, "key"))
-			return 0;
-		key = intern_key(ps, s, len);
-		if (key == NULL)
-			return fail(ps, "out of memory");
-		if (guess != NULL) {
-			*guess = key;
-			ps->guess_len[d][m] = len;
-		}
 	}
 	if (ps->fast)
 		return fast_result(ps, ps->split->events->key(ps->split->ctx,
@@ -1067,17 +1144,14 @@ duplicate_key(const struct slot *s, size_t n)
 	return dup;
 }
 
-static int
-close_container(void *ctx)
+static __attribute__((noinline)) int
+tree_close(struct parser *ps)
 {
-	struct parser *ps = ctx;
 	struct frame *top = &ps->frames[ps->depth - 1];
 	size_t n = ps->n_stack - top->base;
 	struct slot *kids = ps->stack ? &ps->stack[top->base] : NULL;
 	struct iam_json v = { .type = top->type, .len = n };
 
-	if (ps->fast)
-		return fast_close(ps);
 	if (top->type == IAM_JSON_OBJECT) {
 		struct iam_json_member *m;
 		const char *dup = duplicate_key(kids, n);
@@ -1107,6 +1181,14 @@ close_container(void *ctx)
 	ps->n_stack = top->base;
 	ps->depth--;
 	return push(ps, &v);
+}
+
+static int
+close_container(void *ctx)
+{
+	struct parser *ps = ctx;
+
+	return ps->fast ? fast_close(ps) : tree_close(ps);
 }
 
 /*

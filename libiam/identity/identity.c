@@ -1495,15 +1495,12 @@ static const struct {
 	{ "must_change", FF_MUST_CHANGE },
 };
 
-/* The member key (the document's copy) names; FF_NONE: none we take. */
-static enum fast_field
-fast_member(struct fast_user *fu, const char *key)
+/* fast_member() of a key not in the memo (out of line: seldom). */
+static __attribute__((noinline)) enum fast_field
+fast_member_find(struct fast_user *fu, const char *key, size_t h)
 {
-	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
 	enum fast_field f = FF_NONE;
 
-	if (fu->memo[h].key == key)
-		return fu->memo[h].field;
 	for (size_t i = 0; i < sizeof(fast_members) / sizeof(fast_members[0]);
 	     i++)
 		if (strcmp(key, fast_members[i].name) == 0)
@@ -1511,6 +1508,17 @@ fast_member(struct fast_user *fu, const char *key)
 	fu->memo[h].key = key;
 	fu->memo[h].field = f;
 	return f;
+}
+
+/* The member key (the document's copy) names; FF_NONE: none we take. */
+static inline enum fast_field
+fast_member(struct fast_user *fu, const char *key)
+{
+	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
+
+	if (fu->memo[h].key == key)
+		return fu->memo[h].field;
+	return fast_member_find(fu, key, h);
 }
 
 static bool
@@ -1595,8 +1603,9 @@ fast_add(struct fast_names *l, const char *a, const char *b)
 	return 1;
 }
 
-/* A time as get_time() takes it; false when it would not. */
-static bool
+/* A time as get_time() takes it; false when it would not.  Out of line:
+   its buffer would give its caller a stack guard. */
+static __attribute__((noinline)) bool
 fast_time(const unsigned char *s, size_t len, int64_t *ret)
 {
 	char t[64];
