@@ -94,6 +94,10 @@ struct fast_user {
 	bool disabled, must_change;
 	struct fast_names groups, policies, tags;	/* tags: key, value */
 	const char *tag_key;
+	const char *tag_key_ok;	/* the last tag key that passed */
+	char time_text[32];	/* the last time read, and its value */
+	size_t time_len;
+	int64_t time;
 	struct {			/* a document's key: its member */
 		const char *key;
 		enum fast_field field;
@@ -1603,18 +1607,27 @@ fast_add(struct fast_names *l, const char *a, const char *b)
 	return 1;
 }
 
-/* A time as get_time() takes it; false when it would not.  Out of line:
-   its buffer would give its caller a stack guard. */
-static __attribute__((noinline)) bool
-fast_time(const unsigned char *s, size_t len, int64_t *ret)
+/*
+ * A time as get_time() takes it; false when it would not.  Users made
+ * together share their times: the last one read is kept with its value.
+ */
+static bool
+fast_time(struct fast_user *fu, const unsigned char *s, size_t len,
+	  int64_t *ret)
 {
-	char t[64];
-
-	if (len >= sizeof(t))
+	if (len >= sizeof(fu->time_text))
 		return false;
-	memcpy(t, s, len);
-	t[len] = '\0';
-	return iam_parse_time(t, ret) == 0;
+	if (len != fu->time_len || memcmp(fu->time_text, s, len) != 0) {
+		memcpy(fu->time_text, s, len);
+		fu->time_text[len] = '\0';
+		fu->time_len = len;
+		if (iam_parse_time(fu->time_text, &fu->time) < 0) {
+			fu->time_len = 0;
+			return false;
+		}
+	}
+	*ret = fu->time;
+	return true;
 }
 
 static int
@@ -1627,11 +1640,11 @@ fast_string(void *ctx, const unsigned char *s, size_t len)
 
 	switch (f) {
 	case FF_CREATED:
-		return fast_time(s, len, &fu->created) ? (fu->field = FF_NONE, 1) :
-							 0;
+		return fast_time(fu, s, len, &fu->created) ?
+		       (fu->field = FF_NONE, 1) : 0;
 	case FF_CHANGED:
-		return fast_time(s, len, &fu->changed) ? (fu->field = FF_NONE, 1) :
-							 0;
+		return fast_time(fu, s, len, &fu->changed) ?
+		       (fu->field = FF_NONE, 1) : 0;
 	case FF_PRIMARY:
 		p = iam_json_doc_share(fu->doc, s, len);
 		break;
@@ -1684,12 +1697,16 @@ fast_string(void *ctx, const unsigned char *s, size_t len)
 			return 0;
 		break;
 	case FF_TAGS:
-		/* get_tags()'s checks; keys and values are plain ASCII */
+		/* get_tags()'s checks (keys and values are plain ASCII,
+		   a key that passed once passes again) */
+		if (fu->tag_key != fu->tag_key_ok &&
+		    (strlen(fu->tag_key) < 1 ||
+		     strlen(fu->tag_key) > IAM_ID_MAX_TAG_KEY ||
+		     iam_has_control(fu->tag_key) ||
+		     strncasecmp(fu->tag_key, "aws:", 4) == 0))
+			return 0;
+		fu->tag_key_ok = fu->tag_key;
 		if (fu->tags.n >= 2 * IAM_ID_MAX_TAGS ||
-		    strlen(fu->tag_key) < 1 ||
-		    strlen(fu->tag_key) > IAM_ID_MAX_TAG_KEY ||
-		    iam_has_control(fu->tag_key) ||
-		    strncasecmp(fu->tag_key, "aws:", 4) == 0 ||
 		    len > IAM_ID_MAX_TAG_VALUE || iam_has_control(p))
 			return 0;
 		return fast_add(&fu->tags, fu->tag_key, p);

@@ -252,6 +252,8 @@ struct builder {
 	const char **gnames, **pnames;
 	struct ref *refs;
 	size_t n_refs, cap_refs;
+	uint32_t *seen;		/* a record's groups so far, by index */
+	size_t cap_seen;
 	struct iam_buf json;	/* a record's inline documents, NUL after each */
 	uint32_t *lens;		/* a record's string lengths, in written order */
 	size_t n_lens, cap_lens, at_lens;
@@ -374,13 +376,27 @@ push_ref(struct builder *bd, uint32_t kind, const char *name, const char *via)
 	return 0;
 }
 
-/* Own managed policies, then those of every group (primary first). */
+/*
+ * Own managed policies, then those of every group (primary first), each
+ * group once: equal names are the same group, so the groups are told
+ * apart by their index.
+ */
 static int
 resolve_refs(struct builder *bd, const struct iam_user *u)
 {
+	size_t n_seen = 0;
 	int r;
 
 	bd->n_refs = 0;
+	if (u->n_groups + 1 > bd->cap_seen) {
+		uint32_t *v = reallocarray(bd->seen, u->n_groups + 1,
+					   sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		bd->seen = v;
+		bd->cap_seen = u->n_groups + 1;
+	}
 	for (size_t i = 0; i < u->n_policies; i++) {
 		r = push_ref(bd, IAM_AUTH_POLICY_MANAGED, u->policies[i], NULL);
 		if (r < 0)
@@ -394,15 +410,14 @@ resolve_refs(struct builder *bd, const struct iam_user *u)
 
 		if (g == NULL)
 			continue;
-		for (size_t j = 0; i > 0 && j < i - 1; j++)
-			seen |= strcmp(u->groups[j], g) == 0;
-		if (i > 0 && u->primary_group != NULL)
-			seen |= strcmp(u->primary_group, g) == 0;
-		if (seen)
-			continue;
 		gi = ht_find(&bd->groups, g);
 		if (gi == NO_INDEX)
 			return -EINVAL;
+		for (size_t j = 0; j < n_seen && !seen; j++)
+			seen = bd->seen[j] == gi;
+		if (seen)
+			continue;
+		bd->seen[n_seen++] = gi;
 		grp = &bd->id->groups[gi];
 		for (size_t k = 0; k < grp->n_policies; k++) {
 			r = push_ref(bd, IAM_AUTH_POLICY_GROUP, grp->policies[k],
@@ -719,6 +734,7 @@ builder_release(struct builder *bd)
 	free(bd->gnames);
 	free(bd->pnames);
 	free(bd->refs);
+	free(bd->seen);
 	free(bd->lens);
 	free(bd->buckets);
 	iam_buf_release(&bd->json);
