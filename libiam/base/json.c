@@ -346,14 +346,15 @@ intern_key(struct parser *ps, const unsigned char *s, size_t len)
 #define SHARED_GAIN	4
 
 static const char *
-share(struct parser *ps, const unsigned char *s, size_t len)
+share(struct parser *ps, const unsigned char *s, size_t len, bool *ret_copy)
 {
 	bool add = ps->shared_new < SHARED_TRIAL ||
 		   ps->shared_hits >= SHARED_GAIN * ps->shared_new;
 	size_t n = ps->keys.n;
 	const char *p = find_key(ps, s, len, add);
 
-	if (p == NULL && !add)
+	*ret_copy = p == NULL && !add;
+	if (*ret_copy)
 		return arena_strdup(&ps->doc->text, s, len);
 	if (p != NULL && ps->keys.n == n)
 		ps->shared_hits++;
@@ -895,12 +896,13 @@ static const char *
 checked_string(struct parser *ps, const unsigned char *s, size_t len)
 {
 	const char *p;
+	bool copy;
 
 	if (!string_ok(ps, s, len, "string"))
 		return NULL;
 	/* the key set holds the one copy of a shared string; a transient
 	   one goes with the item's nodes */
-	p = shared_string(ps) ? share(ps, s, len) :
+	p = shared_string(ps) ? share(ps, s, len, &copy) :
 	    transient_string(ps) ? arena_strdup(&ps->doc->blocks, s, len) :
 				   arena_strdup(&ps->doc->text, s, len);
 	if (p == NULL)
@@ -1080,34 +1082,53 @@ guessed_key(const struct parser *ps, size_t d, size_t m,
 	return NULL;
 }
 
+/* A key of a fast item (an item read as events has no frames). */
 static int
-on_map_key(void *ctx, const unsigned char *s, size_t len)
+fast_map_key(struct parser *ps, const unsigned char *s, size_t len)
 {
-	struct parser *ps = ctx;
+	size_t d = ps->depth + ps->fast_depth;
+	const char *key = guessed_key(ps, d, ps->fast_count[ps->fast_depth],
+				      s, len);
+
+	if (key == NULL)
+		key = new_key(ps, d, ps->fast_count[ps->fast_depth], s, len);
+	else if (ps->n_strings + 1 != ps->bad_string)
+		ps->n_strings++;
+	else
+		key = give_up;
+	if (key == NULL)
+		return 0;
+	if (key == give_up)
+		return to_tree(ps, false);
+	return fast_result(ps, ps->split->events->key(ps->split->ctx, key),
+			   false);
+}
+
+static __attribute__((noinline)) int
+tree_map_key(struct parser *ps, const unsigned char *s, size_t len)
+{
 	struct frame *top = &ps->frames[ps->depth - 1];
-	/* an item read as events has no frames of its own */
-	size_t d = ps->fast ? ps->depth + ps->fast_depth : ps->depth - 1;
-	size_t m = ps->fast ? ps->fast_count[ps->fast_depth] :
-			      ps->n_stack - top->base;
+	size_t d = ps->depth - 1, m = ps->n_stack - top->base;
 	const char *key = guessed_key(ps, d, m, s, len);
 
 	if (key != NULL) {
-		if (ps->fast && ps->n_strings + 1 == ps->bad_string)
-			return to_tree(ps, false);
 		if (++ps->n_strings == ps->bad_string)
 			return fail(ps, "key has the escape of a lone UTF-16 "
 				    "surrogate (\\uD800-\\uDFFF without its "
 				    "pair)");
 	} else if ((key = new_key(ps, d, m, s, len)) == NULL) {
 		return 0;
-	} else if (key == give_up) {
-		return to_tree(ps, false);
 	}
-	if (ps->fast)
-		return fast_result(ps, ps->split->events->key(ps->split->ctx,
-							       key), false);
 	top->key = key;
 	return 1;
+}
+
+static int
+on_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+	struct parser *ps = ctx;
+
+	return ps->fast ? fast_map_key(ps, s, len) : tree_map_key(ps, s, len);
 }
 
 static int
@@ -1663,9 +1684,10 @@ iam_json_doc_strdup(struct iam_json_doc *doc, const unsigned char *s,
 
 const char *
 iam_json_doc_share(struct iam_json_doc *doc, const unsigned char *s,
-		   size_t len)
+		   size_t len, bool *ret_copy)
 {
-	return doc->ps != NULL ? share(doc->ps, s, len) : NULL;
+	*ret_copy = false;
+	return doc->ps != NULL ? share(doc->ps, s, len, ret_copy) : NULL;
 }
 
 const struct iam_json *

@@ -92,13 +92,17 @@ struct iam_json_events {
 /*
  * A lasting copy of s[0..len) in doc's text arena (NUL ended), and the
  * one shared copy of a split->shared string; NULL when out of memory.
- * _share() is only for a reader of events, during the parse.
+ * _share() is only for a reader of events, during the parse; *ret_copy
+ * says the text was copied rather than shared (sharing a file of unique
+ * names does not pay): shared copies are equal only when their pointers
+ * are.
  */
 IAM_PRIVATE const char *iam_json_doc_strdup(struct iam_json_doc *doc,
 					    const unsigned char *s,
 					    size_t len);
 IAM_PRIVATE const char *iam_json_doc_share(struct iam_json_doc *doc,
-					   const unsigned char *s, size_t len);
+					   const unsigned char *s, size_t len,
+					   bool *ret_copy);
 
 /* iam_json_parse(), the arrays named by split (NULL: none) split. */
 IAM_PRIVATE int iam_json_parse_split(const char *buf, size_t len,

@@ -93,6 +93,7 @@ struct fast_user {
 	int64_t created, changed;
 	bool disabled, must_change;
 	struct fast_names groups, policies, tags;	/* tags: key, value */
+	bool copied;		/* a name of groups or policies not shared */
 	const char *tag_key;
 	const char *tag_key_ok;	/* the last tag key that passed */
 	char time_text[32];	/* the last time read, and its value */
@@ -1499,10 +1500,17 @@ static const struct {
 	{ "must_change", FF_MUST_CHANGE },
 };
 
-/* fast_member() of a key not in the memo (out of line: seldom). */
-static __attribute__((noinline)) enum fast_field
-fast_member_find(struct fast_user *fu, const char *key, size_t h)
+static int fast_key(void *ctx, const char *key);
+
+/*
+ * A key not in the memo (seldom: the keys of a document are few): the
+ * member it names (FF_NONE: none we take) put there, then read again.
+ */
+static __attribute__((noinline)) int
+fast_key_learn(void *ctx, const char *key)
 {
+	struct fast_user *fu = &((struct walk *)ctx)->fu;
+	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
 	enum fast_field f = FF_NONE;
 
 	for (size_t i = 0; i < sizeof(fast_members) / sizeof(fast_members[0]);
@@ -1511,18 +1519,7 @@ fast_member_find(struct fast_user *fu, const char *key, size_t h)
 			f = fast_members[i].field;
 	fu->memo[h].key = key;
 	fu->memo[h].field = f;
-	return f;
-}
-
-/* The member key (the document's copy) names; FF_NONE: none we take. */
-static inline enum fast_field
-fast_member(struct fast_user *fu, const char *key)
-{
-	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
-
-	if (fu->memo[h].key == key)
-		return fu->memo[h].field;
-	return fast_member_find(fu, key, h);
+	return fast_key(ctx, key);
 }
 
 static bool
@@ -1538,6 +1535,7 @@ fast_start(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx)
 	fu->field = fu->in = FF_NONE;
 	fu->seen = 0;
 	fu->groups.n = fu->policies.n = fu->tags.n = 0;
+	fu->copied = false;
 	fu->disabled = fu->must_change = false;
 	return true;
 }
@@ -1546,6 +1544,7 @@ static int
 fast_key(void *ctx, const char *key)
 {
 	struct fast_user *fu = &((struct walk *)ctx)->fu;
+	size_t h = ((uintptr_t)key >> 3) % FAST_MEMO;
 	enum fast_field f;
 
 	if (fu->in == FF_TAGS) {
@@ -1553,7 +1552,9 @@ fast_key(void *ctx, const char *key)
 		fu->field = FF_TAGS;
 		return 1;
 	}
-	f = fast_member(fu, key);
+	if (fu->memo[h].key != key)
+		return fast_key_learn(ctx, key);
+	f = fu->memo[h].field;
 	/* a member of the user's own, or of its password; given once */
 	if (f == FF_NONE || (fu->in == FF_PASSWORD) != (f >= FF_HASH) ||
 	    fu->seen & 1u << f)
@@ -1637,6 +1638,7 @@ fast_string(void *ctx, const unsigned char *s, size_t len)
 	struct fast_user *fu = &w->fu;
 	enum fast_field f = fu->field;
 	const char *p;
+	bool copy;
 
 	switch (f) {
 	case FF_CREATED:
@@ -1646,15 +1648,16 @@ fast_string(void *ctx, const unsigned char *s, size_t len)
 		return fast_time(fu, s, len, &fu->changed) ?
 		       (fu->field = FF_NONE, 1) : 0;
 	case FF_PRIMARY:
-		p = iam_json_doc_share(fu->doc, s, len);
+		p = iam_json_doc_share(fu->doc, s, len, &copy);
 		break;
 	case FF_GROUPS:
 	case FF_POLICIES:
 		if (fu->in != f)
 			return 0;
-		p = iam_json_doc_share(fu->doc, s, len);
+		p = iam_json_doc_share(fu->doc, s, len, &copy);
 		if (p == NULL)
 			return -ENOMEM;
+		fu->copied |= copy;
 		/* more than build_user() takes: its fault */
 		if ((f == FF_GROUPS ? fu->groups.n : fu->policies.n) >=
 		    IAM_ID_MAX_PER_USER)
@@ -1766,6 +1769,23 @@ fast_list(struct walk *w, const struct fast_names *l)
 	return v;
 }
 
+/*
+ * Whether a list of names has one twice, as get_names() would find: a
+ * short list of shared names, equal only when their pointers are, by
+ * its pointers.
+ */
+static bool
+fast_twice(struct walk *w, const struct fast_names *l, bool copied)
+{
+	if (copied || l->n > 8)
+		return first_duplicate(w, l->v, l->n, cmp_str) != NULL;
+	for (size_t i = 1; i < l->n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (l->v[i] == l->v[j])
+				return true;
+	return false;
+}
+
 /* The user complete: taken when build_user() would find no fault. */
 static int
 fast_end(void *ctx)
@@ -1780,9 +1800,8 @@ fast_end(void *ctx)
 	int r;
 
 	if ((fu->seen & required) != required ||
-	    first_duplicate(w, fu->groups.v, fu->groups.n, cmp_str) != NULL ||
-	    first_duplicate(w, fu->policies.v, fu->policies.n,
-			    cmp_str) != NULL)
+	    fast_twice(w, &fu->groups, fu->copied) ||
+	    fast_twice(w, &fu->policies, fu->copied))
 		return w->err < 0 ? w->err : 0;
 	for (size_t i = 0; i < n_tags; i++)
 		few[i] = fu->tags.v[2 * i];
