@@ -83,6 +83,12 @@ struct key_set {
 #define GUESS_DEPTH	8
 #define GUESS_MEMBERS	24
 #define FAST_DEPTH	8	/* containers open in an item read as events */
+#define SHARE_MEMO	1024	/* iam_json_doc_share()'s memo, a power of 2 */
+
+struct share_slot {
+	const char *p;
+	size_t len;
+};
 
 struct parser {
 	struct iam_json_doc *doc;
@@ -123,6 +129,10 @@ struct parser {
 	size_t item_strings;		/* n_strings, shared_new and */
 	size_t item_shared_new;		/* shared_hits at its start */
 	size_t item_shared_hits;
+	/* share()'s answers for the names a reader of events shares,
+	   SHARE_MEMO of them direct-mapped by their last bytes (NULL: no
+	   memo); a miss is only slower */
+	struct share_slot *share_memo;
 };
 
 /* n bytes of the arena *head aligned to align (a power of two, at most
@@ -1499,6 +1509,8 @@ iam_json_parse_split(const char *buf, size_t len,
 	ps.h = h;
 	ps.buf = buf;
 	ps.len = len;
+	if (split != NULL && split->events != NULL)
+		ps.share_memo = calloc(SHARE_MEMO, sizeof(*ps.share_memo));
 	ps.doc->ps = &ps;
 	/*
 	 * yajl's own check of what follows the value takes a token cut by
@@ -1578,6 +1590,7 @@ iam_json_parse_split(const char *buf, size_t len,
 	if (split != NULL && split->consumed != NULL)
 		*split->consumed = c.done;
 	yajl_free(h);
+	free(ps.share_memo);
 	free(ps.stack);
 	free(ps.frames);
 	free(ps.keys.v);
@@ -1686,8 +1699,29 @@ const char *
 iam_json_doc_share(struct iam_json_doc *doc, const unsigned char *s,
 		   size_t len, bool *ret_copy)
 {
+	struct parser *ps = doc->ps;
+	struct share_slot *m;
+	uint64_t h;
+	const char *p;
+
 	*ret_copy = false;
-	return doc->ps != NULL ? share(doc->ps, s, len, ret_copy) : NULL;
+	if (ps == NULL)
+		return NULL;
+	if (ps->share_memo == NULL)
+		return share(ps, s, len, ret_copy);
+	h = (tail_word(s, len) ^ len) * 0x9e3779b97f4a7c15ULL;
+	m = &ps->share_memo[h >> (64 - __builtin_ctz(SHARE_MEMO))];
+	if (m->p != NULL && m->len == len &&
+	    same_text((const unsigned char *)m->p, s, len)) {
+		ps->shared_hits++;	/* as share() would count it */
+		return m->p;
+	}
+	p = share(ps, s, len, ret_copy);
+	if (p != NULL && !*ret_copy) {
+		m->p = p;
+		m->len = len;
+	}
+	return p;
 }
 
 const struct iam_json *
