@@ -67,9 +67,11 @@ struct iam_json_split {
  *
  * Keys and strings have passed the parse's checks (length, UTF-8, NUL)
  * and are plain ASCII: any other text gives the item to the tree.  A
- * key is the document's copy; a string is the parser's bytes, s[len] not
- * NUL, to be copied with iam_json_doc_strdup() or _share() when kept.
- * The parse's limits (depth, items) are kept as for a tree.
+ * key is the document's copy (one pointer a text); a string is the
+ * parser's bytes, s[len] not NUL, to be copied with iam_json_doc_strdup()
+ * or _share() when kept.  The parse's limits (depth, items) are kept as
+ * for a tree; a key given twice in one object is the reader's to refuse,
+ * by giving the item up (the tree then refuses it).
  *
  * Every callback returns 1 to go on, < 0 to stop the parse with that
  * error, or 0 to give the item up: it is then parsed again from its

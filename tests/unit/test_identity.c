@@ -619,6 +619,84 @@ read_data(const char *name, size_t *len)
 	return buf;
 }
 
+static bool
+same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* Every field a model without sources keeps of a user. */
+static void
+expect_same_user(const char *label, const struct iam_user *a,
+		 const struct iam_user *b)
+{
+	cr_expect(same_str(a->name, b->name), "%s", label);
+	cr_expect_eq(a->uid, b->uid, "%s", label);
+	cr_expect(same_str(a->primary_group, b->primary_group), "%s", label);
+	cr_expect(same_str(a->gecos, b->gecos), "%s", label);
+	cr_expect(same_str(a->home, b->home), "%s", label);
+	cr_expect(same_str(a->shell, b->shell), "%s", label);
+	cr_expect_eq(a->created, b->created, "%s", label);
+	cr_assert_eq(a->n_groups, b->n_groups, "%s", label);
+	for (size_t i = 0; i < a->n_groups; i++)
+		cr_expect(same_str(a->groups[i], b->groups[i]), "%s", label);
+	cr_assert_eq(a->n_policies, b->n_policies, "%s", label);
+	for (size_t i = 0; i < a->n_policies; i++)
+		cr_expect(same_str(a->policies[i], b->policies[i]), "%s",
+			  label);
+	cr_expect(same_str(a->permissions_boundary, b->permissions_boundary),
+		  "%s", label);
+	cr_assert_eq(a->tags.n, b->tags.n, "%s", label);
+	for (size_t i = 0; i < a->tags.n; i++) {
+		cr_expect(same_str(a->tags.v[i].key, b->tags.v[i].key));
+		cr_expect(same_str(a->tags.v[i].value, b->tags.v[i].value));
+	}
+	cr_expect(same_str(a->password.hash, b->password.hash), "%s", label);
+	cr_expect_eq(a->password.changed, b->password.changed, "%s", label);
+	cr_expect_eq(a->password.must_change, b->password.must_change, "%s",
+		     label);
+	cr_expect(same_str(a->mfa.secret, b->mfa.secret), "%s", label);
+	cr_expect_eq(a->n_ssh_keys, b->n_ssh_keys, "%s", label);
+	cr_expect_eq(a->n_inline, b->n_inline, "%s", label);
+	cr_expect_eq(a->disabled, b->disabled, "%s", label);
+	cr_expect_null(b->file_password, "%s", label);
+	cr_expect_null(b->file_mfa, "%s", label);
+}
+
+/*
+ * text as a publication loads it (consumed, no sources: users read from
+ * the parse's events) gives what the whole tree gives: the same answer,
+ * fault for fault, and the same users.
+ */
+static void
+expect_same_published(const char *label, const char *text, size_t len)
+{
+	struct iam_faults fa = IAM_FAULTS_INIT, fb = IAM_FAULTS_INIT;
+	struct iam_identity *a = NULL, *b = NULL;
+	char *copy = malloc(len + 1);
+	int ra, rb;
+
+	cr_assert_not_null(copy);
+	memcpy(copy, text, len);
+	ra = iam_identity_parse(text, len, cfg, HOST, &a, &fa);
+	rb = iam_id_parse(copy, len, cfg, HOST,
+			  IAM_ID_CONSUME | IAM_ID_NO_SOURCES, &b, &fb);
+	cr_expect_eq(rb, ra, "%s", label);
+	cr_assert_eq(fb.n, fa.n, "%s: %s", label, all_faults(&fb));
+	for (size_t i = 0; i < fa.n; i++)
+		cr_expect_str_eq(fb.v[i], fa.v[i], "%s", label);
+	for (size_t i = 0; i < len; i++)
+		cr_assert_eq(copy[i], 0, "%s: byte %zu not wiped", label, i);
+	cr_assert_eq(a == NULL, b == NULL, "%s", label);
+	for (size_t i = 0; a != NULL && i < a->n_users; i++)
+		expect_same_user(label, &a->users[i], &b->users[i]);
+	iam_identity_free(a);
+	iam_identity_free(b);
+	iam_faults_release(&fa);
+	iam_faults_release(&fb);
+	free(copy);
+}
+
 Test(identity, every_bad_file_is_refused_with_its_path)
 {
 	size_t distinct = 0;
@@ -645,10 +723,59 @@ Test(identity, every_bad_file_is_refused_with_its_path)
 			len = strlen(text);
 		}
 		expect_refused(b->label, text, len, b->want);
+		expect_same_published(b->label, text, len);
 		free(text);
 		distinct++;
 	}
 	cr_expect_geq(distinct, 40);
+}
+
+Test(identity, users_read_from_the_parse_are_the_trees_users)
+{
+	/* every shape a user may have: some read straight from the parse,
+	   the rest (text beyond ASCII, mfa, keys, inline policies) built
+	   from their trees; keys in any order; the file past one window */
+	static const char *const shapes[] = {
+		"",
+		",\"gecos\":\"Ann A\",\"home\":\"/srv/ann\",\"shell\":\"/bin/sh\"",
+		",\"gecos\":\"\",\"created\":\"2026-01-02T03:04:05Z\"",
+		",\"gecos\":\"Ren\u00e9e\"",
+		",\"groups\":[],\"policies\":[],\"tags\":{}",
+		",\"groups\":[\"devs\"],\"policies\":[\"P\"],"
+		"\"permissions_boundary\":\"P\"",
+		",\"tags\":{\"Team\":\"core\",\"cost\":\"\",\"A-b\":\"x y\"}",
+		",\"password\":{}",
+		",\"password\":{\"must_change\":true,\"changed\":"
+		"\"2026-10-01T12:00:00Z\",\"hash\":\"$y$j9T$HVaMC32.DAF9NYetHa2Ej0$"
+		"KIdqHcTYbStEIq1oq6b.NCT30QG1NiV/eu1gZXxCOBC\"}",
+		",\"disabled\":true",
+		",\"disabled\":false,\"password\":{\"must_change\":false}",
+		",\"mfa\":{\"type\":\"totp\",\"secret\":\"JBSWY3DPEHPK3PXP\"}",
+		",\"ssh_keys\":[{\"id\":\"k\",\"key\":\"ssh-ed25519 "
+		KEY_ED25519 "\"}]",
+		",\"inline_policies\":{\"Own\":" POLDOC "}",
+	};
+	const size_t n = 9000;
+	struct iam_buf t = IAM_BUF_INIT;
+	size_t sn = sizeof(shapes) / sizeof(shapes[0]);
+	size_t len;
+	char *ex = read_data("../../../etc/identity.example.json", &len);
+
+	expect_same_published("example", ex, len);
+	free(ex);
+	iam_buf_adds(&t, "{" ACC ",\"groups\":[{\"name\":\"devs\",\"gid\":70101},"
+		     "{\"name\":\"ops\",\"gid\":70102}]," POL ",\"users\":[");
+	for (size_t i = 0; i < n; i++)
+		iam_buf_addf(&t, "%s{%s\"name\":\"u%zu\",\"uid\":%zu,"
+			     "\"primary_group\":\"%s\"%s%s}", i ? "," : "",
+			     i % 3 == 0 ? "\"groups\":[\"ops\",\"devs\"]," : "",
+			     i, 70001 + i, i % 2 ? "devs" : "ops",
+			     shapes[i % sn],
+			     i % 7 == 0 ? ",\"policies\":[\"P\"]" : "");
+	iam_buf_adds(&t, "]}");
+	cr_assert_gt(t.len, (size_t)1 << 20);
+	expect_same_published("users of every shape", t.buf, t.len);
+	iam_buf_release(&t);
 }
 
 Test(identity, control_row_is_valid)

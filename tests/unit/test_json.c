@@ -729,3 +729,270 @@ Test(json, shared_names_that_do_not_come_back_are_not_kept_in_the_set)
 	iam_json_free(doc);
 	iam_buf_release(&t);
 }
+
+/*
+ * A reader of events (iam_json_events) that writes down what it is given
+ * and gives an item up at its give_up-th event (0: never), or at a key
+ * its object has had (duplicates are a reader's to refuse); the items
+ * handed to each() instead are written out as JSON, one a line.
+ */
+struct ev_log {
+	struct iam_buf log;
+	struct iam_buf trees;
+	size_t n, give_up, taken;
+	size_t depth, n_keys[8];
+	const char *keys[8][16];
+};
+
+static int
+ev_step(struct ev_log *l, const char *what, const char *s, size_t len)
+{
+	iam_buf_addf(&l->log, "%s%.*s ", what, (int)len, s ? s : "");
+	return ++l->n == l->give_up ? 0 : 1;
+}
+
+static bool
+ev_start(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx)
+{
+	struct ev_log *l = ctx;
+
+	(void)doc;
+	l->n = 0;
+	l->depth = 0;
+	l->n_keys[0] = 0;
+	iam_buf_addf(&l->log, "%s[%zu]: ", key, idx);
+	return true;
+}
+
+static int
+ev_key(void *ctx, const char *key)
+{
+	struct ev_log *l = ctx;
+
+	/* keys are the document's copies: one pointer a text */
+	if (l->depth >= 8 || l->n_keys[l->depth] >= 16)
+		return 0;
+	for (size_t i = 0; i < l->n_keys[l->depth]; i++)
+		if (l->keys[l->depth][i] == key)
+			return 0;
+	l->keys[l->depth][l->n_keys[l->depth]++] = key;
+	return ev_step(ctx, "k:", key, strlen(key));
+}
+
+static int
+ev_string(void *ctx, const unsigned char *s, size_t len)
+{
+	return ev_step(ctx, "s:", (const char *)s, len);
+}
+
+static int
+ev_number(void *ctx, const char *s, size_t len)
+{
+	return ev_step(ctx, "n:", s, len);
+}
+
+static int
+ev_boolean(void *ctx, bool b)
+{
+	return ev_step(ctx, b ? "true" : "false", NULL, 0);
+}
+
+static int
+ev_open(void *ctx, enum iam_json_type type)
+{
+	struct ev_log *l = ctx;
+
+	if (++l->depth < 8)
+		l->n_keys[l->depth] = 0;
+	return ev_step(ctx, type == IAM_JSON_OBJECT ? "{" : "[", NULL, 0);
+}
+
+static int
+ev_close(void *ctx)
+{
+	struct ev_log *l = ctx;
+
+	l->depth--;
+	return ev_step(ctx, "}", NULL, 0);
+}
+
+static int
+ev_end(void *ctx)
+{
+	struct ev_log *l = ctx;
+	int r = ev_step(l, "end", NULL, 0);
+
+	iam_buf_adds(&l->log, "\n");
+	l->taken += r;
+	return r;
+}
+
+static int
+ev_tree(void *ctx, struct iam_json_doc *doc, const char *key, size_t idx,
+	const struct iam_json *item)
+{
+	struct ev_log *l = ctx;
+
+	(void)doc;
+	iam_buf_addf(&l->trees, "%s[%zu] ", key, idx);
+	iam_json_write(item, &l->trees);
+	iam_buf_adds(&l->trees, "\n");
+	return 0;
+}
+
+static const struct iam_json_events ev_reader = {
+	.start = ev_start, .key = ev_key, .string = ev_string,
+	.number = ev_number, .boolean = ev_boolean, .open = ev_open,
+	.close = ev_close, .end = ev_end,
+};
+
+/* text parsed with split "users" (events: with ev_reader); its error. */
+static int
+ev_parse(const char *text, size_t len, const struct iam_json_limits *lim,
+	 bool events, struct ev_log *l, char *err, size_t errlen,
+	 struct iam_json_doc **ret)
+{
+	static const char *const keys[] = { "users", NULL };
+	struct iam_json_split split = { .keys = keys, .each = ev_tree,
+					.ctx = l,
+					.events = events ? &ev_reader : NULL };
+	struct iam_json_doc *doc = NULL;
+	int r = iam_json_parse_split(text, len, lim, &split, &doc, err,
+				     errlen);
+
+	if (ret != NULL)
+		*ret = doc;
+	else
+		iam_json_free(doc);
+	return r;
+}
+
+Test(json, a_reader_of_events_is_given_each_item_in_order)
+{
+	static const char text[] = "{\"users\":[{\"a\":\"x\",\"b\":[1,{\"c\":"
+		"true}],\"d\":{}},{\"e\":-2}],\"other\":[{\"f\":1}]}";
+	struct ev_log l = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+	struct iam_json_doc *doc;
+	char err[256];
+
+	cr_assert_eq(ev_parse(text, sizeof(text) - 1, NULL, true, &l, err,
+			      sizeof(err), &doc), 0, "%s", err);
+	cr_expect_str_eq(l.log.buf,
+		"users[0]: k:a s:x k:b [ n:1 { k:c true } } k:d { } end \n"
+		"users[1]: k:e n:-2 end \n");
+	cr_expect_eq(l.taken, 2);
+	cr_expect_eq(l.trees.len, 0, "%s", l.trees.buf);
+	/* the split array stands empty; the rest is the tree's */
+	cr_expect_eq(iam_json_get(iam_json_root(doc), "users")->len, 0);
+	cr_expect_eq(iam_json_get(iam_json_root(doc), "other")->len, 1);
+	iam_json_free(doc);
+	iam_buf_release(&l.log);
+	iam_buf_release(&l.trees);
+}
+
+Test(json, an_item_given_up_at_any_event_is_the_tree_it_would_have_been)
+{
+	/* items of one shape: numbers end an object, an array and the
+	   item itself, where a number ends only at the next token */
+	static const char text[] = "{\"users\":["
+		"{\"n\":\"ann\",\"o\":{\"p\":7,\"q\":[true,\"y\",\"z\"]},"
+		"\"r\":[1,2.5e3],\"s\":false,\"u\":12},"
+		"{\"n\":\"bob\",\"o\":{\"p\":8,\"q\":[false,\"y\",\"z\"]},"
+		"\"r\":[3,-4],\"s\":true,\"u\":-1}"
+		"],\"tail\":1}";
+	struct ev_log ref = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+	size_t events;
+	char err[256];
+
+	cr_assert_eq(ev_parse(text, sizeof(text) - 1, NULL, false, &ref, err,
+			      sizeof(err), NULL), 0, "%s", err);
+	/* a reader that never gives up takes each item whole */
+	{
+		struct ev_log l = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+
+		cr_assert_eq(ev_parse(text, sizeof(text) - 1, NULL, true, &l,
+				      err, sizeof(err), NULL), 0, "%s", err);
+		cr_expect_eq(l.taken, 2);
+		cr_expect_eq(l.trees.len, 0);
+		events = l.n;
+		iam_buf_release(&l.log);
+		iam_buf_release(&l.trees);
+	}
+	cr_assert_eq(events, 23, "%zu", events);
+	/* given up at each of them, the last being the item's end */
+	for (size_t g = 1; g <= events; g++) {
+		struct ev_log l = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT, .give_up = g };
+
+		cr_assert_eq(ev_parse(text, sizeof(text) - 1, NULL, true, &l,
+				      err, sizeof(err), NULL), 0,
+			     "give up at %zu: %s", g, err);
+		cr_expect_str_eq(l.trees.buf, ref.trees.buf,
+				 "given up at event %zu", g);
+		iam_buf_release(&l.log);
+		iam_buf_release(&l.trees);
+	}
+	iam_buf_release(&ref.log);
+	iam_buf_release(&ref.trees);
+}
+
+Test(json, a_null_gives_an_item_up_to_the_tree)
+{
+	static const char text[] = "{\"users\":[{\"a\":[1,null,2],\"b\":3}]}";
+	struct ev_log l = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+	char err[256];
+
+	cr_assert_eq(ev_parse(text, sizeof(text) - 1, NULL, true, &l, err,
+			      sizeof(err), NULL), 0, "%s", err);
+	cr_expect_eq(l.taken, 0);
+	cr_expect_str_eq(l.trees.buf, "users[0] {\"a\":[1,null,2],\"b\":3}\n");
+	iam_buf_release(&l.log);
+	iam_buf_release(&l.trees);
+}
+
+Test(json, an_error_inside_a_read_item_is_the_trees_error)
+{
+	static const struct {
+		const char *text;
+		struct iam_json_limits lim;
+	} bad[] = {
+		{ "{\"users\":[{\"a\":{\"b\":[1,2", { 0 } },
+		{ "{\"users\":[{\"a\":{\"b\":12", { 0 } },
+		{ "{\"users\":[{\"a\":\"unterminated", { 0 } },
+		{ "{\"users\":[{\"a\":[1,2,]}]}", { 0 } },
+		{ "{\"users\":[{\"a\":1,\"a\":2}]}", { 0 } },
+		{ "{\"users\":[{\"t\":{\"k\":\"v\",\"k\":\"w\"}}]}", { 0 } },
+		{ "{\"users\":[{\"a\":\"\\ud800\"}]}", { 0 } },
+		{ "{\"users\":[{\"\\ud800\":1}]}", { 0 } },
+		{ "{\"users\":[{\"a\":\"x\\u0000y\"}]}", { 0 } },
+		{ "{\"users\":[{\"a\":\"\xc3\x28\"}]}", { 0 } },
+		{ "{\"users\":[{\"a\":\"0123456789\"}]}", { .max_string = 8 } },
+		{ "{\"users\":[{\"a0123456789\":1}]}", { .max_string = 8 } },
+		{ "{\"users\":[{\"a\":{\"b\":[[1]]}}]}", { .max_depth = 5 } },
+		{ "{\"users\":[{\"a\":[1,2,3]}]}", { .max_items = 2 } },
+		{ "{\"users\":[{\"a\":1,\"b\":2,\"c\":3}]}", { .max_items = 2 } },
+		{ "{\"users\":[{},{},{}]}", { .max_items = 2 } },
+		{ "{\"users\":[{\"a\":123456789012345678901234567890123456789"
+		  "01234567890123456789012345678901234567890}]}", { 0 } },
+		{ "{\"users\":[{\"a\":1}]} x", { 0 } },
+		{ "{\"users\":[{\"a\":1}", { 0 } },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct ev_log a = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+		struct ev_log b = { .log = IAM_BUF_INIT, .trees = IAM_BUF_INIT };
+		const char *t = bad[i].text;
+		char ea[256], eb[256];
+		int ra = ev_parse(t, strlen(t), &bad[i].lim, false, &a, ea,
+				  sizeof(ea), NULL);
+		int rb = ev_parse(t, strlen(t), &bad[i].lim, true, &b, eb,
+				  sizeof(eb), NULL);
+
+		cr_expect_lt(ra, 0, "accepted: %s", t);
+		cr_expect_eq(rb, ra, "%s", t);
+		cr_expect_str_eq(eb, ea, "%s", t);
+		iam_buf_release(&a.log);
+		iam_buf_release(&a.trees);
+		iam_buf_release(&b.log);
+		iam_buf_release(&b.trees);
+	}
+}
