@@ -1589,19 +1589,25 @@ fast_close(void *ctx)
 	return 1;
 }
 
-/* Room for one more entry of a list (2 pointers a tag). */
-static int
+static __attribute__((noinline)) int
+fast_grow(struct fast_names *l)
+{
+	size_t alloc = l->alloc ? 2 * l->alloc : 32;
+	const char **v = reallocarray(l->v, alloc, sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	l->v = v;
+	l->alloc = alloc;
+	return 0;
+}
+
+/* One more entry of a list (2 pointers a tag). */
+static inline int
 fast_add(struct fast_names *l, const char *a, const char *b)
 {
-	if (l->n + 2 > l->alloc) {
-		size_t alloc = l->alloc ? 2 * l->alloc : 32;
-		const char **v = reallocarray(l->v, alloc, sizeof(*v));
-
-		if (v == NULL)
-			return -ENOMEM;
-		l->v = v;
-		l->alloc = alloc;
-	}
+	if (l->n + 2 > l->alloc && fast_grow(l) < 0)
+		return -ENOMEM;
 	l->v[l->n++] = a;
 	if (b != NULL)
 		l->v[l->n++] = b;

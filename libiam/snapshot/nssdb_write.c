@@ -64,11 +64,18 @@ field_len(const char *s, int is_name)
 	if ((is_name && n == 0) || n > IAM_NSSDB_MAX_STRING)
 		return -1;
 	if (n < 8) {
-		unsigned char t[8] = "aaaaaaaa";
+		/* every byte in a lane, the lanes left over a harmless 'a' */
+		uint32_t a, b;
 
-		for (i = 0; i < n; i++)
-			t[i] = (unsigned char)s[i];
-		memcpy(&w, t, 8);
+		if (n >= 4) {
+			memcpy(&a, s, 4);
+			memcpy(&b, s + n - 4, 4);
+			w = a | (uint64_t)b << 32;
+		} else {
+			w = ONES * 'a';
+			for (i = 0; i < n; i++)
+				w = w << 8 | (unsigned char)s[i];
+		}
 		return word_bad(w) ? -1 : (long)n;
 	}
 	/* whole words, then the last 8 bytes (overlapping: checked twice) */
