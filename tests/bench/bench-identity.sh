@@ -3,12 +3,13 @@
 # identity file against yajl's stream parse of the same bytes (DESIGN.md's
 # Speed table), measured in the same run:
 #   1. median wall time of a load: yajl stream, yajl tree, iam_json tree,
-#      the whole identity model (bench_identity);
+#      the whole identity model, the model as a publication loads it
+#      (users read straight from the parse's events) (bench_identity);
 #   2. `iamctl sync` of the same file as a file: wall time, peak memory
 #      (KB per user);
-#   3. callgrind instruction counts of one stream parse, one model load
-#      and one whole `iamctl sync` (times drift here; instructions do not),
-#      each as a ratio to the stream parse.
+#   3. callgrind instruction counts of one stream parse, one tree, one
+#      model load each way and one whole `iamctl sync` (times drift here;
+#      instructions do not), each as a ratio to the stream parse.
 # Sizes default to 1000 and 100000 users; BENCH_1M=1 adds 1000000 (its
 # callgrind runs take ten minutes and more, so they also need BENCH_1M_IR=1).
 set -euo pipefail
@@ -84,7 +85,7 @@ for n in $SIZES; do
 	fi
 	base=
 	printf '%-12s %14s %8s\n' Ir count ratio
-	for m in stream tree identity sync; do
+	for m in stream tree identity published sync; do
 		[ $m = sync ] && [ $can_sync = 0 ] && continue
 		ir=$(cg $m)
 		[ -z "$base" ] && base=$ir
