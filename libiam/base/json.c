@@ -103,8 +103,10 @@ struct parser {
 	size_t n_strings;		/* keys and strings seen so far */
 	size_t bad_string;		/* the first with a lone surrogate escape (1-based), 0 */
 	/* the two keys last seen at depth d, member m (on_map_key()) */
-	const char *guess[GUESS_DEPTH][GUESS_MEMBERS][2];
-	size_t guess_len[GUESS_DEPTH][GUESS_MEMBERS][2];
+	struct guess {
+		const char *key;
+		size_t len;
+	} guess[GUESS_DEPTH][GUESS_MEMBERS][2];
 	const struct iam_json_split *split;	/* NULL: build the whole tree */
 	const char *shared[4];		/* split->shared, interned */
 	size_t n_shared;
@@ -1063,9 +1065,7 @@ new_key(struct parser *ps, size_t d, size_t m, const unsigned char *s,
 	}
 	if (d < GUESS_DEPTH && m < GUESS_MEMBERS) {
 		ps->guess[d][m][1] = ps->guess[d][m][0];
-		ps->guess_len[d][m][1] = ps->guess_len[d][m][0];
-		ps->guess[d][m][0] = key;
-		ps->guess_len[d][m][0] = len;
+		ps->guess[d][m][0] = (struct guess){ key, len };
 	}
 	return key;
 }
@@ -1081,14 +1081,17 @@ static inline const char *
 guessed_key(const struct parser *ps, size_t d, size_t m,
 	    const unsigned char *s, size_t len)
 {
+	const struct guess *g;
+
 	if (d >= GUESS_DEPTH || m >= GUESS_MEMBERS)
 		return NULL;
-	for (int i = 0; i < 2; i++)
-		if (ps->guess[d][m][i] != NULL &&
-		    ps->guess_len[d][m][i] == len &&
-		    same_text((const unsigned char *)ps->guess[d][m][i], s,
-			      len))
-			return ps->guess[d][m][i];
+	g = ps->guess[d][m];
+	if (g[0].len == len && g[0].key != NULL &&
+	    same_text((const unsigned char *)g[0].key, s, len))
+		return g[0].key;
+	if (g[1].len == len && g[1].key != NULL &&
+	    same_text((const unsigned char *)g[1].key, s, len))
+		return g[1].key;
 	return NULL;
 }
 
