@@ -65,13 +65,15 @@ struct iam_json_split {
  * at depth 0 (open() and close() bracket the containers inside it), and
  * end() comes at its closing brace.
  *
- * Keys and strings have passed the parse's checks (length, UTF-8, NUL)
- * and are plain ASCII: any other text gives the item to the tree.  A
- * key is the document's copy (one pointer a text); a string is the
- * parser's bytes, s[len] not NUL, to be copied with iam_json_doc_strdup()
- * or _share() when kept.  The parse's limits (depth, items) are kept as
- * for a tree; a key given twice in one object is the reader's to refuse,
- * by giving the item up (the tree then refuses it).
+ * Keys and strings have passed the parse's checks (length, UTF-8, NUL).
+ * A string is plain ASCII, as is a key seen for the first time (other
+ * text gives the item to the tree); a key whose text the parse judged
+ * before may be any UTF-8.  A key is the document's copy (one pointer a
+ * text); a string is the parser's bytes, s[len] not NUL, to be copied
+ * with iam_json_doc_strdup() or _share() when kept.  The parse's limits
+ * (depth, items) are kept as for a tree; a key given twice in one object
+ * is the reader's to refuse, by giving the item up (the tree then
+ * refuses it).
  *
  * Every callback returns 1 to go on, < 0 to stop the parse with that
  * error, or 0 to give the item up: it is then parsed again from its

@@ -96,9 +96,10 @@ struct fast_user {
 	bool copied;		/* a name of groups or policies not shared */
 	const char *tag_key;
 	const char *tag_key_ok;	/* the last tag key that passed */
-	char time_text[32];	/* the last time read, and its value */
+	char time_text[32];	/* the last time read, and its value, */
 	size_t time_len;
 	int64_t time;
+	bool time_kept;		/* when one was read and passed */
 	struct {			/* a document's key: its member */
 		const char *key;
 		enum fast_field field;
@@ -1624,14 +1625,14 @@ fast_time(struct fast_user *fu, const unsigned char *s, size_t len,
 {
 	if (len >= sizeof(fu->time_text))
 		return false;
-	if (len != fu->time_len || memcmp(fu->time_text, s, len) != 0) {
+	if (!fu->time_kept || len != fu->time_len ||
+	    memcmp(fu->time_text, s, len) != 0) {
 		memcpy(fu->time_text, s, len);
 		fu->time_text[len] = '\0';
 		fu->time_len = len;
-		if (iam_parse_time(fu->time_text, &fu->time) < 0) {
-			fu->time_len = 0;
+		fu->time_kept = iam_parse_time(fu->time_text, &fu->time) == 0;
+		if (!fu->time_kept)
 			return false;
-		}
 	}
 	*ret = fu->time;
 	return true;
@@ -1706,8 +1707,11 @@ fast_string(void *ctx, const unsigned char *s, size_t len)
 			return 0;
 		break;
 	case FF_TAGS:
-		/* get_tags()'s checks (keys and values are plain ASCII,
-		   a key that passed once passes again) */
+		/* get_tags()'s checks; a value is plain ASCII, a key may
+		   be any UTF-8 the parse judged before, and its length in
+		   bytes is at least its length in characters, so the
+		   bounds are as strict as the tree's or stricter; a key
+		   that passed once passes again */
 		if (fu->tag_key != fu->tag_key_ok &&
 		    (strlen(fu->tag_key) < 1 ||
 		     strlen(fu->tag_key) > IAM_ID_MAX_TAG_KEY ||

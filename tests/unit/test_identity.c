@@ -595,6 +595,23 @@ static const struct bad bad[] = {
 	  "users[0].tags: tag key \"team\" is given twice" },
 	{ "reserved tag key", NULL, U(",\"tags\":{\"aws:x\":\"a\"}"),
 	  "users[0].tags.aws:x: tag keys starting with aws: are reserved" },
+	/* times: the first of a file empty, and one after a bad one */
+	{ "empty created", NULL, U(",\"created\":\"\""),
+	  "users[0].created: \"\" is not an ISO 8601 time" },
+	{ "empty password change time", NULL,
+	  U(",\"password\":{\"changed\":\"\"}"),
+	  "users[0].password.changed: \"\" is not an ISO 8601 time" },
+	{ "empty time after a bad one", NULL,
+	  "{" ACC "," GRP ",\"users\":[{\"name\":\"a\",\"uid\":70001,"
+	  "\"primary_group\":\"devs\",\"created\":\"bogus\"},{\"name\":"
+	  "\"b\",\"uid\":70002,\"primary_group\":\"devs\",\"created\":\"\"}]}",
+	  "users[1].created: \"\" is not an ISO 8601 time" },
+	{ "a tag key beyond ASCII seen before, too long in characters", NULL,
+	  "{" ACC "," GRP ",\"users\":[{\"name\":\"a\",\"uid\":70001,"
+	  "\"primary_group\":\"devs\",\"tags\":{\"\u00e9\":\"1\"}},{\"name\":"
+	  "\"b\",\"uid\":70002,\"primary_group\":\"devs\",\"tags\":{\"\u00e9\":"
+	  "\"1\",\"aws:q\":\"2\"}}]}",
+	  "users[1].tags.aws:q: tag keys starting with aws: are reserved" },
 };
 
 static char *
